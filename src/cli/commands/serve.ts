@@ -1,0 +1,3 @@
+export const serve = async (_configPath: string, _listen: string): Promise<void> => {
+  throw new Error('not yet');
+};

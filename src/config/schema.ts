@@ -1,0 +1,173 @@
+import { z } from 'zod';
+
+/** Server ids become name prefixes, so they must never contain a separator or a URI `+`. */
+const ServerId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,47}$/, 'server ids are 1-48 chars of a-z, 0-9 and "-", starting alphanumeric')
+  .describe('Server id: also the namespace prefix of its tools, prompts and resources.');
+
+/**
+ * An allowlist: exact names, or the explicit wildcard `"*"` alone. Absent or empty allows nothing
+ * (deny by default). Unanchored patterns are never accepted.
+ */
+const Allowlist = (what: string) =>
+  z
+    .array(z.string().min(1).max(256))
+    .default([])
+    .refine((list) => !list.includes('*') || list.length === 1, {
+      message: `"*" must be the only entry of a ${what} allowlist`,
+    })
+    .describe(`Allowed ${what}: exact names, or ["*"] for all. Absent or empty = nothing allowed.`);
+
+const Limits = z
+  .strictObject({
+    maxMessageBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .optional()
+      .describe('Largest JSON-RPC message accepted in either direction, in bytes.'),
+    maxDepth: z.number().int().min(4).max(1000).optional().describe('Deepest JSON nesting accepted in either direction.'),
+    callTimeoutMs: z
+      .number()
+      .int()
+      .min(10)
+      .max(3_600_000)
+      .optional()
+      .describe('Wall-clock limit of one upstream request, in milliseconds.'),
+    maxConcurrentCalls: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .optional()
+      .describe('Most requests in flight to one upstream; more are refused, not queued.'),
+  })
+  .describe('Message and call limits.');
+
+export const DEFAULT_LIMITS = {
+  maxMessageBytes: 4 * 1024 * 1024,
+  maxDepth: 64,
+  callTimeoutMs: 60_000,
+  maxConcurrentCalls: 32,
+} as const satisfies LimitsConfig;
+
+const Restart = z
+  .strictObject({
+    maxRetries: z.number().int().min(0).max(1000).default(5).describe('Restarts after a crash before giving up.'),
+    initialDelayMs: z.number().int().min(10).max(60_000).default(250).describe('First backoff delay.'),
+    maxDelayMs: z.number().int().min(10).max(600_000).default(30_000).describe('Largest backoff delay.'),
+  })
+  .describe('Restart policy for an upstream that crashes or hangs.');
+
+const ServerRequests = z
+  .strictObject({
+    sampling: z.boolean().default(false).describe('Forward sampling/createMessage from this server to the client.'),
+    elicitation: z.boolean().default(false).describe('Forward elicitation/create from this server to the client.'),
+    roots: z.boolean().default(false).describe('Forward roots/list from this server to the client.'),
+  })
+  .describe('Server-to-client requests this server may make; all denied by default.');
+
+const Protocol = z
+  .enum(['auto', '2025-11-25', '2026-07-28'])
+  .default('auto')
+  .describe('Protocol era towards this upstream: auto-negotiate, or pin one revision.');
+
+const Common = {
+  tools: Allowlist('tools'),
+  prompts: Allowlist('prompts'),
+  resources: Allowlist('resources (URIs as the server reports them)'),
+  allow: ServerRequests.default({ sampling: false, elicitation: false, roots: false }),
+  protocol: Protocol,
+  limits: Limits.default({}),
+  restart: Restart.default({ maxRetries: 5, initialDelayMs: 250, maxDelayMs: 30_000 }),
+};
+
+const StdioServer = z
+  .strictObject({
+    command: z.string().min(1).describe('Executable of a stdio upstream.'),
+    args: z.array(z.string()).default([]).describe('Arguments of the executable.'),
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string())
+      .default({})
+      .describe('Extra environment for the server; nothing else from the gateway environment but PATH-like basics.'),
+    cwd: z.string().optional().describe('Working directory of the server.'),
+    ...Common,
+  })
+  .describe('An upstream MCP server started as a child process, speaking stdio.');
+
+const HttpServer = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/ }).describe('Streamable HTTP endpoint of the upstream.'),
+    headers: z
+      .record(z.string().regex(/^[A-Za-z0-9-]+$/), z.string())
+      .default({})
+      .describe('Headers sent to this upstream (its own credentials; the agent token is never forwarded).'),
+    ...Common,
+  })
+  .describe('An upstream MCP server reached over Streamable HTTP.');
+
+export const ServerSchema = z.union([StdioServer, HttpServer]);
+
+const Http = z
+  .strictObject({
+    allowedHosts: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Extra Host header names accepted besides the loopback names (DNS-rebinding protection).'),
+    allowedOrigins: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Extra Origin values accepted besides loopback origins. Requests without Origin are accepted.'),
+    maxSessions: z.number().int().min(1).max(100_000).default(1000).describe('Most concurrent HTTP sessions.'),
+    sessionIdleMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(30 * 60_000)
+      .describe('An idle HTTP session is closed after this long.'),
+  })
+  .describe('Streamable HTTP front settings.');
+
+export const ConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Path or URL of this JSON Schema, for editors.'),
+    version: z.literal(1).default(1).describe('Config format version.'),
+    separator: z
+      .string()
+      .regex(/^[_.:/]{1,3}$/, 'the separator is 1-3 of "_", ".", ":", "/" (never "-", which server ids use)')
+      .default('__')
+      .describe('Joins server id and item name: "everything__echo".'),
+    pageSize: z.number().int().min(1).max(10_000).default(100).describe('Items per page of aggregated list results.'),
+    limits: Limits.default({}).describe('Default limits; each server may override them.'),
+    http: Http.default({ allowedHosts: [], allowedOrigins: [], maxSessions: 1000, sessionIdleMs: 30 * 60_000 }),
+    servers: z
+      .record(ServerId, ServerSchema)
+      .refine((servers) => Object.keys(servers).length > 0, 'at least one server is needed')
+      .describe('Upstream MCP servers by id.'),
+  })
+  .describe('toolgate gateway configuration (toolgate.yaml).');
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ServerConfig = z.infer<typeof ServerSchema>;
+export type StdioServerConfig = z.infer<typeof StdioServer>;
+export type HttpServerConfig = z.infer<typeof HttpServer>;
+export type LimitsConfig = { readonly [K in keyof z.infer<typeof Limits>]-?: number };
+
+export const isStdioServer = (server: ServerConfig): server is StdioServerConfig => 'command' in server;
+
+/** Effective limits of one server: its own, else the gateway defaults, else the built-in ones. */
+export const limitsOf = (config: Config, server: ServerConfig): LimitsConfig => {
+  const pick = (key: keyof LimitsConfig): number => server.limits[key] ?? config.limits[key] ?? DEFAULT_LIMITS[key];
+  return {
+    maxMessageBytes: pick('maxMessageBytes'),
+    maxDepth: pick('maxDepth'),
+    callTimeoutMs: pick('callTimeoutMs'),
+    maxConcurrentCalls: pick('maxConcurrentCalls'),
+  };
+};
+
+/** The published JSON Schema (schema/toolgate.schema.json); a test fails if the file drifts. */
+export const toJsonSchema = (): Record<string, unknown> =>
+  z.toJSONSchema(ConfigSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;

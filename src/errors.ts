@@ -1,0 +1,79 @@
+/**
+ * Local, typed errors. Every code is a stable `DOMAIN_REASON` literal listed in docs/errors.md:
+ * users alert on them, so they are never renamed. Only `proxy/to-json-rpc-error.ts` turns these
+ * into wire errors.
+ */
+export class GatewayError<C extends string = string> extends Error {
+  readonly code: C;
+  constructor(code: C, message: string, opts?: { cause?: unknown }) {
+    super(message, opts);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+export type ConfigErrorCode = 'CONFIG_INVALID' | 'CONFIG_UNREADABLE';
+export class ConfigError extends GatewayError<ConfigErrorCode> {}
+
+export type PolicyErrorCode =
+  | 'POLICY_TOOL_DENIED'
+  | 'POLICY_PROMPT_DENIED'
+  | 'POLICY_RESOURCE_DENIED'
+  | 'POLICY_SERVER_REQUEST_DENIED';
+export class PolicyError extends GatewayError<PolicyErrorCode> {}
+
+export type RouteErrorCode = 'ROUTE_UNKNOWN_SERVER' | 'ROUTE_BAD_NAME' | 'ROUTE_BAD_CURSOR' | 'ROUTE_UNROUTABLE';
+export class RouteError extends GatewayError<RouteErrorCode> {}
+
+export type LimitErrorCode =
+  | 'LIMIT_MESSAGE_TOO_LARGE'
+  | 'LIMIT_TOO_DEEP'
+  | 'LIMIT_TIMEOUT'
+  | 'LIMIT_CONCURRENCY'
+  | 'LIMIT_BATCH_REJECTED';
+export class LimitError extends GatewayError<LimitErrorCode> {}
+
+export type FrameErrorCode = 'FRAME_PARSE_ERROR' | 'FRAME_INVALID_UTF8' | 'FRAME_INVALID_JSONRPC';
+export class FrameError extends GatewayError<FrameErrorCode> {}
+
+export type UpstreamErrorCode =
+  | 'UPSTREAM_UNAVAILABLE'
+  | 'UPSTREAM_CRASHED'
+  | 'UPSTREAM_ERROR'
+  | 'UPSTREAM_PROTOCOL_MISMATCH'
+  | 'UPSTREAM_INVALID_RESPONSE';
+export class UpstreamError extends GatewayError<UpstreamErrorCode> {
+  /** The upstream's own JSON-RPC error, forwarded when it is a plain application error. */
+  readonly upstream?: { code: number; message: string };
+  constructor(
+    code: UpstreamErrorCode,
+    message: string,
+    opts?: { cause?: unknown; upstream?: { code: number; message: string } },
+  ) {
+    super(code, message, opts);
+    if (opts?.upstream) this.upstream = opts.upstream;
+  }
+}
+
+export type ClientErrorCode = 'CLIENT_CAPABILITY_MISSING' | 'CLIENT_UNAVAILABLE';
+export class ClientError extends GatewayError<ClientErrorCode> {}
+
+export type HttpErrorCode =
+  | 'HTTP_HOST_REJECTED'
+  | 'HTTP_ORIGIN_REJECTED'
+  | 'HTTP_BODY_TOO_LARGE'
+  | 'HTTP_UNSUPPORTED_MEDIA_TYPE'
+  | 'HTTP_SESSION_UNKNOWN'
+  | 'HTTP_SESSION_FORBIDDEN'
+  | 'HTTP_METHOD_NOT_ALLOWED';
+export class HttpError extends GatewayError<HttpErrorCode> {}
+
+export type ErrorCode =
+  | ConfigErrorCode
+  | PolicyErrorCode
+  | RouteErrorCode
+  | LimitErrorCode
+  | FrameErrorCode
+  | UpstreamErrorCode
+  | ClientErrorCode
+  | HttpErrorCode;

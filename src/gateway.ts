@@ -1,0 +1,339 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { limitsOf, type Config } from './config/schema.js';
+import { ClientError, RouteError } from './errors.js';
+import type { ClientChannel, Message, Next, Params, Result } from './pipeline/interceptor.js';
+import { createPipeline } from './pipeline/chain.js';
+import type { Principal } from './pipeline/principal.js';
+import { createNamespace, type Namespace } from './proxy/namespace.js';
+import { Upstream, type UpstreamEvent } from './proxy/upstream.js';
+import { mapResultUris, LIST_KINDS, type ListMethod } from './proxy/rewrite.js';
+
+/** A front session: one connected client (stdio), one HTTP session, or one stateless HTTP request. */
+export interface FrontSession {
+  readonly id: string;
+  readonly principal: Principal;
+  readonly era: 'legacy' | 'modern';
+  /** Sends an unrelated notification to this client (list changes, logs). */
+  notify(method: string, params: Params): Promise<void>;
+  readonly subscriptions: Set<string>;
+}
+
+export type GatewayEvent =
+  | { kind: 'upstream'; server: string; event: UpstreamEvent }
+  | { kind: 'list-partial'; server: string; method: string; reason: string };
+
+export interface GatewayOptions {
+  readonly onEvent?: (event: GatewayEvent) => void;
+}
+
+interface Snapshot {
+  readonly items: readonly Record<string, unknown>[];
+  readonly field: string;
+}
+
+const MAX_UPSTREAM_PAGES = 100;
+const MAX_SNAPSHOTS_PER_SESSION = 8;
+
+/**
+ * The gateway core: routes namespaced requests to upstreams through THE chain, fans list requests
+ * out and aggregates them with its own pagination, and routes server→client requests back to the
+ * client whose call they belong to.
+ */
+export class Gateway {
+  readonly config: Config;
+  readonly namespace: Namespace;
+  private readonly upstreams: Map<string, Upstream>;
+  private readonly send: Next;
+  private readonly sessions = new Set<FrontSession>();
+  private readonly snapshots = new Map<string, Map<string, Snapshot>>();
+  /** Calls in flight per upstream, each with the channel back to the client that made it. */
+  private readonly inFlight = new Map<string, Set<ClientChannel>>();
+  private readonly current = new AsyncLocalStorage<ClientChannel>();
+  private readonly onEvent: (event: GatewayEvent) => void;
+
+  constructor(config: Config, options: GatewayOptions = {}) {
+    this.config = config;
+    this.onEvent = options.onEvent ?? (() => undefined);
+    this.namespace = createNamespace(config.separator, new Set(Object.keys(config.servers)));
+    this.send = createPipeline(config, (message) => this.terminal(message));
+    this.upstreams = new Map(
+      Object.entries(config.servers).map(([id, server]) => [
+        id,
+        new Upstream(id, server, limitsOf(config, server), {
+          serverRequest: (s, method, params, signal) => this.serverRequest(s, method, params, signal),
+          notification: (s, method, params) => void this.upstreamNotification(s, method, params),
+          event: (s, event) => this.onEvent({ kind: 'upstream', server: s, event }),
+        }),
+      ]),
+    );
+    for (const id of this.upstreams.keys()) this.inFlight.set(id, new Set());
+  }
+
+  /** Starts every upstream; resolves when each has connected or failed its first attempt. */
+  async start(): Promise<{ ready: string[]; failed: string[] }> {
+    const ids = [...this.upstreams.keys()];
+    const results = await Promise.allSettled(ids.map((id) => this.upstreams.get(id)?.start()));
+    return {
+      ready: ids.filter((_, i) => results[i]?.status === 'fulfilled'),
+      failed: ids.filter((_, i) => results[i]?.status === 'rejected'),
+    };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.upstreams.values()].map((u) => u.stop()));
+  }
+
+  upstream(id: string): Upstream | undefined {
+    return this.upstreams.get(id);
+  }
+
+  attach(session: FrontSession): () => void {
+    this.sessions.add(session);
+    return () => {
+      this.sessions.delete(session);
+      this.snapshots.delete(session.id);
+    };
+  }
+
+  /** The terminal of the chain: upstreams for `to-server`, the client channel for `to-client`. */
+  private async terminal(message: Message): Promise<Result> {
+    if (message.direction === 'to-server') {
+      const upstream = this.upstreams.get(message.server);
+      if (!upstream) throw new RouteError('ROUTE_UNKNOWN_SERVER', `no server "${message.server}"`);
+      if (message.kind === 'notification') {
+        await upstream.notify(message.method, message.params);
+        return {};
+      }
+      return upstream.request(message.method, message.params, { signal: message.signal, onProgress: message.onProgress });
+    }
+    if (message.kind === 'notification') {
+      await this.broadcast(message);
+      return {};
+    }
+    if (!message.client) throw new RouteError('ROUTE_UNROUTABLE', `no client to send ${message.method} to`);
+    if (message.client.era === 'modern')
+      throw new ClientError(
+        'CLIENT_CAPABILITY_MISSING',
+        `${message.method} cannot reach a 2026-07-28 client: that revision has no server-to-client requests`,
+      );
+    return message.client.request(message.method, message.params, message.signal);
+  }
+
+  /**
+   * A request from the client about one named item (tools/call, prompts/get, resources/read, …).
+   * `channel` is the way back to this client for server→client requests made during the call.
+   */
+  async request(
+    session: FrontSession,
+    channel: ClientChannel,
+    method: string,
+    params: Params,
+    signal: AbortSignal,
+    onProgress?: (progress: Params) => void,
+  ): Promise<Result> {
+    const { server, local } = this.route(method, params);
+    const calls = this.inFlight.get(server) as Set<ClientChannel>;
+    calls.add(channel);
+    try {
+      const result = await this.current.run(channel, () =>
+        this.send({
+          kind: 'request',
+          direction: 'to-server',
+          method,
+          params: local,
+          server,
+          principal: session.principal,
+          client: channel,
+          signal,
+          ...(onProgress && { onProgress }),
+        }),
+      );
+      if (method === 'resources/subscribe') session.subscriptions.add(params['uri'] as string);
+      if (method === 'resources/unsubscribe') session.subscriptions.delete(params['uri'] as string);
+      return mapResultUris(result, (uri) => this.namespace.toPublicUri(server, uri));
+    } finally {
+      calls.delete(channel);
+    }
+  }
+
+  /** Splits a namespaced request into its server and the server-local params. */
+  private route(method: string, params: Params): { server: string; local: Params } {
+    switch (method) {
+      case 'tools/call':
+      case 'prompts/get': {
+        const { server, name } = this.namespace.fromPublic(params['name']);
+        return { server, local: { ...params, name } };
+      }
+      case 'resources/read':
+      case 'resources/subscribe':
+      case 'resources/unsubscribe': {
+        const { server, uri } = this.namespace.fromPublicUri(params['uri']);
+        return { server, local: { ...params, uri } };
+      }
+      case 'completion/complete': {
+        const ref = (params['ref'] ?? {}) as Record<string, unknown>;
+        if (ref['type'] === 'ref/prompt') {
+          const { server, name } = this.namespace.fromPublic(ref['name']);
+          return { server, local: { ...params, ref: { ...ref, name } } };
+        }
+        const { server, uri } = this.namespace.fromPublicUri(ref['uri']);
+        return { server, local: { ...params, ref: { ...ref, uri } } };
+      }
+      default:
+        throw new RouteError('ROUTE_BAD_NAME', `method ${method} is not routed by the gateway`);
+    }
+  }
+
+  /**
+   * An aggregated list: every server's full list (its own pages followed, bounded), each through the
+   * chain, namespaced, then served in pages of `pageSize` from a per-session snapshot.
+   */
+  async list(session: FrontSession, method: ListMethod, cursor: unknown, signal: AbortSignal): Promise<Result> {
+    const kind = LIST_KINDS[method];
+    if (cursor !== undefined) return this.page(session, method, cursor);
+    const perServer = await Promise.all(
+      [...this.upstreams.keys()].map(async (server) => {
+        if (!this.supports(server, kind.capability)) return [];
+        try {
+          return await this.listServer(session, server, method, signal);
+        } catch (error) {
+          this.onEvent({ kind: 'list-partial', server, method, reason: (error as Error).message });
+          return [];
+        }
+      }),
+    );
+    const items = perServer.flat();
+    const snapshotId = randomUUID();
+    let sessionSnapshots = this.snapshots.get(session.id);
+    if (!sessionSnapshots) this.snapshots.set(session.id, (sessionSnapshots = new Map()));
+    sessionSnapshots.set(snapshotId, { items, field: kind.field });
+    if (sessionSnapshots.size > MAX_SNAPSHOTS_PER_SESSION) sessionSnapshots.delete(sessionSnapshots.keys().next().value as string);
+    return this.slice(method, snapshotId, { items, field: kind.field }, 0);
+  }
+
+  private supports(server: string, capability: string): boolean {
+    const upstream = this.upstreams.get(server);
+    const caps = upstream?.serverInfo.capabilities;
+    // Before the first connect we do not know yet: ask, and let the upstream answer or fail.
+    return caps === undefined || capability in caps;
+  }
+
+  private async listServer(session: FrontSession, server: string, method: ListMethod, signal: AbortSignal) {
+    const kind = LIST_KINDS[method];
+    const items: Record<string, unknown>[] = [];
+    let cursor: unknown;
+    for (let page = 0; page < MAX_UPSTREAM_PAGES; page++) {
+      const result = await this.send({
+        kind: 'request',
+        direction: 'to-server',
+        method,
+        params: cursor === undefined ? {} : { cursor },
+        server,
+        principal: session.principal,
+        signal,
+      });
+      const list = result[kind.field];
+      if (Array.isArray(list))
+        for (const item of list as Record<string, unknown>[]) items.push(kind.toPublic(item, server, this.namespace));
+      cursor = result['nextCursor'];
+      if (typeof cursor !== 'string' || cursor.length === 0) break;
+    }
+    return items;
+  }
+
+  private page(session: FrontSession, method: ListMethod, cursor: unknown): Result {
+    const decoded = decodeCursor(cursor);
+    const snapshot = decoded && this.snapshots.get(session.id)?.get(decoded.snapshot);
+    if (!decoded || !snapshot || snapshot.field !== LIST_KINDS[method].field)
+      throw new RouteError('ROUTE_BAD_CURSOR', 'unknown or expired cursor: list again from the start');
+    return this.slice(method, decoded.snapshot, snapshot, decoded.offset);
+  }
+
+  private slice(_method: ListMethod, snapshotId: string, snapshot: Snapshot, offset: number): Result {
+    const size = this.config.pageSize;
+    const items = snapshot.items.slice(offset, offset + size);
+    const next = offset + size < snapshot.items.length ? encodeCursor(snapshotId, offset + size) : undefined;
+    return { [snapshot.field]: items, ...(next !== undefined && { nextCursor: next }) };
+  }
+
+  /** A server→client request: goes to the client whose call is in flight on that server, through the chain. */
+  private async serverRequest(server: string, method: string, params: Params, signal: AbortSignal): Promise<Result> {
+    const channel = this.current.getStore() ?? this.soleCaller(server);
+    const session = channel && [...this.sessions].find((s) => s.id === channel.sessionId);
+    return this.send({
+      kind: 'request',
+      direction: 'to-client',
+      method,
+      params,
+      server,
+      principal: session?.principal ?? { id: 'unknown', transport: 'stdio' },
+      ...(channel && { client: channel }),
+      signal,
+    });
+  }
+
+  /** The one client with a call in flight on `server`; with none or several it is ambiguous. */
+  private soleCaller(server: string): ClientChannel | undefined {
+    const calls = this.inFlight.get(server);
+    if (!calls || calls.size === 0) return undefined;
+    const sessions = new Set([...calls].map((c) => c.sessionId));
+    return sessions.size === 1 ? calls.values().next().value : undefined;
+  }
+
+  private async upstreamNotification(server: string, method: string, params: Params): Promise<void> {
+    try {
+      await this.send({
+        kind: 'notification',
+        direction: 'to-client',
+        method,
+        params,
+        server,
+        principal: { id: 'broadcast', transport: 'stdio' },
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch {
+      // A refused notification is dropped; the chain has already said why.
+    }
+  }
+
+  /** Delivers an upstream notification (already through the chain) to the sessions it concerns. */
+  private async broadcast(message: Message): Promise<void> {
+    const { method, params, server } = message;
+    switch (method) {
+      case 'notifications/tools/list_changed':
+      case 'notifications/prompts/list_changed':
+      case 'notifications/resources/list_changed':
+        await Promise.all([...this.sessions].map((s) => s.notify(method, {}).catch(() => undefined)));
+        return;
+      case 'notifications/resources/updated': {
+        const uri = this.namespace.toPublicUri(server, String(params['uri']));
+        const targets = [...this.sessions].filter((s) => s.subscriptions.has(uri));
+        await Promise.all(targets.map((s) => s.notify(method, { ...params, uri }).catch(() => undefined)));
+        return;
+      }
+      case 'notifications/message': {
+        const logger = typeof params['logger'] === 'string' ? `${server}/${params['logger']}` : server;
+        const legacy = [...this.sessions].filter((s) => s.era === 'legacy');
+        await Promise.all(legacy.map((s) => s.notify(method, { ...params, logger }).catch(() => undefined)));
+        return;
+      }
+      default:
+        return; // Unknown notifications are not forwarded.
+    }
+  }
+}
+
+const encodeCursor = (snapshot: string, offset: number): string =>
+  Buffer.from(JSON.stringify({ s: snapshot, o: offset })).toString('base64url');
+
+const decodeCursor = (cursor: unknown): { snapshot: string; offset: number } | undefined => {
+  if (typeof cursor !== 'string' || cursor.length > 200) return undefined;
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { s?: unknown; o?: unknown };
+    if (typeof value.s !== 'string' || typeof value.o !== 'number' || !Number.isInteger(value.o) || value.o < 0) return undefined;
+    return { snapshot: value.s, offset: value.o };
+  } catch {
+    return undefined;
+  }
+};

@@ -1,0 +1,8 @@
+/** Who an agent is, as far as the front transport can tell. */
+export interface Principal {
+  /** Stable id: `stdio` for the local client, or the HTTP session's caller identity. */
+  readonly id: string;
+  readonly transport: 'stdio' | 'http';
+  /** Self-reported by the client in initialize; informative only, never trusted for decisions. */
+  readonly clientName?: string;
+}

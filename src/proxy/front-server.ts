@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { Server, type ServerContext } from '@modelcontextprotocol/server';
+import type { FrontSession, Gateway } from '../gateway.js';
+import type { ClientChannel, Params, Result } from '../pipeline/interceptor.js';
+import type { Principal } from '../pipeline/principal.js';
+import { VERSION } from '../version.js';
+import type { ListMethod } from './rewrite.js';
+import { toProtocolError } from './to-json-rpc-error.js';
+
+const LIST_METHODS: readonly ListMethod[] = ['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list'];
+const ITEM_METHODS = [
+  'tools/call',
+  'prompts/get',
+  'resources/read',
+  'resources/subscribe',
+  'resources/unsubscribe',
+  'completion/complete',
+] as const;
+
+export interface FrontServer {
+  readonly server: Server;
+  readonly session: FrontSession;
+  /** Detaches the session from the gateway. */
+  readonly detach: () => void;
+}
+
+/**
+ * Builds the client-facing MCP server of one front session with the official SDK (which speaks both
+ * the 2025 and the 2026-07-28 revision). Every handler goes to the gateway; every error leaves
+ * through `toProtocolError`, so the wire never sees internals.
+ */
+export const createFrontServer = (gateway: Gateway, principal: Principal, era: 'legacy' | 'modern'): FrontServer => {
+  const server = new Server(
+    { name: 'toolgate', version: VERSION },
+    {
+      capabilities: {
+        tools: { listChanged: true },
+        prompts: { listChanged: true },
+        resources: { listChanged: true, subscribe: true },
+        completions: {},
+        ...(era === 'legacy' && { logging: {} }),
+      },
+      instructions: 'toolgate: MCP security gateway. Tools are named <server>' + gateway.config.separator + '<tool>.',
+    },
+  );
+  const session: FrontSession = {
+    id: randomUUID(),
+    principal,
+    era,
+    subscriptions: new Set(),
+    notify: (method, params) => server.notification({ method, params } as never),
+  };
+
+  for (const method of LIST_METHODS) {
+    server.setRequestHandler(method, async (request, ctx) => {
+      try {
+        return (await gateway.list(session, method, request.params?.cursor, ctx.mcpReq.signal)) as never;
+      } catch (error) {
+        throw toProtocolError(error);
+      }
+    });
+  }
+  for (const method of ITEM_METHODS) {
+    server.setRequestHandler(method, async (request, ctx) => {
+      try {
+        const params = (request.params ?? {}) as Params;
+        const result = await gateway.request(
+          session,
+          channelFor(session, ctx),
+          method,
+          params,
+          ctx.mcpReq.signal,
+          progressForwarder(params, ctx),
+        );
+        return (method === 'tools/call' ? server.projectCallToolResult(result as never, undefined) : result) as never;
+      } catch (error) {
+        throw toProtocolError(error);
+      }
+    });
+  }
+  server.setRequestHandler('logging/setLevel', async () => ({}));
+  return { server, session, detach: gateway.attach(session) };
+};
+
+/** The way back to the client for server→client requests made during this call (related to it). */
+const channelFor = (session: FrontSession, ctx: ServerContext): ClientChannel => ({
+  sessionId: session.id,
+  era: session.era,
+  request: (method, params, signal) => ctx.mcpReq.send({ method, params } as never, { signal }) as Promise<Result>,
+  notify: (method, params) => ctx.mcpReq.notify({ method, params } as never),
+});
+
+/** Upstream progress goes to the client under the client's own progress token. */
+const progressForwarder = (params: Params, ctx: ServerContext): ((progress: Params) => void) | undefined => {
+  const token = ctx.mcpReq._meta?.progressToken ?? (params['_meta'] as { progressToken?: unknown } | undefined)?.progressToken;
+  if (typeof token !== 'string' && typeof token !== 'number') return undefined;
+  return (progress) => {
+    const { progress: value, total, message } = progress;
+    void ctx.mcpReq
+      .notify({
+        method: 'notifications/progress',
+        params: { progressToken: token, progress: value, ...(total !== undefined && { total }), ...(message !== undefined && { message }) },
+      } as never)
+      .catch(() => undefined);
+  };
+};

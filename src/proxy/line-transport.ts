@@ -1,0 +1,123 @@
+import type { Readable, Writable } from 'node:stream';
+import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
+import { decodeFrame, sniffId, type FrameLimits, type FrameResult } from '../limits/frame.js';
+
+/** A frame the transport refused, handed to the owner to answer (front) or to fail a request (upstream). */
+export type Rejected = Extract<FrameResult, { ok: false }>;
+
+const EDGE = 256;
+
+/**
+ * Newline-delimited JSON-RPC over a pair of streams (the MCP stdio binding), with the gateway's own
+ * limits applied to every raw frame before anything parses it: size (an oversized line is skipped
+ * without buffering it whole), UTF-8, depth, envelope. Used for the stdio front and stdio upstreams.
+ */
+export class LineTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+
+  private chunks: Buffer[] = [];
+  private size = 0;
+  /** While skipping an oversized line: its length so far and its first bytes (for the id). */
+  private skipping: { bytes: number; head: Buffer; tail: Buffer } | undefined;
+  private closed = false;
+
+  private readonly input: Readable;
+  private readonly output: Writable;
+  private readonly limits: FrameLimits;
+  private readonly onReject: (rejected: Rejected) => void;
+
+  constructor(input: Readable, output: Writable, limits: FrameLimits, onReject: (rejected: Rejected) => void) {
+    this.input = input;
+    this.output = output;
+    this.limits = limits;
+    this.onReject = onReject;
+  }
+
+  async start(): Promise<void> {
+    this.input.on('data', this.ondata);
+    this.input.on('end', this.onend);
+    this.input.on('error', this.onstreamerror);
+    this.output.on('error', this.onstreamerror);
+  }
+
+  private readonly ondata = (chunk: Buffer): void => {
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+      this.push(chunk.subarray(start, nl));
+      this.flush();
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.push(chunk.subarray(start));
+  };
+
+  private push(part: Buffer): void {
+    if (part.length === 0) return;
+    if (this.skipping) {
+      this.skipping.bytes += part.length;
+      this.skipping.tail = Buffer.concat([this.skipping.tail, part]).subarray(-EDGE);
+      return;
+    }
+    this.size += part.length;
+    this.chunks.push(part);
+    if (this.size > this.limits.maxMessageBytes) {
+      const all = Buffer.concat(this.chunks);
+      this.skipping = { bytes: all.length, head: all.subarray(0, EDGE), tail: all.subarray(-EDGE) };
+      this.chunks = [];
+      this.size = 0;
+    }
+  }
+
+  private flush(): void {
+    if (this.skipping) {
+      const { bytes, head, tail } = this.skipping;
+      this.skipping = undefined;
+      const id = sniffId(head.toString('latin1'), tail.toString('latin1'));
+      this.onReject({
+        ok: false,
+        code: 'LIMIT_MESSAGE_TOO_LARGE',
+        message: `message of ${bytes} bytes exceeds the limit of ${this.limits.maxMessageBytes}`,
+        ...(id !== undefined && { id }),
+      });
+      return;
+    }
+    if (this.chunks.length === 0) return;
+    let line = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
+    this.chunks = [];
+    this.size = 0;
+    if (line[line.length - 1] === 13) line = line.subarray(0, -1); // tolerate CRLF
+    if (line.length === 0) return;
+    const result = decodeFrame(line, this.limits);
+    if (result.ok) this.onmessage?.(result.message as unknown as JSONRPCMessage);
+    else this.onReject(result);
+  }
+
+  private readonly onend = (): void => {
+    void this.close();
+  };
+
+  private readonly onstreamerror = (error: Error): void => {
+    this.onerror?.(error);
+  };
+
+  send(message: JSONRPCMessage): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(new Error('transport closed'));
+        return;
+      }
+      const json = JSON.stringify(message) + '\n';
+      if (this.output.write(json)) resolve();
+      else this.output.once('drain', resolve);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.input.off('data', this.ondata);
+    this.input.off('end', this.onend);
+    this.onclose?.();
+  }
+}

@@ -1,0 +1,38 @@
+import { RouteError } from '../errors.js';
+
+/**
+ * Public names: `server<sep>name` for tools and prompts, `server+uri` for resources (a `+` keeps the
+ * result a valid URI scheme). Server ids never contain the separator or `+`, so the first
+ * occurrence splits unambiguously and names stay stable when servers are added.
+ */
+export interface Namespace {
+  toPublic(server: string, name: string): string;
+  fromPublic(name: unknown): { server: string; name: string };
+  toPublicUri(server: string, uri: string): string;
+  fromPublicUri(uri: unknown): { server: string; uri: string };
+}
+
+export const createNamespace = (separator: string, servers: ReadonlySet<string>): Namespace => {
+  const split = (value: unknown, sep: string, what: string): [string, string] => {
+    // untrusted: the client chooses the name.
+    if (typeof value !== 'string') throw new RouteError('ROUTE_BAD_NAME', `${what} must be a string`);
+    const at = value.indexOf(sep);
+    if (at <= 0) throw new RouteError('ROUTE_BAD_NAME', `${what} "${value.slice(0, 200)}" has no server prefix`);
+    const server = value.slice(0, at);
+    if (!servers.has(server))
+      throw new RouteError('ROUTE_UNKNOWN_SERVER', `${what} "${value.slice(0, 200)}" names no configured server`);
+    return [server, value.slice(at + sep.length)];
+  };
+  return {
+    toPublic: (server, name) => `${server}${separator}${name}`,
+    fromPublic: (value) => {
+      const [server, name] = split(value, separator, 'name');
+      return { server, name };
+    },
+    toPublicUri: (server, uri) => `${server}+${uri}`,
+    fromPublicUri: (value) => {
+      const [server, uri] = split(value, '+', 'uri');
+      return { server, uri };
+    },
+  };
+};

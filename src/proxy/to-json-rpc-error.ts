@@ -1,0 +1,52 @@
+import { ProtocolError } from '@modelcontextprotocol/server';
+import { GatewayError, UpstreamError, type ErrorCode } from '../errors.js';
+
+/** JSON-RPC error codes by gateway code prefix; the stable `data.code` says exactly what happened. */
+const RPC_CODE = {
+  POLICY: -32003,
+  ROUTE: -32602,
+  LIMIT: -32004,
+  FRAME: -32600,
+  UPSTREAM: -32002,
+  CLIENT: -32005,
+  CONFIG: -32603,
+  HTTP: -32600,
+} as const satisfies Record<string, number>;
+
+const SPECIFIC: Partial<Record<ErrorCode, number>> = {
+  FRAME_PARSE_ERROR: -32700,
+  LIMIT_MESSAGE_TOO_LARGE: -32600,
+  LIMIT_TOO_DEEP: -32600,
+  LIMIT_BATCH_REJECTED: -32600,
+  LIMIT_TIMEOUT: -32001,
+};
+
+export interface WireError {
+  readonly code: number;
+  readonly message: string;
+  readonly data: { readonly code: string };
+}
+
+/**
+ * The one place where local errors become wire errors. A GatewayError keeps its message and stable
+ * code; an upstream's own application error keeps its JSON-RPC code and text (the server's words);
+ * anything else becomes -32603 with nothing internal in it.
+ */
+export const toWireError = (error: unknown): WireError => {
+  if (error instanceof UpstreamError && error.upstream)
+    return { code: error.upstream.code, message: error.upstream.message, data: { code: error.code } };
+  if (error instanceof GatewayError) {
+    const prefix = error.code.split('_')[0] as keyof typeof RPC_CODE;
+    const code = SPECIFIC[error.code as ErrorCode] ?? RPC_CODE[prefix] ?? -32603;
+    return { code, message: error.message, data: { code: error.code } };
+  }
+  if ((error as Error | undefined)?.name === 'AbortError')
+    return { code: -32800, message: 'request cancelled', data: { code: 'REQUEST_CANCELLED' } };
+  return { code: -32603, message: 'internal gateway error', data: { code: 'INTERNAL' } };
+};
+
+/** As {@link toWireError}, as the SDK's throwable so handlers can rethrow it. */
+export const toProtocolError = (error: unknown): ProtocolError => {
+  const wire = toWireError(error);
+  return new ProtocolError(wire.code, wire.message, wire.data);
+};

@@ -1,0 +1,311 @@
+import { Client, ProtocolError, SdkError, SdkErrorCode, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
+import { isStdioServer, type LimitsConfig, type ServerConfig } from '../config/schema.js';
+import { LimitError, UpstreamError } from '../errors.js';
+import { checkValue } from '../limits/frame.js';
+import type { Params, Result } from '../pipeline/interceptor.js';
+import { StdioUpstreamTransport } from './spawn-stdio.js';
+import { VERSION } from '../version.js';
+
+export type UpstreamState = 'starting' | 'ready' | 'down' | 'failed' | 'stopped';
+
+/** What an upstream needs from the gateway: the way back to the client, through the chain. */
+export interface UpstreamHooks {
+  serverRequest(server: string, method: string, params: Params, signal: AbortSignal): Promise<Result>;
+  notification(server: string, method: string, params: Params): void;
+  event(server: string, event: UpstreamEvent): void;
+}
+
+export type UpstreamEvent =
+  | { kind: 'started'; era: string; pid?: number }
+  | { kind: 'crashed'; reason: string }
+  | { kind: 'restarting'; attempt: number; delayMs: number }
+  | { kind: 'failed'; reason: string }
+  | { kind: 'hung' }
+  | { kind: 'stderr'; line: string }
+  | { kind: 'refused-frame'; reason: string };
+
+export interface RequestOptions {
+  readonly signal: AbortSignal;
+  readonly onProgress?: ((progress: Params) => void) | undefined;
+}
+
+const SERVER_REQUESTS = ['sampling/createMessage', 'elicitation/create', 'roots/list'] as const;
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+/**
+ * One upstream MCP server: connects through the official SDK client (which negotiates the 2025 or
+ * 2026-07-28 era), enforces the per-upstream limits, and restarts the server with exponential
+ * backoff when it crashes or hangs. The gateway keeps serving the other upstreams meanwhile.
+ */
+export class Upstream {
+  readonly id: string;
+  private readonly config: ServerConfig;
+  private readonly limits: LimitsConfig;
+  private readonly hooks: UpstreamHooks;
+  private client: Client | undefined;
+  private transport: Transport | undefined;
+  private ready: Promise<void> | undefined;
+  private inFlight = 0;
+  private failures = 0;
+  private readonly stopping = new AbortController();
+  state: UpstreamState = 'starting';
+
+  constructor(id: string, config: ServerConfig, limits: LimitsConfig, hooks: UpstreamHooks) {
+    this.id = id;
+    this.config = config;
+    this.limits = limits;
+    this.hooks = hooks;
+  }
+
+  /** The protocol revision negotiated with the server, once connected. */
+  get protocolVersion(): string | undefined {
+    return (this.client as unknown as { _negotiatedProtocolVersion?: string } | undefined)?._negotiatedProtocolVersion;
+  }
+
+  /** What the server said about itself at connect (informative; untrusted). */
+  get serverInfo(): { capabilities: Record<string, unknown> | undefined; instructions: string | undefined } {
+    return {
+      capabilities: this.client?.getServerCapabilities() as Record<string, unknown> | undefined,
+      instructions: this.client?.getInstructions(),
+    };
+  }
+
+  start(): Promise<void> {
+    this.state = 'starting';
+    this.ready = this.connect().then(
+      () => {
+        this.state = 'ready';
+        this.failures = 0;
+      },
+      (error: unknown) => {
+        this.onDown(`could not start: ${(error as Error).message}`);
+        throw error;
+      },
+    );
+    this.ready.catch(() => undefined);
+    return this.ready;
+  }
+
+  private async connect(): Promise<void> {
+    const client = new Client(
+      { name: 'toolgate', version: VERSION },
+      {
+        capabilities: this.clientCapabilities(),
+        ...(this.config.protocol === 'auto' && { versionNegotiation: { mode: 'auto' as const } }),
+        ...(this.config.protocol === '2026-07-28' && { versionNegotiation: { mode: { pin: '2026-07-28' } } }),
+      },
+    );
+    for (const method of SERVER_REQUESTS) {
+      if (!this.config.allow[methodFlag(method)]) continue;
+      client.setRequestHandler(method, (request, ctx) =>
+        // untrusted: the request comes from the server; the gateway runs it through the chain.
+        this.hooks.serverRequest(this.id, method, (request.params ?? {}) as Params, ctx.mcpReq.signal) as never,
+      );
+    }
+    client.fallbackNotificationHandler = async (notification) => {
+      this.hooks.notification(this.id, notification.method, (notification.params ?? {}) as Params);
+    };
+    const transport = this.createTransport();
+    this.client = client;
+    this.transport = transport;
+    client.onclose = () => {
+      if (this.client === client && this.state !== 'stopped') this.onDown('the server closed the connection');
+    };
+    client.onerror = () => undefined;
+    await client.connect(transport, { timeout: Math.min(this.limits.callTimeoutMs, 60_000) });
+    const pid = transport instanceof StdioUpstreamTransport ? transport.pid : undefined;
+    this.hooks.event(this.id, { kind: 'started', era: this.protocolVersion ?? 'unknown', ...(pid !== undefined && { pid }) });
+  }
+
+  private clientCapabilities(): Record<string, unknown> {
+    // Least privilege: advertise only what the config lets this server ask of the client.
+    const caps: Record<string, unknown> = {};
+    if (this.config.allow.sampling) caps['sampling'] = {};
+    if (this.config.allow.elicitation) caps['elicitation'] = { form: {}, url: {} };
+    if (this.config.allow.roots) caps['roots'] = { listChanged: true };
+    return caps;
+  }
+
+  private createTransport(): Transport {
+    const limits = { maxMessageBytes: this.limits.maxMessageBytes, maxDepth: this.limits.maxDepth };
+    if (isStdioServer(this.config)) {
+      return new StdioUpstreamTransport(this.config, limits, (line) => this.hooks.event(this.id, { kind: 'stderr', line }));
+    }
+    const transport = new StreamableHTTPClientTransport(new URL(this.config.url), {
+      requestInit: { headers: this.config.headers },
+    });
+    guardIncoming(transport, limits, (reason) => this.hooks.event(this.id, { kind: 'refused-frame', reason }));
+    return transport;
+  }
+
+  private onDown(reason: string): void {
+    if (this.state === 'stopped' || this.state === 'down' || this.state === 'failed') return;
+    this.state = 'down';
+    this.hooks.event(this.id, { kind: 'crashed', reason });
+    const client = this.client;
+    this.client = undefined;
+    void client?.close().catch(() => undefined);
+    void this.restart();
+  }
+
+  private async restart(): Promise<void> {
+    const { maxRetries, initialDelayMs, maxDelayMs } = this.config.restart;
+    while (this.state === 'down') {
+      this.failures++;
+      if (this.failures > maxRetries) {
+        this.state = 'failed';
+        this.hooks.event(this.id, { kind: 'failed', reason: `gave up after ${maxRetries} restarts` });
+        return;
+      }
+      const delayMs = Math.min(maxDelayMs, initialDelayMs * 2 ** (this.failures - 1));
+      this.hooks.event(this.id, { kind: 'restarting', attempt: this.failures, delayMs });
+      await sleep(delayMs, this.stopping.signal);
+      if (this.state !== 'down') return;
+      try {
+        this.state = 'starting';
+        this.ready = this.connect();
+        await this.ready;
+        this.state = 'ready';
+        this.failures = 0;
+      } catch {
+        this.client = undefined;
+        if (this.state === 'starting') this.state = 'down';
+      }
+    }
+  }
+
+  /** Sends one request upstream, within the concurrency and time limits. */
+  async request(method: string, params: Params, options: RequestOptions): Promise<Result> {
+    if (this.state === 'starting') await this.waitReady(options.signal);
+    const client = this.client;
+    if (this.state !== 'ready' || !client)
+      throw new UpstreamError('UPSTREAM_UNAVAILABLE', `server "${this.id}" is unavailable (${this.state})`);
+    if (this.inFlight >= this.limits.maxConcurrentCalls)
+      throw new LimitError('LIMIT_CONCURRENCY', `server "${this.id}" already has ${this.inFlight} calls in flight`);
+    this.inFlight++;
+    try {
+      return (await client.request({ method, params } as never, {
+        signal: options.signal,
+        timeout: this.limits.callTimeoutMs,
+        maxTotalTimeout: this.limits.callTimeoutMs,
+        ...(options.onProgress && {
+          onprogress: (progress: unknown) => options.onProgress?.(progress as Params),
+          resetTimeoutOnProgress: true,
+        }),
+      })) as Result;
+    } catch (error) {
+      throw this.toUpstreamError(error, method);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /** Sends a notification upstream (e.g. roots/list_changed). Best effort. */
+  async notify(method: string, params: Params): Promise<void> {
+    if (this.state !== 'ready' || !this.client) return;
+    await this.client.notification({ method, params } as never).catch(() => undefined);
+  }
+
+  private async waitReady(signal: AbortSignal): Promise<void> {
+    const timeout = AbortSignal.timeout(this.limits.callTimeoutMs);
+    await Promise.race([
+      this.ready?.catch(() => undefined),
+      new Promise((resolve) => {
+        signal.addEventListener('abort', resolve, { once: true });
+        timeout.addEventListener('abort', resolve, { once: true });
+      }),
+    ]);
+  }
+
+  private toUpstreamError(error: unknown, method: string): Error {
+    if (error instanceof ProtocolError) {
+      const data = error.data as { code?: unknown } | undefined;
+      if (typeof data?.code === 'string' && data.code.startsWith('LIMIT_'))
+        return new LimitError(data.code as 'LIMIT_MESSAGE_TOO_LARGE', `response from "${this.id}" refused: ${error.message}`);
+      // untrusted: the server's own error text, passed on as the server's words.
+      return new UpstreamError('UPSTREAM_ERROR', error.message, {
+        cause: error,
+        upstream: { code: error.code, message: error.message },
+      });
+    }
+    if (error instanceof SdkError) {
+      switch (error.code) {
+        case SdkErrorCode.RequestTimeout:
+          this.checkHealth();
+          return new LimitError('LIMIT_TIMEOUT', `server "${this.id}" did not answer ${method} within ${this.limits.callTimeoutMs} ms`);
+        case SdkErrorCode.ConnectionClosed:
+        case SdkErrorCode.NotConnected:
+        case SdkErrorCode.SendFailed:
+          return new UpstreamError('UPSTREAM_CRASHED', `server "${this.id}" went away during ${method}`, { cause: error });
+        case SdkErrorCode.InvalidResult:
+          return new UpstreamError('UPSTREAM_INVALID_RESPONSE', `server "${this.id}" sent an invalid ${method} result`, { cause: error });
+        default:
+          return new UpstreamError('UPSTREAM_ERROR', `request to server "${this.id}" failed (${error.code})`, { cause: error });
+      }
+    }
+    if ((error as Error | undefined)?.name === 'AbortError') return error as Error;
+    return new UpstreamError('UPSTREAM_ERROR', `request to server "${this.id}" failed`, { cause: error });
+  }
+
+  /** After a timeout: a server that no longer answers a cheap request is treated as hung and restarted. */
+  private checkHealth(): void {
+    const client = this.client;
+    if (!client || this.state !== 'ready') return;
+    const probe = this.protocolVersion?.startsWith('2026') ? client.listTools() : client.ping();
+    probe.then(
+      () => undefined,
+      () => {
+        if (this.client !== client) return;
+        this.hooks.event(this.id, { kind: 'hung' });
+        if (this.transport instanceof StdioUpstreamTransport) this.transport.kill();
+        this.onDown('the server stopped answering');
+      },
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.state = 'stopped';
+    this.stopping.abort();
+    const client = this.client;
+    this.client = undefined;
+    await client?.close().catch(() => undefined);
+  }
+}
+
+const methodFlag = (method: (typeof SERVER_REQUESTS)[number]): 'sampling' | 'elicitation' | 'roots' =>
+  method === 'sampling/createMessage' ? 'sampling' : method === 'elicitation/create' ? 'elicitation' : 'roots';
+
+/**
+ * Applies size and depth limits to messages the SDK's HTTP client transport has already parsed,
+ * by wrapping whatever `onmessage` the client installs. A refused response becomes an error for its id.
+ */
+const guardIncoming = (
+  transport: Transport,
+  limits: { maxMessageBytes: number; maxDepth: number },
+  onRefused: (reason: string) => void,
+): void => {
+  let inner: Transport['onmessage'];
+  const guarded: Transport['onmessage'] = (message, extra) => {
+    const verdict = checkValue(message, limits);
+    if (verdict.ok) return inner?.(message, extra);
+    onRefused(verdict.message);
+    const id = (message as { id?: unknown }).id;
+    if (typeof id === 'string' || typeof id === 'number')
+      inner?.({ jsonrpc: '2.0', id, error: { code: -32600, message: verdict.message, data: { code: verdict.code } } } as never, extra);
+  };
+  Object.defineProperty(transport, 'onmessage', {
+    configurable: true,
+    get: () => (inner ? guarded : undefined),
+    set: (fn: Transport['onmessage']) => {
+      inner = fn;
+    },
+  });
+};
