@@ -65,7 +65,9 @@ export type HttpErrorCode =
   | 'HTTP_UNSUPPORTED_MEDIA_TYPE'
   | 'HTTP_SESSION_UNKNOWN'
   | 'HTTP_SESSION_FORBIDDEN'
-  | 'HTTP_METHOD_NOT_ALLOWED';
+  | 'HTTP_METHOD_NOT_ALLOWED'
+  | 'HTTP_NOT_FOUND'
+  | 'HTTP_TOO_MANY_SESSIONS';
 export class HttpError extends GatewayError<HttpErrorCode> {}
 
 export type ErrorCode =

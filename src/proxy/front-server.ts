@@ -78,7 +78,8 @@ export const createFrontServer = (gateway: Gateway, principal: Principal, era: '
       }
     });
   }
-  server.setRequestHandler('logging/setLevel', async () => ({}));
+  // Only the 2025 era has logging: registering the handler without the capability throws.
+  if (era === 'legacy') server.setRequestHandler('logging/setLevel', async () => ({}));
   return { server, session, detach: gateway.attach(session) };
 };
 

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { isInitializeRequest, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
+import type { Gateway } from '../gateway.js';
+import { HttpError } from '../errors.js';
+import type { Principal } from '../pipeline/principal.js';
+import { createFrontServer, type FrontServer } from './front-server.js';
+
+interface LegacySession {
+  readonly transport: WebStandardStreamableHTTPServerTransport;
+  readonly front: FrontServer;
+  /** The caller that created the session; no one else may use it (HTTP-4). */
+  readonly caller: string;
+  lastSeen: number;
+  /** POST/DELETE exchanges in progress: a session busy with a long call is not idle. */
+  busy: number;
+}
+
+export interface LegacySessionsOptions {
+  readonly maxSessions: number;
+  readonly idleMs: number;
+  readonly maxRequestBodySize: number;
+}
+
+/**
+ * The 2025-era Streamable HTTP sessions: one SDK transport and one front server per session,
+ * created by an `initialize` POST and bound to the caller that sent it. Session ids are random
+ * UUIDs (never derived from anything the client sent). Idle sessions are closed.
+ */
+export class LegacySessions {
+  private readonly sessions = new Map<string, LegacySession>();
+  private readonly gateway: Gateway;
+  private readonly options: LegacySessionsOptions;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(gateway: Gateway, options: LegacySessionsOptions) {
+    this.gateway = gateway;
+    this.options = options;
+    this.sweeper = setInterval(() => this.sweep(), Math.min(Math.max(options.idleMs / 4, 250), 60_000));
+    this.sweeper.unref();
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * Serves one legacy exchange for `caller`. Throws an HttpError (never a bare Error) for a request
+   * the session layer refuses; the caller maps it to the wire.
+   */
+  async handle(request: Request, caller: string, parsedBody: unknown): Promise<Response> {
+    const id = request.headers.get('mcp-session-id');
+    if (id === null) return this.open(request, caller, parsedBody);
+    const session = this.sessions.get(id);
+    if (!session) throw new HttpError('HTTP_SESSION_UNKNOWN', 'unknown or expired session: initialize a new one');
+    if (session.caller !== caller) throw new HttpError('HTTP_SESSION_FORBIDDEN', 'this session belongs to another caller');
+    const counts = request.method !== 'GET';
+    session.lastSeen = Date.now();
+    if (counts) session.busy++;
+    try {
+      return await session.transport.handleRequest(request, parsedBody === undefined ? {} : { parsedBody });
+    } finally {
+      if (counts) session.busy--;
+      session.lastSeen = Date.now();
+    }
+  }
+
+  private async open(request: Request, caller: string, parsedBody: unknown): Promise<Response> {
+    if (request.method !== 'POST' || !isInitializeRequest(parsedBody))
+      throw new HttpError('HTTP_SESSION_UNKNOWN', 'no Mcp-Session-Id header: send initialize first');
+    if (this.sessions.size >= this.options.maxSessions)
+      throw new HttpError('HTTP_TOO_MANY_SESSIONS', `the gateway already serves ${this.options.maxSessions} sessions`);
+    const principal: Principal = { id: `http:${caller.slice(0, 16)}`, transport: 'http' };
+    const front = createFrontServer(this.gateway, principal, 'legacy');
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: randomUUID,
+      maxRequestBodySize: this.options.maxRequestBodySize,
+      onsessioninitialized: (sessionId) => {
+        this.sessions.set(sessionId, { transport, front, caller, lastSeen: Date.now(), busy: 0 });
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId !== undefined) this.sessions.delete(transport.sessionId);
+      front.detach();
+    };
+    await front.server.connect(transport);
+    const response = await transport.handleRequest(request, { parsedBody });
+    // A refused initialize never registers a session; do not leak its server.
+    if (transport.sessionId === undefined || !this.sessions.has(transport.sessionId)) await transport.close();
+    return response;
+  }
+
+  private sweep(): void {
+    const cutoff = Date.now() - this.options.idleMs;
+    for (const session of this.sessions.values())
+      if (session.busy === 0 && session.lastSeen < cutoff) void session.transport.close().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    await Promise.all([...this.sessions.values()].map((s) => s.transport.close().catch(() => undefined)));
+    this.sessions.clear();
+  }
+}
