@@ -7,9 +7,25 @@ import { ConfigSchema, type Config } from './schema.js';
 /** Validates an already-parsed config document; errors name the offending path. */
 export const parseConfig = (doc: unknown): Config => {
   const result = ConfigSchema.safeParse(doc);
-  if (!result.success) throw new ConfigError('CONFIG_INVALID', `invalid config:\n${z.prettifyError(result.error)}`);
+  if (!result.success) throw new ConfigError('CONFIG_INVALID', `invalid config:\n${describeIssues(result.error.issues)}`);
   return result.data;
 };
+
+/**
+ * Like `z.prettifyError`, but a failed union (a server is stdio or HTTP) reports the branch that came
+ * closest instead of a bare "invalid input", so the message names the real path.
+ */
+const describeIssues = (issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string =>
+  issues
+    .map((issue) => {
+      const path = [...prefix, ...issue.path];
+      if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+        const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0] ?? [];
+        return describeIssues(closest, path);
+      }
+      return `✖ ${issue.message}\n  → at ${path.map(String).join('.') || '(root)'}`;
+    })
+    .join('\n');
 
 /** Reads and validates a YAML (or JSON) config file. */
 export const loadConfig = async (path: string): Promise<Config> => {

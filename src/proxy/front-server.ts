@@ -64,14 +64,9 @@ export const createFrontServer = (gateway: Gateway, principal: Principal, era: '
     server.setRequestHandler(method, async (request, ctx) => {
       try {
         const params = (request.params ?? {}) as Params;
-        const result = await gateway.request(
-          session,
-          channelFor(session, ctx),
-          method,
-          params,
-          ctx.mcpReq.signal,
-          progressForwarder(params, ctx),
-        );
+        const progress = progressForwarder(params, ctx);
+        const result = await gateway.request(session, channelFor(session, ctx), method, params, ctx.mcpReq.signal, progress?.forward);
+        await progress?.flushed(); // progress must reach the client before the result does
         return (method === 'tools/call' ? server.projectCallToolResult(result as never, undefined) : result) as never;
       } catch (error) {
         throw toProtocolError(error);
@@ -91,17 +86,20 @@ const channelFor = (session: FrontSession, ctx: ServerContext): ClientChannel =>
   notify: (method, params) => ctx.mcpReq.notify({ method, params } as never),
 });
 
-/** Upstream progress goes to the client under the client's own progress token. */
-const progressForwarder = (params: Params, ctx: ServerContext): ((progress: Params) => void) | undefined => {
+/** Upstream progress goes to the client under the client's own progress token, in order. */
+const progressForwarder = (params: Params, ctx: ServerContext) => {
   const token = ctx.mcpReq._meta?.progressToken ?? (params['_meta'] as { progressToken?: unknown } | undefined)?.progressToken;
   if (typeof token !== 'string' && typeof token !== 'number') return undefined;
-  return (progress) => {
-    const { progress: value, total, message } = progress;
-    void ctx.mcpReq
-      .notify({
+  let sent: Promise<void> = Promise.resolve();
+  return {
+    forward: (progress: Params) => {
+      const { progress: value, total, message } = progress;
+      const notification = {
         method: 'notifications/progress',
         params: { progressToken: token, progress: value, ...(total !== undefined && { total }), ...(message !== undefined && { message }) },
-      } as never)
-      .catch(() => undefined);
+      };
+      sent = sent.then(() => ctx.mcpReq.notify(notification as never)).catch(() => undefined);
+    },
+    flushed: () => sent,
   };
 };

@@ -101,6 +101,13 @@ export class Upstream {
         capabilities: this.clientCapabilities(),
         ...(this.config.protocol === 'auto' && { versionNegotiation: { mode: 'auto' as const } }),
         ...(this.config.protocol === '2026-07-28' && { versionNegotiation: { mode: { pin: '2026-07-28' } } }),
+        // list_changed in both eras (2026-07-28 delivers it over subscriptions/listen): the gateway
+        // only relays the fact; clients list again through the chain.
+        listChanged: {
+          tools: this.relayListChanged('notifications/tools/list_changed'),
+          prompts: this.relayListChanged('notifications/prompts/list_changed'),
+          resources: this.relayListChanged('notifications/resources/list_changed'),
+        },
       },
     );
     for (const method of SERVER_REQUESTS) {
@@ -123,6 +130,14 @@ export class Upstream {
     await client.connect(transport, { timeout: Math.min(this.limits.callTimeoutMs, 60_000) });
     const pid = transport instanceof StdioUpstreamTransport ? transport.pid : undefined;
     this.hooks.event(this.id, { kind: 'started', era: this.protocolVersion ?? 'unknown', ...(pid !== undefined && { pid }) });
+  }
+
+  private relayListChanged(method: string) {
+    return {
+      autoRefresh: false,
+      debounceMs: 0,
+      onChanged: () => this.hooks.notification(this.id, method, {}),
+    };
   }
 
   private clientCapabilities(): Record<string, unknown> {
@@ -259,7 +274,10 @@ export class Upstream {
   private checkHealth(): void {
     const client = this.client;
     if (!client || this.state !== 'ready') return;
-    const probe = this.protocolVersion?.startsWith('2026') ? client.listTools() : client.ping();
+    const options = { timeout: Math.min(5000, this.limits.callTimeoutMs) };
+    const probe = this.protocolVersion?.startsWith('2026')
+      ? client.request({ method: 'tools/list', params: {} }, options)
+      : client.ping(options);
     probe.then(
       () => undefined,
       () => {

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from './load.js';
+import { limitsOf, toJsonSchema } from './schema.js';
+
+const minimal = { servers: { everything: { command: 'npx', args: ['@modelcontextprotocol/server-everything'], tools: ['echo'] } } };
+
+describe('config schema', () => {
+  it('[CFG-2] matches the published JSON Schema', () => {
+    const published: unknown = JSON.parse(readFileSync(join(import.meta.dirname, '../../schema/toolgate.schema.json'), 'utf8'));
+    expect(published, 'schema/toolgate.schema.json drifted: run npm run schema').toEqual(toJsonSchema());
+  });
+
+  it('accepts the documented shape with defaults filled in', () => {
+    const config = parseConfig({
+      servers: { ...minimal.servers, remote: { url: 'http://127.0.0.1:9000/mcp', tools: ['*'] } },
+    });
+    expect(config.separator).toBe('__');
+    expect(config.servers['everything']?.prompts).toEqual([]);
+    expect(config.servers['everything']?.allow).toEqual({ sampling: false, elicitation: false, roots: false });
+  });
+
+  describe('when a key or value is wrong', () => {
+    it.each([
+      [{ ...minimal, extra: 1 }, 'extra'],
+      [{ servers: { everything: { ...minimal.servers.everything, tols: ['echo'] } } }, 'tols'],
+      [{ servers: { Bad_Id: minimal.servers.everything } }, 'Bad_Id'],
+      [{ servers: { everything: { ...minimal.servers.everything, limits: { maxDepth: 'deep' } } } }, 'maxDepth'],
+      [{ ...minimal, separator: '-' }, 'separator'],
+      [{ servers: { remote: { url: 'file:///etc/passwd' } } }, 'servers'],
+    ])('[CFG-1] refuses %j naming %s', (doc, path) => {
+      expect(() => parseConfig(doc)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(path) }));
+    });
+
+    it('[ALLOW-3] refuses a wildcard mixed with names', () => {
+      expect(() => parseConfig({ servers: { everything: { ...minimal.servers.everything, tools: ['*', 'echo'] } } })).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('"*" must be the only entry') }),
+      );
+    });
+
+    it('[ALLOW-3] defaults an absent allowlist to nothing', () => {
+      const config = parseConfig({ servers: { everything: { command: 'x' } } });
+      expect(config.servers['everything']?.tools).toEqual([]);
+    });
+  });
+
+  it('resolves limits: server over gateway over built-in', () => {
+    const config = parseConfig({
+      limits: { callTimeoutMs: 5000, maxDepth: 20 },
+      servers: { everything: { ...minimal.servers.everything, limits: { maxDepth: 10 } } },
+    });
+    const limits = limitsOf(config, config.servers['everything'] as never);
+    expect(limits).toEqual({ maxMessageBytes: 4 * 1024 * 1024, maxDepth: 10, callTimeoutMs: 5000, maxConcurrentCalls: 32 });
+  });
+});

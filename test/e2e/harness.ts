@@ -1,0 +1,53 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, type ClientOptions } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+
+export const ROOT = join(import.meta.dirname, '../..');
+export const BIN = join(ROOT, 'bin/toolgate.js');
+export const fixture = (name: string) => join(ROOT, 'dist/test/fixtures/servers', `${name}.js`);
+export const npmServer = (pkg: 'server-everything' | 'server-memory' | 'server-filesystem') =>
+  join(ROOT, 'node_modules/@modelcontextprotocol', pkg, 'dist/index.js');
+
+/** A fresh temp dir for one test's config and logs. */
+export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'toolgate-test-'));
+
+export interface Running {
+  readonly client: Client;
+  readonly stderr: string[];
+  readonly dir: string;
+  close(): Promise<void>;
+}
+
+/** Starts `toolgate run` with `config` and connects the official SDK client to it over stdio. */
+export const startStdioGateway = async (
+  config: Record<string, unknown>,
+  options: { client?: ClientOptions; env?: Record<string, string>; setup?: (client: Client) => void } = {},
+): Promise<Running> => {
+  const dir = tempDir();
+  const configPath = join(dir, 'toolgate.yaml');
+  writeFileSync(configPath, JSON.stringify(config));
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, 'run', '--config', configPath],
+    stderr: 'pipe',
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...options.env },
+  });
+  const stderr: string[] = [];
+  transport.stderr?.on('data', (chunk: Buffer) => stderr.push(...chunk.toString().split('\n').filter(Boolean)));
+  const client = new Client({ name: 'toolgate-test', version: '1.0.0' }, options.client ?? {});
+  options.setup?.(client);
+  await client.connect(transport);
+  return { client, stderr, dir, close: () => client.close() };
+};
+
+/** Polls until `check` passes or the time is up. */
+export const eventually = async (check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not met in time');
+};
