@@ -1,0 +1,93 @@
+import type { LatencyStats, ThroughputStats } from './measure.js';
+import type { Scenario } from './targets.js';
+
+export type Outcome =
+  | {
+      kind: 'measured';
+      scenario: Scenario;
+      latency: LatencyStats;
+      throughput: ThroughputStats;
+      /** RSS of the weighed process in kB: after connect, after load, and its high-water mark. */
+      rss: { idleKb: number; loadedKb: number; hwmKb: number } | undefined;
+      /** How many rounds were combined (medians), when more than one ran. */
+      rounds?: number;
+    }
+  | { kind: 'failed'; scenario: Scenario; reason: string };
+
+export interface RunInfo {
+  readonly command: string;
+  readonly date: string;
+  readonly node: string;
+  readonly cores: number;
+  readonly cpu: string;
+  readonly calls: number;
+  readonly warmup: number;
+  readonly concurrency: number;
+  readonly seconds: number;
+  readonly maxCalls: number;
+  readonly rounds: number;
+  /** 1-minute load average before the first round and after each. */
+  readonly load: readonly number[];
+}
+
+/** The targets every toolgate scenario is held to, against its direct baseline of the same run. */
+export const TARGETS = { addedP50Us: 150, addedP99Us: 1000, throughputPct: 50 } as const;
+
+const us = (n: number) => `${Math.round(n)}`;
+const mb = (kb: number) => (kb / 1024).toFixed(1);
+const signed = (n: number) => `${n >= 0 ? '+' : ''}${Math.round(n)}`;
+
+const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
+
+/** The results as markdown: machine, command, one table of figures, one of ratios against direct. */
+export const toMarkdown = (info: RunInfo, outcomes: readonly Outcome[]): string => {
+  const byId = new Map(outcomes.map((o) => [o.scenario.id, o]));
+  const lines = [
+    `Measured ${info.date} on Node ${info.node}, ${info.cores} cores (${info.cpu}), loopback only.`,
+    `Client, gateway or proxy, and echo server all share those cores; 1-min load average before and after each round: ${info.load.map((l) => l.toFixed(1)).join(' → ')}.`,
+    `Each figure is the median over ${info.rounds} round(s); a round runs every scenario once, in order, each in fresh processes.`,
+    '',
+    'Reproduce with:',
+    '',
+    '```sh',
+    info.command,
+    '```',
+    '',
+    `Latency: ${info.warmup} warm-up calls, then ${info.calls} sequential \`tools/call\` (concurrency 1).`,
+    `Throughput: concurrency ${info.concurrency} over one client connection, for ${info.seconds} s or ${info.maxCalls} calls, after a 1 s warm-up.`,
+    'RSS: VmRSS of the weighed process (the gateway or proxy alone, without its echo child; the echo server itself when direct),',
+    'after connecting and after the throughput run (medians), with VmHWM as the peak (max over rounds).',
+    '',
+    '| Scenario | p50 µs | p99 µs | calls/s @' + info.concurrency + ' | RSS MB idle / loaded / peak |',
+    '|---|---:|---:|---:|---|',
+  ];
+  for (const o of outcomes) {
+    if (o.kind === 'failed') {
+      lines.push(`| ${o.scenario.label} | — | — | — | not measured: ${o.reason.split('\n')[0]} |`);
+      continue;
+    }
+    const rss = o.rss ? `${mb(o.rss.idleKb)} / ${mb(o.rss.loadedKb)} / ${mb(o.rss.hwmKb)}` : 'n/a';
+    const errors = o.throughput.errors > 0 ? ` (${o.throughput.errors} errors)` : '';
+    const partial = o.rounds !== undefined && o.rounds < info.rounds ? ` (${o.rounds}/${info.rounds} rounds)` : '';
+    lines.push(`| ${o.scenario.label} | ${us(o.latency.p50Us)} | ${us(o.latency.p99Us)} | ${Math.round(o.throughput.callsPerSecond)}${errors} | ${rss}${partial} |`);
+  }
+  lines.push(
+    '',
+    `Against the direct baseline of the same run (targets: added p50 ≤ ${TARGETS.addedP50Us} µs, added p99 ≤ ${TARGETS.addedP99Us} µs, throughput ≥ ${TARGETS.throughputPct}% of direct):`,
+    '',
+    '| Scenario | vs | added p50 µs | added p99 µs | throughput % of direct | p50 | p99 | throughput |',
+    '|---|---|---:|---:|---:|---|---|---|',
+  );
+  for (const o of outcomes) {
+    const base = o.scenario.baseline === undefined ? undefined : byId.get(o.scenario.baseline);
+    if (o.kind !== 'measured' || base?.kind !== 'measured') continue;
+    const addedP50 = o.latency.p50Us - base.latency.p50Us;
+    const addedP99 = o.latency.p99Us - base.latency.p99Us;
+    const pct = (o.throughput.callsPerSecond / base.throughput.callsPerSecond) * 100;
+    lines.push(
+      `| ${o.scenario.label} | ${base.scenario.id} | ${signed(addedP50)} | ${signed(addedP99)} | ${pct.toFixed(0)}% | ` +
+        `${verdict(addedP50 <= TARGETS.addedP50Us)} | ${verdict(addedP99 <= TARGETS.addedP99Us)} | ${verdict(pct >= TARGETS.throughputPct)} |`,
+    );
+  }
+  return lines.join('\n');
+};

@@ -1,0 +1,232 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { join } from 'node:path';
+import { Client, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import type { Call } from './measure.js';
+
+/** Where things are: the repository root, the built echo fixtures, a scratch dir for configs. */
+export interface Paths {
+  readonly root: string;
+  readonly scratch: string;
+}
+
+/** A started scenario: how to call the tool, which process to weigh, and how to tear it all down. */
+export interface Running {
+  readonly call: Call;
+  /** The process whose RSS is reported: the gateway or proxy, or the server itself when direct. */
+  readonly pid: number | undefined;
+  close(): Promise<void>;
+}
+
+export interface Scenario {
+  readonly id: string;
+  readonly label: string;
+  /** The scenario it is compared against (a direct one), or none for a baseline. */
+  readonly baseline?: string;
+  start(paths: Paths): Promise<Running>;
+}
+
+const echoStdio = (paths: Paths) => join(paths.root, 'dist/test/fixtures/servers/echo-server.js');
+const echoHttp = (paths: Paths) => join(paths.root, 'dist/test/fixtures/servers/echo-http-server.js');
+const toolgateBin = (paths: Paths) => join(paths.root, 'bin/toolgate.js');
+const mcpProxyBin = (paths: Paths) => join(paths.root, 'node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs');
+
+/** Extra node flags for the gateway process only (e.g. `--cpu-prof`), from BENCH_GATEWAY_NODE_ARGS. */
+const gatewayNodeArgs = (): string[] => (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+
+/** Resident set size of a process, in kB, from /proc (Linux). */
+export const readRss = (pid: number | undefined): { rssKb: number; hwmKb: number } | undefined => {
+  if (pid === undefined) return undefined;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+    return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
+  } catch {
+    return undefined;
+  }
+};
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+
+const waitForPort = async (port: number, child: ChildProcess, timeoutMs = 15_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`process exited (${child.exitCode}) before listening on ${port}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ port, host: '127.0.0.1' }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listened on 127.0.0.1:${port} within ${timeoutMs} ms`);
+};
+
+/** Starts a loopback-only helper process; keeps the tail of its stderr for error messages. */
+const startProcess = (args: readonly string[]): { child: ChildProcess; stderr: () => string } => {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let tail = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    tail = (tail + chunk).slice(-4000);
+  });
+  return { child, stderr: () => tail };
+};
+
+const stopProcess = async (child: ChildProcess): Promise<void> => {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(kill);
+};
+
+const connectClient = async (transport: Transport, tool: string): Promise<{ call: Call; close: () => Promise<void> }> => {
+  const client = new Client({ name: 'toolgate-bench', version: '1.0.0' });
+  await client.connect(transport);
+  const { tools } = await client.listTools();
+  if (!tools.some((t) => t.name === tool)) throw new Error(`tool ${tool} not listed (got ${tools.map((t) => t.name).join(', ')})`);
+  const call: Call = async () => {
+    const result = await client.callTool({ name: tool, arguments: { text: 'hello' } });
+    if (result.isError) throw new Error('tool call failed');
+    return result;
+  };
+  return { call, close: () => client.close() };
+};
+
+const writeConfig = (paths: Paths, name: string, server: Record<string, unknown>): string => {
+  const file = join(paths.scratch, `${name}.json`);
+  // Limits above the bench's concurrency, so the gateway never refuses a bench call.
+  const config = { version: 1, servers: { bench: { ...server, tools: ['echo'], limits: { maxConcurrentCalls: 64 } } } };
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return file;
+};
+
+/** An MCP client over stdio to `args` (node is the command); reports the RSS of that process. */
+const stdioTarget = async (args: readonly string[], tool: string): Promise<Running> => {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [...args], stderr: 'pipe' });
+  transport.stderr?.on('data', () => undefined);
+  const { call, close } = await connectClient(transport, tool);
+  return { call, pid: transport.pid ?? undefined, close };
+};
+
+/** An MCP client over Streamable HTTP to a process started with `args(port)`, which is weighed. */
+const httpTarget = async (
+  args: (port: number) => readonly string[],
+  tool: string,
+  helpers: readonly ChildProcess[] = [],
+): Promise<Running> => {
+  const port = await freePort();
+  const { child, stderr } = startProcess(args(port));
+  try {
+    await waitForPort(port, child);
+    const client = await connectClient(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)), tool);
+    return {
+      call: client.call,
+      pid: child.pid,
+      close: async () => {
+        await client.close().catch(() => undefined);
+        await stopProcess(child);
+        for (const helper of helpers) await stopProcess(helper);
+      },
+    };
+  } catch (error) {
+    await stopProcess(child);
+    for (const helper of helpers) await stopProcess(helper);
+    throw new Error(`${(error as Error).message}\n${stderr().trim().split('\n').slice(-5).join('\n')}`);
+  }
+};
+
+/** Starts the HTTP echo fixture as an upstream for a gateway; returns its URL and process. */
+const startHttpEcho = async (paths: Paths): Promise<{ url: string; child: ChildProcess }> => {
+  const port = await freePort();
+  const { child } = startProcess([echoHttp(paths), String(port)]);
+  await waitForPort(port, child);
+  return { url: `http://127.0.0.1:${port}/mcp`, child };
+};
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    id: 'stdio-direct',
+    label: 'stdio: client → echo (direct)',
+    start: (paths) => stdioTarget([echoStdio(paths)], 'echo'),
+  },
+  {
+    id: 'stdio-toolgate',
+    label: 'stdio: client → toolgate run → echo (stdio)',
+    baseline: 'stdio-direct',
+    start: (paths) => {
+      const config = writeConfig(paths, 'stdio', { command: process.execPath, args: [echoStdio(paths)] });
+      return stdioTarget([...gatewayNodeArgs(), toolgateBin(paths), 'run', '--config', config], 'bench__echo');
+    },
+  },
+  {
+    id: 'http-direct',
+    label: 'HTTP: client → echo (direct)',
+    start: (paths) => httpTarget((port) => [echoHttp(paths), String(port)], 'echo'),
+  },
+  {
+    id: 'http-toolgate-http',
+    label: 'HTTP: client → toolgate serve → echo (HTTP)',
+    baseline: 'http-direct',
+    start: async (paths) => {
+      const upstream = await startHttpEcho(paths);
+      const config = writeConfig(paths, 'http-http', { url: upstream.url });
+      return httpTarget(
+        (port) => [...gatewayNodeArgs(), toolgateBin(paths), 'serve', '--config', config, '--listen', `127.0.0.1:${port}`],
+        'bench__echo',
+        [upstream.child],
+      );
+    },
+  },
+  {
+    id: 'http-toolgate-stdio',
+    label: 'HTTP: client → toolgate serve → echo (stdio)',
+    baseline: 'http-direct',
+    start: (paths) => {
+      const config = writeConfig(paths, 'http-stdio', { command: process.execPath, args: [echoStdio(paths)] });
+      return httpTarget(
+        (port) => [...gatewayNodeArgs(), toolgateBin(paths), 'serve', '--config', config, '--listen', `127.0.0.1:${port}`],
+        'bench__echo',
+      );
+    },
+  },
+  {
+    id: 'http-mcp-proxy-stdio',
+    label: 'HTTP: client → mcp-proxy → echo (stdio)',
+    baseline: 'http-direct',
+    start: (paths) =>
+      httpTarget(
+        (port) => [
+          mcpProxyBin(paths),
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--server',
+          'stream',
+          '--endpoint',
+          '/mcp',
+          '--',
+          process.execPath,
+          echoStdio(paths),
+        ],
+        'echo',
+      ),
+  },
+];
