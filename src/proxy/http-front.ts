@@ -10,7 +10,7 @@ import {
   validateHostHeader,
   validateOriginHeader,
 } from '@modelcontextprotocol/server';
-import { toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
+import { toNodeHandler, type NodeIncomingMessageLike, type NodeServerResponseLike } from '@modelcontextprotocol/node';
 import type { Gateway } from '../gateway.js';
 import { FrameError, GatewayError, HttpError, LimitError, type HttpErrorCode } from '../errors.js';
 import { decodeFrame, type JsonRpcId } from '../limits/frame.js';
@@ -104,7 +104,7 @@ export const serveHttpFront = async (
     await toNodeHandler(
       { fetch: (request) => route(request, parsedBody, caller) },
       { maxRequestBodySize: limits.maxMessageBytes, onerror: onError },
-    )(req as NodeIncomingMessageLike, res, parsedBody);
+    )(req as NodeIncomingMessageLike, flushingHeaders(res), parsedBody);
   };
 
   const server = createServer((req, res) => {
@@ -129,6 +129,24 @@ export const serveHttpFront = async (
     close: () => closeAll(server, legacy, modern.close),
   };
 };
+
+/**
+ * Node holds response headers back until the first body chunk; an SSE stream (the GET stream
+ * above all) may send nothing for a while, so its headers are flushed at once.
+ */
+const flushingHeaders = (res: ServerResponse): NodeServerResponseLike => ({
+  writeHead: (status, headers) => {
+    res.writeHead(status, headers);
+    if (String(headers?.['content-type'] ?? '').startsWith('text/event-stream')) res.flushHeaders();
+    return res;
+  },
+  write: (chunk) => res.write(chunk),
+  end: (chunk) => (chunk === undefined ? res.end() : res.end(chunk)),
+  on: (event, listener) => res.on(event, listener),
+  get destroyed() {
+    return res.destroyed;
+  },
+});
 
 /** The gates every request passes before anything is read: path, Host, Origin, method, Content-Type. */
 const checkRequest = (

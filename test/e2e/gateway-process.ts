@@ -1,0 +1,135 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Helpers for the HTTP-front e2e and fuzz tests: a real `toolgate` process, raw HTTP. */
+
+export const root = join(import.meta.dirname, '../..');
+export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'toolgate-e2e-'));
+
+export const everything = {
+  command: 'node',
+  args: [join(root, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'],
+};
+export const memory = { command: 'node', args: [join(root, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js')] };
+export const recording = (recordFile: string) => ({
+  command: 'node',
+  args: [join(root, 'dist/test/fixtures/servers/recording.js')],
+  env: { RECORD_FILE: recordFile },
+});
+
+export interface ServeProcess {
+  readonly url: string;
+  readonly port: number;
+  /** The address the server reported binding. */
+  readonly address: string;
+  readonly proc: ChildProcess;
+  stderr(): string;
+  /** SIGTERM, then the exit code (or signal). */
+  stop(): Promise<number | string | null>;
+}
+
+/** Writes `config` to a temp file and starts `toolgate serve` on it; resolves once it listens. */
+export const startServe = async (config: unknown, listen = '127.0.0.1:0'): Promise<ServeProcess> => {
+  const file = join(tempDir(), 'toolgate.json');
+  writeFileSync(file, JSON.stringify(config));
+  const proc = spawn('node', [join(root, 'bin/toolgate.js'), 'serve', '--config', file, '--listen', listen], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const exited = new Promise<number | string | null>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal)));
+  const ready = await new Promise<{ url: string; port: number; address: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`toolgate serve did not start:\n${stderr}`)), 30_000);
+    proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      for (const line of stderr.split('\n')) {
+        if (!line.includes('"gateway listening"')) continue;
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as { url: string; port: number; address: string });
+      }
+    });
+    void exited.then((code) => reject(new Error(`toolgate serve exited (${String(code)}):\n${stderr}`)));
+  });
+  return {
+    ...ready,
+    proc,
+    stderr: () => stderr,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
+  };
+};
+
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly text: string;
+}
+
+/** A raw HTTP/1.1 exchange with exact headers and bytes (fetch forbids setting Host). */
+export const raw = (
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: Uint8Array | string; path?: string } = {},
+): Promise<RawResponse> =>
+  new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const req = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: options.path ?? target.pathname,
+        method: options.method ?? 'POST',
+        headers: options.headers ?? {},
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+
+/** JSON-RPC messages in a response: a JSON body, or the `data:` lines of an SSE body. */
+export const messagesOf = (response: RawResponse): Array<Record<string, unknown>> => {
+  if (response.text.trim() === '') return [];
+  const type = String(response.headers['content-type'] ?? '');
+  if (type.includes('text/event-stream'))
+    return response.text
+      .split('\n')
+      .filter((l) => l.startsWith('data:') && l.slice(5).trim() !== '')
+      .map((l) => JSON.parse(l.slice(5)) as Record<string, unknown>);
+  return [JSON.parse(response.text) as Record<string, unknown>];
+};
+
+/** `data.code` of a JSON-RPC error message. */
+export const dataCode = (message: Record<string, unknown> | undefined): unknown =>
+  ((message?.['error'] as { data?: { code?: unknown } } | undefined)?.data ?? {}).code;
+
+export const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+
+/** Opens a 2025-era session with raw HTTP; returns its id. */
+export const openLegacySession = async (url: string, headers: Record<string, string> = {}): Promise<string> => {
+  const init = await raw(url, {
+    headers: { ...JSON_HEADERS, ...headers },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    }),
+  });
+  const id = init.headers['mcp-session-id'];
+  if (init.status !== 200 || typeof id !== 'string') throw new Error(`initialize failed: ${init.status} ${init.text}`);
+  await raw(url, {
+    headers: { ...JSON_HEADERS, ...headers, 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' },
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  });
+  return id;
+};
