@@ -40,7 +40,6 @@ export type UpstreamErrorCode =
   | 'UPSTREAM_UNAVAILABLE'
   | 'UPSTREAM_CRASHED'
   | 'UPSTREAM_ERROR'
-  | 'UPSTREAM_PROTOCOL_MISMATCH'
   | 'UPSTREAM_INVALID_RESPONSE';
 export class UpstreamError extends GatewayError<UpstreamErrorCode> {
   /** The upstream's own JSON-RPC error, forwarded when it is a plain application error. */
@@ -55,7 +54,7 @@ export class UpstreamError extends GatewayError<UpstreamErrorCode> {
   }
 }
 
-export type ClientErrorCode = 'CLIENT_CAPABILITY_MISSING' | 'CLIENT_UNAVAILABLE';
+export type ClientErrorCode = 'CLIENT_CAPABILITY_MISSING';
 export class ClientError extends GatewayError<ClientErrorCode> {}
 
 export type HttpErrorCode =
