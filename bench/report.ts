@@ -9,6 +9,8 @@ export type Outcome =
       throughput: ThroughputStats;
       /** RSS of the weighed process in kB: after connect, after load, and its high-water mark. */
       rss: { idleKb: number; loadedKb: number; hwmKb: number } | undefined;
+      /** CPU time of the weighed process per call, in µs: at concurrency 1 and at full concurrency. */
+      cpu?: { serialUs: number; concurrentUs: number } | undefined;
       /** How many rounds were combined (medians), when more than one ran. */
       rounds?: number;
     }
@@ -57,19 +59,22 @@ export const toMarkdown = (info: RunInfo, outcomes: readonly Outcome[]): string 
     `Throughput: concurrency ${info.concurrency} over one client connection, for ${info.seconds} s or ${info.maxCalls} calls, after a 1 s warm-up.`,
     'RSS: VmRSS of the weighed process (the gateway or proxy alone, without its echo child; the echo server itself when direct),',
     'after connecting and after the throughput run (medians), with VmHWM as the peak (max over rounds).',
+    'CPU/call: user + system CPU time of the weighed process (/proc/<pid>/stat) divided by the calls of the phase;',
+    'unlike wall-clock figures it barely moves with outside load, so it is the steadier gauge of the gateway\'s own cost.',
     '',
-    '| Scenario | p50 µs | p99 µs | calls/s @' + info.concurrency + ' | RSS MB idle / loaded / peak |',
-    '|---|---:|---:|---:|---|',
+    '| Scenario | p50 µs | p99 µs | calls/s @' + info.concurrency + ' | CPU µs/call @1 / @' + info.concurrency + ' | RSS MB idle / loaded / peak |',
+    '|---|---:|---:|---:|---:|---|',
   ];
   for (const o of outcomes) {
     if (o.kind === 'failed') {
-      lines.push(`| ${o.scenario.label} | — | — | — | not measured: ${o.reason.split('\n')[0]} |`);
+      lines.push(`| ${o.scenario.label} | — | — | — | — | not measured: ${o.reason.split('\n')[0]} |`);
       continue;
     }
     const rss = o.rss ? `${mb(o.rss.idleKb)} / ${mb(o.rss.loadedKb)} / ${mb(o.rss.hwmKb)}` : 'n/a';
     const errors = o.throughput.errors > 0 ? ` (${o.throughput.errors} errors)` : '';
+    const cpu = o.cpu ? `${us(o.cpu.serialUs)} / ${us(o.cpu.concurrentUs)}` : 'n/a';
     const partial = o.rounds !== undefined && o.rounds < info.rounds ? ` (${o.rounds}/${info.rounds} rounds)` : '';
-    lines.push(`| ${o.scenario.label} | ${us(o.latency.p50Us)} | ${us(o.latency.p99Us)} | ${Math.round(o.throughput.callsPerSecond)}${errors} | ${rss}${partial} |`);
+    lines.push(`| ${o.scenario.label} | ${us(o.latency.p50Us)} | ${us(o.latency.p99Us)} | ${Math.round(o.throughput.callsPerSecond)}${errors} | ${cpu} | ${rss}${partial} |`);
   }
   lines.push(
     '',

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { measureLatency, measureThroughput, median } from './measure.js';
 import { toMarkdown, type Outcome, type RunInfo } from './report.js';
-import { readRss, SCENARIOS, type Paths, type Scenario } from './targets.js';
+import { readCpuMs, readRss, SCENARIOS, type Paths, type Scenario } from './targets.js';
 
 /**
  * `npm run bench`: echo-tool latency and throughput, direct and through toolgate (stdio and HTTP)
@@ -37,13 +37,21 @@ const runScenario = async (scenario: Scenario, paths: Paths, info: RunInfo): Pro
     return { kind: 'failed', scenario, reason: (error as Error).message };
   }
   try {
+    const cpu0 = readCpuMs(running.pid);
     const latency = await measureLatency(running.call, info.calls, info.warmup);
+    const cpu1 = readCpuMs(running.pid);
     const idle = readRss(running.pid);
     await measureThroughput(running.call, info.concurrency, 1, info.maxCalls);
+    const cpu2 = readCpuMs(running.pid);
     const throughput = await measureThroughput(running.call, info.concurrency, info.seconds, info.maxCalls);
+    const cpu3 = readCpuMs(running.pid);
     const loaded = readRss(running.pid);
     const rss = idle && loaded ? { idleKb: idle.rssKb, loadedKb: loaded.rssKb, hwmKb: loaded.hwmKb } : undefined;
-    return { kind: 'measured', scenario, latency, throughput, rss };
+    const cpu =
+      cpu0 !== undefined && cpu1 !== undefined && cpu2 !== undefined && cpu3 !== undefined
+        ? { serialUs: ((cpu1 - cpu0) * 1000) / (info.calls + info.warmup), concurrentUs: ((cpu3 - cpu2) * 1000) / throughput.calls }
+        : undefined;
+    return { kind: 'measured', scenario, latency, throughput, rss, cpu };
   } catch (error) {
     return { kind: 'failed', scenario, reason: (error as Error).message };
   } finally {
@@ -96,6 +104,7 @@ const combineRounds = (outcomes: readonly Outcome[]): Outcome => {
   const first = measured[0];
   if (!first) return outcomes[0] as Outcome;
   const rss = measured.flatMap((o) => (o.rss ? [o.rss] : []));
+  const cpus = measured.flatMap((o) => (o.cpu ? [o.cpu] : []));
   return {
     kind: 'measured',
     scenario: first.scenario,
@@ -119,6 +128,7 @@ const combineRounds = (outcomes: readonly Outcome[]): Outcome => {
             loadedKb: median(rss.map((r) => r.loadedKb)),
             hwmKb: Math.max(...rss.map((r) => r.hwmKb)),
           },
+    cpu: cpus.length === 0 ? undefined : { serialUs: median(cpus.map((c) => c.serialUs)), concurrentUs: median(cpus.map((c) => c.concurrentUs)) },
     rounds: measured.length,
   };
 };
