@@ -78,7 +78,7 @@ export const serveHttpFront = async (
         return await legacy.handle(request, caller, parsedBody);
       return await modern.fetch(request, parsedBody === undefined ? {} : { parsedBody });
     } catch (error) {
-      if (error instanceof HttpError) return errorResponse(error, idOf(parsedBody));
+      if (error instanceof GatewayError) return errorResponse(error, idOf(parsedBody));
       throw error;
     }
   };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isInitializeRequest, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import type { Gateway } from '../gateway.js';
-import { HttpError } from '../errors.js';
+import { FrameError, HttpError } from '../errors.js';
 import type { Principal } from '../pipeline/principal.js';
 import { createFrontServer, type FrontServer } from './front-server.js';
 
@@ -13,6 +13,8 @@ interface LegacySession {
   lastSeen: number;
   /** POST/DELETE exchanges in progress: a session busy with a long call is not idle. */
   busy: number;
+  /** Request ids awaiting their response: the SDK transport routes responses by id alone. */
+  readonly pending: Set<string | number>;
 }
 
 export interface LegacySessionsOptions {
@@ -53,11 +55,23 @@ export class LegacySessions {
     const session = this.sessions.get(id);
     if (!session) throw new HttpError('HTTP_SESSION_UNKNOWN', 'unknown or expired session: initialize a new one');
     if (session.caller !== caller) throw new HttpError('HTTP_SESSION_FORBIDDEN', 'this session belongs to another caller');
+    // A second request reusing an id still in flight would steal the first one's response stream
+    // and leave one of them hanging forever: refuse it.
+    const requestId = requestIdOf(parsedBody);
+    if (requestId !== undefined && session.pending.has(requestId))
+      throw new FrameError('FRAME_INVALID_JSONRPC', `request id ${JSON.stringify(requestId)} is already in flight in this session`);
+    if (requestId !== undefined) session.pending.add(requestId);
     const counts = request.method !== 'GET';
     session.lastSeen = Date.now();
     if (counts) session.busy++;
     try {
-      return await session.transport.handleRequest(request, parsedBody === undefined ? {} : { parsedBody });
+      const response = await session.transport.handleRequest(request, parsedBody === undefined ? {} : { parsedBody });
+      // Refused before dispatch: no response will ever be sent for this id.
+      if (requestId !== undefined && response.status !== 200) session.pending.delete(requestId);
+      return response;
+    } catch (error) {
+      if (requestId !== undefined) session.pending.delete(requestId);
+      throw error;
     } finally {
       if (counts) session.busy--;
       session.lastSeen = Date.now();
@@ -75,9 +89,18 @@ export class LegacySessions {
       sessionIdGenerator: randomUUID,
       maxRequestBodySize: this.options.maxRequestBodySize,
       onsessioninitialized: (sessionId) => {
-        this.sessions.set(sessionId, { transport, front, caller, lastSeen: Date.now(), busy: 0 });
+        this.sessions.set(sessionId, { transport, front, caller, lastSeen: Date.now(), busy: 0, pending });
       },
     });
+    const pending = new Set<string | number>();
+    const send = transport.send.bind(transport);
+    transport.send = async (message, options) => {
+      try {
+        await send(message, options);
+      } finally {
+        if ('id' in message && !('method' in message)) pending.delete(message.id as string | number);
+      }
+    };
     transport.onclose = () => {
       if (transport.sessionId !== undefined) this.sessions.delete(transport.sessionId);
       front.detach();
@@ -101,3 +124,9 @@ export class LegacySessions {
     this.sessions.clear();
   }
 }
+
+/** The id of a JSON-RPC request (not of a response or notification, which wait for nothing). */
+const requestIdOf = (body: unknown): string | number | undefined => {
+  const m = body as { id?: unknown; method?: unknown } | undefined;
+  return typeof m?.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number') ? m.id : undefined;
+};
