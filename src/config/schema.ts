@@ -58,6 +58,13 @@ const Restart = z
     maxRetries: z.number().int().min(0).max(1000).default(5).describe('Restarts after a crash before giving up.'),
     initialDelayMs: z.number().int().min(10).max(60_000).default(250).describe('First backoff delay.'),
     maxDelayMs: z.number().int().min(10).max(600_000).default(30_000).describe('Largest backoff delay.'),
+    startTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(30_000)
+      .describe('How long a (re)start may take, spawn and handshake included, before it counts as failed.'),
   })
   .describe('Restart policy for an upstream that crashes or hangs.');
 
@@ -81,7 +88,7 @@ const Common = {
   allow: ServerRequests.default({ sampling: false, elicitation: false, roots: false }),
   protocol: Protocol,
   limits: Limits.default({}),
-  restart: Restart.default({ maxRetries: 5, initialDelayMs: 250, maxDelayMs: 30_000 }),
+  restart: Restart.default({ maxRetries: 5, initialDelayMs: 250, maxDelayMs: 30_000, startTimeoutMs: 30_000 }),
 };
 
 const StdioServer = z

@@ -127,7 +127,7 @@ export class Upstream {
       if (this.client === client && this.state !== 'stopped') this.onDown('the server closed the connection');
     };
     client.onerror = () => undefined;
-    await client.connect(transport, { timeout: Math.min(this.limits.callTimeoutMs, 60_000) });
+    await client.connect(transport, { timeout: this.config.restart.startTimeoutMs });
     const pid = transport instanceof StdioUpstreamTransport ? transport.pid : undefined;
     this.hooks.event(this.id, { kind: 'started', era: this.protocolVersion ?? 'unknown', ...(pid !== undefined && { pid }) });
   }
