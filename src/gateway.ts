@@ -55,7 +55,8 @@ export class Gateway {
   constructor(config: Config, options: GatewayOptions = {}) {
     this.config = config;
     this.onEvent = options.onEvent ?? (() => undefined);
-    this.namespace = createNamespace(config.separator, new Set(Object.keys(config.servers)));
+    const unprefixed = Object.entries(config.servers).find(([, s]) => !s.namespace)?.[0];
+    this.namespace = createNamespace(config.separator, new Set(Object.keys(config.servers)), unprefixed);
     this.send = createPipeline(config, (message) => this.terminal(message));
     this.upstreams = new Map(
       Object.entries(config.servers).map(([id, server]) => [

@@ -29,6 +29,7 @@ describe('config schema', () => {
       [{ servers: { everything: { ...minimal.servers.everything, limits: { maxDepth: 'deep' } } } }, 'maxDepth'],
       [{ ...minimal, separator: '-' }, 'separator'],
       [{ servers: { remote: { url: 'file:///etc/passwd' } } }, 'servers'],
+      [{ servers: { a: { command: 'x', namespace: false }, b: { command: 'x', namespace: false } } }, 'namespace: false'],
     ])('[CFG-1] refuses %j naming %s', (doc, path) => {
       expect(() => parseConfig(doc)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(path) }));
     });

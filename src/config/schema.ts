@@ -82,6 +82,10 @@ const Protocol = z
   .describe('Protocol era towards this upstream: auto-negotiate, or pin one revision.');
 
 const Common = {
+  namespace: z
+    .boolean()
+    .default(true)
+    .describe('Prefix this server\'s names with its id. At most one server may set false: its names pass unprefixed.'),
   tools: Allowlist('tools'),
   prompts: Allowlist('prompts'),
   resources: Allowlist('resources (URIs as the server reports them)'),
@@ -152,6 +156,10 @@ export const ConfigSchema = z
     servers: z
       .record(ServerId, ServerSchema)
       .refine((servers) => Object.keys(servers).length > 0, 'at least one server is needed')
+      .refine(
+        (servers) => Object.values(servers).filter((s) => !s.namespace).length <= 1,
+        'at most one server may set namespace: false, or unprefixed names would be ambiguous',
+      )
       .describe('Upstream MCP servers by id.'),
   })
   .describe('toolgate gateway configuration (toolgate.yaml).');

@@ -3,7 +3,9 @@ import { RouteError } from '../errors.js';
 /**
  * Public names: `server<sep>name` for tools and prompts, `server+uri` for resources (a `+` keeps the
  * result a valid URI scheme). Server ids never contain the separator or `+`, so the first
- * occurrence splits unambiguously and names stay stable when servers are added.
+ * occurrence splits unambiguously and names stay stable when servers are added. One server may opt
+ * out (`namespace: false`, e.g. a single-server deployment): its names pass as they are, and a name
+ * with another server's prefix still goes to that server.
  */
 export interface Namespace {
   toPublic(server: string, name: string): string;
@@ -12,24 +14,25 @@ export interface Namespace {
   fromPublicUri(uri: unknown): { server: string; uri: string };
 }
 
-export const createNamespace = (separator: string, servers: ReadonlySet<string>): Namespace => {
+export const createNamespace = (separator: string, servers: ReadonlySet<string>, unprefixed?: string): Namespace => {
   const split = (value: unknown, sep: string, what: string): [string, string] => {
     // untrusted: the client chooses the name.
     if (typeof value !== 'string') throw new RouteError('ROUTE_BAD_NAME', `${what} must be a string`);
     const at = value.indexOf(sep);
-    if (at <= 0) throw new RouteError('ROUTE_BAD_NAME', `${what} "${value.slice(0, 200)}" has no server prefix`);
-    const server = value.slice(0, at);
-    if (!servers.has(server))
-      throw new RouteError('ROUTE_UNKNOWN_SERVER', `${what} "${value.slice(0, 200)}" names no configured server`);
-    return [server, value.slice(at + sep.length)];
+    const server = at > 0 ? value.slice(0, at) : undefined;
+    if (server !== undefined && servers.has(server) && server !== unprefixed) return [server, value.slice(at + sep.length)];
+    // With one unprefixed server (namespace: false), every name no other server claims is its own.
+    if (unprefixed !== undefined) return [unprefixed, value];
+    if (server === undefined) throw new RouteError('ROUTE_BAD_NAME', `${what} "${value.slice(0, 200)}" has no server prefix`);
+    throw new RouteError('ROUTE_UNKNOWN_SERVER', `${what} "${value.slice(0, 200)}" names no configured server`);
   };
   return {
-    toPublic: (server, name) => `${server}${separator}${name}`,
+    toPublic: (server, name) => (server === unprefixed ? name : `${server}${separator}${name}`),
     fromPublic: (value) => {
       const [server, name] = split(value, separator, 'name');
       return { server, name };
     },
-    toPublicUri: (server, uri) => `${server}+${uri}`,
+    toPublicUri: (server, uri) => (server === unprefixed ? uri : `${server}+${uri}`),
     fromPublicUri: (value) => {
       const [server, uri] = split(value, '+', 'uri');
       return { server, uri };

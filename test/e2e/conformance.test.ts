@@ -15,10 +15,6 @@ interface Summary {
   readonly rows: readonly { scenario: string; direct?: Scenario; toolgate?: Scenario; note: string }[];
 }
 
-/** The suite calls fixed names; toolgate namespaces them, so these fail by design (docs/conformance.md). */
-const isNamespacedByDesign = (row: Summary['rows'][number]): boolean =>
-  /has no server prefix/.test(row.toolgate?.firstFailure ?? '');
-
 let summary: Summary;
 
 beforeAll(async () => {
@@ -37,13 +33,18 @@ describe('when the MCP conformance suite runs against server-everything directly
     expect(summary.directPassed).toBeGreaterThan(5);
   });
 
-  it('passes as many checks through toolgate as directly, in every scenario not broken by namespacing', () => {
-    const comparable = summary.rows.filter((row) => !isNamespacedByDesign(row));
+  it('passes as many checks through toolgate as directly, in every scenario', () => {
+    const comparable = summary.rows;
     const worse = comparable
       .filter((row) => (row.toolgate?.passed ?? 0) < (row.direct?.passed ?? 0))
       .map((row) => `${row.scenario}: ${row.toolgate?.firstFailure ?? 'no result through toolgate'}`);
     expect(worse).toEqual([]);
     const passed = (side: 'direct' | 'toolgate') => comparable.reduce((n, row) => n + (row[side]?.passed ?? 0), 0);
     expect(passed('toolgate')).toBeGreaterThanOrEqual(passed('direct'));
+  });
+
+  it('[HTTP-2] differs from the direct run only where toolgate adds Host/Origin checks', () => {
+    const better = summary.rows.filter((row) => (row.toolgate?.passed ?? 0) > (row.direct?.passed ?? 0)).map((row) => row.scenario);
+    expect(better.every((scenario) => /rebinding/.test(scenario))).toBe(true);
   });
 });
