@@ -69,7 +69,27 @@ export type HttpErrorCode =
   | 'HTTP_TOO_MANY_SESSIONS';
 export class HttpError extends GatewayError<HttpErrorCode> {}
 
+/** Live definitions against the lock (pins/): a changed item, or one the lock does not know. */
+export type PinErrorCode = 'PIN_MISSING' | 'PIN_HASH_MISMATCH';
+export class PinError extends GatewayError<PinErrorCode> {}
+
+/** The lock file itself: absent where required, invalid, edited by hand, or an unpinned spec. */
+export type LockErrorCode = 'LOCK_MISSING' | 'LOCK_INVALID' | 'LOCK_TAMPERED' | 'LOCK_UNPINNED' | 'LOCK_SERVER_MISSING';
+export class LockError extends GatewayError<LockErrorCode> {}
+
+/** Package identity (packages/): tampered install, bad provenance, wrong signer, unreachable registry. */
+export type PackageErrorCode =
+  | 'PACKAGE_TAMPERED'
+  | 'PACKAGE_PROVENANCE_INVALID'
+  | 'PACKAGE_IDENTITY_MISMATCH'
+  | 'PACKAGE_REGISTRY_ERROR'
+  | 'PACKAGE_SIGNATURE_INVALID';
+export class PackageError extends GatewayError<PackageErrorCode> {}
+
 export type ErrorCode =
+  | PinErrorCode
+  | LockErrorCode
+  | PackageErrorCode
   | ConfigErrorCode
   | PolicyErrorCode
   | RouteErrorCode

@@ -11,6 +11,9 @@ const RPC_CODE = {
   CLIENT: -32005,
   CONFIG: -32603,
   HTTP: -32600,
+  PIN: -32003,
+  LOCK: -32603,
+  PACKAGE: -32002,
 } as const satisfies Record<string, number>;
 
 const SPECIFIC: Partial<Record<ErrorCode, number>> = {
