@@ -93,6 +93,30 @@ const Common = {
   protocol: Protocol,
   limits: Limits.default({}),
   restart: Restart.default({ maxRetries: 5, initialDelayMs: 250, maxDelayMs: 30_000, startTimeoutMs: 30_000 }),
+  pin: z
+    .strictObject({
+      provenance: z
+        .enum(['required', 'if-present', 'off'])
+        .default('if-present')
+        .describe('npm provenance: required (fail without verified attestations), if-present (verify when the registry has them), off.'),
+      identity: z
+        .strictObject({
+          subjectAlternativeName: z.string().min(1).describe('Exact signer identity expected in the Fulcio certificate (workflow URI or e-mail).'),
+          issuer: z.string().min(1).optional().describe('Exact OIDC issuer expected for that identity.'),
+        })
+        .optional()
+        .describe('Expected signer of the provenance; any other signer is refused.'),
+      image: z
+        .strictObject({
+          ref: z.string().regex(/^[^\s@]+@sha256:[0-9a-f]{64}$/, 'an image reference pinned by digest: name@sha256:<64 hex>').describe('Container image pinned by digest.'),
+          publicKey: z.string().min(1).describe('PEM public key the image\'s cosign signature must verify with (path, relative to the config).'),
+          signature: z.string().min(1).describe('Cosign signature bundle of the image (path, relative to the config).'),
+        })
+        .optional()
+        .describe('Container image identity: digest plus a cosign signature verified with a configured key.'),
+    })
+    .optional()
+    .describe('Package identity requirements checked by `toolgate lock` and before every spawn.'),
 };
 
 const StdioServer = z
@@ -151,6 +175,15 @@ export const ConfigSchema = z
       .default('__')
       .describe('Joins server id and item name: "everything__echo".'),
     pageSize: z.number().int().min(1).max(10_000).default(100).describe('Items per page of aggregated list results.'),
+    lock: z
+      .strictObject({
+        required: z.boolean().default(true).describe('Refuse to start without a lock (toolgate run --no-lock overrides it for one run).'),
+        path: z.string().min(1).optional().describe('Lock file path, relative to the config; default toolgate.lock beside it.'),
+        registry: z.url({ protocol: /^https?$/ }).optional().describe('npm registry for metadata and attestations; default https://registry.npmjs.org.'),
+        trustedRoot: z.string().min(1).optional().describe('Pinned Sigstore trusted_root.json (path, relative to the config) used to verify provenance offline.'),
+      })
+      .default({ required: true })
+      .describe('Lockfile pinning of definitions and packages (docs/lockfile.md).'),
     limits: Limits.default({}).describe('Default limits; each server may override them.'),
     http: Http.default({ allowedHosts: [], allowedOrigins: [], maxSessions: 1000, sessionIdleMs: 30 * 60_000 }),
     servers: z
