@@ -60,7 +60,7 @@ export const toMarkdown = (info: RunInfo, outcomes: readonly Outcome[]): string 
     'RSS: VmRSS of the weighed process (the gateway or proxy alone, without its echo child; the echo server itself when direct),',
     'after connecting and after the throughput run (medians), with VmHWM as the peak (max over rounds).',
     'CPU/call: user + system CPU time of the weighed process (/proc/<pid>/stat) divided by the calls of the phase;',
-    'unlike wall-clock figures it barely moves with outside load, so it is the steadier gauge of the gateway\'s own cost.',
+    'outside load inflates it too (cache and scheduler contention), but less than wall-clock figures.',
     '',
     '| Scenario | p50 µs | p99 µs | calls/s @' + info.concurrency + ' | CPU µs/call @1 / @' + info.concurrency + ' | RSS MB idle / loaded / peak |',
     '|---|---:|---:|---:|---:|---|',

@@ -191,6 +191,15 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
+    id: 'stdio-toolgate-2025',
+    label: 'stdio: client → toolgate run → echo (stdio, upstream pinned to 2025-11-25)',
+    baseline: 'stdio-direct',
+    start: (paths) => {
+      const config = writeConfig(paths, 'stdio-2025', { command: process.execPath, args: [echoStdio(paths)], protocol: '2025-11-25' });
+      return stdioTarget([...gatewayNodeArgs(), toolgateBin(paths), 'run', '--config', config], 'bench__echo');
+    },
+  },
+  {
     id: 'http-direct',
     label: 'HTTP: client → echo (direct)',
     start: (paths) => httpTarget((port) => [echoHttp(paths), String(port)], 'echo'),
