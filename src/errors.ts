@@ -86,7 +86,11 @@ export type PackageErrorCode =
   | 'PACKAGE_SIGNATURE_INVALID';
 export class PackageError extends GatewayError<PackageErrorCode> {}
 
+export type AuditErrorCode = 'AUDIT_APPEND_FAILED' | 'AUDIT_KEY_INVALID' | 'AUDIT_STORE_INVALID';
+export class AuditError extends GatewayError<AuditErrorCode> {}
+
 export type ErrorCode =
+  | AuditErrorCode
   | PinErrorCode
   | LockErrorCode
   | PackageErrorCode

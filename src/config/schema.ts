@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AuditSchema } from '../audit/schema.js';
 
 /** Server ids become name prefixes, so they must never contain a separator or a URI `+`. */
 const ServerId = z
@@ -186,6 +187,7 @@ export const ConfigSchema = z
       .describe('Lockfile pinning of definitions and packages (docs/lockfile.md).'),
     limits: Limits.default({}).describe('Default limits; each server may override them.'),
     http: Http.default({ allowedHosts: [], allowedOrigins: [], maxSessions: 1000, sessionIdleMs: 30 * 60_000 }),
+    audit: AuditSchema.optional(),
     servers: z
       .record(ServerId, ServerSchema)
       .refine((servers) => Object.keys(servers).length > 0, 'at least one server is needed')
