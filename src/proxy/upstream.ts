@@ -1,5 +1,7 @@
 import { Client, ProtocolError, SdkError, SdkErrorCode, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
-import { isStdioServer, type LimitsConfig, type ServerConfig } from '../config/schema.js';
+import { isContainerServer, isStdioServer, type LimitsConfig, type ServerConfig } from '../config/schema.js';
+import { resolveSecrets } from '../credentials/resolve.js';
+import type { SandboxEvent } from '../sandbox/spawn.js';
 import { LimitError, UpstreamError } from '../errors.js';
 import { checkValue } from '../limits/frame.js';
 import type { Params, Result } from '../pipeline/interceptor.js';
@@ -22,7 +24,9 @@ export type UpstreamEvent =
   | { kind: 'failed'; reason: string }
   | { kind: 'hung' }
   | { kind: 'stderr'; line: string }
-  | { kind: 'refused-frame'; reason: string };
+  | { kind: 'refused-frame'; reason: string }
+  | { kind: 'exited'; code: number | null; signal: string | null; reason?: string }
+  | SandboxEvent;
 
 export interface RequestOptions {
   readonly signal: AbortSignal;
@@ -120,11 +124,12 @@ export class Upstream {
     client.fallbackNotificationHandler = async (notification) => {
       this.hooks.notification(this.id, notification.method, (notification.params ?? {}) as Params);
     };
-    const transport = this.createTransport();
+    const transport = await this.createTransport();
     this.client = client;
     this.transport = transport;
     client.onclose = () => {
-      if (this.client === client && this.state !== 'stopped') this.onDown('the server closed the connection');
+      if (this.client === client && this.state !== 'stopped')
+        this.onDown((transport instanceof StdioUpstreamTransport && transport.exitReason) || 'the server closed the connection');
     };
     client.onerror = () => undefined;
     await client.connect(transport, { timeout: this.config.restart.startTimeoutMs });
@@ -149,13 +154,15 @@ export class Upstream {
     return caps;
   }
 
-  private createTransport(): Transport {
+  private async createTransport(): Promise<Transport> {
     const limits = { maxMessageBytes: this.limits.maxMessageBytes, maxDepth: this.limits.maxDepth };
-    if (isStdioServer(this.config)) {
-      return new StdioUpstreamTransport(this.config, limits, (line) => this.hooks.event(this.id, { kind: 'stderr', line }));
+    if (isStdioServer(this.config) || isContainerServer(this.config)) {
+      return new StdioUpstreamTransport(this.id, this.config, limits, (event) => this.hooks.event(this.id, event));
     }
+    // Its own credentials, resolved at each start; the agent's token is never among them.
+    const secretHeaders = await resolveSecrets(this.config.secretHeaders);
     const transport = new StreamableHTTPClientTransport(new URL(this.config.url), {
-      requestInit: { headers: this.config.headers },
+      requestInit: { headers: { ...this.config.headers, ...secretHeaders } },
     });
     guardIncoming(transport, limits, (reason) => this.hooks.event(this.id, { kind: 'refused-frame', reason }));
     return transport;
@@ -229,8 +236,9 @@ export class Upstream {
     await this.client.notification({ method, params } as never).catch(() => undefined);
   }
 
+  /** A call that arrives while the server (re)starts waits for it, as long as a start may take. */
   private async waitReady(signal: AbortSignal): Promise<void> {
-    const timeout = AbortSignal.timeout(this.limits.callTimeoutMs);
+    const timeout = AbortSignal.timeout(this.config.restart.startTimeoutMs);
     await Promise.race([
       this.ready?.catch(() => undefined),
       new Promise((resolve) => {
