@@ -4,9 +4,11 @@ import { limitsOf, type Config } from './config/schema.js';
 import { ClientError, RouteError } from './errors.js';
 import type { ClientChannel, Message, Next, Params, Result } from './pipeline/interceptor.js';
 import { createPipeline } from './pipeline/chain.js';
+import type { PinEvent } from './pins/interceptor.js';
+import type { Lock } from './pins/lock.js';
 import type { Principal } from './pipeline/principal.js';
 import { createNamespace, type Namespace } from './proxy/namespace.js';
-import { Upstream, type UpstreamEvent } from './proxy/upstream.js';
+import { Upstream, type UpstreamEvent, type UpstreamHooks } from './proxy/upstream.js';
 import { mapResultUris, LIST_KINDS, type ListMethod } from './proxy/rewrite.js';
 
 /** A front session: one connected client (stdio), one HTTP session, or one stateless HTTP request. */
@@ -21,10 +23,15 @@ export interface FrontSession {
 
 export type GatewayEvent =
   | { kind: 'upstream'; server: string; event: UpstreamEvent }
-  | { kind: 'list-partial'; server: string; method: string; reason: string };
+  | { kind: 'list-partial'; server: string; method: string; reason: string }
+  | PinEvent;
 
 export interface GatewayOptions {
   readonly onEvent?: (event: GatewayEvent) => void;
+  /** toolgate.lock to enforce (pins/), with its per-start package check and initialize comparison. */
+  readonly lock?: Lock | undefined;
+  readonly beforeConnect?: UpstreamHooks['beforeConnect'];
+  readonly initialized?: UpstreamHooks['initialized'];
 }
 
 interface Snapshot {
@@ -57,7 +64,7 @@ export class Gateway {
     this.onEvent = options.onEvent ?? (() => undefined);
     const unprefixed = Object.entries(config.servers).find(([, s]) => !s.namespace)?.[0];
     this.namespace = createNamespace(config.separator, new Set(Object.keys(config.servers)), unprefixed);
-    this.send = createPipeline(config, (message) => this.terminal(message));
+    this.send = createPipeline(config, (message) => this.terminal(message), { lock: options.lock, onPinEvent: this.onEvent });
     this.upstreams = new Map(
       Object.entries(config.servers).map(([id, server]) => [
         id,
@@ -65,6 +72,8 @@ export class Gateway {
           serverRequest: (s, method, params, signal) => this.serverRequest(s, method, params, signal),
           notification: (s, method, params) => void this.upstreamNotification(s, method, params),
           event: (s, event) => this.onEvent({ kind: 'upstream', server: s, event }),
+          ...(options.beforeConnect && { beforeConnect: options.beforeConnect }),
+          ...(options.initialized && { initialized: options.initialized }),
         }),
       ]),
     );

@@ -1,6 +1,8 @@
 import { compileAllowlist } from '../allowlist/compile.js';
 import { enforceAllowlist } from '../allowlist/interceptor.js';
 import type { Config } from '../config/schema.js';
+import { verifyPins, type PinEvent } from '../pins/interceptor.js';
+import type { Lock } from '../pins/lock.js';
 import { compose, type Interceptor, type Next } from './interceptor.js';
 
 /**
@@ -9,9 +11,17 @@ import { compose, type Interceptor, type Next } from './interceptor.js';
  * audit (outermost, so denials are logged), allowlist, pins, sandbox-aware limits, content checks,
  * authorization and flow rules.
  */
-export const createChain = (config: Config): readonly Interceptor[] => [
+export interface ChainOptions {
+  /** The lock to enforce; without one (`--no-lock`, `lock.required: false`) pins are off. */
+  readonly lock?: Lock | undefined;
+  readonly onPinEvent?: (event: PinEvent) => void;
+}
+
+export const createChain = (config: Config, options: ChainOptions = {}): readonly Interceptor[] => [
   enforceAllowlist(compileAllowlist(config)), // 1. static allowlist per server, deny by default
+  ...(options.lock ? [verifyPins(options.lock, options.onPinEvent)] : []), // 2. live definitions vs toolgate.lock
 ];
 
 /** Builds the callable pipeline: the chain around the terminal that talks to upstreams or the client. */
-export const createPipeline = (config: Config, terminal: Next): Next => compose(createChain(config), terminal);
+export const createPipeline = (config: Config, terminal: Next, options: ChainOptions = {}): Next =>
+  compose(createChain(config, options), terminal);

@@ -15,6 +15,16 @@ export interface UpstreamHooks {
   serverRequest(server: string, method: string, params: Params, signal: AbortSignal): Promise<Result>;
   notification(server: string, method: string, params: Params): void;
   event(server: string, event: UpstreamEvent): void;
+  /** Runs before every (re)start, before anything is spawned: a throw refuses the start (lockfile package check). */
+  beforeConnect?(server: string): Promise<void>;
+  /** What the server said in `initialize`, after every (re)start (compared with the lock). */
+  initialized?(server: string, init: InitializeInfo): void;
+}
+
+export interface InitializeInfo {
+  readonly serverInfo: Record<string, unknown>;
+  readonly instructions: string | undefined;
+  readonly capabilities: Record<string, unknown>;
 }
 
 export type UpstreamEvent =
@@ -99,6 +109,7 @@ export class Upstream {
   }
 
   private async connect(): Promise<void> {
+    await this.hooks.beforeConnect?.(this.id);
     const client = new Client(
       { name: 'toolgate', version: VERSION },
       {
@@ -133,6 +144,11 @@ export class Upstream {
     };
     client.onerror = () => undefined;
     await client.connect(transport, { timeout: this.config.restart.startTimeoutMs });
+    this.hooks.initialized?.(this.id, {
+      serverInfo: (client.getServerVersion() ?? {}) as Record<string, unknown>,
+      instructions: client.getInstructions(),
+      capabilities: (client.getServerCapabilities() ?? {}) as Record<string, unknown>,
+    });
     const pid = transport instanceof StdioUpstreamTransport ? transport.pid : undefined;
     this.hooks.event(this.id, { kind: 'started', era: this.protocolVersion ?? 'unknown', ...(pid !== undefined && { pid }) });
   }

@@ -1,0 +1,122 @@
+import { PinError } from '../errors.js';
+import type { Interceptor, Message, Next, Result } from '../pipeline/interceptor.js';
+import { decideList, type PinCode } from './decide.js';
+import { ITEM_KINDS, kindOfListMethod, type ItemKind } from './hash.js';
+import type { Lock } from './lock.js';
+
+/** A visible warning: a live definition (or the server's initialize) differs from the lock. */
+export interface PinEvent {
+  readonly kind: 'pin';
+  readonly server: string;
+  /** `tools/<name>`, `prompts/<name>`, `resources/<uri>`, `resourceTemplates/<template>`, `initialize` or `package`. */
+  readonly item: string;
+  readonly code: PinCode | 'PACKAGE_TAMPERED';
+  readonly message: string;
+  readonly renamedFrom?: string;
+}
+
+const CALLS: Readonly<Record<string, { kind: ItemKind; param: 'name' | 'uri' }>> = {
+  'tools/call': { kind: 'tools', param: 'name' },
+  'prompts/get': { kind: 'prompts', param: 'name' },
+  'resources/read': { kind: 'resources', param: 'uri' },
+  'resources/subscribe': { kind: 'resources', param: 'uri' },
+};
+const CHANGED: Readonly<Record<string, readonly ItemKind[]>> = {
+  'notifications/tools/list_changed': ['tools'],
+  'notifications/prompts/list_changed': ['prompts'],
+  'notifications/resources/list_changed': ['resources', 'resourceTemplates'],
+};
+const MAX_REFRESH_PAGES = 100;
+
+/**
+ * Defense 2: the lockfile pins. Every list result (per server, per page) is compared with the lock:
+ * changed items are hidden and calls to them fail with PIN_HASH_MISMATCH, unknown items are hidden
+ * and fail with PIN_MISSING, each reported once as a warning event. Until a server's list has been
+ * verified (at start, and again after every list_changed), a call first re-lists through the rest
+ * of the chain, so a definition swapped behind the client's back is caught before the call runs.
+ * @example
+ * const chain = [enforceAllowlist(allowlist), verifyPins(lock, onEvent)];
+ */
+export const verifyPins = (lock: Lock, onEvent: (event: PinEvent) => void = () => undefined): Interceptor => {
+  const states = new Map<string, Map<string, 'ok' | PinCode>>();
+  const stale = new Set<string>();
+  const reported = new Set<string>();
+  const stateOf = (server: string, kind: ItemKind) => {
+    const id = `${server}\0${kind}`;
+    let map = states.get(id);
+    if (!map) {
+      states.set(id, (map = new Map()));
+      stale.add(id);
+    }
+    return { id, map };
+  };
+
+  const check = (message: Message, kind: ItemKind, result: Result): Result => {
+    const field = ITEM_KINDS[kind].field;
+    const list = result[field];
+    if (!Array.isArray(list)) return result;
+    const verdict = decideList(lock.servers[message.server], kind, list);
+    const { id, map } = stateOf(message.server, kind);
+    if (message.params['cursor'] === undefined) stale.delete(id);
+    for (const [key, state] of verdict.states) map.set(key, state);
+    for (const finding of verdict.findings) {
+      const once = `${message.server}\0${kind}\0${finding.key}\0${finding.sha256}`;
+      if (reported.has(once)) continue;
+      reported.add(once);
+      onEvent({
+        kind: 'pin',
+        server: message.server,
+        item: `${kind}/${finding.key}`,
+        code: finding.code,
+        message:
+          finding.renamedFrom !== undefined
+            ? `${kind} "${finding.renamedFrom}" reappeared renamed as "${finding.key}" with a near-identical definition: hidden until approved`
+            : finding.code === 'PIN_HASH_MISMATCH'
+              ? `${kind} "${finding.key}" changed since it was locked: hidden and refused (toolgate diff shows what changed)`
+              : `${kind} "${finding.key}" is not in the lock: hidden and refused until approved`,
+        ...(finding.renamedFrom !== undefined && { renamedFrom: finding.renamedFrom }),
+      });
+    }
+    return { ...result, [field]: verdict.kept };
+  };
+
+  /** Re-lists one kind through the rest of the chain (not back to the client) to refresh its states. */
+  const refresh = async (message: Message, kind: ItemKind, next: Next): Promise<void> => {
+    let cursor: unknown;
+    for (let page = 0; page < MAX_REFRESH_PAGES; page++) {
+      const params = cursor === undefined ? {} : { cursor };
+      const listing: Message = { kind: 'request', direction: 'to-server', method: ITEM_KINDS[kind].method, params, server: message.server, principal: message.principal, signal: message.signal };
+      const result = await next(listing);
+      check(listing, kind, result);
+      cursor = result['nextCursor'];
+      if (typeof cursor !== 'string' || cursor.length === 0) return;
+    }
+  };
+
+  return async function verifyPins(message, next) {
+    if (message.kind === 'notification') {
+      for (const kind of CHANGED[message.method] ?? []) stale.add(stateOf(message.server, kind).id);
+      return next(message);
+    }
+    if (message.direction !== 'to-server') return next(message);
+    const listed = kindOfListMethod(message.method);
+    if (listed) return check(message, listed, await next(message));
+    const call = CALLS[message.method];
+    if (call) await assertCallable(message, call.kind, message.params[call.param], next);
+    return next(message);
+  };
+
+  async function assertCallable(message: Message, kind: ItemKind, key: unknown, next: Next): Promise<void> {
+    const locked = lock.servers[message.server];
+    if (typeof key !== 'string') return; // the upstream refuses a malformed call itself
+    if (!locked?.[kind][key]) {
+      // A resource read may come from a locked template: its URIs cannot be enumerated.
+      if (kind === 'resources' && locked && Object.keys(locked.resourceTemplates).length > 0) return;
+      throw new PinError('PIN_MISSING', `${kind} "${key}" of server "${message.server}" is not in toolgate.lock`);
+    }
+    const { id, map } = stateOf(message.server, kind);
+    if (stale.has(id)) await refresh(message, kind, next);
+    if (map.get(key) === 'PIN_HASH_MISMATCH')
+      throw new PinError('PIN_HASH_MISMATCH', `${kind} "${key}" of server "${message.server}" changed since it was locked; review with toolgate diff`);
+  }
+};
