@@ -89,7 +89,33 @@ export class PackageError extends GatewayError<PackageErrorCode> {}
 export type AuditErrorCode = 'AUDIT_APPEND_FAILED' | 'AUDIT_KEY_INVALID' | 'AUDIT_STORE_INVALID';
 export class AuditError extends GatewayError<AuditErrorCode> {}
 
+/** Content defenses (output/): a result that breaks its tool's contract or the size, depth, item or URI limits. */
+export type OutputErrorCode =
+  | 'OUTPUT_SCHEMA_MISMATCH'
+  | 'OUTPUT_SCHEMA_INVALID'
+  | 'OUTPUT_TOO_LARGE'
+  | 'OUTPUT_TOO_DEEP'
+  | 'OUTPUT_TOO_MANY_ITEMS'
+  | 'OUTPUT_URI_DENIED';
+export class OutputError extends GatewayError<OutputErrorCode> {}
+
+/** Content defenses (sanitize/): hidden characters in text shown to the model, in `block` mode. */
+export type SanitizeErrorCode = 'SANITIZE_HIDDEN_TEXT';
+export class SanitizeError extends GatewayError<SanitizeErrorCode> {}
+
+/** Content defenses (detect/): injection or poisoning found, or a call to a definition hidden as poisoned. */
+export type DetectErrorCode = 'DETECT_INJECTION' | 'DETECT_POISONED_DEFINITION' | 'DETECT_UNSAFE_ARGUMENTS';
+export class DetectError extends GatewayError<DetectErrorCode> {}
+
+/** Content defenses (secrets/): a credential in the arguments of an outgoing call (exfiltration). */
+export type LeakErrorCode = 'LEAK_SECRET_IN_ARGUMENTS';
+export class LeakError extends GatewayError<LeakErrorCode> {}
+
 export type ErrorCode =
+  | OutputErrorCode
+  | SanitizeErrorCode
+  | DetectErrorCode
+  | LeakErrorCode
   | AuditErrorCode
   | PinErrorCode
   | LockErrorCode

@@ -13,6 +13,10 @@ const RPC_CODE = {
   HTTP: -32600,
   AUDIT: -32006,
   PIN: -32003,
+  OUTPUT: -32007,
+  SANITIZE: -32008,
+  DETECT: -32008,
+  LEAK: -32008,
   LOCK: -32603,
   PACKAGE: -32002,
 } as const satisfies Record<string, number>;
