@@ -86,6 +86,23 @@ export type PackageErrorCode =
   | 'PACKAGE_SIGNATURE_INVALID';
 export class PackageError extends GatewayError<PackageErrorCode> {}
 
+export type SandboxErrorCode = 'SANDBOX_UNAVAILABLE' | 'SANDBOX_LIMIT_EXCEEDED' | 'SANDBOX_UNSUPPORTED';
+export class SandboxError extends GatewayError<SandboxErrorCode> {}
+
+/** Egress decisions: the proxy answers the sandboxed server with 403/502 and logs one of these. */
+export type EgressErrorCode =
+  | 'EGRESS_HOST_DENIED'
+  | 'EGRESS_PORT_DENIED'
+  | 'EGRESS_ADDRESS_DENIED'
+  | 'EGRESS_DNS_FAILED'
+  | 'EGRESS_REDIRECT_DENIED'
+  | 'EGRESS_BAD_REQUEST'
+  | 'EGRESS_CONNECT_FAILED';
+export class EgressError extends GatewayError<EgressErrorCode> {}
+
+export type SecretErrorCode = 'SECRET_UNAVAILABLE';
+export class SecretError extends GatewayError<SecretErrorCode> {}
+
 export type AuditErrorCode = 'AUDIT_APPEND_FAILED' | 'AUDIT_KEY_INVALID' | 'AUDIT_STORE_INVALID';
 export class AuditError extends GatewayError<AuditErrorCode> {}
 
@@ -117,6 +134,9 @@ export type ErrorCode =
   | DetectErrorCode
   | LeakErrorCode
   | AuditErrorCode
+  | SandboxErrorCode
+  | EgressErrorCode
+  | SecretErrorCode
   | PinErrorCode
   | LockErrorCode
   | PackageErrorCode

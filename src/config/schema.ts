@@ -120,6 +120,62 @@ const Common = {
     .describe('Package identity requirements checked by `toolgate lock` and before every spawn.'),
 };
 
+const AbsolutePath = z.string().regex(/^\/(?!.*(^|\/)\.\.?(\/|$))/, 'an absolute path without "." or ".." segments');
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
+/** Where a secret comes from: a gateway environment variable, a file, or a command's stdout (vault, keychain CLI). */
+export const SecretSource = z
+    .union([
+    z.strictObject({ env: EnvName.describe('Gateway environment variable holding the secret.') }),
+    z.strictObject({ file: AbsolutePath.describe('File holding the secret (trailing newline trimmed).') }),
+    z.strictObject({
+        command: z.array(z.string().min(1)).min(1).describe('argv run without a shell; its trimmed stdout is the secret.'),
+    }),
+])
+    .describe('Source of one secret: { env }, { file } or { command }.');
+const Secrets = z
+    .record(EnvName, SecretSource)
+    .default({})
+    .describe('Secrets injected as environment variables into this server only; redacted from everything it returns.');
+const Sandbox = z
+    .strictObject({
+    readOnly: z.array(AbsolutePath).default([]).describe('Extra host paths bound read-only (the server package and runtime are bound automatically).'),
+    writable: z.array(AbsolutePath).default([]).describe('Host paths bound read-write; nothing else on the host is writable.'),
+    tmpSizeMb: z.number().int().min(1).max(4096).default(64).describe('Size cap of the private tmpfs /tmp (and home), in MiB.'),
+    memoryMb: z.number().int().min(256).max(1_048_576).default(4096).describe('Address-space limit (RLIMIT_AS) of the server, in MiB.'),
+    cpuSeconds: z.number().int().min(1).max(31_536_000).default(3600).describe('CPU time limit (RLIMIT_CPU) of the server process, in seconds.'),
+    processes: z.number().int().min(16).max(65_536).default(512).describe('Most processes and threads (RLIMIT_NPROC) in the sandbox.'),
+    fileSizeMb: z.number().int().min(1).max(1_048_576).default(1024).describe('Largest file the server may write (RLIMIT_FSIZE), in MiB.'),
+    openFiles: z.number().int().min(32).max(1_048_576).default(1024).describe('Most open file descriptors (RLIMIT_NOFILE).'),
+    seccomp: z.boolean().default(true).describe('Load the seccomp filter that denies dangerous syscalls (ptrace, mount, bpf, …).'),
+})
+    .describe('Linux bubblewrap sandbox of a stdio server.');
+export const SANDBOX_DEFAULTS = Sandbox.parse({});
+/**
+ * An egress host pattern: an exact host name, or `*.` followed by a domain of at least two labels.
+ * Bare `*`, `*.com`-style and partial globs are refused: they would allow nearly everything.
+ */
+const HostPattern = z
+    .string()
+    .max(253)
+    .regex(/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a lower-case host name, or "*." and a domain')
+    .refine((p) => !p.startsWith('*.') || p.slice(2).split('.').length >= 2, {
+    message: 'over-broad pattern: "*." must be followed by a domain of at least two labels (e.g. "*.example.com")',
+});
+const Egress = z
+    .strictObject({
+    allow: z.array(HostPattern).default([]).describe('Host names this server may reach through the egress proxy. Empty = no egress.'),
+    allowPrivate: z
+        .array(HostPattern)
+        .default([])
+        .describe('Allowed hosts that may resolve to loopback, private, link-local or metadata addresses (off by default).'),
+    ports: z.array(z.number().int().min(1).max(65535)).default([80, 443]).describe('Destination ports allowed.'),
+    resolve: z
+        .record(z.string().min(1).max(253), z.union([z.ipv4(), z.ipv6()]))
+        .default({})
+        .describe('Fixed DNS answers (host → IP), like curl --resolve; other names use the system resolver.'),
+})
+    .describe('Network egress of a sandboxed server: only through toolgate\'s proxy, only to these hosts.');
+const EGRESS_DEFAULT = { allow: [], allowPrivate: [], ports: [80, 443], resolve: {} };
 const StdioServer = z
   .strictObject({
     command: z.string().min(1).describe('Executable of a stdio upstream.'),
@@ -129,9 +185,31 @@ const StdioServer = z
       .default({})
       .describe('Extra environment for the server; nothing else from the gateway environment but PATH-like basics.'),
     cwd: z.string().optional().describe('Working directory of the server.'),
+    sandbox: z
+      .union([z.literal(false), Sandbox])
+      .default(SANDBOX_DEFAULTS)
+      .describe('Sandbox profile (on by default on Linux); false runs the server unsandboxed, logged at every start.'),
+    egress: Egress.default(EGRESS_DEFAULT),
+    secrets: Secrets,
     ...Common,
   })
   .describe('An upstream MCP server started as a child process, speaking stdio.');
+
+const ContainerServer = z
+  .strictObject({
+    image: z.string().regex(/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/).describe('Container image of a stdio server (pin it by digest).'),
+    engine: z.enum(['docker', 'podman']).default('docker').describe('Container engine to run the image with.'),
+    args: z.array(z.string()).default([]).describe('Arguments after the image.'),
+    env: z.record(EnvName, z.string()).default({}).describe('Extra environment for the container.'),
+    user: z.string().regex(/^[0-9]+:[0-9]+$/).default('65534:65534').describe('Non-root uid:gid inside the container.'),
+    memoryMb: z.number().int().min(64).default(1024).describe('Memory limit of the container, in MiB.'),
+    cpus: z.number().min(0.1).max(256).default(1).describe('CPU share of the container.'),
+    pids: z.number().int().min(8).max(65_536).default(256).describe('Most processes in the container.'),
+    egress: Egress.default(EGRESS_DEFAULT),
+    secrets: Secrets,
+    ...Common,
+  })
+  .describe('An upstream MCP server run as a container image, speaking stdio.');
 
 const HttpServer = z
   .strictObject({
@@ -140,11 +218,15 @@ const HttpServer = z
       .record(z.string().regex(/^[A-Za-z0-9-]+$/), z.string())
       .default({})
       .describe('Headers sent to this upstream (its own credentials; the agent token is never forwarded).'),
+    secretHeaders: z
+      .record(z.string().regex(/^[A-Za-z0-9-]+$/), SecretSource)
+      .default({})
+      .describe('Headers whose values are secrets (e.g. Authorization), resolved at start and never logged.'),
     ...Common,
   })
   .describe('An upstream MCP server reached over Streamable HTTP.');
 
-export const ServerSchema = z.union([StdioServer, HttpServer]);
+export const ServerSchema = z.union([StdioServer, ContainerServer, HttpServer]);
 
 const Http = z
   .strictObject({
@@ -203,9 +285,14 @@ export type Config = z.infer<typeof ConfigSchema>;
 export type ServerConfig = z.infer<typeof ServerSchema>;
 export type StdioServerConfig = z.infer<typeof StdioServer>;
 export type HttpServerConfig = z.infer<typeof HttpServer>;
+export type ContainerServerConfig = z.infer<typeof ContainerServer>;
+export type SandboxConfig = z.infer<typeof Sandbox>;
+export type EgressConfig = z.infer<typeof Egress>;
+export type SecretSourceConfig = z.infer<typeof SecretSource>;
 export type LimitsConfig = { readonly [K in keyof z.infer<typeof Limits>]-?: number };
 
 export const isStdioServer = (server: ServerConfig): server is StdioServerConfig => 'command' in server;
+export const isContainerServer = (server: ServerConfig): server is ContainerServerConfig => 'image' in server;
 
 /** Effective limits of one server: its own, else the gateway defaults, else the built-in ones. */
 export const limitsOf = (config: Config, server: ServerConfig): LimitsConfig => {

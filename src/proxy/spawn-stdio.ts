@@ -1,13 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/client';
-import type { StdioServerConfig } from '../config/schema.js';
+import type { Writable } from 'node:stream';
+import type { ContainerServerConfig, StdioServerConfig } from '../config/schema.js';
+import { resolveSecrets } from '../credentials/resolve.js';
+import { createRedactor, type Redactor } from '../credentials/redact.js';
 import type { FrameLimits } from '../limits/frame.js';
+import { prepareLaunch, type Launch } from '../sandbox/spawn.js';
 import { LineTransport, type Rejected } from './line-transport.js';
+import type { UpstreamEvent } from './upstream.js';
 
 /** Variables a child may inherit from the gateway: enough to run, nothing that carries secrets. */
 const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TERM', 'TZ', 'TMPDIR', 'NODE_OPTIONS', 'npm_config_cache', 'npm_config_registry'] as const;
 
-export const childEnvironment = (server: StdioServerConfig): Record<string, string> => {
+export const childEnvironment = (server: Pick<StdioServerConfig, 'env'>): Record<string, string> => {
   const env: Record<string, string> = {};
   for (const key of INHERITED_ENV) {
     const value = process.env[key];
@@ -28,41 +33,65 @@ export class StdioUpstreamTransport implements Transport {
 
   private child: ChildProcess | undefined;
   private lines: LineTransport | undefined;
-  private readonly server: StdioServerConfig;
+  private readonly id: string;
+  private readonly server: StdioServerConfig | ContainerServerConfig;
   private readonly limits: FrameLimits;
-  private readonly onStderr: (line: string) => void;
+  private readonly onEvent: (event: UpstreamEvent) => void;
+  /** Scrubs this server's own secrets from all it sends back (results, errors, stderr). */
+  private redact: Redactor = (value) => value;
+  /** Why the child exited, when a sandbox limit explains it. */
+  exitReason: string | undefined;
 
-  constructor(server: StdioServerConfig, limits: FrameLimits, onStderr: (line: string) => void) {
+  constructor(id: string, server: StdioServerConfig | ContainerServerConfig, limits: FrameLimits, onEvent: (event: UpstreamEvent) => void) {
+    this.id = id;
     this.server = server;
     this.limits = limits;
-    this.onStderr = onStderr;
+    this.onEvent = onEvent;
+  }
+
+  private onStderr(line: string): void {
+    this.onEvent({ kind: 'stderr', line: this.redact(line) });
   }
 
   get pid(): number | undefined {
     return this.child?.pid;
   }
 
-  start(): Promise<void> {
+  async start(): Promise<void> {
+    // Secrets go into this server's environment only; their values are redacted from its output.
+    const secrets = await resolveSecrets(this.server.secrets);
+    this.redact = createRedactor(secrets);
+    const launch = await prepareLaunch(this.id, this.server, { ...childEnvironment(this.server), ...secrets }, (event) => this.onEvent(event));
+    return this.spawn(launch);
+  }
+
+  private spawn(launch: Launch): Promise<void> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.server.command, this.server.args, {
-        env: childEnvironment(this.server),
-        ...(this.server.cwd !== undefined && { cwd: this.server.cwd }),
-        stdio: ['pipe', 'pipe', 'pipe'],
+      const child = spawn(launch.command, launch.args, {
+        env: launch.env,
+        ...(launch.cwd !== undefined && { cwd: launch.cwd }),
+        ...(launch.uid !== undefined && { uid: launch.uid }),
+        ...(launch.gid !== undefined && { gid: launch.gid }),
+        stdio: launch.fd3 ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
         windowsHide: true,
       });
       this.child = child;
-      const lines = new LineTransport(child.stdout, child.stdin, this.limits, (rejected) => this.reject(rejected));
-      lines.onmessage = (message) => this.onmessage?.(message);
+      this.exitReason = undefined;
+      if (launch.fd3) (child.stdio[3] as Writable).end(launch.fd3);
+      const lines = new LineTransport(child.stdout as NonNullable<typeof child.stdout>, child.stdin as NonNullable<typeof child.stdin>, this.limits, (rejected) => this.reject(rejected));
+      lines.onmessage = (message) => this.onmessage?.(this.redact(message));
       lines.onerror = (error) => this.onerror?.(error);
       this.lines = lines;
       let stderrTail = '';
-      child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (chunk: string) => {
+      const stderr = child.stderr as NonNullable<typeof child.stderr>;
+      stderr.setEncoding('utf8');
+      stderr.on('data', (chunk: string) => {
         const parts = (stderrTail + chunk).split('\n');
         stderrTail = parts.pop() ?? '';
         for (const line of parts) if (line.length > 0) this.onStderr(line.slice(0, 2000));
       });
       child.once('error', (error) => {
+        void launch.close();
         reject(error);
         this.onerror?.(error);
         this.onclose?.();
@@ -70,7 +99,11 @@ export class StdioUpstreamTransport implements Transport {
       child.once('spawn', () => {
         void lines.start().then(resolve);
       });
-      child.once('exit', () => {
+      child.once('exit', (code, signal) => {
+        const reason = describeExit(code, signal);
+        this.exitReason = reason;
+        this.onEvent({ kind: 'exited', code, signal, ...(reason !== undefined && { reason }) });
+        void launch.close();
         void lines.close();
         this.onclose?.();
       });
@@ -109,3 +142,13 @@ export class StdioUpstreamTransport implements Transport {
     this.child?.kill('SIGKILL');
   }
 }
+
+/** Exit statuses a sandbox limit explains (bwrap and the bridge report a signal as 128 + n). */
+export const describeExit = (code: number | null, signal: string | null): string | undefined => {
+  if (signal === 'SIGXCPU' || code === 128 + 24)
+    return 'SANDBOX_LIMIT_EXCEEDED: the server used up its CPU time limit (sandbox.cpuSeconds) and was stopped';
+  if (signal === 'SIGXFSZ' || code === 128 + 25)
+    return 'SANDBOX_LIMIT_EXCEEDED: the server wrote a file over its size limit (sandbox.fileSizeMb) and was stopped';
+  if (signal === 'SIGKILL' || code === 128 + 9) return 'the server was killed (SIGKILL): a hard sandbox limit, or toolgate ended it';
+  return undefined;
+};

@@ -1,0 +1,54 @@
+import { BlockList, isIP } from 'node:net';
+import type { EgressConfig } from '../config/schema.js';
+import type { EgressErrorCode } from '../errors.js';
+
+export type EgressDecision = { ok: true } | { ok: false; code: EgressErrorCode; message: string };
+
+/** Addresses a server must not reach unless its host is in `allowPrivate`: loopback, private, link-local, metadata, special. */
+const SPECIAL = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
+  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) SPECIAL.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::', 128], ['::1', 128], ['::ffff:0:0', 96], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7],
+  ['fe80::', 10], ['ff00::', 8], ['fd00:ec2::254', 128],
+] as const) SPECIAL.addSubnet(net, prefix, 'ipv6');
+
+/** True for an address the proxy refuses by default (cloud metadata 169.254.169.254 and fd00:ec2::254 included). */
+export const isSpecialAddress = (address: string): boolean => {
+  const family = isIP(address);
+  if (family === 0) return true;
+  // An IPv4-mapped IPv6 address is judged as the IPv4 address it carries.
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped?.[1]) return SPECIAL.check(mapped[1], 'ipv4');
+  return SPECIAL.check(address, family === 4 ? 'ipv4' : 'ipv6');
+};
+
+const matches = (pattern: string, host: string): boolean =>
+  pattern.startsWith('*.') ? host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1 : pattern === host;
+
+/** Host names are compared lower-case, without a trailing dot. */
+export const normalizeHost = (host: string): string => host.toLowerCase().replace(/\.$/, '').replace(/^\[(.*)\]$/, '$1');
+
+export interface CompiledEgress {
+  decideHost(host: string, port: number): EgressDecision;
+  decideAddress(host: string, address: string): EgressDecision;
+}
+
+/** Compiles a server's egress config once; decisions are pure. An empty allowlist denies everything. */
+export const compileEgress = (config: EgressConfig): CompiledEgress => ({
+  decideHost(rawHost, port) {
+    const host = normalizeHost(rawHost);
+    if (!config.allow.some((p) => matches(p, host)))
+      return { ok: false, code: 'EGRESS_HOST_DENIED', message: `host ${host} is not on the egress allowlist` };
+    if (!config.ports.includes(port)) return { ok: false, code: 'EGRESS_PORT_DENIED', message: `port ${port} is not allowed` };
+    return { ok: true };
+  },
+  decideAddress(rawHost, address) {
+    const host = normalizeHost(rawHost);
+    if (!isSpecialAddress(address) || config.allowPrivate.some((p) => matches(p, host))) return { ok: true };
+    return { ok: false, code: 'EGRESS_ADDRESS_DENIED', message: `${host} resolves to ${address}, a loopback/private/link-local/metadata address` };
+  },
+});

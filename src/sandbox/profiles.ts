@@ -1,0 +1,89 @@
+import type { SandboxConfig } from '../config/schema.js';
+
+/** Where things live inside the sandbox. */
+export const SANDBOX_HOME = '/home/sandbox';
+export const SANDBOX_RUN = '/run/toolgate';
+export const BRIDGE_PORT = 3128;
+
+const MiB = 1024 * 1024;
+
+export interface ProfileInput {
+  readonly sandbox: SandboxConfig;
+  /** Absolute path of the executable (resolved on the host). */
+  readonly command: string;
+  readonly args: readonly string[];
+  /** Host paths to bind read-only: runtime, the server's package, its node_modules, configured extras. */
+  readonly readOnly: readonly string[];
+  /** Host root entries that are symlinks (merged /usr: /bin → usr/bin), recreated as symlinks. */
+  readonly rootSymlinks: readonly (readonly [path: string, target: string])[];
+  readonly cwd?: string | undefined;
+  /** fd number bwrap reads the seccomp BPF program from, when seccomp is on. */
+  readonly seccompFd?: number | undefined;
+  readonly disableUserns: boolean;
+  /** Egress: the proxy socket on the host and the bridge script, both bound under /run/toolgate. */
+  readonly egress?: { readonly socketPath: string; readonly bridgeScript: string; readonly node: string } | undefined;
+}
+
+/** System paths bound read-only when present: libraries, CA certificates, time zone data, the dynamic loader config. */
+export const SYSTEM_READ_ONLY = ['/usr', '/etc/ssl', '/etc/ca-certificates', '/etc/alternatives', '/etc/localtime', '/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d'];
+
+/**
+ * The bubblewrap argv (after `bwrap`) of one server: every namespace new, nothing of the host but
+ * read-only system paths, the runtime and the server's own package; an empty private home and a
+ * size-capped /tmp; writable only where configured; rlimits via prlimit; egress only via the bridge.
+ * Pure: the same input always gives the same argv, so it is unit-tested flag by flag.
+ * @example bubblewrapArgs({ sandbox, command: '/usr/bin/node', args: ['server.js'], readOnly: ['/srv/pkg'], rootSymlinks: [], disableUserns: true })
+ */
+export const bubblewrapArgs = (input: ProfileInput): string[] => {
+  const { sandbox } = input;
+  const tmpBytes = String(sandbox.tmpSizeMb * MiB);
+  const argv: string[] = [
+    // Namespaces: no view of host users, processes, IPC, host name, cgroups, and no network at all.
+    '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net', '--unshare-cgroup-try',
+    ...(input.disableUserns ? ['--disable-userns'] : []),
+    '--hostname', 'toolgate-sandbox',
+    // Lifetime and privileges: dies with the gateway, no controlling terminal (TIOCSTI), no capabilities.
+    '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
+    '--proc', '/proc', '--dev', '/dev',
+    '--perms', '1777', '--size', tmpBytes, '--tmpfs', '/tmp',
+    '--perms', '0700', '--size', tmpBytes, '--tmpfs', SANDBOX_HOME,
+  ];
+  for (const [path, target] of input.rootSymlinks) argv.push('--symlink', target, path);
+  for (const path of SYSTEM_READ_ONLY) argv.push('--ro-bind-try', path, path);
+  for (const path of unique(input.readOnly)) argv.push('--ro-bind', path, path);
+  for (const path of unique(sandbox.readOnly)) argv.push('--ro-bind', path, path);
+  for (const path of unique(sandbox.writable)) argv.push('--bind', path, path);
+  argv.push('--chdir', input.cwd ?? SANDBOX_HOME);
+  if (input.seccompFd !== undefined) argv.push('--seccomp', String(input.seccompFd));
+
+  const limits = [
+    'prlimit',
+    `--as=${sandbox.memoryMb * MiB}`,
+    // Soft then hard: SIGXCPU first (a clear exit reason), SIGKILL a second later.
+    `--cpu=${sandbox.cpuSeconds}:${sandbox.cpuSeconds + 1}`,
+    `--nproc=${sandbox.processes}`,
+    `--fsize=${sandbox.fileSizeMb * MiB}`,
+    `--nofile=${sandbox.openFiles}`,
+    '--core=0',
+    '--',
+    input.command,
+    ...input.args,
+  ];
+  if (!input.egress) {
+    argv.push('--', '/usr/bin/prlimit', ...limits.slice(1));
+    return argv;
+  }
+  const socket = `${SANDBOX_RUN}/egress.sock`;
+  const bridge = `${SANDBOX_RUN}/bridge.mjs`;
+  argv.push('--ro-bind', input.egress.socketPath, socket, '--ro-bind', input.egress.bridgeScript, bridge);
+  argv.push('--', input.egress.node, bridge, String(BRIDGE_PORT), socket, '--', '/usr/bin/prlimit', ...limits.slice(1));
+  return argv;
+};
+
+/** The proxy variables a sandboxed server sees when it has egress. */
+export const proxyEnvironment = (): Record<string, string> => {
+  const url = `http://127.0.0.1:${BRIDGE_PORT}`;
+  return { HTTP_PROXY: url, HTTPS_PROXY: url, http_proxy: url, https_proxy: url, NO_PROXY: '', no_proxy: '' };
+};
+
+const unique = (paths: readonly string[]): string[] => [...new Set(paths)];
