@@ -187,7 +187,7 @@ export const SCENARIOS: readonly Scenario[] = [
     baseline: 'stdio-direct',
     start: (paths) => {
       const config = writeConfig(paths, 'stdio', { command: process.execPath, args: [echoStdio(paths)] });
-      return stdioTarget([...gatewayNodeArgs(), toolgateBin(paths), 'run', '--config', config], 'bench__echo');
+      return stdioTarget([...gatewayNodeArgs(), toolgateBin(paths), 'run', '--no-lock', '--config', config], 'bench__echo');
     },
   },
   {
@@ -196,7 +196,7 @@ export const SCENARIOS: readonly Scenario[] = [
     baseline: 'stdio-direct',
     start: (paths) => {
       const config = writeConfig(paths, 'stdio-2025', { command: process.execPath, args: [echoStdio(paths)], protocol: '2025-11-25' });
-      return stdioTarget([...gatewayNodeArgs(), toolgateBin(paths), 'run', '--config', config], 'bench__echo');
+      return stdioTarget([...gatewayNodeArgs(), toolgateBin(paths), 'run', '--no-lock', '--config', config], 'bench__echo');
     },
   },
   {
@@ -212,7 +212,7 @@ export const SCENARIOS: readonly Scenario[] = [
       const upstream = await startHttpEcho(paths);
       const config = writeConfig(paths, 'http-http', { url: upstream.url });
       return httpTarget(
-        (port) => [...gatewayNodeArgs(), toolgateBin(paths), 'serve', '--config', config, '--listen', `127.0.0.1:${port}`],
+        (port) => [...gatewayNodeArgs(), toolgateBin(paths), 'serve', '--no-lock', '--config', config, '--listen', `127.0.0.1:${port}`],
         'bench__echo',
         [upstream.child],
       );
@@ -225,7 +225,7 @@ export const SCENARIOS: readonly Scenario[] = [
     start: (paths) => {
       const config = writeConfig(paths, 'http-stdio', { command: process.execPath, args: [echoStdio(paths)] });
       return httpTarget(
-        (port) => [...gatewayNodeArgs(), toolgateBin(paths), 'serve', '--config', config, '--listen', `127.0.0.1:${port}`],
+        (port) => [...gatewayNodeArgs(), toolgateBin(paths), 'serve', '--no-lock', '--config', config, '--listen', `127.0.0.1:${port}`],
         'bench__echo',
       );
     },

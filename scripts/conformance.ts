@@ -123,7 +123,7 @@ const throughToolgate = async (): Promise<Results> => {
   };
   writeFileSync(config, JSON.stringify({ servers: { everything: upstream } }, null, 2));
   const server = await startServer(
-    [TOOLGATE, 'serve', '--config', config, '--listen', '127.0.0.1:0'],
+    [TOOLGATE, 'serve', '--no-lock', '--config', config, '--listen', '127.0.0.1:0'],
     process.env,
     /"message":"gateway listening".*"url":"[^"]+"/,
   );

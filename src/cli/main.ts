@@ -3,15 +3,22 @@ import { parseArgs } from 'node:util';
 import { GatewayError } from '../errors.js';
 import { toJsonSchema } from '../config/schema.js';
 import { VERSION } from '../version.js';
+import { approve, diff, lock } from './commands/lock.js';
+import { toLockJsonSchema } from '../pins/lock.js';
 import { run } from './commands/run.js';
 import { serve } from './commands/serve.js';
 
 const USAGE = `toolgate ${VERSION} — MCP security gateway
 
 Usage:
-  toolgate run   --config FILE                 serve MCP over stdio to one local client
-  toolgate serve --config FILE [--listen H:P]  serve Streamable HTTP at /mcp (default 127.0.0.1:8787)
-  toolgate schema                              print the config JSON Schema
+  toolgate run   --config FILE [--no-lock]     serve MCP over stdio to one local client
+  toolgate serve --config FILE [--listen H:P] [--no-lock]
+                                               serve Streamable HTTP at /mcp (default 127.0.0.1:8787)
+  toolgate lock  --config FILE [--allow-unpinned]
+                                               start every server, verify its package, write toolgate.lock
+  toolgate diff  --config FILE [SERVER]        what changed live since the lock (exit 1 on changes)
+  toolgate approve --config FILE SERVER[/ITEM] take the reviewed live state into the lock
+  toolgate schema [--lock]                     print the config (or lock) JSON Schema
   toolgate --version`;
 
 const main = async (argv: readonly string[]): Promise<number> => {
@@ -21,6 +28,9 @@ const main = async (argv: readonly string[]): Promise<number> => {
     options: {
       config: { type: 'string', short: 'c', default: 'toolgate.yaml' },
       listen: { type: 'string', default: '127.0.0.1:8787' },
+      'no-lock': { type: 'boolean', default: false },
+      'allow-unpinned': { type: 'boolean', default: false },
+      lock: { type: 'boolean', default: false },
       version: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -29,16 +39,24 @@ const main = async (argv: readonly string[]): Promise<number> => {
     console.log(VERSION);
     return 0;
   }
-  const [command] = positionals;
+  const [command, arg] = positionals;
+  const noLock = values['no-lock'] === true;
+  const allowUnpinned = values['allow-unpinned'] === true;
   switch (command) {
     case 'run':
-      await run(values.config);
+      await run(values.config, noLock);
       return -1;
     case 'serve':
-      await serve(values.config, values.listen);
+      await serve(values.config, values.listen, noLock);
       return -1;
+    case 'lock':
+      return lock(values.config, allowUnpinned);
+    case 'diff':
+      return diff(values.config, arg);
+    case 'approve':
+      return approve(values.config, arg, allowUnpinned);
     case 'schema':
-      console.log(JSON.stringify(toJsonSchema(), null, 2));
+      console.log(JSON.stringify(values.lock ? toLockJsonSchema() : toJsonSchema(), null, 2));
       return 0;
     default:
       console.log(USAGE);

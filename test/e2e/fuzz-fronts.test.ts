@@ -135,7 +135,7 @@ class StdioGateway {
   private seq = 0;
 
   constructor(configFile: string) {
-    this.proc = spawn('node', [join(root, 'bin/toolgate.js'), 'run', '--config', configFile]);
+    this.proc = spawn('node', [join(root, 'bin/toolgate.js'), 'run', '--no-lock', '--config', configFile]);
     this.proc.stderr.resume();
     this.proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       this.buffer += chunk;

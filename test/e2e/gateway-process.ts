@@ -35,7 +35,7 @@ export interface ServeProcess {
 export const startServe = async (config: unknown, listen = '127.0.0.1:0'): Promise<ServeProcess> => {
   const file = join(tempDir(), 'toolgate.json');
   writeFileSync(file, JSON.stringify(config));
-  const proc = spawn('node', [join(root, 'bin/toolgate.js'), 'serve', '--config', file, '--listen', listen], {
+  const proc = spawn('node', [join(root, 'bin/toolgate.js'), 'serve', '--no-lock', '--config', file, '--listen', listen], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -23,14 +23,20 @@ export interface Running {
 /** Starts `toolgate run` with `config` and connects the official SDK client to it over stdio. */
 export const startStdioGateway = async (
   config: Record<string, unknown>,
-  options: { client?: ClientOptions; env?: Record<string, string>; setup?: (client: Client) => void } = {},
+  options: {
+    client?: ClientOptions;
+    env?: Record<string, string>;
+    setup?: (client: Client) => void;
+    /** Enforce the lock beside the config in `dir` (written by `toolgate lock`); otherwise `--no-lock`. */
+    lock?: { dir: string };
+  } = {},
 ): Promise<Running> => {
-  const dir = tempDir();
+  const dir = options.lock?.dir ?? tempDir();
   const configPath = join(dir, 'toolgate.yaml');
   writeFileSync(configPath, JSON.stringify(config));
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [BIN, 'run', '--config', configPath],
+    args: [BIN, 'run', ...(options.lock ? [] : ['--no-lock']), '--config', configPath],
     stderr: 'pipe',
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...options.env },
   });

@@ -48,7 +48,7 @@ beforeAll(async () => {
 
 const fronts: { name: string; target: () => readonly string[] }[] = [
   // `--` ends the Inspector's options: its own `--config` would otherwise take toolgate's.
-  { name: 'stdio (toolgate run)', target: () => ['--', process.execPath, TOOLGATE, 'run', '--config', configPath] },
+  { name: 'stdio (toolgate run)', target: () => ['--', process.execPath, TOOLGATE, 'run', '--no-lock', '--config', configPath] },
   { name: 'Streamable HTTP (toolgate serve)', target: () => ['--transport', 'http', '--server-url', http.url] },
 ];
 let http: Listening;

@@ -124,6 +124,6 @@ export const startListening = (
 
 /** `toolgate serve` on an ephemeral loopback port; its URL comes from the "gateway listening" log line. */
 export const startToolgateServe = (configPath: string): Promise<Listening> =>
-  startListening(process.execPath, [TOOLGATE, 'serve', '--config', configPath, '--listen', '127.0.0.1:0'], (output) =>
+  startListening(process.execPath, [TOOLGATE, 'serve', '--no-lock', '--config', configPath, '--listen', '127.0.0.1:0'], (output) =>
     /"message":"gateway listening".*?"url":"([^"]+)"/.exec(output)?.[1],
   );

@@ -2,6 +2,7 @@ import { loadConfig } from '../../config/load.js';
 import { Gateway } from '../../gateway.js';
 import { serveHttpFront } from '../../proxy/http-front.js';
 import { logEvent, logLine } from '../log.js';
+import { loadPinRuntime } from './pin-runtime.js';
 
 /** `HOST:PORT`, `[v6]:PORT`, or a bare `PORT` (loopback: a bare port never binds every interface). */
 export const parseListen = (listen: string): { host: string; port: number } => {
@@ -13,10 +14,10 @@ export const parseListen = (listen: string): { host: string; port: number } => {
 };
 
 /** `toolgate serve --config FILE --listen HOST:PORT`: the gateway as a Streamable HTTP server at /mcp. */
-export const serve = async (configPath: string, listen: string): Promise<void> => {
-  const config = await loadConfig(configPath);
+export const serve = async (configPath: string, listen: string, noLock = false): Promise<void> => {
+  const { config, options } = await loadPinRuntime(configPath, await loadConfig(configPath), noLock, logEvent);
   const where = parseListen(listen);
-  const gateway = new Gateway(config, { onEvent: logEvent });
+  const gateway = new Gateway(config, options);
   const { ready, failed } = await gateway.start();
   const front = await serveHttpFront(gateway, where, (error) =>
     logLine('warn', 'http front error', { error: error.message, stack: error.stack?.split('\n').slice(0, 4).join(' | ') }),

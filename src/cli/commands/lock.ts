@@ -1,0 +1,140 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
+import { LockError } from '../../errors.js';
+import { assertInstalledMatchesLock } from '../../packages/check-installed.js';
+import { lockPackage } from '../../packages/lock-package.js';
+import { DEFAULT_REGISTRY } from '../../packages/registry.js';
+import { captureServer, toLockServer } from '../../pins/capture.js';
+import { diffServer, formatChanges } from '../../pins/diff.js';
+import { ITEM_KIND_NAMES, type ItemKind } from '../../pins/hash.js';
+import { toLockItem, toInitializeRecord, type Lock, type LockPackage } from '../../pins/lock.js';
+import { lockPathOf, readLock, writeLock } from '../../pins/store.js';
+
+const progress = (line: string) => process.stderr.write(`toolgate: ${line}\n`);
+
+const packageOptions = async (configPath: string, config: Config, allowUnpinned: boolean) => {
+  const configDir = dirname(resolve(configPath));
+  const rootPath = config.lock.trustedRoot;
+  return {
+    configDir,
+    cwd: process.cwd(),
+    registry: config.lock.registry ?? DEFAULT_REGISTRY,
+    trustedRoot: rootPath === undefined ? undefined : (JSON.parse(await readFile(resolve(configDir, rootPath), 'utf8')) as unknown),
+    allowUnpinned,
+  };
+};
+
+/** Pins one server: its package first (verified before anything is spawned), then its definitions. */
+const lockOne = async (configPath: string, config: Config, id: string, allowUnpinned: boolean) => {
+  const server = config.servers[id];
+  if (!server) throw new LockError('LOCK_SERVER_MISSING', `no server "${id}" in ${configPath}`);
+  progress(`${id}: verifying package…`);
+  const pkg = await lockPackage(id, server, await packageOptions(configPath, config, allowUnpinned));
+  progress(`${id}: ${describePackage(pkg)}; starting…`);
+  const captured = await captureServer(config, id);
+  const entry = toLockServer(pkg, captured);
+  const counts = ITEM_KIND_NAMES.map((k) => `${Object.keys(entry[k]).length} ${k}`).join(', ');
+  progress(`${id}: captured ${counts}`);
+  return entry;
+};
+
+const describePackage = (pkg: LockPackage): string => {
+  switch (pkg.kind) {
+    case 'npm':
+      return `${pkg.name}@${pkg.version}${pkg.provenance === 'absent' ? ' (no provenance on the registry)' : ` (provenance verified: ${pkg.provenance.subjectAlternativeName})`}`;
+    case 'file':
+      return `${pkg.role} ${pkg.path} sha256:${pkg.sha256.slice(0, 12)}…`;
+    case 'image':
+      return `image ${pkg.ref} (signature verified)`;
+    case 'remote':
+      return `remote ${pkg.url} (no package identity)`;
+  }
+};
+
+/** `toolgate lock --config FILE`: starts every server and writes toolgate.lock beside the config. */
+export const lock = async (configPath: string, allowUnpinned: boolean): Promise<number> => {
+  const config = await loadConfig(configPath);
+  const servers: Lock['servers'] = {};
+  for (const id of Object.keys(config.servers)) servers[id] = await lockOne(configPath, config, id, allowUnpinned);
+  const path = lockPathOf(configPath, config);
+  await writeLock(path, { lockfileVersion: 1, servers });
+  progress(`wrote ${path} (${Object.keys(servers).length} servers); review it, then commit it`);
+  return 0;
+};
+
+/** Starts a locked server after checking its package against the lock, and captures it. */
+const captureLocked = async (config: Config, lockFile: Lock, id: string) => {
+  const server = config.servers[id];
+  const locked = lockFile.servers[id];
+  if (!server || !locked) throw new LockError('LOCK_SERVER_MISSING', `server "${id}" is in the config and the lock? it is not`);
+  await assertInstalledMatchesLock(id, server, locked.package, process.cwd());
+  return captureServer(config, id);
+};
+
+const requireLock = async (configPath: string, config: Config): Promise<{ path: string; lock: Lock }> => {
+  const path = lockPathOf(configPath, config);
+  const found = await readLock(path);
+  if (!found) throw new LockError('LOCK_MISSING', `no lock at ${path}: run toolgate lock first`);
+  return { path, lock: found };
+};
+
+/** `toolgate diff --config FILE [SERVER]`: what changed live since the lock, field by field. Exit 1 on changes. */
+export const diff = async (configPath: string, only: string | undefined): Promise<number> => {
+  const config = await loadConfig(configPath);
+  const { lock: lockFile } = await requireLock(configPath, config);
+  let changed = 0;
+  for (const id of Object.keys(config.servers)) {
+    if (only !== undefined && id !== only) continue;
+    const locked = lockFile.servers[id];
+    if (!locked) {
+      process.stdout.write(`${id} NOT LOCKED\n`);
+      changed++;
+      continue;
+    }
+    const changes = diffServer(locked, await captureLocked(config, lockFile, id));
+    changed += changes.length;
+    process.stdout.write(formatChanges(id, changes));
+  }
+  return changed === 0 ? 0 : 1;
+};
+
+/**
+ * `toolgate approve SERVER[/KIND/ITEM]`: after review, takes the live state into the lock. A whole
+ * server is re-locked (package re-verified too); a single item (`tools/echo`, or just `echo`) is
+ * updated, added or removed alone, leaving every other pin as it was.
+ */
+export const approve = async (configPath: string, target: string | undefined, allowUnpinned: boolean): Promise<number> => {
+  if (!target) throw new LockError('LOCK_SERVER_MISSING', 'usage: toolgate approve SERVER[/ITEM]');
+  const config = await loadConfig(configPath);
+  const { path, lock: lockFile } = await requireLock(configPath, config);
+  const slash = target.indexOf('/');
+  const id = slash < 0 ? target : target.slice(0, slash);
+  if (slash < 0 || !lockFile.servers[id]) {
+    lockFile.servers[id] = await lockOne(configPath, config, id, allowUnpinned);
+    await writeLock(path, lockFile);
+    progress(`approved server ${id} as it is now`);
+    return 0;
+  }
+  const rest = target.slice(slash + 1);
+  const kindSlash = rest.indexOf('/');
+  const named = ITEM_KIND_NAMES.find((k) => kindSlash > 0 && rest.slice(0, kindSlash) === k);
+  const key = named ? rest.slice(kindSlash + 1) : rest;
+  const live = await captureLocked(config, lockFile, id);
+  const entry = lockFile.servers[id];
+  const kinds: ItemKind[] = named ? [named] : ITEM_KIND_NAMES.filter((k) => key in live.items[k] || key in entry[k]);
+  if (key === 'initialize' && !named) {
+    entry.initialize = toInitializeRecord(live.initialize);
+  } else {
+    if (kinds.length === 0) throw new LockError('LOCK_SERVER_MISSING', `server "${id}" has no item "${key}", live or locked`);
+    for (const kind of kinds) {
+      const definition = live.items[kind][key];
+      if (definition) entry[kind][key] = toLockItem(definition);
+      else delete entry[kind][key];
+    }
+  }
+  await writeLock(path, lockFile);
+  progress(`approved ${id}/${key}`);
+  return 0;
+};

@@ -1,0 +1,71 @@
+import type { Config } from '../../config/schema.js';
+import { LockError } from '../../errors.js';
+import type { GatewayEvent, GatewayOptions } from '../../gateway.js';
+import { assertInstalledMatchesLock } from '../../packages/check-installed.js';
+import { identifyPackage, pinNpxArgs } from '../../packages/identify.js';
+import { toInitializeRecord, type Lock } from '../../pins/lock.js';
+import { lockPathOf, readLock } from '../../pins/store.js';
+import { logLine } from '../log.js';
+
+/**
+ * The lock side of `run` and `serve`: reads toolgate.lock (required by default), refuses a lock
+ * that misses a configured server, pins npx specs the lock resolved, and wires the before-spawn
+ * package check and the initialize comparison into the gateway.
+ */
+export const loadPinRuntime = async (
+  configPath: string,
+  config: Config,
+  noLock: boolean,
+  onEvent: (event: GatewayEvent) => void,
+): Promise<{ config: Config; options: GatewayOptions }> => {
+  if (noLock) {
+    logLine('warn', 'pins off: --no-lock (definitions and packages are not checked against a lock)');
+    return { config, options: { onEvent } };
+  }
+  const path = lockPathOf(configPath, config);
+  const lock = await readLock(path);
+  if (!lock) {
+    if (config.lock.required)
+      throw new LockError('LOCK_MISSING', `no lock at ${path}: run "toolgate lock --config ${configPath}" and review it, or pass --no-lock`);
+    logLine('warn', 'pins off: no lock and lock.required is false', { path });
+    return { config, options: { onEvent } };
+  }
+  const servers = { ...config.servers };
+  for (const [id, server] of Object.entries(config.servers)) {
+    const locked = lock.servers[id];
+    if (!locked) throw new LockError('LOCK_SERVER_MISSING', `server "${id}" is not in ${path}: run toolgate lock (or approve ${id})`);
+    // An unpinned npx spec that `lock --allow-unpinned` resolved runs as the exact locked version.
+    const source = identifyPackage(server, process.cwd());
+    if (source.kind === 'npx' && source.unpinned !== undefined && locked.package.kind === 'npm' && 'args' in server)
+      servers[id] = { ...server, args: pinNpxArgs(server.args, source.spec, locked.package.version) };
+  }
+  const pinned: Config = { ...config, servers };
+  logLine('info', 'pins on', { lock: path, servers: Object.keys(lock.servers).length });
+  return { config: pinned, options: { onEvent, ...pinHooks(pinned, lock, onEvent) } };
+};
+
+const pinHooks = (config: Config, lock: Lock, onEvent: (event: GatewayEvent) => void): GatewayOptions => ({
+  lock,
+  beforeConnect: async (id) => {
+    const server = config.servers[id];
+    const locked = lock.servers[id];
+    if (!server || !locked) throw new LockError('LOCK_SERVER_MISSING', `server "${id}" is not in the lock`);
+    try {
+      await assertInstalledMatchesLock(id, server, locked.package, process.cwd());
+    } catch (error) {
+      onEvent({ kind: 'pin', server: id, item: 'package', code: 'PACKAGE_TAMPERED', message: (error as Error).message });
+      throw error;
+    }
+  },
+  initialized: (id, init) => {
+    const locked = lock.servers[id]?.initialize;
+    if (locked && toInitializeRecord(init).sha256 !== locked.sha256)
+      onEvent({
+        kind: 'pin',
+        server: id,
+        item: 'initialize',
+        code: 'PIN_HASH_MISMATCH',
+        message: 'serverInfo, instructions or capabilities changed since the lock (toolgate diff shows what)',
+      });
+  },
+});

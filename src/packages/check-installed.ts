@@ -1,0 +1,47 @@
+import { resolve } from 'node:path';
+import type { ServerConfig } from '../config/schema.js';
+import { PackageError } from '../errors.js';
+import type { LockPackage } from '../pins/lock.js';
+import { hashFile, hashTree, readInstalled, resolveBinary } from './fingerprint.js';
+import { identifyPackage, splitSpec } from './identify.js';
+
+const tampered = (id: string, what: string) =>
+  new PackageError('PACKAGE_TAMPERED', `server "${id}" not started: ${what} differs from toolgate.lock (tampered or changed; review and run toolgate lock again)`);
+
+/**
+ * Before every spawn: what is about to run must be what the lock pinned. An installed npm package
+ * is re-hashed file by file, a script or binary by its SHA-256, an npx spec must be the exact locked
+ * version, and an image must be the locked digest. Any difference refuses the start.
+ */
+export const assertInstalledMatchesLock = async (id: string, server: ServerConfig, locked: LockPackage, cwd: string): Promise<void> => {
+  const source = identifyPackage(server, cwd);
+  switch (locked.kind) {
+    case 'remote':
+      if (source.kind !== 'remote') throw tampered(id, 'the kind of server');
+      return;
+    case 'image':
+      if (source.kind !== 'image' || source.ref !== locked.ref) throw tampered(id, 'the image reference');
+      return;
+    case 'file': {
+      if (source.kind !== 'file') throw tampered(id, 'the kind of executable');
+      const path = source.role === 'binary' ? await resolveBinary(source.path).catch(() => source.path) : source.path;
+      if (resolve(path) !== resolve(locked.path)) throw tampered(id, `the executable path (${path})`);
+      const actual = await hashFile(path).catch(() => 'unreadable');
+      if (actual !== locked.sha256) throw tampered(id, `the ${locked.role} ${path}`);
+      return;
+    }
+    case 'npm': {
+      if (source.kind === 'npx') {
+        const { name, version } = splitSpec(source.spec);
+        // An unpinned spec was resolved by `lock --allow-unpinned`; the spawn then runs the locked version.
+        if (name !== locked.name || (source.unpinned === undefined && version !== locked.version)) throw tampered(id, `the npx package ${source.spec}`);
+        return;
+      }
+      if (source.kind !== 'node_modules' || source.name !== locked.name) throw tampered(id, 'the package');
+      const installed = await readInstalled(source.installPath, source.nodeModules, source.name).catch(() => undefined);
+      if (installed?.version !== locked.version) throw tampered(id, `the installed version of ${locked.name}`);
+      if (locked.tree !== undefined && (await hashTree(source.installPath)) !== locked.tree) throw tampered(id, `the installed files of ${locked.name}@${locked.version}`);
+      return;
+    }
+  }
+};

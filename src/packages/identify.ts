@@ -1,0 +1,94 @@
+import { basename, resolve, sep } from 'node:path';
+import { isStdioServer, type ServerConfig } from '../config/schema.js';
+
+/** What runs a server, as far as its identity can be pinned. Pure: no file or network access. */
+export type PackageSource =
+  | { kind: 'npx'; name: string; spec: string; version: string | undefined; unpinned: string | undefined }
+  | { kind: 'node_modules'; name: string; installPath: string; nodeModules: string }
+  | { kind: 'file'; role: 'script' | 'binary'; path: string }
+  | { kind: 'image'; ref: string; publicKey: string; signature: string }
+  | { kind: 'remote'; url: string };
+
+const EXACT_VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+const NPX_FLAGS_WITH_VALUE = new Set(['-p', '--package', '-c', '--call', '--cache', '--registry']);
+
+/** Splits `@scope/name@1.2.3` / `name@^1` / `name` into name and version part. */
+export const splitSpec = (spec: string): { name: string; version: string | undefined } => {
+  const at = spec.indexOf('@', spec.startsWith('@') ? 1 : 0);
+  return at < 0 ? { name: spec, version: undefined } : { name: spec.slice(0, at), version: spec.slice(at + 1) };
+};
+
+/**
+ * Why an npm spec is not pinned to one exact registry version, or `undefined` when it is:
+ * a bare name or dist-tag (`latest`) follows publishes, a range floats, and a git/URL/file spec
+ * bypasses the registry's integrity altogether.
+ */
+export const unpinnedReason = (spec: string): string | undefined => {
+  if (/^(git\+|git:|github:|gitlab:|bitbucket:|https?:|file:|\.|\/)/.test(spec) || /^[^@][^@]*\/[^@]/.test(spec))
+    return `"${spec}" is a git, URL or path spec, outside the registry's integrity`;
+  const { version } = splitSpec(spec);
+  if (version === undefined || version === '') return `"${spec}" names no version (it follows every publish)`;
+  if (!EXACT_VERSION.test(version)) return `"${spec}" is a dist-tag or range, not one exact version`;
+  return undefined;
+};
+
+/** The installed package directory of a script under node_modules (`…/node_modules/@s/n/dist/x.js`). */
+const packageOf = (script: string): { name: string; installPath: string; nodeModules: string } | undefined => {
+  const parts = script.split(sep);
+  const at = parts.lastIndexOf('node_modules');
+  if (at < 0 || at + 1 >= parts.length) return undefined;
+  const scoped = parts[at + 1]?.startsWith('@');
+  const nameParts = parts.slice(at + 1, at + (scoped ? 3 : 2));
+  return {
+    name: nameParts.join('/'),
+    installPath: parts.slice(0, at + 1 + nameParts.length).join(sep),
+    nodeModules: parts.slice(0, at + 1).join(sep),
+  };
+};
+
+const isNode = (command: string): boolean => command === process.execPath || /^node(\.exe)?$/.test(basename(command));
+
+/**
+ * Identifies what a configured server runs. `cwd` resolves relative paths the way the spawn will.
+ * @example
+ * identifyPackage({ command: 'npx', args: ['-y', 'pkg@1.2.3'], … }, '/srv') // { kind: 'npx', name: 'pkg', … }
+ */
+export const identifyPackage = (server: ServerConfig, cwd: string): PackageSource => {
+  if (server.pin?.image) return { kind: 'image', ...server.pin.image };
+  if (!isStdioServer(server)) return { kind: 'remote', url: 'url' in server ? String(server.url) : 'unknown' };
+  const base = server.cwd !== undefined ? resolve(cwd, server.cwd) : cwd;
+  const command = basename(server.command);
+  if (command === 'npx') {
+    const spec = positionalAfterFlags(server.args);
+    if (spec === undefined) return { kind: 'npx', name: '', spec: '', version: undefined, unpinned: 'npx without a package' };
+    const { name, version } = splitSpec(spec);
+    return { kind: 'npx', name, spec, version, unpinned: unpinnedReason(spec) };
+  }
+  if (isNode(server.command)) {
+    const script = server.args.find((a) => !a.startsWith('-'));
+    if (script !== undefined) {
+      const path = resolve(base, script);
+      const pkg = packageOf(path);
+      return pkg ? { kind: 'node_modules', ...pkg } : { kind: 'file', role: 'script', path };
+    }
+  }
+  // A bare name is resolved on PATH by the I/O layer (fingerprint.ts), as the spawn would.
+  const binary = server.command.includes('/') ? resolve(base, server.command) : server.command;
+  return { kind: 'file', role: 'binary', path: binary };
+};
+
+const positionalAfterFlags = (args: readonly string[]): string | undefined => {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--') return args[i + 1];
+    if (NPX_FLAGS_WITH_VALUE.has(arg)) return args[i + 1]; // `-p pkg@1.0.0 cmd`: the package is the spec
+    if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+};
+
+/** Rewrites an npx server's args to the exact version the lock resolved (`pkg` → `pkg@1.2.3`). */
+export const pinNpxArgs = (args: readonly string[], spec: string, exact: string): string[] => {
+  const { name } = splitSpec(spec);
+  return args.map((a) => (a === spec ? `${name}@${exact}` : a));
+};

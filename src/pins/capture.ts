@@ -1,0 +1,71 @@
+import { limitsOf, type Config } from '../config/schema.js';
+import type { Result } from '../pipeline/interceptor.js';
+import { Upstream, type InitializeInfo } from '../proxy/upstream.js';
+import { ITEM_KIND_NAMES, ITEM_KINDS, itemKey, type ItemKind } from './hash.js';
+import { emptyLockServer, toInitializeRecord, toLockItem, type LockPackage, type LockServer } from './lock.js';
+
+export interface Captured {
+  readonly initialize: InitializeInfo;
+  readonly items: Readonly<Record<ItemKind, Readonly<Record<string, Record<string, unknown>>>>>;
+}
+
+const CAPABILITY: Record<ItemKind, string> = { tools: 'tools', prompts: 'prompts', resources: 'resources', resourceTemplates: 'resources' };
+const MAX_PAGES = 100;
+
+/**
+ * Starts one server exactly as `run` does (same client identity, capabilities and transport, so a
+ * server that baits by clientInfo shows the lock what it will show the gateway), and captures its
+ * initialize result and every list, all pages.
+ */
+export const captureServer = async (config: Config, id: string, onStderr: (line: string) => void = () => undefined): Promise<Captured> => {
+  const server = config.servers[id];
+  if (!server) throw new Error(`no server "${id}" in the config`);
+  let init: InitializeInfo | undefined;
+  const upstream = new Upstream(id, { ...server, restart: { ...server.restart, maxRetries: 0 } }, limitsOf(config, server), {
+    serverRequest: async () => {
+      throw new Error('server-to-client requests are not answered while locking');
+    },
+    notification: () => undefined,
+    event: (_, event) => {
+      if (event.kind === 'stderr') onStderr(event.line);
+    },
+    initialized: (_, info) => {
+      init = info;
+    },
+  });
+  try {
+    await upstream.start();
+    if (!init) throw new Error('no initialize result');
+    const initialize: InitializeInfo = init;
+    const items = {} as Record<ItemKind, Record<string, Record<string, unknown>>>;
+    for (const kind of ITEM_KIND_NAMES) {
+      items[kind] = {};
+      if (!(CAPABILITY[kind] in initialize.capabilities)) continue;
+      let cursor: unknown;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const result: Result = await upstream.request(ITEM_KINDS[kind].method, cursor === undefined ? {} : { cursor }, {
+          signal: AbortSignal.timeout(limitsOf(config, server).callTimeoutMs),
+        });
+        const list = result[ITEM_KINDS[kind].field];
+        for (const item of Array.isArray(list) ? list : []) {
+          if (typeof item !== 'object' || item === null) continue;
+          const key = itemKey(kind, item as Record<string, unknown>);
+          if (key !== undefined) items[kind][key] = item as Record<string, unknown>;
+        }
+        cursor = result['nextCursor'];
+        if (typeof cursor !== 'string' || cursor.length === 0) break;
+      }
+    }
+    return { initialize, items };
+  } finally {
+    await upstream.stop();
+  }
+};
+
+/** A captured server as its lock entry. */
+export const toLockServer = (pkg: LockPackage, captured: Captured): LockServer => {
+  const entry = emptyLockServer(pkg, toInitializeRecord(captured.initialize));
+  for (const kind of ITEM_KIND_NAMES)
+    for (const [key, definition] of Object.entries(captured.items[kind])) entry[kind][key] = toLockItem(definition);
+  return entry;
+};
