@@ -6,6 +6,7 @@ import type { ClientChannel, Message, Next, Params, Result } from './pipeline/in
 import { createPipeline } from './pipeline/chain.js';
 import type { PinEvent } from './pins/interceptor.js';
 import type { Lock } from './pins/lock.js';
+import type { AuditInterceptors } from './audit/interceptor.js';
 import type { Principal } from './pipeline/principal.js';
 import { createNamespace, type Namespace } from './proxy/namespace.js';
 import { Upstream, type UpstreamEvent, type UpstreamHooks } from './proxy/upstream.js';
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   readonly onEvent?: (event: GatewayEvent) => void;
   /** toolgate.lock to enforce (pins/), with its per-start package check and initialize comparison. */
   readonly lock?: Lock | undefined;
+  /** The audit pair of the chain (audit/), when the config has an `audit:` section. */
+  readonly audit?: AuditInterceptors | undefined;
   readonly beforeConnect?: UpstreamHooks['beforeConnect'];
   readonly initialized?: UpstreamHooks['initialized'];
 }
@@ -64,7 +67,11 @@ export class Gateway {
     this.onEvent = options.onEvent ?? (() => undefined);
     const unprefixed = Object.entries(config.servers).find(([, s]) => !s.namespace)?.[0];
     this.namespace = createNamespace(config.separator, new Set(Object.keys(config.servers)), unprefixed);
-    this.send = createPipeline(config, (message) => this.terminal(message), { lock: options.lock, onPinEvent: this.onEvent });
+    this.send = createPipeline(config, (message) => this.terminal(message), {
+      lock: options.lock,
+      onPinEvent: this.onEvent,
+      audit: options.audit,
+    });
     this.upstreams = new Map(
       Object.entries(config.servers).map(([id, server]) => [
         id,

@@ -1,5 +1,6 @@
 import { compileAllowlist } from '../allowlist/compile.js';
 import { enforceAllowlist } from '../allowlist/interceptor.js';
+import type { AuditInterceptors } from '../audit/interceptor.js';
 import type { Config } from '../config/schema.js';
 import { verifyPins, type PinEvent } from '../pins/interceptor.js';
 import type { Lock } from '../pins/lock.js';
@@ -15,11 +16,15 @@ export interface ChainOptions {
   /** The lock to enforce; without one (`--no-lock`, `lock.required: false`) pins are off. */
   readonly lock?: Lock | undefined;
   readonly onPinEvent?: (event: PinEvent) => void;
+  /** The audit pair (audit/), when the config has an `audit:` section. */
+  readonly audit?: AuditInterceptors | undefined;
 }
 
 export const createChain = (config: Config, options: ChainOptions = {}): readonly Interceptor[] => [
+  ...(options.audit ? [options.audit.recordOutcome] : []), // 0. audit: outermost, records every denial, error and result
   enforceAllowlist(compileAllowlist(config)), // 1. static allowlist per server, deny by default
   ...(options.lock ? [verifyPins(options.lock, options.onPinEvent)] : []), // 2. live definitions vs toolgate.lock
+  ...(options.audit ? [options.audit.recordForward] : []), // last: audit records what passed, before it is forwarded
 ];
 
 /** Builds the callable pipeline: the chain around the terminal that talks to upstreams or the client. */

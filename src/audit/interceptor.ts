@@ -1,0 +1,125 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import { AuditError, GatewayError } from '../errors.js';
+import type { Interceptor, Message } from '../pipeline/interceptor.js';
+import type { AuditEntry } from './event.js';
+import type { AuditLog, EntryFields } from './log.js';
+import type { Redactor } from './redact.js';
+
+/** Follows one call for tracing: every entry of the call, then its end. */
+export interface CallObserver {
+  start(message: Message, call: string): { entry(entry: AuditEntry): void; end(error?: string): void };
+}
+
+export interface AuditContext {
+  readonly log: AuditLog;
+  readonly redactor: Redactor;
+  /** SHA-256 of the canonical config in force. */
+  readonly policy: string;
+  /** Per server, tools recorded in clear. */
+  readonly clear: Readonly<Record<string, readonly string[]>>;
+  readonly observer?: CallObserver;
+}
+
+interface CallState {
+  readonly call: string;
+  forwarded: boolean;
+  readonly span: ReturnType<CallObserver['start']> | undefined;
+}
+
+const targetOf = (message: Message): string | undefined => {
+  const { name, uri, ref } = message.params as { name?: unknown; uri?: unknown; ref?: { name?: unknown; uri?: unknown } };
+  const t = name ?? uri ?? ref?.name ?? ref?.uri;
+  return typeof t === 'string' ? t : undefined;
+};
+
+/** The arguments of a tool call (what "was this value sent?" is asked about); the params otherwise. */
+const argsOf = (message: Message): unknown =>
+  message.method === 'tools/call' && 'arguments' in message.params ? message.params['arguments'] : message.params;
+
+/**
+ * The audit pair of THE chain. `recordOutcome` is outermost: it records a denial by any defense, an
+ * upstream error, or the result, before the client sees it. `recordForward` is innermost: it records
+ * that every defense let the message through, before the terminal forwards it. Either append failing
+ * denies the message with `AUDIT_APPEND_FAILED` (fail closed); a result whose outcome cannot be
+ * recorded is withheld.
+ * @example
+ * const { recordOutcome, recordForward } = createAuditInterceptors(ctx);
+ * const chain = [recordOutcome, enforceAllowlist(policy), recordForward];
+ */
+export interface AuditInterceptors {
+  readonly recordOutcome: Interceptor;
+  readonly recordForward: Interceptor;
+}
+
+export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors => {
+  const calls = new AsyncLocalStorage<CallState>();
+  const boot = randomBytes(4).toString('hex');
+  let counter = 0;
+
+  const fieldsOf = (message: Message, state: CallState): Omit<EntryFields, 'decision'> => {
+    const target = targetOf(message);
+    return {
+      call: state.call,
+      direction: message.direction,
+      kind: message.kind,
+      principal: message.principal.id,
+      server: message.server,
+      method: message.method,
+      ...(target !== undefined && { target }),
+      policy: ctx.policy,
+    };
+  };
+  const isClear = (message: Message) => {
+    const target = targetOf(message);
+    return message.method === 'tools/call' && target !== undefined && (ctx.clear[message.server]?.includes(target) ?? false);
+  };
+  const append = async (fields: EntryFields, state: CallState) => {
+    const entry = await ctx.log.append(fields);
+    state.span?.entry(entry);
+  };
+
+  const recordOutcome: Interceptor = async function recordOutcome(message, next) {
+    const call = `${boot}-${++counter}`;
+    const state: CallState = { call, forwarded: false, span: ctx.observer?.start(message, call) };
+    const started = process.hrtime.bigint();
+    const latencyUs = () => Number((process.hrtime.bigint() - started) / 1000n);
+    let result;
+    try {
+      result = await calls.run(state, () => next(message));
+    } catch (error) {
+      const reason = error instanceof GatewayError ? error.code : (error as Error | undefined)?.name === 'AbortError' ? 'REQUEST_CANCELLED' : 'INTERNAL';
+      if (reason === 'AUDIT_APPEND_FAILED') {
+        state.span?.end(reason);
+        throw error; // the log is down: nothing more can be recorded
+      }
+      try {
+        await append({ ...fieldsOf(message, state), decision: state.forwarded ? 'error' : 'deny', reason, latencyUs: latencyUs() }, state);
+      } catch (appendError) {
+        state.span?.end('AUDIT_APPEND_FAILED');
+        throw appendError instanceof AuditError ? appendError : error;
+      }
+      state.span?.end(reason);
+      throw error;
+    }
+    if (message.kind === 'request') {
+      try {
+        await append({ ...fieldsOf(message, state), decision: 'result', result: ctx.redactor.record(result, isClear(message)), latencyUs: latencyUs() }, state);
+      } catch (error) {
+        state.span?.end('AUDIT_APPEND_FAILED');
+        throw error;
+      }
+    }
+    state.span?.end();
+    return result;
+  };
+
+  const recordForward: Interceptor = async function recordForward(message, next) {
+    const state = calls.getStore() ?? { call: `${boot}-${++counter}`, forwarded: false, span: undefined };
+    await append({ ...fieldsOf(message, state), decision: 'forward', args: ctx.redactor.record(argsOf(message), isClear(message)) }, state);
+    state.forwarded = true;
+    return next(message);
+  };
+
+  return { recordOutcome, recordForward };
+};

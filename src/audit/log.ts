@@ -1,0 +1,104 @@
+import { appendFileSync } from 'node:fs';
+import { AuditError } from '../errors.js';
+import { toCanonicalJson, toLeafHash, type AuditEntry } from './event.js';
+import { CompactRange } from './merkle.js';
+import { signCheckpoint, type Signer } from './checkpoint.js';
+import type { AuditStore } from './store.js';
+
+export type EntryFields = Omit<AuditEntry, 'v' | 'seq' | 'time' | 'prev'>;
+
+export interface AuditLogOptions {
+  readonly signer: Signer;
+  readonly origin: string;
+  readonly everyEntries: number;
+  readonly everySeconds: number;
+  readonly witnessFile?: string;
+  /** Told of every appended entry (OpenTelemetry logs); must not throw. */
+  readonly onEntry?: (entry: AuditEntry) => void;
+  /** Told when a checkpoint or witness copy fails (the entries themselves are stored). */
+  readonly onWarning?: (message: string) => void;
+}
+
+/**
+ * The append-only log: numbers entries, chains each to the tree head before it, stores it and
+ * checkpoints the tree. A store that could not be opened makes every append fail, so the gateway
+ * denies calls instead of forwarding them unlogged.
+ */
+export class AuditLog {
+  private readonly range = new CompactRange();
+  private readonly timer: NodeJS.Timeout | undefined;
+  private checkpointed = 0;
+  private closed = false;
+  private readonly store: AuditStore | undefined;
+  private readonly broken: Error | undefined;
+  private readonly options: AuditLogOptions;
+
+  constructor(store: AuditStore | Error, options: AuditLogOptions) {
+    this.options = options;
+    if (store instanceof Error) this.broken = store;
+    else {
+      this.store = store;
+      // Resume: rebuild the tree's right edge from what is stored (the store is the source of truth).
+      for (const e of store.entries()) this.range.append(toLeafHash(e.body));
+      this.checkpointed = this.range.size;
+      this.timer = setInterval(() => this.checkpoint(), options.everySeconds * 1000);
+      this.timer.unref();
+    }
+  }
+
+  get size(): number {
+    return this.range.size;
+  }
+
+  /** Appends one entry; throws `AUDIT_APPEND_FAILED` if it is not durably stored. */
+  async append(fields: EntryFields): Promise<AuditEntry> {
+    if (!this.store || this.closed) throw this.failure(this.broken ?? new Error('the audit log is closed'));
+    const entry: AuditEntry = { v: 1, seq: this.range.size, time: new Date().toISOString(), prev: this.range.root().toString('hex'), ...fields };
+    const body = toCanonicalJson(entry);
+    try {
+      // Reserve the number before any await so concurrent appends never share one.
+      const pending = this.store.append({ seq: entry.seq, body });
+      this.range.append(toLeafHash(body));
+      if (pending) await pending;
+    } catch (cause) {
+      throw this.failure(cause as Error);
+    }
+    this.options.onEntry?.(entry);
+    if (this.range.size - this.checkpointed >= this.options.everyEntries) this.checkpoint();
+    return entry;
+  }
+
+  /** Signs and stores a checkpoint of the current tree (and copies it to the witness), if it grew. */
+  checkpoint(): void {
+    if (!this.store || this.range.size === this.checkpointed) return;
+    const size = this.range.size;
+    const note = signCheckpoint({ origin: this.options.origin, size, root: this.range.root() }, this.options.signer);
+    try {
+      void this.store.appendCheckpoint(size, note);
+      this.checkpointed = size;
+    } catch (error) {
+      this.options.onWarning?.(`audit checkpoint at size ${size} not stored: ${(error as Error).message}`);
+      return;
+    }
+    if (this.options.witnessFile)
+      try {
+        appendFileSync(this.options.witnessFile, JSON.stringify({ checkpoint: note }) + '\n');
+      } catch (error) {
+        this.options.onWarning?.(`audit checkpoint at size ${size} not copied to the witness: ${(error as Error).message}`);
+      }
+  }
+
+  /** Final checkpoint, then closes the store. */
+  close(): void {
+    if (this.closed) return;
+    this.checkpoint();
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.store?.close();
+  }
+
+  private failure(cause: Error): AuditError {
+    const where = this.store?.location ?? 'the audit store';
+    return new AuditError('AUDIT_APPEND_FAILED', `audit log unavailable (${where}: ${cause.message}): call denied, not forwarded unlogged`, { cause });
+  }
+}

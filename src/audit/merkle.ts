@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * RFC 6962 / RFC 9162 §2.1 Merkle tree hashing over SHA-256: leaves are hashed with a 0x00 prefix and
+ * interior nodes with 0x01, so a leaf can never pass for a node (second-preimage protection).
+ */
+export type Hash = Buffer;
+
+export const hashLeaf = (data: Uint8Array): Hash => createHash('sha256').update(Buffer.of(0)).update(data).digest();
+export const hashChildren = (left: Hash, right: Hash): Hash =>
+  createHash('sha256').update(Buffer.of(1)).update(left).update(right).digest();
+export const EMPTY_ROOT: Hash = createHash('sha256').digest();
+
+/** Largest power of two strictly below n (n ≥ 2): the size of the left subtree. */
+const split = (n: number): number => 2 ** Math.floor(Math.log2(n - 1));
+
+/** MTH(D[n]) over leaf hashes. */
+export const rootOf = (leaves: readonly Hash[], from = 0, to = leaves.length): Hash => {
+  const n = to - from;
+  if (n === 0) return EMPTY_ROOT;
+  if (n === 1) return leaves[from] as Hash;
+  const k = split(n);
+  return hashChildren(rootOf(leaves, from, from + k), rootOf(leaves, from + k, to));
+};
+
+/** PATH(m, D[n]): the inclusion proof of leaf `index` in the tree of the first `size` leaves. */
+export const inclusionProof = (leaves: readonly Hash[], index: number, size = leaves.length): Hash[] => {
+  if (!(index >= 0 && index < size && size <= leaves.length)) throw new RangeError(`no leaf ${index} in a tree of ${size}`);
+  const path = (m: number, from: number, to: number): Hash[] => {
+    const n = to - from;
+    if (n === 1) return [];
+    const k = split(n);
+    return m < k
+      ? [...path(m, from, from + k), rootOf(leaves, from + k, to)]
+      : [...path(m - k, from + k, to), rootOf(leaves, from, from + k)];
+  };
+  return path(index, 0, size);
+};
+
+/** PROOF(m, D[n]): the consistency proof between the trees of the first `m` and `n` leaves. */
+export const consistencyProof = (leaves: readonly Hash[], m: number, n = leaves.length): Hash[] => {
+  if (!(m >= 0 && m <= n && n <= leaves.length)) throw new RangeError(`no consistency proof from ${m} to ${n}`);
+  if (m === 0 || m === n) return [];
+  const sub = (m2: number, from: number, to: number, complete: boolean): Hash[] => {
+    const n2 = to - from;
+    if (m2 === n2) return complete ? [] : [rootOf(leaves, from, to)];
+    const k = split(n2);
+    return m2 <= k
+      ? [...sub(m2, from, from + k, complete), rootOf(leaves, from + k, to)]
+      : [...sub(m2 - k, from + k, to, false), rootOf(leaves, from, from + k)];
+  };
+  return sub(m, 0, n, true);
+};
+
+/** RFC 9162 §2.1.3.2: recomputes the root from an inclusion proof; true if it equals `root`. */
+export const verifyInclusion = (index: number, size: number, leaf: Hash, proof: readonly Hash[], root: Hash): boolean => {
+  if (!(index >= 0 && index < size) || leaf.length !== 32) return false;
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  for (const p of proof) {
+    if (p.length !== 32 || sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      r = hashChildren(p, r);
+      if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) ((fn = Math.floor(fn / 2)), (sn = Math.floor(sn / 2)));
+    } else r = hashChildren(r, p);
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && r.equals(root);
+};
+
+/** RFC 9162 §2.1.4.2: checks that the tree (size2, root2) extends the tree (size1, root1). */
+export const verifyConsistency = (size1: number, size2: number, proof: readonly Hash[], root1: Hash, root2: Hash): boolean => {
+  if (size1 < 0 || size2 < size1) return false;
+  if (size1 === size2) return proof.length === 0 && root1.equals(root2);
+  if (size1 === 0) return proof.length === 0;
+  if (proof.length === 0 || proof.some((p) => p.length !== 32)) return false;
+  const path = Number.isInteger(Math.log2(size1)) ? [root1, ...proof] : [...proof];
+  let fn = size1 - 1;
+  let sn = size2 - 1;
+  while (fn % 2 === 1) ((fn = Math.floor(fn / 2)), (sn = Math.floor(sn / 2)));
+  let fr = path[0] as Hash;
+  let sr = path[0] as Hash;
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      fr = hashChildren(c, fr);
+      sr = hashChildren(c, sr);
+      if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) ((fn = Math.floor(fn / 2)), (sn = Math.floor(sn / 2)));
+    } else sr = hashChildren(sr, c);
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && fr.equals(root1) && sr.equals(root2);
+};
+
+/**
+ * The right edge of a growing tree (its perfect subtrees, largest first): appending and taking the
+ * root cost O(log n), so the log never re-reads old leaves.
+ */
+export class CompactRange {
+  private readonly nodes: { size: number; hash: Hash }[] = [];
+  size = 0;
+
+  append(leaf: Hash): void {
+    this.nodes.push({ size: 1, hash: leaf });
+    this.size++;
+    for (let last = this.nodes.length - 1; last > 0; last--) {
+      const right = this.nodes[last] as { size: number; hash: Hash };
+      const left = this.nodes[last - 1] as { size: number; hash: Hash };
+      if (left.size !== right.size) break;
+      this.nodes.splice(last - 1, 2, { size: left.size * 2, hash: hashChildren(left.hash, right.hash) });
+    }
+  }
+
+  root(): Hash {
+    if (this.nodes.length === 0) return EMPTY_ROOT;
+    let acc = (this.nodes[this.nodes.length - 1] as { hash: Hash }).hash;
+    for (let i = this.nodes.length - 2; i >= 0; i--) acc = hashChildren((this.nodes[i] as { hash: Hash }).hash, acc);
+    return acc;
+  }
+}

@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { Interceptor } from '../pipeline/interceptor.js';
+import { toCanonicalJson } from './event.js';
+import { createAuditInterceptors } from './interceptor.js';
+import { createKeys, loadKeys } from './keys.js';
+import { AuditLog } from './log.js';
+import { createOtelExport, type OtelExport } from './otel.js';
+import { createRedactor } from './redact.js';
+import type { AuditConfig } from './schema.js';
+import { openJsonlStore } from './store-jsonl.js';
+import { openSqliteStore } from './store-sqlite.js';
+import type { AuditStore } from './store.js';
+
+export interface AuditPaths {
+  readonly store: string;
+  readonly keyFile: string;
+  readonly publicKeyFile: string;
+  readonly witnessFile?: string;
+}
+
+/** Resolves the audit paths against the config file's directory. */
+export const auditPathsOf = (audit: AuditConfig, configPath: string): AuditPaths => {
+  const at = (p: string) => resolve(dirname(resolve(configPath)), p);
+  return {
+    store: at(audit.path ?? (audit.store === 'sqlite' ? 'toolgate-audit.db' : 'toolgate-audit.jsonl')),
+    keyFile: at(audit.keyFile ?? 'toolgate-audit.key'),
+    publicKeyFile: at(audit.publicKeyFile ?? 'toolgate-audit.pub'),
+    ...(audit.witnessFile !== undefined && { witnessFile: at(audit.witnessFile) }),
+  };
+};
+
+export const openStore = (audit: AuditConfig, path: string, readonly = false): AuditStore =>
+  audit.store === 'sqlite' ? openSqliteStore(path, audit.sync, readonly) : openJsonlStore(path, audit.sync, readonly);
+
+/** Secrets the config itself holds: server environment values, upstream and OTLP header values. */
+const configuredSecrets = (config: Config): string[] => [
+  ...Object.values(config.servers).flatMap((s) => [...Object.values('env' in s ? s.env : {}), ...Object.values('headers' in s ? s.headers : {})]),
+  ...Object.values(config.audit?.otel?.headers ?? {}),
+];
+
+export interface Audit {
+  readonly log: AuditLog;
+  readonly recordOutcome: Interceptor;
+  readonly recordForward: Interceptor;
+  /** Records a gateway lifecycle event (upstream start/crash, config load, shutdown). */
+  event(event: Readonly<Record<string, unknown>>): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the audit log of a config: keys (created on first run, 0600), store, redactor, optional
+ * OpenTelemetry export. A store that cannot be opened does not stop the gateway: every call is then
+ * denied with AUDIT_APPEND_FAILED (fail closed), and `onWarning` says why at once.
+ */
+export const createAudit = (config: Config, configPath: string, onWarning: (message: string) => void): Audit | undefined => {
+  const audit = config.audit;
+  if (!audit) return undefined;
+  const paths = auditPathsOf(audit, configPath);
+  const created = createKeys(paths.keyFile, paths.publicKeyFile, audit.origin);
+  if (created.created) onWarning(`audit: created signing key ${paths.keyFile}; public key ${created.vkey} (in ${paths.publicKeyFile})`);
+  const keys = loadKeys(paths.keyFile);
+  let store: AuditStore | Error;
+  try {
+    store = openStore(audit, paths.store);
+  } catch (error) {
+    store = error as Error;
+    onWarning(`audit: cannot open ${paths.store}: ${(error as Error).message}; every call will be denied`);
+  }
+  const otel: OtelExport | undefined = audit.otel && createOtelExport(audit.otel);
+  const log = new AuditLog(store, {
+    signer: keys.signer,
+    origin: audit.origin,
+    everyEntries: audit.checkpoint.everyEntries,
+    everySeconds: audit.checkpoint.everySeconds,
+    ...(paths.witnessFile !== undefined && { witnessFile: paths.witnessFile }),
+    ...(otel && { onEntry: otel.entry }),
+    onWarning,
+  });
+  const policy = createHash('sha256').update(toCanonicalJson(config)).digest('hex');
+  const interceptors = createAuditInterceptors({
+    log,
+    redactor: createRedactor(keys.hmacKey, configuredSecrets(config)),
+    policy,
+    clear: audit.clear,
+    ...(otel && { observer: otel.observer }),
+  });
+  return {
+    log,
+    ...interceptors,
+    event: async (event) => void (await log.append({ decision: 'event', policy, event })),
+    close: async () => {
+      log.close();
+      await otel?.shutdown();
+    },
+  };
+};

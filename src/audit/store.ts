@@ -1,0 +1,21 @@
+/** One stored entry: its sequence number as the store keeps it, and its canonical JSON. */
+export interface StoredEntry {
+  readonly seq: number;
+  readonly body: string;
+}
+
+/**
+ * Where entries and checkpoints live. Appends are synchronous for the embedded stores (the call waits
+ * for them anyway); a networked store (Postgres) returns a promise and the log awaits it.
+ */
+export interface AuditStore {
+  readonly location: string;
+  append(entry: StoredEntry): void | Promise<void>;
+  appendCheckpoint(size: number, note: string): void | Promise<void>;
+  /** Every entry in storage order (which is what `audit verify` checks). */
+  entries(): StoredEntry[];
+  checkpoints(): string[];
+  close(): void;
+}
+
+export type Durability = 'normal' | 'full';
