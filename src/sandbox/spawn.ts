@@ -43,7 +43,7 @@ interface HostSupport {
 }
 
 const which = (name: string, path = process.env['PATH'] ?? ''): string | undefined => {
-  for (const dir of [...path.split(delimiter), '/usr/bin', '/bin']) {
+  for (const dir of path.split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, name);
     try {

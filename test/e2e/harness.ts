@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type ClientOptions } from '@modelcontextprotocol/client';
@@ -10,8 +10,15 @@ export const fixture = (name: string) => join(ROOT, 'dist/test/fixtures/servers'
 export const npmServer = (pkg: 'server-everything' | 'server-memory' | 'server-filesystem') =>
   join(ROOT, 'node_modules/@modelcontextprotocol', pkg, 'dist/index.js');
 
-/** A fresh temp dir for one test's config and logs. */
-export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'toolgate-test-'));
+/**
+ * A fresh temp dir for one test's config and logs. Open to all (0777): when the tests run as root,
+ * sandboxed servers run as nobody and must still reach the dirs bound into their sandbox.
+ */
+export const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'toolgate-test-'));
+  chmodSync(dir, 0o777);
+  return dir;
+};
 
 export interface Running {
   readonly client: Client;

@@ -3,10 +3,14 @@ import { Gateway } from '../../gateway.js';
 import { serveStdioFront } from '../../proxy/stdio-front.js';
 import { logEvent, logLine } from '../log.js';
 import { loadPinRuntime } from './pin-runtime.js';
+import { withAudit } from './audit-runtime.js';
 
 /** `toolgate run --config FILE`: the gateway as a stdio MCP server for one local client. */
 export const run = async (configPath: string, noLock = false): Promise<void> => {
-  const { config, options } = await loadPinRuntime(configPath, await loadConfig(configPath), noLock, logEvent);
+  const pinned = await loadPinRuntime(configPath, await loadConfig(configPath), noLock, logEvent);
+  const { config } = pinned;
+  const audit = withAudit(configPath, config, pinned.options);
+  const { options } = audit;
   const gateway = new Gateway(config, options);
   const front = serveStdioFront(gateway);
   const { ready, failed } = await gateway.start();
@@ -14,6 +18,7 @@ export const run = async (configPath: string, noLock = false): Promise<void> => 
   const shutdown = async () => {
     await front.close().catch(() => undefined);
     await gateway.stop();
+    await audit.close();
     process.exit(0);
   };
   process.stdin.once('end', () => void shutdown());

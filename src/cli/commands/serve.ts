@@ -3,6 +3,7 @@ import { Gateway } from '../../gateway.js';
 import { serveHttpFront } from '../../proxy/http-front.js';
 import { logEvent, logLine } from '../log.js';
 import { loadPinRuntime } from './pin-runtime.js';
+import { withAudit } from './audit-runtime.js';
 
 /** `HOST:PORT`, `[v6]:PORT`, or a bare `PORT` (loopback: a bare port never binds every interface). */
 export const parseListen = (listen: string): { host: string; port: number } => {
@@ -15,7 +16,10 @@ export const parseListen = (listen: string): { host: string; port: number } => {
 
 /** `toolgate serve --config FILE --listen HOST:PORT`: the gateway as a Streamable HTTP server at /mcp. */
 export const serve = async (configPath: string, listen: string, noLock = false): Promise<void> => {
-  const { config, options } = await loadPinRuntime(configPath, await loadConfig(configPath), noLock, logEvent);
+  const pinned = await loadPinRuntime(configPath, await loadConfig(configPath), noLock, logEvent);
+  const { config } = pinned;
+  const audit = withAudit(configPath, config, pinned.options);
+  const { options } = audit;
   const where = parseListen(listen);
   const gateway = new Gateway(config, options);
   const { ready, failed } = await gateway.start();
@@ -36,6 +40,7 @@ export const serve = async (configPath: string, listen: string, noLock = false):
     stopping = true;
     await front.close().catch(() => undefined);
     await gateway.stop();
+    await audit.close();
     logLine('info', 'gateway stopped');
     process.exit(0);
   };
