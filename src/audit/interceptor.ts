@@ -16,6 +16,8 @@ export interface AuditContext {
   readonly redactor: Redactor;
   /** SHA-256 of the canonical config in force. */
   readonly policy: string;
+  /** SHA-256 of the canonical lock in force, if any. */
+  readonly lock?: string;
   /** Per server, tools recorded in clear. */
   readonly clear: Readonly<Record<string, readonly string[]>>;
   readonly observer?: CallObserver;
@@ -68,6 +70,7 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
       method: message.method,
       ...(target !== undefined && { target }),
       policy: ctx.policy,
+      ...(ctx.lock !== undefined && { lock: ctx.lock }),
     };
   };
   const isClear = (message: Message) => {

@@ -54,7 +54,12 @@ export interface Audit {
  * OpenTelemetry export. A store that cannot be opened does not stop the gateway: every call is then
  * denied with AUDIT_APPEND_FAILED (fail closed), and `onWarning` says why at once.
  */
-export const createAudit = (config: Config, configPath: string, onWarning: (message: string) => void): Audit | undefined => {
+export const createAudit = (
+  config: Config,
+  configPath: string,
+  onWarning: (message: string) => void,
+  lockDocument?: unknown,
+): Audit | undefined => {
   const audit = config.audit;
   if (!audit) return undefined;
   const paths = auditPathsOf(audit, configPath);
@@ -79,17 +84,19 @@ export const createAudit = (config: Config, configPath: string, onWarning: (mess
     onWarning,
   });
   const policy = createHash('sha256').update(toCanonicalJson(config)).digest('hex');
+  const lock = lockDocument === undefined ? undefined : createHash('sha256').update(toCanonicalJson(lockDocument)).digest('hex');
   const interceptors = createAuditInterceptors({
     log,
     redactor: createRedactor(keys.hmacKey, configuredSecrets(config)),
     policy,
+    ...(lock !== undefined && { lock }),
     clear: audit.clear,
     ...(otel && { observer: otel.observer }),
   });
   return {
     log,
     ...interceptors,
-    event: async (event) => void (await log.append({ decision: 'event', policy, event })),
+    event: async (event) => void (await log.append({ decision: 'event', policy, ...(lock !== undefined && { lock }), event })),
     close: async () => {
       log.close();
       await otel?.shutdown();

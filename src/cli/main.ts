@@ -6,6 +6,7 @@ import { VERSION } from '../version.js';
 import { approve, diff, lock } from './commands/lock.js';
 import { toLockJsonSchema } from '../pins/lock.js';
 import { run } from './commands/run.js';
+import { audit, AUDIT_USAGE, init } from './commands/audit.js';
 import { serve } from './commands/serve.js';
 
 const USAGE = `toolgate ${VERSION} — MCP security gateway
@@ -19,9 +20,12 @@ Usage:
   toolgate diff  --config FILE [SERVER]        what changed live since the lock (exit 1 on changes)
   toolgate approve --config FILE SERVER[/ITEM] take the reviewed live state into the lock
   toolgate schema [--lock]                     print the config (or lock) JSON Schema
+${AUDIT_USAGE}
   toolgate --version`;
 
 const main = async (argv: readonly string[]): Promise<number> => {
+  if (argv[0] === 'audit') return audit(argv.slice(1)); // own options (audit.ts)
+  if (argv[0] === 'init') return init(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,

@@ -34,13 +34,13 @@ export const startStdioGateway = async (
     client?: ClientOptions;
     env?: Record<string, string>;
     setup?: (client: Client) => void;
-    /** Enforce the lock beside the config in `dir` (written by `toolgate lock`); otherwise `--no-lock`. */
+    /** Run the config already in `dir` and enforce the lock beside it (`toolgate lock`); otherwise `--no-lock`. */
     lock?: { dir: string };
   } = {},
 ): Promise<Running> => {
   const dir = options.lock?.dir ?? tempDir();
   const configPath = join(dir, 'toolgate.yaml');
-  writeFileSync(configPath, JSON.stringify(config));
+  if (!options.lock) writeFileSync(configPath, JSON.stringify(config));
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [BIN, 'run', ...(options.lock ? [] : ['--no-lock']), '--config', configPath],

@@ -1,0 +1,36 @@
+import { createAudit } from '../../audit/setup.js';
+import type { Config } from '../../config/schema.js';
+import type { GatewayEvent, GatewayOptions } from '../../gateway.js';
+import { logLine } from '../log.js';
+
+/**
+ * The audit side of `run` and `serve`: opens the log of the config's `audit:` section, records the
+ * config (and lock) load, every gateway event (upstream start, crash, restart, pin events) and the
+ * shutdown, and hands the chain its audit pair.
+ */
+export const withAudit = (
+  configPath: string,
+  config: Config,
+  options: GatewayOptions,
+): { options: GatewayOptions; close(): Promise<void> } => {
+  const audit = createAudit(config, configPath, (message) => logLine('warn', message), options.lock);
+  if (!audit) return { options, close: async () => undefined };
+  const record = (event: Readonly<Record<string, unknown>>) =>
+    audit.event(event).catch((error: unknown) => logLine('error', 'audit event not recorded', { error: (error as Error).message }));
+  void record({ kind: 'config-load', config: configPath, lock: options.lock !== undefined });
+  const onEvent = options.onEvent;
+  return {
+    options: {
+      ...options,
+      audit,
+      onEvent: (event: GatewayEvent) => {
+        onEvent?.(event);
+        void record(JSON.parse(JSON.stringify(event)) as Record<string, unknown>);
+      },
+    },
+    close: async () => {
+      await record({ kind: 'shutdown' });
+      await audit.close();
+    },
+  };
+};
