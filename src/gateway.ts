@@ -4,6 +4,7 @@ import { limitsOf, type Config } from './config/schema.js';
 import { ClientError, RouteError } from './errors.js';
 import type { ClientChannel, Message, Next, Params, Result } from './pipeline/interceptor.js';
 import { createPipeline } from './pipeline/chain.js';
+import type { ContentEvent } from './detect/event.js';
 import type { PinEvent } from './pins/interceptor.js';
 import type { Lock } from './pins/lock.js';
 import type { AuditInterceptors } from './audit/interceptor.js';
@@ -25,7 +26,8 @@ export interface FrontSession {
 export type GatewayEvent =
   | { kind: 'upstream'; server: string; event: UpstreamEvent }
   | { kind: 'list-partial'; server: string; method: string; reason: string }
-  | PinEvent;
+  | PinEvent
+  | ContentEvent;
 
 export interface GatewayOptions {
   readonly onEvent?: (event: GatewayEvent) => void;
@@ -70,6 +72,7 @@ export class Gateway {
     this.send = createPipeline(config, (message) => this.terminal(message), {
       lock: options.lock,
       onPinEvent: this.onEvent,
+      onContentEvent: this.onEvent,
       audit: options.audit,
     });
     this.upstreams = new Map(

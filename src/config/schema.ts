@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AuditSchema } from '../audit/schema.js';
+import { ContentSchema } from '../detect/schema.js';
 
 /** Server ids become name prefixes, so they must never contain a separator or a URI `+`. */
 const ServerId = z
@@ -121,6 +122,8 @@ const Common = {
 };
 
 const AbsolutePath = z.string().regex(/^\/(?!.*(^|\/)\.\.?(\/|$))/, 'an absolute path without "." or ".." segments');
+/** A host path to bind: absolute, or relative to the gateway's working directory; never with ".." segments. */
+const BindPath = z.string().min(1).regex(/^(?!.*(^|\/)\.\.(\/|$))/, 'a path without ".." segments');
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
 /** Where a secret comes from: a gateway environment variable, a file, or a command's stdout (vault, keychain CLI). */
 export const SecretSource = z
@@ -138,8 +141,8 @@ const Secrets = z
     .describe('Secrets injected as environment variables into this server only; redacted from everything it returns.');
 const Sandbox = z
     .strictObject({
-    readOnly: z.array(AbsolutePath).default([]).describe('Extra host paths bound read-only (the server package and runtime are bound automatically).'),
-    writable: z.array(AbsolutePath).default([]).describe('Host paths bound read-write; nothing else on the host is writable.'),
+    readOnly: z.array(BindPath).default([]).describe('Extra host paths bound read-only (the server package and runtime are bound automatically).'),
+    writable: z.array(BindPath).default([]).describe('Host paths bound read-write; nothing else on the host is writable.'),
     tmpSizeMb: z.number().int().min(1).max(4096).default(64).describe('Size cap of the private tmpfs /tmp (and home), in MiB.'),
     memoryMb: z.number().int().min(256).max(1_048_576).default(4096).describe('Address-space limit (RLIMIT_AS) of the server, in MiB.'),
     cpuSeconds: z.number().int().min(1).max(31_536_000).default(3600).describe('CPU time limit (RLIMIT_CPU) of the server process, in seconds.'),
@@ -270,6 +273,7 @@ export const ConfigSchema = z
     limits: Limits.default({}).describe('Default limits; each server may override them.'),
     http: Http.default({ allowedHosts: [], allowedOrigins: [], maxSessions: 1000, sessionIdleMs: 30 * 60_000 }),
     audit: AuditSchema.optional(),
+    content: ContentSchema.prefault({}),
     servers: z
       .record(ServerId, ServerSchema)
       .refine((servers) => Object.keys(servers).length > 0, 'at least one server is needed')

@@ -2,6 +2,8 @@ import { compileAllowlist } from '../allowlist/compile.js';
 import { enforceAllowlist } from '../allowlist/interceptor.js';
 import type { AuditInterceptors } from '../audit/interceptor.js';
 import type { Config } from '../config/schema.js';
+import { createContentDefenses } from '../detect/defenses.js';
+import type { ContentEventSink } from '../detect/event.js';
 import { verifyPins, type PinEvent } from '../pins/interceptor.js';
 import type { Lock } from '../pins/lock.js';
 import { compose, type Interceptor, type Next } from './interceptor.js';
@@ -18,12 +20,14 @@ export interface ChainOptions {
   readonly onPinEvent?: (event: PinEvent) => void;
   /** The audit pair (audit/), when the config has an `audit:` section. */
   readonly audit?: AuditInterceptors | undefined;
+  readonly onContentEvent?: ContentEventSink;
 }
 
 export const createChain = (config: Config, options: ChainOptions = {}): readonly Interceptor[] => [
   ...(options.audit ? [options.audit.recordOutcome] : []), // 0. audit: outermost, records every denial, error and result
   enforceAllowlist(compileAllowlist(config)), // 1. static allowlist per server, deny by default
   ...(options.lock ? [verifyPins(options.lock, options.onPinEvent)] : []), // 2. live definitions vs toolgate.lock
+  ...createContentDefenses(config, options.onContentEvent), // 3. content: secrets, hidden text, injection, output contracts
   ...(options.audit ? [options.audit.recordForward] : []), // last: audit records what passed, before it is forwarded
 ];
 

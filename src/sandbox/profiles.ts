@@ -53,6 +53,9 @@ export const bubblewrapArgs = (input: ProfileInput): string[] => {
   for (const path of unique(input.readOnly)) argv.push('--ro-bind', path, path);
   for (const path of unique(sandbox.readOnly)) argv.push('--ro-bind', path, path);
   for (const path of unique(sandbox.writable)) argv.push('--bind', path, path);
+  // The working directory keeps its host path (relative args resolve as they would outside) but is
+  // only an empty directory unless it, or something in it, is bound above.
+  if (input.cwd !== undefined) argv.push('--dir', input.cwd);
   argv.push('--chdir', input.cwd ?? SANDBOX_HOME);
   if (input.seccompFd !== undefined) argv.push('--seccomp', String(input.seccompFd));
 

@@ -154,18 +154,20 @@ export const prepareLaunch = async (
     onEvent({ kind: 'sandbox', mode: 'off', warning });
     return { command: server.command, args: server.args, env, ...(server.cwd !== undefined && { cwd: server.cwd }), close: async () => undefined };
   }
-  const sandbox = server.sandbox;
   const host = await checkSandboxSupport();
-  const cwd = server.cwd !== undefined ? resolve(server.cwd) : undefined;
-  const found = isAbsolute(server.command) || server.command.includes('/') ? resolve(cwd ?? process.cwd(), server.command) : which(server.command, env['PATH']);
+  // Relative paths (args, binds) mean what they mean to an unsandboxed server: relative to its cwd.
+  const cwd = resolve(server.cwd ?? process.cwd());
+  const sandbox = { ...server.sandbox, readOnly: server.sandbox.readOnly.map((p) => resolve(cwd, p)), writable: server.sandbox.writable.map((p) => resolve(cwd, p)) };
+  const found = isAbsolute(server.command) || server.command.includes('/') ? resolve(cwd, server.command) : which(server.command, env['PATH']);
   if (!found) throw new SandboxError('SANDBOX_UNAVAILABLE', `server "${id}": command ${server.command} not found on PATH`);
   const command = realpathSync(found);
   const readOnly = [...runtimePaths(command), ...(isSystemPath(command) ? [] : packagePaths(command))];
   for (const arg of server.args) {
-    const path = isAbsolute(arg) ? arg : undefined;
-    if (path && existsSync(path) && statSync(path).isFile()) readOnly.push(...packagePaths(realpathSync(path)));
+    if (arg.startsWith('-') || arg.length === 0) continue;
+    const path = resolve(cwd, arg);
+    if (existsSync(path) && statSync(path).isFile()) readOnly.push(...packagePaths(realpathSync(path)));
   }
-  if (cwd !== undefined) readOnly.push(cwd);
+  if (server.cwd !== undefined) readOnly.push(cwd);
   const ids = sandboxIds();
   const arch = hostSeccompArch();
   const seccomp = sandbox.seccomp && arch !== undefined;

@@ -32,8 +32,8 @@ describe('through toolgate run, with real servers from npm', () => {
           prompts: ['simple-prompt', 'args-prompt', 'completable-prompt'],
           resources: ['demo://resource/static/document/architecture.md'],
         }),
-        memory: { command: process.execPath, args: [npmServer('server-memory')], tools: ['create_entities', 'read_graph'], env: { MEMORY_FILE_PATH: join(files, 'memory.jsonl') } },
-        files: { command: process.execPath, args: [npmServer('server-filesystem'), files], tools: ['read_text_file', 'list_directory'] },
+        memory: { command: process.execPath, args: [npmServer('server-memory')], tools: ['create_entities', 'read_graph'], env: { MEMORY_FILE_PATH: join(files, 'memory.jsonl') }, sandbox: { writable: [files] } },
+        files: { command: process.execPath, args: [npmServer('server-filesystem'), files], tools: ['read_text_file', 'list_directory'], sandbox: { readOnly: [files] } },
         quiet: everything(),
       },
     });
@@ -149,6 +149,7 @@ describe('through toolgate run, with a hostile fixture server', () => {
       command: process.execPath,
       args: [fixture('tricky')],
       env: { TRICKY_LOG: log, VISIBLE: 'configured' },
+      sandbox: { writable: [dir] },
       tools,
       ...extra,
     });
