@@ -1,0 +1,43 @@
+import type { Item, Surface } from './types.js';
+
+/** Keys whose string values are not text shown to the model (binary payloads, media types, ids). */
+const SKIP_KEYS: ReadonlySet<string> = new Set(['blob', 'data', 'mimeType', 'type', '$schema', 'protocolVersion', 'nextCursor', '_meta']);
+const MAX_STRINGS = 100_000;
+
+/** Every string value (and, with `keys`, every property name) of an untrusted JSON value, in order. */
+export const stringsOf = (value: unknown, out: string[] = [], keys = false, depth = 0): string[] => {
+  if (out.length >= MAX_STRINGS || depth > 64) return out;
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const v of value) stringsOf(v, out, keys, depth + 1);
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) {
+      if (SKIP_KEYS.has(k)) continue;
+      if (keys) out.push(k);
+      stringsOf(v, out, keys, depth + 1);
+    }
+  return out;
+};
+
+/** The parameter names of a tool definition, nested ones included. */
+const paramsOf = (schema: unknown, out: string[] = [], depth = 0): string[] => {
+  if (!schema || typeof schema !== 'object' || depth > 8) return out;
+  const props = (schema as Record<string, unknown>)['properties'];
+  if (props && typeof props === 'object')
+    for (const [name, sub] of Object.entries(props)) {
+      out.push(name);
+      paramsOf(sub, out, depth + 1);
+      paramsOf((sub as Record<string, unknown> | undefined)?.['items'], out, depth + 1);
+    }
+  return out;
+};
+
+/** A tool, prompt, resource or template definition: all its strings, and a tool's parameter names. */
+export const definitionItem = (definition: Record<string, unknown>, foreignTools?: ReadonlySet<string>): Item => ({
+  surface: 'definition',
+  strings: stringsOf(definition),
+  params: [...paramsOf(definition['inputSchema']), ...paramsOf(definition['outputSchema'])],
+  ...(foreignTools && { foreignTools }),
+});
+
+/** Any other payload (result, request params, arguments) as one item of `surface`. */
+export const payloadItem = (surface: Surface, value: unknown): Item => ({ surface, strings: stringsOf(value) });

@@ -1,0 +1,28 @@
+import type { Config } from '../config/schema.js';
+import { validateOutput } from '../output/interceptor.js';
+import type { Interceptor } from '../pipeline/interceptor.js';
+import { sanitizeText } from '../sanitize/interceptor.js';
+import { redactSecrets } from '../secrets/interceptor.js';
+import { createSecretScanner } from '../secrets/scan.js';
+import { createEngine } from './engine.js';
+import type { ContentEventSink } from './event.js';
+import { detectInjection } from './interceptor.js';
+import { CONTENT_DEFAULTS } from './schema.js';
+
+/**
+ * The content defenses in chain order, outermost first. Results travel back inner to outer:
+ * validated against their contract on the raw bytes, scored by the detector (which sees hidden
+ * characters and secrets as signals), then stripped of hidden characters, then redacted.
+ * `env` is the gateway environment the configured secret variables are read from (the edge).
+ */
+export const createContentDefenses = (config: Config, emit: ContentEventSink = () => undefined, env: NodeJS.ProcessEnv = process.env): Interceptor[] => {
+  const content = config.content ?? CONTENT_DEFAULTS;
+  const values = content.secrets.env.map((name) => env[name]).filter((v): v is string => typeof v === 'string' && v.length > 0);
+  const knownTools = new Map(Object.entries(config.servers).map(([id, s]) => [id, s.tools.filter((t) => t !== '*')]));
+  return [
+    redactSecrets(createSecretScanner(values, content.secrets.formats), emit),
+    sanitizeText(content.sanitize.mode, emit),
+    ...(content.detect.enabled ? [detectInjection(createEngine({ warnAt: content.detect.warnAt, blockAt: content.detect.blockAt }), content.detect, emit, knownTools)] : []),
+    validateOutput(content.output, emit),
+  ];
+};
