@@ -37,7 +37,9 @@ const b64url = (b: Buffer) => b.toString('base64url');
 
 /** The signer of a `PRIVATE+KEY+name+id+base64` key (the note format's signer key encoding). */
 export const toSigner = (skey: string): Signer => {
-  const [p, k, name, , data] = skey.trim().split('+');
+  // base64 has '+' too: the key data is everything after the fourth separator.
+  const [p, k, name, , ...rest] = skey.trim().split('+');
+  const data = rest.join('+');
   const raw = Buffer.from(data ?? '', 'base64');
   if (p !== 'PRIVATE' || k !== 'KEY' || !name || raw.length !== 33 || raw[0] !== ED25519) throw new TypeError('not an Ed25519 note signer key');
   const seed = raw.subarray(1);
@@ -62,7 +64,8 @@ export const toSignerKey = (name: string, privateKey: KeyObject): string => {
 
 /** Parses a `name+id+base64` verifier key; the id must match the key, or it is refused. */
 export const toVerifier = (vkey: string): Verifier => {
-  const [name, id, data] = vkey.trim().split('+');
+  const [name, id, ...rest] = vkey.trim().split('+');
+  const data = rest.join('+');
   const raw = Buffer.from(data ?? '', 'base64');
   if (!name || !id || raw.length !== 33 || raw[0] !== ED25519) throw new TypeError('not an Ed25519 note verifier key');
   const pub = raw.subarray(1);

@@ -1,0 +1,25 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { toCanonicalJson } from './event.js';
+import { createRedactor, digestOf, REDACTED } from './redact.js';
+
+describe('when recording values', () => {
+  const key = randomBytes(32);
+  const redactor = createRedactor(key, ['sk-live-123456', 'hunter22']);
+
+  it('[AUD-6] stores a keyed HMAC-SHA256 digest by default, never the value', () => {
+    const recorded = redactor.record({ password: 'hunter22', b: [1, 2] }, false);
+    expect(JSON.stringify(recorded)).not.toContain('hunter22');
+    const canonical = toCanonicalJson({ b: [1, 2], password: 'hunter22' });
+    expect(recorded).toEqual({ hmac: digestOf(key, canonical), size: Buffer.byteLength(canonical) });
+    // key order does not matter (RFC 8785), another key gives another digest
+    expect(redactor.record({ b: [1, 2], password: 'hunter22' }, false)).toEqual(recorded);
+    expect(createRedactor(randomBytes(32), []).record({ b: [1, 2], password: 'hunter22' }, false)).not.toEqual(recorded);
+  });
+
+  it('[AUD-6] in clear, still replaces every configured secret, in keys and values', () => {
+    const recorded = redactor.record({ q: 'token sk-live-123456 and hunter22', ['hunter22']: ['x hunter22'] }, true);
+    expect(JSON.stringify(recorded)).not.toMatch(/sk-live|hunter22/);
+    expect(recorded).toMatchObject({ clear: { q: `token ${REDACTED} and ${REDACTED}`, [REDACTED]: [`x ${REDACTED}`] } });
+  });
+});

@@ -1,0 +1,205 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { signCheckpoint } from './checkpoint.js';
+import { toCanonicalJson, toLeafHash } from './event.js';
+import { createKeys, loadKeys, loadVerifiers } from './keys.js';
+import { AuditLog } from './log.js';
+import { CompactRange, hashLeaf } from './merkle.js';
+import { openSqliteStore } from './store-sqlite.js';
+import { parseJsonl } from './store-jsonl.js';
+import type { StoredEntry } from './store.js';
+import { verifyLog, type VerifyInput } from './verify.js';
+
+const ORIGIN = 'test.example/audit';
+
+/** A real log: SQLite store, signed checkpoints every `every` entries and at close, a witness file. */
+const buildLog = async (n: number, every: number): Promise<VerifyInput> => {
+  const dir = mkdtempSync(join(tmpdir(), 'toolgate-audit-verify-'));
+  createKeys(join(dir, 'key'), join(dir, 'key.pub'), ORIGIN);
+  const store = openSqliteStore(join(dir, 'audit.db'), 'normal');
+  const log = new AuditLog(store, { signer: loadKeys(join(dir, 'key')).signer, origin: ORIGIN, everyEntries: every, everySeconds: 3600, witnessFile: join(dir, 'witness') });
+  for (let i = 0; i < n; i++)
+    await log.append({ decision: i % 3 === 0 ? 'deny' : 'result', server: 's', method: 'tools/call', target: `t${i % 5}`, ...(i % 3 === 0 && { reason: 'POLICY_TOOL_DENIED' }) });
+  log.close();
+  const read = openSqliteStore(join(dir, 'audit.db'), 'normal', true);
+  const input = {
+    entries: read.entries(),
+    checkpoints: read.checkpoints(),
+    verifiers: loadVerifiers(join(dir, 'key.pub')),
+    origin: ORIGIN,
+    witness: existsSync(join(dir, 'witness')) ? parseJsonl(readFileSync(join(dir, 'witness'), 'utf8')).checkpoints : [],
+  };
+  read.close();
+  return input;
+};
+
+/** An attacker who rewrites later entries so that their seq and prev fields are consistent again. */
+const rechain = (entries: readonly StoredEntry[]): StoredEntry[] => {
+  const range = new CompactRange();
+  return entries.map((e, seq) => {
+    let body = e.body;
+    try {
+      body = toCanonicalJson({ ...(JSON.parse(e.body) as object), seq, prev: range.root().toString('hex') });
+    } catch {
+      // not JSON: left as it is
+    }
+    range.append(toLeafHash(body));
+    return { seq, body };
+  });
+};
+
+type Tamper =
+  | { kind: 'edit-entry'; at: number; rechain: boolean }
+  | { kind: 'flip-byte'; at: number; pos: number }
+  | { kind: 'delete-entry'; at: number; renumber: boolean; rechain: boolean }
+  | { kind: 'swap-entries'; at: number; other: number; rechain: boolean }
+  | { kind: 'truncate-entries'; keep: number }
+  | { kind: 'insert-entry'; at: number; rechain: boolean }
+  | { kind: 'edit-checkpoint'; at: number; pos: number }
+  | { kind: 'delete-checkpoint'; at: number }
+  | { kind: 'swap-checkpoints'; at: number; other: number }
+  | { kind: 'truncate-checkpoints'; drop: number }
+  | { kind: 'insert-checkpoint'; at: number; forged: boolean };
+
+const tamperArb = fc.oneof(
+  fc.record({ kind: fc.constant('edit-entry' as const), at: fc.nat(), rechain: fc.boolean() }),
+  fc.record({ kind: fc.constant('flip-byte' as const), at: fc.nat(), pos: fc.nat() }),
+  fc.record({ kind: fc.constant('delete-entry' as const), at: fc.nat(), renumber: fc.boolean(), rechain: fc.boolean() }),
+  fc.record({ kind: fc.constant('swap-entries' as const), at: fc.nat(), other: fc.nat(), rechain: fc.boolean() }),
+  fc.record({ kind: fc.constant('truncate-entries' as const), keep: fc.nat() }),
+  fc.record({ kind: fc.constant('insert-entry' as const), at: fc.nat(), rechain: fc.boolean() }),
+  fc.record({ kind: fc.constant('edit-checkpoint' as const), at: fc.nat(), pos: fc.nat() }),
+  fc.record({ kind: fc.constant('delete-checkpoint' as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant('swap-checkpoints' as const), at: fc.nat(), other: fc.nat() }),
+  fc.record({ kind: fc.constant('truncate-checkpoints' as const), drop: fc.nat() }),
+  fc.record({ kind: fc.constant('insert-checkpoint' as const), at: fc.nat(), forged: fc.boolean() }),
+) as fc.Arbitrary<Tamper>;
+
+const apply = (input: VerifyInput, t: Tamper): VerifyInput => {
+  const entries = [...input.entries];
+  const checkpoints = [...input.checkpoints];
+  const n = entries.length;
+  const c = checkpoints.length;
+  const fix = (list: StoredEntry[], again: boolean) => (again ? rechain(list) : list);
+  switch (t.kind) {
+    case 'edit-entry': {
+      const i = t.at % n;
+      const body = JSON.parse((entries[i] as StoredEntry).body) as Record<string, unknown>;
+      entries[i] = { seq: i, body: toCanonicalJson({ ...body, reason: `EDITED_${String(body['reason'])}` }) };
+      return { ...input, entries: fix(entries, t.rechain) };
+    }
+    case 'flip-byte': {
+      const i = t.at % n;
+      const body = (entries[i] as StoredEntry).body;
+      const p = t.pos % body.length;
+      entries[i] = { seq: i, body: body.slice(0, p) + String.fromCharCode(body.charCodeAt(p) ^ 1) + body.slice(p + 1) };
+      return { ...input, entries };
+    }
+    case 'delete-entry': {
+      entries.splice(t.at % n, 1);
+      return { ...input, entries: t.rechain ? rechain(entries) : t.renumber ? entries.map((e, seq) => ({ ...e, seq })) : entries };
+    }
+    case 'swap-entries': {
+      const i = t.at % n;
+      const j = (i + 1 + (t.other % (n - 1))) % n;
+      const a = entries[i] as StoredEntry;
+      entries[i] = { seq: i, body: (entries[j] as StoredEntry).body };
+      entries[j] = { seq: j, body: a.body };
+      return { ...input, entries: fix(entries, t.rechain) };
+    }
+    case 'truncate-entries':
+      return { ...input, entries: entries.slice(0, t.keep % n) };
+    case 'insert-entry': {
+      const i = t.at % (n + 1);
+      const forged = toCanonicalJson({ v: 1, seq: i, time: new Date(0).toISOString(), decision: 'result', server: 's', prev: '00' });
+      entries.splice(i, 0, { seq: i, body: forged });
+      return { ...input, entries: t.rechain ? rechain(entries) : entries.map((e, seq) => ({ ...e, seq })) };
+    }
+    case 'edit-checkpoint': {
+      const k = t.at % c;
+      const note = checkpoints[k] as string;
+      const p = t.pos % note.length;
+      checkpoints[k] = note.slice(0, p) + (note[p] === 'A' ? 'B' : 'A') + note.slice(p + 1);
+      return { ...input, checkpoints };
+    }
+    case 'delete-checkpoint':
+      checkpoints.splice(t.at % c, 1);
+      return { ...input, checkpoints };
+    case 'swap-checkpoints': {
+      const i = t.at % c;
+      const j = (i + 1 + (t.other % (c - 1))) % c;
+      [checkpoints[i], checkpoints[j]] = [checkpoints[j] as string, checkpoints[i] as string];
+      return { ...input, checkpoints };
+    }
+    case 'truncate-checkpoints':
+      return { ...input, checkpoints: checkpoints.slice(0, c - 1 - (t.drop % c)) };
+    case 'insert-checkpoint': {
+      const at = t.at % (c + 1);
+      // forged: a well-formed note under a key the verifier does not know; else: a replayed older checkpoint
+      const note = t.forged
+        ? signCheckpoint({ origin: ORIGIN, size: n, root: hashLeaf(Buffer.from('forged')) }, loadKeys(forgedKey()).signer)
+        : (checkpoints[0] as string);
+      if (!t.forged && at <= 1) return { ...input, checkpoints: [...checkpoints, note] }; // a duplicate in place changes nothing
+      checkpoints.splice(at, 0, note);
+      return { ...input, checkpoints };
+    }
+  }
+};
+
+let forgedKeyFile: string | undefined;
+const forgedKey = (): string => {
+  if (!forgedKeyFile) {
+    const d = mkdtempSync(join(tmpdir(), 'toolgate-audit-forger-'));
+    createKeys(join(d, 'k'), join(d, 'k.pub'), ORIGIN);
+    forgedKeyFile = join(d, 'k');
+  }
+  return forgedKeyFile;
+};
+
+describe('when verifying a log', () => {
+  let pristine: VerifyInput;
+  beforeAll(async () => {
+    pristine = await buildLog(41, 6);
+  });
+
+  it('[AUD-4] an untouched log always verifies, whatever its size and checkpoint interval (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 1, max: 20 }), async (n, every) => {
+        const input = await buildLog(n, every);
+        expect(verifyLog(input)).toMatchObject({ ok: true, size: n, uncovered: 0 });
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('[AUD-4] reports any edit, deletion, reordering, truncation or insertion of entries or checkpoints (property)', () => {
+    expect(pristine.checkpoints.length).toBeGreaterThanOrEqual(7);
+    expect(verifyLog(pristine).ok).toBe(true);
+    fc.assert(
+      fc.property(tamperArb, (t) => {
+        const report = verifyLog(apply(pristine, t));
+        // An entry appended after the final checkpoint cannot be refuted, only reported as not vouched for.
+        const reported = !report.ok || report.uncovered > 0;
+        expect(reported, `undetected: ${JSON.stringify(t)}`).toBe(true);
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it('[AUD-4] pins an edited entry to its number', () => {
+    const tampered = apply(pristine, { kind: 'edit-entry', at: 17, rechain: false });
+    expect(verifyLog(tampered)).toMatchObject({ ok: false, divergence: { entry: 17 } });
+    const rewritten = apply(pristine, { kind: 'edit-entry', at: 17, rechain: true });
+    const report = verifyLog(rewritten);
+    expect(report).toMatchObject({ ok: false, divergence: { checkpoint: 2 } }); // covers 12..17
+    expect(report.ok || report.divergence.message).toMatch(/12\.\.17/);
+  });
+
+  it('[AUD-4] counts entries after the last checkpoint as uncovered, not as tampering', () => {
+    const noFinal = { ...pristine, checkpoints: pristine.checkpoints.slice(0, -1), witness: [] };
+    expect(verifyLog(noFinal)).toMatchObject({ ok: true, uncovered: 41 - 36 });
+  });
+});
