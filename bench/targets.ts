@@ -114,8 +114,14 @@ const stopProcess = async (child: ChildProcess): Promise<void> => {
 const connectClient = async (transport: Transport, tool: string): Promise<{ call: Call; close: () => Promise<void> }> => {
   const client = new Client({ name: 'toolgate-bench', version: '1.0.0' });
   await client.connect(transport);
-  const { tools } = await client.listTools();
-  if (!tools.some((t) => t.name === tool)) throw new Error(`tool ${tool} not listed (got ${tools.map((t) => t.name).join(', ')})`);
+  // A gateway lists an upstream that is still starting (or restarting) as empty: give it a few seconds.
+  for (let attempt = 1; ; attempt++) {
+    // A raw request, not listTools(): the client's list cache would replay the empty answer.
+    const { tools } = await client.request({ method: 'tools/list', params: {} });
+    if (tools.some((t) => t.name === tool)) break;
+    if (attempt >= 20) throw new Error(`tool ${tool} not listed (got ${tools.map((t) => t.name).join(', ')})`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
   const call: Call = async () => {
     const result = await client.callTool({ name: tool, arguments: { text: 'hello' } });
     if (result.isError) throw new Error('tool call failed');
