@@ -8,6 +8,7 @@ import { toLockJsonSchema } from '../pins/lock.js';
 import { run } from './commands/run.js';
 import { audit, AUDIT_USAGE, init } from './commands/audit.js';
 import { serve } from './commands/serve.js';
+import { inspect } from './commands/inspect.js';
 
 const USAGE = `toolgate ${VERSION} — MCP security gateway
 
@@ -20,12 +21,14 @@ Usage:
   toolgate diff  --config FILE [SERVER]        what changed live since the lock (exit 1 on changes)
   toolgate approve --config FILE SERVER[/ITEM] take the reviewed live state into the lock
   toolgate schema [--lock]                     print the config (or lock) JSON Schema
+  toolgate inspect [FILE|-] [--ndjson]         content defenses on recorded MCP frames (--ndjson: {id,message} in, {id,action,reasons} out)
 ${AUDIT_USAGE}
   toolgate --version`;
 
 const main = async (argv: readonly string[]): Promise<number> => {
   if (argv[0] === 'audit') return audit(argv.slice(1)); // own options (audit.ts)
   if (argv[0] === 'init') return init(argv.slice(1));
+  if (argv[0] === 'inspect') return inspect(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
