@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +114,7 @@ const config = (recordFile: string) => ({
 const newRecordFile = (): string => {
   const file = join(tempDir(), 'record.jsonl');
   writeFileSync(file, '');
+  chmodSync(file, 0o666); // the sandboxed recorder runs as nobody when the tests run as root
   return file;
 };
 

@@ -1,13 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Helpers for the HTTP-front e2e and fuzz tests: a real `toolgate` process, raw HTTP. */
 
 export const root = join(import.meta.dirname, '../..');
-export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'toolgate-e2e-'));
+/** Open to all (0777): as root, sandboxed servers run as nobody and must reach the dirs bound for them. */
+export const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'toolgate-e2e-'));
+  chmodSync(dir, 0o777);
+  return dir;
+};
 
 export const everything = {
   command: 'node',
@@ -18,6 +23,7 @@ export const recording = (recordFile: string) => ({
   command: 'node',
   args: [join(root, 'dist/test/fixtures/servers/recording.js')],
   env: { RECORD_FILE: recordFile },
+  sandbox: { writable: [dirname(recordFile)] },
 });
 
 export interface ServeProcess {

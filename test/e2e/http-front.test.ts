@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server as NodeHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -60,6 +60,7 @@ let recordFile: string;
 beforeAll(async () => {
   recordFile = join(tempDir(), 'record.jsonl');
   writeFileSync(recordFile, '');
+  chmodSync(recordFile, 0o666); // the sandboxed recorder runs as nobody when the tests run as root
   web = await startHeaderRecorder();
   gateway = await startServe({
     limits: { maxMessageBytes: MAX_BYTES, maxDepth: MAX_DEPTH },
