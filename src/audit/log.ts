@@ -10,6 +10,8 @@ export type EntryFields = Omit<AuditEntry, 'v' | 'seq' | 'time' | 'prev'>;
 export interface AuditLogOptions {
   readonly signer: Signer;
   readonly origin: string;
+  /** Where the store is, for error messages when it could not even be opened. */
+  readonly location?: string;
   readonly everyEntries: number;
   readonly everySeconds: number;
   readonly witnessFile?: string;
@@ -98,7 +100,7 @@ export class AuditLog {
   }
 
   private failure(cause: Error): AuditError {
-    const where = this.store?.location ?? 'the audit store';
+    const where = this.store?.location ?? this.options.location ?? 'the audit store';
     return new AuditError('AUDIT_APPEND_FAILED', `audit log unavailable (${where}: ${cause.message}): call denied, not forwarded unlogged`, { cause });
   }
 }

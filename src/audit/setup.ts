@@ -77,6 +77,7 @@ export const createAudit = (
   const log = new AuditLog(store, {
     signer: keys.signer,
     origin: audit.origin,
+    location: paths.store,
     everyEntries: audit.checkpoint.everyEntries,
     everySeconds: audit.checkpoint.everySeconds,
     ...(paths.witnessFile !== undefined && { witnessFile: paths.witnessFile }),

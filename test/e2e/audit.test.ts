@@ -1,0 +1,233 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { toCanonicalJson } from '../../src/audit/event.js';
+import { loadKeys } from '../../src/audit/keys.js';
+import { digestOf } from '../../src/audit/redact.js';
+import { BIN, eventually, fixture, npmServer, tempDir } from './harness.js';
+
+/** `toolgate run` on a config in a fresh dir, with the official SDK client; the transport exposes the pid. */
+const startGateway = async (config: Record<string, unknown>) => {
+  const dir = tempDir();
+  const configPath = join(dir, 'toolgate.yaml');
+  writeFileSync(configPath, JSON.stringify({ lock: { required: false }, ...config }));
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, 'run', '--config', configPath],
+    stderr: 'pipe',
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '' },
+  });
+  const stderr: string[] = [];
+  transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  const client = new Client({ name: 'toolgate-audit-test', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, transport, dir, configPath, stderr };
+};
+
+const cli = (configPath: string, ...args: string[]) => {
+  const r = spawnSync(process.execPath, [BIN, 'audit', ...args, '--config', configPath], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+const entriesOf = (dir: string) =>
+  (new Database(join(dir, 'toolgate-audit.db'), { readonly: true }).prepare('SELECT body FROM entries ORDER BY seq').all() as { body: string }[]).map(
+    (r) => JSON.parse(r.body) as Record<string, unknown> & { seq: number; decision: string; call?: string; method?: string; target?: string },
+  );
+
+const errorOf = async (p: Promise<unknown>) => {
+  try {
+    await p;
+  } catch (error) {
+    return error as { code: number; message: string; data?: { code?: string } };
+  }
+  throw new Error('expected a JSON-RPC error');
+};
+
+const everything = { command: process.execPath, args: [npmServer('server-everything'), 'stdio'], tools: ['echo', 'get-sum'] };
+
+describe('when the gateway runs with an audit log', () => {
+  const gateways: { transport: StdioClientTransport }[] = [];
+  afterAll(async () => {
+    for (const g of gateways) await g.transport.close().catch(() => undefined);
+  });
+
+  it('[AUD-1] records every call before forwarding it and its outcome before answering; the log verifies and proves', async () => {
+    const gw = await startGateway({ servers: { everything }, audit: { checkpoint: { everyEntries: 5 }, witnessFile: 'witness.jsonl' } });
+    gateways.push(gw);
+    await gw.client.listTools();
+    await gw.client.callTool({ name: 'everything__echo', arguments: { message: 'hello audit' } });
+    const denied = await errorOf(gw.client.callTool({ name: 'everything__get-env', arguments: {} }));
+    expect(denied.data?.code).toBe('POLICY_TOOL_DENIED');
+    await gw.client.close();
+    await eventually(() => entriesOf(gw.dir).some((e) => (e.event as { kind?: string } | undefined)?.kind === 'shutdown'), 20_000);
+
+    const entries = entriesOf(gw.dir);
+    const echo = entries.filter((e) => e.target === 'echo');
+    expect(echo.map((e) => e.decision)).toEqual(['forward', 'result']);
+    expect(echo[0]?.call).toBe(echo[1]?.call);
+    expect(echo[0]).toMatchObject({ server: 'everything', method: 'tools/call', principal: expect.any(String), policy: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(JSON.stringify(entries)).not.toContain('hello audit'); // digests only, by default
+    expect(entries.filter((e) => e.target === 'get-env').map((e) => [e.decision, e.reason])).toEqual([['deny', 'POLICY_TOOL_DENIED']]);
+    expect(entries.some((e) => (e.event as { kind?: string } | undefined)?.kind === 'config-load')).toBe(true);
+    expect(entries.some((e) => e.method === 'tools/list' && e.decision === 'result')).toBe(true);
+
+    await eventually(() => cli(gw.configPath, 'verify').out.includes('ok:') && !cli(gw.configPath, 'verify').out.includes('not yet'), 20_000);
+    const verify = cli(gw.configPath, 'verify');
+    expect(verify.code).toBe(0);
+    expect(verify.out).toMatch(new RegExp(`^ok: ${entriesOf(gw.dir).length} entries, \\d+ checkpoints`));
+
+    // "was this value sent?": the investigator's query with the HMAC key finds the call
+    const query = cli(gw.configPath, 'query', '--tool', 'echo', '--value', JSON.stringify({ message: 'hello audit' }));
+    expect(query.out.trim().split('\n').map((l) => (JSON.parse(l) as { decision: string }).decision)).toEqual(['forward']);
+    expect(cli(gw.configPath, 'query', '--decision', 'deny').out).toContain('POLICY_TOOL_DENIED');
+    expect(cli(gw.configPath, 'tail', '-n', '2').out.trim().split('\n')).toHaveLength(2);
+
+    const proof = JSON.parse(cli(gw.configPath, 'prove', String(echo[0]?.seq)).out) as { verified: boolean; proof: string[]; treeSize: number };
+    expect(proof.verified).toBe(true);
+    expect(proof.proof.length).toBeLessThanOrEqual(Math.ceil(Math.log2(proof.treeSize)));
+
+    const exported = join(gw.dir, 'export.jsonl');
+    writeFileSync(exported, cli(gw.configPath, 'export', '--format', 'jsonl').out);
+    expect(cli(gw.configPath, 'verify', '--file', exported).code).toBe(0);
+
+    // tamper with the stored log: verify names the entry
+    const db = new Database(join(gw.dir, 'toolgate-audit.db'));
+    const body = (db.prepare('SELECT body FROM entries WHERE seq = ?').get(echo[1]?.seq) as { body: string }).body;
+    db.prepare('UPDATE entries SET body = ? WHERE seq = ?').run(body.replace('"result"', '"deny"'), echo[1]?.seq);
+    db.close();
+    const tampered = cli(gw.configPath, 'verify');
+    expect(tampered.code).toBe(1);
+    expect(tampered.out).toContain(`FAILED at entry ${echo[1]?.seq}`);
+  });
+
+  it('[AUD-2] a read-only location makes every call fail with AUDIT_APPEND_FAILED, and nothing reaches the server', async () => {
+    const record = join(tempDir(), 'received.jsonl');
+    const gw = await startGateway({
+      servers: { rec: { command: process.execPath, args: [fixture('recording')], env: { RECORD_FILE: record }, tools: ['echo'] } },
+      audit: { path: '/sys/toolgate-audit.db' }, // sysfs: not writable, not even by root
+    });
+    gateways.push(gw);
+    const error = await errorOf(gw.client.callTool({ name: 'rec__echo', arguments: { text: 'unlogged?' } }));
+    expect(error).toMatchObject({ code: -32006, data: { code: 'AUDIT_APPEND_FAILED' } });
+    expect(error.message).toMatch(/audit log unavailable .*toolgate-audit\.db/);
+    const received = existsSync(record) ? readFileSync(record, 'utf8') : '';
+    expect(received).not.toContain('tools/call');
+    await gw.client.close();
+  });
+
+  it('[AUD-2] a full disk (writes fail with ENOSPC) denies calls with AUDIT_APPEND_FAILED, nothing forwarded', async () => {
+    const record = join(tempDir(), 'received.jsonl');
+    const gw = await startGateway({
+      servers: { rec: { command: process.execPath, args: [fixture('recording')], env: { RECORD_FILE: record }, tools: ['echo'] } },
+      audit: { store: 'jsonl', path: '/dev/full' }, // every write fails with ENOSPC
+    });
+    gateways.push(gw);
+    const error = await errorOf(gw.client.callTool({ name: 'rec__echo', arguments: { text: 'unlogged?' } }));
+    expect(error).toMatchObject({ data: { code: 'AUDIT_APPEND_FAILED' } });
+    expect(error.message).toMatch(/ENOSPC|no space/i);
+    const received = existsSync(record) ? readFileSync(record, 'utf8') : '';
+    expect(received).not.toContain('tools/call');
+    await gw.client.close();
+  });
+});
+
+describe('when the gateway is killed with SIGKILL under load', () => {
+  it('[AUD-7] every call the client saw answered is in the log, and the log verifies', async () => {
+    const gw = await startGateway({ servers: { everything }, audit: { checkpoint: { everyEntries: 50 } } });
+    const answered: string[] = [];
+    let sent = 0;
+    let killed = false;
+    const worker = async (w: number) => {
+      for (let i = 0; !killed; i++) {
+        const message = `w${w}-${i}`;
+        sent++;
+        try {
+          await gw.client.callTool({ name: 'everything__echo', arguments: { message } });
+          answered.push(message);
+        } catch {
+          return; // the gateway is gone
+        }
+      }
+    };
+    const workers = Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(worker));
+    await eventually(() => answered.length >= 300, 60_000);
+    killed = true;
+    process.kill(gw.transport.pid as number, 'SIGKILL');
+    await workers;
+    await gw.transport.close().catch(() => undefined);
+
+    const { hmacKey } = loadKeys(join(gw.dir, 'toolgate-audit.key'));
+    const entries = entriesOf(gw.dir);
+    const forwarded = new Map(entries.filter((e) => e.decision === 'forward' && e.target === 'echo').map((e) => [(e.args as { hmac: string }).hmac, e.call]));
+    const results = new Set(entries.filter((e) => e.decision === 'result' && e.target === 'echo').map((e) => e.call));
+    const missing = answered.filter((m) => {
+      const call = forwarded.get(digestOf(hmacKey, toCanonicalJson({ message: m })));
+      return call === undefined || !results.has(call);
+    });
+    expect(missing).toEqual([]);
+    const verify = cli(gw.configPath, 'verify');
+    expect(verify.code, verify.out + verify.err).toBe(0);
+    expect(verify.out).toMatch(/^ok: /);
+    console.log(`SIGKILL test: ${sent} calls sent, ${answered.length} answered, ${entries.length} entries stored, ${results.size} results; ${verify.out.trim()}`);
+  });
+});
+
+describe('when OpenTelemetry export is configured', () => {
+  let server: Server | undefined;
+  afterAll(() => server?.close());
+
+  it('[AUD-8] sends one span per call with the decision chain as events, and log records, to a loopback OTLP listener, without secrets', async () => {
+    const received: { path: string; body: string }[] = [];
+    server = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (c: string) => (body += c));
+      req.on('end', () => {
+        received.push({ path: req.url ?? '', body });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const secret = 'sk-otel-secret-0123456789';
+    const gw = await startGateway({
+      servers: { everything: { ...everything, env: { API_KEY: secret } } },
+      audit: { otel: { endpoint: `http://127.0.0.1:${port}`, headers: { authorization: 'Bearer collector-token-xyz' } } },
+    });
+    await gw.client.callTool({ name: 'everything__echo', arguments: { message: `my ${secret} and private text` } });
+    await errorOf(gw.client.callTool({ name: 'everything__get-env', arguments: {} }));
+    await gw.client.close();
+    await eventually(() => received.some((r) => r.path === '/v1/traces' && r.body.includes('POLICY_TOOL_DENIED')) && received.some((r) => r.path === '/v1/logs'), 20_000);
+
+    const traces = received.filter((r) => r.path === '/v1/traces').map((r) => JSON.parse(r.body) as { resourceSpans: { scopeSpans: { spans: { name: string; events?: { name: string }[]; attributes: { key: string }[] }[] }[] }[] });
+    const spans = traces.flatMap((t) => t.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)));
+    const call = spans.find((s) => s.name === 'tools/call everything' && s.events?.some((e) => e.name === 'result'));
+    // forward first (every defense passed), result last; a defense's own upstream request (e.g. an output
+    // contract fetching tools/list) is part of the same call's chain and shows as another forward
+    const names = call?.events?.map((e) => e.name) ?? [];
+    expect([names[0], names.at(-1)]).toEqual(['forward', 'result']);
+    expect(spans.some((s) => s.events?.map((e) => e.name).join() === 'deny')).toBe(true);
+    const everything_ = received.map((r) => r.body).join('\n');
+    expect(everything_).not.toContain(secret);
+    expect(everything_).not.toContain('private text');
+    expect(everything_).not.toContain('collector-token-xyz');
+    expect(everything_).toContain('"service.name"');
+  });
+});
+
+// The audit CLI must refuse a config without an audit section rather than print nothing.
+describe('when the audit CLI has nothing to read', () => {
+  it('[AUD-1] refuses a config without an audit section with a coded error', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'toolgate.yaml'), JSON.stringify({ servers: { everything } }));
+    const r = spawnSync(process.execPath, [BIN, 'audit', 'verify', '--config', join(dir, 'toolgate.yaml')], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('AUDIT_STORE_INVALID');
+    expect(execFileSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' })).toContain('toolgate audit verify');
+  });
+});
