@@ -12,17 +12,22 @@ for (const [net, prefix] of [
   ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) SPECIAL.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
-  ['::', 128], ['::1', 128], ['::ffff:0:0', 96], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7],
+  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7],
   ['fe80::', 10], ['ff00::', 8], ['fd00:ec2::254', 128],
 ] as const) SPECIAL.addSubnet(net, prefix, 'ipv6');
+
+const MAPPED = new BlockList();
+MAPPED.addSubnet('::ffff:0:0', 96, 'ipv6');
 
 /** True for an address the proxy refuses by default (cloud metadata 169.254.169.254 and fd00:ec2::254 included). */
 export const isSpecialAddress = (address: string): boolean => {
   const family = isIP(address);
   if (family === 0) return true;
-  // An IPv4-mapped IPv6 address is judged as the IPv4 address it carries.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped?.[1]) return SPECIAL.check(mapped[1], 'ipv4');
+  // An IPv4-mapped IPv6 address is judged as the IPv4 address it carries; in hex form, refused.
+  if (family === 6 && MAPPED.check(address, 'ipv6')) {
+    const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+    return dotted?.[1] ? SPECIAL.check(dotted[1], 'ipv4') : true;
+  }
   return SPECIAL.check(address, family === 4 ? 'ipv4' : 'ipv6');
 };
 
