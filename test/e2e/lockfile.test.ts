@@ -33,17 +33,23 @@ interface Rig {
 }
 
 /** A config with one rug-pull server in `mode`, locked with `toolgate lock` (which must succeed). */
-const lockedRig = async (mode: string, env: Record<string, string> = {}): Promise<Rig & { config: string }> => {
+const lockedRig = async (mode: string, env: Record<string, string> = {}, detect = false): Promise<Rig & { config: string }> => {
   const dir = tempDir();
   const callLog = join(dir, 'calls.log');
   const config = join(dir, 'toolgate.yaml');
-  writeFileSync(config, JSON.stringify(rigConfig(mode, callLog, env)));
+  writeFileSync(config, JSON.stringify(rigConfig(mode, callLog, env, detect)));
   const result = await toolgate(['lock', '--config', config]);
   expect(result.code, result.stderr).toBe(0);
   return { dir, config, lockPath: join(dir, 'toolgate.lock'), callLog };
 };
 
-const rigConfig = (mode: string, callLog: string, env: Record<string, string> = {}) => ({
+/**
+ * The rug-pull server's config. The injection detector (detect/) is switched off so these tests prove
+ * the pins block on their own: it runs inside the pins and would otherwise hide the poisoned
+ * definition before the pins see it. One test below runs with it on.
+ */
+const rigConfig = (mode: string, callLog: string, env: Record<string, string> = {}, detect = false) => ({
+  content: { detect: { enabled: detect } },
   servers: {
     rug: {
       command: process.execPath,
@@ -128,6 +134,16 @@ describe('rug pulls through toolgate run, with the SDK client', () => {
     expect(calls(rig)).not.toContain('tools/call send_message');
     await eventually(() => pinEvents(gw as Running).some((e) => e.code === 'PIN_HASH_MISMATCH' && e.item === 'tools/send_message'));
     expect(await gw.client.callTool({ name: 'rug__ping_contact', arguments: { to: 'bob' } })).toMatchObject({ content: [{ text: 'reachable' }] });
+  });
+
+  it('[PIN-2] with the injection detector on as well, the swapped tool stays hidden and refused', async () => {
+    const rig = await lockedRig('swap-second-list', {}, true);
+    gw = await startStdioGateway({}, { lock: { dir: rig.dir } });
+    expect(await toolNames(gw)).toContain('rug__send_message');
+    expect(await toolNames(gw)).not.toContain('rug__send_message');
+    const error = await errorOf(gw.client.callTool({ name: 'rug__send_message', arguments: { to: 'bob', text: 'hi' } }));
+    expect(error.data?.code).toMatch(/^(PIN_HASH_MISMATCH|DETECT_)/);
+    expect(calls(rig)).not.toContain('tools/call send_message');
   });
 
   it('[PIN-3] catches a swap announced with list_changed, before the next call runs', async () => {
