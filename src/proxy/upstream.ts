@@ -1,5 +1,6 @@
 import { Client, ProtocolError, SdkError, SdkErrorCode, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
 import { isContainerServer, isStdioServer, type LimitsConfig, type ServerConfig } from '../config/schema.js';
+import { createRedactor, type Redactor } from '../credentials/redact.js';
 import { resolveSecrets } from '../credentials/resolve.js';
 import type { SandboxEvent } from '../sandbox/spawn.js';
 import { LimitError, UpstreamError } from '../errors.js';
@@ -180,7 +181,7 @@ export class Upstream {
     const transport = new StreamableHTTPClientTransport(new URL(this.config.url), {
       requestInit: { headers: { ...this.config.headers, ...secretHeaders } },
     });
-    guardIncoming(transport, limits, (reason) => this.hooks.event(this.id, { kind: 'refused-frame', reason }));
+    guardIncoming(transport, limits, (reason) => this.hooks.event(this.id, { kind: 'refused-frame', reason }), createRedactor(secretHeaders));
     return transport;
   }
 
@@ -333,11 +334,13 @@ const guardIncoming = (
   transport: Transport,
   limits: { maxMessageBytes: number; maxDepth: number },
   onRefused: (reason: string) => void,
+  redact: Redactor,
 ): void => {
   let inner: Transport['onmessage'];
   const guarded: Transport['onmessage'] = (message, extra) => {
     const verdict = checkValue(message, limits);
-    if (verdict.ok) return inner?.(message, extra);
+    // A server that echoes its own credential gets it redacted before anything else sees it.
+    if (verdict.ok) return inner?.(redact(message), extra);
     onRefused(verdict.message);
     const id = (message as { id?: unknown }).id;
     if (typeof id === 'string' || typeof id === 'number')
