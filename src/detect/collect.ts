@@ -31,12 +31,29 @@ const paramsOf = (schema: unknown, out: string[] = [], depth = 0): string[] => {
   return out;
 };
 
+const SUSPICIOUS_WORDS: ReadonlySet<string> = new Set([
+  'system', 'prompt', 'conversation', 'history', 'chat', 'llm', 'model', 'assistant', 'secret', 'credential', 'credentials',
+  'password', 'key', 'token', 'messages', 'context', 'notes', 'hidden', 'internal', 'sidenote',
+]);
+const words = (name: string): string[] => name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+
+/**
+ * Parameters that are out of scope for the tool: a name about the model, the conversation or
+ * secrets is normal when the tool itself is about that (`prompt_set(system_prompt)`), suspicious
+ * otherwise (`get_weather(system_prompt)`).
+ */
+const outOfScope = (toolName: unknown, params: readonly string[]): string[] => {
+  const own = new Set(typeof toolName === 'string' ? words(toolName) : []);
+  return params.filter((p) => !words(p).some((w) => SUSPICIOUS_WORDS.has(w) && own.has(w)));
+};
+
 /** A tool, prompt, resource or template definition: all its strings, and a tool's parameter names. */
 export const definitionItem = (definition: Record<string, unknown>, foreignTools?: ReadonlySet<string>): Item => ({
   surface: 'definition',
   strings: stringsOf(definition),
-  params: [...paramsOf(definition['inputSchema']), ...paramsOf(definition['outputSchema'])],
+  params: outOfScope(definition['name'], [...paramsOf(definition['inputSchema']), ...paramsOf(definition['outputSchema'])]),
   ...(foreignTools && { foreignTools }),
+  ...(typeof definition['name'] === 'string' && { name: definition['name'] }),
 });
 
 /** Any other payload (result, request params, arguments) as one item of `surface`. */

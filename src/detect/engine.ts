@@ -44,11 +44,22 @@ const builtIn: Detector = {
   },
 };
 
-/** Mentions of other servers' tools by name (shadowing): only distinctive names, as whole words. */
+/** A tool name without separators, case and version-like suffixes: `search_v2`, `SearchNew` → `search`. */
+const stem = (name: string): string =>
+  name.toLowerCase().replace(/[^a-z0-9]+/g, '').replace(/(?:v?\d+|new|pro|plus|official|latest|updated|fixed|beta|alt)+$/, '');
+
+/**
+ * Shadowing: a definition that names another server's tool (distinctive names, as whole words), or
+ * whose own name imitates one (`send_email_v2` next to `send_email`).
+ */
 const shadowing: Detector = {
   id: 'shadowing',
   detect(doc: Normalized, item: Item): Finding[] {
     if (!item.foreignTools || item.surface !== 'definition') return [];
+    const own = item.name !== undefined ? stem(item.name) : '';
+    if (own.length >= 4)
+      for (const name of item.foreignTools)
+        if (name !== item.name && stem(name) === own) return [{ rule: 'name-squatting', category: 'shadowing', weight: 0.6, span: `${item.name} ~ ${name}` }];
     for (const name of item.foreignTools) {
       const n = name.toLowerCase();
       if (n.length < 4 || !/[_\-.]|[a-z][A-Z]/.test(name)) continue;

@@ -21,6 +21,8 @@ export interface Item {
   readonly strings: readonly string[];
   /** Parameter names of a tool definition (scored as `param: name` lines). */
   readonly params?: readonly string[];
+  /** The item's own name (definitions), for shadowing. */
+  readonly name?: string;
   /** Tool names of the other servers, for shadowing. */
   readonly foreignTools?: ReadonlySet<string>;
 }
