@@ -29,7 +29,6 @@ const integrityHex = (integrity: string): string | undefined =>
  */
 export const lockPackage = async (id: string, server: ServerConfig, options: LockPackageOptions): Promise<LockPackage> => {
   const source = identifyPackage(server, options.cwd);
-  const pin = server.pin;
   switch (source.kind) {
     case 'remote':
       return { kind: 'remote', url: source.url };
@@ -79,7 +78,6 @@ export const lockPackage = async (id: string, server: ServerConfig, options: Loc
       return { kind: 'npm', name: source.name, version: info.version, spec: source.spec, launcher: 'npx', integrity: info.integrity, provenance };
     }
   }
-  void pin;
 };
 
 /** Fetches and verifies the registry's attestations per `pin.provenance`; fails closed. */

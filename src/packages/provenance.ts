@@ -112,11 +112,13 @@ const parseStatement = (payload: Buffer): Statement => {
 
 /** Source repository and workflow from SLSA provenance v1 or v0.2, when the statement carries them. */
 const buildSource = (statement: Statement): { sourceRepository?: string; workflow?: string } => {
-  const p = statement.predicate as Record<string, any> | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
-  const v1 = p?.['buildDefinition']?.['externalParameters']?.['workflow'];
-  if (typeof v1?.repository === 'string')
-    return { sourceRepository: v1.repository, ...(typeof v1.path === 'string' && { workflow: v1.path }) };
-  const v02 = p?.['invocation']?.['configSource'];
-  if (typeof v02?.uri === 'string') return { sourceRepository: v02.uri, ...(typeof v02.entryPoint === 'string' && { workflow: v02.entryPoint }) };
-  return {};
+  // untrusted: the predicate is signed, but its shape is whatever the builder wrote.
+  const at = (value: unknown, ...path: string[]): unknown =>
+    path.reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), value);
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const v1 = at(statement.predicate, 'buildDefinition', 'externalParameters', 'workflow');
+  const v02 = at(statement.predicate, 'invocation', 'configSource');
+  const repository = text(at(v1, 'repository')) ?? text(at(v02, 'uri'));
+  const workflow = text(at(v1, 'path')) ?? text(at(v02, 'entryPoint'));
+  return { ...(repository !== undefined && { sourceRepository: repository }), ...(workflow !== undefined && { workflow }) };
 };
