@@ -66,7 +66,8 @@ describe('when proving inclusion', () => {
     expect(verifyInclusion(i, size, leaf, [root, ...p], root)).toBe(false);
     expect(verifyInclusion(i, size, leaf, p.slice(0, -1), root)).toBe(false);
     const flipped = p.map((h) => Buffer.from(h));
-    (flipped[0] as Buffer)[0] ^= 8;
+    const first = flipped[0] as Buffer;
+    first.writeUInt8((first.readUInt8(0) ^ 8) & 0xff, 0);
     expect(verifyInclusion(i, size, leaf, flipped, root)).toBe(false);
   });
 });
