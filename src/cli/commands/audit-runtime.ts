@@ -25,6 +25,8 @@ export const withAudit = (
       audit,
       onEvent: (event: GatewayEvent) => {
         onEvent?.(event);
+        // Server stderr is not a decision, and an upstream could flood the log with it.
+        if (event.kind === 'upstream' && event.event.kind === 'stderr') return;
         void record(JSON.parse(JSON.stringify(event)) as Record<string, unknown>);
       },
     },
