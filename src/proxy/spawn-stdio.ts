@@ -150,5 +150,6 @@ export const describeExit = (code: number | null, signal: string | null): string
   if (signal === 'SIGXFSZ' || code === 128 + 25)
     return 'SANDBOX_LIMIT_EXCEEDED: the server wrote a file over its size limit (sandbox.fileSizeMb) and was stopped';
   if (signal === 'SIGKILL' || code === 128 + 9) return 'the server was killed (SIGKILL): a hard sandbox limit, or toolgate ended it';
+  if (signal === 'SIGABRT' || code === 128 + 6) return 'the server aborted (SIGABRT), typically out of memory under its limit (sandbox.memoryMb)';
   return undefined;
 };

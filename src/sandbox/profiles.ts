@@ -59,8 +59,9 @@ export const bubblewrapArgs = (input: ProfileInput): string[] => {
   argv.push('--chdir', input.cwd ?? SANDBOX_HOME);
   if (input.seccompFd !== undefined) argv.push('--seccomp', String(input.seccompFd));
 
-  const limits = [
-    'prlimit',
+  // rlimits, set by prlimit right before exec; the bridge (our code) stays outside them.
+  const limited = [
+    '/usr/bin/prlimit',
     `--as=${sandbox.memoryMb * MiB}`,
     // Soft then hard: SIGXCPU first (a clear exit reason), SIGKILL a second later.
     `--cpu=${sandbox.cpuSeconds}:${sandbox.cpuSeconds + 1}`,
@@ -72,15 +73,11 @@ export const bubblewrapArgs = (input: ProfileInput): string[] => {
     input.command,
     ...input.args,
   ];
-  if (!input.egress) {
-    argv.push('--', '/usr/bin/prlimit', ...limits.slice(1));
-    return argv;
-  }
+  if (!input.egress) return [...argv, '--', ...limited];
   const socket = `${SANDBOX_RUN}/egress.sock`;
   const bridge = `${SANDBOX_RUN}/bridge.mjs`;
   argv.push('--ro-bind', input.egress.socketPath, socket, '--ro-bind', input.egress.bridgeScript, bridge);
-  argv.push('--', input.egress.node, bridge, String(BRIDGE_PORT), socket, '--', '/usr/bin/prlimit', ...limits.slice(1));
-  return argv;
+  return [...argv, '--', input.egress.node, bridge, String(BRIDGE_PORT), socket, '--', ...limited];
 };
 
 /** The proxy variables a sandboxed server sees when it has egress. */

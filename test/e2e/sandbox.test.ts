@@ -12,11 +12,12 @@ const call = async (gw: Running, name: string, args: Record<string, unknown> = {
   return JSON.parse(text) as Record<string, unknown>;
 };
 const hostile = (extra: Record<string, unknown> = {}) => ({ command: process.execPath, args: [fixture('hostile')], tools: ['*'], ...extra });
-const events = (gw: Running, kind: string) =>
-  gw.stderr.flatMap((line) => {
+type Logged = Record<string, unknown> & { server?: string | undefined };
+const events = (gw: Running, kind: string): Logged[] =>
+  gw.stderr.flatMap((line): Logged[] => {
     try {
-      const parsed = JSON.parse(line) as { server?: string; event?: { kind?: string } & Record<string, unknown> };
-      return parsed.event?.kind === kind ? [{ server: parsed.server, ...parsed.event }] : [];
+      const parsed = JSON.parse(line) as { server?: string; event?: Record<string, unknown> };
+      return parsed.event?.['kind'] === kind ? [{ ...parsed.event, server: parsed.server }] : [];
     } catch {
       return [];
     }
@@ -120,6 +121,10 @@ describe('when a hostile server runs sandboxed', () => {
       },
       { env: { HOME: home, GATEWAY_A_TOKEN: 'a-secret-value-91c2' } },
     );
+    // Servers start in the background; on a loaded machine that takes a while. Say why if one never does.
+    await eventually(() => ['a', 'b', 'open', 'spinner'].every((id) => events(gw, 'started').some((e) => e.server === id)), 60_000).catch(() => {
+      throw new Error(`hostile servers did not all start:\n${gw.stderr.slice(-30).join('\n')}`);
+    });
   });
   afterAll(async () => {
     await gw.close();
@@ -158,9 +163,8 @@ describe('when a hostile server runs sandboxed', () => {
   it('[CRED-1] gets its own secret only; another server cannot read it; echoes are redacted', async () => {
     const a = await call(gw, 'a__env', { name: 'A_TOKEN' });
     expect(a['value']).toBe('[REDACTED:A_TOKEN]');
-    const b = await call(gw, 'b__env', { name: 'A_TOKEN' });
-    expect(b['value']).toBeNull();
-    expect(JSON.stringify(b)).not.toContain('a-secret-value');
+    const b = await call(gw, 'b__env', { name: 'A_TOKEN', needle: 'a-secret-value-91c2' });
+    expect(b).toEqual({ value: null, seenElsewhere: false });
     expect(await call(gw, 'a__read', { path: secretFile })).toMatchObject({ ok: false });
     expect((await call(gw, 'a__env', { name: 'B_TOKEN' }))['value']).toBeNull();
     expect((await call(gw, 'b__env', { name: 'B_TOKEN' }))['value']).toBe('[REDACTED:B_TOKEN]');
