@@ -69,16 +69,19 @@ if (existsSync(join(data, msbPath))) {
   for (const t of tools)
     if (t.variant.startsWith('benign')) {
       originals.set(dirOf(t.file), (originals.get(dirOf(t.file)) ?? new Set()).add(t.tool));
-      originalTexts.add(`${t.params.join(',')}|${t.description}`);
+      originalTexts.add(`${t.tool}|${t.params.join(',')}|${t.description}`);
     }
   for (const t of tools) {
     const benign = t.variant.startsWith('benign');
     const foreign = benign ? new Set<string>() : (originals.get(dirOf(t.file)) ?? new Set<string>());
     const properties = Object.fromEntries(t.params.map((p) => [p, { type: 'string' }]));
     const v = engine.scan(definitionItem({ name: t.tool, description: t.description, inputSchema: { type: 'object', properties } }, foreign));
-    if (!benign && originalTexts.has(`${t.params.join(',')}|${t.description}`)) msbIdentical++;
+    const identical = !benign && originalTexts.has(`${t.tool}|${t.params.join(',')}|${t.description}`);
+    if (identical) msbIdentical++;
     count(benign ? 'msb original' : `msb attacked ${t.variant}`, v.action, t.tool);
     if (!benign) count('msb attacked (all)', v.action);
+    // Attacked server files also register unchanged copies of the original tools: nothing in them differs.
+    if (!benign && !identical) count('msb attacked (all, excluding unchanged copies)', v.action);
   }
   const outputs = (json('msb/msb_injected_outputs.derived.json') as { injected_outputs: { template: string; injected_tool_output: string }[] }).injected_outputs;
   for (const o of outputs) count(`msb injected output ${o.template}`, engine.scan(payloadItem('output', { content: [{ type: 'text', text: o.injected_tool_output }] })).action);
@@ -103,7 +106,12 @@ if (existsSync(dojo)) {
       const at = lines.findIndex((l) => l.includes(`{${slot}}`));
       if (at < 0) return undefined;
       const chunk = lines.slice(Math.max(0, at - 6), at + 6).join('\n');
-      return chunk.replace(/\{(injection_\w+)\}/g, (_, s: string) => (s === slot ? text : (defaults[s] ?? '')));
+      // YAML double-quoted escapes become the characters a tool would return.
+      return chunk
+        .replace(/\{(\w+)\}/g, (m, s: string) => (s === slot ? text : (defaults[s] ?? m)))
+        .replace(/\\n/g, '\n')
+        .replace(/\\t/g, '\t')
+        .replace(/\\"/g, '"');
     };
     const suiteGoals = goals.filter((g) => g.suite === suite).map((g) => pyString(g.goal));
     for (const slot of Object.keys(vectors)) {
@@ -176,6 +184,6 @@ console.log('| dataset | group | n | result |\n|---|---|---|---|');
 for (const key of [...tallies.keys()].sort()) row(key.split(' ')[0] as string, key.split(' ').slice(1).join(' '), /benign|original|benign-server/.test(key) ? 'benign' : 'attack', t(key));
 console.log(rows.join('\n'));
 if (guardTotal) console.log(`\nguardbench exact action: ${pct(exact, guardTotal)} (${exact}/${guardTotal})`);
-if (msbIdentical) console.log(`MSB attacked descriptions byte-identical (text and parameters) to an original: ${msbIdentical}`);
+if (msbIdentical) console.log(`MSB attacked entries identical in name, parameters and description to an original tool: ${msbIdentical}`);
 console.log('\n| input | time per scan | throughput |\n|---|---|---|\n' + speed.join('\n'));
 if (values.verbose) console.log('\n' + misses.join('\n'));

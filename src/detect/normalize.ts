@@ -83,7 +83,8 @@ const hiddenMarkup = (raw: string): string[] => {
 export const canonical = (s: string): string => {
   let t = s;
   if (NON_ASCII.test(t)) t = t.normalize('NFKC');
-  t = t.toLowerCase();
+  // Words glued by case alone ("USAIgnore", "ignorePrevious") are split, so rules see them as words.
+  t = t.replace(/([a-z])(?=[A-Z])|([A-Z])(?=[A-Z][a-z])/g, '$1$2 ').toLowerCase();
   if (NON_ASCII.test(t)) t = t.replace(CONFUSABLE_RE, (c) => CONFUSABLES[c] ?? c);
   if (t.includes('&#')) t = t.replace(ENTITY, (_, n: string) => safeChar(n));
   // Only runs and odd blanks are rewritten: replacing every single space costs more than all rules.
