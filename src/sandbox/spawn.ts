@@ -158,6 +158,8 @@ export const prepareLaunch = async (
   // Relative paths (args, binds) mean what they mean to an unsandboxed server: relative to its cwd.
   const cwd = resolve(server.cwd ?? process.cwd());
   const sandbox = { ...server.sandbox, readOnly: server.sandbox.readOnly.map((p) => resolve(cwd, p)), writable: server.sandbox.writable.map((p) => resolve(cwd, p)) };
+  for (const path of [...sandbox.readOnly, ...sandbox.writable])
+    if (!existsSync(path)) throw new SandboxError('SANDBOX_UNAVAILABLE', `server "${id}": sandbox path ${path} does not exist (create it, or fix sandbox.readOnly/writable)`);
   const found = isAbsolute(server.command) || server.command.includes('/') ? resolve(cwd, server.command) : which(server.command, env['PATH']);
   if (!found) throw new SandboxError('SANDBOX_UNAVAILABLE', `server "${id}": command ${server.command} not found on PATH`);
   const command = realpathSync(found);

@@ -257,4 +257,16 @@ describe('when the sandbox cannot be built', () => {
       await gw.close();
     }
   });
+
+  it('[SBX-8] refuses to start a server whose configured sandbox path does not exist, naming it', async () => {
+    const gw = await startStdioGateway({
+      servers: { a: hostile({ sandbox: { writable: ['/nonexistent/toolgate-dir'] }, restart: { maxRetries: 0, initialDelayMs: 100, maxDelayMs: 100, startTimeoutMs: 30_000 } }) },
+    });
+    try {
+      await eventually(() => events(gw, 'crashed').some((e) => String(e['reason']).includes('sandbox path /nonexistent/toolgate-dir does not exist')), 30_000);
+      expect(events(gw, 'started')).toEqual([]);
+    } finally {
+      await gw.close();
+    }
+  });
 });
