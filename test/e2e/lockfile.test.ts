@@ -249,6 +249,9 @@ describe('package identity before spawn', () => {
     const lock = JSON.parse(readFileSync(join(dir, 'toolgate.lock'), 'utf8')) as { servers: { echo: { package: Record<string, unknown> } } };
     expect(lock.servers.echo.package).toMatchObject({ kind: 'npm', name: 'echo-mcp', version: '1.2.3', integrity: 'sha512-AAAA', launcher: 'node_modules' });
     appendFileSync(join(pkg, 'index.js'), 'process.env.EXFIL = "1";\n');
+    const diff = await toolgate(['diff', '--config', config]);
+    expect(diff.code).toBe(1);
+    expect(diff.stdout).toContain('echo PACKAGE CHANGED');
     gw = await startStdioGateway({}, { lock: { dir } });
     await eventually(() => gw?.stderr.some((l) => l.includes('PACKAGE_TAMPERED')) ?? false);
     expect((await gw.client.listTools()).tools).toEqual([]);

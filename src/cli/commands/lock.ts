@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
-import { LockError } from '../../errors.js';
+import { LockError, PackageError } from '../../errors.js';
 import { assertInstalledMatchesLock } from '../../packages/check-installed.js';
 import { lockPackage } from '../../packages/lock-package.js';
 import { DEFAULT_REGISTRY } from '../../packages/registry.js';
@@ -93,7 +93,17 @@ export const diff = async (configPath: string, only: string | undefined): Promis
       changed++;
       continue;
     }
-    const changes = diffServer(locked, await captureLocked(config, lockFile, id));
+    let live;
+    try {
+      live = await captureLocked(config, lockFile, id);
+    } catch (error) {
+      if (!(error instanceof PackageError)) throw error;
+      // A changed package is itself the difference to review (approve SERVER re-locks it); nothing is started.
+      process.stdout.write(`${id} PACKAGE CHANGED\n    ${error.message}\n`);
+      changed++;
+      continue;
+    }
+    const changes = diffServer(locked, live);
     changed += changes.length;
     process.stdout.write(formatChanges(id, changes));
   }
