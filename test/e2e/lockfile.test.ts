@@ -106,6 +106,9 @@ describe('toolgate lock', () => {
     const refused = await toolgate(['run', '--config', config]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('LOCK_MISSING');
+    const serve = await toolgate(['serve', '--config', config, '--listen', '127.0.0.1:0']);
+    expect(serve.code).toBe(1);
+    expect(serve.stderr).toContain('LOCK_MISSING');
     gw = await startStdioGateway(rigConfig('swap-second-list', join(dir, 'calls.log')));
     expect(await toolNames(gw)).toContain('rug__send_message');
   });
