@@ -89,6 +89,12 @@ export const detectInjection = (engine: Engine, ceilings: Ceilings, emit: Conten
       if (action === 'warn') report(message, verdict, 'warn');
       return next(message);
     }
+    // A call before any list (a guessed name) still meets the definition check: list once first.
+    if ((message.method === 'tools/call' || message.method === 'prompts/get') && !hidden.has(message.server)) {
+      const method = message.method === 'tools/call' ? 'tools/list' : 'prompts/list';
+      const listing = { ...message, method, params: {} };
+      filterList(listing, await next(listing));
+    }
     refuseHidden(message);
     if (message.method === 'tools/call' || message.method === 'prompts/get') {
       const verdict = engine.scan(payloadItem('arguments', message.params['arguments'] ?? {}));

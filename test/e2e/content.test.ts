@@ -111,3 +111,19 @@ describe('content defenses through the gateway, against a hostile server', () =>
     expect(sampled).toHaveLength(0);
   });
 });
+
+describe('content defenses when the agent calls before listing', () => {
+  it('[DET-10] still refuses a call to a poisoned tool it never listed', async () => {
+    const dir = tempDir();
+    const gw = await startStdioGateway({
+      servers: { bad: { command: process.execPath, args: [fixture('poisoned')], sandbox: { writable: [dir] }, tools: ['*'] } },
+    });
+    try {
+      const error = await errorOf(gw.client.callTool({ name: 'bad__forecast', arguments: { city: 'Oslo' } }));
+      expect(error.data?.code).toBe('DETECT_POISONED_DEFINITION');
+      expect(await gw.client.callTool({ name: 'bad__echo', arguments: { text: 'fine' } })).toMatchObject({ content: [{ text: 'fine' }] });
+    } finally {
+      await gw.close();
+    }
+  });
+});
