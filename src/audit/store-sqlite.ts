@@ -2,6 +2,13 @@ import Database from 'better-sqlite3';
 import type { AuditStore, Durability, StoredEntry } from './store.js';
 
 /**
+ * Every handle stays reachable for the life of the process: on Node 24, better-sqlite3 12 aborts the
+ * process when the garbage collector finalizes a Database (`RemoveEnvironmentCleanupHook`: env is
+ * null). A gateway opens one store, the CLI exits at once; only tests open many.
+ */
+const handles: Database.Database[] = [];
+
+/**
  * The default store: SQLite in WAL mode. A committed entry survives SIGKILL of the gateway with
  * `synchronous=NORMAL` (the WAL is written before the insert returns; only an OS crash or power loss
  * can lose the last commits), and power loss too with `full`.
@@ -10,6 +17,7 @@ import type { AuditStore, Durability, StoredEntry } from './store.js';
  */
 export const openSqliteStore = (path: string, durability: Durability, readonly = false): AuditStore => {
   const db = new Database(path, readonly ? { readonly: true, fileMustExist: true } : {});
+  handles.push(db);
   if (!readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);

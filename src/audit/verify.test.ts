@@ -8,23 +8,26 @@ import { toCanonicalJson, toLeafHash } from './event.js';
 import { createKeys, loadKeys, loadVerifiers } from './keys.js';
 import { AuditLog } from './log.js';
 import { CompactRange, hashLeaf } from './merkle.js';
-import { openSqliteStore } from './store-sqlite.js';
-import { parseJsonl } from './store-jsonl.js';
+import { openJsonlStore, parseJsonl } from './store-jsonl.js';
 import type { StoredEntry } from './store.js';
 import { verifyLog, type VerifyInput } from './verify.js';
 
 const ORIGIN = 'test.example/audit';
 
-/** A real log: SQLite store, signed checkpoints every `every` entries and at close, a witness file. */
+/**
+ * A real log: JSONL store (the SQLite store is covered end to end in test/e2e/audit.test.ts; in a vitest
+ * worker on Node 24, better-sqlite3 12 aborts when GC finalizes a handle), signed checkpoints every
+ * `every` entries and at close, a witness file.
+ */
 const buildLog = async (n: number, every: number): Promise<VerifyInput> => {
   const dir = mkdtempSync(join(tmpdir(), 'toolgate-audit-verify-'));
   createKeys(join(dir, 'key'), join(dir, 'key.pub'), ORIGIN);
-  const store = openSqliteStore(join(dir, 'audit.db'), 'normal');
+  const store = openJsonlStore(join(dir, 'audit.jsonl'), 'normal');
   const log = new AuditLog(store, { signer: loadKeys(join(dir, 'key')).signer, origin: ORIGIN, everyEntries: every, everySeconds: 3600, witnessFile: join(dir, 'witness') });
   for (let i = 0; i < n; i++)
     await log.append({ decision: i % 3 === 0 ? 'deny' : 'result', server: 's', method: 'tools/call', target: `t${i % 5}`, ...(i % 3 === 0 && { reason: 'POLICY_TOOL_DENIED' }) });
   log.close();
-  const read = openSqliteStore(join(dir, 'audit.db'), 'normal', true);
+  const read = openJsonlStore(join(dir, 'audit.jsonl'), 'normal', true);
   const input = {
     entries: read.entries(),
     checkpoints: read.checkpoints(),

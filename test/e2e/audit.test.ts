@@ -35,8 +35,16 @@ const cli = (configPath: string, ...args: string[]) => {
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 
+/** Raw handles stay reachable: better-sqlite3 12 on Node 24 aborts when GC finalizes a Database. */
+const handles: Database.Database[] = [];
+const openDb = (path: string, readonly: boolean) => {
+  const db = new Database(path, { readonly });
+  handles.push(db);
+  return db;
+};
+
 const entriesOf = (dir: string) =>
-  (new Database(join(dir, 'toolgate-audit.db'), { readonly: true }).prepare('SELECT body FROM entries ORDER BY seq').all() as { body: string }[]).map(
+  (openDb(join(dir, 'toolgate-audit.db'), true).prepare('SELECT body FROM entries ORDER BY seq').all() as { body: string }[]).map(
     (r) => JSON.parse(r.body) as Record<string, unknown> & { seq: number; decision: string; call?: string; method?: string; target?: string },
   );
 
@@ -97,7 +105,7 @@ describe('when the gateway runs with an audit log', () => {
     expect(cli(gw.configPath, 'verify', '--file', exported).code).toBe(0);
 
     // tamper with the stored log: verify names the entry
-    const db = new Database(join(gw.dir, 'toolgate-audit.db'));
+    const db = openDb(join(gw.dir, 'toolgate-audit.db'), false);
     const body = (db.prepare('SELECT body FROM entries WHERE seq = ?').get(echo[1]?.seq) as { body: string }).body;
     db.prepare('UPDATE entries SET body = ? WHERE seq = ?').run(body.replace('"result"', '"deny"'), echo[1]?.seq);
     db.close();
