@@ -99,6 +99,14 @@ describe('toolgate lock', () => {
     expect(readFileSync(rig.lockPath, 'utf8')).toBe(text);
   });
 
+  it('[PIN-1] a changed initialize (here serverInfo) is reported as a visible pin warning', async () => {
+    const rig = await lockedRig('swap-second-list');
+    writeFileSync(rig.config, JSON.stringify(rigConfig('swap-second-list', rig.callLog, { RUG_VERSION: '6.6.6' })));
+    gw = await startStdioGateway({}, { lock: { dir: rig.dir } });
+    await gw.client.listTools();
+    await eventually(() => pinEvents(gw as Running).some((e) => e.item === 'initialize' && e.code === 'PIN_HASH_MISMATCH'));
+  });
+
   it('[PIN-8] run refuses to start without a lock unless --no-lock', async () => {
     const dir = tempDir();
     const config = join(dir, 'toolgate.yaml');
