@@ -157,7 +157,7 @@ describe('through toolgate run, with a hostile fixture server', () => {
       {
         servers: {
           // Pinned to 2025: push-style server→client requests exist only in that era.
-          tricky: tricky(['echo', 'grow', 'sneaky-not-yet', 'sample', 'slow', 'hang', 'env', 'big', 'deep'], {
+          tricky: tricky(['echo', 'grow', 'sneaky-not-yet', 'sample', 'slow', 'hang', 'env', 'big', 'deep', 'log'], {
             limits: { maxMessageBytes: 1024 * 1024, maxDepth: 32, callTimeoutMs: 1500, maxConcurrentCalls: 2 },
             protocol: '2025-11-25',
           }),
@@ -222,6 +222,16 @@ describe('through toolgate run, with a hostile fixture server', () => {
     const result = await gw.client.callTool({ name: 'tricky__slow', arguments: { ms: 150 } }, { onprogress: (p) => progress.push(p.progress) });
     expect(result.content).toEqual([{ type: 'text', text: 'slept' }]);
     expect(progress).toEqual([1, 2, 3]);
+  });
+
+  it('passes server log messages through, logger prefixed with the server id', async () => {
+    const logs: unknown[] = [];
+    gw.client.setNotificationHandler('notifications/message', (n) => {
+      logs.push(n.params);
+    });
+    await gw.client.callTool({ name: 'tricky__log', arguments: {} });
+    await eventually(() => logs.length > 0);
+    expect(logs[0]).toMatchObject({ level: 'info', logger: 'tricky/fixture', data: 'logged through' });
   });
 
   it('passes cancellation upstream', async () => {
