@@ -25,7 +25,8 @@ const buildLog = async (n: number, every: number): Promise<VerifyInput> => {
   const store = openJsonlStore(join(dir, 'audit.jsonl'), 'normal');
   const log = new AuditLog(store, { signer: loadKeys(join(dir, 'key')).signer, origin: ORIGIN, everyEntries: every, everySeconds: 3600, witnessFile: join(dir, 'witness') });
   for (let i = 0; i < n; i++)
-    await log.append({ decision: i % 3 === 0 ? 'deny' : 'result', server: 's', method: 'tools/call', target: `t${i % 5}`, ...(i % 3 === 0 && { reason: 'POLICY_TOOL_DENIED' }) });
+    // latencyUs makes every entry distinct, so a swap is always a real change
+    await log.append({ decision: i % 3 === 0 ? 'deny' : 'result', server: 's', method: 'tools/call', target: `t${i % 5}`, latencyUs: i, ...(i % 3 === 0 && { reason: 'POLICY_TOOL_DENIED' }) });
   log.close();
   const read = openJsonlStore(join(dir, 'audit.jsonl'), 'normal', true);
   const input = {
