@@ -5,12 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toCanonicalJson } from '../../src/audit/event.js';
 import { loadKeys } from '../../src/audit/keys.js';
 import { digestOf } from '../../src/audit/redact.js';
-import { BIN, eventually, fixture, npmServer, tempDir } from './harness.js';
+import { BIN, eventually, fixture, npmServer, ROOT, tempDir } from './harness.js';
 
 /** `toolgate run` on a config in a fresh dir, with the official SDK client; the transport exposes the pid. */
 const startGateway = async (config: Record<string, unknown>) => {
@@ -35,16 +34,28 @@ const cli = (configPath: string, ...args: string[]) => {
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 
-/** Raw handles stay reachable: better-sqlite3 12 on Node 24 aborts when GC finalizes a Database. */
-const handles: Database.Database[] = [];
-const openDb = (path: string, readonly: boolean) => {
-  const db = new Database(path, { readonly });
-  handles.push(db);
-  return db;
+/**
+ * SQL on the audit database in a child process: better-sqlite3 12 on Node 24 aborts a vitest worker
+ * when one of its handles is finalized at worker teardown, so test workers never open one themselves.
+ */
+const sql = <T>(path: string, query: string, params: readonly unknown[] = [], write = false): T[] => {
+  const script = `import Database from 'better-sqlite3';
+const [path, query, params, write] = JSON.parse(process.argv[1]);
+const db = new Database(path, { readonly: !write });
+const st = db.prepare(query);
+const rows = write ? (st.run(...params), []) : st.all(...params);
+db.close();
+process.stdout.write(JSON.stringify(rows));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify([path, query, params, write])], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`sql failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T[];
 };
 
 const entriesOf = (dir: string) =>
-  (openDb(join(dir, 'toolgate-audit.db'), true).prepare('SELECT body FROM entries ORDER BY seq').all() as { body: string }[]).map(
+  sql<{ body: string }>(join(dir, 'toolgate-audit.db'), 'SELECT body FROM entries ORDER BY seq').map(
     (r) => JSON.parse(r.body) as Record<string, unknown> & { seq: number; decision: string; call?: string; method?: string; target?: string },
   );
 
@@ -87,7 +98,7 @@ describe('when the gateway runs with an audit log', () => {
 
     // the shutdown checkpoint covers every entry
     await eventually(() => {
-      const notes = openDb(join(gw.dir, 'toolgate-audit.db'), true).prepare('SELECT note FROM checkpoints ORDER BY id').all() as { note: string }[];
+      const notes = sql<{ note: string }>(join(gw.dir, 'toolgate-audit.db'), 'SELECT note FROM checkpoints ORDER BY id');
       return Number(notes.at(-1)?.note.split('\n')[1]) === entriesOf(gw.dir).length;
     }, 30_000);
     const verify = cli(gw.configPath, 'verify');
@@ -109,10 +120,9 @@ describe('when the gateway runs with an audit log', () => {
     expect(cli(gw.configPath, 'verify', '--file', exported).code).toBe(0);
 
     // tamper with the stored log: verify names the entry
-    const db = openDb(join(gw.dir, 'toolgate-audit.db'), false);
-    const body = (db.prepare('SELECT body FROM entries WHERE seq = ?').get(echo[1]?.seq) as { body: string }).body;
-    db.prepare('UPDATE entries SET body = ? WHERE seq = ?').run(body.replace('"result"', '"deny"'), echo[1]?.seq);
-    db.close();
+    const dbPath = join(gw.dir, 'toolgate-audit.db');
+    const [row] = sql<{ body: string }>(dbPath, 'SELECT body FROM entries WHERE seq = ?', [echo[1]?.seq]);
+    sql(dbPath, 'UPDATE entries SET body = ? WHERE seq = ?', [row?.body.replace('"result"', '"deny"'), echo[1]?.seq], true);
     const tampered = cli(gw.configPath, 'verify');
     expect(tampered.code).toBe(1);
     expect(tampered.out).toContain(`FAILED at entry ${echo[1]?.seq}`);
