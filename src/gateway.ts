@@ -4,6 +4,7 @@ import { limitsOf, type Config } from './config/schema.js';
 import { ClientError, RouteError } from './errors.js';
 import type { ClientChannel, Message, Next, Params, Result } from './pipeline/interceptor.js';
 import { createPipeline } from './pipeline/chain.js';
+import { SecretRegistry } from './secrets/registry.js';
 import type { ContentEvent } from './detect/event.js';
 import type { PinEvent } from './pins/interceptor.js';
 import type { Lock } from './pins/lock.js';
@@ -69,7 +70,9 @@ export class Gateway {
     this.onEvent = options.onEvent ?? (() => undefined);
     const unprefixed = Object.entries(config.servers).find(([, s]) => !s.namespace)?.[0];
     this.namespace = createNamespace(config.separator, new Set(Object.keys(config.servers)), unprefixed);
+    const secrets = new SecretRegistry();
     this.send = createPipeline(config, (message) => this.terminal(message), {
+      secrets,
       lock: options.lock,
       onPinEvent: this.onEvent,
       onContentEvent: this.onEvent,
@@ -84,6 +87,7 @@ export class Gateway {
           event: (s, event) => this.onEvent({ kind: 'upstream', server: s, event }),
           ...(options.beforeConnect && { beforeConnect: options.beforeConnect }),
           ...(options.initialized && { initialized: options.initialized }),
+          secretsResolved: (s, values) => secrets.add(s, values),
         }),
       ]),
     );

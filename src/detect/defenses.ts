@@ -3,6 +3,7 @@ import { validateOutput } from '../output/interceptor.js';
 import type { Interceptor } from '../pipeline/interceptor.js';
 import { sanitizeText } from '../sanitize/interceptor.js';
 import { redactSecrets } from '../secrets/interceptor.js';
+import { SecretRegistry } from '../secrets/registry.js';
 import { createSecretScanner } from '../secrets/scan.js';
 import { createEngine } from './engine.js';
 import type { ContentEventSink } from './event.js';
@@ -13,14 +14,20 @@ import { CONTENT_DEFAULTS } from './schema.js';
  * The content defenses in chain order, outermost first. Results travel back inner to outer:
  * validated against their contract on the raw bytes, scored by the detector (which sees hidden
  * characters and secrets as signals), then stripped of hidden characters, then redacted.
- * `env` is the gateway environment the configured secret variables are read from (the edge).
+ * `env` is the gateway environment the configured secret variables are read from (the edge);
+ * `secrets` also receives every server's own credentials as its upstream resolves them.
  */
-export const createContentDefenses = (config: Config, emit: ContentEventSink = () => undefined, env: NodeJS.ProcessEnv = process.env): Interceptor[] => {
+export const createContentDefenses = (
+  config: Config,
+  emit: ContentEventSink = () => undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  secrets: SecretRegistry = new SecretRegistry(),
+): Interceptor[] => {
   const content = config.content ?? CONTENT_DEFAULTS;
-  const values = content.secrets.env.map((name) => env[name]).filter((v): v is string => typeof v === 'string' && v.length > 0);
+  secrets.add('config', content.secrets.env.map((name) => env[name]).filter((v): v is string => typeof v === 'string'));
   const knownTools = new Map(Object.entries(config.servers).map(([id, s]) => [id, s.tools.filter((t) => t !== '*')]));
   return [
-    redactSecrets(createSecretScanner(values, content.secrets.formats), emit),
+    redactSecrets(createSecretScanner(secrets, content.secrets.formats), emit),
     sanitizeText(content.sanitize.mode, emit),
     ...(content.detect.enabled ? [detectInjection(createEngine({ warnAt: content.detect.warnAt, blockAt: content.detect.blockAt }), content.detect, emit, knownTools)] : []),
     validateOutput(content.output, emit),

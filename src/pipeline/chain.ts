@@ -6,6 +6,7 @@ import { createContentDefenses } from '../detect/defenses.js';
 import type { ContentEventSink } from '../detect/event.js';
 import { verifyPins, type PinEvent } from '../pins/interceptor.js';
 import type { Lock } from '../pins/lock.js';
+import type { SecretRegistry } from '../secrets/registry.js';
 import { compose, type Interceptor, type Next } from './interceptor.js';
 
 /**
@@ -21,13 +22,15 @@ export interface ChainOptions {
   /** The audit pair (audit/), when the config has an `audit:` section. */
   readonly audit?: AuditInterceptors | undefined;
   readonly onContentEvent?: ContentEventSink;
+  /** Secret values the content scanner catches: configured ones, and each server's credentials as resolved. */
+  readonly secrets?: SecretRegistry | undefined;
 }
 
 export const createChain = (config: Config, options: ChainOptions = {}): readonly Interceptor[] => [
   ...(options.audit ? [options.audit.recordOutcome] : []), // 0. audit: outermost, records every denial, error and result
   enforceAllowlist(compileAllowlist(config)), // 1. static allowlist per server, deny by default
   ...(options.lock ? [verifyPins(options.lock, options.onPinEvent)] : []), // 2. live definitions vs toolgate.lock
-  ...createContentDefenses(config, options.onContentEvent), // 3. content: secrets, hidden text, injection, output contracts
+  ...createContentDefenses(config, options.onContentEvent, process.env, options.secrets), // 3. content: secrets, hidden text, injection, output contracts
   ...(options.audit ? [options.audit.recordForward] : []), // last: audit records what passed, before it is forwarded
 ];
 

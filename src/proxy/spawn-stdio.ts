@@ -37,12 +37,20 @@ export class StdioUpstreamTransport implements Transport {
   private readonly server: StdioServerConfig | ContainerServerConfig;
   private readonly limits: FrameLimits;
   private readonly onEvent: (event: UpstreamEvent) => void;
+  private readonly onSecrets: (values: readonly string[]) => void;
   /** Scrubs this server's own secrets from all it sends back (results, errors, stderr). */
   private redact: Redactor = (value) => value;
   /** Why the child exited, when a sandbox limit explains it. */
   exitReason: string | undefined;
 
-  constructor(id: string, server: StdioServerConfig | ContainerServerConfig, limits: FrameLimits, onEvent: (event: UpstreamEvent) => void) {
+  constructor(
+    id: string,
+    server: StdioServerConfig | ContainerServerConfig,
+    limits: FrameLimits,
+    onEvent: (event: UpstreamEvent) => void,
+    onSecrets: (values: readonly string[]) => void = () => undefined,
+  ) {
+    this.onSecrets = onSecrets;
     this.id = id;
     this.server = server;
     this.limits = limits;
@@ -61,6 +69,7 @@ export class StdioUpstreamTransport implements Transport {
     // Secrets go into this server's environment only; their values are redacted from its output.
     const secrets = await resolveSecrets(this.server.secrets);
     this.redact = createRedactor(secrets);
+    this.onSecrets(Object.values(secrets));
     const launch = await prepareLaunch(this.id, this.server, { ...childEnvironment(this.server), ...secrets }, (event) => this.onEvent(event));
     return this.spawn(launch);
   }

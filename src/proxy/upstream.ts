@@ -20,6 +20,8 @@ export interface UpstreamHooks {
   beforeConnect?(server: string): Promise<void>;
   /** What the server said in `initialize`, after every (re)start (compared with the lock). */
   initialized?(server: string, init: InitializeInfo): void;
+  /** The server's own credential values, at every (re)start: the content scanner redacts and blocks them too. */
+  secretsResolved?(server: string, values: readonly string[]): void;
 }
 
 export interface InitializeInfo {
@@ -174,10 +176,13 @@ export class Upstream {
   private async createTransport(): Promise<Transport> {
     const limits = { maxMessageBytes: this.limits.maxMessageBytes, maxDepth: this.limits.maxDepth };
     if (isStdioServer(this.config) || isContainerServer(this.config)) {
-      return new StdioUpstreamTransport(this.id, this.config, limits, (event) => this.hooks.event(this.id, event));
+      return new StdioUpstreamTransport(this.id, this.config, limits, (event) => this.hooks.event(this.id, event), (values) =>
+        this.hooks.secretsResolved?.(this.id, values),
+      );
     }
     // Its own credentials, resolved at each start; the agent's token is never among them.
     const secretHeaders = await resolveSecrets(this.config.secretHeaders);
+    this.hooks.secretsResolved?.(this.id, Object.values(secretHeaders));
     const transport = new StreamableHTTPClientTransport(new URL(this.config.url), {
       requestInit: { headers: { ...this.config.headers, ...secretHeaders } },
     });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SecretRegistry } from './registry.js';
 import { createSecretScanner } from './scan.js';
 
 const secret = 'correct-horse-battery-9137';
@@ -11,6 +12,21 @@ describe('when scanning for configured secrets [SEC-1]', () => {
   });
   it('redacts every occurrence', () => {
     expect(scanner.redact(`a ${secret} b ${secret}`)).toEqual({ text: 'a [REDACTED:configured-secret] b [REDACTED:configured-secret]', rules: ['configured-secret'] });
+  });
+});
+
+describe('when server credentials become known after the scanner was built', () => {
+  it('[CRED-4] catches values a server resolved later, and keeps a rotated-away value', () => {
+    const registry = new SecretRegistry();
+    const live = createSecretScanner(registry, false);
+    expect(live.scan(`x ${secret}`)).toEqual([]);
+    registry.add('web', [secret]);
+    expect(live.redact(`x ${secret}`).text).toBe('x [REDACTED:configured-secret]');
+    registry.add('web', ['rotated-value-0042']);
+    expect(live.scan(`${secret} rotated-value-0042`)).toHaveLength(2);
+    // Too short to redact without garbling ordinary text.
+    registry.add('web', ['abc']);
+    expect(live.scan('abc abc')).toEqual([]);
   });
 });
 

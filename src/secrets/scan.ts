@@ -1,3 +1,5 @@
+import type { SecretSource } from './registry.js';
+
 /**
  * Credentials in text: configured secret values (and their base64, base64url, hex and
  * percent-encoded forms, the usual ways to smuggle one out) and well-known credential formats.
@@ -33,6 +35,9 @@ export interface SecretScanner {
   redact(text: string): { text: string; rules: string[] };
 }
 
+/** Shorter values are not matched: an 8-character floor keeps short common words from redacting output everywhere. */
+const MIN_SECRET_LENGTH = 8;
+
 /** The encoded forms of one configured value that must be caught as well. */
 const formsOf = (value: string): string[] => {
   const b = Buffer.from(value, 'utf8');
@@ -43,11 +48,20 @@ const formsOf = (value: string): string[] => {
  * @example
  * createSecretScanner(['s3cr3t-value']).redact('token=s3cr3t-value').text // 'token=[REDACTED:configured-secret]'
  */
-export const createSecretScanner = (values: readonly string[], formats = true): SecretScanner => {
-  const needles = values.filter((v) => v.length >= 8).flatMap(formsOf);
+export const createSecretScanner = (values: readonly string[] | SecretSource, formats = true): SecretScanner => {
+  const source: SecretSource = Array.isArray(values) ? { version: 0, values: () => values } : (values as SecretSource);
+  let version = -1;
+  let needles: string[] = [];
+  const current = (): string[] => {
+    if (source.version !== version) {
+      version = source.version;
+      needles = [...new Set(source.values().filter((v) => v.length >= MIN_SECRET_LENGTH).flatMap(formsOf))];
+    }
+    return needles;
+  };
   const scan = (text: string): SecretHit[] => {
     const hits: SecretHit[] = [];
-    for (const needle of needles) {
+    for (const needle of current()) {
       let at = text.indexOf(needle);
       while (at >= 0) {
         hits.push({ rule: 'configured-secret', start: at, end: at + needle.length });

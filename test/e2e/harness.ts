@@ -64,3 +64,13 @@ export const eventually = async (check: () => boolean | Promise<boolean>, ms = 1
   }
   throw new Error('condition not met in time');
 };
+
+/** The JSON-RPC error a call failed with; fails the test if the call succeeded. */
+export const errorOf = async (p: Promise<unknown>): Promise<{ code: number; message: string; data?: { code?: string } }> => {
+  try {
+    await p;
+  } catch (error) {
+    return error as { code: number; message: string; data?: { code?: string } };
+  }
+  throw new Error('expected a JSON-RPC error');
+};
