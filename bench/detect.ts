@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,7 +13,15 @@ import type { Action, Item } from '../src/detect/types.js';
  * others (read in place, never copied): recall and false positives per dataset and category,
  * guardbench exact action, throughput and how time grows with input size. Not part of npm test.
  */
-const { values } = parseArgs({ options: { data: { type: 'string', default: '../shared/datasets' }, verbose: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string', default: '../shared/datasets' },
+    verbose: { type: 'boolean', default: false },
+    // Which half's errors --verbose lists: rules are tuned on the development half only.
+    half: { type: 'string', default: 'dev' },
+    'no-speed': { type: 'boolean', default: false },
+  },
+});
 const data = resolve(values.data);
 if (!existsSync(data)) {
   console.log(`bench:detect: no datasets at ${data}; nothing to score (pass --data DIR).`);
@@ -25,21 +34,32 @@ const json = (path: string): unknown => JSON.parse(readFileSync(join(data, path)
 const pct = (n: number, d: number) => (d === 0 ? 'n/a' : `${((100 * n) / d).toFixed(1)}%`);
 
 interface Tally { flagged: number; total: number; blocked: number }
+type Half = 'dev' | 'held-out';
+/**
+ * Every case falls in one of two halves by a hash of its id (for AgentDojo the goal, for MSB the
+ * tool, so one goal or tool never straddles both). Errors are only ever looked at on the
+ * development half; the held-out half shows whether the rules generalise.
+ */
+const halfOf = (id: string): Half => ((createHash('sha256').update(id).digest()[0] as number) % 2 === 0 ? 'dev' : 'held-out');
 const tallies = new Map<string, Tally>();
 const misses: string[] = [];
-const count = (key: string, action: Action, label = '') => {
+const bump = (key: string, action: Action) => {
   const t = tallies.get(key) ?? { flagged: 0, total: 0, blocked: 0 };
   t.total++;
   if (action !== 'pass') t.flagged++;
   if (action === 'block') t.blocked++;
   tallies.set(key, t);
-  if (values.verbose && label) misses.push(`${key}\t${action}\t${label}`);
 };
-const rows: string[] = [];
-const row = (dataset: string, group: string, kind: 'attack' | 'benign', t: Tally | undefined) => {
-  if (!t) return;
-  rows.push(`| ${dataset} | ${group} | ${t.total} | ${kind === 'attack' ? `recall ${pct(t.flagged, t.total)} (${t.flagged}/${t.total}; block ${t.blocked})` : `FP ${pct(t.flagged, t.total)} (${t.flagged}/${t.total})`} |`);
+/** Counts one case under `key`, overall and in its half; --verbose lists the chosen half's cases. */
+const count = (key: string, action: Action, id: string, label = '') => {
+  const half = halfOf(id);
+  bump(key, action);
+  bump(`${key}\u0000${half}`, action);
+  if (values.verbose && label && half === values.half) misses.push(`${key}\t${action}\t${label}`);
 };
+const isBenign = (key: string) => /benign|original/.test(key);
+const cell = (key: string, t: Tally | undefined) =>
+  !t ? '–' : isBenign(key) ? `FP ${pct(t.flagged, t.total)} (${t.flagged}/${t.total})` : `${pct(t.flagged, t.total)} (${t.flagged}/${t.total}; block ${t.blocked})`;
 
 // 1. mcp-guardbench: frames with expected pass/warn/block, through the `toolgate inspect --ndjson` logic.
 const guard = join(data, 'mcp-guardbench/cases');
@@ -51,8 +71,8 @@ if (existsSync(guard)) {
       const c = json(`mcp-guardbench/cases/${bucket}/${file}`) as { id: string; category: string | null; expected: { action: Action }; message: unknown };
       const v = inspector.inspect(c.message);
       const key = c.expected.action === 'pass' ? 'guardbench benign' : `guardbench attack ${c.category ?? bucket}`;
-      count(key, v.action, `${c.id} expected ${c.expected.action} ${JSON.stringify(v.reasons.slice(0, 3))}`);
-      count(c.expected.action === 'pass' ? 'guardbench all-benign' : 'guardbench all-attacks', v.action);
+      count(key, v.action, c.id, `${c.id} expected ${c.expected.action} ${JSON.stringify(v.reasons.slice(0, 3))}`);
+      count(c.expected.action === 'pass' ? 'guardbench all-benign' : 'guardbench all-attacks', v.action, c.id);
       guardTotal++;
       if (v.action === c.expected.action) exact++;
     }
@@ -78,13 +98,14 @@ if (existsSync(join(data, msbPath))) {
     const v = engine.scan(definitionItem({ name: t.tool, description: t.description, inputSchema: { type: 'object', properties } }, foreign));
     const identical = !benign && originalTexts.has(`${t.tool}|${t.params.join(',')}|${t.description}`);
     if (identical) msbIdentical++;
-    count(benign ? 'msb original' : `msb attacked ${t.variant}`, v.action, t.tool);
-    if (!benign) count('msb attacked (all)', v.action);
+    const id = `msb:${t.tool.replace(/_v\d+$/, '')}`;
+    count(benign ? 'msb original' : `msb attacked ${t.variant}`, v.action, id, `${t.tool} ${JSON.stringify(v.reasons.slice(0, 3))}`);
+    if (!benign) count('msb attacked (all)', v.action, id);
     // Attacked server files also register unchanged copies of the original tools: nothing in them differs.
-    if (!benign && !identical) count('msb attacked (all, excluding unchanged copies)', v.action);
+    if (!benign && !identical) count('msb attacked (all, excluding unchanged copies)', v.action, id);
   }
   const outputs = (json('msb/msb_injected_outputs.derived.json') as { injected_outputs: { template: string; injected_tool_output: string }[] }).injected_outputs;
-  for (const o of outputs) count(`msb injected output ${o.template}`, engine.scan(payloadItem('output', { content: [{ type: 'text', text: o.injected_tool_output }] })).action);
+  outputs.forEach((o, i) => count(`msb injected output ${o.template}`, engine.scan(payloadItem('output', { content: [{ type: 'text', text: o.injected_tool_output }] })).action, `msb-output:${i}`));
 }
 
 // 3. AgentDojo: each injection slot in its environment, filled with a rendered attack or its benign default.
@@ -117,14 +138,15 @@ if (existsSync(dojo)) {
     for (const slot of Object.keys(vectors)) {
       const benign = outputFor(slot, defaults[slot] ?? '');
       if (benign === undefined) continue;
-      count('agentdojo benign default', engine.scan(payloadItem('output', { content: [{ type: 'text', text: benign }] })).action, `${suite}/${slot}`);
+      count('agentdojo benign default', engine.scan(payloadItem('output', { content: [{ type: 'text', text: benign }] })).action, `${suite}/${slot}`, `${suite}/${slot}`);
       for (const [name, tpl] of Object.entries(templates))
-        for (const goal of suiteGoals) {
+        suiteGoals.forEach((goal, g) => {
           const text = outputFor(slot, render(tpl, goal)) as string;
           const a = engine.scan(payloadItem('output', { content: [{ type: 'text', text }] })).action;
-          count(`agentdojo injected ${name}`, a, a === 'pass' ? `${suite}/${slot}: ${goal.slice(0, 80)}` : '');
-          count('agentdojo injected (all)', a);
-        }
+          const id = `${suite}/goal${g}`;
+          count(`agentdojo injected ${name}`, a, id, a === 'pass' ? `${suite}/${slot}: ${goal.slice(0, 80)}` : '');
+          count('agentdojo injected (all)', a, id);
+        });
     }
   }
 }
@@ -133,12 +155,12 @@ if (existsSync(dojo)) {
 const secb = join(data, 'mcpsecbench/TUM-DSE');
 if (existsSync(secb)) {
   const attacks = json('mcpsecbench/TUM-DSE/attacks_updated.json') as { name: string; malicious_prompt: string }[];
-  for (const a of attacks) count('mcpsecbench poisoned description', engine.scan(definitionItem({ name: 'tool', description: a.malicious_prompt })).action, a.name);
+  for (const a of attacks) count('mcpsecbench poisoned description', engine.scan(definitionItem({ name: 'tool', description: a.malicious_prompt })).action, a.name, a.name);
   const tools = (json('mcpsecbench/TUM-DSE/tools.derived.json') as { tools: { server_role: string; name: string; description: string; params: string[] }[] }).tools;
   for (const t of tools) {
     const properties = Object.fromEntries(t.params.map((p) => [p, { type: 'string' }]));
     const v = engine.scan(definitionItem({ name: t.name, description: t.description, inputSchema: { type: 'object', properties } }));
-    count(`mcpsecbench ${t.server_role}-server tools`, v.action, t.name);
+    count(`mcpsecbench ${t.server_role}-server tools`, v.action, t.name, t.name);
   }
 }
 
@@ -149,8 +171,8 @@ if (existsSync(join(data, npmPath))) {
   for (const s of servers) {
     const foreign = new Set(servers.filter((o) => o !== s).flatMap((o) => (o.tools ?? []).map((t) => String(t['name']))));
     for (const kind of ['tools', 'prompts', 'resources'] as const)
-      for (const d of s[kind] ?? []) count(`npm benign ${kind}`, engine.scan(definitionItem(d, foreign)).action, `${s.package} ${String(d['name'])}`);
-    if (s.instructions) count('npm benign instructions', engine.scan({ surface: 'instructions', strings: [s.instructions] }).action, s.package);
+      for (const d of s[kind] ?? []) count(`npm benign ${kind}`, engine.scan(definitionItem(d, foreign)).action, s.package, `${s.package} ${String(d['name'])}`);
+    if (s.instructions) count('npm benign instructions', engine.scan({ surface: 'instructions', strings: [s.instructions] }).action, s.package, s.package);
   }
 }
 
@@ -167,23 +189,32 @@ const sized = (bytes: number) => {
   return s.slice(0, bytes);
 };
 const speed: string[] = [];
-for (const kb of [16, 64, 256, 1024, 4096]) {
+const perByte: number[] = [];
+for (const kb of values['no-speed'] ? [] : [16, 64, 256, 1024, 4096]) {
   const text = sized(kb * 1024);
   const item: Item = payloadItem('output', { content: [{ type: 'text', text }] });
-  engine.scan(item);
-  const runs = Math.max(3, Math.ceil(16_384 / kb));
+  for (let i = 0; i < 3; i++) engine.scan(item);
+  const runs = Math.max(5, Math.ceil(32_768 / kb));
+  // CPU time of this process (one core), and wall time: on a shared machine wall time includes waiting.
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < runs; i++) engine.scan(item);
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6 / runs;
-  speed.push(`| ${kb} KiB | ${ms.toFixed(2)} ms | ${((kb / 1024) / (ms / 1000)).toFixed(1)} MB/s |`);
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6 / runs;
+  const c = process.cpuUsage(c0);
+  const cpu = (c.user + c.system) / 1000 / runs;
+  perByte.push(cpu / kb);
+  speed.push(`| ${kb} KiB | ${cpu.toFixed(2)} ms | ${((kb / 1024) / (cpu / 1000)).toFixed(1)} MB/s | ${wall.toFixed(2)} ms | ${((kb / 1024) / (wall / 1000)).toFixed(1)} MB/s |`);
 }
 
 const t = (k: string) => tallies.get(k);
 console.log(`# detection benchmark (${new Date().toISOString().slice(0, 10)}, node ${process.version})\n`);
-console.log('| dataset | group | n | result |\n|---|---|---|---|');
-for (const key of [...tallies.keys()].sort()) row(key.split(' ')[0] as string, key.split(' ').slice(1).join(' '), /benign|original|benign-server/.test(key) ? 'benign' : 'attack', t(key));
-console.log(rows.join('\n'));
+console.log('| dataset | group | all | development half | held-out half |\n|---|---|---|---|---|');
+for (const key of [...tallies.keys()].filter((k) => !k.includes('\u0000')).sort())
+  console.log(`| ${key.split(' ')[0]} | ${key.split(' ').slice(1).join(' ')} | ${cell(key, t(key))} | ${cell(key, t(`${key}\u0000dev`))} | ${cell(key, t(`${key}\u0000held-out`))} |`);
 if (guardTotal) console.log(`\nguardbench exact action: ${pct(exact, guardTotal)} (${exact}/${guardTotal})`);
 if (msbIdentical) console.log(`MSB attacked entries identical in name, parameters and description to an original tool: ${msbIdentical}`);
-console.log('\n| input | time per scan | throughput |\n|---|---|---|\n' + speed.join('\n'));
+if (speed.length > 0) {
+  console.log('\n| input | CPU time per scan | throughput (CPU) | wall time per scan | throughput (wall) |\n|---|---|---|---|---|\n' + speed.join('\n'));
+  console.log(`\nCPU time per byte, largest input vs smallest: ${((perByte.at(-1) as number) / (perByte[0] as number)).toFixed(2)}× (1.00× = linear)`);
+}
 if (values.verbose) console.log('\n' + misses.join('\n'));
