@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decideList, similarity } from './decide.js';
+import { decideList, findRenames, similarity } from './decide.js';
 import { hashItem } from './hash.js';
 import { emptyLockServer, parseLock, toInitializeRecord, toLockItem, toLockJsonSchema, type Lock } from './lock.js';
 
@@ -50,11 +50,20 @@ describe('when comparing a live list with the lock', () => {
 
   it('[PIN-5] reports a vanished item that reappears under a new name as a rename', () => {
     const renamed = { ...send, name: 'send_msg' };
-    const verdict = decideList(lockWith(send).servers['s'], 'tools', [renamed]);
-    expect(verdict.findings).toEqual([expect.objectContaining({ key: 'send_msg', code: 'PIN_MISSING', renamedFrom: 'send_message' })]);
+    const locked = lockWith(send).servers['s'];
+    expect(decideList(locked, 'tools', [renamed]).findings).toEqual([expect.objectContaining({ key: 'send_msg', code: 'PIN_MISSING' })]);
+    expect(findRenames(locked, 'tools', new Map([['send_msg', renamed]]))).toEqual(new Map([['send_msg', 'send_message']]));
     expect(similarity('tools', send, renamed)).toBe(1);
     const unrelated = { name: 'weather', description: 'Tells the weather for a city, in Celsius.', inputSchema: { type: 'object', properties: { city: { type: 'string' } } } };
-    expect(decideList(lockWith(send).servers['s'], 'tools', [unrelated]).findings[0]?.renamedFrom).toBeUndefined();
+    expect(findRenames(locked, 'tools', new Map([['weather', unrelated]])).size).toBe(0);
+  });
+
+  it('[PIN-12] judges renames over the whole list: a locked item listed on another page has not vanished', () => {
+    const copy = { ...send, name: 'send_message2' };
+    const locked = lockWith(send).servers['s'];
+    // Page 2 alone would make send_message look vanished; the whole list still has it.
+    expect(findRenames(locked, 'tools', new Map([['send_message', send], ['send_message2', copy]])).size).toBe(0);
+    expect(findRenames(locked, 'tools', new Map([['send_message2', copy]]))).toEqual(new Map([['send_message2', 'send_message']]));
   });
 });
 

@@ -9,7 +9,7 @@ export interface PinFinding {
   readonly key: string;
   readonly code: PinCode;
   readonly sha256: string;
-  /** A locked item that vanished from this list and is near-identical: a rename, not a new item. */
+  /** A locked item that vanished from the server's whole list and is near-identical: a rename, not a new item. */
   readonly renamedFrom?: string;
 }
 
@@ -26,8 +26,8 @@ export const RENAME_SIMILARITY = 0.85;
 
 /**
  * Compares one live list (a page) with the lock. Pure. A changed item is PIN_HASH_MISMATCH, an
- * unknown one PIN_MISSING; both are dropped. An unknown item that looks like a locked item gone
- * from the same list is reported as its rename (the rug pull "delete and re-add under a new name").
+ * unknown one PIN_MISSING; both are dropped. Renames are decided over the server's whole list
+ * (every page), not one page: see {@link findRenames}.
  * @example
  * decideList(lock.servers.x, 'tools', result.tools).kept
  */
@@ -36,13 +36,7 @@ export const decideList = (locked: LockServer | undefined, kind: ItemKind, items
   const kept: Record<string, unknown>[] = [];
   const findings: PinFinding[] = [];
   const states = new Map<string, 'ok' | PinCode>();
-  const liveKeys = new Set<string>();
   const valid = items.filter((i): i is Record<string, unknown> => typeof i === 'object' && i !== null && !Array.isArray(i));
-  for (const item of valid) {
-    const key = itemKey(kind, item);
-    if (key !== undefined) liveKeys.add(key);
-  }
-  const vanished = Object.keys(pinned).filter((k) => !liveKeys.has(k));
   for (const item of valid) {
     // untrusted: every field of a listed item comes from the server.
     const key = itemKey(kind, item);
@@ -56,10 +50,38 @@ export const decideList = (locked: LockServer | undefined, kind: ItemKind, items
     }
     const code: PinCode = entry ? 'PIN_HASH_MISMATCH' : 'PIN_MISSING';
     states.set(key, code);
-    const renamedFrom = entry ? undefined : vanished.find((old) => similarity(kind, pinned[old]?.definition ?? {}, item) >= RENAME_SIMILARITY);
-    findings.push({ kind, key, code, sha256, ...(renamedFrom !== undefined && { renamedFrom }) });
+    findings.push({ kind, key, code, sha256 });
   }
   return { kept, findings, states };
+};
+
+/**
+ * Renames over a server's WHOLE live list of one kind (all pages joined): every unknown item that is
+ * near-identical to a locked item absent from the whole list is that item renamed (the rug pull
+ * "delete and re-add under a new name"). A locked item still listed on another page is not vanished,
+ * so it is never claimed. Pure. Returns new key → locked key it was renamed from.
+ * @example
+ * findRenames(lock.servers.x, 'tools', new Map([['send_msg', { name: 'send_msg', … }]])) // Map { 'send_msg' => 'send_message' }
+ */
+export const findRenames = (
+  locked: LockServer | undefined,
+  kind: ItemKind,
+  listing: ReadonlyMap<string, Record<string, unknown>>,
+): Map<string, string> => {
+  const pinned = locked?.[kind] ?? {};
+  const vanished = Object.keys(pinned).filter((k) => !listing.has(k));
+  const renames = new Map<string, string>();
+  if (vanished.length === 0) return renames;
+  for (const [key, item] of listing) {
+    if (pinned[key]) continue;
+    let best: { old: string; score: number } | undefined;
+    for (const old of vanished) {
+      const score = similarity(kind, pinned[old]?.definition ?? {}, item);
+      if (score >= RENAME_SIMILARITY && (!best || score > best.score)) best = { old, score };
+    }
+    if (best) renames.set(key, best.old);
+  }
+  return renames;
 };
 
 /** Similarity in [0, 1] of two definitions with their names removed (Dice coefficient of bigrams). */

@@ -1,7 +1,7 @@
 import { PinError } from '../errors.js';
 import type { Interceptor, Message, Next, Result } from '../pipeline/interceptor.js';
-import { decideList, type PinCode } from './decide.js';
-import { ITEM_KINDS, kindOfListMethod, type ItemKind } from './hash.js';
+import { decideList, findRenames, type PinCode, type PinFinding } from './decide.js';
+import { ITEM_KINDS, itemKey, kindOfListMethod, type ItemKind } from './hash.js';
 import type { Lock } from './lock.js';
 
 /** A visible warning: a live definition (or the server's initialize) differs from the lock. */
@@ -34,6 +34,9 @@ const MAX_REFRESH_PAGES = 100;
  * and fail with PIN_MISSING, each reported once as a warning event. Until a server's list has been
  * verified (at start, and again after every list_changed), a call first re-lists through the rest
  * of the chain, so a definition swapped behind the client's back is caught before the call runs.
+ * Renames are judged over a server's whole list (every page of one listing, from the first page to
+ * the one without `nextCursor`), so an item on page 2 is never mistaken for vanished from page 1,
+ * and again on every later listing, so a rename done in steps across `list_changed` is still one.
  * @example
  * const chain = [enforceAllowlist(allowlist), verifyPins(lock, onEvent)];
  */
@@ -41,6 +44,8 @@ export const verifyPins = (lock: Lock, onEvent: (event: PinEvent) => void = () =
   const states = new Map<string, Map<string, 'ok' | PinCode>>();
   const stale = new Set<string>();
   const reported = new Set<string>();
+  /** The listing in progress per server and kind: every item of its pages so far, and their findings. */
+  const listings = new Map<string, { items: Map<string, Record<string, unknown>>; findings: PinFinding[] }>();
   const stateOf = (server: string, kind: ItemKind) => {
     const id = `${server}\0${kind}`;
     let map = states.get(id);
@@ -51,32 +56,57 @@ export const verifyPins = (lock: Lock, onEvent: (event: PinEvent) => void = () =
     return { id, map };
   };
 
+  const report = (server: string, kind: ItemKind, finding: PinFinding, renamedFrom: string | undefined): void => {
+    const once = `${server}\0${kind}\0${finding.key}\0${finding.sha256}\0${renamedFrom ?? ''}`;
+    if (reported.has(once)) return;
+    reported.add(once);
+    onEvent({
+      kind: 'pin',
+      server,
+      item: `${kind}/${finding.key}`,
+      code: finding.code,
+      message:
+        renamedFrom !== undefined
+          ? `${kind} "${renamedFrom}" reappeared renamed as "${finding.key}" with a near-identical definition: hidden until approved`
+          : finding.code === 'PIN_HASH_MISMATCH'
+            ? `${kind} "${finding.key}" changed since it was locked: hidden and refused (toolgate diff shows what changed)`
+            : `${kind} "${finding.key}" is not in the lock: hidden and refused until approved`,
+      ...(renamedFrom !== undefined && { renamedFrom }),
+    });
+  };
+
+  /** Reports the findings of a listing once its last page is in (or a new listing starts), renames judged over all its pages. */
+  const finish = (server: string, kind: ItemKind, id: string): void => {
+    const listing = listings.get(id);
+    if (!listing) return;
+    listings.delete(id);
+    const renames = findRenames(lock.servers[server], kind, listing.items);
+    for (const finding of listing.findings) report(server, kind, finding, renames.get(finding.key));
+  };
+
   const check = (message: Message, kind: ItemKind, result: Result): Result => {
     const field = ITEM_KINDS[kind].field;
     const list = result[field];
     if (!Array.isArray(list)) return result;
     const verdict = decideList(lock.servers[message.server], kind, list);
     const { id, map } = stateOf(message.server, kind);
-    if (message.params['cursor'] === undefined) stale.delete(id);
-    for (const [key, state] of verdict.states) map.set(key, state);
-    for (const finding of verdict.findings) {
-      const once = `${message.server}\0${kind}\0${finding.key}\0${finding.sha256}`;
-      if (reported.has(once)) continue;
-      reported.add(once);
-      onEvent({
-        kind: 'pin',
-        server: message.server,
-        item: `${kind}/${finding.key}`,
-        code: finding.code,
-        message:
-          finding.renamedFrom !== undefined
-            ? `${kind} "${finding.renamedFrom}" reappeared renamed as "${finding.key}" with a near-identical definition: hidden until approved`
-            : finding.code === 'PIN_HASH_MISMATCH'
-              ? `${kind} "${finding.key}" changed since it was locked: hidden and refused (toolgate diff shows what changed)`
-              : `${kind} "${finding.key}" is not in the lock: hidden and refused until approved`,
-        ...(finding.renamedFrom !== undefined && { renamedFrom: finding.renamedFrom }),
-      });
+    if (message.params['cursor'] === undefined) {
+      stale.delete(id);
+      finish(message.server, kind, id); // an unfinished earlier listing: report what it had
+      listings.set(id, { items: new Map(), findings: [] });
     }
+    let listing = listings.get(id);
+    if (!listing) listings.set(id, (listing = { items: new Map(), findings: [] }));
+    for (const item of list) {
+      // untrusted: listed items come from the server; only objects with a usable key count.
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
+      const key = itemKey(kind, item as Record<string, unknown>);
+      if (key !== undefined) listing.items.set(key, item as Record<string, unknown>);
+    }
+    listing.findings.push(...verdict.findings);
+    for (const [key, state] of verdict.states) map.set(key, state);
+    const next = result['nextCursor'];
+    if (typeof next !== 'string' || next.length === 0) finish(message.server, kind, id);
     return { ...result, [field]: verdict.kept };
   };
 

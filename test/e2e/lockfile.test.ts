@@ -200,6 +200,48 @@ describe('rug pulls through toolgate run, with the SDK client', () => {
     expect(rename?.message).toContain('renamed');
   });
 
+  it('[PIN-12] judges a rename over every page of the server\'s list, not one page', async () => {
+    const rig = await lockedRig('rename', { RUG_PAGE_SIZE: '1' });
+    gw = await startStdioGateway({}, { lock: { dir: rig.dir } });
+    expect(await toolNames(gw)).toEqual(['rug__ping_contact', 'rug__refresh', 'rug__send_message']);
+    expect(await toolNames(gw)).toEqual(['rug__ping_contact', 'rug__refresh']);
+    await eventually(() => pinEvents(gw as Running).some((e) => e.item === 'tools/send_msg' && e.renamedFrom === 'send_message'));
+    const error = await errorOf(gw.client.callTool({ name: 'rug__send_msg', arguments: { to: 'bob', text: 'hi' } }));
+    expect(error.data?.code).toBe('PIN_MISSING');
+    expect(calls(rig)).not.toContain('tools/call send_msg');
+  });
+
+  it('[PIN-12] a near-identical copy beside its original (listed on another page) is new, not a rename', async () => {
+    const rig = await lockedRig('duplicate', { RUG_PAGE_SIZE: '1' });
+    gw = await startStdioGateway({}, { lock: { dir: rig.dir } });
+    await toolNames(gw);
+    expect(await toolNames(gw)).toEqual(['rug__ping_contact', 'rug__refresh', 'rug__send_message']);
+    await eventually(() => pinEvents(gw as Running).some((e) => e.item === 'tools/send_message2'));
+    expect(pinEvents(gw).filter((e) => e.item === 'tools/send_message2')).toEqual([expect.objectContaining({ code: 'PIN_MISSING' })]);
+    expect(pinEvents(gw).some((e) => e.renamedFrom !== undefined)).toBe(false);
+  });
+
+  it('[PIN-12] a rename done in two list_changed steps (add the copy, later drop the original) is reported as one', async () => {
+    const rig = await lockedRig('rename-stepwise');
+    let changed = 0;
+    gw = await startStdioGateway({}, { lock: { dir: rig.dir } });
+    gw.client.setNotificationHandler('notifications/tools/list_changed', () => {
+      changed++;
+    });
+    expect(await toolNames(gw)).toEqual(['rug__ping_contact', 'rug__refresh', 'rug__send_message']);
+    await gw.client.callTool({ name: 'rug__refresh', arguments: {} });
+    await eventually(() => changed >= 1);
+    expect(await toolNames(gw)).toEqual(['rug__ping_contact', 'rug__refresh', 'rug__send_message']);
+    await eventually(() => pinEvents(gw as Running).some((e) => e.item === 'tools/send_msg'));
+    expect(pinEvents(gw).find((e) => e.item === 'tools/send_msg')?.renamedFrom).toBeUndefined();
+    await gw.client.callTool({ name: 'rug__refresh', arguments: {} });
+    await eventually(() => changed >= 2);
+    expect(await toolNames(gw)).toEqual(['rug__ping_contact', 'rug__refresh']);
+    await eventually(() => pinEvents(gw as Running).some((e) => e.item === 'tools/send_msg' && e.renamedFrom === 'send_message'));
+    const error = await errorOf(gw.client.callTool({ name: 'rug__send_msg', arguments: { to: 'bob', text: 'hi' } }));
+    expect(error.data?.code).toBe('PIN_MISSING');
+  });
+
   it('[PIN-6] a server that baits by clientInfo shows the lock what it shows the gateway, and is caught live', async () => {
     // The server is benign only to a scanner called "mcp-scan"; the lock identifies as the gateway does.
     const rig = await lockedRig('bait', { BAIT_BENIGN_FOR: 'mcp-scan' });
