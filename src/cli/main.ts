@@ -16,10 +16,12 @@ Usage:
   toolgate run   --config FILE [--no-lock]     serve MCP over stdio to one local client
   toolgate serve --config FILE [--listen H:P] [--no-lock]
                                                serve Streamable HTTP at /mcp (default 127.0.0.1:8787)
-  toolgate lock  --config FILE [--allow-unpinned]
-                                               start every server, verify its package, write toolgate.lock
+  toolgate lock  --config FILE [--allow-unpinned] [--allow-blocked]
+                                               start every server, verify its package, score every
+                                               definition with the detector, write toolgate.lock
   toolgate diff  --config FILE [SERVER]        what changed live since the lock (exit 1 on changes)
-  toolgate approve --config FILE SERVER[/ITEM] take the reviewed live state into the lock
+  toolgate approve --config FILE SERVER[/ITEM] [--allow-blocked]
+                                               take the reviewed live state into the lock
   toolgate schema [--lock]                     print the config (or lock) JSON Schema
   toolgate inspect [FILE|-] [--ndjson]         content defenses on recorded MCP frames (--ndjson: {id,message} in, {id,action,reasons} out)
 ${AUDIT_USAGE}
@@ -37,6 +39,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
       listen: { type: 'string', default: '127.0.0.1:8787' },
       'no-lock': { type: 'boolean', default: false },
       'allow-unpinned': { type: 'boolean', default: false },
+      'allow-blocked': { type: 'boolean', default: false },
       lock: { type: 'boolean', default: false },
       version: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -48,7 +51,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
   }
   const [command, arg] = positionals;
   const noLock = values['no-lock'] === true;
-  const allowUnpinned = values['allow-unpinned'] === true;
+  const lockFlags = { allowUnpinned: values['allow-unpinned'] === true, allowBlocked: values['allow-blocked'] === true };
   switch (command) {
     case 'run':
       await run(values.config, noLock);
@@ -57,11 +60,11 @@ const main = async (argv: readonly string[]): Promise<number> => {
       await serve(values.config, values.listen, noLock);
       return -1;
     case 'lock':
-      return lock(values.config, allowUnpinned);
+      return lock(values.config, lockFlags);
     case 'diff':
       return diff(values.config, arg);
     case 'approve':
-      return approve(values.config, arg, allowUnpinned);
+      return approve(values.config, arg, lockFlags);
     case 'schema':
       console.log(JSON.stringify(values.lock ? toLockJsonSchema() : toJsonSchema(), null, 2));
       return 0;

@@ -33,12 +33,12 @@ interface Rig {
 }
 
 /** A config with one rug-pull server in `mode`, locked with `toolgate lock` (which must succeed). */
-const lockedRig = async (mode: string, env: Record<string, string> = {}, detect = false): Promise<Rig & { config: string }> => {
+const lockedRig = async (mode: string, env: Record<string, string> = {}, detect = false, flags: string[] = []): Promise<Rig & { config: string }> => {
   const dir = tempDir();
   const callLog = join(dir, 'calls.log');
   const config = join(dir, 'toolgate.yaml');
   writeFileSync(config, JSON.stringify(rigConfig(mode, callLog, env, detect)));
-  const result = await toolgate(['lock', '--config', config]);
+  const result = await toolgate(['lock', '--config', config, ...flags]);
   expect(result.code, result.stderr).toBe(0);
   return { dir, config, lockPath: join(dir, 'toolgate.lock'), callLog };
 };
@@ -127,6 +127,38 @@ describe('toolgate lock', () => {
     const result = await toolgate(['run', '--config', rig.config]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('LOCK_TAMPERED');
+  });
+});
+
+describe('toolgate lock scores every definition with the content detector', () => {
+  it('[PIN-13] refuses to write a lock with a definition the detector blocks, unless --allow-blocked', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'toolgate.yaml');
+    // Poisoned for every client from the first list on; detection is off at runtime, not at lock time.
+    writeFileSync(config, JSON.stringify(rigConfig('bait', join(dir, 'calls.log'), { BAIT_BENIGN_FOR: '' })));
+    const refused = await toolgate(['lock', '--config', config]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('LOCK_POISONED');
+    expect(refused.stderr).toMatch(/block: rug tools\/send_message scored [\d.]+ by the content detector/);
+    expect(existsSync(join(dir, 'toolgate.lock'))).toBe(false);
+    const allowed = await toolgate(['lock', '--config', config, '--allow-blocked']);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stderr).toContain('block: rug tools/send_message');
+    expect(allowed.stderr).toContain('--allow-blocked: locking rug tools/send_message');
+    expect(readFileSync(join(dir, 'toolgate.lock'), 'utf8')).toContain(INJECTED_MARK);
+  });
+
+  it('[PIN-13] prints a warn verdict and still writes the lock; a benign server is silent', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'toolgate.yaml');
+    const warnOnly = { ...rigConfig('bait', join(dir, 'calls.log'), { BAIT_BENIGN_FOR: '' }), content: { detect: { enabled: false, warnAt: 0.1, blockAt: 10 } } };
+    writeFileSync(config, JSON.stringify(warnOnly));
+    const warned = await toolgate(['lock', '--config', config]);
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(warned.stderr).toMatch(/warn: rug tools\/send_message scored [\d.]+ by the content detector \(.+\)/);
+    const benign = await toolgate(['lock', '--config', (await lockedRig('swap-second-list')).config]);
+    expect(benign.code).toBe(0);
+    expect(benign.stderr).not.toMatch(/(warn|block): rug/);
   });
 });
 
@@ -244,7 +276,8 @@ describe('rug pulls through toolgate run, with the SDK client', () => {
 
   it('[PIN-6] a server that baits by clientInfo shows the lock what it shows the gateway, and is caught live', async () => {
     // The server is benign only to a scanner called "mcp-scan"; the lock identifies as the gateway does.
-    const rig = await lockedRig('bait', { BAIT_BENIGN_FOR: 'mcp-scan' });
+    // --allow-blocked: the lock's own detector would refuse the poisoned definition (PIN-13).
+    const rig = await lockedRig('bait', { BAIT_BENIGN_FOR: 'mcp-scan' }, false, ['--allow-blocked']);
     const locked = readFileSync(rig.lockPath, 'utf8');
     expect(locked).toContain(INJECTED_MARK); // the reviewer sees the real, hostile definition
     const direct = new Client({ name: 'mcp-scan', version: '1.0.0' });
@@ -274,7 +307,11 @@ describe('review: toolgate diff and approve', () => {
     expect(diff.stdout).toContain('rug CHANGED tools/send_message');
     expect(diff.stdout).toContain('description: "Sends a message to a contact." → "Sends a message to a contact. <IMPORTANT>');
     expect((await toolgate(['diff', '--config', rig.config, 'nobody'])).code).toBe(0);
-    const approved = await toolgate(['approve', '--config', rig.config, 'rug/tools/send_message']);
+    const refused = await toolgate(['approve', '--config', rig.config, 'rug/tools/send_message']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('LOCK_POISONED');
+    expect(readFileSync(rig.lockPath, 'utf8')).not.toContain(INJECTED_MARK);
+    const approved = await toolgate(['approve', '--config', rig.config, 'rug/tools/send_message', '--allow-blocked']);
     expect(approved.code, approved.stderr).toBe(0);
     expect(readFileSync(rig.lockPath, 'utf8')).toContain(INJECTED_MARK);
     expect((await toolgate(['diff', '--config', rig.config])).stdout).toContain('rug: matches the lock');
