@@ -121,7 +121,7 @@ export type SanitizeErrorCode = 'SANITIZE_HIDDEN_TEXT';
 export class SanitizeError extends GatewayError<SanitizeErrorCode> {}
 
 /** Content defenses (detect/): injection or poisoning found, or a call to a definition hidden as poisoned. */
-export type DetectErrorCode = 'DETECT_INJECTION' | 'DETECT_POISONED_DEFINITION' | 'DETECT_UNSAFE_ARGUMENTS';
+export type DetectErrorCode = 'DETECT_INJECTION' | 'DETECT_POISONED_DEFINITION' | 'DETECT_POISONED_INSTRUCTIONS' | 'DETECT_UNSAFE_ARGUMENTS';
 export class DetectError extends GatewayError<DetectErrorCode> {}
 
 /** Content defenses (secrets/): a credential in the arguments of an outgoing call (exfiltration). */

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { limitsOf, type Config } from './config/schema.js';
 import { ClientError, RouteError } from './errors.js';
 import type { ClientChannel, Message, Next, Params, Result } from './pipeline/interceptor.js';
+import { createInstructionsCheck } from './detect/defenses.js';
 import { createPipeline } from './pipeline/chain.js';
 import { SecretRegistry } from './secrets/registry.js';
 import type { ContentEvent } from './detect/event.js';
@@ -71,6 +72,7 @@ export class Gateway {
     const unprefixed = Object.entries(config.servers).find(([, s]) => !s.namespace)?.[0];
     this.namespace = createNamespace(config.separator, new Set(Object.keys(config.servers)), unprefixed);
     const secrets = new SecretRegistry();
+    const checkInstructions = createInstructionsCheck(config, this.onEvent);
     this.send = createPipeline(config, (message) => this.terminal(message), {
       secrets,
       lock: options.lock,
@@ -86,7 +88,10 @@ export class Gateway {
           notification: (s, method, params) => void this.upstreamNotification(s, method, params),
           event: (s, event) => this.onEvent({ kind: 'upstream', server: s, event }),
           ...(options.beforeConnect && { beforeConnect: options.beforeConnect }),
-          ...(options.initialized && { initialized: options.initialized }),
+          initialized: (s, init) => {
+            options.initialized?.(s, init); // the lock comparison first: a changed initialize is reported as such
+            checkInstructions(s, init); // then the detector: a poisoned self-description refuses the server
+          },
           secretsResolved: (s, values) => secrets.add(s, values),
         }),
       ]),

@@ -7,6 +7,7 @@ import { SecretRegistry } from '../secrets/registry.js';
 import { createSecretScanner } from '../secrets/scan.js';
 import { createEngine } from './engine.js';
 import type { ContentEventSink } from './event.js';
+import { checkInstructions, type SelfDescription } from './instructions.js';
 import { detectInjection } from './interceptor.js';
 import { CONTENT_DEFAULTS } from './schema.js';
 
@@ -32,4 +33,11 @@ export const createContentDefenses = (
     ...(content.detect.enabled ? [detectInjection(createEngine({ warnAt: content.detect.warnAt, blockAt: content.detect.blockAt }), content.detect, emit, knownTools)] : []),
     validateOutput(content.output, emit),
   ];
+};
+
+/** The check of every upstream's `initialize` (instructions, serverInfo), run at each (re)start; a throw refuses the server. */
+export const createInstructionsCheck = (config: Config, emit: ContentEventSink = () => undefined): ((server: string, init: SelfDescription) => void) => {
+  const detect = (config.content ?? CONTENT_DEFAULTS).detect;
+  if (!detect.enabled) return () => undefined;
+  return checkInstructions(createEngine({ warnAt: detect.warnAt, blockAt: detect.blockAt }), detect.instructions, emit);
 };

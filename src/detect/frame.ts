@@ -2,6 +2,7 @@ import type { Reason, Verdict, Action } from './types.js';
 import { definitionItem, payloadItem, stringsOf } from './collect.js';
 import type { Engine } from './engine.js';
 import { CONTENT_DEFAULTS, type ContentConfig } from './schema.js';
+import { instructionsItem } from './instructions.js';
 import { createSecretScanner, type SecretScanner } from '../secrets/scan.js';
 import { checkUris } from '../output/validate.js';
 
@@ -65,7 +66,7 @@ export const createFrameInspector = (engine: Engine, content: ContentConfig = CO
             if (d) add(engine.scan(definitionItem(d)), ceilings.definitions, String(d['name'] ?? d['uri'] ?? k));
           }
         if (typeof result['instructions'] === 'string')
-          add(engine.scan({ surface: 'instructions', strings: [result['instructions'], ...stringsOf(result['serverInfo'])] }), ceilings.definitions);
+          add(engine.scan(instructionsItem({ instructions: result['instructions'], serverInfo: result['serverInfo'] })), ceilings.instructions);
         if (lists.length === 0 && typeof result['instructions'] !== 'string') {
           const surface = Array.isArray(result['messages']) ? 'prompt' : Array.isArray(result['contents']) ? 'resource' : 'output';
           const ceiling = surface === 'prompt' ? ceilings.prompts : surface === 'resource' ? ceilings.resources : ceilings.toolResults;

@@ -29,6 +29,7 @@ const Detect = z
     warnAt: z.number().min(0.1).max(10).default(0.5).describe('Score at which a verdict is warn.'),
     blockAt: z.number().min(0.1).max(10).default(1.0).describe('Score at which a verdict is block.'),
     definitions: Ceiling('tool, prompt and resource definitions (block = hidden from lists)', 'block'),
+    instructions: Ceiling("a server's initialize instructions and serverInfo, at every start (block = the server is not started)", 'block'),
     toolResults: Ceiling('tool results', 'block'),
     resources: Ceiling('resource contents (chosen by the user)', 'warn'),
     prompts: Ceiling('prompt messages (chosen by the user)', 'warn'),

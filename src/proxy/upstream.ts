@@ -3,7 +3,7 @@ import { isContainerServer, isStdioServer, type LimitsConfig, type ServerConfig 
 import { createRedactor, type Redactor } from '../credentials/redact.js';
 import { resolveSecrets } from '../credentials/resolve.js';
 import type { SandboxEvent } from '../sandbox/spawn.js';
-import { LimitError, UpstreamError } from '../errors.js';
+import { GatewayError, LimitError, UpstreamError } from '../errors.js';
 import { checkValue } from '../limits/frame.js';
 import type { Params, Result } from '../pipeline/interceptor.js';
 import { StdioUpstreamTransport } from './spawn-stdio.js';
@@ -72,6 +72,8 @@ export class Upstream {
   private ready: Promise<void> | undefined;
   private inFlight = 0;
   private failures = 0;
+  /** Why the last start was refused, when a defense refused it (a typed error, safe to show the client). */
+  private refusal: GatewayError | undefined;
   private readonly stopping = new AbortController();
   state: UpstreamState = 'starting';
 
@@ -101,8 +103,10 @@ export class Upstream {
       () => {
         this.state = 'ready';
         this.failures = 0;
+        this.refusal = undefined;
       },
       (error: unknown) => {
+        this.refusal = error instanceof GatewayError ? error : undefined;
         this.onDown(`could not start: ${(error as Error).message}`);
         throw error;
       },
@@ -219,8 +223,13 @@ export class Upstream {
         await this.ready;
         this.state = 'ready';
         this.failures = 0;
-      } catch {
+        this.refusal = undefined;
+      } catch (error) {
+        this.refusal = error instanceof GatewayError ? error : undefined;
+        // A connection a start hook refused (e.g. poisoned instructions) is closed, its process ended.
+        const client = this.client;
         this.client = undefined;
+        void client?.close().catch(() => undefined);
         if (this.state === 'starting') this.state = 'down';
       }
     }
@@ -231,7 +240,10 @@ export class Upstream {
     if (this.state === 'starting') await this.waitReady(options.signal);
     const client = this.client;
     if (this.state !== 'ready' || !client)
-      throw new UpstreamError('UPSTREAM_UNAVAILABLE', `server "${this.id}" is unavailable (${this.state})`);
+      throw new UpstreamError(
+        'UPSTREAM_UNAVAILABLE',
+        `server "${this.id}" is unavailable (${this.state})` + (this.refusal ? `: ${this.refusal.code}: ${this.refusal.message}` : ''),
+      );
     if (this.inFlight >= this.limits.maxConcurrentCalls)
       throw new LimitError('LIMIT_CONCURRENCY', `server "${this.id}" already has ${this.inFlight} calls in flight`);
     this.inFlight++;

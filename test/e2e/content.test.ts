@@ -1,16 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, fixture, startStdioGateway, tempDir, type Running } from './harness.js';
-
-const errorOf = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (error) {
-    return error as { code: number; message: string; data?: { code?: string } };
-  }
-  throw new Error('expected a JSON-RPC error');
-};
+import { errorOf, eventually, fixture, startStdioGateway, tempDir, type Running } from './harness.js';
 
 const TOKEN = 'tg-e2e-7f3a9c1d5b2e8f40';
 const textOf = (result: unknown) => JSON.stringify((result as { content: unknown }).content);
@@ -122,6 +113,42 @@ describe('content defenses when the agent calls before listing', () => {
       const error = await errorOf(gw.client.callTool({ name: 'bad__forecast', arguments: { city: 'Oslo' } }));
       expect(error.data?.code).toBe('DETECT_POISONED_DEFINITION');
       expect(await gw.client.callTool({ name: 'bad__echo', arguments: { text: 'fine' } })).toMatchObject({ content: [{ text: 'fine' }] });
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('content defenses on a server whose initialize instructions are poisoned', () => {
+  const config = (ceiling: 'warn' | 'block', dir: string) => ({
+    servers: {
+      bad: { command: process.execPath, args: [fixture('poisoned')], env: { POISONED_INSTRUCTIONS: '1' }, sandbox: { writable: [dir] }, tools: ['*'], restart: { maxRetries: 1, initialDelayMs: 50 } },
+      good: { command: process.execPath, args: [fixture('recording')], tools: ['echo'] },
+    },
+    content: { detect: { instructions: ceiling } },
+  });
+
+  it('[DET-14] refuses to serve the server at all, and keeps serving the others', async () => {
+    const dir = tempDir();
+    const gw = await startStdioGateway(config('block', dir));
+    try {
+      const { tools } = await gw.client.listTools();
+      expect(tools.map((t) => t.name)).toEqual(['good__echo']);
+      const error = await errorOf(gw.client.callTool({ name: 'bad__echo', arguments: { text: 'hi' } }));
+      expect(error.message).toContain('DETECT_POISONED_INSTRUCTIONS');
+      expect(await gw.client.callTool({ name: 'good__echo', arguments: { text: 'fine' } })).toMatchObject({ content: [{ text: 'echo: fine' }] });
+      await eventually(() => gw.stderr.some((l) => l.includes('"method":"initialize"') && l.includes('"action":"block"')));
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('[DET-14] with `instructions: warn`, starts the server and reports the verdict with its reasons', async () => {
+    const dir = tempDir();
+    const gw = await startStdioGateway(config('warn', dir));
+    try {
+      expect(await gw.client.callTool({ name: 'bad__echo', arguments: { text: 'fine' } })).toMatchObject({ content: [{ text: 'fine' }] });
+      await eventually(() => gw.stderr.some((l) => l.includes('"method":"initialize"') && l.includes('"action":"warn"') && l.includes('"rule"')));
     } finally {
       await gw.close();
     }
