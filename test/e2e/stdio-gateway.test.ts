@@ -1,22 +1,13 @@
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, fixture, npmServer, startStdioGateway, tempDir, type Running } from './harness.js';
+import { errorOf, eventually, fixture, npmServer, startStdioGateway, tempDir, type Running } from './harness.js';
 
 const everything = (extra: Record<string, unknown> = {}) => ({
   command: process.execPath,
   args: [npmServer('server-everything'), 'stdio'],
   ...extra,
 });
-
-const errorOf = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (error) {
-    return error as { code: number; message: string; data?: { code?: string } };
-  }
-  throw new Error('expected a JSON-RPC error');
-};
 
 describe('through toolgate run, with real servers from npm', () => {
   let gw: Running;
