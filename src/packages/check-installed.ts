@@ -4,6 +4,7 @@ import { PackageError } from '../errors.js';
 import type { LockPackage } from '../pins/lock.js';
 import { hashFile, hashTree, readInstalled, resolveBinary } from './fingerprint.js';
 import { identifyPackage, splitSpec } from './identify.js';
+import { locateNpxInstall } from './lock-package.js';
 
 const tampered = (id: string, what: string) =>
   new PackageError('PACKAGE_TAMPERED', `server "${id}" not started: ${what} differs from toolgate.lock (tampered or changed; review and run toolgate lock again)`);
@@ -35,6 +36,14 @@ export const assertInstalledMatchesLock = async (id: string, server: ServerConfi
         const { name, version } = splitSpec(source.spec);
         // An unpinned spec was resolved by `lock --allow-unpinned`; the spawn then runs the locked version.
         if (name !== locked.name || (source.unpinned === undefined && version !== locked.version)) throw tampered(id, `the npx package ${source.spec}`);
+        if (locked.tree === undefined) return; // installed afresh inside the sandbox at each start: version only
+        // The copy npx will actually run (project tree or npx cache), every file, dependencies too.
+        const found = await locateNpxInstall(server, locked, cwd);
+        if (!found) throw tampered(id, `the npx copy of ${locked.name}@${locked.version} (not installed where npx looks; was ${locked.installPath ?? '?'}: run toolgate approve ${id} to install and re-pin it)`);
+        if (found.installPath !== locked.installPath) throw tampered(id, `the copy npx would run (${found.installPath}, locked: ${locked.installPath ?? '?'})`);
+        if ((await hashTree(found.installPath)) !== locked.tree) throw tampered(id, `the installed files of ${locked.name}@${locked.version} in ${found.installPath}`);
+        if (locked.dependencies !== undefined && (found.dependencyRoot === undefined || (await hashTree(found.dependencyRoot, true)) !== locked.dependencies))
+          throw tampered(id, `the dependencies of ${locked.name}@${locked.version} in ${found.dependencyRoot ?? found.installPath}`);
         return;
       }
       if (source.kind !== 'node_modules' || source.name !== locked.name) throw tampered(id, 'the package');

@@ -87,6 +87,21 @@ const positionalAfterFlags = (args: readonly string[]): string | undefined => {
   return undefined;
 };
 
+/**
+ * Where an npx server's child looks for its package: its working directory, and npm's cache as the
+ * child will see it (`npm_config_cache` from its env or the gateway's, else `$HOME/.npm`). A sandboxed
+ * child gets a private tmpfs home, so without `npm_config_cache` its cache is not a host directory
+ * (`cacheRoot` undefined: npx installs afresh inside the sandbox at every start). Pure.
+ */
+export const npxContext = (server: ServerConfig, cwd: string, env: Readonly<Record<string, string | undefined>>): { cwd: string; cacheRoot: string | undefined } => {
+  if (!isStdioServer(server)) return { cwd, cacheRoot: undefined };
+  const base = server.cwd !== undefined ? resolve(cwd, server.cwd) : cwd;
+  const configured = server.env['npm_config_cache'] ?? env['npm_config_cache'];
+  if (configured !== undefined) return { cwd: base, cacheRoot: resolve(base, configured) };
+  const home = server.env['HOME'] ?? env['HOME'];
+  return { cwd: base, cacheRoot: server.sandbox === false && home !== undefined ? resolve(home, '.npm') : undefined };
+};
+
 /** Rewrites an npx server's args to the exact version the lock resolved (`pkg` → `pkg@1.2.3`). */
 export const pinNpxArgs = (args: readonly string[], spec: string, exact: string): string[] => {
   const { name } = splitSpec(spec);

@@ -3,8 +3,8 @@ import { resolve } from 'node:path';
 import type { ServerConfig } from '../config/schema.js';
 import { LockError, PackageError } from '../errors.js';
 import type { LockPackage } from '../pins/lock.js';
-import { hashFile, hashTree, readInstalled, resolveBinary } from './fingerprint.js';
-import { identifyPackage } from './identify.js';
+import { findNpxInstall, hashFile, hashTree, readInstalled, resolveBinary, type NpxInstall } from './fingerprint.js';
+import { identifyPackage, npxContext, pinNpxArgs, splitSpec } from './identify.js';
 import { verifyImageSignature } from './image.js';
 import { verifyProvenance, tarballDigest, type VerifiedProvenance } from './provenance.js';
 import { fetchAttestations, fetchTarball, resolveVersion } from './registry.js';
@@ -107,4 +107,46 @@ const provenanceOf = async (
     trustedRoot: options.trustedRoot,
     identity: server.pin?.identity,
   });
+};
+
+/** The spec an npx server's child is started with: as configured, or the exact version the lock resolved. */
+export const effectiveNpxSpec = (spec: string, unpinned: string | undefined, version: string): string =>
+  unpinned === undefined ? spec : `${splitSpec(spec).name}@${version}`;
+
+/** An npx server's args as spawned: an unpinned spec rewritten to the exact locked version. */
+export const effectiveNpxArgs = (server: ServerConfig, cwd: string, version: string): ServerConfig => {
+  const source = identifyPackage(server, cwd);
+  if (source.kind !== 'npx' || source.unpinned === undefined || !('args' in server)) return server;
+  return { ...server, args: pinNpxArgs(server.args, source.spec, version) };
+};
+
+/** The copy of an npx server's package its child will run, as the I/O layer finds it now. */
+export const locateNpxInstall = async (server: ServerConfig, pkg: { name: string; version: string }, cwd: string): Promise<NpxInstall | undefined> => {
+  const source = identifyPackage(server, cwd);
+  if (source.kind !== 'npx') return undefined;
+  const context = npxContext(server, cwd, process.env);
+  const spec = effectiveNpxSpec(source.spec, source.unpinned, pkg.version);
+  if (context.cacheRoot === undefined) {
+    // No host cache (sandboxed, no npm_config_cache): only a project-tree copy is on the host.
+    const found = await findNpxInstall(pkg.name, pkg.version, spec, context.cwd, '/nonexistent');
+    return found?.where === 'local' ? found : undefined;
+  }
+  return findNpxInstall(pkg.name, pkg.version, spec, context.cwd, context.cacheRoot);
+};
+
+/**
+ * After `lock` started an npx server (which installed it), pins the copy npx runs: the package's
+ * files, and for npx's own cache directory every dependency too. A copy npx installs afresh inside
+ * the sandbox at each start has no host copy to pin: the lock then enforces the exact version only.
+ */
+export const recordNpxInstall = async (server: ServerConfig, pkg: LockPackage, cwd: string): Promise<LockPackage> => {
+  if (pkg.kind !== 'npm' || pkg.launcher !== 'npx') return pkg;
+  const found = await locateNpxInstall(server, pkg, cwd);
+  if (!found) return pkg;
+  return {
+    ...pkg,
+    installPath: found.installPath,
+    tree: await hashTree(found.installPath),
+    ...(found.dependencyRoot !== undefined && { dependencies: await hashTree(found.dependencyRoot, true) }),
+  };
 };

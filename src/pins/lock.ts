@@ -30,8 +30,9 @@ const NpmPackage = z.strictObject({
   spec: z.string().describe('The spec as configured (may be unpinned when --allow-unpinned resolved it).'),
   launcher: z.enum(['npx', 'node_modules']),
   integrity: z.string().optional().describe('Registry dist.integrity (sha512 SRI) of the tarball.'),
-  installPath: z.string().optional().describe('Installed package directory (node_modules launches).'),
-  tree: Sha256.optional().describe('SHA-256 over every file of the installed package, checked before each spawn.'),
+  installPath: z.string().optional().describe('Installed package directory: the node_modules copy, or the copy npx runs (project tree or npx cache).'),
+  tree: Sha256.optional().describe('SHA-256 over every file of the installed package (its own node_modules left out), checked before each spawn.'),
+  dependencies: Sha256.optional().describe('npx cache launches: SHA-256 over every file of the npx install\'s node_modules (the package and all its dependencies), checked before each spawn.'),
   provenance: z.union([Provenance, z.literal('absent')]).describe('Verified provenance, or "absent" (registry has none).'),
 });
 const FilePackage = z.strictObject({

@@ -4,7 +4,7 @@ import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { LockError, PackageError } from '../../errors.js';
 import { assertInstalledMatchesLock } from '../../packages/check-installed.js';
-import { lockPackage } from '../../packages/lock-package.js';
+import { effectiveNpxArgs, lockPackage, recordNpxInstall } from '../../packages/lock-package.js';
 import { DEFAULT_REGISTRY } from '../../packages/registry.js';
 import { createEngine } from '../../detect/engine.js';
 import { CONTENT_DEFAULTS } from '../../detect/schema.js';
@@ -43,8 +43,13 @@ const lockOne = async (configPath: string, config: Config, id: string, allowUnpi
   progress(`${id}: verifying package…`);
   const pkg = await lockPackage(id, server, await packageOptions(configPath, config, allowUnpinned));
   progress(`${id}: ${describePackage(pkg)}; starting…`);
-  const captured = await captureServer(config, id);
-  const entry = toLockServer(pkg, captured);
+  // Started as the gateway will start it: an unpinned npx spec runs as the exact version just resolved.
+  const spawned = pkg.kind === 'npm' ? effectiveNpxArgs(server, process.cwd(), pkg.version) : server;
+  const captured = await captureServer({ ...config, servers: { ...config.servers, [id]: spawned } }, id);
+  const installed = await recordNpxInstall(spawned, pkg, process.cwd());
+  if (installed !== pkg) progress(`${id}: pinned the copy npx runs, ${installed.kind === 'npm' ? installed.installPath : ''}`);
+  else if (pkg.kind === 'npm' && pkg.launcher === 'npx') progress(`${id}: npx installs it afresh at each start (no host copy to pin): the exact version is enforced`);
+  const entry = toLockServer(installed, captured);
   const counts = ITEM_KIND_NAMES.map((k) => `${Object.keys(entry[k]).length} ${k}`).join(', ');
   progress(`${id}: captured ${counts}`);
   return { entry, captured };
