@@ -31,6 +31,7 @@ export interface Scenario {
 const echoStdio = (paths: Paths) => join(paths.root, 'dist/test/fixtures/servers/echo-server.js');
 const echoHttp = (paths: Paths) => join(paths.root, 'dist/test/fixtures/servers/echo-http-server.js');
 const toolgateBin = (paths: Paths) => join(paths.root, 'bin/toolgate.js');
+const relayBin = (paths: Paths) => join(paths.root, 'dist/bench/relay.js');
 const mcpProxyBin = (paths: Paths) => join(paths.root, 'node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs');
 
 /** Extra node flags for the gateway process only (e.g. `--cpu-prof`), from BENCH_GATEWAY_NODE_ARGS. */
@@ -195,6 +196,12 @@ export const SCENARIOS: readonly Scenario[] = [
       const config = writeConfig(paths, 'stdio', { command: process.execPath, args: [echoStdio(paths)] });
       return stdioTarget([...gatewayNodeArgs(), toolgateBin(paths), 'run', '--no-lock', '--config', config], 'bench__echo');
     },
+  },
+  {
+    id: 'stdio-relay',
+    label: 'stdio: client → byte relay (no checks) → echo (stdio)',
+    baseline: 'stdio-direct',
+    start: (paths) => stdioTarget([relayBin(paths), process.execPath, echoStdio(paths)], 'echo'),
   },
   {
     id: 'stdio-toolgate-2025',

@@ -19,6 +19,7 @@ const ITEM_METHODS = [
 
 export interface FrontServer {
   readonly server: Server;
+  readonly gateway: Gateway;
   readonly session: FrontSession;
   /** Detaches the session from the gateway. */
   readonly detach: () => void;
@@ -75,8 +76,20 @@ export const createFrontServer = (gateway: Gateway, principal: Principal, era: '
   }
   // Only the 2025 era has logging: registering the handler without the capability throws.
   if (era === 'legacy') server.setRequestHandler('logging/setLevel', async () => ({}));
-  return { server, session, detach: gateway.attach(session) };
+  return { server, gateway, session, detach: gateway.attach(session) };
 };
+
+/**
+ * The way back to the client for a call the SDK did not dispatch (the stdio fast path): the same
+ * requests and notifications, sent by the session's server rather than a request context. On stdio
+ * the two are the same on the wire (a related request id only picks an HTTP stream).
+ */
+export const serverChannel = (front: FrontServer): ClientChannel => ({
+  sessionId: front.session.id,
+  era: front.session.era,
+  request: (method, params, signal) => front.server.request({ method, params } as never, { signal }) as Promise<Result>,
+  notify: (method, params) => front.server.notification({ method, params } as never),
+});
 
 /** The way back to the client for server→client requests made during this call (related to it). */
 const channelFor = (session: FrontSession, ctx: ServerContext): ClientChannel => ({

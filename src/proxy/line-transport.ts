@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
-import { decodeFrame, sniffId, type FrameLimits, type FrameResult } from '../limits/frame.js';
+import { decodeFrame, sniffId, type FrameLimits, type FrameResult, type JsonRpcMessage } from '../limits/frame.js';
 
 /** A frame the transport refused, handed to the owner to answer (front) or to fail a request (upstream). */
 export type Rejected = Extract<FrameResult, { ok: false }>;
@@ -16,12 +16,17 @@ export class LineTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
+  /** Offered every accepted frame before `onmessage`; true when it answered the frame itself (the stdio front's fast path). */
+  intercept?: (message: JsonRpcMessage) => boolean;
 
   private chunks: Buffer[] = [];
   private size = 0;
   /** While skipping an oversized line: its length so far and its first bytes (for the id). */
   private skipping: { bytes: number; head: Buffer; tail: Buffer } | undefined;
   private closed = false;
+  /** Frames sent this turn, not yet written, and the senders waiting for them. */
+  private outgoing: string[] = [];
+  private written: Array<() => void> = [];
 
   private readonly input: Readable;
   private readonly output: Writable;
@@ -89,7 +94,9 @@ export class LineTransport implements Transport {
     if (line[line.length - 1] === 13) line = line.subarray(0, -1); // tolerate CRLF
     if (line.length === 0) return;
     const result = decodeFrame(line, this.limits);
-    if (result.ok) this.onmessage?.(result.message as unknown as JSONRPCMessage);
+    if (result.ok) {
+      if (!this.intercept?.(result.message)) this.onmessage?.(result.message as unknown as JSONRPCMessage);
+    }
     else this.onReject(result);
   }
 
@@ -101,21 +108,37 @@ export class LineTransport implements Transport {
     this.onerror?.(error);
   };
 
+  /**
+   * Queues one frame; every frame sent during the same turn of the event loop leaves in one
+   * `write(2)` (a joined string), in the order sent. Resolves once the batch is handed to the stream
+   * (after `drain` when its buffer is full), as a single write would.
+   */
   send(message: JSONRPCMessage): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.closed) {
-        reject(new Error('transport closed'));
-        return;
-      }
-      const json = JSON.stringify(message) + '\n';
-      if (this.output.write(json)) resolve();
-      else this.output.once('drain', resolve);
+    if (this.closed) return Promise.reject(new Error('transport closed'));
+    return new Promise((resolve) => {
+      this.outgoing.push(JSON.stringify(message) + '\n');
+      this.written.push(resolve);
+      if (this.outgoing.length === 1) setImmediate(this.flushWrites);
     });
   }
+
+  private readonly flushWrites = (): void => {
+    if (this.outgoing.length === 0) return;
+    const data = this.outgoing.length === 1 ? (this.outgoing[0] as string) : this.outgoing.join('');
+    const written = this.written;
+    this.outgoing = [];
+    this.written = [];
+    const done = () => {
+      for (const resolve of written) resolve();
+    };
+    if (this.output.write(data)) done();
+    else this.output.once('drain', done);
+  };
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.flushWrites(); // frames accepted before the close still leave
     this.input.off('data', this.ondata);
     this.input.off('end', this.onend);
     this.onclose?.();

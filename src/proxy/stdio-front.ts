@@ -4,7 +4,8 @@ import type { Gateway } from '../gateway.js';
 import { limitsOf } from '../config/schema.js';
 import { toWireError } from './to-json-rpc-error.js';
 import { LimitError, FrameError } from '../errors.js';
-import { createFrontServer } from './front-server.js';
+import { createFastCall } from './fast-call.js';
+import { createFrontServer, type FrontServer } from './front-server.js';
 import { LineTransport } from './line-transport.js';
 
 /** The gateway-wide frame limits of the client side: the largest any server allows. */
@@ -33,16 +34,23 @@ export const serveStdioFront = (
       .catch(() => undefined);
   });
   const detachers: Array<() => void> = [];
+  let latest: FrontServer | undefined;
+  transport.intercept = createFastCall(
+    () => latest,
+    (message) => void transport.send(message).catch(() => undefined),
+  );
   const handle = serveStdio(
     ({ era }) => {
       const front = createFrontServer(gateway, { id: 'stdio', transport: 'stdio' }, era);
       detachers.push(front.detach);
+      latest = front;
       return front.server;
     },
     { transport },
   );
   return {
     close: async () => {
+      latest = undefined;
       for (const detach of detachers) detach();
       await handle.close();
     },

@@ -1,0 +1,118 @@
+import { isInputRequiredResult, LATEST_PROTOCOL_VERSION, ProtocolErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/server';
+import type { JsonRpcId, JsonRpcMessage } from '../limits/frame.js';
+import type { Params } from '../pipeline/interceptor.js';
+import { serverChannel, type FrontServer } from './front-server.js';
+import { toProtocolError } from './to-json-rpc-error.js';
+
+type Outcome = { ok: true; value: unknown } | { ok: false; reason: string; message?: string };
+
+/** The SDK's wire codec of a negotiated era: the same functions its `Server` validates and encodes with. */
+interface WireCodec {
+  hasRequestMethod(method: string): boolean;
+  validateRequest(method: string, value: unknown): Outcome;
+  validateResult(method: string, value: unknown): Outcome;
+  encodeResult(method: string, result: unknown, serverInfo: unknown): unknown;
+  encodeErrorCode(code: number): number;
+}
+
+/** What the fast path borrows from the SDK `Server` (2.4), so its answers are byte for byte the SDK's. */
+interface ServerInternals {
+  _negotiatedWireCodec(): WireCodec;
+  _outboundServerInfo(): unknown;
+  readonly _negotiatedProtocolVersion?: string;
+}
+
+/** `normalizeContentlessToolResult` of the SDK: a result without `content` gets `content: []`. */
+const FOREIGN_RESULT_KEYS = ['task', 'inputRequests', 'requestState'];
+const normalizeContentless = (value: unknown): unknown =>
+  value === null ||
+  typeof value !== 'object' ||
+  Array.isArray(value) ||
+  (value as Params)['content'] !== undefined ||
+  FOREIGN_RESULT_KEYS.some((key) => key in (value as Params))
+    ? value
+    : { ...(value as Params), content: [] };
+
+/** Only `name` and `arguments`: nothing for the SDK to lift (`_meta`, progress, tasks, envelope claims). */
+const isPlainCall = (params: unknown): boolean => {
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) return false;
+  for (const key in params) if (key !== 'name' && key !== 'arguments') return false;
+  return true;
+};
+
+/**
+ * The stdio front's `tools/call` fast path. A plain call (`name` and `arguments` only) on an
+ * initialized 2025-era session skips the SDK `Server`'s per-message machinery (era routing, envelope
+ * lifting, context building, the JSON-RPC shape probes), which costs more than the gateway's whole
+ * chain, but not its decisions: the request and the result are validated and encoded by the SDK's own
+ * codec for the session's era, the call goes through `gateway.request` and so through THE chain like
+ * any other, errors leave through `toProtocolError` and are encoded as the SDK encodes them, and a
+ * cancelled call is answered by nobody, as in the SDK. Anything else (other methods, `_meta`,
+ * 2026-07-28 clients, a request the codec refuses) returns `false` and goes to the SDK unchanged.
+ */
+export const createFastCall = (current: () => FrontServer | undefined, reply: (message: JSONRPCMessage) => void) => {
+  const inFlight = new Map<JsonRpcId, AbortController>();
+
+  const call = (front: FrontServer, codec: WireCodec, id: JsonRpcId, params: Params): void => {
+    const internals = front.server as unknown as ServerInternals;
+    const controller = new AbortController();
+    inFlight.set(id, controller);
+    const fail = (code: number, message: string, data?: unknown) =>
+      reply({ jsonrpc: '2.0', id, error: { code: codec.encodeErrorCode(code), message, ...(data !== undefined && { data }) } } as never);
+    front.gateway
+      .request(front.session, serverChannel(front), 'tools/call', params, controller.signal)
+      .then(
+        (result) => {
+          if (controller.signal.aborted) return;
+          const projected = front.server.projectCallToolResult(result as never, undefined);
+          if (isInputRequiredResult(projected))
+            return fail(
+              ProtocolErrorCode.InternalError,
+              `Handler for tools/call returned an input-required result, but this request is served on protocol revision ${internals._negotiatedProtocolVersion ?? LATEST_PROTOCOL_VERSION}, which has no input_required vocabulary`,
+            );
+          const valid = codec.validateResult('tools/call', normalizeContentless(projected));
+          if (!valid.ok)
+            return fail(
+              valid.reason === 'not-in-era' ? ProtocolErrorCode.InternalError : ProtocolErrorCode.InvalidParams,
+              valid.reason === 'not-in-era' ? 'No wire schema for tools/call in the resolved era' : `Invalid tools/call result: ${valid.message}`,
+            );
+          let encoded: unknown;
+          try {
+            encoded = codec.encodeResult('tools/call', valid.value, internals._outboundServerInfo());
+          } catch {
+            return fail(ProtocolErrorCode.InternalError, 'Internal error');
+          }
+          reply({ result: encoded, jsonrpc: '2.0', id } as never);
+        },
+        (error: unknown) => {
+          if (controller.signal.aborted) return;
+          const wire = toProtocolError(error) as unknown as { code?: unknown; message?: string; data?: unknown };
+          const code = Number.isSafeInteger(wire.code) ? (wire.code as number) : ProtocolErrorCode.InternalError;
+          fail(code, wire.message ?? 'Internal error', wire.data);
+        },
+      )
+      .finally(() => {
+        if (inFlight.get(id) === controller) inFlight.delete(id);
+      });
+  };
+
+  /** Offered every accepted client frame; true when the fast path answers it (the SDK never sees it). */
+  return (message: JsonRpcMessage): boolean => {
+    const method = message['method'];
+    if (method === 'notifications/cancelled') {
+      // Ours are aborted here; the SDK still sees the notification for the calls it serves.
+      const params = message['params'] as { requestId?: JsonRpcId; reason?: unknown } | undefined;
+      if (params?.requestId !== undefined) inFlight.get(params.requestId)?.abort(params.reason);
+      return false;
+    }
+    if (method !== 'tools/call' || !('id' in message) || !isPlainCall(message['params'])) return false;
+    const front = current();
+    if (!front || front.session.era !== 'legacy' || front.server.getClientCapabilities() === undefined) return false;
+    const codec = (front.server as unknown as ServerInternals)._negotiatedWireCodec();
+    if (!codec.hasRequestMethod('tools/call')) return false;
+    const request = codec.validateRequest('tools/call', message);
+    if (!request.ok) return false; // the SDK answers it, with its own error
+    call(front, codec, message['id'] as JsonRpcId, ((request.value as { params?: Params }).params ?? {}) as Params);
+    return true;
+  };
+};
