@@ -5,6 +5,11 @@ import type { LockPackage } from '../pins/lock.js';
 import { hashFile, hashTree, readInstalled, resolveBinary } from './fingerprint.js';
 import { identifyPackage, splitSpec } from './identify.js';
 import { locateNpxInstall } from './lock-package.js';
+import { scriptGraph } from './script-graph.js';
+
+/** The first path whose hash differs between two path → hash records (added, removed or changed). */
+const firstDifference = (locked: Readonly<Record<string, string>>, now: Readonly<Record<string, string>>): string | undefined =>
+  [...new Set([...Object.keys(locked), ...Object.keys(now)])].sort().find((path) => locked[path] !== now[path]);
 
 const tampered = (id: string, what: string) =>
   new PackageError('PACKAGE_TAMPERED', `server "${id}" not started: ${what} differs from toolgate.lock (tampered or changed; review and run toolgate lock again)`);
@@ -29,6 +34,12 @@ export const assertInstalledMatchesLock = async (id: string, server: ServerConfi
       if (resolve(path) !== resolve(locked.path)) throw tampered(id, `the executable path (${path})`);
       const actual = await hashFile(path).catch(() => 'unreadable');
       if (actual !== locked.sha256) throw tampered(id, `the ${locked.role} ${path}`);
+      if (locked.modules !== undefined || locked.packages !== undefined) {
+        // What the script loads now, read again from its source: a changed, added or removed module refuses the start.
+        const now = await scriptGraph(path).catch(() => ({ modules: {}, packages: {} }));
+        const changed = firstDifference(locked.modules ?? {}, now.modules) ?? firstDifference(locked.packages ?? {}, now.packages);
+        if (changed !== undefined) throw tampered(id, `${changed}, loaded by the script ${path},`);
+      }
       return;
     }
     case 'npm': {

@@ -6,6 +6,7 @@ import type { LockPackage } from '../pins/lock.js';
 import { findNpxInstall, hashFile, hashTree, readInstalled, resolveBinary, type NpxInstall } from './fingerprint.js';
 import { identifyPackage, npxContext, pinNpxArgs, splitSpec } from './identify.js';
 import { verifyImageSignature } from './image.js';
+import { scriptGraph } from './script-graph.js';
 import { verifyProvenance, tarballDigest, type VerifiedProvenance } from './provenance.js';
 import { fetchAttestations, fetchTarball, resolveVersion } from './registry.js';
 
@@ -40,7 +41,9 @@ export const lockPackage = async (id: string, server: ServerConfig, options: Loc
     }
     case 'file': {
       const path = source.role === 'binary' ? await resolveBinary(source.path) : source.path;
-      return { kind: 'file', role: source.role, path, sha256: await hashFile(path) };
+      if (source.role === 'binary') return { kind: 'file', role: source.role, path, sha256: await hashFile(path) };
+      const graph = await scriptGraph(path);
+      return { kind: 'file', role: source.role, path, sha256: await hashFile(path), modules: graph.modules, packages: graph.packages };
     }
     case 'node_modules': {
       const { version, integrity } = await readInstalled(source.installPath, source.nodeModules, source.name);

@@ -40,6 +40,14 @@ const FilePackage = z.strictObject({
   role: z.enum(['binary', 'script']),
   path: z.string(),
   sha256: Sha256,
+  modules: z
+    .record(z.string(), Sha256)
+    .optional()
+    .describe('Scripts: every file reached from the entry by static relative/absolute imports (path → SHA-256), checked before each spawn.'),
+  packages: z
+    .record(z.string(), Sha256)
+    .optional()
+    .describe('Scripts: every installed package a reached file imports by name (directory → SHA-256 of its files), checked before each spawn.'),
 });
 const ImagePackage = z.strictObject({
   kind: z.literal('image'),

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, eventually, startStdioGateway, tempDir, type Running } from './harness.js';
+import { BIN, eventually, fixture, ROOT, startStdioGateway, tempDir, type Running } from './harness.js';
 
 /** Runs the toolgate CLI; resolves with its exit code and output (never rejects). */
 const toolgate = (args: string[], cwd?: string) =>
@@ -97,4 +97,69 @@ describe('an npx-launched server from npm: the copy npx runs is re-hashed before
     expect((await gw.client.listTools()).tools.map((t) => t.name)).toEqual(['memory__read_graph']);
     expect((await toolgate(['diff', '--config', config])).code).toBe(0);
   }, 300_000);
+});
+
+describe('a script server (node path/to/server.js): what it loads is pinned, not the entry alone', () => {
+  /** A local app: server.js imports its sibling lib/tools.js, which starts the echo fixture (which imports the MCP SDK). */
+  const scriptRig = () => {
+    const dir = tempDir();
+    const app = join(dir, 'app');
+    mkdirSync(join(app, 'lib'), { recursive: true });
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'local-app', version: '0.0.0', type: 'module' }));
+    writeFileSync(join(app, 'server.js'), "import './lib/tools.js';\n");
+    writeFileSync(join(app, 'lib/tools.js'), `import 'helper-dep';\nimport ${JSON.stringify(fixture('echo-server'))};\n`);
+    mkdirSync(join(app, 'node_modules/helper-dep'), { recursive: true });
+    writeFileSync(join(app, 'node_modules/helper-dep/package.json'), JSON.stringify({ name: 'helper-dep', version: '1.0.0', type: 'module', main: 'index.js' }));
+    writeFileSync(join(app, 'node_modules/helper-dep/index.js'), 'export const helper = 1;\n');
+    writeFileSync(join(app, 'README.md'), 'Not loaded by the server.\n');
+    const config = join(dir, 'toolgate.yaml');
+    writeFileSync(config, JSON.stringify({ servers: { echo: { command: process.execPath, args: [join(app, 'server.js')], tools: ['*'], sandbox: false } } }));
+    return { dir, app, config };
+  };
+
+  it('[PKG-9] a tampered sibling module (or a package the script imports) refuses the start; a file it never loads does not', async () => {
+    const { dir, app, config } = scriptRig();
+    const locked = await toolgate(['lock', '--config', config]);
+    expect(locked.code, locked.stderr).toBe(0);
+    const pkg = (JSON.parse(readFileSync(join(dir, 'toolgate.lock'), 'utf8')) as { servers: { echo: { package: { role: string; modules: object; packages: object } } } }).servers.echo.package;
+    expect(pkg.role).toBe('script');
+    expect(Object.keys(pkg.modules).sort()).toEqual([fixture('echo-server'), fixture('echo-tool'), join(app, 'lib/tools.js'), join(app, 'server.js')].sort());
+    expect(Object.keys(pkg.packages)).toContain(join(ROOT, 'node_modules/@modelcontextprotocol/server'));
+    expect(Object.keys(pkg.packages)).toContain(join(app, 'node_modules/helper-dep'));
+
+    gw = await startStdioGateway({}, { lock: { dir } });
+    expect((await gw.client.listTools()).tools.map((t) => t.name)).toContain('echo__echo');
+    await gw.close();
+
+    const sibling = join(app, 'lib/tools.js');
+    const original = readFileSync(sibling);
+    appendFileSync(sibling, 'globalThis.exfiltrate = true;\n');
+    gw = await startStdioGateway({}, { lock: { dir } });
+    await eventually(() => tampered(gw as Running));
+    expect(gw.stderr.join('\n')).toContain(`${sibling}, loaded by the script ${join(app, 'server.js')}`);
+    expect((await gw.client.listTools()).tools).toEqual([]);
+    await gw.close();
+    writeFileSync(sibling, original);
+
+    // A new import added to the entry is a change too (the graph is read again before each spawn).
+    const entry = join(app, 'server.js');
+    writeFileSync(join(app, 'lib/extra.js'), 'export {};\n');
+    writeFileSync(entry, "import './lib/tools.js';\nimport './lib/extra.js';\n");
+    const diff = await toolgate(['diff', '--config', config]);
+    expect(diff.stdout).toContain('echo PACKAGE CHANGED');
+    writeFileSync(entry, "import './lib/tools.js';\n");
+
+    // A package the script imports by name, changed.
+    const dependency = join(app, 'node_modules/helper-dep/index.js');
+    appendFileSync(dependency, 'globalThis.exfiltrate = true;\n');
+    gw = await startStdioGateway({}, { lock: { dir } });
+    await eventually(() => tampered(gw as Running));
+    expect(gw.stderr.join('\n')).toContain(join(app, 'node_modules/helper-dep'));
+    await gw.close();
+    writeFileSync(dependency, 'export const helper = 1;\n');
+
+    appendFileSync(join(app, 'README.md'), 'Edited.\n');
+    gw = await startStdioGateway({}, { lock: { dir } });
+    expect((await gw.client.listTools()).tools.map((t) => t.name)).toContain('echo__echo');
+  }, 120_000);
 });
