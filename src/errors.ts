@@ -97,7 +97,8 @@ export type EgressErrorCode =
   | 'EGRESS_DNS_FAILED'
   | 'EGRESS_REDIRECT_DENIED'
   | 'EGRESS_BAD_REQUEST'
-  | 'EGRESS_CONNECT_FAILED';
+  | 'EGRESS_CONNECT_FAILED'
+  | 'EGRESS_UNLOGGED';
 export class EgressError extends GatewayError<EgressErrorCode> {}
 
 export type SecretErrorCode = 'SECRET_UNAVAILABLE';

@@ -21,12 +21,18 @@ export interface AuditContext {
   /** Per server, tools recorded in clear. */
   readonly clear: Readonly<Record<string, readonly string[]>>;
   readonly observer?: CallObserver;
+  /** The pinned definition hash of a call's target in the lock in force (`targetHash`), if any. */
+  readonly targetHash?: (server: string, method: string, target: string) => string | undefined;
 }
 
 interface CallState {
   readonly call: string;
   forwarded: boolean;
+  /** Set once the outcome is recorded: later events of this context are not the call's. */
+  done: boolean;
   readonly span: ReturnType<CallObserver['start']> | undefined;
+  /** Defense events (pin, content) raised during the call, appended before its next effect. */
+  readonly events: Readonly<Record<string, unknown>>[];
 }
 
 const targetOf = (message: Message): string | undefined => {
@@ -52,6 +58,12 @@ const argsOf = (message: Message): unknown =>
 export interface AuditInterceptors {
   readonly recordOutcome: Interceptor;
   readonly recordForward: Interceptor;
+  /**
+   * Takes a defense event (pin mismatch, detector verdict) raised inside a call: it is appended
+   * before the call's next effect (forward, result or denial reaches its destination), and a failed
+   * append denies the call. Returns false outside a call; the caller records it on its own then.
+   */
+  note(event: Readonly<Record<string, unknown>>): boolean;
 }
 
 export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors => {
@@ -61,6 +73,7 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
 
   const fieldsOf = (message: Message, state: CallState): Omit<EntryFields, 'decision'> => {
     const target = targetOf(message);
+    const targetHash = target !== undefined ? ctx.targetHash?.(message.server, message.method, target) : undefined;
     return {
       call: state.call,
       direction: message.direction,
@@ -69,6 +82,7 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
       server: message.server,
       method: message.method,
       ...(target !== undefined && { target }),
+      ...(targetHash !== undefined && { targetHash }),
       policy: ctx.policy,
       ...(ctx.lock !== undefined && { lock: ctx.lock }),
     };
@@ -81,10 +95,18 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
     const entry = await ctx.log.append(fields);
     state.span?.entry(entry);
   };
+  /** Appends the defense events noted so far, in order, ahead of the entry that follows them. */
+  const flush = async (message: Message, state: CallState) => {
+    while (state.events.length > 0) {
+      const event = state.events.shift() as Readonly<Record<string, unknown>>;
+      await append({ decision: 'event', call: state.call, server: message.server, policy: ctx.policy, ...(ctx.lock !== undefined && { lock: ctx.lock }), event }, state);
+    }
+  };
+  const newState = (call: string, span: CallState['span']): CallState => ({ call, forwarded: false, done: false, span, events: [] });
 
   const recordOutcome: Interceptor = async function recordOutcome(message, next) {
     const call = `${boot}-${++counter}`;
-    const state: CallState = { call, forwarded: false, span: ctx.observer?.start(message, call) };
+    const state = newState(call, ctx.observer?.start(message, call));
     const started = process.hrtime.bigint();
     const latencyUs = () => Number((process.hrtime.bigint() - started) / 1000n);
     let result;
@@ -97,6 +119,8 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
         throw error; // the log is down: nothing more can be recorded
       }
       try {
+        await flush(message, state);
+        state.done = true;
         await append({ ...fieldsOf(message, state), decision: state.forwarded ? 'error' : 'deny', reason, latencyUs: latencyUs() }, state);
       } catch (appendError) {
         state.span?.end('AUDIT_APPEND_FAILED');
@@ -104,6 +128,14 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
       }
       state.span?.end(reason);
       throw error;
+    }
+    try {
+      await flush(message, state);
+    } catch (error) {
+      state.span?.end('AUDIT_APPEND_FAILED');
+      throw error;
+    } finally {
+      state.done = true;
     }
     if (message.kind === 'request') {
       try {
@@ -118,11 +150,19 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
   };
 
   const recordForward: Interceptor = async function recordForward(message, next) {
-    const state = calls.getStore() ?? { call: `${boot}-${++counter}`, forwarded: false, span: undefined };
+    const state = calls.getStore() ?? newState(`${boot}-${++counter}`, undefined);
+    await flush(message, state);
     await append({ ...fieldsOf(message, state), decision: 'forward', args: ctx.redactor.record(argsOf(message), isClear(message)) }, state);
     state.forwarded = true;
     return next(message);
   };
 
-  return { recordOutcome, recordForward };
+  const note = (event: Readonly<Record<string, unknown>>): boolean => {
+    const state = calls.getStore();
+    if (!state || state.done) return false;
+    state.events.push(event);
+    return true;
+  };
+
+  return { recordOutcome, recordForward, note };
 };

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
-import type { Interceptor } from '../pipeline/interceptor.js';
 import { toCanonicalJson } from './event.js';
-import { createAuditInterceptors } from './interceptor.js';
+import { createAuditInterceptors, type AuditInterceptors } from './interceptor.js';
 import { createKeys, loadKeys } from './keys.js';
 import { AuditLog } from './log.js';
 import { createOtelExport, type OtelExport } from './otel.js';
@@ -34,16 +33,32 @@ export const auditPathsOf = (audit: AuditConfig, configPath: string): AuditPaths
 export const openStore = (audit: AuditConfig, path: string, readonly = false): AuditStore =>
   audit.store === 'sqlite' ? openSqliteStore(path, audit.sync, readonly) : openJsonlStore(path, audit.sync, readonly);
 
+const LOCK_KINDS: Readonly<Record<string, string>> = {
+  'tools/call': 'tools',
+  'prompts/get': 'prompts',
+  'resources/read': 'resources',
+  'resources/subscribe': 'resources',
+  'resources/unsubscribe': 'resources',
+};
+
+/** `targetHash` of an entry: the SHA-256 the lock pins for the named tool, prompt or resource. */
+const pinnedHashes =
+  (lock: unknown) =>
+  (server: string, method: string, target: string): string | undefined => {
+    const kind = LOCK_KINDS[method];
+    const items = kind && (lock as { servers?: Record<string, Record<string, Record<string, { sha256?: unknown }> | undefined>> }).servers?.[server]?.[kind];
+    const hash = items && Object.hasOwn(items, target) ? items[target]?.sha256 : undefined;
+    return typeof hash === 'string' ? hash : undefined;
+  };
+
 /** Secrets the config itself holds: server environment values, upstream and OTLP header values. */
 const configuredSecrets = (config: Config): string[] => [
   ...Object.values(config.servers).flatMap((s) => [...Object.values('env' in s ? s.env : {}), ...Object.values('headers' in s ? s.headers : {})]),
   ...Object.values(config.audit?.otel?.headers ?? {}),
 ];
 
-export interface Audit {
+export interface Audit extends AuditInterceptors {
   readonly log: AuditLog;
-  readonly recordOutcome: Interceptor;
-  readonly recordForward: Interceptor;
   /** Records a gateway lifecycle event (upstream start/crash, config load, shutdown). */
   event(event: Readonly<Record<string, unknown>>): Promise<void>;
   close(): Promise<void>;
@@ -88,6 +103,7 @@ export const createAudit = (
   const lock = lockDocument === undefined ? undefined : createHash('sha256').update(toCanonicalJson(lockDocument)).digest('hex');
   const interceptors = createAuditInterceptors({
     log,
+    ...(lockDocument !== undefined && { targetHash: pinnedHashes(lockDocument) }),
     redactor: createRedactor(keys.hmacKey, configuredSecrets(config)),
     policy,
     ...(lock !== undefined && { lock }),

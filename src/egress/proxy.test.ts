@@ -46,7 +46,7 @@ describe('when the egress proxy resolves names itself', () => {
       config: { allow: ['ok.test', 'rebind.test', 'internal.test', 'nxdomain.test'], allowPrivate: ['ok.test'], ports: [port], resolve: {} },
       socketPath,
       resolver,
-      onEvent: (e) => events.push(e),
+      onEvent: (e) => void events.push(e),
     });
   });
   afterAll(async () => {
@@ -72,5 +72,54 @@ describe('when the egress proxy resolves names itself', () => {
 
   it('[EGR-8] refuses requests that are not proxy requests', async () => {
     expect(await get(socketPath, '/relative')).toMatchObject({ status: 400, code: 'EGRESS_BAD_REQUEST' });
+  });
+});
+
+describe('when the egress decisions go to the audit log', () => {
+  let web: Server;
+  let port: number;
+  const hits: string[] = [];
+  beforeAll(async () => {
+    web = createServer((req, res) => {
+      hits.push(req.url ?? '');
+      res.end('reached');
+    });
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+    port = (web.address() as AddressInfo).port;
+  });
+  afterAll(() => web.close());
+
+  const proxyWith = async (onEvent: (e: EgressEvent) => void | Promise<void>) => {
+    const socketPath = join(mkdtempSync(join(tmpdir(), 'toolgate-proxy-test-')), 'p.sock');
+    const proxy = await startEgressProxy({
+      config: { allow: ['ok.test'], allowPrivate: ['ok.test'], ports: [port], resolve: { 'ok.test': '127.0.0.1' } },
+      socketPath,
+      onEvent,
+    });
+    return { proxy, socketPath };
+  };
+
+  it('[AUD-1] connects only once the allow decision is recorded', async () => {
+    let release = (): void => undefined;
+    const decided: EgressEvent[] = [];
+    const { proxy, socketPath } = await proxyWith((e) => {
+      decided.push(e);
+      return new Promise<void>((resolve) => (release = resolve));
+    });
+    const answer = get(socketPath, `http://ok.test:${port}/slow-record`);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(decided.map((e) => e.decision)).toEqual(['allow']);
+    expect(hits).not.toContain('/slow-record'); // decided, not yet recorded: not connected
+    release();
+    expect(await answer).toMatchObject({ status: 200, body: 'reached' });
+    expect(hits).toContain('/slow-record');
+    await proxy.close();
+  });
+
+  it('[AUD-2] refuses the connection with EGRESS_UNLOGGED when the decision cannot be recorded', async () => {
+    const { proxy, socketPath } = await proxyWith(() => Promise.reject(new Error('ENOSPC')));
+    expect(await get(socketPath, `http://ok.test:${port}/unlogged`)).toMatchObject({ status: 503, code: 'EGRESS_UNLOGGED' });
+    expect(hits).not.toContain('/unlogged');
+    await proxy.close();
   });
 });

@@ -17,7 +17,12 @@ export interface EgressProxyOptions {
   readonly config: EgressConfig;
   /** Unix socket path to listen on (bound into the sandbox). */
   readonly socketPath: string;
-  readonly onEvent: (event: EgressEvent) => void;
+  /**
+   * Told of every decision before it takes effect. When it returns a promise (the audit log's
+   * append), the connection waits for it, and a rejection refuses the connection: nothing leaves
+   * unlogged.
+   */
+  readonly onEvent: (event: EgressEvent) => void | Promise<void>;
   readonly resolver?: Resolver;
 }
 
@@ -65,15 +70,26 @@ export const startEgressProxy = async (options: EgressProxyOptions): Promise<Egr
     return { ok: true, address: addresses[0] as string };
   };
 
-  const report = (method: string, host: string, port: number, verdict: Checked): void =>
-    options.onEvent(
+  /** Reports a decision and waits until it is recorded; an allow that could not be recorded becomes a deny. */
+  const record = async (event: EgressEvent): Promise<boolean> => {
+    try {
+      await options.onEvent(event);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const report = async (method: string, host: string, port: number, verdict: Checked): Promise<Checked> => {
+    const recorded = await record(
       verdict.ok
         ? { decision: 'allow', method, host, port, address: verdict.address }
         : { decision: 'deny', method, host, port, code: verdict.code, reason: verdict.message, ...(verdict.address !== undefined && { address: verdict.address }) },
     );
+    return recorded || !verdict.ok ? verdict : { ok: false, code: 'EGRESS_UNLOGGED', message: `the decision for ${host}:${port} could not be recorded in the audit log` };
+  };
 
   const refuse = (res: ServerResponse, code: EgressErrorCode, message: string): void => {
-    const status = code === 'EGRESS_DNS_FAILED' || code === 'EGRESS_CONNECT_FAILED' ? 502 : code === 'EGRESS_BAD_REQUEST' ? 400 : 403;
+    const status = code === 'EGRESS_DNS_FAILED' || code === 'EGRESS_CONNECT_FAILED' ? 502 : code === 'EGRESS_BAD_REQUEST' ? 400 : code === 'EGRESS_UNLOGGED' ? 503 : 403;
     res.writeHead(status, { 'content-type': 'text/plain', 'x-toolgate-egress': code, connection: 'close' }).end(`toolgate egress: ${code}: ${message}\n`);
   };
 
@@ -85,13 +101,12 @@ export const startEgressProxy = async (options: EgressProxyOptions): Promise<Egr
       url = new URL(req.url ?? '');
       if (url.protocol !== 'http:') throw new Error('not http');
     } catch {
-      options.onEvent({ decision: 'deny', method: req.method ?? '?', host: '', port: 0, code: 'EGRESS_BAD_REQUEST', reason: 'not an absolute http:// URI' });
+      await record({ decision: 'deny', method: req.method ?? '?', host: '', port: 0, code: 'EGRESS_BAD_REQUEST', reason: 'not an absolute http:// URI' });
       return refuse(res, 'EGRESS_BAD_REQUEST', 'send absolute http:// URIs, or CONNECT for https');
     }
     const host = normalizeHost(url.hostname);
     const port = Number(url.port || 80);
-    const verdict = await check(host, port);
-    report(req.method ?? 'GET', host, port, verdict);
+    const verdict = await report(req.method ?? 'GET', host, port, await check(host, port));
     if (!verdict.ok) return refuse(res, verdict.code, verdict.message);
     const headers = { ...req.headers };
     delete headers['proxy-authorization'];
@@ -101,7 +116,7 @@ export const startEgressProxy = async (options: EgressProxyOptions): Promise<Egr
       (upstreamRes) => void relay(upstreamRes, url, req.method ?? 'GET', res),
     );
     upstream.on('error', (error) => {
-      options.onEvent({ decision: 'deny', method: req.method ?? 'GET', host, port, code: 'EGRESS_CONNECT_FAILED', reason: error.message });
+      void record({ decision: 'deny', method: req.method ?? 'GET', host, port, code: 'EGRESS_CONNECT_FAILED', reason: error.message });
       if (!res.headersSent) refuse(res, 'EGRESS_CONNECT_FAILED', `cannot reach ${host}:${port}`);
       else res.destroy();
     });
@@ -127,7 +142,7 @@ export const startEgressProxy = async (options: EgressProxyOptions): Promise<Egr
         upstreamRes.resume();
         const host = target ? normalizeHost(target.hostname) : '';
         const reason = `redirect to ${host || location} refused: ${verdict.message}`;
-        options.onEvent({ decision: 'deny', method, host, port: targetPort, code: 'EGRESS_REDIRECT_DENIED', reason });
+        await record({ decision: 'deny', method, host, port: targetPort, code: 'EGRESS_REDIRECT_DENIED', reason });
         return refuse(res, 'EGRESS_REDIRECT_DENIED', reason);
       }
     }
@@ -140,16 +155,15 @@ export const startEgressProxy = async (options: EgressProxyOptions): Promise<Egr
     client.on('error', () => undefined);
     const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(req.url ?? '');
     if (!match) {
-      options.onEvent({ decision: 'deny', method: 'CONNECT', host: '', port: 0, code: 'EGRESS_BAD_REQUEST', reason: 'bad CONNECT target' });
+      await record({ decision: 'deny', method: 'CONNECT', host: '', port: 0, code: 'EGRESS_BAD_REQUEST', reason: 'bad CONNECT target' });
       client.end('HTTP/1.1 400 Bad Request\r\nx-toolgate-egress: EGRESS_BAD_REQUEST\r\n\r\n');
       return;
     }
     const host = normalizeHost(match[1] as string);
     const port = Number(match[2]);
-    const verdict = await check(host, port);
-    report('CONNECT', host, port, verdict);
+    const verdict = await report('CONNECT', host, port, await check(host, port));
     if (!verdict.ok) {
-      const status = verdict.code === 'EGRESS_DNS_FAILED' ? '502 Bad Gateway' : '403 Forbidden';
+      const status = verdict.code === 'EGRESS_DNS_FAILED' ? '502 Bad Gateway' : verdict.code === 'EGRESS_UNLOGGED' ? '503 Service Unavailable' : '403 Forbidden';
       client.end(`HTTP/1.1 ${status}\r\nx-toolgate-egress: ${verdict.code}\r\ncontent-length: 0\r\n\r\n`);
       return;
     }
@@ -161,7 +175,7 @@ export const startEgressProxy = async (options: EgressProxyOptions): Promise<Egr
       client.pipe(upstream);
     });
     upstream.on('error', (error) => {
-      options.onEvent({ decision: 'deny', method: 'CONNECT', host, port, code: 'EGRESS_CONNECT_FAILED', reason: error.message });
+      void record({ decision: 'deny', method: 'CONNECT', host, port, code: 'EGRESS_CONNECT_FAILED', reason: error.message });
       client.end('HTTP/1.1 502 Bad Gateway\r\nx-toolgate-egress: EGRESS_CONNECT_FAILED\r\ncontent-length: 0\r\n\r\n');
     });
     client.on('close', () => upstream.destroy());

@@ -23,11 +23,17 @@ export const withAudit = (
     options: {
       ...options,
       audit,
-      onEvent: (event: GatewayEvent) => {
+      // Returns a promise for egress decisions: the egress proxy awaits it, so a connection is made
+      // only once its decision is in the log, and refused if the append fails.
+      onEvent: (event: GatewayEvent): void | Promise<void> => {
         onEvent?.(event);
         // Server stderr is not a decision, and an upstream could flood the log with it.
         if (event.kind === 'upstream' && event.event.kind === 'stderr') return;
-        void record(JSON.parse(JSON.stringify(event)) as Record<string, unknown>);
+        const plain = JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
+        if (event.kind === 'upstream' && event.event.kind === 'egress') return audit.event(plain);
+        // A pin or content verdict inside a call is appended before the call's next effect.
+        if ((event.kind === 'pin' || event.kind === 'content') && audit.note(plain)) return;
+        void record(plain);
       },
     },
     close: async () => {
