@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { limitsOf, type Config } from './config/schema.js';
+import { isContainerServer, isStdioServer, limitsOf, type Config } from './config/schema.js';
 import { ClientError, RouteError } from './errors.js';
 import type { ClientChannel, Message, Next, Params, Result } from './pipeline/interceptor.js';
 import { createInstructionsCheck } from './detect/defenses.js';
@@ -64,6 +64,13 @@ export class Gateway {
   /** Calls in flight per upstream, each with the channel back to the client that made it. */
   private readonly inFlight = new Map<string, Set<ClientChannel>>();
   private readonly current = new AsyncLocalStorage<ClientChannel>();
+  /**
+   * Upstreams whose server→client requests arrive in the async context of the call that caused them
+   * (HTTP: on the call's own response stream), so `current` can name the caller. A stdio server's
+   * requests arrive on its pipe, outside any call, and go to the sole caller; those calls skip
+   * `AsyncLocalStorage` (on Node 20 it turns on promise hooks, a cost on every promise).
+   */
+  private readonly tracked: ReadonlySet<string>;
   private readonly onEvent: (event: GatewayEvent) => void;
 
   constructor(config: Config, options: GatewayOptions = {}) {
@@ -97,6 +104,7 @@ export class Gateway {
       ]),
     );
     for (const id of this.upstreams.keys()) this.inFlight.set(id, new Set());
+    this.tracked = new Set(Object.entries(config.servers).filter(([, s]) => !isStdioServer(s) && !isContainerServer(s)).map(([id]) => id));
   }
 
   /** Starts every upstream; resolves when each has connected or failed its first attempt. */
@@ -165,7 +173,7 @@ export class Gateway {
     const calls = this.inFlight.get(server) as Set<ClientChannel>;
     calls.add(channel);
     try {
-      const result = await this.current.run(channel, () =>
+      const forward = () =>
         this.send({
           kind: 'request',
           direction: 'to-server',
@@ -176,8 +184,8 @@ export class Gateway {
           client: channel,
           signal,
           ...(onProgress && { onProgress }),
-        }),
-      );
+        });
+      const result = await (this.tracked.has(server) ? this.current.run(channel, forward) : forward());
       if (method === 'resources/subscribe') session.subscriptions.add(params['uri'] as string);
       if (method === 'resources/unsubscribe') session.subscriptions.delete(params['uri'] as string);
       return mapResultUris(result, (uri) => this.namespace.toPublicUri(server, uri));
@@ -288,7 +296,7 @@ export class Gateway {
 
   /** A server→client request: goes to the client whose call is in flight on that server, through the chain. */
   private async serverRequest(server: string, method: string, params: Params, signal: AbortSignal): Promise<Result> {
-    const channel = this.current.getStore() ?? this.soleCaller(server);
+    const channel = (this.tracked.has(server) ? this.current.getStore() : undefined) ?? this.soleCaller(server);
     const session = channel && [...this.sessions].find((s) => s.id === channel.sessionId);
     return this.send({
       kind: 'request',

@@ -248,7 +248,9 @@ export class Upstream {
       throw new LimitError('LIMIT_CONCURRENCY', `server "${this.id}" already has ${this.inFlight} calls in flight`);
     this.inFlight++;
     try {
-      return (await client.request({ method, params } as never, {
+      const schema = resultSchemaFor(client, method);
+      const request = { method, params } as never;
+      const sdkOptions = {
         signal: options.signal,
         timeout: this.limits.callTimeoutMs,
         maxTotalTimeout: this.limits.callTimeoutMs,
@@ -256,7 +258,8 @@ export class Upstream {
           onprogress: (progress: unknown) => options.onProgress?.(progress as Params),
           resetTimeoutOnProgress: true,
         }),
-      })) as Result;
+      };
+      return (await (schema ? client.request(request, schema as never, sdkOptions) : client.request(request, sdkOptions))) as Result;
     } catch (error) {
       throw this.toUpstreamError(error, method);
     } finally {
@@ -370,4 +373,46 @@ const guardIncoming = (
       inner = fn;
     },
   });
+};
+
+type Outcome = { ok: true; value: unknown } | { ok: false; reason: string; message?: string };
+interface WireCodec {
+  validateResult(method: string, value: unknown): Outcome;
+}
+interface ResultSchema {
+  readonly '~standard': { version: 1; vendor: string; validate(value: unknown): { value: unknown } | { issues: Array<{ message: string }> } };
+}
+
+const resultSchemas = new WeakMap<Client, Map<string, ResultSchema | null>>();
+
+/**
+ * The result check `client.request(req, options)` builds on every call (SDK 2.4's
+ * `codecResultValidator`: the codec of the connection's era validates the result), built once per
+ * connection and method. The SDK builds it by validating `undefined` first to learn whether the method
+ * has a result in this era, and stringifies the zod error that always gives (a few % of the gateway's
+ * CPU); here that probe runs once. `null`: no result in this era, the SDK's own path decides.
+ */
+const resultSchemaFor = (client: Client, method: string): ResultSchema | null => {
+  let byMethod = resultSchemas.get(client);
+  if (!byMethod) resultSchemas.set(client, (byMethod = new Map()));
+  let schema = byMethod.get(method);
+  if (schema !== undefined) return schema;
+  const codec = (client as unknown as { _resolveOutboundCodec(method: string): WireCodec })._resolveOutboundCodec(method);
+  const probe = codec.validateResult(method, undefined);
+  schema =
+    !probe.ok && probe.reason === 'not-in-era'
+      ? null
+      : {
+          '~standard': {
+            version: 1,
+            vendor: 'mcp-wire-codec',
+            validate: (value) => {
+              const outcome = codec.validateResult(method, value);
+              if (outcome.ok) return { value: outcome.value };
+              return { issues: [{ message: outcome.reason === 'invalid' ? (outcome.message as string) : `not-in-era: ${method}` }] };
+            },
+          },
+        };
+  byMethod.set(method, schema);
+  return schema;
 };
