@@ -1,0 +1,87 @@
+import { PassThrough, Writable } from 'node:stream';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { LineTransport, type Rejected } from './line-transport.js';
+
+const LIMITS = { maxMessageBytes: 2048, maxDepth: 16 };
+
+/** A pipe that counts the writes it is handed, as a child's stdin or our stdout would see them. */
+const countingPipe = () => {
+  const pipe = new PassThrough();
+  let writes = 0;
+  const input = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      writes++;
+      pipe.write(chunk, done);
+    },
+  });
+  return { input, output: pipe, writes: () => writes };
+};
+
+const frame = fc.record({
+  id: fc.integer({ min: 1, max: 1_000_000 }),
+  text: fc.string({ maxLength: 300 }),
+  oversized: fc.boolean(),
+});
+
+describe('LineTransport batching', () => {
+  it('[LIM-1] [FRM-1] frames sent in one turn leave in one write and arrive intact, in order; an oversized one in the batch is still refused with its code and id', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(frame, { minLength: 1, maxLength: 40 }), async (frames) => {
+        const pipe = countingPipe();
+        const sender = new LineTransport(new PassThrough(), pipe.input, { maxMessageBytes: 1 << 30, maxDepth: 64 }, () => undefined);
+        const events: Array<{ kind: 'message'; id: unknown; text: unknown } | { kind: 'rejected'; code: string; id: unknown }> = [];
+        const receiver = new LineTransport(pipe.output, new PassThrough(), LIMITS, (rejected: Rejected) =>
+          events.push({ kind: 'rejected', code: rejected.code, id: rejected.id }),
+        );
+        receiver.onmessage = (message) => {
+          const m = message as unknown as { id: unknown; params: { text: unknown } };
+          events.push({ kind: 'message', id: m.id, text: m.params.text });
+        };
+        await receiver.start();
+        await sender.start();
+
+        // All in the same turn, none awaited before the last is queued.
+        const sent = frames.map((f) =>
+          sender.send({
+            jsonrpc: '2.0',
+            id: f.id,
+            method: 'tools/call',
+            params: { name: 'echo', text: f.oversized ? f.text + 'x'.repeat(LIMITS.maxMessageBytes) : f.text },
+          } as never),
+        );
+        await Promise.all(sent);
+        expect(pipe.writes()).toBe(1);
+        await new Promise((resolve) => setImmediate(resolve));
+
+        expect(events).toEqual(
+          frames.map((f) =>
+            f.oversized
+              ? { kind: 'rejected', code: 'LIMIT_MESSAGE_TOO_LARGE', id: f.id }
+              : { kind: 'message', id: f.id, text: f.text },
+          ),
+        );
+        await sender.close();
+        await receiver.close();
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('frames sent in later turns leave in later writes, and a frame sent before close still leaves', async () => {
+    const pipe = countingPipe();
+    const sender = new LineTransport(new PassThrough(), pipe.input, LIMITS, () => undefined);
+    const lines: string[] = [];
+    pipe.output.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+    await sender.start();
+    await sender.send({ jsonrpc: '2.0', id: 1, method: 'ping' } as never);
+    await sender.send({ jsonrpc: '2.0', id: 2, method: 'ping' } as never);
+    const last = sender.send({ jsonrpc: '2.0', id: 3, method: 'ping' } as never);
+    await sender.close();
+    await last;
+    await expect(sender.send({ jsonrpc: '2.0', id: 4, method: 'ping' } as never)).rejects.toThrow('transport closed');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(pipe.writes()).toBe(3);
+    expect(lines.map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([1, 2, 3]);
+  });
+});
