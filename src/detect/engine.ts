@@ -1,6 +1,7 @@
-import { normalize } from './normalize.js';
-import { ATTACK_CATEGORIES, RULES, SURFACE_WEIGHTS, type Category } from './rules.js';
-import type { Detector, Finding, Item, Normalized, Reason, Verdict } from './types.js';
+import { prepare, type Prepared } from './normalize.js';
+import { ATTACK_CATEGORIES, RULES, SURFACE_WEIGHTS, type Category, type Rule } from './rules.js';
+import { compileScanner, scan, type Scanner } from './scan.js';
+import type { Detector, Finding, Item, Normalized, Reason, Surface, Verdict } from './types.js';
 
 export interface EngineOptions {
   /** Score at which a verdict becomes `warn`. */
@@ -19,25 +20,36 @@ const span = (s: string) => (s.length > SPAN ? `${s.slice(0, SPAN - 1)}…` : s)
 const CONCEALABLE: ReadonlySet<Category> = new Set(['override', 'role', 'addressed', 'imperative', 'concealment', 'exfiltration', 'secret-request', 'fake-turn']);
 const COMBINED_BONUS = 0.3;
 
+/** The rules active on a surface (weight factor above 0), compiled into one anchor pass, once. */
+const scanners = new Map<Surface, Scanner>();
+const scannerFor = (surface: Surface): Scanner => {
+  let s = scanners.get(surface);
+  if (!s) {
+    const weights = SURFACE_WEIGHTS[surface];
+    s = compileScanner(RULES.filter((r) => (weights[r.category] ?? 1) !== 0));
+    scanners.set(surface, s);
+  }
+  return s;
+};
+
 /** The built-in rules as a detector: what every engine runs first. */
 const builtIn: Detector = {
   id: 'rules',
   detect(doc: Normalized, item: Item): Finding[] {
     const weights = SURFACE_WEIGHTS[item.surface];
+    const scanner = scannerFor(item.surface);
+    const text = (doc as Partial<Prepared>).scan ?? doc.text;
     const out: Finding[] = [];
-    let concealed: string | undefined;
-    for (const rule of RULES) {
-      const factor = weights[rule.category] ?? 1;
-      if (factor === 0) continue;
-      const inText = rule.any.some((k) => doc.text.includes(k));
-      const m = inText ? rule.re.exec(doc.text) : null;
-      if (m) out.push({ rule: rule.id, category: rule.category, weight: rule.weight * factor, span: span(m[0].trim()) });
-      if (!concealed && doc.hidden && CONCEALABLE.has(rule.category) && rule.any.some((k) => doc.hidden.includes(k))) {
-        const h = rule.re.exec(doc.hidden);
-        if (h) concealed = span(h[0].trim());
-      }
+    scan(scanner, text).forEach((m, i) => {
+      const rule = scanner.rules[i] as Rule;
+      if (m !== undefined) out.push({ rule: rule.id, category: rule.category, weight: rule.weight * (weights[rule.category] ?? 1), span: span(m.trim()) });
+    });
+    if (doc.hidden) {
+      // Instructions inside text the user cannot see are concealed on purpose.
+      const hidden = scan(scanner, doc.hidden);
+      const h = hidden.find((m, i) => m !== undefined && CONCEALABLE.has((scanner.rules[i] as Rule).category));
+      if (h !== undefined) out.push({ rule: 'concealed-instruction', category: 'hidden', weight: 0.7, span: span(h.trim()) });
     }
-    if (concealed !== undefined) out.push({ rule: 'concealed-instruction', category: 'hidden', weight: 0.7, span: concealed });
     if (doc.hiddenChars > 0 && (weights.hidden ?? 1) > 0)
       out.push({ rule: 'hidden-characters', category: 'hidden', weight: 0.5, span: `${doc.hiddenChars} invisible code point(s)` });
     return out;
@@ -93,7 +105,7 @@ export const createEngine = (options: EngineOptions = DEFAULT_ENGINE): Engine =>
   return {
     scan(item: Item): Verdict {
       const strings = item.params ? [...item.strings, ...item.params.map((p) => `param: ${p}`)] : item.strings;
-      const doc = normalize(strings, item.surface === 'arguments' ? '\u2029' : '\n');
+      const doc = prepare(strings, item.surface === 'arguments' ? '\u2029' : '\n');
       const findings = new Map<string, Finding>();
       for (const detector of detectors)
         for (const f of detector.detect(doc, item)) {

@@ -17,8 +17,10 @@ const CONFUSABLE_RE = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
 const NON_ASCII = /[^\x00-\x7f]/;
 
 const MAX_DECODED = 64 * 1024;
-const BASE64 = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{24,}={0,2}/g;
-const HEX = /(?<![0-9a-zA-Z])(?:[0-9a-fA-F]{2}){12,}(?![0-9a-zA-Z])/g;
+// A run of base64/base64url characters (hex is a subset); the leading character is consumed instead
+// of a lookbehind, which is slower.
+const RUN = /(?:^|[^A-Za-z0-9+/_=-])([A-Za-z0-9+/_-]{24,}={0,2})/g;
+const HEX = /^(?:[0-9a-fA-F]{2}){12,}$/;
 const PERCENT = /(?:%[0-9a-fA-F]{2}[^%\s]{0,3}){6,}/g;
 const ENTITY = /&#(x[0-9a-f]{1,6}|[0-9]{1,7});/gi;
 const COMMENT = /<!--([\s\S]{0,8000}?)-->/g;
@@ -50,15 +52,15 @@ const decodeSpans = (raw: string): string[] => {
     }
   };
   if (raw.length > 23)
-    for (const m of raw.matchAll(BASE64)) {
+    for (const m of raw.matchAll(RUN)) {
       if (budget <= 0) break;
-      if (m[0].length > 16_384) continue;
-      keep(Buffer.from(m[0], m[0].includes('-') || m[0].includes('_') ? 'base64url' : 'base64').toString('latin1'));
+      const run = m[1] as string;
+      if (run.length > 16_384) continue;
+      keep(Buffer.from(run, run.includes('-') || run.includes('_') ? 'base64url' : 'base64').toString('latin1'));
+      // Hex spans, also ones joined to other text by - _ + /.
+      for (const part of /[-_+/]/.test(run) ? run.split(/[-_+/]/) : [run.replace(/=+$/, '')])
+        if (part.length >= 24 && HEX.test(part)) keep(Buffer.from(part, 'hex').toString('latin1'));
     }
-  for (const m of raw.matchAll(HEX)) {
-    if (budget <= 0) break;
-    keep(Buffer.from(m[0], 'hex').toString('latin1'));
-  }
   if (raw.includes('%'))
     for (const m of raw.matchAll(PERCENT)) {
       try {
@@ -94,6 +96,88 @@ export const canonical = (s: string): string => {
 const safeChar = (n: string): string => {
   const code = n[0] === 'x' ? parseInt(n.slice(1), 16) : parseInt(n, 10);
   return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '';
+};
+
+const CAMEL = /[a-z][A-Z]|[A-Z][A-Z][a-z]/g;
+const ODD_BLANKS = /[\f\v]/;
+// Look-alikes of either case, for text that is not lower-cased first: 'А' → 'A' as 'а' → 'a'.
+const CONFUSABLES_ANY_CASE: Record<string, string> = { ...CONFUSABLES };
+for (const [k, v] of Object.entries(CONFUSABLES)) {
+  const K = k.toUpperCase();
+  if (K.length === 1 && K.charCodeAt(0) > 0x7f && !(K in CONFUSABLES_ANY_CASE)) CONFUSABLES_ANY_CASE[K] = v.toUpperCase();
+}
+const CONFUSABLE_ANY_RE = new RegExp(`[${Object.keys(CONFUSABLES_ANY_CASE).join('')}]`, 'g');
+
+const isUpper = (c: number) => c >= 65 && c <= 90;
+const isLower = (c: number) => c >= 97 && c <= 122;
+
+/** Glued words split as canonical form splits them (`aB` → `a B`, `ABc` → `A Bc`), without a lookahead scan. */
+const splitGlued = (s: string): string => {
+  let out = '';
+  let last = 0;
+  CAMEL.lastIndex = 0;
+  for (let m = CAMEL.exec(s); m; m = CAMEL.exec(s)) {
+    const i = m.index;
+    out += s.slice(last, i + 1) + ' ';
+    last = i + 1;
+    // `aBCd`: a split before B, and another before C (the match consumed B).
+    if (m[0].length === 2 && isUpper(s.charCodeAt(i + 2)) && isLower(s.charCodeAt(i + 3))) {
+      out += s.slice(last, i + 2) + ' ';
+      last = i + 2;
+    }
+  }
+  return last === 0 ? s : out + s.slice(last);
+};
+
+const WIDE_RUN = /[^\x00-\x7f]+/g;
+/**
+ * NFKC and look-alike folding of the non-ASCII runs only (with the character before each, which a
+ * combining mark may join): ASCII is its own NFKC form, and most text is mostly ASCII.
+ */
+const foldWide = (s: string): string => {
+  let out = '';
+  let last = 0;
+  WIDE_RUN.lastIndex = 0;
+  for (let m = WIDE_RUN.exec(s); m; m = WIDE_RUN.exec(s)) {
+    const from = Math.max(last, m.index - 1);
+    out += s.slice(last, from) + s.slice(from, m.index + m[0].length).normalize('NFKC').replace(CONFUSABLE_ANY_RE, (c) => CONFUSABLES_ANY_CASE[c] ?? c);
+    last = m.index + m[0].length;
+  }
+  return last === 0 ? s : out + s.slice(last);
+};
+
+/** A normalised item as the engine reads it: the canonical text is built only if a detector asks for it. */
+export interface Prepared extends Normalized {
+  /** What the rules scan: like `text` but neither lower-cased nor with blank runs collapsed (rules ignore both). */
+  readonly scan: string;
+}
+
+/**
+ * Like `normalize`, with less work per byte: NFKC and look-alike folding only if there is a
+ * non-ASCII code point, glued words split in one pass, and no lower-casing or blank collapsing
+ * (the rules are case-insensitive and match blank runs). Text with entities or odd blanks is made
+ * canonical as a whole.
+ */
+export const prepare = (strings: readonly string[], separator = '\n'): Prepared => {
+  const stripped = stripHidden(strings.join(separator));
+  const raw = stripped.text;
+  const hidden = [...decodeSpans(raw), ...hiddenMarkup(raw)];
+  const hiddenText = hidden.length > 0 ? canonical(stripHidden(hidden.join('\n')).text) : '';
+  if (raw.includes('&#') || ODD_BLANKS.test(raw)) {
+    const text = canonical(raw);
+    return { text, hidden: hiddenText, hiddenChars: stripped.count, scan: text };
+  }
+  let base = raw;
+  if (NON_ASCII.test(base)) base = foldWide(base);
+  let text: string | undefined;
+  return {
+    get text() {
+      return (text ??= canonical(raw));
+    },
+    hidden: hiddenText,
+    hiddenChars: stripped.count,
+    scan: splitGlued(base),
+  };
 };
 
 /**

@@ -36,15 +36,32 @@ const kindOf = (match: string): HiddenKind => {
 const isStrayJoiner = (text: string, index: number): boolean =>
   !JOINER_CONTEXT.test(text.slice(Math.max(0, index - 2), index)) && !JOINER_CONTEXT.test(text.slice(index + 1, index + 3));
 
-/** True when `text` may hold hidden code points (cheap pre-check). */
-export const mayHideText = (text: string): boolean => QUICK.test(text);
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/;
+const WIDE = /[^\x00-\x9f]/g;
+const QUICK_ONE = new RegExp(`^${QUICK.source}`);
+/** Beyond this many code points above U+009F, one scan with QUICK costs less than a look at each. */
+const WIDE_LOOKS = 256;
+
+/**
+ * True when `text` may hold hidden code points (cheap pre-check). A large character class is slow
+ * on text that is not Latin-1, so text with few wide code points has each of them looked at instead.
+ */
+export const mayHideText = (text: string): boolean => {
+  if (CONTROL.test(text)) return true;
+  WIDE.lastIndex = 0;
+  for (let n = 0, m = WIDE.exec(text); m; m = WIDE.exec(text)) {
+    if (QUICK_ONE.test(m[0])) return true;
+    if (++n > WIDE_LOOKS) return QUICK.test(text.slice(m.index));
+  }
+  return false;
+};
 
 /** Strips hidden code points from `text` and says what was there. */
 export const stripHidden = (text: string): { text: string; count: number; kinds: Set<HiddenKind> } => {
   const kinds = new Set<HiddenKind>();
   let count = 0;
   let out = text;
-  if (QUICK.test(text))
+  if (mayHideText(text))
     out = out.replace(HIDDEN, (m) => {
       kinds.add(kindOf(m));
       count++;
