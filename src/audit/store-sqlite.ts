@@ -2,11 +2,18 @@ import Database from 'better-sqlite3';
 import type { AuditStore, Durability, StoredEntry } from './store.js';
 
 /**
- * Every handle stays reachable for the life of the process: on Node 24, better-sqlite3 12 aborts the
- * process when the garbage collector finalizes a Database (`RemoveEnvironmentCleanupHook`: env is
- * null). A gateway opens one store, the CLI exits at once; only tests open many.
+ * Every handle and every prepared statement stays reachable for the life of the process, and none is
+ * ever made on the fly: on Node 24, better-sqlite3 12 aborts the whole process when the garbage
+ * collector finalizes a Statement or a Database (`Assertion failed: (env) != nullptr` in
+ * `RemoveEnvironmentCleanupHook`, called from `~Statement` inside a GC weak callback; WiseLibs/better-sqlite3#1515,
+ * closed unfixed for 12.x; 13.x needs Node 22). `db.pragma()` prepares a hidden statement, so pragmas
+ * go through `exec`. A gateway opens one store, the CLI exits at once; only tests open many.
  */
-const handles: Database.Database[] = [];
+const retained: unknown[] = [];
+const keep = <T>(value: T): T => {
+  retained.push(value);
+  return value;
+};
 
 /**
  * The default store: SQLite in WAL mode. A committed entry survives SIGKILL of the gateway with
@@ -16,22 +23,22 @@ const handles: Database.Database[] = [];
  * const store = openSqliteStore('/var/lib/toolgate/audit.db', 'normal');
  */
 export const openSqliteStore = (path: string, durability: Durability, readonly = false): AuditStore => {
-  const db = new Database(path, readonly ? { readonly: true, fileMustExist: true } : {});
-  handles.push(db);
+  const db = keep(new Database(path, readonly ? { readonly: true, fileMustExist: true } : {}));
   if (!readonly) {
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'};`);
     db.exec(`CREATE TABLE IF NOT EXISTS entries (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS checkpoints (id INTEGER PRIMARY KEY AUTOINCREMENT, size INTEGER NOT NULL, note TEXT NOT NULL);`);
   }
-  const insert = readonly ? undefined : db.prepare('INSERT INTO entries (seq, body) VALUES (?, ?)');
-  const insertCheckpoint = readonly ? undefined : db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)');
+  const insert = readonly ? undefined : keep(db.prepare('INSERT INTO entries (seq, body) VALUES (?, ?)'));
+  const insertCheckpoint = readonly ? undefined : keep(db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)'));
+  const selectEntries = keep(db.prepare('SELECT seq, body FROM entries ORDER BY rowid'));
+  const selectCheckpoints = keep(db.prepare('SELECT note FROM checkpoints ORDER BY id').pluck());
   return {
     location: path,
     append: (entry) => void insert?.run(entry.seq, entry.body),
     appendCheckpoint: (size, note) => void insertCheckpoint?.run(size, note),
-    entries: () => db.prepare('SELECT seq, body FROM entries ORDER BY rowid').all() as StoredEntry[],
-    checkpoints: () => (db.prepare('SELECT note FROM checkpoints ORDER BY id').all() as { note: string }[]).map((r) => r.note),
+    entries: () => selectEntries.all() as StoredEntry[],
+    checkpoints: () => selectCheckpoints.all() as string[],
     close: () => db.close(),
   };
 };
