@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
-import type { ServerConfig } from '../config/schema.js';
+import { isContainerServer, type ServerConfig } from '../config/schema.js';
 import { PackageError } from '../errors.js';
 import type { LockPackage } from '../pins/lock.js';
 import { hashFile, hashTree, readInstalled, resolveBinary } from './fingerprint.js';
 import { identifyPackage, splitSpec } from './identify.js';
-import { locateNpxInstall } from './lock-package.js';
+import { locateNpxInstall, verifyConfiguredImage } from './lock-package.js';
 import { scriptGraph } from './script-graph.js';
 
 /** The first path whose hash differs between two path → hash records (added, removed or changed). */
@@ -17,17 +17,31 @@ const tampered = (id: string, what: string) =>
 /**
  * Before every spawn: what is about to run must be what the lock pinned. An installed npm package
  * is re-hashed file by file, a script or binary by its SHA-256, an npx spec must be the exact locked
- * version, and an image must be the locked digest. Any difference refuses the start.
+ * version (its installed copy re-hashed), and an image is started by the locked digest with its
+ * signature verified again. Any difference refuses the start.
  */
-export const assertInstalledMatchesLock = async (id: string, server: ServerConfig, locked: LockPackage, cwd: string): Promise<void> => {
+export const assertInstalledMatchesLock = async (id: string, server: ServerConfig, locked: LockPackage, cwd: string, configDir: string = cwd): Promise<void> => {
   const source = identifyPackage(server, cwd);
   switch (locked.kind) {
     case 'remote':
       if (source.kind !== 'remote') throw tampered(id, 'the kind of server');
       return;
-    case 'image':
-      if (source.kind !== 'image' || source.ref !== locked.ref) throw tampered(id, 'the image reference');
+    case 'image': {
+      if (source.kind !== 'image' && source.kind !== 'unsigned-image') throw tampered(id, 'the kind of server');
+      if (source.kind === 'image' && source.ref !== locked.ref) throw tampered(id, `the pinned image reference (pin.image.ref ${source.ref})`);
+      // The argv runs `server.image`: it must be the locked digest itself, never a tag.
+      if (isContainerServer(server) && server.image !== locked.ref) throw tampered(id, `the image to start (${server.image}; the lock pins ${locked.ref})`);
+      if (locked.publicKeySha256 === undefined) {
+        if (source.kind === 'image') throw tampered(id, 'the image signature (the lock has none; run toolgate approve to verify and pin it)');
+        return;
+      }
+      if (source.kind !== 'image') throw tampered(id, 'the image signature requirement (pin.image was removed)');
+      // The signature is verified again from the configured key and bundle: a swapped key or bundle refuses.
+      const verified = await verifyConfiguredImage(source, configDir);
+      if (verified.digest !== locked.digest || verified.publicKeySha256 !== locked.publicKeySha256)
+        throw new PackageError('PACKAGE_SIGNATURE_INVALID', `server "${id}" not started: the image ${locked.ref} is signed with another key than toolgate.lock pins`);
       return;
+    }
     case 'file': {
       if (source.kind !== 'file') throw tampered(id, 'the kind of executable');
       const path = source.role === 'binary' ? await resolveBinary(source.path).catch(() => source.path) : source.path;

@@ -1,5 +1,5 @@
 import { basename, resolve, sep } from 'node:path';
-import { isStdioServer, type ServerConfig } from '../config/schema.js';
+import { isContainerServer, isStdioServer, type ServerConfig } from '../config/schema.js';
 
 /** What runs a server, as far as its identity can be pinned. Pure: no file or network access. */
 export type PackageSource =
@@ -7,6 +7,7 @@ export type PackageSource =
   | { kind: 'node_modules'; name: string; installPath: string; nodeModules: string }
   | { kind: 'file'; role: 'script' | 'binary'; path: string }
   | { kind: 'image'; ref: string; publicKey: string; signature: string }
+  | { kind: 'unsigned-image'; ref: string }
   | { kind: 'remote'; url: string };
 
 const EXACT_VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
@@ -55,6 +56,7 @@ const isNode = (command: string): boolean => command === process.execPath || /^n
  */
 export const identifyPackage = (server: ServerConfig, cwd: string): PackageSource => {
   if (server.pin?.image) return { kind: 'image', ...server.pin.image };
+  if (isContainerServer(server)) return { kind: 'unsigned-image', ref: server.image };
   if (!isStdioServer(server)) return { kind: 'remote', url: 'url' in server ? String(server.url) : 'unknown' };
   const base = server.cwd !== undefined ? resolve(cwd, server.cwd) : cwd;
   const command = basename(server.command);
@@ -106,4 +108,32 @@ export const npxContext = (server: ServerConfig, cwd: string, env: Readonly<Reco
 export const pinNpxArgs = (args: readonly string[], spec: string, exact: string): string[] => {
   const { name } = splitSpec(spec);
   return args.map((a) => (a === spec ? `${name}@${exact}` : a));
+};
+
+/** An image reference without its tag and digest: `ghcr.io/a/b:1.0@sha256:…` → `ghcr.io/a/b`. */
+export const imageRepository = (ref: string): string => {
+  const bare = ref.includes('@') ? ref.slice(0, ref.indexOf('@')) : ref;
+  const colon = bare.lastIndexOf(':');
+  return colon > bare.lastIndexOf('/') ? bare.slice(0, colon) : bare;
+};
+
+const digestOf = (ref: string): string | undefined => (ref.includes('@') ? ref.slice(ref.lastIndexOf('@') + 1) : undefined);
+
+/**
+ * The image a container server is started from under a lock: always by the locked digest
+ * (`repo@sha256:…`), never by a tag, which a registry can move. Refused when the configured image
+ * names another repository, or pins another digest, than the lock recorded. Pure.
+ * @example
+ * imageToRun('ghcr.io/a/b:1.0', { ref: 'ghcr.io/a/b@sha256:ab…', digest: 'sha256:ab…' }) // { ok: true, image: 'ghcr.io/a/b@sha256:ab…' }
+ */
+export const imageToRun = (
+  configured: string,
+  locked: { readonly ref: string; readonly digest: string },
+): { ok: true; image: string } | { ok: false; message: string } => {
+  const repository = imageRepository(locked.ref);
+  if (imageRepository(configured) !== repository)
+    return { ok: false, message: `the image ${configured} is not the locked repository ${repository}` };
+  const pinned = digestOf(configured);
+  if (pinned !== undefined && pinned !== locked.digest) return { ok: false, message: `the image ${configured} pins another digest than the lock (${locked.digest})` };
+  return { ok: true, image: `${repository}@${locked.digest}` };
 };

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { ServerConfig } from '../config/schema.js';
+import { isContainerServer, type ServerConfig } from '../config/schema.js';
 import { LockError, PackageError } from '../errors.js';
 import type { LockPackage } from '../pins/lock.js';
 import { findNpxInstall, hashFile, hashTree, readInstalled, resolveBinary, type NpxInstall } from './fingerprint.js';
-import { identifyPackage, npxContext, pinNpxArgs, splitSpec } from './identify.js';
+import { identifyPackage, imageToRun, npxContext, pinNpxArgs, splitSpec } from './identify.js';
 import { verifyImageSignature } from './image.js';
 import { scriptGraph } from './script-graph.js';
 import { verifyProvenance, tarballDigest, type VerifiedProvenance } from './provenance.js';
@@ -34,10 +34,22 @@ export const lockPackage = async (id: string, server: ServerConfig, options: Loc
     case 'remote':
       return { kind: 'remote', url: source.url };
     case 'image': {
-      const publicKeyPem = await readFile(resolve(options.configDir, source.publicKey), 'utf8');
-      const bundle = JSON.parse(await readFile(resolve(options.configDir, source.signature), 'utf8')) as unknown;
-      const { digest, publicKeySha256 } = verifyImageSignature({ ref: source.ref, publicKeyPem, bundle });
+      const { digest, publicKeySha256 } = await verifyConfiguredImage(source, options.configDir);
+      if (isContainerServer(server)) {
+        const run = imageToRun(server.image, { ref: source.ref, digest });
+        if (!run.ok) throw new LockError('LOCK_UNPINNED', `server "${id}": ${run.message} (pin.image.ref)`);
+      }
       return { kind: 'image', ref: source.ref, digest, publicKeySha256 };
+    }
+    case 'unsigned-image': {
+      const digest = /@(sha256:[0-9a-f]{64})$/.exec(source.ref)?.[1];
+      if (!options.allowUnpinned || digest === undefined)
+        throw new LockError(
+          'LOCK_UNPINNED',
+          `server "${id}": image ${source.ref} has no pin.image (digest and cosign signature verified with your key)` +
+            (digest === undefined ? '; a tag cannot be pinned without a container engine: name it by @sha256 digest' : '; or pass --allow-unpinned to pin its digest unsigned'),
+        );
+      return { kind: 'image', ref: source.ref, digest };
     }
     case 'file': {
       const path = source.role === 'binary' ? await resolveBinary(source.path) : source.path;
@@ -110,6 +122,33 @@ const provenanceOf = async (
     trustedRoot: options.trustedRoot,
     identity: server.pin?.identity,
   });
+};
+
+/** Reads `pin.image`'s key and bundle (paths relative to the config) and verifies the signature over the image digest. */
+export const verifyConfiguredImage = async (
+  pin: { readonly ref: string; readonly publicKey: string; readonly signature: string },
+  configDir: string,
+): Promise<{ digest: string; publicKeySha256: string }> => {
+  let publicKeyPem: string;
+  let bundle: unknown;
+  try {
+    publicKeyPem = await readFile(resolve(configDir, pin.publicKey), 'utf8');
+    bundle = JSON.parse(await readFile(resolve(configDir, pin.signature), 'utf8')) as unknown;
+  } catch (cause) {
+    throw new PackageError('PACKAGE_SIGNATURE_INVALID', `image ${pin.ref}: cannot read its key or signature bundle: ${(cause as Error).message}`, { cause });
+  }
+  return verifyImageSignature({ ref: pin.ref, publicKeyPem, bundle });
+};
+
+/** What a server is spawned as under a lock: an npx spec at the exact locked version, a container image by its locked digest. */
+export const spawnedAs = (server: ServerConfig, pkg: LockPackage, cwd: string): ServerConfig => {
+  if (pkg.kind === 'npm') return effectiveNpxArgs(server, cwd, pkg.version);
+  if (pkg.kind === 'image' && isContainerServer(server)) {
+    const run = imageToRun(server.image, pkg);
+    // A mismatch is left as configured: the before-spawn check refuses that server (and only it).
+    return run.ok ? { ...server, image: run.image } : server;
+  }
+  return server;
 };
 
 /** The spec an npx server's child is started with: as configured, or the exact version the lock resolved. */

@@ -1,4 +1,4 @@
-import { PinError } from '../errors.js';
+import { PinError, type PackageErrorCode } from '../errors.js';
 import type { Interceptor, Message, Next, Result } from '../pipeline/interceptor.js';
 import { decideList, findRenames, type PinCode, type PinFinding } from './decide.js';
 import { ITEM_KINDS, itemKey, kindOfListMethod, type ItemKind } from './hash.js';
@@ -10,7 +10,7 @@ export interface PinEvent {
   readonly server: string;
   /** `tools/<name>`, `prompts/<name>`, `resources/<uri>`, `resourceTemplates/<template>`, `initialize` or `package`. */
   readonly item: string;
-  readonly code: PinCode | 'PACKAGE_TAMPERED';
+  readonly code: PinCode | PackageErrorCode;
   readonly message: string;
   readonly renamedFrom?: string;
 }

@@ -53,7 +53,7 @@ const ImagePackage = z.strictObject({
   kind: z.literal('image'),
   ref: z.string().describe('Image reference with its @sha256 digest.'),
   digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
-  publicKeySha256: Sha256.describe('SHA-256 of the DER public key the cosign signature was verified with.'),
+  publicKeySha256: Sha256.optional().describe('SHA-256 of the DER public key the cosign signature was verified with; absent: an unsigned image pinned by digest with --allow-unpinned.'),
 });
 const RemotePackage = z.strictObject({ kind: z.literal('remote'), url: z.string() });
 export const LockPackageSchema = z.discriminatedUnion('kind', [NpmPackage, FilePackage, ImagePackage, RemotePackage]);

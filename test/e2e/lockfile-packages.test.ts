@@ -1,13 +1,14 @@
 import { execFile } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, eventually, fixture, ROOT, startStdioGateway, tempDir, type Running } from './harness.js';
 
 /** Runs the toolgate CLI; resolves with its exit code and output (never rejects). */
-const toolgate = (args: string[], cwd?: string) =>
+const toolgate = (args: string[], cwd?: string, env?: Record<string, string>) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, timeout: 300_000 }, (error, stdout, stderr) =>
+    execFile(process.execPath, [BIN, ...args], { cwd, timeout: 300_000, ...(env && { env: { ...process.env, ...env } }) }, (error, stdout, stderr) =>
       resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -161,5 +162,112 @@ describe('a script server (node path/to/server.js): what it loads is pinned, not
     appendFileSync(join(app, 'README.md'), 'Edited.\n');
     gw = await startStdioGateway({}, { lock: { dir } });
     expect((await gw.client.listTools()).tools.map((t) => t.name)).toContain('echo__echo');
+  }, 120_000);
+});
+
+describe('a container server (image:): started by the locked digest, its signature verified before every spawn', () => {
+  /** A cosign-style Sigstore bundle (DSSE over an in-toto statement naming the digest), signed with a key made here. */
+  const PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+  const signedBundle = (privateKey: KeyObject, digestHex: string) => {
+    const statement = Buffer.from(
+      JSON.stringify({
+        _type: 'https://in-toto.io/Statement/v1',
+        subject: [{ name: 'ghcr.io/example/mcp-server', digest: { sha256: digestHex } }],
+        predicateType: 'https://cosign.sigstore.dev/attestation/v1',
+        predicate: {},
+      }),
+    );
+    const pae = Buffer.concat([Buffer.from(`DSSEv1 ${PAYLOAD_TYPE.length} ${PAYLOAD_TYPE} ${statement.length} `), statement]);
+    return {
+      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      verificationMaterial: { publicKey: { hint: 'configured-key' }, tlogEntries: [], timestampVerificationData: { rfc3161Timestamps: [] } },
+      dsseEnvelope: { payload: statement.toString('base64'), payloadType: PAYLOAD_TYPE, signatures: [{ sig: sign('sha256', pae, privateKey).toString('base64'), keyid: '' }] },
+    };
+  };
+
+  /**
+   * No container engine here: a stand-in `docker` on PATH records the argv it was given and then
+   * speaks MCP (the echo fixture), so the test sees exactly what the gateway asked the engine to run.
+   */
+  const imageRig = () => {
+    const dir = tempDir();
+    const bin = join(dir, 'bin');
+    const argvLog = join(dir, 'docker-argv.log');
+    mkdirSync(bin);
+    writeFileSync(
+      join(bin, 'docker'),
+      `#!${process.execPath}\nrequire('node:fs').appendFileSync(${JSON.stringify(argvLog)}, JSON.stringify(process.argv.slice(2)) + '\\n');\nimport(${JSON.stringify(fixture('echo-server'))});\n`,
+    );
+    chmodSync(join(bin, 'docker'), 0o755);
+    const digest = randomBytes(32).toString('hex');
+    const ref = `ghcr.io/example/mcp-server@sha256:${digest}`;
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(join(dir, 'cosign.pub'), publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    writeFileSync(join(dir, 'image.sigstore.json'), JSON.stringify(signedBundle(privateKey, digest)));
+    const config = join(dir, 'toolgate.yaml');
+    const write = (image: string, pinRef = ref) =>
+      writeFileSync(config, JSON.stringify({ servers: { img: { image, tools: ['*'], pin: { image: { ref: pinRef, publicKey: 'cosign.pub', signature: 'image.sigstore.json' } } } } }));
+    write('ghcr.io/example/mcp-server:1.0');
+    const env = { PATH: `${bin}:${process.env['PATH'] ?? ''}` };
+    const runs = () => (existsSync(argvLog) ? readFileSync(argvLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]) : []);
+    return { dir, config, ref, digest, env, runs, write, privateKey };
+  };
+
+  it('[PKG-10] lock and run start the image by its digest, not its tag; a swapped signature or another digest is refused before the engine runs', async () => {
+    const rig = imageRig();
+    const locked = await toolgate(['lock', '--config', rig.config], undefined, rig.env);
+    expect(locked.code, locked.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(rig.dir, 'toolgate.lock'), 'utf8'))).toMatchObject({ servers: { img: { package: { kind: 'image', ref: rig.ref, digest: `sha256:${rig.digest}` } } } });
+    const image = (argv: string[]) => argv.slice(argv.indexOf('--') + 1)[0];
+    expect(rig.runs().map(image)).toEqual([rig.ref]);
+
+    gw = await startStdioGateway({}, { lock: { dir: rig.dir }, env: rig.env });
+    expect((await gw.client.listTools()).tools.map((t) => t.name)).toContain('img__echo');
+    expect(rig.runs().map(image)).toEqual([rig.ref, rig.ref]);
+    expect(rig.runs().flat().join(' ')).not.toContain(':1.0');
+    await gw.close();
+
+    // The bundle replaced by one signed with another key: refused, the engine never runs.
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const bundle = readFileSync(join(rig.dir, 'image.sigstore.json'));
+    writeFileSync(join(rig.dir, 'image.sigstore.json'), JSON.stringify(signedBundle(other.privateKey, rig.digest)));
+    gw = await startStdioGateway({}, { lock: { dir: rig.dir }, env: rig.env });
+    await eventually(() => (gw as Running).stderr.some((l) => l.includes('PACKAGE_SIGNATURE_INVALID')));
+    expect((await gw.client.listTools()).tools).toEqual([]);
+    expect(rig.runs()).toHaveLength(2);
+    await gw.close();
+    writeFileSync(join(rig.dir, 'image.sigstore.json'), bundle);
+
+    // The config now names another digest (validly signed with the same key): not what the lock pins.
+    const moved = randomBytes(32).toString('hex');
+    writeFileSync(join(rig.dir, 'image.sigstore.json'), JSON.stringify(signedBundle(rig.privateKey, moved)));
+    rig.write('ghcr.io/example/mcp-server:1.0', `ghcr.io/example/mcp-server@sha256:${moved}`);
+    gw = await startStdioGateway({}, { lock: { dir: rig.dir }, env: rig.env });
+    await eventually(() => tampered(gw as Running));
+    expect((await gw.client.listTools()).tools).toEqual([]);
+    await gw.close();
+
+    // Another repository under the same name tag: refused as well.
+    writeFileSync(join(rig.dir, 'image.sigstore.json'), bundle);
+    rig.write('ghcr.io/evil/mcp-server:1.0');
+    gw = await startStdioGateway({}, { lock: { dir: rig.dir }, env: rig.env });
+    await eventually(() => tampered(gw as Running));
+    expect(gw.stderr.join('\n')).toContain('the lock pins');
+    expect(rig.runs()).toHaveLength(2);
+  }, 120_000);
+
+  it('[PKG-10] lock refuses an image server without pin.image, and a tag even with --allow-unpinned', async () => {
+    const rig = imageRig();
+    writeFileSync(rig.config, JSON.stringify({ servers: { img: { image: 'ghcr.io/example/mcp-server:1.0', tools: ['*'] } } }));
+    const refused = await toolgate(['lock', '--config', rig.config, '--allow-unpinned'], undefined, rig.env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('LOCK_UNPINNED');
+    expect(refused.stderr).toContain('name it by @sha256 digest');
+    writeFileSync(rig.config, JSON.stringify({ servers: { img: { image: rig.ref, tools: ['*'] } } }));
+    expect((await toolgate(['lock', '--config', rig.config], undefined, rig.env)).stderr).toContain('LOCK_UNPINNED');
+    const unsigned = await toolgate(['lock', '--config', rig.config, '--allow-unpinned'], undefined, rig.env);
+    expect(unsigned.code, unsigned.stderr).toBe(0);
+    expect(unsigned.stderr).toContain('UNSIGNED');
+    expect(rig.runs()).toHaveLength(1);
   }, 120_000);
 });

@@ -4,7 +4,7 @@ import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { LockError, PackageError } from '../../errors.js';
 import { assertInstalledMatchesLock } from '../../packages/check-installed.js';
-import { effectiveNpxArgs, lockPackage, recordNpxInstall } from '../../packages/lock-package.js';
+import { lockPackage, recordNpxInstall, spawnedAs } from '../../packages/lock-package.js';
 import { DEFAULT_REGISTRY } from '../../packages/registry.js';
 import { createEngine } from '../../detect/engine.js';
 import { CONTENT_DEFAULTS } from '../../detect/schema.js';
@@ -43,8 +43,8 @@ const lockOne = async (configPath: string, config: Config, id: string, allowUnpi
   progress(`${id}: verifying package…`);
   const pkg = await lockPackage(id, server, await packageOptions(configPath, config, allowUnpinned));
   progress(`${id}: ${describePackage(pkg)}; starting…`);
-  // Started as the gateway will start it: an unpinned npx spec runs as the exact version just resolved.
-  const spawned = pkg.kind === 'npm' ? effectiveNpxArgs(server, process.cwd(), pkg.version) : server;
+  // Started as the gateway will start it: an unpinned npx spec as the exact version just resolved, an image by its digest.
+  const spawned = spawnedAs(server, pkg, process.cwd());
   const captured = await captureServer({ ...config, servers: { ...config.servers, [id]: spawned } }, id);
   const installed = await recordNpxInstall(spawned, pkg, process.cwd());
   if (installed !== pkg) progress(`${id}: pinned the copy npx runs, ${installed.kind === 'npm' ? installed.installPath : ''}`);
@@ -87,7 +87,7 @@ const describePackage = (pkg: LockPackage): string => {
     case 'file':
       return `${pkg.role} ${pkg.path} sha256:${pkg.sha256.slice(0, 12)}…`;
     case 'image':
-      return `image ${pkg.ref} (signature verified)`;
+      return `image ${pkg.ref} (${pkg.publicKeySha256 === undefined ? 'UNSIGNED: --allow-unpinned' : 'signature verified'})`;
     case 'remote':
       return `remote ${pkg.url} (no package identity)`;
   }
@@ -111,12 +111,13 @@ export const lock = async (configPath: string, flags: LockFlags): Promise<number
 };
 
 /** Starts a locked server after checking its package against the lock, and captures it. */
-const captureLocked = async (config: Config, lockFile: Lock, id: string) => {
-  const server = config.servers[id];
+const captureLocked = async (configPath: string, config: Config, lockFile: Lock, id: string) => {
+  const configured = config.servers[id];
   const locked = lockFile.servers[id];
-  if (!server || !locked) throw new LockError('LOCK_SERVER_MISSING', `server "${id}" is in the config and the lock? it is not`);
-  await assertInstalledMatchesLock(id, server, locked.package, process.cwd());
-  return captureServer(config, id);
+  if (!configured || !locked) throw new LockError('LOCK_SERVER_MISSING', `server "${id}" is in the config and the lock? it is not`);
+  const server = spawnedAs(configured, locked.package, process.cwd());
+  await assertInstalledMatchesLock(id, server, locked.package, process.cwd(), dirname(resolve(configPath)));
+  return captureServer({ ...config, servers: { ...config.servers, [id]: server } }, id);
 };
 
 const requireLock = async (configPath: string, config: Config): Promise<{ path: string; lock: Lock }> => {
@@ -141,7 +142,7 @@ export const diff = async (configPath: string, only: string | undefined): Promis
     }
     let live;
     try {
-      live = await captureLocked(config, lockFile, id);
+      live = await captureLocked(configPath, config, lockFile, id);
     } catch (error) {
       if (!(error instanceof PackageError)) throw error;
       // A changed package is itself the difference to review (approve SERVER re-locks it); nothing is started.
@@ -180,7 +181,7 @@ export const approve = async (configPath: string, target: string | undefined, fl
   const kindSlash = rest.indexOf('/');
   const named = ITEM_KIND_NAMES.find((k) => kindSlash > 0 && rest.slice(0, kindSlash) === k);
   const key = named ? rest.slice(kindSlash + 1) : rest;
-  const live = await captureLocked(config, lockFile, id);
+  const live = await captureLocked(configPath, config, lockFile, id);
   const entry = lockFile.servers[id];
   const kinds: ItemKind[] = named ? [named] : ITEM_KIND_NAMES.filter((k) => key in live.items[k] || key in entry[k]);
   if (key === 'initialize' && !named) {

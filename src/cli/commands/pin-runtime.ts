@@ -1,8 +1,9 @@
+import { dirname, resolve } from 'node:path';
 import type { Config } from '../../config/schema.js';
-import { LockError } from '../../errors.js';
+import { LockError, PackageError } from '../../errors.js';
 import type { GatewayEvent, GatewayOptions } from '../../gateway.js';
 import { assertInstalledMatchesLock } from '../../packages/check-installed.js';
-import { identifyPackage, pinNpxArgs } from '../../packages/identify.js';
+import { spawnedAs } from '../../packages/lock-package.js';
 import { toInitializeRecord, type Lock } from '../../pins/lock.js';
 import { lockPathOf, readLock } from '../../pins/store.js';
 import { logLine } from '../log.js';
@@ -34,26 +35,26 @@ export const loadPinRuntime = async (
   for (const [id, server] of Object.entries(config.servers)) {
     const locked = lock.servers[id];
     if (!locked) throw new LockError('LOCK_SERVER_MISSING', `server "${id}" is not in ${path}: run toolgate lock (or approve ${id})`);
-    // An unpinned npx spec that `lock --allow-unpinned` resolved runs as the exact locked version.
-    const source = identifyPackage(server, process.cwd());
-    if (source.kind === 'npx' && source.unpinned !== undefined && locked.package.kind === 'npm' && 'args' in server)
-      servers[id] = { ...server, args: pinNpxArgs(server.args, source.spec, locked.package.version) };
+    // An unpinned npx spec that `lock --allow-unpinned` resolved runs as the exact locked version;
+    // a container image runs by the locked digest, never by its tag.
+    servers[id] = spawnedAs(server, locked.package, process.cwd());
   }
   const pinned: Config = { ...config, servers };
   logLine('info', 'pins on', { lock: path, servers: Object.keys(lock.servers).length });
-  return { config: pinned, options: { onEvent, ...pinHooks(pinned, lock, onEvent) } };
+  return { config: pinned, options: { onEvent, ...pinHooks(pinned, lock, onEvent, dirname(resolve(configPath))) } };
 };
 
-const pinHooks = (config: Config, lock: Lock, onEvent: (event: GatewayEvent) => void): GatewayOptions => ({
+const pinHooks = (config: Config, lock: Lock, onEvent: (event: GatewayEvent) => void, configDir: string): GatewayOptions => ({
   lock,
   beforeConnect: async (id) => {
     const server = config.servers[id];
     const locked = lock.servers[id];
     if (!server || !locked) throw new LockError('LOCK_SERVER_MISSING', `server "${id}" is not in the lock`);
     try {
-      await assertInstalledMatchesLock(id, server, locked.package, process.cwd());
+      await assertInstalledMatchesLock(id, server, locked.package, process.cwd(), configDir);
     } catch (error) {
-      onEvent({ kind: 'pin', server: id, item: 'package', code: 'PACKAGE_TAMPERED', message: (error as Error).message });
+      const code = error instanceof PackageError ? error.code : 'PACKAGE_TAMPERED';
+      onEvent({ kind: 'pin', server: id, item: 'package', code, message: (error as Error).message });
       throw error;
     }
   },
