@@ -60,18 +60,35 @@ const builtIn: Detector = {
 const stem = (name: string): string =>
   name.toLowerCase().replace(/[^a-z0-9]+/g, '').replace(/(?:v?\d+|new|pro|plus|official|latest|updated|fixed|beta|alt)+$/, '');
 
+/** The words of a tool name: `getWordDocument`, `get_word_document` → get, word, document. */
+const nameWords = (name: string): string[] =>
+  name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
 /**
- * Shadowing: a definition that names another server's tool (distinctive names, as whole words), or
- * whose own name imitates one (`send_email_v2` next to `send_email`).
+ * A name made of another's words (two at least), reordered or with one word added:
+ * `web_search` ~ `search_web`, `copy_word_file` ~ `copy_file`.
+ */
+const imitates = (own: ReadonlySet<string>, other: readonly string[]): boolean => {
+  const theirs = new Set(other);
+  if (theirs.size < 2 || ![...theirs].every((w) => own.has(w))) return false;
+  return own.size - theirs.size <= 1;
+};
+
+/**
+ * Shadowing: a definition whose name is another server's tool name, or imitates one (`send_email_v2`
+ * next to `send_email`), or that names another server's tool (distinctive names, as whole words).
  */
 const shadowing: Detector = {
   id: 'shadowing',
   detect(doc: Normalized, item: Item): Finding[] {
     if (!item.foreignTools || item.surface !== 'definition') return [];
+    // Another server offers a tool of the very same name: which one the model calls is up to chance.
+    if (item.name !== undefined && item.foreignTools.has(item.name)) return [{ rule: 'name-collision', category: 'shadowing', weight: 0.5, span: item.name }];
     const own = item.name !== undefined ? stem(item.name) : '';
+    const ownWords = item.name !== undefined ? new Set(nameWords(item.name)) : new Set<string>();
     if (own.length >= 4)
       for (const name of item.foreignTools)
-        if (name !== item.name && stem(name) === own) return [{ rule: 'name-squatting', category: 'shadowing', weight: 0.6, span: `${item.name} ~ ${name}` }];
+        if (name !== item.name && (stem(name) === own || imitates(ownWords, nameWords(name))))
+          return [{ rule: 'name-squatting', category: 'shadowing', weight: 0.6, span: `${item.name} ~ ${name}` }];
     for (const name of item.foreignTools) {
       const n = name.toLowerCase();
       if (n.length < 4 || !/[_\-.]|[a-z][A-Z]/.test(name)) continue;

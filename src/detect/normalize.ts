@@ -86,7 +86,8 @@ export const canonical = (s: string): string => {
   let t = s;
   if (NON_ASCII.test(t)) t = t.normalize('NFKC');
   // Words glued by case alone ("USAIgnore", "ignorePrevious") are split, so rules see them as words.
-  t = t.replace(/([a-z])(?=[A-Z])|([A-Z])(?=[A-Z][a-z])/g, '$1$2 ').toLowerCase();
+  // Also a capitalised word glued by an underscore ("Channel_Ignore").
+  t = t.replace(/([a-z])(?=[A-Z])|([A-Z])(?=[A-Z][a-z])|([a-z0-9]_)(?=[A-Z][a-z])/g, '$1$2$3 ').toLowerCase();
   if (NON_ASCII.test(t)) t = t.replace(CONFUSABLE_RE, (c) => CONFUSABLES[c] ?? c);
   if (t.includes('&#')) t = t.replace(ENTITY, (_, n: string) => safeChar(n));
   // Only runs and odd blanks are rewritten: replacing every single space costs more than all rules.
@@ -98,7 +99,7 @@ const safeChar = (n: string): string => {
   return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '';
 };
 
-const CAMEL = /[a-z][A-Z]|[A-Z][A-Z][a-z]/g;
+const CAMEL = /[a-z][A-Z]|[A-Z][A-Z][a-z]|[a-z0-9]_(?=[A-Z][a-z])/g;
 const ODD_BLANKS = /[\f\v]/;
 // Look-alikes of either case, for text that is not lower-cased first: 'А' → 'A' as 'а' → 'a'.
 const CONFUSABLES_ANY_CASE: Record<string, string> = { ...CONFUSABLES };
@@ -111,17 +112,18 @@ const CONFUSABLE_ANY_RE = new RegExp(`[${Object.keys(CONFUSABLES_ANY_CASE).join(
 const isUpper = (c: number) => c >= 65 && c <= 90;
 const isLower = (c: number) => c >= 97 && c <= 122;
 
-/** Glued words split as canonical form splits them (`aB` → `a B`, `ABc` → `A Bc`), without a lookahead scan. */
+/** Glued words split as canonical form splits them (`aB` → `a B`, `ABc` → `A Bc`, `a_Bc` → `a_ Bc`), without a lookahead scan. */
 const splitGlued = (s: string): string => {
   let out = '';
   let last = 0;
   CAMEL.lastIndex = 0;
   for (let m = CAMEL.exec(s); m; m = CAMEL.exec(s)) {
     const i = m.index;
-    out += s.slice(last, i + 1) + ' ';
-    last = i + 1;
+    const at = m[0].endsWith('_') ? i + 2 : i + 1;
+    out += s.slice(last, at) + ' ';
+    last = at;
     // `aBCd`: a split before B, and another before C (the match consumed B).
-    if (m[0].length === 2 && isUpper(s.charCodeAt(i + 2)) && isLower(s.charCodeAt(i + 3))) {
+    if (m[0].length === 2 && at === i + 1 && isUpper(s.charCodeAt(i + 2)) && isLower(s.charCodeAt(i + 3))) {
       out += s.slice(last, i + 2) + ' ';
       last = i + 2;
     }

@@ -53,6 +53,15 @@ const SECRET = w(
   'cvv2?', 'cvc2?', 'security codes?', 'pin(?: code)?', 'ssn', 'social security(?: number)?', 'one[- ]time (?:code|password)', 'otp',
   '2fa codes?', 'verification codes?', 'session (?:cookie|token)s?', 'bank (?:login|account number)s?',
 );
+/** Orders an agent can carry out for someone: what an injected task asks for. */
+const IMPERATIVE = w(
+  'send', 'transfer', 'forward', 'e-?mail', 'mail', 'post', 'upload', 'share', 'invite', 'add', 'remove', 'delete', 'modify', 'change',
+  'update', 'edit', 'set', 'create', 'make', 'book', 'reserve', 'schedule', 'cancel', 'pay', 'give', 'grant', 'visit', 'open', 'click',
+  'go to', 'download', 'install', 'run', 'execute', 'call', 'reply', 'respond', 'tell', 'say', 'write', 'read', 'get', 'fetch', 'find',
+  'search', 'retrieve', 'collect', 'list', 'summari[sz]e', 'concatenate', 'copy', 'move', 'rename', 'print', 'show', 'reveal', 'publish',
+  'buy', 'order', 'purchase', 'subscribe', 'sign up', 'register', 'approve', 'accept', 'reset', 'disable', 'enable', 'provide', 'include',
+  'insert', 'append', 'attach', 'export', 'leak', 'ignore', 'forget',
+);
 const SENSITIVE_PATH = String.raw`(?:~|\$home|%userprofile%|/home/[\w.-]+|/root|/users/[\w.-]+)?/?\.(?:ssh|aws|gnupg|kube|docker|azure|npmrc|netrc|git-credentials|pgpass|bash_history|zsh_history|env)(?![\w-])|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|/etc/(?:passwd|shadow|sudoers)\b|\b(?:mcp|claude_desktop_config|credentials|secrets?)\.(?:json|ya?ml|toml)\b|\bwallet\.dat\b|\.config/gcloud\b`;
 
 /**
@@ -111,7 +120,7 @@ export const RULES: readonly Rule[] = [
     String.raw`(?<=(\b(?:do|follow|perform|execute|carry out|complete)\s+))(?:the following|these (?:steps|instructions|tasks?|actions?))\b|\bi (?:want|need|would like|order|instruct|command|require) you to\b|\bthis is an? (?:\w+ )?(?:message|instruction|notice|request|note) from\b`),
   // Keeping the user in the dark.
   rule('conceal-from-user', 'concealment', 0.9, ['do not', "don't", 'dont', 'never', 'without', 'nor', 'not', 'hide', 'conceal', 'obscure', 'mask', 'keep', 'user', 'human', 'operator', 'person', 'customer', 'owner', 'requester'],
-    String.raw`\b(?:do not|don't|dont|never|without|nor|not)\s+(?:\w+\s+)?(?:tell\w*|inform\w*|notify\w*|notifi\w*|alert\w*|mention\w*|reveal\w*|show\w*|disclos\w*|let\w*|ask\w*|warn\w*|report\w*|confirm\w*|bother\w*|explain\w*)\s+(?:[\w'-]+\s+){0,4}?(?:to\s+|with\s+)?(?:the\s+|your\s+)?${USER}s?\b|\b${USER}\s+(?:must|should|will|need|may)\s*(?:not|never)\s+(?:\w+\s+)?(?:know|see|notice|find out|learn|be (?:told|informed|aware|notified))\b|\b(?:hide|conceal|obscure|mask)\b[^.]{0,40}\bfrom (?:the\s+)?${USER}|\bkeep (?:this|it|these)(?: \w+)? (?:secret|hidden|confidential|between us)\b`),
+    String.raw`\b(?:do not|don't|dont|never|without|nor|not)\s+(?:\w+\s+)?(?:tell\w*|inform\w*|notify\w*|notifi\w*|alert\w*|mention\w*|reveal\w*|show\w*|disclos\w*|let\w*|ask\w*|warn\w*|report\w*|confirm\w*|bother\w*|explain\w*)\s+(?:[\w'-]+\s+){0,6}?(?:to\s+|with\s+)?(?:the\s+|your\s+)?${USER}s?\b|\b${USER}\s+(?:must|should|will|need|may)\s*(?:not|never)\s+(?:\w+\s+)?(?:know|see|notice|find out|learn|be (?:told|informed|aware|notified))\b|\b(?:hide|conceal|obscure|mask)\b[^.]{0,40}\bfrom (?:the\s+)?${USER}|\bkeep (?:this|it|these)(?: \w+)? (?:secret|hidden|confidential|between us)\b`),
   rule('covert-action', 'concealment', 0.5, ['secretly', 'covertly', 'stealthily', 'silently', 'quietly', 'discreetly', 'invisibly', 'behind the', 'without'],
     String.raw`\b(?:secretly|covertly|stealthily)\b|\b(?:silently|quietly|discreetly|invisibly)\s+(?:also\s+)?(?:send|forward|copy|upload|include|add|append|attach|collect|read|exfiltrate|transmit|share|post|email|log|record|store|save|call|invoke|execute|run|modify|change|replace|redirect|delete|bcc|cc|grant|install|transfer)\b|(?<=(\b(?:send|forward|copy|upload|include|add|append|attach|collect|read|exfiltrate|transmit|share|post|email|log|record|store|save|call|invoke|execute|run|modify|change|replace|redirect|delete|bcc|cc|grant|install|transfer)\w*\s+(?:\w+\s+){0,3}?))(?:silently|quietly|discreetly|invisibly)\b|\bbehind the (?:user'?s? )?back\b|\bwithout (?:the )?${USER}(?:'s|s')? (?:knowledge|consent|awareness|noticing|knowing)\b`),
   // Secrets and sensitive paths.
@@ -153,8 +162,10 @@ export const RULES: readonly Rule[] = [
     String.raw`(?<=<)(?:script|iframe)\b|\bjavascript\s*:|\bsrcdoc\s*=|document\.cookie|\beval\s*\(`),
   rule('code-execution', 'active-content', 0.5, ['function', 'child_process', 'cmd.exe', '/bin/', 'powershell'],
     String.raw`(?<=\(\s*)function\s*\(\s*\)\s*\{|\bchild_process\b|\bcmd\.exe\b|/bin/(?:ba|z)?sh\b|\bpowershell(?:\.exe)?\b`),
-  rule('task-marker', 'imperative', 0.5, ['todo', 'fixme', 'action required', 'new task', 'next step', 'reminder'],
-    String.raw`\b(?:todo|fixme|action required|new task|next step|reminder)\s*:\s*(?:please\s+)?(?:send|transfer|forward|email|post|upload|share|invite|visit|pay|give|reply|call|run|execute|download|install|buy|book|reset|grant|tell|say|concatenate|summari[sz]e and send)\b`),
+  // A task assigned inside data: a to-do marker (also glued to the word before it) followed by an
+  // order. To-dos in code comments (`// TODO: add tests`) are the code's own notes, not orders.
+  rule('task-marker', 'imperative', 0.5, ['*todo', '*fixme', 'action required', 'action item', 'new task', 'next step', 'reminder'],
+    String.raw`(?<!(?://|#|/\*|\*|--|;|<!--)[ \t]*)(?:todo|fixme|\baction (?:required|items?)|\bnew task)\s*:\s*(?:please\s+)?${IMPERATIVE}\b|\b(?:next step|reminder)\s*:\s*(?:please\s+)?(?:send|transfer|forward|email|post|upload|share|invite|visit|pay|give|reply|call|run|execute|download|install|buy|book|reset|grant|tell|say|concatenate|summari[sz]e and send)\b`),
   // Injection through the arguments of a call.
   rule('command-injection', 'argument-injection', 1.0, [';', '&&', '|', '$(', '`', '\n'],
     String.raw`(?:;|&&|\|\||\||\$\(|\x60|\n)[^\S\n]*(?:rm|curl|wget|bash|sh|zsh|nc|ncat|netcat|python3?|perl|ruby|node|php|powershell|pwsh|cmd|chmod|chown|cat|touch|mkfifo|base64|eval|exec|sudo|kill|dd|scp|ssh|telnet|whoami|id|uname|env|printenv|xargs|socat)\b(?:\s|$|;|\x60|\))`),

@@ -24,11 +24,19 @@ const literal = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
 /** Compiles one anchor pass for `rules` (the rules active on a surface). */
 export const compileScanner = (rules: readonly Rule[]): Scanner => {
   const starts = new Map<string, Set<number>>();
+  /** Starts marked `*` may begin inside a word (`USATODO:`); others that begin with a letter must begin a word. */
+  const inner = new Set<string>();
   const atStart: number[] = [];
   rules.forEach((r, i) => {
-    for (const s of r.starts)
-      if (s === '^') atStart.push(i);
-      else starts.set(s, (starts.get(s) ?? new Set()).add(i));
+    for (const raw of r.starts) {
+      if (raw === '^') {
+        atStart.push(i);
+        continue;
+      }
+      const s = raw.startsWith('*') ? raw.slice(1) : raw;
+      if (s !== raw) inner.add(s);
+      starts.set(s, (starts.get(s) ?? new Set()).add(i));
+    }
   });
   // A start also runs the rules of every shorter start it begins with: the alternation reports the longest.
   const byStart = new Map<string, number[]>();
@@ -38,8 +46,8 @@ export const compileScanner = (rules: readonly Rule[]): Scanner => {
     byStart.set(s, [...set].sort((a, b) => a - b));
   }
   const sorted = [...starts.keys()].sort((a, b) => b.length - a.length);
-  const words = sorted.filter((s) => WORD.test(s)).map(literal);
-  const others = sorted.filter((s) => !WORD.test(s)).map(literal);
+  const words = sorted.filter((s) => WORD.test(s) && !inner.has(s)).map(literal);
+  const others = sorted.filter((s) => !WORD.test(s) || inner.has(s)).map(literal);
   const alts = [...(words.length ? [`\\b(?:${words.join('|')})`] : []), ...(others.length ? [`(?:${others.join('|')})`] : [])];
   const source = alts.length ? alts.join('|') : '(?!)';
   return {
