@@ -100,24 +100,29 @@ describe('an npx-launched server from npm: the copy npx runs is re-hashed before
   }, 300_000);
 });
 
-describe('a script server (node path/to/server.js): what it loads is pinned, not the entry alone', () => {
-  /** A local app: server.js imports its sibling lib/tools.js, which starts the echo fixture (which imports the MCP SDK). */
-  const scriptRig = () => {
-    const dir = tempDir();
-    const app = join(dir, 'app');
-    mkdirSync(join(app, 'lib'), { recursive: true });
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'local-app', version: '0.0.0', type: 'module' }));
-    writeFileSync(join(app, 'server.js'), "import './lib/tools.js';\n");
-    writeFileSync(join(app, 'lib/tools.js'), `import 'helper-dep';\nimport ${JSON.stringify(fixture('echo-server'))};\n`);
-    mkdirSync(join(app, 'node_modules/helper-dep'), { recursive: true });
-    writeFileSync(join(app, 'node_modules/helper-dep/package.json'), JSON.stringify({ name: 'helper-dep', version: '1.0.0', type: 'module', main: 'index.js' }));
-    writeFileSync(join(app, 'node_modules/helper-dep/index.js'), 'export const helper = 1;\n');
-    writeFileSync(join(app, 'README.md'), 'Not loaded by the server.\n');
-    const config = join(dir, 'toolgate.yaml');
-    writeFileSync(config, JSON.stringify({ servers: { echo: { command: process.execPath, args: [join(app, 'server.js')], tools: ['*'], sandbox: false } } }));
-    return { dir, app, config };
-  };
+/** A local app: server.js imports its sibling lib/tools.js, which starts the echo fixture (which imports the MCP SDK). */
+const scriptRig = () => {
+  const dir = tempDir();
+  const app = join(dir, 'app');
+  mkdirSync(join(app, 'lib'), { recursive: true });
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'local-app', version: '0.0.0', type: 'module' }));
+  writeFileSync(join(app, 'server.js'), "import './lib/tools.js';\n");
+  // Its pid, so a test can crash it.
+  writeFileSync(join(app, 'lib/tools.js'), `import { writeFileSync } from 'node:fs';\nwriteFileSync(process.env.PID_FILE ?? '/dev/null', String(process.pid));\nimport 'helper-dep';\nimport ${JSON.stringify(fixture('echo-server'))};\n`);
+  mkdirSync(join(app, 'node_modules/helper-dep'), { recursive: true });
+  writeFileSync(join(app, 'node_modules/helper-dep/package.json'), JSON.stringify({ name: 'helper-dep', version: '1.0.0', type: 'module', main: 'index.js' }));
+  writeFileSync(join(app, 'node_modules/helper-dep/index.js'), 'export const helper = 1;\n');
+  writeFileSync(join(app, 'README.md'), 'Not loaded by the server.\n');
+  const config = join(dir, 'toolgate.yaml');
+  const pidFile = join(dir, 'server.pid');
+  writeFileSync(
+    config,
+    JSON.stringify({ servers: { echo: { command: process.execPath, args: [join(app, 'server.js')], env: { PID_FILE: pidFile }, tools: ['*'], sandbox: false, restart: { initialDelayMs: 100 } } } }),
+  );
+  return { dir, app, config, pidFile };
+};
 
+describe('a script server (node path/to/server.js): what it loads is pinned, not the entry alone', () => {
   it('[PKG-9] a tampered sibling module (or a package the script imports) refuses the start; a file it never loads does not', async () => {
     const { dir, app, config } = scriptRig();
     const locked = await toolgate(['lock', '--config', config]);
@@ -163,6 +168,24 @@ describe('a script server (node path/to/server.js): what it loads is pinned, not
     gw = await startStdioGateway({}, { lock: { dir } });
     expect((await gw.client.listTools()).tools.map((t) => t.name)).toContain('echo__echo');
   }, 120_000);
+});
+
+describe('a server that crashes', () => {
+  it('[PKG-5] is checked against the lock again before its restart: tampered meanwhile, it is not restarted', async () => {
+    const { dir, app, config, pidFile } = scriptRig();
+    expect((await toolgate(['lock', '--config', config])).code).toBe(0);
+    gw = await startStdioGateway({}, { lock: { dir } });
+    expect((await gw.client.listTools()).tools.map((t) => t.name)).toContain('echo__echo');
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    appendFileSync(join(app, 'lib/tools.js'), 'globalThis.exfiltrate = true;\n');
+    process.kill(pid, 'SIGKILL');
+    await eventually(() => tampered(gw as Running));
+    expect(gw.stderr.join('\n')).toContain(`${join(app, 'lib/tools.js')}, loaded by the script`);
+    expect(Number(readFileSync(pidFile, 'utf8'))).toBe(pid); // never spawned again
+    await expect(gw.client.callTool({ name: 'echo__echo', arguments: { text: 'x' } })).rejects.toMatchObject({
+      data: { code: expect.stringMatching(/^(PACKAGE_TAMPERED|UPSTREAM_UNAVAILABLE)$/) },
+    });
+  }, 60_000);
 });
 
 describe('a container server (image:): started by the locked digest, its signature verified before every spawn', () => {
