@@ -100,7 +100,6 @@ const safeChar = (n: string): string => {
 };
 
 const CAMEL = /[a-z][A-Z]|[A-Z][A-Z][a-z]|[a-z0-9]_(?=[A-Z][a-z])/g;
-const ODD_BLANKS = /[\f\v]/;
 // Look-alikes of either case, for text that is not lower-cased first: 'А' → 'A' as 'а' → 'a'.
 const CONFUSABLES_ANY_CASE: Record<string, string> = { ...CONFUSABLES };
 for (const [k, v] of Object.entries(CONFUSABLES)) {
@@ -114,21 +113,24 @@ const isLower = (c: number) => c >= 97 && c <= 122;
 
 /** Glued words split as canonical form splits them (`aB` → `a B`, `ABc` → `A Bc`, `a_Bc` → `a_ Bc`), without a lookahead scan. */
 const splitGlued = (s: string): string => {
-  let out = '';
+  const out: string[] = [];
   let last = 0;
   CAMEL.lastIndex = 0;
   for (let m = CAMEL.exec(s); m; m = CAMEL.exec(s)) {
     const i = m.index;
     const at = m[0].endsWith('_') ? i + 2 : i + 1;
-    out += s.slice(last, at) + ' ';
+    out.push(s.slice(last, at));
     last = at;
     // `aBCd`: a split before B, and another before C (the match consumed B).
     if (m[0].length === 2 && at === i + 1 && isUpper(s.charCodeAt(i + 2)) && isLower(s.charCodeAt(i + 3))) {
-      out += s.slice(last, i + 2) + ' ';
+      out.push(s.slice(last, i + 2));
       last = i + 2;
     }
   }
-  return last === 0 ? s : out + s.slice(last);
+  if (last === 0) return s;
+  out.push(s.slice(last));
+  // One flat string: a rope of thousands of pieces would be flattened by the first scan anyway.
+  return out.join(' ');
 };
 
 const WIDE_RUN = /[^\x00-\x7f]+/g;
@@ -157,7 +159,7 @@ export interface Prepared extends Normalized {
 /**
  * Like `normalize`, with less work per byte: NFKC and look-alike folding only if there is a
  * non-ASCII code point, glued words split in one pass, and no lower-casing or blank collapsing
- * (the rules are case-insensitive and match blank runs). Text with entities or odd blanks is made
+ * (the rules are case-insensitive and match blank runs). Text with numeric entities is made
  * canonical as a whole.
  */
 export const prepare = (strings: readonly string[], separator = '\n'): Prepared => {
@@ -165,7 +167,8 @@ export const prepare = (strings: readonly string[], separator = '\n'): Prepared 
   const raw = stripped.text;
   const hidden = [...decodeSpans(raw), ...hiddenMarkup(raw)];
   const hiddenText = hidden.length > 0 ? canonical(stripHidden(hidden.join('\n')).text) : '';
-  if (raw.includes('&#') || ODD_BLANKS.test(raw)) {
+  // (Form feeds and vertical tabs are hidden characters, already stripped; NFKC makes no-break spaces spaces.)
+  if (raw.includes('&#')) {
     const text = canonical(raw);
     return { text, hidden: hiddenText, hiddenChars: stripped.count, scan: text };
   }
