@@ -15,6 +15,8 @@ export interface AuditLogOptions {
   readonly everyEntries: number;
   readonly everySeconds: number;
   readonly witnessFile?: string;
+  /** Receives every checkpoint as a POST (the signed note, text/plain). */
+  readonly witnessUrl?: string;
   /** Told of every appended entry (OpenTelemetry logs); must not throw. */
   readonly onEntry?: (entry: AuditEntry) => void;
   /** Told when a checkpoint or witness copy fails (the entries themselves are stored). */
@@ -34,6 +36,8 @@ export class AuditLog {
   private readonly store: AuditStore | undefined;
   private readonly broken: Error | undefined;
   private readonly options: AuditLogOptions;
+  /** Witness posts in flight; `flush` waits for them (the shutdown checkpoint must reach the witness). */
+  private readonly posts = new Set<Promise<void>>();
 
   constructor(store: AuditStore | Error, options: AuditLogOptions) {
     this.options = options;
@@ -88,6 +92,27 @@ export class AuditLog {
       } catch (error) {
         this.options.onWarning?.(`audit checkpoint at size ${size} not copied to the witness: ${(error as Error).message}`);
       }
+    if (this.options.witnessUrl) this.post(this.options.witnessUrl, size, note);
+  }
+
+  /** Posts one checkpoint to the witness URL; a failure or a non-2xx answer is reported, never dropped silently. */
+  private post(url: string, size: number, note: string): void {
+    const warn = (why: string) => this.options.onWarning?.(`audit checkpoint at size ${size} not accepted by the witness ${url}: ${why}`);
+    const sent = fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: note, signal: AbortSignal.timeout(10_000) })
+      .then(
+        async (res) => {
+          await res.body?.cancel();
+          if (!res.ok) warn(`HTTP ${res.status}`);
+        },
+        (error: unknown) => warn((error as Error).cause instanceof Error ? `${(error as Error).message} (${((error as Error).cause as Error).message})` : (error as Error).message),
+      )
+      .finally(() => this.posts.delete(sent));
+    this.posts.add(sent);
+  }
+
+  /** Waits for the witness posts in flight. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.posts]);
   }
 
   /** Final checkpoint, then closes the store. */

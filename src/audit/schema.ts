@@ -16,7 +16,8 @@ const Otel = z
   .describe('OpenTelemetry export: one span per call with the decision chain as events, and one log record per entry.');
 
 /**
- * The `audit:` section. Paths are relative to the config file. Absent section: no audit log.
+ * The `audit:` section. Paths are relative to the config file. Absent section: every default (the
+ * log is on); `audit: false` (in the config schema) turns it off.
  * @example
  * audit: { store: sqlite, checkpoint: { everyEntries: 500 } }
  */
@@ -37,6 +38,10 @@ export const AuditSchema = z
       .describe('Log identity: the first line of every checkpoint and the signing key name.'),
     checkpoint: Checkpoint.default({ everyEntries: 1000, everySeconds: 60 }),
     witnessFile: z.string().min(1).optional().describe('A second location that receives a copy of every checkpoint (append-only text).'),
+    witnessUrl: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe('An http(s) URL that receives every signed checkpoint as a POST (text/plain signed note); failures are logged as warnings.'),
     clear: z
       .record(z.string(), z.array(z.string().min(1)))
       .default({})

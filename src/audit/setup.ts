@@ -54,7 +54,7 @@ const pinnedHashes =
 /** Secrets the config itself holds: server environment values, upstream and OTLP header values. */
 const configuredSecrets = (config: Config): string[] => [
   ...Object.values(config.servers).flatMap((s) => [...Object.values('env' in s ? s.env : {}), ...Object.values('headers' in s ? s.headers : {})]),
-  ...Object.values(config.audit?.otel?.headers ?? {}),
+  ...Object.values((config.audit || undefined)?.otel?.headers ?? {}),
 ];
 
 export interface Audit extends AuditInterceptors {
@@ -65,7 +65,7 @@ export interface Audit extends AuditInterceptors {
 }
 
 /**
- * Opens the audit log of a config: keys (created on first run, 0600), store, redactor, optional
+ * Opens the audit log of a config (on unless `audit: false`): keys (created on first run, 0600), store, redactor, optional
  * OpenTelemetry export. A store that cannot be opened does not stop the gateway: every call is then
  * denied with AUDIT_APPEND_FAILED (fail closed), and `onWarning` says why at once.
  */
@@ -76,7 +76,7 @@ export const createAudit = (
   lockDocument?: unknown,
 ): Audit | undefined => {
   const audit = config.audit;
-  if (!audit) return undefined;
+  if (audit === false) return undefined;
   const paths = auditPathsOf(audit, configPath);
   const created = createKeys(paths.keyFile, paths.publicKeyFile, audit.origin);
   if (created.created) onWarning(`audit: created signing key ${paths.keyFile}; public key ${created.vkey} (in ${paths.publicKeyFile})`);
@@ -96,6 +96,7 @@ export const createAudit = (
     everyEntries: audit.checkpoint.everyEntries,
     everySeconds: audit.checkpoint.everySeconds,
     ...(paths.witnessFile !== undefined && { witnessFile: paths.witnessFile }),
+    ...(audit.witnessUrl !== undefined && { witnessUrl: audit.witnessUrl }),
     ...(otel && { onEntry: otel.entry }),
     onWarning,
   });
@@ -116,6 +117,7 @@ export const createAudit = (
     event: async (event) => void (await log.append({ decision: 'event', policy, ...(lock !== undefined && { lock }), event })),
     close: async () => {
       log.close();
+      await log.flush();
       await otel?.shutdown();
     },
   };

@@ -272,7 +272,10 @@ export const ConfigSchema = z
       .describe('Lockfile pinning of definitions and packages (docs/lockfile.md).'),
     limits: Limits.default({}).describe('Default limits; each server may override them.'),
     http: Http.default({ allowedHosts: [], allowedOrigins: [], maxSessions: 1000, sessionIdleMs: 30 * 60_000 }),
-    audit: AuditSchema.optional(),
+    audit: z
+      .union([z.literal(false), AuditSchema])
+      .prefault({})
+      .describe('Tamper-evident audit log, on by default (SQLite beside the config, keys created on first run); false turns it off, and every start then warns.'),
     content: ContentSchema.prefault({}),
     servers: z
       .record(ServerId, ServerSchema)

@@ -1,15 +1,16 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, describe, expect, it } from 'vitest';
+import { verifyCheckpoint } from '../../src/audit/checkpoint.js';
 import { toCanonicalJson } from '../../src/audit/event.js';
-import { loadKeys } from '../../src/audit/keys.js';
+import { loadKeys, loadVerifiers } from '../../src/audit/keys.js';
 import { digestOf } from '../../src/audit/redact.js';
-import { BIN, eventually, fixture, npmServer, ROOT, tempDir } from './harness.js';
+import { BIN, eventually, fixture, npmServer, ROOT, startStdioGateway, tempDir } from './harness.js';
 
 /** `toolgate run` on a config in a fresh dir, with the official SDK client; the transport exposes the pid. */
 const startGateway = async (config: Record<string, unknown>) => {
@@ -56,7 +57,17 @@ process.stdout.write(JSON.stringify(rows));`;
 
 const entriesOf = (dir: string) =>
   sql<{ body: string }>(join(dir, 'toolgate-audit.db'), 'SELECT body FROM entries ORDER BY seq').map(
-    (r) => JSON.parse(r.body) as Record<string, unknown> & { seq: number; decision: string; call?: string; method?: string; target?: string },
+    (r) =>
+      JSON.parse(r.body) as Record<string, unknown> & {
+        seq: number;
+        decision: string;
+        call?: string;
+        method?: string;
+        target?: string;
+        targetHash?: string;
+        reason?: string;
+        event?: Record<string, unknown>;
+      },
   );
 
 const errorOf = async (p: Promise<unknown>) => {
@@ -280,14 +291,100 @@ describe('when OpenTelemetry export is configured', () => {
   }, 180_000);
 });
 
-// The audit CLI must refuse a config without an audit section rather than print nothing.
-describe('when the audit CLI has nothing to read', () => {
-  it('[AUD-1] refuses a config without an audit section with a coded error', () => {
+const isShutdown = (e: { event?: Record<string, unknown> }) => e.event?.['kind'] === 'shutdown';
+
+describe('when a config has no audit section and a lock is in force', () => {
+  it('[AUD-1] [AUD-5] the log is on by default with keys made beside the config (0600), entries carry the pinned hash, and a pin mismatch is recorded before the list reaches the client', async () => {
     const dir = tempDir();
+    const configPath = join(dir, 'toolgate.yaml');
+    const rug = { command: process.execPath, args: [fixture('rug-pull')], env: { RUG_MODE: 'swap-second-list' }, tools: ['*'], sandbox: false };
+    writeFileSync(configPath, JSON.stringify({ content: { detect: { enabled: false } }, servers: { rug } }));
+    const locked = spawnSync(process.execPath, [BIN, 'lock', '--config', configPath], { encoding: 'utf8' });
+    expect(locked.status, locked.stderr).toBe(0);
+    const pinned = (JSON.parse(readFileSync(join(dir, 'toolgate.lock'), 'utf8')) as { servers: { rug: { tools: Record<string, { sha256: string }> } } }).servers.rug.tools;
+
+    const gw = await startStdioGateway({}, { lock: { dir } });
+    await gw.client.listTools();
+    await gw.client.callTool({ name: 'rug__send_message', arguments: { to: 'bob', text: 'hi' } });
+    expect((await gw.client.listTools()).tools.map((t) => t.name)).not.toContain('rug__send_message'); // swapped: hidden
+    expect((await errorOf(gw.client.callTool({ name: 'rug__send_message', arguments: { to: 'bob', text: 'hi' } }))).data?.code).toBe('PIN_HASH_MISMATCH');
+    await gw.close();
+    await eventually(() => existsSync(join(dir, 'toolgate-audit.db')) && entriesOf(dir).some(isShutdown), 60_000);
+
+    expect(statSync(join(dir, 'toolgate-audit.key')).mode & 0o777).toBe(0o600);
+    const pub = readFileSync(join(dir, 'toolgate-audit.pub'), 'utf8').trim();
+    expect(gw.stderr.join('\n')).toContain(pub); // printed on first run, and kept beside the config
+
+    const entries = entriesOf(dir);
+    const sent = entries.filter((e) => e.target === 'send_message');
+    expect(sent.map((e) => [e.decision, e.reason])).toEqual([
+      ['forward', undefined],
+      ['result', undefined],
+      ['deny', 'PIN_HASH_MISMATCH'],
+    ]);
+    expect(sent.map((e) => e.targetHash)).toEqual(sent.map(() => pinned['send_message']?.sha256));
+    // the pin verdict is an entry of the list call that met it, stored before that call's result
+    const pin = entries.find((e) => e.decision === 'event' && e.event?.['kind'] === 'pin' && e.event['code'] === 'PIN_HASH_MISMATCH');
+    const listed = entries.find((e) => e.call === pin?.call && e.decision === 'result');
+    expect(listed?.method).toBe('tools/list');
+    expect(pin?.seq).toBeLessThan(listed?.seq ?? -1);
+    expect(entries.filter((e) => e.decision === 'event' && e.event?.['kind'] === 'pin' && e.call === undefined)).toEqual([]); // not recorded twice
+    expect(cli(configPath, 'verify').code).toBe(0);
+  }, 180_000);
+
+  it('[AUD-1] audit: false turns the log off, and every start says so loudly', async () => {
+    const gw = await startStdioGateway({ audit: false, servers: { rec: { command: process.execPath, args: [fixture('recording')], tools: ['echo'], sandbox: false } } });
+    await gw.client.listTools();
+    await eventually(() => gw.stderr.some((l) => l.includes('AUDIT LOG OFF')), 30_000);
+    await gw.close();
+    expect(existsSync(join(gw.dir, 'toolgate-audit.db'))).toBe(false);
+    expect(existsSync(join(gw.dir, 'toolgate-audit.key'))).toBe(false);
+  }, 120_000);
+});
+
+describe('when a witness URL is configured', () => {
+  let server: Server | undefined;
+  afterAll(() => server?.close());
+
+  it('[AUD-4] [AUD-5] every signed checkpoint is posted to it, and a refused post is reported, not dropped', async () => {
+    const notes: string[] = [];
+    let posts = 0;
+    server = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (c: string) => (body += c));
+      req.on('end', () => {
+        // the first post is refused: the gateway must say so
+        if (++posts === 1) return void res.writeHead(503).end();
+        notes.push(body);
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const gw = await startGateway({ servers: { everything }, audit: { checkpoint: { everyEntries: 2 }, witnessUrl: `http://127.0.0.1:${port}/add-checkpoint` } });
+    for (const message of ['one', 'two', 'three']) await gw.client.callTool({ name: 'everything__echo', arguments: { message } });
+    await gw.client.close();
+    await eventually(() => entriesOf(gw.dir).some(isShutdown), 60_000);
+    await eventually(() => Number(notes.at(-1)?.split('\n')[1]) === entriesOf(gw.dir).length, 30_000);
+
+    expect(gw.stderr.join('')).toMatch(/audit checkpoint at size \d+ not accepted by the witness http:\/\/127\.0\.0\.1:\d+\/add-checkpoint: HTTP 503/);
+    const verifiers = loadVerifiers(join(gw.dir, 'toolgate-audit.pub'));
+    expect(notes.length).toBeGreaterThan(1);
+    for (const note of notes) expect(verifyCheckpoint(note, verifiers, 'toolgate.local/audit')).toMatchObject({ ok: true });
+  }, 180_000);
+});
+
+// The audit CLI must refuse a config whose log is off or missing rather than print nothing.
+describe('when the audit CLI has nothing to read', () => {
+  it('[AUD-1] refuses a config with audit: false, and one whose log does not exist yet, with a coded error', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'off.yaml'), JSON.stringify({ audit: false, servers: { everything } }));
     writeFileSync(join(dir, 'toolgate.yaml'), JSON.stringify({ servers: { everything } }));
-    const r = spawnSync(process.execPath, [BIN, 'audit', 'verify', '--config', join(dir, 'toolgate.yaml')], { encoding: 'utf8' });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain('AUDIT_STORE_INVALID');
+    for (const config of ['off.yaml', 'toolgate.yaml']) {
+      const r = spawnSync(process.execPath, [BIN, 'audit', 'verify', '--config', join(dir, config)], { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('AUDIT_STORE_INVALID');
+    }
     expect(execFileSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' })).toContain('toolgate audit verify');
   });
 });

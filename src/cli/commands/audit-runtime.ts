@@ -4,7 +4,7 @@ import type { GatewayEvent, GatewayOptions } from '../../gateway.js';
 import { logLine } from '../log.js';
 
 /**
- * The audit side of `run` and `serve`: opens the log of the config's `audit:` section, records the
+ * The audit side of `run` and `serve`: opens the audit log (on unless `audit: false`), records the
  * config (and lock) load, every gateway event (upstream start, crash, restart, pin events) and the
  * shutdown, and hands the chain its audit pair.
  */
@@ -14,7 +14,10 @@ export const withAudit = (
   options: GatewayOptions,
 ): { options: GatewayOptions; close(): Promise<void> } => {
   const audit = createAudit(config, configPath, (message) => logLine('warn', message), options.lock);
-  if (!audit) return { options, close: async () => undefined };
+  if (!audit) {
+    logLine('warn', 'AUDIT LOG OFF: the config sets audit: false, so no decision of this gateway is recorded or verifiable', { config: configPath });
+    return { options, close: async () => undefined };
+  }
   const record = (event: Readonly<Record<string, unknown>>) =>
     audit.event(event).catch((error: unknown) => logLine('error', 'audit event not recorded', { error: (error as Error).message }));
   void record({ kind: 'config-load', config: configPath, lock: options.lock !== undefined });

@@ -23,7 +23,7 @@ export const AUDIT_USAGE = `  toolgate init  --config FILE [--rotate]      creat
 
 const auditOf = async (configPath: string): Promise<AuditConfig> => {
   const config = await loadConfig(configPath);
-  if (!config.audit) throw new AuditError('AUDIT_STORE_INVALID', `${configPath} has no audit: section`);
+  if (config.audit === false) throw new AuditError('AUDIT_STORE_INVALID', `${configPath} turns the audit log off (audit: false)`);
   return config.audit;
 };
 
