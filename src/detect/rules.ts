@@ -53,15 +53,25 @@ const SECRET = w(
   'cvv2?', 'cvc2?', 'security codes?', 'pin(?: code)?', 'ssn', 'social security(?: number)?', 'one[- ]time (?:code|password)', 'otp',
   '2fa codes?', 'verification codes?', 'session (?:cookie|token)s?', 'bank (?:login|account number)s?',
 );
-/** Orders an agent can carry out for someone: what an injected task asks for. */
-const IMPERATIVE = w(
-  'send', 'transfer', 'forward', 'e-?mail', 'mail', 'post', 'upload', 'share', 'invite', 'add', 'remove', 'delete', 'modify', 'change',
-  'update', 'edit', 'set', 'create', 'make', 'book', 'reserve', 'schedule', 'cancel', 'pay', 'give', 'grant', 'visit', 'open', 'click',
-  'go to', 'download', 'install', 'run', 'execute', 'call', 'reply', 'respond', 'tell', 'say', 'write', 'read', 'get', 'fetch', 'find',
-  'search', 'retrieve', 'collect', 'list', 'summari[sz]e', 'concatenate', 'copy', 'move', 'rename', 'print', 'show', 'reveal', 'publish',
-  'buy', 'order', 'purchase', 'subscribe', 'sign up', 'register', 'approve', 'accept', 'reset', 'disable', 'enable', 'provide', 'include',
-  'insert', 'append', 'attach', 'export', 'leak', 'ignore', 'forget',
+/**
+ * Orders an agent carries out for someone: ones that reach other people, money, links or software
+ * (never a code chore), and everyday verbs that are orders when they concern the user, their
+ * accounts, money or credentials, or come with a "please" (a to-do list in code says "add", "make",
+ * "remove" about the code).
+ */
+const EXTERNAL_ACTION = w(
+  'send', 'transfer', 'forward', 'e-?mail', 'mail', 'post', 'upload', 'share', 'invite', 'visit', 'click', 'download', 'install', 'pay',
+  'give', 'grant', 'reply', 'respond', 'tell', 'say', 'buy', 'order', 'purchase', 'book', 'reserve', 'schedule', 'subscribe', 'sign up',
+  'register', 'approve', 'reveal', 'publish', 'leak', 'export', 'concatenate', 'summari[sz]e and send', 'ignore', 'forget',
 );
+const EVERYDAY_ACTION = w(
+  'get', 'create', 'modify', 'change', 'update', 'delete', 'remove', 'add', 'make', 'set', 'read', 'write', 'find', 'search', 'list',
+  'run', 'execute', 'call', 'open', 'go to', 'retrieve', 'collect', 'fetch', 'copy', 'move', 'cancel', 'reset', 'disable', 'enable',
+  'print', 'show', 'provide', 'include', 'insert', 'append', 'attach', 'edit',
+);
+const CONCERNS_USER = String.raw`\b(?:me|my|mine|user'?s?|users'|customer'?s?|owner'?s?|account|accounts|recipient|payment|money|transaction|password|passport|credentials?|bank|iban|credit card)\b`;
+const IMPERATIVE = String.raw`(?:${EXTERNAL_ACTION}\b|please\s+(?:${EXTERNAL_ACTION}|${EVERYDAY_ACTION})\b|${EVERYDAY_ACTION}\b(?=[^
+.]{0,120}?${CONCERNS_USER}))`;
 const SENSITIVE_PATH = String.raw`(?:~|\$home|%userprofile%|/home/[\w.-]+|/root|/users/[\w.-]+)?/?\.(?:ssh|aws|gnupg|kube|docker|azure|npmrc|netrc|git-credentials|pgpass|bash_history|zsh_history|env)(?![\w-])|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|/etc/(?:passwd|shadow|sudoers)\b|\b(?:mcp|claude_desktop_config|credentials|secrets?)\.(?:json|ya?ml|toml)\b|\bwallet\.dat\b|\.config/gcloud\b`;
 
 /**
@@ -163,9 +173,9 @@ export const RULES: readonly Rule[] = [
   rule('code-execution', 'active-content', 0.5, ['function', 'child_process', 'cmd.exe', '/bin/', 'powershell'],
     String.raw`(?<=\(\s*)function\s*\(\s*\)\s*\{|\bchild_process\b|\bcmd\.exe\b|/bin/(?:ba|z)?sh\b|\bpowershell(?:\.exe)?\b`),
   // A task assigned inside data: a to-do marker (also glued to the word before it) followed by an
-  // order. To-dos in code comments (`// TODO: add tests`) are the code's own notes, not orders.
+  // order (see IMPERATIVE). To-dos in code comments (`// TODO: add tests`) are the code's own notes.
   rule('task-marker', 'imperative', 0.5, ['*todo', '*fixme', 'action required', 'action item', 'new task', 'next step', 'reminder'],
-    String.raw`(?<!(?://|#|/\*|\*|--|;|<!--)[ \t]*)(?:todo|fixme|\baction (?:required|items?)|\bnew task)\s*:\s*(?:please\s+)?${IMPERATIVE}\b|\b(?:next step|reminder)\s*:\s*(?:please\s+)?(?:send|transfer|forward|email|post|upload|share|invite|visit|pay|give|reply|call|run|execute|download|install|buy|book|reset|grant|tell|say|concatenate|summari[sz]e and send)\b`),
+    String.raw`(?<!(?://|#|/\*|\*|--|;|<!--)[ \t]*)(?:todo|fixme|\baction (?:required|items?)|\bnew task)\s*:\s*${IMPERATIVE}|\b(?:next step|reminder)\s*:\s*(?:please\s+)?(?:send|transfer|forward|email|post|upload|share|invite|visit|pay|give|reply|call|run|execute|download|install|buy|book|reset|grant|tell|say|concatenate|summari[sz]e and send)\b`),
   // Injection through the arguments of a call.
   rule('command-injection', 'argument-injection', 1.0, [';', '&&', '|', '$(', '`', '\n'],
     String.raw`(?:;|&&|\|\||\||\$\(|\x60|\n)[^\S\n]*(?:rm|curl|wget|bash|sh|zsh|nc|ncat|netcat|python3?|perl|ruby|node|php|powershell|pwsh|cmd|chmod|chown|cat|touch|mkfifo|base64|eval|exec|sudo|kill|dd|scp|ssh|telnet|whoami|id|uname|env|printenv|xargs|socat)\b(?:\s|$|;|\x60|\))`),
