@@ -28,6 +28,10 @@ ${AUDIT_USAGE}
   toolgate --version`;
 
 const main = async (argv: readonly string[]): Promise<number> => {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
   if (argv[0] === 'audit') return audit(argv.slice(1)); // own options (audit.ts)
   if (argv[0] === 'init') return init(argv.slice(1));
   if (argv[0] === 'inspect') return inspect(argv.slice(1));

@@ -19,5 +19,6 @@ describe('the README demo', () => {
     expect(stdout).toContain('DENIED   everything__get-env → JSON-RPC -32003 POLICY_TOOL_DENIED');
     expect(stdout).toContain('DENIED   files__write_file');
     expect(stdout).not.toContain('UNEXPECTED');
+    expect(stdout).toMatch(/audit log: ok: \d+ entries/);
   });
 });
