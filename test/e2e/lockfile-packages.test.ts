@@ -46,6 +46,8 @@ describe('an npx-launched server from npm: the copy npx runs is re-hashed before
             tools: ['read_graph'],
             sandbox: false,
             pin: { provenance: 'off' },
+            // The first start downloads it from the registry (slow on a loaded machine).
+            restart: { startTimeoutMs: 240_000 },
           },
         },
       }),
@@ -73,7 +75,7 @@ describe('an npx-launched server from npm: the copy npx runs is re-hashed before
     const original = readFileSync(entry);
     appendFileSync(entry, '\n// backdoor\n');
     gw = await startStdioGateway({}, { lock: { dir } });
-    await eventually(() => tampered(gw as Running));
+    await eventually(() => tampered(gw as Running), 60_000);
     expect(gw.stderr.join('\n')).toContain('the installed files of @modelcontextprotocol/server-memory@2026.8.31');
     expect((await gw.client.listTools()).tools).toEqual([]);
     await expect(gw.client.callTool({ name: 'memory__read_graph', arguments: {} })).rejects.toMatchObject({
@@ -87,7 +89,7 @@ describe('an npx-launched server from npm: the copy npx runs is re-hashed before
     const manifest = readFileSync(dependency);
     writeFileSync(dependency, manifest.toString().replace('"description"', '"x-patched": true, "description"'));
     gw = await startStdioGateway({}, { lock: { dir } });
-    await eventually(() => tampered(gw as Running));
+    await eventually(() => tampered(gw as Running), 60_000);
     expect(gw.stderr.join('\n')).toContain('the dependencies of @modelcontextprotocol/server-memory@2026.8.31');
     expect((await gw.client.listTools()).tools).toEqual([]);
     await gw.close();
