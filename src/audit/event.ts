@@ -1,5 +1,6 @@
+import { hash } from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
-import { hashLeaf, type Hash } from './merkle.js';
+import type { Hash } from './merkle.js';
 
 // canonicalize is CommonJS: its default export is the module function itself.
 const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
@@ -54,4 +55,5 @@ export const toCanonicalJson = (value: unknown): string => {
 
 export const toLeafData = (entry: AuditEntry): Buffer => Buffer.from(toCanonicalJson(entry), 'utf8');
 
-export const toLeafHash = (body: string): Hash => hashLeaf(Buffer.from(body, 'utf8'));
+/** The leaf hash of a stored body: SHA-256 of 0x00 and its UTF-8 bytes (one-shot, no copy of the body). */
+export const toLeafHash = (body: string): Hash => hash('sha256', '\u0000' + body, 'buffer') as Hash;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CompactRange, consistencyProof, EMPTY_ROOT, hashLeaf, inclusionProof, rootOf, verifyConsistency, verifyInclusion } from './merkle.js';
+import { toLeafHash } from './event.js';
 
 /*
  * Test vectors of the RFC 6962 tree from transparency-dev/merkle (Apache-2.0): testonly/constants.go
@@ -102,6 +103,16 @@ describe('when proving consistency', () => {
         const root = rootOf(leaves);
         expect(verifyInclusion(i, n, leaves[i] as Buffer, inclusionProof(leaves, i), root)).toBe(true);
         expect(verifyConsistency(m, n, consistencyProof(leaves, m), rootOf(leaves, 0, m), root)).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('when a stored entry body is hashed as a leaf', () => {
+  it('[AUD-3] the one-shot leaf hash of a body is the RFC 6962 leaf hash of its UTF-8 bytes', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (body) => {
+        expect(toLeafHash(body).equals(hashLeaf(Buffer.from(body, 'utf8')))).toBe(true);
       }),
     );
   });

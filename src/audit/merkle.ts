@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * RFC 6962 / RFC 9162 §2.1 Merkle tree hashing over SHA-256: leaves are hashed with a 0x00 prefix and
@@ -6,9 +6,17 @@ import { createHash } from 'node:crypto';
  */
 export type Hash = Buffer;
 
-export const hashLeaf = (data: Uint8Array): Hash => createHash('sha256').update(Buffer.of(0)).update(data).digest();
-export const hashChildren = (left: Hash, right: Hash): Hash =>
-  createHash('sha256').update(Buffer.of(1)).update(left).update(right).digest();
+// One-shot `crypto.hash` (Node ≥ 20.12): about half the cost of a createHash object per node, and
+// far less garbage; the log hashes O(log n) nodes per entry.
+const LEAF_PREFIX = Buffer.of(0);
+export const hashLeaf = (data: Uint8Array): Hash => hash('sha256', Buffer.concat([LEAF_PREFIX, data]), 'buffer') as Hash;
+const node = Buffer.alloc(65, 1);
+export const hashChildren = (left: Hash, right: Hash): Hash => {
+  if (left.length !== 32 || right.length !== 32) return createHash('sha256').update(Buffer.of(1)).update(left).update(right).digest();
+  left.copy(node, 1);
+  right.copy(node, 33);
+  return hash('sha256', node, 'buffer') as Hash;
+};
 export const EMPTY_ROOT: Hash = createHash('sha256').digest();
 
 /** Largest power of two strictly below n (n ≥ 2): the size of the left subtree. */
