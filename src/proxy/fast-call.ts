@@ -1,4 +1,4 @@
-import { isInputRequiredResult, LATEST_PROTOCOL_VERSION, ProtocolErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/server';
+import { isInputRequiredResult, LATEST_PROTOCOL_VERSION, ProtocolErrorCode, SdkError, SdkErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/server';
 import type { JsonRpcId, JsonRpcMessage } from '../limits/frame.js';
 import type { Params } from '../pipeline/interceptor.js';
 import { serverChannel, type FrontServer } from './front-server.js';
@@ -97,7 +97,7 @@ export const createFastCall = (current: () => FrontServer | undefined, reply: (m
   };
 
   /** Offered every accepted client frame; true when the fast path answers it (the SDK never sees it). */
-  return (message: JsonRpcMessage): boolean => {
+  const intercept = (message: JsonRpcMessage): boolean => {
     const method = message['method'];
     if (method === 'notifications/cancelled') {
       // Ours are aborted here; the SDK still sees the notification for the calls it serves.
@@ -115,4 +115,13 @@ export const createFastCall = (current: () => FrontServer | undefined, reply: (m
     call(front, codec, message['id'] as JsonRpcId, ((request.value as { params?: Params }).params ?? {}) as Params);
     return true;
   };
+
+  /** The connection closed: every call in flight is aborted, as the SDK aborts its handlers. */
+  const closed = (): void => {
+    const error = new SdkError(SdkErrorCode.ConnectionClosed, 'Connection closed');
+    for (const controller of inFlight.values()) controller.abort(error);
+    inFlight.clear();
+  };
+
+  return { intercept, closed };
 };

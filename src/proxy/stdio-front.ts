@@ -35,10 +35,11 @@ export const serveStdioFront = (
   });
   const detachers: Array<() => void> = [];
   let latest: FrontServer | undefined;
-  transport.intercept = createFastCall(
+  const fast = createFastCall(
     () => latest,
     (message) => void transport.send(message).catch(() => undefined),
   );
+  transport.intercept = fast.intercept;
   const handle = serveStdio(
     ({ era }) => {
       const front = createFrontServer(gateway, { id: 'stdio', transport: 'stdio' }, era);
@@ -48,9 +49,15 @@ export const serveStdioFront = (
     },
     { transport },
   );
+  const sdkOnClose = transport.onclose;
+  transport.onclose = () => {
+    fast.closed();
+    sdkOnClose?.();
+  };
   return {
     close: async () => {
       latest = undefined;
+      fast.closed();
       for (const detach of detachers) detach();
       await handle.close();
     },
