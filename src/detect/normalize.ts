@@ -139,15 +139,17 @@ const WIDE_RUN = /[^\x00-\x7f]+/g;
  * combining mark may join): ASCII is its own NFKC form, and most text is mostly ASCII.
  */
 const foldWide = (s: string): string => {
-  let out = '';
+  const out: string[] = [];
   let last = 0;
   WIDE_RUN.lastIndex = 0;
   for (let m = WIDE_RUN.exec(s); m; m = WIDE_RUN.exec(s)) {
     const from = Math.max(last, m.index - 1);
-    out += s.slice(last, from) + s.slice(from, m.index + m[0].length).normalize('NFKC').replace(CONFUSABLE_ANY_RE, (c) => CONFUSABLES_ANY_CASE[c] ?? c);
+    out.push(s.slice(last, from), s.slice(from, m.index + m[0].length).normalize('NFKC').replace(CONFUSABLE_ANY_RE, (c) => CONFUSABLES_ANY_CASE[c] ?? c));
     last = m.index + m[0].length;
   }
-  return last === 0 ? s : out + s.slice(last);
+  if (last === 0) return s;
+  out.push(s.slice(last));
+  return out.join('');
 };
 
 /** A normalised item as the engine reads it: the canonical text is built only if a detector asks for it. */

@@ -9,19 +9,35 @@ import type { Rule } from './rules.js';
 
 export interface Scanner {
   readonly rules: readonly Rule[];
-  /** Finds every start (word-like ones at a word boundary). */
-  readonly anchor: RegExp;
-  /** A matched start (blank runs as one space) → indexes of the rules to try there. */
-  readonly byStart: ReadonlyMap<string, readonly number[]>;
+  /** Aho–Corasick automaton over all starts: `next[state * 128 + char]`, ASCII folded to lower case. */
+  readonly next: Int32Array;
+  /** Per state, the starts that end there (indexes into `keys`), longest first; empty for most states. */
+  readonly ends: readonly (readonly number[])[];
+  readonly keys: readonly Key[];
+  /** 1 for states where a start ends. */
+  readonly final: Uint8Array;
   /** Rules that may match at the very start of the text (`^`). */
   readonly atStart: readonly number[];
 }
 
+interface Key {
+  /** Length in folded characters (a blank run counts as one). */
+  readonly length: number;
+  /** Must begin a word (its first character is a letter, digit or `_`, and it is not marked `*`). */
+  readonly word: boolean;
+  /** Rules to try where it begins: its own and those of every shorter start it begins with. */
+  readonly rules: readonly number[];
+}
+
 const WORD = /^[a-z0-9_]/;
+/** Where the argument separator U+2029 goes in the folded alphabet (control characters are stripped before). */
+const PARAGRAPH = 1;
+/** Folds one UTF-16 code unit: ASCII letters to lower case, tabs to spaces, U+2029 kept, other non-ASCII to 0. */
+const fold = (c: number): number => (c >= 65 && c <= 90 ? c + 32 : c === 9 ? 32 : c < 128 ? c : c === 0x2029 ? PARAGRAPH : 0);
+const isBlank = (c: number): boolean => c === 32 || c === 9;
+const isWord = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 
-const literal = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replace(/ /g, '[ \\t]+');
-
-/** Compiles one anchor pass for `rules` (the rules active on a surface). */
+/** Compiles one pass for `rules` (the rules active on a surface): an Aho–Corasick automaton over their starts. */
 export const compileScanner = (rules: readonly Rule[]): Scanner => {
   const starts = new Map<string, Set<number>>();
   /** Starts marked `*` may begin inside a word (`USATODO:`); others that begin with a letter must begin a word. */
@@ -38,33 +54,61 @@ export const compileScanner = (rules: readonly Rule[]): Scanner => {
       starts.set(s, (starts.get(s) ?? new Set()).add(i));
     }
   });
-  // A start also runs the rules of every shorter start it begins with: the alternation reports the longest.
-  const byStart = new Map<string, number[]>();
-  for (const s of starts.keys()) {
-    const set = new Set<number>();
+  const keys: Key[] = [];
+  // The trie: goto[state] maps a folded character to the next state.
+  const goto: Map<number, number>[] = [new Map()];
+  const ends: number[][] = [[]];
+  for (const [s, own] of starts) {
+    if (s.length > 64) throw new Error(`rule start longer than 64 characters: ${s}`);
+    const set = new Set<number>(own);
     for (const [t, rs] of starts) if (s.startsWith(t)) for (const r of rs) set.add(r);
-    byStart.set(s, [...set].sort((a, b) => a - b));
+    keys.push({ length: s.length, word: WORD.test(s) && !inner.has(s), rules: [...set].sort((a, b) => a - b) });
+    let state = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = fold(s.charCodeAt(i));
+      let n = (goto[state] as Map<number, number>).get(c);
+      if (n === undefined) {
+        n = goto.length;
+        goto.push(new Map());
+        ends.push([]);
+        (goto[state] as Map<number, number>).set(c, n);
+      }
+      state = n;
+    }
+    (ends[state] as number[]).push(keys.length - 1);
   }
-  const sorted = [...starts.keys()].sort((a, b) => b.length - a.length);
-  const words = sorted.filter((s) => WORD.test(s) && !inner.has(s)).map(literal);
-  const others = sorted.filter((s) => !WORD.test(s) || inner.has(s)).map(literal);
-  const alts = [...(words.length ? [`\\b(?:${words.join('|')})`] : []), ...(others.length ? [`(?:${others.join('|')})`] : [])];
-  const source = alts.length ? alts.join('|') : '(?!)';
-  return {
-    rules,
-    anchor: new RegExp(source, 'gi'),
-    byStart,
-    atStart,
-  };
+  // Failure links, breadth first; a state also reports the starts that end at its failure state.
+  const failure = new Int32Array(goto.length);
+  const next = new Int32Array(goto.length * 128);
+  const queue: number[] = [0];
+  for (let qi = 0; qi < queue.length; qi++) {
+    const state = queue[qi] as number;
+    for (let c = 0; c < 128; c++) {
+      const child = (goto[state] as Map<number, number>).get(c);
+      if (child !== undefined) {
+        next[state * 128 + c] = child;
+        if (state !== 0) {
+          const f = next[(failure[state] as number) * 128 + c] as number;
+          failure[child] = f;
+          (ends[child] as number[]).push(...(ends[f] as number[]));
+        }
+        queue.push(child);
+      } else next[state * 128 + c] = state === 0 ? 0 : (next[(failure[state] as number) * 128 + c] as number);
+    }
+  }
+  const final = new Uint8Array(goto.length);
+  ends.forEach((e, state) => (final[state] = e.length > 0 ? 1 : 0));
+  return { rules, next, ends, keys, final, atStart };
 };
 
 /**
  * The first match of every rule of `scanner` in `text` (undefined where none), lower-cased, as
  * the same rule would find it scanning from the left. `text` is what `prepare` makes: hidden code
  * points removed, NFKC, look-alikes folded, glued words split; rules ignore case and blank runs.
+ * One pass of the automaton finds where starts begin; each rule is tried, sticky, only there.
  */
 export const scan = (scanner: Scanner, text: string): (string | undefined)[] => {
-  const { rules, anchor, byStart } = scanner;
+  const { rules, next, ends, keys } = scanner;
   const found: (string | undefined)[] = new Array<string | undefined>(rules.length).fill(undefined);
   let remaining = rules.length;
   const tryAt = (p: number, candidates: readonly number[]) => {
@@ -83,13 +127,47 @@ export const scan = (scanner: Scanner, text: string): (string | undefined)[] => 
     }
   };
   if (scanner.atStart.length) tryAt(0, scanner.atStart);
-  anchor.lastIndex = 0;
-  for (let m = anchor.exec(text); m && remaining > 0; m = anchor.exec(text)) {
-    const p = m.index;
-    anchor.lastIndex = p + 1;
-    const key = m[0].toLowerCase();
-    const candidates = byStart.get(key.includes('  ') || key.includes('\t') ? key.replace(/[ \t]+/g, ' ') : key);
-    if (candidates) tryAt(p, candidates);
+
+  const { final } = scanner;
+  let state = 0;
+  let blank = false;
+  // Hits as start * 4096 + key index, sorted, so rules are tried in text order (their leftmost match).
+  const hits: number[] = [];
+  for (let i = 0, length = text.length; i < length; i++) {
+    // Folded: ASCII letters to lower case, tabs to spaces, U+2029 kept, other non-ASCII to 0; a blank run is one blank.
+    let c = text.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    else if (c >= 128) c = c === 0x2029 ? PARAGRAPH : 0;
+    else if (c === 9) c = 32;
+    if (c === 32) {
+      if (blank) continue;
+      blank = true;
+    } else blank = false;
+    state = next[(state << 7) | c] as number;
+    if (final[state] === 0) continue;
+    const e = ends[state] as readonly number[];
+    for (let k = 0; k < e.length; k++) {
+      const key = keys[e[k] as number] as Key;
+      // Back over the key's folded characters (only the first blank of a run counts) to where it begins.
+      let start = i;
+      for (let left = key.length - 1; left > 0 && start > 0; ) {
+        start--;
+        if (!(isBlank(text.charCodeAt(start)) && start > 0 && isBlank(text.charCodeAt(start - 1)))) left--;
+      }
+      if (key.word && start > 0 && isWord(text.charCodeAt(start - 1))) continue;
+      hits.push(start * 4096 + (e[k] as number));
+    }
+  }
+  hits.sort((a, b) => a - b);
+  // Starts found at one position are prefixes of one another: the longest carries all their rules.
+  for (let h = 0; h < hits.length && remaining > 0; ) {
+    const start = Math.floor((hits[h] as number) / 4096);
+    let best = keys[(hits[h] as number) % 4096] as Key;
+    for (h++; h < hits.length && Math.floor((hits[h] as number) / 4096) === start; h++) {
+      const k = keys[(hits[h] as number) % 4096] as Key;
+      if (k.length > best.length) best = k;
+    }
+    tryAt(start, best.rules);
   }
   return found;
 };
