@@ -206,6 +206,23 @@ for (const kb of values['no-speed'] ? [] : [16, 64, 256, 1024, 4096]) {
   speed.push(`| ${kb} KiB | ${cpu.toFixed(2)} ms | ${((kb / 1024) / (cpu / 1000)).toFixed(1)} MB/s | ${wall.toFixed(2)} ms | ${((kb / 1024) / (wall / 1000)).toFixed(1)} MB/s |`);
 }
 
+// The same at 1 MiB for each kind of text alone: JSON (camelCase keys to split) and YAML prose.
+const kinds: string[] = [];
+const byKind: [string, string][] = [];
+if (existsSync(join(data, npmPath))) byKind.push(['JSON (npm tool lists)', JSON.stringify(json(npmPath), null, 1)]);
+if (existsSync(dojo)) byKind.push(['YAML prose (AgentDojo environments)', readdirSync(join(dojo, 'data/suites')).map((s) => readFileSync(join(dojo, 'data/suites', s, 'environment.yaml'), 'utf8')).join('\n')]);
+for (const [name, source] of values['no-speed'] ? [] : byKind) {
+  let text = source;
+  while (text.length < 1 << 20) text += '\n' + source;
+  const item: Item = payloadItem('output', { content: [{ type: 'text', text: text.slice(0, 1 << 20) }] });
+  for (let i = 0; i < 3; i++) engine.scan(item);
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < 10; i++) engine.scan(item);
+  const c = process.cpuUsage(c0);
+  const cpu = (c.user + c.system) / 1000 / 10;
+  kinds.push(`| ${name} | ${cpu.toFixed(2)} ms | ${(1 / (cpu / 1000)).toFixed(1)} MB/s |`);
+}
+
 const t = (k: string) => tallies.get(k);
 console.log(`# detection benchmark (${new Date().toISOString().slice(0, 10)}, node ${process.version})\n`);
 console.log('| dataset | group | all | development half | held-out half |\n|---|---|---|---|---|');
@@ -215,6 +232,8 @@ if (guardTotal) console.log(`\nguardbench exact action: ${pct(exact, guardTotal)
 if (msbIdentical) console.log(`MSB attacked entries identical in name, parameters and description to an original tool: ${msbIdentical}`);
 if (speed.length > 0) {
   console.log('\n| input | CPU time per scan | throughput (CPU) | wall time per scan | throughput (wall) |\n|---|---|---|---|---|\n' + speed.join('\n'));
-  console.log(`\nCPU time per byte, largest input vs smallest: ${((perByte.at(-1) as number) / (perByte[0] as number)).toFixed(2)}× (1.00× = linear)`);
+  console.log('\n| text (1 MiB) | CPU time per scan | throughput (CPU) |\n|---|---|---|\n' + kinds.join('\n'));
+  // Small inputs are timed too briefly to be steady: growth is read from 256 KiB up.
+  console.log(`\nCPU time per byte, 4096 KiB vs 256 KiB: ${((perByte.at(-1) as number) / (perByte[2] as number)).toFixed(2)}× (1.00× = linear)`);
 }
 if (values.verbose) console.log('\n' + misses.join('\n'));
