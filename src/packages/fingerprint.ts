@@ -38,9 +38,17 @@ export const hashTree = async (dir: string, nested = false): Promise<string> => 
     }
   };
   await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, files.length) }, worker));
-  const sorted = [...lines.keys()].sort(bySegments);
-  return sha256(sorted.map((rel) => `${rel}\0${lines.get(rel) as string}`).join('\n'));
+  return treeDigest(lines);
 };
+
+/** The tree hash of relative path → file SHA-256 (or `link\0target`): sorted as a name-sorted depth-first walk. */
+export const treeDigest = (lines: ReadonlyMap<string, string>): string =>
+  sha256(
+    [...lines.keys()]
+      .sort(bySegments)
+      .map((rel) => `${rel}\0${lines.get(rel) as string}`)
+      .join('\n'),
+  );
 
 const HASH_CONCURRENCY = 16;
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isContainerServer, type ServerConfig } from '../config/schema.js';
@@ -7,6 +8,7 @@ import { findNpxInstall, hashFile, hashTree, readInstalled, resolveBinary, type 
 import { identifyPackage, imageToRun, npxContext, pinNpxArgs, splitSpec } from './identify.js';
 import { verifyImageSignature } from './image.js';
 import { scriptGraph } from './script-graph.js';
+import { tarballTree } from './tarball.js';
 import { verifyProvenance, tarballDigest, type VerifiedProvenance } from './provenance.js';
 import { fetchAttestations, fetchTarball, resolveVersion } from './registry.js';
 
@@ -151,6 +153,20 @@ export const spawnedAs = (server: ServerConfig, pkg: LockPackage, cwd: string): 
   return server;
 };
 
+/**
+ * The copy npx installed must be exactly the registry tarball whose integrity the lock records
+ * (every file, byte for byte), so a copy tampered before `lock` or `approve` is never pinned.
+ */
+const assertCopyIsTarball = async (name: string, version: string, integrity: string, installPath: string, tree: string, registry: string): Promise<void> => {
+  const info = await resolveVersion(registry, name, version);
+  if (info.integrity !== integrity) throw new PackageError('PACKAGE_TAMPERED', `${name}@${version}: the registry integrity changed since it was resolved`);
+  const tarball = await fetchTarball(info.tarball);
+  if (`sha512-${createHash('sha512').update(tarball).digest('base64')}` !== integrity)
+    throw new PackageError('PACKAGE_TAMPERED', `${name}@${version}: the tarball does not match the registry integrity ${integrity}`);
+  if (tarballTree(tarball) !== tree)
+    throw new PackageError('PACKAGE_TAMPERED', `the copy npx runs (${installPath}) differs from the registry tarball of ${name}@${version} (${integrity}): not pinned`);
+};
+
 /** The spec an npx server's child is started with: as configured, or the exact version the lock resolved. */
 export const effectiveNpxSpec = (spec: string, unpinned: string | undefined, version: string): string =>
   unpinned === undefined ? spec : `${splitSpec(spec).name}@${version}`;
@@ -181,14 +197,16 @@ export const locateNpxInstall = async (server: ServerConfig, pkg: { name: string
  * files, and for npx's own cache directory every dependency too. A copy npx installs afresh inside
  * the sandbox at each start has no host copy to pin: the lock then enforces the exact version only.
  */
-export const recordNpxInstall = async (server: ServerConfig, pkg: LockPackage, cwd: string): Promise<LockPackage> => {
+export const recordNpxInstall = async (server: ServerConfig, pkg: LockPackage, cwd: string, registry: string): Promise<LockPackage> => {
   if (pkg.kind !== 'npm' || pkg.launcher !== 'npx') return pkg;
   const found = await locateNpxInstall(server, pkg, cwd);
   if (!found) return pkg;
+  const tree = await hashTree(found.installPath);
+  if (pkg.integrity !== undefined) await assertCopyIsTarball(pkg.name, pkg.version, pkg.integrity, found.installPath, tree, registry);
   return {
     ...pkg,
     installPath: found.installPath,
-    tree: await hashTree(found.installPath),
+    tree,
     ...(found.dependencyRoot !== undefined && { dependencies: await hashTree(found.dependencyRoot, true) }),
   };
 };

@@ -55,7 +55,7 @@ describe('an npx-launched server from npm: the copy npx runs is re-hashed before
     return { dir, config };
   };
 
-  it('[PKG-8] pins the npx cache copy; one tampered file in it or in a dependency refuses the start, untouched starts', async () => {
+  it('[PKG-8] pins the npx cache copy (checked against the registry tarball); one tampered file in it or in a dependency refuses the start, untouched starts', async () => {
     const { dir, config } = npxRig();
     const locked = await toolgate(['lock', '--config', config]);
     expect(locked.code, locked.stderr).toBe(0);
@@ -84,6 +84,11 @@ describe('an npx-launched server from npm: the copy npx runs is re-hashed before
       message: expect.stringContaining('PACKAGE_TAMPERED'),
     });
     await gw.close();
+    // Nor can the tampered copy be pinned by locking again: it must be the registry tarball, byte for byte.
+    const relock = await toolgate(['lock', '--config', config]);
+    expect(relock.code).toBe(1);
+    expect(relock.stderr).toContain('PACKAGE_TAMPERED');
+    expect(relock.stderr).toContain('differs from the registry tarball of @modelcontextprotocol/server-memory@2026.8.31');
     writeFileSync(entry, original);
 
     // A dependency in the same npx install (the MCP SDK it imports) changed: refused too.

@@ -46,7 +46,7 @@ const lockOne = async (configPath: string, config: Config, id: string, allowUnpi
   // Started as the gateway will start it: an unpinned npx spec as the exact version just resolved, an image by its digest.
   const spawned = spawnedAs(server, pkg, process.cwd());
   const captured = await captureServer({ ...config, servers: { ...config.servers, [id]: spawned } }, id);
-  const installed = await recordNpxInstall(spawned, pkg, process.cwd());
+  const installed = await recordNpxInstall(spawned, pkg, process.cwd(), config.lock.registry ?? DEFAULT_REGISTRY);
   if (installed !== pkg) progress(`${id}: pinned the copy npx runs, ${installed.kind === 'npm' ? installed.installPath : ''}`);
   else if (pkg.kind === 'npm' && pkg.launcher === 'npx') progress(`${id}: npx installs it afresh at each start (no host copy to pin): the exact version is enforced`);
   const entry = toLockServer(installed, captured);
