@@ -223,6 +223,18 @@ for (const [name, source] of values['no-speed'] ? [] : byKind) {
   kinds.push(`| ${name} | ${cpu.toFixed(2)} ms | ${(1 / (cpu / 1000)).toFixed(1)} MB/s |`);
 }
 
+// A yardstick for this machine: one plain loop reading every character of 1 MiB (no detection at all).
+let yardstick = 0;
+if (!values['no-speed']) {
+  const text = sized(1 << 20);
+  let sum = 0;
+  const c0 = process.cpuUsage();
+  for (let r = 0; r < 20; r++) for (let i = 0; i < text.length; i++) sum = (sum + text.charCodeAt(i)) | 0;
+  const c = process.cpuUsage(c0);
+  yardstick = (c.user + c.system) / 1000 / 20;
+  if (sum === 42) console.log('');
+}
+
 const t = (k: string) => tallies.get(k);
 console.log(`# detection benchmark (${new Date().toISOString().slice(0, 10)}, node ${process.version})\n`);
 console.log('| dataset | group | all | development half | held-out half |\n|---|---|---|---|---|');
@@ -233,6 +245,7 @@ if (msbIdentical) console.log(`MSB attacked entries identical in name, parameter
 if (speed.length > 0) {
   console.log('\n| input | CPU time per scan | throughput (CPU) | wall time per scan | throughput (wall) |\n|---|---|---|---|---|\n' + speed.join('\n'));
   console.log('\n| text (1 MiB) | CPU time per scan | throughput (CPU) |\n|---|---|---|\n' + kinds.join('\n'));
+  console.log(`\nYardstick: a plain loop reading each character of 1 MiB takes ${yardstick.toFixed(2)} ms of CPU here; a 1 MiB scan costs ${((perByte[3] as number) * 1024 / yardstick).toFixed(1)}× that.`);
   // Small inputs are timed too briefly to be steady: growth is read from 256 KiB up.
   console.log(`\nCPU time per byte, 4096 KiB vs 256 KiB: ${((perByte.at(-1) as number) / (perByte[2] as number)).toFixed(2)}× (1.00× = linear)`);
 }
