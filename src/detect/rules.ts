@@ -173,9 +173,10 @@ export const RULES: readonly Rule[] = [
   rule('code-execution', 'active-content', 0.5, ['function', 'child_process', 'cmd.exe', '/bin/', 'powershell'],
     String.raw`(?<=\(\s*)function\s*\(\s*\)\s*\{|\bchild_process\b|\bcmd\.exe\b|/bin/(?:ba|z)?sh\b|\bpowershell(?:\.exe)?\b`),
   // A task assigned inside data: a to-do marker (also glued to the word before it) followed by an
-  // order (see IMPERATIVE). To-dos in code comments (`// TODO: add tests`) are the code's own notes.
+  // order (see IMPERATIVE). To-dos in code or markup comments (`// TODO: add tests`, `<!--` then a to-do on the
+  // next line) are their authors' notes; the text of a markup comment is still scored as hidden text.
   rule('task-marker', 'imperative', 0.5, ['*todo', '*fixme', 'action required', 'action item', 'new task', 'next step', 'reminder'],
-    String.raw`(?<!(?://|#|/\*|\*|--|;|<!--)[ \t]*)(?:todo|fixme|\baction (?:required|items?)|\bnew task)\s*:\s*${IMPERATIVE}|\b(?:next step|reminder)\s*:\s*(?:please\s+)?(?:send|transfer|forward|email|post|upload|share|invite|visit|pay|give|reply|call|run|execute|download|install|buy|book|reset|grant|tell|say|concatenate|summari[sz]e and send)\b`),
+    String.raw`(?<!(?://|#|\*|--|;)[ \t]*|(?:<!--|/\*)\s*)(?:todo|fixme|\baction (?:required|items?)|\bnew task)\s*:\s*${IMPERATIVE}|\b(?:next step|reminder)\s*:\s*(?:please\s+)?(?:send|transfer|forward|email|post|upload|share|invite|visit|pay|give|reply|call|run|execute|download|install|buy|book|reset|grant|tell|say|concatenate|summari[sz]e and send)\b`),
   // Injection through the arguments of a call.
   rule('command-injection', 'argument-injection', 1.0, [';', '&&', '|', '$(', '`', '\n'],
     String.raw`(?:;|&&|\|\||\||\$\(|\x60|\n)[^\S\n]*(?:rm|curl|wget|bash|sh|zsh|nc|ncat|netcat|python3?|perl|ruby|node|php|powershell|pwsh|cmd|chmod|chown|cat|touch|mkfifo|base64|eval|exec|sudo|kill|dd|scp|ssh|telnet|whoami|id|uname|env|printenv|xargs|socat)\b(?:\s|$|;|\x60|\))`),
