@@ -113,6 +113,7 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
     try {
       result = await calls.run(state, () => next(message));
     } catch (error) {
+      state.done = true; // events noted from here on are recorded on their own
       const reason = error instanceof GatewayError ? error.code : (error as Error | undefined)?.name === 'AbortError' ? 'REQUEST_CANCELLED' : 'INTERNAL';
       if (reason === 'AUDIT_APPEND_FAILED') {
         state.span?.end(reason);
@@ -120,7 +121,6 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
       }
       try {
         await flush(message, state);
-        state.done = true;
         await append({ ...fieldsOf(message, state), decision: state.forwarded ? 'error' : 'deny', reason, latencyUs: latencyUs() }, state);
       } catch (appendError) {
         state.span?.end('AUDIT_APPEND_FAILED');
@@ -129,13 +129,12 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
       state.span?.end(reason);
       throw error;
     }
+    state.done = true;
     try {
       await flush(message, state);
     } catch (error) {
       state.span?.end('AUDIT_APPEND_FAILED');
       throw error;
-    } finally {
-      state.done = true;
     }
     if (message.kind === 'request') {
       try {
