@@ -327,7 +327,7 @@ describe('review: toolgate diff and approve', () => {
     expect(approved.code, approved.stderr).toBe(0);
     expect(readFileSync(rig.lockPath, 'utf8')).toContain(INJECTED_MARK);
     expect((await toolgate(['diff', '--config', rig.config])).stdout).toContain('rug: matches the lock');
-  });
+  }, 180_000); // six CLI runs, each starting the server
 });
 
 describe('package identity before spawn', () => {
