@@ -164,8 +164,10 @@ describe('when a hostile server runs sandboxed', () => {
   it('[CRED-1] gets its own secret only; another server cannot read it; echoes are redacted', async () => {
     const a = await call(gw, 'a__env', { name: 'A_TOKEN' });
     expect(a['value']).toBe('[REDACTED:A_TOKEN]');
-    const b = await call(gw, 'b__env', { name: 'A_TOKEN', needle: 'a-secret-value-91c2' });
+    const b = await call(gw, 'b__env', { name: 'A_TOKEN', needleReversed: [...'a-secret-value-91c2'].reverse().join('') });
     expect(b).toEqual({ value: null, seenElsewhere: false });
+    // The control: B does find a needle that is in its own environment.
+    expect(await call(gw, 'b__env', { name: 'B_TOKEN', needleReversed: [...'b-secret-value'].reverse().join('') })).toMatchObject({ seenElsewhere: true });
     expect(await call(gw, 'a__read', { path: secretFile })).toMatchObject({ ok: false });
     expect((await call(gw, 'a__env', { name: 'B_TOKEN' }))['value']).toBeNull();
     expect((await call(gw, 'b__env', { name: 'B_TOKEN' }))['value']).toBe('[REDACTED:B_TOKEN]');
