@@ -13,9 +13,11 @@ export const run = async (configPath: string, noLock = false): Promise<void> => 
   const { options } = audit;
   const gateway = new Gateway(config, options);
   const front = serveStdioFront(gateway);
-  const { ready, failed } = await gateway.start();
-  logLine(failed.length ? 'warn' : 'info', 'gateway started', { front: 'stdio', ready, failed });
+  const starting = gateway.start();
+  // Listening before the upstreams are up: a client that hangs up during a slow start still stops the
+  // gateway (stdin's 'end' is emitted once; a listener added after it would wait forever).
   const shutdown = async () => {
+    await starting.catch(() => undefined);
     await front.close().catch(() => undefined);
     await gateway.stop();
     await audit.close();
@@ -24,4 +26,6 @@ export const run = async (configPath: string, noLock = false): Promise<void> => 
   process.stdin.once('end', () => void shutdown());
   process.once('SIGINT', () => void shutdown());
   process.once('SIGTERM', () => void shutdown());
+  const { ready, failed } = await starting;
+  logLine(failed.length ? 'warn' : 'info', 'gateway started', { front: 'stdio', ready, failed });
 };
