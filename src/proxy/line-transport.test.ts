@@ -85,3 +85,38 @@ describe('LineTransport batching', () => {
     expect(lines.map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([1, 2, 3]);
   });
 });
+
+describe('LineTransport delivery to the SDK client', () => {
+  it('a progress notification read in the same chunk as its result still reaches the caller', async () => {
+    const { Client } = await import('@modelcontextprotocol/client');
+    const fromServer = new PassThrough();
+    const toServer = new PassThrough();
+    const transport = new LineTransport(fromServer, toServer, { maxMessageBytes: 1 << 20, maxDepth: 64 }, () => undefined);
+    // A scripted server on the other end: every answer to tools/call is written in ONE chunk after its progress.
+    let pending = '';
+    toServer.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+        const message = JSON.parse(pending.slice(0, nl)) as { id?: number; method: string; params?: { _meta?: { progressToken?: number } } };
+        pending = pending.slice(nl + 1);
+        if (message.method === 'initialize')
+          fromServer.write(JSON.stringify({ jsonrpc: '2.0', id: message.id, result: { protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'scripted', version: '1' } } }) + '\n');
+        if (message.method === 'tools/call') {
+          const progressToken = message.params?._meta?.progressToken;
+          const progress = [1, 2].map((n) => JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken, progress: n, total: 2 } }));
+          const result = JSON.stringify({ jsonrpc: '2.0', id: message.id, result: { content: [{ type: 'text', text: 'done' }] } });
+          fromServer.write([...progress, result].join('\n') + '\n');
+        }
+      }
+    });
+    const client = new Client({ name: 'test', version: '1' });
+    await client.connect(transport);
+    for (let round = 0; round < 3; round++) {
+      const seen: number[] = [];
+      const result = await client.callTool({ name: 'slow', arguments: {} }, { onprogress: (p) => seen.push(p.progress) });
+      expect(result.content).toEqual([{ type: 'text', text: 'done' }]);
+      expect(seen).toEqual([1, 2]);
+    }
+    await client.close();
+  });
+});

@@ -24,6 +24,9 @@ export class LineTransport implements Transport {
   /** While skipping an oversized line: its length so far and its first bytes (for the id). */
   private skipping: { bytes: number; head: Buffer; tail: Buffer } | undefined;
   private closed = false;
+  /** Frames read after a notification in the same chunk, delivered one microtask apart (see `deliver`). */
+  private pending: JsonRpcMessage[] = [];
+  private afterNotification = false;
   /** Frames sent this turn, not yet written, and the senders waiting for them. */
   private outgoing: string[] = [];
   private written: Array<() => void> = [];
@@ -48,6 +51,7 @@ export class LineTransport implements Transport {
   }
 
   private readonly ondata = (chunk: Buffer): void => {
+    this.afterNotification = false;
     let start = 0;
     for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
       this.push(chunk.subarray(start, nl));
@@ -94,10 +98,34 @@ export class LineTransport implements Transport {
     if (line[line.length - 1] === 13) line = line.subarray(0, -1); // tolerate CRLF
     if (line.length === 0) return;
     const result = decodeFrame(line, this.limits);
-    if (result.ok) {
-      if (!this.intercept?.(result.message)) this.onmessage?.(result.message as unknown as JSONRPCMessage);
-    }
+    if (result.ok) this.deliver(result.message);
     else this.onReject(result);
+  }
+
+  /**
+   * The SDK handles a notification one microtask later but a response at once, and forgets a request's
+   * progress handler with its response: a progress notification read in the same chunk as the result
+   * would be dropped. So frames that follow a notification in one chunk are delivered one microtask
+   * apart, in order, each after the handlers the previous one queued.
+   */
+  private deliver(message: JsonRpcMessage): void {
+    if (this.afterNotification || this.pending.length > 0) {
+      this.pending.push(message);
+      if (this.pending.length === 1) queueMicrotask(this.drain);
+      return;
+    }
+    if (!('id' in message)) this.afterNotification = true;
+    this.dispatch(message);
+  }
+
+  private readonly drain = (): void => {
+    const message = this.pending.shift();
+    if (message) this.dispatch(message);
+    if (this.pending.length > 0) queueMicrotask(this.drain);
+  };
+
+  private dispatch(message: JsonRpcMessage): void {
+    if (!this.intercept?.(message)) this.onmessage?.(message as unknown as JSONRPCMessage);
   }
 
   private readonly onend = (): void => {
