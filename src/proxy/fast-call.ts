@@ -22,6 +22,18 @@ interface ServerInternals {
   readonly _negotiatedProtocolVersion?: string;
 }
 
+/**
+ * The SDK internals the fast path borrows, checked at each use: an SDK release that renames or drops
+ * them turns the fast path off (every call takes the SDK path), it never breaks a call.
+ */
+const wireCodecOf = (server: unknown): WireCodec | undefined => {
+  const internals = server as Partial<ServerInternals>;
+  if (typeof internals._negotiatedWireCodec !== 'function' || typeof internals._outboundServerInfo !== 'function') return undefined;
+  const codec = internals._negotiatedWireCodec.call(server) as Partial<WireCodec> | undefined;
+  const api: ReadonlyArray<keyof WireCodec> = ['hasRequestMethod', 'validateRequest', 'validateResult', 'encodeResult', 'encodeErrorCode'];
+  return codec && api.every((name) => typeof codec[name] === 'function') ? (codec as WireCodec) : undefined;
+};
+
 /** `normalizeContentlessToolResult` of the SDK: a result without `content` gets `content: []`. */
 const FOREIGN_RESULT_KEYS = ['task', 'inputRequests', 'requestState'];
 const normalizeContentless = (value: unknown): unknown =>
@@ -108,8 +120,8 @@ export const createFastCall = (current: () => FrontServer | undefined, reply: (m
     if (method !== 'tools/call' || !('id' in message) || !isPlainCall(message['params'])) return false;
     const front = current();
     if (!front || front.session.era !== 'legacy' || front.server.getClientCapabilities() === undefined) return false;
-    const codec = (front.server as unknown as ServerInternals)._negotiatedWireCodec();
-    if (!codec.hasRequestMethod('tools/call')) return false;
+    const codec = wireCodecOf(front.server);
+    if (!codec?.hasRequestMethod('tools/call')) return false;
     const request = codec.validateRequest('tools/call', message);
     if (!request.ok) return false; // the SDK answers it, with its own error
     call(front, codec, message['id'] as JsonRpcId, ((request.value as { params?: Params }).params ?? {}) as Params);
