@@ -131,10 +131,10 @@ const connectClient = async (transport: Transport, tool: string): Promise<{ call
   return { call, close: () => client.close() };
 };
 
-const writeConfig = (paths: Paths, name: string, server: Record<string, unknown>): string => {
+const writeConfig = (paths: Paths, name: string, server: Record<string, unknown>, top: Record<string, unknown> = {}): string => {
   const file = join(paths.scratch, `${name}.json`);
   // Limits above the bench's concurrency, so the gateway never refuses a bench call.
-  const config = { version: 1, servers: { bench: { ...server, tools: ['echo'], limits: { maxConcurrentCalls: 64 } } } };
+  const config = { version: 1, ...top, servers: { bench: { ...server, tools: ['echo'], limits: { maxConcurrentCalls: 64 } } } };
   writeFileSync(file, JSON.stringify(config, null, 2));
   return file;
 };
@@ -194,6 +194,15 @@ export const SCENARIOS: readonly Scenario[] = [
     baseline: 'stdio-direct',
     start: (paths) => {
       const config = writeConfig(paths, 'stdio', { command: process.execPath, args: [echoStdio(paths)] });
+      return stdioTarget([...gatewayNodeArgs(), toolgateBin(paths), 'run', '--no-lock', '--config', config], 'bench__echo');
+    },
+  },
+  {
+    id: 'stdio-toolgate-noaudit',
+    label: 'stdio: client → toolgate run (audit: false) → echo (stdio)',
+    baseline: 'stdio-direct',
+    start: (paths) => {
+      const config = writeConfig(paths, 'stdio-noaudit', { command: process.execPath, args: [echoStdio(paths)] }, { audit: false });
       return stdioTarget([...gatewayNodeArgs(), toolgateBin(paths), 'run', '--no-lock', '--config', config], 'bench__echo');
     },
   },
