@@ -10,7 +10,16 @@ import { LineTransport, type Rejected } from './line-transport.js';
 import type { UpstreamEvent } from './upstream.js';
 
 /** Variables a child may inherit from the gateway: enough to run, nothing that carries secrets. */
-const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TERM', 'TZ', 'TMPDIR', 'NODE_OPTIONS', 'npm_config_cache', 'npm_config_registry'] as const;
+/**
+ * What a server inherits from the gateway's environment: locale, paths, and the machine's trust and
+ * registry settings (CA bundles are paths, not secrets; without them a server or its `npx` cannot
+ * reach a registry or host behind a private CA). Nothing else: credentials come only from `secrets`.
+ */
+const INHERITED_ENV = [
+  'PATH', 'HOME', 'LANG', 'LC_ALL', 'TERM', 'TZ', 'TMPDIR', 'NODE_OPTIONS',
+  'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
+  'npm_config_cache', 'npm_config_registry', 'npm_config_cafile',
+] as const;
 
 export const childEnvironment = (server: Pick<StdioServerConfig, 'env'>): Record<string, string> => {
   const env: Record<string, string> = {};
