@@ -27,6 +27,10 @@ export interface Running {
   close(): Promise<void>;
 }
 
+/** The machine's CA bundle settings (paths, not secrets): a gateway's npx must reach the registry mirror. */
+const machineTrust = (): Record<string, string> =>
+  Object.fromEntries(['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR'].flatMap((k) => (process.env[k] ? [[k, process.env[k] as string]] : [])));
+
 /** Starts `toolgate run` with `config` and connects the official SDK client to it over stdio. */
 export const startStdioGateway = async (
   config: Record<string, unknown>,
@@ -45,7 +49,7 @@ export const startStdioGateway = async (
     command: process.execPath,
     args: [BIN, 'run', ...(options.lock ? [] : ['--no-lock']), '--config', configPath],
     stderr: 'pipe',
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...options.env },
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...machineTrust(), ...options.env },
   });
   const stderr: string[] = [];
   transport.stderr?.on('data', (chunk: Buffer) => stderr.push(...chunk.toString().split('\n').filter(Boolean)));
