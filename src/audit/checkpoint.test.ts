@@ -34,6 +34,21 @@ describe('when signing checkpoints', () => {
     expect(verifyCheckpoint(note, loadVerifiers(join(other, 'k.pub')), ORIGIN).ok).toBe(false);
   });
 
+  it('[AUD-4] refuses a signature line edited only in base64 padding bits (decodes to the same bytes)', () => {
+    const d = dir();
+    createKeys(join(d, 'k'), join(d, 'k.pub'), ORIGIN);
+    const note = signCheckpoint({ origin: ORIGIN, size: 3, root: hashLeaf(Buffer.from('x')) }, loadKeys(join(d, 'k')).signer);
+    // 68 signature bytes: the last base64 digit before '=' carries 2 padding bits; flip the lowest one.
+    const at = note.lastIndexOf('=') - 1;
+    const digits = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const edited = note.slice(0, at) + digits[digits.indexOf(note[at] as string) ^ 1] + note.slice(at + 1);
+    const sig = (n: string) => Buffer.from(n.slice(n.lastIndexOf(' ') + 1), 'base64');
+    expect(edited).not.toBe(note);
+    expect(sig(edited).equals(sig(note))).toBe(true);
+    expect(verifyCheckpoint(note, loadVerifiers(join(d, 'k.pub')), ORIGIN).ok).toBe(true);
+    expect(verifyCheckpoint(edited, loadVerifiers(join(d, 'k.pub')), ORIGIN)).toMatchObject({ ok: false, problem: 'signature is not canonical base64' });
+  });
+
   it('[AUD-5] rotation gives a new key id, keeps the HMAC key, and old checkpoints still verify', () => {
     const d = dir();
     createKeys(join(d, 'k'), join(d, 'k.pub'), ORIGIN);

@@ -104,6 +104,8 @@ export const verifyCheckpoint = (note: string, verifiers: readonly Verifier[], o
     const m = /^\u2014 (\S+) ([A-Za-z0-9+/=]+)$/.exec(line);
     if (!m) return { ok: false, problem: 'malformed signature line' };
     const sig = Buffer.from(m[2] as string, 'base64');
+    // Only the canonical encoding: base64's padding bits would otherwise let a signature line be edited unnoticed.
+    if (sig.toString('base64') !== m[2]) return { ok: false, problem: 'signature is not canonical base64' };
     const v = verifiers.find((k) => k.name === m[1] && sig.length === 68 && k.keyId.equals(sig.subarray(0, 4)));
     if (v && verify(null, Buffer.from(body, 'utf8'), v.key, sig.subarray(4)))
       return { ok: true, checkpoint: { origin, size: Number(sizeText), root }, keyId: v.keyId.toString('hex') };
