@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
 import type { ContainerServerConfig } from '../config/schema.js';
@@ -6,34 +6,7 @@ import { containerArgs } from '../sandbox/container.js';
 import { imageToRun } from './identify.js';
 import { verifyImageSignature } from './image.js';
 import { spawnedAs } from './lock-package.js';
-
-/**
- * Container images: a cosign-style Sigstore bundle (DSSE, in-toto statement naming the image digest)
- * signed with a key this test creates, verified offline with the configured public key.
- */
-const PAYLOAD_TYPE = 'application/vnd.in-toto+json';
-const pae = (type: string, body: Buffer) =>
-  Buffer.concat([Buffer.from(`DSSEv1 ${Buffer.byteLength(type)} ${type} ${body.length} `), body]);
-
-const signedBundle = (privateKey: KeyObject, digestHex: string) => {
-  const statement = Buffer.from(
-    JSON.stringify({
-      _type: 'https://in-toto.io/Statement/v1',
-      subject: [{ name: 'ghcr.io/example/mcp-server', digest: { sha256: digestHex } }],
-      predicateType: 'https://cosign.sigstore.dev/attestation/v1',
-      predicate: {},
-    }),
-  );
-  return {
-    mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-    verificationMaterial: { publicKey: { hint: 'configured-key' }, tlogEntries: [], timestampVerificationData: { rfc3161Timestamps: [] } },
-    dsseEnvelope: {
-      payload: statement.toString('base64'),
-      payloadType: PAYLOAD_TYPE,
-      signatures: [{ sig: sign('sha256', pae(PAYLOAD_TYPE, statement), privateKey).toString('base64'), keyid: '' }],
-    },
-  };
-};
+import { signedBundle } from '../../test/fixtures/cosign-bundle.js';
 
 const keys = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const pem = (key: KeyObject) => key.export({ type: 'spki', format: 'pem' }).toString();

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { signedBundle } from '../fixtures/cosign-bundle.js';
 import { BIN, eventually, fixture, ROOT, startStdioGateway, tempDir, type Running } from './harness.js';
 
 /** Runs the toolgate CLI; resolves with its exit code and output (never rejects). */
@@ -199,25 +200,6 @@ describe('a server that crashes', () => {
 });
 
 describe('a container server (image:): started by the locked digest, its signature verified before every spawn', () => {
-  /** A cosign-style Sigstore bundle (DSSE over an in-toto statement naming the digest), signed with a key made here. */
-  const PAYLOAD_TYPE = 'application/vnd.in-toto+json';
-  const signedBundle = (privateKey: KeyObject, digestHex: string) => {
-    const statement = Buffer.from(
-      JSON.stringify({
-        _type: 'https://in-toto.io/Statement/v1',
-        subject: [{ name: 'ghcr.io/example/mcp-server', digest: { sha256: digestHex } }],
-        predicateType: 'https://cosign.sigstore.dev/attestation/v1',
-        predicate: {},
-      }),
-    );
-    const pae = Buffer.concat([Buffer.from(`DSSEv1 ${PAYLOAD_TYPE.length} ${PAYLOAD_TYPE} ${statement.length} `), statement]);
-    return {
-      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-      verificationMaterial: { publicKey: { hint: 'configured-key' }, tlogEntries: [], timestampVerificationData: { rfc3161Timestamps: [] } },
-      dsseEnvelope: { payload: statement.toString('base64'), payloadType: PAYLOAD_TYPE, signatures: [{ sig: sign('sha256', pae, privateKey).toString('base64'), keyid: '' }] },
-    };
-  };
-
   /**
    * No container engine here: a stand-in `docker` on PATH records the argv it was given and then
    * speaks MCP (the echo fixture), so the test sees exactly what the gateway asked the engine to run.
