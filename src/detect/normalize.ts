@@ -154,14 +154,14 @@ const foldWide = (s: string): string => {
 
 /** A normalised item as the engine reads it: the canonical text is built only if a detector asks for it. */
 export interface Prepared extends Normalized {
-  /** What the rules scan: like `text` but neither lower-cased nor with blank runs collapsed (rules ignore both). */
+  /** What the rules scan: like `text` but not lower-cased (rules ignore case). */
   readonly scan: string;
 }
 
 /**
  * Like `normalize`, with less work per byte: NFKC and look-alike folding only if there is a
- * non-ASCII code point, glued words split in one pass, and no lower-casing or blank collapsing
- * (the rules are case-insensitive and match blank runs). Text with numeric entities is made
+ * non-ASCII code point, glued words split in one pass, and no lower-casing (the rules are
+ * case-insensitive). Text with numeric entities is made
  * canonical as a whole.
  */
 export const prepare = (strings: readonly string[], separator = '\n'): Prepared => {
@@ -183,9 +183,15 @@ export const prepare = (strings: readonly string[], separator = '\n'): Prepared 
     },
     hidden: hiddenText,
     hiddenChars: stripped.count,
-    scan: splitGlued(base),
+    scan: collapseBlanks(splitGlued(base)),
   };
 };
+
+/**
+ * Blank runs as one space, as in canonical form: rules ignore them, but their bounded gaps
+ * (`[^.]{0,60}`) count characters, so a doubled space must not push a match out of reach.
+ */
+const collapseBlanks = (s: string): string => (s.includes('  ') || s.includes('\t') ? s.replace(/[\t ]{2,}|\t/g, ' ') : s);
 
 /**
  * Joins all strings of one item and normalises them, so a signal split across fields (name,
