@@ -4,7 +4,7 @@ import type { Writable } from 'node:stream';
 import type { ContainerServerConfig, StdioServerConfig } from '../config/schema.js';
 import { resolveSecrets } from '../credentials/resolve.js';
 import { createRedactor, type Redactor } from '../credentials/redact.js';
-import type { FrameLimits } from '../limits/frame.js';
+import type { FrameLimits, JsonRpcMessage } from '../limits/frame.js';
 import { prepareLaunch, type Launch } from '../sandbox/spawn.js';
 import { LineTransport, type Rejected } from './line-transport.js';
 import type { UpstreamEvent } from './upstream.js';
@@ -39,6 +39,8 @@ export class StdioUpstreamTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
+  /** Offered every frame before `onmessage` (after redaction): true when the upstream fast path took it. */
+  intercept?: (message: JsonRpcMessage) => boolean;
 
   private child: ChildProcess | undefined;
   private lines: LineTransport | undefined;
@@ -97,7 +99,7 @@ export class StdioUpstreamTransport implements Transport {
       this.exitReason = undefined;
       if (launch.fd3) (child.stdio[3] as Writable).end(launch.fd3);
       const lines = new LineTransport(child.stdout as NonNullable<typeof child.stdout>, child.stdin as NonNullable<typeof child.stdin>, this.limits, (rejected) => this.reject(rejected));
-      lines.onmessage = (message) => this.onmessage?.(this.redact(message));
+      lines.onmessage = (message) => this.receive(this.redact(message));
       lines.onerror = (error) => this.onerror?.(error);
       this.lines = lines;
       let stderrTail = '';
@@ -131,11 +133,15 @@ export class StdioUpstreamTransport implements Transport {
   private reject(rejected: Rejected): void {
     this.onerror?.(new Error(`upstream sent a refused frame: ${rejected.message}`));
     if (rejected.id === undefined) return;
-    this.onmessage?.({
+    this.receive({
       jsonrpc: '2.0',
       id: rejected.id,
       error: { code: -32600, message: rejected.message, data: { code: rejected.code } },
     } as JSONRPCMessage);
+  }
+
+  private receive(message: JSONRPCMessage): void {
+    if (!this.intercept?.(message as unknown as JsonRpcMessage)) this.onmessage?.(message);
   }
 
   send(message: JSONRPCMessage): Promise<void> {

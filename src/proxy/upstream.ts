@@ -6,6 +6,7 @@ import type { SandboxEvent } from '../sandbox/spawn.js';
 import { GatewayError, LimitError, UpstreamError } from '../errors.js';
 import { checkValue } from '../limits/frame.js';
 import type { Params, Result } from '../pipeline/interceptor.js';
+import { createFastRequest, type FastRequest, type ResultSchema } from './fast-request.js';
 import { StdioUpstreamTransport } from './spawn-stdio.js';
 import { VERSION } from '../version.js';
 
@@ -89,6 +90,11 @@ export class Upstream {
     return (this.client as unknown as { _negotiatedProtocolVersion?: string } | undefined)?._negotiatedProtocolVersion;
   }
 
+  /** Whether this connection's `tools/call` takes the fast path past the SDK `Client` (stdio, SDK internals found). */
+  get fastPath(): boolean {
+    return this.client !== undefined && fastRequests.has(this.client);
+  }
+
   /** What the server said about itself at connect (informative; untrusted). */
   get serverInfo(): { capabilities: Record<string, unknown> | undefined; instructions: string | undefined } {
     return {
@@ -145,12 +151,21 @@ export class Upstream {
     const transport = await this.createTransport();
     this.client = client;
     this.transport = transport;
+    let fast: FastRequest | undefined;
     client.onclose = () => {
+      fast?.closed();
       if (this.client === client && this.state !== 'stopped')
         this.onDown((transport instanceof StdioUpstreamTransport && transport.exitReason) || 'the server closed the connection');
     };
     client.onerror = () => undefined;
     await client.connect(transport, { timeout: this.config.restart.startTimeoutMs });
+    if (transport instanceof StdioUpstreamTransport) {
+      fast = createFastRequest(client, (message) => transport.send(message));
+      if (fast) {
+        transport.intercept = fast.intercept;
+        fastRequests.set(client, fast);
+      }
+    }
     this.hooks.initialized?.(this.id, {
       serverInfo: (client.getServerVersion() ?? {}) as Record<string, unknown>,
       instructions: client.getInstructions(),
@@ -249,6 +264,8 @@ export class Upstream {
     this.inFlight++;
     try {
       const schema = resultSchemaFor(client, method);
+      const fast = method === 'tools/call' && !options.onProgress && schema ? fastRequests.get(client) : undefined;
+      if (fast && schema) return (await fast.request(method, params, schema, { signal: options.signal, timeout: this.limits.callTimeoutMs })) as Result;
       const request = { method, params } as never;
       const sdkOptions = {
         signal: options.signal,
@@ -379,9 +396,8 @@ type Outcome = { ok: true; value: unknown } | { ok: false; reason: string; messa
 interface WireCodec {
   validateResult(method: string, value: unknown): Outcome;
 }
-interface ResultSchema {
-  readonly '~standard': { version: 1; vendor: string; validate(value: unknown): { value: unknown } | { issues: Array<{ message: string }> } };
-}
+/** Each stdio connection's `tools/call` fast path (see fast-request.ts), while it lasts. */
+const fastRequests = new WeakMap<Client, FastRequest>();
 
 const resultSchemas = new WeakMap<Client, Map<string, ResultSchema | null>>();
 

@@ -1,0 +1,167 @@
+import { ProtocolError, SdkError, SdkErrorCode, type Client, type JSONRPCMessage } from '@modelcontextprotocol/client';
+import type { JsonRpcMessage } from '../limits/frame.js';
+import type { Params } from '../pipeline/interceptor.js';
+
+/** What the SDK's era codec says about a raw result: complete, invalid, or a kind the `Client` resolves (input_required). */
+type Decoded = { kind: 'complete'; result: unknown } | { kind: 'invalid'; error: Error } | { kind: string };
+
+interface Codec {
+  readonly era: string;
+  hasRequestMethod(method: string): boolean;
+  decodeResult(method: string, raw: unknown): Decoded;
+}
+
+/** A result check as `client.request` takes it (a Standard Schema; see `resultSchemaFor` in upstream.ts). */
+export interface ResultSchema {
+  readonly '~standard': { version: 1; vendor: string; validate(value: unknown): { value: unknown } | { issues: ReadonlyArray<{ message: string }> } };
+}
+
+export interface FastRequestOptions {
+  readonly signal: AbortSignal;
+  readonly timeout: number;
+}
+
+/**
+ * What the upstream fast path borrows from the SDK `Client` (2.4): its id counter (so ids never
+ * collide with the SDK's own requests on the same connection), its outbound `_meta` envelope (the
+ * 2026-07-28 era's protocol version, client info and capabilities), its era codec, and its
+ * multi-round-trip engine for an `input_required` result. Checked at connect: an SDK release that
+ * renames or drops any of them turns the fast path off (every request takes the SDK path).
+ */
+interface ClientInternals {
+  _requestMessageId: number;
+  _envelopeOutbound(message: Record<string, unknown>): Record<string, unknown>;
+  _resolveOutboundCodec(method: string): Codec;
+  _resolveNonCompleteResult(decoded: Decoded, flow: unknown): Promise<unknown>;
+  _requestWithSchemaViaCodec(codec: Codec, request: { method: string; params?: Params }, schema: ResultSchema, options: unknown): Promise<unknown>;
+}
+
+const usable = (client: Client): ClientInternals | undefined => {
+  const internals = client as unknown as Partial<ClientInternals>;
+  const methods = ['_envelopeOutbound', '_resolveOutboundCodec', '_resolveNonCompleteResult', '_requestWithSchemaViaCodec'] as const;
+  return typeof internals._requestMessageId === 'number' && methods.every((m) => typeof internals[m] === 'function')
+    ? (internals as ClientInternals)
+    : undefined;
+};
+
+interface Pending {
+  settle(message: JsonRpcMessage): void;
+  fail(error: Error): void;
+}
+
+export interface FastRequest {
+  /** Sends `method` and waits for its result, as `client.request(request, schema, options)` would. */
+  request(method: string, params: Params, schema: ResultSchema, options: FastRequestOptions): Promise<unknown>;
+  /** Offered every frame the upstream sends (after the transport's limits and credential redaction): true when it was ours. */
+  intercept(message: JsonRpcMessage): boolean;
+  /** The connection closed: every request in flight fails as the SDK fails its own. */
+  closed(): void;
+}
+
+/**
+ * The upstream side's `tools/call` fast path for stdio servers: the request is written to the
+ * server's pipe and its response taken off the pipe without the SDK `Client`'s request funnel and
+ * message classification (per-message zod type guards, handler maps, timer bookkeeping), which cost
+ * more than THE chain. What the SDK decides stays the SDK's: the id comes from its counter, the
+ * `_meta` envelope from its era, the raw result is decoded by its era codec and checked by the same
+ * result schema, an `input_required` result goes to its multi-round-trip engine, and timeouts,
+ * aborts and a closed connection fail the request with the SDK's own error types (so the upstream
+ * maps them to the same gateway errors). Requests with a progress handler take the SDK path.
+ */
+export const createFastRequest = (client: Client, send: (message: JSONRPCMessage) => Promise<void>): FastRequest | undefined => {
+  const internals = usable(client);
+  if (!internals) return undefined;
+  const pending = new Map<number, Pending>();
+
+  const request = (method: string, params: Params, schema: ResultSchema, options: FastRequestOptions): Promise<unknown> => {
+    const codec = internals._resolveOutboundCodec.call(client, method);
+    const { signal } = options;
+    if (signal.aborted) {
+      const reason: unknown = signal.reason;
+      return Promise.reject(reason instanceof SdkError ? reason : new SdkError(SdkErrorCode.RequestTimeout, String(reason)));
+    }
+    const id = internals._requestMessageId++;
+    const flowStartedAt = Date.now();
+    const outbound = internals._envelopeOutbound.call(client, { method, params, jsonrpc: '2.0', id });
+    return new Promise<unknown>((resolve, reject) => {
+      const done = () => {
+        pending.delete(id);
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+      };
+      const cancel = (reason: unknown) => {
+        if (!pending.has(id)) return;
+        done();
+        const notice = internals._envelopeOutbound.call(client, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: String(reason) } });
+        send(notice as JSONRPCMessage).catch(() => undefined);
+        reject(reason instanceof SdkError ? reason : new SdkError(SdkErrorCode.RequestTimeout, String(reason)));
+      };
+      const onAbort = () => cancel(signal.reason);
+      const timer = setTimeout(() => cancel(new SdkError(SdkErrorCode.RequestTimeout, 'Request timed out', { timeout: options.timeout })), options.timeout);
+      signal.addEventListener('abort', onAbort, { once: true });
+      pending.set(id, {
+        fail: (error) => {
+          done();
+          reject(error);
+        },
+        settle: (message) => {
+          done();
+          if ('error' in message) {
+            const error = message['error'] as { code: number; message: string; data?: unknown };
+            return reject(ProtocolError.fromError(error.code, error.message, error.data));
+          }
+          let decoded: Decoded;
+          try {
+            decoded = codec.decodeResult(method, message['result']);
+          } catch (error) {
+            return reject(error instanceof Error ? error : new Error(String(error)));
+          }
+          if (decoded.kind === 'invalid') return reject((decoded as { error: Error }).error);
+          if (decoded.kind !== 'complete') {
+            // input_required (2026-07-28): the SDK's own engine fulfils it and retries through its funnel.
+            const sdkOptions = { signal, timeout: options.timeout, maxTotalTimeout: options.timeout };
+            const flow = {
+              codec,
+              request: { method, params },
+              resultSchema: schema,
+              options: sdkOptions,
+              flowStartedAt,
+              retry: (next: Params | undefined, legOptions: unknown) =>
+                internals._requestWithSchemaViaCodec.call(client, codec, next === undefined ? { method } : { method, params: next }, schema, legOptions),
+            };
+            return resolve(internals._resolveNonCompleteResult.call(client, decoded, flow));
+          }
+          const outcome = schema['~standard'].validate((decoded as { result: unknown }).result);
+          if ('issues' in outcome)
+            return reject(new SdkError(SdkErrorCode.InvalidResult, `Invalid result for ${method}: ${outcome.issues.map((i) => i.message).join('; ')}`));
+          resolve(outcome.value);
+        },
+      });
+      send(outbound as JSONRPCMessage).catch((error: unknown) => {
+        if (!pending.has(id)) return;
+        done();
+        reject(error);
+      });
+    });
+  };
+
+  const intercept = (message: JsonRpcMessage): boolean => {
+    if ('method' in message || !('id' in message)) return false;
+    const id = Number(message['id']);
+    const entry = pending.get(id);
+    if (!entry) return false;
+    const isResult = 'result' in message && !('error' in message);
+    const error = message['error'] as { code?: unknown; message?: unknown } | undefined;
+    if (isResult || (error !== null && typeof error === 'object' && typeof error.code === 'number' && typeof error.message === 'string'))
+      entry.settle(message);
+    else entry.fail(new SdkError(SdkErrorCode.InvalidResult, 'Invalid response: neither a result nor a well-formed error'));
+    return true;
+  };
+
+  const closed = (): void => {
+    const error = new SdkError(SdkErrorCode.ConnectionClosed, 'Connection closed');
+    for (const entry of [...pending.values()]) entry.fail(error);
+  };
+
+  return { request, intercept, closed };
+};
