@@ -32,7 +32,8 @@ export type GatewayEvent =
   | ContentEvent;
 
 export interface GatewayOptions {
-  readonly onEvent?: (event: GatewayEvent) => void;
+  /** Every gateway event; a pin or content verdict comes with the message it was about (audit records it ahead of that message's next effect). */
+  readonly onEvent?: (event: GatewayEvent, message?: Message) => void;
   /** toolgate.lock to enforce (pins/), with its per-start package check and initialize comparison. */
   readonly lock?: Lock | undefined;
   /** The audit pair of the chain (audit/), when the config has an `audit:` section. */
@@ -71,7 +72,7 @@ export class Gateway {
    * `AsyncLocalStorage` (on Node 20 it turns on promise hooks, a cost on every promise).
    */
   private readonly tracked: ReadonlySet<string>;
-  private readonly onEvent: (event: GatewayEvent) => void;
+  private readonly onEvent: (event: GatewayEvent, message?: Message) => void;
 
   constructor(config: Config, options: GatewayOptions = {}) {
     this.config = config;

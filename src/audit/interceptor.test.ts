@@ -13,7 +13,7 @@ import { openJsonlStore } from './store-jsonl.js';
 const ORIGIN = 'test.example/audit';
 
 /** The audit pair around a defense, on a real JSONL log in a temp dir (SQLite never opens in a vitest worker). */
-const rig = (defense: (note: (event: Record<string, unknown>) => boolean) => Interceptor) => {
+const rig = (defense: (note: (event: Record<string, unknown>, message?: Message) => boolean) => Interceptor) => {
   const dir = mkdtempSync(join(tmpdir(), 'toolgate-audit-interceptor-'));
   createKeys(join(dir, 'key'), join(dir, 'key.pub'), ORIGIN);
   const keys = loadKeys(join(dir, 'key'));
@@ -49,7 +49,7 @@ const call = (name: string): Message => ({
 describe('when a defense reports a verdict inside a call', () => {
   it('[AUD-1] a warning is appended before the forward, a block before the denial, both with the call id and the pinned hash', async () => {
     const { send, entries, forwarded } = rig((note) => async (m, next) => {
-      note({ kind: 'content', defense: 'detect', action: m.params['name'] === 'bad' ? 'block' : 'warn' });
+      note({ kind: 'content', defense: 'detect', action: m.params['name'] === 'bad' ? 'block' : 'warn' }, m);
       if (m.params['name'] === 'bad') throw new DetectError('DETECT_INJECTION', 'blocked');
       return next(m);
     });
@@ -69,5 +69,6 @@ describe('when a defense reports a verdict inside a call', () => {
   it('[AUD-1] outside a call nothing is taken, so the caller records the event itself', () => {
     const { note } = rig(() => async (m, next) => next(m));
     expect(note({ kind: 'pin' })).toBe(false);
+    expect(note({ kind: 'pin' }, call('echo'))).toBe(false);
   });
 });

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { AuditError, GatewayError } from '../errors.js';
 import type { Interceptor, Message } from '../pipeline/interceptor.js';
@@ -25,7 +24,12 @@ export interface AuditContext {
   readonly targetHash?: (server: string, method: string, target: string) => string | undefined;
 }
 
-interface CallState {
+/**
+ * The audit record of one message through the chain, carried on the message itself (`Message.audit`):
+ * not in an `AsyncLocalStorage`, which on Node 20 turns on promise hooks for the whole process, a cost
+ * on every promise of the gateway.
+ */
+export interface AuditCall {
   readonly call: string;
   forwarded: boolean;
   /** Set once the outcome is recorded: later events of this context are not the call's. */
@@ -61,17 +65,18 @@ export interface AuditInterceptors {
   /**
    * Takes a defense event (pin mismatch, detector verdict) raised inside a call: it is appended
    * before the call's next effect (forward, result or denial reaches its destination), and a failed
-   * append denies the call. Returns false outside a call; the caller records it on its own then.
+   * append denies the call. `message` is the one the defense was handling when it raised the event.
+   * Returns false outside a call (no message, or its outcome is already recorded); the caller records
+   * it on its own then.
    */
-  note(event: Readonly<Record<string, unknown>>): boolean;
+  note(event: Readonly<Record<string, unknown>>, message?: Message): boolean;
 }
 
 export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors => {
-  const calls = new AsyncLocalStorage<CallState>();
   const boot = randomBytes(4).toString('hex');
   let counter = 0;
 
-  const fieldsOf = (message: Message, state: CallState): Omit<EntryFields, 'decision'> => {
+  const fieldsOf = (message: Message, state: AuditCall): Omit<EntryFields, 'decision'> => {
     const target = targetOf(message);
     const targetHash = target !== undefined ? ctx.targetHash?.(message.server, message.method, target) : undefined;
     return {
@@ -91,18 +96,18 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
     const target = targetOf(message);
     return message.method === 'tools/call' && target !== undefined && (ctx.clear[message.server]?.includes(target) ?? false);
   };
-  const append = async (fields: EntryFields, state: CallState) => {
+  const append = async (fields: EntryFields, state: AuditCall) => {
     const entry = await ctx.log.append(fields);
     state.span?.entry(entry);
   };
   /** Appends the defense events noted so far, in order, ahead of the entry that follows them. */
-  const flush = async (message: Message, state: CallState) => {
+  const flush = async (message: Message, state: AuditCall) => {
     while (state.events.length > 0) {
       const event = state.events.shift() as Readonly<Record<string, unknown>>;
       await append({ decision: 'event', call: state.call, server: message.server, policy: ctx.policy, ...(ctx.lock !== undefined && { lock: ctx.lock }), event }, state);
     }
   };
-  const newState = (call: string, span: CallState['span']): CallState => ({ call, forwarded: false, done: false, span, events: [] });
+  const newState = (call: string, span: AuditCall['span']): AuditCall => ({ call, forwarded: false, done: false, span, events: [] });
 
   const recordOutcome: Interceptor = async function recordOutcome(message, next) {
     const call = `${boot}-${++counter}`;
@@ -111,7 +116,7 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
     const latencyUs = () => Number((process.hrtime.bigint() - started) / 1000n);
     let result;
     try {
-      result = await calls.run(state, () => next(message));
+      result = await next({ ...message, audit: state });
     } catch (error) {
       state.done = true; // events noted from here on are recorded on their own
       const reason = error instanceof GatewayError ? error.code : (error as Error | undefined)?.name === 'AbortError' ? 'REQUEST_CANCELLED' : 'INTERNAL';
@@ -149,15 +154,15 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
   };
 
   const recordForward: Interceptor = async function recordForward(message, next) {
-    const state = calls.getStore() ?? newState(`${boot}-${++counter}`, undefined);
+    const state = message.audit ?? newState(`${boot}-${++counter}`, undefined);
     await flush(message, state);
     await append({ ...fieldsOf(message, state), decision: 'forward', args: ctx.redactor.record(argsOf(message), isClear(message)) }, state);
     state.forwarded = true;
     return next(message);
   };
 
-  const note = (event: Readonly<Record<string, unknown>>): boolean => {
-    const state = calls.getStore();
+  const note = (event: Readonly<Record<string, unknown>>, message?: Message): boolean => {
+    const state = message?.audit;
     if (!state || state.done) return false;
     state.events.push(event);
     return true;

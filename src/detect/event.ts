@@ -1,3 +1,4 @@
+import type { Message } from '../pipeline/interceptor.js';
 import type { Reason } from './types.js';
 
 /** What a content defense did to one message or item; the gateway logs it (and audit records it). */
@@ -12,7 +13,8 @@ export interface ContentEvent {
   readonly reasons: readonly Reason[];
 }
 
-export type ContentEventSink = (event: ContentEvent) => void;
+/** Takes a verdict, with the message it was about when there is one (audit appends it before that message's next effect). */
+export type ContentEventSink = (event: ContentEvent, message?: Message) => void;
 
 export const LIST_FIELDS: Readonly<Record<string, { field: string; key: 'name' | 'uri' | 'uriTemplate'; prefix: string }>> = {
   'tools/list': { field: 'tools', key: 'name', prefix: 'tool' },

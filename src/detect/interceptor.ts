@@ -33,7 +33,7 @@ export const detectInjection = (engine: Engine, ceilings: Ceilings, emit: Conten
   const foreignTo = (server: string) => new Set([...tools].filter(([s]) => s !== server).flatMap(([, names]) => [...names]));
 
   const report = (message: Message, verdict: Verdict, action: 'warn' | 'block' | 'hide', item?: string) =>
-    emit({ kind: 'content', defense: 'detect', action, server: message.server, method: message.method, ...(item && { item }), reasons: verdict.reasons });
+    emit({ kind: 'content', defense: 'detect', action, server: message.server, method: message.method, ...(item && { item }), reasons: verdict.reasons }, message);
 
   const filterList = (message: Message, result: Result): Result => {
     const kind = LIST_FIELDS[message.method];
@@ -47,7 +47,7 @@ export const detectInjection = (engine: Engine, ceilings: Ceilings, emit: Conten
       tools.set(message.server, mine);
       for (const t of items)
         if (typeof t['name'] === 'string' && foreign.has(t['name']))
-          emit({ kind: 'content', defense: 'shadowing', action: 'warn', server: message.server, method: message.method, item: `tool:${t['name']}`, reasons: [{ rule: 'name-collision', span: t['name'] }] });
+          emit({ kind: 'content', defense: 'shadowing', action: 'warn', server: message.server, method: message.method, item: `tool:${t['name']}`, reasons: [{ rule: 'name-collision', span: t['name'] }] }, message);
     }
     const hiddenHere = new Set<string>();
     const kept = items.filter((definition) => {

@@ -36,7 +36,7 @@ export const validateOutput = (limits: OutputLimits, emit: ContentEventSink): In
   };
 
   const fail = (message: Message, check: OutputCheck & { ok: false }): never => {
-    emit({ kind: 'content', defense: 'output', action: 'block', server: message.server, method: message.method, reasons: [{ rule: check.code, span: check.message }] });
+    emit({ kind: 'content', defense: 'output', action: 'block', server: message.server, method: message.method, reasons: [{ rule: check.code, span: check.message }] }, message);
     throw new OutputError(check.code, check.message);
   };
 

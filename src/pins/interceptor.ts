@@ -40,7 +40,7 @@ const MAX_REFRESH_PAGES = 100;
  * @example
  * const chain = [enforceAllowlist(allowlist), verifyPins(lock, onEvent)];
  */
-export const verifyPins = (lock: Lock, onEvent: (event: PinEvent) => void = () => undefined): Interceptor => {
+export const verifyPins = (lock: Lock, onEvent: (event: PinEvent, message?: Message) => void = () => undefined): Interceptor => {
   const states = new Map<string, Map<string, 'ok' | PinCode>>();
   const stale = new Set<string>();
   const reported = new Set<string>();
@@ -56,7 +56,8 @@ export const verifyPins = (lock: Lock, onEvent: (event: PinEvent) => void = () =
     return { id, map };
   };
 
-  const report = (server: string, kind: ItemKind, finding: PinFinding, renamedFrom: string | undefined): void => {
+  const report = (message: Message, kind: ItemKind, finding: PinFinding, renamedFrom: string | undefined): void => {
+    const { server } = message;
     const once = `${server}\0${kind}\0${finding.key}\0${finding.sha256}\0${renamedFrom ?? ''}`;
     if (reported.has(once)) return;
     reported.add(once);
@@ -72,16 +73,16 @@ export const verifyPins = (lock: Lock, onEvent: (event: PinEvent) => void = () =
             ? `${kind} "${finding.key}" changed since it was locked: hidden and refused (toolgate diff shows what changed)`
             : `${kind} "${finding.key}" is not in the lock: hidden and refused until approved`,
       ...(renamedFrom !== undefined && { renamedFrom }),
-    });
+    }, message);
   };
 
   /** Reports the findings of a listing once its last page is in (or a new listing starts), renames judged over all its pages. */
-  const finish = (server: string, kind: ItemKind, id: string): void => {
+  const finish = (message: Message, kind: ItemKind, id: string): void => {
     const listing = listings.get(id);
     if (!listing) return;
     listings.delete(id);
-    const renames = findRenames(lock.servers[server], kind, listing.items);
-    for (const finding of listing.findings) report(server, kind, finding, renames.get(finding.key));
+    const renames = findRenames(lock.servers[message.server], kind, listing.items);
+    for (const finding of listing.findings) report(message, kind, finding, renames.get(finding.key));
   };
 
   const check = (message: Message, kind: ItemKind, result: Result): Result => {
@@ -92,7 +93,7 @@ export const verifyPins = (lock: Lock, onEvent: (event: PinEvent) => void = () =
     const { id, map } = stateOf(message.server, kind);
     if (message.params['cursor'] === undefined) {
       stale.delete(id);
-      finish(message.server, kind, id); // an unfinished earlier listing: report what it had
+      finish(message, kind, id); // an unfinished earlier listing: report what it had
       listings.set(id, { items: new Map(), findings: [] });
     }
     let listing = listings.get(id);
@@ -106,7 +107,7 @@ export const verifyPins = (lock: Lock, onEvent: (event: PinEvent) => void = () =
     listing.findings.push(...verdict.findings);
     for (const [key, state] of verdict.states) map.set(key, state);
     const next = result['nextCursor'];
-    if (typeof next !== 'string' || next.length === 0) finish(message.server, kind, id);
+    if (typeof next !== 'string' || next.length === 0) finish(message, kind, id);
     return { ...result, [field]: verdict.kept };
   };
 
@@ -115,7 +116,7 @@ export const verifyPins = (lock: Lock, onEvent: (event: PinEvent) => void = () =
     let cursor: unknown;
     for (let page = 0; page < MAX_REFRESH_PAGES; page++) {
       const params = cursor === undefined ? {} : { cursor };
-      const listing: Message = { kind: 'request', direction: 'to-server', method: ITEM_KINDS[kind].method, params, server: message.server, principal: message.principal, signal: message.signal };
+      const listing: Message = { kind: 'request', direction: 'to-server', method: ITEM_KINDS[kind].method, params, server: message.server, principal: message.principal, signal: message.signal, ...(message.audit && { audit: message.audit }) };
       const result = await next(listing);
       check(listing, kind, result);
       cursor = result['nextCursor'];

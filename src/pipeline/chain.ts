@@ -7,7 +7,7 @@ import type { ContentEventSink } from '../detect/event.js';
 import { verifyPins, type PinEvent } from '../pins/interceptor.js';
 import type { Lock } from '../pins/lock.js';
 import type { SecretRegistry } from '../secrets/registry.js';
-import { compose, type Interceptor, type Next } from './interceptor.js';
+import { compose, type Interceptor, type Message, type Next } from './interceptor.js';
 
 /**
  * THE chain: every message to or from an upstream passes these defenses, top to bottom, outermost
@@ -18,7 +18,7 @@ import { compose, type Interceptor, type Next } from './interceptor.js';
 export interface ChainOptions {
   /** The lock to enforce; without one (`--no-lock`, `lock.required: false`) pins are off. */
   readonly lock?: Lock | undefined;
-  readonly onPinEvent?: (event: PinEvent) => void;
+  readonly onPinEvent?: (event: PinEvent, message?: Message) => void;
   /** The audit pair (audit/), when the config has an `audit:` section. */
   readonly audit?: AuditInterceptors | undefined;
   readonly onContentEvent?: ContentEventSink;

@@ -1,3 +1,4 @@
+import type { AuditCall } from '../audit/interceptor.js';
 import type { Principal } from './principal.js';
 
 /** Which way a message travels: from the agent to an upstream server, or from a server to the agent. */
@@ -35,6 +36,12 @@ export interface Message {
   readonly signal: AbortSignal;
   /** Progress from upstream for this request; forwarded to the client's progress token. */
   readonly onProgress?: (progress: Params) => void;
+  /**
+   * The audit log's record of this message (audit/), set by the outermost interceptor. Interceptors
+   * that pass on a copy (`{ ...message, params }`) keep it; one that makes a new message inside the call
+   * (a re-list) passes it on, so the defenses' verdicts are appended before the message's next effect.
+   */
+  readonly audit?: AuditCall;
 }
 
 export type Next = (message: Message) => Promise<Result>;

@@ -40,7 +40,7 @@ export const sanitizeText = (mode: 'strip' | 'block', emit: ContentEventSink): I
       emit({
         kind: 'content', defense: 'sanitize', action, server: m.server, method: m.method, ...(item && { item }),
         reasons: [{ rule: 'hidden-characters', span: `${tally.count} × ${[...tally.kinds].join(', ')}` }],
-      });
+      }, m);
     if (message.kind !== 'request') return next(message);
     if (message.direction === 'to-client') {
       const tally: Tally = { count: 0, kinds: new Set() };

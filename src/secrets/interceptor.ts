@@ -40,14 +40,14 @@ export const redactSecrets = (scanner: SecretScanner, emit: ContentEventSink): I
       const rules = new Set<string>();
       const params = redactValue(scanner, message.params, rules) as Record<string, unknown>;
       if (rules.size === 0) return next(message);
-      emit({ kind: 'content', defense: 'secrets', action: 'redact', server: message.server, method: message.method, reasons: reasons([...rules]) });
+      emit({ kind: 'content', defense: 'secrets', action: 'redact', server: message.server, method: message.method, reasons: reasons([...rules]) }, message);
       return next({ ...message, params });
     }
     const args = message.params['arguments'];
     if (args !== undefined) {
       const found = rulesIn(scanner, args);
       if (found.length > 0) {
-        emit({ kind: 'content', defense: 'secrets', action: 'block', server: message.server, method: message.method, reasons: reasons(found) });
+        emit({ kind: 'content', defense: 'secrets', action: 'block', server: message.server, method: message.method, reasons: reasons(found) }, message);
         throw new LeakError('LEAK_SECRET_IN_ARGUMENTS', `arguments hold a credential (${found.join(', ')}); the call was not sent`);
       }
     }
@@ -55,6 +55,6 @@ export const redactSecrets = (scanner: SecretScanner, emit: ContentEventSink): I
     const rules = new Set<string>();
     const clean = redactValue(scanner, result, rules) as Record<string, unknown>;
     if (rules.size === 0) return result;
-    emit({ kind: 'content', defense: 'secrets', action: 'redact', server: message.server, method: message.method, reasons: reasons([...rules]) });
+    emit({ kind: 'content', defense: 'secrets', action: 'redact', server: message.server, method: message.method, reasons: reasons([...rules]) }, message);
     return clean;
   };

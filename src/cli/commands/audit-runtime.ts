@@ -1,6 +1,7 @@
 import { createAudit } from '../../audit/setup.js';
 import type { Config } from '../../config/schema.js';
 import type { GatewayEvent, GatewayOptions } from '../../gateway.js';
+import type { Message } from '../../pipeline/interceptor.js';
 import { logLine } from '../log.js';
 
 /**
@@ -28,14 +29,14 @@ export const withAudit = (
       audit,
       // Returns a promise for egress decisions: the egress proxy awaits it, so a connection is made
       // only once its decision is in the log, and refused if the append fails.
-      onEvent: (event: GatewayEvent): void | Promise<void> => {
-        onEvent?.(event);
+      onEvent: (event: GatewayEvent, message?: Message): void | Promise<void> => {
+        onEvent?.(event, message);
         // Server stderr is not a decision, and an upstream could flood the log with it.
         if (event.kind === 'upstream' && event.event.kind === 'stderr') return;
         const plain = JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
         if (event.kind === 'upstream' && event.event.kind === 'egress') return audit.event(plain);
-        // A pin or content verdict inside a call is appended before the call's next effect.
-        if ((event.kind === 'pin' || event.kind === 'content') && audit.note(plain)) return;
+        // A pin or content verdict about a message in the chain is appended before that message's next effect.
+        if ((event.kind === 'pin' || event.kind === 'content') && audit.note(plain, message)) return;
         void record(plain);
       },
     },
