@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { AuditError } from '../errors.js';
-import { toCanonicalJson, toLeafHash, type AuditEntry } from './event.js';
+import { toEntryJson, type AuditEntry } from './event.js';
 import { CompactRange } from './merkle.js';
 import { signCheckpoint, type Signer } from './checkpoint.js';
 import type { AuditStore } from './store.js';
@@ -45,7 +45,7 @@ export class AuditLog {
     else {
       this.store = store;
       // Resume: rebuild the tree's right edge from what is stored (the store is the source of truth).
-      for (const e of store.entries()) this.range.append(toLeafHash(e.body));
+      for (const e of store.entries()) this.range.appendBody(e.body);
       this.checkpointed = this.range.size;
       this.timer = setInterval(() => this.checkpoint(), options.everySeconds * 1000);
       this.timer.unref();
@@ -59,12 +59,12 @@ export class AuditLog {
   /** Appends one entry; throws `AUDIT_APPEND_FAILED` if it is not durably stored. */
   async append(fields: EntryFields): Promise<AuditEntry> {
     if (!this.store || this.closed) throw this.failure(this.broken ?? new Error('the audit log is closed'));
-    const entry: AuditEntry = { v: 1, seq: this.range.size, time: new Date().toISOString(), prev: this.range.root().toString('hex'), ...fields };
-    const body = toCanonicalJson(entry);
+    const entry: AuditEntry = { v: 1, seq: this.range.size, time: this.now(), prev: this.range.rootHex(), ...fields };
+    const body = toEntryJson(entry);
     try {
       // Reserve the number before any await so concurrent appends never share one.
       const pending = this.store.append({ seq: entry.seq, body });
-      this.range.append(toLeafHash(body));
+      this.range.appendBody(body);
       if (pending) await pending;
     } catch (cause) {
       throw this.failure(cause as Error);
@@ -73,6 +73,18 @@ export class AuditLog {
     if (this.range.size - this.checkpointed >= this.options.everyEntries) this.checkpoint();
     return entry;
   }
+
+  /** The time of an entry; the ISO form is made once per millisecond (several appends share one). */
+  private now(): string {
+    const ms = Date.now();
+    if (ms !== this.lastMs) {
+      this.lastMs = ms;
+      this.lastTime = new Date(ms).toISOString();
+    }
+    return this.lastTime;
+  }
+  private lastMs = -1;
+  private lastTime = '';
 
   /** Signs and stores a checkpoint of the current tree (and copies it to the witness), if it grew. */
   checkpoint(): void {

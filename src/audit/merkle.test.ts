@@ -117,3 +117,21 @@ describe('when a stored entry body is hashed as a leaf', () => {
     );
   });
 });
+
+describe('when the log grows its compact range from entry bodies', () => {
+  it('[AUD-3] the root at every size (binary and hex) is the RFC 6962 root of the same leaves (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 12 }), { maxLength: 70 }), (bodies) => {
+        const range = new CompactRange();
+        const leaves: Buffer[] = [];
+        for (const body of bodies) {
+          expect(range.rootHex()).toBe(rootOf(leaves).toString('hex'));
+          range.appendBody(body);
+          leaves.push(toLeafHash(body));
+          expect(range.root().equals(rootOf(leaves))).toBe(true);
+        }
+        expect(range.size).toBe(bodies.length);
+      }),
+    );
+  });
+});

@@ -104,28 +104,58 @@ export const verifyConsistency = (size1: number, size2: number, proof: readonly 
 };
 
 /**
- * The right edge of a growing tree (its perfect subtrees, largest first): appending and taking the
- * root cost O(log n), so the log never re-reads old leaves.
+ * The right edge of a growing tree (the RFC 6962 compact range: its perfect subtrees, largest first):
+ * an append merges about one pair of nodes on average, and the root folds the edge, one hash per
+ * subtree, so the log never re-reads old leaves. The audit log takes the root at every append (each
+ * entry records the tree head before it), so this hashing is on every call's path. Nodes are kept as
+ * 32-char binary (latin1) strings, one char per byte: `crypto.hash` returns a string in about a third
+ * of the time it takes to return a Buffer (no Buffer object to make, less garbage), and each node is
+ * hashed from one reused 65-byte buffer.
  */
 export class CompactRange {
-  private readonly nodes: { size: number; hash: Hash }[] = [];
+  private readonly nodes: string[] = [];
+  private readonly scratch = Buffer.alloc(65, 1);
   size = 0;
 
   append(leaf: Hash): void {
-    this.nodes.push({ size: 1, hash: leaf });
-    this.size++;
-    for (let last = this.nodes.length - 1; last > 0; last--) {
-      const right = this.nodes[last] as { size: number; hash: Hash };
-      const left = this.nodes[last - 1] as { size: number; hash: Hash };
-      if (left.size !== right.size) break;
-      this.nodes.splice(last - 1, 2, { size: left.size * 2, hash: hashChildren(left.hash, right.hash) });
-    }
+    if (leaf.length !== 32) throw new RangeError('a leaf hash is 32 bytes');
+    this.push(leaf.toString('binary'));
+  }
+
+  /** Appends the leaf of one stored entry body: SHA-256 of 0x00 and its UTF-8 bytes (RFC 6962 §2.1). */
+  appendBody(body: string): void {
+    this.push(hash('sha256', '\u0000' + body, 'binary'));
   }
 
   root(): Hash {
-    if (this.nodes.length === 0) return EMPTY_ROOT;
-    let acc = (this.nodes[this.nodes.length - 1] as { hash: Hash }).hash;
-    for (let i = this.nodes.length - 2; i >= 0; i--) acc = hashChildren((this.nodes[i] as { hash: Hash }).hash, acc);
-    return acc;
+    return Buffer.from(this.fold('binary'), 'binary');
+  }
+
+  /** The root in hex, as entries record it (`prev`). */
+  rootHex(): string {
+    return this.fold('hex');
+  }
+
+  private push(leaf: string): void {
+    let node = leaf;
+    // Each trailing 1 bit of the old size is a perfect subtree of the same size as the one rising.
+    for (let n = this.size; n % 2 === 1; n = (n - 1) / 2) node = this.children(this.nodes.pop() as string, node, 'binary');
+    this.nodes.push(node);
+    this.size++;
+  }
+
+  private fold(encoding: 'binary' | 'hex'): string {
+    const last = this.nodes.length - 1;
+    if (last < 0) return EMPTY_ROOT.toString(encoding);
+    if (last === 0) return encoding === 'binary' ? (this.nodes[0] as string) : Buffer.from(this.nodes[0] as string, 'binary').toString('hex');
+    let acc = this.nodes[last] as string;
+    for (let i = last - 1; i > 0; i--) acc = this.children(this.nodes[i] as string, acc, 'binary');
+    return this.children(this.nodes[0] as string, acc, encoding);
+  }
+
+  private children(left: string, right: string, encoding: 'binary' | 'hex'): string {
+    this.scratch.write(left, 1, 32, 'binary');
+    this.scratch.write(right, 33, 32, 'binary');
+    return hash('sha256', this.scratch, encoding);
   }
 }
