@@ -26,7 +26,7 @@ interface ServerInternals {
  * The SDK internals the fast path borrows, checked at each use: an SDK release that renames or drops
  * them turns the fast path off (every call takes the SDK path), it never breaks a call.
  */
-const wireCodecOf = (server: unknown): WireCodec | undefined => {
+export const wireCodecOf = (server: unknown): WireCodec | undefined => {
   const internals = server as Partial<ServerInternals>;
   if (typeof internals._negotiatedWireCodec !== 'function' || typeof internals._outboundServerInfo !== 'function') return undefined;
   const codec = internals._negotiatedWireCodec.call(server) as Partial<WireCodec> | undefined;
@@ -51,6 +51,17 @@ const isPlainCall = (params: unknown): boolean => {
   for (const key in params) if (key !== 'name' && key !== 'arguments') return false;
   return true;
 };
+
+const isRecord = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * What the era codec's `tools/call` request schema checks of a plain call (`name` and `arguments`
+ * only, a JSON-RPC envelope already checked by the frame decoder): a string name and, if present, an
+ * object of arguments. Checked here without zod (a parse per call); `fast-call.test.ts` holds it to
+ * the codec's verdict on any params.
+ */
+export const isWellFormedCall = (params: Params): boolean =>
+  typeof params['name'] === 'string' && (params['arguments'] === undefined || isRecord(params['arguments']));
 
 /**
  * The stdio front's `tools/call` fast path. A plain call (`name` and `arguments` only) on an
@@ -122,9 +133,9 @@ export const createFastCall = (current: () => FrontServer | undefined, reply: (m
     if (!front || front.session.era !== 'legacy' || front.server.getClientCapabilities() === undefined) return false;
     const codec = wireCodecOf(front.server);
     if (!codec?.hasRequestMethod('tools/call')) return false;
-    const request = codec.validateRequest('tools/call', message);
-    if (!request.ok) return false; // the SDK answers it, with its own error
-    call(front, codec, message['id'] as JsonRpcId, ((request.value as { params?: Params }).params ?? {}) as Params);
+    const params = message['params'] as Params;
+    if (!isWellFormedCall(params)) return false; // the SDK answers it, with its own error
+    call(front, codec, message['id'] as JsonRpcId, params);
     return true;
   };
 
