@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, eventually, fixture, tempDir } from './harness.js';
+import { BIN, errorOf, eventually, fixture, tempDir } from './harness.js';
 
 /** `toolgate serve` (Streamable HTTP front) enforcing toolgate.lock, driven by the official SDK client over HTTP. */
 
@@ -36,15 +36,6 @@ const serveLocked = (config: string): Promise<Serving> =>
         }
     });
   });
-
-const errorOf = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (error) {
-    return error as { data?: { code?: string } };
-  }
-  throw new Error('expected a JSON-RPC error');
-};
 
 let serving: Serving | undefined;
 let client: Client | undefined;

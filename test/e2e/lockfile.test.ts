@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, eventually, fixture, startStdioGateway, tempDir, type Running } from './harness.js';
+import { BIN, errorOf, eventually, fixture, startStdioGateway, tempDir, type Running } from './harness.js';
 
 /** Runs the toolgate CLI; resolves with its exit code and output (never rejects). */
 const toolgate = (args: string[], cwd?: string) =>
@@ -15,15 +15,6 @@ const toolgate = (args: string[], cwd?: string) =>
   });
 
 const INJECTED_MARK = '<IMPORTANT>';
-
-const errorOf = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (error) {
-    return error as { code: number; message: string; data?: { code?: string } };
-  }
-  throw new Error('expected a JSON-RPC error');
-};
 
 interface Rig {
   readonly dir: string;
