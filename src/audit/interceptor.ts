@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AuditError, GatewayError } from '../errors.js';
 import type { Interceptor, Message } from '../pipeline/interceptor.js';
-import type { AuditEntry } from './event.js';
+import type { AuditEntry, Decision } from './event.js';
 import type { AuditLog, EntryFields } from './log.js';
 import type { Redactor } from './redact.js';
 
@@ -38,6 +38,8 @@ export interface AuditCall {
   /** Defense events (pin, content) raised during the call, appended before its next effect. */
   readonly events: Readonly<Record<string, unknown>>[];
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const targetOf = (message: Message): string | undefined => {
   const { name, uri, ref } = message.params as { name?: unknown; uri?: unknown; ref?: { name?: unknown; uri?: unknown } };
@@ -76,28 +78,35 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
   const boot = randomBytes(4).toString('hex');
   let counter = 0;
 
-  const fieldsOf = (message: Message, state: AuditCall): Omit<EntryFields, 'decision'> => {
-    const target = targetOf(message);
-    const targetHash = target !== undefined ? ctx.targetHash?.(message.server, message.method, target) : undefined;
-    return {
+  /** The fields of a call's entry (built in one object: this runs twice per call). */
+  const fieldsOf = (message: Message, state: AuditCall, decision: Decision): Mutable<EntryFields> => {
+    const fields: Mutable<EntryFields> = {
+      decision,
       call: state.call,
       direction: message.direction,
       kind: message.kind,
       principal: message.principal.id,
       server: message.server,
       method: message.method,
-      ...(target !== undefined && { target }),
-      ...(targetHash !== undefined && { targetHash }),
       policy: ctx.policy,
-      ...(ctx.lock !== undefined && { lock: ctx.lock }),
     };
+    const target = targetOf(message);
+    if (target !== undefined) {
+      fields.target = target;
+      const targetHash = ctx.targetHash?.(message.server, message.method, target);
+      if (targetHash !== undefined) fields.targetHash = targetHash;
+    }
+    if (ctx.lock !== undefined) fields.lock = ctx.lock;
+    return fields;
   };
   const isClear = (message: Message) => {
     const target = targetOf(message);
     return message.method === 'tools/call' && target !== undefined && (ctx.clear[message.server]?.includes(target) ?? false);
   };
-  const append = async (fields: EntryFields, state: AuditCall) => {
-    const entry = await ctx.log.append(fields);
+  /** Appends one entry of the call; a promise only when the store's append is one (see `AuditLog.append`). */
+  const append = (fields: EntryFields, state: AuditCall): void | Promise<void> => {
+    const entry = ctx.log.append(fields);
+    if (entry instanceof Promise) return entry.then((e) => state.span?.entry(e));
     state.span?.entry(entry);
   };
   /** Appends the defense events noted so far, in order, ahead of the entry that follows them. */
@@ -125,8 +134,11 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
         throw error; // the log is down: nothing more can be recorded
       }
       try {
-        await flush(message, state);
-        await append({ ...fieldsOf(message, state), decision: state.forwarded ? 'error' : 'deny', reason, latencyUs: latencyUs() }, state);
+        if (state.events.length > 0) await flush(message, state);
+        const fields = fieldsOf(message, state, state.forwarded ? 'error' : 'deny');
+        fields.reason = reason;
+        fields.latencyUs = latencyUs();
+        await append(fields, state);
       } catch (appendError) {
         state.span?.end('AUDIT_APPEND_FAILED');
         throw appendError instanceof AuditError ? appendError : error;
@@ -136,18 +148,17 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
     }
     state.done = true;
     try {
-      await flush(message, state);
+      if (state.events.length > 0) await flush(message, state);
+      if (message.kind === 'request') {
+        const fields = fieldsOf(message, state, 'result');
+        fields.result = ctx.redactor.record(result, isClear(message));
+        fields.latencyUs = latencyUs();
+        const pending = append(fields, state);
+        if (pending) await pending;
+      }
     } catch (error) {
       state.span?.end('AUDIT_APPEND_FAILED');
       throw error;
-    }
-    if (message.kind === 'request') {
-      try {
-        await append({ ...fieldsOf(message, state), decision: 'result', result: ctx.redactor.record(result, isClear(message)), latencyUs: latencyUs() }, state);
-      } catch (error) {
-        state.span?.end('AUDIT_APPEND_FAILED');
-        throw error;
-      }
     }
     state.span?.end();
     return result;
@@ -155,8 +166,11 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
 
   const recordForward: Interceptor = async function recordForward(message, next) {
     const state = message.audit ?? newState(`${boot}-${++counter}`, undefined);
-    await flush(message, state);
-    await append({ ...fieldsOf(message, state), decision: 'forward', args: ctx.redactor.record(argsOf(message), isClear(message)) }, state);
+    if (state.events.length > 0) await flush(message, state);
+    const fields = fieldsOf(message, state, 'forward');
+    fields.args = ctx.redactor.record(argsOf(message), isClear(message));
+    const pending = append(fields, state);
+    if (pending) await pending;
     state.forwarded = true;
     return next(message);
   };

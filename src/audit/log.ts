@@ -56,19 +56,34 @@ export class AuditLog {
     return this.range.size;
   }
 
-  /** Appends one entry; throws `AUDIT_APPEND_FAILED` if it is not durably stored. */
-  async append(fields: EntryFields): Promise<AuditEntry> {
+  /**
+   * Appends one entry; throws `AUDIT_APPEND_FAILED` if it is not durably stored. Synchronous when the
+   * store is (the embedded ones): the entry is stored when this returns, with no promise or microtask
+   * on the call's path. A networked store's append is a promise, and so is the answer then.
+   */
+  append(fields: EntryFields): AuditEntry | Promise<AuditEntry> {
     if (!this.store || this.closed) throw this.failure(this.broken ?? new Error('the audit log is closed'));
     const entry: AuditEntry = { v: 1, seq: this.range.size, time: this.now(), prev: this.range.rootHex(), ...fields };
     const body = toEntryJson(entry);
+    let pending: void | Promise<void>;
     try {
       // Reserve the number before any await so concurrent appends never share one.
-      const pending = this.store.append({ seq: entry.seq, body });
+      pending = this.store.append({ seq: entry.seq, body });
       this.range.appendBody(body);
-      if (pending) await pending;
     } catch (cause) {
       throw this.failure(cause as Error);
     }
+    if (pending)
+      return pending.then(
+        () => this.stored(entry),
+        (cause: unknown) => {
+          throw this.failure(cause as Error);
+        },
+      );
+    return this.stored(entry);
+  }
+
+  private stored(entry: AuditEntry): AuditEntry {
     this.options.onEntry?.(entry);
     if (this.range.size - this.checkpointed >= this.options.everyEntries) this.checkpoint();
     return entry;

@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toCanonicalJson } from './event.js';
-import { createRedactor, digestOf, REDACTED } from './redact.js';
+import { createHmacOf, createRedactor, digestOf, REDACTED } from './redact.js';
 
 describe('when recording values', () => {
   const key = randomBytes(32);
@@ -21,5 +22,17 @@ describe('when recording values', () => {
     const recorded = redactor.record({ q: 'token sk-live-123456 and hunter22', ['hunter22']: ['x hunter22'] }, true);
     expect(JSON.stringify(recorded)).not.toMatch(/sk-live|hunter22/);
     expect(recorded).toMatchObject({ clear: { q: `token ${REDACTED} and ${REDACTED}`, [REDACTED]: [`x ${REDACTED}`] } });
+  });
+});
+
+describe('when digesting with the prepared key', () => {
+  it('[AUD-6] gives exactly the HMAC-SHA256 of node:crypto, for any key length and any text (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 130 }), fc.string({ unit: 'binary', maxLength: 300 }), (key, text) => {
+        const k = Buffer.from(key);
+        expect(createHmacOf(k)(text, Buffer.byteLength(text))).toBe(createHmac('sha256', k).update(text).digest('hex'));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
