@@ -1,4 +1,5 @@
 import { stripHidden } from '../sanitize/hidden.js';
+import { survey as read, type Survey } from './survey.js';
 import type { Normalized } from './types.js';
 
 /**
@@ -17,9 +18,6 @@ const CONFUSABLE_RE = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
 const NON_ASCII = /[^\x00-\x7f]/;
 
 const MAX_DECODED = 64 * 1024;
-// A run of base64/base64url characters (hex is a subset); the leading character is consumed instead
-// of a lookbehind, which is slower.
-const RUN = /(?:^|[^A-Za-z0-9+/_=-])([A-Za-z0-9+/_-]{24,}={0,2})/g;
 const HEX = /^(?:[0-9a-fA-F]{2}){12,}$/;
 const PERCENT = /(?:%[0-9a-fA-F]{2}[^%\s]{0,3}){6,}/g;
 const ENTITY = /&#(x[0-9a-f]{1,6}|[0-9]{1,7});/gi;
@@ -41,8 +39,11 @@ const isText = (s: string): boolean => {
   return printable / s.length > 0.92 && spaces >= 1;
 };
 
-/** Decodes encoded spans that hold text; binary (images, hashes, keys) is ignored. */
-const decodeSpans = (raw: string): string[] => {
+/**
+ * Decodes encoded spans that hold text; binary (images, hashes, keys) is ignored. The base64/hex
+ * runs and the count of `%` come from the survey of `raw`.
+ */
+const decodeSpans = (raw: string, found: Survey): string[] => {
   const out: string[] = [];
   let budget = MAX_DECODED;
   const keep = (s: string) => {
@@ -51,17 +52,16 @@ const decodeSpans = (raw: string): string[] => {
       budget -= s.length;
     }
   };
-  if (raw.length > 23)
-    for (const m of raw.matchAll(RUN)) {
-      if (budget <= 0) break;
-      const run = m[1] as string;
-      if (run.length > 16_384) continue;
-      keep(Buffer.from(run, run.includes('-') || run.includes('_') ? 'base64url' : 'base64').toString('latin1'));
-      // Hex spans, also ones joined to other text by - _ + /.
-      for (const part of /[-_+/]/.test(run) ? run.split(/[-_+/]/) : [run.replace(/=+$/, '')])
-        if (part.length >= 24 && HEX.test(part)) keep(Buffer.from(part, 'hex').toString('latin1'));
-    }
-  if (raw.includes('%'))
+  const { runs } = found;
+  for (let r = 0; r < runs.length && budget > 0; r += 2) {
+    if ((runs[r + 1] as number) - (runs[r] as number) > 16_384) continue;
+    const run = raw.slice(runs[r], runs[r + 1]);
+    keep(Buffer.from(run, run.includes('-') || run.includes('_') ? 'base64url' : 'base64').toString('latin1'));
+    // Hex spans, also ones joined to other text by - _ + /.
+    for (const part of /[-_+/]/.test(run) ? run.split(/[-_+/]/) : [run.replace(/=+$/, '')])
+      if (part.length >= 24 && HEX.test(part)) keep(Buffer.from(part, 'hex').toString('latin1'));
+  }
+  if (found.percents >= 6)
     for (const m of raw.matchAll(PERCENT)) {
       try {
         keep(decodeURIComponent(m[0]));
@@ -99,39 +99,17 @@ const safeChar = (n: string): string => {
   return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '';
 };
 
-const CAMEL = /[a-z][A-Z]|[A-Z][A-Z][a-z]|[a-z0-9]_(?=[A-Z][a-z])/g;
 // Look-alikes of either case, for text that is not lower-cased first: 'А' → 'A' as 'а' → 'a'.
 const CONFUSABLES_ANY_CASE: Record<string, string> = { ...CONFUSABLES };
+/** Look-alikes of either case and the Latin letters they stand for. */
+export const LOOKALIKES: Readonly<Record<string, string>> = CONFUSABLES_ANY_CASE;
 for (const [k, v] of Object.entries(CONFUSABLES)) {
   const K = k.toUpperCase();
   if (K.length === 1 && K.charCodeAt(0) > 0x7f && !(K in CONFUSABLES_ANY_CASE)) CONFUSABLES_ANY_CASE[K] = v.toUpperCase();
 }
 const CONFUSABLE_ANY_RE = new RegExp(`[${Object.keys(CONFUSABLES_ANY_CASE).join('')}]`, 'g');
 
-const isUpper = (c: number) => c >= 65 && c <= 90;
-const isLower = (c: number) => c >= 97 && c <= 122;
-
-/** Glued words split as canonical form splits them (`aB` → `a B`, `ABc` → `A Bc`, `a_Bc` → `a_ Bc`), without a lookahead scan. */
-const splitGlued = (s: string): string => {
-  const out: string[] = [];
-  let last = 0;
-  CAMEL.lastIndex = 0;
-  for (let m = CAMEL.exec(s); m; m = CAMEL.exec(s)) {
-    const i = m.index;
-    const at = m[0].endsWith('_') ? i + 2 : i + 1;
-    out.push(s.slice(last, at));
-    last = at;
-    // `aBCd`: a split before B, and another before C (the match consumed B).
-    if (m[0].length === 2 && at === i + 1 && isUpper(s.charCodeAt(i + 2)) && isLower(s.charCodeAt(i + 3))) {
-      out.push(s.slice(last, i + 2));
-      last = i + 2;
-    }
-  }
-  if (last === 0) return s;
-  out.push(s.slice(last));
-  // One flat string: a rope of thousands of pieces would be flattened by the first scan anyway.
-  return out.join(' ');
-};
+const survey = (text: string, runs: boolean, stripped: boolean): Survey => read(text, CONFUSABLES_ANY_CASE, runs, stripped);
 
 const WIDE_RUN = /[^\x00-\x7f]+/g;
 /**
@@ -159,39 +137,48 @@ export interface Prepared extends Normalized {
 }
 
 /**
- * Like `normalize`, with less work per byte: NFKC and look-alike folding only if there is a
- * non-ASCII code point, glued words split in one pass, and no lower-casing (the rules are
- * case-insensitive). Text with numeric entities is made
- * canonical as a whole.
+ * Like `normalize`, with less work per byte: one read of the text (`survey`) decides which passes
+ * are needed, and the scan text is built at most once, from slices (glued words split, blank runs
+ * collapsed), or not at all. Hidden code points are stripped and NFKC and look-alike folding run only
+ * if the text has a code point they change; nothing is lower-cased (the rules are case-insensitive).
+ * Text with numeric entities is made canonical as a whole.
  */
 export const prepare = (strings: readonly string[], separator = '\n'): Prepared => {
-  const stripped = stripHidden(strings.join(separator));
-  const raw = stripped.text;
-  const hidden = [...decodeSpans(raw), ...hiddenMarkup(raw)];
+  const joined = strings.length === 1 ? (strings[0] as string) : strings.join(separator);
+  let raw = joined;
+  let hiddenChars = 0;
+  let found = survey(joined, true, false);
+  if (found.hidden) {
+    const stripped = stripHidden(joined);
+    raw = stripped.text;
+    hiddenChars = stripped.count;
+    found = survey(raw, true, true);
+  }
+  const hidden = [...decodeSpans(raw, found), ...hiddenMarkup(raw)];
   const hiddenText = hidden.length > 0 ? canonical(stripHidden(hidden.join('\n')).text) : '';
   // (Form feeds and vertical tabs are hidden characters, already stripped; NFKC makes no-break spaces spaces.)
   if (raw.includes('&#')) {
     const text = canonical(raw);
-    return { text, hidden: hiddenText, hiddenChars: stripped.count, scan: text };
+    return { text, hidden: hiddenText, hiddenChars, scan: text };
   }
   let base = raw;
-  if (NON_ASCII.test(base)) base = foldWide(base);
+  if (found.wide) {
+    // Folding may make ASCII letters (`Ａ` → `A`) that glue to a word: the folded text is surveyed again.
+    base = foldWide(raw);
+    found = survey(base, false, true);
+  }
   let text: string | undefined;
   return {
     get text() {
       return (text ??= canonical(raw));
     },
     hidden: hiddenText,
-    hiddenChars: stripped.count,
-    scan: collapseBlanks(splitGlued(base)),
+    hiddenChars,
+    // Blank runs become one space, as in canonical form: rules ignore them, but their bounded gaps
+    // (`[^.]{0,60}`) count characters, so a doubled space must not push a match out of reach.
+    scan: found.scan,
   };
 };
-
-/**
- * Blank runs as one space, as in canonical form: rules ignore them, but their bounded gaps
- * (`[^.]{0,60}`) count characters, so a doubled space must not push a match out of reach.
- */
-const collapseBlanks = (s: string): string => (s.includes('  ') || s.includes('\t') ? s.replace(/[\t ]{2,}|\t/g, ' ') : s);
 
 /**
  * Joins all strings of one item and normalises them, so a signal split across fields (name,
@@ -202,7 +189,7 @@ const collapseBlanks = (s: string): string => (s.includes('  ') || s.includes('\
 export const normalize = (strings: readonly string[], separator = '\n'): Normalized => {
   const stripped = stripHidden(strings.join(separator));
   const raw = stripped.text;
-  const hidden = [...decodeSpans(raw), ...hiddenMarkup(raw)];
+  const hidden = [...decodeSpans(raw, survey(raw, true, true)), ...hiddenMarkup(raw)];
   return {
     text: canonical(raw),
     hidden: hidden.length > 0 ? canonical(stripHidden(hidden.join('\n')).text) : '',

@@ -1,0 +1,55 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { stripHidden } from '../sanitize/hidden.js';
+import { LOOKALIKES, prepare } from './normalize.js';
+import { survey } from './survey.js';
+
+// Pieces written for these tests: glued words, blank runs, look-alikes, marks that compose with the
+// letter before, hidden code points, encoded runs and their padding, in every order.
+const PIECES = [
+  'Ignore', 'aB', 'ABc', 'ABcD', 'a_Bc', '0_Bc', '_B', 'x', 'Y', 'z', '9', '-', '+', '/', '=', '==', '  ', '\t', ' \t ', '\n', '\u2029',
+  'é', 'e\u0301', 'ê\u0301', 'Ａｃｔ', 'іgnоrе', 'Ωmega', '\u00a0', 'ﬁ', '…', '–', '’', '👍', '👍\u200d👍', '\u1100\u1161', '가\u11a8',
+  '\u200b', '\u200d', '\x1b[31m', '\x07', '\ud800', '\udc00', '\udb40\udc41',
+  'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=', 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldY', '0123456789abcdef0123456789abcdef', '%41%42', 'Zm9v_YmFy-YmF6',
+];
+const CAMEL = /([a-z])(?=[A-Z])|([A-Z])(?=[A-Z][a-z])|([a-z0-9]_)(?=[A-Z][a-z])/g;
+const RUN = /(?:^|[^A-Za-z0-9+/_=-])([A-Za-z0-9+/_-]{24,}={0,2})/g;
+const LOOKALIKE = new RegExp(`[${Object.keys(LOOKALIKES).join('')}]`, 'g');
+
+/** NFKC and look-alike folding of every non-ASCII run with the character before it. */
+const fold = (s: string): string => {
+  let out = '';
+  let last = 0;
+  for (const m of s.matchAll(/[^\x00-\x7f]+/g)) {
+    const from = Math.max(last, (m.index as number) - 1);
+    out += s.slice(last, from) + s.slice(from, (m.index as number) + m[0].length).normalize('NFKC').replace(LOOKALIKE, (c) => LOOKALIKES[c] ?? c);
+    last = (m.index as number) + m[0].length;
+  }
+  return out + s.slice(last);
+};
+
+describe('when one read decides the passes', () => {
+  it('makes the scan text the passes make one by one', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...PIECES), { maxLength: 14 }), (parts) => {
+        const text = parts.join('');
+        // The reference: strip, fold, split glued words, collapse blank runs, each pass over the whole text.
+        const reference = fold(stripHidden(text).text).replace(CAMEL, '$1$2$3 ').replace(/[\t ]{2,}|\t/g, ' ');
+        expect(prepare([text]).scan).toBe(reference);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('finds the base64 runs the search for them finds', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...PIECES), { maxLength: 14 }), (parts) => {
+        const text = stripHidden(parts.join('')).text;
+        const runs: number[] = [];
+        for (const m of text.matchAll(RUN)) runs.push((m.index as number) + m[0].length - (m[1] as string).length, (m.index as number) + m[0].length);
+        expect(survey(text, {}, true, true).runs).toEqual(runs);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
