@@ -131,14 +131,26 @@ const read = (text: string, buf: Uint16Array, lookalikes: Readonly<Record<string
   let blank = false;
   let runFrom = -1;
   let runOk = false;
+  let edited = false;
+  let percents = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c < 128) {
       const k = ASCII[c] as number;
+      if (k & LOWER) {
+        // Most of a text: nothing to do but copy it (and keep a base64 run going).
+        blank = false;
+        buf[o++] = c;
+        if (runs && runFrom < 0) {
+          runFrom = i;
+          runOk = i === 0 || text.charCodeAt(i - 1) !== EQUALS;
+        }
+        continue;
+      }
       if (k & BLANK) {
-        if (blank) r.edited = true;
+        if (blank) edited = true;
         else {
-          if (c === 9) r.edited = true;
+          if (c === 9) edited = true;
           blank = true;
           buf[o++] = 32;
         }
@@ -152,7 +164,7 @@ const read = (text: string, buf: Uint16Array, lookalikes: Readonly<Record<string
             ((p & UPPER || (text.charCodeAt(i - 1) === UNDERSCORE && i > 1 && (ASCII[text.charCodeAt(i - 2)] ?? 0) & (LOWER | DIGIT))) &&
               (ASCII[text.charCodeAt(i + 1)] ?? 0) & LOWER)
           ) {
-            r.edited = true;
+            edited = true;
             if (o + n - i + 1 > cap) {
               buf = grow(buf, o, n);
               cap = buf.length;
@@ -171,7 +183,7 @@ const read = (text: string, buf: Uint16Array, lookalikes: Readonly<Record<string
         } else {
           if (runFrom >= 0 && runOk && i - runFrom >= MIN_RUN) r.runs.push(runFrom, endOfRun(text, i));
           runFrom = -1;
-          if (c === PERCENT) r.percents++;
+          if (c === PERCENT) percents++;
         }
       }
       if (k & CONTROL) {
@@ -205,6 +217,8 @@ const read = (text: string, buf: Uint16Array, lookalikes: Readonly<Record<string
     if (k !== STABLE) r.wide = true;
   }
   r.length = o;
+  r.edited = edited;
+  r.percents = percents;
   r.runFrom = runFrom;
   r.runOk = runOk;
   written = buf;
