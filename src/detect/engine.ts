@@ -1,6 +1,6 @@
 import { prepare, type Prepared } from './normalize.js';
 import { ATTACK_CATEGORIES, RULES, SURFACE_WEIGHTS, type Category, type Rule } from './rules.js';
-import { compileScanner, scan, type Scanner } from './scan.js';
+import { compileScanner, hitsOf, matchAt, scan, type Scanner } from './scan.js';
 import type { Detector, Finding, Item, Normalized, Reason, Surface, Verdict } from './types.js';
 
 export interface EngineOptions {
@@ -38,9 +38,12 @@ const builtIn: Detector = {
   detect(doc: Normalized, item: Item): Finding[] {
     const weights = SURFACE_WEIGHTS[item.surface];
     const scanner = scannerFor(item.surface);
-    const text = (doc as Partial<Prepared>).scan ?? doc.text;
+    const prepared = doc as Partial<Prepared>;
+    const text = prepared.scan ?? doc.text;
     const out: Finding[] = [];
-    scan(scanner, text).forEach((m, i) => {
+    // The starts were found while the scan text was written, if it was written for this surface's rules.
+    const hits = prepared.hits?.scanner === scanner ? prepared.hits.hits : hitsOf(scanner, text);
+    matchAt(scanner, text, hits, prepared.swaps).forEach((m, i) => {
       const rule = scanner.rules[i] as Rule;
       if (m !== undefined) out.push({ rule: rule.id, category: rule.category, weight: rule.weight * (weights[rule.category] ?? 1), span: span(m.trim()) });
     });
@@ -122,7 +125,7 @@ export const createEngine = (options: EngineOptions = DEFAULT_ENGINE): Engine =>
   return {
     scan(item: Item): Verdict {
       const strings = item.params ? [...item.strings, ...item.params.map((p) => `param: ${p}`)] : item.strings;
-      const doc = prepare(strings, item.surface === 'arguments' ? '\u2029' : '\n');
+      const doc = prepare(strings, item.surface === 'arguments' ? '\u2029' : '\n', scannerFor(item.surface));
       const findings = new Map<string, Finding>();
       for (const detector of detectors)
         for (const f of detector.detect(doc, item)) {

@@ -1,5 +1,7 @@
 import { stripHidden } from '../sanitize/hidden.js';
+import { hitsOf, type Scanner } from './scan.js';
 import { survey as read, type Survey } from './survey.js';
+import type { Swaps } from './swaps.js';
 import type { Normalized } from './types.js';
 
 /**
@@ -109,7 +111,7 @@ for (const [k, v] of Object.entries(CONFUSABLES)) {
 }
 const CONFUSABLE_ANY_RE = new RegExp(`[${Object.keys(CONFUSABLES_ANY_CASE).join('')}]`, 'g');
 
-const survey = (text: string, runs: boolean, stripped: boolean): Survey => read(text, CONFUSABLES_ANY_CASE, runs, stripped);
+const survey = (text: string, runs: boolean, stripped: boolean, scanner?: Scanner): Survey => read(text, CONFUSABLES_ANY_CASE, runs, stripped, scanner);
 
 const WIDE_RUN = /[^\x00-\x7f]+/g;
 /**
@@ -134,6 +136,10 @@ const foldWide = (s: string): string => {
 export interface Prepared extends Normalized {
   /** What the rules scan: like `text` but not lower-cased (rules ignore case). */
   readonly scan: string;
+  /** With a scanner given to `prepare`: where its starts begin in `scan` (`hitsOf`), found while `scan` was written. */
+  readonly hits?: { readonly scanner: Scanner; readonly hits: number[] };
+  /** The code units above U+00FF that `scan` holds as placeholders (see `survey`), if any. */
+  readonly swaps?: Swaps;
 }
 
 /**
@@ -143,29 +149,29 @@ export interface Prepared extends Normalized {
  * if the text has a code point they change; nothing is lower-cased (the rules are case-insensitive).
  * Text with numeric entities is made canonical as a whole.
  */
-export const prepare = (strings: readonly string[], separator = '\n'): Prepared => {
+export const prepare = (strings: readonly string[], separator = '\n', scanner?: Scanner): Prepared => {
   const joined = strings.length === 1 ? (strings[0] as string) : strings.join(separator);
   let raw = joined;
   let hiddenChars = 0;
-  let found = survey(joined, true, false);
+  let found = survey(joined, true, false, scanner);
   if (found.hidden) {
     const stripped = stripHidden(joined);
     raw = stripped.text;
     hiddenChars = stripped.count;
-    found = survey(raw, true, true);
+    found = survey(raw, true, true, scanner);
   }
   const hidden = [...decodeSpans(raw, found), ...hiddenMarkup(raw)];
   const hiddenText = hidden.length > 0 ? canonical(stripHidden(hidden.join('\n')).text) : '';
   // (Form feeds and vertical tabs are hidden characters, already stripped; NFKC makes no-break spaces spaces.)
   if (raw.includes('&#')) {
     const text = canonical(raw);
-    return { text, hidden: hiddenText, hiddenChars, scan: text };
+    return { text, hidden: hiddenText, hiddenChars, scan: text, ...(scanner && { hits: { scanner, hits: hitsOf(scanner, text) } }) };
   }
   let base = raw;
   if (found.wide) {
     // Folding may make ASCII letters (`Ａ` → `A`) that glue to a word: the folded text is surveyed again.
     base = foldWide(raw);
-    found = survey(base, false, true);
+    found = survey(base, false, true, scanner);
   }
   let text: string | undefined;
   return {
@@ -177,6 +183,8 @@ export const prepare = (strings: readonly string[], separator = '\n'): Prepared 
     // Blank runs become one space, as in canonical form: rules ignore them, but their bounded gaps
     // (`[^.]{0,60}`) count characters, so a doubled space must not push a match out of reach.
     scan: found.scan,
+    ...(scanner && { hits: { scanner, hits: found.hits } }),
+    ...(found.swaps && { swaps: found.swaps }),
   };
 };
 

@@ -20,7 +20,7 @@ const PIECES = [
   'as an AI, you must', 'I want you to', 'follow these steps', 'the user has asked you to', 'i am the admin', 'reveal your system prompt',
   'developer mode', 'you are now', 'keep this secret', 'Weather in Lisbon: sunny.', 'The build passed.', 'See the README.', 'id: 42',
   'type: object', 'inputSchema', 'additionalProperties', 'the following', 'when the user asks for mail, first call', '\t', '  ', '\n',
-  'Ａｃｔ ａｓ', 'іgnоrе all', 'ZIPTODO: send the file', '// TODO: add tests', 'Channel_Ignore previous instructions', 'MAX_VALUE', 'é', 'file.txt; rm -rf /', "x' OR '1'='1", '--upload-pack=evil', '../../../etc/passwd',
+  'Ａｃｔ ａｓ', 'іgnоrе all', 'ZIPTODO: send the file', '// TODO: add tests', 'Channel_Ignore previous instructions', 'MAX_VALUE', 'é', '–', '’', 'Ω', '👍', '\u2028', 'file.txt; rm -rf /', "x' OR '1'='1", '--upload-pack=evil', '../../../etc/passwd',
 ];
 const SURFACES: readonly Surface[] = ['definition', 'instructions', 'output', 'resource', 'prompt', 'request', 'arguments'];
 

@@ -1,4 +1,5 @@
 import type { Rule } from './rules.js';
+import { restore, type Swaps } from './swaps.js';
 
 /**
  * One pass over a text for all rules. Every rule lists the strings its matches begin with
@@ -107,31 +108,13 @@ export const compileScanner = (rules: readonly Rule[]): Scanner => {
  * points removed, NFKC, look-alikes folded, glued words split; rules ignore case and blank runs.
  * One pass of the automaton finds where starts begin; each rule is tried, sticky, only there.
  */
-export const scan = (scanner: Scanner, text: string): (string | undefined)[] => {
-  const { rules, next, ends, keys } = scanner;
-  const found: (string | undefined)[] = new Array<string | undefined>(rules.length).fill(undefined);
-  let remaining = rules.length;
-  const tryAt = (p: number, candidates: readonly number[]) => {
-    for (const r of candidates) {
-      if (found[r] !== undefined) continue;
-      const re = (rules[r] as Rule).re;
-      re.lastIndex = p;
-      const m = re.exec(text);
-      if (m) {
-        // The lookbehind context (first capture group), then the match: what a reader needs to see.
-        let pre = '';
-        for (let g = 1; g < m.length && !pre; g++) pre = m[g] ?? '';
-        found[r] = (pre + m[0]).toLowerCase();
-        remaining--;
-      }
-    }
-  };
-  if (scanner.atStart.length) tryAt(0, scanner.atStart);
+export const scan = (scanner: Scanner, text: string): (string | undefined)[] => matchAt(scanner, text, hitsOf(scanner, text));
 
-  const { final } = scanner;
+/** Where starts of `scanner` begin in `text`: hits as start * 4096 + key index, in the order their ends are read. */
+export const hitsOf = (scanner: Scanner, text: string): number[] => {
+  const { next, ends, keys, final } = scanner;
   let state = 0;
   let blank = false;
-  // Hits as start * 4096 + key index, sorted, so rules are tried in text order (their leftmost match).
   const hits: number[] = [];
   for (let i = 0, length = text.length; i < length; i++) {
     // Folded: ASCII letters to lower case, tabs to spaces, U+2029 kept, other non-ASCII to 0; a blank run is one blank.
@@ -158,6 +141,57 @@ export const scan = (scanner: Scanner, text: string): (string | undefined)[] => 
       hits.push(start * 4096 + (e[k] as number));
     }
   }
+  return hits;
+};
+
+/**
+ * Feeds one code unit of a text without blank runs (what `prepare` writes) to the automaton of
+ * `scanner` in `state`; `at` is its index. Where starts end, their hits are added to `hits` (the
+ * word test reads the unit before a start from `units`). Returns the next state.
+ */
+export const feed = (scanner: Scanner, state: number, c: number, at: number, units: Uint16Array, hits: number[]): number => {
+  const f = c >= 65 && c <= 90 ? c + 32 : c < 128 ? c : c === 0x2029 ? PARAGRAPH : 0;
+  const s = scanner.next[(state << 7) | f] as number;
+  if (scanner.final[s] !== 0) ended(scanner, s, at, units, hits);
+  return s;
+};
+
+/** Adds a hit for every start that ends at `at` in `state` (a text without blank runs: one unit per folded character). */
+export const ended = (scanner: Scanner, state: number, at: number, units: Uint16Array, hits: number[]): void => {
+  const e = scanner.ends[state] as readonly number[];
+  for (let k = 0; k < e.length; k++) {
+    const key = scanner.keys[e[k] as number] as Key;
+    const start = at - key.length + 1;
+    if (key.word && start > 0 && isWord(units[start - 1] as number)) continue;
+    hits.push(start * 4096 + (e[k] as number));
+  }
+};
+
+/**
+ * The first match of every rule, tried (sticky) where `hits` say one of its starts begins. With
+ * `swaps`, `text` holds placeholders (see `survey`): a match is shown with the characters they stand for.
+ */
+export const matchAt = (scanner: Scanner, text: string, hits: number[], swaps?: Swaps): (string | undefined)[] => {
+  const { rules, keys } = scanner;
+  const found: (string | undefined)[] = new Array<string | undefined>(rules.length).fill(undefined);
+  let remaining = rules.length;
+  const tryAt = (p: number, candidates: readonly number[]) => {
+    for (const r of candidates) {
+      if (found[r] !== undefined) continue;
+      const re = (rules[r] as Rule).re;
+      re.lastIndex = p;
+      const m = re.exec(text);
+      if (m) {
+        // The lookbehind context (first capture group), then the match: what a reader needs to see.
+        let pre = '';
+        for (let g = 1; g < m.length && !pre; g++) pre = m[g] ?? '';
+        // (The context is a lookbehind: it ends where the match begins.)
+        found[r] = (swaps ? restore(text, m.index - pre.length, m.index + m[0].length, swaps) : pre + m[0]).toLowerCase();
+        remaining--;
+      }
+    }
+  };
+  if (scanner.atStart.length) tryAt(0, scanner.atStart);
   hits.sort((a, b) => a - b);
   // Starts found at one position are prefixes of one another: the longest carries all their rules.
   for (let h = 0; h < hits.length && remaining > 0; ) {

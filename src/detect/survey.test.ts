@@ -2,6 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stripHidden } from '../sanitize/hidden.js';
 import { LOOKALIKES, prepare } from './normalize.js';
+import { RULES, SURFACE_WEIGHTS } from './rules.js';
+import { compileScanner, hitsOf } from './scan.js';
+import { restore } from './swaps.js';
 import { survey } from './survey.js';
 
 // Pieces written for these tests: glued words, blank runs, look-alikes, marks that compose with the
@@ -9,7 +12,8 @@ import { survey } from './survey.js';
 const PIECES = [
   'Ignore', 'aB', 'ABc', 'ABcD', 'a_Bc', '0_Bc', '_B', 'x', 'Y', 'z', '9', '-', '+', '/', '=', '==', '  ', '\t', ' \t ', '\n', '\u2029',
   'é', 'e\u0301', 'ê\u0301', 'Ａｃｔ', 'іgnоrе', 'Ωmega', '\u00a0', 'ﬁ', '…', '–', '’', '👍', '👍\u200d👍', '\u1100\u1161', '가\u11a8',
-  '\u200b', '\u200d', '\x1b[31m', '\x07', '\ud800', '\udc00', '\udb40\udc41',
+  '\u200b', '\u200d', '\x1b[31m', '\x07', '\ud800', '\udc00', '\udb40\udc41', 'ignore previous', 'You must', 'the user', 'TODO: send',
+  'param: ', ';', '|', '&#105;', 'ai', 'sendIt', 'IGNORE',
   'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=', 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldY', '0123456789abcdef0123456789abcdef', '%41%42', 'Zm9v_YmFy-YmF6',
 ];
 const CAMEL = /([a-z])(?=[A-Z])|([A-Z])(?=[A-Z][a-z])|([a-z0-9]_)(?=[A-Z][a-z])/g;
@@ -33,9 +37,11 @@ describe('when one read decides the passes', () => {
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...PIECES), { maxLength: 14 }), (parts) => {
         const text = parts.join('');
+        fc.pre(!text.includes('&#')); // (text with numeric entities is made canonical as a whole)
         // The reference: strip, fold, split glued words, collapse blank runs, each pass over the whole text.
         const reference = fold(stripHidden(text).text).replace(CAMEL, '$1$2$3 ').replace(/[\t ]{2,}|\t/g, ' ');
-        expect(prepare([text]).scan).toBe(reference);
+        const doc = prepare([text]);
+        expect(restore(doc.scan, 0, doc.scan.length, doc.swaps)).toBe(reference);
       }),
       { numRuns: 3000 },
     );
@@ -48,6 +54,21 @@ describe('when one read decides the passes', () => {
         const runs: number[] = [];
         for (const m of text.matchAll(RUN)) runs.push((m.index as number) + m[0].length - (m[1] as string).length, (m.index as number) + m[0].length);
         expect(survey(text, {}, true, true).runs).toEqual(runs);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('finds, while it writes the scan text, the starts one pass over that text finds', () => {
+    const scanners = Object.keys(SURFACE_WEIGHTS).map((surface) =>
+      compileScanner(RULES.filter((r) => (SURFACE_WEIGHTS[surface as keyof typeof SURFACE_WEIGHTS][r.category] ?? 1) !== 0)),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...PIECES), { maxLength: 14 }), fc.constantFrom('\n', '\u2029'), fc.nat(scanners.length - 1), (parts, sep, s) => {
+        const scanner = scanners[s] as (typeof scanners)[number];
+        const doc = prepare(parts, sep, scanner);
+        expect(doc.hits?.scanner).toBe(scanner);
+        expect([...(doc.hits?.hits ?? [])].sort((a, b) => a - b)).toEqual(hitsOf(scanner, doc.scan).sort((a, b) => a - b));
       }),
       { numRuns: 3000 },
     );

@@ -1,4 +1,6 @@
 import { mayHideText } from '../sanitize/hidden.js';
+import { compileScanner, feed, type Scanner } from './scan.js';
+import { PLACEHOLDER, type Swaps } from './swaps.js';
 
 /**
  * One read of a text, code unit by code unit, that finds everything `prepare` may have to do to it:
@@ -21,6 +23,10 @@ export interface Survey {
   readonly runs: number[];
   /** How many `%` the text holds (a percent-encoded span needs six). */
   percents: number;
+  /** Where the starts of the scanner's rules begin in `scan` (see `hitsOf`), found while it was written. */
+  readonly hits: number[];
+  /** The code units above U+00FF that `scan` holds as `PLACEHOLDER`, if any (see `restore`). */
+  swaps?: Swaps;
 }
 
 const UPPER = 1;
@@ -82,6 +88,8 @@ class Reading {
   edited = false;
   /** Largest code unit above ASCII. */
   max = 0;
+  /** A space above U+00FF was written (it cannot be a placeholder). */
+  spaces = false;
   /** Code units written to `units`. */
   length = 0;
   percents = 0;
@@ -89,6 +97,7 @@ class Reading {
   runFrom = -1;
   runOk = false;
   runs: number[] = [];
+  hits: number[] = [];
 }
 const reading = new Reading();
 const wide = new Uint8Array(0x10000);
@@ -100,7 +109,7 @@ const astral = new Map<number, number>();
  * With `stripped` true the text is already stripped: a code point that is still a hidden candidate
  * (a joiner next to an emoji) goes to the folding path.
  */
-export const survey = (text: string, lookalikes: Readonly<Record<string, string>>, runs: boolean, stripped: boolean): Survey => {
+export const survey = (text: string, lookalikes: Readonly<Record<string, string>>, runs: boolean, stripped: boolean, scanner: Scanner = NONE): Survey => {
   const n = text.length;
   // At most one space is inserted per code unit of the text; the buffer grows if more are needed.
   const cap = n + (n >> 2) + 16;
@@ -108,24 +117,40 @@ export const survey = (text: string, lookalikes: Readonly<Record<string, string>
     if (n <= KEEP) units = new Uint16Array(cap);
   }
   const r = reading;
-  r.hidden = r.wide = r.edited = r.runOk = false;
+  r.hidden = r.wide = r.edited = r.runOk = r.spaces = false;
   r.max = r.length = r.percents = 0;
   r.runFrom = -1;
   r.runs = [];
-  read(text, units.length >= cap ? units : new Uint16Array(cap), lookalikes, runs, stripped, r);
-  const out: Survey = { hidden: r.hidden, wide: r.wide, scan: text, runs: r.runs, percents: r.percents };
+  r.hits = [];
+  read(text, units.length >= cap ? units : new Uint16Array(cap), lookalikes, runs, stripped, r, scanner);
+  const out: Survey = { hidden: r.hidden, wide: r.wide, scan: text, runs: r.runs, percents: r.percents, hits: r.hits };
   if (r.hidden && !stripped) return out;
   if (runs && r.runFrom >= 0 && r.runOk && n - r.runFrom >= MIN_RUN) out.runs.push(r.runFrom, n);
-  if (r.edited) out.scan = decode(written, r.length, r.max);
+  if (r.edited) {
+    if (r.max < 256 || r.spaces) out.scan = decode(written, r.length, r.max);
+    else {
+      const swaps: Swaps = { at: [], units: [] };
+      out.scan = narrow(written, r.length, swaps);
+      out.swaps = swaps;
+    }
+  }
   return out;
 };
+
+/** No rules: a survey that only rewrites. */
+const NONE = compileScanner([]);
 
 /** The buffer `read` wrote to (it may have grown). */
 let written: Uint16Array = units;
 
-/** The one loop over the text: it stops early only at a hidden code point in a text not yet stripped. */
-const read = (text: string, buf: Uint16Array, lookalikes: Readonly<Record<string, string>>, runs: boolean, stripped: boolean, r: Reading): void => {
+/**
+ * The one loop over the text: it stops early only at a hidden code point in a text not yet stripped.
+ * Each code unit it writes is fed to the automaton of `scanner` (the scan text has no blank runs).
+ */
+const read = (text: string, buf: Uint16Array, lookalikes: Readonly<Record<string, string>>, runs: boolean, stripped: boolean, r: Reading, scanner: Scanner): void => {
   const n = text.length;
+  const hits = r.hits;
+  let state = 0;
   let cap = buf.length;
   let o = 0;
   let blank = false;
@@ -140,7 +165,8 @@ const read = (text: string, buf: Uint16Array, lookalikes: Readonly<Record<string
       if (k & LOWER) {
         // Most of a text: nothing to do but copy it (and keep a base64 run going).
         blank = false;
-        buf[o++] = c;
+        buf[o] = c;
+        state = feed(scanner, state, c, o++, buf, hits);
         if (runs && runFrom < 0) {
           runFrom = i;
           runOk = i === 0 || text.charCodeAt(i - 1) !== EQUALS;
@@ -152,7 +178,8 @@ const read = (text: string, buf: Uint16Array, lookalikes: Readonly<Record<string
         else {
           if (c === 9) edited = true;
           blank = true;
-          buf[o++] = 32;
+          buf[o] = 32;
+          state = feed(scanner, state, 32, o++, buf, hits);
         }
       } else {
         blank = false;
@@ -169,10 +196,12 @@ const read = (text: string, buf: Uint16Array, lookalikes: Readonly<Record<string
               buf = grow(buf, o, n);
               cap = buf.length;
             }
-            buf[o++] = 32;
+            buf[o] = 32;
+            state = feed(scanner, state, 32, o++, buf, hits);
           }
         }
-        buf[o++] = c;
+        buf[o] = c;
+        state = feed(scanner, state, c, o++, buf, hits);
       }
       if (runs) {
         if (k & B64) {
@@ -202,14 +231,18 @@ const read = (text: string, buf: Uint16Array, lookalikes: Readonly<Record<string
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
       const low = text.charCodeAt(i + 1);
       k = kindOfPair(((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000, lookalikes);
-      buf[o++] = c;
-      buf[o++] = low;
+      buf[o] = c;
+      state = feed(scanner, state, c, o++, buf, hits);
+      buf[o] = low;
+      state = feed(scanner, state, low, o++, buf, hits);
       i++;
     } else {
       k = c >= 0xd800 && c <= 0xdfff ? FOLD : (wide[c] as number) || kindOfUnit(c, lookalikes);
-      buf[o++] = c;
+      buf[o] = c;
+      state = feed(scanner, state, c, o++, buf, hits);
     }
     if (c > r.max) r.max = c;
+    if (c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff) r.spaces = true;
     if (k === HIDDEN && !stripped) {
       r.hidden = true;
       break;
@@ -246,6 +279,24 @@ const decode = (buf: Uint16Array, length: number, max: number): string => {
   let b = length <= KEEP ? bytes : Buffer.allocUnsafe(length);
   if (b.length < length) b = bytes = Buffer.allocUnsafe(length);
   for (let i = 0; i < length; i++) b[i] = buf[i] as number;
+  return b.toString('latin1', 0, length);
+};
+
+/** Like `decode` for code units some of which are above U+00FF: those become placeholders, listed in `swaps`. */
+const narrow = (buf: Uint16Array, length: number, swaps: Swaps): string => {
+  let b = length <= KEEP ? bytes : Buffer.allocUnsafe(length);
+  if (b.length < length) b = bytes = Buffer.allocUnsafe(length);
+  const at = swaps.at as number[];
+  const units = swaps.units as number[];
+  for (let i = 0; i < length; i++) {
+    const u = buf[i] as number;
+    if (u < 256) b[i] = u;
+    else {
+      b[i] = PLACEHOLDER;
+      at.push(i);
+      units.push(u);
+    }
+  }
   return b.toString('latin1', 0, length);
 };
 
