@@ -147,9 +147,9 @@ export const hitsOf = (scanner: Scanner, text: string): number[] => {
 /**
  * Feeds one code unit of a text without blank runs (what `prepare` writes) to the automaton of
  * `scanner` in `state`; `at` is its index. Where starts end, their hits are added to `hits` (the
- * word test reads the unit before a start from `units`). Returns the next state.
+ * word test reads the character before a start from `units`, as written). Returns the next state.
  */
-export const feed = (scanner: Scanner, state: number, c: number, at: number, units: Uint16Array, hits: number[]): number => {
+export const feed = (scanner: Scanner, state: number, c: number, at: number, units: Uint8Array, hits: number[]): number => {
   const f = c >= 65 && c <= 90 ? c + 32 : c < 128 ? c : c === 0x2029 ? PARAGRAPH : 0;
   const s = scanner.next[(state << 7) | f] as number;
   if (scanner.final[s] !== 0) ended(scanner, s, at, units, hits);
@@ -157,7 +157,7 @@ export const feed = (scanner: Scanner, state: number, c: number, at: number, uni
 };
 
 /** Adds a hit for every start that ends at `at` in `state` (a text without blank runs: one unit per folded character). */
-export const ended = (scanner: Scanner, state: number, at: number, units: Uint16Array, hits: number[]): void => {
+export const ended = (scanner: Scanner, state: number, at: number, units: Uint8Array, hits: number[]): void => {
   const e = scanner.ends[state] as readonly number[];
   for (let k = 0; k < e.length; k++) {
     const key = scanner.keys[e[k] as number] as Key;

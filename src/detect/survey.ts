@@ -1,5 +1,5 @@
 import { mayHideText } from '../sanitize/hidden.js';
-import { compileScanner, feed, type Scanner } from './scan.js';
+import { compileScanner, ended, feed, type Scanner } from './scan.js';
 import { PLACEHOLDER, type Swaps } from './swaps.js';
 
 /**
@@ -72,25 +72,22 @@ const kindOf = (ch: string, lookalikes: Readonly<Record<string, string>>): numbe
 };
 
 /**
- * The scan text is written here, one code unit at a time, and decoded once: a string as long as the
- * text built from slices costs more than the whole read (it is allocated apart from the small ones),
- * while the decoder makes a string that large outside the heap. Reused between calls (`prepare` is
- * synchronous); a text longer than `KEEP` gets buffers of its own.
+ * The scan text is written here, one byte per character (see `PLACEHOLDER`), and decoded once: a
+ * string as long as the text built from slices costs more than the whole read (it is allocated apart
+ * from the small ones, page by page), the decoder copies bytes, and half the bytes cost half. Reused
+ * between calls (`prepare` is synchronous); a text longer than `KEEP` gets a buffer of its own.
  */
 const KEEP = 1 << 20;
-let units: Uint16Array = new Uint16Array(4096);
-let bytes = Buffer.allocUnsafe(4096);
+let bytes: Buffer = Buffer.allocUnsafe(4096);
 
 /** What one read leaves for the next steps (one object, reused: its shape never changes). */
 class Reading {
   hidden = false;
   wide = false;
   edited = false;
-  /** Largest code unit above ASCII. */
-  max = 0;
   /** A space above U+00FF was written (it cannot be a placeholder). */
   spaces = false;
-  /** Code units written to `units`. */
+  /** Bytes written to `bytes`. */
   length = 0;
   percents = 0;
   /** Where the base64 run still open at the end of the text began, or -1. */
@@ -98,6 +95,9 @@ class Reading {
   runOk = false;
   runs: number[] = [];
   hits: number[] = [];
+  /** Placeholders written: where, and the code units they stand for. */
+  at: number[] = [];
+  units: number[] = [];
 }
 const reading = new Reading();
 const wide = new Uint8Array(0x10000);
@@ -113,26 +113,25 @@ export const survey = (text: string, lookalikes: Readonly<Record<string, string>
   const n = text.length;
   // At most one space is inserted per code unit of the text; the buffer grows if more are needed.
   const cap = n + (n >> 2) + 16;
-  if (units.length < cap) {
-    if (n <= KEEP) units = new Uint16Array(cap);
-  }
+  if (bytes.length < cap && n <= KEEP) bytes = Buffer.allocUnsafe(cap);
   const r = reading;
   r.hidden = r.wide = r.edited = r.runOk = r.spaces = false;
-  r.max = r.length = r.percents = 0;
+  r.length = r.percents = 0;
   r.runFrom = -1;
   r.runs = [];
   r.hits = [];
-  read(text, units.length >= cap ? units : new Uint16Array(cap), lookalikes, runs, stripped, r, scanner);
+  r.at = [];
+  r.units = [];
+  read(text, bytes.length >= cap ? bytes : Buffer.allocUnsafe(cap), lookalikes, runs, stripped, r, scanner);
   const out: Survey = { hidden: r.hidden, wide: r.wide, scan: text, runs: r.runs, percents: r.percents, hits: r.hits };
   if (r.hidden && !stripped) return out;
   if (runs && r.runFrom >= 0 && r.runOk && n - r.runFrom >= MIN_RUN) out.runs.push(r.runFrom, n);
   if (r.edited) {
-    if (r.max < 256 || r.spaces) out.scan = decode(written, r.length, r.max);
-    else {
-      const swaps: Swaps = { at: [], units: [] };
-      out.scan = narrow(written, r.length, swaps);
-      out.swaps = swaps;
-    }
+    if (r.at.length === 0) out.scan = written.toString('latin1', 0, r.length);
+    else if (!r.spaces) {
+      out.scan = written.toString('latin1', 0, r.length);
+      out.swaps = { at: r.at, units: r.units };
+    } else out.scan = widen(written, r.length, r.at, r.units);
   }
   return out;
 };
@@ -141,15 +140,16 @@ export const survey = (text: string, lookalikes: Readonly<Record<string, string>
 const NONE = compileScanner([]);
 
 /** The buffer `read` wrote to (it may have grown). */
-let written: Uint16Array = units;
+let written: Buffer = bytes;
 
 /**
  * The one loop over the text: it stops early only at a hidden code point in a text not yet stripped.
  * Each code unit it writes is fed to the automaton of `scanner` (the scan text has no blank runs).
  */
-const read = (text: string, buf: Uint16Array, lookalikes: Readonly<Record<string, string>>, runs: boolean, stripped: boolean, r: Reading, scanner: Scanner): void => {
+const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, string>>, runs: boolean, stripped: boolean, r: Reading, scanner: Scanner): void => {
   const n = text.length;
   const hits = r.hits;
+  const { next, final } = scanner;
   let state = 0;
   let cap = buf.length;
   let o = 0;
@@ -166,7 +166,9 @@ const read = (text: string, buf: Uint16Array, lookalikes: Readonly<Record<string
         // Most of a text: nothing to do but copy it (and keep a base64 run going).
         blank = false;
         buf[o] = c;
-        state = feed(scanner, state, c, o++, buf, hits);
+        state = next[(state << 7) | c] as number;
+        if (final[state] !== 0) ended(scanner, state, o, buf, hits);
+        o++;
         if (runs && runFrom < 0) {
           runFrom = i;
           runOk = i === 0 || text.charCodeAt(i - 1) !== EQUALS;
@@ -231,17 +233,23 @@ const read = (text: string, buf: Uint16Array, lookalikes: Readonly<Record<string
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
       const low = text.charCodeAt(i + 1);
       k = kindOfPair(((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000, lookalikes);
-      buf[o] = c;
+      r.at.push(o, o + 1);
+      r.units.push(c, low);
+      buf[o] = PLACEHOLDER;
       state = feed(scanner, state, c, o++, buf, hits);
-      buf[o] = low;
+      buf[o] = PLACEHOLDER;
       state = feed(scanner, state, low, o++, buf, hits);
       i++;
     } else {
       k = c >= 0xd800 && c <= 0xdfff ? FOLD : (wide[c] as number) || kindOfUnit(c, lookalikes);
-      buf[o] = c;
+      if (c < 256) buf[o] = c;
+      else {
+        r.at.push(o);
+        r.units.push(c);
+        buf[o] = PLACEHOLDER;
+      }
       state = feed(scanner, state, c, o++, buf, hits);
     }
-    if (c > r.max) r.max = c;
     if (c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff) r.spaces = true;
     if (k === HIDDEN && !stripped) {
       r.hidden = true;
@@ -266,38 +274,19 @@ const kindOfPair = (cp: number, lookalikes: Readonly<Record<string, string>>): n
   return k;
 };
 
-const grow = (buf: Uint16Array, length: number, n: number): Uint16Array => {
-  const grown = new Uint16Array(buf.length * 2);
-  grown.set(buf.subarray(0, length));
-  if (n <= KEEP) units = grown;
+const grow = (buf: Buffer, length: number, n: number): Buffer => {
+  const grown = Buffer.allocUnsafe(buf.length * 2);
+  buf.copy(grown, 0, 0, length);
+  if (n <= KEEP) bytes = grown;
   return grown;
 };
 
-/** The first `length` code units of `buf` as a string: one byte per character if they all fit. */
-const decode = (buf: Uint16Array, length: number, max: number): string => {
-  if (max >= 256) return Buffer.from(buf.buffer, buf.byteOffset, length * 2).toString('utf16le');
-  let b = length <= KEEP ? bytes : Buffer.allocUnsafe(length);
-  if (b.length < length) b = bytes = Buffer.allocUnsafe(length);
-  for (let i = 0; i < length; i++) b[i] = buf[i] as number;
-  return b.toString('latin1', 0, length);
-};
-
-/** Like `decode` for code units some of which are above U+00FF: those become placeholders, listed in `swaps`. */
-const narrow = (buf: Uint16Array, length: number, swaps: Swaps): string => {
-  let b = length <= KEEP ? bytes : Buffer.allocUnsafe(length);
-  if (b.length < length) b = bytes = Buffer.allocUnsafe(length);
-  const at = swaps.at as number[];
-  const units = swaps.units as number[];
-  for (let i = 0; i < length; i++) {
-    const u = buf[i] as number;
-    if (u < 256) b[i] = u;
-    else {
-      b[i] = PLACEHOLDER;
-      at.push(i);
-      units.push(u);
-    }
-  }
-  return b.toString('latin1', 0, length);
+/** The written text with its placeholders replaced again, two bytes per character (it holds a space above U+00FF). */
+const widen = (buf: Buffer, length: number, at: readonly number[], units: readonly number[]): string => {
+  const wide16 = new Uint16Array(length);
+  for (let i = 0; i < length; i++) wide16[i] = buf[i] as number;
+  for (let k = 0; k < at.length; k++) wide16[at[k] as number] = units[k] as number;
+  return Buffer.from(wide16.buffer, wide16.byteOffset, length * 2).toString('utf16le');
 };
 
 /** A base64 run ending at `i` takes up to two `=` of padding. */
