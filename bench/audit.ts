@@ -53,6 +53,7 @@ const modes = [
   { store: 'jsonl', sync: 'normal', path: '/dev/null' },
 ] as const;
 
+const loadBefore = loadavg()[0] ?? Number.NaN;
 const rows: string[] = [];
 for (const mode of modes) {
   const added50: number[] = [];
@@ -82,7 +83,7 @@ for (const mode of modes) {
 console.log(`Audit cost per tools/call, in process, Node ${process.version}: ${calls} sequential calls after 2000 warm-up, median of ${values.rounds} rounds.
 Each call appends two entries (forward, result): canonical JSON, HMAC-SHA256 of arguments and result, tree head, store insert; a signed checkpoint every 1000 entries.
 
-1-min load average at the end: ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores (wall-clock figures move with it; CPU time per call barely does).
+1-min load average at the start and the end: ${loadBefore.toFixed(1)} → ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores (wall-clock figures move with it; CPU time per call less so).
 
 | store | sync | p50 without audit µs | p50 added µs | p99 added µs | CPU added µs/call |
 |---|---|---:|---:|---:|---:|
