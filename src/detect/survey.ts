@@ -181,7 +181,9 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
           if (c === 9) edited = true;
           blank = true;
           buf[o] = 32;
-          state = feed(scanner, state, 32, o++, buf, hits);
+          state = next[(state << 7) | 32] as number;
+          if (final[state] !== 0) ended(scanner, state, o, buf, hits);
+          o++;
         }
       } else {
         blank = false;
@@ -203,7 +205,9 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
           }
         }
         buf[o] = c;
-        state = feed(scanner, state, c, o++, buf, hits);
+        state = next[(state << 7) | (k & UPPER ? c + 32 : c)] as number;
+        if (final[state] !== 0) ended(scanner, state, o, buf, hits);
+        o++;
       }
       if (runs) {
         if (k & B64) {
