@@ -75,10 +75,21 @@ const kindOf = (ch: string, lookalikes: Readonly<Record<string, string>>): numbe
  * The scan text is written here, one byte per character (see `PLACEHOLDER`), and decoded once: a
  * string as long as the text built from slices costs more than the whole read (it is allocated apart
  * from the small ones, page by page), the decoder copies bytes, and half the bytes cost half. Reused
- * between calls (`prepare` is synchronous); a text longer than `KEEP` gets a buffer of its own.
+ * between calls (`prepare` is synchronous); a text longer than `KEEP` (the default cap on a result,
+ * `content.output.maxBytes`) gets a buffer of its own.
  */
-const KEEP = 1 << 20;
+const KEEP = 8 << 20;
 let bytes: Buffer = Buffer.allocUnsafe(4096);
+/**
+ * Node makes a string of more than about 1 MB (`EXTERN_APEX` in its `string_bytes.cc`) outside the
+ * V8 heap, where it costs a copy; a smaller one that does not fit a heap page costs far more (its
+ * pages are mapped for it alone, one fault each). A scan text between `PAGED` and that size is
+ * decoded from a buffer that long and sliced: a slice shares its parent's characters.
+ */
+const OUTSIDE = 0xfbee9 + 1;
+const PAGED = 120 << 10;
+const latin1 = (buf: Buffer, length: number): string =>
+  length < PAGED || length >= OUTSIDE || buf.length < OUTSIDE ? buf.toString('latin1', 0, length) : buf.toString('latin1', 0, OUTSIDE).slice(0, length);
 
 /** What one read leaves for the next steps (one object, reused: its shape never changes). */
 class Reading {
@@ -112,7 +123,7 @@ const astral = new Map<number, number>();
 export const survey = (text: string, lookalikes: Readonly<Record<string, string>>, runs: boolean, stripped: boolean, scanner: Scanner = NONE): Survey => {
   const n = text.length;
   // At most one space is inserted per code unit of the text; the buffer grows if more are needed.
-  const cap = n + (n >> 2) + 16;
+  const cap = Math.max(n + (n >> 2) + 16, n >= PAGED ? OUTSIDE : 0);
   if (bytes.length < cap && n <= KEEP) bytes = Buffer.allocUnsafe(cap);
   const r = reading;
   r.hidden = r.wide = r.edited = r.runOk = r.spaces = false;
@@ -127,9 +138,9 @@ export const survey = (text: string, lookalikes: Readonly<Record<string, string>
   if (r.hidden && !stripped) return out;
   if (runs && r.runFrom >= 0 && r.runOk && n - r.runFrom >= MIN_RUN) out.runs.push(r.runFrom, n);
   if (r.edited) {
-    if (r.at.length === 0) out.scan = written.toString('latin1', 0, r.length);
+    if (r.at.length === 0) out.scan = latin1(written, r.length);
     else if (!r.spaces) {
-      out.scan = written.toString('latin1', 0, r.length);
+      out.scan = latin1(written, r.length);
       out.swaps = { at: r.at, units: r.units };
     } else out.scan = widen(written, r.length, r.at, r.units);
   }
