@@ -134,7 +134,10 @@ const foldWide = (s: string): string => {
 
 /** A normalised item as the engine reads it: the canonical text is built only if a detector asks for it. */
 export interface Prepared extends Normalized {
-  /** What the rules scan: like `text` but not lower-cased (rules ignore case). */
+  /**
+   * What the rules scan: like `text` but not lower-cased (rules ignore case); characters above U+00FF
+   * may be placeholders (`swaps`).
+   */
   readonly scan: string;
   /** With a scanner given to `prepare`: where its starts begin in `scan` (`hitsOf`), found while `scan` was written. */
   readonly hits?: { readonly scanner: Scanner; readonly hits: number[] };
@@ -144,10 +147,10 @@ export interface Prepared extends Normalized {
 
 /**
  * Like `normalize`, with less work per byte: one read of the text (`survey`) decides which passes
- * are needed, and the scan text is built at most once, from slices (glued words split, blank runs
- * collapsed), or not at all. Hidden code points are stripped and NFKC and look-alike folding run only
- * if the text has a code point they change; nothing is lower-cased (the rules are case-insensitive).
- * Text with numeric entities is made canonical as a whole.
+ * are needed and writes the scan text (glued words split, blank runs collapsed) once, or not at all,
+ * while the automaton of `scanner` reads it. Hidden code points are stripped and NFKC and look-alike
+ * folding run only if the text has a code point they change (then it is read again); nothing is
+ * lower-cased (the rules are case-insensitive). Text with numeric entities is made canonical as a whole.
  */
 export const prepare = (strings: readonly string[], separator = '\n', scanner?: Scanner): Prepared => {
   const joined = strings.length === 1 ? (strings[0] as string) : strings.join(separator);
