@@ -73,4 +73,13 @@ describe('when one read decides the passes', () => {
       { numRuns: 3000 },
     );
   });
+
+  it('keeps placeholders safe: no rule names a character above ASCII but U+2029, none reads with the u or v flag', () => {
+    // A placeholder stands for any character above U+00FF (see swaps.ts); a rule that named one, or
+    // folded case beyond ASCII, could tell them apart.
+    for (const r of RULES) {
+      expect(r.re.flags, r.id).not.toMatch(/[uv]/);
+      expect(r.re.source.replace(/\\u2029/g, ''), r.id).not.toMatch(/[^\x00-\x7f]|\\u[0-9a-f]{4}|\\x[89a-f][0-9a-f]|\\p\{/i);
+    }
+  });
 });
