@@ -82,4 +82,11 @@ describe('when one read decides the passes', () => {
       expect(r.re.source.replace(/\\u2029/g, ''), r.id).not.toMatch(/[^\x00-\x7f]|\\u[0-9a-f]{4}|\\x[89a-f][0-9a-f]|\\p\{/i);
     }
   });
+
+  it('makes room for a text that is all glued words (a space for every other character)', () => {
+    for (const n of [40_000, 100_000]) {
+      const text = 'aB'.repeat(n / 2);
+      expect(prepare([text]).scan).toBe(text.replace(CAMEL, '$1$2$3 '));
+    }
+  });
 });
