@@ -45,7 +45,7 @@ export class AuditLog {
     else {
       this.store = store;
       // Resume: rebuild the tree's right edge from what is stored (the store is the source of truth).
-      for (const e of store.entries()) this.range.appendBody(e.body);
+      for (const e of store.eachEntry()) this.range.appendBody(e.body);
       this.checkpointed = this.range.size;
       this.timer = setInterval(() => this.checkpoint(), options.everySeconds * 1000);
       this.timer.unref();

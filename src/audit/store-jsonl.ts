@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import type { AuditStore, Durability, StoredEntry } from './store.js';
 
 /**
@@ -20,10 +20,43 @@ export const openJsonlStore = (path: string, durability: Durability, readonly = 
     append: (entry) => write(entry.body),
     appendCheckpoint: (_size, note) => write(JSON.stringify({ checkpoint: note })),
     entries: () => parsed().entries,
+    eachEntry: () => (fd !== undefined && !fstatSync(fd).isFile() ? [] : streamEntries(path)),
     checkpoints: () => parsed().checkpoints,
     close: () => fd !== undefined && closeSync(fd),
   };
 };
+
+const CHUNK = 1 << 16;
+
+/**
+ * The entries of a JSONL log, read in 64 KiB chunks: numbered and classified as `parseJsonl` does,
+ * holding one chunk and one partial line at a time. // untrusted: file content.
+ */
+function* streamEntries(path: string): Generator<StoredEntry> {
+  const fd = openSync(path, 'r');
+  try {
+    const chunk = Buffer.alloc(CHUNK);
+    let rest = Buffer.alloc(0);
+    let seq = 0;
+    const lines = function* (text: Buffer): Generator<StoredEntry> {
+      for (const entry of parseJsonl(text.toString('utf8')).entries) yield { seq: seq++, body: entry.body };
+    };
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) {
+      const data = Buffer.concat([rest, chunk.subarray(0, n)]);
+      const last = data.lastIndexOf(10);
+      if (last === -1) {
+        rest = data;
+        continue;
+      }
+      // Whole lines only: a multi-byte character never straddles the cut.
+      yield* lines(data.subarray(0, last + 1));
+      rest = Buffer.from(data.subarray(last + 1));
+    }
+    if (rest.length > 0) yield* lines(rest);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Splits a JSONL log into entries (numbered by position) and checkpoints. // untrusted: file content. */
 export const parseJsonl = (text: string): { entries: StoredEntry[]; checkpoints: string[] } => {

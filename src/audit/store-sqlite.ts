@@ -38,6 +38,7 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
     append: (entry) => void insert?.run(entry.seq, entry.body),
     appendCheckpoint: (size, note) => void insertCheckpoint?.run(size, note),
     entries: () => selectEntries.all() as StoredEntry[],
+    eachEntry: () => selectEntries.iterate() as IterableIterator<StoredEntry>,
     checkpoints: () => selectCheckpoints.all() as string[],
     close: () => db.close(),
   };

@@ -14,6 +14,11 @@ export interface AuditStore {
   appendCheckpoint(size: number, note: string): void | Promise<void>;
   /** Every entry in storage order (which is what `audit verify` checks). */
   entries(): StoredEntry[];
+  /**
+   * The same entries, streamed: what a gateway reads at start to rebuild the tree's right edge, in
+   * memory bounded by one entry (or one read chunk), not by the size of the log.
+   */
+  eachEntry(): Iterable<StoredEntry>;
   checkpoints(): string[];
   close(): void;
 }

@@ -12,9 +12,8 @@ import { loadKeys, loadVerifiers } from '../../src/audit/keys.js';
 import { digestOf } from '../../src/audit/redact.js';
 import { BIN, eventually, fixture, npmServer, ROOT, startStdioGateway, tempDir } from './harness.js';
 
-/** `toolgate run` on a config in a fresh dir, with the official SDK client; the transport exposes the pid. */
-const startGateway = async (config: Record<string, unknown>) => {
-  const dir = tempDir();
+/** `toolgate run` on a config in a fresh dir (or `dir`, to resume its log), with the official SDK client; the transport exposes the pid. */
+const startGateway = async (config: Record<string, unknown>, dir = tempDir()) => {
   const configPath = join(dir, 'toolgate.yaml');
   writeFileSync(configPath, JSON.stringify({ lock: { required: false }, ...config }));
   const transport = new StdioClientTransport({
@@ -28,6 +27,15 @@ const startGateway = async (config: Record<string, unknown>) => {
   const client = new Client({ name: 'toolgate-audit-test', version: '1.0.0' });
   await client.connect(transport);
   return { client, transport, dir, configPath, stderr };
+};
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 };
 
 const cli = (configPath: string, ...args: string[]) => {
@@ -246,6 +254,18 @@ describe('when the gateway is killed with SIGKILL under load', () => {
     expect(verify.code, verify.out + verify.err).toBe(0);
     expect(verify.out).toMatch(/^ok: /);
     console.info(`SIGKILL test: ${sent} calls sent, ${answered.length} answered, ${entries.length} entries stored, ${results.size} results; ${verify.out.trim()}`);
+
+    // A new gateway resumes the killed one's log (streaming it to rebuild the tree's edge): what it
+    // appends chains on to the stored entries and the whole log still verifies.
+    const again = await startGateway({ servers: { everything }, audit: { checkpoint: { everyEntries: 50 } } }, gw.dir);
+    await again.client.callTool({ name: 'everything__echo', arguments: { message: 'after the restart' } });
+    await again.client.close();
+    await eventually(() => again.transport.pid === null || again.transport.pid === undefined || !isAlive(again.transport.pid), 20_000).catch(() => undefined);
+    const resumed = entriesOf(gw.dir);
+    expect(resumed.length).toBeGreaterThan(entries.length);
+    expect(resumed.slice(entries.length).some((e) => e.decision === 'result' && e.target === 'echo')).toBe(true);
+    const reverify = cli(gw.configPath, 'verify');
+    expect(reverify.code, reverify.out + reverify.err).toBe(0);
   }, 240_000);
 });
 
