@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
@@ -132,7 +132,9 @@ const connectClient = async (transport: Transport, tool: string): Promise<{ call
 };
 
 const writeConfig = (paths: Paths, name: string, server: Record<string, unknown>, top: Record<string, unknown> = {}): string => {
-  const file = join(paths.scratch, `${name}.json`);
+  // A fresh folder per start: the audit log and its keys live beside the config, and a round must not
+  // start on the log the rounds before it filled (a gateway replays its log at start).
+  const file = join(mkdtempSync(join(paths.scratch, `${name}-`)), `${name}.json`);
   // Limits above the bench's concurrency, so the gateway never refuses a bench call.
   const config = { version: 1, ...top, servers: { bench: { ...server, tools: ['echo'], limits: { maxConcurrentCalls: 64 } } } };
   writeFileSync(file, JSON.stringify(config, null, 2));
