@@ -44,6 +44,9 @@ const usable = (client: Client): ClientInternals | undefined => {
     : undefined;
 };
 
+/** Why a request stopped early, as the SDK reports it: its own error, or a timeout carrying the reason. */
+const asSdkError = (reason: unknown): SdkError => (reason instanceof SdkError ? reason : new SdkError(SdkErrorCode.RequestTimeout, String(reason)));
+
 interface Pending {
   settle(message: JsonRpcMessage): void;
   fail(error: Error): void;
@@ -76,10 +79,7 @@ export const createFastRequest = (client: Client, send: (message: JSONRPCMessage
   const request = (method: string, params: Params, schema: ResultSchema, options: FastRequestOptions): Promise<unknown> => {
     const codec = internals._resolveOutboundCodec.call(client, method);
     const { signal } = options;
-    if (signal.aborted) {
-      const reason: unknown = signal.reason;
-      return Promise.reject(reason instanceof SdkError ? reason : new SdkError(SdkErrorCode.RequestTimeout, String(reason)));
-    }
+    if (signal.aborted) return Promise.reject(asSdkError(signal.reason));
     const id = internals._requestMessageId++;
     const flowStartedAt = Date.now();
     const outbound = internals._envelopeOutbound.call(client, { method, params, jsonrpc: '2.0', id });
@@ -94,7 +94,7 @@ export const createFastRequest = (client: Client, send: (message: JSONRPCMessage
         done();
         const notice = internals._envelopeOutbound.call(client, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: String(reason) } });
         send(notice as JSONRPCMessage).catch(() => undefined);
-        reject(reason instanceof SdkError ? reason : new SdkError(SdkErrorCode.RequestTimeout, String(reason)));
+        reject(asSdkError(reason));
       };
       const onAbort = () => cancel(signal.reason);
       const timer = setTimeout(() => cancel(new SdkError(SdkErrorCode.RequestTimeout, 'Request timed out', { timeout: options.timeout })), options.timeout);
@@ -137,11 +137,7 @@ export const createFastRequest = (client: Client, send: (message: JSONRPCMessage
           resolve(outcome.value);
         },
       });
-      send(outbound as JSONRPCMessage).catch((error: unknown) => {
-        if (!pending.has(id)) return;
-        done();
-        reject(error);
-      });
+      send(outbound as JSONRPCMessage).catch((error: unknown) => pending.get(id)?.fail(error as Error));
     });
   };
 

@@ -264,7 +264,7 @@ export class Upstream {
     this.inFlight++;
     try {
       const schema = resultSchemaFor(client, method);
-      const fast = method === 'tools/call' && !options.onProgress && schema ? fastRequests.get(client) : undefined;
+      const fast = method === 'tools/call' && !options.onProgress ? fastRequests.get(client) : undefined;
       if (fast && schema) return (await fast.request(method, params, schema, { signal: options.signal, timeout: this.limits.callTimeoutMs })) as Result;
       const request = { method, params } as never;
       const sdkOptions = {
