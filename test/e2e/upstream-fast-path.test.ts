@@ -87,6 +87,14 @@ describe.each(['2025-11-25', 'auto'] as const)('the upstream fast path answers a
     expect(invalid.fast).toEqual(invalid.sdk);
   });
 
+  it('fails at once on an error response that breaks the protocol (the SDK path ignores it and times out)', async () => {
+    const fast = await call(bad, { name: 'bad-error', arguments: {} }, false);
+    expect(fast).toMatchObject({ ok: false, code: 'UPSTREAM_INVALID_RESPONSE' });
+    // The connection stays usable.
+    expect((await call(bad, { name: 'bad', arguments: {} }, false)).ok).toBe(false);
+    expect(bad.state).toBe('ready');
+  });
+
   it('a server→client request made during the call is fulfilled on both paths (2026-07-28: an input_required round trip)', async () => {
     const before = sampled;
     // A 2025 server asks with a sampling/createMessage request inside the call; a 2026-07-28 one answers
