@@ -1,4 +1,7 @@
+import { closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { mergeSpooled, parseSpool, SPOOL_BATCH, SPOOL_DELAY_MS, spoolPathOf } from './spool.js';
 import type { AuditStore, Durability, StoredEntry } from './store.js';
 
 /**
@@ -31,32 +34,151 @@ function* pages(select: Database.Statement): Generator<StoredEntry> {
   }
 }
 
+const readSpool = (path: string): StoredEntry[] => (existsSync(path) ? parseSpool(readFileSync(path, 'utf8')) : []);
+
 /**
- * The default store: SQLite in WAL mode. A committed entry survives SIGKILL of the gateway with
- * `synchronous=NORMAL` (the WAL is written before the insert returns; only an OS crash or power loss
- * can lose the last commits), and power loss too with `full`.
+ * The default store: SQLite in WAL mode, written through a spool.
+ *
+ * An entry is one `write(2)` to the spool file (`<db>-spool`, opened O_APPEND) before `append`
+ * returns, so it survives SIGKILL of the gateway as soon as the call goes on; with `sync: full` the
+ * spool is fdatasync'ed per entry too, and the entry survives power loss. Entries are moved from the
+ * spool into the `entries` table in one transaction per batch (`SPOOL_BATCH` entries, or
+ * `SPOOL_DELAY_MS` after the first, a checkpoint, or close), off the call's path; then the spool is
+ * replaced by an empty one with an atomic rename, never truncated, so a reader that opened it sees one
+ * whole generation. A reader takes the spool first, then the table, and merges by sequence number.
+ * A gateway that opens a log moves a killed one's spool into the table before it serves.
+ *
+ * A batch that cannot be moved (disk full, a broken database) leaves its entries in the spool and
+ * makes every later append fail until a move succeeds: the gateway denies calls (fail closed).
  * @example
  * const store = openSqliteStore('/var/lib/toolgate/audit.db', 'normal');
  */
 export const openSqliteStore = (path: string, durability: Durability, readonly = false): AuditStore => {
-  const db = keep(new Database(path, readonly ? { readonly: true, fileMustExist: true } : {}));
+  const db = keep(new Database(path, readonly ? { readonly: true, fileMustExist: true, timeout: 1000 } : { timeout: 1000 }));
   if (!readonly) {
     db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'};`);
     db.exec(`CREATE TABLE IF NOT EXISTS entries (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS checkpoints (id INTEGER PRIMARY KEY AUTOINCREMENT, size INTEGER NOT NULL, note TEXT NOT NULL);`);
   }
-  const insert = readonly ? undefined : keep(db.prepare('INSERT INTO entries (seq, body) VALUES (?, ?)'));
-  const insertCheckpoint = readonly ? undefined : keep(db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)'));
   const selectEntries = keep(db.prepare('SELECT seq, body FROM entries ORDER BY rowid'));
   const selectPage = keep(db.prepare('SELECT rowid AS at, seq, body FROM entries WHERE rowid > ? ORDER BY rowid LIMIT ?'));
   const selectCheckpoints = keep(db.prepare('SELECT note FROM checkpoints ORDER BY id').pluck());
+  const spoolPath = spoolPathOf(path);
+
+  if (readonly)
+    return {
+      location: path,
+      append: () => {
+        throw new Error('read-only store');
+      },
+      appendCheckpoint: () => {
+        throw new Error('read-only store');
+      },
+      // The spool first: what leaves it for the table meanwhile is then found in the table.
+      entries: () => {
+        const spooled = readSpool(spoolPath);
+        return [...mergeSpooled(selectEntries.all() as StoredEntry[], spooled)];
+      },
+      eachEntry: () => mergeSpooled(pages(selectPage), readSpool(spoolPath)),
+      checkpoints: () => selectCheckpoints.all() as string[],
+      close: () => db.close(),
+    };
+
+  const insert = keep(db.prepare('INSERT INTO entries (seq, body) VALUES (?, ?)'));
+  const insertCheckpoint = keep(db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)'));
+  const selectLast = keep(db.prepare('SELECT max(seq) FROM entries').pluck());
+  const move = keep(
+    db.transaction((entries: readonly StoredEntry[], checkpoint?: { size: number; note: string }) => {
+      for (const e of entries) insert.run(e.seq, e.body);
+      if (checkpoint) insertCheckpoint.run(checkpoint.size, checkpoint.note);
+    }),
+  );
+  const syncDir = () => {
+    const dirFd = openSync(dirname(path), 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+  };
+  /** A new, empty spool in place of the old one (atomic rename); returns its descriptor. */
+  const freshSpool = (): number => {
+    const next = `${spoolPath}.next`;
+    const fd = openSync(next, 'w', 0o640);
+    try {
+      renameSync(next, spoolPath);
+      if (durability === 'full') syncDir();
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+    return fd;
+  };
+
+  // Recovery: a killed gateway's spooled entries that never reached the table.
+  const last = selectLast.get() as number | null;
+  const left = readSpool(spoolPath).filter((e) => e.seq > (last ?? -1));
+  if (left.length > 0) move(left);
+  let spool: number | undefined = freshSpool();
+
+  let pending: StoredEntry[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let failed: Error | undefined;
+  /** Moves the spooled entries (and a checkpoint) into the table, then starts a new spool. */
+  const flush = (checkpoint?: { size: number; note: string }) => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (pending.length === 0 && !checkpoint) return;
+    try {
+      move(pending, checkpoint);
+      if (pending.length > 0) {
+        pending = [];
+        const old = spool;
+        spool = freshSpool();
+        if (old !== undefined) closeSync(old);
+      }
+      failed = undefined;
+    } catch (error) {
+      failed = error as Error;
+      throw error;
+    }
+  };
+  const later = () => {
+    try {
+      flush();
+    } catch {
+      // kept in `failed`: the next append retries the move and fails the call if it fails again
+    }
+  };
+
   return {
     location: path,
-    append: (entry) => void insert?.run(entry.seq, entry.body),
-    appendCheckpoint: (size, note) => void insertCheckpoint?.run(size, note),
-    entries: () => selectEntries.all() as StoredEntry[],
-    eachEntry: () => pages(selectPage),
+    append: (entry) => {
+      if (spool === undefined) throw new Error('the store is closed');
+      if (failed) flush(); // throws while the database still refuses the spooled entries
+      writeSync(spool, `${entry.seq} ${entry.body}\n`);
+      if (durability === 'full') fdatasyncSync(spool);
+      pending.push(entry);
+      if (pending.length >= SPOOL_BATCH) later();
+      else if (!timer) {
+        timer = setTimeout(later, SPOOL_DELAY_MS);
+        timer.unref();
+      }
+    },
+    appendCheckpoint: (size, note) => flush({ size, note }),
+    entries: () => [...mergeSpooled(selectEntries.all() as StoredEntry[], pending)],
+    eachEntry: () => mergeSpooled(pages(selectPage), [...pending]),
     checkpoints: () => selectCheckpoints.all() as string[],
-    close: () => db.close(),
+    close: () => {
+      if (spool === undefined) return;
+      try {
+        flush();
+        unlinkSync(spoolPath); // everything is in the table
+      } finally {
+        closeSync(spool);
+        spool = undefined;
+        db.close();
+      }
+    },
   };
 };
