@@ -78,13 +78,19 @@ const main = async (argv: readonly string[]): Promise<number> => {
   }
 };
 
+/**
+ * Exits once what was printed has left: writes to a pipe are asynchronous, and `process.exit` at once
+ * would cut `toolgate audit export | ...` short. An empty write calls back after the writes before it.
+ */
+const exit = (code: number) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code >= 0) process.exit(code);
+    if (code >= 0) exit(code);
   },
   (error: unknown) => {
     if (error instanceof GatewayError) console.error(`toolgate: ${error.code}: ${error.message}`);
     else console.error(`toolgate: ${(error as Error).message}`);
-    process.exit(1);
+    exit(1);
   },
 );
