@@ -3,6 +3,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { auditCostSection } from './audit-cost.js';
 import { measureLatency, measureThroughput, median } from './measure.js';
 import { toMarkdown, type Outcome, type RunInfo } from './report.js';
 import { readCpuMs, readRss, SCENARIOS, type Paths, type Scenario } from './targets.js';
@@ -10,7 +11,9 @@ import { readCpuMs, readRss, SCENARIOS, type Paths, type Scenario } from './targ
 /**
  * `npm run bench`: echo-tool latency and throughput, direct and through toolgate (stdio and HTTP)
  * and through mcp-proxy, each in its own processes one after another, on loopback only. Prints
- * markdown and, unless --no-write, replaces the generated part of docs/benchmarks.md.
+ * markdown and, unless --no-write, replaces the generated part of docs/benchmarks.md. Then what the
+ * audit pair alone adds per call, in process (`audit-cost.ts`; issue #6's target is read there); with
+ * `--only`, that part runs only if the list names `audit-cost`.
  */
 const { values } = parseArgs({
   options: {
@@ -93,7 +96,11 @@ const main = async (): Promise<void> => {
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  const markdown = toMarkdown({ ...info, load }, rounds.map(combineRounds));
+  let markdown = toMarkdown({ ...info, load }, rounds.map(combineRounds));
+  if (!only || only.includes('audit-cost')) {
+    process.stderr.write('bench: audit cost, in process …\n');
+    markdown += `\n\n### Audit cost (in process)\n\n${await auditCostSection(5000, info.rounds)}`;
+  }
   process.stdout.write(markdown + '\n');
   if (!values['no-write']) writeDoc(join(root, 'docs/benchmarks.md'), markdown);
 };

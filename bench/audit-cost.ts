@@ -1,0 +1,126 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileAllowlist } from '../src/allowlist/compile.js';
+import { enforceAllowlist } from '../src/allowlist/interceptor.js';
+import { createAudit } from '../src/audit/setup.js';
+import { parseConfig } from '../src/config/load.js';
+import { compose, type Message, type Next } from '../src/pipeline/interceptor.js';
+import { median } from './measure.js';
+
+/** Issue #6's target: what the audit pair may add to one call, p50, with the default store. */
+export const AUDIT_TARGET_P50_US = 50;
+
+const message: Message = {
+  kind: 'request',
+  direction: 'to-server',
+  method: 'tools/call',
+  params: { name: 'echo', arguments: { message: 'hello, audited world' } },
+  server: 'echo',
+  principal: { id: 'bench', transport: 'stdio' },
+  signal: new AbortController().signal,
+};
+const terminal: Next = async () => ({ content: [{ type: 'text', text: 'hello, audited world' }] });
+
+/** Sequential calls through `send` after a warm-up: sorted latencies (µs) and CPU µs per call. */
+const sample = async (send: Next, calls: number): Promise<{ times: number[]; cpuUs: number }> => {
+  for (let i = 0; i < 2000; i++) await send(message);
+  const times: number[] = [];
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < calls; i++) {
+    const t0 = process.hrtime.bigint();
+    await send(message);
+    times.push(Number(process.hrtime.bigint() - t0) / 1000);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  return { times: times.sort((a, b) => a - b), cpuUs: (cpu.user + cpu.system) / calls };
+};
+const pct = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number;
+
+// The last mode stores nothing (JSONL lines into /dev/null): what the audit itself computes per call
+// (canonical JSON, HMACs, tree head, call bookkeeping), apart from what the store adds.
+const MODES = [
+  { store: 'sqlite', sync: 'normal' },
+  { store: 'sqlite', sync: 'full' },
+  { store: 'jsonl', sync: 'normal' },
+  { store: 'jsonl', sync: 'normal', path: '/dev/null' },
+] as const;
+
+export interface AuditCostRow {
+  readonly store: string;
+  readonly sync: string;
+  readonly baseP50Us: number;
+  readonly addedP50Us: number;
+  readonly addedP99Us: number;
+  readonly cpuAddedUs: number;
+}
+
+/**
+ * What the audit pair adds to one tools/call, in process, against the same chain without it
+ * (allowlist only, an immediate terminal), with the real store in a temp dir: each mode's medians
+ * over `rounds`.
+ */
+export const measureAuditCost = async (calls: number, rounds: number): Promise<AuditCostRow[]> => {
+  const rows: AuditCostRow[] = [];
+  for (const mode of MODES) {
+    const added50: number[] = [];
+    const added99: number[] = [];
+    const base50: number[] = [];
+    const cpuAdded: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const dir = mkdtempSync(join(tmpdir(), 'toolgate-bench-audit-'));
+      try {
+        const configPath = join(dir, 'toolgate.yaml');
+        const config = parseConfig({ lock: { required: false }, servers: { echo: { command: 'true', tools: ['echo'] } }, audit: { ...mode, checkpoint: { everyEntries: 1000 } } });
+        writeFileSync(configPath, JSON.stringify(config));
+        const audit = createAudit(config, configPath, () => undefined);
+        if (!audit) throw new Error('no audit');
+        const allowlist = enforceAllowlist(compileAllowlist(config));
+        const plain = await sample(compose([allowlist], terminal), calls);
+        const audited = await sample(compose([audit.recordOutcome, allowlist, audit.recordForward], terminal), calls);
+        await audit.close();
+        cpuAdded.push(audited.cpuUs - plain.cpuUs);
+        base50.push(pct(plain.times, 0.5));
+        added50.push(pct(audited.times, 0.5) - pct(plain.times, 0.5));
+        added99.push(pct(audited.times, 0.99) - pct(plain.times, 0.99));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    rows.push({
+      store: 'path' in mode ? `none (${mode.store} to ${mode.path})` : mode.store,
+      sync: mode.sync,
+      baseP50Us: median(base50),
+      addedP50Us: median(added50),
+      addedP99Us: median(added99),
+      cpuAddedUs: median(cpuAdded),
+    });
+  }
+  return rows;
+};
+
+/** The rows as markdown, with the machine's load around the run and the verdict on the default store. */
+export const auditCostMarkdown = (rows: readonly AuditCostRow[], calls: number, rounds: number, load: readonly [number, number]): string => {
+  const byDefault = rows.find((r) => r.store === 'sqlite' && r.sync === 'normal');
+  return [
+    `Audit cost per \`tools/call\`, in process (\`bench/audit-cost.ts\`), Node ${process.version}: ${calls} sequential calls after 2000 warm-up, median of ${rounds} rounds.`,
+    'Each call appends two entries (forward, before forwarding; result, before answering): canonical JSON, HMAC-SHA256 of arguments and result, tree head, store append; a signed checkpoint every 1000 entries.',
+    `Durability: \`sync: normal\` (the default) — an entry is written to the OS (SQLite: its spool; JSONL: its file) before the call goes on, so it survives SIGKILL, not power loss; \`sync: full\` adds an fsync per entry.`,
+    `1-min load average at the start and the end: ${load[0].toFixed(1)} → ${load[1].toFixed(1)} on ${cpus().length} cores.`,
+    '',
+    '| store | sync | p50 without audit µs | p50 added µs | p99 added µs | CPU added µs/call |',
+    '|---|---|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.store}${r === byDefault ? ' (default)' : ''} | ${r.sync} | ${r.baseP50Us.toFixed(1)} | ${r.addedP50Us.toFixed(1)} | ${r.addedP99Us.toFixed(1)} | ${r.cpuAddedUs.toFixed(1)} |`),
+    '',
+    byDefault
+      ? `Target (issue #6): the audit adds ≤ ${AUDIT_TARGET_P50_US} µs p50 with the default store: ${byDefault.addedP50Us <= AUDIT_TARGET_P50_US ? 'met' : '**missed**'} (${byDefault.addedP50Us.toFixed(1)} µs).`
+      : '',
+  ].join('\n');
+};
+
+/** Runs the measurement with the load average around it. */
+export const auditCostSection = async (calls: number, rounds: number): Promise<string> => {
+  const before = loadavg()[0] ?? Number.NaN;
+  const rows = await measureAuditCost(calls, rounds);
+  return auditCostMarkdown(rows, calls, rounds, [before, loadavg()[0] ?? Number.NaN]);
+};
