@@ -10,13 +10,16 @@ import { restore, type Swaps } from './swaps.js';
 
 export interface Scanner {
   readonly rules: readonly Rule[];
-  /** Aho–Corasick automaton over all starts: `next[state * 128 + char]`, ASCII folded to lower case. */
+  /**
+   * Aho–Corasick automaton over all starts: `next[state + char]` is the state after `char` (ASCII,
+   * folded to lower case). A state is its number times 128, so a step is one load with no multiply.
+   */
   readonly next: Int32Array;
-  /** Per state, the starts that end there (indexes into `keys`), longest first; empty for most states. */
+  /** States from this one up are those where a start ends (they are numbered last): one compare per step. */
+  readonly finalFrom: number;
+  /** Per state (`state >> 7`), the starts that end there (indexes into `keys`), longest first; empty for most states. */
   readonly ends: readonly (readonly number[])[];
   readonly keys: readonly Key[];
-  /** 1 for states where a start ends. */
-  readonly final: Uint8Array;
   /** Rules that may match at the very start of the text (`^`). */
   readonly atStart: readonly number[];
 }
@@ -97,9 +100,22 @@ export const compileScanner = (rules: readonly Rule[]): Scanner => {
       } else next[state * 128 + c] = state === 0 ? 0 : (next[(failure[state] as number) * 128 + c] as number);
     }
   }
-  const final = new Uint8Array(goto.length);
-  ends.forEach((e, state) => (final[state] = e.length > 0 ? 1 : 0));
-  return { rules, next, ends, keys, final, atStart };
+  // Renumbered: states where no start ends first (the root stays 0), then the others; each times 128.
+  const order = [...ends.keys()].sort((a, b) => Number(ends[a]?.length !== 0) - Number(ends[b]?.length !== 0) || a - b);
+  const renamed = new Int32Array(goto.length);
+  order.forEach((old, i) => (renamed[old] = i << 7));
+  const shifted = new Int32Array(next.length);
+  for (let i = 0; i < order.length; i++)
+    for (let c = 0; c < 128; c++) shifted[(i << 7) | c] = renamed[next[((order[i] as number) << 7) | c] as number] as number;
+  const finalFrom = order.findIndex((old) => (ends[old] as number[]).length > 0);
+  return {
+    rules,
+    next: shifted,
+    finalFrom: (finalFrom < 0 ? order.length : finalFrom) << 7,
+    ends: order.map((old) => ends[old] as number[]),
+    keys,
+    atStart,
+  };
 };
 
 /**
@@ -112,7 +128,7 @@ export const scan = (scanner: Scanner, text: string): (string | undefined)[] => 
 
 /** Where starts of `scanner` begin in `text`: hits as start * 4096 + key index, in the order their ends are read. */
 export const hitsOf = (scanner: Scanner, text: string): number[] => {
-  const { next, ends, keys, final } = scanner;
+  const { next, ends, keys, finalFrom } = scanner;
   let state = 0;
   let blank = false;
   const hits: number[] = [];
@@ -126,9 +142,9 @@ export const hitsOf = (scanner: Scanner, text: string): number[] => {
       if (blank) continue;
       blank = true;
     } else blank = false;
-    state = next[(state << 7) | c] as number;
-    if (final[state] === 0) continue;
-    const e = ends[state] as readonly number[];
+    state = next[state | c] as number;
+    if (state < finalFrom) continue;
+    const e = ends[state >> 7] as readonly number[];
     for (let k = 0; k < e.length; k++) {
       const key = keys[e[k] as number] as Key;
       // Back over the key's folded characters (only the first blank of a run counts) to where it begins.
@@ -151,14 +167,14 @@ export const hitsOf = (scanner: Scanner, text: string): number[] => {
  */
 export const feed = (scanner: Scanner, state: number, c: number, at: number, units: Uint8Array, hits: number[]): number => {
   const f = c >= 65 && c <= 90 ? c + 32 : c < 128 ? c : c === 0x2029 ? PARAGRAPH : 0;
-  const s = scanner.next[(state << 7) | f] as number;
-  if (scanner.final[s] !== 0) ended(scanner, s, at, units, hits);
+  const s = scanner.next[state | f] as number;
+  if (s >= scanner.finalFrom) ended(scanner, s, at, units, hits);
   return s;
 };
 
 /** Adds a hit for every start that ends at `at` in `state` (a text without blank runs: one unit per folded character). */
 export const ended = (scanner: Scanner, state: number, at: number, units: Uint8Array, hits: number[]): void => {
-  const e = scanner.ends[state] as readonly number[];
+  const e = scanner.ends[state >> 7] as readonly number[];
   for (let k = 0; k < e.length; k++) {
     const key = scanner.keys[e[k] as number] as Key;
     const start = at - key.length + 1;

@@ -83,6 +83,27 @@ describe('when one read decides the passes', () => {
     }
   });
 
+  it('reads a text longer than one piece as it reads a short one (pieces meet inside runs, pairs and glued words)', () => {
+    const scanner = compileScanner(RULES.filter((r) => (SURFACE_WEIGHTS.output[r.category] ?? 1) !== 0));
+    // The text is read 8192 code units at a time: a filler of about that length puts the pieces below across the seam.
+    const filler = fc.tuple(fc.constantFrom('x', ' ', 'aB', 'Q', '\t', 'é', '👍', 'ab '), fc.integer({ min: 8160, max: 8200 }));
+    fc.assert(
+      fc.property(filler, fc.array(fc.constantFrom(...PIECES), { maxLength: 14 }), filler, (first, parts, second) => {
+        const text = first[0].repeat(first[1]).slice(0, first[1]) + parts.join('') + second[0].repeat(second[1]).slice(0, second[1]) + parts.join('');
+        fc.pre(!text.includes('&#'));
+        const reference = fold(stripHidden(text).text).replace(CAMEL, '$1$2$3 ').replace(/[\t ]{2,}|\t/g, ' ');
+        const doc = prepare([text], '\n', scanner);
+        expect(restore(doc.scan, 0, doc.scan.length, doc.swaps)).toBe(reference);
+        expect([...(doc.hits?.hits ?? [])].sort((x, y) => x - y)).toEqual(hitsOf(scanner, doc.scan).sort((x, y) => x - y));
+        const stripped = stripHidden(text).text;
+        const runs: number[] = [];
+        for (const m of stripped.matchAll(RUN)) runs.push((m.index as number) + m[0].length - (m[1] as string).length, (m.index as number) + m[0].length);
+        expect(survey(stripped, {}, true, true).runs).toEqual(runs);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('makes room for a text that is all glued words (a space for every other character)', () => {
     for (const n of [40_000, 100_000]) {
       const text = 'aB'.repeat(n / 2);

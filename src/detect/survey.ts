@@ -48,6 +48,9 @@ for (let c = 0; c < 128; c++) {
   else if ((c < 32 && c !== 10 && c !== 13) || c === 127) k = CONTROL;
   ASCII[c] = k;
 }
+/** What the automaton reads for an ASCII character: letters in lower case, a tab as a space. */
+const FOLDED = new Uint8Array(128);
+for (let c = 0; c < 128; c++) FOLDED[c] = c >= 65 && c <= 90 ? c + 32 : c === 9 ? 32 : c;
 const UNDERSCORE = 95;
 const EQUALS = 61;
 const PERCENT = 37;
@@ -101,9 +104,8 @@ class Reading {
   /** Bytes written to `bytes`. */
   length = 0;
   percents = 0;
-  /** Where the base64 run still open at the end of the text began, or -1. */
-  runFrom = -1;
-  runOk = false;
+  /** Where the base64 run still open at the end of the text began (the text's length if none is). */
+  runFrom = 0;
   runs: number[] = [];
   hits: number[] = [];
   /** Placeholders written: where, and the code units they stand for. */
@@ -126,9 +128,9 @@ export const survey = (text: string, lookalikes: Readonly<Record<string, string>
   const cap = Math.max(n + (n >> 2) + 16, n >= PAGED ? OUTSIDE : 0);
   if (bytes.length < cap && n <= KEEP) bytes = Buffer.allocUnsafe(cap);
   const r = reading;
-  r.hidden = r.wide = r.edited = r.runOk = r.spaces = false;
+  r.hidden = r.wide = r.edited = r.spaces = false;
   r.length = r.percents = 0;
-  r.runFrom = -1;
+  r.runFrom = 0;
   r.runs = [];
   r.hits = [];
   r.at = [];
@@ -136,7 +138,8 @@ export const survey = (text: string, lookalikes: Readonly<Record<string, string>
   read(text, bytes.length >= cap ? bytes : Buffer.allocUnsafe(cap), lookalikes, runs, stripped, r, scanner);
   const out: Survey = { hidden: r.hidden, wide: r.wide, scan: text, runs: r.runs, percents: r.percents, hits: r.hits };
   if (r.hidden && !stripped) return out;
-  if (runs && r.runFrom >= 0 && r.runOk && n - r.runFrom >= MIN_RUN) out.runs.push(r.runFrom, n);
+  const from = r.runFrom;
+  if (runs && n - from >= MIN_RUN && (from === 0 || text.charCodeAt(from - 1) !== EQUALS)) out.runs.push(from, n);
   if (r.edited) {
     if (r.at.length === 0) out.scan = latin1(written, r.length);
     else if (!r.spaces) {
@@ -154,129 +157,140 @@ const NONE = compileScanner([]);
 let written: Buffer = bytes;
 
 /**
+ * The text is read in pieces of `PIECE` code units, each copied at once into `units`: reading a
+ * typed array costs less per character than `charCodeAt` (which checks how the string is stored
+ * every time), and the copy is one native call per piece.
+ */
+const PIECE = 8192;
+const units = new Uint16Array(PIECE);
+const unitBytes = Buffer.from(units.buffer, units.byteOffset, units.byteLength);
+
+/**
  * The one loop over the text: it stops early only at a hidden code point in a text not yet stripped.
  * Each code unit it writes is fed to the automaton of `scanner` (the scan text has no blank runs).
+ * A lower-case letter, most of a text, is only copied and fed; every other case costs a few tests.
  */
 const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, string>>, runs: boolean, stripped: boolean, r: Reading, scanner: Scanner): void => {
   const n = text.length;
   const hits = r.hits;
-  const { next, final } = scanner;
+  const { next, finalFrom } = scanner;
   let state = 0;
   let cap = buf.length;
   let o = 0;
-  let blank = false;
-  let runFrom = -1;
-  let runOk = false;
+  // The base64 run that reaches the current character began after the last character not in one:
+  // no bookkeeping while a run goes on (every letter is a run character).
+  let runFrom = 0;
+  // The last blank read: a blank right after it is dropped (a blank run is written as one space).
+  let lastBlank = -2;
   let edited = false;
   let percents = 0;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 128) {
-      const k = ASCII[c] as number;
-      if (k & LOWER) {
-        // Most of a text: nothing to do but copy it (and keep a base64 run going).
-        blank = false;
+  let i = 0;
+  text: while (i < n) {
+    const base = i;
+    const end = Math.min(n, i + PIECE);
+    unitBytes.write(text.slice(i, end), 0, 'utf16le');
+    for (; i < end; i++) {
+      const c = units[i - base] as number;
+      if (c >= 97 && c <= 122) {
         buf[o] = c;
-        state = next[(state << 7) | c] as number;
-        if (final[state] !== 0) ended(scanner, state, o, buf, hits);
+        state = next[state | c] as number;
+        if (state >= finalFrom) ended(scanner, state, o, buf, hits);
         o++;
-        if (runs && runFrom < 0) {
-          runFrom = i;
-          runOk = i === 0 || text.charCodeAt(i - 1) !== EQUALS;
+        continue;
+      }
+      if (c < 128) {
+        const k = ASCII[c] as number;
+        if (k & B64) {
+          if (k & UPPER && i > 0) {
+            // A space goes before an upper-case letter glued to a word: `aB`, `ABc`, `a_Bc`/`0_Bc`.
+            const p = ASCII[text.charCodeAt(i - 1)] ?? 0;
+            if (
+              p & LOWER ||
+              ((p & UPPER || (text.charCodeAt(i - 1) === UNDERSCORE && i > 1 && (ASCII[text.charCodeAt(i - 2)] ?? 0) & (LOWER | DIGIT))) &&
+                (ASCII[text.charCodeAt(i + 1)] ?? 0) & LOWER)
+            ) {
+              edited = true;
+              if (o + n - i + 1 > cap) {
+                buf = grow(buf, o, n);
+                cap = buf.length;
+              }
+              buf[o] = 32;
+              state = next[state | 32] as number;
+              if (state >= finalFrom) ended(scanner, state, o, buf, hits);
+              o++;
+            }
+          }
+          buf[o] = c;
+          state = next[state | (FOLDED[c] as number)] as number;
+          if (state >= finalFrom) ended(scanner, state, o, buf, hits);
+          o++;
+          continue;
+        }
+        // Not a run character: the run before it ends here.
+        if (runs) {
+          if (i - runFrom >= MIN_RUN && (runFrom === 0 || text.charCodeAt(runFrom - 1) !== EQUALS)) r.runs.push(runFrom, endOfRun(text, i));
+          if (c === PERCENT) percents++;
+        }
+        runFrom = i + 1;
+        if (k & BLANK) {
+          const after = lastBlank === i - 1;
+          lastBlank = i;
+          if (after) {
+            edited = true;
+            continue;
+          }
+          if (c === 9) edited = true;
+          buf[o] = 32;
+          state = next[state | 32] as number;
+        } else {
+          buf[o] = c;
+          state = next[state | c] as number;
+        }
+        if (state >= finalFrom) ended(scanner, state, o, buf, hits);
+        o++;
+        if (k & CONTROL) {
+          r.hidden = true;
+          if (!stripped) break text;
         }
         continue;
       }
-      if (k & BLANK) {
-        if (blank) edited = true;
-        else {
-          if (c === 9) edited = true;
-          blank = true;
-          buf[o] = 32;
-          state = next[(state << 7) | 32] as number;
-          if (final[state] !== 0) ended(scanner, state, o, buf, hits);
-          o++;
-        }
-      } else {
-        blank = false;
-        if (k & UPPER && i > 0) {
-          // A space goes before an upper-case letter glued to a word: `aB`, `ABc`, `a_Bc`/`0_Bc`.
-          const p = ASCII[text.charCodeAt(i - 1)] ?? 0;
-          if (
-            p & LOWER ||
-            ((p & UPPER || (text.charCodeAt(i - 1) === UNDERSCORE && i > 1 && (ASCII[text.charCodeAt(i - 2)] ?? 0) & (LOWER | DIGIT))) &&
-              (ASCII[text.charCodeAt(i + 1)] ?? 0) & LOWER)
-          ) {
-            edited = true;
-            if (o + n - i + 1 > cap) {
-              buf = grow(buf, o, n);
-              cap = buf.length;
-            }
-            buf[o] = 32;
-            state = feed(scanner, state, 32, o++, buf, hits);
-          }
-        }
-        buf[o] = c;
-        state = next[(state << 7) | (k & UPPER ? c + 32 : c)] as number;
-        if (final[state] !== 0) ended(scanner, state, o, buf, hits);
-        o++;
-      }
-      if (runs) {
-        if (k & B64) {
-          if (runFrom < 0) {
-            runFrom = i;
-            runOk = i === 0 || text.charCodeAt(i - 1) !== EQUALS;
-          }
-        } else {
-          if (runFrom >= 0 && runOk && i - runFrom >= MIN_RUN) r.runs.push(runFrom, endOfRun(text, i));
-          runFrom = -1;
-          if (c === PERCENT) percents++;
-        }
-      }
-      if (k & CONTROL) {
-        r.hidden = true;
-        if (!stripped) break;
-      }
-      continue;
-    }
-    // Above ASCII: a blank run and a base64 run end here.
-    blank = false;
-    if (runFrom >= 0) {
-      if (runOk && i - runFrom >= MIN_RUN) r.runs.push(runFrom, i);
-      runFrom = -1;
-    }
-    let k: number;
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      const low = text.charCodeAt(i + 1);
-      k = kindOfPair(((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000, lookalikes);
-      r.at.push(o, o + 1);
-      r.units.push(c, low);
-      buf[o] = PLACEHOLDER;
-      state = feed(scanner, state, c, o++, buf, hits);
-      buf[o] = PLACEHOLDER;
-      state = feed(scanner, state, low, o++, buf, hits);
-      i++;
-    } else {
-      k = c >= 0xd800 && c <= 0xdfff ? FOLD : (wide[c] as number) || kindOfUnit(c, lookalikes);
-      if (c < 256) buf[o] = c;
-      else {
-        r.at.push(o);
-        r.units.push(c);
+      // Above ASCII: a base64 run ends here.
+      if (runs && i - runFrom >= MIN_RUN && (runFrom === 0 || text.charCodeAt(runFrom - 1) !== EQUALS)) r.runs.push(runFrom, i);
+      let k: number;
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        // (The low surrogate may begin the next piece: the loops go on after it.)
+        const low = text.charCodeAt(i + 1);
+        k = kindOfPair(((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000, lookalikes);
+        r.at.push(o, o + 1);
+        r.units.push(c, low);
         buf[o] = PLACEHOLDER;
+        state = feed(scanner, state, c, o++, buf, hits);
+        buf[o] = PLACEHOLDER;
+        state = feed(scanner, state, low, o++, buf, hits);
+        i++;
+      } else {
+        k = c >= 0xd800 && c <= 0xdfff ? FOLD : (wide[c] as number) || kindOfUnit(c, lookalikes);
+        if (c < 256) buf[o] = c;
+        else {
+          r.at.push(o);
+          r.units.push(c);
+          buf[o] = PLACEHOLDER;
+        }
+        state = feed(scanner, state, c, o++, buf, hits);
       }
-      state = feed(scanner, state, c, o++, buf, hits);
+      if (c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff) r.spaces = true;
+      if (k === HIDDEN && !stripped) {
+        r.hidden = true;
+        break text;
+      }
+      if (k !== STABLE) r.wide = true;
+      runFrom = i + 1;
     }
-    if (c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff) r.spaces = true;
-    if (k === HIDDEN && !stripped) {
-      r.hidden = true;
-      break;
-    }
-    if (k !== STABLE) r.wide = true;
   }
   r.length = o;
   r.edited = edited;
   r.percents = percents;
   r.runFrom = runFrom;
-  r.runOk = runOk;
   written = buf;
 };
 
