@@ -21,7 +21,8 @@ const NON_ASCII = /[^\x00-\x7f]/;
 
 const MAX_DECODED = 64 * 1024;
 const HEX = /^(?:[0-9a-fA-F]{2}){12,}$/;
-const PERCENT = /(?:%[0-9a-fA-F]{2}[^%\s]{0,3}){6,}/g;
+/** Sticky: tried only where the survey saw a `%` (every match begins with one). */
+const PERCENT = /(?:%[0-9a-fA-F]{2}[^%\s]{0,3}){6,}/y;
 const ENTITY = /&#(x[0-9a-f]{1,6}|[0-9]{1,7});/gi;
 const COMMENT = /<!--([\s\S]{0,8000}?)-->/g;
 const MD_COMMENT = /^[ \t]*\[[^\]\n]{0,40}\]:[ \t]*(?:#|<>)[ \t]*[("]([^\n]{0,4000})[)"][ \t]*$/gm;
@@ -43,7 +44,7 @@ const isText = (s: string): boolean => {
 
 /**
  * Decodes encoded spans that hold text; binary (images, hashes, keys) is ignored. The base64/hex
- * runs and the count of `%` come from the survey of `raw`.
+ * runs and where `%` stands come from the survey of `raw`.
  */
 const decodeSpans = (raw: string, found: Survey): string[] => {
   const out: string[] = [];
@@ -63,8 +64,16 @@ const decodeSpans = (raw: string, found: Survey): string[] => {
     for (const part of /[-_+/]/.test(run) ? run.split(/[-_+/]/) : [run.replace(/=+$/, '')])
       if (part.length >= 24 && HEX.test(part)) keep(Buffer.from(part, 'hex').toString('latin1'));
   }
-  if (found.percents >= 6)
-    for (const m of raw.matchAll(PERCENT)) {
+  // The matches a search from the left finds: the first `%` where one begins, then the first after its end.
+  const { percents } = found;
+  if (percents.length >= 6)
+    for (let k = 0, after = 0; k < percents.length; k++) {
+      const at = percents[k] as number;
+      if (at < after) continue;
+      PERCENT.lastIndex = at;
+      const m = PERCENT.exec(raw);
+      if (!m) continue;
+      after = at + m[0].length;
       try {
         keep(decodeURIComponent(m[0]));
       } catch {
@@ -140,7 +149,7 @@ export interface Prepared extends Normalized {
    */
   readonly scan: string;
   /** With a scanner given to `prepare`: where its starts begin in `scan` (`hitsOf`), found while `scan` was written. */
-  readonly hits?: { readonly scanner: Scanner; readonly hits: number[] };
+  readonly hits?: { readonly scanner: Scanner; readonly hits: Float64Array };
   /** The code units above U+00FF that `scan` holds as placeholders (see `survey`), if any. */
   readonly swaps?: Swaps;
 }

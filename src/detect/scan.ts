@@ -126,12 +126,33 @@ export const compileScanner = (rules: readonly Rule[]): Scanner => {
  */
 export const scan = (scanner: Scanner, text: string): (string | undefined)[] => matchAt(scanner, text, hitsOf(scanner, text));
 
+/**
+ * Hits as they are found (start * 4096 + key index), in a typed array that doubles when full: an
+ * array of the heap grown one push at a time costs, once it is large, a fresh mapping at every step.
+ */
+export class HitList {
+  values = new Float64Array(256);
+  length = 0;
+  push(hit: number): void {
+    if (this.length === this.values.length) {
+      const grown = new Float64Array(this.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.length++] = hit;
+  }
+  /** A copy of the hits found. */
+  toArray(): Float64Array {
+    return this.values.slice(0, this.length);
+  }
+}
+
 /** Where starts of `scanner` begin in `text`: hits as start * 4096 + key index, in the order their ends are read. */
-export const hitsOf = (scanner: Scanner, text: string): number[] => {
+export const hitsOf = (scanner: Scanner, text: string): Float64Array => {
   const { next, ends, keys, finalFrom } = scanner;
   let state = 0;
   let blank = false;
-  const hits: number[] = [];
+  const hits = new HitList();
   for (let i = 0, length = text.length; i < length; i++) {
     // Folded: ASCII letters to lower case, tabs to spaces, U+2029 kept, other non-ASCII to 0; a blank run is one blank.
     let c = text.charCodeAt(i);
@@ -157,7 +178,7 @@ export const hitsOf = (scanner: Scanner, text: string): number[] => {
       hits.push(start * 4096 + (e[k] as number));
     }
   }
-  return hits;
+  return hits.toArray();
 };
 
 /**
@@ -165,7 +186,7 @@ export const hitsOf = (scanner: Scanner, text: string): number[] => {
  * `scanner` in `state`; `at` is its index. Where starts end, their hits are added to `hits` (the
  * word test reads the character before a start from `units`, as written). Returns the next state.
  */
-export const feed = (scanner: Scanner, state: number, c: number, at: number, units: Uint8Array, hits: number[]): number => {
+export const feed = (scanner: Scanner, state: number, c: number, at: number, units: Uint8Array, hits: HitList): number => {
   const f = c >= 65 && c <= 90 ? c + 32 : c < 128 ? c : c === 0x2029 ? PARAGRAPH : 0;
   const s = scanner.next[state | f] as number;
   if (s >= scanner.finalFrom) ended(scanner, s, at, units, hits);
@@ -173,7 +194,7 @@ export const feed = (scanner: Scanner, state: number, c: number, at: number, uni
 };
 
 /** Adds a hit for every start that ends at `at` in `state` (a text without blank runs: one unit per folded character). */
-export const ended = (scanner: Scanner, state: number, at: number, units: Uint8Array, hits: number[]): void => {
+export const ended = (scanner: Scanner, state: number, at: number, units: Uint8Array, hits: HitList): void => {
   const e = scanner.ends[state >> 7] as readonly number[];
   for (let k = 0; k < e.length; k++) {
     const key = scanner.keys[e[k] as number] as Key;
@@ -184,10 +205,11 @@ export const ended = (scanner: Scanner, state: number, at: number, units: Uint8A
 };
 
 /**
- * The first match of every rule, tried (sticky) where `hits` say one of its starts begins. With
- * `swaps`, `text` holds placeholders (see `survey`): a match is shown with the characters they stand for.
+ * The first match of every rule, tried (sticky) where `hits` say one of its starts begins (`hits` is
+ * sorted in place). With `swaps`, `text` holds placeholders (see `survey`): a match is shown with the
+ * characters they stand for.
  */
-export const matchAt = (scanner: Scanner, text: string, hits: number[], swaps?: Swaps): (string | undefined)[] => {
+export const matchAt = (scanner: Scanner, text: string, hits: Float64Array, swaps?: Swaps): (string | undefined)[] => {
   const { rules, keys } = scanner;
   const found: (string | undefined)[] = new Array<string | undefined>(rules.length).fill(undefined);
   let remaining = rules.length;
@@ -208,7 +230,8 @@ export const matchAt = (scanner: Scanner, text: string, hits: number[], swaps?: 
     }
   };
   if (scanner.atStart.length) tryAt(0, scanner.atStart);
-  hits.sort((a, b) => a - b);
+  // (A typed array sorts by value, natively.)
+  hits.sort();
   // Starts found at one position are prefixes of one another: the longest carries all their rules.
   for (let h = 0; h < hits.length && remaining > 0; ) {
     const start = Math.floor((hits[h] as number) / 4096);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stripHidden } from '../sanitize/hidden.js';
-import { LOOKALIKES, prepare } from './normalize.js';
+import { canonical, LOOKALIKES, prepare } from './normalize.js';
 import { RULES, SURFACE_WEIGHTS } from './rules.js';
 import { compileScanner, hitsOf } from './scan.js';
 import { restore } from './swaps.js';
@@ -68,7 +68,7 @@ describe('when one read decides the passes', () => {
         const scanner = scanners[s] as (typeof scanners)[number];
         const doc = prepare(parts, sep, scanner);
         expect(doc.hits?.scanner).toBe(scanner);
-        expect([...(doc.hits?.hits ?? [])].sort((a, b) => a - b)).toEqual(hitsOf(scanner, doc.scan).sort((a, b) => a - b));
+        expect([...(doc.hits?.hits ?? [])].sort((a, b) => a - b)).toEqual([...hitsOf(scanner, doc.scan)].sort((a, b) => a - b));
       }),
       { numRuns: 3000 },
     );
@@ -94,13 +94,38 @@ describe('when one read decides the passes', () => {
         const reference = fold(stripHidden(text).text).replace(CAMEL, '$1$2$3 ').replace(/[\t ]{2,}|\t/g, ' ');
         const doc = prepare([text], '\n', scanner);
         expect(restore(doc.scan, 0, doc.scan.length, doc.swaps)).toBe(reference);
-        expect([...(doc.hits?.hits ?? [])].sort((x, y) => x - y)).toEqual(hitsOf(scanner, doc.scan).sort((x, y) => x - y));
+        expect([...(doc.hits?.hits ?? [])].sort((x, y) => x - y)).toEqual([...hitsOf(scanner, doc.scan)].sort((x, y) => x - y));
         const stripped = stripHidden(text).text;
         const runs: number[] = [];
         for (const m of stripped.matchAll(RUN)) runs.push((m.index as number) + m[0].length - (m[1] as string).length, (m.index as number) + m[0].length);
         expect(survey(stripped, {}, true, true).runs).toEqual(runs);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('decodes the percent-encoded spans a search from the left finds, trying only where a `%` stands', () => {
+    const PERCENT_SPAN = /(?:%[0-9a-fA-F]{2}[^%\s]{0,3}){6,}/g;
+    // A decoded span is kept when it reads as text (see normalize.ts).
+    const isText = (t: string) => t.length >= 8 && [...t].filter((c) => /[\x20-\x7e\n\t]/.test(c)).length / t.length > 0.92 && t.includes(' ');
+    // Mostly valid escapes (a span needs six in a row, and a space to read as text), and some that break one.
+    const pieces = ['%41', '%20', '%61', '%2E', '%54%6f%20%61%6c%6c%20', '%41', '%20', '%62', '%2', '%zz', '%', ' ', 'é', '%C3%A9', '%E2%80', 'a', '.', 'x%', '%0a', '%ff'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 40 }), (parts) => {
+        const text = parts.join('');
+        fc.pre(!/[A-Za-z0-9+/_-]{24}/.test(text)); // (no base64 runs: only percent-encoding decodes here)
+        const spans: string[] = [];
+        for (const m of text.matchAll(PERCENT_SPAN)) {
+          try {
+            const decoded = decodeURIComponent(m[0]);
+            if (isText(decoded)) spans.push(decoded);
+          } catch {
+            // malformed: not decoded
+          }
+        }
+        expect(prepare([text]).hidden).toBe(spans.length > 0 ? canonical(stripHidden(spans.join('\n')).text) : '');
+      }),
+      { numRuns: 3000 },
     );
   });
 

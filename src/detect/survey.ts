@@ -1,5 +1,5 @@
 import { mayHideText } from '../sanitize/hidden.js';
-import { compileScanner, ended, feed, type Scanner } from './scan.js';
+import { compileScanner, ended, feed, HitList, type Scanner } from './scan.js';
 import { PLACEHOLDER, type Swaps } from './swaps.js';
 
 /**
@@ -21,10 +21,10 @@ export interface Survey {
   scan: string;
   /** Runs that the base64 search (`(?:^|[^A-Za-z0-9+/_=-])([A-Za-z0-9+/_-]{24,}={0,2})`) finds, as pairs `[from, to)`. */
   readonly runs: number[];
-  /** How many `%` the text holds (a percent-encoded span needs six). */
-  percents: number;
+  /** Where the text holds a `%` (a percent-encoded span begins at one, and needs six). */
+  readonly percents: number[];
   /** Where the starts of the scanner's rules begin in `scan` (see `hitsOf`), found while it was written. */
-  readonly hits: number[];
+  readonly hits: Float64Array;
   /** The code units above U+00FF that `scan` holds as `PLACEHOLDER`, if any (see `restore`). */
   swaps?: Swaps;
 }
@@ -103,11 +103,12 @@ class Reading {
   spaces = false;
   /** Bytes written to `bytes`. */
   length = 0;
-  percents = 0;
+  percents: number[] = [];
   /** Where the base64 run still open at the end of the text began (the text's length if none is). */
   runFrom = 0;
   runs: number[] = [];
-  hits: number[] = [];
+  /** Reused: only what one read finds is copied out. */
+  readonly hits = new HitList();
   /** Placeholders written: where, and the code units they stand for. */
   at: number[] = [];
   units: number[] = [];
@@ -129,14 +130,15 @@ export const survey = (text: string, lookalikes: Readonly<Record<string, string>
   if (bytes.length < cap && n <= KEEP) bytes = Buffer.allocUnsafe(cap);
   const r = reading;
   r.hidden = r.wide = r.edited = r.spaces = false;
-  r.length = r.percents = 0;
+  r.length = 0;
+  r.percents = [];
   r.runFrom = 0;
   r.runs = [];
-  r.hits = [];
+  r.hits.length = 0;
   r.at = [];
   r.units = [];
   read(text, bytes.length >= cap ? bytes : Buffer.allocUnsafe(cap), lookalikes, runs, stripped, r, scanner);
-  const out: Survey = { hidden: r.hidden, wide: r.wide, scan: text, runs: r.runs, percents: r.percents, hits: r.hits };
+  const out: Survey = { hidden: r.hidden, wide: r.wide, scan: text, runs: r.runs, percents: r.percents, hits: r.hits.toArray() };
   if (r.hidden && !stripped) return out;
   const from = r.runFrom;
   if (runs && n - from >= MIN_RUN && (from === 0 || text.charCodeAt(from - 1) !== EQUALS)) out.runs.push(from, n);
@@ -183,7 +185,7 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
   // The last blank read: a blank right after it is dropped (a blank run is written as one space).
   let lastBlank = -2;
   let edited = false;
-  let percents = 0;
+  const percents = r.percents;
   let i = 0;
   text: while (i < n) {
     const base = i;
@@ -229,7 +231,7 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
         // Not a run character: the run before it ends here.
         if (runs) {
           if (i - runFrom >= MIN_RUN && (runFrom === 0 || text.charCodeAt(runFrom - 1) !== EQUALS)) r.runs.push(runFrom, endOfRun(text, i));
-          if (c === PERCENT) percents++;
+          if (c === PERCENT) percents.push(i);
         }
         runFrom = i + 1;
         if (k & BLANK) {
@@ -289,7 +291,6 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
   }
   r.length = o;
   r.edited = edited;
-  r.percents = percents;
   r.runFrom = runFrom;
   written = buf;
 };
