@@ -4,7 +4,7 @@ import { payloadItem } from './collect.js';
 import { createEngine } from './engine.js';
 import { normalize, prepare } from './normalize.js';
 import { RULES, SURFACE_WEIGHTS } from './rules.js';
-import { compileScanner, scan, sortHits } from './scan.js';
+import { compileScanner, HitList, scan, sortHits } from './scan.js';
 import type { Surface } from './types.js';
 
 // Phrases written for these tests: pieces of attacks and of ordinary text, glued in random order
@@ -63,6 +63,19 @@ describe('when all rules run in one pass [DET-15]', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('keeps every hit as the list grows, and lets go of a large array when reset', () => {
+    const list = new HitList();
+    for (let i = 0; i < 100_000; i++) list.push(i * 4096 + (i % 7));
+    const hits = list.toArray();
+    expect(hits.length).toBe(100_000);
+    expect(hits[0]).toBe(0);
+    expect(hits[99_999]).toBe(99_999 * 4096 + (99_999 % 7));
+    list.reset();
+    expect(list.length).toBe(0);
+    expect(list.values.length).toBeLessThanOrEqual(1 << 16);
+    expect(hits.length).toBe(100_000); // (a copy: the list's reuse does not touch it)
   });
 
   it('lists a start for every rule, and each start is lower case', () => {

@@ -145,6 +145,11 @@ export class HitList {
   toArray(): Float64Array {
     return this.values.slice(0, this.length);
   }
+  /** Empties the list, and lets go of an array grown past 512 KiB (a text full of starts). */
+  reset(): void {
+    this.length = 0;
+    if (this.values.length > 1 << 16) this.values = new Float64Array(256);
+  }
 }
 
 /** Where starts of `scanner` begin in `text`: hits as start * 4096 + key index, in the order their ends are read. */

@@ -134,11 +134,12 @@ export const survey = (text: string, lookalikes: Readonly<Record<string, string>
   r.percents = [];
   r.runFrom = 0;
   r.runs = [];
-  r.hits.length = 0;
+  r.hits.reset();
   r.at = [];
   r.units = [];
   read(text, bytes.length >= cap ? bytes : Buffer.allocUnsafe(cap), lookalikes, runs, stripped, r, scanner);
   const out: Survey = { hidden: r.hidden, wide: r.wide, scan: text, runs: r.runs, percents: r.percents, hits: r.hits.toArray() };
+  r.hits.reset();
   if (r.hidden && !stripped) return out;
   const from = r.runFrom;
   if (runs && n - from >= MIN_RUN && (from === 0 || text.charCodeAt(from - 1) !== EQUALS)) out.runs.push(from, n);
