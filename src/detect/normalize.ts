@@ -21,8 +21,7 @@ const NON_ASCII = /[^\x00-\x7f]/;
 
 const MAX_DECODED = 64 * 1024;
 const HEX = /^(?:[0-9a-fA-F]{2}){12,}$/;
-/** Sticky: tried only where the survey saw a `%` (every match begins with one). */
-const PERCENT = /(?:%[0-9a-fA-F]{2}[^%\s]{0,3}){6,}/y;
+const PERCENT = /(?:%[0-9a-fA-F]{2}[^%\s]{0,3}){6,}/g;
 const ENTITY = /&#(x[0-9a-f]{1,6}|[0-9]{1,7});/gi;
 const COMMENT = /<!--([\s\S]{0,8000}?)-->/g;
 const MD_COMMENT = /^[ \t]*\[[^\]\n]{0,40}\]:[ \t]*(?:#|<>)[ \t]*[("]([^\n]{0,4000})[)"][ \t]*$/gm;
@@ -64,22 +63,21 @@ const decodeSpans = (raw: string, found: Survey): string[] => {
     for (const part of /[-_+/]/.test(run) ? run.split(/[-_+/]/) : [run.replace(/=+$/, '')])
       if (part.length >= 24 && HEX.test(part)) keep(Buffer.from(part, 'hex').toString('latin1'));
   }
-  // The matches a search from the left finds: the first `%` where one begins, then the first after its end.
+  // A span holds six escapes, each at most six characters after the one before: no span begins
+  // before the first `%` with five more within 30 characters, and most texts have none at all.
   const { percents } = found;
-  if (percents.length >= 6)
-    for (let k = 0, after = 0; k < percents.length; k++) {
-      const at = percents[k] as number;
-      if (at < after) continue;
-      PERCENT.lastIndex = at;
-      const m = PERCENT.exec(raw);
-      if (!m) continue;
-      after = at + m[0].length;
+  let first = 0;
+  while (first + 5 < percents.length && (percents[first + 5] as number) - (percents[first] as number) > 30) first++;
+  if (first + 5 < percents.length) {
+    PERCENT.lastIndex = percents[first] as number;
+    for (let m = PERCENT.exec(raw); m; m = PERCENT.exec(raw)) {
       try {
         keep(decodeURIComponent(m[0]));
       } catch {
         // untrusted: malformed escapes are just text
       }
     }
+  }
   return out;
 };
 

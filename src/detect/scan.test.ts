@@ -4,7 +4,7 @@ import { payloadItem } from './collect.js';
 import { createEngine } from './engine.js';
 import { normalize, prepare } from './normalize.js';
 import { RULES, SURFACE_WEIGHTS } from './rules.js';
-import { compileScanner, HitList, scan, sortHits } from './scan.js';
+import { compileScanner, NumberList, scan, sortHits } from './scan.js';
 import type { Surface } from './types.js';
 
 // Phrases written for these tests: pieces of attacks and of ordinary text, glued in random order
@@ -66,7 +66,7 @@ describe('when all rules run in one pass [DET-15]', () => {
   });
 
   it('keeps every hit as the list grows, and lets go of a large array when reset', () => {
-    const list = new HitList();
+    const list = new NumberList();
     for (let i = 0; i < 100_000; i++) list.push(i * 4096 + (i % 7));
     const hits = list.toArray();
     expect(hits.length).toBe(100_000);

@@ -127,10 +127,10 @@ export const compileScanner = (rules: readonly Rule[]): Scanner => {
 export const scan = (scanner: Scanner, text: string): (string | undefined)[] => matchAt(scanner, text, hitsOf(scanner, text));
 
 /**
- * Hits as they are found (start * 4096 + key index), in a typed array that doubles when full: an
- * array of the heap grown one push at a time costs, once it is large, a fresh mapping at every step.
+ * Numbers as they are found (hits, positions, code units), in a typed array that doubles when full:
+ * an array of the heap grown one push at a time costs, once it is large, a fresh mapping at every step.
  */
-export class HitList {
+export class NumberList {
   values = new Float64Array(256);
   length = 0;
   push(hit: number): void {
@@ -141,11 +141,11 @@ export class HitList {
     }
     this.values[this.length++] = hit;
   }
-  /** A copy of the hits found. */
+  /** A copy of the numbers found. */
   toArray(): Float64Array {
     return this.values.slice(0, this.length);
   }
-  /** Empties the list, and lets go of an array grown past 512 KiB (a text full of starts). */
+  /** Empties the list, and lets go of an array grown past 512 KiB (a text full of starts or of placeholders). */
   reset(): void {
     this.length = 0;
     if (this.values.length > 1 << 16) this.values = new Float64Array(256);
@@ -157,7 +157,7 @@ export const hitsOf = (scanner: Scanner, text: string): Float64Array => {
   const { next, ends, keys, finalFrom } = scanner;
   let state = 0;
   let blank = false;
-  const hits = new HitList();
+  const hits = new NumberList();
   for (let i = 0, length = text.length; i < length; i++) {
     // Folded: ASCII letters to lower case, tabs to spaces, U+2029 kept, other non-ASCII to 0; a blank run is one blank.
     let c = text.charCodeAt(i);
@@ -191,7 +191,7 @@ export const hitsOf = (scanner: Scanner, text: string): Float64Array => {
  * `scanner` in `state`; `at` is its index. Where starts end, their hits are added to `hits` (the
  * word test reads the character before a start from `units`, as written). Returns the next state.
  */
-export const feed = (scanner: Scanner, state: number, c: number, at: number, units: Uint8Array, hits: HitList): number => {
+export const feed = (scanner: Scanner, state: number, c: number, at: number, units: Uint8Array, hits: NumberList): number => {
   const f = c >= 65 && c <= 90 ? c + 32 : c < 128 ? c : c === 0x2029 ? PARAGRAPH : 0;
   const s = scanner.next[state | f] as number;
   if (s >= scanner.finalFrom) ended(scanner, s, at, units, hits);
@@ -199,7 +199,7 @@ export const feed = (scanner: Scanner, state: number, c: number, at: number, uni
 };
 
 /** Adds a hit for every start that ends at `at` in `state` (a text without blank runs: one unit per folded character). */
-export const ended = (scanner: Scanner, state: number, at: number, units: Uint8Array, hits: HitList): void => {
+export const ended = (scanner: Scanner, state: number, at: number, units: Uint8Array, hits: NumberList): void => {
   const e = scanner.ends[state >> 7] as readonly number[];
   for (let k = 0; k < e.length; k++) {
     const key = scanner.keys[e[k] as number] as Key;

@@ -104,12 +104,13 @@ describe('when one read decides the passes', () => {
     );
   });
 
-  it('decodes the percent-encoded spans a search from the left finds, trying only where a `%` stands', () => {
+  it('decodes the percent-encoded spans a search from the left finds, searching from where six `%` stand close enough', () => {
     const PERCENT_SPAN = /(?:%[0-9a-fA-F]{2}[^%\s]{0,3}){6,}/g;
     // A decoded span is kept when it reads as text (see normalize.ts).
     const isText = (t: string) => t.length >= 8 && [...t].filter((c) => /[\x20-\x7e\n\t]/.test(c)).length / t.length > 0.92 && t.includes(' ');
     // Mostly valid escapes (a span needs six in a row, and a space to read as text), and some that break one.
-    const pieces = ['%41', '%20', '%61', '%2E', '%54%6f%20%61%6c%6c%20', '%41', '%20', '%62', '%2', '%zz', '%', ' ', 'é', '%C3%A9', '%E2%80', 'a', '.', 'x%', '%0a', '%ff'];
+    // Escapes as far apart as a span allows ('%41abc'), and just too far ('%41abcd').
+    const pieces = ['%41', '%20', '%61', '%2E', '%54%6f%20%61%6c%6c%20', '%41', '%20', '%62', '%2', '%zz', '%', ' ', 'é', '%C3%A9', '%E2%80', 'a', '.', 'x%', '%0a', '%ff', '%41abc', '%20abc', '%41abcd', '%20abc%41abc%20abc%41abc%20abc%41abc'];
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 40 }), (parts) => {
         const text = parts.join('');

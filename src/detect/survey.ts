@@ -1,5 +1,5 @@
 import { mayHideText } from '../sanitize/hidden.js';
-import { compileScanner, ended, feed, HitList, type Scanner } from './scan.js';
+import { compileScanner, ended, feed, NumberList, type Scanner } from './scan.js';
 import { PLACEHOLDER, type Swaps } from './swaps.js';
 
 /**
@@ -22,7 +22,7 @@ export interface Survey {
   /** Runs that the base64 search (`(?:^|[^A-Za-z0-9+/_=-])([A-Za-z0-9+/_-]{24,}={0,2})`) finds, as pairs `[from, to)`. */
   readonly runs: number[];
   /** Where the text holds a `%` (a percent-encoded span begins at one, and needs six). */
-  readonly percents: number[];
+  readonly percents: ArrayLike<number>;
   /** Where the starts of the scanner's rules begin in `scan` (see `hitsOf`), found while it was written. */
   readonly hits: Float64Array;
   /** The code units above U+00FF that `scan` holds as `PLACEHOLDER`, if any (see `restore`). */
@@ -103,15 +103,15 @@ class Reading {
   spaces = false;
   /** Bytes written to `bytes`. */
   length = 0;
-  percents: number[] = [];
   /** Where the base64 run still open at the end of the text began (the text's length if none is). */
   runFrom = 0;
   runs: number[] = [];
-  /** Reused: only what one read finds is copied out. */
-  readonly hits = new HitList();
+  // Reused lists: only what one read finds is copied out.
+  readonly hits = new NumberList();
+  readonly percents = new NumberList();
   /** Placeholders written: where, and the code units they stand for. */
-  at: number[] = [];
-  units: number[] = [];
+  readonly at = new NumberList();
+  readonly units = new NumberList();
 }
 const reading = new Reading();
 const wide = new Uint8Array(0x10000);
@@ -131,25 +131,33 @@ export const survey = (text: string, lookalikes: Readonly<Record<string, string>
   const r = reading;
   r.hidden = r.wide = r.edited = r.spaces = false;
   r.length = 0;
-  r.percents = [];
   r.runFrom = 0;
   r.runs = [];
-  r.hits.reset();
-  r.at = [];
-  r.units = [];
+  empty();
   read(text, bytes.length >= cap ? bytes : Buffer.allocUnsafe(cap), lookalikes, runs, stripped, r, scanner);
-  const out: Survey = { hidden: r.hidden, wide: r.wide, scan: text, runs: r.runs, percents: r.percents, hits: r.hits.toArray() };
-  r.hits.reset();
-  if (r.hidden && !stripped) return out;
+  const out: Survey = { hidden: r.hidden, wide: r.wide, scan: text, runs: r.runs, percents: r.percents.toArray(), hits: r.hits.toArray() };
+  if (r.hidden && !stripped) return done(out);
   const from = r.runFrom;
   if (runs && n - from >= MIN_RUN && (from === 0 || text.charCodeAt(from - 1) !== EQUALS)) out.runs.push(from, n);
   if (r.edited) {
     if (r.at.length === 0) out.scan = latin1(written, r.length);
     else if (!r.spaces) {
       out.scan = latin1(written, r.length);
-      out.swaps = { at: r.at, units: r.units };
+      out.swaps = { at: r.at.toArray(), units: r.units.toArray() };
     } else out.scan = widen(written, r.length, r.at, r.units);
   }
+  return done(out);
+};
+
+/** Empties the reused lists, letting go of large arrays: before a read, and once what they hold is copied out. */
+const empty = (): void => {
+  reading.hits.reset();
+  reading.percents.reset();
+  reading.at.reset();
+  reading.units.reset();
+};
+const done = (out: Survey): Survey => {
+  empty();
   return out;
 };
 
@@ -186,7 +194,7 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
   // The last blank read: a blank right after it is dropped (a blank run is written as one space).
   let lastBlank = -2;
   let edited = false;
-  const percents = r.percents;
+  const { percents, at, units: swapped } = r;
   let i = 0;
   text: while (i < n) {
     const base = i;
@@ -264,8 +272,10 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
         // (The low surrogate may begin the next piece: the loops go on after it.)
         const low = text.charCodeAt(i + 1);
         k = kindOfPair(((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000, lookalikes);
-        r.at.push(o, o + 1);
-        r.units.push(c, low);
+        at.push(o);
+        at.push(o + 1);
+        swapped.push(c);
+        swapped.push(low);
         buf[o] = PLACEHOLDER;
         state = feed(scanner, state, c, o++, buf, hits);
         buf[o] = PLACEHOLDER;
@@ -275,8 +285,8 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
         k = c >= 0xd800 && c <= 0xdfff ? FOLD : (wide[c] as number) || kindOfUnit(c, lookalikes);
         if (c < 256) buf[o] = c;
         else {
-          r.at.push(o);
-          r.units.push(c);
+          at.push(o);
+          swapped.push(c);
           buf[o] = PLACEHOLDER;
         }
         state = feed(scanner, state, c, o++, buf, hits);
@@ -313,10 +323,10 @@ const grow = (buf: Buffer, length: number, n: number): Buffer => {
 };
 
 /** The written text with its placeholders replaced again, two bytes per character (it holds a space above U+00FF). */
-const widen = (buf: Buffer, length: number, at: readonly number[], units: readonly number[]): string => {
+const widen = (buf: Buffer, length: number, at: NumberList, units: NumberList): string => {
   const wide16 = new Uint16Array(length);
   for (let i = 0; i < length; i++) wide16[i] = buf[i] as number;
-  for (let k = 0; k < at.length; k++) wide16[at[k] as number] = units[k] as number;
+  for (let k = 0; k < at.length; k++) wide16[at.values[k] as number] = units.values[k] as number;
   return Buffer.from(wide16.buffer, wide16.byteOffset, length * 2).toString('utf16le');
 };
 

@@ -10,8 +10,8 @@ export const PLACEHOLDER = 0x80;
 
 /** Positions in the scan text of the placeholders, and the code units they stand for, in order. */
 export interface Swaps {
-  readonly at: readonly number[];
-  readonly units: readonly number[];
+  readonly at: ArrayLike<number>;
+  readonly units: ArrayLike<number>;
 }
 
 /** The text of `scan` from `from` to `to`, with the code units its placeholders stand for. */
