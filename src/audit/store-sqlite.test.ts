@@ -18,7 +18,8 @@ const tempDb = () => {
 
 /**
  * Runs `body` in a child process with `openSqliteStore` (from the build) in scope: better-sqlite3 12 on
- * Node 24 aborts a vitest worker that finalizes one of its handles, so workers never open one.
+ * Node 24 aborts a vitest worker that finalizes one of its handles, so workers never open one. The
+ * bodies keep every handle and statement they make reachable and close them, for the same reason.
  */
 const child = (body: string, ...args: string[]) => {
   const script = `const { openSqliteStore } = await import(${JSON.stringify(join(ROOT, 'dist/src/audit/store-sqlite.js'))});
@@ -48,10 +49,14 @@ store.close();`, db);
 
     const resumed = child(`const Database = (await import('better-sqlite3')).default;
 const store = openSqliteStore(args[0], 'normal');
-const inTable = new Database(args[0], { readonly: true }).prepare('SELECT count(*) FROM entries').pluck().get();
+const reader = new Database(args[0], { readonly: true });
+const count = reader.prepare('SELECT count(*) FROM entries').pluck();
+const all = reader.prepare('SELECT seq, body FROM entries ORDER BY seq');
+const inTable = count.get();
 store.append({ seq: 20, body: '{"n":20}' });
 store.close();
-out({ inTable, final: new Database(args[0], { readonly: true }).prepare('SELECT seq, body FROM entries ORDER BY seq').all() });`, db);
+out({ inTable, final: all.all() });
+reader.close();`, db);
     expect(resumed.stderr).toBe('');
     expect(resumed.out).toEqual({ inTable: 20, final: Array.from({ length: 21 }, (_, i) => entry(i)) });
     expect(existsSync(spoolPathOf(db))).toBe(false); // a clean close leaves everything in the table
@@ -61,7 +66,9 @@ out({ inTable, final: new Database(args[0], { readonly: true }).prepare('SELECT 
     const r = child(`const Database = (await import('better-sqlite3')).default;
 const { readFileSync } = await import('node:fs');
 const store = openSqliteStore(args[0], 'normal');
-const count = () => new Database(args[0], { readonly: true }).prepare('SELECT count(*) FROM entries').pluck().get();
+const reader = new Database(args[0], { readonly: true });
+const counter = reader.prepare('SELECT count(*) FROM entries').pluck();
+const count = () => counter.get();
 const spooled = () => readFileSync(args[0] + '-spool', 'utf8').split('\\n').filter(Boolean).length;
 const n = ${SPOOL_BATCH} + 3;
 for (let i = 0; i < n; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
@@ -69,7 +76,8 @@ const afterBatch = { table: count(), spool: spooled() };
 await new Promise((r) => setTimeout(r, 300));
 const afterTimer = { table: count(), spool: spooled() };
 out({ afterBatch, afterTimer, same: JSON.stringify(store.entries()) === JSON.stringify([...store.eachEntry()]), size: store.entries().length });
-store.close();`, tempDb());
+store.close();
+reader.close();`, tempDb());
     expect(r.stderr).toBe('');
     expect(r.out).toEqual({ afterBatch: { table: SPOOL_BATCH, spool: 3 }, afterTimer: { table: SPOOL_BATCH + 3, spool: 0 }, same: true, size: SPOOL_BATCH + 3 });
   });
@@ -89,6 +97,7 @@ other.exec('COMMIT');
 store.append({ seq: 5, body: '{"n":5}' }); // the move succeeds now, then this entry is spooled
 const entries = store.entries();
 store.close();
+other.close();
 out({ errors, entries });`, db);
     expect(r.stderr).toBe('');
     const out = r.out as { errors: string[]; entries: StoredEntry[] };
