@@ -133,13 +133,13 @@ export const scan = (scanner: Scanner, text: string): (string | undefined)[] => 
 export class NumberList {
   values = new Float64Array(256);
   length = 0;
-  push(hit: number): void {
+  push(value: number): void {
     if (this.length === this.values.length) {
       const grown = new Float64Array(this.length * 2);
       grown.set(this.values);
       this.values = grown;
     }
-    this.values[this.length++] = hit;
+    this.values[this.length++] = value;
   }
   /** A copy of the numbers found. */
   toArray(): Float64Array {

@@ -168,13 +168,13 @@ const NONE = compileScanner([]);
 let written: Buffer = bytes;
 
 /**
- * The text is read in pieces of `PIECE` code units, each copied at once into `units`: reading a
+ * The text is read in pieces of `PIECE` code units, each copied at once into `piece`: reading a
  * typed array costs less per character than `charCodeAt` (which checks how the string is stored
  * every time), and the copy is one native call per piece.
  */
 const PIECE = 8192;
-const units = new Uint16Array(PIECE);
-const unitBytes = Buffer.from(units.buffer, units.byteOffset, units.byteLength);
+const piece = new Uint16Array(PIECE);
+const pieceBytes = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
 
 /**
  * The one loop over the text: it stops early only at a hidden code point in a text not yet stripped.
@@ -194,14 +194,14 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
   // The last blank read: a blank right after it is dropped (a blank run is written as one space).
   let lastBlank = -2;
   let edited = false;
-  const { percents, at, units: swapped } = r;
+  const { percents, at, units } = r;
   let i = 0;
   text: while (i < n) {
     const base = i;
     const end = Math.min(n, i + PIECE);
-    unitBytes.write(text.slice(i, end), 0, 'utf16le');
+    pieceBytes.write(text.slice(i, end), 0, 'utf16le');
     for (; i < end; i++) {
-      const c = units[i - base] as number;
+      const c = piece[i - base] as number;
       if (c >= 97 && c <= 122) {
         buf[o] = c;
         state = next[state | c] as number;
@@ -274,8 +274,8 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
         k = kindOfPair(((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000, lookalikes);
         at.push(o);
         at.push(o + 1);
-        swapped.push(c);
-        swapped.push(low);
+        units.push(c);
+        units.push(low);
         buf[o] = PLACEHOLDER;
         state = feed(scanner, state, c, o++, buf, hits);
         buf[o] = PLACEHOLDER;
@@ -286,7 +286,7 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
         if (c < 256) buf[o] = c;
         else {
           at.push(o);
-          swapped.push(c);
+          units.push(c);
           buf[o] = PLACEHOLDER;
         }
         state = feed(scanner, state, c, o++, buf, hits);
