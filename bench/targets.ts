@@ -215,6 +215,12 @@ export const SCENARIOS: readonly Scenario[] = [
     start: (paths) => stdioTarget([relayBin(paths), process.execPath, echoStdio(paths)], 'echo'),
   },
   {
+    id: 'stdio-json-relay',
+    label: 'stdio: client → JSON relay (parse and serialize, no checks) → echo (stdio)',
+    baseline: 'stdio-direct',
+    start: (paths) => stdioTarget([relayBin(paths), '--json', process.execPath, echoStdio(paths)], 'echo'),
+  },
+  {
     id: 'stdio-toolgate-2025',
     label: 'stdio: client → toolgate run → echo (stdio, upstream pinned to 2025-11-25)',
     baseline: 'stdio-direct',
