@@ -234,12 +234,32 @@ const kinds: string[] = [];
 const byKind: [string, string][] = [];
 if (existsSync(join(data, npmPath))) byKind.push(['JSON (npm tool lists)', JSON.stringify(json(npmPath), null, 1)]);
 if (existsSync(dojo)) byKind.push(['YAML prose (AgentDojo environments)', readdirSync(join(dojo, 'data/suites')).map((s) => readFileSync(join(dojo, 'data/suites', s, 'environment.yaml'), 'utf8')).join('\n')]);
+// Text above U+00FF, generated here (a fixed pseudo-random sequence, no dataset): every such character is
+// written to the scan text as a placeholder, and fullwidth punctuation makes NFKC folding run.
+const generated = (piece: (next: () => number) => string): string => {
+  let seed = 1;
+  const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const parts: string[] = [];
+  for (let n = 0; n < 1 << 20; ) {
+    const p = piece(next);
+    parts.push(p);
+    n += p.length;
+  }
+  return parts.join('');
+};
+byKind.push([
+  'CJK (generated: ideographs, fullwidth punctuation)',
+  generated((next) => Array.from({ length: 12 }, () => String.fromCharCode(0x4e00 + Math.floor(next() * 0x5000))).join('') + (next() < 0.5 ? '，' : '。') + (next() < 0.05 ? '\n' : '')),
+]);
+byKind.push(['Emoji and ASCII words (generated)', generated((next) => `word${Math.floor(next() * 100)} ${String.fromCodePoint(0x1f600 + Math.floor(next() * 64))} `)]);
 for (const [name, source] of values['no-speed'] ? [] : byKind) {
   let text = source;
   while (text.length < 1 << 20) text += '\n' + source;
-  const item: Item = payloadItem('output', { content: [{ type: 'text', text: text.slice(0, 1 << 20) }] });
+  const sliced = text.slice(0, 1 << 20);
+  const item: Item = payloadItem('output', { content: [{ type: 'text', text: sliced }] });
   const { cpu } = medianWindow(() => engine.scan(item), 10);
-  kinds.push(`| ${name} | ${cpu.toFixed(2)} ms | ${(1 / (cpu / 1000)).toFixed(1)} MB/s |`);
+  const utf8 = Buffer.byteLength(sliced) / (1 << 20);
+  kinds.push(`| ${name} | ${utf8.toFixed(2)} MiB | ${cpu.toFixed(2)} ms | ${(utf8 / (cpu / 1000)).toFixed(1)} MB/s | ${(1 / (cpu / 1000)).toFixed(1)} M/s |`);
 }
 
 // A yardstick for this machine: one plain loop reading every character of 1 MiB (no detection at all).
@@ -263,7 +283,10 @@ if (guardTotal) console.log(`\nguardbench exact action: ${pct(exact, guardTotal)
 if (msbIdentical) console.log(`MSB attacked entries identical in name, parameters and description to an original tool: ${msbIdentical}`);
 if (speed.length > 0) {
   console.log('\n| input | CPU time per scan | throughput (CPU) | wall time per scan | throughput (wall) |\n|---|---|---|---|---|\n' + speed.join('\n'));
-  console.log('\n| text (1 MiB) | CPU time per scan | throughput (CPU) |\n|---|---|---|\n' + kinds.join('\n'));
+  console.log(
+    '\n| text (1 Mi UTF-16 code units) | UTF-8 size | CPU time per scan | throughput (CPU, UTF-8) | code units per second |\n|---|---|---|---|---|\n' +
+      kinds.join('\n'),
+  );
   console.log(`\nYardstick: a plain loop reading each character of 1 MiB takes ${yardstick.toFixed(2)} ms of CPU here; a 1 MiB scan costs ${((perByte[3] as number) * 1024 / yardstick).toFixed(1)}× that.`);
   // Small inputs are timed too briefly to be steady: growth is read from 256 KiB up.
   console.log(`\nCPU time per byte, 4096 KiB vs 256 KiB: ${((perByte.at(-1) as number) / (perByte[2] as number)).toFixed(2)}× (1.00× = linear)`);

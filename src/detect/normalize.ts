@@ -120,19 +120,40 @@ const CONFUSABLE_ANY_RE = new RegExp(`[${Object.keys(CONFUSABLES_ANY_CASE).join(
 
 const survey = (text: string, runs: boolean, stripped: boolean, scanner?: Scanner): Survey => read(text, CONFUSABLES_ANY_CASE, runs, stripped, scanner);
 
-const WIDE_RUN = /[^\x00-\x7f]+/g;
+/** NFKC and look-alike folding of a piece of text. */
+const fold = (s: string): string => s.normalize('NFKC').replace(CONFUSABLE_ANY_RE, (c) => CONFUSABLES_ANY_CASE[c] ?? c);
+
+const isHigh = (u: number) => u >= 0xd800 && u <= 0xdbff;
+const isLow = (u: number) => u >= 0xdc00 && u <= 0xdfff;
+/** Code units of the code point at `i`. */
+const widthAt = (s: string, i: number): number => (isHigh(s.charCodeAt(i)) && isLow(s.charCodeAt(i + 1)) ? 2 : 1);
+
 /**
- * NFKC and look-alike folding of the non-ASCII runs only (with the character before each, which a
- * combining mark may join): ASCII is its own NFKC form, and most text is mostly ASCII.
+ * NFKC and look-alike folding of `s` where it may change it: each cluster of consecutive code points
+ * at `folds` (where the survey found a code point folding may change), with the code point before it
+ * (which a combining mark or a Hangul vowel may join). Every other code point is stable (see
+ * `survey`): its own NFKC form, not a mark, not a Hangul vowel or final consonant, not a look-alike;
+ * such a code point is a starter that composes with nothing before it, so NFKC of the whole text is
+ * the text with each cluster folded alone. Most text has no such code point or a few: folding every
+ * run of text above ASCII cost a call per run (an emoji per word) whenever one code point anywhere
+ * needed folding.
  */
-const foldWide = (s: string): string => {
+const NEAR = 64;
+export const foldWide = (s: string, folds: ArrayLike<number>): string => {
   const out: string[] = [];
   let last = 0;
-  WIDE_RUN.lastIndex = 0;
-  for (let m = WIDE_RUN.exec(s); m; m = WIDE_RUN.exec(s)) {
-    const from = Math.max(last, m.index - 1);
-    out.push(s.slice(last, from), s.slice(from, m.index + m[0].length).normalize('NFKC').replace(CONFUSABLE_ANY_RE, (c) => CONFUSABLES_ANY_CASE[c] ?? c));
-    last = m.index + m[0].length;
+  for (let k = 0; k < folds.length; ) {
+    const p = folds[k] as number;
+    let from = p - 1;
+    if (from > 0 && isLow(s.charCodeAt(from)) && isHigh(s.charCodeAt(from - 1))) from--;
+    from = Math.max(from, last);
+    // Clusters closer than `NEAR` are folded as one piece (the stable text between is left as it is):
+    // a call per cluster costs more than folding a few stable characters (CJK punctuation every few words).
+    let q = p;
+    for (k++; k < folds.length && (folds[k] as number) <= q + NEAR; k++) q = folds[k] as number;
+    const end = q + widthAt(s, q);
+    out.push(s.slice(last, from), fold(s.slice(from, end)));
+    last = end;
   }
   if (last === 0) return s;
   out.push(s.slice(last));
@@ -180,7 +201,7 @@ export const prepare = (strings: readonly string[], separator = '\n', scanner?: 
   let base = raw;
   if (found.wide) {
     // Folding may make ASCII letters (`Ａ` → `A`) that glue to a word: the folded text is surveyed again.
-    base = foldWide(raw);
+    base = foldWide(raw, found.folds);
     found = survey(base, false, true, scanner);
   }
   let text: string | undefined;

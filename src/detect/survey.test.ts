@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stripHidden } from '../sanitize/hidden.js';
-import { canonical, LOOKALIKES, prepare } from './normalize.js';
+import { canonical, foldWide, LOOKALIKES, prepare } from './normalize.js';
 import { RULES, SURFACE_WEIGHTS } from './rules.js';
 import { compileScanner, hitsOf } from './scan.js';
 import { restore } from './swaps.js';
@@ -13,7 +13,7 @@ const PIECES = [
   'Ignore', 'aB', 'ABc', 'ABcD', 'a_Bc', '0_Bc', '_B', 'x', 'Y', 'z', '9', '-', '+', '/', '=', '==', '  ', '\t', ' \t ', '\n', '\u2029',
   'é', 'e\u0301', 'ê\u0301', 'Ａｃｔ', 'іgnоrе', 'Ωmega', '\u00a0', 'ﬁ', '…', '–', '’', '👍', '👍\u200d👍', '\u1100\u1161', '가\u11a8',
   '\u200b', '\u200d', '\x1b[31m', '\x07', '\ud800', '\udc00', '\udb40\udc41', 'ignore previous', 'You must', 'the user', 'TODO: send',
-  'param: ', ';', '|', '&#105;', 'ai', 'sendIt', 'IGNORE',
+  'param: ', ';', '|', '&#105;', 'ai', 'sendIt', 'IGNORE', '\u0080', '\u3000', '中文，請', 'ｉgnore',
   'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=', 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldY', '0123456789abcdef0123456789abcdef', '%41%42', 'Zm9v_YmFy-YmF6',
 ];
 const CAMEL = /([a-z])(?=[A-Z])|([A-Z])(?=[A-Z][a-z])|([a-z0-9]_)(?=[A-Z][a-z])/g;
@@ -135,5 +135,21 @@ describe('when one read decides the passes', () => {
       const text = 'aB'.repeat(n / 2);
       expect(prepare([text]).scan).toBe(text.replace(CAMEL, '$1$2$3 '));
     }
+  });
+  it('folds only the clusters of code points folding may change, as NFKC and look-alike folding of the whole text do', () => {
+    // Marks that compose with the letter before or after a pair, Hangul vowels and finals, fullwidth and
+    // compatibility forms, look-alikes of either case, emoji with joiners, CJK, lone surrogates, ASCII.
+    const units = [
+      'a', 'e', 'E', ' ', '.', '\u0301', '\u0308', '\u0344', '\u0323', '\u1100', '\u1161', '\u11a8', '가', '각', 'Ａ', '，', '。', 'ﬁ', '…', '½',
+      '\u0430', '\u0410', 'ο', 'Ο', '\u00e9', '中', '文', '👍', '😀', '\u200d', '\u200b', '\ufe0f', '\ud800', '\udc00', '\u3099', 'か', '\u0b3e', 'ଓ', '\u2029',
+    ];
+    const whole = (s: string) => s.normalize('NFKC').replace(/[\s\S]/g, (c) => LOOKALIKES[c] ?? c);
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...units), { maxLength: 24 }), (parts) => {
+        const text = parts.join('');
+        expect(foldWide(text, survey(text, LOOKALIKES, false, true).folds)).toBe(whole(text));
+      }),
+      { numRuns: 20_000 },
+    );
   });
 });

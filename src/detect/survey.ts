@@ -14,6 +14,8 @@ export interface Survey {
   hidden: boolean;
   /** A code point that NFKC or look-alike folding may change (then `foldWide` runs and the result is surveyed again). */
   wide: boolean;
+  /** Where those code points begin in the text (`wide`), in order. */
+  readonly folds: ArrayLike<number>;
   /**
    * What the rules scan: the text with glued words split (`aB` → `a B`, `ABc` → `A Bc`, `a_Bc` →
    * `a_ Bc`) and each blank run (two or more, or a tab) made one space; the text itself if none.
@@ -109,9 +111,13 @@ class Reading {
   // Reused lists: only what one read finds is copied out.
   readonly hits = new NumberList();
   readonly percents = new NumberList();
-  /** Placeholders written: where, and the code units they stand for. */
-  readonly at = new NumberList();
-  readonly units = new NumberList();
+  readonly folds = new NumberList();
+  /**
+   * Placeholders written (code units above U+00FF). Where they are and what they stand for is found
+   * afterwards, and only if the scan text is rewritten (`swapsOf`): most text above U+00FF needs no
+   * rewriting, and two list pushes per character were a third of the time of a CJK text.
+   */
+  placeholders = 0;
 }
 const reading = new Reading();
 const wide = new Uint8Array(0x10000);
@@ -131,20 +137,24 @@ export const survey = (text: string, lookalikes: Readonly<Record<string, string>
   const r = reading;
   r.hidden = r.wide = r.edited = r.spaces = false;
   r.length = 0;
+  r.placeholders = 0;
   r.runFrom = 0;
   r.runs = [];
   empty();
   read(text, bytes.length >= cap ? bytes : Buffer.allocUnsafe(cap), lookalikes, runs, stripped, r, scanner);
-  const out: Survey = { hidden: r.hidden, wide: r.wide, scan: text, runs: r.runs, percents: r.percents.toArray(), hits: r.hits.toArray() };
+  const out: Survey = { hidden: r.hidden, wide: r.wide, folds: r.folds.toArray(), scan: text, runs: r.runs, percents: r.percents.toArray(), hits: r.hits.toArray() };
   if (r.hidden && !stripped) return done(out);
   const from = r.runFrom;
   if (runs && n - from >= MIN_RUN && (from === 0 || text.charCodeAt(from - 1) !== EQUALS)) out.runs.push(from, n);
   if (r.edited) {
-    if (r.at.length === 0) out.scan = latin1(written, r.length);
-    else if (!r.spaces) {
-      out.scan = latin1(written, r.length);
-      out.swaps = { at: r.at.toArray(), units: r.units.toArray() };
-    } else out.scan = widen(written, r.length, r.at, r.units);
+    if (r.placeholders === 0) out.scan = latin1(written, r.length);
+    else {
+      const swaps = swapsOf(text, written, r.length, r.placeholders);
+      if (!r.spaces) {
+        out.scan = latin1(written, r.length);
+        out.swaps = swaps;
+      } else out.scan = widen(written, r.length, swaps);
+    }
   }
   return done(out);
 };
@@ -153,8 +163,7 @@ export const survey = (text: string, lookalikes: Readonly<Record<string, string>
 const empty = (): void => {
   reading.hits.reset();
   reading.percents.reset();
-  reading.at.reset();
-  reading.units.reset();
+  reading.folds.reset();
 };
 const done = (out: Survey): Survey => {
   empty();
@@ -194,7 +203,8 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
   // The last blank read: a blank right after it is dropped (a blank run is written as one space).
   let lastBlank = -2;
   let edited = false;
-  const { percents, at, units } = r;
+  const { percents, folds } = r;
+  let placeholders = 0;
   let i = 0;
   text: while (i < n) {
     const base = i;
@@ -268,14 +278,12 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
       // Above ASCII: a base64 run ends here.
       if (runs && i - runFrom >= MIN_RUN && (runFrom === 0 || text.charCodeAt(runFrom - 1) !== EQUALS)) r.runs.push(runFrom, i);
       let k: number;
+      const at = i;
       if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
         // (The low surrogate may begin the next piece: the loops go on after it.)
         const low = text.charCodeAt(i + 1);
         k = kindOfPair(((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000, lookalikes);
-        at.push(o);
-        at.push(o + 1);
-        units.push(c);
-        units.push(low);
+        placeholders += 2;
         buf[o] = PLACEHOLDER;
         state = feed(scanner, state, c, o++, buf, hits);
         buf[o] = PLACEHOLDER;
@@ -285,8 +293,7 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
         k = c >= 0xd800 && c <= 0xdfff ? FOLD : (wide[c] as number) || kindOfUnit(c, lookalikes);
         if (c < 256) buf[o] = c;
         else {
-          at.push(o);
-          units.push(c);
+          placeholders++;
           buf[o] = PLACEHOLDER;
         }
         state = feed(scanner, state, c, o++, buf, hits);
@@ -296,11 +303,15 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
         r.hidden = true;
         break text;
       }
-      if (k !== STABLE) r.wide = true;
+      if (k !== STABLE) {
+        r.wide = true;
+        folds.push(at);
+      }
       runFrom = i + 1;
     }
   }
   r.length = o;
+  r.placeholders = placeholders;
   r.edited = edited;
   r.runFrom = runFrom;
   written = buf;
@@ -309,7 +320,10 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
 const kindOfUnit = (c: number, lookalikes: Readonly<Record<string, string>>): number =>
   (wide[c] = kindOf(String.fromCharCode(c), lookalikes));
 
+/** Kinds of plane 1 (emoji, symbols, historic scripts), by code point − 0x10000; 0 = not yet known. */
+const plane1 = new Uint8Array(0x10000);
 const kindOfPair = (cp: number, lookalikes: Readonly<Record<string, string>>): number => {
+  if (cp < 0x20000) return (plane1[cp - 0x10000] as number) || (plane1[cp - 0x10000] = kindOf(String.fromCodePoint(cp), lookalikes));
   let k = astral.get(cp);
   if (k === undefined) astral.set(cp, (k = kindOf(String.fromCodePoint(cp), lookalikes)));
   return k;
@@ -322,11 +336,30 @@ const grow = (buf: Buffer, length: number, n: number): Buffer => {
   return grown;
 };
 
+/**
+ * Where the `count` placeholders of the written text are and the code units they stand for: every
+ * code unit of `text` above U+00FF is written as one, in order, and nothing else is (U+0080 itself is
+ * a control character, stripped before the read whose text is kept: see `PLACEHOLDER`).
+ */
+const swapsOf = (text: string, buf: Buffer, length: number, count: number): Swaps => {
+  const at = new Float64Array(count);
+  const units = new Uint16Array(count);
+  let k = 0;
+  for (let i = buf.indexOf(PLACEHOLDER); i >= 0 && i < length && k < count; i = buf.indexOf(PLACEHOLDER, i + 1)) at[k++] = i;
+  let u = 0;
+  for (let i = 0; i < text.length && u < count; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff) units[u++] = c;
+  }
+  if (k !== count || u !== count) throw new Error(`survey: ${count} placeholders written, ${k} found and ${u} code units above U+00FF`);
+  return { at, units };
+};
+
 /** The written text with its placeholders replaced again, two bytes per character (it holds a space above U+00FF). */
-const widen = (buf: Buffer, length: number, at: NumberList, units: NumberList): string => {
+const widen = (buf: Buffer, length: number, { at, units }: Swaps): string => {
   const wide16 = new Uint16Array(length);
   for (let i = 0; i < length; i++) wide16[i] = buf[i] as number;
-  for (let k = 0; k < at.length; k++) wide16[at.values[k] as number] = units.values[k] as number;
+  for (let k = 0; k < at.length; k++) wide16[at[k] as number] = units[k] as number;
   return Buffer.from(wide16.buffer, wide16.byteOffset, length * 2).toString('utf16le');
 };
 
