@@ -96,6 +96,7 @@ const PAGED = 120 << 10;
 const latin1 = (buf: Buffer, length: number): string =>
   length < PAGED || length >= OUTSIDE || buf.length < OUTSIDE ? buf.toString('latin1', 0, length) : buf.toString('latin1', 0, OUTSIDE).slice(0, length);
 
+const NOTED = 4096;
 /** What one read leaves for the next steps (one object, reused: its shape never changes). */
 class Reading {
   hidden = false;
@@ -118,6 +119,8 @@ class Reading {
    * rewriting, and two list pushes per character were a third of the time of a CJK text.
    */
   placeholders = 0;
+  /** Where in the text the first `NOTED` placeholders' code units are (a text with more is read again for them). */
+  readonly noted = new Int32Array(NOTED);
 }
 const reading = new Reading();
 const wide = new Uint8Array(0x10000);
@@ -149,7 +152,7 @@ export const survey = (text: string, lookalikes: Readonly<Record<string, string>
   if (r.edited) {
     if (r.placeholders === 0) out.scan = latin1(written, r.length);
     else {
-      const swaps = swapsOf(text, written, r.length, r.placeholders);
+      const swaps = swapsOf(text, written, r.length, r.placeholders, r.noted);
       if (!r.spaces) {
         out.scan = latin1(written, r.length);
         out.swaps = swaps;
@@ -203,7 +206,7 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
   // The last blank read: a blank right after it is dropped (a blank run is written as one space).
   let lastBlank = -2;
   let edited = false;
-  const { percents, folds } = r;
+  const { percents, folds, noted } = r;
   let placeholders = 0;
   let i = 0;
   text: while (i < n) {
@@ -283,6 +286,10 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
         // (The low surrogate may begin the next piece: the loops go on after it.)
         const low = text.charCodeAt(i + 1);
         k = kindOfPair(((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000, lookalikes);
+        if (placeholders < NOTED - 1) {
+          noted[placeholders] = i;
+          noted[placeholders + 1] = i + 1;
+        }
         placeholders += 2;
         buf[o] = PLACEHOLDER;
         state = feed(scanner, state, c, o++, buf, hits);
@@ -293,6 +300,7 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
         k = c >= 0xd800 && c <= 0xdfff ? FOLD : (wide[c] as number) || kindOfUnit(c, lookalikes);
         if (c < 256) buf[o] = c;
         else {
+          if (placeholders < NOTED) noted[placeholders] = i;
           placeholders++;
           buf[o] = PLACEHOLDER;
         }
@@ -341,16 +349,19 @@ const grow = (buf: Buffer, length: number, n: number): Buffer => {
  * code unit of `text` above U+00FF is written as one, in order, and nothing else is (U+0080 itself is
  * a control character, stripped before the read whose text is kept: see `PLACEHOLDER`).
  */
-const swapsOf = (text: string, buf: Buffer, length: number, count: number): Swaps => {
+const swapsOf = (text: string, buf: Buffer, length: number, count: number, noted: Int32Array): Swaps => {
   const at = new Float64Array(count);
   const units = new Uint16Array(count);
   let k = 0;
   for (let i = buf.indexOf(PLACEHOLDER); i >= 0 && i < length && k < count; i = buf.indexOf(PLACEHOLDER, i + 1)) at[k++] = i;
   let u = 0;
-  for (let i = 0; i < text.length && u < count; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0xff) units[u++] = c;
-  }
+  // Where the read noted them (most texts), or from a read of the whole text (one mostly above U+00FF).
+  if (count <= NOTED) for (; u < count; u++) units[u] = text.charCodeAt(noted[u] as number);
+  else
+    for (let i = 0; i < text.length && u < count; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0xff) units[u++] = c;
+    }
   if (k !== count || u !== count) throw new Error(`survey: ${count} placeholders written, ${k} found and ${u} code units above U+00FF`);
   return { at, units };
 };
