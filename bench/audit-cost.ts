@@ -6,7 +6,7 @@ import { enforceAllowlist } from '../src/allowlist/interceptor.js';
 import { createAudit } from '../src/audit/setup.js';
 import { parseConfig } from '../src/config/load.js';
 import { compose, type Message, type Next } from '../src/pipeline/interceptor.js';
-import { median } from './measure.js';
+import { median, percentile } from './measure.js';
 
 /** Issue #6's target: what the audit pair may add to one call, p50, with the default store. */
 export const AUDIT_TARGET_P50_US = 50;
@@ -35,7 +35,6 @@ const sample = async (send: Next, calls: number): Promise<{ times: number[]; cpu
   const cpu = process.cpuUsage(cpu0);
   return { times: times.sort((a, b) => a - b), cpuUs: (cpu.user + cpu.system) / calls };
 };
-const pct = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number;
 
 // The last mode stores nothing (JSONL lines into /dev/null): what the audit itself computes per call
 // (canonical JSON, HMACs, tree head, call bookkeeping), apart from what the store adds.
@@ -80,9 +79,9 @@ export const measureAuditCost = async (calls: number, rounds: number): Promise<A
         const audited = await sample(compose([audit.recordOutcome, allowlist, audit.recordForward], terminal), calls);
         await audit.close();
         cpuAdded.push(audited.cpuUs - plain.cpuUs);
-        base50.push(pct(plain.times, 0.5));
-        added50.push(pct(audited.times, 0.5) - pct(plain.times, 0.5));
-        added99.push(pct(audited.times, 0.99) - pct(plain.times, 0.99));
+        base50.push(percentile(plain.times, 50));
+        added50.push(percentile(audited.times, 50) - percentile(plain.times, 50));
+        added99.push(percentile(audited.times, 99) - percentile(plain.times, 99));
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

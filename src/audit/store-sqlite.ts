@@ -60,10 +60,12 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
     db.exec(`CREATE TABLE IF NOT EXISTS entries (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS checkpoints (id INTEGER PRIMARY KEY AUTOINCREMENT, size INTEGER NOT NULL, note TEXT NOT NULL);`);
   }
-  const selectEntries = keep(db.prepare('SELECT seq, body FROM entries ORDER BY rowid'));
   const selectPage = keep(db.prepare('SELECT rowid AS at, seq, body FROM entries WHERE rowid > ? ORDER BY rowid LIMIT ?'));
   const selectCheckpoints = keep(db.prepare('SELECT note FROM checkpoints ORDER BY id').pluck());
   const spoolPath = spoolPathOf(path);
+
+  /** The spool first (read now), then the table (paged as it is iterated): what leaves the spool meanwhile is found in the table. */
+  const readEntries = () => mergeSpooled(pages(selectPage), readSpool(spoolPath));
 
   if (readonly)
     return {
@@ -74,12 +76,8 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
       appendCheckpoint: () => {
         throw new Error('read-only store');
       },
-      // The spool first: what leaves it for the table meanwhile is then found in the table.
-      entries: () => {
-        const spooled = readSpool(spoolPath);
-        return [...mergeSpooled(selectEntries.all() as StoredEntry[], spooled)];
-      },
-      eachEntry: () => mergeSpooled(pages(selectPage), readSpool(spoolPath)),
+      entries: () => [...readEntries()],
+      eachEntry: readEntries,
       checkpoints: () => selectCheckpoints.all() as string[],
       close: () => db.close(),
     };
@@ -166,7 +164,7 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
       }
     },
     appendCheckpoint: (size, note) => flush({ size, note }),
-    entries: () => [...mergeSpooled(selectEntries.all() as StoredEntry[], pending)],
+    entries: () => [...mergeSpooled(pages(selectPage), pending)],
     eachEntry: () => mergeSpooled(pages(selectPage), [...pending]),
     checkpoints: () => selectCheckpoints.all() as string[],
     close: () => {
