@@ -123,10 +123,10 @@ const survey = (text: string, runs: boolean, stripped: boolean, scanner?: Scanne
 /** NFKC and look-alike folding of a piece of text. */
 const fold = (s: string): string => s.normalize('NFKC').replace(CONFUSABLE_ANY_RE, (c) => CONFUSABLES_ANY_CASE[c] ?? c);
 
-const isHigh = (u: number) => u >= 0xd800 && u <= 0xdbff;
-const isLow = (u: number) => u >= 0xdc00 && u <= 0xdfff;
-/** Code units of the code point at `i`. */
-const widthAt = (s: string, i: number): number => (isHigh(s.charCodeAt(i)) && isLow(s.charCodeAt(i + 1)) ? 2 : 1);
+/** Code units of the code point at `i` (a pair is two; a lone surrogate one). */
+const widthAt = (s: string, i: number): number => ((s.codePointAt(i) as number) > 0xffff ? 2 : 1);
+/** Clusters closer than this many code units are folded as one piece (see `foldWide`). */
+const NEAR = 64;
 
 /**
  * NFKC and look-alike folding of `s` where it may change it: each cluster of consecutive code points
@@ -138,14 +138,13 @@ const widthAt = (s: string, i: number): number => (isHigh(s.charCodeAt(i)) && is
  * run of text above ASCII cost a call per run (an emoji per word) whenever one code point anywhere
  * needed folding.
  */
-const NEAR = 64;
 export const foldWide = (s: string, folds: ArrayLike<number>): string => {
   const out: string[] = [];
   let last = 0;
   for (let k = 0; k < folds.length; ) {
     const p = folds[k] as number;
     let from = p - 1;
-    if (from > 0 && isLow(s.charCodeAt(from)) && isHigh(s.charCodeAt(from - 1))) from--;
+    if (from > 0 && (s.codePointAt(from - 1) as number) > 0xffff) from--; // the code point before is a pair
     from = Math.max(from, last);
     // Clusters closer than `NEAR` are folded as one piece (the stable text between is left as it is):
     // a call per cluster costs more than folding a few stable characters (CJK punctuation every few words).
