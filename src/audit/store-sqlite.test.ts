@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
@@ -104,6 +104,20 @@ out({ errors, entries });`, db);
     expect(out.errors).toHaveLength(1);
     expect(out.errors[0]).toMatch(/locked|busy/i);
     expect(out.entries).toEqual(Array.from({ length: 6 }, (_, i) => entry(i)));
+  });
+
+  it('[AUD-2] a tampered spool that repeats a number refuses the writer (the gateway then denies every call); a reader still reads it', () => {
+    const db = tempDb();
+    const made = child(`const store = openSqliteStore(args[0], 'normal');
+store.close();`, db);
+    expect(made.stderr).toBe('');
+    writeFileSync(spoolPathOf(db), '0 {"n":0}\n1 {"n":1}\n1 {"n":"again"}\n');
+    const writer = child(`try { openSqliteStore(args[0], 'normal'); out({ opened: true }); } catch (e) { out({ opened: false, error: e.message }); }`, db);
+    expect(writer.out).toMatchObject({ opened: false, error: expect.stringMatching(/UNIQUE|constraint/i) });
+    const reader = child(`const store = openSqliteStore(args[0], 'normal', true);
+out(store.entries());
+store.close();`, db);
+    expect(reader.out).toEqual([entry(0), entry(1)]);
   });
 
   it('[AUD-4] parseSpool keeps a line it cannot number (so verify reports it) and drops an unfinished last line', () => {
