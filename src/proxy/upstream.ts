@@ -1,4 +1,4 @@
-import { Client, ProtocolError, SdkError, SdkErrorCode, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
+import { Client, ProtocolError, SdkError, SdkErrorCode, SERVER_INFO_META_KEY, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
 import { isContainerServer, isStdioServer, type LimitsConfig, type ServerConfig } from '../config/schema.js';
 import { createRedactor, type Redactor } from '../credentials/redact.js';
 import { resolveSecrets } from '../credentials/resolve.js';
@@ -265,7 +265,8 @@ export class Upstream {
     try {
       const schema = resultSchemaFor(client, method);
       const fast = method === 'tools/call' && !options.onProgress ? fastRequests.get(client) : undefined;
-      if (fast && schema) return (await fast.request(method, params, schema, { signal: options.signal, timeout: this.limits.callTimeoutMs })) as Result;
+      if (fast && schema)
+        return withoutUpstreamIdentity((await fast.request(method, params, schema, { signal: options.signal, timeout: this.limits.callTimeoutMs })) as Result);
       const request = { method, params } as never;
       const sdkOptions = {
         signal: options.signal,
@@ -276,7 +277,7 @@ export class Upstream {
           resetTimeoutOnProgress: true,
         }),
       };
-      return (await (schema ? client.request(request, schema as never, sdkOptions) : client.request(request, sdkOptions))) as Result;
+      return withoutUpstreamIdentity((await (schema ? client.request(request, schema as never, sdkOptions) : client.request(request, sdkOptions))) as Result);
     } catch (error) {
       throw this.toUpstreamError(error, method);
     } finally {
@@ -396,6 +397,23 @@ type Outcome = { ok: true; value: unknown } | { ok: false; reason: string; messa
 interface WireCodec {
   validateResult(method: string, value: unknown): Outcome;
 }
+/**
+ * A result without its server's own identity. A 2026-07-28 server stamps its `serverInfo` into the
+ * `_meta` of every result (`io.modelcontextprotocol/serverInfo`); that describes the upstream's hop,
+ * not the gateway. Passed on, a 2025 client would receive a key of the other era naming a server it
+ * never connected to, and a 2026-07-28 client would take it for the gateway's own identity (the
+ * SDK's front keeps a `serverInfo` already present instead of stamping toolgate's), so any upstream
+ * could name itself as the server the agent talks to. The key is dropped; every other `_meta` entry
+ * (related task, progress, vendor keys) passes.
+ */
+export const withoutUpstreamIdentity = (result: Result): Result => {
+  const meta = result['_meta'];
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta) || !(SERVER_INFO_META_KEY in meta)) return result;
+  const { [SERVER_INFO_META_KEY]: _upstream, ...kept } = meta as Record<string, unknown>;
+  const { _meta: _all, ...rest } = result;
+  return Object.keys(kept).length > 0 ? { ...rest, _meta: kept } : rest;
+};
+
 /** Each stdio connection's `tools/call` fast path (see fast-request.ts), while it lasts. */
 const fastRequests = new WeakMap<Client, FastRequest>();
 

@@ -1,6 +1,7 @@
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SERVER_INFO_META_KEY } from '@modelcontextprotocol/client';
 import { errorOf, eventually, fixture, npmServer, startStdioGateway, tempDir, type Running } from './harness.js';
 
 const everything = (extra: Record<string, unknown> = {}) => ({
@@ -307,6 +308,27 @@ describe('protocol eras', () => {
     }
   });
 
+  it('[NS-2] a 2026-07-28 client sees toolgate as the server of every result, never the upstream', async () => {
+    const gw = await startStdioGateway(
+      {
+        servers: {
+          old: { command: process.execPath, args: [npmServer('server-everything'), 'stdio'], tools: ['echo'] },
+          modern: { command: process.execPath, args: [fixture('echo-server')], tools: ['echo'], protocol: '2026-07-28' },
+        },
+      },
+      { client: { versionNegotiation: { mode: { pin: '2026-07-28' } } } },
+    );
+    try {
+      for (const name of ['modern__echo', 'old__echo']) {
+        // A raw request: the SDK client's callTool may fold `_meta` away; the wire result is what is checked.
+        const result = await gw.client.request({ method: 'tools/call', params: { name, arguments: { text: 'x', message: 'x' } } });
+        expect(result._meta?.[SERVER_INFO_META_KEY], name).toMatchObject({ name: 'toolgate' });
+      }
+    } finally {
+      await gw.close();
+    }
+  });
+
   it('serves a 2025 client in front of a 2026-07-28 server', async () => {
     const dir = tempDir();
     mkdirSync(dir, { recursive: true });
@@ -316,6 +338,20 @@ describe('protocol eras', () => {
     try {
       expect((gw.client as unknown as { _negotiatedProtocolVersion: string })._negotiatedProtocolVersion).toBe('2025-11-25');
       expect(await gw.client.callTool({ name: 'modern__echo', arguments: { text: 'c' } })).toMatchObject({ content: [{ text: 'c' }] });
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('[NS-2] a 2025 client in front of a 2026-07-28 server gets no serverInfo of the upstream in results', async () => {
+    const gw = await startStdioGateway({
+      servers: { modern: { command: process.execPath, args: [fixture('echo-server')], tools: ['echo'], protocol: '2026-07-28' } },
+    });
+    try {
+      // The fixture stamps `_meta["io.modelcontextprotocol/serverInfo"]` ({ name: "echo" }) on its results.
+      const result = await gw.client.request({ method: 'tools/call', params: { name: 'modern__echo', arguments: { text: 'd' } } });
+      expect(result).toMatchObject({ content: [{ text: 'd' }] });
+      expect(result._meta?.[SERVER_INFO_META_KEY]).toBeUndefined();
     } finally {
       await gw.close();
     }
