@@ -5,12 +5,15 @@ export type Outcome =
   | {
       kind: 'measured';
       scenario: Scenario;
+      /** Sequential calls in the steady state (after the settle calls), interleaved with the other scenarios. */
       latency: LatencyStats;
+      /** The first sequential calls of a fresh process (after `warmup`), while the JIT still compiles. */
+      cold?: LatencyStats;
       throughput: ThroughputStats;
       /** RSS of the weighed process in kB: after connect, after load, and its high-water mark. */
       rss: { idleKb: number; loadedKb: number; hwmKb: number } | undefined;
       /** CPU time of the weighed process per call, in µs: at concurrency 1 and at full concurrency. */
-      cpu?: { serialUs: number; concurrentUs: number } | undefined;
+      cpu?: { serialUs: number; concurrentUs: number; coldSerialUs?: number } | undefined;
       /** How many rounds were combined (medians), when more than one ran. */
       rounds?: number;
     }
@@ -24,6 +27,8 @@ export interface RunInfo {
   readonly cpu: string;
   readonly calls: number;
   readonly warmup: number;
+  /** Sequential calls between the cold phase and the steady-state measurements. */
+  readonly settle: number;
   readonly concurrency: number;
   readonly seconds: number;
   readonly maxCalls: number;
@@ -47,7 +52,8 @@ export const toMarkdown = (info: RunInfo, outcomes: readonly Outcome[]): string 
   const lines = [
     `Measured ${info.date} on Node ${info.node}, ${info.cores} cores (${info.cpu}), loopback only.`,
     `Client, gateway or proxy, and echo server all share those cores; 1-min load average before and after each round: ${info.load.map((l) => l.toFixed(1)).join(' → ')}.`,
-    `Each figure is the median over ${info.rounds} round(s); a round runs every scenario once, in order, each in fresh processes.`,
+    `Each figure is the median over ${info.rounds} round(s); a round runs every scenario once, each in fresh processes, in an order`,
+    'that rotates from round to round, so a burst of outside load does not always fall on the same scenario.',
     '',
     'Reproduce with:',
     '',
@@ -55,11 +61,12 @@ export const toMarkdown = (info: RunInfo, outcomes: readonly Outcome[]): string 
     info.command,
     '```',
     '',
-    `Latency: ${info.warmup} warm-up calls, then ${info.calls} sequential \`tools/call\` (concurrency 1).`,
+    `Latency (steady state): ${info.calls} sequential \`tools/call\` (concurrency 1) after ${info.warmup + info.calls + info.settle} calls (the cold phase below, then ${info.settle} more,`,
+    'until V8 has compiled what the calls run), back to back.',
     `Throughput: concurrency ${info.concurrency} over one client connection, for ${info.seconds} s or ${info.maxCalls} calls, after a 1 s warm-up.`,
     'RSS: VmRSS of the weighed process (the gateway or proxy alone, without its echo child; the echo server itself when direct),',
-    'after connecting and after the throughput run (medians), with VmHWM as the peak (max over rounds).',
-    'CPU/call: user + system CPU time of the weighed process (/proc/<pid>/stat) divided by the calls of the phase;',
+    'after the steady-state latency phase and after the throughput run (medians), with VmHWM as the peak (max over rounds).',
+    'CPU/call: user + system CPU time of the weighed process, all its threads (/proc/<pid>/stat), divided by the calls of the phase;',
     'outside load inflates it too (cache and scheduler contention), but less than wall-clock figures.',
     '',
     '| Scenario | p50 µs | p99 µs | calls/s @' + info.concurrency + ' | CPU µs/call @1 / @' + info.concurrency + ' | RSS MB idle / loaded / peak |',
@@ -78,7 +85,7 @@ export const toMarkdown = (info: RunInfo, outcomes: readonly Outcome[]): string 
   }
   lines.push(
     '',
-    `Against the direct baseline of the same run (targets: added p50 ≤ ${TARGETS.addedP50Us} µs, added p99 ≤ ${TARGETS.addedP99Us} µs, throughput ≥ ${TARGETS.throughputPct}% of direct):`,
+    `Steady state against the direct baseline of the same run (targets: added p50 ≤ ${TARGETS.addedP50Us} µs, added p99 ≤ ${TARGETS.addedP99Us} µs, throughput ≥ ${TARGETS.throughputPct}% of direct):`,
     '',
     '| Scenario | vs | added p50 µs | added p99 µs | throughput % of direct | p50 | p99 | throughput |',
     '|---|---|---:|---:|---:|---|---|---|',
@@ -93,6 +100,22 @@ export const toMarkdown = (info: RunInfo, outcomes: readonly Outcome[]): string 
       `| ${o.scenario.label} | ${base.scenario.id} | ${signed(addedP50)} | ${signed(addedP99)} | ${pct.toFixed(0)}% | ` +
         `${verdict(addedP50 <= TARGETS.addedP50Us)} | ${verdict(addedP99 <= TARGETS.addedP99Us)} | ${verdict(pct >= TARGETS.throughputPct)} |`,
     );
+  }
+  lines.push(
+    '',
+    `Cold start: the first ${info.calls} sequential calls of each fresh process, after ${info.warmup} warm-up calls. V8 is still compiling the hot`,
+    'code then, on background threads that take CPU from the same two cores. A gateway pays this after each start, and again in part',
+    'after it sat idle (see *Reading the figures*).',
+    '',
+    '| Scenario | p50 µs | p99 µs | CPU µs/call @1 | added p50 µs vs its baseline |',
+    '|---|---:|---:|---:|---:|',
+  );
+  for (const o of outcomes) {
+    if (o.kind !== 'measured' || !o.cold) continue;
+    const base = o.scenario.baseline === undefined ? undefined : byId.get(o.scenario.baseline);
+    const added = base?.kind === 'measured' && base.cold ? signed(o.cold.p50Us - base.cold.p50Us) : '—';
+    const cpu = o.cpu?.coldSerialUs !== undefined ? us(o.cpu.coldSerialUs) : 'n/a';
+    lines.push(`| ${o.scenario.label} | ${us(o.cold.p50Us)} | ${us(o.cold.p99Us)} | ${cpu} | ${added} |`);
   }
   return lines.join('\n');
 };

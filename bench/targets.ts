@@ -34,7 +34,7 @@ const toolgateBin = (paths: Paths) => join(paths.root, 'bin/toolgate.js');
 const relayBin = (paths: Paths) => join(paths.root, 'dist/bench/relay.js');
 const mcpProxyBin = (paths: Paths) => join(paths.root, 'node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs');
 
-/** Extra node flags for the gateway process only (e.g. `--cpu-prof`), from BENCH_GATEWAY_NODE_ARGS. */
+/** Extra node flags for the weighed toolgate or relay process (e.g. `--cpu-prof`), from BENCH_GATEWAY_NODE_ARGS. */
 const gatewayNodeArgs = (): string[] => (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 
 /** Resident set size of a process, in kB, from /proc (Linux). */
@@ -149,6 +149,15 @@ const stdioTarget = async (args: readonly string[], tool: string): Promise<Runni
   return { call, pid: transport.pid ?? undefined, close };
 };
 
+/**
+ * The bench client's fetch: its POSTs go without the transport's long-lived abort signal. Node 20's
+ * fetch (undici) adds an abort listener to that signal per request and drops it only when the
+ * request is garbage-collected, so over the bench's thousands of calls the list grows into the
+ * thousands (a MaxListenersExceededWarning per call, and each add walks the list): a cost of the
+ * bench's own client, charged to whichever scenario runs. The bench never aborts a call.
+ */
+const benchFetch = (url: string | URL, init?: RequestInit): Promise<Response> => fetch(url, init?.method === 'POST' ? { ...init, signal: null } : init);
+
 /** An MCP client over Streamable HTTP to a process started with `args(port)`, which is weighed. */
 const httpTarget = async (
   args: (port: number) => readonly string[],
@@ -159,7 +168,7 @@ const httpTarget = async (
   const { child, stderr } = startProcess(args(port));
   try {
     await waitForPort(port, child);
-    const client = await connectClient(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)), tool);
+    const client = await connectClient(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`), { fetch: benchFetch }), tool);
     return {
       call: client.call,
       pid: child.pid,
@@ -212,13 +221,13 @@ export const SCENARIOS: readonly Scenario[] = [
     id: 'stdio-relay',
     label: 'stdio: client → byte relay (no checks) → echo (stdio)',
     baseline: 'stdio-direct',
-    start: (paths) => stdioTarget([relayBin(paths), process.execPath, echoStdio(paths)], 'echo'),
+    start: (paths) => stdioTarget([...gatewayNodeArgs(), relayBin(paths), process.execPath, echoStdio(paths)], 'echo'),
   },
   {
     id: 'stdio-json-relay',
     label: 'stdio: client → JSON relay (parse and serialize, no checks) → echo (stdio)',
     baseline: 'stdio-direct',
-    start: (paths) => stdioTarget([relayBin(paths), '--json', process.execPath, echoStdio(paths)], 'echo'),
+    start: (paths) => stdioTarget([...gatewayNodeArgs(), relayBin(paths), '--json', process.execPath, echoStdio(paths)], 'echo'),
   },
   {
     id: 'stdio-toolgate-2025',
