@@ -104,8 +104,8 @@ export const toMarkdown = (info: RunInfo, outcomes: readonly Outcome[]): string 
   lines.push(
     '',
     `Cold start: the first ${info.calls} sequential calls of each fresh process, after ${info.warmup} warm-up calls. V8 is still compiling the hot`,
-    'code then, on background threads that take CPU from the same two cores. A gateway pays this after each start, and again in part',
-    'after it sat idle (see *Reading the figures*).',
+    'code then, on background threads that take CPU from the same two cores. A gateway pays this after each start; after a pause,',
+    'every process here also runs slower for a few hundred calls (see *Reading the figures*).',
     '',
     '| Scenario | p50 µs | p99 µs | CPU µs/call @1 | added p50 µs vs its baseline |',
     '|---|---:|---:|---:|---:|',
