@@ -263,26 +263,30 @@ export class Upstream {
       throw new LimitError('LIMIT_CONCURRENCY', `server "${this.id}" already has ${this.inFlight} calls in flight`);
     this.inFlight++;
     try {
-      const schema = resultSchemaFor(client, method);
-      const fast = method === 'tools/call' && !options.onProgress ? fastRequests.get(client) : undefined;
-      if (fast && schema)
-        return withoutUpstreamIdentity((await fast.request(method, params, schema, { signal: options.signal, timeout: this.limits.callTimeoutMs })) as Result);
-      const request = { method, params } as never;
-      const sdkOptions = {
-        signal: options.signal,
-        timeout: this.limits.callTimeoutMs,
-        maxTotalTimeout: this.limits.callTimeoutMs,
-        ...(options.onProgress && {
-          onprogress: (progress: unknown) => options.onProgress?.(progress as Params),
-          resetTimeoutOnProgress: true,
-        }),
-      };
-      return withoutUpstreamIdentity((await (schema ? client.request(request, schema as never, sdkOptions) : client.request(request, sdkOptions))) as Result);
+      return withoutUpstreamIdentity(await this.send(client, method, params, options));
     } catch (error) {
       throw this.toUpstreamError(error, method);
     } finally {
       this.inFlight--;
     }
+  }
+
+  /** One request on the connection: a stdio `tools/call` without progress takes the fast path, anything else the SDK `Client`. */
+  private async send(client: Client, method: string, params: Params, options: RequestOptions): Promise<Result> {
+    const schema = resultSchemaFor(client, method);
+    const fast = method === 'tools/call' && !options.onProgress ? fastRequests.get(client) : undefined;
+    if (fast && schema) return (await fast.request(method, params, schema, { signal: options.signal, timeout: this.limits.callTimeoutMs })) as Result;
+    const request = { method, params } as never;
+    const sdkOptions = {
+      signal: options.signal,
+      timeout: this.limits.callTimeoutMs,
+      maxTotalTimeout: this.limits.callTimeoutMs,
+      ...(options.onProgress && {
+        onprogress: (progress: unknown) => options.onProgress?.(progress as Params),
+        resetTimeoutOnProgress: true,
+      }),
+    };
+    return (await (schema ? client.request(request, schema as never, sdkOptions) : client.request(request, sdkOptions))) as Result;
   }
 
   /** Sends a notification upstream (e.g. roots/list_changed). Best effort. */
