@@ -56,6 +56,9 @@ export const mayHideText = (text: string): boolean => {
   return false;
 };
 
+/** True when `text` may hold anything `stripHidden` removes (a stray joiner included): false means it is clean. */
+export const mayHide = (text: string): boolean => mayHideText(text) || text.includes('\u200c') || text.includes('\u200d');
+
 /** Strips hidden code points from `text` and says what was there. */
 export const stripHidden = (text: string): { text: string; count: number; kinds: Set<HiddenKind> } => {
   const kinds = new Set<HiddenKind>();

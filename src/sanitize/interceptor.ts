@@ -1,9 +1,10 @@
 import { LIST_FIELDS, itemId, type ContentEventSink } from '../detect/event.js';
 import { SanitizeError } from '../errors.js';
 import type { Interceptor, Message } from '../pipeline/interceptor.js';
-import { stripHidden, type HiddenKind } from './hidden.js';
+import { mapStrings } from '../pipeline/map-strings.js';
+import { mayHide, stripHidden, type HiddenKind } from './hidden.js';
 
-const SKIP: ReadonlySet<string> = new Set(['blob', 'data', 'mimeType', '_meta']);
+const STRIP = { skip: new Set(['blob', 'data', 'mimeType', '_meta']), keys: true } as const;
 const TEXT_RESULTS: ReadonlySet<string> = new Set(['tools/call', 'resources/read', 'prompts/get', ...Object.keys(LIST_FIELDS)]);
 
 interface Tally {
@@ -11,21 +12,20 @@ interface Tally {
   kinds: Set<HiddenKind>;
 }
 
-/** A copy of an untrusted value with hidden code points stripped from every string (keys included). */
-export const stripValue = (value: unknown, tally: Tally, depth = 0): unknown => {
-  if (typeof value === 'string') {
-    const s = stripHidden(value);
-    if (s.count === 0) return value;
-    tally.count += s.count;
-    for (const k of s.kinds) tally.kinds.add(k);
-    return s.text;
-  }
-  if (depth > 128) return value;
-  if (Array.isArray(value)) return value.map((v) => stripValue(v, tally, depth + 1));
-  if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [stripValue(k, tally, depth + 1) as string, SKIP.has(k) ? v : stripValue(v, tally, depth + 1)]));
-  return value;
-};
+/** An untrusted value with hidden code points stripped from every string (keys included); the same value when it has none. */
+export const stripValue = (value: unknown, tally: Tally): unknown =>
+  mapStrings(
+    value,
+    (text) => {
+      if (!mayHide(text)) return text;
+      const s = stripHidden(text);
+      if (s.count === 0) return text;
+      tally.count += s.count;
+      for (const k of s.kinds) tally.kinds.add(k);
+      return s.text;
+    },
+    STRIP,
+  );
 
 /**
  * Strips (or, in `block` mode, refuses) ANSI escapes, zero-width, bidi, tag and other invisible

@@ -1,23 +1,22 @@
 import type { ContentEventSink } from '../detect/event.js';
 import { LeakError } from '../errors.js';
 import type { Interceptor } from '../pipeline/interceptor.js';
+import { mapStrings } from '../pipeline/map-strings.js';
 import type { SecretScanner } from './scan.js';
 
-const SKIP: ReadonlySet<string> = new Set(['blob', 'mimeType']);
+const SKIP = { skip: new Set(['blob', 'mimeType']) } as const;
 
-/** A copy of `value` with every credential in its strings replaced by `[REDACTED:rule]`. */
-export const redactValue = (scanner: SecretScanner, value: unknown, rules: Set<string>, depth = 0): unknown => {
-  if (typeof value === 'string') {
-    const r = scanner.redact(value);
-    for (const rule of r.rules) rules.add(rule);
-    return r.text;
-  }
-  if (depth > 128) return value;
-  if (Array.isArray(value)) return value.map((v) => redactValue(scanner, v, rules, depth + 1));
-  if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SKIP.has(k) ? v : redactValue(scanner, v, rules, depth + 1)]));
-  return value;
-};
+/** `value` with every credential in its strings replaced by `[REDACTED:rule]`; the same value when it holds none. */
+export const redactValue = (scanner: SecretScanner, value: unknown, rules: Set<string>): unknown =>
+  mapStrings(
+    value,
+    (text) => {
+      const r = scanner.redact(text);
+      for (const rule of r.rules) rules.add(rule);
+      return r.text;
+    },
+    SKIP,
+  );
 
 /** Every credential rule that matches in the strings of `value`. */
 const rulesIn = (scanner: SecretScanner, value: unknown): string[] => {
