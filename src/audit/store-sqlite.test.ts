@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mergeSpooled, parseSpool, SPOOL_BATCH, spoolPathOf } from './spool.js';
+import { mergeSpooled, parseSpool, SPOOL_BATCH, SPOOL_SLICE, spoolPathOf } from './spool.js';
 import type { StoredEntry } from './store.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -80,6 +80,50 @@ store.close();
 reader.close();`, tempDb());
     expect(r.stderr).toBe('');
     expect(r.out).toEqual({ afterBatch: { table: SPOOL_BATCH, spool: 3 }, afterTimer: { table: SPOOL_BATCH + 3, spool: 0 }, same: true, size: SPOOL_BATCH + 3 });
+  });
+
+  it(`[AUD-7] the timer moves entries ${SPOOL_SLICE} per turn of the event loop; readers see every entry once at each turn, and a kill mid-move loses none`, () => {
+    const db = tempDb();
+    const n = 3 * SPOOL_SLICE + 5;
+    const r = child(`const Database = (await import('better-sqlite3')).default;
+const store = openSqliteStore(args[0], 'normal');
+const reader = openSqliteStore(args[0], 'normal', true);
+const table = new Database(args[0], { readonly: true });
+const counter = table.prepare('SELECT count(*) FROM entries').pluck();
+for (let i = 0; i < ${n}; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
+const counts = [];
+const views = [];
+// One sample per turn of the event loop, until the timer has moved everything.
+while (counts.at(-1) !== ${n}) {
+  await new Promise((r) => setImmediate(r));
+  counts.push(counter.get());
+  views.push(reader.entries().map((e) => e.seq).join(','));
+}
+out({ counts, views: [...new Set(views)] });
+store.close();
+reader.close();
+table.close();`, db);
+    expect(r.stderr).toBe('');
+    const { counts, views } = r.out as { counts: number[]; views: string[] };
+    const steps = counts.map((c, i) => c - (counts[i - 1] ?? 0)).filter((d) => d > 0);
+    expect(steps).toEqual([SPOOL_SLICE, SPOOL_SLICE, SPOOL_SLICE, 5]); // one slice per turn
+    expect(views).toEqual([Array.from({ length: n }, (_, i) => i).join(',')]); // every entry, once, in order, at every turn
+
+    // Killed after the first slice: the rest is still in the spool, and the next writer moves it.
+    const db2 = tempDb();
+    const mid = child(`const store = openSqliteStore(args[0], 'normal');
+for (let i = 0; i < ${n}; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
+const Database = (await import('better-sqlite3')).default;
+const count = new Database(args[0], { readonly: true }).prepare('SELECT count(*) FROM entries').pluck();
+for (;;) {
+  await new Promise((r) => setImmediate(r));
+  if (count.get() >= ${SPOOL_SLICE}) process.kill(process.pid, 'SIGKILL');
+}`, db2);
+    expect(mid.signal).toBe('SIGKILL');
+    const resumed = child(`const store = openSqliteStore(args[0], 'normal');
+out(store.entries().map((e) => e.seq));
+store.close();`, db2);
+    expect(resumed.out).toEqual(Array.from({ length: n }, (_, i) => i));
   });
 
   it('[AUD-2] a database that refuses the move fails every later append until it accepts again; no spooled entry is lost', () => {

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { mergeSpooled, parseSpool, SPOOL_BATCH, SPOOL_DELAY_MS, spoolPathOf } from './spool.js';
+import { mergeSpooled, parseSpool, SPOOL_BATCH, SPOOL_DELAY_MS, SPOOL_SLICE, spoolPathOf } from './spool.js';
 import type { AuditStore, Durability, StoredEntry } from './store.js';
 
 /**
@@ -42,10 +42,13 @@ const readSpool = (path: string): StoredEntry[] => (existsSync(path) ? parseSpoo
  * An entry is one `write(2)` to the spool file (`<db>-spool`, opened O_APPEND) before `append`
  * returns, so it survives SIGKILL of the gateway as soon as the call goes on; with `sync: full` the
  * spool is fdatasync'ed per entry too, and the entry survives power loss. Entries are moved from the
- * spool into the `entries` table in one transaction per batch (`SPOOL_BATCH` entries, or
- * `SPOOL_DELAY_MS` after the first, a checkpoint, or close), off the call's path; then the spool is
- * replaced by an empty one with an atomic rename, never truncated, so a reader that opened it sees one
- * whole generation. A reader takes the spool first, then the table, and merges by sequence number.
+ * spool into the `entries` table off the call's path: `SPOOL_DELAY_MS` after the first, the timer
+ * moves those pending then, `SPOOL_SLICE` per transaction and per turn of the event loop, so a call
+ * waits behind one slice at most; a checkpoint, close, or `SPOOL_BATCH` pending entries move all at
+ * once. Then the spool is replaced, with an atomic rename, never truncated, by one that holds only the
+ * entries still pending, so the file always holds every entry the table does not, and a reader that
+ * opened it sees one whole generation. A reader takes the spool first, then the table, and merges by
+ * sequence number.
  * A gateway that opens a log moves a killed one's spool into the table before it serves.
  *
  * A batch that cannot be moved (disk full, a broken database) leaves its entries in the spool and
@@ -99,11 +102,19 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
       closeSync(dirFd);
     }
   };
-  /** A new, empty spool in place of the old one (atomic rename); returns its descriptor. */
-  const freshSpool = (): number => {
+  /**
+   * A new spool in place of the old one (atomic rename) holding `left`, the entries not yet in the
+   * table; returns its descriptor. At every moment the file at the spool's path holds every entry the
+   * table does not.
+   */
+  const freshSpool = (left: readonly StoredEntry[] = []): number => {
     const next = `${spoolPath}.next`;
     const fd = openSync(next, 'w', 0o640);
     try {
+      if (left.length > 0) {
+        writeSync(fd, left.map((e) => `${e.seq} ${e.body}\n`).join(''));
+        if (durability === 'full') fdatasyncSync(fd);
+      }
       renameSync(next, spoolPath);
       if (durability === 'full') syncDir();
     } catch (error) {
@@ -120,26 +131,44 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
   let spool: number | undefined = freshSpool();
 
   let pending: StoredEntry[] = [];
+  /** Entries written to the current spool file, moved or not. */
+  let spooled = 0;
   let timer: NodeJS.Timeout | undefined;
+  let draining: NodeJS.Immediate | undefined;
   let failed: Error | undefined;
-  /** Moves the spooled entries (and a checkpoint) into the table, then starts a new spool. */
-  const flush = (checkpoint?: { size: number; note: string }) => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    if (pending.length === 0 && !checkpoint) return;
+  const guard = (work: () => void) => {
     try {
-      move(pending, checkpoint);
-      if (pending.length > 0) {
-        pending = [];
-        const old = spool;
-        spool = freshSpool();
-        if (old !== undefined) closeSync(old);
-      }
+      work();
       failed = undefined;
     } catch (error) {
       failed = error as Error;
       throw error;
     }
+  };
+  /** Moves the first `n` pending entries (and a checkpoint) into the table in one transaction. */
+  const moveFirst = (n: number, checkpoint?: { size: number; note: string }) => {
+    const slice = n >= pending.length ? pending : pending.slice(0, n);
+    move(slice, checkpoint);
+    pending = slice === pending ? [] : pending.slice(n);
+  };
+  /** Starts a new spool holding only the entries still pending, once some of the current one are in the table. */
+  const rotate = () => {
+    if (spooled === pending.length) return;
+    const old = spool;
+    spool = freshSpool(pending);
+    spooled = pending.length;
+    if (old !== undefined) closeSync(old);
+  };
+  /** Moves every pending entry (and a checkpoint) into the table now, then starts a new spool. */
+  const flush = (checkpoint?: { size: number; note: string }) => {
+    if (timer) clearTimeout(timer);
+    if (draining) clearImmediate(draining);
+    timer = draining = undefined;
+    if (pending.length === 0 && !checkpoint) return;
+    guard(() => {
+      moveFirst(pending.length, checkpoint);
+      rotate();
+    });
   };
   const later = () => {
     try {
@@ -147,6 +176,31 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
     } catch {
       // kept in `failed`: the next append retries the move and fails the call if it fails again
     }
+  };
+  /**
+   * Moves the `left` entries that were pending when the timer fired, `SPOOL_SLICE` per turn of the
+   * event loop (so no call waits behind a whole batch), then starts a new spool.
+   */
+  const drain = (left: number) => {
+    draining = undefined;
+    try {
+      guard(() => moveFirst(Math.min(left, SPOOL_SLICE)));
+      if (left > SPOOL_SLICE && pending.length > 0) {
+        draining = setImmediate(drain, left - SPOOL_SLICE);
+        return;
+      }
+      guard(rotate);
+    } catch {
+      return; // kept in `failed` (see `later`)
+    }
+    if (pending.length > 0) arm();
+  };
+  const arm = () => {
+    timer = setTimeout(() => {
+      timer = undefined;
+      drain(pending.length);
+    }, SPOOL_DELAY_MS);
+    timer.unref();
   };
 
   return {
@@ -157,11 +211,9 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
       writeSync(spool, `${entry.seq} ${entry.body}\n`);
       if (durability === 'full') fdatasyncSync(spool);
       pending.push(entry);
+      spooled++;
       if (pending.length >= SPOOL_BATCH) later();
-      else if (!timer) {
-        timer = setTimeout(later, SPOOL_DELAY_MS);
-        timer.unref();
-      }
+      else if (!timer && !draining) arm();
     },
     appendCheckpoint: (size, note) => flush({ size, note }),
     entries: () => [...mergeSpooled(pages(selectPage), pending)],

@@ -130,6 +130,8 @@ export const scan = (scanner: Scanner, text: string): (string | undefined)[] => 
  * Numbers as they are found (hits, positions, code units), in a typed array that doubles when full:
  * an array of the heap grown one push at a time costs, once it is large, a fresh mapping at every step.
  */
+const NONE_FOUND = new Float64Array(0);
+
 export class NumberList {
   values = new Float64Array(256);
   length = 0;
@@ -141,9 +143,9 @@ export class NumberList {
     }
     this.values[this.length++] = value;
   }
-  /** A copy of the numbers found. */
+  /** A copy of the numbers found (one shared empty array when there are none: most reads find none). */
   toArray(): Float64Array {
-    return this.values.slice(0, this.length);
+    return this.length === 0 ? NONE_FOUND : this.values.slice(0, this.length);
   }
   /** Empties the list, and lets go of an array grown past 512 KiB (a text full of starts or of placeholders). */
   reset(): void {
