@@ -122,16 +122,19 @@ export interface Engine {
  */
 export const createEngine = (options: EngineOptions = DEFAULT_ENGINE): Engine => {
   const detectors = [builtIn, shadowing, ...(options.detectors ?? [])];
+  /** The verdict on an item no detector found anything in (most items): one frozen object, made once. */
+  const nothing: Verdict = Object.freeze({ action: 0 >= options.blockAt ? 'block' : 0 >= options.warnAt ? 'warn' : 'pass', score: 0, reasons: Object.freeze([]) });
   return {
     scan(item: Item): Verdict {
       const strings = item.params ? [...item.strings, ...item.params.map((p) => `param: ${p}`)] : item.strings;
       const doc = prepare(strings, item.surface === 'arguments' ? '\u2029' : '\n', scannerFor(item.surface));
-      const findings = new Map<string, Finding>();
+      let findings: Map<string, Finding> | undefined;
       for (const detector of detectors)
         for (const f of detector.detect(doc, item)) {
-          const prev = findings.get(f.rule);
+          const prev = (findings ??= new Map()).get(f.rule);
           if (!prev || prev.weight < f.weight) findings.set(f.rule, f);
         }
+      if (!findings) return nothing;
       let score = 0;
       const categories = new Set<string>();
       for (const f of findings.values()) {
