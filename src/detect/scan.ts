@@ -22,6 +22,8 @@ export interface Scanner {
   readonly keys: readonly Key[];
   /** Rules that may match at the very start of the text (`^`). */
   readonly atStart: readonly number[];
+  /** What `matchAt` returns when no rule matches (most text): one frozen array, made once. */
+  readonly none: readonly undefined[];
 }
 
 interface Key {
@@ -115,6 +117,7 @@ export const compileScanner = (rules: readonly Rule[]): Scanner => {
     ends: order.map((old) => ends[old] as number[]),
     keys,
     atStart,
+    none: Object.freeze(new Array<undefined>(rules.length).fill(undefined)),
   };
 };
 
@@ -124,7 +127,7 @@ export const compileScanner = (rules: readonly Rule[]): Scanner => {
  * points removed, NFKC, look-alikes folded, glued words split; rules ignore case and blank runs.
  * One pass of the automaton finds where starts begin; each rule is tried, sticky, only there.
  */
-export const scan = (scanner: Scanner, text: string): (string | undefined)[] => matchAt(scanner, text, hitsOf(scanner, text));
+export const scan = (scanner: Scanner, text: string): readonly (string | undefined)[] => matchAt(scanner, text, hitsOf(scanner, text));
 
 /**
  * Numbers as they are found (hits, positions, code units), in a typed array that doubles when full:
@@ -241,13 +244,13 @@ export const sortHits = (hits: Float64Array): void => {
  * sorted in place). With `swaps`, `text` holds placeholders (see `survey`): a match is shown with the
  * characters they stand for.
  */
-export const matchAt = (scanner: Scanner, text: string, hits: Float64Array, swaps?: Swaps): (string | undefined)[] => {
+export const matchAt = (scanner: Scanner, text: string, hits: Float64Array, swaps?: Swaps): readonly (string | undefined)[] => {
   const { rules, keys } = scanner;
-  const found: (string | undefined)[] = new Array<string | undefined>(rules.length).fill(undefined);
+  let found: (string | undefined)[] | undefined;
   let remaining = rules.length;
   const tryAt = (p: number, candidates: readonly number[]) => {
     for (const r of candidates) {
-      if (found[r] !== undefined) continue;
+      if (found?.[r] !== undefined) continue;
       const re = (rules[r] as Rule).re;
       re.lastIndex = p;
       const m = re.exec(text);
@@ -256,7 +259,7 @@ export const matchAt = (scanner: Scanner, text: string, hits: Float64Array, swap
         let pre = '';
         for (let g = 1; g < m.length && !pre; g++) pre = m[g] ?? '';
         // (The context is a lookbehind: it ends where the match begins.)
-        found[r] = (swaps ? restore(text, m.index - pre.length, m.index + m[0].length, swaps) : pre + m[0]).toLowerCase();
+        (found ??= new Array<string | undefined>(rules.length).fill(undefined))[r] = (swaps ? restore(text, m.index - pre.length, m.index + m[0].length, swaps) : pre + m[0]).toLowerCase();
         remaining--;
       }
     }
@@ -273,5 +276,5 @@ export const matchAt = (scanner: Scanner, text: string, hits: Float64Array, swap
     }
     tryAt(start, best.rules);
   }
-  return found;
+  return found ?? scanner.none;
 };
