@@ -23,7 +23,7 @@ const json = fc.letrec((tie) => ({
 })).value;
 const options: fc.Arbitrary<MapStringsOptions> = fc.oneof(fc.record({ keys: fc.boolean() }), fc.record({ keys: fc.boolean(), skip: fc.constant(new Set(['blob'])) }));
 
-describe('mapStrings: the copy-on-write walk the content defenses share', () => {
+describe('mapStrings: the copy-on-write walk of hidden-character stripping and secret redaction [SAN-1] [SEC-1]', () => {
   it('gives what a full copy gives, on any JSON value, keys, collisions and skipped keys included', () => {
     const edits = [(s: string) => s.replaceAll('\u200b', ''), (s: string) => s.replaceAll('x', '[X]'), (s: string) => s];
     fc.assert(
