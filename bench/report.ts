@@ -5,7 +5,7 @@ export type Outcome =
   | {
       kind: 'measured';
       scenario: Scenario;
-      /** Sequential calls in the steady state (after the settle calls), interleaved with the other scenarios. */
+      /** Sequential calls in the steady state (after the cold phase and the settle calls, back to back). */
       latency: LatencyStats;
       /** The first sequential calls of a fresh process (after `warmup`), while the JIT still compiles. */
       cold?: LatencyStats;
