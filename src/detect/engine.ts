@@ -122,8 +122,9 @@ export interface Engine {
  */
 export const createEngine = (options: EngineOptions = DEFAULT_ENGINE): Engine => {
   const detectors = [builtIn, shadowing, ...(options.detectors ?? [])];
+  const actionOf = (score: number): Verdict['action'] => (score >= options.blockAt ? 'block' : score >= options.warnAt ? 'warn' : 'pass');
   /** The verdict on an item no detector found anything in (most items): one frozen object, made once. */
-  const nothing: Verdict = Object.freeze({ action: 0 >= options.blockAt ? 'block' : 0 >= options.warnAt ? 'warn' : 'pass', score: 0, reasons: Object.freeze([]) });
+  const nothing: Verdict = Object.freeze({ action: actionOf(0), score: 0, reasons: Object.freeze([]) });
   return {
     scan(item: Item): Verdict {
       const strings = item.params ? [...item.strings, ...item.params.map((p) => `param: ${p}`)] : item.strings;
@@ -147,7 +148,7 @@ export const createEngine = (options: EngineOptions = DEFAULT_ENGINE): Engine =>
         reasons.push({ rule: 'combined-signals', span: [...categories].join('+') });
       }
       score = Math.round(score * 100) / 100;
-      const action = score >= options.blockAt ? 'block' : score >= options.warnAt ? 'warn' : 'pass';
+      const action = actionOf(score);
       return { action, score, reasons: action === 'pass' ? [] : reasons };
     },
   };
