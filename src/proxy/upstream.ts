@@ -271,11 +271,15 @@ export class Upstream {
     }
   }
 
-  /** One request on the connection: a stdio `tools/call` without progress takes the fast path, anything else the SDK `Client`. */
-  private async send(client: Client, method: string, params: Params, options: RequestOptions): Promise<Result> {
+  /**
+   * One request on the connection: a stdio `tools/call` without progress takes the fast path, anything
+   * else the SDK `Client`. Not async (no promise of its own on the call's path): `request` awaits it
+   * inside its try, which takes a throw here as it takes a rejection.
+   */
+  private send(client: Client, method: string, params: Params, options: RequestOptions): Promise<Result> {
     const schema = resultSchemaFor(client, method);
     const fast = method === 'tools/call' && !options.onProgress ? fastRequests.get(client) : undefined;
-    if (fast && schema) return (await fast.request(method, params, schema, { signal: options.signal, timeout: this.limits.callTimeoutMs })) as Result;
+    if (fast && schema) return fast.request(method, params, schema, { signal: options.signal, timeout: this.limits.callTimeoutMs }) as Promise<Result>;
     const request = { method, params } as never;
     const sdkOptions = {
       signal: options.signal,
@@ -286,7 +290,7 @@ export class Upstream {
         resetTimeoutOnProgress: true,
       }),
     };
-    return (await (schema ? client.request(request, schema as never, sdkOptions) : client.request(request, sdkOptions))) as Result;
+    return (schema ? client.request(request, schema as never, sdkOptions) : client.request(request, sdkOptions)) as Promise<Result>;
   }
 
   /** Sends a notification upstream (e.g. roots/list_changed). Best effort. */
