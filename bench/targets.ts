@@ -230,6 +230,13 @@ export const SCENARIOS: readonly Scenario[] = [
     start: (paths) => stdioTarget([...gatewayNodeArgs(), relayBin(paths), '--json', process.execPath, echoStdio(paths)], 'echo'),
   },
   {
+    id: 'stdio-audit-relay',
+    label: 'stdio: client → JSON relay + audit log (no checks) → echo (stdio)',
+    baseline: 'stdio-direct',
+    start: (paths) =>
+      stdioTarget([...gatewayNodeArgs(), relayBin(paths), '--audit', mkdtempSync(join(paths.scratch, 'audit-relay-')), process.execPath, echoStdio(paths)], 'echo'),
+  },
+  {
     id: 'stdio-toolgate-2025',
     label: 'stdio: client → toolgate run → echo (stdio, upstream pinned to 2025-11-25)',
     baseline: 'stdio-direct',
