@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mergeSpooled, parseSpool, SPOOL_BATCH, SPOOL_SLICE, spoolPathOf } from './spool.js';
+import { mergeSpooled, parseSpool, SPOOL_BATCH, SPOOL_ROTATE_BYTES, SPOOL_SLICE, spoolPathOf, WAL_CAP_PAGES, WAL_CHECKPOINT_ENTRIES } from './spool.js';
 import type { StoredEntry } from './store.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -62,7 +62,7 @@ reader.close();`, db);
     expect(existsSync(spoolPathOf(db))).toBe(false); // a clean close leaves everything in the table
   });
 
-  it(`[AUD-7] a batch of ${SPOOL_BATCH} or the timer moves spooled entries into the table and starts an empty spool`, () => {
+  it(`[AUD-7] a batch of ${SPOOL_BATCH} or the timer moves spooled entries into the table; past ${SPOOL_ROTATE_BYTES} bytes the spool starts again empty`, () => {
     const r = child(`const Database = (await import('better-sqlite3')).default;
 const { readFileSync } = await import('node:fs');
 const store = openSqliteStore(args[0], 'normal');
@@ -75,11 +75,26 @@ for (let i = 0; i < n; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
 const afterBatch = { table: count(), spool: spooled() };
 await new Promise((r) => setTimeout(r, 300));
 const afterTimer = { table: count(), spool: spooled() };
-out({ afterBatch, afterTimer, same: JSON.stringify(store.entries()) === JSON.stringify([...store.eachEntry()]), size: store.entries().length });
+// Big entries fill the spool past its size: the next move starts a new, empty one.
+const big = '{"pad":"' + 'x'.repeat(${SPOOL_ROTATE_BYTES} / 4) + '"}';
+for (let i = n; i < n + 5; i++) store.append({ seq: i, body: big });
+await new Promise((r) => setTimeout(r, 300));
+const afterRotation = { table: count(), spool: spooled() };
+store.append({ seq: n + 5, body: '{"n":' + (n + 5) + '}' });
+const seqs = store.entries().map((e) => e.seq);
+out({ afterBatch, afterTimer, afterRotation, spoolNow: spooled(), gapless: seqs.every((s, i) => s === i), same: JSON.stringify(store.entries()) === JSON.stringify([...store.eachEntry()]), size: seqs.length });
 store.close();
 reader.close();`, tempDb());
     expect(r.stderr).toBe('');
-    expect(r.out).toEqual({ afterBatch: { table: SPOOL_BATCH, spool: 3 }, afterTimer: { table: SPOOL_BATCH + 3, spool: 0 }, same: true, size: SPOOL_BATCH + 3 });
+    expect(r.out).toEqual({
+      afterBatch: { table: SPOOL_BATCH, spool: SPOOL_BATCH + 3 }, // moved, and still in the spool (readers skip them)
+      afterTimer: { table: SPOOL_BATCH + 3, spool: SPOOL_BATCH + 3 },
+      afterRotation: { table: SPOOL_BATCH + 8, spool: 0 },
+      spoolNow: 1,
+      gapless: true,
+      same: true,
+      size: SPOOL_BATCH + 9,
+    });
   });
 
   it(`[AUD-7] the timer moves entries ${SPOOL_SLICE} per turn of the event loop; readers see every entry once at each turn, and a kill mid-move loses none`, () => {
@@ -177,18 +192,21 @@ store.close();`, db);
   });
 
   it('[AUD-7] a reader that takes the spool, then the table, gets a gapless prefix of the log however a move interleaves (property)', () => {
-    // The writer's state is (table: 0..t-1, spool generation: t..s-1). A move puts the whole generation
-    // into the table and starts an empty one. The reader reads the spool at one moment, the table at a
-    // later one (after any number of moves and appends).
+    // The writer's state is (table: 0..t-1, spool generation: g..s-1 with g ≤ t). A move puts every
+    // pending entry into the table (t = s) and keeps the spool; a rotation starts a new generation with
+    // the entries still pending (g = t). The reader reads the spool at one moment, the table at a later
+    // one (after any number of moves, rotations and appends).
     fc.assert(
-      fc.property(fc.array(fc.constantFrom('append' as const, 'move' as const), { maxLength: 60 }), fc.nat(), fc.nat(), (ops, i, j) => {
+      fc.property(fc.array(fc.constantFrom('append' as const, 'move' as const, 'rotate' as const), { maxLength: 60 }), fc.nat(), fc.nat(), (ops, i, j) => {
         let table = 0;
+        let generation = 0;
         let size = 0;
         const snapshots: Array<{ table: number; spool: [number, number] }> = [{ table, spool: [0, 0] }];
         for (const op of ops) {
           if (op === 'append') size++;
-          else table = size;
-          snapshots.push({ table, spool: [table, size] });
+          else if (op === 'move') table = size;
+          else generation = table;
+          snapshots.push({ table, spool: [generation, size] });
         }
         const n = snapshots.length;
         const spoolAt = snapshots[Math.min(i % n, j % n)] as (typeof snapshots)[number];
@@ -200,6 +218,72 @@ store.close();`, db);
       }),
       { numRuns: 2000 },
     );
+  });
+
+  const walRun = (pace: 'paced' | 'flat out', n: number) => {
+    const db = tempDb();
+    const body = `const body = (i) => '{"n":' + i + ',"pad":"' + 'p'.repeat(300) + '"}';`;
+    // Paced: 12 000 entries a second (two per call at 6 000 calls/s, past what the gateway serves);
+    // flat out: as fast as the store takes them, a turn of the event loop every 64.
+    const r = child(`const { statSync } = await import('node:fs');
+const store = openSqliteStore(args[0], 'normal');
+${body}
+let maxWal = 0;
+let bytes = 0;
+const t0 = performance.now();
+for (let i = 0; i < ${n}; ) {
+  const due = ${pace === 'paced' ? '((performance.now() - t0) / 1000) * 12000' : 'i + 64'};
+  for (; i < Math.min(due, ${n}); i++) {
+    store.append({ seq: i, body: body(i) });
+    bytes += body(i).length;
+  }
+  await new Promise((r) => ${pace === 'paced' ? 'setTimeout(r, 1)' : 'setImmediate(r)'});
+  try { maxWal = Math.max(maxWal, statSync(args[0] + '-wal').size); } catch {}
+}
+process.stdout.write(JSON.stringify({ maxWal, bytes }));
+process.kill(process.pid, 'SIGKILL');`, db);
+    expect(r.signal).toBe('SIGKILL');
+    const resumed = child(`const store = openSqliteStore(args[0], 'normal');
+${body}
+const entries = store.entries();
+out({ seqs: entries.every((e, i) => e.seq === i), bodies: entries.every((e) => e.body === body(e.seq)), size: entries.length });
+store.close();`, db);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.out).toEqual({ seqs: true, bodies: true, size: n });
+    return r.out as { maxWal: number; bytes: number };
+  };
+
+  it('[AUD-7] the write-ahead log is checkpointed on a thread of its own: it stays bounded, and a kill mid-checkpoint loses nothing', () => {
+    // The store's connection never checkpoints (wal_autocheckpoint=0): without the worker's
+    // checkpoints the log would hold every moved entry, more than their bytes.
+    const { maxWal, bytes } = walRun('paced', 5 * WAL_CHECKPOINT_ENTRIES);
+    expect(maxWal).toBeGreaterThan(0);
+    expect(maxWal).toBeLessThan(bytes / 2);
+  });
+
+  it('[AUD-7] a writer faster than the worker copies: the store checkpoints itself past the cap, and loses nothing', () => {
+    const { maxWal, bytes } = walRun('flat out', 10 * WAL_CHECKPOINT_ENTRIES);
+    // A log never started over would hold every entry (more than their bytes); the cap holds it to
+    // WAL_CAP_PAGES pages and what is committed while the news of a pass comes back.
+    expect(bytes).toBeGreaterThan(WAL_CAP_PAGES * 4096 * 1.5);
+    expect(maxWal).toBeLessThan(WAL_CAP_PAGES * 4096 * 1.5);
+  });
+
+  it('a checkpoint worker that cannot open the database hands checkpoints back to the main connection', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'toolgate-spool-'));
+    dirs.push(dir);
+    const script = `const { startWalCheckpointer } = await import(${JSON.stringify(join(ROOT, 'dist/src/audit/wal-checkpointer.js'))});
+const alive = setTimeout(() => {}, 15_000); // the worker is unref'd: nothing else keeps this process waiting for it
+const why = await new Promise((resolve) => {
+  const here = () => resolve('checkpointed here, not handed back');
+  startWalCheckpointer({ path: process.argv[1], synchronous: 'NORMAL', every: 1, cap: 1000, here, fallback: resolve }).moved(1);
+});
+clearTimeout(alive);
+process.stdout.write(JSON.stringify(why));`;
+    // A directory is no database: the worker's open fails.
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, dir], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout) as string).toMatch(/unable to open database|directory/i);
   });
 
   it('[AUD-7] with sync: full, spooled entries survive a kill too', () => {

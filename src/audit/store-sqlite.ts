@@ -1,8 +1,9 @@
-import { closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { close, closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { mergeSpooled, parseSpool, SPOOL_BATCH, SPOOL_DELAY_MS, SPOOL_SLICE, spoolPathOf } from './spool.js';
+import { mergeSpooled, parseSpool, SPOOL_BATCH, SPOOL_DELAY_MS, SPOOL_ROTATE_BYTES, SPOOL_SLICE, spoolPathOf, WAL_CAP_PAGES, WAL_CHECKPOINT_ENTRIES } from './spool.js';
 import type { AuditStore, Durability, StoredEntry } from './store.js';
+import { startWalCheckpointer } from './wal-checkpointer.js';
 
 /**
  * Every handle and every prepared statement stays reachable for the life of the process, and none is
@@ -85,6 +86,21 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
       close: () => db.close(),
     };
 
+  // Checkpoints of the write-ahead log run on a worker thread (their fsyncs stalled this one); if it
+  // cannot, or falls far behind, this connection takes them back (wal-checkpointer.ts).
+  db.exec('PRAGMA wal_autocheckpoint = 0');
+  const checkpointHere = keep(db.prepare('PRAGMA wal_checkpoint(PASSIVE)'));
+  const checkpointer = startWalCheckpointer({
+    path,
+    synchronous: durability === 'full' ? 'FULL' : 'NORMAL',
+    every: WAL_CHECKPOINT_ENTRIES,
+    cap: 4 * WAL_CHECKPOINT_ENTRIES,
+    capFrames: WAL_CAP_PAGES,
+    here: () => checkpointHere.get(),
+    fallback: () => {
+      if (spool !== undefined) db.exec('PRAGMA wal_autocheckpoint = 1000');
+    },
+  });
   const insert = keep(db.prepare('INSERT INTO entries (seq, body) VALUES (?, ?)'));
   const insertCheckpoint = keep(db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)'));
   const selectLast = keep(db.prepare('SELECT max(seq) FROM entries').pluck());
@@ -131,8 +147,9 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
   let spool: number | undefined = freshSpool();
 
   let pending: StoredEntry[] = [];
-  /** Entries written to the current spool file, moved or not. */
+  /** Entries written to the current spool file, moved or not, and their bytes. */
   let spooled = 0;
+  let spooledBytes = 0;
   let timer: NodeJS.Timeout | undefined;
   let draining: NodeJS.Immediate | undefined;
   let failed: Error | undefined;
@@ -150,14 +167,21 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
     const slice = n >= pending.length ? pending : pending.slice(0, n);
     move(slice, checkpoint);
     pending = slice === pending ? [] : pending.slice(n);
+    checkpointer.moved(slice.length);
   };
-  /** Starts a new spool holding only the entries still pending, once some of the current one are in the table. */
-  const rotate = () => {
-    if (spooled === pending.length) return;
+  /**
+   * Starts a new spool holding only the entries still pending, once the current one holds
+   * `SPOOL_ROTATE_BYTES` of entries (or, with `always`, once any of them is in the table). The old
+   * descriptor is closed on the thread pool: closing the last link of a replaced file frees its
+   * blocks, which took up to a millisecond here.
+   */
+  const rotate = (always = false) => {
+    if (spooled === pending.length || (!always && spooledBytes < SPOOL_ROTATE_BYTES)) return;
     const old = spool;
     spool = freshSpool(pending);
     spooled = pending.length;
-    if (old !== undefined) closeSync(old);
+    spooledBytes = pending.reduce((n, e) => n + e.body.length, 0);
+    if (old !== undefined) close(old, () => {});
   };
   /** Moves every pending entry (and a checkpoint) into the table now, then starts a new spool. */
   const flush = (checkpoint?: { size: number; note: string }) => {
@@ -208,7 +232,7 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
     append: (entry) => {
       if (spool === undefined) throw new Error('the store is closed');
       if (failed) flush(); // throws while the database still refuses the spooled entries
-      writeSync(spool, `${entry.seq} ${entry.body}\n`);
+      spooledBytes += writeSync(spool, `${entry.seq} ${entry.body}\n`);
       if (durability === 'full') fdatasyncSync(spool);
       pending.push(entry);
       spooled++;
@@ -228,6 +252,7 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
         closeSync(spool);
         spool = undefined;
         db.close();
+        checkpointer.close(); // the last connection to close copies the log into the database
       }
     },
   };
