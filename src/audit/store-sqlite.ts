@@ -96,9 +96,21 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
     every: WAL_CHECKPOINT_ENTRIES,
     cap: 4 * WAL_CHECKPOINT_ENTRIES,
     capFrames: WAL_CAP_PAGES,
-    here: () => checkpointHere.get(),
+    // Neither may throw: they run from the worker's messages too. A checkpoint that fails loses no
+    // entry (the log still holds them); the next one copies what it did not.
+    here: () => {
+      try {
+        checkpointHere.get();
+      } catch {
+        // the log stays whole and grows until a checkpoint succeeds
+      }
+    },
     fallback: () => {
-      if (spool !== undefined) db.exec('PRAGMA wal_autocheckpoint = 1000');
+      try {
+        if (spool !== undefined) db.exec('PRAGMA wal_autocheckpoint = 1000');
+      } catch {
+        // the next commit's own checkpoint is then the fallback's fallback: none; the log grows
+      }
     },
   });
   const insert = keep(db.prepare('INSERT INTO entries (seq, body) VALUES (?, ?)'));
@@ -118,6 +130,8 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
       closeSync(dirFd);
     }
   };
+  /** Bytes written to the current spool file. */
+  let spooledBytes = 0;
   /**
    * A new spool in place of the old one (atomic rename) holding `left`, the entries not yet in the
    * table; returns its descriptor. At every moment the file at the spool's path holds every entry the
@@ -126,9 +140,10 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
   const freshSpool = (left: readonly StoredEntry[] = []): number => {
     const next = `${spoolPath}.next`;
     const fd = openSync(next, 'w', 0o640);
+    let written = 0;
     try {
       if (left.length > 0) {
-        writeSync(fd, left.map((e) => `${e.seq} ${e.body}\n`).join(''));
+        written = writeSync(fd, left.map((e) => `${e.seq} ${e.body}\n`).join(''));
         if (durability === 'full') fdatasyncSync(fd);
       }
       renameSync(next, spoolPath);
@@ -137,6 +152,7 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
       closeSync(fd);
       throw error;
     }
+    spooledBytes = written;
     return fd;
   };
 
@@ -147,9 +163,8 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
   let spool: number | undefined = freshSpool();
 
   let pending: StoredEntry[] = [];
-  /** Entries written to the current spool file, moved or not, and their bytes. */
+  /** Entries written to the current spool file, moved or not. */
   let spooled = 0;
-  let spooledBytes = 0;
   let timer: NodeJS.Timeout | undefined;
   let draining: NodeJS.Immediate | undefined;
   let failed: Error | undefined;
@@ -171,16 +186,16 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
   };
   /**
    * Starts a new spool holding only the entries still pending, once the current one holds
-   * `SPOOL_ROTATE_BYTES` of entries (or, with `always`, once any of them is in the table). The old
-   * descriptor is closed on the thread pool: closing the last link of a replaced file frees its
-   * blocks, which took up to a millisecond here.
+   * `SPOOL_ROTATE_BYTES` and some of its entries are in the table. The old descriptor is closed on
+   * the thread pool: closing the last link of a replaced file frees its blocks, which took up to a
+   * millisecond here; what it held is in the table and in the new file, so its close cannot fail
+   * in a way that matters.
    */
-  const rotate = (always = false) => {
-    if (spooled === pending.length || (!always && spooledBytes < SPOOL_ROTATE_BYTES)) return;
+  const rotate = () => {
+    if (spooled === pending.length || spooledBytes < SPOOL_ROTATE_BYTES) return;
     const old = spool;
     spool = freshSpool(pending);
     spooled = pending.length;
-    spooledBytes = pending.reduce((n, e) => n + e.body.length, 0);
     if (old !== undefined) close(old, () => {});
   };
   /** Moves every pending entry (and a checkpoint) into the table now, then starts a new spool. */

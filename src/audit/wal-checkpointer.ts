@@ -11,12 +11,12 @@ import { Worker } from 'node:worker_threads';
  * five or six times in 4000 calls), and writes of that thread to the same file waited behind the
  * fsync too: the audited relay's p99. Here the store's connection does no checkpoints
  * (`wal_autocheckpoint=0`) and a worker thread, holding a second connection to the same file, runs
- * `wal_checkpoint(PASSIVE)` (which never blocks the writer) every `every` moved entries, pass after
- * pass until the log is copied whole: only then does the writer's next commit start the log over.
+ * `wal_checkpoint(PASSIVE)` (which never blocks the writer) every `every` moved entries, a few passes
+ * until the log is copied whole: only then does the writer's next commit start the log over.
  *
  * Bounded whatever happens. A writer that commits again before the worker's news arrives never
  * finds the log copied whole, so the log is never started over and grows (a store moving entries
- * flat out did that): when a whole pass reports a log of `capFrames` pages or more, or the worker
+ * flat out did that): when the worker's passes leave a log of `capFrames` pages or more, or the worker
  * reports nothing for `cap` entries, the store's own connection checkpoints (`here`, between two
  * of its commits, so it copies the log whole and the next commit starts it over). If the worker
  * cannot run at all (it failed to start, a checkpoint failed), `fallback` hands checkpoints back to
@@ -46,7 +46,7 @@ export interface WalCheckpointerOptions {
 
 // Written to run as a CommonJS or an ES module script (an eval worker takes the parent's
 // --input-type), so it takes its modules through getBuiltinModule and import(). It posts the
-// log's length in pages when it has copied it whole, or the message of an error.
+// log's length in pages after its last pass, or the message of an error.
 const WORKER = `
 const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
 let db;
@@ -54,10 +54,12 @@ let pass;
 let asked = false;
 // SQLite's errors do not survive the trip to the parent thread whole: their message is posted.
 const failed = (error) => parentPort.postMessage(String((error && error.message) || error));
-const checkpoint = () => {
+// A few passes, until the log is copied whole (the writer appends meanwhile): only then does the
+// writer's next commit start the log over. Not more: each pass with pages to copy fsyncs twice.
+const checkpoint = (passes = 1) => {
   try {
     const { log, checkpointed } = pass.get();
-    if (checkpointed < log) return void setTimeout(checkpoint, 5);
+    if (checkpointed < log && passes < 4) return void setTimeout(checkpoint, 5, passes + 1);
     parentPort.postMessage(log);
   } catch (error) {
     failed(error);
