@@ -165,6 +165,37 @@ out({ errors, entries });`, db);
     expect(out.entries).toEqual(Array.from({ length: 6 }, (_, i) => entry(i)));
   });
 
+  it('[AUD-2] a spool that cannot be replaced (its next file cannot be made) fails later appends until it can; no entry is lost', () => {
+    const db = tempDb();
+    const r = child(`const { mkdirSync, rmdirSync, readFileSync } = await import('node:fs');
+const lines = () => readFileSync(args[0] + '-spool', 'utf8').split('\\n').filter(Boolean).length;
+const store = openSqliteStore(args[0], 'normal');
+mkdirSync(args[0] + '-spool.next'); // where the replacement is written: a directory, so opening it fails (EISDIR)
+const big = (i) => '{"n":' + i + ',"pad":"' + 'x'.repeat(${SPOOL_ROTATE_BYTES} / 4) + '"}';
+for (let i = 0; i < 5; i++) store.append({ seq: i, body: big(i) }); // past the size at which a move replaces the spool
+await new Promise((r) => setTimeout(r, 300)); // the timer moves them; replacing the spool fails
+const errors = [];
+try { store.append({ seq: 5, body: '{"n":5}' }); } catch (e) { errors.push(e.code + ' ' + e.message); }
+const whileFailed = lines();
+rmdirSync(args[0] + '-spool.next');
+store.append({ seq: 5, body: '{"n":5}' }); // the spool is replaced now, then this entry is spooled
+const after = lines();
+const seqs = store.entries().map((e) => e.seq);
+store.close();
+out({ errors, whileFailed, after, seqs });`, db);
+    expect(r.stderr).toBe('');
+    const out = r.out as { errors: string[]; whileFailed: number; after: number; seqs: number[] };
+    expect(out.errors).toHaveLength(1);
+    expect(out.errors[0]).toMatch(/EISDIR/);
+    expect(out.whileFailed).toBe(5); // the old spool is still in place, with every entry
+    expect(out.after).toBe(1);
+    expect(out.seqs).toEqual([0, 1, 2, 3, 4, 5]);
+    const reopened = child(`const store = openSqliteStore(args[0], 'normal', true);
+out(store.entries().map((e) => e.seq));
+store.close();`, db);
+    expect(reopened.out).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
   it('[AUD-2] a tampered spool that repeats a number refuses the writer (the gateway then denies every call); a reader still reads it', () => {
     const db = tempDb();
     const made = child(`const store = openSqliteStore(args[0], 'normal');

@@ -203,7 +203,7 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
     if (timer) clearTimeout(timer);
     if (draining) clearImmediate(draining);
     timer = draining = undefined;
-    if (pending.length === 0 && !checkpoint) return;
+    if (pending.length === 0 && !checkpoint && !failed) return; // a failed spool replacement is retried too
     guard(() => {
       moveFirst(pending.length, checkpoint);
       rotate();
