@@ -52,11 +52,13 @@ const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads
 let db;
 let pass;
 let asked = false;
+let closed = false;
 // SQLite's errors do not survive the trip to the parent thread whole: their message is posted.
 const failed = (error) => parentPort.postMessage(String((error && error.message) || error));
 // A few passes, until the log is copied whole (the writer appends meanwhile): only then does the
 // writer's next commit start the log over. Not more: each pass with pages to copy fsyncs twice.
 const checkpoint = (passes = 1) => {
+  if (closed) return;
   try {
     const { log, checkpointed } = pass.get();
     if (checkpointed < log && passes < 4) return void setTimeout(checkpoint, 5, passes + 1);
@@ -67,6 +69,7 @@ const checkpoint = (passes = 1) => {
   asked = false;
 };
 import(workerData.module).then(({ default: Database }) => {
+  if (closed) return; // the store closed before this thread got going
   db = new Database(workerData.path, { timeout: 5000 });
   db.exec('PRAGMA synchronous = ' + workerData.synchronous);
   pass = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
@@ -74,6 +77,7 @@ import(workerData.module).then(({ default: Database }) => {
 }).catch(failed);
 parentPort.on('message', (message) => {
   if (message === 'close') {
+    closed = true;
     db?.close();
     parentPort.close();
   } else if (!asked) {
