@@ -17,10 +17,6 @@ export const SPOOL_SLICE = 32;
  * skip what the table already holds, so a spool may repeat moved entries.
  */
 export const SPOOL_ROTATE_BYTES = 4 * 1024 * 1024;
-/** Entries moved into the table between two checkpoints of its write-ahead log (about 4 MB of log, SQLite's own default). */
-export const WAL_CHECKPOINT_ENTRIES = 8000;
-/** Pages (4 KiB) of write-ahead log past which the store's own connection checkpoints (wal-checkpointer.ts). */
-export const WAL_CAP_PAGES = 4000;
 /** The longest an entry waits in the spool before it is moved (unless the gateway is killed first). */
 export const SPOOL_DELAY_MS = 50;
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mergeSpooled, parseSpool, SPOOL_BATCH, SPOOL_ROTATE_BYTES, SPOOL_SLICE, spoolPathOf, WAL_CAP_PAGES, WAL_CHECKPOINT_ENTRIES } from './spool.js';
+import { mergeSpooled, parseSpool, SPOOL_BATCH, SPOOL_ROTATE_BYTES, SPOOL_SLICE, spoolPathOf } from './spool.js';
+import { WAL_CAP_PAGES, WAL_CHECKPOINT_ENTRIES } from './wal-checkpointer.js';
 import type { StoredEntry } from './store.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');

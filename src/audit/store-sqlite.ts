@@ -1,9 +1,9 @@
 import { close, closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { mergeSpooled, parseSpool, SPOOL_BATCH, SPOOL_DELAY_MS, SPOOL_ROTATE_BYTES, SPOOL_SLICE, spoolPathOf, WAL_CAP_PAGES, WAL_CHECKPOINT_ENTRIES } from './spool.js';
+import { mergeSpooled, parseSpool, SPOOL_BATCH, SPOOL_DELAY_MS, SPOOL_ROTATE_BYTES, SPOOL_SLICE, spoolPathOf } from './spool.js';
 import type { AuditStore, Durability, StoredEntry } from './store.js';
-import { startWalCheckpointer } from './wal-checkpointer.js';
+import { startWalCheckpointer, WAL_CAP_ENTRIES, WAL_CAP_PAGES, WAL_CHECKPOINT_ENTRIES } from './wal-checkpointer.js';
 
 /**
  * Every handle and every prepared statement stays reachable for the life of the process, and none is
@@ -46,10 +46,11 @@ const readSpool = (path: string): StoredEntry[] => (existsSync(path) ? parseSpoo
  * spool into the `entries` table off the call's path: `SPOOL_DELAY_MS` after the first, the timer
  * moves those pending then, `SPOOL_SLICE` per transaction and per turn of the event loop, so a call
  * waits behind one slice at most; a checkpoint, close, or `SPOOL_BATCH` pending entries move all at
- * once. Then the spool is replaced, with an atomic rename, never truncated, by one that holds only the
- * entries still pending, so the file always holds every entry the table does not, and a reader that
- * opened it sees one whole generation. A reader takes the spool first, then the table, and merges by
- * sequence number.
+ * once. Once the spool holds `SPOOL_ROTATE_BYTES`, a move replaces it, with an atomic rename, never
+ * truncated, by one that holds only the entries still pending, so the file always holds every entry
+ * the table does not (and moved ones, which readers skip), and a reader that opened it sees one whole
+ * generation. A reader takes the spool first, then the table, and merges by sequence number. The
+ * write-ahead log's checkpoints run on a worker thread (`wal-checkpointer.ts`).
  * A gateway that opens a log moves a killed one's spool into the table before it serves.
  *
  * A batch that cannot be moved (disk full, a broken database) leaves its entries in the spool and
@@ -94,7 +95,7 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
     path,
     synchronous: durability === 'full' ? 'FULL' : 'NORMAL',
     every: WAL_CHECKPOINT_ENTRIES,
-    cap: 4 * WAL_CHECKPOINT_ENTRIES,
+    cap: WAL_CAP_ENTRIES,
     capFrames: WAL_CAP_PAGES,
     // Neither may throw: they run from the worker's messages too. A checkpoint that fails loses no
     // entry (the log still holds them); the next one copies what it did not.
@@ -109,7 +110,7 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
       try {
         if (spool !== undefined) db.exec('PRAGMA wal_autocheckpoint = 1000');
       } catch {
-        // the next commit's own checkpoint is then the fallback's fallback: none; the log grows
+        // this connection is going away: nothing left to checkpoint for
       }
     },
   });
@@ -198,7 +199,7 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
     spooled = pending.length;
     if (old !== undefined) close(old, () => {});
   };
-  /** Moves every pending entry (and a checkpoint) into the table now, then starts a new spool. */
+  /** Moves every pending entry (and a checkpoint) into the table now, then replaces the spool if it is full. */
   const flush = (checkpoint?: { size: number; note: string }) => {
     if (timer) clearTimeout(timer);
     if (draining) clearImmediate(draining);

@@ -22,6 +22,13 @@ import { Worker } from 'node:worker_threads';
  * cannot run at all (it failed to start, a checkpoint failed), `fallback` hands checkpoints back to
  * SQLite's own.
  */
+/** Entries moved into the table between two requests to the worker (about 4 MB of log, SQLite's own default). */
+export const WAL_CHECKPOINT_ENTRIES = 8000;
+/** Entries moved without news from the worker past which the store's own connection checkpoints. */
+export const WAL_CAP_ENTRIES = 4 * WAL_CHECKPOINT_ENTRIES;
+/** Pages (4 KiB) left in the log after the worker's passes past which the store's own connection checkpoints. */
+export const WAL_CAP_PAGES = 4000;
+
 export interface WalCheckpointer {
   /** Counts `n` entries just committed by the store's connection. */
   moved(n: number): void;
