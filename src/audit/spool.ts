@@ -2,44 +2,74 @@ import type { StoredEntry } from './store.js';
 
 /** The pure half of the SQLite store's spool (`store-sqlite.ts`): its line format and how readers merge it. */
 
-/** Entries a spool holds before they are moved into the database at once. */
+/** Entries appended since the mover was last told, past which it is told at once (not at the timer). */
 export const SPOOL_BATCH = 512;
 /**
- * Entries moved per turn of the event loop when the timer moves them: a transaction of this many
- * costs about a third of a millisecond here, the most a call waits behind one (a whole batch held a
- * call up for one to four milliseconds, once per batch: the gateway's p99).
- */
-export const SPOOL_SLICE = 32;
-/**
- * The spool is replaced (atomic rename, carrying the entries still pending) once it holds this many
- * bytes of entries, not after every move: a fresh file's first write took 1 to 5 ms here now and then,
- * and the replaced file's close up to 1 ms, once every move (20 times a second under load). Readers
- * skip what the table already holds, so a spool may repeat moved entries.
+ * The spool is replaced (atomic rename, carrying the entries the mover has not copied yet) once it
+ * holds this many bytes, not after every move: a fresh file's first write took 1 to 5 ms here now and
+ * then, and the replaced file's close up to 1 ms. Readers skip what the table already holds, so a
+ * spool may repeat moved entries.
  */
 export const SPOOL_ROTATE_BYTES = 4 * 1024 * 1024;
-/** The longest an entry waits in the spool before it is moved (unless the gateway is killed first). */
+/** The longest an entry waits in the spool before the mover is told of it (unless the gateway is killed first). */
 export const SPOOL_DELAY_MS = 50;
 
 /** The spool beside a database: `audit.db` → `audit.db-spool`. */
 export const spoolPathOf = (path: string): string => `${path}-spool`;
 
+/** A signed checkpoint in the spool: `c <json>`, where the JSON holds the tree size and the note. */
+const CHECKPOINT = 'c ';
+
+/** The spool line of an entry. */
+export const entryLine = (entry: StoredEntry): string => `${entry.seq} ${entry.body}\n`;
+
+/** The spool line of a checkpoint (its note is multi-line text: JSON keeps it on one line). */
+export const checkpointLine = (size: number, note: string): string => `${CHECKPOINT}${JSON.stringify({ size, note })}\n`;
+
+export interface SpooledCheckpoint {
+  readonly size: number;
+  readonly note: string;
+}
+
+/** A checkpoint line's content, or undefined when the line is not a well-formed one. // untrusted: file content. */
+const asCheckpoint = (line: string): SpooledCheckpoint | undefined => {
+  if (!line.startsWith(CHECKPOINT)) return undefined;
+  try {
+    const value = JSON.parse(line.slice(CHECKPOINT.length)) as unknown;
+    if (typeof value !== 'object' || value === null) return undefined;
+    const { size, note } = value as Record<string, unknown>;
+    return Number.isSafeInteger(size) && (size as number) >= 0 && typeof note === 'string' ? { size: size as number, note } : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** The complete lines of a spool's text: an unfinished last line (no newline: a write cut by power loss) is none. */
+const linesOf = (text: string): string[] => text.slice(0, text.lastIndexOf('\n') + 1).split('\n');
+
 /**
- * The entries of a spool's text: one `<seq> <body>` line each. An unfinished last line (no newline: a
- * write cut by power loss) is not an entry; a line without a number is kept, numbered after the one
- * before, so that `audit verify` reports it. // untrusted: file content.
+ * The entries of a spool's text: one `<seq> <body>` line each (checkpoint lines aside). An unfinished
+ * last line is not an entry; a line without a number is kept, numbered after the one before (`before`
+ * for the first line of a text that continues another), so that `audit verify` reports it.
+ * // untrusted: file content.
  */
-export const parseSpool = (text: string): StoredEntry[] => {
+export const parseSpool = (text: string, before = -1): StoredEntry[] => {
   const entries: StoredEntry[] = [];
-  const end = text.lastIndexOf('\n');
-  for (const line of text.slice(0, end + 1).split('\n')) {
-    if (!line) continue;
+  let last = before;
+  for (const line of linesOf(text)) {
+    if (!line || asCheckpoint(line)) continue;
     const space = line.indexOf(' ');
     const seq = space > 0 ? Number(line.slice(0, space)) : Number.NaN;
     if (Number.isSafeInteger(seq) && seq >= 0 && /^\d+$/.test(line.slice(0, space))) entries.push({ seq, body: line.slice(space + 1) });
-    else entries.push({ seq: (entries.at(-1)?.seq ?? -1) + 1, body: line });
+    else entries.push({ seq: last + 1, body: line });
+    last = (entries.at(-1) as StoredEntry).seq;
   }
   return entries;
 };
+
+/** The checkpoints of a spool's text, in order. // untrusted: file content. */
+export const parseSpoolCheckpoints = (text: string): SpooledCheckpoint[] =>
+  linesOf(text).flatMap((line) => asCheckpoint(line) ?? []);
 
 /**
  * The stored entries followed by the spooled ones that carry on from them: a spool read before the

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mergeSpooled, parseSpool, SPOOL_BATCH, SPOOL_ROTATE_BYTES, SPOOL_SLICE, spoolPathOf } from './spool.js';
-import { WAL_CAP_PAGES, WAL_CHECKPOINT_ENTRIES } from './wal-checkpointer.js';
+import { WAL_CHECKPOINT_ENTRIES } from './mover.js';
+import { checkpointLine, mergeSpooled, parseSpool, parseSpoolCheckpoints, SPOOL_BATCH, SPOOL_ROTATE_BYTES, spoolPathOf } from './spool.js';
 import type { StoredEntry } from './store.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -26,6 +26,8 @@ const child = (body: string, ...args: string[]) => {
   const script = `const { openSqliteStore } = await import(${JSON.stringify(join(ROOT, 'dist/src/audit/store-sqlite.js'))});
 const args = process.argv.slice(1);
 const out = (v) => process.stdout.write(JSON.stringify(v));
+// Polls \`done\` (the mover works on its own thread) for up to 5 s.
+const until = async (done) => { for (const end = Date.now() + 5000; ; await new Promise((r) => setTimeout(r, 5))) { if (done()) return true; if (Date.now() >= end) return false; } };
 ${body}`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, ...args], { cwd: ROOT, encoding: 'utf8' });
   return { status: r.status, signal: r.signal, stderr: r.stderr, out: r.stdout ? (JSON.parse(r.stdout) as unknown) : undefined };
@@ -63,7 +65,7 @@ reader.close();`, db);
     expect(existsSync(spoolPathOf(db))).toBe(false); // a clean close leaves everything in the table
   });
 
-  it(`[AUD-7] a batch of ${SPOOL_BATCH} or the timer moves spooled entries into the table; past ${SPOOL_ROTATE_BYTES} bytes the spool starts again empty`, () => {
+  it(`[AUD-7] the mover copies the spool into the table off the store's thread (at once past ${SPOOL_BATCH} lines, else at the timer); past ${SPOOL_ROTATE_BYTES} bytes the spool starts again with what it has not copied`, () => {
     const r = child(`const Database = (await import('better-sqlite3')).default;
 const { readFileSync } = await import('node:fs');
 const store = openSqliteStore(args[0], 'normal');
@@ -71,25 +73,29 @@ const reader = new Database(args[0], { readonly: true });
 const counter = reader.prepare('SELECT count(*) FROM entries').pluck();
 const count = () => counter.get();
 const spooled = () => readFileSync(args[0] + '-spool', 'utf8').split('\\n').filter(Boolean).length;
+// A batch tells the mover at once: it copies while this thread is blocked and never yields.
+for (let i = 0; i < ${SPOOL_BATCH}; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
+Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+const whileBlocked = count();
+// Fewer than a batch: the timer tells it.
 const n = ${SPOOL_BATCH} + 3;
-for (let i = 0; i < n; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
-const afterBatch = { table: count(), spool: spooled() };
-await new Promise((r) => setTimeout(r, 300));
+for (let i = ${SPOOL_BATCH}; i < n; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
+await until(() => count() === n);
 const afterTimer = { table: count(), spool: spooled() };
-// Big entries fill the spool past its size: the next move starts a new, empty one.
+// Big entries fill the spool past its size: once they are copied, a new spool starts without them.
 const big = '{"pad":"' + 'x'.repeat(${SPOOL_ROTATE_BYTES} / 4) + '"}';
 for (let i = n; i < n + 5; i++) store.append({ seq: i, body: big });
-await new Promise((r) => setTimeout(r, 300));
+await until(() => count() === n + 5 && spooled() === 0);
 const afterRotation = { table: count(), spool: spooled() };
 store.append({ seq: n + 5, body: '{"n":' + (n + 5) + '}' });
 const seqs = store.entries().map((e) => e.seq);
-out({ afterBatch, afterTimer, afterRotation, spoolNow: spooled(), gapless: seqs.every((s, i) => s === i), same: JSON.stringify(store.entries()) === JSON.stringify([...store.eachEntry()]), size: seqs.length });
+out({ whileBlocked, afterTimer, afterRotation, spoolNow: spooled(), gapless: seqs.every((s, i) => s === i), same: JSON.stringify(store.entries()) === JSON.stringify([...store.eachEntry()]), size: seqs.length });
 store.close();
 reader.close();`, tempDb());
     expect(r.stderr).toBe('');
     expect(r.out).toEqual({
-      afterBatch: { table: SPOOL_BATCH, spool: SPOOL_BATCH + 3 }, // moved, and still in the spool (readers skip them)
-      afterTimer: { table: SPOOL_BATCH + 3, spool: SPOOL_BATCH + 3 },
+      whileBlocked: SPOOL_BATCH,
+      afterTimer: { table: SPOOL_BATCH + 3, spool: SPOOL_BATCH + 3 }, // copied, and still in the spool (readers skip them)
       afterRotation: { table: SPOOL_BATCH + 8, spool: 0 },
       spoolNow: 1,
       gapless: true,
@@ -98,69 +104,60 @@ reader.close();`, tempDb());
     });
   });
 
-  it(`[AUD-7] the timer moves entries ${SPOOL_SLICE} per turn of the event loop; readers see every entry once at each turn, and a kill mid-move loses none`, () => {
+  it('[AUD-7] a reader sees every entry once, in order, at each turn while the mover copies; signed checkpoints go through the spool too, and a kill leaves none behind', () => {
     const db = tempDb();
-    const n = 3 * SPOOL_SLICE + 5;
+    const n = 3 * SPOOL_BATCH + 5;
     const r = child(`const Database = (await import('better-sqlite3')).default;
 const store = openSqliteStore(args[0], 'normal');
 const reader = openSqliteStore(args[0], 'normal', true);
 const table = new Database(args[0], { readonly: true });
 const counter = table.prepare('SELECT count(*) FROM entries').pluck();
 for (let i = 0; i < ${n}; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
-const counts = [];
+store.appendCheckpoint(${n}, 'signed\\nnote');
 const views = [];
-// One sample per turn of the event loop, until the timer has moved everything.
-while (counts.at(-1) !== ${n}) {
+// One sample per turn of the event loop, until the mover has copied everything.
+while (counter.get() !== ${n}) {
   await new Promise((r) => setImmediate(r));
-  counts.push(counter.get());
   views.push(reader.entries().map((e) => e.seq).join(','));
 }
-out({ counts, views: [...new Set(views)] });
-store.close();
-reader.close();
-table.close();`, db);
-    expect(r.stderr).toBe('');
-    const { counts, views } = r.out as { counts: number[]; views: string[] };
-    const steps = counts.map((c, i) => c - (counts[i - 1] ?? 0)).filter((d) => d > 0);
-    expect(steps).toEqual([SPOOL_SLICE, SPOOL_SLICE, SPOOL_SLICE, 5]); // one slice per turn
+out({ views: [...new Set(views)], checkpoints: reader.checkpoints() });
+process.kill(process.pid, 'SIGKILL');`, db);
+    expect(r.signal).toBe('SIGKILL');
+    const { views, checkpoints } = r.out as { views: string[]; checkpoints: string[] };
     expect(views).toEqual([Array.from({ length: n }, (_, i) => i).join(',')]); // every entry, once, in order, at every turn
-
-    // Killed after the first slice: the rest is still in the spool, and the next writer moves it.
-    const db2 = tempDb();
-    const mid = child(`const store = openSqliteStore(args[0], 'normal');
-for (let i = 0; i < ${n}; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
-const Database = (await import('better-sqlite3')).default;
-const count = new Database(args[0], { readonly: true }).prepare('SELECT count(*) FROM entries').pluck();
-for (;;) {
-  await new Promise((r) => setImmediate(r));
-  if (count.get() >= ${SPOOL_SLICE}) process.kill(process.pid, 'SIGKILL');
-}`, db2);
-    expect(mid.signal).toBe('SIGKILL');
+    expect(checkpoints).toEqual(['signed\nnote']);
+    // The next writer copies what the killed one's mover had not, and never a checkpoint twice.
     const resumed = child(`const store = openSqliteStore(args[0], 'normal');
-out(store.entries().map((e) => e.seq));
-store.close();`, db2);
-    expect(resumed.out).toEqual(Array.from({ length: n }, (_, i) => i));
+store.close();
+const again = openSqliteStore(args[0], 'normal');
+out({ seqs: again.entries().map((e) => e.seq), checkpoints: again.checkpoints() });
+again.close();`, db);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.out).toEqual({ seqs: Array.from({ length: n }, (_, i) => i), checkpoints: ['signed\nnote'] });
   });
 
-  it('[AUD-2] a database that refuses the move fails every later append until it accepts again; no spooled entry is lost', () => {
+  it('[AUD-2] a database that refuses the copy fails every later append until the mover copies again; no spooled entry is lost', () => {
     const db = tempDb();
     const r = child(`const Database = (await import('better-sqlite3')).default;
 const store = openSqliteStore(args[0], 'normal');
 for (let i = 0; i < 5; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
-// Another connection holds the write lock: the move cannot commit.
+// Another connection holds the write lock: the mover's copy cannot commit.
 const other = new Database(args[0]);
 other.exec('PRAGMA busy_timeout = 0; BEGIN IMMEDIATE');
-await new Promise((r) => setTimeout(r, 200)); // the timer's move fails
 const errors = [];
-try { store.append({ seq: 5, body: '{"n":5}' }); } catch (e) { errors.push(e.message); }
+const attempt = () => { try { store.append({ seq: 5, body: '{"n":5}' }); return true; } catch (e) { errors.push(e.message); return false; } };
+await new Promise((r) => setTimeout(r, 800)); // the mover was told, waited for the lock, and reported
+const whileLocked = attempt();
 other.exec('COMMIT');
-store.append({ seq: 5, body: '{"n":5}' }); // the move succeeds now, then this entry is spooled
+const recovered = await until(attempt); // the mover tries again and copies: appends go through again
 const entries = store.entries();
 store.close();
 other.close();
-out({ errors, entries });`, db);
+out({ whileLocked, recovered, errors: [...new Set(errors)], entries });`, db);
     expect(r.stderr).toBe('');
-    const out = r.out as { errors: string[]; entries: StoredEntry[] };
+    const out = r.out as { whileLocked: boolean; recovered: boolean; errors: string[]; entries: StoredEntry[] };
+    expect(out.whileLocked).toBe(false);
+    expect(out.recovered).toBe(true);
     expect(out.errors).toHaveLength(1);
     expect(out.errors[0]).toMatch(/locked|busy/i);
     expect(out.entries).toEqual(Array.from({ length: 6 }, (_, i) => entry(i)));
@@ -174,7 +171,7 @@ const store = openSqliteStore(args[0], 'normal');
 mkdirSync(args[0] + '-spool.next'); // where the replacement is written: a directory, so opening it fails (EISDIR)
 const big = (i) => '{"n":' + i + ',"pad":"' + 'x'.repeat(${SPOOL_ROTATE_BYTES} / 4) + '"}';
 for (let i = 0; i < 5; i++) store.append({ seq: i, body: big(i) }); // past the size at which a move replaces the spool
-await new Promise((r) => setTimeout(r, 300)); // the timer moves them; replacing the spool fails
+await new Promise((r) => setTimeout(r, 1000)); // the mover copies them; replacing the spool fails
 const errors = [];
 try { store.append({ seq: 5, body: '{"n":5}' }); } catch (e) { errors.push(e.code + ' ' + e.message); }
 const whileFailed = lines();
@@ -221,6 +218,15 @@ store.close();`, db);
       { seq: 8, body: 'x{"edited":true}' },
     ]);
     expect(parseSpool('-1 {"a":1}\n')).toEqual([{ seq: 0, body: '-1 {"a":1}' }]);
+    // A text that continues another numbers its first unnumbered line after the number it is given.
+    expect(parseSpool('x\n', 41)).toEqual([{ seq: 42, body: 'x' }]);
+    // Checkpoint lines are no entries; a line that only looks like one is kept as an entry.
+    const text = `0 {"a":1}\n${checkpointLine(1, 'origin\n1\nhash\n\n— sig')}c {"size":"one"}\n`;
+    expect(parseSpool(text)).toEqual([
+      { seq: 0, body: '{"a":1}' },
+      { seq: 1, body: 'c {"size":"one"}' },
+    ]);
+    expect(parseSpoolCheckpoints(text)).toEqual([{ size: 1, note: 'origin\n1\nhash\n\n— sig' }]);
   });
 
   it('[AUD-7] a reader that takes the spool, then the table, gets a gapless prefix of the log however a move interleaves (property)', () => {
@@ -293,26 +299,26 @@ store.close();`, db);
     expect(maxWal).toBeLessThan(bytes / 2);
   });
 
-  it('[AUD-7] a writer faster than the worker copies: the store checkpoints itself past the cap, and loses nothing', () => {
+  it('[AUD-7] flat out, the mover copies and checkpoints between its own commits: the write-ahead log stays bounded, and nothing is lost', () => {
     const { maxWal, bytes } = walRun('flat out', 10 * WAL_CHECKPOINT_ENTRIES);
-    // A log never started over would hold every entry (more than their bytes); the cap holds it to
-    // WAL_CAP_PAGES pages and what is committed while the news of a pass comes back.
-    expect(bytes).toBeGreaterThan(WAL_CAP_PAGES * 4096 * 1.5);
-    expect(maxWal).toBeLessThan(WAL_CAP_PAGES * 4096 * 1.5);
+    // A log never started over would hold every entry (more than their bytes); the mover starts it
+    // over after each checkpoint, so it holds about what it copies between two (7 MB here).
+    expect(maxWal).toBeGreaterThan(0);
+    expect(maxWal).toBeLessThan(Math.min(bytes / 2, 12 * 1024 * 1024));
   });
 
-  it('a checkpoint worker that cannot open the database hands checkpoints back to the main connection', () => {
+  it('[AUD-2] a mover that cannot open the database reports it (the store then fails every append)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'toolgate-spool-'));
     dirs.push(dir);
-    const script = `const { startWalCheckpointer } = await import(${JSON.stringify(join(ROOT, 'dist/src/audit/wal-checkpointer.js'))});
+    const script = `const { startMover } = await import(${JSON.stringify(join(ROOT, 'dist/src/audit/mover.js'))});
 const alive = setTimeout(() => {}, 15_000); // the worker is unref'd: nothing else keeps this process waiting for it
 const why = await new Promise((resolve) => {
-  const here = () => resolve('checkpointed here, not handed back');
-  startWalCheckpointer({ path: process.argv[1], synchronous: 'NORMAL', every: 1, cap: 1000, here, fallback: resolve }).moved(1);
+  const mover = startMover({ path: process.argv[1], spoolPath: process.argv[1] + '/spool', synchronous: 'NORMAL', moved: () => resolve('moved'), failed: resolve });
+  mover.spooled(0, 10);
 });
 clearTimeout(alive);
 process.stdout.write(JSON.stringify(why));`;
-    // A directory is no database: the worker's open fails.
+    // A directory is no database: the mover's open fails.
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, dir], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout) as string).toMatch(/unable to open database|directory/i);

@@ -1,9 +1,10 @@
-import { close, closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { close, closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { mergeSpooled, parseSpool, SPOOL_BATCH, SPOOL_DELAY_MS, SPOOL_ROTATE_BYTES, SPOOL_SLICE, spoolPathOf } from './spool.js';
+import { checkpointLine, entryLine, mergeSpooled, parseSpool, parseSpoolCheckpoints, SPOOL_BATCH, SPOOL_DELAY_MS, SPOOL_ROTATE_BYTES, spoolPathOf } from './spool.js';
+import { spoolMove } from './spool-move.js';
 import type { AuditStore, Durability, StoredEntry } from './store.js';
-import { startWalCheckpointer, WAL_CAP_ENTRIES, WAL_CAP_PAGES, WAL_CHECKPOINT_ENTRIES } from './wal-checkpointer.js';
+import { startMover } from './mover.js';
 
 /**
  * Every handle and every prepared statement stays reachable for the life of the process, and none is
@@ -35,26 +36,28 @@ function* pages(select: Database.Statement): Generator<StoredEntry> {
   }
 }
 
-const readSpool = (path: string): StoredEntry[] => (existsSync(path) ? parseSpool(readFileSync(path, 'utf8')) : []);
+const readSpoolText = (path: string): string => (existsSync(path) ? readFileSync(path, 'utf8') : '');
 
 /**
  * The default store: SQLite in WAL mode, written through a spool.
  *
- * An entry is one `write(2)` to the spool file (`<db>-spool`, opened O_APPEND) before `append`
- * returns, so it survives SIGKILL of the gateway as soon as the call goes on; with `sync: full` the
- * spool is fdatasync'ed per entry too, and the entry survives power loss. Entries are moved from the
- * spool into the `entries` table off the call's path: `SPOOL_DELAY_MS` after the first, the timer
- * moves those pending then, `SPOOL_SLICE` per transaction and per turn of the event loop, so a call
- * waits behind one slice at most; a checkpoint, close, or `SPOOL_BATCH` pending entries move all at
- * once. Once the spool holds `SPOOL_ROTATE_BYTES`, a move replaces it, with an atomic rename, never
- * truncated, by one that holds only the entries still pending, so the file always holds every entry
- * the table does not (and moved ones, which readers skip), and a reader that opened it sees one whole
- * generation. A reader takes the spool first, then the table, and merges by sequence number. The
- * write-ahead log's checkpoints run on a worker thread (`wal-checkpointer.ts`).
- * A gateway that opens a log moves a killed one's spool into the table before it serves.
+ * An entry (or a signed checkpoint) is one `write(2)` to the spool file (`<db>-spool`, opened
+ * O_APPEND) before `append` returns, so it survives SIGKILL of the gateway as soon as the call goes
+ * on; with `sync: full` the spool is fdatasync'ed per line too, and it survives power loss. The
+ * gateway's thread does nothing else: a mover thread (`mover.ts`) with a connection of its own copies
+ * the spool into the tables and checkpoints the write-ahead log. It is told the spool's length
+ * `SPOOL_DELAY_MS` after the first line it has not been told of, or at once past `SPOOL_BATCH` lines,
+ * and reports how far it copied. Once the spool holds `SPOOL_ROTATE_BYTES`, the store replaces it,
+ * with an atomic rename, never truncated, by one that holds only the lines not yet copied, so the file
+ * always holds every entry the table does not (and copied ones, which readers skip), and a reader that
+ * opened it sees one whole generation. A reader takes the spool first, then the table, and merges by
+ * sequence number. A gateway that opens a log copies a killed one's spool into the table before it
+ * serves, and its close copies whatever the mover has not, on its own connection.
  *
- * A batch that cannot be moved (disk full, a broken database) leaves its entries in the spool and
- * makes every later append fail until a move succeeds: the gateway denies calls (fail closed).
+ * A copy that fails (disk full, a broken database, a lock held elsewhere) leaves the lines in the
+ * spool, and once the mover reports it every later append fails until the mover reports a copy that
+ * succeeded (it tries again every 50 ms): the gateway denies calls (fail closed). A spool that cannot
+ * be replaced fails every later append until it can.
  * @example
  * const store = openSqliteStore('/var/lib/toolgate/audit.db', 'normal');
  */
@@ -63,14 +66,22 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
   if (!readonly) {
     db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'};`);
     db.exec(`CREATE TABLE IF NOT EXISTS entries (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS checkpoints (id INTEGER PRIMARY KEY AUTOINCREMENT, size INTEGER NOT NULL, note TEXT NOT NULL);`);
+      CREATE TABLE IF NOT EXISTS checkpoints (id INTEGER PRIMARY KEY AUTOINCREMENT, size INTEGER NOT NULL, note TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS checkpoints_size ON checkpoints (size);`);
   }
   const selectPage = keep(db.prepare('SELECT rowid AS at, seq, body FROM entries WHERE rowid > ? ORDER BY rowid LIMIT ?'));
   const selectCheckpoints = keep(db.prepare('SELECT note FROM checkpoints ORDER BY id').pluck());
   const spoolPath = spoolPathOf(path);
 
   /** The spool first (read now), then the table (paged as it is iterated): what leaves the spool meanwhile is found in the table. */
-  const readEntries = () => mergeSpooled(pages(selectPage), readSpool(spoolPath));
+  const readEntries = () => mergeSpooled(pages(selectPage), parseSpool(readSpoolText(spoolPath)));
+  /** The table's checkpoints, then the spool's that the table does not hold yet. */
+  const readCheckpoints = () => {
+    const spooled = parseSpoolCheckpoints(readSpoolText(spoolPath));
+    const stored = selectCheckpoints.all() as string[];
+    const known = new Set(stored);
+    return [...stored, ...spooled.map((c) => c.note).filter((note) => !known.has(note))];
+  };
 
   if (readonly)
     return {
@@ -83,46 +94,13 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
       },
       entries: () => [...readEntries()],
       eachEntry: readEntries,
-      checkpoints: () => selectCheckpoints.all() as string[],
+      checkpoints: readCheckpoints,
       close: () => db.close(),
     };
 
-  // Checkpoints of the write-ahead log run on a worker thread (their fsyncs stalled this one); if it
-  // cannot, or falls far behind, this connection takes them back (wal-checkpointer.ts).
-  db.exec('PRAGMA wal_autocheckpoint = 0');
-  const checkpointHere = keep(db.prepare('PRAGMA wal_checkpoint(PASSIVE)'));
-  const checkpointer = startWalCheckpointer({
-    path,
-    synchronous: durability === 'full' ? 'FULL' : 'NORMAL',
-    every: WAL_CHECKPOINT_ENTRIES,
-    cap: WAL_CAP_ENTRIES,
-    capFrames: WAL_CAP_PAGES,
-    // Neither may throw: they run from the worker's messages too. A checkpoint that fails loses no
-    // entry (the log still holds them); the next one copies what it did not.
-    here: () => {
-      try {
-        checkpointHere.get();
-      } catch {
-        // the log stays whole and grows until a checkpoint succeeds
-      }
-    },
-    fallback: () => {
-      try {
-        if (spool !== undefined) db.exec('PRAGMA wal_autocheckpoint = 1000');
-      } catch {
-        // this connection is going away: nothing left to checkpoint for
-      }
-    },
-  });
-  const insert = keep(db.prepare('INSERT INTO entries (seq, body) VALUES (?, ?)'));
-  const insertCheckpoint = keep(db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)'));
-  const selectLast = keep(db.prepare('SELECT max(seq) FROM entries').pluck());
-  const move = keep(
-    db.transaction((entries: readonly StoredEntry[], checkpoint?: { size: number; note: string }) => {
-      for (const e of entries) insert.run(e.seq, e.body);
-      if (checkpoint) insertCheckpoint.run(checkpoint.size, checkpoint.note);
-    }),
-  );
+  const move = spoolMove(db);
+  move.statements.forEach(keep);
+  db.exec('PRAGMA wal_autocheckpoint = 0'); // the mover checkpoints (mover.ts)
   const syncDir = () => {
     const dirFd = openSync(dirname(path), 'r');
     try {
@@ -131,20 +109,17 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
       closeSync(dirFd);
     }
   };
-  /** Bytes written to the current spool file. */
-  let spooledBytes = 0;
   /**
-   * A new spool in place of the old one (atomic rename) holding `left`, the entries not yet in the
-   * table; returns its descriptor. At every moment the file at the spool's path holds every entry the
-   * table does not.
+   * A new spool in place of the old one (atomic rename) holding `left`, the lines not yet copied;
+   * returns its descriptor. At every moment the file at the spool's path holds every entry the table
+   * does not.
    */
-  const freshSpool = (left: readonly StoredEntry[] = []): number => {
+  const freshSpool = (left: Buffer): number => {
     const next = `${spoolPath}.next`;
     const fd = openSync(next, 'w', 0o640);
-    let written = 0;
     try {
       if (left.length > 0) {
-        written = writeSync(fd, left.map((e) => `${e.seq} ${e.body}\n`).join(''));
+        writeSync(fd, left);
         if (durability === 'full') fdatasyncSync(fd);
       }
       renameSync(next, spoolPath);
@@ -153,122 +128,117 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
       closeSync(fd);
       throw error;
     }
-    spooledBytes = written;
     return fd;
   };
-
-  // Recovery: a killed gateway's spooled entries that never reached the table.
-  const last = selectLast.get() as number | null;
-  const left = readSpool(spoolPath).filter((e) => e.seq > (last ?? -1));
-  if (left.length > 0) move(left);
-  let spool: number | undefined = freshSpool();
-
-  let pending: StoredEntry[] = [];
-  /** Entries written to the current spool file, moved or not. */
-  let spooled = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let draining: NodeJS.Immediate | undefined;
-  let failed: Error | undefined;
-  const guard = (work: () => void) => {
+  /** Bytes `from` to `to` of the current spool file. */
+  const spoolBytes = (from: number, to: number): Buffer => {
+    const buffer = Buffer.alloc(to - from);
+    const fd = openSync(spoolPath, 'r');
     try {
-      work();
-      failed = undefined;
-    } catch (error) {
-      failed = error as Error;
-      throw error;
-    }
-  };
-  /** Moves the first `n` pending entries (and a checkpoint) into the table in one transaction. */
-  const moveFirst = (n: number, checkpoint?: { size: number; note: string }) => {
-    const slice = n >= pending.length ? pending : pending.slice(0, n);
-    move(slice, checkpoint);
-    pending = slice === pending ? [] : pending.slice(n);
-    checkpointer.moved(slice.length);
-  };
-  /**
-   * Starts a new spool holding only the entries still pending, once the current one holds
-   * `SPOOL_ROTATE_BYTES` and some of its entries are in the table. The old descriptor is closed on
-   * the thread pool: closing the last link of a replaced file frees its blocks, which took up to a
-   * millisecond here; what it held is in the table and in the new file, so its close cannot fail
-   * in a way that matters.
-   */
-  const rotate = () => {
-    if (spooled === pending.length || spooledBytes < SPOOL_ROTATE_BYTES) return;
-    const old = spool;
-    spool = freshSpool(pending);
-    spooled = pending.length;
-    if (old !== undefined) close(old, () => {});
-  };
-  /** Moves every pending entry (and a checkpoint) into the table now, then replaces the spool if it is full. */
-  const flush = (checkpoint?: { size: number; note: string }) => {
-    if (timer) clearTimeout(timer);
-    if (draining) clearImmediate(draining);
-    timer = draining = undefined;
-    if (pending.length === 0 && !checkpoint && !failed) return; // a failed spool replacement is retried too
-    guard(() => {
-      moveFirst(pending.length, checkpoint);
-      rotate();
-    });
-  };
-  const later = () => {
-    try {
-      flush();
-    } catch {
-      // kept in `failed`: the next append retries the move and fails the call if it fails again
-    }
-  };
-  /**
-   * Moves the `left` entries that were pending when the timer fired, `SPOOL_SLICE` per turn of the
-   * event loop (so no call waits behind a whole batch), then starts a new spool.
-   */
-  const drain = (left: number) => {
-    draining = undefined;
-    try {
-      guard(() => moveFirst(Math.min(left, SPOOL_SLICE)));
-      if (left > SPOOL_SLICE && pending.length > 0) {
-        draining = setImmediate(drain, left - SPOOL_SLICE);
-        return;
+      for (let got = 0; got < buffer.length; ) {
+        const n = readSync(fd, buffer, got, buffer.length - got, from + got);
+        if (n === 0) throw new Error(`the spool ended at ${from + got} bytes, before ${to}`);
+        got += n;
       }
-      guard(rotate);
-    } catch {
-      return; // kept in `failed` (see `later`)
+    } finally {
+      closeSync(fd);
     }
-    if (pending.length > 0) arm();
+    return buffer;
   };
-  const arm = () => {
-    timer = setTimeout(() => {
-      timer = undefined;
-      drain(pending.length);
-    }, SPOOL_DELAY_MS);
-    timer.unref();
+
+  // Recovery: a killed gateway's spooled lines that never reached the table.
+  move.move(readSpoolText(spoolPath));
+  let spool: number | undefined = freshSpool(Buffer.alloc(0));
+  /** The spool's generation (one per replacement), its length, how much of it is copied, and what the mover was told. */
+  let generation = 0;
+  let spooledBytes = 0;
+  let copiedBytes = 0;
+  let told = { generation: 0, bytes: 0 };
+  let untold = 0;
+  let timer: NodeJS.Timeout | undefined;
+  /** Why the mover's last copy failed, or why the spool could not be replaced: appends fail meanwhile. */
+  let failed: Error | undefined;
+  let replaceFailed: Error | undefined;
+
+  const tell = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    untold = 0;
+    if (told.generation === generation && told.bytes === spooledBytes) return;
+    told = { generation, bytes: spooledBytes };
+    mover.spooled(generation, spooledBytes);
+  };
+  /**
+   * Starts a new spool holding only the lines the mover has not copied, once the current one holds
+   * `SPOOL_ROTATE_BYTES`. The old descriptor is closed on the thread pool: closing the last link of a
+   * replaced file frees its blocks, which took up to a millisecond here; what it held is in the table
+   * and in the new file, so its close cannot fail in a way that matters.
+   */
+  const replace = () => {
+    const left = spoolBytes(copiedBytes, spooledBytes);
+    const old = spool;
+    spool = freshSpool(left);
+    generation++;
+    spooledBytes = left.length;
+    copiedBytes = 0;
+    if (old !== undefined) close(old, () => {});
+    tell();
+  };
+  const tryReplace = () => {
+    try {
+      replace();
+      replaceFailed = undefined;
+    } catch (error) {
+      replaceFailed = error as Error;
+    }
+  };
+  const mover = startMover({
+    path,
+    spoolPath,
+    synchronous: durability === 'full' ? 'FULL' : 'NORMAL',
+    moved: (at, offset) => {
+      if (spool === undefined) return;
+      failed = undefined;
+      if (at !== generation) return;
+      copiedBytes = offset;
+      if (spooledBytes >= SPOOL_ROTATE_BYTES && !replaceFailed) tryReplace();
+    },
+    failed: (why) => {
+      if (spool !== undefined) failed = new Error(why);
+    },
+  });
+  const write = (line: string) => {
+    if (spool === undefined) throw new Error('the store is closed');
+    if (replaceFailed) tryReplace();
+    if (replaceFailed) throw replaceFailed;
+    if (failed) throw failed;
+    spooledBytes += writeSync(spool, line);
+    if (durability === 'full') fdatasyncSync(spool);
+    if (++untold >= SPOOL_BATCH) tell();
+    else if (!timer) {
+      timer = setTimeout(tell, SPOOL_DELAY_MS);
+      timer.unref();
+    }
   };
 
   return {
     location: path,
-    append: (entry) => {
-      if (spool === undefined) throw new Error('the store is closed');
-      if (failed) flush(); // throws while the database still refuses the spooled entries
-      spooledBytes += writeSync(spool, `${entry.seq} ${entry.body}\n`);
-      if (durability === 'full') fdatasyncSync(spool);
-      pending.push(entry);
-      spooled++;
-      if (pending.length >= SPOOL_BATCH) later();
-      else if (!timer && !draining) arm();
-    },
-    appendCheckpoint: (size, note) => flush({ size, note }),
-    entries: () => [...mergeSpooled(pages(selectPage), pending)],
-    eachEntry: () => mergeSpooled(pages(selectPage), [...pending]),
-    checkpoints: () => selectCheckpoints.all() as string[],
+    append: (entry) => write(entryLine(entry)),
+    appendCheckpoint: (size, note) => write(checkpointLine(size, note)),
+    entries: () => [...readEntries()],
+    eachEntry: readEntries,
+    checkpoints: readCheckpoints,
     close: () => {
       if (spool === undefined) return;
+      if (timer) clearTimeout(timer);
+      mover.close();
       try {
-        flush();
+        move.move(readSpoolText(spoolPath)); // whatever the mover had not copied
         unlinkSync(spoolPath); // everything is in the table
       } finally {
         closeSync(spool);
         spool = undefined;
-        db.close();
-        checkpointer.close(); // the last connection to close copies the log into the database
+        db.close(); // the last connection to close copies the log into the database
       }
     },
   };

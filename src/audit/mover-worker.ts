@@ -1,0 +1,110 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import type { MoverData, MoverReport, MoverRequest } from './mover.js';
+import { spoolMove } from './spool-move.js';
+
+/**
+ * The SQLite store's mover thread (started by `mover.ts`): it reads the spool the store's thread
+ * writes, from where it stopped up to the length it was told of, copies those lines into the tables
+ * on a connection of its own, and reports how far it got; every `checkpointEvery` copied entries it
+ * checkpoints the write-ahead log. Its statements live as long as the thread (see store-sqlite.ts).
+ */
+const data = workerData as MoverData;
+const port = parentPort as NonNullable<typeof parentPort>;
+const report = (message: MoverReport) => port.postMessage(message);
+
+let db: Database.Database | undefined;
+let mover: ReturnType<typeof spoolMove> | undefined;
+let checkpoint: Database.Statement | undefined;
+let closed = false;
+
+/** The spool generation being read, its descriptor, how many of its bytes are copied, and the last number read. */
+let generation = -1;
+let fd: number | undefined;
+let offset = 0;
+let lastSeq = -1;
+/** The newest length the store's thread told of. */
+let wanted: { generation: number; bytes: number } = { generation: -1, bytes: 0 };
+let copiedSinceCheckpoint = 0;
+let scheduled = false;
+let retry: NodeJS.Timeout | undefined;
+
+const open = (): Database.Database => {
+  const opened = new Database(data.path, { timeout: data.busyMs });
+  opened.exec(`PRAGMA synchronous = ${data.synchronous}; PRAGMA wal_autocheckpoint = 0`);
+  mover = spoolMove(opened);
+  checkpoint = opened.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+  return opened;
+};
+
+/** Reads the bytes of the current generation from `offset` up to `bytes`: whole lines only. */
+const readLines = (bytes: number): { text: string; length: number } => {
+  const buffer = Buffer.allocUnsafe(bytes - offset);
+  let got = 0;
+  while (got < buffer.length) {
+    const n = readSync(fd as number, buffer, got, buffer.length - got, offset + got);
+    if (n === 0) break;
+    got += n;
+  }
+  const length = buffer.lastIndexOf(10, got - 1) + 1;
+  return { text: buffer.toString('utf8', 0, length), length };
+};
+
+const run = (): void => {
+  scheduled = false;
+  if (closed) return;
+  try {
+    db ??= open();
+    if (wanted.generation !== generation) {
+      // The store replaced the spool: the new file starts with every line not yet copied.
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+      fd = openSync(data.spoolPath, 'r');
+      generation = wanted.generation;
+      offset = 0;
+    }
+    if (wanted.bytes > offset) {
+      const { text, length } = readLines(wanted.bytes);
+      if (length > 0) {
+        const { copied, last } = (mover as NonNullable<typeof mover>).move(text, lastSeq);
+        offset += length;
+        lastSeq = last;
+        copiedSinceCheckpoint += copied;
+      }
+    }
+    report({ generation, offset });
+    if (copiedSinceCheckpoint >= data.checkpointEvery) {
+      // Between two of this thread's own commits, so a pass copies the log whole and the next commit
+      // starts it over; its fsyncs stall nobody but this thread.
+      copiedSinceCheckpoint = 0;
+      checkpoint?.get();
+    }
+  } catch (error) {
+    // Nothing is lost (the lines stay in the spool); the store fails its appends until a later run succeeds.
+    report({ failed: String((error as Error | undefined)?.message ?? error) });
+    retry ??= setTimeout(() => {
+      retry = undefined;
+      schedule();
+    }, data.retryMs);
+  }
+};
+
+const schedule = () => {
+  if (scheduled || closed) return;
+  scheduled = true;
+  setImmediate(run);
+};
+
+port.on('message', (message: MoverRequest) => {
+  if (message === 'close') {
+    closed = true;
+    if (retry) clearTimeout(retry);
+    if (fd !== undefined) closeSync(fd);
+    db?.close();
+    port.close();
+    return;
+  }
+  if (message.generation > wanted.generation || (message.generation === wanted.generation && message.bytes > wanted.bytes)) wanted = message;
+  schedule();
+});
