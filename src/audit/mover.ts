@@ -13,6 +13,14 @@ export const WAL_CHECKPOINT_ENTRIES = 8000;
 export const MOVER_BUSY_MS = 250;
 export const MOVER_RETRY_MS = 50;
 
+/**
+ * The thread starts from a script that imports `mover-worker.js`. Not from the file itself: a worker
+ * takes the process's node options, and one started with `--input-type` (a script run with `-e`)
+ * refuses a file; passing its own `execArgv` instead throws on V8 options (`--max-old-space-size`).
+ * An import() runs as CommonJS or ESM alike, whichever `--input-type` the eval takes.
+ */
+const BOOT = `import('node:worker_threads').then(({ workerData }) => import(workerData.entry))`;
+
 export interface MoverData {
   readonly path: string;
   readonly spoolPath: string;
@@ -58,9 +66,7 @@ export const startMover = (options: MoverOptions): Mover => {
     busyMs: MOVER_BUSY_MS,
     retryMs: MOVER_RETRY_MS,
   };
-  // A worker takes the process's node options; `--input-type` (a script run with `-e`) is refused for a file.
-  const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
-  const worker = new Worker(new URL('./mover-worker.js', import.meta.url), { workerData, execArgv });
+  const worker = new Worker(BOOT, { eval: true, workerData: { ...workerData, entry: new URL('./mover-worker.js', import.meta.url).href } });
   let closing = false;
   worker.on('message', (message: MoverReport) => {
     if ('failed' in message) options.failed(message.failed);

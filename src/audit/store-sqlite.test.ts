@@ -22,14 +22,15 @@ const tempDb = () => {
  * Node 24 aborts a vitest worker that finalizes one of its handles, so workers never open one. The
  * bodies keep every handle and statement they make reachable and close them, for the same reason.
  */
-const child = (body: string, ...args: string[]) => {
+const child = (body: string, ...args: string[]) => childWith([], body, ...args);
+const childWith = (nodeOptions: readonly string[], body: string, ...args: string[]) => {
   const script = `const { openSqliteStore } = await import(${JSON.stringify(join(ROOT, 'dist/src/audit/store-sqlite.js'))});
 const args = process.argv.slice(1);
 const out = (v) => process.stdout.write(JSON.stringify(v));
 // Polls \`done\` (the mover works on its own thread) for up to 5 s.
 const until = async (done) => { for (const end = Date.now() + 5000; ; await new Promise((r) => setTimeout(r, 5))) { if (done()) return true; if (Date.now() >= end) return false; } };
 ${body}`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, ...args], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [...nodeOptions, '--input-type=module', '-e', script, ...args], { cwd: ROOT, encoding: 'utf8' });
   return { status: r.status, signal: r.signal, stderr: r.stderr, out: r.stdout ? (JSON.parse(r.stdout) as unknown) : undefined };
 };
 
@@ -322,6 +323,20 @@ process.stdout.write(JSON.stringify(why));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, dir], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout) as string).toMatch(/unable to open database|directory/i);
+  });
+
+  it('[AUD-2] the mover starts in a process run with V8 options and as a -e script (a worker refuses both if handed them wrongly)', () => {
+    const r = childWith(['--max-old-space-size=256', '--stack-size=2000'], `const store = openSqliteStore(args[0], 'normal');
+for (let i = 0; i < 3; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
+const Database = (await import('better-sqlite3')).default;
+const table = new Database(args[0], { readonly: true });
+const count = table.prepare('SELECT count(*) FROM entries').pluck();
+const copied = await until(() => count.get() === 3);
+store.close();
+table.close();
+out({ copied });`, tempDb());
+    expect(r.stderr).toBe('');
+    expect(r.out).toEqual({ copied: true });
   });
 
   it('[AUD-7] with sync: full, spooled entries survive a kill too', () => {
