@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { MoverData, MoverReport, MoverRequest } from './mover.js';
@@ -12,6 +13,14 @@ import { spoolMove } from './spool-move.js';
  */
 const data = workerData as MoverData;
 const port = parentPort as NonNullable<typeof parentPort>;
+
+// Below the gateway's thread (on Linux a thread's nice value is its own): on busy cores a copy must
+// not take the core a call needs. It still gets its share, and it has time: the spool holds the lines.
+try {
+  setPriority(Math.min(19, getPriority() + data.nice));
+} catch {
+  // not allowed here: the thread keeps the process's priority
+}
 const report = (message: MoverReport) => port.postMessage(message);
 
 let db: Database.Database | undefined;

@@ -12,6 +12,8 @@ export const WAL_CHECKPOINT_ENTRIES = 8000;
 /** How long the mover waits for a lock another connection holds, and then between two attempts, in ms. */
 export const MOVER_BUSY_MS = 250;
 export const MOVER_RETRY_MS = 50;
+/** How much lower the mover thread's CPU priority is than the gateway's (nice value; a copy took a core from calls). */
+export const MOVER_NICE = 10;
 
 /**
  * The thread starts from a script that imports `mover-worker.js`. Not from the file itself: a worker
@@ -28,6 +30,7 @@ export interface MoverData {
   readonly checkpointEvery: number;
   readonly busyMs: number;
   readonly retryMs: number;
+  readonly nice: number;
 }
 
 /** To the thread: the spool of `generation` holds `bytes` bytes of whole lines; or the store is closing. */
@@ -65,6 +68,7 @@ export const startMover = (options: MoverOptions): Mover => {
     checkpointEvery: WAL_CHECKPOINT_ENTRIES,
     busyMs: MOVER_BUSY_MS,
     retryMs: MOVER_RETRY_MS,
+    nice: MOVER_NICE,
   };
   const worker = new Worker(BOOT, { eval: true, workerData: { ...workerData, entry: new URL('./mover-worker.js', import.meta.url).href } });
   let closing = false;

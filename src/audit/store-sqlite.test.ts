@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WAL_CHECKPOINT_ENTRIES } from './mover.js';
+import { MOVER_NICE, WAL_CHECKPOINT_ENTRIES } from './mover.js';
 import { checkpointLine, mergeSpooled, parseSpool, parseSpoolCheckpoints, SPOOL_BATCH, SPOOL_ROTATE_BYTES, spoolPathOf } from './spool.js';
 import type { StoredEntry } from './store.js';
 
@@ -337,6 +337,21 @@ table.close();
 out({ copied });`, tempDb());
     expect(r.stderr).toBe('');
     expect(r.out).toEqual({ copied: true });
+  });
+
+  it('the mover thread runs at a lower CPU priority than the gateway thread (its nice value is its own)', () => {
+    const r = child(`const { readdirSync, readFileSync } = await import('node:fs');
+const store = openSqliteStore(args[0], 'normal');
+store.append({ seq: 0, body: '{}' });
+const nice = (task) => Number(readFileSync('/proc/self/task/' + task + '/stat', 'utf8').split(') ')[1].split(' ')[16]);
+const others = () => readdirSync('/proc/self/task').filter((t) => t !== String(process.pid)).map(nice);
+await until(() => others().some((n) => n > nice(process.pid)));
+out({ main: nice(process.pid), others: others() });
+store.close();`, tempDb());
+    expect(r.stderr).toBe('');
+    const { main, others } = r.out as { main: number; others: number[] };
+    expect(others).toContain(Math.min(19, main + MOVER_NICE));
+    expect(others.filter((n) => n !== main)).toHaveLength(1); // the mover alone
   });
 
   it('[AUD-7] with sync: full, spooled entries survive a kill too', () => {
