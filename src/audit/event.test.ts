@@ -42,6 +42,18 @@ describe('when an entry is serialized for the log', () => {
       { numRuns: 2000 },
     );
   });
+  it('[AUD-3] an entry of digests only (no event, nothing in clear: the one-stringify writer) gives exactly its RFC 8785 canonical JSON (property)', () => {
+    const digests = fc.record({ hmac: text, size: fc.nat() });
+    fc.assert(
+      fc.property(entry, digests, digests, fc.boolean(), (e, args, result, both) => {
+        const { event: _event, ...rest } = e;
+        const plain: AuditEntry = { ...rest, args, ...(both && { result }) };
+        if (!both) delete (plain as { result?: unknown }).result;
+        expect(toEntryJson(plain)).toBe(toCanonicalJson(plain));
+      }),
+      { numRuns: 2000 },
+    );
+  });
   it('[AUD-3] refuses a number JSON cannot carry, as canonicalization does', () => {
     const e: AuditEntry = { v: 1, seq: 0, time: 't', decision: 'result', prev: 'p', latencyUs: Number.NaN };
     expect(() => toEntryJson(e)).toThrow();
