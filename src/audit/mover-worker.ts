@@ -56,7 +56,8 @@ const readLines = (bytes: number): { text: string; length: number } => {
     if (n === 0) break;
     got += n;
   }
-  const length = buffer.lastIndexOf(10, got - 1) + 1;
+  // Only bytes read count (a file cut short meanwhile must not expose the rest of the buffer).
+  const length = buffer.subarray(0, got).lastIndexOf(10) + 1;
   return { text: buffer.toString('utf8', 0, length), length };
 };
 
