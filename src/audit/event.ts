@@ -56,10 +56,11 @@ export const toCanonicalJson = (value: unknown): string => {
 export const toLeafData = (entry: AuditEntry): Buffer => Buffer.from(toEntryJson(entry), 'utf8');
 
 const str = (s: string): string => JSON.stringify(s);
-const num = (n: number): string => {
+const finite = (n: number): number => {
   if (!Number.isFinite(n)) throw new TypeError('an audit entry number must be finite');
-  return JSON.stringify(n);
+  return n;
 };
+const num = (n: number): string => JSON.stringify(finite(n));
 const recorded = (r: Recorded): string =>
   'hmac' in r
     ? `{"hmac":${str(r.hmac)},"size":${num(r.size)}}`
@@ -89,10 +90,6 @@ const withFreeForm = (e: AuditEntry): string => {
   return out + `"time":${str(e.time)},"v":${num(e.v)}}`;
 };
 
-const finite = (n: number): number => {
-  if (!Number.isFinite(n)) throw new TypeError('an audit entry number must be finite');
-  return n;
-};
 const digest = (r: Recorded | undefined) => (r === undefined ? undefined : { hmac: (r as { hmac: string }).hmac, size: finite(r.size) });
 const isFreeForm = (e: AuditEntry): boolean => e.event !== undefined || (e.args !== undefined && !('hmac' in e.args)) || (e.result !== undefined && !('hmac' in e.result));
 

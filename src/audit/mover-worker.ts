@@ -1,8 +1,9 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { MoverData, MoverReport, MoverRequest } from './mover.js';
+import { readAt } from './spool.js';
 import { spoolMove } from './spool-move.js';
 
 /**
@@ -49,13 +50,7 @@ const open = (): Database.Database => {
 
 /** Reads the bytes of the current generation from `offset` up to `bytes`: whole lines only. */
 const readLines = (bytes: number): { text: string; length: number } => {
-  const buffer = Buffer.allocUnsafe(bytes - offset);
-  let got = 0;
-  while (got < buffer.length) {
-    const n = readSync(fd as number, buffer, got, buffer.length - got, offset + got);
-    if (n === 0) break;
-    got += n;
-  }
+  const { buffer, got } = readAt(fd as number, offset, bytes - offset);
   // Only bytes read count (a file cut short meanwhile must not expose the rest of the buffer).
   const length = buffer.subarray(0, got).lastIndexOf(10) + 1;
   return { text: buffer.toString('utf8', 0, length), length };

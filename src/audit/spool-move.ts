@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { parseSpool, parseSpoolCheckpoints } from './spool.js';
+import { splitSpool } from './spool.js';
 
 export interface SpoolMove {
   /**
@@ -23,13 +23,14 @@ export const spoolMove = (db: Database.Database): SpoolMove => {
     const after = (lastSeq.get() as number | null) ?? -1;
     let copied = 0;
     let last = before;
-    for (const e of parseSpool(text, before)) {
+    const { entries, checkpoints } = splitSpool(text, before);
+    for (const e of entries) {
       last = e.seq;
       if (e.seq <= after) continue;
       insert.run(e.seq, e.body);
       copied++;
     }
-    for (const c of parseSpoolCheckpoints(text)) insertCheckpoint.run(c.size, c.note, c.size, c.note);
+    for (const c of checkpoints) insertCheckpoint.run(c.size, c.note, c.size, c.note);
     return { copied, last };
   });
   return {

@@ -1,6 +1,7 @@
+import { readSync } from 'node:fs';
 import type { StoredEntry } from './store.js';
 
-/** The pure half of the SQLite store's spool (`store-sqlite.ts`): its line format and how readers merge it. */
+/** The SQLite store's spool (`store-sqlite.ts`): its line format, how readers merge it, and how its bytes are read. */
 
 /** Entries appended since the mover was last told, past which it is told at once (not at the timer). */
 export const SPOOL_BATCH = 512;
@@ -48,28 +49,51 @@ const asCheckpoint = (line: string): SpooledCheckpoint | undefined => {
 const linesOf = (text: string): string[] => text.slice(0, text.lastIndexOf('\n') + 1).split('\n');
 
 /**
- * The entries of a spool's text: one `<seq> <body>` line each (checkpoint lines aside). An unfinished
- * last line is not an entry; a line without a number is kept, numbered after the one before (`before`
- * for the first line of a text that continues another), so that `audit verify` reports it.
- * // untrusted: file content.
+ * The entries and the checkpoints of a spool's text, in one pass: one `<seq> <body>` line per entry,
+ * one `c <json>` line per checkpoint. An unfinished last line is neither; a line without a number is
+ * kept as an entry, numbered after the one before (`before` for the first line of a text that
+ * continues another), so that `audit verify` reports it. // untrusted: file content.
  */
-export const parseSpool = (text: string, before = -1): StoredEntry[] => {
+export const splitSpool = (text: string, before = -1): { entries: StoredEntry[]; checkpoints: SpooledCheckpoint[] } => {
   const entries: StoredEntry[] = [];
+  const checkpoints: SpooledCheckpoint[] = [];
   let last = before;
   for (const line of linesOf(text)) {
-    if (!line || asCheckpoint(line)) continue;
+    if (!line) continue;
+    const checkpoint = asCheckpoint(line);
+    if (checkpoint) {
+      checkpoints.push(checkpoint);
+      continue;
+    }
     const space = line.indexOf(' ');
     const seq = space > 0 ? Number(line.slice(0, space)) : Number.NaN;
     if (Number.isSafeInteger(seq) && seq >= 0 && /^\d+$/.test(line.slice(0, space))) entries.push({ seq, body: line.slice(space + 1) });
     else entries.push({ seq: last + 1, body: line });
     last = (entries.at(-1) as StoredEntry).seq;
   }
-  return entries;
+  return { entries, checkpoints };
 };
 
-/** The checkpoints of a spool's text, in order. // untrusted: file content. */
-export const parseSpoolCheckpoints = (text: string): SpooledCheckpoint[] =>
-  linesOf(text).flatMap((line) => asCheckpoint(line) ?? []);
+/** The entries of a spool's text (see `splitSpool`). */
+export const parseSpool = (text: string, before = -1): StoredEntry[] => splitSpool(text, before).entries;
+
+/** The checkpoints of a spool's text, in order (see `splitSpool`). */
+export const parseSpoolCheckpoints = (text: string): SpooledCheckpoint[] => splitSpool(text).checkpoints;
+
+/**
+ * Up to `length` bytes of a file from `position`, fewer if it ends first: `got` says how many are
+ * read, and only those may be used (the rest of the buffer is not cleared).
+ */
+export const readAt = (fd: number, position: number, length: number): { buffer: Buffer; got: number } => {
+  const buffer = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buffer, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return { buffer, got };
+};
 
 /**
  * The stored entries followed by the spooled ones that carry on from them: a spool read before the

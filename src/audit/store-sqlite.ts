@@ -1,7 +1,7 @@
-import { close, closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { close, closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { checkpointLine, entryLine, mergeSpooled, parseSpool, parseSpoolCheckpoints, SPOOL_BATCH, SPOOL_DELAY_MS, SPOOL_ROTATE_BYTES, spoolPathOf } from './spool.js';
+import { checkpointLine, entryLine, mergeSpooled, parseSpool, parseSpoolCheckpoints, readAt, SPOOL_BATCH, SPOOL_DELAY_MS, SPOOL_ROTATE_BYTES, spoolPathOf } from './spool.js';
 import { spoolMove } from './spool-move.js';
 import type { AuditStore, Durability, StoredEntry } from './store.js';
 import { startMover } from './mover.js';
@@ -132,18 +132,14 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
   };
   /** Bytes `from` to `to` of the current spool file. */
   const spoolBytes = (from: number, to: number): Buffer => {
-    const buffer = Buffer.alloc(to - from);
     const fd = openSync(spoolPath, 'r');
     try {
-      for (let got = 0; got < buffer.length; ) {
-        const n = readSync(fd, buffer, got, buffer.length - got, from + got);
-        if (n === 0) throw new Error(`the spool ended at ${from + got} bytes, before ${to}`);
-        got += n;
-      }
+      const { buffer, got } = readAt(fd, from, to - from);
+      if (got < to - from) throw new Error(`the spool ended at ${from + got} bytes, before ${to}`);
+      return buffer;
     } finally {
       closeSync(fd);
     }
-    return buffer;
   };
 
   // Recovery: a killed gateway's spooled lines that never reached the table.
