@@ -4,6 +4,7 @@ import { toEntryJson, type AuditEntry } from './event.js';
 import { CompactRange } from './merkle.js';
 import { signCheckpoint, type Signer } from './checkpoint.js';
 import type { AuditStore } from './store.js';
+import { registerPendingWriter } from './group-commit.js';
 
 export type EntryFields = Omit<AuditEntry, 'v' | 'seq' | 'time' | 'prev'>;
 
@@ -38,6 +39,8 @@ export class AuditLog {
   private readonly options: AuditLogOptions;
   /** Witness posts in flight; `flush` waits for them (the shutdown checkpoint must reach the witness). */
   private readonly posts = new Set<Promise<void>>();
+  /** Removes the store's pending lines from the group commit (`group-commit.ts`), if it groups them. */
+  private readonly unregister: (() => void) | undefined;
 
   constructor(store: AuditStore | Error, options: AuditLogOptions) {
     this.options = options;
@@ -49,6 +52,15 @@ export class AuditLog {
       this.checkpointed = this.range.size;
       this.timer = setInterval(() => this.checkpoint(), options.everySeconds * 1000);
       this.timer.unref();
+      const flush = store.flush?.bind(store);
+      if (flush)
+        this.unregister = registerPendingWriter(() => {
+          try {
+            flush();
+          } catch (cause) {
+            throw this.failure(cause as Error);
+          }
+        });
     }
   }
 
@@ -57,9 +69,11 @@ export class AuditLog {
   }
 
   /**
-   * Appends one entry; throws `AUDIT_APPEND_FAILED` if it is not durably stored. Synchronous when the
-   * store is (the embedded ones): the entry is stored when this returns, with no promise or microtask
-   * on the call's path. A networked store's append is a promise, and so is the answer then.
+   * Appends one entry; throws `AUDIT_APPEND_FAILED` if it cannot be stored. Synchronous when the
+   * store is (the embedded ones): when this returns the entry is stored, or, with the SQLite store,
+   * pending in its group commit, which writes it before anything leaves the gateway
+   * (`group-commit.ts`); no promise or microtask on the call's path. A networked store's append is a
+   * promise, and so is the answer then.
    */
   append(fields: EntryFields): AuditEntry | Promise<AuditEntry> {
     if (!this.store || this.closed) throw this.failure(this.broken ?? new Error('the audit log is closed'));
@@ -113,6 +127,13 @@ export class AuditLog {
       this.options.onWarning?.(`audit checkpoint at size ${size} not stored: ${(error as Error).message}`);
       return;
     }
+    if (!this.options.witnessFile && !this.options.witnessUrl) return;
+    try {
+      this.store.flush?.(); // the witness never holds a checkpoint the log could lose
+    } catch (error) {
+      this.options.onWarning?.(`audit checkpoint at size ${size} not written, so not copied to the witness: ${(error as Error).message}`);
+      return;
+    }
     if (this.options.witnessFile)
       try {
         appendFileSync(this.options.witnessFile, JSON.stringify({ checkpoint: note }) + '\n');
@@ -148,7 +169,11 @@ export class AuditLog {
     this.checkpoint();
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    this.store?.close();
+    try {
+      this.store?.close();
+    } finally {
+      this.unregister?.();
+    }
   }
 
   private failure(cause: Error): AuditError {

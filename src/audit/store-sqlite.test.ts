@@ -37,13 +37,23 @@ ${body}`;
 const entry = (seq: number): StoredEntry => ({ seq, body: `{"n":${seq}}` });
 
 describe('the spool of the SQLite store', () => {
-  it('[AUD-7] an entry is in the spool when append returns; a killed process leaves it there, readers see it, and the next writer moves it into the table', () => {
+  it('[AUD-7] a turn\'s appends reach the spool in one write, when a way out flushes them or at the end of the turn; a killed process leaves them there, readers see them, and the next writer moves them into the table', () => {
     const db = tempDb();
     // Appends fewer than a batch, then dies before the timer moves them.
-    const killed = child(`const store = openSqliteStore(args[0], 'normal');
-for (let i = 0; i < 20; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
+    const killed = child(`const { readFileSync } = await import('node:fs');
+const lines = () => readFileSync(args[0] + '-spool', 'utf8').split('\\n').filter(Boolean).length;
+const store = openSqliteStore(args[0], 'normal');
+for (let i = 0; i < 10; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
+const pending = lines();
+store.flush(); // what every way out of the gateway does before a message leaves
+const flushed = lines();
+for (let i = 10; i < 20; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
+const pendingAgain = lines();
+await new Promise((r) => setImmediate(r)); // the end of the turn
+out({ pending, flushed, pendingAgain, atTurnEnd: lines() });
 process.kill(process.pid, 'SIGKILL');`, db);
     expect(killed.signal).toBe('SIGKILL');
+    expect(killed.out).toEqual({ pending: 0, flushed: 10, pendingAgain: 10, atTurnEnd: 20 });
     expect(parseSpool(readFileSync(spoolPathOf(db), 'utf8'))).toEqual(Array.from({ length: 20 }, (_, i) => entry(i)));
 
     const read = child(`const store = openSqliteStore(args[0], 'normal', true);
@@ -76,6 +86,7 @@ const count = () => counter.get();
 const spooled = () => readFileSync(args[0] + '-spool', 'utf8').split('\\n').filter(Boolean).length;
 // A batch tells the mover at once: it copies while this thread is blocked and never yields.
 for (let i = 0; i < ${SPOOL_BATCH}; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
+store.flush();
 Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
 const whileBlocked = count();
 // Fewer than a batch: the timer tells it.
@@ -184,6 +195,7 @@ try { store.append({ seq: 5, body: '{"n":5}' }); } catch (e) { errors.push(e.cod
 const whileFailed = lines();
 rmdirSync(args[0] + '-spool.next');
 store.append({ seq: 5, body: '{"n":5}' }); // the spool is replaced now, then this entry is spooled
+store.flush();
 const after = lines();
 const seqs = store.entries().map((e) => e.seq);
 store.close();
@@ -199,6 +211,71 @@ out({ errors, whileFailed, after, seqs });`, db);
 out(store.entries().map((e) => e.seq));
 store.close();`, db);
     expect(reopened.out).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('[AUD-2] a group write the disk refuses keeps its lines pending: later appends fail until they are written, then everything is there in order (needs root: chattr +i)', () => {
+    const r = child(`const { execFileSync } = await import('node:child_process');
+const { readFileSync } = await import('node:fs');
+const spool = args[0] + '-spool';
+const lines = () => readFileSync(spool, 'utf8').split('\\n').filter(Boolean).length;
+const store = openSqliteStore(args[0], 'normal');
+store.append({ seq: 0, body: '{"n":0}' });
+store.flush();
+store.append({ seq: 1, body: '{"n":1}' });
+store.append({ seq: 2, body: '{"n":2}' });
+execFileSync('chattr', ['+i', spool]); // an immutable file: every write to it fails (EPERM), as a broken disk's would
+const errors = [];
+let whileFailed;
+try {
+  try { store.flush(); } catch (e) { errors.push(e.code); }
+  try { store.append({ seq: 3, body: '{"n":3}' }); } catch (e) { errors.push(e.code); } // it tries the pending lines first
+  whileFailed = lines();
+} finally {
+  execFileSync('chattr', ['-i', spool]);
+}
+store.append({ seq: 3, body: '{"n":3}' }); // the pending lines are written first
+store.flush();
+const spooled = lines();
+const seqs = store.entries().map((e) => e.seq);
+store.close();
+out({ errors, whileFailed, spooled, seqs });`, tempDb());
+    expect(r.stderr).toBe('');
+    expect(r.out).toEqual({ errors: ['EPERM', 'EPERM'], whileFailed: 1, spooled: 4, seqs: [0, 1, 2, 3] });
+  });
+
+  it('[AUD-2] a group write that comes up short (file size limit) is cut back to the last whole line and written again whole once it can be', () => {
+    const r = child(`const { execFileSync } = await import('node:child_process');
+const { readFileSync, statSync } = await import('node:fs');
+const spool = args[0] + '-spool';
+const text = () => readFileSync(spool, 'utf8');
+const store = openSqliteStore(args[0], 'normal');
+const pad = 'x'.repeat(1000);
+for (let i = 0; i < 50; i++) store.append({ seq: i, body: '{"n":' + i + ',"pad":"' + pad + '"}' });
+store.flush();
+const whole = statSync(spool).size;
+// RLIMIT_FSIZE just past 50 lines: a write of 20 more stops at the limit (Node ignores SIGXFSZ).
+execFileSync('prlimit', ['--pid', String(process.pid), '--fsize=' + (whole + 4096) + ':unlimited']);
+const errors = [];
+let afterShort;
+try {
+  for (let i = 50; i < 70; i++) store.append({ seq: i, body: '{"n":' + i + ',"pad":"' + pad + '"}' });
+  try { store.flush(); } catch (e) { errors.push(e.message); }
+  afterShort = { size: statSync(spool).size, endsWhole: text().endsWith('\\n') };
+} finally {
+  execFileSync('prlimit', ['--pid', String(process.pid), '--fsize=unlimited:unlimited']);
+}
+store.flush();
+const seqs = store.entries().map((e) => e.seq);
+const spooled = text().split('\\n').filter(Boolean).length;
+store.close();
+out({ whole, errors, afterShort, spooled, seqs });`, tempDb());
+    expect(r.stderr).toBe('');
+    const out = r.out as { whole: number; errors: string[]; afterShort: { size: number; endsWhole: boolean }; spooled: number; seqs: number[] };
+    expect(out.errors).toHaveLength(1);
+    expect(out.errors[0]).toMatch(/the spool took 4096 of \d+ bytes/);
+    expect(out.afterShort).toEqual({ size: out.whole, endsWhole: true }); // no torn line
+    expect(out.spooled).toBe(70);
+    expect(out.seqs).toEqual(Array.from({ length: 70 }, (_, i) => i));
   });
 
   it('[AUD-2] a tampered spool that repeats a number refuses the writer (the gateway then denies every call); a reader still reads it', () => {
@@ -364,6 +441,7 @@ store.close();`, tempDb());
     const db = tempDb();
     const r = child(`const store = openSqliteStore(args[0], 'full');
 for (let i = 0; i < 3; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
+store.flush();
 process.kill(process.pid, 'SIGKILL');`, db);
     expect(r.signal).toBe('SIGKILL');
     expect(parseSpool(readFileSync(spoolPathOf(db), 'utf8'))).toEqual([entry(0), entry(1), entry(2)]);

@@ -1,4 +1,4 @@
-import { close, closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { close, closeSync, existsSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { checkpointLine, entryLine, mergeSpooled, parseSpool, parseSpoolCheckpoints, readAt, SPOOL_BATCH, SPOOL_DELAY_MS, SPOOL_ROTATE_BYTES, spoolPathOf } from './spool.js';
@@ -41,10 +41,14 @@ const readSpoolText = (path: string): string => (existsSync(path) ? readFileSync
 /**
  * The default store: SQLite in WAL mode, written through a spool.
  *
- * An entry (or a signed checkpoint) is one `write(2)` to the spool file (`<db>-spool`, opened
- * O_APPEND) before `append` returns, so it survives SIGKILL of the gateway as soon as the call goes
- * on; with `sync: full` the spool is fdatasync'ed per line too, and it survives power loss. The
- * gateway's thread does nothing else: a mover thread (`mover.ts`) with a connection of its own copies
+ * An entry (or a signed checkpoint) is a line of the spool file (`<db>-spool`, opened O_APPEND).
+ * Appends are grouped (`group-commit.ts`): the lines of one turn of the event loop leave in one
+ * `write(2)`, at the end of the turn or as soon as anything is about to leave the gateway, whichever
+ * is first, so an entry is in the OS before the message it records leaves, and survives SIGKILL of
+ * the gateway; with `sync: full` each such write is fdatasync'ed too, and it survives power loss. A
+ * write that fails or comes up short (the spool is cut back to its last whole line) keeps its lines
+ * pending: every way out refuses to send until they are written, and every append fails meanwhile
+ * (it tries them first). The gateway's thread does nothing else: a mover thread (`mover.ts`) with a connection of its own copies
  * the spool into the tables and checkpoints the write-ahead log. It is told the spool's length
  * `SPOOL_DELAY_MS` after the first line it has not been told of, or at once past `SPOOL_BATCH` lines,
  * and reports how far it copied. Once the spool holds `SPOOL_ROTATE_BYTES`, the store replaces it,
@@ -155,6 +159,11 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
   /** Why the mover's last copy failed, or why the spool could not be replaced: appends fail meanwhile. */
   let failed: Error | undefined;
   let replaceFailed: Error | undefined;
+  /** Lines appended, not yet written (see `flush`), and why the last write of them failed. */
+  let pending: string[] = [];
+  let writeFailed: Error | undefined;
+  /** A spool that was fdatasync'ed in vain may have lost written lines: the store takes no more. */
+  let syncFailed: Error | undefined;
 
   const tell = () => {
     if (timer) clearTimeout(timer);
@@ -203,32 +212,79 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
       if (spool !== undefined) failed = new Error(why);
     },
   });
+  /**
+   * Writes the pending lines in one `write(2)`; throws, keeping them pending, if it fails or comes up
+   * short (the spool is cut back to its last whole line first, again before each retry).
+   */
+  const flush = () => {
+    if (syncFailed) throw syncFailed;
+    if (pending.length === 0) return;
+    if (spool === undefined) throw new Error('the store is closed');
+    const data = Buffer.from(pending.length === 1 ? (pending[0] as string) : pending.join(''));
+    try {
+      if (writeFailed) ftruncateSync(spool, spooledBytes);
+      const wrote = writeSync(spool, data);
+      if (wrote !== data.length) {
+        ftruncateSync(spool, spooledBytes);
+        throw new Error(`the spool took ${wrote} of ${data.length} bytes (disk full or file too large)`);
+      }
+    } catch (error) {
+      writeFailed = error as Error;
+      throw error;
+    }
+    writeFailed = undefined;
+    spooledBytes += data.length;
+    untold += pending.length;
+    pending = [];
+    if (durability === 'full')
+      try {
+        fdatasyncSync(spool);
+      } catch (error) {
+        syncFailed = error as Error;
+        throw error;
+      }
+    if (untold >= SPOOL_BATCH) tell();
+    else if (!timer) {
+      timer = setTimeout(tell, SPOOL_DELAY_MS);
+      timer.unref();
+    }
+  };
+  /** The end of the turn that appended the first pending line; a failure stays for the next way out or append to meet. */
+  const flushAtTurnEnd = () => {
+    try {
+      flush();
+    } catch {
+      // still pending: every way out and every append tries again, and fails until they are written
+    }
+  };
   const write = (line: string) => {
     if (spool === undefined) throw new Error('the store is closed');
     if (replaceFailed) tryReplace();
     if (replaceFailed) throw replaceFailed;
     if (failed) throw failed;
-    spooledBytes += writeSync(spool, line);
-    if (durability === 'full') fdatasyncSync(spool);
-    if (++untold >= SPOOL_BATCH) tell();
-    else if (!timer) {
-      timer = setTimeout(tell, SPOOL_DELAY_MS);
-      timer.unref();
-    }
+    if (writeFailed || syncFailed) flush();
+    pending.push(line);
+    if (pending.length === 1) setImmediate(flushAtTurnEnd);
+  };
+  const flushed = <T>(read: () => T) => () => {
+    flush();
+    return read();
   };
 
   return {
     location: path,
     append: (entry) => write(entryLine(entry)),
     appendCheckpoint: (size, note) => write(checkpointLine(size, note)),
-    entries: () => [...readEntries()],
-    eachEntry: readEntries,
-    checkpoints: readCheckpoints,
+    flush,
+    entries: flushed(() => [...readEntries()]),
+    eachEntry: flushed(readEntries),
+    checkpoints: flushed(readCheckpoints),
     close: () => {
       if (spool === undefined) return;
       if (timer) clearTimeout(timer);
       mover.close();
       try {
+        flush();
         move.move(readSpoolText(spoolPath)); // whatever the mover had not copied
         unlinkSync(spoolPath); // everything is in the table
       } finally {

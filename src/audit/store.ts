@@ -12,6 +12,11 @@ export interface AuditStore {
   readonly location: string;
   append(entry: StoredEntry): void | Promise<void>;
   appendCheckpoint(size: number, note: string): void | Promise<void>;
+  /**
+   * A store that groups its writes (`group-commit.ts`): writes every line appended so far, or throws
+   * (they stay pending). Absent when each append writes at once.
+   */
+  flush?(): void;
   /** Every entry in storage order (which is what `audit verify` checks). */
   entries(): StoredEntry[];
   /**

@@ -5,6 +5,7 @@ import { chmod } from 'node:fs/promises';
 import type { EgressConfig } from '../config/schema.js';
 import type { EgressErrorCode } from '../errors.js';
 import { compileEgress, normalizeHost, type EgressDecision } from './match.js';
+import { writePending } from '../audit/group-commit.js';
 
 /** Resolves a host name to addresses; injectable so tests never need real DNS. */
 export type Resolver = (host: string) => Promise<string[]>;
@@ -74,10 +75,10 @@ export const startEgressProxy = async (options: EgressProxyOptions): Promise<Egr
   const record = async (event: EgressEvent): Promise<boolean> => {
     try {
       await options.onEvent(event);
-      return true;
     } catch {
       return false;
     }
+    return writePending() === undefined; // the audit's group commit: the entry is in the OS before the connection is made
   };
   const report = async (method: string, host: string, port: number, verdict: Checked): Promise<Checked> => {
     const recorded = await record(

@@ -18,6 +18,7 @@ import { createFrontServer } from './front-server.js';
 import { LegacySessions } from './http-sessions.js';
 import { frontLimits } from './stdio-front.js';
 import { toWireError } from './to-json-rpc-error.js';
+import { connectLogged } from './unlogged.js';
 
 export const MCP_PATH = '/mcp';
 
@@ -67,6 +68,7 @@ export const serveHttpFront = async (
       const front = createFrontServer(gateway, { id: callerPrincipal(ctx.requestInfo), transport: 'http' }, 'modern');
       // The per-request transport closes when its exchange ends: the front session ends with it.
       front.server.onclose = front.detach;
+      connectLogged(front.server);
       return front.server;
     },
     { legacy: 'reject', maxRequestBodySize: limits.maxMessageBytes, onerror: onError },

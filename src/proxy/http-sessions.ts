@@ -4,6 +4,7 @@ import type { Gateway } from '../gateway.js';
 import { FrameError, HttpError } from '../errors.js';
 import type { Principal } from '../pipeline/principal.js';
 import { createFrontServer, type FrontServer } from './front-server.js';
+import { sendLogged } from './unlogged.js';
 
 interface LegacySession {
   readonly transport: WebStandardStreamableHTTPServerTransport;
@@ -93,7 +94,7 @@ export class LegacySessions {
       },
     });
     const pending = new Set<string | number>();
-    const send = transport.send.bind(transport);
+    const send = sendLogged(transport.send.bind(transport));
     transport.send = async (message, options) => {
       try {
         await send(message, options);

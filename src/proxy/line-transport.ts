@@ -1,6 +1,8 @@
 import type { Readable, Writable } from 'node:stream';
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
 import { decodeFrame, sniffId, type FrameLimits, type FrameResult, type JsonRpcMessage } from '../limits/frame.js';
+import { writePending } from '../audit/group-commit.js';
+import { unloggedReplacement } from './unlogged.js';
 
 /** A frame the transport refused, handed to the owner to answer (front) or to fail a request (upstream). */
 export type Rejected = Extract<FrameResult, { ok: false }>;
@@ -27,9 +29,11 @@ export class LineTransport implements Transport {
   /** Frames read after a notification in the same chunk, delivered one microtask apart (see `deliver`). */
   private pending: JsonRpcMessage[] = [];
   private afterNotification = false;
-  /** Frames sent this turn, not yet written, and the senders waiting for them. */
+  /** Frames sent this turn, not yet written, their messages, and the senders waiting for them. */
   private outgoing: string[] = [];
+  private messages: JSONRPCMessage[] = [];
   private written: Array<() => void> = [];
+  private refused: Array<(error: Error) => void> = [];
 
   private readonly input: Readable;
   private readonly output: Writable;
@@ -138,30 +142,54 @@ export class LineTransport implements Transport {
 
   /**
    * Queues one frame; every frame sent during the same turn of the event loop leaves in one
-   * `write(2)` (a joined string), in the order sent. Resolves once the batch is handed to the stream
-   * (after `drain` when its buffer is full), as a single write would.
+   * `write(2)` (a joined string), in the order sent, after the audit log's pending lines
+   * (`audit/group-commit.ts`). Resolves once the batch is handed to the stream (after `drain` when its
+   * buffer is full), as a single write would.
    */
   send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return Promise.reject(new Error('transport closed'));
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       this.outgoing.push(JSON.stringify(message) + '\n');
+      this.messages.push(message);
       this.written.push(resolve);
+      this.refused.push(reject);
       if (this.outgoing.length === 1) setImmediate(this.flushWrites);
     });
   }
 
   private readonly flushWrites = (): void => {
     if (this.outgoing.length === 0) return;
-    const data = this.outgoing.length === 1 ? (this.outgoing[0] as string) : this.outgoing.join('');
+    let outgoing = this.outgoing;
     const written = this.written;
+    const unlogged = writePending();
+    if (unlogged) outgoing = this.withoutUnlogged(unlogged);
+    const data = outgoing.length === 1 ? (outgoing[0] as string) : outgoing.join('');
     this.outgoing = [];
+    this.messages = [];
     this.written = [];
+    this.refused = [];
     const done = () => {
       for (const resolve of written) resolve();
     };
-    if (this.output.write(data)) done();
+    if (data.length === 0) done();
+    else if (this.output.write(data)) done();
     else this.output.once('drain', done);
   };
+
+  /**
+   * The batch as it may leave when the audit log's pending lines could not be written: responses as
+   * their requests' `AUDIT_APPEND_FAILED` errors, requests refused (their senders' promises reject;
+   * resolving them afterwards does nothing), notifications dropped (their senders' promises resolve).
+   */
+  private withoutUnlogged(error: Error): string[] {
+    const frames: string[] = [];
+    this.messages.forEach((message, i) => {
+      const replacement = unloggedReplacement(message, error);
+      if (replacement) frames.push(JSON.stringify(replacement) + '\n');
+      else if ('method' in message && 'id' in message) (this.refused[i] as (error: Error) => void)(error);
+    });
+    return frames;
+  }
 
   async close(): Promise<void> {
     if (this.closed) return;

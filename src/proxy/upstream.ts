@@ -8,6 +8,7 @@ import { checkValue } from '../limits/frame.js';
 import type { Params, Result } from '../pipeline/interceptor.js';
 import { createFastRequest, type FastRequest, type ResultSchema } from './fast-request.js';
 import { StdioUpstreamTransport } from './spawn-stdio.js';
+import { sendLogged } from './unlogged.js';
 import { VERSION } from '../version.js';
 
 export type UpstreamState = 'starting' | 'ready' | 'down' | 'failed' | 'stopped';
@@ -206,6 +207,7 @@ export class Upstream {
       requestInit: { headers: { ...this.config.headers, ...secretHeaders } },
     });
     guardIncoming(transport, limits, (reason) => this.hooks.event(this.id, { kind: 'refused-frame', reason }), createRedactor(secretHeaders));
+    transport.send = sendLogged(transport.send.bind(transport));
     return transport;
   }
 
@@ -312,6 +314,7 @@ export class Upstream {
   }
 
   private toUpstreamError(error: unknown, method: string): Error {
+    if (error instanceof GatewayError) return error; // ours, e.g. AUDIT_APPEND_FAILED when the request could not leave logged
     if (error instanceof ProtocolError) {
       const data = error.data as { code?: unknown } | undefined;
       if (typeof data?.code === 'string' && data.code.startsWith('LIMIT_'))

@@ -79,6 +79,14 @@ const exportedEntries = (configPath: string) => {
     .map((line) => JSON.parse(line) as ReturnType<typeof entriesOf>[number]);
 };
 
+/** The recording fixture, sandboxed with its record file's folder writable: it records every message it receives (initialize included). */
+const recorder = () => {
+  const dir = tempDir();
+  const record = join(dir, 'received.jsonl');
+  const rec = { command: process.execPath, args: [fixture('recording')], env: { RECORD_FILE: record }, sandbox: { writable: [dir] }, tools: ['echo'] };
+  return { record, rec };
+};
+
 const errorOf = async (p: Promise<unknown>) => {
   try {
     await p;
@@ -149,32 +157,69 @@ describe('when the gateway runs with an audit log', () => {
   }, 300_000); // a dozen CLI processes: slow when the machine is loaded
 
   it('[AUD-2] a read-only location makes every call fail with AUDIT_APPEND_FAILED, and nothing reaches the server', async () => {
-    const record = join(tempDir(), 'received.jsonl');
+    const { record, rec } = recorder();
     const gw = await startGateway({
-      servers: { rec: { command: process.execPath, args: [fixture('recording')], env: { RECORD_FILE: record }, tools: ['echo'] } },
+      servers: { rec },
       audit: { path: '/sys/toolgate-audit.db' }, // sysfs: not writable, not even by root
     });
     gateways.push(gw);
     const error = await errorOf(gw.client.callTool({ name: 'rec__echo', arguments: { text: 'unlogged?' } }));
     expect(error).toMatchObject({ code: -32006, data: { code: 'AUDIT_APPEND_FAILED' } });
     expect(error.message).toMatch(/audit log unavailable .*toolgate-audit\.db/);
-    const received = existsSync(record) ? readFileSync(record, 'utf8') : '';
-    expect(received).not.toContain('tools/call');
+    // The server is up and records what it receives (its initialize), and it never received the call.
+    await eventually(() => existsSync(record) && readFileSync(record, 'utf8').includes('"initialize"'));
+    expect(readFileSync(record, 'utf8')).not.toContain('tools/call');
     await gw.client.close();
   });
 
-  it('[AUD-2] a full disk (writes fail with ENOSPC) denies calls with AUDIT_APPEND_FAILED, nothing forwarded', async () => {
-    const record = join(tempDir(), 'received.jsonl');
+  it('[AUD-2] a spool the disk stops taking while calls are served: the call whose entry was still pending is refused, not forwarded, and the gateway serves again once the disk does (needs root: chattr +i)', async () => {
+    const { record, rec } = recorder();
     const gw = await startGateway({
-      servers: { rec: { command: process.execPath, args: [fixture('recording')], env: { RECORD_FILE: record }, tools: ['echo'] } },
+      servers: { rec },
+    });
+    gateways.push(gw);
+    const spool = join(gw.dir, 'toolgate-audit.db-spool');
+    const calls = () => (existsSync(record) ? readFileSync(record, 'utf8').split('\n').filter((l) => l.includes('tools/call')).length : 0);
+    await gw.client.callTool({ name: 'rec__echo', arguments: { text: 'logged' } });
+    expect(calls()).toBe(1);
+    // Every write to the spool fails from here (EPERM): the next call's forward entry is appended, pending in
+    // the group commit; the write before its request leaves fails, so the request never leaves.
+    execFileSync('chattr', ['+i', spool]);
+    try {
+      const error = await errorOf(gw.client.callTool({ name: 'rec__echo', arguments: { text: 'unlogged?' } }));
+      expect(error).toMatchObject({ code: -32006, data: { code: 'AUDIT_APPEND_FAILED' } });
+      expect(error.message).toMatch(/EPERM|not permitted/);
+      const again = await errorOf(gw.client.callTool({ name: 'rec__echo', arguments: { text: 'still unlogged?' } }));
+      expect(again).toMatchObject({ data: { code: 'AUDIT_APPEND_FAILED' } });
+      expect(calls()).toBe(1);
+    } finally {
+      execFileSync('chattr', ['-i', spool]);
+    }
+    await gw.client.callTool({ name: 'rec__echo', arguments: { text: 'logged again' } });
+    expect(calls()).toBe(2);
+    await gw.client.close();
+    await eventually(() => cli(gw.configPath, 'verify').code === 0);
+    const decisions = entriesOf(gw.dir)
+      .filter((e) => e.server === 'rec' && e.method === 'tools/call')
+      .map((e) => e.decision);
+    // The refused call's forward entry was pending and is written once the disk takes it (it records a
+    // request that then could not leave); the call refused at its append left nothing.
+    expect(decisions).toEqual(['forward', 'result', 'forward', 'forward', 'result']);
+  });
+
+  it('[AUD-2] a full disk (writes fail with ENOSPC) denies calls with AUDIT_APPEND_FAILED, nothing forwarded', async () => {
+    const { record, rec } = recorder();
+    const gw = await startGateway({
+      servers: { rec },
       audit: { store: 'jsonl', path: '/dev/full' }, // every write fails with ENOSPC
     });
     gateways.push(gw);
     const error = await errorOf(gw.client.callTool({ name: 'rec__echo', arguments: { text: 'unlogged?' } }));
     expect(error).toMatchObject({ data: { code: 'AUDIT_APPEND_FAILED' } });
     expect(error.message).toMatch(/ENOSPC|no space/i);
-    const received = existsSync(record) ? readFileSync(record, 'utf8') : '';
-    expect(received).not.toContain('tools/call');
+    // The server is up and records what it receives (its initialize), and it never received the call.
+    await eventually(() => existsSync(record) && readFileSync(record, 'utf8').includes('"initialize"'));
+    expect(readFileSync(record, 'utf8')).not.toContain('tools/call');
     await gw.client.close();
   });
 });

@@ -1,0 +1,33 @@
+import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
+import { writePending } from '../audit/group-commit.js';
+import { toWireError } from './to-json-rpc-error.js';
+
+/**
+ * What may still leave in place of `message` when the audit log's pending lines could not be written
+ * (`error`, `AUDIT_APPEND_FAILED`): a response becomes the error of its request (the call is denied,
+ * AUD-2); a request or a notification does not leave at all (undefined). The sender of a request is
+ * told (its send rejects, so the request fails at once); a notification is dropped as if lost on the
+ * wire (its send resolves: notifications are best effort, and some senders do not wait for them).
+ */
+export const unloggedReplacement = (message: JSONRPCMessage, error: Error): JSONRPCMessage | undefined =>
+  'id' in message && !('method' in message) ? ({ jsonrpc: '2.0', id: message.id, error: toWireError(error) } as JSONRPCMessage) : undefined;
+
+/** A transport's `send` behind the audit's group commit (`audit/group-commit.ts`): every pending line is written before the message leaves. */
+export const sendLogged =
+  <O>(send: (message: JSONRPCMessage, options?: O) => Promise<void>) =>
+  (message: JSONRPCMessage, options?: O): Promise<void> => {
+    const error = writePending();
+    if (!error) return send(message, options);
+    const replacement = unloggedReplacement(message, error);
+    if (replacement) return send(replacement, options);
+    return 'method' in message && 'id' in message ? Promise.reject(error) : Promise.resolve();
+  };
+
+/** Puts every transport `server` is connected to behind the group commit (for transports made by the SDK, like the HTTP front's). */
+export const connectLogged = (server: { connect(transport: Transport): Promise<void> }): void => {
+  const connect = server.connect.bind(server);
+  server.connect = (transport) => {
+    transport.send = sendLogged(transport.send.bind(transport));
+    return connect(transport);
+  };
+};
