@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { compileAllowlist } from '../src/allowlist/compile.js';
 import { enforceAllowlist } from '../src/allowlist/interceptor.js';
 import { createAudit } from '../src/audit/setup.js';
+import { writePending } from '../src/audit/group-commit.js';
 import { parseConfig } from '../src/config/load.js';
 import { compose, type Message, type Next } from '../src/pipeline/interceptor.js';
 import { median, percentile } from './measure.js';
@@ -20,16 +21,31 @@ const message: Message = {
   principal: { id: 'bench', transport: 'stdio' },
   signal: new AbortController().signal,
 };
-const terminal: Next = async () => ({ content: [{ type: 'text', text: 'hello, audited world' }] });
+/**
+ * The upstream, immediate; as a transport does, the forward leaves only after the audit's pending lines
+ * are written (the group commit, `src/audit/group-commit.ts`), and so does the answer (`sample`).
+ */
+const terminal: Next = async () => {
+  leave();
+  return { content: [{ type: 'text', text: 'hello, audited world' }] };
+};
+const leave = () => {
+  const error = writePending();
+  if (error) throw error;
+};
 
 /** Sequential calls through `send` after a warm-up: sorted latencies (µs) and CPU µs per call. */
 const sample = async (send: Next, calls: number): Promise<{ times: number[]; cpuUs: number }> => {
-  for (let i = 0; i < 2000; i++) await send(message);
+  for (let i = 0; i < 2000; i++) {
+    await send(message);
+    leave();
+  }
   const times: number[] = [];
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < calls; i++) {
     const t0 = process.hrtime.bigint();
     await send(message);
+    leave();
     times.push(Number(process.hrtime.bigint() - t0) / 1000);
   }
   const cpu = process.cpuUsage(cpu0);
@@ -104,7 +120,7 @@ export const auditCostMarkdown = (rows: readonly AuditCostRow[], calls: number, 
   return [
     `Audit cost per \`tools/call\`, in process (\`bench/audit-cost.ts\`), Node ${process.version}: ${calls} sequential calls after 2000 warm-up, median of ${rounds} rounds.`,
     'Each call appends two entries (forward, before forwarding; result, before answering): canonical JSON, HMAC-SHA256 of arguments and result, tree head, store append; a signed checkpoint every 1000 entries.',
-    `Durability: \`sync: normal\` (the default) — an entry is written to the OS (SQLite: its spool; JSONL: its file) before the call goes on, so it survives SIGKILL, not power loss; \`sync: full\` adds an fsync per entry.`,
+    `Durability: \`sync: normal\` (the default) — an entry is written to the OS (SQLite: its spool, by the group commit, before the message leaves, as the harness does at the forward and at the answer; JSONL: its file, at once) before the call goes on, so it survives SIGKILL, not power loss; \`sync: full\` adds an fdatasync per write (SQLite: per group; JSONL: per entry).`,
     `1-min load average at the start and the end: ${load[0].toFixed(1)} → ${load[1].toFixed(1)} on ${cpus().length} cores.`,
     '',
     '| store | sync | p50 without audit µs | p50 added µs | p99 added µs | CPU added µs/call |',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { createKeys, loadKeys } from '../src/audit/keys.js';
 import { AuditLog } from '../src/audit/log.js';
+import { writePending } from '../src/audit/group-commit.js';
 import { createRedactor } from '../src/audit/redact.js';
 import { openSqliteStore } from '../src/audit/store-sqlite.js';
 
@@ -41,7 +42,10 @@ const relayJson = (from: Readable, to: Writable, look?: (message: Message) => vo
         look?.(message);
         out += JSON.stringify(message) + '\n';
       }
-    if (out) to.write(out);
+    if (!out) return;
+    const unlogged = look && writePending(); // the audit's group commit: entries first, then the messages they record
+    if (unlogged) throw unlogged;
+    to.write(out);
   });
   from.on('end', () => to.end());
 };

@@ -262,7 +262,9 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
     if (replaceFailed) tryReplace();
     if (replaceFailed) throw replaceFailed;
     if (failed) throw failed;
-    if (writeFailed || syncFailed) flush();
+    // Before the line joins them (a throw then leaves it out): a failed write tried again, and a turn
+    // that appends without end (no way out, no end of turn) written every SPOOL_BATCH lines.
+    if (writeFailed || syncFailed || pending.length >= SPOOL_BATCH) flush();
     pending.push(line);
     if (pending.length === 1) setImmediate(flushAtTurnEnd);
   };

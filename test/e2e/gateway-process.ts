@@ -28,6 +28,8 @@ export const recording = (recordFile: string) => ({
 
 export interface ServeProcess {
   readonly url: string;
+  /** The config file it runs on (its folder holds the audit log). */
+  readonly configFile: string;
   readonly port: number;
   /** The address the server reported binding. */
   readonly address: string;
@@ -60,6 +62,7 @@ export const startServe = async (config: unknown, listen = '127.0.0.1:0'): Promi
   });
   return {
     ...ready,
+    configFile: file,
     proc,
     stderr: () => stderr,
     stop: async () => {
