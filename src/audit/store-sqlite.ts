@@ -48,8 +48,8 @@ const readSpoolText = (path: string): string => (existsSync(path) ? readFileSync
  * the gateway; with `sync: full` each such write is fdatasync'ed too, and it survives power loss. A
  * write that fails or comes up short (the spool is cut back to its last whole line) keeps its lines
  * pending: every way out refuses to send until they are written, and every append fails meanwhile
- * (it tries them first). The gateway's thread does nothing else: a mover thread (`mover.ts`) with a connection of its own copies
- * the spool into the tables and checkpoints the write-ahead log. It is told the spool's length
+ * (it tries them first). The gateway's thread does nothing else: a mover thread (`mover.ts`) with a
+ * connection of its own copies the spool into the tables and checkpoints the write-ahead log. It is told the spool's length
  * `SPOOL_DELAY_MS` after the first line it has not been told of, or at once past `SPOOL_BATCH` lines,
  * and reports how far it copied. Once the spool holds `SPOOL_ROTATE_BYTES`, the store replaces it,
  * with an atomic rename, never truncated, by one that holds only the lines not yet copied, so the file
