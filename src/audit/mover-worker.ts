@@ -2,15 +2,16 @@ import { closeSync, openSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { MoverData, MoverReport, MoverRequest } from './mover.js';
+import { Written, type MoverData, type MoverReport, type MoverRequest } from './mover.js';
 import { readAt } from './spool.js';
 import { spoolMove } from './spool-move.js';
 
 /**
- * The SQLite store's mover thread (started by `mover.ts`): it reads the spool the store's thread
- * writes, from where it stopped up to the length it was told of, copies those lines into the tables
- * on a connection of its own, and reports how far it got; every `checkpointEvery` copied entries it
- * checkpoints the write-ahead log. Its statements live as long as the thread (see store-sqlite.ts).
+ * The SQLite store's mover thread (started by `mover.ts`): every `pollMs` it looks how far the store's
+ * thread has written the spool (`Written`), reads it from where it stopped up to there, copies those
+ * lines into the tables on a connection of its own, and reports how far it got; every
+ * `checkpointEvery` copied entries it checkpoints the write-ahead log. A failed copy is tried again at
+ * the next look. Its statements live as long as the thread (see store-sqlite.ts).
  */
 const data = workerData as MoverData;
 const port = parentPort as NonNullable<typeof parentPort>;
@@ -34,11 +35,10 @@ let generation = -1;
 let fd: number | undefined;
 let offset = 0;
 let lastSeq = -1;
-/** The newest length the store's thread told of. */
-let wanted: { generation: number; bytes: number } = { generation: -1, bytes: 0 };
+const written = new Written(data.written);
 let copiedSinceCheckpoint = 0;
-let scheduled = false;
-let retry: NodeJS.Timeout | undefined;
+/** The last attempt failed: the next look tries again even if nothing new was written. */
+let failing = false;
 
 const open = (): Database.Database => {
   const opened = new Database(data.path, { timeout: data.busyMs });
@@ -57,8 +57,9 @@ const readLines = (bytes: number): { text: string; length: number } => {
 };
 
 const run = (): void => {
-  scheduled = false;
   if (closed) return;
+  const wanted = written.get();
+  if (!wanted || (wanted.generation === generation && wanted.bytes === offset && !failing)) return; // a write under way, or nothing new
   try {
     db ??= open();
     if (wanted.generation !== generation) {
@@ -78,6 +79,7 @@ const run = (): void => {
         copiedSinceCheckpoint += copied;
       }
     }
+    failing = false;
     report({ generation, offset });
     if (copiedSinceCheckpoint >= data.checkpointEvery) {
       // Between two of this thread's own commits, so a pass copies the log whole and the next commit
@@ -87,29 +89,19 @@ const run = (): void => {
     }
   } catch (error) {
     // Nothing is lost (the lines stay in the spool); the store fails its appends until a later run succeeds.
+    failing = true;
     report({ failed: String((error as Error | undefined)?.message ?? error) });
-    retry ??= setTimeout(() => {
-      retry = undefined;
-      schedule();
-    }, data.retryMs);
   }
 };
 
-const schedule = () => {
-  if (scheduled || closed) return;
-  scheduled = true;
-  setImmediate(run);
-};
+// Its own timer, not a wake-up from the store's thread (see `Written`).
+const looks = setInterval(run, data.pollMs);
 
 port.on('message', (message: MoverRequest) => {
-  if (message === 'close') {
-    closed = true;
-    if (retry) clearTimeout(retry);
-    if (fd !== undefined) closeSync(fd);
-    db?.close();
-    port.close();
-    return;
-  }
-  if (message.generation > wanted.generation || (message.generation === wanted.generation && message.bytes > wanted.bytes)) wanted = message;
-  schedule();
+  if (message !== 'close') return;
+  closed = true;
+  clearInterval(looks);
+  if (fd !== undefined) closeSync(fd);
+  db?.close();
+  port.close();
 });

@@ -3,7 +3,7 @@ import type { StoredEntry } from './store.js';
 
 /** The SQLite store's spool (`store-sqlite.ts`): its line format, how readers merge it, and how its bytes are read. */
 
-/** Entries appended since the mover was last told, past which it is told at once (not at the timer). */
+/** Lines one turn of the event loop may append before they are written without waiting for the turn's end. */
 export const SPOOL_BATCH = 512;
 /**
  * The spool is replaced (atomic rename, carrying the entries the mover has not copied yet) once it
@@ -12,8 +12,6 @@ export const SPOOL_BATCH = 512;
  * spool may repeat moved entries.
  */
 export const SPOOL_ROTATE_BYTES = 4 * 1024 * 1024;
-/** The longest an entry waits in the spool before the mover is told of it (unless the gateway is killed first). */
-export const SPOOL_DELAY_MS = 50;
 
 /** The spool beside a database: `audit.db` → `audit.db-spool`. */
 export const spoolPathOf = (path: string): string => `${path}-spool`;

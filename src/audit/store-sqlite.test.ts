@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MOVER_NICE, WAL_CHECKPOINT_ENTRIES } from './mover.js';
+import { MOVER_NICE, MOVER_POLL_MS, WAL_CHECKPOINT_ENTRIES } from './mover.js';
 import { checkpointLine, mergeSpooled, parseSpool, parseSpoolCheckpoints, SPOOL_BATCH, SPOOL_ROTATE_BYTES, spoolPathOf } from './spool.js';
 import type { StoredEntry } from './store.js';
 
@@ -76,7 +76,7 @@ reader.close();`, db);
     expect(existsSync(spoolPathOf(db))).toBe(false); // a clean close leaves everything in the table
   });
 
-  it(`[AUD-7] the mover copies the spool into the table off the store's thread (at once past ${SPOOL_BATCH} lines, else at the timer); past ${SPOOL_ROTATE_BYTES} bytes the spool starts again with what it has not copied`, () => {
+  it(`[AUD-7] the mover copies the spool into the table off the store's thread (it looks every ${MOVER_POLL_MS} ms, never woken by the store's thread); past ${SPOOL_ROTATE_BYTES} bytes the spool starts again with what it has not copied`, () => {
     const r = child(`const Database = (await import('better-sqlite3')).default;
 const { readFileSync } = await import('node:fs');
 const store = openSqliteStore(args[0], 'normal');
@@ -84,16 +84,16 @@ const reader = new Database(args[0], { readonly: true });
 const counter = reader.prepare('SELECT count(*) FROM entries').pluck();
 const count = () => counter.get();
 const spooled = () => readFileSync(args[0] + '-spool', 'utf8').split('\\n').filter(Boolean).length;
-// A batch tells the mover at once: it copies while this thread is blocked and never yields.
+// The mover looks on its own: it copies while this thread is blocked and never yields.
 for (let i = 0; i < ${SPOOL_BATCH}; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
 store.flush();
 Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
 const whileBlocked = count();
-// Fewer than a batch: the timer tells it.
+// A few more lines: copied at its next look.
 const n = ${SPOOL_BATCH} + 3;
 for (let i = ${SPOOL_BATCH}; i < n; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
 await until(() => count() === n);
-const afterTimer = { table: count(), spool: spooled() };
+const afterLook = { table: count(), spool: spooled() };
 // Big entries fill the spool past its size: once they are copied, a new spool starts without them.
 const big = '{"pad":"' + 'x'.repeat(${SPOOL_ROTATE_BYTES} / 4) + '"}';
 for (let i = n; i < n + 5; i++) store.append({ seq: i, body: big });
@@ -101,13 +101,13 @@ await until(() => count() === n + 5 && spooled() === 0);
 const afterRotation = { table: count(), spool: spooled() };
 store.append({ seq: n + 5, body: '{"n":' + (n + 5) + '}' });
 const seqs = store.entries().map((e) => e.seq);
-out({ whileBlocked, afterTimer, afterRotation, spoolNow: spooled(), gapless: seqs.every((s, i) => s === i), same: JSON.stringify(store.entries()) === JSON.stringify([...store.eachEntry()]), size: seqs.length });
+out({ whileBlocked, afterLook, afterRotation, spoolNow: spooled(), gapless: seqs.every((s, i) => s === i), same: JSON.stringify(store.entries()) === JSON.stringify([...store.eachEntry()]), size: seqs.length });
 store.close();
 reader.close();`, tempDb());
     expect(r.stderr).toBe('');
     expect(r.out).toEqual({
       whileBlocked: SPOOL_BATCH,
-      afterTimer: { table: SPOOL_BATCH + 3, spool: SPOOL_BATCH + 3 }, // copied, and still in the spool (readers skip them)
+      afterLook: { table: SPOOL_BATCH + 3, spool: SPOOL_BATCH + 3 }, // copied, and still in the spool (readers skip them)
       afterRotation: { table: SPOOL_BATCH + 8, spool: 0 },
       spoolNow: 1,
       gapless: true,

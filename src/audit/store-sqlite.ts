@@ -1,7 +1,7 @@
 import { close, closeSync, existsSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { checkpointLine, entryLine, mergeSpooled, parseSpool, parseSpoolCheckpoints, readAt, SPOOL_BATCH, SPOOL_DELAY_MS, SPOOL_ROTATE_BYTES, spoolPathOf } from './spool.js';
+import { checkpointLine, entryLine, mergeSpooled, parseSpool, parseSpoolCheckpoints, readAt, SPOOL_BATCH, SPOOL_ROTATE_BYTES, spoolPathOf } from './spool.js';
 import { spoolMove } from './spool-move.js';
 import type { AuditStore, Durability, StoredEntry } from './store.js';
 import { startMover } from './mover.js';
@@ -49,9 +49,9 @@ const readSpoolText = (path: string): string => (existsSync(path) ? readFileSync
  * write that fails or comes up short (the spool is cut back to its last whole line) keeps its lines
  * pending: every way out refuses to send until they are written, and every append fails meanwhile
  * (it tries them first). The gateway's thread does nothing else: a mover thread (`mover.ts`) with a
- * connection of its own copies the spool into the tables and checkpoints the write-ahead log. It is told the spool's length
- * `SPOOL_DELAY_MS` after the first line it has not been told of, or at once past `SPOOL_BATCH` lines,
- * and reports how far it copied. Once the spool holds `SPOOL_ROTATE_BYTES`, the store replaces it,
+ * connection of its own copies the spool into the tables and checkpoints the write-ahead log. Every
+ * `MOVER_POLL_MS` it looks how far the spool is written (memory the threads share, set after every
+ * write) and copies what is new, and it reports how far it copied. Once the spool holds `SPOOL_ROTATE_BYTES`, the store replaces it,
  * with an atomic rename, never truncated, by one that holds only the lines not yet copied, so the file
  * always holds every entry the table does not (and copied ones, which readers skip), and a reader that
  * opened it sees one whole generation. A reader takes the spool first, then the table, and merges by
@@ -149,13 +149,10 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
   // Recovery: a killed gateway's spooled lines that never reached the table.
   move.move(readSpoolText(spoolPath));
   let spool: number | undefined = freshSpool(Buffer.alloc(0));
-  /** The spool's generation (one per replacement), its length, how much of it is copied, and what the mover was told. */
+  /** The spool's generation (one per replacement), its length, and how much of it is copied. */
   let generation = 0;
   let spooledBytes = 0;
   let copiedBytes = 0;
-  let told = { generation: 0, bytes: 0 };
-  let untold = 0;
-  let timer: NodeJS.Timeout | undefined;
   /** Why the mover's last copy failed, or why the spool could not be replaced: appends fail meanwhile. */
   let failed: Error | undefined;
   let replaceFailed: Error | undefined;
@@ -165,14 +162,8 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
   /** A spool that was fdatasync'ed in vain may have lost written lines: the store takes no more. */
   let syncFailed: Error | undefined;
 
-  const tell = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    untold = 0;
-    if (told.generation === generation && told.bytes === spooledBytes) return;
-    told = { generation, bytes: spooledBytes };
-    mover.spooled(generation, spooledBytes);
-  };
+  /** What the mover reads when it looks (shared memory: no message, no wake-up). */
+  const tell = () => mover.spooled(generation, spooledBytes);
   /**
    * Starts a new spool holding only the lines the mover has not copied, once the current one holds
    * `SPOOL_ROTATE_BYTES`. The old descriptor is closed on the thread pool: closing the last link of a
@@ -234,7 +225,6 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
     }
     writeFailed = undefined;
     spooledBytes += data.length;
-    untold += pending.length;
     pending = [];
     if (durability === 'full')
       try {
@@ -243,11 +233,7 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
         syncFailed = error as Error;
         throw error;
       }
-    if (untold >= SPOOL_BATCH) tell();
-    else if (!timer) {
-      timer = setTimeout(tell, SPOOL_DELAY_MS);
-      timer.unref();
-    }
+    tell();
   };
   /** The end of the turn that appended the first pending line; a failure stays for the next way out or append to meet. */
   const flushAtTurnEnd = () => {
@@ -283,7 +269,6 @@ export const openSqliteStore = (path: string, durability: Durability, readonly =
     checkpoints: flushed(readCheckpoints),
     close: () => {
       if (spool === undefined) return;
-      if (timer) clearTimeout(timer);
       mover.close();
       try {
         flush();
