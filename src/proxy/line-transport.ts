@@ -29,9 +29,8 @@ export class LineTransport implements Transport {
   /** Frames read after a notification in the same chunk, delivered one microtask apart (see `deliver`). */
   private pending: JsonRpcMessage[] = [];
   private afterNotification = false;
-  /** Frames sent this turn, not yet written, their messages, and the senders waiting for them. */
+  /** Frames sent this turn, not yet written, and the senders waiting for them. */
   private outgoing: string[] = [];
-  private messages: JSONRPCMessage[] = [];
   private written: Array<() => void> = [];
   private refused: Array<(error: Error) => void> = [];
 
@@ -150,7 +149,6 @@ export class LineTransport implements Transport {
     if (this.closed) return Promise.reject(new Error('transport closed'));
     return new Promise((resolve, reject) => {
       this.outgoing.push(JSON.stringify(message) + '\n');
-      this.messages.push(message);
       this.written.push(resolve);
       this.refused.push(reject);
       if (this.outgoing.length === 1) setImmediate(this.flushWrites);
@@ -165,7 +163,6 @@ export class LineTransport implements Transport {
     if (unlogged) outgoing = this.withoutUnlogged(unlogged);
     const data = outgoing.length === 1 ? (outgoing[0] as string) : outgoing.join('');
     this.outgoing = [];
-    this.messages = [];
     this.written = [];
     this.refused = [];
     const done = () => {
@@ -183,7 +180,8 @@ export class LineTransport implements Transport {
    */
   private withoutUnlogged(error: Error): string[] {
     const frames: string[] = [];
-    this.messages.forEach((message, i) => {
+    this.outgoing.forEach((frame, i) => {
+      const message = JSON.parse(frame) as JSONRPCMessage; // rare: kept as text until here, not as objects held for the turn
       const replacement = unloggedReplacement(message, error);
       if (replacement) frames.push(JSON.stringify(replacement) + '\n');
       else if ('method' in message && 'id' in message) (this.refused[i] as (error: Error) => void)(error);
