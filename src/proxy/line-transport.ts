@@ -2,7 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
 import { decodeFrame, sniffId, type FrameLimits, type FrameResult, type JsonRpcMessage } from '../limits/frame.js';
 import { writePending } from '../audit/group-commit.js';
-import { unloggedReplacement } from './unlogged.js';
+import { unlogged } from './unlogged.js';
 
 /** A frame the transport refused, handed to the owner to answer (front) or to fail a request (upstream). */
 export type Rejected = Extract<FrameResult, { ok: false }>;
@@ -181,10 +181,10 @@ export class LineTransport implements Transport {
   private withoutUnlogged(error: Error): string[] {
     const frames: string[] = [];
     this.outgoing.forEach((frame, i) => {
-      const message = JSON.parse(frame) as JSONRPCMessage; // rare: kept as text until here, not as objects held for the turn
-      const replacement = unloggedReplacement(message, error);
-      if (replacement) frames.push(JSON.stringify(replacement) + '\n');
-      else if ('method' in message && 'id' in message) (this.refused[i] as (error: Error) => void)(error);
+      // rare: kept as text until here, not as objects held for the turn
+      const outcome = unlogged(JSON.parse(frame) as JSONRPCMessage, error);
+      if (outcome === 'refuse') (this.refused[i] as (error: Error) => void)(error);
+      else if (outcome !== 'drop') frames.push(JSON.stringify(outcome.send) + '\n');
     });
     return frames;
   }

@@ -3,14 +3,15 @@ import { writePending } from '../audit/group-commit.js';
 import { toWireError } from './to-json-rpc-error.js';
 
 /**
- * What may still leave in place of `message` when the audit log's pending lines could not be written
- * (`error`, `AUDIT_APPEND_FAILED`): a response becomes the error of its request (the call is denied,
- * AUD-2); a request or a notification does not leave at all (undefined). The sender of a request is
- * told (its send rejects, so the request fails at once); a notification is dropped as if lost on the
- * wire (its send resolves: notifications are best effort, and some senders do not wait for them).
+ * What becomes of `message` when the audit log's pending lines could not be written (`error`,
+ * `AUDIT_APPEND_FAILED`): a response leaves as the error of its request (the call is denied, AUD-2);
+ * a request is refused (its send rejects, so it fails at once); a notification is dropped as if lost
+ * on the wire (its send resolves: notifications are best effort, and some senders do not wait for them).
  */
-export const unloggedReplacement = (message: JSONRPCMessage, error: Error): JSONRPCMessage | undefined =>
-  'id' in message && !('method' in message) ? ({ jsonrpc: '2.0', id: message.id, error: toWireError(error) } as JSONRPCMessage) : undefined;
+export const unlogged = (message: JSONRPCMessage, error: Error): { readonly send: JSONRPCMessage } | 'refuse' | 'drop' => {
+  if (!('method' in message)) return 'id' in message ? { send: { jsonrpc: '2.0', id: message.id, error: toWireError(error) } as JSONRPCMessage } : 'drop';
+  return 'id' in message ? 'refuse' : 'drop';
+};
 
 /** A transport's `send` behind the audit's group commit (`audit/group-commit.ts`): every pending line is written before the message leaves. */
 export const sendLogged =
@@ -18,9 +19,8 @@ export const sendLogged =
   (message: JSONRPCMessage, options?: O): Promise<void> => {
     const error = writePending();
     if (!error) return send(message, options);
-    const replacement = unloggedReplacement(message, error);
-    if (replacement) return send(replacement, options);
-    return 'method' in message && 'id' in message ? Promise.reject(error) : Promise.resolve();
+    const outcome = unlogged(message, error);
+    return outcome === 'refuse' ? Promise.reject(error) : outcome === 'drop' ? Promise.resolve() : send(outcome.send, options);
   };
 
 /** Puts every transport `server` is connected to behind the group commit (for transports made by the SDK, like the HTTP front's). */
