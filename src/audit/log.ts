@@ -50,6 +50,7 @@ export class AuditLog {
       // Resume: rebuild the tree's right edge from what is stored (the store is the source of truth).
       for (const e of store.eachEntry()) this.range.appendBody(e.body);
       this.checkpointed = this.range.size;
+      this.head = this.range.rootHex();
       this.timer = setInterval(() => this.checkpoint(), options.everySeconds * 1000);
       this.timer.unref();
       const flush = store.flush?.bind(store);
@@ -65,7 +66,7 @@ export class AuditLog {
   }
 
   get size(): number {
-    return this.range.size;
+    return this.range.size + (this.unsettled === undefined ? 0 : 1);
   }
 
   /**
@@ -77,13 +78,18 @@ export class AuditLog {
    */
   append(fields: EntryFields): AuditEntry | Promise<AuditEntry> {
     if (!this.store || this.closed) throw this.failure(this.broken ?? new Error('the audit log is closed'));
-    const entry: AuditEntry = { v: 1, seq: this.range.size, time: this.now(), prev: this.range.rootHex(), ...fields };
+    this.settle();
+    const entry: AuditEntry = { v: 1, seq: this.range.size, time: this.now(), prev: this.head, ...fields };
     const body = toEntryJson(entry);
     let pending: void | Promise<void>;
     try {
       // Reserve the number before any await so concurrent appends never share one.
       pending = this.store.append({ seq: entry.seq, body });
-      this.range.appendBody(body);
+      this.unsettled = body;
+      if (!this.deferred) {
+        this.deferred = true;
+        setImmediate(this.afterTurn);
+      }
     } catch (cause) {
       throw this.failure(cause as Error);
     }
@@ -99,9 +105,42 @@ export class AuditLog {
 
   private stored(entry: AuditEntry): AuditEntry {
     this.options.onEntry?.(entry);
-    if (this.range.size - this.checkpointed >= this.options.everyEntries) this.checkpoint();
     return entry;
   }
+
+  /**
+   * Puts the last appended entry into the tree, takes the tree head that the next entry records as its
+   * `prev`, and checkpoints when one is due. None of this hashing (the entry's leaf, then one node per
+   * perfect subtree of the tree) is needed before the entry's message leaves, only before the next
+   * append. So an append leaves it for later (`afterTurn`), to run while the server or the client works
+   * on that message, and the next append does it first if it is still to do. The entry itself, its
+   * body and so its leaf, is fixed and stored at its append.
+   */
+  private settle(): void {
+    const body = this.unsettled;
+    if (body === undefined) return;
+    this.unsettled = undefined;
+    this.range.appendBody(body);
+    this.head = this.range.rootHex();
+    if (this.range.size - this.checkpointed >= this.options.everyEntries) this.checkpoint();
+  }
+
+  /** The body of the last entry appended, stored but not yet in the tree (see `settle`). */
+  private unsettled: string | undefined;
+  /** The tree head of `range`: the next entry's `prev`. */
+  private head = '';
+  private deferred = false;
+  /**
+   * Two immediates: the first runs at the end of the turn that appended, before the transports' own
+   * (queued after it), which send the message; the second runs at the end of the next turn.
+   */
+  private readonly afterTurn = (): void => {
+    setImmediate(this.settleDeferred);
+  };
+  private readonly settleDeferred = (): void => {
+    this.deferred = false;
+    this.settle();
+  };
 
   /** The time of an entry; the ISO form is made once per millisecond (several appends share one). */
   private now(): string {
@@ -117,6 +156,7 @@ export class AuditLog {
 
   /** Signs and stores a checkpoint of the current tree (and copies it to the witness), if it grew. */
   checkpoint(): void {
+    this.settle();
     if (!this.store || this.range.size === this.checkpointed) return;
     const size = this.range.size;
     const note = signCheckpoint({ origin: this.options.origin, size, root: this.range.root() }, this.options.signer);
