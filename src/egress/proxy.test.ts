@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerPendingWriter } from '../audit/group-commit.js';
 import { startEgressProxy, type EgressEvent, type EgressProxy, type Resolver } from './proxy.js';
 
 /** A GET through the proxy's Unix socket, as a proxy-aware client sends it. */
@@ -121,5 +122,24 @@ describe('when the egress decisions go to the audit log', () => {
     expect(await get(socketPath, `http://ok.test:${port}/unlogged`)).toMatchObject({ status: 503, code: 'EGRESS_UNLOGGED' });
     expect(hits).not.toContain('/unlogged');
     await proxy.close();
+  });
+
+  it('[AUD-2] refuses the connection with EGRESS_UNLOGGED while the recorded decision cannot be written out (the group commit), and connects once it can', async () => {
+    // A log's pending lines, as the SQLite store registers them (its writer throws while the spool refuses writes).
+    let refusing = true;
+    const unregister = registerPendingWriter(() => {
+      if (refusing) throw new Error('EIO: the spool refused the write');
+    });
+    try {
+      const { proxy, socketPath } = await proxyWith(() => undefined);
+      expect(await get(socketPath, `http://ok.test:${port}/unwritten`)).toMatchObject({ status: 503, code: 'EGRESS_UNLOGGED' });
+      expect(hits).not.toContain('/unwritten');
+      refusing = false;
+      expect(await get(socketPath, `http://ok.test:${port}/written`)).toMatchObject({ status: 200, body: 'reached' });
+      expect(hits).toContain('/written');
+      await proxy.close();
+    } finally {
+      unregister();
+    }
   });
 });
