@@ -243,6 +243,52 @@ out({ errors, whileFailed, spooled, seqs });`, tempDb());
     expect(r.out).toEqual({ errors: ['EPERM', 'EPERM'], whileFailed: 1, spooled: 4, seqs: [0, 1, 2, 3] });
   });
 
+  it('[AUD-2] a checkpoint whose line the disk refuses is not copied to the witness (the witness never holds one the log could lose); later ones are (needs root: chattr +i)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'toolgate-witness-'));
+    dirs.push(dir);
+    const r = child(`const { execFileSync } = await import('node:child_process');
+const { existsSync, readFileSync } = await import('node:fs');
+const { join } = await import('node:path');
+const { AuditLog } = await import(join(args[1], 'log.js'));
+const { createKeys, loadKeys } = await import(join(args[1], 'keys.js'));
+const spool = args[0] + '-spool';
+const origin = 'test.example/audit';
+createKeys(join(args[2], 'key'), join(args[2], 'key.pub'), origin);
+const witness = join(args[2], 'witness');
+const sizeOf = (note) => Number(note.split('\\n')[1]);
+const witnessed = () => (existsSync(witness) ? readFileSync(witness, 'utf8').split('\\n').filter(Boolean).map((line) => sizeOf(JSON.parse(line).checkpoint)) : []);
+const warnings = [];
+const log = new AuditLog(openSqliteStore(args[0], 'normal'), { signer: loadKeys(join(args[2], 'key')).signer, origin, everyEntries: 1000, everySeconds: 3600, witnessFile: witness, onWarning: (m) => warnings.push(m) });
+const fields = { decision: 'forward', server: 's', method: 'tools/call' };
+log.append(fields);
+log.checkpoint();
+const first = witnessed();
+log.append(fields);
+execFileSync('chattr', ['+i', spool]);
+try {
+  log.checkpoint(); // its line stays pending with the entry's
+} finally {
+  execFileSync('chattr', ['-i', spool]);
+}
+const refused = witnessed();
+log.append(fields); // writes the pending lines first
+log.checkpoint();
+const after = witnessed();
+log.close();
+const read = openSqliteStore(args[0], 'normal', true);
+const stored = read.checkpoints().map(sizeOf);
+read.close();
+out({ first, refused, after, stored, warnings: warnings.map((w) => w.split(':')[0]) });`, tempDb(), join(ROOT, 'dist/src/audit'), dir);
+    expect(r.stderr).toBe('');
+    expect(r.out).toEqual({
+      first: [1],
+      refused: [1],
+      after: [1, 3],
+      stored: [1, 2, 3], // the refused checkpoint is in the log once the disk takes it, never in the witness
+      warnings: ['audit checkpoint at size 2 not written, so not copied to the witness'],
+    });
+  });
+
   it('[AUD-2] a group write that comes up short (file size limit) is cut back to the last whole line and written again whole once it can be', () => {
     const r = child(`const { execFileSync } = await import('node:child_process');
 const { readFileSync, statSync } = await import('node:fs');
