@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { compileAllowlist } from '../src/allowlist/compile.js';
 import { enforceAllowlist } from '../src/allowlist/interceptor.js';
 import { createAudit } from '../src/audit/setup.js';
@@ -70,55 +72,77 @@ export interface AuditCostRow {
   readonly cpuAddedUs: number;
 }
 
+/** What one round measured for one mode, in its own process (`measureRound`). */
+export interface RoundFigures {
+  readonly baseP50Us: number;
+  readonly addedP50Us: number;
+  readonly addedP99Us: number;
+  readonly cpuAddedUs: number;
+}
+
 /**
- * What the audit pair adds to one tools/call, in process, against the same chain without it
- * (allowlist only, an immediate terminal), with the real store in a temp dir: each mode's medians
- * over `rounds`.
+ * One round of one mode (`MODES[modeIndex]`), in this process: the same chain with and without the
+ * audit pair (allowlist only, an immediate terminal), with the real store in a temp dir.
+ */
+export const measureRound = async (modeIndex: number, calls: number): Promise<RoundFigures> => {
+  const mode = MODES[modeIndex];
+  if (!mode) throw new RangeError(`no audit mode ${modeIndex}`);
+  const dir = mkdtempSync(join(tmpdir(), 'toolgate-bench-audit-'));
+  try {
+    const configPath = join(dir, 'toolgate.yaml');
+    const config = parseConfig({ lock: { required: false }, servers: { echo: { command: 'true', tools: ['echo'] } }, audit: { ...mode, checkpoint: { everyEntries: 1000 } } });
+    writeFileSync(configPath, JSON.stringify(config));
+    const audit = createAudit(config, configPath, () => undefined);
+    if (!audit) throw new Error('no audit');
+    const allowlist = enforceAllowlist(compileAllowlist(config));
+    const plain = await sample(compose([allowlist], terminal), calls);
+    const audited = await sample(compose([audit.recordOutcome, allowlist, audit.recordForward], terminal), calls);
+    await audit.close();
+    return {
+      baseP50Us: percentile(plain.times, 50),
+      addedP50Us: percentile(audited.times, 50) - percentile(plain.times, 50),
+      addedP99Us: percentile(audited.times, 99) - percentile(plain.times, 99),
+      cpuAddedUs: audited.cpuUs - plain.cpuUs,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+
+/**
+ * What the audit pair adds to one tools/call, in process: each mode's medians over `rounds`, each
+ * round in a fresh process (`audit.js --round`), the modes interleaved. A process here settles in one
+ * of two speeds that differ by up to 2× (benchmarks.md, *Reading the figures*), and every round of one
+ * process would fall into the same one.
  */
 export const measureAuditCost = async (calls: number, rounds: number): Promise<AuditCostRow[]> => {
-  const rows: AuditCostRow[] = [];
-  for (const mode of MODES) {
-    const added50: number[] = [];
-    const added99: number[] = [];
-    const base50: number[] = [];
-    const cpuAdded: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      const dir = mkdtempSync(join(tmpdir(), 'toolgate-bench-audit-'));
-      try {
-        const configPath = join(dir, 'toolgate.yaml');
-        const config = parseConfig({ lock: { required: false }, servers: { echo: { command: 'true', tools: ['echo'] } }, audit: { ...mode, checkpoint: { everyEntries: 1000 } } });
-        writeFileSync(configPath, JSON.stringify(config));
-        const audit = createAudit(config, configPath, () => undefined);
-        if (!audit) throw new Error('no audit');
-        const allowlist = enforceAllowlist(compileAllowlist(config));
-        const plain = await sample(compose([allowlist], terminal), calls);
-        const audited = await sample(compose([audit.recordOutcome, allowlist, audit.recordForward], terminal), calls);
-        await audit.close();
-        cpuAdded.push(audited.cpuUs - plain.cpuUs);
-        base50.push(percentile(plain.times, 50));
-        added50.push(percentile(audited.times, 50) - percentile(plain.times, 50));
-        added99.push(percentile(audited.times, 99) - percentile(plain.times, 99));
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+  const script = fileURLToPath(new URL('./audit.js', import.meta.url));
+  const figures = MODES.map((): RoundFigures[] => []);
+  for (let r = 0; r < rounds; r++)
+    for (const [i, list] of figures.entries()) {
+      const child = spawnSync(process.execPath, [script, '--round', String(i), '--calls', String(calls)], { encoding: 'utf8' });
+      if (child.status !== 0) throw new Error(`audit bench round failed (${child.status ?? child.signal}): ${child.stderr.trim()}`);
+      list.push(JSON.parse(child.stdout) as RoundFigures);
     }
-    rows.push({
+  return MODES.map((mode, i) => {
+    const list = figures[i] as RoundFigures[];
+    const med = (pick: (f: RoundFigures) => number) => median(list.map(pick));
+    return {
       store: 'path' in mode ? `none (${mode.store} to ${mode.path})` : mode.store,
       sync: mode.sync,
-      baseP50Us: median(base50),
-      addedP50Us: median(added50),
-      addedP99Us: median(added99),
-      cpuAddedUs: median(cpuAdded),
-    });
-  }
-  return rows;
+      baseP50Us: med((f) => f.baseP50Us),
+      addedP50Us: med((f) => f.addedP50Us),
+      addedP99Us: med((f) => f.addedP99Us),
+      cpuAddedUs: med((f) => f.cpuAddedUs),
+    };
+  });
 };
 
 /** The rows as markdown, with the machine's load around the run and the verdict on the default store. */
 export const auditCostMarkdown = (rows: readonly AuditCostRow[], calls: number, rounds: number, load: readonly [number, number]): string => {
   const byDefault = rows.find((r) => r.store === 'sqlite' && r.sync === 'normal');
   return [
-    `Audit cost per \`tools/call\`, in process (\`bench/audit-cost.ts\`), Node ${process.version}: ${calls} sequential calls after 2000 warm-up, median of ${rounds} rounds.`,
+    `Audit cost per \`tools/call\`, in process (\`bench/audit-cost.ts\`), Node ${process.version}: ${calls} sequential calls after 2000 warm-up, median of ${rounds} rounds, each in a fresh process.`,
     'Each call appends two entries (forward, before forwarding; result, before answering): canonical JSON, HMAC-SHA256 of arguments and result, tree head, store append; a signed checkpoint every 1000 entries.',
     `Durability: \`sync: normal\` (the default) — an entry is written to the OS (SQLite: its spool, by the group commit, before the message leaves, as the harness does at the forward and at the answer; JSONL: its file, at once) before the call goes on, so it survives SIGKILL, not power loss; \`sync: full\` adds an fdatasync per write (SQLite: per group; JSONL: per entry).`,
     `1-min load average at the start and the end: ${load[0].toFixed(1)} → ${load[1].toFixed(1)} on ${cpus().length} cores.`,
