@@ -15,8 +15,8 @@ import { verifyLog, type VerifyInput } from './verify.js';
 const ORIGIN = 'test.example/audit';
 
 /** `turns` turns of the event loop (the log hashes an entry into its tree two turns after its append, see `AuditLog.settle`). */
-const turns = async (turns: number) => {
-  for (let t = 0; t < turns; t++) await new Promise((resolve) => setImmediate(resolve));
+const turns = async (count: number) => {
+  for (let t = 0; t < count; t++) await new Promise((resolve) => setImmediate(resolve));
 };
 
 /**
