@@ -115,7 +115,7 @@ export const measureRound = async (modeIndex: number, calls: number): Promise<Ro
  * of two speeds that differ by up to 2× (benchmarks.md, *Reading the figures*), and every round of one
  * process would fall into the same one.
  */
-export const measureAuditCost = async (calls: number, rounds: number): Promise<AuditCostRow[]> => {
+export const measureAuditCost = (calls: number, rounds: number): AuditCostRow[] => {
   const script = fileURLToPath(new URL('./audit.js', import.meta.url));
   const figures = MODES.map((): RoundFigures[] => []);
   for (let r = 0; r < rounds; r++)
@@ -160,6 +160,6 @@ export const auditCostMarkdown = (rows: readonly AuditCostRow[], calls: number, 
 /** Runs the measurement with the load average around it. */
 export const auditCostSection = async (calls: number, rounds: number): Promise<string> => {
   const before = loadavg()[0] ?? Number.NaN;
-  const rows = await measureAuditCost(calls, rounds);
+  const rows = measureAuditCost(calls, rounds);
   return auditCostMarkdown(rows, calls, rounds, [before, loadavg()[0] ?? Number.NaN]);
 };

@@ -77,6 +77,9 @@ export const toVerifier = (vkey: string): Verifier => {
 
 export const toCheckpointBody = (c: Checkpoint): string => `${c.origin}\n${c.size}\n${c.root.toString('base64')}\n`;
 
+/** The tree size a checkpoint note claims (its body's second line), unverified: NaN when there is none. */
+export const checkpointSize = (note: string): number => Number(note.split('\n')[1]);
+
 /** A signed note: the checkpoint body, a blank line, one signature line. */
 export const signCheckpoint = (c: Checkpoint, signer: Signer): string => {
   const body = toCheckpointBody(c);

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkpointSize } from './checkpoint.js';
 import { createKeys, loadKeys, loadVerifiers } from './keys.js';
 import { AuditLog } from './log.js';
 import { openJsonlStore } from './store-jsonl.js';
@@ -9,7 +10,7 @@ import { verifyLog } from './verify.js';
 
 const ORIGIN = 'test.example/audit';
 const turn = () => new Promise((resolve) => setImmediate(resolve));
-const sizes = (notes: readonly string[]) => notes.map((note) => Number(note.split('\n')[1]));
+const sizes = (notes: readonly string[]) => notes.map(checkpointSize);
 
 describe("the audit log's tree", () => {
   it('[AUD-4] is hashed after the turn that sent an entry’s message, or by the next append, and the log verifies either way', async () => {

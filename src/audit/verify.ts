@@ -1,6 +1,6 @@
 import { toCanonicalJson, toLeafHash } from './event.js';
 import { CompactRange, consistencyProof, verifyConsistency, type Hash } from './merkle.js';
-import { verifyCheckpoint, type Checkpoint, type Verifier } from './checkpoint.js';
+import { checkpointSize, verifyCheckpoint, type Checkpoint, type Verifier } from './checkpoint.js';
 import type { StoredEntry } from './store.js';
 
 export interface VerifyInput {
@@ -36,7 +36,7 @@ export const verifyLog = (input: VerifyInput): VerifyReport => {
   const leaves: Hash[] = [];
   const range = new CompactRange();
   // Roots at every size a checkpoint claims, taken while the tree grows: O(n log n) in all, not O(n) per checkpoint.
-  const wanted = new Set([...input.checkpoints, ...(input.witness ?? [])].map((note) => Number(note.split('\n')[1])));
+  const wanted = new Set([...input.checkpoints, ...(input.witness ?? [])].map(checkpointSize));
   const rootsAt = new Map<number, Hash>([[0, range.root()]]);
   for (const [i, stored] of entries.entries()) {
     if (stored.seq !== i) return fail({ entry: i, message: `entry ${i} is stored as number ${stored.seq}: an entry was removed or inserted` });

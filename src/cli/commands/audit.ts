@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { verifyCheckpoint } from '../../audit/checkpoint.js';
+import { checkpointSize, verifyCheckpoint } from '../../audit/checkpoint.js';
 import { toCanonicalJson, toLeafHash } from '../../audit/event.js';
 import { createKeys, loadKeys, loadVerifiers } from '../../audit/keys.js';
 import { inclusionProof, verifyInclusion } from '../../audit/merkle.js';
@@ -122,7 +122,7 @@ export const audit = async (argv: readonly string[]): Promise<number> => {
     }
     case 'export': {
       if (values.format !== 'jsonl') throw new AuditError('AUDIT_STORE_INVALID', `unknown export format ${values.format} (jsonl)`);
-      const sizes = log.checkpoints.map((note) => Number(note.split('\n')[1]));
+      const sizes = log.checkpoints.map(checkpointSize);
       let k = 0;
       const flush = (upTo: number) => {
         while (k < log.checkpoints.length && (sizes[k] as number) <= upTo) console.log(JSON.stringify({ checkpoint: log.checkpoints[k++] }));
