@@ -14,6 +14,11 @@ export type Outcome =
       rss: { idleKb: number; loadedKb: number; hwmKb: number } | undefined;
       /** CPU time of the weighed process per call, in µs: at concurrency 1 and at full concurrency. */
       cpu?: { serialUs: number; concurrentUs: number; coldSerialUs?: number } | undefined;
+      /**
+       * Share of the machine's CPU time the hypervisor took away (/proc/stat steal), in %, during the
+       * steady-state latency phase and the throughput run: on a VM, the host's own load.
+       */
+      steal?: { serialPct: number; concurrentPct: number } | undefined;
       /** How many rounds were combined (medians), when more than one ran. */
       rounds?: number;
     }
@@ -68,20 +73,24 @@ export const toMarkdown = (info: RunInfo, outcomes: readonly Outcome[]): string 
     'after the steady-state latency phase and after the throughput run (medians), with VmHWM as the peak (max over rounds).',
     'CPU/call: user + system CPU time of the weighed process, all its threads (/proc/<pid>/stat), divided by the calls of the phase;',
     'outside load inflates it too (cache and scheduler contention), but less than wall-clock figures.',
+    'Steal: the share of the machine\'s CPU time (all cores, /proc/stat) that the hypervisor gave to something else while this VM',
+    'had work to run, during the steady-state latency phase and the throughput run. It comes in bursts, and calls in a burst wait:',
+    'compare p99 figures only between scenarios and rounds with similar steal (see *Reading the figures*).',
     '',
-    '| Scenario | p50 µs | p99 µs | calls/s @' + info.concurrency + ' | CPU µs/call @1 / @' + info.concurrency + ' | RSS MB idle / loaded / peak |',
-    '|---|---:|---:|---:|---:|---|',
+    '| Scenario | p50 µs | p99 µs | calls/s @' + info.concurrency + ' | CPU µs/call @1 / @' + info.concurrency + ' | steal % @1 / @' + info.concurrency + ' | RSS MB idle / loaded / peak |',
+    '|---|---:|---:|---:|---:|---:|---|',
   ];
   for (const o of outcomes) {
     if (o.kind === 'failed') {
-      lines.push(`| ${o.scenario.label} | — | — | — | — | not measured: ${o.reason.split('\n')[0]} |`);
+      lines.push(`| ${o.scenario.label} | — | — | — | — | — | not measured: ${o.reason.split('\n')[0]} |`);
       continue;
     }
     const rss = o.rss ? `${mb(o.rss.idleKb)} / ${mb(o.rss.loadedKb)} / ${mb(o.rss.hwmKb)}` : 'n/a';
     const errors = o.throughput.errors > 0 ? ` (${o.throughput.errors} errors)` : '';
     const cpu = o.cpu ? `${us(o.cpu.serialUs)} / ${us(o.cpu.concurrentUs)}` : 'n/a';
+    const steal = o.steal ? `${o.steal.serialPct.toFixed(1)} / ${o.steal.concurrentPct.toFixed(1)}` : 'n/a';
     const partial = o.rounds !== undefined && o.rounds < info.rounds ? ` (${o.rounds}/${info.rounds} rounds)` : '';
-    lines.push(`| ${o.scenario.label} | ${us(o.latency.p50Us)} | ${us(o.latency.p99Us)} | ${Math.round(o.throughput.callsPerSecond)}${errors} | ${cpu} | ${rss}${partial} |`);
+    lines.push(`| ${o.scenario.label} | ${us(o.latency.p50Us)} | ${us(o.latency.p99Us)} | ${Math.round(o.throughput.callsPerSecond)}${errors} | ${cpu} | ${steal} | ${rss}${partial} |`);
   }
   lines.push(
     '',

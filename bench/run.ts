@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { auditCostSection } from './audit-cost.js';
 import { measureLatency, measureThroughput, median, type LatencyStats } from './measure.js';
 import { toMarkdown, type Outcome, type RunInfo } from './report.js';
-import { readCpuMs, readRss, SCENARIOS, type Paths, type Scenario } from './targets.js';
+import { readCpuMs, readHostTicks, readRss, SCENARIOS, type Paths, type Scenario } from './targets.js';
 
 /**
  * `npm run bench`: echo-tool latency and throughput, direct and through toolgate (stdio and HTTP)
@@ -49,12 +49,19 @@ const runScenario = async (scenario: Scenario, paths: Paths, info: RunInfo): Pro
     return { kind: 'failed', scenario, reason: (error as Error).message };
   }
   const { call, pid } = running;
-  /** CPU µs per call of the weighed process over `work`, which makes `calls` calls. */
-  const weigh = async <T>(calls: (result: T) => number, work: () => Promise<T>): Promise<{ result: T; cpuUs: number }> => {
+  /** CPU µs per call of the weighed process over `work`, which makes `calls` calls, and the host's steal meanwhile (%). */
+  const weigh = async <T>(calls: (result: T) => number, work: () => Promise<T>): Promise<{ result: T; cpuUs: number; stealPct: number }> => {
     const before = readCpuMs(pid);
+    const host = readHostTicks();
     const result = await work();
     const after = readCpuMs(pid);
-    return { result, cpuUs: before !== undefined && after !== undefined ? ((after - before) * 1000) / calls(result) : Number.NaN };
+    const hostAfter = readHostTicks();
+    const ticks = host && hostAfter ? hostAfter.total - host.total : 0;
+    return {
+      result,
+      cpuUs: before !== undefined && after !== undefined ? ((after - before) * 1000) / calls(result) : Number.NaN,
+      stealPct: host && hostAfter && ticks > 0 ? ((hostAfter.steal - host.steal) / ticks) * 100 : Number.NaN,
+    };
   };
   try {
     const cold = await weigh(() => info.warmup + info.calls, () => measureLatency(call, info.calls, info.warmup));
@@ -72,6 +79,7 @@ const runScenario = async (scenario: Scenario, paths: Paths, info: RunInfo): Pro
       throughput: loadedRun.result,
       rss: idle && loaded ? { idleKb: idle.rssKb, loadedKb: loaded.rssKb, hwmKb: loaded.hwmKb } : undefined,
       cpu: { serialUs: steady.cpuUs, concurrentUs: loadedRun.cpuUs, coldSerialUs: cold.cpuUs },
+      steal: { serialPct: steady.stealPct, concurrentPct: loadedRun.stealPct },
     };
   } catch (error) {
     return { kind: 'failed', scenario, reason: (error as Error).message };
@@ -133,6 +141,7 @@ const combineRounds = (outcomes: readonly Outcome[]): Outcome => {
   if (!first) return outcomes[0] as Outcome;
   const rss = measured.flatMap((o) => (o.rss ? [o.rss] : []));
   const cpus = measured.flatMap((o) => (o.cpu ? [o.cpu] : []));
+  const steals = measured.flatMap((o) => (o.steal ? [o.steal] : []));
   const latencyOf = (all: readonly LatencyStats[]): LatencyStats => ({
     calls: all[0]?.calls ?? 0,
     p50Us: median(all.map((l) => l.p50Us)),
@@ -168,6 +177,10 @@ const combineRounds = (outcomes: readonly Outcome[]): Outcome => {
             concurrentUs: median(cpus.map((c) => c.concurrentUs)),
             ...(coldCpus.length > 0 && { coldSerialUs: median(coldCpus) }),
           },
+    steal:
+      steals.length === 0
+        ? undefined
+        : { serialPct: median(steals.map((s) => s.serialPct)), concurrentPct: median(steals.map((s) => s.concurrentPct)) },
     rounds: measured.length,
   };
 };

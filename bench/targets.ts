@@ -61,6 +61,23 @@ export const readCpuMs = (pid: number | undefined): number | undefined => {
   }
 };
 
+/**
+ * The machine's CPU time so far, in ticks of all cores (the `cpu` line of /proc/stat), and how much of
+ * it was stolen: time the hypervisor gave this VM's virtual CPUs to something else while they had work
+ * to run. Undefined where /proc/stat is missing (not Linux).
+ */
+export const readHostTicks = (): { total: number; steal: number } | undefined => {
+  try {
+    const fields = (/^cpu +(.*)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1] ?? '').split(' ').map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is counted in user already)
+    const counted = fields.slice(0, 8);
+    if (counted.length < 8 || counted.some((n) => !Number.isFinite(n))) return undefined;
+    return { total: counted.reduce((a, b) => a + b, 0), steal: counted[7] as number };
+  } catch {
+    return undefined;
+  }
+};
+
 /** USER_HZ: 100 on every Linux the bench targets. */
 const CLOCK_TICKS = 100;
 
