@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, describe, expect, it } from 'vitest';
-import { verifyCheckpoint } from '../../src/audit/checkpoint.js';
+import { checkpointSize, verifyCheckpoint } from '../../src/audit/checkpoint.js';
 import { toCanonicalJson } from '../../src/audit/event.js';
 import { loadKeys, loadVerifiers } from '../../src/audit/keys.js';
 import { digestOf } from '../../src/audit/redact.js';
@@ -127,7 +127,7 @@ describe('when the gateway runs with an audit log', () => {
     // the shutdown checkpoint covers every entry
     await eventually(() => {
       const notes = sql<{ note: string }>(join(gw.dir, 'toolgate-audit.db'), 'SELECT note FROM checkpoints ORDER BY id');
-      return Number(notes.at(-1)?.note.split('\n')[1]) === entriesOf(gw.dir).length;
+      return checkpointSize(notes.at(-1)?.note ?? '') === entriesOf(gw.dir).length;
     }, 30_000);
     const verify = cli(gw.configPath, 'verify');
     expect(verify.code).toBe(0);
@@ -439,7 +439,7 @@ describe('when a witness URL is configured', () => {
     for (const message of ['one', 'two', 'three']) await gw.client.callTool({ name: 'everything__echo', arguments: { message } });
     await gw.client.close();
     await eventually(() => entriesOf(gw.dir).some(isShutdown), 60_000);
-    await eventually(() => Number(notes.at(-1)?.split('\n')[1]) === entriesOf(gw.dir).length, 30_000);
+    await eventually(() => checkpointSize(notes.at(-1) ?? '') === entriesOf(gw.dir).length, 30_000);
 
     expect(gw.stderr.join('')).toMatch(/audit checkpoint at size \d+ not accepted by the witness http:\/\/127\.0\.0\.1:\d+\/add-checkpoint: HTTP 503/);
     const verifiers = loadVerifiers(join(gw.dir, 'toolgate-audit.pub'));
