@@ -75,7 +75,7 @@ export const toMarkdown = (info: RunInfo, outcomes: readonly Outcome[]): string 
     'outside load inflates it too (cache and scheduler contention), but less than wall-clock figures.',
     'Steal: the share of the machine\'s CPU time (all cores, /proc/stat) that the hypervisor gave to something else while this VM',
     'had work to run, during the steady-state latency phase and the throughput run. It comes in bursts, and calls in a burst wait:',
-    'compare p99 figures only between scenarios and rounds with similar steal (see *Reading the figures*).',
+    'compare p99 figures only between scenarios with similar steal (medians over the rounds, as every figure here; see *Reading the figures*).',
     '',
     '| Scenario | p50 µs | p99 µs | calls/s @' + info.concurrency + ' | CPU µs/call @1 / @' + info.concurrency + ' | steal % @1 / @' + info.concurrency + ' | RSS MB idle / loaded / peak |',
     '|---|---:|---:|---:|---:|---:|---|',
