@@ -158,7 +158,7 @@ export const auditCostMarkdown = (rows: readonly AuditCostRow[], calls: number, 
 };
 
 /** Runs the measurement with the load average around it. */
-export const auditCostSection = async (calls: number, rounds: number): Promise<string> => {
+export const auditCostSection = (calls: number, rounds: number): string => {
   const before = loadavg()[0] ?? Number.NaN;
   const rows = measureAuditCost(calls, rounds);
   return auditCostMarkdown(rows, calls, rounds, [before, loadavg()[0] ?? Number.NaN]);

@@ -9,4 +9,4 @@ import { auditCostSection, measureRound } from './audit-cost.js';
  */
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '5000' }, rounds: { type: 'string', default: '3' }, round: { type: 'string' } } });
 if (values.round !== undefined) console.log(JSON.stringify(await measureRound(Number(values.round), Number(values.calls))));
-else console.log(await auditCostSection(Number(values.calls), Number(values.rounds)));
+else console.log(auditCostSection(Number(values.calls), Number(values.rounds)));

@@ -56,11 +56,10 @@ const runScenario = async (scenario: Scenario, paths: Paths, info: RunInfo): Pro
     const result = await work();
     const after = readCpuMs(pid);
     const hostAfter = readHostTicks();
-    const ticks = host && hostAfter ? hostAfter.total - host.total : 0;
     return {
       result,
       cpuUs: before !== undefined && after !== undefined ? ((after - before) * 1000) / calls(result) : Number.NaN,
-      stealPct: host && hostAfter && ticks > 0 ? ((hostAfter.steal - host.steal) / ticks) * 100 : Number.NaN,
+      stealPct: host && hostAfter && hostAfter.total > host.total ? ((hostAfter.steal - host.steal) / (hostAfter.total - host.total)) * 100 : Number.NaN,
     };
   };
   try {
@@ -128,7 +127,7 @@ const main = async (): Promise<void> => {
   let markdown = toMarkdown({ ...info, load }, rounds.map(combineRounds));
   if (!only || only.includes('audit-cost')) {
     process.stderr.write('bench: audit cost, in process …\n');
-    markdown += `\n\n### Audit cost (in process)\n\n${await auditCostSection(5000, info.rounds)}`;
+    markdown += `\n\n### Audit cost (in process)\n\n${auditCostSection(5000, info.rounds)}`;
   }
   process.stdout.write(markdown + '\n');
   if (!values['no-write']) writeDoc(join(root, 'docs/benchmarks.md'), markdown);
