@@ -106,11 +106,11 @@ export const verifyConsistency = (size1: number, size2: number, proof: readonly 
 /**
  * The right edge of a growing tree (the RFC 6962 compact range: its perfect subtrees, largest first):
  * an append merges about one pair of nodes on average, and the root folds the edge, one hash per
- * subtree, so the log never re-reads old leaves. The audit log takes the root at every append (each
- * entry records the tree head before it), so this hashing is on every call's path. Nodes are kept as
- * 32-char binary (latin1) strings, one char per byte: `crypto.hash` returns a string in about a third
- * of the time it takes to return a Buffer (no Buffer object to make, less garbage), and each node is
- * hashed from one reused 65-byte buffer.
+ * subtree, so the log never re-reads old leaves. The audit log takes the root after every append (each
+ * entry records the tree head before it; `AuditLog.settle` does it once the entry's message has left).
+ * Nodes are kept as 32-char binary (latin1) strings, one char per byte: `crypto.hash` returns a string
+ * in about a third of the time it takes to return a Buffer (no Buffer object to make, less garbage),
+ * and each node is hashed from one reused 65-byte buffer.
  */
 export class CompactRange {
   private readonly nodes: string[] = [];
