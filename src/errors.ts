@@ -74,7 +74,16 @@ export type PinErrorCode = 'PIN_MISSING' | 'PIN_HASH_MISMATCH';
 export class PinError extends GatewayError<PinErrorCode> {}
 
 /** The lock file itself: absent where required, invalid, edited by hand, or an unpinned spec. */
-export type LockErrorCode = 'LOCK_MISSING' | 'LOCK_INVALID' | 'LOCK_TAMPERED' | 'LOCK_UNPINNED' | 'LOCK_SERVER_MISSING' | 'LOCK_POISONED';
+export type LockErrorCode =
+  | 'LOCK_MISSING'
+  | 'LOCK_INVALID'
+  | 'LOCK_TAMPERED'
+  | 'LOCK_UNPINNED'
+  | 'LOCK_SERVER_MISSING'
+  | 'LOCK_POISONED'
+  | 'LOCK_SERVER_EXITED'
+  | 'LOCK_SERVER_TIMEOUT'
+  | 'LOCK_SERVER_FAILED';
 export class LockError extends GatewayError<LockErrorCode> {}
 
 /** Package identity (packages/): tampered install, bad provenance, wrong signer, unreachable registry. */

@@ -16,9 +16,12 @@ Usage:
   toolgate run   --config FILE [--no-lock]     serve MCP over stdio to one local client
   toolgate serve --config FILE [--listen H:P] [--no-lock]
                                                serve Streamable HTTP at /mcp (default 127.0.0.1:8787)
-  toolgate lock  --config FILE [--allow-unpinned] [--allow-blocked]
-                                               start every server, verify its package, score every
-                                               definition with the detector, write toolgate.lock
+  toolgate lock  --config FILE [SERVER...] [--allow-unpinned] [--allow-blocked]
+                                               start every server (or the named ones), verify its
+                                               package, score every definition with the detector,
+                                               write toolgate.lock; a server that fails keeps its
+                                               previous pins (or stays out), the others are written
+                                               (exit 1 if any failed, 2 on an unknown name)
   toolgate diff  --config FILE [SERVER]        what changed live since the lock (exit 1 on changes)
   toolgate approve --config FILE SERVER[/ITEM] [--allow-blocked]
                                                take the reviewed live state into the lock
@@ -64,7 +67,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
       await serve(values.config, values.listen, noLock);
       return -1;
     case 'lock':
-      return lock(values.config, lockFlags);
+      return lock(values.config, positionals.slice(1), lockFlags);
     case 'diff':
       return diff(values.config, arg);
     case 'approve':

@@ -1,4 +1,6 @@
+import { SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import { limitsOf, type Config } from '../config/schema.js';
+import { GatewayError, LockError } from '../errors.js';
 import type { Result } from '../pipeline/interceptor.js';
 import { Upstream, type InitializeInfo } from '../proxy/upstream.js';
 import { ITEM_KIND_NAMES, ITEM_KINDS, itemKey, type ItemKind } from './hash.js';
@@ -8,6 +10,16 @@ export interface Captured {
   readonly initialize: InitializeInfo;
   readonly items: Readonly<Record<ItemKind, Readonly<Record<string, Record<string, unknown>>>>>;
 }
+
+interface Exit {
+  readonly code: number | null;
+  readonly signal: string | null;
+}
+
+/** How long a failed start waits for the server's exit status once its pipe closed. */
+const EXIT_WAIT_MS = 2000;
+
+const isTimeout = (error: unknown): boolean => error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout;
 
 const CAPABILITY: Record<ItemKind, string> = { tools: 'tools', prompts: 'prompts', resources: 'resources', resourceTemplates: 'resources' };
 const MAX_PAGES = 100;
@@ -21,6 +33,11 @@ export const captureServer = async (config: Config, id: string, onStderr: (line:
   const server = config.servers[id];
   if (!server) throw new Error(`no server "${id}" in the config`);
   let init: InitializeInfo | undefined;
+  let exit: Exit | undefined;
+  let exited: (() => void) | undefined;
+  const exitSeen = new Promise<void>((resolve) => {
+    exited = resolve;
+  });
   const upstream = new Upstream(id, { ...server, restart: { ...server.restart, maxRetries: 0 } }, limitsOf(config, server), {
     serverRequest: async () => {
       throw new Error('server-to-client requests are not answered while locking');
@@ -28,13 +45,23 @@ export const captureServer = async (config: Config, id: string, onStderr: (line:
     notification: () => undefined,
     event: (_, event) => {
       if (event.kind === 'stderr') onStderr(event.line);
+      if (event.kind === 'exited') {
+        exit = { code: event.code, signal: event.signal };
+        exited?.();
+      }
     },
     initialized: (_, info) => {
       init = info;
     },
   });
   try {
-    await upstream.start();
+    try {
+      await upstream.start();
+    } catch (error) {
+      // The pipe can close before the exit status arrives: wait for it (briefly) to say "exited".
+      if (!(error instanceof GatewayError) && !isTimeout(error)) await Promise.race([exitSeen, new Promise((resolve) => setTimeout(resolve, EXIT_WAIT_MS).unref())]);
+      throw toStartError(id, error, exit, server.restart.startTimeoutMs);
+    }
     if (!init) throw new Error('no initialize result');
     const initialize: InitializeInfo = init;
     const items = {} as Record<ItemKind, Record<string, Record<string, unknown>>>;
@@ -60,6 +87,19 @@ export const captureServer = async (config: Config, id: string, onStderr: (line:
   } finally {
     await upstream.stop();
   }
+};
+
+/**
+ * Why a server did not start, as a stable code: a GatewayError (sandbox, secrets, package) keeps
+ * its own; otherwise the process exited, the initialize handshake timed out, or something else failed.
+ */
+const toStartError = (id: string, error: unknown, exit: Exit | undefined, startTimeoutMs: number): GatewayError => {
+  if (error instanceof GatewayError) return error;
+  if (isTimeout(error))
+    return new LockError('LOCK_SERVER_TIMEOUT', `server "${id}" did not answer initialize within ${startTimeoutMs} ms (restart.startTimeoutMs)`, { cause: error });
+  if (exit !== undefined)
+    return new LockError('LOCK_SERVER_EXITED', `server "${id}" exited (${exit.signal ?? `code ${exit.code}`}) before it answered initialize`, { cause: error });
+  return new LockError('LOCK_SERVER_FAILED', `server "${id}" could not be started: ${(error as Error).message}`, { cause: error });
 };
 
 /** A captured server as its lock entry. */

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
-import type { Config } from '../../config/schema.js';
-import { LockError, PackageError } from '../../errors.js';
+import { isStdioServer, type Config } from '../../config/schema.js';
+import { GatewayError, LockError, PackageError } from '../../errors.js';
 import { assertInstalledMatchesLock } from '../../packages/check-installed.js';
 import { lockPackage, recordNpxInstall, spawnedAs } from '../../packages/lock-package.js';
 import { DEFAULT_REGISTRY } from '../../packages/registry.js';
@@ -11,9 +11,11 @@ import { CONTENT_DEFAULTS } from '../../detect/schema.js';
 import { captureServer, toLockServer, type Captured } from '../../pins/capture.js';
 import { diffServer, formatChanges } from '../../pins/diff.js';
 import { ITEM_KIND_NAMES, type ItemKind } from '../../pins/hash.js';
-import { toLockItem, toInitializeRecord, type Lock, type LockPackage } from '../../pins/lock.js';
+import { toLockHints } from '../../pins/lock-hints.js';
+import { toLockItem, toInitializeRecord, type Lock, type LockPackage, type LockServer } from '../../pins/lock.js';
 import { screenCaptured, type Flagged, type ScreenInput } from '../../pins/screen.js';
 import { lockPathOf, readLock, writeLock } from '../../pins/store.js';
+import { formatLockReport, type LockFailure, type ServerOutcome } from './lock-report.js';
 
 export interface LockFlags {
   /** Resolve unpinned npm specs to one exact version (`--allow-unpinned`). */
@@ -37,7 +39,13 @@ const packageOptions = async (configPath: string, config: Config, allowUnpinned:
 };
 
 /** Pins one server: its package first (verified before anything is spawned), then its definitions. */
-const lockOne = async (configPath: string, config: Config, id: string, allowUnpinned: boolean): Promise<{ entry: Lock['servers'][string]; captured: Captured }> => {
+const lockOne = async (
+  configPath: string,
+  config: Config,
+  id: string,
+  allowUnpinned: boolean,
+  onStderr?: (line: string) => void,
+): Promise<{ entry: Lock['servers'][string]; captured: Captured }> => {
   const server = config.servers[id];
   if (!server) throw new LockError('LOCK_SERVER_MISSING', `no server "${id}" in ${configPath}`);
   progress(`${id}: verifying package…`);
@@ -45,15 +53,16 @@ const lockOne = async (configPath: string, config: Config, id: string, allowUnpi
   progress(`${id}: ${describePackage(pkg)}; starting…`);
   // Started as the gateway will start it: an unpinned npx spec as the exact version just resolved, an image by its digest.
   const spawned = spawnedAs(server, pkg, process.cwd());
-  const captured = await captureServer({ ...config, servers: { ...config.servers, [id]: spawned } }, id);
+  const captured = await captureServer({ ...config, servers: { ...config.servers, [id]: spawned } }, id, onStderr);
   const installed = await recordNpxInstall(spawned, pkg, process.cwd(), config.lock.registry ?? DEFAULT_REGISTRY);
   if (installed !== pkg) progress(`${id}: pinned the copy npx runs, ${installed.kind === 'npm' ? installed.installPath : ''}`);
   else if (pkg.kind === 'npm' && pkg.launcher === 'npx') progress(`${id}: npx installs it afresh at each start (no host copy to pin): the exact version is enforced`);
   const entry = toLockServer(installed, captured);
-  const counts = ITEM_KIND_NAMES.map((k) => `${Object.keys(entry[k]).length} ${k}`).join(', ');
-  progress(`${id}: captured ${counts}`);
+  progress(`${id}: captured ${countsOf(entry)}`);
   return { entry, captured };
 };
+
+const countsOf = (entry: LockServer): string => ITEM_KIND_NAMES.map((k) => `${Object.keys(entry[k]).length} ${k}`).join(', ');
 
 /**
  * Scores what is about to be locked with the content detector (the same engine and thresholds as at
@@ -93,21 +102,106 @@ const describePackage = (pkg: LockPackage): string => {
   }
 };
 
-/** `toolgate lock --config FILE`: starts every server and writes toolgate.lock beside the config. */
-export const lock = async (configPath: string, flags: LockFlags): Promise<number> => {
+/**
+ * `toolgate lock --config FILE [SERVER...]`: locks every server (or only the named ones), each on its
+ * own. A server that fails keeps its previous pins, or stays out of the lock (run/serve then do not
+ * start it); the others are written all the same, and the exit code is 1. Unnamed servers keep their
+ * entries untouched; a full lock drops servers no longer in the config. Unknown names: exit 2.
+ */
+export const lock = async (configPath: string, names: readonly string[], flags: LockFlags): Promise<number> => {
   const config = await loadConfig(configPath);
-  const servers: Lock['servers'] = {};
-  const captured = new Map<string, Captured>();
-  for (const id of Object.keys(config.servers)) {
-    const one = await lockOne(configPath, config, id, flags.allowUnpinned);
-    servers[id] = one.entry;
-    captured.set(id, one.captured);
+  const known = Object.keys(config.servers);
+  const unknown = names.filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    process.stderr.write(`toolgate: LOCK_SERVER_MISSING: no server ${unknown.map((n) => `"${n}"`).join(', ')} in ${configPath}; its servers: ${known.join(', ') || '(none)'}\n`);
+    return 2;
   }
-  screen(config, captured, new Map(), flags.allowBlocked);
+  const partial = names.length > 0;
   const path = lockPathOf(configPath, config);
-  await writeLock(path, { lockfileVersion: 1, servers });
-  progress(`wrote ${path} (${Object.keys(servers).length} servers); review it, then commit it`);
-  return 0;
+  const previous = await previousLock(path, partial);
+  const targets = partial ? [...new Set(names)] : known;
+
+  const captured = new Map<string, { entry: LockServer; captured: Captured }>();
+  const failed = new Map<string, LockFailure>();
+  for (const id of targets) {
+    const stderr: string[] = [];
+    const onStderr = (line: string) => {
+      stderr.push(line);
+      if (stderr.length > STDERR_TAIL) stderr.shift();
+    };
+    try {
+      captured.set(id, await lockOne(configPath, config, id, flags.allowUnpinned, onStderr));
+    } catch (error) {
+      failed.set(id, toFailure(config, id, error, stderr));
+    }
+  }
+  // Each server is screened alone, against the tool names of every other server in the new lock (shadowing).
+  const toolsOf = new Map<string, readonly string[]>([
+    ...Object.entries(previous?.servers ?? {})
+      .filter(([id]) => known.includes(id))
+      .map(([id, s]) => [id, Object.keys(s.tools)] as const),
+    ...[...captured].map(([id, c]) => [id, Object.keys(c.captured.items.tools)] as const),
+  ]);
+  for (const [id, one] of captured) {
+    try {
+      screen(config, new Map([[id, one.captured]]), new Map([...toolsOf].filter(([other]) => other !== id)), flags.allowBlocked);
+    } catch (error) {
+      if (!(error instanceof LockError)) throw error;
+      captured.delete(id);
+      failed.set(id, toFailure(config, id, error, []));
+    }
+  }
+
+  const servers: Lock['servers'] = partial ? { ...previous?.servers } : {};
+  for (const id of targets) {
+    const entry = captured.get(id)?.entry ?? previous?.servers[id];
+    if (entry) servers[id] = entry;
+  }
+  // Nothing new to write when every server failed: the lock on disk (if any) stays as it was.
+  const written = captured.size > 0;
+  if (written) await writeLock(path, { lockfileVersion: 1, servers });
+  const outcomes: ServerOutcome[] = [];
+  for (const id of targets) {
+    const one = captured.get(id);
+    const failure = failed.get(id);
+    if (one) outcomes.push({ kind: 'locked', id, counts: countsOf(one.entry) });
+    else if (failure) outcomes.push({ kind: 'failed', id, failure, kept: previous?.servers[id] !== undefined });
+  }
+  const report = formatLockReport({
+    outcomes,
+    dropped: partial || !written ? [] : Object.keys(previous?.servers ?? {}).filter((id) => !known.includes(id)),
+    stale: partial ? Object.keys(servers).filter((id) => !known.includes(id)) : [],
+    ...(written && { written: { path, servers: Object.keys(servers).length } }),
+  });
+  for (const line of report) progress(line);
+  return failed.size === 0 ? 0 : 1;
+};
+
+/** Tail kept of each server's stderr for the failure report. */
+const STDERR_TAIL = 20;
+
+/**
+ * The lock before this run. A partial lock keeps the others' entries, so it needs a valid one (a bad
+ * lock is an error); a full lock replaces everything, so a bad one is only ignored (and said so).
+ */
+const previousLock = async (path: string, partial: boolean): Promise<Lock | undefined> => {
+  try {
+    return await readLock(path);
+  } catch (error) {
+    if (partial || !(error instanceof LockError)) throw error;
+    progress(`${error.code}: ${error.message}; the existing lock is ignored: no previous pins are kept`);
+    return undefined;
+  }
+};
+
+const toFailure = (config: Config, id: string, error: unknown, stderr: readonly string[]): LockFailure => {
+  const server = config.servers[id];
+  const code = error instanceof GatewayError ? error.code : 'INTERNAL';
+  const message = (error as Error).message;
+  const sandbox = server !== undefined && isStdioServer(server) ? server.sandbox : false;
+  const writable = sandbox === false ? [] : sandbox.writable.map((p) => resolve(p));
+  const startTimeoutMs = server?.restart.startTimeoutMs ?? 0;
+  return { code, message, stderr, hints: toLockHints({ code, message, stderr, sandboxed: sandbox !== false, writable, startTimeoutMs }) };
 };
 
 /** Starts a locked server after checking its package against the lock, and captures it. */

@@ -34,7 +34,13 @@ export const loadPinRuntime = async (
   const servers = { ...config.servers };
   for (const [id, server] of Object.entries(config.servers)) {
     const locked = lock.servers[id];
-    if (!locked) throw new LockError('LOCK_SERVER_MISSING', `server "${id}" is not in ${path}: run toolgate lock (or approve ${id})`);
+    if (!locked) {
+      // Deny by default: a server the lock does not know (its lock failed, or it is new) is not started
+      // at all, so none of its tools, prompts or resources is listed or callable; the others run.
+      logLine('warn', `server "${id}" is not in the lock: not started; run "toolgate lock --config ${configPath} ${id}"`, { code: 'LOCK_SERVER_MISSING', server: id });
+      delete servers[id];
+      continue;
+    }
     // An unpinned npx spec that `lock --allow-unpinned` resolved runs as the exact locked version;
     // a container image runs by the locked digest, never by its tag.
     servers[id] = spawnedAs(server, locked.package, process.cwd());
