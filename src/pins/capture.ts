@@ -1,5 +1,5 @@
 import { SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
-import { limitsOf, type Config } from '../config/schema.js';
+import { isContainerServer, isStdioServer, limitsOf, type Config } from '../config/schema.js';
 import { GatewayError, LockError } from '../errors.js';
 import type { Result } from '../pipeline/interceptor.js';
 import { Upstream, type InitializeInfo } from '../proxy/upstream.js';
@@ -18,6 +18,13 @@ interface Exit {
 
 /** How long a failed start waits for the server's exit status once its pipe closed. */
 const EXIT_WAIT_MS = 2000;
+
+/** Waits for `promise`, at most `ms` (the timer holds the process open meanwhile, then is cleared). */
+const within = async (promise: Promise<void>, ms: number): Promise<void> => {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+};
 
 const isTimeout = (error: unknown): boolean => error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout;
 
@@ -59,7 +66,7 @@ export const captureServer = async (config: Config, id: string, onStderr: (line:
       await upstream.start();
     } catch (error) {
       // The pipe can close before the exit status arrives: wait for it (briefly) to say "exited".
-      if (!(error instanceof GatewayError) && !isTimeout(error)) await Promise.race([exitSeen, new Promise((resolve) => setTimeout(resolve, EXIT_WAIT_MS).unref())]);
+      if (!(error instanceof GatewayError) && !isTimeout(error) && (isStdioServer(server) || isContainerServer(server))) await within(exitSeen, EXIT_WAIT_MS);
       throw toStartError(id, error, exit, server.restart.startTimeoutMs);
     }
     if (!init) throw new Error('no initialize result');
@@ -99,7 +106,14 @@ const toStartError = (id: string, error: unknown, exit: Exit | undefined, startT
     return new LockError('LOCK_SERVER_TIMEOUT', `server "${id}" did not answer initialize within ${startTimeoutMs} ms (restart.startTimeoutMs)`, { cause: error });
   if (exit !== undefined)
     return new LockError('LOCK_SERVER_EXITED', `server "${id}" exited (${exit.signal ?? `code ${exit.code}`}) before it answered initialize`, { cause: error });
-  return new LockError('LOCK_SERVER_FAILED', `server "${id}" could not be started: ${(error as Error).message}`, { cause: error });
+  return new LockError('LOCK_SERVER_FAILED', `server "${id}" could not be started: ${withCauses(error)}`, { cause: error });
+};
+
+/** An error's message with those of its causes ("fetch failed" says little; "connect ECONNREFUSED …" does). */
+const withCauses = (error: unknown): string => {
+  const messages: string[] = [];
+  for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) if (!messages.some((m) => m.includes(e.message))) messages.push(e.message);
+  return messages.join(': ') || String(error);
 };
 
 /** A captured server as its lock entry. */

@@ -55,12 +55,16 @@ describe('when a lock fails, the hint table', () => {
     expect(toLockHints(evidence({ code: 'LOCK_SERVER_FAILED', message: 'could not be started: spawn mcp-thing ENOENT' }))).toEqual([
       'the command mcp-thing was not found: give its absolute path, or install it',
     ]);
+    expect(toLockHints(evidence({ code: 'PACKAGE_TAMPERED', message: '"mcp-thing" is not on PATH' }))).toEqual([
+      'the command mcp-thing was not found: give its absolute path, or install it',
+    ]);
     expect(toLockHints(evidence({ stderr: ['bwrap: execvp /opt/x/bin/srv: No such file or directory'] }))[0]).toContain('/opt/x/bin/srv was not found inside the sandbox');
   });
 
   it('[LOCK-6] points at the flag or the reinstall for package and detector refusals', () => {
     expect(toLockHints(evidence({ code: 'LOCK_UNPINNED', message: 'unpinned' }))[0]).toContain('--allow-unpinned');
-    expect(toLockHints(evidence({ code: 'PACKAGE_TAMPERED', message: 'differs' }))[0]).toContain('reinstall it from the registry');
+    const tampered = 'the copy npx runs (/c/_npx/1/node_modules/x) differs from the registry tarball of x@1.0.0 (sha512-…): not pinned';
+    expect(toLockHints(evidence({ code: 'PACKAGE_TAMPERED', message: tampered }))[0]).toContain('reinstall it from the registry');
     expect(toLockHints(evidence({ code: 'LOCK_POISONED', message: 'blocked' }))[0]).toContain('--allow-blocked');
   });
 
@@ -73,6 +77,8 @@ describe('when a lock fails, the hint table', () => {
     expect(toLockHints(evidence({ stderr: ['EACCES somewhere', "wrote '/tmp/x'"] }))).toEqual([]);
     // A timeout is not a network problem, nor an unrelated code a timeout.
     expect(toLockHints(evidence({ code: 'LOCK_SERVER_TIMEOUT', message: 'x', stderr: ['ready'] }))).toHaveLength(1);
+    // A tampered file that is not a registry copy (a script, a binary) gets no "reinstall from the registry".
+    expect(toLockHints(evidence({ code: 'PACKAGE_TAMPERED', message: 'the script /srv/s.js differs from the lock' }))).toEqual([]);
     expect(toLockHints(evidence({ code: 'SANDBOX_UNAVAILABLE', message: 'bwrap is missing: apt-get install bubblewrap' }))).toEqual([]);
   });
 });

@@ -46,9 +46,9 @@ const RULES = [
       : `the server was denied ${path} (${errno}): in its sandbox it runs as an unprivileged user; if it writes there, add the path to sandbox.writable (writable by that user); if it only reads it, make it readable by others`;
   },
   function commandNotFound(_, text) {
-    const m = /spawn (\S+) ENOENT|execvp (\S+): No such file or directory/.exec(text);
+    const m = /spawn (\S+) ENOENT|"(\S+)" is not on PATH|execvp (\S+): No such file or directory/.exec(text);
     if (!m) return undefined;
-    return `the command ${m[1] ?? m[2]} was not found${m[2] !== undefined ? ' inside the sandbox' : ''}: give its absolute path, or install it`;
+    return `the command ${m[1] ?? m[2] ?? m[3]} was not found${m[3] !== undefined ? ' inside the sandbox' : ''}: give its absolute path, or install it`;
   },
   function startTimeout(e) {
     if (e.code !== 'LOCK_SERVER_TIMEOUT') return undefined;
@@ -63,7 +63,7 @@ const RULES = [
     return 'pin an exact version in the spec (pkg@1.2.3), or pass --allow-unpinned to resolve it once';
   },
   function tampered(e) {
-    if (e.code !== 'PACKAGE_TAMPERED') return undefined;
+    if (e.code !== 'PACKAGE_TAMPERED' || !/registry (tarball|integrity)/.test(e.message)) return undefined;
     return 'the installed copy is not the registry\'s: reinstall it from the registry (npm ci, or remove that npx cache entry), then lock again';
   },
   function poisoned(e) {

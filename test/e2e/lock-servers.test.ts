@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, errorOf, fixture, startStdioGateway, tempDir, type Running } from './harness.js';
@@ -77,6 +78,19 @@ describe('toolgate lock, server by server', () => {
     expect(result.stderr).toContain('bad: LOCK_SERVER_EXITED: server "bad" exited (code 7) before it answered initialize');
     expect(result.stderr).toContain('  stderr (last 2 lines):\ntoolgate:     | Error: cannot open the database\ntoolgate:     |     at start (server.js:12:3)');
     expect(result.stderr).toContain(`wrote ${r.lockPath} (1 servers)`);
+  });
+
+  it('[LOCK-1] a remote server that refuses the connection is reported with the reason, beside a good one', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const r = rig({ good: good(), remote: { url: `http://127.0.0.1:${port}/mcp`, tools: ['*'] } });
+    const result = await toolgate(['lock', '--config', r.config]);
+    expect(result.code).toBe(1);
+    expect(r.lockedServers()).toEqual(['good']);
+    expect(result.stderr).toMatch(/remote +FAILED +LOCK_SERVER_FAILED/);
+    expect(result.stderr).toContain(`ECONNREFUSED 127.0.0.1:${port}`);
   });
 
   it('[LOCK-2] a server that fails keeps its previous pins, byte for byte', async () => {
@@ -178,7 +192,7 @@ describe('toolgate lock, server by server', () => {
     expect((await toolgate(['lock', '--config', r.config])).code).toBe(1);
     gw = await startStdioGateway({}, { lock: { dir: r.dir } });
     const names = (await gw.client.listTools()).tools.map((t) => t.name);
-    expect(names.length).toBeGreaterThan(0);
+    expect(names.length, gw.stderr.join('\n')).toBeGreaterThan(0);
     expect(names.every((name) => name.startsWith('good__'))).toBe(true);
     const error = await errorOf(gw.client.callTool({ name: 'bad__anything', arguments: {} }));
     expect(error.data?.code).toBe('ROUTE_UNKNOWN_SERVER');
