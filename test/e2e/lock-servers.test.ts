@@ -106,6 +106,12 @@ describe('toolgate lock, server by server', () => {
     expect(entryText(after, 'flaky')).toBe(entryText(before, 'flaky'));
     expect(entryText(after, 'good')).not.toBe(entryText(before, 'good')); // re-captured: serverInfo 2.0.0
     expect(after).toContain('"version": "2.0.0"');
+    // approve SERVER reports a failure the same way, and leaves the lock as it was.
+    const approve = await toolgate(['approve', '--config', r.config, 'flaky']);
+    expect(approve.code).toBe(1);
+    expect(approve.stderr).toContain('flaky: LOCK_SERVER_EXITED: server "flaky" exited (code 3) before it answered initialize');
+    expect(approve.stderr).toContain('hint: the server exited without a word on stderr');
+    expect(r.lockText()).toBe(after);
   }, 180_000); // several CLI runs, each starting the servers
 
   it('[LOCK-2] when every server fails, nothing is written', async () => {

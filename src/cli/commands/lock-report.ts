@@ -24,6 +24,18 @@ export interface LockReport {
 // untrusted: a server's stderr may carry terminal escapes; C0/C1 controls (tab aside) are shown as U+FFFD.
 const printable = (line: string): string => line.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, '\ufffd');
 
+/** One failed server in detail: code and message, the tail of its stderr, the hints. */
+export const formatFailure = (id: string, failure: LockFailure): string[] => {
+  const [first, ...more] = failure.message.split('\n');
+  const lines = [`${id}: ${failure.code}: ${printable(first ?? '')}`, ...more.map((line) => `  ${printable(line)}`)];
+  if (failure.stderr.length > 0) {
+    lines.push(`  stderr (last ${failure.stderr.length} lines):`);
+    for (const line of failure.stderr) lines.push(`    | ${printable(line)}`);
+  }
+  for (const hint of failure.hints) lines.push(`  hint: ${hint}`);
+  return lines;
+};
+
 /**
  * `toolgate lock`'s result, one line per server, then the details of each failure, then what was
  * written. Lines carry no prefix; the caller prints them.
@@ -40,15 +52,7 @@ export const formatLockReport = (report: LockReport): string[] => {
   }
   for (const id of report.dropped) lines.push(row(id, 'dropped', 'no longer in the config: removed from the lock'));
   for (const id of report.stale) lines.push(row(id, 'stale', 'no longer in the config, still in the lock (a full toolgate lock removes it)'));
-  for (const o of failures) {
-    const [first, ...more] = o.failure.message.split('\n');
-    lines.push(`${o.id}: ${o.failure.code}: ${printable(first ?? '')}`, ...more.map((line) => `  ${printable(line)}`));
-    if (o.failure.stderr.length > 0) {
-      lines.push(`  stderr (last ${o.failure.stderr.length} lines):`);
-      for (const line of o.failure.stderr) lines.push(`    | ${printable(line)}`);
-    }
-    for (const hint of o.failure.hints) lines.push(`  hint: ${hint}`);
-  }
+  for (const o of failures) lines.push(...formatFailure(o.id, o.failure));
   lines.push(report.written ? `wrote ${report.written.path} (${report.written.servers} servers); review it, then commit it` : 'nothing written: no server was locked');
   return lines;
 };

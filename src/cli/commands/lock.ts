@@ -15,7 +15,7 @@ import { toLockHints } from '../../pins/lock-hints.js';
 import { toLockItem, toInitializeRecord, type Lock, type LockPackage, type LockServer } from '../../pins/lock.js';
 import { screenCaptured, type Flagged, type ScreenInput } from '../../pins/screen.js';
 import { lockPathOf, readLock, writeLock } from '../../pins/store.js';
-import { formatLockReport, type LockFailure, type ServerOutcome } from './lock-report.js';
+import { formatFailure, formatLockReport, type LockFailure, type ServerOutcome } from './lock-report.js';
 
 export interface LockFlags {
   /** Resolve unpinned npm specs to one exact version (`--allow-unpinned`). */
@@ -124,15 +124,11 @@ export const lock = async (configPath: string, names: readonly string[], flags: 
   const captured = new Map<string, { entry: LockServer; captured: Captured }>();
   const failed = new Map<string, LockFailure>();
   for (const id of targets) {
-    const stderr: string[] = [];
-    const onStderr = (line: string) => {
-      stderr.push(line);
-      if (stderr.length > STDERR_TAIL) stderr.shift();
-    };
+    const stderr = stderrTail();
     try {
-      captured.set(id, await lockOne(configPath, config, id, flags.allowUnpinned, onStderr));
+      captured.set(id, await lockOne(configPath, config, id, flags.allowUnpinned, stderr.push));
     } catch (error) {
-      failed.set(id, toFailure(config, id, error, stderr));
+      failed.set(id, toFailure(config, id, error, stderr.lines));
     }
   }
   // Each server is screened alone, against the tool names of every other server in the new lock (shadowing).
@@ -177,8 +173,15 @@ export const lock = async (configPath: string, names: readonly string[], flags: 
   return failed.size === 0 ? 0 : 1;
 };
 
-/** Tail kept of each server's stderr for the failure report. */
-const STDERR_TAIL = 20;
+/** The last 20 lines of a server's stderr, for its failure report. */
+const stderrTail = () => {
+  const lines: string[] = [];
+  const push = (line: string) => {
+    lines.push(line);
+    if (lines.length > 20) lines.shift();
+  };
+  return { lines, push };
+};
 
 /**
  * The lock before this run. A partial lock keeps the others' entries, so it needs a valid one (a bad
@@ -264,8 +267,17 @@ export const approve = async (configPath: string, target: string | undefined, fl
   const id = slash < 0 ? target : target.slice(0, slash);
   const othersOf = () => new Map(Object.entries(lockFile.servers).filter(([other]) => other !== id).map(([other, s]) => [other, Object.keys(s.tools)] as const));
   if (slash < 0 || !lockFile.servers[id]) {
-    const one = await lockOne(configPath, config, id, flags.allowUnpinned);
-    screen(config, new Map([[id, one.captured]]), othersOf(), flags.allowBlocked);
+    if (!config.servers[id]) throw new LockError('LOCK_SERVER_MISSING', `no server "${id}" in ${configPath}`);
+    const stderr = stderrTail();
+    let one;
+    try {
+      one = await lockOne(configPath, config, id, flags.allowUnpinned, stderr.push);
+      screen(config, new Map([[id, one.captured]]), othersOf(), flags.allowBlocked);
+    } catch (error) {
+      // Reported as `lock` reports it (code, stderr tail, hints); the lock is left as it was.
+      for (const line of formatFailure(id, toFailure(config, id, error, stderr.lines))) progress(line);
+      return 1;
+    }
     lockFile.servers[id] = one.entry;
     await writeLock(path, lockFile);
     progress(`approved server ${id} as it is now`);
