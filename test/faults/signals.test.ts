@@ -51,7 +51,10 @@ class ChildTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
   onclose?: () => void;
   onerror?: (error: Error) => void;
-  constructor(private readonly proc: ChildProcess) {}
+  private readonly proc: ChildProcess;
+  constructor(proc: ChildProcess) {
+    this.proc = proc;
+  }
   async start(): Promise<void> {
     createInterface({ input: this.proc.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       if (line.trim() !== '') this.onmessage?.(JSON.parse(line) as JSONRPCMessage);
