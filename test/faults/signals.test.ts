@@ -254,6 +254,24 @@ describe('when toolgate run gets a terminating signal', () => {
   );
 });
 
+describe('when a second terminating signal comes during the shutdown', () => {
+  it('[OPS-3] exits at once with status 1 instead of waiting out the grace period', async () => {
+    const dir = tempDir();
+    const gw = await startRun({ lock: { required: false }, servers: { t: tricky(dir, ['hang']) } }, dir);
+    const hang = gw.client.callTool({ name: 't__hang', arguments: {} });
+    hang.catch(() => undefined); // never answered: the process goes away under it
+    const trickyLog = join(dir, 'tricky.log');
+    await eventually(() => existsSync(trickyLog) && readFileSync(trickyLog, 'utf8').includes('tools/call hang'));
+    const from = gw.log.lines.length;
+    gw.proc.kill('SIGTERM');
+    await gw.log.waitFor((l) => l.message === 'gateway stopping', from);
+    gw.proc.kill('SIGTERM');
+    expect(await gw.exited).toBe(1);
+    expect(gw.log.lines.slice(from).map((l) => l.message)).toContain('second signal during shutdown: exiting now, without the final checkpoint');
+    expect(gw.log.lines.map((l) => l.message)).not.toContain('gateway stopped');
+  });
+});
+
 describe('when toolgate serve gets signals', () => {
   let gw: ServeProcess | undefined;
   afterEach(async () => {
@@ -265,6 +283,8 @@ describe('when toolgate serve gets signals', () => {
     const dir = tempDir();
     gw = await startServe({ servers: { keep: tricky(dir, ['echo']), gone: tricky(dir, ['echo']) } });
     const client = new Client({ name: 'signals-test', version: '1.0.0' });
+    let listChanged = 0;
+    client.setNotificationHandler('notifications/tools/list_changed', () => void listChanged++);
     await client.connect(new StreamableHTTPClientTransport(new URL(gw.url)));
     expect(await toolNames(client)).toEqual(['gone__echo', 'keep__echo']);
     const stderrLines = () => gw?.stderr().split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine) ?? [];
@@ -281,6 +301,7 @@ describe('when toolgate serve gets signals', () => {
     gw.proc.kill('SIGHUP');
     await eventually(() => reloadOutcomes().length === 2, 30_000);
     expect(reloadOutcomes()[1]).toMatchObject({ message: 'config reloaded', removed: ['gone'], unchanged: ['keep'] });
+    await eventually(() => listChanged > 0); // on the session's GET stream
     expect(await toolNames(client)).toEqual(['keep__echo', 'keep__slow']);
     expect(await client.callTool({ name: 'keep__echo', arguments: { text: 'http' } })).toMatchObject({ content: [{ text: 'http' }] });
     expect(pidOf(stderrLines(), 'keep')).toBe(keepPid);
