@@ -12,7 +12,7 @@ export class GatewayError<C extends string = string> extends Error {
   }
 }
 
-export type ConfigErrorCode = 'CONFIG_INVALID' | 'CONFIG_UNREADABLE';
+export type ConfigErrorCode = 'CONFIG_INVALID' | 'CONFIG_UNREADABLE' | 'CONFIG_RELOAD_REFUSED';
 export class ConfigError extends GatewayError<ConfigErrorCode> {}
 
 export type PolicyErrorCode =

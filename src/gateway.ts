@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { isContainerServer, isStdioServer, limitsOf, type Config } from './config/schema.js';
-import { ClientError, RouteError } from './errors.js';
+import { diffServers, type ServerDiff } from './config/reload.js';
+import { isContainerServer, isStdioServer, limitsOf, type Config, type ServerConfig } from './config/schema.js';
+import { ClientError, RouteError, UpstreamError } from './errors.js';
 import type { ClientChannel, Message, Next, Params, Result } from './pipeline/interceptor.js';
 import { createInstructionsCheck } from './detect/defenses.js';
 import { createPipeline } from './pipeline/chain.js';
@@ -56,10 +57,18 @@ const MAX_SNAPSHOTS_PER_SESSION = 8;
  * client whose call they belong to.
  */
 export class Gateway {
-  readonly config: Config;
-  readonly namespace: Namespace;
+  /** The config in force; a reload replaces it (with the namespace and the chain) in one step. */
+  config: Config;
+  namespace: Namespace;
   private readonly upstreams: Map<string, Upstream>;
-  private readonly send: Next;
+  private send: Next;
+  private options: GatewayOptions;
+  private readonly secrets = new SecretRegistry();
+  private checkInstructions: ReturnType<typeof createInstructionsCheck>;
+  /** Set by `drain`: new calls are refused, and `drained` is called once the last call in flight ends. */
+  private closing = false;
+  private calls = 0;
+  private drained: (() => void) | undefined;
   private readonly sessions = new Set<FrontSession>();
   private readonly snapshots = new Map<string, Map<string, Snapshot>>();
   /** Calls in flight per upstream, each with the channel back to the client that made it. */
@@ -71,41 +80,111 @@ export class Gateway {
    * requests arrive on its pipe, outside any call, and go to the sole caller; those calls skip
    * `AsyncLocalStorage` (on Node 20 it turns on promise hooks, a cost on every promise).
    */
-  private readonly tracked: ReadonlySet<string>;
+  private tracked: ReadonlySet<string>;
   private readonly onEvent: (event: GatewayEvent, message?: Message) => void;
 
   constructor(config: Config, options: GatewayOptions = {}) {
     this.config = config;
+    this.options = options;
     this.onEvent = options.onEvent ?? (() => undefined);
-    const unprefixed = Object.entries(config.servers).find(([, s]) => !s.namespace)?.[0];
-    this.namespace = createNamespace(config.separator, new Set(Object.keys(config.servers)), unprefixed);
-    const secrets = new SecretRegistry();
-    const checkInstructions = createInstructionsCheck(config, this.onEvent);
-    this.send = createPipeline(config, (message) => this.terminal(message), {
-      secrets,
+    this.namespace = namespaceOf(config);
+    this.checkInstructions = createInstructionsCheck(config, this.onEvent);
+    this.send = this.pipelineOf(config, options);
+    this.upstreams = new Map(Object.entries(config.servers).map(([id, server]) => [id, this.createUpstream(id, server)]));
+    for (const id of this.upstreams.keys()) this.inFlight.set(id, new Set());
+    this.tracked = trackedOf(config);
+  }
+
+  private pipelineOf(config: Config, options: GatewayOptions): Next {
+    return createPipeline(config, (message) => this.terminal(message), {
+      secrets: this.secrets,
       lock: options.lock,
       onPinEvent: this.onEvent,
       onContentEvent: this.onEvent,
       audit: options.audit,
     });
-    this.upstreams = new Map(
-      Object.entries(config.servers).map(([id, server]) => [
-        id,
-        new Upstream(id, server, limitsOf(config, server), {
-          serverRequest: (s, method, params, signal) => this.serverRequest(s, method, params, signal),
-          notification: (s, method, params) => void this.upstreamNotification(s, method, params),
-          event: (s, event) => this.onEvent({ kind: 'upstream', server: s, event }),
-          ...(options.beforeConnect && { beforeConnect: options.beforeConnect }),
-          initialized: (s, init) => {
-            options.initialized?.(s, init); // the lock comparison first: a changed initialize is reported as such
-            checkInstructions(s, init); // then the detector: a poisoned self-description refuses the server
-          },
-          secretsResolved: (s, values) => secrets.add(s, values),
-        }),
-      ]),
-    );
-    for (const id of this.upstreams.keys()) this.inFlight.set(id, new Set());
-    this.tracked = new Set(Object.entries(config.servers).filter(([, s]) => !isStdioServer(s) && !isContainerServer(s)).map(([id]) => id));
+  }
+
+  /** Its hooks read the options in force when they run: a server left running by a reload is checked against the new lock when it restarts. */
+  private createUpstream(id: string, server: ServerConfig): Upstream {
+    return new Upstream(id, server, limitsOf(this.config, server), {
+      serverRequest: (s, method, params, signal) => this.serverRequest(s, method, params, signal),
+      notification: (s, method, params) => void this.upstreamNotification(s, method, params),
+      event: (s, event) => this.onEvent({ kind: 'upstream', server: s, event }),
+      beforeConnect: async (s) => this.options.beforeConnect?.(s),
+      initialized: (s, init) => {
+        this.options.initialized?.(s, init); // the lock comparison first: a changed initialize is reported as such
+        this.checkInstructions(s, init); // then the detector: a poisoned self-description refuses the server
+      },
+      secretsResolved: (s, values) => this.secrets.add(s, values),
+    });
+  }
+
+  /**
+   * Switches to a new (validated) config and its options, all or nothing: everything is built first,
+   * then config, namespace, chain and upstream map change together, so each new message sees one
+   * config or the other. Unchanged servers keep running with their calls in flight; removed and
+   * changed ones are stopped (their calls in flight fail); added and changed ones are started.
+   * `settled` resolves once the started ones are up or failed, after clients were told their lists changed.
+   * `onEvent` stays the one given at construction.
+   */
+  reload(config: Config, options: Omit<GatewayOptions, 'onEvent'>): ServerDiff & { settled: Promise<{ ready: string[]; failed: string[] }> } {
+    if (this.closing) throw new UpstreamError('UPSTREAM_UNAVAILABLE', 'the gateway is shutting down');
+    const diff = diffServers(this.config, config, (which, id) => (which === 'running' ? this.options.lock : options.lock)?.servers[id]?.package);
+    const next = { ...options, ...(this.options.onEvent && { onEvent: this.options.onEvent }) };
+    const namespace = namespaceOf(config);
+    const checkInstructions = createInstructionsCheck(config, this.onEvent);
+    const send = this.pipelineOf(config, next);
+    // Nothing above changed the running gateway; from here on nothing throws.
+    this.config = config;
+    this.options = next;
+    this.namespace = namespace;
+    this.checkInstructions = checkInstructions;
+    this.send = send;
+    const stopped = [...diff.removed, ...diff.changed].map((id) => {
+      const old = this.upstreams.get(id);
+      this.upstreams.delete(id);
+      if (diff.removed.includes(id)) this.inFlight.delete(id);
+      return old?.stop();
+    });
+    const started = [...diff.added, ...diff.changed];
+    for (const id of started) {
+      this.upstreams.set(id, this.createUpstream(id, config.servers[id] as ServerConfig));
+      if (!this.inFlight.has(id)) this.inFlight.set(id, new Set());
+    }
+    this.tracked = trackedOf(config);
+    const settled = (async () => {
+      await Promise.all(stopped);
+      const results = await Promise.allSettled(started.map((id) => this.upstreams.get(id)?.start()));
+      await this.notifyListsChanged();
+      return {
+        ready: started.filter((_, i) => results[i]?.status === 'fulfilled'),
+        failed: started.filter((_, i) => results[i]?.status === 'rejected'),
+      };
+    })();
+    return { ...diff, settled };
+  }
+
+  /** Tells every connected client that its lists may have changed (after a reload); a client that cannot take it is skipped. */
+  private async notifyListsChanged(): Promise<void> {
+    const methods = ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'];
+    await Promise.all([...this.sessions].flatMap((s) => methods.map((m) => s.notify(m, {}).catch(() => undefined))));
+  }
+
+  /**
+   * Stops taking calls (new ones are refused with UPSTREAM_UNAVAILABLE) and waits for the calls in
+   * flight to end, at most `graceMs`. Resolves true when none is left.
+   */
+  async drain(graceMs: number): Promise<boolean> {
+    this.closing = true;
+    if (this.calls === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([
+      new Promise<boolean>((resolve) => (this.drained = () => resolve(true))),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+    ]);
+    clearTimeout(timer);
+    return done;
   }
 
   /** Starts every upstream; resolves when each has connected or failed its first attempt. */
@@ -170,9 +249,11 @@ export class Gateway {
     signal: AbortSignal,
     onProgress?: (progress: Params) => void,
   ): Promise<Result> {
+    if (this.closing) throw new UpstreamError('UPSTREAM_UNAVAILABLE', 'the gateway is shutting down');
     const { server, local } = this.route(method, params);
     const calls = this.inFlight.get(server) as Set<ClientChannel>;
     calls.add(channel);
+    this.calls++;
     try {
       const forward = () =>
         this.send({
@@ -192,6 +273,7 @@ export class Gateway {
       return mapResultUris(result, (uri) => this.namespace.toPublicUri(server, uri));
     } finally {
       calls.delete(channel);
+      if (--this.calls === 0) this.drained?.();
     }
   }
 
@@ -361,6 +443,14 @@ export class Gateway {
     }
   }
 }
+
+const namespaceOf = (config: Config): Namespace => {
+  const unprefixed = Object.entries(config.servers).find(([, s]) => !s.namespace)?.[0];
+  return createNamespace(config.separator, new Set(Object.keys(config.servers)), unprefixed);
+};
+
+const trackedOf = (config: Config): ReadonlySet<string> =>
+  new Set(Object.entries(config.servers).filter(([, s]) => !isStdioServer(s) && !isContainerServer(s)).map(([id]) => id));
 
 const encodeCursor = (snapshot: string, offset: number): string =>
   Buffer.from(JSON.stringify({ s: snapshot, o: offset })).toString('base64url');

@@ -61,6 +61,11 @@ export interface Audit extends AuditInterceptors {
   readonly log: AuditLog;
   /** Records a gateway lifecycle event (upstream start/crash, config load, shutdown). */
   event(event: Readonly<Record<string, unknown>>): Promise<void>;
+  /**
+   * The audit pair for a reloaded config and lock, on the same log, with their hashes. Nothing changes
+   * until `apply()`: from then on lifecycle events carry the new hashes too.
+   */
+  reconfigure(config: Config, lockDocument?: unknown): { interceptors: AuditInterceptors; policy: string; lock: string | undefined; apply(): void };
   close(): Promise<void>;
 }
 
@@ -100,21 +105,34 @@ export const createAudit = (
     ...(otel && { onEntry: otel.entry }),
     onWarning,
   });
-  const policy = createHash('sha256').update(toCanonicalJson(config)).digest('hex');
-  const lock = lockDocument === undefined ? undefined : createHash('sha256').update(toCanonicalJson(lockDocument)).digest('hex');
-  const interceptors = createAuditInterceptors({
-    log,
-    ...(lockDocument !== undefined && { targetHash: pinnedHashes(lockDocument) }),
-    redactor: createRedactor(keys.hmacKey, configuredSecrets(config)),
-    policy,
-    ...(lock !== undefined && { lock }),
-    clear: audit.clear,
-    ...(otel && { observer: otel.observer }),
+  const hashesOf = (config: Config, lockDocument: unknown) => ({
+    policy: createHash('sha256').update(toCanonicalJson(config)).digest('hex'),
+    lock: lockDocument === undefined ? undefined : createHash('sha256').update(toCanonicalJson(lockDocument)).digest('hex'),
   });
+  const interceptorsOf = (config: Config, lockDocument: unknown, { policy, lock }: ReturnType<typeof hashesOf>) =>
+    createAuditInterceptors({
+      log,
+      ...(lockDocument !== undefined && { targetHash: pinnedHashes(lockDocument) }),
+      redactor: createRedactor(keys.hmacKey, configuredSecrets(config)),
+      policy,
+      ...(lock !== undefined && { lock }),
+      clear: audit.clear,
+      ...(otel && { observer: otel.observer }),
+    });
+  let { policy, lock } = hashesOf(config, lockDocument);
+  const interceptors = interceptorsOf(config, lockDocument, { policy, lock });
   return {
     log,
     ...interceptors,
     event: async (event) => void (await log.append({ decision: 'event', policy, ...(lock !== undefined && { lock }), event })),
+    reconfigure: (next, nextLock) => {
+      const hashes = hashesOf(next, nextLock);
+      return {
+        interceptors: interceptorsOf(next, nextLock, hashes),
+        ...hashes,
+        apply: () => void ({ policy, lock } = hashes),
+      };
+    },
     close: async () => {
       log.close();
       await log.flush();

@@ -1,23 +1,35 @@
 import { createAudit } from '../../audit/setup.js';
+import type { AuditInterceptors } from '../../audit/interceptor.js';
 import type { Config } from '../../config/schema.js';
 import type { GatewayEvent, GatewayOptions } from '../../gateway.js';
 import type { Message } from '../../pipeline/interceptor.js';
 import { logLine } from '../log.js';
 
+export interface AuditRuntime {
+  readonly options: GatewayOptions;
+  /** Records a lifecycle event (config reload, shutdown); a failed append is logged, never thrown. */
+  record(event: Readonly<Record<string, unknown>>): Promise<void>;
+  /** The audit pair of a reloaded config (none with `audit: false`); `apply()` once the gateway switched. */
+  reconfigure(config: Config, lockDocument?: unknown): { interceptors: AuditInterceptors | undefined; policy?: string; apply(): void };
+  /** Records the shutdown (and why), then writes the final signed checkpoint. */
+  close(reason?: string): Promise<void>;
+}
+
 /**
  * The audit side of `run` and `serve`: opens the audit log (on unless `audit: false`), records the
- * config (and lock) load, every gateway event (upstream start, crash, restart, pin events) and the
- * shutdown, and hands the chain its audit pair.
+ * config (and lock) load, every gateway event (upstream start, crash, restart, pin events), reloads
+ * and the shutdown, and hands the chain its audit pair.
  */
-export const withAudit = (
-  configPath: string,
-  config: Config,
-  options: GatewayOptions,
-): { options: GatewayOptions; close(): Promise<void> } => {
+export const withAudit = (configPath: string, config: Config, options: GatewayOptions): AuditRuntime => {
   const audit = createAudit(config, configPath, (message) => logLine('warn', message), options.lock);
   if (!audit) {
     logLine('warn', 'AUDIT LOG OFF: the config sets audit: false, so no decision of this gateway is recorded or verifiable', { config: configPath });
-    return { options, close: async () => undefined };
+    return {
+      options,
+      record: async () => undefined,
+      reconfigure: () => ({ interceptors: undefined, apply: () => undefined }),
+      close: async () => undefined,
+    };
   }
   const record = (event: Readonly<Record<string, unknown>>) =>
     audit.event(event).catch((error: unknown) => logLine('error', 'audit event not recorded', { error: (error as Error).message }));
@@ -40,8 +52,10 @@ export const withAudit = (
         void record(plain);
       },
     },
-    close: async () => {
-      await record({ kind: 'shutdown' });
+    record,
+    reconfigure: (next, lockDocument) => audit.reconfigure(next, lockDocument),
+    close: async (reason) => {
+      await record({ kind: 'shutdown', ...(reason !== undefined && { reason }) });
       await audit.close();
     },
   };

@@ -4,28 +4,20 @@ import { serveStdioFront } from '../../proxy/stdio-front.js';
 import { logEvent, logLine } from '../log.js';
 import { loadPinRuntime } from './pin-runtime.js';
 import { withAudit } from './audit-runtime.js';
+import { superviseGateway } from './lifecycle.js';
 
 /** `toolgate run --config FILE`: the gateway as a stdio MCP server for one local client. */
 export const run = async (configPath: string, noLock = false): Promise<void> => {
   const pinned = await loadPinRuntime(configPath, await loadConfig(configPath), noLock, logEvent);
   const { config } = pinned;
   const audit = withAudit(configPath, config, pinned.options);
-  const { options } = audit;
-  const gateway = new Gateway(config, options);
+  const gateway = new Gateway(config, audit.options);
   const front = serveStdioFront(gateway);
   const starting = gateway.start();
   // Listening before the upstreams are up: a client that hangs up during a slow start still stops the
   // gateway (stdin's 'end' is emitted once; a listener added after it would wait forever).
-  const shutdown = async () => {
-    await starting.catch(() => undefined);
-    await front.close().catch(() => undefined);
-    await gateway.stop();
-    await audit.close();
-    process.exit(0);
-  };
-  process.stdin.once('end', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
-  process.once('SIGTERM', () => void shutdown());
+  const { shutdown } = superviseGateway({ configPath, noLock, gateway, audit, starting, closeFront: () => front.close() });
+  process.stdin.once('end', () => void shutdown('stdin closed'));
   const { ready, failed } = await starting;
   logLine(failed.length ? 'warn' : 'info', 'gateway started', { front: 'stdio', ready, failed });
 };

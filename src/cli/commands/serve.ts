@@ -4,6 +4,7 @@ import { serveHttpFront } from '../../proxy/http-front.js';
 import { logEvent, logLine } from '../log.js';
 import { loadPinRuntime } from './pin-runtime.js';
 import { withAudit } from './audit-runtime.js';
+import { superviseGateway, type Supervised } from './lifecycle.js';
 
 /** `HOST:PORT`, `[v6]:PORT`, or a bare `PORT` (loopback: a bare port never binds every interface). */
 export const parseListen = (listen: string): { host: string; port: number } => {
@@ -19,13 +20,17 @@ export const serve = async (configPath: string, listen: string, noLock = false):
   const pinned = await loadPinRuntime(configPath, await loadConfig(configPath), noLock, logEvent);
   const { config } = pinned;
   const audit = withAudit(configPath, config, pinned.options);
-  const { options } = audit;
   const where = parseListen(listen);
-  const gateway = new Gateway(config, options);
-  const { ready, failed } = await gateway.start();
+  const gateway = new Gateway(config, audit.options);
+  const starting = gateway.start();
+  // Signals are handled from here on: a SIGHUP during a slow start must not kill the gateway.
+  const supervised: Supervised = { configPath, noLock, gateway, audit, starting };
+  superviseGateway(supervised);
+  const { ready, failed } = await starting;
   const front = await serveHttpFront(gateway, where, (error) =>
     logLine('warn', 'http front error', { error: error.message, stack: error.stack?.split('\n').slice(0, 4).join(' | ') }),
   );
+  supervised.closeFront = () => front.close();
   logLine(failed.length ? 'warn' : 'info', 'gateway listening', {
     front: 'http',
     url: front.url,
@@ -34,16 +39,4 @@ export const serve = async (configPath: string, listen: string, noLock = false):
     ready,
     failed,
   });
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    await front.close().catch(() => undefined);
-    await gateway.stop();
-    await audit.close();
-    logLine('info', 'gateway stopped');
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown());
-  process.once('SIGTERM', () => void shutdown());
 };
