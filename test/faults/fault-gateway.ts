@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
@@ -15,8 +15,8 @@ export interface FaultGateway {
   readonly pid: number;
   /** The `data.code` of every error the client got from `bad`, in order ('ok' for a result). */
   readonly outcomes: string[];
-  /** Calls `bad__work`; records and returns its JSON-RPC error (or undefined for a result). */
-  callBad(): Promise<{ code: number; message: string; data?: { code?: string } } | undefined>;
+  /** Calls `bad__<tool>` (`work` by default); records and returns its JSON-RPC error (or undefined for a result). */
+  callBad(tool?: string): Promise<{ code: number; message: string; data?: { code?: string } } | undefined>;
   /** The gateway's events about `server` of one kind, as logged. */
   events(kind: string, server?: string): Array<Record<string, unknown>>;
   /** Every common check, then closes the gateway and verifies its audit log. */
@@ -42,8 +42,11 @@ const alive = (pid: number): boolean => {
   }
 };
 
-export const startFaultGateway = async (bad: Record<string, unknown>): Promise<FaultGateway> => {
-  const gw = await startStdioGateway({ servers: { bad, good }, audit: { store: 'jsonl' } });
+/** The config of a fault gateway, for a test that locks it first (`toolgate lock`) and passes `lockDir`. */
+export const faultConfig = (bad: Record<string, unknown>) => ({ servers: { bad, good }, audit: { store: 'jsonl' } });
+
+export const startFaultGateway = async (bad: Record<string, unknown>, options: { lockDir?: string } = {}): Promise<FaultGateway> => {
+  const gw = await startStdioGateway(faultConfig(bad), options.lockDir === undefined ? {} : { lock: { dir: options.lockDir } });
   const pid = ((gw.client.transport as StdioClientTransport | undefined)?.pid ?? 0) as number;
   const outcomes: string[] = [];
   const events = (kind: string, server = 'bad') =>
@@ -55,9 +58,9 @@ export const startFaultGateway = async (bad: Record<string, unknown>): Promise<F
         return [];
       }
     });
-  const callBad = async () => {
+  const callBad = async (tool = 'work') => {
     try {
-      await gw.client.callTool({ name: 'bad__work', arguments: {} });
+      await gw.client.callTool({ name: `bad__${tool}`, arguments: tool === 'echo' ? { text: 'x' } : {} });
       outcomes.push('ok');
       return undefined;
     } catch (error) {
@@ -90,5 +93,13 @@ export const startFaultGateway = async (bad: Record<string, unknown>): Promise<F
   };
   return { gw, pid, outcomes, callBad, events, assertContained };
 };
+
+/** Runs the toolgate CLI; resolves with its exit code and stderr (never rejects). */
+export const toolgate = (args: string[]) =>
+  new Promise<{ code: number; stderr: string }>((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 120_000 }, (error, _stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stderr }),
+    );
+  });
 
 export { errorOf, eventually };

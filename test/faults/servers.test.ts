@@ -1,8 +1,8 @@
-import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture, tempDir } from '../e2e/harness.js';
-import { eventually, faulty, startFaultGateway } from './fault-gateway.js';
+import { eventually, faultConfig, faulty, startFaultGateway, toolgate } from './fault-gateway.js';
 
 /**
  * A broken server is that server's error, never the gateway's: for each way a server can break, a
@@ -97,5 +97,14 @@ describe('when a server cannot be sandboxed', () => {
     expect(error).toMatchObject({ data: { code: 'UPSTREAM_UNAVAILABLE' } });
     expect(error?.message).toMatch(/server "bad" is unavailable \(failed\): SANDBOX_UNAVAILABLE: .*bwrap: Can't find source path/);
     await f.assertContained();
+  });
+
+  it('[FAIL-2] toolgate lock ends with that server\'s SANDBOX_UNAVAILABLE and bwrap\'s message, not a crash', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'toolgate.yaml'), JSON.stringify(faultConfig(faulty('', { args: [unreachable()] }))));
+    const locked = await toolgate(['lock', '--config', join(dir, 'toolgate.yaml')]);
+    expect(locked.code).toBe(1);
+    expect(locked.stderr).toMatch(/^toolgate: SANDBOX_UNAVAILABLE: server "bad": its sandbox could not be set up: bwrap: Can't find source path .*Permission denied/m);
+    expect(locked.stderr).not.toMatch(/ECONNRESET|Unhandled|node:events/);
   });
 });
