@@ -134,7 +134,8 @@ export class StdioUpstreamTransport implements Transport {
       const early: string[] = [];
       const stderrLine = (line: string): void => {
         if (line.length === 0) return;
-        if (!framed && early.length < MAX_EARLY_LINES) early.push(line.slice(0, 2000));
+        // Redacted like every stderr line: a setup failure's text reaches the log and the client.
+        if (!framed && early.length < MAX_EARLY_LINES) early.push(this.redact(line.slice(0, 2000)));
         this.onStderr(line.slice(0, 2000));
       };
       stderr.setEncoding('utf8');
