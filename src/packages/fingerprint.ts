@@ -13,7 +13,10 @@ export const hashFile = async (path: string): Promise<string> => sha256(await re
  * symlinks by target). Its own nested `node_modules` is left out (dependencies are other packages)
  * unless `nested`, which hashes everything under `dir`, dependencies included.
  */
-export const hashTree = async (dir: string, nested = false): Promise<string> => {
+export const hashTree = async (dir: string, nested = false): Promise<string> => treeDigest(await hashTreeFiles(dir, nested));
+
+/** What {@link hashTree} digests: relative path → file SHA-256 (or `link\0target`), kept so a difference can be named. */
+export const hashTreeFiles = async (dir: string, nested = false): Promise<Map<string, string>> => {
   const files: string[] = [];
   const lines = new Map<string, string>();
   const walk = async (current: string): Promise<void> => {
@@ -38,7 +41,7 @@ export const hashTree = async (dir: string, nested = false): Promise<string> => 
     }
   };
   await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, files.length) }, worker));
-  return treeDigest(lines);
+  return lines;
 };
 
 /** The tree hash of relative path → file SHA-256 (or `link\0target`): sorted as a name-sorted depth-first walk. */

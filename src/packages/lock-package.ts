@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { isContainerServer, type ServerConfig } from '../config/schema.js';
 import { LockError, PackageError } from '../errors.js';
 import type { LockPackage } from '../pins/lock.js';
-import { findNpxInstall, hashFile, hashTree, readInstalled, resolveBinary, type NpxInstall } from './fingerprint.js';
+import { findNpxInstall, hashFile, hashTree, hashTreeFiles, readInstalled, resolveBinary, treeDigest, type NpxInstall } from './fingerprint.js';
 import { identifyPackage, imageToRun, npxContext, pinNpxArgs, splitSpec } from './identify.js';
 import { verifyImageSignature } from './image.js';
 import { scriptGraph } from './script-graph.js';
@@ -74,7 +74,7 @@ export const lockPackage = async (id: string, server: ServerConfig, options: Loc
         launcher: 'node_modules',
         ...(integrity !== undefined && { integrity }),
         installPath: source.installPath,
-        tree: await hashTree(source.installPath),
+        ...(await treeRecord(source.installPath)),
         provenance,
       };
     }
@@ -192,6 +192,12 @@ export const locateNpxInstall = async (server: ServerConfig, pkg: { name: string
   return findNpxInstall(pkg.name, pkg.version, spec, context.cwd, context.cacheRoot);
 };
 
+/** An installed package's tree digest and the per-file hashes it digests (to name a changed file later). */
+const treeRecord = async (installPath: string): Promise<{ tree: string; files: Record<string, string> }> => {
+  const files = await hashTreeFiles(installPath);
+  return { tree: treeDigest(files), files: Object.fromEntries([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
+};
+
 /**
  * After `lock` started an npx server (which installed it), pins the copy npx runs: the package's
  * files, and for npx's own cache directory every dependency too. A copy npx installs afresh inside
@@ -201,12 +207,13 @@ export const recordNpxInstall = async (server: ServerConfig, pkg: LockPackage, c
   if (pkg.kind !== 'npm' || pkg.launcher !== 'npx') return pkg;
   const found = await locateNpxInstall(server, pkg, cwd);
   if (!found) return pkg;
-  const tree = await hashTree(found.installPath);
+  const { tree, files } = await treeRecord(found.installPath);
   if (pkg.integrity !== undefined) await assertCopyIsTarball(pkg.name, pkg.version, pkg.integrity, found.installPath, tree, registry);
   return {
     ...pkg,
     installPath: found.installPath,
     tree,
+    files,
     ...(found.dependencyRoot !== undefined && { dependencies: await hashTree(found.dependencyRoot, true) }),
   };
 };

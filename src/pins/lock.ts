@@ -32,6 +32,10 @@ const NpmPackage = z.strictObject({
   integrity: z.string().optional().describe('Registry dist.integrity (sha512 SRI) of the tarball.'),
   installPath: z.string().optional().describe('Installed package directory: the node_modules copy, or the copy npx runs (project tree or npx cache).'),
   tree: Sha256.optional().describe('SHA-256 over every file of the installed package (its own node_modules left out), checked before each spawn.'),
+  files: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('The installed package\'s own files that `tree` digests (relative path → SHA-256, or link and target), so a refused start names the file that differs.'),
   dependencies: Sha256.optional().describe('npx cache launches: SHA-256 over every file of the npx install\'s node_modules (the package and all its dependencies), checked before each spawn.'),
   provenance: z.union([Provenance, z.literal('absent')]).describe('Verified provenance, or "absent" (registry has none).'),
 });

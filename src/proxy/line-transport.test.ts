@@ -120,3 +120,18 @@ describe('LineTransport delivery to the SDK client', () => {
     await client.close();
   });
 });
+
+describe('LineTransport refusals', () => {
+  it('[FAIL-1] a frame that is not JSON is refused without an id, with the id it shows as a guess for the owner', async () => {
+    const input = new PassThrough();
+    const rejected: Rejected[] = [];
+    const transport = new LineTransport(input, new PassThrough(), LIMITS, (r) => rejected.push(r));
+    await transport.start();
+    input.write('{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"cut\n');
+    input.write('not json at all\n');
+    expect(rejected).toEqual([
+      { ok: false, code: 'FRAME_PARSE_ERROR', message: 'message is not valid JSON', guessedId: 7 },
+      { ok: false, code: 'FRAME_PARSE_ERROR', message: 'message is not valid JSON' },
+    ]);
+  });
+});

@@ -1,11 +1,15 @@
 import type { Readable, Writable } from 'node:stream';
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
-import { decodeFrame, sniffId, type FrameLimits, type FrameResult, type JsonRpcMessage } from '../limits/frame.js';
+import { decodeFrame, sniffId, type FrameLimits, type FrameResult, type JsonRpcId, type JsonRpcMessage } from '../limits/frame.js';
 import { writePending } from '../audit/group-commit.js';
 import { unlogged } from './unlogged.js';
 
-/** A frame the transport refused, handed to the owner to answer (front) or to fail a request (upstream). */
-export type Rejected = Extract<FrameResult, { ok: false }>;
+/**
+ * A frame the transport refused, handed to the owner to answer (front) or to fail a request (upstream).
+ * `guessedId`: the id seen in a frame that is not JSON (cut off, say). JSON-RPC answers a client's such
+ * frame with a null id, but an upstream's cut-off answer can still fail the request it was for.
+ */
+export type Rejected = Extract<FrameResult, { ok: false }> & { readonly guessedId?: JsonRpcId };
 
 const EDGE = 256;
 
@@ -102,7 +106,12 @@ export class LineTransport implements Transport {
     if (line.length === 0) return;
     const result = decodeFrame(line, this.limits);
     if (result.ok) this.deliver(result.message);
-    else this.onReject(result);
+    else if (result.code !== 'FRAME_PARSE_ERROR' || result.id !== undefined) this.onReject(result);
+    else {
+      // untrusted: a guess from the frame's first and last bytes, for the owner to use or ignore.
+      const guessedId = sniffId(line.subarray(0, EDGE).toString('latin1'), line.subarray(-EDGE).toString('latin1'));
+      this.onReject(guessedId === undefined ? result : { ...result, guessedId });
+    }
   }
 
   /**

@@ -5,6 +5,8 @@ import type { ContainerServerConfig, StdioServerConfig } from '../config/schema.
 import { resolveSecrets } from '../credentials/resolve.js';
 import { createRedactor, type Redactor } from '../credentials/redact.js';
 import type { FrameLimits, JsonRpcMessage } from '../limits/frame.js';
+import type { SandboxError } from '../errors.js';
+import { toSetupFailure } from '../sandbox/setup-failure.js';
 import { prepareLaunch, type Launch } from '../sandbox/spawn.js';
 import { LineTransport, type Rejected } from './line-transport.js';
 import type { UpstreamEvent } from './upstream.js';
@@ -53,6 +55,12 @@ export class StdioUpstreamTransport implements Transport {
   private redact: Redactor = (value) => value;
   /** Why the child exited, when a sandbox limit explains it. */
   exitReason: string | undefined;
+  /** Set when bwrap could not build the sandbox (its own message): the start failed for good, not by chance. */
+  setupFailure: SandboxError | undefined;
+  /** Whether the launch runs in bubblewrap (only bwrap's own lines explain a setup failure). */
+  private bubblewrap = false;
+  /** Frames refused since this process started. */
+  private refusedFrames = 0;
 
   constructor(
     id: string,
@@ -81,7 +89,10 @@ export class StdioUpstreamTransport implements Transport {
     const secrets = await resolveSecrets(this.server.secrets);
     this.redact = createRedactor(secrets);
     this.onSecrets(Object.values(secrets));
-    const launch = await prepareLaunch(this.id, this.server, { ...childEnvironment(this.server), ...secrets }, (event) => this.onEvent(event));
+    const launch = await prepareLaunch(this.id, this.server, { ...childEnvironment(this.server), ...secrets }, (event) => {
+      if (event.kind === 'sandbox') this.bubblewrap = event.mode === 'bubblewrap';
+      this.onEvent(event);
+    });
     return this.spawn(launch);
   }
 
@@ -97,18 +108,49 @@ export class StdioUpstreamTransport implements Transport {
       });
       this.child = child;
       this.exitReason = undefined;
+      this.setupFailure = undefined;
+      this.refusedFrames = 0;
+      // Every pipe gets an error path: a child that dies early resets them (EPIPE, ECONNRESET on fd 3
+      // when bwrap exits before reading its seccomp program), and an unhandled stream 'error' would end
+      // the whole gateway. Such an error means the child is gone; its 'exit' reports that.
+      const stdin = child.stdin as NonNullable<typeof child.stdin>;
+      const stdout = child.stdout as NonNullable<typeof child.stdout>;
+      const stderr = child.stderr as NonNullable<typeof child.stderr>;
+      for (const stream of child.stdio) stream?.on('error', (error: Error) => this.onerror?.(error));
       if (launch.fd3) (child.stdio[3] as Writable).end(launch.fd3);
-      const lines = new LineTransport(child.stdout as NonNullable<typeof child.stdout>, child.stdin as NonNullable<typeof child.stdin>, this.limits, (rejected) => this.reject(rejected));
-      lines.onmessage = (message) => this.receive(this.redact(message));
+      let framed = false;
+      const lines = new LineTransport(stdout, stdin, this.limits, (rejected) => {
+        framed = true;
+        this.reject(rejected);
+      });
+      lines.onmessage = (message) => {
+        framed = true;
+        this.receive(this.redact(message));
+      };
       lines.onerror = (error) => this.onerror?.(error);
       this.lines = lines;
       let stderrTail = '';
-      const stderr = child.stderr as NonNullable<typeof child.stderr>;
+      /** What the launch printed before its first frame: where bwrap's own message is, if it failed. */
+      const early: string[] = [];
+      const stderrLine = (line: string): void => {
+        if (line.length === 0) return;
+        // Redacted like every stderr line: a setup failure's text reaches the log and the client.
+        if (!framed && early.length < MAX_EARLY_LINES) early.push(this.redact(line.slice(0, 2000)));
+        this.onStderr(line.slice(0, 2000));
+      };
       stderr.setEncoding('utf8');
       stderr.on('data', (chunk: string) => {
         const parts = (stderrTail + chunk).split('\n');
-        stderrTail = parts.pop() ?? '';
-        for (const line of parts) if (line.length > 0) this.onStderr(line.slice(0, 2000));
+        // A line without end is kept to its first 2000 characters, not buffered whole.
+        stderrTail = (parts.pop() ?? '').slice(0, 2000);
+        for (const line of parts) stderrLine(line);
+      });
+      const stderrDone = new Promise<void>((done) => {
+        stderr.once('close', () => {
+          stderrLine(stderrTail);
+          stderrTail = '';
+          done();
+        });
       });
       child.once('error', (error) => {
         void launch.close();
@@ -120,22 +162,32 @@ export class StdioUpstreamTransport implements Transport {
         void lines.start().then(resolve);
       });
       child.once('exit', (code, signal) => {
-        const reason = describeExit(code, signal);
-        this.exitReason = reason;
-        this.onEvent({ kind: 'exited', code, signal, ...(reason !== undefined && { reason }) });
-        void launch.close();
-        void lines.close();
-        this.onclose?.();
+        // The last stderr lines (bwrap's message) may still be in the pipe: read them first, briefly.
+        void settleWithin(stderrDone, STDERR_GRACE_MS).then(() => {
+          const reason = describeExit(code, signal);
+          this.exitReason = reason;
+          if (this.bubblewrap && !framed) this.setupFailure = toSetupFailure(this.id, early);
+          const why = reason ?? this.setupFailure?.message;
+          this.onEvent({ kind: 'exited', code, signal, ...(why !== undefined && { reason: why }) });
+          void launch.close();
+          void lines.close();
+          this.onclose?.();
+        });
       });
     });
   }
 
   private reject(rejected: Rejected): void {
     this.onerror?.(new Error(`upstream sent a refused frame: ${rejected.message}`));
-    if (rejected.id === undefined) return;
+    // Logged, but a server spewing junk must not flood the log: the first few, then every 1000th.
+    const refused = ++this.refusedFrames;
+    if (refused <= 10 || refused % 1000 === 0) this.onEvent({ kind: 'refused-frame', reason: `${rejected.code}: ${rejected.message}`, count: refused });
+    // A cut-off answer fails its request now rather than at the call's timeout.
+    const id = rejected.id ?? rejected.guessedId;
+    if (id === undefined) return;
     this.receive({
       jsonrpc: '2.0',
-      id: rejected.id,
+      id,
       error: { code: -32600, message: rejected.message, data: { code: rejected.code } },
     } as JSONRPCMessage);
   }
@@ -166,6 +218,19 @@ export class StdioUpstreamTransport implements Transport {
     this.child?.kill('SIGKILL');
   }
 }
+
+const MAX_EARLY_LINES = 20;
+/** How long an exited child's stderr may take to drain (a grandchild holding it open does not delay more). */
+const STDERR_GRACE_MS = 250;
+
+const settleWithin = (done: Promise<void>, ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void done.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 
 /** Exit statuses a sandbox limit explains (bwrap and the bridge report a signal as 128 + n). */
 export const describeExit = (code: number | null, signal: string | null): string | undefined => {

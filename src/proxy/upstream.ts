@@ -7,6 +7,7 @@ import { GatewayError, LimitError, UpstreamError } from '../errors.js';
 import { checkValue } from '../limits/frame.js';
 import type { Params, Result } from '../pipeline/interceptor.js';
 import { createFastRequest, type FastRequest, type ResultSchema } from './fast-request.js';
+import { isPermanent } from './permanent.js';
 import { StdioUpstreamTransport } from './spawn-stdio.js';
 import { sendLogged } from './unlogged.js';
 import { VERSION } from '../version.js';
@@ -36,10 +37,10 @@ export type UpstreamEvent =
   | { kind: 'started'; era: string; pid?: number }
   | { kind: 'crashed'; reason: string }
   | { kind: 'restarting'; attempt: number; delayMs: number }
-  | { kind: 'failed'; reason: string }
+  | { kind: 'failed'; reason: string; code?: string }
   | { kind: 'hung' }
   | { kind: 'stderr'; line: string }
-  | { kind: 'refused-frame'; reason: string }
+  | { kind: 'refused-frame'; reason: string; count?: number }
   | { kind: 'exited'; code: number | null; signal: string | null; reason?: string }
   | SandboxEvent;
 
@@ -114,7 +115,8 @@ export class Upstream {
       },
       (error: unknown) => {
         this.refusal = error instanceof GatewayError ? error : undefined;
-        this.onDown(`could not start: ${(error as Error).message}`);
+        if (isPermanent(error)) this.fail(error);
+        else this.onDown(`could not start: ${(error as Error).message}`);
         throw error;
       },
     );
@@ -159,7 +161,10 @@ export class Upstream {
         this.onDown((transport instanceof StdioUpstreamTransport && transport.exitReason) || 'the server closed the connection');
     };
     client.onerror = () => undefined;
-    await client.connect(transport, { timeout: this.config.restart.startTimeoutMs });
+    await client.connect(transport, { timeout: this.config.restart.startTimeoutMs }).catch((error: unknown) => {
+      // bwrap's own account of why the sandbox could not be built beats the SDK's "connection closed".
+      throw (transport instanceof StdioUpstreamTransport && transport.setupFailure) || error;
+    });
     if (transport instanceof StdioUpstreamTransport) {
       fast = createFastRequest(client, (message) => transport.send(message));
       if (fast) {
@@ -221,6 +226,17 @@ export class Upstream {
     void this.restart();
   }
 
+  /** A start refused for good ({@link isPermanent}): no retry, the refusal named to every later call. */
+  private fail(error: GatewayError): void {
+    if (this.state === 'stopped') return;
+    this.state = 'failed';
+    this.refusal = error;
+    const client = this.client;
+    this.client = undefined;
+    void client?.close().catch(() => undefined);
+    this.hooks.event(this.id, { kind: 'failed', code: error.code, reason: `${error.code}: ${error.message} (not retried: it cannot fix itself)` });
+  }
+
   private async restart(): Promise<void> {
     const { maxRetries, initialDelayMs, maxDelayMs } = this.config.restart;
     while (this.state === 'down') {
@@ -247,7 +263,9 @@ export class Upstream {
         const client = this.client;
         this.client = undefined;
         void client?.close().catch(() => undefined);
-        if (this.state === 'starting') this.state = 'down';
+        if (this.state !== 'starting') return;
+        if (isPermanent(error)) return this.fail(error);
+        this.state = 'down';
       }
     }
   }
@@ -319,6 +337,9 @@ export class Upstream {
       const data = error.data as { code?: unknown } | undefined;
       if (typeof data?.code === 'string' && data.code.startsWith('LIMIT_'))
         return new LimitError(data.code as 'LIMIT_MESSAGE_TOO_LARGE', `response from "${this.id}" refused: ${error.message}`);
+      // The line transport's verdict on a frame it could not read (cut off, not JSON, not UTF-8).
+      if (typeof data?.code === 'string' && data.code.startsWith('FRAME_'))
+        return new UpstreamError('UPSTREAM_INVALID_RESPONSE', `server "${this.id}" sent an unreadable ${method} response (${data.code}): ${error.message}`, { cause: error });
       // untrusted: the server's own error text, passed on as the server's words.
       return new UpstreamError('UPSTREAM_ERROR', error.message, {
         cause: error,

@@ -266,8 +266,10 @@ describe('when the sandbox cannot be built', () => {
       servers: { a: hostile({ sandbox: { writable: ['/nonexistent/toolgate-dir'] }, restart: { maxRetries: 0, initialDelayMs: 100, maxDelayMs: 100, startTimeoutMs: 30_000 } }) },
     });
     try {
-      await eventually(() => events(gw, 'crashed').some((e) => String(e['reason']).includes('sandbox path /nonexistent/toolgate-dir does not exist')), 30_000);
+      // A config mistake no retry fixes: failed at once, naming the path (FAIL-3).
+      await eventually(() => events(gw, 'failed').some((e) => e['code'] === 'SANDBOX_UNAVAILABLE' && String(e['reason']).includes('sandbox path /nonexistent/toolgate-dir does not exist')), 30_000);
       expect(events(gw, 'started')).toEqual([]);
+      expect(events(gw, 'restarting')).toEqual([]);
     } finally {
       await gw.close();
     }
