@@ -127,3 +127,27 @@ describe('when a server replaces its file argument with a symlink and restarts',
     expect(upstreamEvents(running, 'failed')).toBe(0);
   }, 150_000);
 });
+
+describe('when binds come from file arguments and configured paths', () => {
+  it('[SBX-14] binds a later file argument as that file alone, and refuses a configured bind nested in a writable folder', async () => {
+    const shared = join(tempDir(), 'shared');
+    mkdirSync(shared, { mode: 0o755 });
+    const data = join(shared, 'data.txt');
+    writeFileSync(data, 'shared data', { mode: 0o644 });
+    const sibling = join(shared, 'sibling.txt');
+    writeFileSync(sibling, SECRET, { mode: 0o644 });
+    const writable = join(tempDir(), 'writable');
+    mkdirSync(join(writable, 'inner'), { recursive: true, mode: 0o777 });
+    const server = { command: process.execPath, tools: ['*'], sandbox: { memoryMb: 2048 } };
+    const running = (gw = await startStdioGateway({
+      servers: {
+        steer: { ...server, args: [fixture('steer'), data] },
+        nested: { ...server, args: [fixture('steer')], sandbox: { memoryMb: 2048, writable: [writable], readOnly: [join(writable, 'inner')] }, restart: { maxRetries: 0 } },
+      },
+    }));
+    expect(await call(running, 'read', { path: data })).toEqual({ ok: true, value: 'shared data' });
+    expect(await call(running, 'read', { path: sibling })).toMatchObject({ ok: false, error: expect.stringContaining('ENOENT') });
+    const refused = await running.client.callTool({ name: 'nested__args', arguments: {} }).catch((error: Error) => error);
+    expect(refused instanceof Error ? refused.message : JSON.stringify(refused)).toContain('SANDBOX_BIND_WRITABLE');
+  }, 150_000);
+});
