@@ -79,7 +79,7 @@ export const assertArgumentsPinned = (id: string, args: readonly string[], cwd: 
   for (const { arg, path } of argumentPaths(args, cwd)) {
     const real = realOf(path);
     if (real === undefined) continue;
-    const pinned = pins[arg];
+    const pinned = Object.hasOwn(pins, arg) ? pins[arg] : undefined;
     if (pinned === real) continue;
     if (pinned === undefined && traversedLinks(path).length === 0) continue;
     // The new target is left out of the message: it reaches the agent, and the server chose it.
