@@ -101,6 +101,8 @@ export const checkSandboxSupport = (): Promise<HostSupport> => {
 /** Without root the sandbox keeps toolgate's uid: switching needs privilege (or newuidmap and a subuid range). */
 const sandboxIds = (uid = UNPRIVILEGED_ID): { uid?: number; gid?: number } => (process.getuid?.() === 0 ? { uid, gid: uid } : {});
 
+const SCRIPT = /\.[cm]?[jt]s$/;
+
 const isSystemPath = (path: string): boolean => path === '/usr' || path.startsWith('/usr/');
 
 /** Host paths a script needs: its package (or its top-level folder and package.json) and every node_modules node may resolve from. */
@@ -185,8 +187,9 @@ export const prepareLaunch = async (
   if (!found) throw new SandboxError('SANDBOX_UNAVAILABLE', `server "${id}": command ${server.command} not found on PATH`);
   const command = realpathSync(found);
   const derived = [...runtimePaths(command), ...(isSystemPath(command) ? [] : packagePaths(command))];
-  // The first file argument is the entry (the script an interpreter runs): its package is bound.
-  // Every other file argument is bound as that file alone, at the path the server opens.
+  // The first file argument is the entry (the script an interpreter runs): its package is bound, as
+  // for a later script (`node --import ./hooks.mjs server.js`). Every other file argument (data) is
+  // bound as that file alone, at the path the server opens, so its neighbours stay invisible.
   const files: Array<readonly [string, string]> = [];
   let entry = true;
   for (const { path } of argumentPaths(server.args, cwd)) {
@@ -197,7 +200,7 @@ export const prepareLaunch = async (
     // Never derived from what the server can write: such a file is reachable through its writable
     // bind (a link it planted there points into the sandbox's view, where the host target is absent).
     if (isServerSteerable(path, roots)) continue;
-    if (first) derived.push(...packagePaths(real));
+    if (first || SCRIPT.test(real)) derived.push(...packagePaths(real));
     else files.push([real, path]);
   }
   if (server.cwd !== undefined) derived.push(cwd);

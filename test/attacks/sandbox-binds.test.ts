@@ -129,7 +129,7 @@ describe('when a server replaces its file argument with a symlink and restarts',
 });
 
 describe('when binds come from file arguments and configured paths', () => {
-  it('[SBX-14] binds a later file argument as that file alone, and refuses a configured bind nested in a writable folder', async () => {
+  it('[SBX-14] binds a data file argument as that file alone, and refuses a configured bind nested in a writable folder', async () => {
     const shared = join(tempDir(), 'shared');
     mkdirSync(shared, { mode: 0o755 });
     const data = join(shared, 'data.txt');
