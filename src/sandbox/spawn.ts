@@ -200,7 +200,9 @@ export const prepareLaunch = async (
     // Never derived from what the server can write: such a file is reachable through its writable
     // bind (a link it planted there points into the sandbox's view, where the host target is absent).
     if (isServerSteerable(path, roots)) continue;
-    if (first || SCRIPT.test(real)) derived.push(...packagePaths(real));
+    // The server opens the path as given: through an admin's symlink (a `current` release link, a
+    // linked node_modules) its package must be there too, not only at the real path.
+    if (first || SCRIPT.test(real)) derived.push(...packagePaths(real), ...(path === real ? [] : packagePaths(path)));
     else files.push([real, path]);
   }
   if (server.cwd !== undefined) derived.push(cwd);
