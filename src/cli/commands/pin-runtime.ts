@@ -58,7 +58,8 @@ const pinHooks = (config: Config, lock: Lock, onEvent: (event: GatewayEvent) => 
       onEvent({ kind: 'pin', server: id, item: 'package', code, message: (error as Error).message });
       throw error;
     }
-    if (isStdioServer(server) && locked.arguments !== undefined)
+    // What a sandbox binds follows the arguments; an unsandboxed server reaches the host anyway.
+    if (isStdioServer(server) && server.sandbox !== false && locked.arguments !== undefined)
       try {
         assertArgumentsPinned(id, server.args, resolve(server.cwd ?? process.cwd()), locked.arguments);
       } catch (error) {
