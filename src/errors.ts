@@ -95,7 +95,12 @@ export type PackageErrorCode =
   | 'PACKAGE_SIGNATURE_INVALID';
 export class PackageError extends GatewayError<PackageErrorCode> {}
 
-export type SandboxErrorCode = 'SANDBOX_UNAVAILABLE' | 'SANDBOX_LIMIT_EXCEEDED' | 'SANDBOX_UNSUPPORTED';
+export type SandboxErrorCode =
+  | 'SANDBOX_UNAVAILABLE'
+  | 'SANDBOX_LIMIT_EXCEEDED'
+  | 'SANDBOX_UNSUPPORTED'
+  | 'SANDBOX_ARGUMENT_CHANGED'
+  | 'SANDBOX_BIND_WRITABLE';
 export class SandboxError extends GatewayError<SandboxErrorCode> {}
 
 /** Egress decisions: the proxy answers the sandboxed server with 403/502 and logs one of these. */

@@ -143,13 +143,21 @@ const Sandbox = z
     .strictObject({
     readOnly: z.array(BindPath).default([]).describe('Extra host paths bound read-only (the server package and runtime are bound automatically).'),
     writable: z.array(BindPath).default([]).describe('Host paths bound read-write; nothing else on the host is writable.'),
-    tmpSizeMb: z.number().int().min(1).max(4096).default(64).describe('Size cap of the private tmpfs /tmp (and home), in MiB.'),
+    tmpSizeMb: z.number().int().min(1).max(4096).default(64).describe('Size cap of each private tmpfs (/tmp, the home, /dev/shm), in MiB.'),
     memoryMb: z.number().int().min(256).max(1_048_576).default(4096).describe('Address-space limit (RLIMIT_AS) of the server, in MiB.'),
     cpuSeconds: z.number().int().min(1).max(31_536_000).default(3600).describe('CPU time limit (RLIMIT_CPU) of the server process, in seconds.'),
     processes: z.number().int().min(16).max(65_536).default(512).describe('Most processes and threads (RLIMIT_NPROC) in the sandbox.'),
     fileSizeMb: z.number().int().min(1).max(1_048_576).default(1024).describe('Largest file the server may write (RLIMIT_FSIZE), in MiB.'),
     openFiles: z.number().int().min(32).max(1_048_576).default(1024).describe('Most open file descriptors (RLIMIT_NOFILE).'),
     seccomp: z.boolean().default(true).describe('Load the seccomp filter that denies dangerous syscalls (ptrace, mount, bpf, …).'),
+    uid: z
+      .number()
+      .int()
+      .min(1000)
+      .max(0x7fff_fffe)
+      .refine((n) => n !== 65534, 'not 65534 (nobody): host processes running as nobody could read the server\'s environment')
+      .optional()
+      .describe('Host uid and gid the sandbox runs as when toolgate runs as root; default: one derived from the server id (524288–1879048191), its own per server.'),
 })
     .describe('Linux bubblewrap sandbox of a stdio server.');
 export const SANDBOX_DEFAULTS = Sandbox.parse({});

@@ -1,4 +1,4 @@
-import { PinError, type PackageErrorCode } from '../errors.js';
+import { PinError, type PackageErrorCode, type SandboxErrorCode } from '../errors.js';
 import type { Interceptor, Message, Next, Result } from '../pipeline/interceptor.js';
 import { decideList, findRenames, type PinCode, type PinFinding } from './decide.js';
 import { ITEM_KINDS, itemKey, kindOfListMethod, type ItemKind } from './hash.js';
@@ -8,9 +8,9 @@ import type { Lock } from './lock.js';
 export interface PinEvent {
   readonly kind: 'pin';
   readonly server: string;
-  /** `tools/<name>`, `prompts/<name>`, `resources/<uri>`, `resourceTemplates/<template>`, `initialize` or `package`. */
+  /** `tools/<name>`, `prompts/<name>`, `resources/<uri>`, `resourceTemplates/<template>`, `initialize`, `package` or `arguments`. */
   readonly item: string;
-  readonly code: PinCode | PackageErrorCode;
+  readonly code: PinCode | PackageErrorCode | Extract<SandboxErrorCode, 'SANDBOX_ARGUMENT_CHANGED'>;
   readonly message: string;
   readonly renamedFrom?: string;
 }

@@ -72,6 +72,10 @@ const Initialize = z.strictObject({
 const Items = z.record(z.string(), Item).default({});
 export const LockServerSchema = z.strictObject({
   package: LockPackageSchema,
+  arguments: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('Stdio servers: each argument that named an existing path at lock → the real path it resolved to; a start where one resolves elsewhere, or newly goes through a symlink, is refused. Absent in locks written before toolgate pinned arguments: re-run toolgate lock to pin them.'),
   initialize: Initialize,
   tools: Items,
   prompts: Items,

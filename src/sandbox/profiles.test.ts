@@ -39,6 +39,21 @@ describe('when building the bubblewrap profile of a server', () => {
     expect(after(outer, '--chdir')).toEqual([SANDBOX_HOME]);
   });
 
+  it('[SBX-15] sizes every writable tmpfs and makes bwrap\'s unsized / and /dev read-only, after every other mount', () => {
+    const mib = String(SANDBOX_DEFAULTS.tmpSizeMb * 1024 * 1024);
+    expect(outer.join(' ')).toContain(`--perms 1777 --size ${mib} --tmpfs /dev/shm`);
+    expect(after(outer, '--tmpfs').length).toBe(after(outer, '--size').length);
+    expect(outer.slice(-4)).toEqual(['--remount-ro', '/dev', '--remount-ro', '/']);
+    const withEgress = bubblewrapArgs({ ...base, egress: { socketPath: '/tmp/x/s.sock', bridgeScript: '/app/bridge.js', node: '/usr/bin/node' } });
+    expect(withEgress.slice(0, withEgress.indexOf('--')).slice(-4)).toEqual(['--remount-ro', '/dev', '--remount-ro', '/']);
+  });
+
+  it('[SBX-14] binds a file argument as that file alone, from its real path to the path the server opens', () => {
+    const withFiles = bubblewrapArgs({ ...base, files: [['/srv/real/notes.txt', '/srv/app/notes.txt']] });
+    expect(after(withFiles, '--ro-bind', 2)).toContain('/srv/real/notes.txt /srv/app/notes.txt');
+    expect(after(withFiles, '--ro-bind', 2)).not.toContain('/srv/real /srv/real');
+  });
+
   it('[SBX-9] sets every rlimit through prlimit, then runs the command', () => {
     const mib = 1024 * 1024;
     expect(inner).toEqual([

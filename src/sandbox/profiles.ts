@@ -14,6 +14,8 @@ export interface ProfileInput {
   readonly args: readonly string[];
   /** Host paths to bind read-only: runtime, the server's package, its node_modules, configured extras. */
   readonly readOnly: readonly string[];
+  /** File arguments bound read-only as that file alone: the resolved host file, and the path the server opens. */
+  readonly files?: readonly (readonly [source: string, path: string])[] | undefined;
   /** Host root entries that are symlinks (merged /usr: /bin → usr/bin), recreated as symlinks. */
   readonly rootSymlinks: readonly (readonly [path: string, target: string])[];
   readonly cwd?: string | undefined;
@@ -45,12 +47,15 @@ export const bubblewrapArgs = (input: ProfileInput): string[] => {
     // Lifetime and privileges: dies with the gateway, no controlling terminal (TIOCSTI), no capabilities.
     '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
     '--proc', '/proc', '--dev', '/dev',
+    // Every writable tmpfs has a size: unsized, each could take half of host RAM, outside memoryMb.
+    '--perms', '1777', '--size', tmpBytes, '--tmpfs', '/dev/shm',
     '--perms', '1777', '--size', tmpBytes, '--tmpfs', '/tmp',
     '--perms', '0700', '--size', tmpBytes, '--tmpfs', SANDBOX_HOME,
   ];
   for (const [path, target] of input.rootSymlinks) argv.push('--symlink', target, path);
   for (const path of SYSTEM_READ_ONLY) argv.push('--ro-bind-try', path, path);
   for (const path of unique(input.readOnly)) argv.push('--ro-bind', path, path);
+  for (const [source, path] of input.files ?? []) argv.push('--ro-bind', source, path);
   for (const path of unique(sandbox.readOnly)) argv.push('--ro-bind', path, path);
   for (const path of unique(sandbox.writable)) argv.push('--bind', path, path);
   // The working directory keeps its host path (relative args resolve as they would outside) but is
@@ -73,11 +78,14 @@ export const bubblewrapArgs = (input: ProfileInput): string[] => {
     input.command,
     ...input.args,
   ];
-  if (!input.egress) return [...argv, '--', ...limited];
+  // bwrap's own tmpfs for / and /dev have no size option: once every mount point exists, both go
+  // read-only (device nodes stay usable), so only the sized tmpfs above take writes.
+  const readOnlyRoots = ['--remount-ro', '/dev', '--remount-ro', '/'];
+  if (!input.egress) return [...argv, ...readOnlyRoots, '--', ...limited];
   const socket = `${SANDBOX_RUN}/egress.sock`;
   const bridge = `${SANDBOX_RUN}/bridge.mjs`;
   argv.push('--ro-bind', input.egress.socketPath, socket, '--ro-bind', input.egress.bridgeScript, bridge);
-  return [...argv, '--', input.egress.node, bridge, String(BRIDGE_PORT), socket, '--', ...limited];
+  return [...argv, ...readOnlyRoots, '--', input.egress.node, bridge, String(BRIDGE_PORT), socket, '--', ...limited];
 };
 
 /** The proxy variables a sandboxed server sees when it has egress. */

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { accessSync, constants, existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { ContainerServerConfig, StdioServerConfig } from '../config/schema.js';
 import { SandboxError } from '../errors.js';
 import { startEgressProxy, type EgressEvent, type EgressProxy } from '../egress/proxy.js';
+import { argumentPaths, isInside, isServerSteerable, realOf, writableRoots } from './arguments.js';
 import { containerArgs } from './container.js';
 import { bubblewrapArgs, proxyEnvironment, SANDBOX_HOME } from './profiles.js';
 import { buildSeccompFilter, hostSeccompArch } from './seccomp.js';
@@ -30,8 +31,20 @@ export interface Launch {
   close(): Promise<void>;
 }
 
-/** The uid a sandbox runs as when toolgate itself runs as root: `nobody`, so RLIMIT_NPROC applies (root is exempt). */
+/** The uid the support probe runs as when toolgate itself runs as root (RLIMIT_NPROC exempts root). */
 export const UNPRIVILEGED_ID = 65534;
+/** Per-server sandbox uids: the range systemd leaves to containers' user namespaces, no host account in it. */
+const SANDBOX_UID_FIRST = 0x80000;
+const SANDBOX_UID_LAST = 0x6fffffff;
+
+/**
+ * The host uid (and gid) of a server's sandbox when toolgate runs as root: `sandbox.uid`, else one
+ * derived from the server id. Its own per server, never a shared `nobody`: a host process of one uid
+ * can read `/proc/PID/environ` (the secrets) of every process of that uid, and ptrace it.
+ * @example sandboxUid('files') // the same number at every start
+ */
+export const sandboxUid = (id: string, configured?: number): number =>
+  configured ?? SANDBOX_UID_FIRST + (createHash('sha256').update(id).digest().readUInt32BE(0) % (SANDBOX_UID_LAST - SANDBOX_UID_FIRST + 1));
 const SANDBOX_PATH = '/usr/local/bin:/usr/bin:/bin';
 const FIX_BWRAP = 'install bubblewrap (Debian/Ubuntu: apt-get install -y bubblewrap; Fedora: dnf install bubblewrap)';
 const FIX_USERNS =
@@ -85,8 +98,10 @@ export const checkSandboxSupport = (): Promise<HostSupport> => {
   return support;
 };
 
-const sandboxIds = (): { uid?: number; gid?: number } =>
-  process.getuid?.() === 0 ? { uid: UNPRIVILEGED_ID, gid: UNPRIVILEGED_ID } : {};
+/** Without root the sandbox keeps toolgate's uid: switching needs privilege (or newuidmap and a subuid range). */
+const sandboxIds = (uid = UNPRIVILEGED_ID): { uid?: number; gid?: number } => (process.getuid?.() === 0 ? { uid, gid: uid } : {});
+
+const SCRIPT = /\.[cm]?[jt]s$/;
 
 const isSystemPath = (path: string): boolean => path === '/usr' || path.startsWith('/usr/');
 
@@ -160,17 +175,39 @@ export const prepareLaunch = async (
   const sandbox = { ...server.sandbox, readOnly: server.sandbox.readOnly.map((p) => resolve(cwd, p)), writable: server.sandbox.writable.map((p) => resolve(cwd, p)) };
   for (const path of [...sandbox.readOnly, ...sandbox.writable])
     if (!existsSync(path)) throw new SandboxError('SANDBOX_UNAVAILABLE', `server "${id}": sandbox path ${path} does not exist (create it, or fix sandbox.readOnly/writable)`);
+  // bwrap follows a bind's source if it is a symlink: a configured bind inside a writable folder is
+  // one the server could point anywhere on the host before its next start.
+  for (const path of [...sandbox.readOnly, ...sandbox.writable]) {
+    const others = writableRoots(sandbox.writable.filter((w) => w !== path));
+    if (isServerSteerable(path, others))
+      throw new SandboxError('SANDBOX_BIND_WRITABLE', `server "${id}": sandbox path ${path} lies in (or goes through) another writable path of the server, which could replace it with a symlink; bind the outer folder only`);
+  }
+  const roots = writableRoots(sandbox.writable);
   const found = isAbsolute(server.command) || server.command.includes('/') ? resolve(cwd, server.command) : which(server.command, env['PATH']);
   if (!found) throw new SandboxError('SANDBOX_UNAVAILABLE', `server "${id}": command ${server.command} not found on PATH`);
   const command = realpathSync(found);
-  const readOnly = [...runtimePaths(command), ...(isSystemPath(command) ? [] : packagePaths(command))];
-  for (const arg of server.args) {
-    if (arg.startsWith('-') || arg.length === 0) continue;
-    const path = resolve(cwd, arg);
-    if (existsSync(path) && statSync(path).isFile()) readOnly.push(...packagePaths(realpathSync(path)));
+  const derived = [...runtimePaths(command), ...(isSystemPath(command) ? [] : packagePaths(command))];
+  // The first file argument is the entry (the script an interpreter runs): its package is bound, as
+  // for a later script (`node --import ./hooks.mjs server.js`). Every other file argument (data) is
+  // bound as that file alone, at the path the server opens, so its neighbours stay invisible.
+  const files: Array<readonly [string, string]> = [];
+  let entry = true;
+  for (const { path } of argumentPaths(server.args, cwd)) {
+    const real = realOf(path);
+    if (real === undefined || !statSync(real).isFile()) continue;
+    const first = entry;
+    entry = false;
+    // Never derived from what the server can write: such a file is reachable through its writable
+    // bind (a link it planted there points into the sandbox's view, where the host target is absent).
+    if (isServerSteerable(path, roots)) continue;
+    // The server opens the path as given: through an admin's symlink (a `current` release link, a
+    // linked node_modules) its package must be there too, not only at the real path.
+    if (first || SCRIPT.test(real)) derived.push(...packagePaths(real), ...(path === real ? [] : packagePaths(path)));
+    else files.push([real, path]);
   }
-  if (server.cwd !== undefined) readOnly.push(cwd);
-  const ids = sandboxIds();
+  if (server.cwd !== undefined) derived.push(cwd);
+  const readOnly = derived.filter((path) => !isInside(path, roots) && !isInside(realOf(path) ?? path, roots));
+  const ids = sandboxIds(sandboxUid(id, server.sandbox.uid));
   const arch = hostSeccompArch();
   const seccomp = sandbox.seccomp && arch !== undefined;
 
@@ -192,6 +229,7 @@ export const prepareLaunch = async (
     command,
     args: server.args,
     readOnly,
+    files,
     rootSymlinks: rootSymlinks(),
     cwd,
     seccompFd: seccomp ? 3 : undefined,

@@ -6,6 +6,7 @@ import { GatewayError, LockError, PackageError } from '../../errors.js';
 import { assertInstalledMatchesLock } from '../../packages/check-installed.js';
 import { lockPackage, recordNpxInstall, spawnedAs } from '../../packages/lock-package.js';
 import { DEFAULT_REGISTRY } from '../../packages/registry.js';
+import { lockedArguments } from './pin-runtime.js';
 import { createEngine } from '../../detect/engine.js';
 import { CONTENT_DEFAULTS } from '../../detect/schema.js';
 import { captureServer, toLockServer, type Captured } from '../../pins/capture.js';
@@ -53,11 +54,12 @@ const lockOne = async (
   progress(`${id}: ${describePackage(pkg)}; starting…`);
   // Started as the gateway will start it: an unpinned npx spec as the exact version just resolved, an image by its digest.
   const spawned = spawnedAs(server, pkg, process.cwd());
+  const args = lockedArguments(spawned); // before the server runs: nothing it writes is pinned
   const captured = await captureServer({ ...config, servers: { ...config.servers, [id]: spawned } }, id, onStderr);
   const installed = await recordNpxInstall(spawned, pkg, process.cwd(), config.lock.registry ?? DEFAULT_REGISTRY);
   if (installed !== pkg) progress(`${id}: pinned the copy npx runs, ${installed.kind === 'npm' ? installed.installPath : ''}`);
   else if (pkg.kind === 'npm' && pkg.launcher === 'npx') progress(`${id}: npx installs it afresh at each start (no host copy to pin): the exact version is enforced`);
-  const entry = toLockServer(installed, captured);
+  const entry = { ...toLockServer(installed, captured), ...args };
   progress(`${id}: captured ${countsOf(entry)}`);
   return { entry, captured };
 };

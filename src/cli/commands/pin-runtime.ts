@@ -1,11 +1,12 @@
 import { dirname, resolve } from 'node:path';
-import type { Config } from '../../config/schema.js';
-import { LockError, PackageError } from '../../errors.js';
+import { isStdioServer, type Config, type ServerConfig } from '../../config/schema.js';
+import { LockError, PackageError, SandboxError } from '../../errors.js';
 import type { GatewayEvent, GatewayOptions } from '../../gateway.js';
 import { assertInstalledMatchesLock } from '../../packages/check-installed.js';
 import { spawnedAs } from '../../packages/lock-package.js';
 import { toInitializeRecord, type Lock } from '../../pins/lock.js';
 import { lockPathOf, readLock } from '../../pins/store.js';
+import { assertArgumentsPinned, pinArguments } from '../../sandbox/arguments.js';
 import { logLine } from '../log.js';
 
 /**
@@ -63,6 +64,14 @@ const pinHooks = (config: Config, lock: Lock, onEvent: (event: GatewayEvent) => 
       onEvent({ kind: 'pin', server: id, item: 'package', code, message: (error as Error).message });
       throw error;
     }
+    // What a sandbox binds follows the arguments; an unsandboxed server reaches the host anyway.
+    if (isStdioServer(server) && server.sandbox !== false && locked.arguments !== undefined)
+      try {
+        assertArgumentsPinned(id, server.args, resolve(server.cwd ?? process.cwd()), locked.arguments);
+      } catch (error) {
+        if (error instanceof SandboxError && error.code === 'SANDBOX_ARGUMENT_CHANGED') onEvent({ kind: 'pin', server: id, item: 'arguments', code: error.code, message: error.message });
+        throw error;
+      }
   },
   initialized: (id, init) => {
     const locked = lock.servers[id]?.initialize;
@@ -76,3 +85,7 @@ const pinHooks = (config: Config, lock: Lock, onEvent: (event: GatewayEvent) => 
       });
   },
 });
+
+/** The lock's pins of a stdio server's path arguments (`arguments`), resolved as the gateway resolves them. */
+export const lockedArguments = (server: ServerConfig): { arguments?: Record<string, string> } =>
+  isStdioServer(server) ? { arguments: pinArguments(server.args, resolve(server.cwd ?? process.cwd())) } : {};
