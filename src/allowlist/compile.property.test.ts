@@ -11,7 +11,7 @@ const name = fc.oneof(
   fc.string({ minLength: 1, maxLength: 12 }),
   fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'echo', 'Echo', 'echo ', '*', 'e*'),
 );
-const list = fc.oneof(fc.uniqueArray(name.filter((n) => n !== '*'), { maxLength: 5 }), fc.constant(['*']));
+const list: fc.Arbitrary<string[]> = fc.oneof(fc.uniqueArray(name.filter((n) => n !== '*'), { maxLength: 5 }), fc.constant<string[]>(['*']));
 
 const message = (method: string, params: Record<string, unknown>): Message => ({
   kind: 'request',
@@ -41,7 +41,8 @@ describe('when compiling allowlists (properties)', () => {
   it('[ALLOW-2] refuses "*" beside other names at config load (a wildcard is never implied)', () => {
     fc.assert(
       fc.property(fc.uniqueArray(name.filter((n) => n !== '*'), { minLength: 1, maxLength: 4 }), (names) => {
-        expect(() => parseConfig({ servers: { s: { command: 'x', tools: [...names, '*'] } } })).toThrow(/"\*" must be the only entry/);
+        const tools: string[] = [...names, '*'];
+        expect(() => parseConfig({ servers: { s: { command: 'x', tools } } })).toThrow(/"\*" must be the only entry/);
       }),
     );
   });

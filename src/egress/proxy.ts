@@ -119,6 +119,8 @@ export const startEgressProxy = async (options: EgressProxyOptions): Promise<Egr
     const headers = { ...req.headers };
     delete headers['proxy-authorization'];
     delete headers['proxy-connection'];
+    // The server's own Host could name another virtual host on the allowed address: send the checked one.
+    headers.host = url.host;
     const upstream = httpRequest(
       { host: verdict.address, port, method: req.method, path: url.pathname + url.search, headers, setHost: false },
       (upstreamRes) => void relay(upstreamRes, url, req.method ?? 'GET', res),
