@@ -89,14 +89,17 @@ export class LegacySessions {
     if (this.sessions.size >= this.options.maxSessions)
       throw new HttpError('HTTP_TOO_MANY_SESSIONS', `the gateway already serves ${this.options.maxSessions} sessions`);
     // One caller (or one address with many tokens) must not take every session for the idle timeout (HTTP-6).
-    let ofCaller = 0;
-    let ofAddress = 0;
-    for (const s of this.sessions.values()) {
-      if (s.caller === caller) ofCaller++;
-      if (s.address === address) ofAddress++;
+    // Clients rarely DELETE their sessions: at its cap, a caller's own least recently used idle session
+    // makes room, so it never locks itself out, and it still never holds more than its share.
+    const own = [...this.sessions.entries()].filter(([, s]) => s.caller === caller);
+    if (own.length >= this.options.maxSessionsPerCaller) {
+      const idle = own.filter(([, s]) => s.busy === 0).sort(([, a], [, b]) => a.lastSeen - b.lastSeen)[0];
+      if (!idle) throw new HttpError('HTTP_CALLER_SESSIONS', `this caller already has ${this.options.maxSessionsPerCaller} sessions in use`);
+      this.sessions.delete(idle[0]);
+      void idle[1].transport.close().catch(() => undefined);
     }
-    if (ofCaller >= this.options.maxSessionsPerCaller)
-      throw new HttpError('HTTP_CALLER_SESSIONS', `this caller already has ${this.options.maxSessionsPerCaller} sessions: close one (DELETE) first`);
+    let ofAddress = 0;
+    for (const s of this.sessions.values()) if (s.address === address) ofAddress++;
     if (ofAddress >= this.options.maxSessionsPerAddress)
       throw new HttpError('HTTP_CALLER_SESSIONS', `this address already has ${this.options.maxSessionsPerAddress} sessions: close one (DELETE) first`);
     const principal: Principal = { id: `http:${caller.slice(0, 16)}`, transport: 'http' };

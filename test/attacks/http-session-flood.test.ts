@@ -21,24 +21,28 @@ afterEach(async () => {
 });
 
 describe('when one HTTP caller opens session after session', () => {
-  it('[HTTP-6] stops an anonymous caller at its own cap (default 16) while another caller still gets a session', async () => {
+  it('[HTTP-6] keeps an anonymous caller to its own cap (default 16): its oldest idle session makes room, others still get theirs', async () => {
     gateway = await startServe(config());
-    for (let i = 0; i < 16; i++) await openLegacySession(gateway.url);
-    const refused = await initialize(gateway.url);
-    expect(refused.status).toBe(429);
-    expect(dataCode(messagesOf(refused)[0])).toBe('HTTP_CALLER_SESSIONS');
-    // Today's code let this caller go on to all 1,000 sessions, and everyone else got 503.
-    await expect(openLegacySession(gateway.url, { authorization: 'Bearer someone-else' })).resolves.toMatch(/^[0-9a-f-]{36}$/);
+    const url = gateway.url;
+    const ids: string[] = [];
+    for (let i = 0; i < 17; i++) ids.push(await openLegacySession(url));
+    // Today's code let this caller go on to all 1,000 sessions (everyone else got 503); now the 17th closed the first.
+    const ping = (id: string) =>
+      raw(url, { headers: { ...JSON_HEADERS, 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+    const gone = await ping(ids[0] as string);
+    expect(gone.status).toBe(404);
+    expect(dataCode(messagesOf(gone)[0])).toBe('HTTP_SESSION_UNKNOWN');
+    expect((await ping(ids[16] as string)).status).toBe(200);
+    await expect(openLegacySession(url, { authorization: 'Bearer someone-else' })).resolves.toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('[HTTP-6] caps one address however many tokens it presents', async () => {
     gateway = await startServe(config({ maxSessionsPerCaller: 2, maxSessionsPerAddress: 3 }));
-    await openLegacySession(gateway.url, { authorization: 'Bearer t1' });
-    await openLegacySession(gateway.url, { authorization: 'Bearer t1' });
-    expect((await initialize(gateway.url, { authorization: 'Bearer t1' })).status).toBe(429);
+    for (let i = 0; i < 3; i++) await openLegacySession(gateway.url, { authorization: 'Bearer t1' }); // the third replaces the first
     await openLegacySession(gateway.url, { authorization: 'Bearer t2' });
     const refused = await initialize(gateway.url, { authorization: 'Bearer t3' });
     expect(refused.status).toBe(429);
+    expect(dataCode(messagesOf(refused)[0])).toBe('HTTP_CALLER_SESSIONS');
     expect(messagesOf(refused)[0]?.['error']).toMatchObject({ message: expect.stringMatching(/this address already has 3 sessions/) });
   });
 });
