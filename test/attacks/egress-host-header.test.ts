@@ -17,6 +17,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
   port = (web.address() as AddressInfo).port;
   gw = await startStdioGateway({
+    audit: false, // not under test; keeps the replay independent of the audit store
     servers: {
       a: {
         command: process.execPath,
