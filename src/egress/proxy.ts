@@ -35,7 +35,7 @@ export interface EgressProxy {
 export const createResolver =
   (fixed: Readonly<Record<string, string>>, system: Resolver = async (host) => (await lookup(host, { all: true })).map((a) => a.address)): Resolver =>
   async (host) => {
-    const pinned = fixed[host];
+    const pinned = Object.hasOwn(fixed, host) ? fixed[host] : undefined;
     if (pinned !== undefined) return [pinned];
     const literal = toIpLiteral(host);
     if (literal !== undefined) return [literal];
