@@ -33,7 +33,7 @@ export type LimitErrorCode =
   | 'LIMIT_BATCH_REJECTED';
 export class LimitError extends GatewayError<LimitErrorCode> {}
 
-export type FrameErrorCode = 'FRAME_PARSE_ERROR' | 'FRAME_INVALID_UTF8' | 'FRAME_INVALID_JSONRPC';
+export type FrameErrorCode = 'FRAME_PARSE_ERROR' | 'FRAME_INVALID_UTF8' | 'FRAME_INVALID_JSONRPC' | 'FRAME_INVALID_PARAMS';
 export class FrameError extends GatewayError<FrameErrorCode> {}
 
 export type UpstreamErrorCode =
@@ -66,7 +66,9 @@ export type HttpErrorCode =
   | 'HTTP_SESSION_FORBIDDEN'
   | 'HTTP_METHOD_NOT_ALLOWED'
   | 'HTTP_NOT_FOUND'
-  | 'HTTP_TOO_MANY_SESSIONS';
+  | 'HTTP_TOO_MANY_SESSIONS'
+  | 'HTTP_CALLER_SESSIONS'
+  | 'HTTP_BODY_TIMEOUT';
 export class HttpError extends GatewayError<HttpErrorCode> {}
 
 /** Live definitions against the lock (pins/): a changed item, or one the lock does not know. */

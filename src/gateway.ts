@@ -355,7 +355,12 @@ export class Gateway {
       });
       const list = result[kind.field];
       if (Array.isArray(list))
-        for (const item of list as Record<string, unknown>[]) items.push(kind.toPublic(item, server, this.namespace));
+        for (const item of list as Record<string, unknown>[]) {
+          const published = kind.toPublic(item, server, this.namespace);
+          // untrusted: an unprefixed server's "other__tool" would be taken for the other server's tool (NS-3).
+          if (this.namespace.routesTo(server, String(published[kind.key]), kind.route)) items.push(published);
+          else this.onEvent({ kind: 'list-partial', server, method, reason: `${kind.key} "${String(item[kind.key]).slice(0, 200)}" carries another server's prefix: dropped` });
+        }
       cursor = result['nextCursor'];
       if (typeof cursor !== 'string' || cursor.length === 0) break;
     }

@@ -49,7 +49,9 @@ export const compileAllowlist = (config: Config): CompiledAllowlist => {
   return {
     allows: (server, kind, name) => servers.get(server)?.[kind](name) ?? false,
     allowsServerRequest: (server, method) => {
-      const flag = (SERVER_REQUEST_FLAG as Record<string, 'sampling' | 'elicitation' | 'roots'>)[method];
+      const flag = Object.hasOwn(SERVER_REQUEST_FLAG, method)
+        ? (SERVER_REQUEST_FLAG as Record<string, 'sampling' | 'elicitation' | 'roots'>)[method]
+        : undefined;
       return flag !== undefined && (servers.get(server)?.requests[flag] ?? false);
     },
   };

@@ -53,7 +53,8 @@ export const decideAllowlist = (allowlist: CompiledAllowlist, message: Message):
     if (!target) return { ok: false, code: 'POLICY_TOOL_DENIED', message: 'completion reference is not understood' };
     return allowlist.allows(server, target.kind, target.name) ? ALLOW : deny(target.kind, target.name);
   }
-  const item = NAMED_ITEM[method];
+  // untrusted: the method is the client's; "__proto__" or "toString" must not find Object.prototype's members.
+  const item = Object.hasOwn(NAMED_ITEM, method) ? NAMED_ITEM[method] : undefined;
   if (!item) return ALLOW;
   const name = params[item.field];
   // untrusted: the client names the item; a missing or non-string name allows nothing.
@@ -73,7 +74,7 @@ const LIST_FIELD: Readonly<Record<string, { field: string; kind: ItemKind; key: 
  * Pure: returns a new result. A server that adds tools later never gains any the config lacks.
  */
 export const filterListResult = (allowlist: CompiledAllowlist, server: string, method: string, result: Result): Result => {
-  const list = LIST_FIELD[method];
+  const list = Object.hasOwn(LIST_FIELD, method) ? LIST_FIELD[method] : undefined;
   if (!list) return result;
   const items = result[list.field];
   // untrusted: a malformed list yields nothing rather than passing through unfiltered.

@@ -250,6 +250,27 @@ const Http = z
       .default([])
       .describe('Extra Origin values accepted besides loopback origins. Requests without Origin are accepted.'),
     maxSessions: z.number().int().min(1).max(100_000).default(1000).describe('Most concurrent HTTP sessions.'),
+    maxSessionsPerCaller: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(16)
+      .describe('Most concurrent HTTP sessions of one caller (one Authorization header, or one address without it).'),
+    maxSessionsPerAddress: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(64)
+      .describe('Most concurrent HTTP sessions from one remote address, whatever the callers.'),
+    bodyTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(10_000)
+      .describe('A request body not fully received this long after its headers is refused (408).'),
     sessionIdleMs: z
       .number()
       .int()
@@ -279,7 +300,7 @@ export const ConfigSchema = z
       .default({ required: true })
       .describe('Lockfile pinning of definitions and packages (docs/lockfile.md).'),
     limits: Limits.default({}).describe('Default limits; each server may override them.'),
-    http: Http.default({ allowedHosts: [], allowedOrigins: [], maxSessions: 1000, sessionIdleMs: 30 * 60_000 }),
+    http: Http.prefault({}),
     audit: z
       .union([z.literal(false), AuditSchema])
       .prefault({})

@@ -11,9 +11,11 @@ for (const [net, prefix] of [
   ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
   ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) SPECIAL.addSubnet(net, prefix, 'ipv4');
+// ::/96 holds ::, ::1 and the IPv4-compatible ::a.b.c.d; ::ffff:0:0:0/96 (SIIT), NAT64 (64:ff9b::/96,
+// 64:ff9b:1::/48), 6to4 (2002::/16) and Teredo (2001::/32) carry an IPv4 address a relay may reach.
 for (const [net, prefix] of [
-  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7],
-  ['fe80::', 10], ['ff00::', 8], ['fd00:ec2::254', 128],
+  ['::', 96], ['::ffff:0:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 32],
+  ['2001:db8::', 32], ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['fd00:ec2::254', 128],
 ] as const) SPECIAL.addSubnet(net, prefix, 'ipv6');
 
 const MAPPED = new BlockList();
@@ -29,6 +31,27 @@ export const isSpecialAddress = (address: string): boolean => {
     return dotted?.[1] ? SPECIAL.check(dotted[1], 'ipv4') : true;
   }
   return SPECIAL.check(address, family === 4 ? 'ipv4' : 'ipv6');
+};
+
+/** Only digits, hex digits, `x` and dots: a candidate for the IPv4 number forms (`127.1`, `0x7f.0.0.1`, `2130706433`). */
+const IPV4_NUMBERS = /^[0-9a-fx.]+$/i;
+
+/**
+ * The canonical address of an IP-literal host in any spelling the URL standard and `inet_aton`
+ * accept (decimal, octal, hex, short forms like `127.1`, brackets, upper case, a trailing dot),
+ * else `undefined` (a name). Such a host is judged as the address it spells, never sent to DNS.
+ */
+export const toIpLiteral = (rawHost: string): string | undefined => {
+  const host = normalizeHost(rawHost);
+  if (isIP(host) !== 0) return host;
+  if (!IPV4_NUMBERS.test(host)) return undefined;
+  try {
+    // untrusted: the server names the host; the WHATWG host parser reads every IPv4 number form.
+    const parsed = new URL(`http://${host}/`).hostname;
+    return isIP(parsed) === 4 ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 };
 
 const matches = (pattern: string, host: string): boolean =>

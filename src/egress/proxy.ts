@@ -1,10 +1,10 @@
 import { lookup } from 'node:dns/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect, isIP, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { chmod } from 'node:fs/promises';
 import type { EgressConfig } from '../config/schema.js';
 import type { EgressErrorCode } from '../errors.js';
-import { compileEgress, normalizeHost, type EgressDecision } from './match.js';
+import { compileEgress, normalizeHost, toIpLiteral, type CompiledEgress, type EgressDecision } from './match.js';
 import { writePending } from '../audit/group-commit.js';
 
 /** Resolves a host name to addresses; injectable so tests never need real DNS. */
@@ -35,13 +35,36 @@ export interface EgressProxy {
 export const createResolver =
   (fixed: Readonly<Record<string, string>>, system: Resolver = async (host) => (await lookup(host, { all: true })).map((a) => a.address)): Resolver =>
   async (host) => {
-    const pinned = fixed[host];
+    const pinned = Object.hasOwn(fixed, host) ? fixed[host] : undefined;
     if (pinned !== undefined) return [pinned];
-    if (isIP(host)) return [host];
+    const literal = toIpLiteral(host);
+    if (literal !== undefined) return [literal];
     return system(host);
   };
 
-type Checked = { ok: true; address: string } | { ok: false; code: EgressErrorCode; message: string; address?: string };
+export type Checked = { ok: true; address: string } | { ok: false; code: EgressErrorCode; message: string; address?: string };
+
+/**
+ * Decides one destination: the host against the allowlist and ports, then every address it resolves
+ * to. The allowed result names the one address to connect to.
+ */
+export const checkDestination = async (egress: CompiledEgress, resolve: Resolver, host: string, port: number): Promise<Checked> => {
+  const byName: EgressDecision = egress.decideHost(host, port);
+  if (!byName.ok) return byName;
+  let addresses: string[];
+  try {
+    addresses = await resolve(normalizeHost(host));
+  } catch {
+    return { ok: false, code: 'EGRESS_DNS_FAILED', message: `cannot resolve ${host}` };
+  }
+  if (addresses.length === 0) return { ok: false, code: 'EGRESS_DNS_FAILED', message: `no address for ${host}` };
+  // Every answer must pass: a mixed answer (one public, one private) is a rebinding attempt.
+  for (const address of addresses) {
+    const verdict = egress.decideAddress(host, address);
+    if (!verdict.ok) return { ...verdict, address };
+  }
+  return { ok: true, address: addresses[0] as string };
+};
 
 /**
  * A per-server HTTP forward proxy (CONNECT for HTTPS, absolute-URI requests for plain HTTP) on a Unix
@@ -53,23 +76,7 @@ export const startEgressProxy = async (options: EgressProxyOptions): Promise<Egr
   const egress = compileEgress(options.config);
   const resolve = options.resolver ?? createResolver(options.config.resolve);
 
-  const check = async (host: string, port: number): Promise<Checked> => {
-    const byName: EgressDecision = egress.decideHost(host, port);
-    if (!byName.ok) return byName;
-    let addresses: string[];
-    try {
-      addresses = await resolve(normalizeHost(host));
-    } catch {
-      return { ok: false, code: 'EGRESS_DNS_FAILED', message: `cannot resolve ${host}` };
-    }
-    if (addresses.length === 0) return { ok: false, code: 'EGRESS_DNS_FAILED', message: `no address for ${host}` };
-    // Every answer must pass: a mixed answer (one public, one private) is a rebinding attempt.
-    for (const address of addresses) {
-      const verdict = egress.decideAddress(host, address);
-      if (!verdict.ok) return { ...verdict, address };
-    }
-    return { ok: true, address: addresses[0] as string };
-  };
+  const check = (host: string, port: number): Promise<Checked> => checkDestination(egress, resolve, host, port);
 
   /** Reports a decision and waits until it is recorded; an allow that could not be recorded becomes a deny. */
   const record = async (event: EgressEvent): Promise<boolean> => {
@@ -112,6 +119,8 @@ export const startEgressProxy = async (options: EgressProxyOptions): Promise<Egr
     const headers = { ...req.headers };
     delete headers['proxy-authorization'];
     delete headers['proxy-connection'];
+    // The server's own Host could name another virtual host on the allowed address: send the checked one.
+    headers.host = url.host;
     const upstream = httpRequest(
       { host: verdict.address, port, method: req.method, path: url.pathname + url.search, headers, setHost: false },
       (upstreamRes) => void relay(upstreamRes, url, req.method ?? 'GET', res),

@@ -62,6 +62,8 @@ const idOf = (value: unknown): JsonRpcId | undefined => {
   return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : undefined;
 };
 
+const ENVELOPE_MEMBERS: ReadonlySet<string> = new Set(['jsonrpc', 'id', 'method', 'params', 'result', 'error']);
+
 /** Checks the JSON-RPC 2.0 envelope (not the MCP payload, which the SDK validates). Pure. */
 export const checkEnvelope = (value: unknown): FrameResult => {
   if (Array.isArray(value))
@@ -77,6 +79,10 @@ export const checkEnvelope = (value: unknown): FrameResult => {
     ...(id !== undefined && { id }),
   });
   if (m['jsonrpc'] !== '2.0') return bad('"jsonrpc" must be "2.0"');
+  // untrusted: the SDK silently drops a message with any other member ("__proto__" included), so its
+  // sender would wait forever; refuse it here, where the error can still be answered.
+  const extra = Object.keys(m).find((key) => !ENVELOPE_MEMBERS.has(key));
+  if (extra !== undefined) return bad(`unknown member ${JSON.stringify(extra.slice(0, 64))}: a JSON-RPC message has only jsonrpc, id, method, params, result and error`);
   if ('id' in m && id === undefined) return bad('"id" must be a string or a finite number');
   if ('method' in m) {
     if (typeof m['method'] !== 'string' || m['method'].length === 0 || m['method'].length > 256)

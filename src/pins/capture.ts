@@ -3,12 +3,15 @@ import { isContainerServer, isStdioServer, limitsOf, type Config } from '../conf
 import { GatewayError, LockError } from '../errors.js';
 import type { Result } from '../pipeline/interceptor.js';
 import { Upstream, type InitializeInfo } from '../proxy/upstream.js';
-import { ITEM_KIND_NAMES, ITEM_KINDS, itemKey, type ItemKind } from './hash.js';
+import { hashItem, ITEM_KIND_NAMES, ITEM_KINDS, itemKey, type ItemKind } from './hash.js';
 import { emptyLockServer, toInitializeRecord, toLockItem, type LockPackage, type LockServer } from './lock.js';
 
 export interface Captured {
   readonly initialize: InitializeInfo;
+  /** Each name's first listed definition. */
   readonly items: Readonly<Record<ItemKind, Readonly<Record<string, Record<string, unknown>>>>>;
+  /** Later copies of a name listed again with another definition (the gateway refuses such a name). */
+  readonly relisted?: readonly { readonly kind: ItemKind; readonly key: string; readonly item: Record<string, unknown> }[];
 }
 
 interface Exit {
@@ -72,6 +75,7 @@ export const captureServer = async (config: Config, id: string, onStderr: (line:
     if (!init) throw new Error('no initialize result');
     const initialize: InitializeInfo = init;
     const items = {} as Record<ItemKind, Record<string, Record<string, unknown>>>;
+    const relisted: { kind: ItemKind; key: string; item: Record<string, unknown> }[] = [];
     for (const kind of ITEM_KIND_NAMES) {
       items[kind] = {};
       if (!(CAPABILITY[kind] in initialize.capabilities)) continue;
@@ -84,13 +88,16 @@ export const captureServer = async (config: Config, id: string, onStderr: (line:
         for (const item of Array.isArray(list) ? list : []) {
           if (typeof item !== 'object' || item === null) continue;
           const key = itemKey(kind, item as Record<string, unknown>);
-          if (key !== undefined) items[kind][key] = item as Record<string, unknown>;
+          if (key === undefined) continue;
+          const first = items[kind][key];
+          if (first === undefined) items[kind][key] = item as Record<string, unknown>;
+          else if (hashItem(first) !== hashItem(item)) relisted.push({ kind, key, item: item as Record<string, unknown> });
         }
         cursor = result['nextCursor'];
         if (typeof cursor !== 'string' || cursor.length === 0) break;
       }
     }
-    return { initialize, items };
+    return { initialize, items, ...(relisted.length > 0 && { relisted }) };
   } finally {
     await upstream.stop();
   }

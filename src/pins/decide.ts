@@ -37,18 +37,28 @@ export const decideList = (locked: LockServer | undefined, kind: ItemKind, items
   const findings: PinFinding[] = [];
   const states = new Map<string, 'ok' | PinCode>();
   const valid = items.filter((i): i is Record<string, unknown> => typeof i === 'object' && i !== null && !Array.isArray(i));
-  for (const item of valid) {
-    // untrusted: every field of a listed item comes from the server.
+  // untrusted: a name listed twice with two definitions (a changed copy beside the locked one) is
+  // ambiguous: the server may run either, so no copy of it is kept.
+  const hashes = new Map<string, Set<string>>();
+  const keyed = valid.flatMap((item) => {
     const key = itemKey(kind, item);
-    if (key === undefined) continue;
+    if (key === undefined) return [];
     const sha256 = hashItem(item);
+    const seen = hashes.get(key) ?? new Set<string>();
+    hashes.set(key, seen.add(sha256));
+    return [{ item, key, sha256 }];
+  });
+  for (const { item, key, sha256 } of keyed) {
+    // untrusted: every field of a listed item comes from the server.
     const entry = pinned[key];
-    if (entry?.sha256 === sha256) {
+    const ambiguous = (hashes.get(key)?.size ?? 0) > 1;
+    if (entry?.sha256 === sha256 && !ambiguous) {
       kept.push(item);
       states.set(key, 'ok');
       continue;
     }
     const code: PinCode = entry ? 'PIN_HASH_MISMATCH' : 'PIN_MISSING';
+    if (entry?.sha256 === sha256) continue; // the locked copy of an ambiguous name: its other copy is the finding
     states.set(key, code);
     findings.push({ kind, key, code, sha256 });
   }
@@ -88,7 +98,11 @@ export const findRenames = (
 export const similarity = (kind: ItemKind, a: Record<string, unknown>, b: Record<string, unknown>): number => {
   const field = ITEM_KINDS[kind].key;
   const strip = (d: Record<string, unknown>) => toCanonicalJson({ ...d, [field]: '', title: '' });
-  return dice(strip(a), strip(b));
+  const whole = dice(strip(a), strip(b));
+  // The JSON skeleton (`{"description":…,"inputSchema":{"type":"object"}…`) alone makes two short,
+  // unrelated definitions look alike: when either has a description, the descriptions must be alike too.
+  const text = (d: Record<string, unknown>) => (typeof d['description'] === 'string' ? d['description'] : '');
+  return text(a) === '' && text(b) === '' ? whole : Math.min(whole, dice(text(a), text(b)));
 };
 
 const bigrams = (text: string): Map<string, number> => {

@@ -46,6 +46,13 @@ export const diffServer = (locked: LockServer, live: Captured): Change[] => {
     changes.push({ item: 'initialize', change: 'changed', details: diffFields(before, after) });
   }
   for (const kind of ITEM_KIND_NAMES) changes.push(...diffKind(locked, kind, live.items[kind]));
+  // A name listed twice with two definitions is refused at runtime whichever copy matches the lock.
+  for (const { kind, key, item } of live.relisted ?? [])
+    changes.push({
+      item: `${kind}/${key}`,
+      change: 'changed',
+      details: ['listed more than once with different definitions', ...diffFields(locked[kind][key]?.definition ?? live.items[kind][key], item)],
+    });
   return changes;
 };
 

@@ -1,7 +1,7 @@
 import { PinError, type PackageErrorCode, type SandboxErrorCode } from '../errors.js';
 import type { Interceptor, Message, Next, Result } from '../pipeline/interceptor.js';
 import { decideList, findRenames, type PinCode, type PinFinding } from './decide.js';
-import { ITEM_KINDS, itemKey, kindOfListMethod, type ItemKind } from './hash.js';
+import { hashItem, ITEM_KINDS, itemKey, kindOfListMethod, type ItemKind } from './hash.js';
 import type { Lock } from './lock.js';
 
 /** A visible warning: a live definition (or the server's initialize) differs from the lock. */
@@ -98,17 +98,24 @@ export const verifyPins = (lock: Lock, onEvent: (event: PinEvent, message?: Mess
     }
     let listing = listings.get(id);
     if (!listing) listings.set(id, (listing = { items: new Map(), findings: [] }));
+    /** Names an earlier page listed with another definition: ambiguous, so refused (as within one page). */
+    const relisted = new Set<string>();
     for (const item of list) {
       // untrusted: listed items come from the server; only objects with a usable key count.
       if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
       const key = itemKey(kind, item as Record<string, unknown>);
-      if (key !== undefined) listing.items.set(key, item as Record<string, unknown>);
+      if (key === undefined) continue;
+      const earlier = listing.items.get(key);
+      if (earlier !== undefined && hashItem(earlier) !== hashItem(item)) relisted.add(key);
+      if (earlier === undefined) listing.items.set(key, item as Record<string, unknown>);
     }
     listing.findings.push(...verdict.findings);
     for (const [key, state] of verdict.states) map.set(key, state);
+    for (const key of relisted) map.set(key, lock.servers[message.server]?.[kind][key] ? 'PIN_HASH_MISMATCH' : 'PIN_MISSING');
     const next = result['nextCursor'];
     if (typeof next !== 'string' || next.length === 0) finish(message, kind, id);
-    return { ...result, [field]: verdict.kept };
+    const kept = relisted.size === 0 ? verdict.kept : verdict.kept.filter((item) => !relisted.has(itemKey(kind, item) ?? ''));
+    return { ...result, [field]: kept };
   };
 
   /** Re-lists one kind through the rest of the chain (not back to the client) to refresh its states. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Server, type ServerContext } from '@modelcontextprotocol/server';
+import { ProtocolError, Server, type JSONRPCRequest, type Result as SdkResult, type ServerContext } from '@modelcontextprotocol/server';
+import { FrameError } from '../errors.js';
 import type { FrontSession, Gateway } from '../gateway.js';
 import type { ClientChannel, Params, Result } from '../pipeline/interceptor.js';
 import type { Principal } from '../pipeline/principal.js';
@@ -25,13 +26,40 @@ export interface FrontServer {
   readonly detach: () => void;
 }
 
+type Handler = (request: JSONRPCRequest, ctx: ServerContext) => Promise<SdkResult>;
+
+/** Our handlers throw only coded errors (`toProtocolError`): `data.code` tells them from the SDK's. */
+const isCoded = (error: unknown): boolean =>
+  error instanceof ProtocolError && typeof (error.data as { code?: unknown } | undefined)?.code === 'string';
+
+/**
+ * The SDK checks a request against its schema before our handler runs, and a failure leaves with the
+ * validator's whole dump (a `ref/tool` completion: -32603 and a zod issue list). `_wrapHandler` is the
+ * SDK's documented hook for subclasses; here every uncoded error becomes a coded one, internals dropped.
+ */
+class FrontMcpServer extends Server {
+  protected override _wrapHandler(method: string, handler: Handler): Handler {
+    const wrapped = super._wrapHandler(method, handler);
+    return async (request, ctx) => {
+      try {
+        return await wrapped(request, ctx);
+      } catch (error) {
+        if (isCoded(error)) throw error;
+        // A plain Error or an SDK InvalidParams here is the schema check (of the request, or of a tools/call result).
+        const invalid = !(error instanceof ProtocolError) || error.code === -32602;
+        throw toProtocolError(invalid ? new FrameError('FRAME_INVALID_PARAMS', `${method}: the message does not match the MCP schema`) : error);
+      }
+    };
+  }
+}
+
 /**
  * Builds the client-facing MCP server of one front session with the official SDK (which speaks both
  * the 2025 and the 2026-07-28 revision). Every handler goes to the gateway; every error leaves
  * through `toProtocolError`, so the wire never sees internals.
  */
 export const createFrontServer = (gateway: Gateway, principal: Principal, era: 'legacy' | 'modern'): FrontServer => {
-  const server = new Server(
+  const server = new FrontMcpServer(
     { name: 'toolgate', version: VERSION },
     {
       capabilities: {

@@ -39,6 +39,8 @@ const STATUS = {
   HTTP_METHOD_NOT_ALLOWED: 405,
   HTTP_NOT_FOUND: 404,
   HTTP_TOO_MANY_SESSIONS: 503,
+  HTTP_CALLER_SESSIONS: 429,
+  HTTP_BODY_TIMEOUT: 408,
 } as const satisfies Record<HttpErrorCode, number>;
 
 /**
@@ -57,12 +59,18 @@ export const serveHttpFront = async (
   onError: (error: Error) => void = () => undefined,
 ): Promise<HttpFrontHandle> => {
   const limits = frontLimits(gateway);
-  const { allowedHosts, allowedOrigins, maxSessions, sessionIdleMs } = gateway.config.http;
+  const { allowedHosts, allowedOrigins, maxSessions, maxSessionsPerCaller, maxSessionsPerAddress, sessionIdleMs, bodyTimeoutMs } = gateway.config.http;
   const hosts = [...localhostAllowedHostnames(), ...allowedHosts];
   const originHosts = [...localhostAllowedOrigins(), ...allowedOrigins.filter((o) => !o.includes('://'))];
   const exactOrigins = new Set(allowedOrigins.filter((o) => o.includes('://')));
 
-  const legacy = new LegacySessions(gateway, { maxSessions, idleMs: sessionIdleMs, maxRequestBodySize: limits.maxMessageBytes });
+  const legacy = new LegacySessions(gateway, {
+    maxSessions,
+    maxSessionsPerCaller,
+    maxSessionsPerAddress,
+    idleMs: sessionIdleMs,
+    maxRequestBodySize: limits.maxMessageBytes,
+  });
   const modern = createMcpHandler(
     (ctx) => {
       const front = createFrontServer(gateway, { id: callerPrincipal(ctx.requestInfo), transport: 'http' }, 'modern');
@@ -74,10 +82,10 @@ export const serveHttpFront = async (
     { legacy: 'reject', maxRequestBodySize: limits.maxMessageBytes, onerror: onError },
   );
 
-  const route = async (request: Request, parsedBody: unknown, caller: string): Promise<Response> => {
+  const route = async (request: Request, parsedBody: unknown, caller: string, address: string): Promise<Response> => {
     try {
       if (await isLegacyRequest(request, parsedBody, { maxRequestBodySize: limits.maxMessageBytes }))
-        return await legacy.handle(request, caller, parsedBody);
+        return await legacy.handle(request, caller, address, parsedBody);
       return await modern.fetch(request, parsedBody === undefined ? {} : { parsedBody });
     } catch (error) {
       if (error instanceof GatewayError) return errorResponse(error, idOf(parsedBody));
@@ -90,7 +98,12 @@ export const serveHttpFront = async (
     if (refused) return writeError(res, refused);
     let parsedBody: unknown;
     if (req.method === 'POST') {
-      const body = await readBody(req, limits.maxMessageBytes);
+      const body = await readBodyWithin(req, limits.maxMessageBytes, bodyTimeoutMs);
+      if (body === 'timeout') {
+        // A stalled body would hold its connection (and its memory) until Node's request timeout.
+        res.once('finish', () => req.destroy());
+        return writeError(res, new HttpError('HTTP_BODY_TIMEOUT', `the request body did not arrive within ${bodyTimeoutMs} ms`));
+      }
       if (body === undefined) return writeError(res, new HttpError('HTTP_BODY_TOO_LARGE', `body exceeds ${limits.maxMessageBytes} bytes`));
       const frame = decodeFrame(body, limits);
       if (!frame.ok) {
@@ -102,9 +115,10 @@ export const serveHttpFront = async (
       parsedBody = frame.message;
     }
     const caller = callerKey(req);
+    const address = req.socket.remoteAddress ?? 'unknown';
     // toNodeHandler writes the Response back with backpressure (SSE streams included).
     await toNodeHandler(
-      { fetch: (request) => route(request, parsedBody, caller) },
+      { fetch: (request) => route(request, parsedBody, caller, address) },
       { maxRequestBodySize: limits.maxMessageBytes, onerror: onError },
     )(req as NodeIncomingMessageLike, flushingHeaders(res), parsedBody);
   };
@@ -197,6 +211,18 @@ const readBody = async (req: IncomingMessage, max: number): Promise<Uint8Array |
   return over ? undefined : Buffer.concat(chunks, size);
 };
 
+/** {@link readBody}, or `'timeout'` when the whole body has not arrived within `ms` (a slow or stalled sender). */
+const readBodyWithin = async (req: IncomingMessage, max: number, ms: number): Promise<Uint8Array | undefined | 'timeout'> => {
+  let timer: NodeJS.Timeout | undefined;
+  const reading = readBody(req, max);
+  reading.catch(() => undefined); // after a timeout the socket is destroyed under it
+  try {
+    return await Promise.race([reading, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
 /**
  * Who is calling: a hash of the Authorization header when there is one (never the token itself),
  * else the remote address. A session is bound to this key (HTTP-4).
@@ -233,7 +259,7 @@ const writeError = (res: ServerResponse, error: unknown, id?: JsonRpcId): void =
   res.writeHead(status, {
     'content-type': 'application/json',
     ...(status === 405 && { allow: 'GET, POST, DELETE' }),
-    ...(status === 413 && { connection: 'close' }),
+    ...((status === 413 || status === 408) && { connection: 'close' }),
   });
   res.end(errorBody(error, id));
 };

@@ -11,6 +11,8 @@ interface LegacySession {
   readonly front: FrontServer;
   /** The caller that created the session; no one else may use it (HTTP-4). */
   readonly caller: string;
+  /** The remote address it was opened from, for the per-address cap. */
+  readonly address: string;
   lastSeen: number;
   /** POST/DELETE exchanges in progress: a session busy with a long call is not idle. */
   busy: number;
@@ -20,6 +22,8 @@ interface LegacySession {
 
 export interface LegacySessionsOptions {
   readonly maxSessions: number;
+  readonly maxSessionsPerCaller: number;
+  readonly maxSessionsPerAddress: number;
   readonly idleMs: number;
   readonly maxRequestBodySize: number;
 }
@@ -50,9 +54,9 @@ export class LegacySessions {
    * Serves one legacy exchange for `caller`. Throws an HttpError (never a bare Error) for a request
    * the session layer refuses; the caller maps it to the wire.
    */
-  async handle(request: Request, caller: string, parsedBody: unknown): Promise<Response> {
+  async handle(request: Request, caller: string, address: string, parsedBody: unknown): Promise<Response> {
     const id = request.headers.get('mcp-session-id');
-    if (id === null) return this.open(request, caller, parsedBody);
+    if (id === null) return this.open(request, caller, address, parsedBody);
     const session = this.sessions.get(id);
     if (!session) throw new HttpError('HTTP_SESSION_UNKNOWN', 'unknown or expired session: initialize a new one');
     if (session.caller !== caller) throw new HttpError('HTTP_SESSION_FORBIDDEN', 'this session belongs to another caller');
@@ -79,18 +83,32 @@ export class LegacySessions {
     }
   }
 
-  private async open(request: Request, caller: string, parsedBody: unknown): Promise<Response> {
+  private async open(request: Request, caller: string, address: string, parsedBody: unknown): Promise<Response> {
     if (request.method !== 'POST' || !isInitializeRequest(parsedBody))
       throw new HttpError('HTTP_SESSION_UNKNOWN', 'no Mcp-Session-Id header: send initialize first');
     if (this.sessions.size >= this.options.maxSessions)
       throw new HttpError('HTTP_TOO_MANY_SESSIONS', `the gateway already serves ${this.options.maxSessions} sessions`);
+    // One caller (or one address with many tokens) must not take every session for the idle timeout (HTTP-6).
+    // Clients rarely DELETE their sessions: at its cap, a caller's own least recently used idle session
+    // makes room, so it never locks itself out, and it still never holds more than its share.
+    const own = [...this.sessions.entries()].filter(([, s]) => s.caller === caller);
+    if (own.length >= this.options.maxSessionsPerCaller) {
+      const idle = own.filter(([, s]) => s.busy === 0).sort(([, a], [, b]) => a.lastSeen - b.lastSeen)[0];
+      if (!idle) throw new HttpError('HTTP_CALLER_SESSIONS', `this caller already has ${this.options.maxSessionsPerCaller} sessions in use`);
+      this.sessions.delete(idle[0]);
+      void idle[1].transport.close().catch(() => undefined);
+    }
+    let ofAddress = 0;
+    for (const s of this.sessions.values()) if (s.address === address) ofAddress++;
+    if (ofAddress >= this.options.maxSessionsPerAddress)
+      throw new HttpError('HTTP_CALLER_SESSIONS', `this address already has ${this.options.maxSessionsPerAddress} sessions: close one (DELETE) first`);
     const principal: Principal = { id: `http:${caller.slice(0, 16)}`, transport: 'http' };
     const front = createFrontServer(this.gateway, principal, 'legacy');
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       maxRequestBodySize: this.options.maxRequestBodySize,
       onsessioninitialized: (sessionId) => {
-        this.sessions.set(sessionId, { transport, front, caller, lastSeen: Date.now(), busy: 0, pending });
+        this.sessions.set(sessionId, { transport, front, caller, address, lastSeen: Date.now(), busy: 0, pending });
       },
     });
     const pending = new Set<string | number>();

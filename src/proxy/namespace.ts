@@ -5,13 +5,18 @@ import { RouteError } from '../errors.js';
  * result a valid URI scheme). Server ids never contain the separator or `+`, so the first
  * occurrence splits unambiguously and names stay stable when servers are added. One server may opt
  * out (`namespace: false`, e.g. a single-server deployment): its names pass as they are, and a name
- * with another server's prefix still goes to that server.
+ * with another server's prefix still goes to that server (so such a name of its own is never listed).
  */
 export interface Namespace {
   toPublic(server: string, name: string): string;
   fromPublic(name: unknown): { server: string; name: string };
   toPublicUri(server: string, uri: string): string;
   fromPublicUri(uri: unknown): { server: string; uri: string };
+  /**
+   * Whether a public name (`name`) or URI (`uri`) routes back to `server`. False for a name of the
+   * unprefixed server that carries another server's prefix: listed, it would be taken for that server's (NS-3).
+   */
+  routesTo(server: string, value: string, kind: 'name' | 'uri'): boolean;
 }
 
 export const createNamespace = (separator: string, servers: ReadonlySet<string>, unprefixed?: string): Namespace => {
@@ -36,6 +41,13 @@ export const createNamespace = (separator: string, servers: ReadonlySet<string>,
     fromPublicUri: (value) => {
       const [server, uri] = split(value, '+', 'uri');
       return { server, uri };
+    },
+    routesTo: (server, value, kind) => {
+      try {
+        return split(value, kind === 'name' ? separator : '+', kind)[0] === server;
+      } catch {
+        return false;
+      }
     },
   };
 };

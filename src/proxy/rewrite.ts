@@ -6,22 +6,37 @@ type Item = Record<string, unknown>;
 
 /** Per list method: the result field, the server capability it needs, and how an item is namespaced. */
 export const LIST_KINDS: Readonly<
-  Record<ListMethod, { field: string; capability: string; toPublic: (item: Item, server: string, ns: Namespace) => Item }>
+  Record<
+    ListMethod,
+    { field: string; capability: string; key: string; route: 'name' | 'uri'; toPublic: (item: Item, server: string, ns: Namespace) => Item }
+  >
 > = {
-  'tools/list': { field: 'tools', capability: 'tools', toPublic: (t, s, ns) => ({ ...t, name: ns.toPublic(s, String(t['name'])) }) },
+  'tools/list': {
+    field: 'tools',
+    capability: 'tools',
+    key: 'name',
+    route: 'name',
+    toPublic: (t, s, ns) => ({ ...t, name: ns.toPublic(s, String(t['name'])) }),
+  },
   'prompts/list': {
     field: 'prompts',
     capability: 'prompts',
+    key: 'name',
+    route: 'name',
     toPublic: (p, s, ns) => ({ ...p, name: ns.toPublic(s, String(p['name'])) }),
   },
   'resources/list': {
     field: 'resources',
     capability: 'resources',
+    key: 'uri',
+    route: 'uri',
     toPublic: (r, s, ns) => ({ ...r, uri: ns.toPublicUri(s, String(r['uri'])) }),
   },
   'resources/templates/list': {
     field: 'resourceTemplates',
     capability: 'resources',
+    key: 'uriTemplate',
+    route: 'uri',
     toPublic: (r, s, ns) => ({ ...r, uriTemplate: ns.toPublicUri(s, String(r['uriTemplate'])) }),
   },
 };

@@ -10,6 +10,10 @@ import { toSetupFailure } from '../sandbox/setup-failure.js';
 import { prepareLaunch, type Launch } from '../sandbox/spawn.js';
 import { LineTransport, type Rejected } from './line-transport.js';
 import type { UpstreamEvent } from './upstream.js';
+import { createSecretScanner } from '../secrets/scan.js';
+
+/** The well-known credential formats (no configured values: those are this server's own redactor's). */
+const STDERR_FORMATS = createSecretScanner([]);
 
 /** Variables a child may inherit from the gateway: enough to run, nothing that carries secrets. */
 /**
@@ -77,7 +81,9 @@ export class StdioUpstreamTransport implements Transport {
   }
 
   private onStderr(line: string): void {
-    this.onEvent({ kind: 'stderr', line: this.redact(line) });
+    // untrusted: a server may print any credential it holds or found (a token in a stack trace, a
+    // key it read); the log gets its own secrets and every known credential format redacted (CRED-5).
+    this.onEvent({ kind: 'stderr', line: STDERR_FORMATS.redact(this.redact(line)).text });
   }
 
   get pid(): number | undefined {

@@ -165,7 +165,8 @@ describe('when the gateway runs with an audit log', () => {
     gateways.push(gw);
     const error = await errorOf(gw.client.callTool({ name: 'rec__echo', arguments: { text: 'unlogged?' } }));
     expect(error).toMatchObject({ code: -32006, data: { code: 'AUDIT_APPEND_FAILED' } });
-    expect(error.message).toMatch(/audit log unavailable .*toolgate-audit\.db/);
+    expect(error.message).toMatch(/audit log unavailable/);
+    expect(error.message).not.toContain('toolgate-audit.db'); // the store's path is the operator's, not the client's
     // The server is up and records what it receives (its initialize), and it never received the call.
     await eventually(() => existsSync(record) && readFileSync(record, 'utf8').includes('"initialize"'));
     expect(readFileSync(record, 'utf8')).not.toContain('tools/call');

@@ -109,7 +109,10 @@ export const audit = async (argv: readonly string[]): Promise<number> => {
         console.log(`ok: ${report.size} entries, ${report.checkpoints} checkpoints, root ${report.root}` + (report.uncovered ? `; ${report.uncovered} newest entries not yet under a signed checkpoint` : ''));
         return 0;
       }
-      console.log(`FAILED at ${report.divergence.entry !== undefined ? `entry ${report.divergence.entry}` : `checkpoint ${String(report.divergence.checkpoint)}`}: ${report.divergence.message}`);
+      const { entry, checkpoint, message } = report.divergence;
+      // A witness divergence is pinned to neither an entry nor a checkpoint of the log.
+      const at = entry !== undefined ? ` at entry ${entry}` : checkpoint !== undefined ? ` at checkpoint ${checkpoint}` : '';
+      console.log(`FAILED${at}: ${message}`);
       return 1;
     }
     case 'tail':
