@@ -13,7 +13,8 @@ import type { AuditInterceptors } from './audit/interceptor.js';
 import type { Principal } from './pipeline/principal.js';
 import { createNamespace, type Namespace } from './proxy/namespace.js';
 import { Upstream, type UpstreamEvent, type UpstreamHooks } from './proxy/upstream.js';
-import { mapResultUris, LIST_KINDS, type ListMethod } from './proxy/rewrite.js';
+import { mapResultUris, LIST_KINDS, type ListChangedMethod, type ListMethod } from './proxy/rewrite.js';
+import { LateLists } from './proxy/late-lists.js';
 
 /** A front session: one connected client (stdio), one HTTP session, or one stateless HTTP request. */
 export interface FrontSession {
@@ -48,6 +49,7 @@ interface Snapshot {
 }
 
 const MAX_UPSTREAM_PAGES = 100;
+const LIST_METHODS = Object.keys(LIST_KINDS) as ListMethod[];
 const MAX_SNAPSHOTS_PER_SESSION = 8;
 
 /**
@@ -62,6 +64,14 @@ export class Gateway {
   private readonly send: Next;
   private readonly sessions = new Set<FrontSession>();
   private readonly snapshots = new Map<string, Map<string, Snapshot>>();
+  /** Per session: list fetches that outlived their list's budget, and their results (proxy/late-lists.ts). */
+  private readonly lateLists = new Map<string, LateLists>();
+  /** Per server: the lists answered without it, announced as list_changed to every client when it (re)starts. */
+  private readonly missed = new Map<string, Set<ListChangedMethod>>();
+  /** Receivers of every list_changed besides the sessions: the 2026-07-28 HTTP front's `subscriptions/listen` streams. */
+  private readonly listChangedListeners = new Set<(method: ListChangedMethod) => void>();
+  /** How long a list waits for each server (`limits.listTimeoutMs`). */
+  private readonly listBudgets: ReadonlyMap<string, number>;
   /** Calls in flight per upstream, each with the channel back to the client that made it. */
   private readonly inFlight = new Map<string, Set<ClientChannel>>();
   private readonly current = new AsyncLocalStorage<ClientChannel>();
@@ -94,7 +104,7 @@ export class Gateway {
         new Upstream(id, server, limitsOf(config, server), {
           serverRequest: (s, method, params, signal) => this.serverRequest(s, method, params, signal),
           notification: (s, method, params) => void this.upstreamNotification(s, method, params),
-          event: (s, event) => this.onEvent({ kind: 'upstream', server: s, event }),
+          event: (s, event) => this.upstreamEvent(s, event),
           ...(options.beforeConnect && { beforeConnect: options.beforeConnect }),
           initialized: (s, init) => {
             options.initialized?.(s, init); // the lock comparison first: a changed initialize is reported as such
@@ -105,6 +115,7 @@ export class Gateway {
       ]),
     );
     for (const id of this.upstreams.keys()) this.inFlight.set(id, new Set());
+    this.listBudgets = new Map(Object.entries(config.servers).map(([id, server]) => [id, limitsOf(config, server).listTimeoutMs]));
     this.tracked = new Set(Object.entries(config.servers).filter(([, s]) => !isStdioServer(s) && !isContainerServer(s)).map(([id]) => id));
   }
 
@@ -128,10 +139,23 @@ export class Gateway {
 
   attach(session: FrontSession): () => void {
     this.sessions.add(session);
+    const late = new LateLists((method) => void session.notify(LIST_KINDS[method].changed, {}).catch(() => undefined));
+    this.lateLists.set(session.id, late);
     return () => {
       this.sessions.delete(session);
       this.snapshots.delete(session.id);
+      this.lateLists.delete(session.id);
+      late.close();
     };
+  }
+
+  /**
+   * Also tells `listener` every list_changed the sessions get (for clients that are no session of the
+   * gateway: the 2026-07-28 HTTP front's `subscriptions/listen` streams). Returns the unsubscribe.
+   */
+  onListChanged(listener: (method: ListChangedMethod) => void): () => void {
+    this.listChangedListeners.add(listener);
+    return () => this.listChangedListeners.delete(listener);
   }
 
   /** The terminal of the chain: upstreams for `to-server`, the client channel for `to-client`. */
@@ -225,22 +249,14 @@ export class Gateway {
 
   /**
    * An aggregated list: every server's full list (its own pages followed, bounded), each through the
-   * chain, namespaced, then served in pages of `pageSize` from a per-session snapshot.
+   * chain, namespaced, then served in pages of `pageSize` from a per-session snapshot. A server that is
+   * down is skipped and one that does not answer within its `listTimeoutMs` (a start included) is left
+   * out; the client gets list_changed when it comes (see `listWithin`).
    */
   async list(session: FrontSession, method: ListMethod, cursor: unknown, signal: AbortSignal): Promise<Result> {
     const kind = LIST_KINDS[method];
     if (cursor !== undefined) return this.page(session, method, cursor);
-    const perServer = await Promise.all(
-      [...this.upstreams.keys()].map(async (server) => {
-        if (!this.supports(server, kind.capability)) return [];
-        try {
-          return await this.listServer(session, server, method, signal);
-        } catch (error) {
-          this.onEvent({ kind: 'list-partial', server, method, reason: (error as Error).message });
-          return [];
-        }
-      }),
-    );
+    const perServer = await Promise.all([...this.upstreams.keys()].map((server) => this.listWithin(session, server, method, signal)));
     const items = perServer.flat();
     const snapshotId = randomUUID();
     let sessionSnapshots = this.snapshots.get(session.id);
@@ -248,6 +264,56 @@ export class Gateway {
     sessionSnapshots.set(snapshotId, { items, field: kind.field });
     if (sessionSnapshots.size > MAX_SNAPSHOTS_PER_SESSION) sessionSnapshots.delete(sessionSnapshots.keys().next().value as string);
     return this.slice(method, snapshotId, { items, field: kind.field }, 0);
+  }
+
+  /**
+   * One server's part of a list, within its budget. A down, failed or stopped server is skipped at
+   * once. A fetch that runs past the budget goes on, bounded by the start and call timeouts: its result
+   * is kept for the session's next list and the session is told the list changed; a server that was
+   * unavailable instead gets list_changed announced to every client when it next starts.
+   */
+  private async listWithin(session: FrontSession, server: string, method: ListMethod, signal: AbortSignal): Promise<readonly Record<string, unknown>[]> {
+    const upstream = this.upstreams.get(server) as Upstream;
+    if (!this.supports(server, LIST_KINDS[method].capability)) return [];
+    if (upstream.state !== 'ready' && upstream.state !== 'starting') {
+      this.missList(server, method, `server "${server}" is ${upstream.state}`);
+      return [];
+    }
+    const budgetMs = this.listBudgets.get(server) as number;
+    // A session not attached (none today) keeps nothing for later.
+    const late = this.lateLists.get(session.id) ?? new LateLists(() => undefined);
+    const wait = await late.wait(method, server, budgetMs, signal, () =>
+      this.listServer(session, server, method, late.signal).catch((error: unknown) => {
+        // A session that ended stopped the fetch itself: the budget already reported the server missing.
+        if (!late.signal.aborted) this.missList(server, method, (error as Error).message);
+        return undefined;
+      }),
+    );
+    if (wait.kind === 'in-time') return wait.items ?? [];
+    this.missList(server, method, `server "${server}" did not answer ${method} within ${budgetMs} ms`);
+    return [];
+  }
+
+  /** A list answered without `server`: logged, and remembered for when the server (re)starts. */
+  private missList(server: string, method: ListMethod, reason: string): void {
+    this.onEvent({ kind: 'list-partial', server, method, reason });
+    let kinds = this.missed.get(server);
+    if (!kinds) this.missed.set(server, (kinds = new Set()));
+    kinds.add(LIST_KINDS[method].changed);
+  }
+
+  private upstreamEvent(server: string, event: UpstreamEvent): void {
+    this.onEvent({ kind: 'upstream', server, event });
+    const kinds = event.kind === 'started' ? this.missed.get(server) : undefined;
+    if (!kinds) return;
+    this.missed.delete(server);
+    for (const method of kinds) void this.announce(method);
+  }
+
+  /** A list_changed to every session and listener: content-free, it only makes clients list again through the chain. */
+  private async announce(method: ListChangedMethod): Promise<void> {
+    for (const listener of this.listChangedListeners) listener(method);
+    await Promise.all([...this.sessions].map((s) => s.notify(method, {}).catch(() => undefined)));
   }
 
   private supports(server: string, capability: string): boolean {
@@ -342,7 +408,9 @@ export class Gateway {
       case 'notifications/tools/list_changed':
       case 'notifications/prompts/list_changed':
       case 'notifications/resources/list_changed':
-        await Promise.all([...this.sessions].map((s) => s.notify(method, {}).catch(() => undefined)));
+        for (const listMethod of LIST_METHODS)
+          if (LIST_KINDS[listMethod].changed === method) for (const late of this.lateLists.values()) late.forget(listMethod, server);
+        await this.announce(method);
         return;
       case 'notifications/resources/updated': {
         const uri = this.namespace.toPublicUri(server, String(params['uri']));

@@ -1,27 +1,45 @@
 import type { Namespace } from './namespace.js';
 
 export type ListMethod = 'tools/list' | 'prompts/list' | 'resources/list' | 'resources/templates/list';
+export type ListChangedMethod =
+  | 'notifications/tools/list_changed'
+  | 'notifications/prompts/list_changed'
+  | 'notifications/resources/list_changed';
 
 type Item = Record<string, unknown>;
 
-/** Per list method: the result field, the server capability it needs, and how an item is namespaced. */
+/**
+ * Per list method: the result field, the server capability it needs, the notification that says the
+ * list changed, and how an item is namespaced.
+ */
 export const LIST_KINDS: Readonly<
-  Record<ListMethod, { field: string; capability: string; toPublic: (item: Item, server: string, ns: Namespace) => Item }>
+  Record<
+    ListMethod,
+    { field: string; capability: string; changed: ListChangedMethod; toPublic: (item: Item, server: string, ns: Namespace) => Item }
+  >
 > = {
-  'tools/list': { field: 'tools', capability: 'tools', toPublic: (t, s, ns) => ({ ...t, name: ns.toPublic(s, String(t['name'])) }) },
+  'tools/list': {
+    field: 'tools',
+    capability: 'tools',
+    changed: 'notifications/tools/list_changed',
+    toPublic: (t, s, ns) => ({ ...t, name: ns.toPublic(s, String(t['name'])) }),
+  },
   'prompts/list': {
     field: 'prompts',
     capability: 'prompts',
+    changed: 'notifications/prompts/list_changed',
     toPublic: (p, s, ns) => ({ ...p, name: ns.toPublic(s, String(p['name'])) }),
   },
   'resources/list': {
     field: 'resources',
     capability: 'resources',
+    changed: 'notifications/resources/list_changed',
     toPublic: (r, s, ns) => ({ ...r, uri: ns.toPublicUri(s, String(r['uri'])) }),
   },
   'resources/templates/list': {
     field: 'resourceTemplates',
     capability: 'resources',
+    changed: 'notifications/resources/list_changed',
     toPublic: (r, s, ns) => ({ ...r, uriTemplate: ns.toPublicUri(s, String(r['uriTemplate'])) }),
   },
 };
