@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { isContainerServer, isStdioServer, limitsOf, type Config } from './config/schema.js';
-import { ClientError, RouteError } from './errors.js';
+import { ClientError, RouteError, UpstreamError } from './errors.js';
 import type { ClientChannel, Message, Next, Params, Result } from './pipeline/interceptor.js';
 import { createInstructionsCheck } from './detect/defenses.js';
 import { createPipeline } from './pipeline/chain.js';
@@ -49,6 +49,8 @@ interface Snapshot {
 }
 
 const MAX_UPSTREAM_PAGES = 100;
+/** The method under which an upstream's error text passes the chain (never sent anywhere itself). */
+const UPSTREAM_ERROR_METHOD = 'toolgate/upstream-error';
 const LIST_METHODS = Object.keys(LIST_KINDS) as ListMethod[];
 const MAX_SNAPSHOTS_PER_SESSION = 8;
 
@@ -167,11 +169,13 @@ export class Gateway {
         await upstream.notify(message.method, message.params);
         return {};
       }
-      return upstream.request(message.method, message.params, { signal: message.signal, onProgress: message.onProgress });
+      return upstream
+        .request(message.method, message.params, { signal: message.signal, onProgress: message.onProgress })
+        .catch((error: unknown) => this.screenUpstreamError(message, error));
     }
     if (message.kind === 'notification') {
-      await this.broadcast(message);
-      return {};
+      await this.deliver(message);
+      return message.params; // what the defenses let through, for a caller that delivers it itself (progress, error text)
     }
     if (!message.client) throw new RouteError('ROUTE_UNROUTABLE', `no client to send ${message.method} to`);
     if (message.client.era === 'modern')
@@ -180,6 +184,30 @@ export class Gateway {
         `${message.method} cannot reach a 2026-07-28 client: that revision has no server-to-client requests`,
       );
     return message.client.request(message.method, message.params, message.signal);
+  }
+
+  /**
+   * An upstream's own error is a message from the server like any other: its code and text go through
+   * the chain towards the client (audited; secrets redacted, hidden characters stripped, an injection
+   * refused with the defense's code), and it leaves as toolgate's UPSTREAM_ERROR with the server's code
+   * in `data` only, so a server cannot answer with the code of a gateway decision.
+   */
+  private async screenUpstreamError(message: Message, error: unknown): Promise<never> {
+    if (!(error instanceof UpstreamError) || !error.upstream) throw error;
+    const { code } = error.upstream;
+    // untrusted: the server's error text.
+    const screened = await this.send({
+      kind: 'notification',
+      direction: 'to-client',
+      method: UPSTREAM_ERROR_METHOD,
+      params: { code, message: error.upstream.message },
+      server: message.server,
+      principal: message.principal,
+      ...(message.client && { client: message.client }),
+      signal: message.signal,
+    });
+    const text = typeof screened['message'] === 'string' ? screened['message'] : '';
+    throw new UpstreamError('UPSTREAM_ERROR', text, { cause: error, upstream: { code, message: text } });
   }
 
   /**
@@ -197,6 +225,26 @@ export class Gateway {
     const { server, local } = this.route(method, params);
     const calls = this.inFlight.get(server) as Set<ClientChannel>;
     calls.add(channel);
+    // Upstream progress is a message from the server too: through the chain, in order, all of it before the result.
+    let progressed: Promise<void> = Promise.resolve();
+    const relay =
+      onProgress &&
+      ((progress: Params) => {
+        const screened = this.send({
+          kind: 'notification',
+          direction: 'to-client',
+          method: 'notifications/progress',
+          params: progress,
+          server,
+          principal: session.principal,
+          client: channel,
+          signal,
+        }).catch(() => undefined); // a refused one is dropped
+        progressed = progressed.then(async () => {
+          const clean = await screened;
+          if (clean) onProgress(clean);
+        });
+      });
     try {
       const forward = () =>
         this.send({
@@ -208,9 +256,10 @@ export class Gateway {
           principal: session.principal,
           client: channel,
           signal,
-          ...(onProgress && { onProgress }),
+          ...(relay && { onProgress: relay }),
         });
       const result = await (this.tracked.has(server) ? this.current.run(channel, forward) : forward());
+      await progressed;
       if (method === 'resources/subscribe') session.subscriptions.add(params['uri'] as string);
       if (method === 'resources/unsubscribe') session.subscriptions.delete(params['uri'] as string);
       return mapResultUris(result, (uri) => this.namespace.toPublicUri(server, uri));
@@ -385,7 +434,13 @@ export class Gateway {
     return sessions.size === 1 ? calls.values().next().value : undefined;
   }
 
+  /**
+   * An upstream notification, through the chain. It belongs to the client whose call caused it (found as
+   * for server→client requests), or to none: a log emitted during one caller's call never reaches another.
+   */
   private async upstreamNotification(server: string, method: string, params: Params): Promise<void> {
+    const channel = (this.tracked.has(server) ? this.current.getStore() : undefined) ?? this.soleCaller(server);
+    const session = channel && [...this.sessions].find((s) => s.id === channel.sessionId);
     try {
       await this.send({
         kind: 'notification',
@@ -393,7 +448,8 @@ export class Gateway {
         method,
         params,
         server,
-        principal: { id: 'broadcast', transport: 'stdio' },
+        principal: session?.principal ?? { id: 'broadcast', transport: 'stdio' },
+        ...(channel && { client: channel }),
         signal: AbortSignal.timeout(10_000),
       });
     } catch {
@@ -401,8 +457,12 @@ export class Gateway {
     }
   }
 
-  /** Delivers an upstream notification (already through the chain) to the sessions it concerns. */
-  private async broadcast(message: Message): Promise<void> {
+  /**
+   * Delivers an upstream notification (already through the chain) to the sessions it concerns: a list
+   * change (content-free) to all, a resource update to its subscribers, a log to the session whose call
+   * caused it. Never broadcasts content.
+   */
+  private async deliver(message: Message): Promise<void> {
     const { method, params, server } = message;
     switch (method) {
       case 'notifications/tools/list_changed':
@@ -420,8 +480,9 @@ export class Gateway {
       }
       case 'notifications/message': {
         const logger = typeof params['logger'] === 'string' ? `${server}/${params['logger']}` : server;
-        const legacy = [...this.sessions].filter((s) => s.era === 'legacy');
-        await Promise.all(legacy.map((s) => s.notify(method, { ...params, logger }).catch(() => undefined)));
+        const session = message.client && [...this.sessions].find((s) => s.id === message.client?.sessionId);
+        // Only the 2025 era has logging; a log no call of a session caused goes nowhere.
+        if (session?.era === 'legacy') await session.notify(method, { ...params, logger }).catch(() => undefined);
         return;
       }
       default:

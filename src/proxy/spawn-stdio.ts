@@ -8,6 +8,7 @@ import type { FrameLimits, JsonRpcMessage } from '../limits/frame.js';
 import { prepareLaunch, type Launch } from '../sandbox/spawn.js';
 import { LineTransport, type Rejected } from './line-transport.js';
 import type { UpstreamEvent } from './upstream.js';
+import { OWN_REFUSAL_MARK } from './own-refusal.js';
 
 /** Variables a child may inherit from the gateway: enough to run, nothing that carries secrets. */
 /**
@@ -136,7 +137,7 @@ export class StdioUpstreamTransport implements Transport {
     this.receive({
       jsonrpc: '2.0',
       id: rejected.id,
-      error: { code: -32600, message: rejected.message, data: { code: rejected.code } },
+      error: { code: -32600, message: rejected.message, data: { code: rejected.code, mark: OWN_REFUSAL_MARK } },
     } as JSONRPCMessage);
   }
 
