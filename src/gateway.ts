@@ -14,7 +14,8 @@ import type { AuditInterceptors } from './audit/interceptor.js';
 import type { Principal } from './pipeline/principal.js';
 import { createNamespace, type Namespace } from './proxy/namespace.js';
 import { Upstream, type UpstreamEvent, type UpstreamHooks } from './proxy/upstream.js';
-import { mapResultUris, LIST_KINDS, type ListMethod } from './proxy/rewrite.js';
+import { mapResultUris, LIST_KINDS, type ListChangedMethod, type ListMethod } from './proxy/rewrite.js';
+import { LateLists } from './proxy/late-lists.js';
 
 /** A front session: one connected client (stdio), one HTTP session, or one stateless HTTP request. */
 export interface FrontSession {
@@ -49,6 +50,9 @@ interface Snapshot {
 }
 
 const MAX_UPSTREAM_PAGES = 100;
+/** The method under which an upstream's error text passes the chain (never sent anywhere itself). */
+const UPSTREAM_ERROR_METHOD = 'toolgate/upstream-error';
+const LIST_METHODS = Object.keys(LIST_KINDS) as ListMethod[];
 const MAX_SNAPSHOTS_PER_SESSION = 8;
 
 /**
@@ -71,6 +75,14 @@ export class Gateway {
   private drained: (() => void) | undefined;
   private readonly sessions = new Set<FrontSession>();
   private readonly snapshots = new Map<string, Map<string, Snapshot>>();
+  /** Per session: list fetches that outlived their list's budget, and their results (proxy/late-lists.ts). */
+  private readonly lateLists = new Map<string, LateLists>();
+  /** Per server: the lists answered without it, announced as list_changed to every client when it (re)starts. */
+  private readonly missed = new Map<string, Set<ListChangedMethod>>();
+  /** Receivers of every list_changed besides the sessions: the 2026-07-28 HTTP front's `subscriptions/listen` streams. */
+  private readonly listChangedListeners = new Set<(method: ListChangedMethod) => void>();
+  /** How long a list waits for each server (`limits.listTimeoutMs`). */
+  private listBudgets: ReadonlyMap<string, number>;
   /** Calls in flight per upstream, each with the channel back to the client that made it. */
   private readonly inFlight = new Map<string, Set<ClientChannel>>();
   private readonly current = new AsyncLocalStorage<ClientChannel>();
@@ -93,6 +105,7 @@ export class Gateway {
     this.upstreams = new Map(Object.entries(config.servers).map(([id, server]) => [id, this.createUpstream(id, server)]));
     for (const id of this.upstreams.keys()) this.inFlight.set(id, new Set());
     this.tracked = trackedOf(config);
+    this.listBudgets = listBudgetsOf(config);
   }
 
   private pipelineOf(config: Config, options: GatewayOptions): Next {
@@ -110,7 +123,7 @@ export class Gateway {
     return new Upstream(id, server, limitsOf(this.config, server), {
       serverRequest: (s, method, params, signal) => this.serverRequest(s, method, params, signal),
       notification: (s, method, params) => void this.upstreamNotification(s, method, params),
-      event: (s, event) => this.onEvent({ kind: 'upstream', server: s, event }),
+      event: (s, event) => this.upstreamEvent(s, event),
       beforeConnect: async (s) => this.options.beforeConnect?.(s),
       initialized: (s, init) => {
         this.options.initialized?.(s, init); // the lock comparison first: a changed initialize is reported as such
@@ -153,6 +166,7 @@ export class Gateway {
       if (!this.inFlight.has(id)) this.inFlight.set(id, new Set());
     }
     this.tracked = trackedOf(config);
+    this.listBudgets = listBudgetsOf(config);
     const settled = (async () => {
       await Promise.all(stopped);
       const results = await Promise.allSettled(started.map((id) => this.upstreams.get(id)?.start()));
@@ -167,8 +181,8 @@ export class Gateway {
 
   /** Tells every connected client that its lists may have changed (after a reload); a client that cannot take it is skipped. */
   private async notifyListsChanged(): Promise<void> {
-    const methods = ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'];
-    await Promise.all([...this.sessions].flatMap((s) => methods.map((m) => s.notify(m, {}).catch(() => undefined))));
+    const methods: ListChangedMethod[] = ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'];
+    await Promise.all(methods.map((m) => this.announce(m)));
   }
 
   /**
@@ -207,10 +221,23 @@ export class Gateway {
 
   attach(session: FrontSession): () => void {
     this.sessions.add(session);
+    const late = new LateLists((method) => void session.notify(LIST_KINDS[method].changed, {}).catch(() => undefined));
+    this.lateLists.set(session.id, late);
     return () => {
       this.sessions.delete(session);
       this.snapshots.delete(session.id);
+      this.lateLists.delete(session.id);
+      late.close();
     };
+  }
+
+  /**
+   * Also tells `listener` every list_changed the sessions get (for clients that are no session of the
+   * gateway: the 2026-07-28 HTTP front's `subscriptions/listen` streams). Returns the unsubscribe.
+   */
+  onListChanged(listener: (method: ListChangedMethod) => void): () => void {
+    this.listChangedListeners.add(listener);
+    return () => this.listChangedListeners.delete(listener);
   }
 
   /** The terminal of the chain: upstreams for `to-server`, the client channel for `to-client`. */
@@ -222,11 +249,13 @@ export class Gateway {
         await upstream.notify(message.method, message.params);
         return {};
       }
-      return upstream.request(message.method, message.params, { signal: message.signal, onProgress: message.onProgress });
+      return upstream
+        .request(message.method, message.params, { signal: message.signal, onProgress: message.onProgress })
+        .catch((error: unknown) => this.screenUpstreamError(message, error));
     }
     if (message.kind === 'notification') {
-      await this.broadcast(message);
-      return {};
+      await this.deliver(message);
+      return message.params; // what the defenses let through, for a caller that delivers it itself (progress, error text)
     }
     if (!message.client) throw new RouteError('ROUTE_UNROUTABLE', `no client to send ${message.method} to`);
     if (message.client.era === 'modern')
@@ -235,6 +264,30 @@ export class Gateway {
         `${message.method} cannot reach a 2026-07-28 client: that revision has no server-to-client requests`,
       );
     return message.client.request(message.method, message.params, message.signal);
+  }
+
+  /**
+   * An upstream's own error is a message from the server like any other: its code and text go through
+   * the chain towards the client (audited; secrets redacted, hidden characters stripped, an injection
+   * refused with the defense's code), and it leaves as toolgate's UPSTREAM_ERROR with the server's code
+   * in `data` only, so a server cannot answer with the code of a gateway decision.
+   */
+  private async screenUpstreamError(message: Message, error: unknown): Promise<never> {
+    if (!(error instanceof UpstreamError) || !error.upstream) throw error;
+    const { code } = error.upstream;
+    // untrusted: the server's error text.
+    const screened = await this.send({
+      kind: 'notification',
+      direction: 'to-client',
+      method: UPSTREAM_ERROR_METHOD,
+      params: { code, message: error.upstream.message },
+      server: message.server,
+      principal: message.principal,
+      ...(message.client && { client: message.client }),
+      signal: message.signal,
+    });
+    const text = typeof screened['message'] === 'string' ? screened['message'] : '';
+    throw new UpstreamError('UPSTREAM_ERROR', text, { cause: error, upstream: { code, message: text } });
   }
 
   /**
@@ -254,6 +307,26 @@ export class Gateway {
     const calls = this.inFlight.get(server) as Set<ClientChannel>;
     calls.add(channel);
     this.calls++;
+    // Upstream progress is a message from the server too: through the chain, in order, all of it before the result.
+    let progressed: Promise<void> = Promise.resolve();
+    const relay =
+      onProgress &&
+      ((progress: Params) => {
+        const screened = this.send({
+          kind: 'notification',
+          direction: 'to-client',
+          method: 'notifications/progress',
+          params: progress,
+          server,
+          principal: session.principal,
+          client: channel,
+          signal,
+        }).catch(() => undefined); // a refused one is dropped
+        progressed = progressed.then(async () => {
+          const clean = await screened;
+          if (clean) onProgress(clean);
+        });
+      });
     try {
       const forward = () =>
         this.send({
@@ -265,9 +338,10 @@ export class Gateway {
           principal: session.principal,
           client: channel,
           signal,
-          ...(onProgress && { onProgress }),
+          ...(relay && { onProgress: relay }),
         });
       const result = await (this.tracked.has(server) ? this.current.run(channel, forward) : forward());
+      await progressed;
       if (method === 'resources/subscribe') session.subscriptions.add(params['uri'] as string);
       if (method === 'resources/unsubscribe') session.subscriptions.delete(params['uri'] as string);
       return mapResultUris(result, (uri) => this.namespace.toPublicUri(server, uri));
@@ -307,22 +381,14 @@ export class Gateway {
 
   /**
    * An aggregated list: every server's full list (its own pages followed, bounded), each through the
-   * chain, namespaced, then served in pages of `pageSize` from a per-session snapshot.
+   * chain, namespaced, then served in pages of `pageSize` from a per-session snapshot. A server that is
+   * down is skipped and one that does not answer within its `listTimeoutMs` (a start included) is left
+   * out; the client gets list_changed when it comes (see `listWithin`).
    */
   async list(session: FrontSession, method: ListMethod, cursor: unknown, signal: AbortSignal): Promise<Result> {
     const kind = LIST_KINDS[method];
     if (cursor !== undefined) return this.page(session, method, cursor);
-    const perServer = await Promise.all(
-      [...this.upstreams.keys()].map(async (server) => {
-        if (!this.supports(server, kind.capability)) return [];
-        try {
-          return await this.listServer(session, server, method, signal);
-        } catch (error) {
-          this.onEvent({ kind: 'list-partial', server, method, reason: (error as Error).message });
-          return [];
-        }
-      }),
-    );
+    const perServer = await Promise.all([...this.upstreams.keys()].map((server) => this.listWithin(session, server, method, signal)));
     const items = perServer.flat();
     const snapshotId = randomUUID();
     let sessionSnapshots = this.snapshots.get(session.id);
@@ -330,6 +396,56 @@ export class Gateway {
     sessionSnapshots.set(snapshotId, { items, field: kind.field });
     if (sessionSnapshots.size > MAX_SNAPSHOTS_PER_SESSION) sessionSnapshots.delete(sessionSnapshots.keys().next().value as string);
     return this.slice(method, snapshotId, { items, field: kind.field }, 0);
+  }
+
+  /**
+   * One server's part of a list, within its budget. A down, failed or stopped server is skipped at
+   * once. A fetch that runs past the budget goes on, bounded by the start and call timeouts: its result
+   * is kept for the session's next list and the session is told the list changed; a server that was
+   * unavailable instead gets list_changed announced to every client when it next starts.
+   */
+  private async listWithin(session: FrontSession, server: string, method: ListMethod, signal: AbortSignal): Promise<readonly Record<string, unknown>[]> {
+    const upstream = this.upstreams.get(server) as Upstream;
+    if (!this.supports(server, LIST_KINDS[method].capability)) return [];
+    if (upstream.state !== 'ready' && upstream.state !== 'starting') {
+      this.missList(server, method, `server "${server}" is ${upstream.state}`);
+      return [];
+    }
+    const budgetMs = this.listBudgets.get(server) as number;
+    // A session not attached (none today) keeps nothing for later.
+    const late = this.lateLists.get(session.id) ?? new LateLists(() => undefined);
+    const wait = await late.wait(method, server, budgetMs, signal, () =>
+      this.listServer(session, server, method, late.signal).catch((error: unknown) => {
+        // A session that ended stopped the fetch itself: the budget already reported the server missing.
+        if (!late.signal.aborted) this.missList(server, method, (error as Error).message);
+        return undefined;
+      }),
+    );
+    if (wait.kind === 'in-time') return wait.items ?? [];
+    this.missList(server, method, `server "${server}" did not answer ${method} within ${budgetMs} ms`);
+    return [];
+  }
+
+  /** A list answered without `server`: logged, and remembered for when the server (re)starts. */
+  private missList(server: string, method: ListMethod, reason: string): void {
+    this.onEvent({ kind: 'list-partial', server, method, reason });
+    let kinds = this.missed.get(server);
+    if (!kinds) this.missed.set(server, (kinds = new Set()));
+    kinds.add(LIST_KINDS[method].changed);
+  }
+
+  private upstreamEvent(server: string, event: UpstreamEvent): void {
+    this.onEvent({ kind: 'upstream', server, event });
+    const kinds = event.kind === 'started' ? this.missed.get(server) : undefined;
+    if (!kinds) return;
+    this.missed.delete(server);
+    for (const method of kinds) void this.announce(method);
+  }
+
+  /** A list_changed to every session and listener: content-free, it only makes clients list again through the chain. */
+  private async announce(method: ListChangedMethod): Promise<void> {
+    for (const listener of this.listChangedListeners) listener(method);
+    await Promise.all([...this.sessions].map((s) => s.notify(method, {}).catch(() => undefined)));
   }
 
   private supports(server: string, capability: string): boolean {
@@ -406,7 +522,13 @@ export class Gateway {
     return sessions.size === 1 ? calls.values().next().value : undefined;
   }
 
+  /**
+   * An upstream notification, through the chain. It belongs to the client whose call caused it (found as
+   * for server→client requests), or to none: a log emitted during one caller's call never reaches another.
+   */
   private async upstreamNotification(server: string, method: string, params: Params): Promise<void> {
+    const channel = (this.tracked.has(server) ? this.current.getStore() : undefined) ?? this.soleCaller(server);
+    const session = channel && [...this.sessions].find((s) => s.id === channel.sessionId);
     try {
       await this.send({
         kind: 'notification',
@@ -414,7 +536,8 @@ export class Gateway {
         method,
         params,
         server,
-        principal: { id: 'broadcast', transport: 'stdio' },
+        principal: session?.principal ?? { id: 'broadcast', transport: 'stdio' },
+        ...(channel && { client: channel }),
         signal: AbortSignal.timeout(10_000),
       });
     } catch {
@@ -422,14 +545,20 @@ export class Gateway {
     }
   }
 
-  /** Delivers an upstream notification (already through the chain) to the sessions it concerns. */
-  private async broadcast(message: Message): Promise<void> {
+  /**
+   * Delivers an upstream notification (already through the chain) to the sessions it concerns: a list
+   * change (content-free) to all, a resource update to its subscribers, a log to the session whose call
+   * caused it. Never broadcasts content.
+   */
+  private async deliver(message: Message): Promise<void> {
     const { method, params, server } = message;
     switch (method) {
       case 'notifications/tools/list_changed':
       case 'notifications/prompts/list_changed':
       case 'notifications/resources/list_changed':
-        await Promise.all([...this.sessions].map((s) => s.notify(method, {}).catch(() => undefined)));
+        for (const listMethod of LIST_METHODS)
+          if (LIST_KINDS[listMethod].changed === method) for (const late of this.lateLists.values()) late.forget(listMethod, server);
+        await this.announce(method);
         return;
       case 'notifications/resources/updated': {
         const uri = this.namespace.toPublicUri(server, String(params['uri']));
@@ -439,8 +568,9 @@ export class Gateway {
       }
       case 'notifications/message': {
         const logger = typeof params['logger'] === 'string' ? `${server}/${params['logger']}` : server;
-        const legacy = [...this.sessions].filter((s) => s.era === 'legacy');
-        await Promise.all(legacy.map((s) => s.notify(method, { ...params, logger }).catch(() => undefined)));
+        const session = message.client && [...this.sessions].find((s) => s.id === message.client?.sessionId);
+        // Only the 2025 era has logging; a log no call of a session caused goes nowhere.
+        if (session?.era === 'legacy') await session.notify(method, { ...params, logger }).catch(() => undefined);
         return;
       }
       default:
@@ -456,6 +586,10 @@ const namespaceOf = (config: Config): Namespace => {
 
 const trackedOf = (config: Config): ReadonlySet<string> =>
   new Set(Object.entries(config.servers).filter(([, s]) => !isStdioServer(s) && !isContainerServer(s)).map(([id]) => id));
+
+/** How long a list waits for each server (`limits.listTimeoutMs`, per server or top level). */
+const listBudgetsOf = (config: Config): ReadonlyMap<string, number> =>
+  new Map(Object.entries(config.servers).map(([id, server]) => [id, limitsOf(config, server).listTimeoutMs]));
 
 const encodeCursor = (snapshot: string, offset: number): string =>
   Buffer.from(JSON.stringify({ s: snapshot, o: offset })).toString('base64url');

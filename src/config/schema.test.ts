@@ -52,6 +52,6 @@ describe('config schema', () => {
       servers: { everything: { ...minimal.servers.everything, limits: { maxDepth: 10 } } },
     });
     const limits = limitsOf(config, config.servers['everything'] as never);
-    expect(limits).toEqual({ maxMessageBytes: 4 * 1024 * 1024, maxDepth: 10, callTimeoutMs: 5000, maxConcurrentCalls: 32 });
+    expect(limits).toEqual({ maxMessageBytes: 4 * 1024 * 1024, maxDepth: 10, callTimeoutMs: 5000, maxConcurrentCalls: 32, listTimeoutMs: 3000 });
   });
 });

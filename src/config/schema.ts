@@ -45,6 +45,15 @@ const Limits = z
       .max(10_000)
       .optional()
       .describe('Most requests in flight to one upstream; more are refused, not queued.'),
+    listTimeoutMs: z
+      .number()
+      .int()
+      .min(10)
+      .max(600_000)
+      .optional()
+      .describe(
+        'How long an aggregated list (tools, prompts, resources, templates) waits for this server, start included; past it the list answers without the server and the client gets list_changed once the server answers.',
+      ),
   })
   .describe('Message and call limits.');
 
@@ -53,6 +62,7 @@ export const DEFAULT_LIMITS = {
   maxDepth: 64,
   callTimeoutMs: 60_000,
   maxConcurrentCalls: 32,
+  listTimeoutMs: 3_000,
 } as const satisfies LimitsConfig;
 
 const Restart = z
@@ -338,6 +348,7 @@ export const limitsOf = (config: Config, server: ServerConfig): LimitsConfig => 
     maxDepth: pick('maxDepth'),
     callTimeoutMs: pick('callTimeoutMs'),
     maxConcurrentCalls: pick('maxConcurrentCalls'),
+    listTimeoutMs: pick('listTimeoutMs'),
   };
 };
 

@@ -1,7 +1,7 @@
 import type { Item, Surface } from './types.js';
 
 /** Keys whose string values are not text shown to the model (binary payloads, media types, ids). */
-const SKIP_KEYS: ReadonlySet<string> = new Set(['blob', 'data', 'mimeType', 'type', '$schema', 'protocolVersion', 'nextCursor', '_meta']);
+const SKIP_KEYS: ReadonlySet<string> = new Set(['blob', 'data', 'mimeType', 'type', '$schema', 'protocolVersion', 'nextCursor']);
 const MAX_STRINGS = 100_000;
 
 /** Every string value (and, with `keys`, every property name) of an untrusted JSON value, in order. */

@@ -78,9 +78,11 @@ export const detectInjection = (engine: Engine, ceilings: Ceilings, emit: Conten
   };
 
   return async function detectInjection(message, next) {
-    if (message.kind !== 'request') return next(message);
+    // Server→client notifications (logs, progress, an upstream's error text) are scored like its requests.
     if (message.direction === 'to-client') {
-      const verdict = engine.scan(payloadItem('request', message.params));
+      // A log's text is its `data`, which the walk skips as a binary payload elsewhere.
+      const { data, ...rest } = message.params;
+      const verdict = engine.scan(payloadItem('request', message.kind === 'notification' ? { ...rest, text: data } : message.params));
       const action = cap(verdict, ceilings.serverRequests);
       if (action === 'block') {
         report(message, verdict, 'block');
@@ -89,6 +91,7 @@ export const detectInjection = (engine: Engine, ceilings: Ceilings, emit: Conten
       if (action === 'warn') report(message, verdict, 'warn');
       return next(message);
     }
+    if (message.kind !== 'request') return next(message);
     // A call before any list (a guessed name) still meets the definition check: list once first.
     if ((message.method === 'tools/call' || message.method === 'prompts/get') && !hidden.has(message.server)) {
       const method = message.method === 'tools/call' ? 'tools/list' : 'prompts/list';

@@ -81,6 +81,19 @@ export const serveHttpFront = async (
     },
     { legacy: 'reject', maxRequestBodySize: limits.maxMessageBytes, onerror: onError },
   );
+  // A 2026-07-28 client has no session here: list changes reach it on its `subscriptions/listen` stream.
+  const unlisten = gateway.onListChanged((method) => {
+    switch (method) {
+      case 'notifications/tools/list_changed':
+        return modern.notify.toolsChanged();
+      case 'notifications/prompts/list_changed':
+        return modern.notify.promptsChanged();
+      case 'notifications/resources/list_changed':
+        return modern.notify.resourcesChanged();
+      default:
+        return method satisfies never;
+    }
+  });
 
   const route = async (request: Request, parsedBody: unknown, caller: string, address: string): Promise<Response> => {
     try {
@@ -142,7 +155,10 @@ export const serveHttpFront = async (
   return {
     url: `http://${hostPart}:${address.port}${MCP_PATH}`,
     address,
-    close: () => closeAll(server, legacy, modern.close),
+    close: () => {
+      unlisten();
+      return closeAll(server, legacy, modern.close);
+    },
   };
 };
 

@@ -1,14 +1,21 @@
 import type { Namespace } from './namespace.js';
 
 export type ListMethod = 'tools/list' | 'prompts/list' | 'resources/list' | 'resources/templates/list';
+export type ListChangedMethod =
+  | 'notifications/tools/list_changed'
+  | 'notifications/prompts/list_changed'
+  | 'notifications/resources/list_changed';
 
 type Item = Record<string, unknown>;
 
-/** Per list method: the result field, the server capability it needs, and how an item is namespaced. */
+/**
+ * Per list method: the result field, the server capability it needs, the notification that says the
+ * list changed, and how an item is namespaced.
+ */
 export const LIST_KINDS: Readonly<
   Record<
     ListMethod,
-    { field: string; capability: string; key: string; route: 'name' | 'uri'; toPublic: (item: Item, server: string, ns: Namespace) => Item }
+    { field: string; capability: string; key: string; route: 'name' | 'uri'; changed: ListChangedMethod; toPublic: (item: Item, server: string, ns: Namespace) => Item }
   >
 > = {
   'tools/list': {
@@ -16,6 +23,7 @@ export const LIST_KINDS: Readonly<
     capability: 'tools',
     key: 'name',
     route: 'name',
+    changed: 'notifications/tools/list_changed',
     toPublic: (t, s, ns) => ({ ...t, name: ns.toPublic(s, String(t['name'])) }),
   },
   'prompts/list': {
@@ -23,6 +31,7 @@ export const LIST_KINDS: Readonly<
     capability: 'prompts',
     key: 'name',
     route: 'name',
+    changed: 'notifications/prompts/list_changed',
     toPublic: (p, s, ns) => ({ ...p, name: ns.toPublic(s, String(p['name'])) }),
   },
   'resources/list': {
@@ -30,6 +39,7 @@ export const LIST_KINDS: Readonly<
     capability: 'resources',
     key: 'uri',
     route: 'uri',
+    changed: 'notifications/resources/list_changed',
     toPublic: (r, s, ns) => ({ ...r, uri: ns.toPublicUri(s, String(r['uri'])) }),
   },
   'resources/templates/list': {
@@ -37,6 +47,7 @@ export const LIST_KINDS: Readonly<
     capability: 'resources',
     key: 'uriTemplate',
     route: 'uri',
+    changed: 'notifications/resources/list_changed',
     toPublic: (r, s, ns) => ({ ...r, uriTemplate: ns.toPublicUri(s, String(r['uriTemplate'])) }),
   },
 };

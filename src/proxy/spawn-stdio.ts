@@ -10,6 +10,7 @@ import { toSetupFailure } from '../sandbox/setup-failure.js';
 import { prepareLaunch, type Launch } from '../sandbox/spawn.js';
 import { LineTransport, type Rejected } from './line-transport.js';
 import type { UpstreamEvent } from './upstream.js';
+import { OWN_REFUSAL_MARK } from './own-refusal.js';
 import { createSecretScanner } from '../secrets/scan.js';
 
 /** The well-known credential formats (no configured values: those are this server's own redactor's). */
@@ -194,7 +195,7 @@ export class StdioUpstreamTransport implements Transport {
     this.receive({
       jsonrpc: '2.0',
       id,
-      error: { code: -32600, message: rejected.message, data: { code: rejected.code } },
+      error: { code: -32600, message: rejected.message, data: { code: rejected.code, mark: OWN_REFUSAL_MARK } },
     } as JSONRPCMessage);
   }
 

@@ -9,9 +9,9 @@ describe('toWireError', () => {
     expect(toWireError(new UpstreamError('UPSTREAM_CRASHED', 'gone'))).toMatchObject({ code: -32002, data: { code: 'UPSTREAM_CRASHED' } });
   });
 
-  it('[ERR-1] passes an upstream application error on with its own code', () => {
-    const error = new UpstreamError('UPSTREAM_ERROR', 'bad args', { upstream: { code: -32602, message: 'bad args' } });
-    expect(toWireError(error)).toEqual({ code: -32602, message: 'bad args', data: { code: 'UPSTREAM_ERROR' } });
+  it('[MSG-1] passes an upstream application error on in the UPSTREAM range, its own code in data only', () => {
+    const error = new UpstreamError('UPSTREAM_ERROR', 'bad args', { upstream: { code: -32003, message: 'bad args' } });
+    expect(toWireError(error)).toEqual({ code: -32002, message: 'bad args', data: { code: 'UPSTREAM_ERROR', upstream: { code: -32003 } } });
   });
 
   it('[ERR-1] leaks nothing of an unexpected error', () => {

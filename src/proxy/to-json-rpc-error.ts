@@ -33,17 +33,19 @@ const SPECIFIC: Partial<Record<ErrorCode, number>> = {
 export interface WireError {
   readonly code: number;
   readonly message: string;
-  readonly data: { readonly code: string };
+  readonly data: { readonly code: string; readonly upstream?: { readonly code: number } };
 }
 
 /**
  * The one place where local errors become wire errors. A GatewayError keeps its message and stable
- * code; an upstream's own application error keeps its JSON-RPC code and text (the server's words);
- * anything else becomes -32603 with nothing internal in it.
+ * code; an upstream's own application error leaves in toolgate's UPSTREAM range with the server's
+ * (screened) text, its JSON-RPC code only in `data.upstream.code`: a server never picks the code the
+ * client sees, so it cannot pass its error off as a gateway decision. Anything else becomes -32603
+ * with nothing internal in it.
  */
 export const toWireError = (error: unknown): WireError => {
   if (error instanceof UpstreamError && error.upstream)
-    return { code: error.upstream.code, message: error.upstream.message, data: { code: error.code } };
+    return { code: RPC_CODE.UPSTREAM, message: error.message, data: { code: error.code, upstream: { code: error.upstream.code } } };
   // The audit error's own message names the store's path and the OS's words: for the operator's log, not the client.
   if (error instanceof GatewayError && error.code === 'AUDIT_APPEND_FAILED')
     return { code: RPC_CODE.AUDIT, message: 'audit log unavailable: call denied, not forwarded unlogged', data: { code: error.code } };

@@ -10,6 +10,7 @@ import { createFastRequest, type FastRequest, type ResultSchema } from './fast-r
 import { isPermanent } from './permanent.js';
 import { StdioUpstreamTransport } from './spawn-stdio.js';
 import { sendLogged } from './unlogged.js';
+import { OWN_REFUSAL_MARK } from './own-refusal.js';
 import { VERSION } from '../version.js';
 
 export type UpstreamState = 'starting' | 'ready' | 'down' | 'failed' | 'stopped';
@@ -334,8 +335,8 @@ export class Upstream {
   private toUpstreamError(error: unknown, method: string): Error {
     if (error instanceof GatewayError) return error; // ours, e.g. AUDIT_APPEND_FAILED when the request could not leave logged
     if (error instanceof ProtocolError) {
-      const data = error.data as { code?: unknown } | undefined;
-      if (typeof data?.code === 'string' && data.code.startsWith('LIMIT_'))
+      const data = error.data as { code?: unknown; mark?: unknown } | undefined;
+      if (typeof data?.code === 'string' && data.code.startsWith('LIMIT_') && data.mark === OWN_REFUSAL_MARK)
         return new LimitError(data.code as 'LIMIT_MESSAGE_TOO_LARGE', `response from "${this.id}" refused: ${error.message}`);
       // The line transport's verdict on a frame it could not read (cut off, not JSON, not UTF-8).
       if (typeof data?.code === 'string' && data.code.startsWith('FRAME_'))
@@ -414,7 +415,7 @@ const guardIncoming = (
     onRefused(verdict.message);
     const id = (message as { id?: unknown }).id;
     if (typeof id === 'string' || typeof id === 'number')
-      inner?.({ jsonrpc: '2.0', id, error: { code: -32600, message: verdict.message, data: { code: verdict.code } } } as never, extra);
+      inner?.({ jsonrpc: '2.0', id, error: { code: -32600, message: verdict.message, data: { code: verdict.code, mark: OWN_REFUSAL_MARK } } } as never, extra);
   };
   Object.defineProperty(transport, 'onmessage', {
     configurable: true,

@@ -4,7 +4,9 @@ import type { Interceptor, Message } from '../pipeline/interceptor.js';
 import { mapStrings } from '../pipeline/map-strings.js';
 import { mayHide, stripHidden, type HiddenKind } from './hidden.js';
 
-const STRIP = { skip: new Set(['blob', 'data', 'mimeType', '_meta']), keys: true } as const;
+const STRIP = { skip: new Set(['blob', 'data', 'mimeType']), keys: true } as const;
+/** A notification carries no binary payload, and a log's text is its `data`. */
+const STRIP_NOTIFICATION = { skip: new Set(['blob', 'mimeType']), keys: true } as const;
 const TEXT_RESULTS: ReadonlySet<string> = new Set(['tools/call', 'resources/read', 'prompts/get', ...Object.keys(LIST_FIELDS)]);
 
 interface Tally {
@@ -13,7 +15,7 @@ interface Tally {
 }
 
 /** An untrusted value with hidden code points stripped from every string (keys included); the same value when it has none. */
-export const stripValue = (value: unknown, tally: Tally): unknown =>
+export const stripValue = (value: unknown, tally: Tally, options: typeof STRIP | typeof STRIP_NOTIFICATION = STRIP): unknown =>
   mapStrings(
     value,
     (text) => {
@@ -24,7 +26,7 @@ export const stripValue = (value: unknown, tally: Tally): unknown =>
       for (const k of s.kinds) tally.kinds.add(k);
       return s.text;
     },
-    STRIP,
+    options,
   );
 
 /**
@@ -41,15 +43,16 @@ export const sanitizeText = (mode: 'strip' | 'block', emit: ContentEventSink): I
         kind: 'content', defense: 'sanitize', action, server: m.server, method: m.method, ...(item && { item }),
         reasons: [{ rule: 'hidden-characters', span: `${tally.count} × ${[...tally.kinds].join(', ')}` }],
       }, m);
-    if (message.kind !== 'request') return next(message);
+    // Server→client notifications (logs, progress, an upstream's error text) are checked like its requests.
     if (message.direction === 'to-client') {
       const tally: Tally = { count: 0, kinds: new Set() };
-      const params = stripValue(message.params, tally) as Record<string, unknown>;
+      const params = stripValue(message.params, tally, message.kind === 'notification' ? STRIP_NOTIFICATION : STRIP) as Record<string, unknown>;
       if (tally.count === 0) return next(message);
       report(message, tally, mode === 'block' ? 'block' : 'strip');
       if (mode === 'block') throw new SanitizeError('SANITIZE_HIDDEN_TEXT', `${message.method} holds ${tally.count} hidden character(s)`);
       return next({ ...message, params });
     }
+    if (message.kind !== 'request') return next(message);
     const result = await next(message);
     if (!TEXT_RESULTS.has(message.method)) return result;
     const list = LIST_FIELDS[message.method];

@@ -33,8 +33,8 @@ const rulesIn = (scanner: SecretScanner, value: unknown): string[] => {
  */
 export const redactSecrets = (scanner: SecretScanner, emit: ContentEventSink): Interceptor =>
   async function redactSecrets(message, next) {
-    if (message.kind !== 'request') return next(message);
     const reasons = (rules: readonly string[]) => rules.map((rule) => ({ rule, span: '[REDACTED]' }));
+    // Server→client notifications (logs, progress, an upstream's error text) are redacted like its requests.
     if (message.direction === 'to-client') {
       const rules = new Set<string>();
       const params = redactValue(scanner, message.params, rules) as Record<string, unknown>;
@@ -42,6 +42,7 @@ export const redactSecrets = (scanner: SecretScanner, emit: ContentEventSink): I
       emit({ kind: 'content', defense: 'secrets', action: 'redact', server: message.server, method: message.method, reasons: reasons([...rules]) }, message);
       return next({ ...message, params });
     }
+    if (message.kind !== 'request') return next(message);
     const args = message.params['arguments'];
     if (args !== undefined) {
       const found = rulesIn(scanner, args);

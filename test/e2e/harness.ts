@@ -40,6 +40,12 @@ export const startStdioGateway = async (
     setup?: (client: Client) => void;
     /** Run the config already in `dir` and enforce the lock beside it (`toolgate lock`); otherwise `--no-lock`. */
     lock?: { dir: string };
+    /**
+     * Resolve only once every upstream's first start has ended ("gateway started"), as by default: a list
+     * waits for a starting server only `limits.listTimeoutMs`, less than a cold start on a busy machine.
+     * `false` for tests of a start that does not end.
+     */
+    awaitStart?: boolean;
   } = {},
 ): Promise<Running> => {
   const dir = options.lock?.dir ?? tempDir();
@@ -56,6 +62,7 @@ export const startStdioGateway = async (
   const client = new Client({ name: 'toolgate-test', version: '1.0.0' }, options.client ?? {});
   options.setup?.(client);
   await client.connect(transport);
+  if (options.awaitStart !== false) await eventually(() => stderr.some((line) => line.includes('"gateway started"')), 45_000).catch(() => undefined);
   return { client, stderr, dir, close: () => client.close() };
 };
 
