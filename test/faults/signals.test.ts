@@ -69,10 +69,11 @@ class ChildTransport implements Transport {
   }
 }
 
-const tricky = (dir: string, tools: string[]) => ({
+/** Each sandbox runs as its own uid, so servers sharing `dir` each need their own log file (`log`). */
+const tricky = (dir: string, tools: string[], log = 'tricky.log') => ({
   command: process.execPath,
   args: [fixture('tricky')],
-  env: { TRICKY_LOG: join(dir, 'tricky.log') },
+  env: { TRICKY_LOG: join(dir, log) },
   sandbox: { writable: [dir] },
   tools,
 });
@@ -156,7 +157,7 @@ const eventsOf = (configPath: string, kind: string) => exported(configPath).entr
 describe('when toolgate run gets SIGHUP', () => {
   it('[OPS-1] applies a good new config: a newly allowed tool appears, an added server starts, a removed one stops and its tools vanish, an unchanged one keeps its process; the client is told and the audit log records the new hash', async () => {
     const dir = tempDir();
-    const config = { lock: { required: false }, servers: { keep: tricky(dir, ['echo']), gone: tricky(dir, ['echo']) } };
+    const config = { lock: { required: false }, servers: { keep: tricky(dir, ['echo'], 'keep.log'), gone: tricky(dir, ['echo'], 'gone.log') } };
     const gw = await startRun(config, dir);
     expect(await toolNames(gw.client)).toEqual(['gone__echo', 'keep__echo']);
     const keepPid = pidOf(gw.log.lines, 'keep') as number;
@@ -164,7 +165,7 @@ describe('when toolgate run gets SIGHUP', () => {
     expect(alive(keepPid) && alive(gonePid)).toBe(true);
     const policyBefore = exported(gw.configPath).entries.at(-1)?.policy;
 
-    writeConfig(gw.configPath, { lock: { required: false }, servers: { keep: tricky(dir, ['echo', 'slow']), added: tricky(dir, ['echo']) } });
+    writeConfig(gw.configPath, { lock: { required: false }, servers: { keep: tricky(dir, ['echo', 'slow'], 'keep.log'), added: tricky(dir, ['echo'], 'added.log') } });
     const from = gw.log.lines.length;
     gw.proc.kill('SIGHUP');
     const reloaded = await gw.log.waitFor((l) => l.message === 'config reloaded' || l.message?.startsWith('config reload failed') === true, from);
@@ -190,7 +191,7 @@ describe('when toolgate run gets SIGHUP', () => {
 
   it('[OPS-2] keeps the running config when the new one is broken, changes a field fixed at start, or comes with a broken lock; logs and audits why', async () => {
     const dir = tempDir();
-    const config = { lock: { required: false }, servers: { keep: tricky(dir, ['echo']) } };
+    const config = { lock: { required: false }, servers: { keep: tricky(dir, ['echo'], 'keep.log') } };
     const gw = await startRun(config, dir);
     const pid = pidOf(gw.log.lines, 'keep') as number;
     const attempt = async (write: () => void) => {
@@ -202,7 +203,7 @@ describe('when toolgate run gets SIGHUP', () => {
       expect(await gw.client.callTool({ name: 'keep__echo', arguments: { text: 'still' } })).toMatchObject({ content: [{ text: 'still' }] });
       return line;
     };
-    const allowMore = { lock: { required: false }, servers: { keep: tricky(dir, ['echo', 'slow']) } };
+    const allowMore = { lock: { required: false }, servers: { keep: tricky(dir, ['echo', 'slow'], 'keep.log') } };
 
     const yaml = await attempt(() => writeFileSync(gw.configPath, 'servers: [unclosed'));
     expect(yaml).toMatchObject({ message: expect.stringContaining('config reload failed'), code: 'CONFIG_INVALID' });
@@ -281,7 +282,7 @@ describe('when toolgate serve gets signals', () => {
 
   it('[OPS-1] [OPS-2] [OPS-3] reloads on SIGHUP (a bad config keeps the old one), shuts down on SIGINT with exit 0 and a closed audit log', async () => {
     const dir = tempDir();
-    gw = await startServe({ servers: { keep: tricky(dir, ['echo']), gone: tricky(dir, ['echo']) } });
+    gw = await startServe({ servers: { keep: tricky(dir, ['echo'], 'keep.log'), gone: tricky(dir, ['echo'], 'gone.log') } });
     const client = new Client({ name: 'signals-test', version: '1.0.0' });
     let listChanged = 0;
     client.setNotificationHandler('notifications/tools/list_changed', () => void listChanged++);
@@ -297,7 +298,7 @@ describe('when toolgate serve gets signals', () => {
     expect(reloadOutcomes()[0]).toMatchObject({ code: 'CONFIG_INVALID' });
     expect(await toolNames(client)).toEqual(['gone__echo', 'keep__echo']);
 
-    writeConfig(gw.configFile, { servers: { keep: tricky(dir, ['echo', 'slow']) } });
+    writeConfig(gw.configFile, { servers: { keep: tricky(dir, ['echo', 'slow'], 'keep.log') } });
     gw.proc.kill('SIGHUP');
     await eventually(() => reloadOutcomes().length === 2, 30_000);
     expect(reloadOutcomes()[1]).toMatchObject({ message: 'config reloaded', removed: ['gone'], unchanged: ['keep'] });
