@@ -92,7 +92,7 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
     };
     const target = targetOf(message);
     if (target !== undefined) {
-      fields.target = target;
+      fields.target = ctx.redactor.target(target);
       const targetHash = ctx.targetHash?.(message.server, message.method, target);
       if (targetHash !== undefined) fields.targetHash = targetHash;
     }

@@ -4,7 +4,6 @@ import type { Interceptor, Message } from '../pipeline/interceptor.js';
 import { mapStrings } from '../pipeline/map-strings.js';
 import { mayHide, stripHidden, type HiddenKind } from './hidden.js';
 
-const STRIP = { skip: new Set(['blob', 'data', 'mimeType', '_meta']), keys: true } as const;
 const TEXT_RESULTS: ReadonlySet<string> = new Set(['tools/call', 'resources/read', 'prompts/get', ...Object.keys(LIST_FIELDS)]);
 
 interface Tally {
@@ -12,7 +11,7 @@ interface Tally {
   kinds: Set<HiddenKind>;
 }
 
-/** An untrusted value with hidden code points stripped from every string (keys included); the same value when it has none. */
+/** An untrusted value with hidden code points stripped from every string and key (binary payloads aside); the same value when it has none. */
 export const stripValue = (value: unknown, tally: Tally): unknown =>
   mapStrings(
     value,
@@ -24,7 +23,6 @@ export const stripValue = (value: unknown, tally: Tally): unknown =>
       for (const k of s.kinds) tally.kinds.add(k);
       return s.text;
     },
-    STRIP,
   );
 
 /**
