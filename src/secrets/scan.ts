@@ -72,22 +72,27 @@ export const createSecretScanner = (values: readonly string[] | SecretSource, fo
   const source: SecretSource = Array.isArray(values) ? { version: 0, values: () => values } : (values as SecretSource);
   let version = -1;
   let needles: string[] = [];
+  let shortest = Infinity;
   const current = (): string[] => {
     if (source.version !== version) {
       version = source.version;
       needles = [...new Set(source.values().filter((v) => v.length >= MIN_SECRET_LENGTH).flatMap(formsOf))];
+      shortest = Math.min(...needles.map((n) => n.length));
     }
     return needles;
   };
   const scan = (text: string): SecretHit[] => {
     const hits: SecretHit[] = [];
-    for (const needle of current()) {
-      let at = text.indexOf(needle);
-      while (at >= 0) {
-        hits.push({ rule: 'configured-secret', start: at, end: at + needle.length });
-        at = text.indexOf(needle, at + needle.length);
+    const all = current();
+    // Keys and short values (most strings of a message) cannot hold any form of a configured value.
+    if (text.length >= shortest)
+      for (const needle of all) {
+        let at = text.indexOf(needle);
+        while (at >= 0) {
+          hits.push({ rule: 'configured-secret', start: at, end: at + needle.length });
+          at = text.indexOf(needle, at + needle.length);
+        }
       }
-    }
     if (formats && QUICK.test(text))
       for (const { rule, re } of FORMATS)
         for (const m of text.matchAll(re)) if (!PLACEHOLDER.test(m[0])) hits.push({ rule, start: m.index, end: m.index + m[0].length });
