@@ -1,5 +1,9 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeOf, GITHUB_TOKEN, INJECTION, startRawGateway, type RawGateway } from './content-holes-gateway.js';
+import { BIN } from '../e2e/harness.js';
+import { codeOf, GITHUB_TOKEN, INJECTION, startRawGateway, writeHolesConfig, type RawGateway } from './content-holes-gateway.js';
 
 /**
  * Issue #19 item 2, replayed against `toolgate run`: a hostile server hides an injection or a token
@@ -61,5 +65,20 @@ describe('content defenses read every field and key of what a server sends', () 
     const response = await reply('padding');
     expect(leaked(response)).toBe(false);
     expect(codeOf(response)).toBe('DETECT_INJECTION');
+  });
+});
+
+describe('toolgate lock reads every field of a definition', () => {
+  it('[CNT-1] refuses to pin a tool poisoned under inputSchema.properties.data.description', async () => {
+    const { dir, configPath } = writeHolesConfig();
+    const result = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(process.execPath, [BIN, 'lock', '--config', configPath], { timeout: 120_000 }, (error, _stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stderr }),
+      ),
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('LOCK_POISONED');
+    expect(result.stderr).toMatch(/block: holes tools\/notes scored/);
+    expect(existsSync(join(dir, 'toolgate.lock'))).toBe(false);
   });
 });

@@ -22,12 +22,8 @@ export interface RawGateway {
   close(): Promise<void>;
 }
 
-/**
- * `toolgate run` on a config with one server, `holes` (the content-holes fixture, sandboxed), spoken
- * to in raw JSON-RPC lines: what the tests read is exactly what the gateway wrote, with no client
- * library in between that could drop a field.
- */
-export const startRawGateway = async (content: Obj = {}, env: Record<string, string> = {}): Promise<RawGateway> => {
+/** A config in a fresh folder with one server, `holes` (the content-holes fixture, sandboxed, allowed to sample). */
+export const writeHolesConfig = (content: Obj = {}): { dir: string; configPath: string; log: string } => {
   const dir = tempDir();
   const log = join(dir, 'holes.log');
   const config = {
@@ -40,12 +36,23 @@ export const startRawGateway = async (content: Obj = {}, env: Record<string, str
         tools: ['*'],
         prompts: ['*'],
         resources: ['*'],
+        allow: { sampling: true },
       },
     },
     content,
   };
   const configPath = join(dir, 'toolgate.yaml');
   writeFileSync(configPath, JSON.stringify(config));
+  return { dir, configPath, log };
+};
+
+/**
+ * `toolgate run` on `writeHolesConfig`, spoken to in raw JSON-RPC lines: what the tests read is exactly
+ * what the gateway wrote, with no client library in between that could drop a field. The client
+ * answers a sampling request with `sample` (when given) and refuses any other request.
+ */
+export const startRawGateway = async (content: Obj = {}, env: Record<string, string> = {}, sample?: Obj): Promise<RawGateway> => {
+  const { dir, configPath, log } = writeHolesConfig(content);
   const proc = spawn(process.execPath, [BIN, 'run', '--no-lock', '--config', configPath], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
@@ -60,8 +67,10 @@ export const startRawGateway = async (content: Obj = {}, env: Record<string, str
   createInterface({ input: proc.stdout }).on('line', (line) => {
     const message = JSON.parse(line) as Obj;
     if (typeof message['id'] === 'number' && message['method'] === undefined) pending.get(message['id'])?.(message);
-    else if (message['method'] !== undefined && message['id'] !== undefined)
-      proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: message['id'], error: { code: -32601, message: 'not supported' } }) + '\n');
+    else if (message['method'] !== undefined && message['id'] !== undefined) {
+      const answer = message['method'] === 'sampling/createMessage' && sample ? { result: sample } : { error: { code: -32601, message: 'not supported' } };
+      proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: message['id'], ...answer }) + '\n');
+    }
   });
   let next = 0;
   const request = (method: string, params: Obj = {}) =>
@@ -70,7 +79,7 @@ export const startRawGateway = async (content: Obj = {}, env: Record<string, str
       pending.set(id, resolve);
       proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
     });
-  const init = await request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'attacks', version: '1.0.0' } });
+  const init = await request('initialize', { protocolVersion: '2025-06-18', capabilities: sample ? { sampling: {} } : {}, clientInfo: { name: 'attacks', version: '1.0.0' } });
   if (!init['result']) throw new Error(`initialize failed: ${JSON.stringify(init)}\n${stderr}`);
   proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) + '\n');
   return {

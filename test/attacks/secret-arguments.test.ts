@@ -78,3 +78,29 @@ describe('no credential leaves through any outgoing field or encoding', () => {
     expect(stored).not.toContain(SECRET);
   });
 });
+
+describe('no credential goes back to a server in the client\'s answer to its request', () => {
+  const sample = (text: string) => ({ role: 'assistant', model: 'test', content: { type: 'text', text } });
+  const answerOf = async (text: string) => {
+    const gw = await startRawGateway({ secrets: { env: ['TG_ATTACK_SECRET'] } }, { TG_ATTACK_SECRET: SECRET }, sample(text));
+    try {
+      await gw.request('tools/call', { name: 'holes__ask', arguments: {} });
+      const line = gw.received().split('\n').find((l) => l.startsWith('answer ')) ?? 'answer {}';
+      return { answer: JSON.parse(line.slice('answer '.length)) as Record<string, unknown>, received: gw.received() };
+    } finally {
+      await gw.close();
+    }
+  };
+
+  it('[CNT-4] passes a clean sampling answer to the server (control)', async () => {
+    const { answer } = await answerOf('hi there');
+    expect(answer['result']).toMatchObject({ content: { type: 'text', text: 'hi there' } });
+  });
+
+  it('[CNT-4] refuses a sampling answer that holds a configured secret: the server gets an error, not the secret', async () => {
+    const { answer, received } = await answerOf(`sure, the key is ${Buffer.from(`k${SECRET}`).toString('base64')}`);
+    expect(answer['error']).toBeDefined();
+    expect(answer['result']).toBeUndefined();
+    expect(received).not.toContain(Buffer.from(`k${SECRET}`).toString('base64'));
+  });
+});
