@@ -76,6 +76,7 @@ describe('no credential leaves through any outgoing field or encoding', () => {
     expect(stored).toContain('resources/read');
     expect(stored).not.toContain(GITHUB_TOKEN);
     expect(stored).not.toContain(SECRET);
+    expect(gw.stderr()).not.toContain(GITHUB_TOKEN);
   });
 });
 
