@@ -51,13 +51,13 @@ export const createFrameInspector = (engine: Engine, content: ContentConfig = CO
     const method = typeof f['method'] === 'string' ? f['method'] : undefined;
     const params = obj(f['params']) ?? {};
     if (method === 'tools/call' || method === 'prompts/get') add(engine.scan(payloadItem('arguments', params['arguments'] ?? {})), ceilings.arguments);
-    if (method !== undefined && method !== 'sampling/createMessage' && method !== 'elicitation/create') {
-      // Whatever goes to a server is refused with a credential anywhere in it, in any encoding (as the chain does).
-      const leaks = leaksIn(scanner, params);
-      if (leaks.length > 0) add({ action: 'block', reasons: leaks.map((rule) => ({ rule, span: '[REDACTED]' })) }, 'block');
-    } else if (method !== undefined) {
+    if (method === 'sampling/createMessage' || method === 'elicitation/create') {
       add(engine.scan(payloadItem('request', params)), ceilings.serverRequests);
       secretsIn(params, 'warn');
+    } else if (method !== undefined && f['id'] !== undefined && method !== 'roots/list') {
+      // A request to a server is refused with a credential anywhere in it, in any encoding (as the chain does).
+      const leaks = leaksIn(scanner, params);
+      if (leaks.length > 0) add({ action: 'block', reasons: leaks.map((rule) => ({ rule, span: '[REDACTED]' })) }, 'block');
     }
     const result = obj(f['result']);
     if (result) {
