@@ -141,7 +141,14 @@ export class SanitizeError extends GatewayError<SanitizeErrorCode> {}
 export type DetectErrorCode = 'DETECT_INJECTION' | 'DETECT_POISONED_DEFINITION' | 'DETECT_POISONED_INSTRUCTIONS' | 'DETECT_UNSAFE_ARGUMENTS';
 export class DetectError extends GatewayError<DetectErrorCode> {}
 
-/** Content defenses (secrets/): a credential in the arguments of an outgoing call (exfiltration). */
+/**
+ * Content defenses (the walk that detect/, sanitize/ and secrets/ share): a value they cannot read
+ * whole (too deep, too many strings) or cannot clean without two keys merging; refused, never passed unread.
+ */
+export type ContentErrorCode = 'CONTENT_KEY_COLLISION' | 'CONTENT_TOO_COMPLEX';
+export class ContentError extends GatewayError<ContentErrorCode> {}
+
+/** Content defenses (secrets/): a credential anywhere in an outgoing message, arguments, keys, URIs and `_meta` included (exfiltration). */
 export type LeakErrorCode = 'LEAK_SECRET_IN_ARGUMENTS';
 export class LeakError extends GatewayError<LeakErrorCode> {}
 
@@ -150,6 +157,7 @@ export type ErrorCode =
   | SanitizeErrorCode
   | DetectErrorCode
   | LeakErrorCode
+  | ContentErrorCode
   | AuditErrorCode
   | SandboxErrorCode
   | EgressErrorCode

@@ -7,7 +7,8 @@ import type { Redactor } from './redact.js';
 
 /** Follows one call for tracing: every entry of the call, then its end. */
 export interface CallObserver {
-  start(message: Message, call: string): { entry(entry: AuditEntry): void; end(error?: string): void };
+  /** `target` is the call's target as the log keeps it (a credential in it redacted), if it has one. */
+  start(message: Message, call: string, target?: string): { entry(entry: AuditEntry): void; end(error?: string): void };
 }
 
 export interface AuditContext {
@@ -92,7 +93,7 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
     };
     const target = targetOf(message);
     if (target !== undefined) {
-      fields.target = target;
+      fields.target = ctx.redactor.target(target);
       const targetHash = ctx.targetHash?.(message.server, message.method, target);
       if (targetHash !== undefined) fields.targetHash = targetHash;
     }
@@ -120,7 +121,8 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
 
   const recordOutcome: Interceptor = async function recordOutcome(message, next) {
     const call = `${boot}-${++counter}`;
-    const state = newState(call, ctx.observer?.start(message, call));
+    const target = ctx.observer && targetOf(message);
+    const state = newState(call, ctx.observer?.start(message, call, target === undefined ? undefined : ctx.redactor.target(target)));
     const started = process.hrtime.bigint();
     const latencyUs = () => Number((process.hrtime.bigint() - started) / 1000n);
     let result;

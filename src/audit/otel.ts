@@ -55,7 +55,7 @@ export const createOtelExport = (config: NonNullable<AuditConfig['otel']>): Otel
   const logger = logs.getLogger('toolgate.audit', VERSION);
   return {
     observer: {
-      start(message, call) {
+      start(message, call, target) {
         const span = tracer.startSpan(`${message.method} ${message.server}`, {
           kind: message.direction === 'to-server' ? SpanKind.CLIENT : SpanKind.SERVER,
           attributes: {
@@ -63,7 +63,7 @@ export const createOtelExport = (config: NonNullable<AuditConfig['otel']>): Otel
             'toolgate.server': message.server,
             'toolgate.method': message.method,
             'toolgate.principal': message.principal.id,
-            ...(typeof message.params['name'] === 'string' && { 'toolgate.target': message.params['name'] }),
+            ...(target !== undefined && { 'toolgate.target': target }),
           },
         });
         return {

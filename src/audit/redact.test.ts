@@ -23,6 +23,14 @@ describe('when recording values', () => {
     expect(JSON.stringify(recorded)).not.toMatch(/sk-live|hunter22/);
     expect(recorded).toMatchObject({ clear: { q: `token ${REDACTED} and ${REDACTED}`, [REDACTED]: [`x ${REDACTED}`] } });
   });
+
+  it('[CNT-6] keeps a call target in clear unless it holds a credential, in any form', () => {
+    expect(redactor.target('note://reports/2026')).toBe('note://reports/2026');
+    expect(redactor.target('echo')).toBe('echo');
+    const token = `ghp_${'Zx9'.repeat(12)}`;
+    for (const target of [`note://x/${token}`, `note://x?k=${Buffer.from('hunter22').toString('hex').replace(/../g, '%$&')}`, `x://${Buffer.from('.sk-live-123456').toString('base64')}`])
+      expect(redactor.target(target), target).toBe(REDACTED);
+  });
 });
 
 describe('when digesting with the prepared key', () => {

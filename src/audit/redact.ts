@@ -1,4 +1,6 @@
 import { createHmac, hash } from 'node:crypto';
+import { leaksIn } from '../secrets/outbound.js';
+import { createSecretScanner } from '../secrets/scan.js';
 import { toCanonicalJson, type Recorded } from './event.js';
 
 export const REDACTED = '[REDACTED]';
@@ -11,7 +13,15 @@ export const REDACTED = '[REDACTED]';
  */
 export interface Redactor {
   record(value: unknown, clear: boolean): Recorded;
+  /**
+   * A call's target (tool or prompt name, resource URI) as the log keeps it in clear: `[REDACTED]` when
+   * it holds a configured secret or a credential-shaped string in any encoding the outbound check reads.
+   */
+  target(name: string): string;
 }
+
+/** Targets repeat (the same few tools): verdicts are kept for this many distinct ones. */
+const TARGET_CACHE = 1024;
 
 /**
  * @example
@@ -29,7 +39,18 @@ export const createRedactor = (key: Buffer, secrets: readonly string[]): Redacto
     return value;
   };
   const hmac = createHmacOf(key);
+  const scanner = createSecretScanner(list);
+  const targets = new Map<string, string>();
   return {
+    target(name) {
+      let kept = targets.get(name);
+      if (kept === undefined) {
+        if (targets.size >= TARGET_CACHE) targets.clear();
+        kept = leaksIn(scanner, name).length > 0 ? REDACTED : name;
+        targets.set(name, kept);
+      }
+      return kept;
+    },
     record(value, clear) {
       const json = toCanonicalJson(value ?? null);
       const size = Buffer.byteLength(json);

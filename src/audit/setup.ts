@@ -55,6 +55,8 @@ const pinnedHashes =
 const configuredSecrets = (config: Config): string[] => [
   ...Object.values(config.servers).flatMap((s) => [...Object.values('env' in s ? s.env : {}), ...Object.values('headers' in s ? s.headers : {})]),
   ...Object.values((config.audit || undefined)?.otel?.headers ?? {}),
+  // The values the content defenses guard (`content.secrets.env`), read at the edge as they do.
+  ...(config.content?.secrets.env ?? []).flatMap((name) => process.env[name] ?? []),
 ];
 
 export interface Audit extends AuditInterceptors {

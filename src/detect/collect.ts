@@ -1,20 +1,33 @@
+import { ContentError } from '../errors.js';
+import { isBinary, MAX_WALK_DEPTH } from '../pipeline/map-strings.js';
 import type { Item, Surface } from './types.js';
 
-/** Keys whose string values are not text shown to the model (binary payloads, media types, ids). */
-const SKIP_KEYS: ReadonlySet<string> = new Set(['blob', 'data', 'mimeType', 'type', '$schema', 'protocolVersion', 'nextCursor']);
-const MAX_STRINGS = 100_000;
+/**
+ * Most strings (keys included) one walk reads: a cost cap well above the output limits' default
+ * (`content.output.maxItems`); past it the value is refused, never scored on a prefix.
+ */
+const MAX_STRINGS = 1_000_000;
 
-/** Every string value (and, with `keys`, every property name) of an untrusted JSON value, in order. */
-export const stringsOf = (value: unknown, out: string[] = [], keys = false, depth = 0): string[] => {
-  if (out.length >= MAX_STRINGS || depth > 64) return out;
-  if (typeof value === 'string') out.push(value);
-  else if (Array.isArray(value)) for (const v of value) stringsOf(v, out, keys, depth + 1);
-  else if (value && typeof value === 'object')
-    for (const [k, v] of Object.entries(value)) {
-      if (SKIP_KEYS.has(k)) continue;
-      if (keys) out.push(k);
-      stringsOf(v, out, keys, depth + 1);
+/**
+ * Every string value and every property name of an untrusted JSON value, in order, except binary
+ * payloads (`isBinary`): an injection may sit in any field (`data`, `type`, `_meta`) or in a key.
+ * Throws CONTENT_TOO_COMPLEX past `MAX_WALK_DEPTH` or `MAX_STRINGS` (fail closed).
+ */
+export const stringsOf = (value: unknown, out: string[] = [], depth = 0): string[] => {
+  if (typeof value === 'string') {
+    if (out.push(value) > MAX_STRINGS) throw new ContentError('CONTENT_TOO_COMPLEX', `more than ${MAX_STRINGS} strings; refused unread`);
+    return out;
+  }
+  if (typeof value !== 'object' || value === null) return out;
+  if (depth > MAX_WALK_DEPTH) throw new ContentError('CONTENT_TOO_COMPLEX', `value nested deeper than ${MAX_WALK_DEPTH}; refused unread`);
+  if (Array.isArray(value)) for (const v of value) stringsOf(v, out, depth + 1);
+  else {
+    const record = value as Record<string, unknown>;
+    for (const k of Object.keys(record)) {
+      stringsOf(k, out, depth + 1);
+      if (!isBinary(record, k)) stringsOf(record[k], out, depth + 1);
     }
+  }
   return out;
 };
 

@@ -17,6 +17,7 @@ const RPC_CODE = {
   SANITIZE: -32008,
   DETECT: -32008,
   LEAK: -32008,
+  CONTENT: -32008,
   LOCK: -32603,
   PACKAGE: -32002,
 } as const satisfies Record<string, number>;

@@ -14,9 +14,10 @@ describe('when stripping hidden text [SAN-1]', () => {
   });
   it('strips property names and nested strings of a whole result, and leaves binary payloads alone', () => {
     const tally = { count: 0, kinds: new Set<'ansi' | 'control' | 'zero-width' | 'bidi' | 'tag' | 'variation-selector' | 'filler'>() };
-    const out = stripValue({ content: [{ type: 'text', text: 'a\u2060b' }], ['k\u200by']: 1, blob: 'QUJD\u200b' }, tally);
-    expect(out).toEqual({ content: [{ type: 'text', text: 'ab' }], ky: 1, blob: 'QUJD\u200b' });
-    expect(tally.count).toBe(2);
+    const image = { type: 'image', data: 'QUJD', mimeType: 'image/png\u200b' };
+    const out = stripValue({ content: [{ type: 'text', text: 'a\u2060b' }, image], ['k\u200by']: 1, blob: 'QUJD\u200b' }, tally);
+    expect(out).toEqual({ content: [{ type: 'text', text: 'ab' }, { ...image, mimeType: 'image/png' }], ky: 1, blob: 'QUJD' });
+    expect(tally.count).toBe(4);
   });
 });
 

@@ -4,9 +4,6 @@ import type { Interceptor, Message } from '../pipeline/interceptor.js';
 import { mapStrings } from '../pipeline/map-strings.js';
 import { mayHide, stripHidden, type HiddenKind } from './hidden.js';
 
-const STRIP = { skip: new Set(['blob', 'data', 'mimeType']), keys: true } as const;
-/** A notification carries no binary payload, and a log's text is its `data`. */
-const STRIP_NOTIFICATION = { skip: new Set(['blob', 'mimeType']), keys: true } as const;
 const TEXT_RESULTS: ReadonlySet<string> = new Set(['tools/call', 'resources/read', 'prompts/get', ...Object.keys(LIST_FIELDS)]);
 
 interface Tally {
@@ -14,8 +11,8 @@ interface Tally {
   kinds: Set<HiddenKind>;
 }
 
-/** An untrusted value with hidden code points stripped from every string (keys included); the same value when it has none. */
-export const stripValue = (value: unknown, tally: Tally, options: typeof STRIP | typeof STRIP_NOTIFICATION = STRIP): unknown =>
+/** An untrusted value with hidden code points stripped from every string and key (binary payloads aside); the same value when it has none. */
+export const stripValue = (value: unknown, tally: Tally): unknown =>
   mapStrings(
     value,
     (text) => {
@@ -26,7 +23,6 @@ export const stripValue = (value: unknown, tally: Tally, options: typeof STRIP |
       for (const k of s.kinds) tally.kinds.add(k);
       return s.text;
     },
-    options,
   );
 
 /**
@@ -46,7 +42,7 @@ export const sanitizeText = (mode: 'strip' | 'block', emit: ContentEventSink): I
     // Server→client notifications (logs, progress, an upstream's error text) are checked like its requests.
     if (message.direction === 'to-client') {
       const tally: Tally = { count: 0, kinds: new Set() };
-      const params = stripValue(message.params, tally, message.kind === 'notification' ? STRIP_NOTIFICATION : STRIP) as Record<string, unknown>;
+      const params = stripValue(message.params, tally) as Record<string, unknown>;
       if (tally.count === 0) return next(message);
       report(message, tally, mode === 'block' ? 'block' : 'strip');
       if (mode === 'block') throw new SanitizeError('SANITIZE_HIDDEN_TEXT', `${message.method} holds ${tally.count} hidden character(s)`);

@@ -10,6 +10,10 @@ describe('when scanning for configured secrets [SEC-1]', () => {
     for (const form of [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url'), Buffer.from(secret).toString('hex'), encodeURIComponent(`${secret} x`)])
       expect(scanner.scan(`prefix ${form} suffix`).length, form).toBeGreaterThan(0);
   });
+  it('[CNT-5] finds its base64 at every alignment (after a 1- or 2-byte prefix, before any suffix) and its upper-case hex', () => {
+    for (const form of [`x${secret}`, `xy${secret}`, `${secret}z`].flatMap((t) => [Buffer.from(t).toString('base64'), Buffer.from(t).toString('base64url')]).concat(Buffer.from(secret).toString('hex').toUpperCase()))
+      expect(scanner.scan(`prefix ${form} suffix`).length, form).toBeGreaterThan(0);
+  });
   it('redacts every occurrence', () => {
     expect(scanner.redact(`a ${secret} b ${secret}`)).toEqual({ text: 'a [REDACTED:configured-secret] b [REDACTED:configured-secret]', rules: ['configured-secret'] });
   });

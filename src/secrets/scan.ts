@@ -38,10 +38,30 @@ export interface SecretScanner {
 /** Shorter values are not matched: an 8-character floor keeps short common words from redacting output everywhere. */
 const MIN_SECRET_LENGTH = 8;
 
-/** The encoded forms of one configured value that must be caught as well. */
+/**
+ * The base64 (or base64url) characters that encode `bytes` whatever precedes them: with `shift` bytes
+ * before it (1 or 2 shift the 6-bit groups), the characters that mix in a neighbour's bits are dropped.
+ */
+const alignedBase64 = (bytes: Buffer, shift: number, encoding: 'base64' | 'base64url'): string => {
+  const text = Buffer.concat([Buffer.alloc(shift), bytes]).toString(encoding);
+  return text.slice(Math.ceil((8 * shift) / 6), Math.floor((8 * (shift + bytes.length)) / 6));
+};
+
+/** Every byte as `%XX`, in one case. */
+const percentAll = (bytes: Buffer, upper: boolean): string => {
+  const hex = bytes.toString('hex');
+  return (upper ? hex.toUpperCase() : hex).replace(/../g, '%$&');
+};
+
+/**
+ * The encoded forms of one configured value that must be caught as well: base64 and base64url at each
+ * of the three alignments (a 1–2 byte prefix shifts them), hex in either case, percent-encoding.
+ */
 const formsOf = (value: string): string[] => {
   const b = Buffer.from(value, 'utf8');
-  return [...new Set([value, b.toString('base64').replace(/=+$/, ''), b.toString('base64url'), b.toString('hex'), encodeURIComponent(value)])];
+  const hex = b.toString('hex');
+  const base64 = [0, 1, 2].flatMap((shift) => [alignedBase64(b, shift, 'base64'), alignedBase64(b, shift, 'base64url')]);
+  return [...new Set([value, ...base64, hex, hex.toUpperCase(), encodeURIComponent(value), percentAll(b, false), percentAll(b, true)])];
 };
 
 /**
@@ -52,22 +72,27 @@ export const createSecretScanner = (values: readonly string[] | SecretSource, fo
   const source: SecretSource = Array.isArray(values) ? { version: 0, values: () => values } : (values as SecretSource);
   let version = -1;
   let needles: string[] = [];
+  let shortest = Infinity;
   const current = (): string[] => {
     if (source.version !== version) {
       version = source.version;
       needles = [...new Set(source.values().filter((v) => v.length >= MIN_SECRET_LENGTH).flatMap(formsOf))];
+      shortest = Math.min(...needles.map((n) => n.length));
     }
     return needles;
   };
   const scan = (text: string): SecretHit[] => {
     const hits: SecretHit[] = [];
-    for (const needle of current()) {
-      let at = text.indexOf(needle);
-      while (at >= 0) {
-        hits.push({ rule: 'configured-secret', start: at, end: at + needle.length });
-        at = text.indexOf(needle, at + needle.length);
+    const all = current();
+    // Keys and short values (most strings of a message) cannot hold any form of a configured value.
+    if (text.length >= shortest)
+      for (const needle of all) {
+        let at = text.indexOf(needle);
+        while (at >= 0) {
+          hits.push({ rule: 'configured-secret', start: at, end: at + needle.length });
+          at = text.indexOf(needle, at + needle.length);
+        }
       }
-    }
     if (formats && QUICK.test(text))
       for (const { rule, re } of FORMATS)
         for (const m of text.matchAll(re)) if (!PLACEHOLDER.test(m[0])) hits.push({ rule, start: m.index, end: m.index + m[0].length });
