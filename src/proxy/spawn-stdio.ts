@@ -11,6 +11,7 @@ import { prepareLaunch, type Launch } from '../sandbox/spawn.js';
 import { LineTransport, type Rejected } from './line-transport.js';
 import type { UpstreamEvent } from './upstream.js';
 import { OWN_REFUSAL_MARK } from './own-refusal.js';
+import { afterNotifications } from './after-notifications.js';
 import { createSecretScanner } from '../secrets/scan.js';
 
 /** The well-known credential formats (no configured values: those are this server's own redactor's). */
@@ -199,9 +200,9 @@ export class StdioUpstreamTransport implements Transport {
     } as JSONRPCMessage);
   }
 
-  private receive(message: JSONRPCMessage): void {
+  private readonly receive = afterNotifications((message: JSONRPCMessage): void => {
     if (!this.intercept?.(message as unknown as JsonRpcMessage)) this.onmessage?.(message);
-  }
+  });
 
   send(message: JSONRPCMessage): Promise<void> {
     if (!this.lines) return Promise.reject(new Error('transport not started'));

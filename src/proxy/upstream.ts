@@ -1,4 +1,4 @@
-import { Client, ProtocolError, SdkError, SdkErrorCode, SERVER_INFO_META_KEY, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
+import { Client, ProtocolError, SdkError, SdkErrorCode, SERVER_INFO_META_KEY, StreamableHTTPClientTransport, type JSONRPCMessage, type MessageExtraInfo, type Transport } from '@modelcontextprotocol/client';
 import { isContainerServer, isStdioServer, type LimitsConfig, type ServerConfig } from '../config/schema.js';
 import { createRedactor, type Redactor } from '../credentials/redact.js';
 import { resolveSecrets } from '../credentials/resolve.js';
@@ -10,6 +10,7 @@ import { createFastRequest, type FastRequest, type ResultSchema } from './fast-r
 import { isPermanent } from './permanent.js';
 import { StdioUpstreamTransport } from './spawn-stdio.js';
 import { sendLogged } from './unlogged.js';
+import { afterNotifications } from './after-notifications.js';
 import { OWN_REFUSAL_MARK } from './own-refusal.js';
 import { VERSION } from '../version.js';
 
@@ -408,7 +409,7 @@ const guardIncoming = (
   redact: Redactor,
 ): void => {
   let inner: Transport['onmessage'];
-  const guarded: Transport['onmessage'] = (message, extra) => {
+  const guarded: Transport['onmessage'] = afterNotifications((message: JSONRPCMessage, extra?: MessageExtraInfo) => {
     const verdict = checkValue(message, limits);
     // A server that echoes its own credential gets it redacted before anything else sees it.
     if (verdict.ok) return inner?.(redact(message), extra);
@@ -416,7 +417,7 @@ const guardIncoming = (
     const id = (message as { id?: unknown }).id;
     if (typeof id === 'string' || typeof id === 'number')
       inner?.({ jsonrpc: '2.0', id, error: { code: -32600, message: verdict.message, data: { code: verdict.code, mark: OWN_REFUSAL_MARK } } } as never, extra);
-  };
+  });
   Object.defineProperty(transport, 'onmessage', {
     configurable: true,
     get: () => (inner ? guarded : undefined),

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type ServeProcess } from '../e2e/gateway-process.js';
 import { BIN, errorOf, eventually, fixture, startStdioGateway, type Running } from '../e2e/harness.js';
@@ -71,16 +71,31 @@ describe('when a hostile server attacks through errors, notifications and _meta'
   });
 
   it('[MSG-2] passes progress notifications through the content defenses, in order, before the result', async () => {
-    const progress: { progress: number; message?: string }[] = [];
-    const result = await gw.client.callTool(
-      { name: 'bad__progress', arguments: { marker: 'm7' } },
-      { onprogress: (p) => progress.push(p as { progress: number; message?: string }) },
-    );
-    expect(result.content).toEqual([{ type: 'text', text: 'done m7' }]);
+    // Read off the wire: the SDK client itself drops a progress notification that arrives in the same
+    // chunk as its response (it handles notifications a microtask late), so its onprogress cannot tell.
+    const transport = gw.client.transport as Transport;
+    const inner = transport.onmessage;
+    const frames: JSONRPCMessage[] = [];
+    transport.onmessage = (message, extra) => {
+      frames.push(message);
+      inner?.(message, extra);
+    };
+    try {
+      const result = await gw.client.callTool({ name: 'bad__progress', arguments: { marker: 'm7' } }, { onprogress: () => undefined });
+      expect(result.content).toEqual([{ type: 'text', text: 'done m7' }]);
+    } finally {
+      transport.onmessage = inner;
+    }
+    const answered = frames.findIndex((f) => 'result' in f && JSON.stringify(f.result).includes('done m7'));
+    const progress = frames
+      .map((f, i) => ({ i, f }))
+      .filter(({ f }) => 'method' in f && f.method === 'notifications/progress')
+      .map(({ i, f }) => ({ i, ...(f as unknown as { params: { progress: number; message?: string } }).params }));
     // The injected step is dropped; the others arrive redacted and stripped, all before the result.
     expect(progress.map((p) => p.progress)).toEqual([1, 3]);
+    expect(progress.every((p) => p.i < answered)).toBe(true);
     expect(progress[0]?.message).toContain('[REDACTED:');
-    expectClean(progress);
+    expectClean(progress.map(({ i: _, ...p }) => p));
   });
 
   it("[MSG-3] passes a result's _meta through the content defenses", async () => {
