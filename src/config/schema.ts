@@ -275,7 +275,7 @@ export const ConfigSchema = z
     audit: z
       .union([z.literal(false), AuditSchema])
       .prefault({})
-      .describe('Tamper-evident audit log, on by default (SQLite beside the config, keys created on first run); false turns it off, and every start then warns.'),
+      .describe('Tamper-evident audit log, on by default (a JSONL file beside the config, keys created on first run); false turns it off, and every start then warns.'),
     content: ContentSchema.prefault({}),
     servers: z
       .record(ServerId, ServerSchema)
