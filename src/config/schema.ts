@@ -273,7 +273,7 @@ export const ConfigSchema = z
     limits: Limits.default({}).describe('Default limits; each server may override them.'),
     http: Http.default({ allowedHosts: [], allowedOrigins: [], maxSessions: 1000, sessionIdleMs: 30 * 60_000 }),
     audit: z
-      .union([z.literal(false), AuditSchema])
+      .union([AuditSchema, z.literal(false)]) // this order: a wrong audit section is reported field by field, not as "expected false"
       .prefault({})
       .describe('Tamper-evident audit log, on by default (a JSONL file beside the config, keys created on first run); false turns it off, and every start then warns.'),
     content: ContentSchema.prefault({}),
