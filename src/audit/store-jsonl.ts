@@ -63,10 +63,10 @@ export const openJsonlStore = (path: string, durability: Durability, readonly = 
     try {
       assertInPlace();
       // O_APPEND: after the cut, the write lands right after the last whole line, never past a hole.
-      if (writeFailed) ftruncateSync(fd, written);
+      if (writeFailed && isFile) ftruncateSync(fd, written);
       const wrote = writeSync(fd, data);
       if (wrote !== data.length) {
-        ftruncateSync(fd, written);
+        if (isFile) ftruncateSync(fd, written);
         throw new Error(`the file took ${wrote} of ${data.length} bytes (disk full or file too large)`);
       }
     } catch (error) {

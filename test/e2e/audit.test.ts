@@ -178,20 +178,18 @@ describe('when the gateway runs with an audit log', () => {
     expect(decisions).toEqual(['forward', 'result', 'forward', 'forward', 'result']);
   });
 
-  it('[AUD-2] a full disk (writes fail with ENOSPC) denies calls with AUDIT_APPEND_FAILED, nothing forwarded', async () => {
+  it('[AUD-2] a full disk (every write fails with ENOSPC) refuses even the handshake with AUDIT_APPEND_FAILED: nothing leaves before its entries are written', async () => {
     const { record, rec } = recorder();
-    const gw = await startGateway({
-      servers: { rec },
-      audit: { store: 'jsonl', path: '/dev/full' }, // every write fails with ENOSPC
-    });
-    gateways.push(gw);
-    const error = await errorOf(gw.client.callTool({ name: 'rec__echo', arguments: { text: 'unlogged?' } }));
-    expect(error).toMatchObject({ data: { code: 'AUDIT_APPEND_FAILED' } });
-    expect(error.message).toMatch(/ENOSPC|no space/i);
-    // The server is up and records what it receives (its initialize), and it never received the call.
-    await eventually(() => existsSync(record) && readFileSync(record, 'utf8').includes('"initialize"'));
-    expect(readFileSync(record, 'utf8')).not.toContain('tools/call');
-    await gw.client.close();
+    const dir = tempDir();
+    const configPath = join(dir, 'toolgate.yaml');
+    writeFileSync(configPath, JSON.stringify({ lock: { required: false }, servers: { rec }, audit: { path: '/dev/full' } }));
+    const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'run', '--config', configPath], stderr: 'pipe', env: { PATH: process.env['PATH'] ?? '' } });
+    gateways.push({ transport });
+    // The config-load entry cannot be written, so neither the answer to initialize nor anything to the server leaves.
+    const error = await errorOf(new Client({ name: 'toolgate-audit-test', version: '1.0.0' }).connect(transport));
+    expect(error).toMatchObject({ code: -32006, data: { code: 'AUDIT_APPEND_FAILED' } });
+    expect(error.message).toMatch(/\/dev\/full: ENOSPC/);
+    expect(existsSync(record) && readFileSync(record, 'utf8')).toBeFalsy();
   });
 });
 

@@ -4,10 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { toCanonicalJson } from '../../src/audit/event.js';
 import { loadKeys } from '../../src/audit/keys.js';
 import { digestOf } from '../../src/audit/redact.js';
-import { eventually, npmServer } from '../e2e/harness.js';
+import { eventually, fixture } from '../e2e/harness.js';
 import { auditCli, entriesAt, startGateway } from './audit-gateway.js';
 
-const everything = { command: process.execPath, args: [npmServer('server-everything'), 'stdio'], tools: ['echo'] };
+/** The recording fixture's echo (it records nothing without RECORD_FILE): quick, and from this checkout's build. */
+const echo = { command: process.execPath, args: [fixture('recording')], tools: ['echo'] };
 
 /** The log as `toolgate audit export` reads it through the store (piped, as a shell pipeline reads it). */
 const exportedEntries = (configPath: string) => {
@@ -21,7 +22,7 @@ const exportedEntries = (configPath: string) => {
 
 describe('when the gateway is killed with SIGKILL under load', () => {
   it('[AUD-7] every call the client saw answered is in the log, and the log verifies', async () => {
-    const gw = await startGateway({ servers: { everything }, audit: { checkpoint: { everyEntries: 50 } } });
+    const gw = await startGateway({ servers: { echo }, audit: { checkpoint: { everyEntries: 50 } } });
     const logFile = join(gw.dir, 'toolgate-audit.jsonl');
     const answered: string[] = [];
     let sent = 0;
@@ -32,7 +33,7 @@ describe('when the gateway is killed with SIGKILL under load', () => {
         const message = `w${w}-${i}`;
         sent++;
         try {
-          await gw.client.callTool({ name: 'everything__echo', arguments: { message } });
+          await gw.client.callTool({ name: 'echo__echo', arguments: { text: message } });
           answered.push(message);
         } catch (error) {
           if (killed) return; // the gateway is gone
@@ -60,7 +61,7 @@ describe('when the gateway is killed with SIGKILL under load', () => {
     const forwarded = new Map(entries.filter((e) => e.decision === 'forward' && e.target === 'echo').map((e) => [(e.args as { hmac: string }).hmac, e.call]));
     const results = new Set(entries.filter((e) => e.decision === 'result' && e.target === 'echo').map((e) => e.call));
     const missing = answered.filter((m) => {
-      const call = forwarded.get(digestOf(hmacKey, toCanonicalJson({ message: m })));
+      const call = forwarded.get(digestOf(hmacKey, toCanonicalJson({ text: m })));
       return call === undefined || !results.has(call);
     });
     expect(missing).toEqual([]);
@@ -72,8 +73,8 @@ describe('when the gateway is killed with SIGKILL under load', () => {
 
     // A new gateway resumes the killed one's log (streaming it to rebuild the tree's edge): what it
     // appends chains on to the stored entries and the whole log still verifies.
-    const again = await startGateway({ servers: { everything }, audit: { checkpoint: { everyEntries: 50 } } }, gw.dir);
-    await again.client.callTool({ name: 'everything__echo', arguments: { message: 'after the restart' } });
+    const again = await startGateway({ servers: { echo }, audit: { checkpoint: { everyEntries: 50 } } }, gw.dir);
+    await again.client.callTool({ name: 'echo__echo', arguments: { text: 'after the restart' } });
     await again.client.close(); // waits for the gateway to exit (its shutdown checkpoint written)
     const resumed = entriesAt(logFile);
     expect(resumed.slice(0, entries.length)).toEqual(entries);
