@@ -27,16 +27,16 @@ export const JSONL_BATCH = 512;
 export const openJsonlStore = (path: string, durability: Durability, readonly = false): AuditStore => {
   if (readonly) return readOnlyStore(path);
   const fd = openSync(path, 'a+', 0o640); // O_APPEND; readable, to find the last whole line
-  let opened: { dev: bigint; ino: bigint };
+  let opened: { dev: number; ino: number };
   /** A regular file (not a device such as /dev/null, which holds nothing to read back). */
   let isFile: boolean;
   /** Bytes of whole lines in the file: where a failed write is cut back to. */
   let written: number;
   try {
-    const stat = fstatSync(fd, { bigint: true });
+    const stat = fstatSync(fd);
     opened = { dev: stat.dev, ino: stat.ino };
     isFile = stat.isFile();
-    written = isFile ? cutToWholeLines(fd, Number(stat.size)) : 0;
+    written = isFile ? cutToWholeLines(fd, stat.size) : 0;
   } catch (error) {
     closeSync(fd);
     throw error;
@@ -47,9 +47,9 @@ export const openJsonlStore = (path: string, durability: Durability, readonly = 
   let writeFailed: Error | undefined;
   let syncFailed: Error | undefined;
 
-  /** Throws unless `path` still names the file this store writes to. */
+  /** Throws unless `path` still names the file this store writes to (one `stat`; numbers, not bigints: this is per write). */
   const assertInPlace = () => {
-    const now = statSync(path, { bigint: true, throwIfNoEntry: false });
+    const now = statSync(path, { throwIfNoEntry: false });
     if (now === undefined) throw new Error('the log file is gone (deleted or moved away); calls are refused until it is back or the gateway restarts');
     if (now.dev !== opened.dev || now.ino !== opened.ino)
       throw new Error('the log file was replaced by another file; calls are refused until the original is back or the gateway restarts');
@@ -59,22 +59,24 @@ export const openJsonlStore = (path: string, durability: Durability, readonly = 
     if (syncFailed) throw syncFailed;
     if (pending.length === 0) return;
     if (closed) throw new Error('the store is closed');
-    const data = Buffer.from(pending.length === 1 ? (pending[0] as string) : pending.join(''));
+    const data = pending.length === 1 ? (pending[0] as string) : pending.join('');
+    let bytes = 0;
     try {
       assertInPlace();
       // O_APPEND: after the cut, the write lands right after the last whole line, never past a hole.
       if (writeFailed && isFile) ftruncateSync(fd, written);
       const wrote = writeSync(fd, data);
-      if (wrote !== data.length) {
+      bytes = Buffer.byteLength(data);
+      if (wrote !== bytes) {
         if (isFile) ftruncateSync(fd, written);
-        throw new Error(`the file took ${wrote} of ${data.length} bytes (disk full or file too large)`);
+        throw new Error(`the file took ${wrote} of ${bytes} bytes (disk full or file too large)`);
       }
     } catch (error) {
       writeFailed = error as Error;
       throw error;
     }
     writeFailed = undefined;
-    written += data.length;
+    written += bytes;
     pending = [];
     if (durability === 'full')
       try {
