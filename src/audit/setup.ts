@@ -36,7 +36,7 @@ export const openStore = (audit: AuditConfig, path: string, readonly = false): A
 const storeUnusable = (path: string, what: 'open' | 'read', cause: unknown): AuditError =>
   new AuditError(
     'AUDIT_STORE_INVALID',
-    `cannot ${what} the audit log ${path} (${(cause as Error).message}); the gateway does not start without it: make the file (and its folder) ${what === 'open' ? 'writable' : 'readable'} by this user, or point audit.path elsewhere`,
+    `cannot ${what} the audit log ${path} (${(cause as Error).message}); the gateway does not start without it: ${what === 'open' ? 'create its folder and make the file writable' : 'make the file readable'} by this user, or point audit.path elsewhere`,
     { cause },
   );
 
