@@ -57,9 +57,8 @@ const sample = async (send: Next, calls: number): Promise<{ times: number[]; cpu
 // The last mode stores nothing (JSONL lines into /dev/null): what the audit itself computes per call
 // (canonical JSON, HMACs, tree head, call bookkeeping), apart from what the store adds.
 const MODES = [
-  { store: 'sqlite', sync: 'normal' },
-  { store: 'sqlite', sync: 'full' },
   { store: 'jsonl', sync: 'normal' },
+  { store: 'jsonl', sync: 'full' },
   { store: 'jsonl', sync: 'normal', path: '/dev/null' },
 ] as const;
 
@@ -140,11 +139,11 @@ export const measureAuditCost = (calls: number, rounds: number): AuditCostRow[] 
 
 /** The rows as markdown, with the machine's load around the run and the verdict on the default store. */
 export const auditCostMarkdown = (rows: readonly AuditCostRow[], calls: number, rounds: number, load: readonly [number, number]): string => {
-  const byDefault = rows.find((r) => r.store === 'sqlite' && r.sync === 'normal');
+  const byDefault = rows.find((r) => r.store === 'jsonl' && r.sync === 'normal');
   return [
     `Audit cost per \`tools/call\`, in process (\`bench/audit-cost.ts\`), Node ${process.version}: ${calls} sequential calls after 2000 warm-up, median of ${rounds} rounds, each in a fresh process.`,
     'Each call appends two entries (forward, before forwarding; result, before answering): canonical JSON, HMAC-SHA256 of arguments and result, tree head, store append; a signed checkpoint every 1000 entries.',
-    `Durability: \`sync: normal\` (the default) — an entry is written to the OS (SQLite: its spool, by the group commit, before the message leaves, as the harness does at the forward and at the answer; JSONL: its file, at once) before the call goes on, so it survives SIGKILL, not power loss; \`sync: full\` adds an fdatasync per write (SQLite: per group; JSONL: per entry).`,
+    `Durability: \`sync: normal\` (the default) — an entry is written to the OS (the JSONL file, by the group commit, before the message leaves, as the harness does at the forward and at the answer) before the call goes on, so it survives SIGKILL, not power loss; \`sync: full\` adds an fdatasync per group commit.`,
     `1-min load average at the start and the end: ${load[0].toFixed(1)} → ${load[1].toFixed(1)} on ${cpus().length} cores.`,
     '',
     '| store | sync | p50 without audit µs | p50 added µs | p99 added µs | CPU added µs/call |',

@@ -6,7 +6,7 @@ import { createKeys, loadKeys } from '../src/audit/keys.js';
 import { AuditLog } from '../src/audit/log.js';
 import { writePending } from '../src/audit/group-commit.js';
 import { createRedactor } from '../src/audit/redact.js';
-import { openSqliteStore } from '../src/audit/store-sqlite.js';
+import { openJsonlStore } from '../src/audit/store-jsonl.js';
 
 /**
  * The floor any stdio gateway pays: a process that relays between its own stdio and a child's,
@@ -15,7 +15,7 @@ import { openSqliteStore } from '../src/audit/store-sqlite.js';
  *   show how much of toolgate's added latency is the extra process and its two pipe hops each way.
  * - `--json`: splits the stream into lines and sends each as `JSON.stringify(JSON.parse(line))`: the
  *   floor of a gateway that looks at each message, with no checks and no SDK (`stdio-json-relay`).
- * - `--audit DIR`: `--json`, plus toolgate's own audit log (SQLite store in DIR, default durability):
+ * - `--audit DIR`: `--json`, plus toolgate's own audit log (JSONL store in DIR, default durability):
  *   a request's `forward` entry is stored before it is sent on, its `result` entry before the answer
  *   is, as the gateway's audit pair does. The floor of a gateway that keeps toolgate's log and does
  *   nothing else (`stdio-audit-relay`).
@@ -55,7 +55,7 @@ const auditing = (dir: string) => {
   const keyFile = join(dir, 'relay-audit.key');
   createKeys(keyFile, join(dir, 'relay-audit.pub'), 'toolgate.local/audit');
   const keys = loadKeys(keyFile);
-  const log = new AuditLog(openSqliteStore(join(dir, 'relay-audit.db'), 'normal'), {
+  const log = new AuditLog(openJsonlStore(join(dir, 'relay-audit.jsonl'), 'normal'), {
     signer: keys.signer,
     origin: 'toolgate.local/audit',
     everyEntries: 1000,

@@ -1,18 +1,16 @@
 /**
  * Group commit for the audit log (AUD-1, AUD-2).
  *
- * The SQLite store does not write each entry the moment it is appended: it keeps the lines one turn of
- * the event loop appends and writes them with one `write(2)` (under load, a turn appends a dozen, and a
- * `write(2)` to the spool cost the gateway's thread 15–30 µs each). What keeps the log's promise is one
- * rule: **nothing leaves the process before every line appended before it is written.** So each way
- * out of the gateway calls `writePending()` first and sends nothing it was handed if that fails:
- * the line transport (stdio front and stdio upstreams), the HTTP front and upstreams, the egress
- * proxy, the witness copies. A message's entry is appended before the message is handed to its way
- * out, so when the message leaves, its entry is in the OS.
+ * The JSONL store does not write each entry the moment it is appended: it keeps the lines one turn of
+ * the event loop appends and writes them with one `write(2)` (under load, a turn appends a dozen).
+ * What keeps the log's promise is one rule: **nothing leaves the process before every line appended
+ * before it is written.** So each way out of the gateway calls `writePending()` first and sends nothing
+ * it was handed if that fails: the line transport (stdio front and stdio upstreams), the HTTP front
+ * and upstreams, the egress proxy, the witness copies. A message's entry is appended before the
+ * message is handed to its way out, so when the message leaves, its entry is in the OS.
  *
  * The registry is process-wide on purpose: a transport writes whatever every open log has pending, so
- * no way out needs to know which log recorded what it carries. A store that writes at once (JSONL)
- * registers nothing.
+ * no way out needs to know which log recorded what it carries.
  */
 const pendingWriters = new Set<() => void>();
 

@@ -12,7 +12,7 @@ import { openJsonlStore } from './store-jsonl.js';
 
 const ORIGIN = 'test.example/audit';
 
-/** The audit pair around a defense, on a real JSONL log in a temp dir (SQLite never opens in a vitest worker). */
+/** The audit pair around a defense, on a real JSONL log in a temp dir. */
 const rig = (defense: (note: (event: Record<string, unknown>, message?: Message) => boolean) => Interceptor) => {
   const dir = mkdtempSync(join(tmpdir(), 'toolgate-audit-interceptor-'));
   createKeys(join(dir, 'key'), join(dir, 'key.pub'), ORIGIN);

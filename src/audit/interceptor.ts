@@ -133,7 +133,9 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
       const reason = error instanceof GatewayError ? error.code : (error as Error | undefined)?.name === 'AbortError' ? 'REQUEST_CANCELLED' : 'INTERNAL';
       if (reason === 'AUDIT_APPEND_FAILED') {
         state.span?.end(reason);
-        throw error; // the log is down: nothing more can be recorded
+        // The log is down: nothing more can be recorded. The forward entry was refused, or the way out
+        // to the server refused the request because its entry could not be written (AUD-9).
+        throw new AuditError('AUDIT_APPEND_FAILED', `${(error as Error).message}; the call was not forwarded`, { cause: error });
       }
       try {
         if (state.events.length > 0) await flush(message, state);
@@ -143,7 +145,9 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
         await append(fields, state);
       } catch (appendError) {
         state.span?.end('AUDIT_APPEND_FAILED');
-        throw appendError instanceof AuditError ? appendError : error;
+        if (!(appendError instanceof AuditError)) throw error;
+        const what = state.forwarded ? 'the call was forwarded and failed' : `the call was denied (${reason}), not forwarded`;
+        throw new AuditError('AUDIT_APPEND_FAILED', `${appendError.message}; ${what}, but its outcome could not be logged`, { cause: appendError });
       }
       state.span?.end(reason);
       throw error;
@@ -160,7 +164,10 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
       }
     } catch (error) {
       state.span?.end('AUDIT_APPEND_FAILED');
-      throw error;
+      // The client is told what happened (AUD-9): the server did run the call.
+      throw new AuditError('AUDIT_APPEND_FAILED', `${(error as Error).message}; the call was forwarded and the server ran it, but its result could not be logged, so it is withheld`, {
+        cause: error,
+      });
     }
     state.span?.end();
     return result;

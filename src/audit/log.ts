@@ -11,8 +11,6 @@ export type EntryFields = Omit<AuditEntry, 'v' | 'seq' | 'time' | 'prev'>;
 export interface AuditLogOptions {
   readonly signer: Signer;
   readonly origin: string;
-  /** Where the store is, for error messages when it could not even be opened. */
-  readonly location?: string;
   readonly everyEntries: number;
   readonly everySeconds: number;
   readonly witnessFile?: string;
@@ -20,49 +18,48 @@ export interface AuditLogOptions {
   readonly witnessUrl?: string;
   /** Told of every appended entry (OpenTelemetry logs); must not throw. */
   readonly onEntry?: (entry: AuditEntry) => void;
-  /** Told when a checkpoint or witness copy fails (the entries themselves are stored). */
+  /** Told when a checkpoint or witness copy fails, or when lines could not be written at close. */
   readonly onWarning?: (message: string) => void;
 }
 
 /**
  * The append-only log: numbers entries, chains each to the tree head before it, stores it and
- * checkpoints the tree. A store that could not be opened makes every append fail, so the gateway
- * denies calls instead of forwarding them unlogged.
+ * checkpoints the tree. An append the store refuses fails the call (AUDIT_APPEND_FAILED), which is
+ * denied instead of forwarded unlogged.
  */
 export class AuditLog {
   private readonly range = new CompactRange();
-  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly timer: NodeJS.Timeout;
   private checkpointed = 0;
   private closed = false;
-  private readonly store: AuditStore | undefined;
-  private readonly broken: Error | undefined;
+  /** The cause of the last refused append, so the operator is warned once per episode, not once per call. */
+  private lastFailure: string | undefined;
+  private readonly store: AuditStore;
   private readonly options: AuditLogOptions;
   /** Witness posts in flight; `flush` waits for them (the shutdown checkpoint must reach the witness). */
   private readonly posts = new Set<Promise<void>>();
   /** Removes the store's pending lines from the group commit (`group-commit.ts`), if it groups them. */
   private readonly unregister: (() => void) | undefined;
 
-  constructor(store: AuditStore | Error, options: AuditLogOptions) {
+  constructor(store: AuditStore, options: AuditLogOptions) {
     this.options = options;
-    if (store instanceof Error) this.broken = store;
-    else {
-      this.store = store;
-      // Resume: rebuild the tree's right edge from what is stored (the store is the source of truth).
-      for (const e of store.eachEntry()) this.range.appendBody(e.body);
-      this.checkpointed = this.range.size;
-      this.head = this.range.rootHex();
-      this.timer = setInterval(() => this.checkpoint(), options.everySeconds * 1000);
-      this.timer.unref();
-      const flush = store.flush?.bind(store);
-      if (flush)
-        this.unregister = registerPendingWriter(() => {
-          try {
-            flush();
-          } catch (cause) {
-            throw this.failure(cause as Error);
-          }
-        });
-    }
+    this.store = store;
+    // Resume: rebuild the tree's right edge from what is stored (the store is the source of truth).
+    for (const e of store.eachEntry()) this.range.appendBody(e.body);
+    this.checkpointed = this.range.size;
+    this.head = this.range.rootHex();
+    this.timer = setInterval(() => this.checkpoint(), options.everySeconds * 1000);
+    this.timer.unref();
+    const flush = store.flush?.bind(store);
+    if (flush)
+      this.unregister = registerPendingWriter(() => {
+        try {
+          flush();
+          this.lastFailure = undefined;
+        } catch (cause) {
+          throw this.failure(cause as Error);
+        }
+      });
   }
 
   get size(): number {
@@ -71,13 +68,13 @@ export class AuditLog {
 
   /**
    * Appends one entry; throws `AUDIT_APPEND_FAILED` if it cannot be stored. Synchronous when the
-   * store is (the embedded ones): when this returns the entry is stored, or, with the SQLite store,
-   * pending in its group commit, which writes it before anything leaves the gateway
+   * store is (the embedded one): when this returns the entry is stored, or pending in the store's
+   * group commit, which writes it before anything leaves the gateway
    * (`group-commit.ts`); no promise or microtask on the call's path. A networked store's append is a
    * promise, and so is the answer then.
    */
   append(fields: EntryFields): AuditEntry | Promise<AuditEntry> {
-    if (!this.store || this.closed) throw this.failure(this.broken ?? new Error('the audit log is closed'));
+    if (this.closed) throw this.failure(new Error('the audit log is closed'));
     this.settle();
     const entry: AuditEntry = { v: 1, seq: this.range.size, time: this.now(), prev: this.head, ...fields };
     const body = toEntryJson(entry);
@@ -157,7 +154,7 @@ export class AuditLog {
   /** Signs and stores a checkpoint of the current tree (and copies it to the witness), if it grew. */
   checkpoint(): void {
     this.settle();
-    if (!this.store || this.range.size === this.checkpointed) return;
+    if (this.range.size === this.checkpointed) return;
     const size = this.range.size;
     const note = signCheckpoint({ origin: this.options.origin, size, root: this.range.root() }, this.options.signer);
     try {
@@ -203,21 +200,32 @@ export class AuditLog {
     await Promise.all([...this.posts]);
   }
 
-  /** Final checkpoint, then closes the store. */
+  /**
+   * Final checkpoint, then closes the store. Never throws: lines the store could not write (a full
+   * disk, a deleted log) are reported through `onWarning`; the messages they record never left.
+   */
   close(): void {
     if (this.closed) return;
     this.checkpoint();
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
+    clearInterval(this.timer);
+    this.unregister?.();
     try {
-      this.store?.close();
-    } finally {
-      this.unregister?.();
+      this.store.close();
+    } catch (error) {
+      this.options.onWarning?.(`audit log ${this.store.location}: lines not written at close (the messages they record were not sent): ${(error as Error).message}`);
     }
   }
 
+  /**
+   * The error every refused message carries to its client: it says what happened to the call, never
+   * where the log is or what the OS said (that is the operator's: warned once per distinct cause).
+   */
   private failure(cause: Error): AuditError {
-    const where = this.store?.location ?? this.options.location ?? 'the audit store';
-    return new AuditError('AUDIT_APPEND_FAILED', `audit log unavailable (${where}: ${cause.message}): call denied, not forwarded unlogged`, { cause });
+    if (cause.message !== this.lastFailure) {
+      this.lastFailure = cause.message;
+      this.options.onWarning?.(`audit log ${this.store.location} cannot record: ${cause.message}; messages are refused until it can`);
+    }
+    return new AuditError('AUDIT_APPEND_FAILED', 'audit log unavailable: nothing leaves the gateway unlogged', { cause });
   }
 }

@@ -19,16 +19,24 @@ const Otel = z
  * The `audit:` section. Paths are relative to the config file. Absent section: every default (the
  * log is on); `audit: false` (in the config schema) turns it off.
  * @example
- * audit: { store: sqlite, checkpoint: { everyEntries: 500 } }
+ * audit: { sync: full, checkpoint: { everyEntries: 500 } }
  */
 export const AuditSchema = z
   .strictObject({
-    store: z.enum(['sqlite', 'jsonl']).default('sqlite').describe('Where entries are kept: embedded SQLite (WAL) or an append-only JSONL file.'),
-    path: z.string().min(1).optional().describe('Store location; default toolgate-audit.db (sqlite) or toolgate-audit.jsonl beside the config.'),
+    store: z
+      .enum(['jsonl'], {
+        error: (issue) =>
+          issue.input === 'sqlite'
+            ? 'the SQLite audit store was removed: use store: jsonl (an append-only JSONL file; carry an existing SQLite log over with `toolgate audit export --format jsonl` of the release before this one)'
+            : 'the audit store must be jsonl',
+      })
+      .default('jsonl')
+      .describe('Where entries are kept: an append-only JSONL file (the only embedded store).'),
+    path: z.string().min(1).optional().describe('Store location; default toolgate-audit.jsonl beside the config.'),
     sync: z
       .enum(['normal', 'full'])
       .default('normal')
-      .describe('normal: durable against a killed process (WAL, no fsync per entry); full: fsync every entry, durable against power loss.'),
+      .describe('normal: each group of entries is written to the OS before the messages they record leave (durable against a killed process); full: fdatasync each group too (durable against power loss).'),
     keyFile: z.string().min(1).optional().describe('Private signing and HMAC key file (0600); default toolgate-audit.key beside the config, created on first run.'),
     publicKeyFile: z.string().min(1).optional().describe('Verifier keys (one per line, every key ever used); default toolgate-audit.pub beside the config.'),
     origin: z

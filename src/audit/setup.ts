@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
+import { AuditError } from '../errors.js';
 import { toCanonicalJson } from './event.js';
 import { createAuditInterceptors, type AuditInterceptors } from './interceptor.js';
 import { createKeys, loadKeys } from './keys.js';
@@ -9,7 +10,6 @@ import { createOtelExport, type OtelExport } from './otel.js';
 import { createRedactor } from './redact.js';
 import type { AuditConfig } from './schema.js';
 import { openJsonlStore } from './store-jsonl.js';
-import { openSqliteStore } from './store-sqlite.js';
 import type { AuditStore } from './store.js';
 
 export interface AuditPaths {
@@ -23,15 +23,31 @@ export interface AuditPaths {
 export const auditPathsOf = (audit: AuditConfig, configPath: string): AuditPaths => {
   const at = (p: string) => resolve(dirname(resolve(configPath)), p);
   return {
-    store: at(audit.path ?? (audit.store === 'sqlite' ? 'toolgate-audit.db' : 'toolgate-audit.jsonl')),
+    store: at(audit.path ?? 'toolgate-audit.jsonl'),
     keyFile: at(audit.keyFile ?? 'toolgate-audit.key'),
     publicKeyFile: at(audit.publicKeyFile ?? 'toolgate-audit.pub'),
     ...(audit.witnessFile !== undefined && { witnessFile: at(audit.witnessFile) }),
   };
 };
 
-export const openStore = (audit: AuditConfig, path: string, readonly = false): AuditStore =>
-  audit.store === 'sqlite' ? openSqliteStore(path, audit.sync, readonly) : openJsonlStore(path, audit.sync, readonly);
+export const openStore = (audit: AuditConfig, path: string, readonly = false): AuditStore => openJsonlStore(path, audit.sync, readonly);
+
+/** One line for the operator: which store, what failed, and what to do about it. */
+const storeUnusable = (path: string, what: 'open' | 'read', cause: unknown): AuditError =>
+  new AuditError(
+    'AUDIT_STORE_INVALID',
+    `cannot ${what} the audit log ${path} (${(cause as Error).message}); the gateway does not start without it: ${what === 'open' ? 'create its folder and make the file writable' : 'make the file readable'} by this user, or point audit.path elsewhere`,
+    { cause },
+  );
+
+/** The gateway's store, opened for appending; refuses the start when it cannot be (AUD-11). */
+const openLogStore = (audit: AuditConfig, path: string): AuditStore => {
+  try {
+    return openStore(audit, path);
+  } catch (error) {
+    throw storeUnusable(path, 'open', error);
+  }
+};
 
 const LOCK_KINDS: Readonly<Record<string, string>> = {
   'tools/call': 'tools',
@@ -73,8 +89,8 @@ export interface Audit extends AuditInterceptors {
 
 /**
  * Opens the audit log of a config (on unless `audit: false`): keys (created on first run, 0600), store, redactor, optional
- * OpenTelemetry export. A store that cannot be opened does not stop the gateway: every call is then
- * denied with AUDIT_APPEND_FAILED (fail closed), and `onWarning` says why at once.
+ * OpenTelemetry export. A store that cannot be opened or read stops the start (AUDIT_STORE_INVALID,
+ * AUD-11): a gateway that would only deny every call is no gateway, and must not look like one.
  */
 export const createAudit = (
   config: Config,
@@ -88,25 +104,25 @@ export const createAudit = (
   const created = createKeys(paths.keyFile, paths.publicKeyFile, audit.origin);
   if (created.created) onWarning(`audit: created signing key ${paths.keyFile}; public key ${created.vkey} (in ${paths.publicKeyFile})`);
   const keys = loadKeys(paths.keyFile);
-  let store: AuditStore | Error;
-  try {
-    store = openStore(audit, paths.store);
-  } catch (error) {
-    store = error as Error;
-    onWarning(`audit: cannot open ${paths.store}: ${(error as Error).message}; every call will be denied`);
-  }
+  const store = openLogStore(audit, paths.store);
   const otel: OtelExport | undefined = audit.otel && createOtelExport(audit.otel);
-  const log = new AuditLog(store, {
-    signer: keys.signer,
-    origin: audit.origin,
-    location: paths.store,
-    everyEntries: audit.checkpoint.everyEntries,
-    everySeconds: audit.checkpoint.everySeconds,
-    ...(paths.witnessFile !== undefined && { witnessFile: paths.witnessFile }),
-    ...(audit.witnessUrl !== undefined && { witnessUrl: audit.witnessUrl }),
-    ...(otel && { onEntry: otel.entry }),
-    onWarning,
-  });
+  let log: AuditLog;
+  try {
+    log = new AuditLog(store, {
+      signer: keys.signer,
+      origin: audit.origin,
+      everyEntries: audit.checkpoint.everyEntries,
+      everySeconds: audit.checkpoint.everySeconds,
+      ...(paths.witnessFile !== undefined && { witnessFile: paths.witnessFile }),
+      ...(audit.witnessUrl !== undefined && { witnessUrl: audit.witnessUrl }),
+      ...(otel && { onEntry: otel.entry }),
+      onWarning,
+    });
+  } catch (error) {
+    store.close();
+    void otel?.shutdown();
+    throw storeUnusable(paths.store, 'read', error);
+  }
   const hashesOf = (config: Config, lockDocument: unknown) => ({
     policy: createHash('sha256').update(toCanonicalJson(config)).digest('hex'),
     lock: lockDocument === undefined ? undefined : createHash('sha256').update(toCanonicalJson(lockDocument)).digest('hex'),

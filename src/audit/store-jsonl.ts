@@ -1,28 +1,174 @@
-import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import type { AuditStore, Durability, StoredEntry } from './store.js';
 
+/** Lines one turn of the event loop may append before they are written without waiting for a way out. */
+export const JSONL_BATCH = 512;
+
 /**
- * An append-only JSONL file: each entry's canonical JSON on its own line, checkpoints inline as
- * `{"checkpoint":"<signed note>"}`. Each line is one write(2) on an O_APPEND descriptor, so a killed
- * process leaves whole lines; `full` adds an fsync per line. The same format is what
+ * The audit store: an append-only JSONL file, each entry's canonical JSON on its own line,
+ * checkpoints inline as `{"checkpoint":"<signed note>"}`. The same format is what
  * `toolgate audit export --format jsonl` prints, so an export verifies like a live log.
+ *
+ * Appends are grouped (`group-commit.ts`): the lines appended during one turn of the event loop
+ * leave in one `write(2)` on an O_APPEND descriptor, as soon as anything is about to leave the
+ * gateway or at the end of the turn, whichever is first. So an entry is in the OS before the message
+ * it records leaves and survives SIGKILL; with `sync: full` each such write is fdatasync'ed too, and
+ * it survives power loss.
+ *
+ * A write that fails or comes up short (disk full, file too large) is cut back to the last whole line
+ * and its lines stay pending: every way out refuses to send, and every append fails, until they are
+ * written. Before each write the path must still name the file this store opened (same device and
+ * inode): a log deleted, moved away or replaced takes nothing more, and the lines stay pending, until
+ * that same file is back at its path (AUD-10). A failed fdatasync may have lost written lines, so the
+ * store then takes nothing more at all.
+ * @example
+ * const store = openJsonlStore('/var/lib/toolgate/audit.jsonl', 'normal');
  */
 export const openJsonlStore = (path: string, durability: Durability, readonly = false): AuditStore => {
-  const fd = readonly ? undefined : openSync(path, 'a', 0o640);
-  const write = (line: string) => {
-    if (fd === undefined) throw new Error('read-only store');
-    writeSync(fd, line + '\n');
-    if (durability === 'full') fsyncSync(fd);
+  if (readonly) return readOnlyStore(path);
+  const fd = openSync(path, 'a+', 0o640); // O_APPEND; readable, to find the last whole line
+  let opened: { dev: number; ino: number };
+  /** A regular file (not a device such as /dev/null, which holds nothing to read back). */
+  let isFile: boolean;
+  /** Bytes of whole lines in the file: where a failed write is cut back to. */
+  let written: number;
+  try {
+    const stat = fstatSync(fd);
+    opened = { dev: stat.dev, ino: stat.ino };
+    isFile = stat.isFile();
+    written = isFile ? cutToWholeLines(fd, stat.size) : 0;
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  let closed = false;
+  /** Lines appended, not yet written (see `flush`), and why the last write of them failed. */
+  let pending: string[] = [];
+  let writeFailed: Error | undefined;
+  let syncFailed: Error | undefined;
+
+  /** Throws unless `path` still names the file this store writes to (one `stat`; numbers, not bigints: this is per write). */
+  const assertInPlace = () => {
+    const now = statSync(path, { throwIfNoEntry: false });
+    if (now === undefined) throw new Error('the log file is gone (deleted or moved away); calls are refused until it is back or the gateway restarts');
+    if (now.dev !== opened.dev || now.ino !== opened.ino)
+      throw new Error('the log file was replaced by another file; calls are refused until the original is back or the gateway restarts');
   };
-  const parsed = () => parseJsonl(fd !== undefined && !fstatSync(fd).isFile() ? '' : readFileSync(path, 'utf8'));
+  /** Writes the pending lines in one `write(2)`; throws, keeping them pending, if they cannot all be written. */
+  const flush = () => {
+    if (syncFailed) throw syncFailed;
+    if (pending.length === 0) return;
+    if (closed) throw new Error('the store is closed');
+    const data = pending.length === 1 ? (pending[0] as string) : pending.join('');
+    let bytes = 0;
+    try {
+      assertInPlace();
+      // O_APPEND: after the cut, the write lands right after the last whole line, never past a hole.
+      if (writeFailed && isFile) ftruncateSync(fd, written);
+      const wrote = writeSync(fd, data);
+      bytes = Buffer.byteLength(data);
+      if (wrote !== bytes) {
+        if (isFile) ftruncateSync(fd, written);
+        throw new Error(`the file took ${wrote} of ${bytes} bytes (disk full or file too large)`);
+      }
+    } catch (error) {
+      writeFailed = error as Error;
+      throw error;
+    }
+    writeFailed = undefined;
+    written += bytes;
+    pending = [];
+    if (durability === 'full')
+      try {
+        fdatasyncSync(fd);
+      } catch (error) {
+        syncFailed = error as Error;
+        throw error;
+      }
+  };
+  /** The end of the turn that appended the first pending line; a failure stays for the next way out or append to meet. */
+  const flushAtTurnEnd = () => {
+    try {
+      flush();
+    } catch {
+      // still pending: every way out and every append tries again, and fails until they are written
+    }
+  };
+  const write = (line: string) => {
+    if (closed) throw new Error('the store is closed');
+    // Before the line joins them (a throw then leaves it out): a failed write tried again, and a turn
+    // that appends without end (no way out, no end of turn) written every JSONL_BATCH lines.
+    if (writeFailed || syncFailed || pending.length >= JSONL_BATCH) flush();
+    pending.push(line);
+    if (pending.length === 1) setImmediate(flushAtTurnEnd);
+  };
+  const reader = readOnlyStore(path);
   return {
     location: path,
-    append: (entry) => write(entry.body),
-    appendCheckpoint: (_size, note) => write(JSON.stringify({ checkpoint: note })),
+    append: (entry) => write(entry.body + '\n'),
+    appendCheckpoint: (_size, note) => write(JSON.stringify({ checkpoint: note }) + '\n'),
+    flush,
+    // A read sees every line appended before it.
+    entries: () => {
+      flush();
+      return isFile ? reader.entries() : [];
+    },
+    eachEntry: () => {
+      flush();
+      return isFile ? reader.eachEntry() : [];
+    },
+    checkpoints: () => {
+      flush();
+      return isFile ? reader.checkpoints() : [];
+    },
+    close: () => {
+      if (closed) return;
+      try {
+        flush();
+      } finally {
+        closed = true;
+        closeSync(fd);
+      }
+    },
+  };
+};
+
+/**
+ * Cuts an unfinished last line (a write torn by power loss; no message it recorded left) so that the
+ * next line starts on a line of its own; returns the size of the whole lines.
+ */
+const cutToWholeLines = (fd: number, size: number): number => {
+  if (size === 0) return 0;
+  const tail = Buffer.alloc(Math.min(size, CHUNK));
+  for (let end = size; end > 0; ) {
+    const start = Math.max(0, end - tail.length);
+    const n = readSync(fd, tail, 0, end - start, start);
+    const at = tail.subarray(0, n).lastIndexOf(10);
+    if (at !== -1) {
+      const whole = start + at + 1;
+      if (whole !== size) ftruncateSync(fd, whole);
+      return whole;
+    }
+    end = start;
+  }
+  ftruncateSync(fd, 0);
+  return 0;
+};
+
+/** What `audit verify/query/tail/export/prove` open: reads only. */
+const readOnlyStore = (path: string): AuditStore => {
+  const refuse = () => {
+    throw new Error('read-only store');
+  };
+  const parsed = () => parseJsonl(readFileSync(path, 'utf8'));
+  return {
+    location: path,
+    append: refuse,
+    appendCheckpoint: refuse,
     entries: () => parsed().entries,
-    eachEntry: () => (fd !== undefined && !fstatSync(fd).isFile() ? [] : streamEntries(path)),
+    eachEntry: () => streamEntries(path),
     checkpoints: () => parsed().checkpoints,
-    close: () => fd !== undefined && closeSync(fd),
+    close: () => undefined,
   };
 };
 

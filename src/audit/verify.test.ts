@@ -20,8 +20,7 @@ const turns = async (count: number) => {
 };
 
 /**
- * A real log: JSONL store (the SQLite store is covered end to end in test/e2e/audit.test.ts; in a vitest
- * worker on Node 24, better-sqlite3 12 aborts when GC finalizes a handle), signed checkpoints every
+ * A real log: the JSONL store, signed checkpoints every
  * `every` entries and at close, a witness file. `pauses[i]` turns of the event loop pass after the
  * i-th append (none by default: every append then hashes the entry before it itself).
  */

@@ -21,6 +21,13 @@ describe('config schema', () => {
     expect(config.servers['everything']?.allow).toEqual({ sampling: false, elicitation: false, roots: false });
   });
 
+  it('keeps audit.store with jsonl as its only value and default, and says the SQLite store was removed', () => {
+    const audit = parseConfig(minimal).audit;
+    expect(audit === false ? undefined : audit.store).toBe('jsonl');
+    expect(() => parseConfig({ ...minimal, audit: { store: 'sqlite' } })).toThrow(/the SQLite audit store was removed: use store: jsonl.*at audit\.store/s);
+    expect(() => parseConfig({ ...minimal, audit: { store: 'postgres' } })).toThrow(/the audit store must be jsonl/);
+  });
+
   describe('when a key or value is wrong', () => {
     it.each([
       [{ ...minimal, extra: 1 }, 'extra'],

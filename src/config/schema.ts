@@ -312,9 +312,9 @@ export const ConfigSchema = z
     limits: Limits.default({}).describe('Default limits; each server may override them.'),
     http: Http.prefault({}),
     audit: z
-      .union([z.literal(false), AuditSchema])
+      .union([AuditSchema, z.literal(false)]) // this order: a wrong audit section is reported field by field, not as "expected false"
       .prefault({})
-      .describe('Tamper-evident audit log, on by default (SQLite beside the config, keys created on first run); false turns it off, and every start then warns.'),
+      .describe('Tamper-evident audit log, on by default (a JSONL file beside the config, keys created on first run); false turns it off, and every start then warns.'),
     content: ContentSchema.prefault({}),
     servers: z
       .record(ServerId, ServerSchema)

@@ -125,10 +125,10 @@ describe('when the egress decisions go to the audit log', () => {
   });
 
   it('[AUD-2] refuses the connection with EGRESS_UNLOGGED while the recorded decision cannot be written out (the group commit), and connects once it can', async () => {
-    // A log's pending lines, as the SQLite store registers them (its writer throws while the spool refuses writes).
+    // A log's pending lines, as the JSONL store registers them (its writer throws while the file refuses writes).
     let refusing = true;
     const unregister = registerPendingWriter(() => {
-      if (refusing) throw new Error('EIO: the spool refused the write');
+      if (refusing) throw new Error('EIO: the log file refused the write');
     });
     try {
       const { proxy, socketPath } = await proxyWith(() => undefined);

@@ -47,9 +47,6 @@ export interface WireError {
 export const toWireError = (error: unknown): WireError => {
   if (error instanceof UpstreamError && error.upstream)
     return { code: RPC_CODE.UPSTREAM, message: error.message, data: { code: error.code, upstream: { code: error.upstream.code } } };
-  // The audit error's own message names the store's path and the OS's words: for the operator's log, not the client.
-  if (error instanceof GatewayError && error.code === 'AUDIT_APPEND_FAILED')
-    return { code: RPC_CODE.AUDIT, message: 'audit log unavailable: call denied, not forwarded unlogged', data: { code: error.code } };
   if (error instanceof GatewayError) {
     const prefix = error.code.split('_')[0] as keyof typeof RPC_CODE;
     const code = SPECIFIC[error.code as ErrorCode] ?? RPC_CODE[prefix] ?? -32603;

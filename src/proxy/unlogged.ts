@@ -1,5 +1,6 @@
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
 import { writePending } from '../audit/group-commit.js';
+import { AuditError } from '../errors.js';
 import { toWireError } from './to-json-rpc-error.js';
 
 /**
@@ -9,9 +10,25 @@ import { toWireError } from './to-json-rpc-error.js';
  * on the wire (its send resolves: notifications are best effort, and some senders do not wait for them).
  */
 export const unlogged = (message: JSONRPCMessage, error: Error): { readonly send: JSONRPCMessage } | 'refuse' | 'drop' => {
-  if (!('method' in message)) return 'id' in message ? { send: { jsonrpc: '2.0', id: message.id, error: toWireError(error) } as JSONRPCMessage } : 'drop';
+  if (!('method' in message)) {
+    if (!('id' in message)) return 'drop';
+    // Already the audit's refusal, which says whether the call ran: it stands (it records nothing new).
+    if (isAuditRefusal(message)) return { send: message };
+    return { send: { jsonrpc: '2.0', id: message.id, error: toWireError(withheld(error)) } as JSONRPCMessage };
+  }
   return 'id' in message ? 'refuse' : 'drop';
 };
+
+const isAuditRefusal = (message: JSONRPCMessage): boolean => {
+  const error = (message as { error?: { data?: { code?: unknown } } }).error;
+  return error?.data?.code === 'AUDIT_APPEND_FAILED';
+};
+
+/** The error a withheld response carries: what the client may assume about its request (AUD-9). */
+const withheld = (error: Error): Error =>
+  new AuditError('AUDIT_APPEND_FAILED', `${error.message}; this request's outcome could not be logged, so it is withheld (a forwarded request did run on the server)`, {
+    cause: error,
+  });
 
 /** A transport's `send` behind the audit's group commit (`audit/group-commit.ts`): every pending line is written before the message leaves. */
 export const sendLogged =

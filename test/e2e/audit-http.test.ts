@@ -12,12 +12,12 @@ import { startServe, type ServeProcess } from './gateway-process.js';
 /**
  * The audit's group commit on the HTTP ways out: `toolgate serve` (its HTTP front: 2025-era sessions, and the
  * stateless 2026-07-28 exchange) in front of a Streamable HTTP upstream that counts the calls it receives. The
- * SQLite spool stops taking writes mid-run.
+ * JSONL log stops taking writes mid-run.
  */
 describe.each([
   { era: '2025-era', mode: undefined },
   { era: '2026-07-28', mode: { pin: '2026-07-28' } as VersionNegotiationMode },
-])('when the audit spool stops taking writes behind the HTTP front ($era client) and an HTTP upstream', ({ mode }) => {
+])('when the audit log stops taking writes behind the HTTP front ($era client) and an HTTP upstream', ({ mode }) => {
   let upstream: HttpServer | undefined;
   let gateway: ServeProcess | undefined;
   afterAll(async () => {
@@ -45,19 +45,19 @@ describe.each([
     const port = (upstream.address() as AddressInfo).port;
 
     gateway = await startServe({ servers: { up: { url: `http://127.0.0.1:${port}/mcp`, tools: ['echo'] } } });
-    const spool = join(dirname(gateway.configFile), 'toolgate-audit.db-spool');
+    const logFile = join(dirname(gateway.configFile), 'toolgate-audit.jsonl');
     const client = new Client({ name: 'audit-http-test', version: '1.0.0' }, mode === undefined ? {} : { versionNegotiation: { mode } });
     await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url)));
 
     expect(await client.callTool({ name: 'up__echo', arguments: { text: 'logged' } })).toMatchObject({ content: [{ text: 'logged' }] });
     expect(received).toBe(1);
-    execFileSync('chattr', ['+i', spool]); // every write to the spool fails from here (EPERM)
+    execFileSync('chattr', ['+i', logFile]); // every write to the log fails from here (EPERM)
     try {
       const error = await errorOf(client.callTool({ name: 'up__echo', arguments: { text: 'unlogged?' } }));
       expect(error).toMatchObject({ code: -32006, data: { code: 'AUDIT_APPEND_FAILED' } });
       expect(received).toBe(1);
     } finally {
-      execFileSync('chattr', ['-i', spool]);
+      execFileSync('chattr', ['-i', logFile]);
     }
     expect(await client.callTool({ name: 'up__echo', arguments: { text: 'logged again' } })).toMatchObject({ content: [{ text: 'logged again' }] });
     expect(received).toBe(2);

@@ -7,10 +7,9 @@ import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkpointSize, verifyCheckpoint } from '../../src/audit/checkpoint.js';
-import { toCanonicalJson } from '../../src/audit/event.js';
-import { loadKeys, loadVerifiers } from '../../src/audit/keys.js';
-import { digestOf } from '../../src/audit/redact.js';
-import { BIN, eventually, fixture, npmServer, ROOT, startStdioGateway, tempDir } from './harness.js';
+import { loadVerifiers } from '../../src/audit/keys.js';
+import { parseJsonl } from '../../src/audit/store-jsonl.js';
+import { BIN, eventually, fixture, npmServer, startStdioGateway, tempDir } from './harness.js';
 
 /** `toolgate run` on a config in a fresh dir (or `dir`, to resume its log), with the official SDK client; the transport exposes the pid. */
 const startGateway = async (config: Record<string, unknown>, dir = tempDir()) => {
@@ -34,28 +33,11 @@ const cli = (configPath: string, ...args: string[]) => {
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 
-/**
- * SQL on the audit database in a child process: better-sqlite3 12 on Node 24 aborts a vitest worker
- * when one of its handles is finalized at worker teardown, so test workers never open one themselves.
- */
-const sql = <T>(path: string, query: string, params: readonly unknown[] = [], write = false): T[] => {
-  const script = `import Database from 'better-sqlite3';
-const [path, query, params, write] = JSON.parse(process.argv[1]);
-const db = new Database(path, { readonly: !write });
-const st = db.prepare(query);
-const rows = write ? (st.run(...params), []) : st.all(...params);
-db.close();
-process.stdout.write(JSON.stringify(rows));`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify([path, query, params, write])], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`sql failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T[];
-};
+/** The stored log (the JSONL file beside the config): its entries, parsed, and its checkpoints. */
+const logOf = (dir: string) => parseJsonl(readFileSync(join(dir, 'toolgate-audit.jsonl'), 'utf8'));
 
 const entriesOf = (dir: string) =>
-  sql<{ body: string }>(join(dir, 'toolgate-audit.db'), 'SELECT body FROM entries ORDER BY seq').map(
+  logOf(dir).entries.map(
     (r) =>
       JSON.parse(r.body) as Record<string, unknown> & {
         seq: number;
@@ -68,16 +50,6 @@ const entriesOf = (dir: string) =>
         event?: Record<string, unknown>;
       },
   );
-
-/** The log as `toolgate audit export` reads it through the store (the SQLite table and its spool). */
-const exportedEntries = (configPath: string) => {
-  const out = cli(configPath, 'export', '--format', 'jsonl');
-  if (out.code !== 0) throw new Error(`export failed: ${out.err}`);
-  return out.out
-    .split('\n')
-    .filter((line) => line && !line.startsWith('{"checkpoint":'))
-    .map((line) => JSON.parse(line) as ReturnType<typeof entriesOf>[number]);
-};
 
 /** The recording fixture, sandboxed with its record file's folder writable: it records every message it receives (initialize included). */
 const recorder = () => {
@@ -126,8 +98,8 @@ describe('when the gateway runs with an audit log', () => {
 
     // the shutdown checkpoint covers every entry
     await eventually(() => {
-      const notes = sql<{ note: string }>(join(gw.dir, 'toolgate-audit.db'), 'SELECT note FROM checkpoints ORDER BY id');
-      return checkpointSize(notes.at(-1)?.note ?? '') === entriesOf(gw.dir).length;
+      const notes = logOf(gw.dir).checkpoints;
+      return checkpointSize(notes.at(-1) ?? '') === entriesOf(gw.dir).length;
     }, 30_000);
     const verify = cli(gw.configPath, 'verify');
     expect(verify.code).toBe(0);
@@ -148,44 +120,42 @@ describe('when the gateway runs with an audit log', () => {
     expect(cli(gw.configPath, 'verify', '--file', exported).code).toBe(0);
 
     // tamper with the stored log: verify names the entry
-    const dbPath = join(gw.dir, 'toolgate-audit.db');
-    const [row] = sql<{ body: string }>(dbPath, 'SELECT body FROM entries WHERE seq = ?', [echo[1]?.seq]);
-    sql(dbPath, 'UPDATE entries SET body = ? WHERE seq = ?', [row?.body.replace('"result"', '"deny"'), echo[1]?.seq], true);
+    const logPath = join(gw.dir, 'toolgate-audit.jsonl');
+    const lines = readFileSync(logPath, 'utf8').split('\n');
+    const at = lines.findIndex((l) => l.includes(`"seq":${echo[1]?.seq},`));
+    lines[at] = (lines[at] as string).replace('"result"', '"deny"');
+    writeFileSync(logPath, lines.join('\n'));
     const tampered = cli(gw.configPath, 'verify');
     expect(tampered.code).toBe(1);
     expect(tampered.out).toContain(`FAILED at entry ${echo[1]?.seq}`);
   }, 300_000); // a dozen CLI processes: slow when the machine is loaded
 
-  it('[AUD-2] a read-only location makes every call fail with AUDIT_APPEND_FAILED, and nothing reaches the server', async () => {
-    const { record, rec } = recorder();
-    const gw = await startGateway({
-      servers: { rec },
-      audit: { path: '/sys/toolgate-audit.db' }, // sysfs: not writable, not even by root
-    });
-    gateways.push(gw);
-    const error = await errorOf(gw.client.callTool({ name: 'rec__echo', arguments: { text: 'unlogged?' } }));
-    expect(error).toMatchObject({ code: -32006, data: { code: 'AUDIT_APPEND_FAILED' } });
-    expect(error.message).toMatch(/audit log unavailable/);
-    expect(error.message).not.toContain('toolgate-audit.db'); // the store's path is the operator's, not the client's
-    // The server is up and records what it receives (its initialize), and it never received the call.
-    await eventually(() => existsSync(record) && readFileSync(record, 'utf8').includes('"initialize"'));
-    expect(readFileSync(record, 'utf8')).not.toContain('tools/call');
-    await gw.client.close();
+  it('[AUD-11] a store that cannot be opened stops the start with one line: the code, the path, why, and what to do', () => {
+    const dir = tempDir();
+    const configPath = join(dir, 'toolgate.yaml');
+    // sysfs: not writable, not even by root
+    writeFileSync(configPath, JSON.stringify({ lock: { required: false }, servers: { everything }, audit: { path: '/sys/toolgate-audit.jsonl' } }));
+    const r = spawnSync(process.execPath, [BIN, 'run', '--config', configPath], { encoding: 'utf8', input: '', timeout: 60_000 });
+    expect(r.status).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.at(-1)).toMatch(/^toolgate: AUDIT_STORE_INVALID: cannot open the audit log \/sys\/toolgate-audit\.jsonl \(.+\); the gateway does not start without it: .*audit\.path/);
+    expect(r.stderr).not.toContain('gateway started');
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
-  it('[AUD-2] a spool the disk stops taking while calls are served: the call whose entry was still pending is refused, not forwarded, and the gateway serves again once the disk does (needs root: chattr +i)', async () => {
+  it('[AUD-2] a log file the disk stops taking while calls are served: the call whose entry was still pending is refused, not forwarded, and the gateway serves again once the disk does (needs root: chattr +i)', async () => {
     const { record, rec } = recorder();
     const gw = await startGateway({
       servers: { rec },
     });
     gateways.push(gw);
-    const spool = join(gw.dir, 'toolgate-audit.db-spool');
+    const logFile = join(gw.dir, 'toolgate-audit.jsonl');
     const calls = () => (existsSync(record) ? readFileSync(record, 'utf8').split('\n').filter((l) => l.includes('tools/call')).length : 0);
     await gw.client.callTool({ name: 'rec__echo', arguments: { text: 'logged' } });
     expect(calls()).toBe(1);
-    // Every write to the spool fails from here (EPERM): the next call's forward entry is appended, pending in
+    // Every write to the log fails from here (EPERM): the next call's forward entry is appended, pending in
     // the group commit; the write before its request leaves fails, so the request never leaves.
-    execFileSync('chattr', ['+i', spool]);
+    execFileSync('chattr', ['+i', logFile]);
     try {
       const error = await errorOf(gw.client.callTool({ name: 'rec__echo', arguments: { text: 'unlogged?' } }));
       expect(error).toMatchObject({ code: -32006, data: { code: 'AUDIT_APPEND_FAILED' } });
@@ -194,7 +164,7 @@ describe('when the gateway runs with an audit log', () => {
       expect(again).toMatchObject({ data: { code: 'AUDIT_APPEND_FAILED' } });
       expect(calls()).toBe(1);
     } finally {
-      execFileSync('chattr', ['-i', spool]);
+      execFileSync('chattr', ['-i', logFile]);
     }
     await gw.client.callTool({ name: 'rec__echo', arguments: { text: 'logged again' } });
     expect(calls()).toBe(2);
@@ -208,120 +178,19 @@ describe('when the gateway runs with an audit log', () => {
     expect(decisions).toEqual(['forward', 'result', 'forward', 'forward', 'result']);
   });
 
-  it('[AUD-2] a full disk (writes fail with ENOSPC) denies calls with AUDIT_APPEND_FAILED, nothing forwarded', async () => {
+  it('[AUD-2] a full disk (every write fails with ENOSPC) refuses even the handshake with AUDIT_APPEND_FAILED: nothing leaves before its entries are written', async () => {
     const { record, rec } = recorder();
-    const gw = await startGateway({
-      servers: { rec },
-      audit: { store: 'jsonl', path: '/dev/full' }, // every write fails with ENOSPC
-    });
-    gateways.push(gw);
-    const error = await errorOf(gw.client.callTool({ name: 'rec__echo', arguments: { text: 'unlogged?' } }));
-    expect(error).toMatchObject({ data: { code: 'AUDIT_APPEND_FAILED' } });
-    expect(error.message).toMatch(/ENOSPC|no space/i);
-    // The server is up and records what it receives (its initialize), and it never received the call.
-    await eventually(() => existsSync(record) && readFileSync(record, 'utf8').includes('"initialize"'));
-    expect(readFileSync(record, 'utf8')).not.toContain('tools/call');
-    await gw.client.close();
+    const dir = tempDir();
+    const configPath = join(dir, 'toolgate.yaml');
+    writeFileSync(configPath, JSON.stringify({ lock: { required: false }, servers: { rec }, audit: { path: '/dev/full' } }));
+    const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'run', '--config', configPath], stderr: 'pipe', env: { PATH: process.env['PATH'] ?? '' } });
+    gateways.push({ transport });
+    // The config-load entry cannot be written, so neither the answer to initialize nor anything to the server leaves.
+    const error = await errorOf(new Client({ name: 'toolgate-audit-test', version: '1.0.0' }).connect(transport));
+    expect(error).toMatchObject({ code: -32006, data: { code: 'AUDIT_APPEND_FAILED' } });
+    expect(error.message).toMatch(/\/dev\/full: ENOSPC/);
+    expect(existsSync(record) && readFileSync(record, 'utf8')).toBeFalsy();
   });
-});
-
-/**
- * On Node 24, better-sqlite3 12 aborts the whole process when the garbage collector finalizes one of
- * its Statements outside a JS context (`Assertion failed: (env) != nullptr` in ~Statement); the
- * gateway once died this way right after start, on transient statements (`db.pragma`, per-read
- * `prepare`). The store now prepares every statement once and keeps it. This child makes garbage and
- * idles so V8 collects it the way it did in the gateway; before the fix it aborted at once on Node 24.
- */
-describe('when the SQLite store has been used and the process then idles', () => {
-  it('[AUD-7] no statement or handle is ever finalized by the garbage collector (no abort on Node 24)', () => {
-    const script = `const [mod, path] = process.argv.slice(1);
-const { openSqliteStore } = await import(mod);
-const store = openSqliteStore(path, 'normal');
-for (let i = 0; i < 50; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
-for (let i = 0; i < 2000; i++) { store.entries(); store.checkpoints(); [...store.eachEntry()]; }
-let junk = [];
-for (let i = 0; i < 200000; i++) junk.push({ i, s: 'x'.repeat(i % 50) });
-junk = null;
-await new Promise((r) => setTimeout(r, 2000));
-// Past one page of the stream (1000 rows): what it yields is what a full read gives.
-for (let i = 50; i < 2500; i++) store.append({ seq: i, body: '{"n":' + i + '}' });
-const same = JSON.stringify([...store.eachEntry()]) === JSON.stringify(store.entries());
-process.stdout.write('entries ' + store.entries().length + ' streamed ' + [...store.eachEntry()].length + ' same ' + same);
-store.close();`;
-    const r = spawnSync(
-      process.execPath,
-      ['--input-type=module', '-e', script, join(ROOT, 'dist/src/audit/store-sqlite.js'), join(tempDir(), 'gc.db')],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
-    expect({ status: r.status, signal: r.signal, stderr: r.stderr.slice(0, 400) }).toEqual({ status: 0, signal: null, stderr: '' });
-    expect(r.stdout).toBe('entries 2500 streamed 2500 same true');
-  });
-});
-
-describe('when the gateway is killed with SIGKILL under load', () => {
-  it('[AUD-7] every call the client saw answered is in the log, and the log verifies', async () => {
-    const gw = await startGateway({ servers: { everything }, audit: { checkpoint: { everyEntries: 50 } } });
-    const answered: string[] = [];
-    let sent = 0;
-    let killed = false;
-    const failures: string[] = [];
-    const worker = async (w: number) => {
-      for (let i = 0; !killed; i++) {
-        const message = `w${w}-${i}`;
-        sent++;
-        try {
-          await gw.client.callTool({ name: 'everything__echo', arguments: { message } });
-          answered.push(message);
-        } catch (error) {
-          if (killed) return; // the gateway is gone
-          // A refused call before the kill (e.g. the upstream still starting on a loaded machine) is
-          // not a lost one: it was never answered. Keep the load on.
-          failures.push(String((error as Error).message));
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      }
-    };
-    const workers = Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(worker));
-    await eventually(() => answered.length >= 300, 150_000).catch(() => {
-      killed = true;
-      throw new Error(`only ${answered.length} calls answered; last failures: ${failures.slice(-3).join(' | ')}\ngateway stderr:\n${gw.stderr.join('').slice(-3000)}`);
-    });
-    killed = true;
-    process.kill(gw.transport.pid as number, 'SIGKILL');
-    await workers;
-    await gw.transport.close().catch(() => undefined);
-
-    const { hmacKey } = loadKeys(join(gw.dir, 'toolgate-audit.key'));
-    // Read as the product reads it: the killed gateway's last entries may still be in the spool.
-    const spooled = existsSync(join(gw.dir, 'toolgate-audit.db-spool')) ? readFileSync(join(gw.dir, 'toolgate-audit.db-spool'), 'utf8').split('\n').filter(Boolean).length : 0;
-    const entries = exportedEntries(gw.configPath);
-    const forwarded = new Map(entries.filter((e) => e.decision === 'forward' && e.target === 'echo').map((e) => [(e.args as { hmac: string }).hmac, e.call]));
-    const results = new Set(entries.filter((e) => e.decision === 'result' && e.target === 'echo').map((e) => e.call));
-    const missing = answered.filter((m) => {
-      const call = forwarded.get(digestOf(hmacKey, toCanonicalJson({ message: m })));
-      return call === undefined || !results.has(call);
-    });
-    expect(missing).toEqual([]);
-    const verify = cli(gw.configPath, 'verify');
-    expect(verify.code, verify.out + verify.err).toBe(0);
-    // the export (piped, as a shell pipeline reads it) holds every entry verify counted
-    expect(verify.out).toMatch(new RegExp(`^ok: ${entries.length} entries`));
-    console.info(`SIGKILL test: ${sent} calls sent, ${answered.length} answered, ${entries.length} entries stored (${spooled} of them still in the spool), ${results.size} results; ${verify.out.trim()}`);
-
-    // A new gateway resumes the killed one's log (streaming it to rebuild the tree's edge): what it
-    // appends chains on to the stored entries and the whole log still verifies.
-    const again = await startGateway({ servers: { everything }, audit: { checkpoint: { everyEntries: 50 } } }, gw.dir);
-    await again.client.callTool({ name: 'everything__echo', arguments: { message: 'after the restart' } });
-    await again.client.close(); // waits for the gateway to exit (its shutdown checkpoint written)
-    // the restart moved the spool into the table: the table alone now holds the whole log
-    expect(existsSync(join(gw.dir, 'toolgate-audit.db-spool'))).toBe(false);
-    const resumed = entriesOf(gw.dir);
-    expect(resumed.slice(0, entries.length)).toEqual(entries);
-    expect(resumed.length).toBeGreaterThan(entries.length);
-    expect(resumed.slice(entries.length).some((e) => e.decision === 'result' && e.target === 'echo')).toBe(true);
-    const reverify = cli(gw.configPath, 'verify');
-    expect(reverify.code, reverify.out + reverify.err).toBe(0);
-  }, 240_000);
 });
 
 describe('when OpenTelemetry export is configured', () => {
@@ -384,7 +253,7 @@ describe('when a config has no audit section and a lock is in force', () => {
     expect((await gw.client.listTools()).tools.map((t) => t.name)).not.toContain('rug__send_message'); // swapped: hidden
     expect((await errorOf(gw.client.callTool({ name: 'rug__send_message', arguments: { to: 'bob', text: 'hi' } }))).data?.code).toBe('PIN_HASH_MISMATCH');
     await gw.close();
-    await eventually(() => existsSync(join(dir, 'toolgate-audit.db')) && entriesOf(dir).some(isShutdown), 60_000);
+    await eventually(() => existsSync(join(dir, 'toolgate-audit.jsonl')) && entriesOf(dir).some(isShutdown), 60_000);
 
     expect(statSync(join(dir, 'toolgate-audit.key')).mode & 0o777).toBe(0o600);
     const pub = readFileSync(join(dir, 'toolgate-audit.pub'), 'utf8').trim();
@@ -412,7 +281,7 @@ describe('when a config has no audit section and a lock is in force', () => {
     await gw.client.listTools();
     await eventually(() => gw.stderr.some((l) => l.includes('AUDIT LOG OFF')), 30_000);
     await gw.close();
-    expect(existsSync(join(gw.dir, 'toolgate-audit.db'))).toBe(false);
+    expect(existsSync(join(gw.dir, 'toolgate-audit.jsonl'))).toBe(false);
     expect(existsSync(join(gw.dir, 'toolgate-audit.key'))).toBe(false);
   }, 120_000);
 });
