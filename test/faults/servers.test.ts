@@ -104,7 +104,7 @@ describe('when a server cannot be sandboxed', () => {
     writeFileSync(join(dir, 'toolgate.yaml'), JSON.stringify(faultConfig(faulty('', { args: [unreachable()] }))));
     const locked = await toolgate(['lock', '--config', join(dir, 'toolgate.yaml')]);
     expect(locked.code).toBe(1);
-    expect(locked.stderr).toMatch(/^toolgate: SANDBOX_UNAVAILABLE: server "bad": its sandbox could not be set up: bwrap: Can't find source path .*Permission denied/m);
+    expect(locked.stderr).toMatch(/^toolgate: bad: SANDBOX_UNAVAILABLE: server "bad": its sandbox could not be set up: bwrap: Can't find source path .*Permission denied/m);
     expect(locked.stderr).not.toMatch(/ECONNRESET|Unhandled|node:events/);
   });
 });
