@@ -1,4 +1,4 @@
-import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVER_INFO_META_KEY } from '@modelcontextprotocol/client';
@@ -137,6 +137,9 @@ describe('through toolgate run, with a hostile fixture server', () => {
   beforeAll(async () => {
     const dir = tempDir();
     log = join(dir, 'tricky.log');
+    // One log for three servers, each sandboxed as its own uid: the file must be writable by all of them.
+    writeFileSync(log, '');
+    chmodSync(log, 0o666);
     const tricky = (tools: string[], extra: Record<string, unknown> = {}) => ({
       command: process.execPath,
       args: [fixture('tricky')],
