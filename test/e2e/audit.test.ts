@@ -9,29 +9,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { checkpointSize, verifyCheckpoint } from '../../src/audit/checkpoint.js';
 import { loadVerifiers } from '../../src/audit/keys.js';
 import { parseJsonl } from '../../src/audit/store-jsonl.js';
+import { auditCli, startGateway } from '../faults/audit-gateway.js';
 import { BIN, eventually, fixture, npmServer, startStdioGateway, tempDir } from './harness.js';
 
-/** `toolgate run` on a config in a fresh dir (or `dir`, to resume its log), with the official SDK client; the transport exposes the pid. */
-const startGateway = async (config: Record<string, unknown>, dir = tempDir()) => {
-  const configPath = join(dir, 'toolgate.yaml');
-  writeFileSync(configPath, JSON.stringify({ lock: { required: false }, ...config }));
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [BIN, 'run', '--config', configPath],
-    stderr: 'pipe',
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '' },
-  });
-  const stderr: string[] = [];
-  transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  const client = new Client({ name: 'toolgate-audit-test', version: '1.0.0' });
-  await client.connect(transport);
-  return { client, transport, dir, configPath, stderr };
-};
-
-const cli = (configPath: string, ...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, 'audit', ...args, '--config', configPath], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
+const cli = auditCli;
 
 /** The stored log (the JSONL file beside the config): its entries, parsed, and its checkpoints. */
 const logOf = (dir: string) => parseJsonl(readFileSync(join(dir, 'toolgate-audit.jsonl'), 'utf8'));
