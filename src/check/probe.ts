@@ -52,11 +52,10 @@ export const probeEnvironment = async (configPath: string, config: Config): Prom
         (error: unknown) => ({ ok: false, reason: (error as Error).message }) as const,
       )
     : { ok: false, reason: 'not probed: no server is sandboxed by bubblewrap' };
-  if (config.audit === false) return { platform: process.platform, sandbox };
+  if (config.audit === false) return { sandbox };
   const paths = auditPathsOf(config.audit, configPath);
   const store = await writability(paths.store);
   return {
-    platform: process.platform,
     sandbox,
     audit: { keyFile: { path: paths.keyFile, mode: await modeOf(paths.keyFile) }, store: { path: paths.store, ...store } },
   };

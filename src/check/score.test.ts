@@ -5,7 +5,6 @@ import { scoreDeployment } from './score.js';
 import { CHECK_ITEMS, type CheckInput, type CheckItemId, type EnvironmentProbe, type LockState } from './types.js';
 
 const ENV_OK: EnvironmentProbe = {
-  platform: 'linux',
   sandbox: { ok: true, bwrap: '/usr/bin/bwrap' },
   audit: { keyFile: { path: '/srv/tg/toolgate-audit.key', mode: 0o600 }, store: { path: '/srv/tg/toolgate-audit.jsonl', writable: true } },
 };

@@ -128,13 +128,13 @@ const scoreAudit = ({ config, environment }: CheckInput): Finding[] => {
 const NOT_AVAILABLE = 'not available in this version';
 
 const scoreSbom = ({ lock }: CheckInput): Finding[] => {
-  const npm = lock.kind === 'present' ? Object.entries(lock.lock.servers).filter(([, s]) => s.package.kind === 'npm') : [];
+  const npm = lock.kind === 'present' ? Object.entries(lock.lock.servers).flatMap(([id, s]) => (s.package.kind === 'npm' ? [`${id}: ${s.package.name}@${s.package.version}`] : [])) : [];
   return [
     warn(
       `SBOM and advisory scanning: ${NOT_AVAILABLE} (toolgate sbom / toolgate deps)`,
       'until then: `npm audit --omit=dev` (or `osv-scanner --lockfile package-lock.json`) in each server\'s install',
     ),
-    ...npm.map(([id, s]) => pass(`servers.${id}: installed files pinned by digest in the lock (${s.package.kind === 'npm' ? `${s.package.name}@${s.package.version}` : ''}), not scanned`)),
+    ...npm.map((name) => pass(`servers.${name}: installed files pinned by digest in the lock, not scanned`)),
   ];
 };
 

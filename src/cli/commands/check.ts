@@ -4,6 +4,7 @@ import { probeEnvironment, readLockState } from '../../check/probe.js';
 import { scoreDeployment } from '../../check/score.js';
 import { summarize, toJson, toTable } from '../../check/format.js';
 import { loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
 import { GatewayError } from '../../errors.js';
 
 export const CHECK_USAGE = `  toolgate check --config FILE [--format table|json] [--fail-on fail|warn]
@@ -32,7 +33,7 @@ export const check = async (argv: readonly string[]): Promise<number> => {
   if (configPath === undefined) return usage('--config FILE is required');
   if (format !== 'table' && format !== 'json') return usage(`--format must be table or json, not ${format}`);
   if (failOn !== 'fail' && failOn !== 'warn') return usage(`--fail-on must be fail or warn, not ${failOn}`);
-  let config;
+  let config: Config;
   try {
     config = await loadConfig(configPath);
   } catch (error) {
