@@ -49,7 +49,8 @@ const scoreLimits = ({ config }: CheckInput): Finding[] =>
     return out;
   });
 
-const CREDENTIAL_NAME = /token|secret|passw|api[-_]?key|private[-_]?key|credential|auth|cookie|session/i;
+/** Names that usually carry a credential; a false positive only costs a warning. */
+const CREDENTIAL_NAME = /token|secret|passw|api[-_]?key|private[-_]?key|credential|^authorization$|cookie/i;
 
 const scoreCredentials = ({ config }: CheckInput): Finding[] => {
   const out = entries(config).flatMap(([id, server]): Finding[] => {
