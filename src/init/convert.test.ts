@@ -46,15 +46,25 @@ describe('when a server holds credentials', () => {
     const { config, secrets } = convert('claude-desktop');
     expect(config.servers['github']).toMatchObject({
       env: { GITHUB_API_URL: 'https://api.github.com' },
-      secrets: { GITHUB_PERSONAL_ACCESS_TOKEN: { env: 'GITHUB_GITHUB_PERSONAL_ACCESS_TOKEN' } },
+      secrets: { GITHUB_PERSONAL_ACCESS_TOKEN: { env: 'GITHUB_PERSONAL_ACCESS_TOKEN' } },
     });
-    expect(secrets).toContainEqual(expect.objectContaining({ server: 'github', env: 'GITHUB_GITHUB_PERSONAL_ACCESS_TOKEN' }));
+    expect(secrets).toContainEqual(expect.objectContaining({ server: 'github', env: 'GITHUB_PERSONAL_ACCESS_TOKEN' }));
+  });
+
+  it('[INIT-2] gives two servers\' credentials of one name their own variables', () => {
+    const doc = { mcpServers: { a: { command: 'x', env: { API_KEY: 'one-value-1' } }, 'a-2': { command: 'x', env: { A_API_KEY: 'two' } }, b: { command: 'x', env: { API_KEY: 'three' } } } };
+    const { config } = convertClientConfig(doc, { home: '/h' });
+    expect([config.servers['a'], config.servers['a-2'], config.servers['b']].map((s) => s?.['secrets'])).toEqual([
+      { API_KEY: { env: 'A_API_KEY' } },
+      { A_API_KEY: { env: 'A_2_A_API_KEY' } },
+      { API_KEY: { env: 'B_API_KEY' } },
+    ]);
   });
 
   it('[INIT-2] turns a client environment reference into the same variable, and an input prompt into a named one', () => {
     expect(convert('claude-code').config.servers['airtable']).toMatchObject({ secrets: { AIRTABLE_API_KEY: { env: 'AIRTABLE_API_KEY' } } });
     expect(convert('gemini').config.servers['notes']).toMatchObject({ env: { NOTES_LOG_LEVEL: 'info' }, secrets: { OPENAI_API_KEY: { env: 'OPENAI_API_KEY' } } });
-    expect(convert('vscode').config.servers['perplexity']).toMatchObject({ secrets: { PERPLEXITY_API_KEY: { env: 'PERPLEXITY_PERPLEXITY_API_KEY' } } });
+    expect(convert('vscode').config.servers['perplexity']).toMatchObject({ secrets: { PERPLEXITY_API_KEY: { env: 'PERPLEXITY_API_KEY' } } });
   });
 
   it('[INIT-2] moves credential headers to secretHeaders and drops credentials from arguments and URLs', () => {

@@ -62,6 +62,7 @@ export const convertClientConfig = (doc: unknown, opts: { home: string }): Conve
   const secrets: SecretNeeded[] = [];
   const notes: string[] = [];
   const taken = new Set<string>();
+  const names = new Set<string>(); // env names given to secrets copied in clear, one per value
   for (const [name, entry] of Object.entries(entries ?? {})) {
     const id = toServerId(name, taken);
     taken.add(id);
@@ -72,15 +73,15 @@ export const convertClientConfig = (doc: unknown, opts: { home: string }): Conve
     }
     if (entry['disabled'] === true || entry['enabled'] === false) notes.push(`${label}: disabled in the client; kept here (remove it if unwanted)`);
     const remoteUrl = [entry['url'], entry['serverUrl'], entry['httpUrl']].find((u): u is string => typeof u === 'string');
-    if (typeof entry['command'] === 'string') servers[id] = stdioServer(id, label, entry, opts.home, secrets, notes);
-    else if (remoteUrl !== undefined) servers[id] = remoteServer(id, label, entry, remoteUrl, secrets, notes);
+    if (typeof entry['command'] === 'string') servers[id] = stdioServer(id, label, entry, opts.home, secrets, notes, names);
+    else if (remoteUrl !== undefined) servers[id] = remoteServer(id, label, entry, remoteUrl, secrets, notes, names);
     else notes.push(`${label}: neither a command nor a URL; skipped`);
   }
   const config = { servers };
   return { config, secrets, notes, unpinned: unpinnedOf(config) };
 };
 
-const stdioServer = (id: string, label: string, entry: Entry, home: string, secrets: SecretNeeded[], notes: string[]): Entry => {
+const stdioServer = (id: string, label: string, entry: Entry, home: string, secrets: SecretNeeded[], notes: string[], names: Set<string>): Entry => {
   const command = entry['command'] as string;
   const env: Record<string, string> = {};
   const serverSecrets: Record<string, { env: string }> = {};
@@ -88,7 +89,7 @@ const stdioServer = (id: string, label: string, entry: Entry, home: string, secr
     const carried = classifyValue(name, value, false);
     if (carried.kind === 'plain') env[name] = value;
     else {
-      const source = carried.ref ?? envNameFor(id, name);
+      const source = carried.ref ?? envNameFor(id, name, names);
       serverSecrets[name] = { env: source };
       secrets.push({ server: id, target: name, env: source, why: carried.why });
     }
@@ -117,7 +118,7 @@ const scrubArgs = (label: string, args: readonly string[], notes: string[]): str
     return flagged ? `${arg.slice(0, eq + 1)}REMOVED-CREDENTIAL` : 'REMOVED-CREDENTIAL';
   });
 
-const remoteServer = (id: string, label: string, entry: Entry, rawUrl: string, secrets: SecretNeeded[], notes: string[]): Entry => {
+const remoteServer = (id: string, label: string, entry: Entry, rawUrl: string, secrets: SecretNeeded[], notes: string[], names: Set<string>): Entry => {
   if (entry['type'] === 'sse')
     notes.push(`${label}: the client speaks SSE to it; toolgate speaks Streamable HTTP, check that the server offers it at this URL`);
   const headers: Record<string, string> = {};
@@ -126,7 +127,7 @@ const remoteServer = (id: string, label: string, entry: Entry, rawUrl: string, s
     const carried = classifyValue(name, value, true);
     if (carried.kind === 'plain') headers[name] = value;
     else {
-      const source = carried.ref ?? envNameFor(id, name);
+      const source = carried.ref ?? envNameFor(id, name, names);
       secretHeaders[name] = { env: source };
       secrets.push({ server: id, target: `header ${name}`, env: source, why: `${carried.why} (the variable holds the whole header value)` });
     }

@@ -42,6 +42,17 @@ export const classifyValue = (name: string, value: string, header: boolean): Car
 /** Whether a command-line flag's value is a credential by its name (`--api-key`, `--token=…`). */
 export const isSecretFlag = (flag: string): boolean => /^--?[A-Za-z0-9-]*(token|secret|password|api-?key|access-?key|auth)[A-Za-z0-9-]*$/i.test(flag);
 
-/** An environment variable name for a server's secret, from the server id and the original name. */
-export const envNameFor = (serverId: string, name: string): string =>
-  `${serverId}_${name}`.toUpperCase().replace(/[^A-Z0-9_]/g, '_').replace(/^([0-9])/, '_$1');
+/**
+ * An environment variable name for a server's secret: the original name prefixed with the server id
+ * (unless it already starts with it), so two servers' values never share a variable; `taken` holds
+ * the names given so far, and a clash gets a numeric suffix.
+ */
+export const envNameFor = (serverId: string, name: string, taken: Set<string>): string => {
+  const prefix = serverId.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+  const upper = name.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+  const base = (upper.startsWith(`${prefix}_`) ? upper : `${prefix}_${upper}`).replace(/^([0-9])/, '_$1');
+  let env = base;
+  for (let n = 2; taken.has(env); n++) env = `${base}_${n}`;
+  taken.add(env);
+  return env;
+};

@@ -30,7 +30,7 @@ const readSource = (path: string): { bytes: Buffer; doc: unknown } => {
   try {
     bytes = readFileSync(path);
   } catch (cause) {
-    throw new InitError('INIT_SOURCE_UNREADABLE', `cannot read client config ${path}: ${(cause as Error).message}`, { cause });
+    throw new InitError('INIT_SOURCE_UNREADABLE', `cannot read client config ${path}: ${(cause as Error).message} (--from takes a file or one of ${CLIENTS.join(', ')})`, { cause });
   }
   try {
     // untrusted: the client's file; the conversion checks each member before use.
