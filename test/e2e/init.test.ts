@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import { createSecretScanner } from '../../src/secrets/scan.js';
-import { BIN, fixture, tempDir } from './harness.js';
+import { BIN, fixture, startStdioGateway, tempDir } from './harness.js';
 
 const CLIENTS = join(import.meta.dirname, '../fixtures/client-configs/init');
 
@@ -93,7 +93,7 @@ describe('toolgate init --from (real CLI)', () => {
     expect(readFileSync(client, 'utf8')).toBe(edited);
   });
 
-  it('[INIT-1] round trip: init, lock under the default sandbox, then the tools table for review', async () => {
+  it('[INIT-1] round trip: init, lock under the default sandbox, the tools table for review, then run', async () => {
     const dir = tempDir();
     const client = join(dir, 'claude_desktop_config.json');
     writeFileSync(client, JSON.stringify({ mcpServers: { echo: { command: process.execPath, args: [fixture('echo-server')] } } }, null, 2));
@@ -107,5 +107,14 @@ describe('toolgate init --from (real CLI)', () => {
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/^SERVER\s+TOOL\s+ALLOWED\s+DESCRIPTION/);
     expect(table.stdout).toMatch(/^echo\s+echo\s+no\s/m);
+    // The reviewed tool is allowed by hand, as the printed next step says; run then serves it, locked and sandboxed.
+    writeFileSync(out, readFileSync(out, 'utf8').replace('tools: []', 'tools: [echo]'));
+    const gw = await startStdioGateway({}, { lock: { dir } });
+    try {
+      expect((await gw.client.listTools()).tools.map((t) => t.name)).toEqual(['echo__echo']);
+      expect(await gw.client.callTool({ name: 'echo__echo', arguments: { text: 'hi' } })).toMatchObject({ content: [{ type: 'text', text: 'hi' }] });
+    } finally {
+      await gw.close();
+    }
   });
 });
