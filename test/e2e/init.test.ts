@@ -69,6 +69,7 @@ describe('toolgate init --from (real CLI)', () => {
     expect(Object.keys(doc.mcpServers)).toEqual(['toolgate']);
     expect(doc.mcpServers['toolgate']?.args.slice(-3)).toEqual(['run', '--config', out]);
     expect(doc.numStartups).toBe(12);
+    expect(wrapped.stdout).toContain('backup:');
     const backups = readdirSync(dir).filter((f) => f.includes('.toolgate-backup-'));
     expect(backups).toHaveLength(1);
     expect(readFileSync(join(dir, backups[0] as string)).equals(original)).toBe(true);
@@ -78,6 +79,17 @@ describe('toolgate init --from (real CLI)', () => {
     expect(unwrapped.code, unwrapped.stderr).toBe(0);
     expect(readFileSync(client).equals(original)).toBe(true);
     expect((await toolgate(['init', '--from', client, '--unwrap'])).stderr).toContain('INIT_NOT_WRAPPED');
+  });
+
+  it('[INIT-5] --wrap after a review keeps the edited config and only rewrites the client', async () => {
+    const { client, out } = clientCopy('windsurf');
+    expect((await toolgate(['init', '--from', client, '--config', out])).code).toBe(0);
+    const reviewed = readFileSync(out, 'utf8').replace('tools: []', 'tools: [brave_web_search]');
+    writeFileSync(out, reviewed);
+    const wrapped = await toolgate(['init', '--from', client, '--config', out, '--wrap']);
+    expect(wrapped.code, wrapped.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(reviewed);
+    expect(Object.keys((JSON.parse(readFileSync(client, 'utf8')) as { mcpServers: object }).mcpServers)).toEqual(['toolgate']);
   });
 
   it('[INIT-5] --unwrap refuses when the client config changed since the wrap, naming the backup', async () => {

@@ -13,9 +13,10 @@ import { backupPathOf, sha256, statePathOf, wrapClientConfig, type WrapState } f
 
 export const INIT_FROM_USAGE = `  toolgate init --from CLIENT|PATH [--config OUT] [--force] [--wrap | --unwrap]
                                                import a client's MCP servers into OUT (toolgate.yaml),
-                                               secrets as references, allowlists empty; --wrap points
-                                               the client at toolgate (after a backup), --unwrap restores
-                                               it. CLIENT: ${CLIENTS.join(', ')}
+                                               secrets as references, allowlists empty (refuses an
+                                               existing OUT without --force); --wrap points the client
+                                               at toolgate after a backup (an existing OUT is kept),
+                                               --unwrap restores it. CLIENT: ${CLIENTS.join(', ')}
   toolgate init --tools [--config FILE]        after toolgate lock: each server's tools, allowed or not`;
 
 /** The client config a `--from` value names: a known client's standard path on this OS, or a file. */
@@ -61,8 +62,18 @@ export const initFrom = async (argv: readonly string[]): Promise<number> => {
   const source = sourceOf(values.from);
   const out = resolve(values.config);
   if (values.unwrap) return unwrap(source);
+  // A wrapped client config lists only toolgate itself: importing it would put toolgate in front of toolgate.
+  if (existsSync(statePathOf(source)))
+    throw new InitError('INIT_ALREADY_WRAPPED', `${source} is already wrapped by toolgate (${statePathOf(source)}); run init --from ${source} --unwrap first`);
   const { bytes, doc } = readSource(source);
   if (serversOf(doc) === undefined) throw new InitError('INIT_SOURCE_INVALID', `client config ${source} has no mcpServers (or servers) member`);
+  if (values.wrap && existsSync(out) && !values.force) {
+    // The usual second step: the reviewed config (allowlists filled in) is kept, only the client is rewritten.
+    await loadConfig(out);
+    console.log(`keeping ${out} as it is (pass --force to import the client's servers again)`);
+    wrap(source, bytes, doc, out);
+    return 0;
+  }
   const conversion = convertClientConfig(doc, { home: homedir() });
   if (Object.keys(conversion.config.servers).length === 0) throw new InitError('INIT_SOURCE_INVALID', `client config ${source} defines no server toolgate can run`);
   parseConfig(conversion.config); // the written file must load as is; a failure names the path
@@ -94,8 +105,6 @@ const report = (conversion: Conversion, out: string): void => {
 
 const wrap = (source: string, bytes: Buffer, doc: unknown, out: string): void => {
   const state = statePathOf(source);
-  if (existsSync(state))
-    throw new InitError('INIT_ALREADY_WRAPPED', `${source} is already wrapped by toolgate (${state}); run init --unwrap first`);
   const backup = backupPathOf(source, new Date());
   copyFileSync(source, backup, constants.COPYFILE_EXCL); // byte for byte; never over an older backup
   const text = wrapClientConfig(doc, [process.execPath, realpathSync(process.argv[1] ?? '')], out);
