@@ -36,6 +36,7 @@ describe('toolgate init --from (real CLI)', () => {
     expect(createSecretScanner(['ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789']).scan(readFileSync(out, 'utf8'))).toEqual([]);
     expect(result.stdout).toMatch(/GITHUB_PERSONAL_ACCESS_TOKEN +→ server github/);
     expect(result.stdout).toMatch(/server filesystem: .*names no version/);
+    expect(result.stdout).toContain('mkdir -p "/home/me/Desktop"'); // a fixture path that does not exist here
     expect(result.stdout).toContain(`toolgate lock --config ${JSON.stringify(out)}`);
   });
 

@@ -92,6 +92,13 @@ const report = (conversion: Conversion, out: string): void => {
     console.log('\nSecrets: set these variables in the environment toolgate runs in (or change each source in the config to { file } or { command }):');
     for (const s of conversion.secrets) console.log(`  ${s.env.padEnd(32)} → server ${s.server}, ${s.target} (${s.why})`);
   }
+  const missing = Object.values(conversion.config.servers)
+    .flatMap((s) => (s['sandbox'] as { writable?: string[] } | undefined)?.writable ?? [])
+    .filter((path) => !existsSync(path));
+  if (missing.length > 0) {
+    console.log('\nMissing folders: the sandbox binds only existing paths, so create them before toolgate lock:');
+    console.log(`  mkdir -p ${missing.map((p) => JSON.stringify(p)).join(' ')}`);
+  }
   if (conversion.unpinned.length > 0) {
     console.log('\nUnpinned packages: `toolgate lock` refuses them. Pin an exact version in args (e.g. pkg@1.2.3), or lock with --allow-unpinned:');
     for (const u of conversion.unpinned) console.log(`  server ${u.server}: ${u.reason}`);
