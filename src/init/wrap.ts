@@ -17,7 +17,8 @@ export interface WrapState {
  * kept. `launcher` is the argv that runs toolgate (absolute: GUI clients have a minimal PATH).
  * Returns undefined when the document holds no servers member to replace.
  */
-export const wrapClientConfig = (doc: unknown, launcher: readonly [string, ...string[]], configPath: string): string | undefined => {
+export const wrapClientConfig = (original: unknown, launcher: readonly [string, ...string[]], configPath: string): string | undefined => {
+  const doc = structuredClone(original);
   const servers = serversOf(doc);
   if (servers === undefined) return undefined;
   const [command, ...launcherArgs] = launcher;
