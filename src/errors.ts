@@ -152,7 +152,18 @@ export class ContentError extends GatewayError<ContentErrorCode> {}
 export type LeakErrorCode = 'LEAK_SECRET_IN_ARGUMENTS';
 export class LeakError extends GatewayError<LeakErrorCode> {}
 
+/** `toolgate init --from`: importing a client's MCP config, and wrapping or unwrapping it. */
+export type InitErrorCode =
+  | 'INIT_SOURCE_UNREADABLE'
+  | 'INIT_SOURCE_INVALID'
+  | 'INIT_OUTPUT_EXISTS'
+  | 'INIT_ALREADY_WRAPPED'
+  | 'INIT_NOT_WRAPPED'
+  | 'INIT_WRAP_CHANGED';
+export class InitError extends GatewayError<InitErrorCode> {}
+
 export type ErrorCode =
+  | InitErrorCode
   | OutputErrorCode
   | SanitizeErrorCode
   | DetectErrorCode

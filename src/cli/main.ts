@@ -10,6 +10,7 @@ import { audit, AUDIT_USAGE, init } from './commands/audit.js';
 import { serve } from './commands/serve.js';
 import { inspect } from './commands/inspect.js';
 import { check, CHECK_USAGE } from './commands/check.js';
+import { initFrom, INIT_FROM_USAGE } from './commands/init-from.js';
 
 const USAGE = `toolgate ${VERSION} — MCP security gateway
 
@@ -29,6 +30,7 @@ Usage:
   toolgate schema [--lock]                     print the config (or lock) JSON Schema
   toolgate inspect [FILE|-] [--ndjson]         content defenses on recorded MCP frames (--ndjson: {id,message} in, {id,action,reasons} out)
 ${CHECK_USAGE}
+${INIT_FROM_USAGE}
 ${AUDIT_USAGE}
   toolgate --version`;
 
@@ -38,6 +40,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
     return 0;
   }
   if (argv[0] === 'audit') return audit(argv.slice(1)); // own options (audit.ts)
+  if (argv[0] === 'init' && argv.some((a) => a === '--from' || a.startsWith('--from=') || a === '--tools')) return initFrom(argv.slice(1));
   if (argv[0] === 'init') return init(argv.slice(1));
   if (argv[0] === 'inspect') return inspect(argv.slice(1));
   if (argv[0] === 'check') return check(argv.slice(1)); // own options (check.ts)
