@@ -9,6 +9,7 @@ import { run } from './commands/run.js';
 import { audit, AUDIT_USAGE, init } from './commands/audit.js';
 import { serve } from './commands/serve.js';
 import { inspect } from './commands/inspect.js';
+import { scan, SCAN_USAGE } from './commands/scan.js';
 
 const USAGE = `toolgate ${VERSION} — MCP security gateway
 
@@ -28,6 +29,7 @@ Usage:
   toolgate schema [--lock]                     print the config (or lock) JSON Schema
   toolgate inspect [FILE|-] [--ndjson]         content defenses on recorded MCP frames (--ndjson: {id,message} in, {id,action,reasons} out)
 ${AUDIT_USAGE}
+${SCAN_USAGE}
   toolgate --version`;
 
 const main = async (argv: readonly string[]): Promise<number> => {
@@ -38,6 +40,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
   if (argv[0] === 'audit') return audit(argv.slice(1)); // own options (audit.ts)
   if (argv[0] === 'init') return init(argv.slice(1));
   if (argv[0] === 'inspect') return inspect(argv.slice(1));
+  if (argv[0] === 'scan') return scan(argv.slice(1)); // own options (scan.ts)
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
