@@ -56,8 +56,9 @@ export const scan = async (argv: readonly string[]): Promise<number> => {
   const cwd = process.cwd();
   let paths = positionals;
   if (paths.length === 0) {
-    const found = standardLocations(homedir(), cwd).filter((l) => existsSync(l.path));
-    for (const l of standardLocations(homedir(), cwd)) console.error(`${found.includes(l) ? 'found  ' : 'absent '} ${l.client}: ${l.path}`);
+    const locations = standardLocations(homedir(), cwd);
+    const found = locations.filter((l) => existsSync(l.path));
+    for (const l of locations) console.error(`${found.includes(l) ? 'found  ' : 'absent '} ${l.client}: ${l.path}`);
     if (found.length === 0) {
       console.error('toolgate scan: no MCP client config found in the standard locations; name one as PATH');
       return 2;
