@@ -29,7 +29,7 @@ const LEVEL = { high: 'error', medium: 'warning', low: 'note' } as const satisfi
 export const toSarif = (report: ScanReport): string => {
   const ids = Object.keys(RULES) as RuleId[];
   const sarif = {
-    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    $schema: 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json',
     version: '2.1.0',
     runs: [
       {
