@@ -5,6 +5,9 @@ import type { Finding, RuleId, Severity } from './types.js';
 
 const where = (f: Finding): string => `${f.location.file}${f.location.line !== undefined ? `:${f.location.line}` : ''} ${f.location.pointer}`;
 
+/** Server names and tool names come from the scanned files: control characters are shown escaped, never sent to the terminal. */
+const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 /** The readable report: one block per finding, worst first, then a count per severity. */
 export const toTable = (report: ScanReport): string => {
   const lines: string[] = [];
@@ -18,7 +21,7 @@ export const toTable = (report: ScanReport): string => {
   }
   const count = (s: Severity): number => report.findings.filter((f) => f.severity === s).length;
   lines.push('', `${report.findings.length} finding(s): ${count('high')} high, ${count('medium')} medium, ${count('low')} low`);
-  return lines.join('\n') + '\n';
+  return lines.map(printable).join('\n') + '\n';
 };
 
 export const toJson = (report: ScanReport): string => JSON.stringify({ version: 1, tool: 'toolgate scan', ...report }, null, 2) + '\n';

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toInitializeRecord, toLockItem, toLockText, emptyLockServer, type Lock } from '../pins/lock.js';
 import { packageSpecsOf, unpinnedPypiReason } from './launch.js';
+import { toTable } from './format.js';
 import { exitCodeOf, scanConfigText, scanLockText } from './scan.js';
 import type { Finding, RuleId } from './types.js';
 
@@ -86,6 +87,35 @@ describe('plain-secret', () => {
     const all = ['claude-desktop.json', 'claude-code.json', 'gemini-settings.json', 'windsurf.json', 'toolgate.yaml'].flatMap(scanFixture);
     const text = JSON.stringify(all);
     for (const secret of ['ghp_FAKE', 'hunter2', 'sk-proj-FAKE', 'lin_api_plain', 'xoxb-FAKE', 'plain-text-secret']) expect(text).not.toContain(secret);
+  });
+});
+
+describe('when a finding quotes the config', () => {
+  it('[SCAN-2] shows a git spec without the token in its URL', () => {
+    const doc = JSON.stringify({ mcpServers: { s: { command: 'npx', args: ['-y', 'git+https://bot:s3cr3t-t0ken-value@github.com/o/r.git'] } } });
+    const result = scanConfigText('c.json', doc);
+    const text = JSON.stringify(result.ok && result.findings);
+    expect(text).toContain('unpinned-package');
+    expect(text).not.toContain('s3cr3t-t0ken-value');
+  });
+
+  it('[SCAN-2] does not take a path or a URL under a credential-named key for the credential', () => {
+    const doc = JSON.stringify({ mcpServers: { s: { url: 'https://x.example/mcp', env: { TOKEN_FILE: '/run/secrets/token', AUTH_URL: 'https://auth.example/token', API_KEY: '/etc/key.pem' } } } });
+    const result = scanConfigText('c.json', doc);
+    expect(result.ok && result.findings).toEqual([]);
+  });
+
+  it('[SCAN-8] prints control characters of names escaped in the table', () => {
+    const doc = JSON.stringify({ mcpServers: { 'evil\u001b[2J': { url: 'http://x.example/mcp' } } });
+    const result = scanConfigText('c.json', doc);
+    const table = toTable({ files: result.ok ? [result.scanned] : [], findings: result.ok ? result.findings : [] });
+    expect(table).toContain('evil\\u001b[2J');
+    expect(table).not.toContain('\u001b');
+  });
+
+  it('[SCAN-1] reads a YAML file with mcpServers as a client config, not a toolgate one', () => {
+    const result = scanConfigText('config.yaml', 'mcpServers:\n  s:\n    command: npx\n    args: [pkg]\n');
+    expect(result.ok && of(result.findings, 'unpinned-package')).toEqual(['s high /mcpServers/s/args/0']);
   });
 });
 

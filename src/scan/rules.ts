@@ -13,6 +13,8 @@ export const RULES = {
   'shared-tool-name': { severity: 'medium', title: 'Servers share a tool name', help: 'Two servers offering the same tool name let one shadow the other in the model\'s choice (cross-server shadowing).' },
 } as const satisfies Record<RuleId, { severity: Severity; title: string; help: string }>;
 
+const scanner = createSecretScanner([]);
+
 const finding = (server: ScanServer, rule: RuleId, at: string, message: string, fix: string, severity: Severity = RULES[rule].severity): Finding => ({
   rule,
   severity,
@@ -23,6 +25,9 @@ const finding = (server: ScanServer, rule: RuleId, at: string, message: string, 
 });
 
 const isToolgate = (s: ScanServer): boolean => s.source === 'toolgate';
+
+/** A git or URL spec may carry a token (`https://user:token@host/…`): findings show the spec without it. */
+const withoutCredentials = (text: string): string => scanner.redact(text.replace(/\/\/[^/@\s"]+@/g, '//[REDACTED]@')).text;
 
 /** Unpinned npx/uvx/pipx specs in the launch command (or inside its shell script), and container images without a digest. */
 export const unpinnedPackages = (server: ScanServer): Finding[] => {
@@ -36,7 +41,7 @@ export const unpinnedPackages = (server: ScanServer): Finding[] => {
     for (const { p, at } of launches) {
       const reason = unpinnedSpecReason(p);
       if (reason)
-        out.push(finding(server, 'unpinned-package', at, `${p.launcher} spec ${reason}`, p.ecosystem === 'npm' ? 'pin one exact version (name@1.2.3) and lock it with `toolgate lock`' : 'pin one exact version (name==1.2.3)'));
+        out.push(finding(server, 'unpinned-package', at, `${p.launcher} spec ${withoutCredentials(reason)}`, p.ecosystem === 'npm' ? 'pin one exact version (name@1.2.3) and lock it with `toolgate lock`' : 'pin one exact version (name==1.2.3)'));
     }
   }
   if (server.image !== undefined && !/@sha256:[0-9a-f]{64}$/.test(server.image))
@@ -47,8 +52,9 @@ export const unpinnedPackages = (server: ScanServer): Finding[] => {
 /** A placeholder the client or toolgate fills in at start (`${env:X}`, `${input:x}`, `$X`, `{{x}}`), not a literal credential. */
 const REFERENCE = /\$\{[^}]+\}|^\$[A-Za-z_][A-Za-z0-9_]*$|\{\{[^}]+\}\}|^<[^>]+>$/;
 const CREDENTIAL_NAME = /(^|[_-])(token|secret|password|passwd|passphrase|api[_-]?key|apikey|access[_-]?key|private[_-]?key|client[_-]?secret|credentials?|auth|authorization|cookie|bearer|pat)([_-]|$)/i;
+/** Keys that name where a credential is (`TOKEN_FILE`, `AUTH_URL`) or what kind it is, not the credential itself. */
+const NOT_A_VALUE = /[_-]?(file|path|dir|env|var|url|uri|name|type|mode|id|header|endpoint)$/i;
 const PLACEHOLDER_VALUE = /^(your|my|change[_-]?me|replace|placeholder|example|xxx|todo|<|\*+$)/i;
-const scanner = createSecretScanner([]);
 
 /** Literal credentials in env, headers, args and the URL: known formats anywhere, and credential-named keys with a literal value. */
 export const plainSecrets = (server: ScanServer): Finding[] => {
@@ -63,7 +69,7 @@ export const plainSecrets = (server: ScanServer): Finding[] => {
       return;
     }
     const bare = value.replace(/^(bearer|basic|token)\s+/i, '');
-    if (key !== undefined && CREDENTIAL_NAME.test(key) && bare.length >= 8 && !REFERENCE.test(value) && !PLACEHOLDER_VALUE.test(bare))
+    if (key !== undefined && CREDENTIAL_NAME.test(key) && !NOT_A_VALUE.test(key) && bare.length >= 8 && !REFERENCE.test(value) && !PLACEHOLDER_VALUE.test(bare) && !/^[~./]/.test(bare))
       out.push(finding(server, 'plain-secret', at, `${where} looks like a credential written in plain text`, fix, 'medium'));
   };
   for (const [k, v] of Object.entries(server.env)) check(`env ${k}`, pointerOf('env', k), k, v);
@@ -156,7 +162,7 @@ export const sharedToolNames = (lock: LockedTools): Finding[] => {
         severity: RULES['shared-tool-name'].severity,
         server,
         location: { file: lock.file, pointer: pointerOf('servers', server, 'tools', key) },
-        message: `tool "${name}" is also offered by ${list.filter((o) => o.server !== server).map((o) => o.server).join(', ')}`,
+        message: `tool ${JSON.stringify(name)} is also offered by ${list.filter((o) => o.server !== server).map((o) => o.server).join(', ')}`,
         fix: 'keep namespacing on, allow the tool from one server only, or review both definitions for shadowing instructions',
       })),
     );

@@ -10,9 +10,10 @@ const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is
 const stringRecord = (v: unknown): Record<string, string> =>
   isRecord(v) ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string')) : {};
 
-/** A toolgate config is YAML, or named toolgate*, or has a key only toolgate's schema knows. */
+/** A toolgate config has a key only toolgate's schema knows, or is YAML or named toolgate* without a client's `mcpServers`. */
 export const isToolgateDocument = (file: string, doc: unknown): boolean =>
-  /\.ya?ml$/i.test(file) || /^toolgate/i.test(basename(file)) || (isRecord(doc) && TOOLGATE_KEYS.some((k) => k in doc));
+  (isRecord(doc) && TOOLGATE_KEYS.some((k) => k in doc)) ||
+  ((/\.ya?ml$/i.test(file) || /^toolgate/i.test(basename(file))) && !(isRecord(doc) && 'mcpServers' in doc));
 
 export type ReadServers =
   | { ok: true; kind: ConfigKind | 'none'; servers: ScanServer[]; config?: Config }

@@ -78,6 +78,9 @@ describe('toolgate scan (the built CLI)', () => {
     addFormats.default(ajv);
     const validate = ajv.compile(JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/sarif-2.1.0-subset.schema.json'), 'utf8')) as object);
     expect(validate(sarif), ajv.errorsText(validate.errors)).toBe(true);
+    // The schema does reject what SARIF forbids: a level outside its enum, a result without a message.
+    expect(validate({ ...sarif, runs: [{ ...sarif.runs[0], results: [{ ruleId: 'x', level: 'high', message: { text: 't' } }] }] })).toBe(false);
+    expect(validate({ ...sarif, runs: [{ ...sarif.runs[0], results: [{ ruleId: 'x' }] }] })).toBe(false);
     const run = sarif.runs[0];
     expect(run?.tool.driver.rules.map((x) => x.id)).toContain('unpinned-package');
     const results = run?.results ?? [];
