@@ -1,6 +1,6 @@
 import { unpinnedReason } from '../packages/identify.js';
 
-/** One package a launch command fetches and runs, and where its spec sits in `args` (-1: in the command). */
+/** One package a launch command fetches and runs, and the index of its spec in `args`. */
 export interface PackageSpec {
   readonly ecosystem: 'npm' | 'pypi';
   readonly launcher: string;
@@ -18,38 +18,38 @@ const UVX_VALUE_FLAGS = new Set([
   '--extra-index-url', '--default-index', '--find-links', '-f', '--directory', '--project', '--cache-dir', '--config-file',
   '--refresh-package', '--reinstall-package', '--upgrade-package', '--constraints', '-c', '--overrides', '--build-constraints',
 ]);
-const PIPX_VALUE_FLAGS = new Set(['--spec', '--python', '--index-url', '-i', '--pip-args', '--fetch-missing-python']);
-/** Flags whose value is itself a package spec. */
-const SPEC_FLAGS = new Set(['-p', '--package', '--from', '--with', '-w', '--spec']);
+const PIPX_VALUE_FLAGS = new Set(['--spec', '--python', '--index-url', '-i', '--pip-args']);
+const NPX_SPEC_FLAGS = new Set(['-p', '--package']);
+const UVX_SPEC_FLAGS = new Set(['--from', '--with', '-w']);
+const PIPX_SPEC_FLAGS = new Set(['--spec']);
+/** Spec flags that name the package to run (the others add packages beside it). */
+const NAMING_FLAGS = new Set(['-p', '--package', '--from', '--spec']);
+
+interface FoundSpec {
+  readonly spec: string;
+  readonly argIndex: number;
+  readonly flag?: string;
+}
 
 /**
- * Option values and the first positional of a launcher's own arguments: `-p X` / `--package=X` style
- * specs, then the package (or, once a spec flag named one, the command to run from it).
+ * The specs a launcher's own arguments name: values of its spec flags (`-p X`, `--from=X`), then its
+ * first positional (the package, or the command to run once a naming flag chose the package).
  */
-const scanArgs = (args: readonly string[], from: number, valueFlags: ReadonlySet<string>) => {
-  const specs: { spec: string; argIndex: number }[] = [];
-  let positional: { spec: string; argIndex: number } | undefined;
+const scanArgs = (args: readonly string[], from: number, valueFlags: ReadonlySet<string>, specFlags: ReadonlySet<string>): { specs: FoundSpec[]; positional?: FoundSpec } => {
+  const specs: FoundSpec[] = [];
   for (let i = from; i < args.length; i++) {
     const arg = args[i] ?? '';
-    if (arg === '--') {
-      if (args[i + 1] !== undefined) positional = { spec: args[i + 1] ?? '', argIndex: i + 1 };
-      break;
-    }
-    if (arg.startsWith('-')) {
-      const eq = arg.indexOf('=');
-      const flag = eq > 0 ? arg.slice(0, eq) : arg;
-      // `-w` means --workspace for npx, --with for uvx: only the caller's set says whether it takes a value.
-      if (!valueFlags.has(flag)) continue;
-      const value = eq > 0 ? arg.slice(eq + 1) : args[i + 1];
-      const at = eq > 0 ? i : i + 1;
-      if (eq < 0) i++;
-      if (value !== undefined && SPEC_FLAGS.has(flag) && !(flag === '-w' && valueFlags === NPX_VALUE_FLAGS)) specs.push({ spec: value, argIndex: at });
-      continue;
-    }
-    positional = { spec: arg, argIndex: i };
-    break;
+    if (arg === '--') return args[i + 1] === undefined ? { specs } : { specs, positional: { spec: args[i + 1] ?? '', argIndex: i + 1 } };
+    if (!arg.startsWith('-')) return { specs, positional: { spec: arg, argIndex: i } };
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (!valueFlags.has(flag)) continue;
+    const value = eq > 0 ? arg.slice(eq + 1) : args[i + 1];
+    const argIndex = eq > 0 ? i : i + 1;
+    if (eq < 0) i++;
+    if (value !== undefined && specFlags.has(flag)) specs.push({ spec: value, argIndex, flag });
   }
-  return { specs, positional };
+  return { specs };
 };
 
 /**
@@ -61,23 +61,17 @@ const scanArgs = (args: readonly string[], from: number, valueFlags: ReadonlySet
 export const packageSpecsOf = (command: string, args: readonly string[]): PackageSpec[] => {
   const name = commandName(command);
   const sub = args[0];
-  const npm = (launcher: string, from: number): PackageSpec[] => {
-    const { specs, positional } = scanArgs(args, from, NPX_VALUE_FLAGS);
-    const all = specs.length > 0 ? specs : positional ? [positional] : [];
-    return all.map((s) => ({ ecosystem: 'npm', launcher, ...s }));
+  const launch = (ecosystem: PackageSpec['ecosystem'], launcher: string, from: number, valueFlags: ReadonlySet<string>, specFlags: ReadonlySet<string>): PackageSpec[] => {
+    const { specs, positional } = scanArgs(args, from, valueFlags, specFlags);
+    const named = specs.some((s) => s.flag !== undefined && NAMING_FLAGS.has(s.flag));
+    return [...specs, ...(!named && positional ? [positional] : [])].map((s) => ({ ecosystem, launcher, spec: s.spec, argIndex: s.argIndex }));
   };
-  const pypi = (launcher: string, from: number, flags: ReadonlySet<string>): PackageSpec[] => {
-    const { specs, positional } = scanArgs(args, from, flags);
-    const named = specs.some((s) => args[s.argIndex - 1] === '--from' || args[s.argIndex - 1] === '--spec' || /^--(from|spec)=/.test(args[s.argIndex] ?? ''));
-    const all = [...specs, ...(!named && positional ? [positional] : [])];
-    return all.map((s) => ({ ecosystem: 'pypi', launcher, ...s, spec: s.spec.replace(/^--(from|with|spec|package)=/, '') }));
-  };
-  if (name === 'npx' || name === 'bunx') return npm(name, 0);
-  if ((name === 'pnpm' || name === 'yarn') && sub === 'dlx') return npm(`${name} dlx`, 1);
-  if (name === 'npm' && (sub === 'exec' || sub === 'x')) return npm('npm exec', 1);
-  if (name === 'uvx') return pypi('uvx', 0, UVX_VALUE_FLAGS);
-  if (name === 'uv' && sub === 'tool' && args[1] === 'run') return pypi('uv tool run', 2, UVX_VALUE_FLAGS);
-  if (name === 'pipx' && sub === 'run') return pypi('pipx run', 1, PIPX_VALUE_FLAGS);
+  if (name === 'npx' || name === 'bunx') return launch('npm', name, 0, NPX_VALUE_FLAGS, NPX_SPEC_FLAGS);
+  if ((name === 'pnpm' || name === 'yarn') && sub === 'dlx') return launch('npm', `${name} dlx`, 1, NPX_VALUE_FLAGS, NPX_SPEC_FLAGS);
+  if (name === 'npm' && (sub === 'exec' || sub === 'x')) return launch('npm', 'npm exec', 1, NPX_VALUE_FLAGS, NPX_SPEC_FLAGS);
+  if (name === 'uvx') return launch('pypi', 'uvx', 0, UVX_VALUE_FLAGS, UVX_SPEC_FLAGS);
+  if (name === 'uv' && sub === 'tool' && args[1] === 'run') return launch('pypi', 'uv tool run', 2, UVX_VALUE_FLAGS, UVX_SPEC_FLAGS);
+  if (name === 'pipx' && sub === 'run') return launch('pypi', 'pipx run', 1, PIPX_VALUE_FLAGS, PIPX_SPEC_FLAGS);
   return [];
 };
 
