@@ -99,8 +99,8 @@ describe('when a finding quotes the config', () => {
     expect(text).not.toContain('s3cr3t-t0ken-value');
   });
 
-  it('[SCAN-2] does not take a path or a URL under a credential-named key for the credential', () => {
-    const doc = JSON.stringify({ mcpServers: { s: { url: 'https://x.example/mcp', env: { TOKEN_FILE: '/run/secrets/token', AUTH_URL: 'https://auth.example/token', API_KEY: '/etc/key.pem' } } } });
+  it('[SCAN-2] does not take a path, a URL or a reference under a credential-named key for the credential', () => {
+    const doc = JSON.stringify({ mcpServers: { s: { url: 'https://x.example/mcp?api_key=${env:KEY}&auth_type=oauth2-pkce', env: { TOKEN_FILE: '/run/secrets/token', AUTH_URL: 'https://auth.example/token', API_KEY: '/etc/key.pem' } } } });
     const result = scanConfigText('c.json', doc);
     expect(result.ok && result.findings).toEqual([]);
   });

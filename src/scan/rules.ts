@@ -81,7 +81,8 @@ export const plainSecrets = (server: ScanServer): Finding[] => {
   if (server.url !== undefined) {
     check('the URL', pointerOf(server.urlKey ?? 'url'), undefined, server.url);
     const url = safeUrl(server.url);
-    if (url?.password || [...(url?.searchParams.keys() ?? [])].some((k) => CREDENTIAL_NAME.test(k) && (url?.searchParams.get(k) ?? '').length >= 8))
+    const literal = (v: string): boolean => v.length >= 8 && !REFERENCE.test(v) && !PLACEHOLDER_VALUE.test(v);
+    if ((url?.password && literal(url.password)) || [...(url?.searchParams.entries() ?? [])].some(([k, v]) => CREDENTIAL_NAME.test(k) && !NOT_A_VALUE.test(k) && literal(v)))
       if (!out.some((f) => f.location.pointer.endsWith(pointerOf(server.urlKey ?? 'url'))))
         out.push(finding(server, 'plain-secret', pointerOf(server.urlKey ?? 'url'), 'the URL carries a credential (user info or a token parameter)', fix));
   }
