@@ -1,35 +1,41 @@
 import { LineCounter, parseDocument, parse as parseYaml } from 'yaml';
 
+/** Calls `visit` for each character outside JSON strings; string characters are copied as they are. */
+const outsideStrings = (text: string, visit: (at: number) => { take: number; replace: string }): string => {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    const { take, replace } = visit(i);
+    out += replace;
+    i += take;
+  }
+  return out;
+};
+
+const CLOSES = /\s*[}\]]/y;
+
 /**
  * Blanks JSONC comments and trailing commas (VS Code's settings.json and mcp.json allow both) with
  * spaces, so every offset, and so every line, stays where it was in the file.
  */
 export const stripJsonc = (text: string): string => {
-  let out = '';
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i] ?? '';
-    if (c === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      out += text.slice(i, j + 1);
-      i = j + 1;
-    } else if (c === '/' && text[i + 1] === '/') {
-      const end = text.indexOf('\n', i);
-      const stop = end < 0 ? text.length : end;
-      out += ' '.repeat(stop - i);
-      i = stop;
-    } else if (c === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      const stop = end < 0 ? text.length : end + 2;
-      out += text.slice(i, stop).replace(/[^\n]/g, ' ');
-      i = stop;
-    } else {
-      out += c;
-      i++;
-    }
-  }
-  return out.replace(/,(\s*[}\]])/g, ' $1');
+  const noComments = outsideStrings(text, (i) => {
+    const end = text.startsWith('//', i) ? text.indexOf('\n', i) : text.startsWith('/*', i) ? text.indexOf('*/', i + 2) : -2;
+    if (end === -2) return { take: 1, replace: text[i] ?? '' };
+    const stop = end < 0 ? text.length : text[i + 1] === '*' ? end + 2 : end;
+    return { take: stop - i, replace: text.slice(i, stop).replace(/[^\n]/g, ' ') };
+  });
+  return outsideStrings(noComments, (i) => {
+    CLOSES.lastIndex = i + 1;
+    return { take: 1, replace: noComments[i] === ',' && CLOSES.test(noComments) ? ' ' : (noComments[i] ?? '') };
+  });
 };
 
 export type Parsed = { ok: true; value: unknown; lineOf: (pointer: string) => { line: number; column: number } | undefined } | { ok: false; message: string };
