@@ -118,3 +118,24 @@ export const commandsOf = (script: string): string[][] =>
     .split(/\|\|?|;|&&|\n/)
     .map((part) => part.trim().split(/\s+/).filter(Boolean).map((w) => w.replace(/^["']|["']$/g, '')))
     .filter((words) => words.length > 0);
+
+const DOCKER_VALUE_FLAGS = new Set([
+  '-e', '--env', '--env-file', '-v', '--volume', '--mount', '--name', '--network', '--net', '-p', '--publish', '-u', '--user',
+  '-w', '--workdir', '--entrypoint', '-l', '--label', '--platform', '-m', '--memory', '--cpus', '--add-host', '--cap-add',
+  '--cap-drop', '--security-opt', '--device', '--pull', '-h', '--hostname', '--tmpfs', '--ulimit', '--pids-limit', '--runtime',
+]);
+
+/** The image of `docker run …` / `podman run …`, with its index in args; `undefined` for any other command. */
+export const containerImageOf = (command: string, args: readonly string[]): { image: string; argIndex: number } | undefined => {
+  const name = commandName(command);
+  if ((name !== 'docker' && name !== 'podman') || args[0] !== 'run') return undefined;
+  for (let i = 1; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (!arg.startsWith('-')) return { image: arg, argIndex: i };
+    if (DOCKER_VALUE_FLAGS.has(arg)) i++;
+  }
+  return undefined;
+};
+
+/** An image reference that names one immutable image: `name@sha256:<64 hex>`. */
+export const isDigestPinned = (image: string): boolean => /@sha256:[0-9a-f]{64}$/.test(image);

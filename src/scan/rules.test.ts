@@ -62,6 +62,18 @@ describe('unpinned-package', () => {
     expect([unpinnedPypiReason('a>=1'), unpinnedPypiReason('a==1.*'), unpinnedPypiReason('a@latest'), unpinnedPypiReason('a')].every(Boolean)).toBe(true);
   });
 
+  it('[SCAN-1] reports a docker run image without a digest, past the run flags', () => {
+    const digest = 'a'.repeat(64);
+    const doc = JSON.stringify({
+      mcpServers: {
+        tagged: { command: 'docker', args: ['run', '-i', '--rm', '-e', 'GITHUB_TOKEN', '-v', '/a:/b', 'ghcr.io/github/github-mcp-server:v1', 'stdio'] },
+        pinned: { command: 'podman', args: ['run', '-i', '--rm', `ghcr.io/x/y@sha256:${digest}`] },
+      },
+    });
+    const result = scanConfigText('c.json', doc);
+    expect(result.ok && of(result.findings, 'unpinned-package')).toEqual(['tagged high /mcpServers/tagged/args/7']);
+  });
+
   it('[SCAN-1] finds an unpinned launch inside a shell script', () => {
     const doc = JSON.stringify({ mcpServers: { s: { command: 'bash', args: ['-c', 'cd /x && npx -y some-server'] } } });
     const result = scanConfigText('c.json', doc);

@@ -1,5 +1,5 @@
 import { createSecretScanner } from '../secrets/scan.js';
-import { commandsOf, DOWNLOAD_TO_SHELL, packageSpecsOf, shellScriptOf, unpinnedSpecReason } from './launch.js';
+import { commandsOf, containerImageOf, isDigestPinned, DOWNLOAD_TO_SHELL, packageSpecsOf, shellScriptOf, unpinnedSpecReason } from './launch.js';
 import { pointerOf, type Finding, type RuleId, type ScanServer, type Severity } from './types.js';
 
 /** Every rule's fixed description, also the SARIF `tool.driver.rules`. */
@@ -44,7 +44,10 @@ export const unpinnedPackages = (server: ScanServer): Finding[] => {
         out.push(finding(server, 'unpinned-package', at, `${p.launcher} spec ${withoutCredentials(reason)}`, p.ecosystem === 'npm' ? 'pin one exact version (name@1.2.3) and lock it with `toolgate lock`' : 'pin one exact version (name==1.2.3)'));
     }
   }
-  if (server.image !== undefined && !/@sha256:[0-9a-f]{64}$/.test(server.image))
+  const run = server.command !== undefined ? containerImageOf(server.command, server.args) : undefined;
+  if (run && !isDigestPinned(run.image))
+    out.push(finding(server, 'unpinned-package', pointerOf('args', run.argIndex), `image "${run.image}" is not pinned by digest (a tag moves)`, 'pin the image as name@sha256:<digest>'));
+  if (server.image !== undefined && !isDigestPinned(server.image))
     out.push(finding(server, 'unpinned-package', pointerOf('image'), `image "${server.image}" is not pinned by digest (a tag moves)`, 'pin the image as name@sha256:<digest> and set pin.image with its cosign key'));
   return out;
 };
