@@ -11,6 +11,7 @@ import { serve } from './commands/serve.js';
 import { inspect } from './commands/inspect.js';
 import { check, CHECK_USAGE } from './commands/check.js';
 import { initFrom, INIT_FROM_USAGE } from './commands/init-from.js';
+import { scan, SCAN_USAGE } from './commands/scan.js';
 
 const USAGE = `toolgate ${VERSION} — MCP security gateway
 
@@ -32,6 +33,7 @@ Usage:
 ${CHECK_USAGE}
 ${INIT_FROM_USAGE}
 ${AUDIT_USAGE}
+${SCAN_USAGE}
   toolgate --version`;
 
 const main = async (argv: readonly string[]): Promise<number> => {
@@ -44,6 +46,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
   if (argv[0] === 'init') return init(argv.slice(1));
   if (argv[0] === 'inspect') return inspect(argv.slice(1));
   if (argv[0] === 'check') return check(argv.slice(1)); // own options (check.ts)
+  if (argv[0] === 'scan') return scan(argv.slice(1)); // own options (scan.ts)
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
