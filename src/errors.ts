@@ -162,8 +162,13 @@ export type InitErrorCode =
   | 'INIT_WRAP_CHANGED';
 export class InitError extends GatewayError<InitErrorCode> {}
 
+/** `toolgate sbom` and `toolgate deps`: the SBOM of locked npm servers, and offline OSV advisories. */
+export type SbomErrorCode = 'SBOM_NO_LOCK' | 'SBOM_UNKNOWN_SERVER' | 'SBOM_TREE_CHANGED' | 'SBOM_OSV_INVALID';
+export class SbomError extends GatewayError<SbomErrorCode> {}
+
 export type ErrorCode =
   | InitErrorCode
+  | SbomErrorCode
   | OutputErrorCode
   | SanitizeErrorCode
   | DetectErrorCode

@@ -1,0 +1,127 @@
+import { execFile } from 'node:child_process';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import { describe, expect, it } from 'vitest';
+import { BIN, fixture, tempDir } from './harness.js';
+
+const SCHEMA = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/cyclonedx-1.6-subset.schema.json'), 'utf8')) as object;
+
+const toolgate = (args: string[]) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 120_000 }, (error, stdout, stderr) =>
+      done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+
+const sri = (byte: number) => `sha512-${Buffer.alloc(64, byte).toString('base64')}`;
+
+const write = (path: string, text: string) => {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+};
+
+/**
+ * A project whose node_modules holds an installed "echo-mcp" (its entry starts the echo fixture) with
+ * a small dependency tree: a hoisted dependency, a nested copy of another version, a scoped package
+ * whose integrity only its package.json records, and an unrelated package the server never reaches.
+ */
+const installedServer = () => {
+  const dir = tempDir();
+  const nm = join(dir, 'node_modules');
+  const manifest = (path: string, body: Record<string, unknown>) => write(join(nm, path, 'package.json'), JSON.stringify(body));
+  manifest('echo-mcp', { name: 'echo-mcp', version: '1.2.3', type: 'module', dependencies: { 'dep-a': '^1.0.0', '@scope/dep-b': '2.0.0' }, optionalDependencies: { 'not-there': '1' } });
+  write(join(nm, 'echo-mcp/index.js'), `import ${JSON.stringify(fixture('echo-server'))};\n`);
+  manifest('dep-a', { name: 'dep-a', version: '1.4.0', dependencies: { 'dep-c': '^2.0.0' } });
+  manifest('dep-a/node_modules/dep-c', { name: 'dep-c', version: '2.1.0' });
+  manifest('dep-c', { name: 'dep-c', version: '1.0.0' }); // hoisted other version, not what dep-a resolves
+  manifest('@scope/dep-b', { name: '@scope/dep-b', version: '2.0.0', _integrity: sri(2) });
+  manifest('unrelated', { name: 'unrelated', version: '9.9.9' });
+  write(
+    join(nm, '.package-lock.json'),
+    JSON.stringify({
+      packages: {
+        'node_modules/echo-mcp': { version: '1.2.3', integrity: sri(1) },
+        'node_modules/dep-a': { version: '1.4.0', integrity: sri(3) },
+        'node_modules/dep-a/node_modules/dep-c': { version: '2.1.0', integrity: sri(4) },
+      },
+    }),
+  );
+  const config = join(dir, 'toolgate.yaml');
+  writeFileSync(
+    config,
+    JSON.stringify({ servers: { echo: { command: process.execPath, args: [join(nm, 'echo-mcp/index.js')], tools: ['*'], sandbox: false, pin: { provenance: 'off' } } } }),
+  );
+  return { dir, nm, config };
+};
+
+interface Component {
+  type: string;
+  'bom-ref': string;
+  name: string;
+  version: string;
+  purl: string;
+  hashes?: { alg: string; content: string }[];
+  components?: Component[];
+}
+interface Bom {
+  serialNumber: string;
+  metadata: { tools: { components: { name: string }[] } };
+  components: Component[];
+  dependencies: { ref: string; dependsOn: string[] }[];
+  compositions: { aggregate: string; assemblies: string[] }[];
+}
+
+describe('toolgate sbom (the built CLI)', () => {
+  it('[SBOM-1] writes a CycloneDX 1.6 SBOM of a locked node_modules server and the dependencies it reaches', async () => {
+    const { dir, config } = installedServer();
+    const locked = await toolgate(['lock', '--config', config]);
+    expect(locked.code, locked.stderr).toBe(0);
+    const out = join(dir, 'sbom.json');
+    const r = await toolgate(['sbom', '--config', config, '--output', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const bom = JSON.parse(readFileSync(out, 'utf8')) as Bom;
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    addFormats.default(ajv);
+    const valid = ajv.validate(SCHEMA, bom);
+    expect(ajv.errors ?? [], 'CycloneDX subset schema').toEqual([]);
+    expect(valid).toBe(true);
+    expect(bom.metadata.tools.components[0]?.name).toBe('toolgate');
+    const [server] = bom.components;
+    expect(server).toMatchObject({ type: 'application', name: 'echo-mcp', version: '1.2.3', purl: 'pkg:npm/echo-mcp@1.2.3', hashes: [{ alg: 'SHA-512', content: '01'.repeat(64) }] });
+    const libs = Object.fromEntries((server?.components ?? []).map((c) => [c.purl, c.hashes?.[0]?.content]));
+    expect(libs).toEqual({
+      'pkg:npm/%40scope/dep-b@2.0.0': '02'.repeat(64),
+      'pkg:npm/dep-a@1.4.0': '03'.repeat(64),
+      'pkg:npm/dep-c@2.1.0': '04'.repeat(64),
+    });
+    expect(bom.dependencies).toContainEqual({ ref: 'server:echo', dependsOn: ['echo:pkg:npm/%40scope/dep-b@2.0.0', 'echo:pkg:npm/dep-a@1.4.0'] });
+    expect(bom.dependencies).toContainEqual({ ref: 'echo:pkg:npm/dep-a@1.4.0', dependsOn: ['echo:pkg:npm/dep-c@2.1.0'] });
+    expect(bom.compositions).toEqual([{ aggregate: 'complete', assemblies: ['server:echo'] }]);
+
+    const stdout = await toolgate(['sbom', '--config', config, 'echo']);
+    expect(stdout.code, stdout.stderr).toBe(0);
+    expect((JSON.parse(stdout.stdout) as Bom).serialNumber).not.toBe(bom.serialNumber);
+    const unknown = await toolgate(['sbom', '--config', config, 'nobody']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('SBOM_UNKNOWN_SERVER');
+  }, 120_000);
+
+  it('[SBOM-2] refuses to describe an installed copy that no longer matches the lock', async () => {
+    const { nm, config } = installedServer();
+    expect((await toolgate(['lock', '--config', config])).code).toBe(0);
+    appendFileSync(join(nm, 'echo-mcp/index.js'), '// changed after lock\n');
+    const r = await toolgate(['sbom', '--config', config]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('SBOM_TREE_CHANGED');
+    expect(r.stdout).toBe('');
+  }, 120_000);
+
+  it('[SBOM-1] needs a lock', async () => {
+    const { config } = installedServer();
+    const r = await toolgate(['sbom', '--config', config]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('SBOM_NO_LOCK');
+  });
+});
