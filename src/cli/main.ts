@@ -13,6 +13,7 @@ import { check, CHECK_USAGE } from './commands/check.js';
 import { initFrom, INIT_FROM_USAGE } from './commands/init-from.js';
 import { scan, SCAN_USAGE } from './commands/scan.js';
 import { sbom, SBOM_USAGE } from './commands/sbom.js';
+import { deps, DEPS_USAGE } from './commands/deps.js';
 
 const USAGE = `toolgate ${VERSION} — MCP security gateway
 
@@ -36,6 +37,7 @@ ${INIT_FROM_USAGE}
 ${AUDIT_USAGE}
 ${SCAN_USAGE}
 ${SBOM_USAGE}
+${DEPS_USAGE}
   toolgate --version`;
 
 const main = async (argv: readonly string[]): Promise<number> => {
@@ -50,6 +52,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
   if (argv[0] === 'check') return check(argv.slice(1)); // own options (check.ts)
   if (argv[0] === 'scan') return scan(argv.slice(1)); // own options (scan.ts)
   if (argv[0] === 'sbom') return sbom(argv.slice(1)); // own options (sbom.ts)
+  if (argv[0] === 'deps') return deps(argv.slice(1)); // own options (deps.ts)
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,

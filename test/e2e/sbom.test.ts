@@ -6,6 +6,7 @@ import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { BIN, fixture, tempDir } from './harness.js';
 
+const OSV = join(import.meta.dirname, '../fixtures/osv');
 const SCHEMA = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/cyclonedx-1.6-subset.schema.json'), 'utf8')) as object;
 
 const toolgate = (args: string[]) =>
@@ -124,4 +125,33 @@ describe('toolgate sbom (the built CLI)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('SBOM_NO_LOCK');
   });
+});
+
+describe('toolgate deps --osv (the built CLI)', () => {
+  it('[SBOM-3] [SBOM-4] flags the known-vulnerable versions the server reaches, per server with severity, and exits 1 on high', async () => {
+    const { dir, config } = installedServer();
+    expect((await toolgate(['lock', '--config', config])).code).toBe(0);
+    const r = await toolgate(['deps', '--config', config, '--osv', OSV]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/^HIGH +echo +dep-a@1\.4\.0 +GHSA-aaaa-bbbb-cccc .*\(fixed in 1\.4\.1\)$/m);
+    expect(r.stdout).toMatch(/^MEDIUM +echo +@scope\/dep-b@2\.0\.0 +GHSA-dddd-dep-b/m);
+    expect(r.stdout).not.toContain('GHSA-eeee-dep-c'); // dep-c 1.0.0 is installed, but the server resolves dep-c 2.1.0
+
+    const json = await toolgate(['deps', '--config', config, '--osv', join(OSV, 'GHSA-aaaa-dep-a.json'), '--format', 'json']);
+    expect(json.code).toBe(1);
+    expect((JSON.parse(json.stdout) as { findings: { server: string; package: string; severity: string }[] }).findings).toEqual([
+      expect.objectContaining({ server: 'echo', package: 'dep-a', version: '1.4.0', severity: 'high', aliases: ['CVE-2026-00001'] }),
+    ]);
+
+    const moderate = await toolgate(['deps', '--config', config, '--osv', join(OSV, 'more.json')]);
+    expect(moderate.code, moderate.stdout).toBe(0);
+    expect((await toolgate(['deps', '--config', config, '--osv', join(OSV, 'more.json'), '--fail-on', 'medium'])).code).toBe(1);
+
+    const bad = join(dir, 'bad-osv.json');
+    writeFileSync(bad, JSON.stringify({ id: 'X', affected: [{ package: { ecosystem: 'npm' } }] }));
+    const refused = await toolgate(['deps', '--config', config, '--osv', bad]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('SBOM_OSV_INVALID');
+    expect((await toolgate(['deps', '--config', config])).code).toBe(2);
+  }, 180_000);
 });
