@@ -29,7 +29,10 @@ export const lockedNpmServers = async (configPath: string, only: string | undefi
   const servers: SbomServer[] = [];
   for (const [id, entry] of Object.entries(lock.servers)) {
     if (only !== undefined && id !== only) continue;
-    if (!(id in config.servers)) continue; // a server removed from the config no longer runs
+    if (!(id in config.servers)) {
+      warn(`${id}: in the lock but no longer in the config: left out`); // it no longer runs
+      continue;
+    }
     const pkg = entry.package;
     if (pkg.kind !== 'npm') {
       warn(`${id}: not an npm package (${pkg.kind}): left out`);
