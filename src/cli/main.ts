@@ -12,6 +12,7 @@ import { inspect } from './commands/inspect.js';
 import { check, CHECK_USAGE } from './commands/check.js';
 import { initFrom, INIT_FROM_USAGE } from './commands/init-from.js';
 import { scan, SCAN_USAGE } from './commands/scan.js';
+import { tools, TOOLS_USAGE } from './commands/tools.js';
 
 const USAGE = `toolgate ${VERSION} — MCP security gateway
 
@@ -34,6 +35,7 @@ ${CHECK_USAGE}
 ${INIT_FROM_USAGE}
 ${AUDIT_USAGE}
 ${SCAN_USAGE}
+${TOOLS_USAGE}
   toolgate --version`;
 
 const main = async (argv: readonly string[]): Promise<number> => {
@@ -47,6 +49,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
   if (argv[0] === 'inspect') return inspect(argv.slice(1));
   if (argv[0] === 'check') return check(argv.slice(1)); // own options (check.ts)
   if (argv[0] === 'scan') return scan(argv.slice(1)); // own options (scan.ts)
+  if (argv[0] === 'tools') return tools(argv.slice(1)); // own options (tools.ts)
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,

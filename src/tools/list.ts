@@ -1,0 +1,154 @@
+import { compileAllowlist, type ItemKind as AllowKind } from '../allowlist/compile.js';
+import { CONTENT_DEFAULTS } from '../detect/schema.js';
+import { createEngine } from '../detect/engine.js';
+import type { Config } from '../config/schema.js';
+import { namespaceOf } from '../gateway.js';
+import { ITEM_KIND_NAMES, type ItemKind } from '../pins/hash.js';
+import type { Lock } from '../pins/lock.js';
+import { screenCaptured } from '../pins/screen.js';
+
+/** What the agent would see of one item, or why it is hidden, with the code the gateway uses for it. */
+export type HiddenCode =
+  | 'POLICY_TOOL_DENIED'
+  | 'POLICY_PROMPT_DENIED'
+  | 'POLICY_RESOURCE_DENIED'
+  | 'PIN_MISSING'
+  | 'LOCK_SERVER_MISSING'
+  | 'DETECT_POISONED_DEFINITION';
+
+export type ListedKind = 'tool' | 'prompt' | 'resource' | 'resourceTemplate' | 'server';
+
+export interface ListedItem {
+  readonly server: string;
+  readonly kind: ListedKind;
+  /** The name (or URI, URI template) as the server lists it. Server-chosen: print it through `printable`. */
+  readonly name: string;
+  /** The name the agent sees: namespaced as the gateway publishes it. */
+  readonly publicName: string;
+  readonly description: string;
+  readonly verdict: 'visible' | 'hidden';
+  readonly code?: HiddenCode;
+  readonly reason?: string;
+  /** A visible item the detector warns about (it still passes, with a content event). */
+  readonly warning?: string;
+}
+
+/** An allowlist entry that matches no item the lock holds: a typo, or an item the server added since. */
+export interface ListingWarning {
+  readonly server: string;
+  readonly list: 'tools' | 'prompts' | 'resources';
+  readonly entry: string;
+  readonly message: string;
+}
+
+export interface Listing {
+  readonly items: readonly ListedItem[];
+  readonly warnings: readonly ListingWarning[];
+}
+
+const KIND: Record<ItemKind, { listed: ListedKind; allow: AllowKind; list: ListingWarning['list']; uri: boolean }> = {
+  tools: { listed: 'tool', allow: 'tool', list: 'tools', uri: false },
+  prompts: { listed: 'prompt', allow: 'prompt', list: 'prompts', uri: false },
+  resources: { listed: 'resource', allow: 'resource', list: 'resources', uri: true },
+  resourceTemplates: { listed: 'resourceTemplate', allow: 'resource', list: 'resources', uri: true },
+};
+
+const DENY_CODE = { tool: 'POLICY_TOOL_DENIED', prompt: 'POLICY_PROMPT_DENIED', resource: 'POLICY_RESOURCE_DENIED' } as const satisfies Record<AllowKind, HiddenCode>;
+
+const descriptionOf = (definition: Record<string, unknown>): string => {
+  // untrusted: a server wrote the description; it is only carried here, `printable` cleans it for a terminal.
+  const text = definition['description'] ?? definition['title'];
+  return typeof text === 'string' ? text : '';
+};
+
+/**
+ * What an agent connected through the gateway would see, from the config and the lock alone (nothing
+ * is started): every item the lock holds per server with its public name and verdict, in the
+ * chain's order (allowlist, then pins, then the content detector), using the gateway's own
+ * allowlist, namespace and detector, so this listing cannot disagree with a running gateway whose
+ * servers still list what they listed at lock time. Pure.
+ * @example
+ * listItems(config, lock).items.filter((i) => i.verdict === 'visible').map((i) => i.publicName) // ['fs__read_file']
+ */
+export const listItems = (config: Config, lock: Lock, only?: string): Listing => {
+  const allowlist = compileAllowlist(config);
+  const namespace = namespaceOf(config);
+  const detect = (config.content ?? CONTENT_DEFAULTS).detect;
+  const engine = detect.enabled ? createEngine({ warnAt: detect.warnAt, blockAt: detect.blockAt }) : undefined;
+  // The detector scores shadowing against the other servers' tool names, as the gateway knows them.
+  const toolNames = new Map(
+    Object.entries(config.servers).map(([id, s]) => [id, [...s.tools.filter((t) => t !== '*'), ...Object.keys(lock.servers[id]?.tools ?? {})]]),
+  );
+  const items: ListedItem[] = [];
+  const warnings: ListingWarning[] = [];
+  for (const [id, server] of Object.entries(config.servers)) {
+    if (only !== undefined && id !== only) continue;
+    const locked = lock.servers[id];
+    if (locked === undefined) {
+      items.push({
+        server: id,
+        kind: 'server',
+        name: id,
+        publicName: '',
+        description: '',
+        verdict: 'hidden',
+        code: 'LOCK_SERVER_MISSING',
+        reason: 'server not in the lock: not started, none of its items is listed; run toolgate lock',
+      });
+      continue;
+    }
+    const foreign = new Set([...toolNames].filter(([other]) => other !== id).flatMap(([, names]) => names));
+    const flagged = engine
+      ? new Map(
+          screenCaptured(
+            engine,
+            id,
+            { initialize: {}, items: Object.fromEntries(ITEM_KIND_NAMES.map((k) => [k, Object.fromEntries(Object.entries(locked[k]).map(([key, i]) => [key, i.definition]))])) as Record<ItemKind, Record<string, Record<string, unknown>>> },
+            foreign,
+            detect.definitions,
+          ).map((f) => [f.item, f]),
+        )
+      : new Map<string, never>();
+    const publicOf = (kind: ItemKind, key: string) => (KIND[kind].uri ? namespace.toPublicUri(id, key) : namespace.toPublic(id, key));
+    for (const kind of ITEM_KIND_NAMES) {
+      const k = KIND[kind];
+      for (const [key, item] of Object.entries(locked[kind]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        const base = { server: id, kind: k.listed, name: key, publicName: publicOf(kind, key), description: descriptionOf(item.definition) };
+        if (!allowlist.allows(id, k.allow, key)) {
+          items.push({ ...base, verdict: 'hidden', code: DENY_CODE[k.allow], reason: `not in servers.${id}.${k.list}` });
+          continue;
+        }
+        const flag = flagged.get(`${kind}/${key}`);
+        const why = flag && `scored ${flag.score} by the content detector (${flag.reasons.map((r) => r.rule).join(', ')})`;
+        if (flag?.action === 'block') {
+          items.push({ ...base, verdict: 'hidden', code: 'DETECT_POISONED_DEFINITION', reason: `${why}: hidden as poisoned` });
+          continue;
+        }
+        items.push({ ...base, verdict: 'visible', ...(why !== undefined && { warning: why }) });
+      }
+    }
+    // Allowlisted names the lock lacks: if the server lists them, the pins hide them as new.
+    for (const [list, kinds, allowKind] of [
+      ['tools', ['tools'], 'tool'],
+      ['prompts', ['prompts'], 'prompt'],
+      ['resources', ['resources', 'resourceTemplates'], 'resource'],
+    ] as const) {
+      for (const entry of server[list]) {
+        if (entry === '*' || kinds.some((kind) => Object.hasOwn(locked[kind], entry))) continue;
+        const listedKind = allowKind === 'resource' ? 'resource' : allowKind;
+        items.push({
+          server: id,
+          kind: listedKind,
+          name: entry,
+          publicName: allowKind === 'resource' ? namespace.toPublicUri(id, entry) : namespace.toPublic(id, entry),
+          description: '',
+          verdict: 'hidden',
+          code: 'PIN_MISSING',
+          reason: `in servers.${id}.${list} but not in the lock: a typo, or added since the lock (toolgate diff, then approve)`,
+        });
+        warnings.push({ server: id, list, entry, message: `servers.${id}.${list} entry "${entry}" matches nothing the lock holds (typo?)` });
+      }
+    }
+  }
+  return { items, warnings };
+};
