@@ -20,7 +20,7 @@ export const toListingTable = (listing: Listing): string => {
   for (const i of listing.items) {
     const verdict = i.verdict === 'visible' ? (i.warning ? 'visible (warn)' : 'visible') : `hidden ${i.code ?? ''}`;
     const detail = i.verdict === 'visible' ? (i.warning ? `${i.warning}; ${i.description}` : i.description) : (i.reason ?? '');
-    rows.push([printable(i.server, 40), printable(i.publicName || '-', 60), i.kind, verdict, printable(detail, 80)]);
+    rows.push([printable(i.server, 40), printable(i.publicName || '-', 60), i.kind, verdict, printable(detail, 100)]);
   }
   const visible = listing.items.filter((i) => i.verdict === 'visible').length;
   const lines = [toColumns(rows), '', `${visible} visible, ${listing.items.length - visible} hidden`];
@@ -28,5 +28,14 @@ export const toListingTable = (listing: Listing): string => {
   return lines.join('\n');
 };
 
-/** `toolgate tools --format json`: the listing as data; names and descriptions as the server wrote them (JSON escapes them). */
-export const toListingJson = (listing: Listing): string => JSON.stringify({ items: listing.items, warnings: listing.warnings }, null, 2);
+/**
+ * `toolgate tools --format json`: the listing as data, names and descriptions as the server wrote
+ * them. JSON escapes C0 controls; DEL, C1, format and bidi characters are escaped here too, so the
+ * same data printed to a terminal cannot reorder or hide text.
+ */
+export const toListingJson = (listing: Listing): string =>
+  JSON.stringify({ items: listing.items, warnings: listing.warnings }, null, 2).replace(
+    /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}]/gu,
+    // Per UTF-16 unit: a character past U+FFFF (a tag character) becomes its escaped surrogate pair.
+    (c) => [...Array(c.length).keys()].map((i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''),
+  );
