@@ -3,6 +3,8 @@ import { CONTENT_DEFAULTS } from '../detect/schema.js';
 import { createEngine } from '../detect/engine.js';
 import type { Config } from '../config/schema.js';
 import { namespaceOf } from '../gateway.js';
+import type { Captured } from '../pins/capture.js';
+import { decideList } from '../pins/decide.js';
 import { ITEM_KIND_NAMES, type ItemKind } from '../pins/hash.js';
 import type { Lock } from '../pins/lock.js';
 import { screenCaptured } from '../pins/screen.js';
@@ -14,7 +16,11 @@ export type HiddenCode =
   | 'POLICY_RESOURCE_DENIED'
   | 'PIN_MISSING'
   | 'LOCK_SERVER_MISSING'
-  | 'DETECT_POISONED_DEFINITION';
+  | 'DETECT_POISONED_DEFINITION'
+  | 'PIN_HASH_MISMATCH';
+
+/** With `--live`: what a server lists now (as `toolgate lock` captures it), or why it could not be started. */
+export type LiveServer = { readonly captured: Captured } | { readonly error: { readonly code: string; readonly message: string } };
 
 export type ListedKind = 'tool' | 'prompt' | 'resource' | 'resourceTemplate' | 'server';
 
@@ -27,7 +33,8 @@ export interface ListedItem {
   readonly publicName: string;
   readonly description: string;
   readonly verdict: 'visible' | 'hidden';
-  readonly code?: HiddenCode;
+  /** A {@link HiddenCode}; with `--live`, a server that failed to start carries its start error's code. */
+  readonly code?: string;
   readonly reason?: string;
   /** A visible item the detector warns about (it still passes, with a content event). */
   readonly warning?: string;
@@ -66,11 +73,12 @@ const descriptionOf = (definition: Record<string, unknown>): string => {
  * is started): every item the lock holds per server with its public name and verdict, in the
  * chain's order (allowlist, then pins, then the content detector), using the gateway's own
  * allowlist, namespace and detector, so this listing cannot disagree with a running gateway whose
- * servers still list what they listed at lock time. Pure.
+ * servers still list what they listed at lock time. With `live` (what each server lists now), the
+ * pins compare it with the lock as the gateway does (`PIN_HASH_MISMATCH`, `PIN_MISSING`). Pure.
  * @example
  * listItems(config, lock).items.filter((i) => i.verdict === 'visible').map((i) => i.publicName) // ['fs__read_file']
  */
-export const listItems = (config: Config, lock: Lock, only?: string): Listing => {
+export const listItems = (config: Config, lock: Lock, only?: string, live?: ReadonlyMap<string, LiveServer>): Listing => {
   const allowlist = compileAllowlist(config);
   const namespace = namespaceOf(config);
   const detect = (config.content ?? CONTENT_DEFAULTS).detect;
@@ -97,25 +105,42 @@ export const listItems = (config: Config, lock: Lock, only?: string): Listing =>
       });
       continue;
     }
+    const now = live?.get(id);
+    if (now !== undefined && 'error' in now) {
+      items.push({ server: id, kind: 'server', name: id, publicName: '', description: '', verdict: 'hidden', code: now.error.code, reason: `did not start: ${now.error.message}` });
+      continue;
+    }
+    // What the chain sees: the live lists with --live, else the locked definitions themselves.
+    const seen = Object.fromEntries(
+      ITEM_KIND_NAMES.map((k) => [k, now ? now.captured.items[k] : Object.fromEntries(Object.entries(locked[k]).map(([key, i]) => [key, i.definition]))]),
+    ) as Record<ItemKind, Record<string, Record<string, unknown>>>;
     const foreign = new Set([...toolNames].filter(([other]) => other !== id).flatMap(([, names]) => names));
     const flagged = engine
-      ? new Map(
-          screenCaptured(
-            engine,
-            id,
-            { initialize: {}, items: Object.fromEntries(ITEM_KIND_NAMES.map((k) => [k, Object.fromEntries(Object.entries(locked[k]).map(([key, i]) => [key, i.definition]))])) as Record<ItemKind, Record<string, Record<string, unknown>>> },
-            foreign,
-            detect.definitions,
-          ).map((f) => [f.item, f]),
-        )
+      ? new Map(screenCaptured(engine, id, { initialize: {}, items: seen }, foreign, detect.definitions).map((f) => [f.item, f]))
       : new Map<string, never>();
     const publicOf = (kind: ItemKind, key: string) => (KIND[kind].uri ? namespace.toPublicUri(id, key) : namespace.toPublic(id, key));
     for (const kind of ITEM_KIND_NAMES) {
       const k = KIND[kind];
-      for (const [key, item] of Object.entries(locked[kind]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-        const base = { server: id, kind: k.listed, name: key, publicName: publicOf(kind, key), description: descriptionOf(item.definition) };
+      // untrusted: live definitions come from the server; the pins decide them as at runtime (a name listed twice differently is a mismatch).
+      const states = now
+        ? decideList(locked, kind, [...Object.values(seen[kind]), ...(now.captured.relisted ?? []).filter((r) => r.kind === kind).map((r) => r.item)]).states
+        : undefined;
+      const keys = [...new Set([...Object.keys(locked[kind]), ...Object.keys(seen[kind])])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      for (const key of keys) {
+        const definition = seen[kind][key] ?? locked[kind][key]?.definition ?? {};
+        const base = { server: id, kind: k.listed, name: key, publicName: publicOf(kind, key), description: descriptionOf(definition) };
         if (!allowlist.allows(id, k.allow, key)) {
           items.push({ ...base, verdict: 'hidden', code: DENY_CODE[k.allow], reason: `not in servers.${id}.${k.list}` });
+          continue;
+        }
+        const state = states?.get(key);
+        if (states !== undefined && state === undefined) {
+          items.push({ ...base, verdict: 'hidden', reason: 'locked, but the server does not list it now' });
+          continue;
+        }
+        if (state === 'PIN_HASH_MISMATCH' || state === 'PIN_MISSING') {
+          const why = state === 'PIN_MISSING' ? 'listed now, not in the lock' : 'its live definition differs from the lock';
+          items.push({ ...base, verdict: 'hidden', code: state, reason: `${why} (toolgate diff, then approve)` });
           continue;
         }
         const flag = flagged.get(`${kind}/${key}`);
@@ -134,7 +159,7 @@ export const listItems = (config: Config, lock: Lock, only?: string): Listing =>
       ['resources', ['resources', 'resourceTemplates'], 'resource'],
     ] as const) {
       for (const entry of server[list]) {
-        if (entry === '*' || kinds.some((kind) => Object.hasOwn(locked[kind], entry))) continue;
+        if (entry === '*' || kinds.some((kind) => Object.hasOwn(locked[kind], entry) || Object.hasOwn(seen[kind], entry))) continue;
         const listedKind = allowKind === 'resource' ? 'resource' : allowKind;
         items.push({
           server: id,

@@ -104,3 +104,37 @@ describe('toolgate tools (real CLI, config and lock)', () => {
     expect(bad.stderr).toContain('LOCK_INVALID');
   }, 60_000);
 });
+
+describe('toolgate tools --live (real CLI, servers started as lock does)', () => {
+  it('[TOOLS-6] compares what each server lists now with the lock, as the gateway does', async () => {
+    const { dir, config } = await lockedRig();
+    // Since the lock, the server lists send_message changed (benign now) and a new, allowlisted tool.
+    const doc = JSON.parse(readFileSync(config, 'utf8')) as { servers: { rug: { env: Record<string, string>; tools: string[] } } };
+    doc.servers.rug.env = { ...doc.servers.rug.env, RUG_MODE: 'rename', RUG_EXTRA_TOOL: 'added_later' };
+    doc.servers.rug.tools.push('added_later');
+    writeFileSync(config, JSON.stringify(doc));
+    const offline = JSON.parse((await toolgate(['tools', '--config', config, '--format', 'json'])).stdout) as { items: Item[] };
+    expect(offline.items.find((i) => i.name === 'added_later')).toMatchObject({ code: 'PIN_MISSING' });
+    const run = await toolgate(['tools', '--config', config, '--live', '--format', 'json']);
+    expect(run.code, run.stderr).toBe(0);
+    const listing = JSON.parse(run.stdout) as { items: Item[]; warnings: { entry: string }[] };
+    const verdicts = Object.fromEntries(listing.items.map((i) => [i.publicName, i.verdict === 'visible' ? 'visible' : i.code]));
+    expect(verdicts).toEqual({
+      rug__ping_contact: 'visible',
+      rug__compose: 'visible',
+      rug__refresh: 'POLICY_TOOL_DENIED',
+      rug__send_message: 'PIN_HASH_MISMATCH',
+      rug__added_later: 'PIN_MISSING',
+      rug__no_such_tool: 'PIN_MISSING',
+    });
+    // Listed live, so not a typo; the name listed nowhere still is.
+    expect(listing.warnings.map((w) => w.entry)).toEqual(['no_such_tool']);
+    const gw = await startStdioGateway({}, { lock: { dir } });
+    try {
+      const shown = [...(await gw.client.listTools()).tools, ...(await gw.client.listPrompts()).prompts].map((t) => t.name).sort();
+      expect(shown).toEqual(listing.items.filter((i) => i.verdict === 'visible').map((i) => i.publicName).sort());
+    } finally {
+      await gw.close();
+    }
+  }, 60_000);
+});
