@@ -116,4 +116,15 @@ describe('what an agent would see, from the config and the lock', () => {
     const vanished = listItems(configOf({ fs: { url, tools: ['*'] } }), lock, 'fs', new Map<string, LiveServer>([['fs', { captured }]]));
     expect(vanished.items.find((i) => i.name === 'send')).toMatchObject({ verdict: 'hidden', reason: expect.stringMatching(/does not list it now/) });
   });
+
+  it('[TOOLS-2] hides a whole server whose initialize instructions the detector blocks, as its start is refused', () => {
+    const poisoned: LockServer = {
+      ...lockServer({ hello: 'Says hello.' }),
+      initialize: toInitializeRecord({ serverInfo: { name: 's', version: '1' }, capabilities: {}, instructions: POISONED }),
+    };
+    const listing = listItems(configOf({ p: { url, tools: ['*'] } }), { lockfileVersion: 1, servers: { p: poisoned } });
+    expect(verdicts(listing)).toEqual({ 'server p': 'DETECT_POISONED_INSTRUCTIONS' });
+    const off = listItems(configOf({ p: { url, tools: ['*'] } }, { content: { detect: { enabled: false } } }), { lockfileVersion: 1, servers: { p: poisoned } });
+    expect(verdicts(off)).toEqual({ 'tool p__hello': 'visible' });
+  });
 });

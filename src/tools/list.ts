@@ -1,5 +1,7 @@
 import { compileAllowlist, type ItemKind as AllowKind } from '../allowlist/compile.js';
+import { createInstructionsCheck } from '../detect/defenses.js';
 import { CONTENT_DEFAULTS } from '../detect/schema.js';
+import { GatewayError } from '../errors.js';
 import { createEngine } from '../detect/engine.js';
 import type { Config } from '../config/schema.js';
 import { namespaceOf } from '../gateway.js';
@@ -17,7 +19,8 @@ export type HiddenCode =
   | 'PIN_MISSING'
   | 'LOCK_SERVER_MISSING'
   | 'DETECT_POISONED_DEFINITION'
-  | 'PIN_HASH_MISMATCH';
+  | 'PIN_HASH_MISMATCH'
+  | 'DETECT_POISONED_INSTRUCTIONS';
 
 /** With `--live`: what a server lists now (as `toolgate lock` captures it), or why it could not be started. */
 export type LiveServer = { readonly captured: Captured } | { readonly error: { readonly code: string; readonly message: string } };
@@ -87,6 +90,17 @@ export const listItems = (config: Config, lock: Lock, only?: string, live?: Read
   const toolNames = new Map(
     Object.entries(config.servers).map(([id, s]) => [id, [...s.tools.filter((t) => t !== '*'), ...Object.keys(lock.servers[id]?.tools ?? {})]]),
   );
+  // The check every (re)start runs on initialize: a block refuses the whole server.
+  const checkInstructions = createInstructionsCheck(config);
+  const refusal = (id: string, init: { instructions?: string | undefined; serverInfo: unknown }): string | undefined => {
+    try {
+      checkInstructions(id, init);
+      return undefined;
+    } catch (error) {
+      if (error instanceof GatewayError) return error.message;
+      throw error;
+    }
+  };
   const items: ListedItem[] = [];
   const warnings: ListingWarning[] = [];
   for (const [id, server] of Object.entries(config.servers)) {
@@ -108,6 +122,11 @@ export const listItems = (config: Config, lock: Lock, only?: string, live?: Read
     const now = live?.get(id);
     if (now !== undefined && 'error' in now) {
       items.push({ server: id, kind: 'server', name: id, publicName: '', description: '', verdict: 'hidden', code: now.error.code, reason: `did not start: ${now.error.message}` });
+      continue;
+    }
+    const refused = refusal(id, now ? now.captured.initialize : locked.initialize);
+    if (refused !== undefined) {
+      items.push({ server: id, kind: 'server', name: id, publicName: '', description: '', verdict: 'hidden', code: 'DETECT_POISONED_INSTRUCTIONS', reason: `refused at start: ${refused}` });
       continue;
     }
     // What the chain sees: the live lists with --live, else the locked definitions themselves.
