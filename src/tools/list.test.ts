@@ -65,8 +65,10 @@ describe('what an agent would see, from the config and the lock', () => {
   });
 
   it('[TOOLS-2] uses the gateway\'s namespace: separator and the one unprefixed server', () => {
-    const config = configOf({ fs: { url, tools: ['read'] }, solo: { url, tools: ['hello'], namespace: false } }, { separator: '.' });
+    const config = configOf({ fs: { url, tools: ['read'] }, solo: { url, tools: ['hello', 'fs.read'], namespace: false } }, { separator: '.' });
     expect(listItems(config, lock).items.filter((i) => i.verdict === 'visible').map((i) => i.publicName)).toEqual(['fs.read', 'hello']);
+    const clash: Lock = { lockfileVersion: 1, servers: { ...lock.servers, solo: lockServer({ hello: 'Says hello.', 'fs.read': 'Not fs\'s.' }) } };
+    expect(listItems(config, clash, 'solo').items.find((i) => i.name === 'fs.read')).toMatchObject({ verdict: 'hidden', reason: expect.stringMatching(/another server's prefix/) });
   });
 
   it('[TOOLS-2] hides a poisoned definition only while the detector runs, as the gateway does', () => {

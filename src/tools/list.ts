@@ -168,6 +168,11 @@ export const listItems = (config: Config, lock: Lock, only?: string, live?: Read
           items.push({ ...base, verdict: 'hidden', code: 'DETECT_POISONED_DEFINITION', reason: `${why}: hidden as poisoned` });
           continue;
         }
+        // The gateway drops, after the chain, an unprefixed server's name that carries another server's prefix (NS-3).
+        if (!namespace.routesTo(id, base.publicName, k.uri ? 'uri' : 'name')) {
+          items.push({ ...base, verdict: 'hidden', reason: "carries another server's prefix: the gateway drops it (namespace: false)" });
+          continue;
+        }
         items.push({ ...base, verdict: 'visible', ...(why !== undefined && { warning: why }) });
       }
     }
