@@ -579,7 +579,8 @@ export class Gateway {
   }
 }
 
-const namespaceOf = (config: Config): Namespace => {
+/** The public names of a config's servers: also what `toolgate tools` prints, so the two never disagree. */
+export const namespaceOf = (config: Config): Namespace => {
   const unprefixed = Object.entries(config.servers).find(([, s]) => !s.namespace)?.[0];
   return createNamespace(config.separator, new Set(Object.keys(config.servers)), unprefixed);
 };

@@ -14,6 +14,7 @@ import { initFrom, INIT_FROM_USAGE } from './commands/init-from.js';
 import { scan, SCAN_USAGE } from './commands/scan.js';
 import { sbom, SBOM_USAGE } from './commands/sbom.js';
 import { deps, DEPS_USAGE } from './commands/deps.js';
+import { tools, TOOLS_USAGE } from './commands/tools.js';
 
 const USAGE = `toolgate ${VERSION} — MCP security gateway
 
@@ -38,6 +39,7 @@ ${AUDIT_USAGE}
 ${SCAN_USAGE}
 ${SBOM_USAGE}
 ${DEPS_USAGE}
+${TOOLS_USAGE}
   toolgate --version`;
 
 const main = async (argv: readonly string[]): Promise<number> => {
@@ -53,6 +55,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
   if (argv[0] === 'scan') return scan(argv.slice(1)); // own options (scan.ts)
   if (argv[0] === 'sbom') return sbom(argv.slice(1)); // own options (sbom.ts)
   if (argv[0] === 'deps') return deps(argv.slice(1)); // own options (deps.ts)
+  if (argv[0] === 'tools') return tools(argv.slice(1)); // own options (tools.ts)
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,

@@ -209,8 +209,8 @@ const toFailure = (config: Config, id: string, error: unknown, stderr: readonly 
   return { code, message, stderr, hints: toLockHints({ code, message, stderr, sandboxed: sandbox !== false, writable, startTimeoutMs }) };
 };
 
-/** Starts a locked server after checking its package against the lock, and captures it. */
-const captureLocked = async (configPath: string, config: Config, lockFile: Lock, id: string) => {
+/** Starts a locked server after checking its package against the lock, and captures it (also `toolgate tools --live`). */
+export const captureLocked = async (configPath: string, config: Config, lockFile: Lock, id: string) => {
   const configured = config.servers[id];
   const locked = lockFile.servers[id];
   if (!configured || !locked) throw new LockError('LOCK_SERVER_MISSING', `server "${id}" is in the config and the lock? it is not`);
