@@ -1,17 +1,11 @@
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, errorOf, eventually, fixture, startStdioGateway, tempDir, type Running } from '../e2e/harness.js';
+import { errorOf, eventually, fixture, runToolgate, startStdioGateway, tempDir, type Running } from '../e2e/harness.js';
 
 /** Hostile review #19, item 11: two ways a server confused the lock's review (diff, rename reports). */
 
-const toolgate = (args: string[]) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 120_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+const toolgate = (args: string[]) => runToolgate(args);
 
 const tool = (name: string, description: string) => ({ name, description, inputSchema: { type: 'object', properties: { text: { type: 'string' } } } });
 

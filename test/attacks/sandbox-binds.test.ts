@@ -4,20 +4,14 @@
  * toolgate used to resolve the link and bind the target's folder read-only (the secret became
  * readable), or, for a target the sandbox uid cannot traverse, bwrap failed to start at all.
  */
-import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, eventually, fixture, startStdioGateway, tempDir, type Running } from '../e2e/harness.js';
+import { eventually, fixture, runToolgate, startStdioGateway, tempDir, type Running } from '../e2e/harness.js';
 
 const SECRET = 'host-secret-5d1e-never-in-a-sandbox';
 
-const toolgate = (args: string[]) =>
-  new Promise<{ code: number; stderr: string }>((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 120_000 }, (error, _stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stderr }),
-    );
-  });
+const toolgate = (args: string[]) => runToolgate(args);
 
 /** A server whose file argument lives in its writable folder, and a host secret it must never read. */
 const rig = () => {

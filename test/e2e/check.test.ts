@@ -1,16 +1,10 @@
-import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, fixture, tempDir } from './harness.js';
+import { fixture, runToolgate, tempDir } from './harness.js';
 
 /** Runs the toolgate CLI; resolves with its exit code and output (never rejects). */
-const toolgate = (args: readonly string[]) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 120_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+const toolgate = (args: readonly string[]) => runToolgate(args);
 
 interface Report {
   readonly summary: Record<string, number>;

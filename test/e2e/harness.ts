@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,15 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'bin/toolgate.js');
+
+/** Runs the toolgate CLI; resolves with its exit code and output (never rejects). `env` is added to the test's own. */
+export const runToolgate = (args: readonly string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const env = options.env && { ...process.env, ...options.env };
+    execFile(process.execPath, [BIN, ...args], { cwd: options.cwd, env, timeout: options.timeoutMs ?? 120_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 export const fixture = (name: string) => join(ROOT, 'dist/test/fixtures/servers', `${name}.js`);
 export const npmServer = (pkg: 'server-everything' | 'server-memory' | 'server-filesystem') =>
   join(ROOT, 'node_modules/@modelcontextprotocol', pkg, 'dist/index.js');

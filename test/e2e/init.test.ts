@@ -1,21 +1,15 @@
-import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import { createSecretScanner } from '../../src/secrets/scan.js';
-import { BIN, fixture, startStdioGateway, tempDir } from './harness.js';
+import { fixture, runToolgate, startStdioGateway, tempDir } from './harness.js';
 
 const CLIENTS = join(import.meta.dirname, '../fixtures/client-configs/init');
 
 /** Runs the toolgate CLI; resolves with its exit code and output (never rejects). */
-const toolgate = (args: string[], env: Record<string, string> = {}) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 120_000, env: { ...process.env, ...env } }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+const toolgate = (args: string[], env: Record<string, string> = {}) => runToolgate(args, { env });
 
 /** A copy of a fixture client config in a fresh folder (the wrap writes beside it). */
 const clientCopy = (name: string): { dir: string; client: string; out: string } => {

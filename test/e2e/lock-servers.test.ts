@@ -1,17 +1,11 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, errorOf, fixture, startStdioGateway, tempDir, type Running } from './harness.js';
+import { errorOf, fixture, runToolgate, startStdioGateway, tempDir, type Running } from './harness.js';
 
 /** Runs the toolgate CLI; resolves with its exit code and output (never rejects). */
-const toolgate = (args: string[], env: Record<string, string> = {}) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 120_000, env: { ...process.env, ...env } }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+const toolgate = (args: string[], env: Record<string, string> = {}) => runToolgate(args, { env });
 
 /** A good server (the rug-pull fixture on its benign first list); `version` is its serverInfo.version. */
 const good = (version = '1.0.0') => ({

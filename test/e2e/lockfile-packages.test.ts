@@ -1,18 +1,13 @@
-import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signedBundle } from '../fixtures/cosign-bundle.js';
-import { BIN, eventually, fixture, ROOT, startStdioGateway, tempDir, type Running } from './harness.js';
+import { eventually, fixture, ROOT, runToolgate, startStdioGateway, tempDir, type Running } from './harness.js';
 
 /** Runs the toolgate CLI; resolves with its exit code and output (never rejects). */
 const toolgate = (args: string[], cwd?: string, env?: Record<string, string>) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, timeout: 300_000, ...(env && { env: { ...process.env, ...env } }) }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+  runToolgate(args, { ...(cwd !== undefined && { cwd }), ...(env && { env }), timeoutMs: 300_000 });
 
 let gw: Running | undefined;
 afterEach(async () => {

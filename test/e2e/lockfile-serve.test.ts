@@ -1,18 +1,13 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, errorOf, eventually, fixture, tempDir } from './harness.js';
+import { BIN, errorOf, eventually, fixture, runToolgate, tempDir } from './harness.js';
 
 /** `toolgate serve` (Streamable HTTP front) enforcing toolgate.lock, driven by the official SDK client over HTTP. */
 
-const toolgate = (args: string[]) =>
-  new Promise<{ code: number; stderr: string }>((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 120_000 }, (error, _stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stderr }),
-    );
-  });
+const toolgate = (args: string[]) => runToolgate(args);
 
 interface Serving {
   readonly url: string;

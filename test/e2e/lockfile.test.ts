@@ -1,18 +1,12 @@
-import { execFile } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, errorOf, eventually, fixture, startStdioGateway, tempDir, type Running } from './harness.js';
+import { errorOf, eventually, fixture, runToolgate, startStdioGateway, tempDir, type Running } from './harness.js';
 
 /** Runs the toolgate CLI; resolves with its exit code and output (never rejects). */
-const toolgate = (args: string[], cwd?: string) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, timeout: 120_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+const toolgate = (args: string[], cwd?: string) => runToolgate(args, cwd === undefined ? {} : { cwd });
 
 const INJECTED_MARK = '<IMPORTANT>';
 

@@ -1,20 +1,14 @@
-import { execFile } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import { BIN, fixture, tempDir } from './harness.js';
+import { fixture, runToolgate, tempDir } from './harness.js';
 
 const OSV = join(import.meta.dirname, '../fixtures/osv');
 const SCHEMA = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/cyclonedx-1.6-subset.schema.json'), 'utf8')) as object;
 
-const toolgate = (args: string[]) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 120_000 }, (error, stdout, stderr) =>
-      done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+const toolgate = (args: string[]) => runToolgate(args);
 
 const sri = (byte: number) => `sha512-${Buffer.alloc(64, byte).toString('base64')}`;
 

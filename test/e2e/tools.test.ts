@@ -1,16 +1,10 @@
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, fixture, startStdioGateway, tempDir } from './harness.js';
+import { fixture, runToolgate, startStdioGateway, tempDir } from './harness.js';
 
 /** Runs the toolgate CLI; resolves with its exit code and output (never rejects). */
-const toolgate = (args: string[]) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 120_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+const toolgate = (args: string[]) => runToolgate(args);
 
 interface Item {
   server: string;
@@ -43,13 +37,29 @@ const lockedRig = async () => {
   return { dir, config, server };
 };
 
+type Listing = { items: Item[]; warnings: { entry: string }[] };
+
+/** Each listed name with `visible` or the code that hides it. */
+const verdictsOf = (listing: Listing) => Object.fromEntries(listing.items.map((i) => [i.publicName, i.verdict === 'visible' ? 'visible' : i.code]));
+
+/** `toolgate run` on the same config and lock shows exactly the listing's visible items. */
+const expectGatewayShowsVisible = async (dir: string, listing: Listing) => {
+  const gw = await startStdioGateway({}, { lock: { dir } });
+  try {
+    const shown = [...(await gw.client.listTools()).tools, ...(await gw.client.listPrompts()).prompts].map((t) => t.name).sort();
+    expect(shown).toEqual(listing.items.filter((i) => i.verdict === 'visible').map((i) => i.publicName).sort());
+  } finally {
+    await gw.close();
+  }
+};
+
 describe('toolgate tools (real CLI, config and lock)', () => {
   it('[TOOLS-1] [TOOLS-2] [TOOLS-3] lists exactly what the gateway then shows, and why each other item is hidden', async () => {
     const { dir, config } = await lockedRig();
     const json = await toolgate(['tools', '--config', config, '--format', 'json']);
     expect(json.code, json.stderr).toBe(0);
-    const listing = JSON.parse(json.stdout) as { items: Item[]; warnings: { entry: string }[] };
-    const verdicts = Object.fromEntries(listing.items.map((i) => [i.publicName, i.verdict === 'visible' ? 'visible' : i.code]));
+    const listing = JSON.parse(json.stdout) as Listing;
+    const verdicts = verdictsOf(listing);
     expect(verdicts).toEqual({
       rug__ping_contact: 'visible',
       rug__compose: 'visible',
@@ -60,13 +70,7 @@ describe('toolgate tools (real CLI, config and lock)', () => {
     expect(listing.warnings.map((w) => w.entry)).toEqual(['no_such_tool']);
 
     // The gateway, run on the same config and lock, shows exactly the visible items.
-    const gw = await startStdioGateway({}, { lock: { dir } });
-    try {
-      const shown = [...(await gw.client.listTools()).tools, ...(await gw.client.listPrompts()).prompts].map((t) => t.name).sort();
-      expect(shown).toEqual(listing.items.filter((i) => i.verdict === 'visible').map((i) => i.publicName).sort());
-    } finally {
-      await gw.close();
-    }
+    await expectGatewayShowsVisible(dir, listing);
 
     const table = await toolgate(['tools', '--config', config]);
     expect(table.code, table.stderr).toBe(0);
@@ -117,8 +121,8 @@ describe('toolgate tools --live (real CLI, servers started as lock does)', () =>
     expect(offline.items.find((i) => i.name === 'added_later')).toMatchObject({ code: 'PIN_MISSING' });
     const run = await toolgate(['tools', '--config', config, '--live', '--format', 'json']);
     expect(run.code, run.stderr).toBe(0);
-    const listing = JSON.parse(run.stdout) as { items: Item[]; warnings: { entry: string }[] };
-    const verdicts = Object.fromEntries(listing.items.map((i) => [i.publicName, i.verdict === 'visible' ? 'visible' : i.code]));
+    const listing = JSON.parse(run.stdout) as Listing;
+    const verdicts = verdictsOf(listing);
     expect(verdicts).toEqual({
       rug__ping_contact: 'visible',
       rug__compose: 'visible',
@@ -129,12 +133,6 @@ describe('toolgate tools --live (real CLI, servers started as lock does)', () =>
     });
     // Listed live, so not a typo; the name listed nowhere still is.
     expect(listing.warnings.map((w) => w.entry)).toEqual(['no_such_tool']);
-    const gw = await startStdioGateway({}, { lock: { dir } });
-    try {
-      const shown = [...(await gw.client.listTools()).tools, ...(await gw.client.listPrompts()).prompts].map((t) => t.name).sort();
-      expect(shown).toEqual(listing.items.filter((i) => i.verdict === 'visible').map((i) => i.publicName).sort());
-    } finally {
-      await gw.close();
-    }
+    await expectGatewayShowsVisible(dir, listing);
   }, 60_000);
 });

@@ -4,14 +4,20 @@ import { describe, expect, it } from 'vitest';
 import { errorOf, eventually, tempDir } from '../e2e/harness.js';
 import { auditCli, entriesAt, isAlive, recorder, startGateway } from './audit-gateway.js';
 
+/** A gateway whose audit log lives in its own folder (`logs/audit.jsonl`), in front of the recording server. */
+const withLogFolder = async () => {
+  const { rec, received } = recorder();
+  const dir = tempDir();
+  const logs = join(dir, 'logs');
+  mkdirSync(logs);
+  const gw = await startGateway({ servers: { rec }, audit: { path: 'logs/audit.jsonl' } }, dir);
+  const call = (text: string) => gw.client.callTool({ name: 'rec__echo', arguments: { text } });
+  return { rec, received, logs, gw, call };
+};
+
 describe('when the audit log is deleted, moved away or replaced while the gateway runs', () => {
   it('[AUD-10] [AUD-2] calls are refused with AUDIT_APPEND_FAILED and reach no server, a new empty file is not taken as the log, the gateway stays up and exits cleanly; a restart starts a log that verifies', async () => {
-    const { rec, received } = recorder();
-    const dir = tempDir();
-    const logs = join(dir, 'logs');
-    mkdirSync(logs);
-    const gw = await startGateway({ servers: { rec }, audit: { path: 'logs/audit.jsonl' } }, dir);
-    const call = (text: string) => gw.client.callTool({ name: 'rec__echo', arguments: { text } });
+    const { rec, received, logs, gw, call } = await withLogFolder();
     await call('before');
 
     rmSync(logs, { recursive: true });
@@ -46,12 +52,7 @@ describe('when the audit log is deleted, moved away or replaced while the gatewa
   }, 180_000);
 
   it('[AUD-10] a log folder moved away and back: calls are refused while it is away, answered once the same file is back, and the whole log verifies', async () => {
-    const { rec, received } = recorder();
-    const dir = tempDir();
-    const logs = join(dir, 'logs');
-    mkdirSync(logs);
-    const gw = await startGateway({ servers: { rec }, audit: { path: 'logs/audit.jsonl' } }, dir);
-    const call = (text: string) => gw.client.callTool({ name: 'rec__echo', arguments: { text } });
+    const { received, logs, gw, call } = await withLogFolder();
     await call('before');
     renameSync(logs, `${logs}.away`);
     expect(await errorOf(call('away'))).toMatchObject({ data: { code: 'AUDIT_APPEND_FAILED' } });

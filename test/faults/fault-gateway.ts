@@ -1,9 +1,9 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { expect } from 'vitest';
-import { BIN, errorOf, eventually, fixture, startStdioGateway, type Running } from '../e2e/harness.js';
+import { BIN, errorOf, eventually, fixture, runToolgate, startStdioGateway, type Running } from '../e2e/harness.js';
 
 /**
  * A real `toolgate run` (stdio, SDK client) with one broken server `bad` beside a good one `good`,
@@ -95,11 +95,6 @@ export const startFaultGateway = async (bad: Record<string, unknown>, options: {
 };
 
 /** Runs the toolgate CLI; resolves with its exit code and stderr (never rejects). */
-export const toolgate = (args: string[]) =>
-  new Promise<{ code: number; stderr: string }>((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 120_000 }, (error, _stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stderr }),
-    );
-  });
+export const toolgate = (args: string[]) => runToolgate(args);
 
 export { errorOf, eventually };
