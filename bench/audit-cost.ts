@@ -8,7 +8,7 @@ import { enforceAllowlist } from '../src/allowlist/interceptor.js';
 import { createAudit } from '../src/audit/setup.js';
 import { writePending } from '../src/audit/group-commit.js';
 import { parseConfig } from '../src/config/load.js';
-import { compose, type Message, type Next } from '../src/pipeline/interceptor.js';
+import { compose, type Message, type Next } from '../src/core/interceptor.js';
 import { median, percentile } from './measure.js';
 
 /** Issue #6's target: what the audit pair may add to one call, p50, with the default store. */

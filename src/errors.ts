@@ -1,6 +1,6 @@
 /**
  * Local, typed errors. Every code is a stable `DOMAIN_REASON` literal listed in docs/errors.md:
- * users alert on them, so they are never renamed. Only `proxy/to-json-rpc-error.ts` turns these
+ * users alert on them, so they are never renamed. Only `transport/to-json-rpc-error.ts` turns these
  * into wire errors.
  */
 export class GatewayError<C extends string = string> extends Error {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
-import type { Message } from '../pipeline/interceptor.js';
+import type { Message } from '../core/interceptor.js';
 import { compileAllowlist, type ItemKind } from './compile.js';
 import { decideAllowlist, filterListResult } from './decide.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
-import type { Message } from '../pipeline/interceptor.js';
+import type { Message } from '../core/interceptor.js';
 import { compileAllowlist } from './compile.js';
 import { decideAllowlist, filterListResult } from './decide.js';
 

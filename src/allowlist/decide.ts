@@ -1,4 +1,4 @@
-import type { Message, Result } from '../pipeline/interceptor.js';
+import type { Message, Result } from '../core/interceptor.js';
 import type { CompiledAllowlist, ItemKind } from './compile.js';
 import type { PolicyErrorCode } from '../errors.js';
 

@@ -1,5 +1,5 @@
 import { PolicyError } from '../errors.js';
-import type { Interceptor } from '../pipeline/interceptor.js';
+import type { Interceptor } from '../core/interceptor.js';
 import type { CompiledAllowlist } from './compile.js';
 import { allowsNotification, decideAllowlist, filterListResult } from './decide.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DetectError } from '../errors.js';
-import { compose, type Interceptor, type Message, type Next } from '../pipeline/interceptor.js';
+import { compose, type Interceptor, type Message, type Next } from '../core/interceptor.js';
 import { createAuditInterceptors } from './interceptor.js';
 import { createKeys, loadKeys } from './keys.js';
 import { AuditLog } from './log.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AuditError, GatewayError } from '../errors.js';
-import type { Interceptor, Message } from '../pipeline/interceptor.js';
+import type { AuditCall, CallSpan, Interceptor, Message } from '../core/interceptor.js';
 import type { AuditEntry, Decision } from './event.js';
 import type { AuditLog, EntryFields } from './log.js';
 import type { Redactor } from './redact.js';
@@ -8,7 +8,7 @@ import type { Redactor } from './redact.js';
 /** Follows one call for tracing: every entry of the call, then its end. */
 export interface CallObserver {
   /** `target` is the call's target as the log keeps it (a credential in it redacted), if it has one. */
-  start(message: Message, call: string, target?: string): { entry(entry: AuditEntry): void; end(error?: string): void };
+  start(message: Message, call: string, target?: string): CallSpan<AuditEntry>;
 }
 
 export interface AuditContext {
@@ -23,21 +23,6 @@ export interface AuditContext {
   readonly observer?: CallObserver;
   /** The pinned definition hash of a call's target in the lock in force (`targetHash`), if any. */
   readonly targetHash?: (server: string, method: string, target: string) => string | undefined;
-}
-
-/**
- * The audit record of one message through the chain, carried on the message itself (`Message.audit`):
- * not in an `AsyncLocalStorage`, which on Node 20 turns on promise hooks for the whole process, a cost
- * on every promise of the gateway.
- */
-export interface AuditCall {
-  readonly call: string;
-  forwarded: boolean;
-  /** Set once the outcome is recorded: later events of this context are not the call's. */
-  done: boolean;
-  readonly span: ReturnType<CallObserver['start']> | undefined;
-  /** Defense events (pin, content) raised during the call, appended before its next effect. */
-  readonly events: Readonly<Record<string, unknown>>[];
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -8,7 +8,7 @@ import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trac
 import { VERSION } from '../version.js';
 import type { AuditEntry } from './event.js';
 import type { CallObserver } from './interceptor.js';
-import type { AuditConfig } from './schema.js';
+import type { AuditConfig } from '../config/audit-schema.js';
 
 export interface OtelExport {
   readonly observer: CallObserver;

@@ -8,7 +8,7 @@ import { createKeys, loadKeys } from './keys.js';
 import { AuditLog } from './log.js';
 import { createOtelExport, type OtelExport } from './otel.js';
 import { createRedactor } from './redact.js';
-import type { AuditConfig } from './schema.js';
+import type { AuditConfig } from '../config/audit-schema.js';
 import { openJsonlStore } from './store-jsonl.js';
 import type { AuditStore } from './store.js';
 

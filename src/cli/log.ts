@@ -1,10 +1,6 @@
-import type { GatewayEvent } from '../gateway.js';
+import type { GatewayEvent } from '../gateway/gateway.js';
 
 /** Gateway events as one JSON line each on stderr (stdout belongs to the MCP stdio front). */
 export const logEvent = (event: GatewayEvent): void => {
   process.stderr.write(JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n');
-};
-
-export const logLine = (level: 'info' | 'warn' | 'error', message: string, extra: Record<string, unknown> = {}): void => {
-  process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level, message, ...extra }) + '\n');
 };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { AuditSchema } from '../audit/schema.js';
-import { ContentSchema } from '../detect/schema.js';
+import { AuditSchema } from './audit-schema.js';
+import { ContentSchema } from './content-schema.js';
 
 /** Server ids become name prefixes, so they must never contain a separator or a URI `+`. */
 const ServerId = z

@@ -1,5 +1,5 @@
 import { ContentError } from '../errors.js';
-import { isBinary, MAX_WALK_DEPTH } from '../pipeline/map-strings.js';
+import { isBinary, MAX_WALK_DEPTH } from '../core/map-strings.js';
 import type { Item, Surface } from './types.js';
 
 /**

@@ -1,7 +1,8 @@
 import { prepare, type Prepared } from './normalize.js';
 import { ATTACK_CATEGORIES, RULES, SURFACE_WEIGHTS, type Category, type Rule } from './rules.js';
 import { compileScanner, hitsOf, matchAt, scan, type Scanner } from './scan.js';
-import type { Detector, Finding, Item, Normalized, Reason, Surface, Verdict } from './types.js';
+import type { Reason } from '../core/content-event.js';
+import type { Detector, Finding, Item, Normalized, Surface, Verdict } from './types.js';
 
 export interface EngineOptions {
   /** Score at which a verdict becomes `warn`. */

@@ -1,7 +1,8 @@
-import type { Reason, Verdict, Action } from './types.js';
+import type { Reason } from '../core/content-event.js';
+import type { Verdict, Action } from './types.js';
 import { definitionItem, payloadItem, stringsOf } from './collect.js';
 import type { Engine } from './engine.js';
-import { CONTENT_DEFAULTS, type ContentConfig } from './schema.js';
+import { CONTENT_DEFAULTS, type ContentConfig } from '../config/content-schema.js';
 import { instructionsItem } from './instructions.js';
 import { createSecretScanner, type SecretScanner } from '../secrets/scan.js';
 import { leaksIn } from '../secrets/outbound.js';

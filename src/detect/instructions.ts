@@ -1,7 +1,7 @@
 import { DetectError } from '../errors.js';
 import { stringsOf } from './collect.js';
 import type { Engine } from './engine.js';
-import type { ContentEventSink } from './event.js';
+import type { ContentEventSink } from '../core/content-event.js';
 import type { Item } from './types.js';
 
 /** What a server says about itself in `initialize`. */

@@ -1,9 +1,9 @@
 import { DetectError } from '../errors.js';
-import type { Interceptor, Message, Result } from '../pipeline/interceptor.js';
+import type { Interceptor, Message, Result } from '../core/interceptor.js';
 import { definitionItem, payloadItem } from './collect.js';
 import type { Engine } from './engine.js';
-import { itemId, LIST_FIELDS, type ContentEventSink } from './event.js';
-import type { ContentConfig } from './schema.js';
+import { itemId, LIST_FIELDS, type ContentEventSink } from '../core/content-event.js';
+import type { ContentConfig } from '../config/content-schema.js';
 import type { Action, Surface, Verdict } from './types.js';
 
 type Ceilings = ContentConfig['detect'];

@@ -1,13 +1,9 @@
+import type { Reason } from '../core/content-event.js';
+
 /** Where a text comes from decides which signals are suspicious there (a prompt may address the model; a tool result should not). */
 export type Surface = 'definition' | 'instructions' | 'output' | 'resource' | 'prompt' | 'request' | 'arguments';
 
 export type Action = 'pass' | 'warn' | 'block';
-
-/** One reason of a verdict: the rule id and the text it matched (normalised, shortened). */
-export interface Reason {
-  readonly rule: string;
-  readonly span: string;
-}
 
 export interface Verdict {
   readonly action: Action;

@@ -1,6 +1,6 @@
-import type { ContentEventSink } from '../detect/event.js';
+import type { ContentEventSink } from '../core/content-event.js';
 import { OutputError } from '../errors.js';
-import type { Interceptor, Message, Next } from '../pipeline/interceptor.js';
+import type { Interceptor, Message, Next } from '../core/interceptor.js';
 import { checkUris, createSchemaValidator, measure, type OutputCheck, type OutputLimits } from './validate.js';
 
 const CHECKED: ReadonlySet<string> = new Set(['tools/call', 'resources/read', 'prompts/get']);

@@ -1,7 +1,16 @@
 import { toCanonicalJson, ITEM_KIND_NAMES, type ItemKind } from './hash.js';
 import { decideList } from './decide.js';
 import { toInitializeRecord, type LockServer } from './lock.js';
-import type { Captured } from './capture.js';
+import type { InitializeInfo } from '../core/interceptor.js';
+
+/** What a live server lists: compared with its lock entry. */
+export interface Captured {
+  readonly initialize: InitializeInfo;
+  /** Each name's first listed definition. */
+  readonly items: Readonly<Record<ItemKind, Readonly<Record<string, Record<string, unknown>>>>>;
+  /** Later copies of a name listed again with another definition (the gateway refuses such a name). */
+  readonly relisted?: readonly { readonly kind: ItemKind; readonly key: string; readonly item: Record<string, unknown> }[];
+}
 
 /** One readable difference between the lock and a live server. */
 export interface Change {

@@ -1,5 +1,5 @@
 import { PinError, type PackageErrorCode, type SandboxErrorCode } from '../errors.js';
-import type { Interceptor, Message, Next, Result } from '../pipeline/interceptor.js';
+import type { Interceptor, Message, Next, Result } from '../core/interceptor.js';
 import { decideList, findRenames, type PinCode, type PinFinding } from './decide.js';
 import { hashItem, ITEM_KINDS, itemKey, kindOfListMethod, type ItemKind } from './hash.js';
 import type { Lock } from './lock.js';

@@ -1,6 +1,6 @@
 import { definitionItem } from '../detect/collect.js';
 import type { Engine } from '../detect/engine.js';
-import type { Reason } from '../detect/types.js';
+import type { Reason } from '../core/content-event.js';
 import { ITEM_KIND_NAMES, type ItemKind } from './hash.js';
 
 /** What `toolgate lock` captured of one server, as far as the detector reads it. */

@@ -1,7 +1,7 @@
-import { LIST_FIELDS, itemId, type ContentEventSink } from '../detect/event.js';
+import { LIST_FIELDS, itemId, type ContentEventSink } from '../core/content-event.js';
 import { SanitizeError } from '../errors.js';
-import type { Interceptor, Message } from '../pipeline/interceptor.js';
-import { mapStrings } from '../pipeline/map-strings.js';
+import type { Interceptor, Message } from '../core/interceptor.js';
+import { mapStrings } from '../core/map-strings.js';
 import { mayHide, stripHidden, type HiddenKind } from './hidden.js';
 
 const TEXT_RESULTS: ReadonlySet<string> = new Set(['tools/call', 'resources/read', 'prompts/get', ...Object.keys(LIST_FIELDS)]);

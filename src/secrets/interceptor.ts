@@ -1,7 +1,7 @@
-import type { ContentEventSink } from '../detect/event.js';
+import type { ContentEventSink } from '../core/content-event.js';
 import { LeakError } from '../errors.js';
-import type { Interceptor, Message } from '../pipeline/interceptor.js';
-import { mapStrings } from '../pipeline/map-strings.js';
+import type { Interceptor, Message } from '../core/interceptor.js';
+import { mapStrings } from '../core/map-strings.js';
 import { stripHidden } from '../sanitize/hidden.js';
 import { leaksIn } from './outbound.js';
 import type { SecretScanner } from './scan.js';

@@ -1,5 +1,5 @@
 import { ContentError } from '../errors.js';
-import { MAX_WALK_DEPTH } from '../pipeline/map-strings.js';
+import { MAX_WALK_DEPTH } from '../core/map-strings.js';
 import { stripHidden } from '../sanitize/hidden.js';
 import type { SecretScanner } from './scan.js';
 

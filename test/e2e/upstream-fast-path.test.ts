@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limitsOf } from '../../src/config/schema.js';
 import { parseConfig } from '../../src/config/load.js';
-import type { Params } from '../../src/pipeline/interceptor.js';
-import { Upstream, type UpstreamEvent } from '../../src/proxy/upstream.js';
+import type { Params } from '../../src/core/interceptor.js';
+import { Upstream, type UpstreamEvent } from '../../src/upstream/upstream.js';
 import { eventually, fixture, tempDir } from './harness.js';
 
 type Outcome = { ok: true; result: unknown } | { ok: false; code: unknown; message: string };
 
 /**
- * A stdio upstream's `tools/call` takes the fast path past the SDK `Client` (src/proxy/fast-request.ts)
+ * A stdio upstream's `tools/call` takes the fast path past the SDK `Client` (src/upstream/fast-request.ts)
  * unless the call asks for progress, which goes through the SDK `Client`'s own request funnel. Each call
  * below is sent both ways to a real server process, in both protocol eras; the outcomes must be the same.
  */

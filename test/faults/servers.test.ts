@@ -8,7 +8,7 @@ import { eventually, faultConfig, faulty, startFaultGateway, toolgate } from './
  * A broken server is that server's error, never the gateway's: for each way a server can break, a
  * real `toolgate run` with the broken server beside a good one. The common checks (good server
  * answers, gateway up, every answer logged with its code, `audit verify` passes) are in
- * fault-gateway.ts.
+ * fault-gateway/gateway.ts.
  */
 const quickRestart = { maxRetries: 2, initialDelayMs: 50, maxDelayMs: 100, startTimeoutMs: 20_000 };
 

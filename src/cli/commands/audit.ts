@@ -10,7 +10,7 @@ import { parseJsonl } from '../../audit/store-jsonl.js';
 import type { StoredEntry } from '../../audit/store.js';
 import { verifyLog } from '../../audit/verify.js';
 import { loadConfig } from '../../config/load.js';
-import type { AuditConfig } from '../../audit/schema.js';
+import type { AuditConfig } from '../../config/audit-schema.js';
 import { AuditError } from '../../errors.js';
 
 export const AUDIT_USAGE = `  toolgate init  --config FILE [--rotate]      create the audit signing key (0600) and public key beside the config

@@ -1,10 +1,11 @@
 import { loadConfig } from '../../config/load.js';
 import { fixedFieldChanges } from '../../config/reload.js';
 import { ConfigError, GatewayError } from '../../errors.js';
-import type { Gateway } from '../../gateway.js';
-import { logEvent, logLine } from '../log.js';
-import type { AuditRuntime } from './audit-runtime.js';
-import { loadPinRuntime } from './pin-runtime.js';
+import type { Gateway } from '../../gateway/gateway.js';
+import { logEvent } from '../log.js';
+import { logLine } from '../../log.js';
+import type { AuditRuntime } from '../../gateway/audit-runtime.js';
+import { loadPinRuntime } from '../../gateway/pin-runtime.js';
 
 /** How long a shutdown waits for the calls in flight before it cuts them and stops the upstreams. */
 export const SHUTDOWN_GRACE_MS = 10_000;

@@ -1,9 +1,10 @@
 import { loadConfig } from '../../config/load.js';
-import { Gateway } from '../../gateway.js';
-import { serveStdioFront } from '../../proxy/stdio-front.js';
-import { logEvent, logLine } from '../log.js';
-import { loadPinRuntime } from './pin-runtime.js';
-import { withAudit } from './audit-runtime.js';
+import { Gateway } from '../../gateway/gateway.js';
+import { serveStdioFront } from '../../front/stdio-front.js';
+import { logEvent } from '../log.js';
+import { logLine } from '../../log.js';
+import { loadPinRuntime } from '../../gateway/pin-runtime.js';
+import { withAudit } from '../../gateway/audit-runtime.js';
 import { superviseGateway } from './lifecycle.js';
 
 /** `toolgate run --config FILE`: the gateway as a stdio MCP server for one local client. */

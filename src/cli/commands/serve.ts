@@ -1,9 +1,10 @@
 import { loadConfig } from '../../config/load.js';
-import { Gateway } from '../../gateway.js';
-import { serveHttpFront } from '../../proxy/http-front.js';
-import { logEvent, logLine } from '../log.js';
-import { loadPinRuntime } from './pin-runtime.js';
-import { withAudit } from './audit-runtime.js';
+import { Gateway } from '../../gateway/gateway.js';
+import { serveHttpFront } from '../../front/http-front.js';
+import { logEvent } from '../log.js';
+import { logLine } from '../../log.js';
+import { loadPinRuntime } from '../../gateway/pin-runtime.js';
+import { withAudit } from '../../gateway/audit-runtime.js';
 import { superviseGateway, type Supervised } from './lifecycle.js';
 
 /** `HOST:PORT`, `[v6]:PORT`, or a bare `PORT` (loopback: a bare port never binds every interface). */

@@ -1,15 +1,15 @@
 import type { Config } from '../config/schema.js';
 import { validateOutput } from '../output/interceptor.js';
-import type { Interceptor } from '../pipeline/interceptor.js';
+import type { Interceptor } from '../core/interceptor.js';
 import { sanitizeText } from '../sanitize/interceptor.js';
 import { redactSecrets } from '../secrets/interceptor.js';
 import { SecretRegistry } from '../secrets/registry.js';
 import { createSecretScanner } from '../secrets/scan.js';
-import { createEngine } from './engine.js';
-import type { ContentEventSink } from './event.js';
-import { checkInstructions, type SelfDescription } from './instructions.js';
-import { detectInjection } from './interceptor.js';
-import { CONTENT_DEFAULTS } from './schema.js';
+import { createEngine } from '../detect/engine.js';
+import type { ContentEventSink } from '../core/content-event.js';
+import { checkInstructions, type SelfDescription } from '../detect/instructions.js';
+import { detectInjection } from '../detect/interceptor.js';
+import { CONTENT_DEFAULTS } from '../config/content-schema.js';
 
 /**
  * The content defenses in chain order, outermost first. Results travel back inner to outer:

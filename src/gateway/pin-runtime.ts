@@ -1,12 +1,12 @@
 import { dirname, resolve } from 'node:path';
-import { isStdioServer, type Config, type ServerConfig } from '../../config/schema.js';
-import { LockError, PackageError, SandboxError } from '../../errors.js';
-import type { GatewayEvent, GatewayOptions } from '../../gateway.js';
-import { assertInstalledMatchesLock } from '../../packages/check-installed.js';
-import { spawnedAs } from '../../packages/lock-package.js';
-import { toInitializeRecord, type Lock } from '../../pins/lock.js';
-import { lockPathOf, readLock } from '../../pins/store.js';
-import { assertArgumentsPinned, pinArguments } from '../../sandbox/arguments.js';
+import { isStdioServer, type Config, type ServerConfig } from '../config/schema.js';
+import { LockError, PackageError, SandboxError } from '../errors.js';
+import type { GatewayEvent, GatewayOptions } from './gateway.js';
+import { assertInstalledMatchesLock } from '../packages/check-installed.js';
+import { spawnedAs } from '../packages/lock-package.js';
+import { toInitializeRecord, type Lock } from '../pins/lock.js';
+import { lockPathOf, readLock } from '../pins/store.js';
+import { assertArgumentsPinned, pinArguments } from '../sandbox/arguments.js';
 import { logLine } from '../log.js';
 
 /**

@@ -2,12 +2,12 @@ import { compileAllowlist } from '../allowlist/compile.js';
 import { enforceAllowlist } from '../allowlist/interceptor.js';
 import type { AuditInterceptors } from '../audit/interceptor.js';
 import type { Config } from '../config/schema.js';
-import { createContentDefenses } from '../detect/defenses.js';
-import type { ContentEventSink } from '../detect/event.js';
+import { createContentDefenses } from './defenses.js';
+import type { ContentEventSink } from '../core/content-event.js';
 import { verifyPins, type PinEvent } from '../pins/interceptor.js';
 import type { Lock } from '../pins/lock.js';
 import type { SecretRegistry } from '../secrets/registry.js';
-import { compose, type Interceptor, type Message, type Next } from './interceptor.js';
+import { compose, type Interceptor, type Message, type Next } from '../core/interceptor.js';
 
 /**
  * THE chain: every message to or from an upstream passes these defenses, top to bottom, outermost

@@ -1,6 +1,6 @@
 import { ProtocolError, SdkError, SdkErrorCode, type Client, type JSONRPCMessage } from '@modelcontextprotocol/client';
-import type { JsonRpcMessage } from '../limits/frame.js';
-import type { Params } from '../pipeline/interceptor.js';
+import type { JsonRpcMessage } from '../transport/frame.js';
+import type { Params } from '../core/interceptor.js';
 
 /** What the SDK's era codec says about a raw result: complete, invalid, or a kind the `Client` resolves (input_required). */
 type Decoded = { kind: 'complete'; result: unknown } | { kind: 'invalid'; error: Error } | { kind: string };

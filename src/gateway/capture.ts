@@ -1,18 +1,11 @@
 import { SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import { isContainerServer, isStdioServer, limitsOf, type Config } from '../config/schema.js';
 import { GatewayError, LockError } from '../errors.js';
-import type { Result } from '../pipeline/interceptor.js';
-import { Upstream, type InitializeInfo } from '../proxy/upstream.js';
-import { hashItem, ITEM_KIND_NAMES, ITEM_KINDS, itemKey, type ItemKind } from './hash.js';
-import { emptyLockServer, toInitializeRecord, toLockItem, type LockPackage, type LockServer } from './lock.js';
-
-export interface Captured {
-  readonly initialize: InitializeInfo;
-  /** Each name's first listed definition. */
-  readonly items: Readonly<Record<ItemKind, Readonly<Record<string, Record<string, unknown>>>>>;
-  /** Later copies of a name listed again with another definition (the gateway refuses such a name). */
-  readonly relisted?: readonly { readonly kind: ItemKind; readonly key: string; readonly item: Record<string, unknown> }[];
-}
+import type { InitializeInfo, Result } from '../core/interceptor.js';
+import { Upstream } from '../upstream/upstream.js';
+import type { Captured } from '../pins/diff.js';
+import { hashItem, ITEM_KIND_NAMES, ITEM_KINDS, itemKey, type ItemKind } from '../pins/hash.js';
+import { emptyLockServer, toInitializeRecord, toLockItem, type LockPackage, type LockServer } from '../pins/lock.js';
 
 interface Exit {
   readonly code: number | null;

@@ -1,4 +1,3 @@
-import type { AuditCall } from '../audit/interceptor.js';
 import type { Principal } from './principal.js';
 
 /** Which way a message travels: from the agent to an upstream server, or from a server to the agent. */
@@ -6,6 +5,13 @@ export type Direction = 'to-server' | 'to-client';
 
 export type Params = Record<string, unknown>;
 export type Result = Record<string, unknown>;
+
+/** What a server says of itself when it initializes (untrusted: screened like any definition). */
+export interface InitializeInfo {
+  readonly serverInfo: Record<string, unknown>;
+  readonly instructions: string | undefined;
+  readonly capabilities: Record<string, unknown>;
+}
 
 /**
  * Where a message sent towards the client goes: the front session of the agent involved. The terminal
@@ -42,6 +48,27 @@ export interface Message {
    * (a re-list) passes it on, so the defenses' verdicts are appended before the message's next effect.
    */
   readonly audit?: AuditCall;
+}
+
+/** The span of one call in the audit log (audit/ opens it; OpenTelemetry may mirror it). */
+export interface CallSpan<Entry = unknown> {
+  entry(entry: Entry): void;
+  end(error?: string): void;
+}
+
+/**
+ * The audit record of one message through the chain, carried on the message itself (`Message.audit`):
+ * not in an `AsyncLocalStorage`, which on Node 20 turns on promise hooks for the whole process, a cost
+ * on every promise of the gateway.
+ */
+export interface AuditCall {
+  readonly call: string;
+  forwarded: boolean;
+  /** Set once the outcome is recorded: later events of this context are not the call's. */
+  done: boolean;
+  readonly span: CallSpan | undefined;
+  /** Defense events (pin, content) raised during the call, appended before its next effect. */
+  readonly events: Readonly<Record<string, unknown>>[];
 }
 
 export type Next = (message: Message) => Promise<Result>;

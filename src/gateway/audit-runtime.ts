@@ -1,8 +1,8 @@
-import { createAudit } from '../../audit/setup.js';
-import type { AuditInterceptors } from '../../audit/interceptor.js';
-import type { Config } from '../../config/schema.js';
-import type { GatewayEvent, GatewayOptions } from '../../gateway.js';
-import type { Message } from '../../pipeline/interceptor.js';
+import { createAudit } from '../audit/setup.js';
+import type { AuditInterceptors } from '../audit/interceptor.js';
+import type { Config } from '../config/schema.js';
+import type { GatewayEvent, GatewayOptions } from './gateway.js';
+import type { Message } from '../core/interceptor.js';
 import { logLine } from '../log.js';
 
 export interface AuditRuntime {

@@ -1,8 +1,8 @@
 import { isInputRequiredResult, LATEST_PROTOCOL_VERSION, ProtocolErrorCode, SdkError, SdkErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/server';
-import type { JsonRpcId, JsonRpcMessage } from '../limits/frame.js';
-import type { Params } from '../pipeline/interceptor.js';
+import type { JsonRpcId, JsonRpcMessage } from '../transport/frame.js';
+import type { Params } from '../core/interceptor.js';
 import { serverChannel, type FrontServer } from './front-server.js';
-import { toProtocolError } from './to-json-rpc-error.js';
+import { toProtocolError } from '../transport/to-json-rpc-error.js';
 
 type Outcome = { ok: true; value: unknown } | { ok: false; reason: string; message?: string };
 

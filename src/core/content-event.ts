@@ -1,5 +1,10 @@
-import type { Message } from '../pipeline/interceptor.js';
-import type { Reason } from './types.js';
+import type { Message } from './interceptor.js';
+
+/** One reason of a verdict: the rule id and the text it matched (normalised, shortened). */
+export interface Reason {
+  readonly rule: string;
+  readonly span: string;
+}
 
 /** What a content defense did to one message or item; the gateway logs it (and audit records it). */
 export interface ContentEvent {

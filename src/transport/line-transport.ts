@@ -1,8 +1,8 @@
 import type { Readable, Writable } from 'node:stream';
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
-import { decodeFrame, sniffId, type FrameLimits, type FrameResult, type JsonRpcId, type JsonRpcMessage } from '../limits/frame.js';
+import { decodeFrame, sniffId, type FrameLimits, type FrameResult, type JsonRpcId, type JsonRpcMessage } from './frame.js';
 import { writePending } from '../audit/group-commit.js';
-import { unlogged } from './unlogged.js';
+import { unlogged } from './outbound.js';
 
 /**
  * A frame the transport refused, handed to the owner to answer (front) or to fail a request (upstream).

@@ -1,21 +1,21 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { diffServers, type ServerDiff } from './config/reload.js';
-import { isContainerServer, isStdioServer, limitsOf, type Config, type ServerConfig } from './config/schema.js';
-import { ClientError, RouteError, UpstreamError } from './errors.js';
-import type { ClientChannel, Message, Next, Params, Result } from './pipeline/interceptor.js';
-import { createInstructionsCheck } from './detect/defenses.js';
-import { createPipeline } from './pipeline/chain.js';
-import { SecretRegistry } from './secrets/registry.js';
-import type { ContentEvent } from './detect/event.js';
-import type { PinEvent } from './pins/interceptor.js';
-import type { Lock } from './pins/lock.js';
-import type { AuditInterceptors } from './audit/interceptor.js';
-import type { Principal } from './pipeline/principal.js';
-import { createNamespace, type Namespace } from './proxy/namespace.js';
-import { Upstream, type UpstreamEvent, type UpstreamHooks } from './proxy/upstream.js';
-import { mapResultUris, LIST_KINDS, type ListChangedMethod, type ListMethod } from './proxy/rewrite.js';
-import { LateLists } from './proxy/late-lists.js';
+import { diffServers, type ServerDiff } from '../config/reload.js';
+import { isContainerServer, isStdioServer, limitsOf, type Config, type ServerConfig } from '../config/schema.js';
+import { ClientError, RouteError, UpstreamError } from '../errors.js';
+import type { ClientChannel, Message, Next, Params, Result } from '../core/interceptor.js';
+import { createInstructionsCheck } from './defenses.js';
+import { createPipeline } from './chain.js';
+import { SecretRegistry } from '../secrets/registry.js';
+import type { ContentEvent } from '../core/content-event.js';
+import type { PinEvent } from '../pins/interceptor.js';
+import type { Lock } from '../pins/lock.js';
+import type { AuditInterceptors } from '../audit/interceptor.js';
+import type { Principal } from '../core/principal.js';
+import { createNamespace, type Namespace } from './namespace.js';
+import { Upstream, type UpstreamEvent, type UpstreamHooks } from '../upstream/upstream.js';
+import { mapResultUris, LIST_KINDS, type ListChangedMethod, type ListMethod } from './rewrite.js';
+import { LateLists } from './late-lists.js';
 
 /** A front session: one connected client (stdio), one HTTP session, or one stateless HTTP request. */
 export interface FrontSession {
@@ -75,7 +75,7 @@ export class Gateway {
   private drained: (() => void) | undefined;
   private readonly sessions = new Set<FrontSession>();
   private readonly snapshots = new Map<string, Map<string, Snapshot>>();
-  /** Per session: list fetches that outlived their list's budget, and their results (proxy/late-lists.ts). */
+  /** Per session: list fetches that outlived their list's budget, and their results (gateway/late-lists.ts). */
   private readonly lateLists = new Map<string, LateLists>();
   /** Per server: the lists answered without it, announced as list_changed to every client when it (re)starts. */
   private readonly missed = new Map<string, Set<ListChangedMethod>>();

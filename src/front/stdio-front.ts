@@ -1,12 +1,12 @@
 import { serveStdio, type StdioServerHandle } from '@modelcontextprotocol/server/stdio';
 import type { Readable, Writable } from 'node:stream';
-import type { Gateway } from '../gateway.js';
+import type { Gateway } from '../gateway/gateway.js';
 import { limitsOf } from '../config/schema.js';
-import { toWireError } from './to-json-rpc-error.js';
+import { toWireError } from '../transport/to-json-rpc-error.js';
 import { LimitError, FrameError } from '../errors.js';
 import { createFastCall } from './fast-call.js';
 import { createFrontServer, type FrontServer } from './front-server.js';
-import { LineTransport } from './line-transport.js';
+import { LineTransport } from '../transport/line-transport.js';
 
 /** The gateway-wide frame limits of the client side: the largest any server allows. */
 export const frontLimits = (gateway: Gateway) => {

@@ -11,14 +11,14 @@ import {
   validateOriginHeader,
 } from '@modelcontextprotocol/server';
 import { toNodeHandler, type NodeIncomingMessageLike, type NodeServerResponseLike } from '@modelcontextprotocol/node';
-import type { Gateway } from '../gateway.js';
+import type { Gateway } from '../gateway/gateway.js';
 import { FrameError, GatewayError, HttpError, LimitError, type HttpErrorCode } from '../errors.js';
-import { decodeFrame, type JsonRpcId } from '../limits/frame.js';
+import { decodeFrame, type JsonRpcId } from '../transport/frame.js';
 import { createFrontServer } from './front-server.js';
 import { LegacySessions } from './http-sessions.js';
 import { frontLimits } from './stdio-front.js';
-import { toWireError } from './to-json-rpc-error.js';
-import { connectLogged } from './unlogged.js';
+import { toWireError } from '../transport/to-json-rpc-error.js';
+import { connectLogged } from '../transport/outbound.js';
 
 export const MCP_PATH = '/mcp';
 

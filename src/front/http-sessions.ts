@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { isInitializeRequest, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
-import type { Gateway } from '../gateway.js';
+import type { Gateway } from '../gateway/gateway.js';
 import { FrameError, HttpError } from '../errors.js';
-import type { Principal } from '../pipeline/principal.js';
+import type { Principal } from '../core/principal.js';
 import { createFrontServer, type FrontServer } from './front-server.js';
-import { sendLogged } from './unlogged.js';
+import { sendLogged } from '../transport/outbound.js';
 
 interface LegacySession {
   readonly transport: WebStandardStreamableHTTPServerTransport;

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { ProtocolError, Server, type JSONRPCRequest, type Result as SdkResult, type ServerContext } from '@modelcontextprotocol/server';
 import { FrameError } from '../errors.js';
-import type { FrontSession, Gateway } from '../gateway.js';
-import type { ClientChannel, Params, Result } from '../pipeline/interceptor.js';
-import type { Principal } from '../pipeline/principal.js';
+import type { FrontSession, Gateway } from '../gateway/gateway.js';
+import type { ClientChannel, Params, Result } from '../core/interceptor.js';
+import type { Principal } from '../core/principal.js';
 import { VERSION } from '../version.js';
-import type { ListMethod } from './rewrite.js';
-import { toProtocolError } from './to-json-rpc-error.js';
+import type { ListMethod } from '../gateway/rewrite.js';
+import { toProtocolError } from '../transport/to-json-rpc-error.js';
 
 const LIST_METHODS: readonly ListMethod[] = ['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list'];
 const ITEM_METHODS = [

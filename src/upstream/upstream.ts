@@ -4,12 +4,12 @@ import { createRedactor, type Redactor } from '../credentials/redact.js';
 import { resolveSecrets } from '../credentials/resolve.js';
 import type { SandboxEvent } from '../sandbox/spawn.js';
 import { GatewayError, LimitError, UpstreamError } from '../errors.js';
-import { checkValue } from '../limits/frame.js';
-import type { Params, Result } from '../pipeline/interceptor.js';
+import { checkValue } from '../transport/frame.js';
+import type { InitializeInfo, Params, Result } from '../core/interceptor.js';
 import { createFastRequest, type FastRequest, type ResultSchema } from './fast-request.js';
 import { isPermanent } from './permanent.js';
 import { StdioUpstreamTransport } from './spawn-stdio.js';
-import { sendLogged } from './unlogged.js';
+import { sendLogged } from '../transport/outbound.js';
 import { afterNotifications } from './after-notifications.js';
 import { OWN_REFUSAL_MARK } from './own-refusal.js';
 import { VERSION } from '../version.js';
@@ -27,12 +27,6 @@ export interface UpstreamHooks {
   initialized?(server: string, init: InitializeInfo): void;
   /** The server's own credential values, at every (re)start: the content scanner redacts and blocks them too. */
   secretsResolved?(server: string, values: readonly string[]): void;
-}
-
-export interface InitializeInfo {
-  readonly serverInfo: Record<string, unknown>;
-  readonly instructions: string | undefined;
-  readonly capabilities: Record<string, unknown>;
 }
 
 export type UpstreamEvent =

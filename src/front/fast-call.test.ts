@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/client';
 import { InMemoryTransport, Server } from '@modelcontextprotocol/server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Params } from '../pipeline/interceptor.js';
+import type { Params } from '../core/interceptor.js';
 import { isWellFormedCall, wireCodecOf } from './fast-call.js';
 
 describe('the stdio front fast path checks a plain tools/call as the SDK codec does', () => {
