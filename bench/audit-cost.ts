@@ -89,13 +89,20 @@ export const measureRound = async (modeIndex: number, calls: number): Promise<Ro
   const dir = mkdtempSync(join(tmpdir(), 'toolgate-bench-audit-'));
   try {
     const configPath = join(dir, 'toolgate.yaml');
-    const config = parseConfig({ lock: { required: false }, servers: { echo: { command: 'true', tools: ['echo'] } }, audit: { ...mode, checkpoint: { everyEntries: 1000 } } });
+    const config = parseConfig({
+      lock: { required: false },
+      servers: { echo: { command: 'true', tools: ['echo'] } },
+      audit: { ...mode, checkpoint: { everyEntries: 1000 } },
+    });
     writeFileSync(configPath, JSON.stringify(config));
     const audit = createAudit(config, configPath, () => undefined);
     if (!audit) throw new Error('no audit');
     const allowlist = enforceAllowlist(compileAllowlist(config));
     const plain = await sample(compose([allowlist], terminal), calls);
-    const audited = await sample(compose([audit.recordOutcome, allowlist, audit.recordForward], terminal), calls);
+    const audited = await sample(
+      compose([audit.recordOutcome, allowlist, audit.recordForward], terminal),
+      calls,
+    );
     await audit.close();
     return {
       baseP50Us: percentile(plain.times, 50),
@@ -119,8 +126,15 @@ export const measureAuditCost = (calls: number, rounds: number): AuditCostRow[] 
   const figures = MODES.map((): RoundFigures[] => []);
   for (let r = 0; r < rounds; r++)
     for (const [i, list] of figures.entries()) {
-      const child = spawnSync(process.execPath, [script, '--round', String(i), '--calls', String(calls)], { encoding: 'utf8' });
-      if (child.status !== 0) throw new Error(`audit bench round failed (${child.status ?? child.signal}): ${child.stderr.trim()}`);
+      const child = spawnSync(
+        process.execPath,
+        [script, '--round', String(i), '--calls', String(calls)],
+        { encoding: 'utf8' },
+      );
+      if (child.status !== 0)
+        throw new Error(
+          `audit bench round failed (${child.status ?? child.signal}): ${child.stderr.trim()}`,
+        );
       list.push(JSON.parse(child.stdout) as RoundFigures);
     }
   return MODES.map((mode, i) => {
@@ -138,7 +152,12 @@ export const measureAuditCost = (calls: number, rounds: number): AuditCostRow[] 
 };
 
 /** The rows as markdown, with the machine's load around the run and the verdict on the default store. */
-export const auditCostMarkdown = (rows: readonly AuditCostRow[], calls: number, rounds: number, load: readonly [number, number]): string => {
+export const auditCostMarkdown = (
+  rows: readonly AuditCostRow[],
+  calls: number,
+  rounds: number,
+  load: readonly [number, number],
+): string => {
   const byDefault = rows.find((r) => r.store === 'jsonl' && r.sync === 'normal');
   return [
     `Audit cost per \`tools/call\`, in process (\`bench/audit-cost.ts\`), Node ${process.version}: ${calls} sequential calls after 2000 warm-up, median of ${rounds} rounds, each in a fresh process.`,
@@ -148,7 +167,10 @@ export const auditCostMarkdown = (rows: readonly AuditCostRow[], calls: number, 
     '',
     '| store | sync | p50 without audit µs | p50 added µs | p99 added µs | CPU added µs/call |',
     '|---|---|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.store}${r === byDefault ? ' (default)' : ''} | ${r.sync} | ${r.baseP50Us.toFixed(1)} | ${r.addedP50Us.toFixed(1)} | ${r.addedP99Us.toFixed(1)} | ${r.cpuAddedUs.toFixed(1)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.store}${r === byDefault ? ' (default)' : ''} | ${r.sync} | ${r.baseP50Us.toFixed(1)} | ${r.addedP50Us.toFixed(1)} | ${r.addedP99Us.toFixed(1)} | ${r.cpuAddedUs.toFixed(1)} |`,
+    ),
     '',
     byDefault
       ? `Target (issue #6): the audit adds ≤ ${AUDIT_TARGET_P50_US} µs p50 with the default store: ${byDefault.addedP50Us <= AUDIT_TARGET_P50_US ? 'met' : '**missed**'} (${byDefault.addedP50Us.toFixed(1)} µs).`

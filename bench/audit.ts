@@ -7,6 +7,13 @@ import { auditCostSection, measureRound } from './audit-cost.js';
  * `--round N` is one round of mode N, run in a process of its own by `measureAuditCost`: prints its
  * figures as JSON.
  */
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '5000' }, rounds: { type: 'string', default: '3' }, round: { type: 'string' } } });
-if (values.round !== undefined) console.log(JSON.stringify(await measureRound(Number(values.round), Number(values.calls))));
+const { values } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '5000' },
+    rounds: { type: 'string', default: '3' },
+    round: { type: 'string' },
+  },
+});
+if (values.round !== undefined)
+  console.log(JSON.stringify(await measureRound(Number(values.round), Number(values.calls))));
 else console.log(auditCostSection(Number(values.calls), Number(values.rounds)));

@@ -19,16 +19,23 @@ const nowNs = (): bigint => process.hrtime.bigint();
 
 /** Nearest-rank percentile of sorted samples. */
 export const percentile = (sorted: readonly number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ??
+  Number.NaN;
 
 export const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? Number.NaN)
+    : ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2;
 };
 
 /** Latency at concurrency 1: `warmup` unmeasured calls, then `calls` timed one after another. */
-export const measureLatency = async (call: Call, calls: number, warmup: number): Promise<LatencyStats> => {
+export const measureLatency = async (
+  call: Call,
+  calls: number,
+  warmup: number,
+): Promise<LatencyStats> => {
   for (let i = 0; i < warmup; i++) await call();
   const samples = new Array<number>(calls);
   for (let i = 0; i < calls; i++) {

@@ -22,11 +22,17 @@ import { openJsonlStore } from '../src/audit/store-jsonl.js';
  */
 const argv = process.argv.slice(2);
 const mode = argv[0] === '--json' ? 'json' : argv[0] === '--audit' ? 'audit' : 'bytes';
-const [command, ...args] = mode === 'json' ? argv.slice(1) : mode === 'audit' ? argv.slice(2) : argv;
+const [command, ...args] =
+  mode === 'json' ? argv.slice(1) : mode === 'audit' ? argv.slice(2) : argv;
 if (!command) throw new Error('usage: relay [--json | --audit DIR] <command> [args…]');
 const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
 
-type Message = { id?: string | number; method?: string; params?: { name?: unknown; arguments?: unknown }; result?: unknown };
+type Message = {
+  id?: string | number;
+  method?: string;
+  params?: { name?: unknown; arguments?: unknown };
+  result?: unknown;
+};
 
 /** Each newline-delimited JSON message of `from`, parsed, seen by `look`, serialized again, onto `to`. */
 const relayJson = (from: Readable, to: Writable, look?: (message: Message) => void) => {
@@ -65,8 +71,14 @@ const auditing = (dir: string) => {
   const policy = randomBytes(32).toString('hex');
   const boot = randomBytes(4).toString('hex');
   let counter = 0;
-  const calls = new Map<string | number, { call: string; method: string; target: string | undefined; started: bigint }>();
-  const fields = (decision: 'forward' | 'result', c: { call: string; method: string; target: string | undefined }) => ({
+  const calls = new Map<
+    string | number,
+    { call: string; method: string; target: string | undefined; started: bigint }
+  >();
+  const fields = (
+    decision: 'forward' | 'result',
+    c: { call: string; method: string; target: string | undefined },
+  ) => ({
     decision,
     call: c.call,
     direction: 'to-server' as const,
@@ -80,16 +92,28 @@ const auditing = (dir: string) => {
   return {
     request: (m: Message) => {
       if (m.id === undefined || m.method === undefined) return;
-      const c = { call: `${boot}-${++counter}`, method: m.method, target: typeof m.params?.name === 'string' ? m.params.name : undefined, started: process.hrtime.bigint() };
+      const c = {
+        call: `${boot}-${++counter}`,
+        method: m.method,
+        target: typeof m.params?.name === 'string' ? m.params.name : undefined,
+        started: process.hrtime.bigint(),
+      };
       calls.set(m.id, c);
-      void log.append({ ...fields('forward', c), args: redactor.record(m.method === 'tools/call' ? m.params?.arguments : m.params, false) });
+      void log.append({
+        ...fields('forward', c),
+        args: redactor.record(m.method === 'tools/call' ? m.params?.arguments : m.params, false),
+      });
     },
     response: (m: Message) => {
       const c = m.id === undefined || m.method !== undefined ? undefined : calls.get(m.id);
       if (!c) return;
       calls.delete(m.id as string | number);
       const latencyUs = Number((process.hrtime.bigint() - c.started) / 1000n);
-      void log.append({ ...fields('result', c), result: redactor.record(m.result, false), latencyUs });
+      void log.append({
+        ...fields('result', c),
+        result: redactor.record(m.result, false),
+        latencyUs,
+      });
     },
     close: () => log.close(),
   };

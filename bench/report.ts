@@ -73,24 +73,39 @@ export const toMarkdown = (info: RunInfo, outcomes: readonly Outcome[]): string 
     'after the steady-state latency phase and after the throughput run (medians), with VmHWM as the peak (max over rounds).',
     'CPU/call: user + system CPU time of the weighed process, all its threads (/proc/<pid>/stat), divided by the calls of the phase;',
     'outside load inflates it too (cache and scheduler contention), but less than wall-clock figures.',
-    'Steal: the share of the machine\'s CPU time (all cores, /proc/stat) that the hypervisor gave to something else while this VM',
+    "Steal: the share of the machine's CPU time (all cores, /proc/stat) that the hypervisor gave to something else while this VM",
     'had work to run, during the steady-state latency phase and the throughput run. It comes in bursts, and calls in a burst wait:',
     'compare p99 figures only between scenarios with similar steal (medians over the rounds, as every figure here; see *Reading the figures*).',
     '',
-    '| Scenario | p50 µs | p99 µs | calls/s @' + info.concurrency + ' | CPU µs/call @1 / @' + info.concurrency + ' | steal % @1 / @' + info.concurrency + ' | RSS MB idle / loaded / peak |',
+    '| Scenario | p50 µs | p99 µs | calls/s @' +
+      info.concurrency +
+      ' | CPU µs/call @1 / @' +
+      info.concurrency +
+      ' | steal % @1 / @' +
+      info.concurrency +
+      ' | RSS MB idle / loaded / peak |',
     '|---|---:|---:|---:|---:|---:|---|',
   ];
   for (const o of outcomes) {
     if (o.kind === 'failed') {
-      lines.push(`| ${o.scenario.label} | — | — | — | — | — | not measured: ${o.reason.split('\n')[0]} |`);
+      lines.push(
+        `| ${o.scenario.label} | — | — | — | — | — | not measured: ${o.reason.split('\n')[0]} |`,
+      );
       continue;
     }
     const rss = o.rss ? `${mb(o.rss.idleKb)} / ${mb(o.rss.loadedKb)} / ${mb(o.rss.hwmKb)}` : 'n/a';
     const errors = o.throughput.errors > 0 ? ` (${o.throughput.errors} errors)` : '';
     const cpu = o.cpu ? `${us(o.cpu.serialUs)} / ${us(o.cpu.concurrentUs)}` : 'n/a';
-    const steal = o.steal ? `${o.steal.serialPct.toFixed(1)} / ${o.steal.concurrentPct.toFixed(1)}` : 'n/a';
-    const partial = o.rounds !== undefined && o.rounds < info.rounds ? ` (${o.rounds}/${info.rounds} rounds)` : '';
-    lines.push(`| ${o.scenario.label} | ${us(o.latency.p50Us)} | ${us(o.latency.p99Us)} | ${Math.round(o.throughput.callsPerSecond)}${errors} | ${cpu} | ${steal} | ${rss}${partial} |`);
+    const steal = o.steal
+      ? `${o.steal.serialPct.toFixed(1)} / ${o.steal.concurrentPct.toFixed(1)}`
+      : 'n/a';
+    const partial =
+      o.rounds !== undefined && o.rounds < info.rounds
+        ? ` (${o.rounds}/${info.rounds} rounds)`
+        : '';
+    lines.push(
+      `| ${o.scenario.label} | ${us(o.latency.p50Us)} | ${us(o.latency.p99Us)} | ${Math.round(o.throughput.callsPerSecond)}${errors} | ${cpu} | ${steal} | ${rss}${partial} |`,
+    );
   }
   lines.push(
     '',
@@ -122,9 +137,12 @@ export const toMarkdown = (info: RunInfo, outcomes: readonly Outcome[]): string 
   for (const o of outcomes) {
     if (o.kind !== 'measured' || !o.cold) continue;
     const base = o.scenario.baseline === undefined ? undefined : byId.get(o.scenario.baseline);
-    const added = base?.kind === 'measured' && base.cold ? signed(o.cold.p50Us - base.cold.p50Us) : '—';
+    const added =
+      base?.kind === 'measured' && base.cold ? signed(o.cold.p50Us - base.cold.p50Us) : '—';
     const cpu = o.cpu?.coldSerialUs !== undefined ? us(o.cpu.coldSerialUs) : 'n/a';
-    lines.push(`| ${o.scenario.label} | ${us(o.cold.p50Us)} | ${us(o.cold.p99Us)} | ${cpu} | ${added} |`);
+    lines.push(
+      `| ${o.scenario.label} | ${us(o.cold.p50Us)} | ${us(o.cold.p99Us)} | ${cpu} | ${added} |`,
+    );
   }
   return lines.join('\n');
 };

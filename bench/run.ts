@@ -6,7 +6,14 @@ import { parseArgs } from 'node:util';
 import { auditCostSection } from './audit-cost.js';
 import { measureLatency, measureThroughput, median, type LatencyStats } from './measure.js';
 import { toMarkdown, type Outcome, type RunInfo } from './report.js';
-import { readCpuMs, readHostTicks, readRss, SCENARIOS, type Paths, type Scenario } from './targets.js';
+import {
+  readCpuMs,
+  readHostTicks,
+  readRss,
+  SCENARIOS,
+  type Paths,
+  type Scenario,
+} from './targets.js';
 
 /**
  * `npm run bench`: echo-tool latency and throughput, direct and through toolgate (stdio and HTTP)
@@ -50,7 +57,10 @@ const runScenario = async (scenario: Scenario, paths: Paths, info: RunInfo): Pro
   }
   const { call, pid } = running;
   /** CPU µs per call of the weighed process over `work`, which makes `calls` calls, and the host's steal meanwhile (%). */
-  const weigh = async <T>(calls: (result: T) => number, work: () => Promise<T>): Promise<{ result: T; cpuUs: number; stealPct: number }> => {
+  const weigh = async <T>(
+    calls: (result: T) => number,
+    work: () => Promise<T>,
+  ): Promise<{ result: T; cpuUs: number; stealPct: number }> => {
     const before = readCpuMs(pid);
     const host = readHostTicks();
     const result = await work();
@@ -58,17 +68,32 @@ const runScenario = async (scenario: Scenario, paths: Paths, info: RunInfo): Pro
     const hostAfter = readHostTicks();
     return {
       result,
-      cpuUs: before !== undefined && after !== undefined ? ((after - before) * 1000) / calls(result) : Number.NaN,
-      stealPct: host && hostAfter && hostAfter.total > host.total ? ((hostAfter.steal - host.steal) / (hostAfter.total - host.total)) * 100 : Number.NaN,
+      cpuUs:
+        before !== undefined && after !== undefined
+          ? ((after - before) * 1000) / calls(result)
+          : Number.NaN,
+      stealPct:
+        host && hostAfter && hostAfter.total > host.total
+          ? ((hostAfter.steal - host.steal) / (hostAfter.total - host.total)) * 100
+          : Number.NaN,
     };
   };
   try {
-    const cold = await weigh(() => info.warmup + info.calls, () => measureLatency(call, info.calls, info.warmup));
+    const cold = await weigh(
+      () => info.warmup + info.calls,
+      () => measureLatency(call, info.calls, info.warmup),
+    );
     for (let i = 0; i < info.settle; i++) await call();
-    const steady = await weigh(() => info.calls, () => measureLatency(call, info.calls, 0));
+    const steady = await weigh(
+      () => info.calls,
+      () => measureLatency(call, info.calls, 0),
+    );
     const idle = readRss(pid);
     await measureThroughput(call, info.concurrency, 1, info.maxCalls);
-    const loadedRun = await weigh((t) => t.calls, () => measureThroughput(call, info.concurrency, info.seconds, info.maxCalls));
+    const loadedRun = await weigh(
+      (t) => t.calls,
+      () => measureThroughput(call, info.concurrency, info.seconds, info.maxCalls),
+    );
     const loaded = readRss(pid);
     return {
       kind: 'measured',
@@ -76,7 +101,10 @@ const runScenario = async (scenario: Scenario, paths: Paths, info: RunInfo): Pro
       latency: steady.result,
       cold: cold.result,
       throughput: loadedRun.result,
-      rss: idle && loaded ? { idleKb: idle.rssKb, loadedKb: loaded.rssKb, hwmKb: loaded.hwmKb } : undefined,
+      rss:
+        idle && loaded
+          ? { idleKb: idle.rssKb, loadedKb: loaded.rssKb, hwmKb: loaded.hwmKb }
+          : undefined,
       cpu: { serialUs: steady.cpuUs, concurrentUs: loadedRun.cpuUs, coldSerialUs: cold.cpuUs },
       steal: { serialPct: steady.stealPct, concurrentPct: loadedRun.stealPct },
     };
@@ -88,7 +116,10 @@ const runScenario = async (scenario: Scenario, paths: Paths, info: RunInfo): Pro
 };
 
 /** The scenarios in a different order each round (round `r` starts at scenario `r - 1`), so none always runs first. */
-const rotated = <T>(items: readonly T[], by: number): T[] => [...items.slice(by % items.length), ...items.slice(0, by % items.length)];
+const rotated = <T>(items: readonly T[], by: number): T[] => [
+  ...items.slice(by % items.length),
+  ...items.slice(0, by % items.length),
+];
 
 const main = async (): Promise<void> => {
   const only = values.only?.split(',');
@@ -116,7 +147,8 @@ const main = async (): Promise<void> => {
       for (const scenario of rotated(scenarios, round - 1)) {
         process.stderr.write(`bench: round ${round}/${info.rounds}: ${scenario.label} …\n`);
         const outcome = await runScenario(scenario, { root, scratch }, info);
-        if (outcome.kind === 'failed') process.stderr.write(`bench:   not measured: ${outcome.reason}\n`);
+        if (outcome.kind === 'failed')
+          process.stderr.write(`bench:   not measured: ${outcome.reason}\n`);
         rounds[scenarios.indexOf(scenario)]?.push(outcome);
       }
       load.push(loadavg()[0] ?? 0);
@@ -179,7 +211,10 @@ const combineRounds = (outcomes: readonly Outcome[]): Outcome => {
     steal:
       steals.length === 0
         ? undefined
-        : { serialPct: median(steals.map((s) => s.serialPct)), concurrentPct: median(steals.map((s) => s.concurrentPct)) },
+        : {
+            serialPct: median(steals.map((s) => s.serialPct)),
+            concurrentPct: median(steals.map((s) => s.concurrentPct)),
+          },
     rounds: measured.length,
   };
 };
@@ -190,7 +225,10 @@ const writeDoc = (file: string, markdown: string): void => {
   const doc = existsSync(file) ? readFileSync(file, 'utf8') : `# Benchmarks\n\n${BEGIN}\n${END}\n`;
   const start = doc.indexOf(BEGIN);
   const end = doc.indexOf(END);
-  const next = start >= 0 && end > start ? doc.slice(0, start) + block + doc.slice(end + END.length) : `${doc.trimEnd()}\n\n${block}\n`;
+  const next =
+    start >= 0 && end > start
+      ? doc.slice(0, start) + block + doc.slice(end + END.length)
+      : `${doc.trimEnd()}\n\n${block}\n`;
   writeFileSync(file, next);
   process.stderr.write(`bench: wrote ${file}\n`);
 };

@@ -2,7 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
-import { Client, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
+import {
+  Client,
+  StreamableHTTPClientTransport,
+  type Transport,
+} from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import type { Call } from './measure.js';
 
@@ -29,20 +33,24 @@ export interface Scenario {
 }
 
 const echoStdio = (paths: Paths) => join(paths.root, 'dist/test/fixtures/servers/echo-server.js');
-const echoHttp = (paths: Paths) => join(paths.root, 'dist/test/fixtures/servers/echo-http-server.js');
+const echoHttp = (paths: Paths) =>
+  join(paths.root, 'dist/test/fixtures/servers/echo-http-server.js');
 const toolgateBin = (paths: Paths) => join(paths.root, 'bin/toolgate.js');
 const relayBin = (paths: Paths) => join(paths.root, 'dist/bench/relay.js');
-const mcpProxyBin = (paths: Paths) => join(paths.root, 'node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs');
+const mcpProxyBin = (paths: Paths) =>
+  join(paths.root, 'node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs');
 
 /** Extra node flags for the weighed toolgate or relay process (e.g. `--cpu-prof`), from BENCH_GATEWAY_NODE_ARGS. */
-const gatewayNodeArgs = (): string[] => (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+const gatewayNodeArgs = (): string[] =>
+  (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 
 /** Resident set size of a process, in kB, from /proc (Linux). */
 export const readRss = (pid: number | undefined): { rssKb: number; hwmKb: number } | undefined => {
   if (pid === undefined) return undefined;
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+    const kb = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
     return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
   } catch {
     return undefined;
@@ -68,7 +76,9 @@ export const readCpuMs = (pid: number | undefined): number | undefined => {
  */
 export const readHostTicks = (): { total: number; steal: number } | undefined => {
   try {
-    const fields = (/^cpu +(.*)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1] ?? '').split(' ').map(Number);
+    const fields = (/^cpu +(.*)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1] ?? '')
+      .split(' ')
+      .map(Number);
     // user nice system idle iowait irq softirq steal (guest time is counted in user already)
     const counted = fields.slice(0, 8);
     if (counted.length < 8 || counted.some((n) => !Number.isFinite(n))) return undefined;
@@ -92,10 +102,15 @@ const freePort = (): Promise<number> =>
     });
   });
 
-const waitForPort = async (port: number, child: ChildProcess, timeoutMs = 15_000): Promise<void> => {
+const waitForPort = async (
+  port: number,
+  child: ChildProcess,
+  timeoutMs = 15_000,
+): Promise<void> => {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`process exited (${child.exitCode}) before listening on ${port}`);
+    if (child.exitCode !== null)
+      throw new Error(`process exited (${child.exitCode}) before listening on ${port}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = createConnection({ port, host: '127.0.0.1' }, () => {
         socket.destroy();
@@ -129,7 +144,10 @@ const stopProcess = async (child: ChildProcess): Promise<void> => {
   clearTimeout(kill);
 };
 
-const connectClient = async (transport: Transport, tool: string): Promise<{ call: Call; close: () => Promise<void> }> => {
+const connectClient = async (
+  transport: Transport,
+  tool: string,
+): Promise<{ call: Call; close: () => Promise<void> }> => {
   const client = new Client({ name: 'toolgate-bench', version: '1.0.0' });
   await client.connect(transport);
   // A gateway lists an upstream that is still starting (or restarting) as empty: give it a few seconds.
@@ -137,7 +155,8 @@ const connectClient = async (transport: Transport, tool: string): Promise<{ call
     // A raw request, not listTools(): the client's list cache would replay the empty answer.
     const { tools } = await client.request({ method: 'tools/list', params: {} });
     if (tools.some((t) => t.name === tool)) break;
-    if (attempt >= 20) throw new Error(`tool ${tool} not listed (got ${tools.map((t) => t.name).join(', ')})`);
+    if (attempt >= 20)
+      throw new Error(`tool ${tool} not listed (got ${tools.map((t) => t.name).join(', ')})`);
     await new Promise((r) => setTimeout(r, 500));
   }
   const call: Call = async () => {
@@ -148,19 +167,32 @@ const connectClient = async (transport: Transport, tool: string): Promise<{ call
   return { call, close: () => client.close() };
 };
 
-const writeConfig = (paths: Paths, name: string, server: Record<string, unknown>, top: Record<string, unknown> = {}): string => {
+const writeConfig = (
+  paths: Paths,
+  name: string,
+  server: Record<string, unknown>,
+  top: Record<string, unknown> = {},
+): string => {
   // A fresh folder per start: the audit log and its keys live beside the config, and a round must not
   // start on the log the rounds before it filled (a gateway replays its log at start).
   const file = join(mkdtempSync(join(paths.scratch, `${name}-`)), `${name}.json`);
   // Limits above the bench's concurrency, so the gateway never refuses a bench call.
-  const config = { version: 1, ...top, servers: { bench: { ...server, tools: ['echo'], limits: { maxConcurrentCalls: 64 } } } };
+  const config = {
+    version: 1,
+    ...top,
+    servers: { bench: { ...server, tools: ['echo'], limits: { maxConcurrentCalls: 64 } } },
+  };
   writeFileSync(file, JSON.stringify(config, null, 2));
   return file;
 };
 
 /** An MCP client over stdio to `args` (node is the command); reports the RSS of that process. */
 const stdioTarget = async (args: readonly string[], tool: string): Promise<Running> => {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [...args], stderr: 'pipe' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [...args],
+    stderr: 'pipe',
+  });
   transport.stderr?.on('data', () => undefined);
   const { call, close } = await connectClient(transport, tool);
   return { call, pid: transport.pid ?? undefined, close };
@@ -173,7 +205,8 @@ const stdioTarget = async (args: readonly string[], tool: string): Promise<Runni
  * thousands (a MaxListenersExceededWarning per call, and each add walks the list): a cost of the
  * bench's own client, charged to whichever scenario runs. The bench never aborts a call.
  */
-const benchFetch = (url: string | URL, init?: RequestInit): Promise<Response> => fetch(url, init?.method === 'POST' ? { ...init, signal: null } : init);
+const benchFetch = (url: string | URL, init?: RequestInit): Promise<Response> =>
+  fetch(url, init?.method === 'POST' ? { ...init, signal: null } : init);
 
 /** An MCP client over Streamable HTTP to a process started with `args(port)`, which is weighed. */
 const httpTarget = async (
@@ -185,7 +218,12 @@ const httpTarget = async (
   const { child, stderr } = startProcess(args(port));
   try {
     await waitForPort(port, child);
-    const client = await connectClient(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`), { fetch: benchFetch }), tool);
+    const client = await connectClient(
+      new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`), {
+        fetch: benchFetch,
+      }),
+      tool,
+    );
     return {
       call: client.call,
       pid: child.pid,
@@ -198,7 +236,9 @@ const httpTarget = async (
   } catch (error) {
     await stopProcess(child);
     for (const helper of helpers) await stopProcess(helper);
-    throw new Error(`${(error as Error).message}\n${stderr().trim().split('\n').slice(-5).join('\n')}`);
+    throw new Error(
+      `${(error as Error).message}\n${stderr().trim().split('\n').slice(-5).join('\n')}`,
+    );
   }
 };
 
@@ -221,8 +261,14 @@ export const SCENARIOS: readonly Scenario[] = [
     label: 'stdio: client → toolgate run → echo (stdio)',
     baseline: 'stdio-direct',
     start: (paths) => {
-      const config = writeConfig(paths, 'stdio', { command: process.execPath, args: [echoStdio(paths)] });
-      return stdioTarget([...gatewayNodeArgs(), toolgateBin(paths), 'run', '--no-lock', '--config', config], 'bench__echo');
+      const config = writeConfig(paths, 'stdio', {
+        command: process.execPath,
+        args: [echoStdio(paths)],
+      });
+      return stdioTarget(
+        [...gatewayNodeArgs(), toolgateBin(paths), 'run', '--no-lock', '--config', config],
+        'bench__echo',
+      );
     },
   },
   {
@@ -230,36 +276,69 @@ export const SCENARIOS: readonly Scenario[] = [
     label: 'stdio: client → toolgate run (audit: false) → echo (stdio)',
     baseline: 'stdio-direct',
     start: (paths) => {
-      const config = writeConfig(paths, 'stdio-noaudit', { command: process.execPath, args: [echoStdio(paths)] }, { audit: false });
-      return stdioTarget([...gatewayNodeArgs(), toolgateBin(paths), 'run', '--no-lock', '--config', config], 'bench__echo');
+      const config = writeConfig(
+        paths,
+        'stdio-noaudit',
+        { command: process.execPath, args: [echoStdio(paths)] },
+        { audit: false },
+      );
+      return stdioTarget(
+        [...gatewayNodeArgs(), toolgateBin(paths), 'run', '--no-lock', '--config', config],
+        'bench__echo',
+      );
     },
   },
   {
     id: 'stdio-relay',
     label: 'stdio: client → byte relay (no checks) → echo (stdio)',
     baseline: 'stdio-direct',
-    start: (paths) => stdioTarget([...gatewayNodeArgs(), relayBin(paths), process.execPath, echoStdio(paths)], 'echo'),
+    start: (paths) =>
+      stdioTarget(
+        [...gatewayNodeArgs(), relayBin(paths), process.execPath, echoStdio(paths)],
+        'echo',
+      ),
   },
   {
     id: 'stdio-json-relay',
     label: 'stdio: client → JSON relay (parse and serialize, no checks) → echo (stdio)',
     baseline: 'stdio-direct',
-    start: (paths) => stdioTarget([...gatewayNodeArgs(), relayBin(paths), '--json', process.execPath, echoStdio(paths)], 'echo'),
+    start: (paths) =>
+      stdioTarget(
+        [...gatewayNodeArgs(), relayBin(paths), '--json', process.execPath, echoStdio(paths)],
+        'echo',
+      ),
   },
   {
     id: 'stdio-audit-relay',
     label: 'stdio: client → JSON relay + audit log (no checks) → echo (stdio)',
     baseline: 'stdio-direct',
     start: (paths) =>
-      stdioTarget([...gatewayNodeArgs(), relayBin(paths), '--audit', mkdtempSync(join(paths.scratch, 'audit-relay-')), process.execPath, echoStdio(paths)], 'echo'),
+      stdioTarget(
+        [
+          ...gatewayNodeArgs(),
+          relayBin(paths),
+          '--audit',
+          mkdtempSync(join(paths.scratch, 'audit-relay-')),
+          process.execPath,
+          echoStdio(paths),
+        ],
+        'echo',
+      ),
   },
   {
     id: 'stdio-toolgate-2025',
     label: 'stdio: client → toolgate run → echo (stdio, upstream pinned to 2025-11-25)',
     baseline: 'stdio-direct',
     start: (paths) => {
-      const config = writeConfig(paths, 'stdio-2025', { command: process.execPath, args: [echoStdio(paths)], protocol: '2025-11-25' });
-      return stdioTarget([...gatewayNodeArgs(), toolgateBin(paths), 'run', '--no-lock', '--config', config], 'bench__echo');
+      const config = writeConfig(paths, 'stdio-2025', {
+        command: process.execPath,
+        args: [echoStdio(paths)],
+        protocol: '2025-11-25',
+      });
+      return stdioTarget(
+        [...gatewayNodeArgs(), toolgateBin(paths), 'run', '--no-lock', '--config', config],
+        'bench__echo',
+      );
     },
   },
   {
@@ -275,7 +354,16 @@ export const SCENARIOS: readonly Scenario[] = [
       const upstream = await startHttpEcho(paths);
       const config = writeConfig(paths, 'http-http', { url: upstream.url });
       return httpTarget(
-        (port) => [...gatewayNodeArgs(), toolgateBin(paths), 'serve', '--no-lock', '--config', config, '--listen', `127.0.0.1:${port}`],
+        (port) => [
+          ...gatewayNodeArgs(),
+          toolgateBin(paths),
+          'serve',
+          '--no-lock',
+          '--config',
+          config,
+          '--listen',
+          `127.0.0.1:${port}`,
+        ],
         'bench__echo',
         [upstream.child],
       );
@@ -286,9 +374,21 @@ export const SCENARIOS: readonly Scenario[] = [
     label: 'HTTP: client → toolgate serve → echo (stdio)',
     baseline: 'http-direct',
     start: (paths) => {
-      const config = writeConfig(paths, 'http-stdio', { command: process.execPath, args: [echoStdio(paths)] });
+      const config = writeConfig(paths, 'http-stdio', {
+        command: process.execPath,
+        args: [echoStdio(paths)],
+      });
       return httpTarget(
-        (port) => [...gatewayNodeArgs(), toolgateBin(paths), 'serve', '--no-lock', '--config', config, '--listen', `127.0.0.1:${port}`],
+        (port) => [
+          ...gatewayNodeArgs(),
+          toolgateBin(paths),
+          'serve',
+          '--no-lock',
+          '--config',
+          config,
+          '--listen',
+          `127.0.0.1:${port}`,
+        ],
         'bench__echo',
       );
     },

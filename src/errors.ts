@@ -22,7 +22,8 @@ export type PolicyErrorCode =
   | 'POLICY_SERVER_REQUEST_DENIED';
 export class PolicyError extends GatewayError<PolicyErrorCode> {}
 
-export type RouteErrorCode = 'ROUTE_UNKNOWN_SERVER' | 'ROUTE_BAD_NAME' | 'ROUTE_BAD_CURSOR' | 'ROUTE_UNROUTABLE';
+export type RouteErrorCode =
+  'ROUTE_UNKNOWN_SERVER' | 'ROUTE_BAD_NAME' | 'ROUTE_BAD_CURSOR' | 'ROUTE_UNROUTABLE';
 export class RouteError extends GatewayError<RouteErrorCode> {}
 
 export type LimitErrorCode =
@@ -33,14 +34,12 @@ export type LimitErrorCode =
   | 'LIMIT_BATCH_REJECTED';
 export class LimitError extends GatewayError<LimitErrorCode> {}
 
-export type FrameErrorCode = 'FRAME_PARSE_ERROR' | 'FRAME_INVALID_UTF8' | 'FRAME_INVALID_JSONRPC' | 'FRAME_INVALID_PARAMS';
+export type FrameErrorCode =
+  'FRAME_PARSE_ERROR' | 'FRAME_INVALID_UTF8' | 'FRAME_INVALID_JSONRPC' | 'FRAME_INVALID_PARAMS';
 export class FrameError extends GatewayError<FrameErrorCode> {}
 
 export type UpstreamErrorCode =
-  | 'UPSTREAM_UNAVAILABLE'
-  | 'UPSTREAM_CRASHED'
-  | 'UPSTREAM_ERROR'
-  | 'UPSTREAM_INVALID_RESPONSE';
+  'UPSTREAM_UNAVAILABLE' | 'UPSTREAM_CRASHED' | 'UPSTREAM_ERROR' | 'UPSTREAM_INVALID_RESPONSE';
 export class UpstreamError extends GatewayError<UpstreamErrorCode> {
   /** The upstream's own JSON-RPC error, forwarded when it is a plain application error. */
   readonly upstream?: { code: number; message: string };
@@ -138,7 +137,11 @@ export type SanitizeErrorCode = 'SANITIZE_HIDDEN_TEXT';
 export class SanitizeError extends GatewayError<SanitizeErrorCode> {}
 
 /** Content defenses (detect/): injection or poisoning found, or a call to a definition hidden as poisoned. */
-export type DetectErrorCode = 'DETECT_INJECTION' | 'DETECT_POISONED_DEFINITION' | 'DETECT_POISONED_INSTRUCTIONS' | 'DETECT_UNSAFE_ARGUMENTS';
+export type DetectErrorCode =
+  | 'DETECT_INJECTION'
+  | 'DETECT_POISONED_DEFINITION'
+  | 'DETECT_POISONED_INSTRUCTIONS'
+  | 'DETECT_UNSAFE_ARGUMENTS';
 export class DetectError extends GatewayError<DetectErrorCode> {}
 
 /**
@@ -163,7 +166,8 @@ export type InitErrorCode =
 export class InitError extends GatewayError<InitErrorCode> {}
 
 /** `toolgate sbom` and `toolgate deps`: the SBOM of locked npm servers, and offline OSV advisories. */
-export type SbomErrorCode = 'SBOM_NO_LOCK' | 'SBOM_UNKNOWN_SERVER' | 'SBOM_TREE_CHANGED' | 'SBOM_OSV_INVALID';
+export type SbomErrorCode =
+  'SBOM_NO_LOCK' | 'SBOM_UNKNOWN_SERVER' | 'SBOM_TREE_CHANGED' | 'SBOM_OSV_INVALID';
 export class SbomError extends GatewayError<SbomErrorCode> {}
 
 export type ErrorCode =

@@ -12,7 +12,8 @@ const propertyNames = (schema: unknown, out = new Set<string>()): Set<string> =>
   if (Array.isArray(schema)) for (const s of schema) propertyNames(s, out);
   else if (schema && typeof schema === 'object') {
     for (const [key, value] of Object.entries(schema)) {
-      if (key === 'properties' && value && typeof value === 'object') for (const name of Object.keys(value)) out.add(name);
+      if (key === 'properties' && value && typeof value === 'object')
+        for (const name of Object.keys(value)) out.add(name);
       propertyNames(value, out);
     }
   }
@@ -22,12 +23,16 @@ const propertyNames = (schema: unknown, out = new Set<string>()): Set<string> =>
 describe('documentation', () => {
   it('documents every config key', () => {
     const doc = read('docs/configuration.md');
-    const missing = [...propertyNames(toJsonSchema())].filter((k) => k !== '$schema' && !doc.includes(`\`${k}`) && !doc.includes(`.${k}\``));
+    const missing = [...propertyNames(toJsonSchema())].filter(
+      (k) => k !== '$schema' && !doc.includes(`\`${k}`) && !doc.includes(`.${k}\``),
+    );
     expect(missing).toEqual([]);
   });
 
   it('documents every error code', () => {
-    const declared = [...read('src/errors.ts').matchAll(/'([A-Z]+_[A-Z_0-9]+)'/g)].map((m) => m[1] as ErrorCode);
+    const declared = [...read('src/errors.ts').matchAll(/'([A-Z]+_[A-Z_0-9]+)'/g)].map(
+      (m) => m[1] as ErrorCode,
+    );
     const doc = read('docs/errors.md');
     expect(declared.length).toBeGreaterThan(20);
     expect(declared.filter((code) => !doc.includes(`\`${code}\``))).toEqual([]);

@@ -4,12 +4,17 @@ import { describe, expect, it } from 'vitest';
 
 /** Every security requirement id in docs/security-requirements.md must be cited by at least one test as `[ID]`. */
 const root = join(import.meta.dirname, '..');
-const ids = [...readFileSync(join(root, 'docs/security-requirements.md'), 'utf8').matchAll(/^\|\s*([A-Z]+-\d+)\s*\|/gm)].map((m) => m[1] as string);
+const ids = [
+  ...readFileSync(join(root, 'docs/security-requirements.md'), 'utf8').matchAll(
+    /^\|\s*([A-Z]+-\d+)\s*\|/gm,
+  ),
+].map((m) => m[1] as string);
 
 const testFiles = (dir: string): string[] =>
   readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return name === 'node_modules' || name === 'fixtures' ? [] : testFiles(path);
+    if (statSync(path).isDirectory())
+      return name === 'node_modules' || name === 'fixtures' ? [] : testFiles(path);
     return name.endsWith('.test.ts') && name !== 'requirements.test.ts' ? [path] : [];
   });
 
@@ -20,6 +25,9 @@ describe('security requirements', () => {
     ),
   );
   it('lists requirements', () => expect(ids.length).toBeGreaterThan(5));
-  it.each(ids)('%s is cited by a test', (id) => expect(cited.has(id), `no test cites [${id}]`).toBe(true));
-  it('cites no unknown id', () => expect([...cited].filter((id) => !ids.includes(id as string))).toEqual([]));
+  it.each(ids)('%s is cited by a test', (id) =>
+    expect(cited.has(id), `no test cites [${id}]`).toBe(true),
+  );
+  it('cites no unknown id', () =>
+    expect([...cited].filter((id) => !ids.includes(id as string))).toEqual([]));
 });

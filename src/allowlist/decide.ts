@@ -28,10 +28,14 @@ const deny = (kind: ItemKind, name: string): Decision => ({
 });
 
 /** The item a `completion/complete` request refers to. */
-const completionTarget = (params: Message['params']): { kind: ItemKind; name: string } | undefined => {
+const completionTarget = (
+  params: Message['params'],
+): { kind: ItemKind; name: string } | undefined => {
   const ref = params['ref'] as { type?: unknown; name?: unknown; uri?: unknown } | undefined;
-  if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') return { kind: 'prompt', name: ref.name };
-  if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') return { kind: 'resource', name: ref.uri };
+  if (ref?.type === 'ref/prompt' && typeof ref.name === 'string')
+    return { kind: 'prompt', name: ref.name };
+  if (ref?.type === 'ref/resource' && typeof ref.uri === 'string')
+    return { kind: 'resource', name: ref.uri };
   return undefined;
 };
 
@@ -50,8 +54,15 @@ export const decideAllowlist = (allowlist: CompiledAllowlist, message: Message):
   if (message.kind === 'notification') return ALLOW;
   if (method === 'completion/complete') {
     const target = completionTarget(params);
-    if (!target) return { ok: false, code: 'POLICY_TOOL_DENIED', message: 'completion reference is not understood' };
-    return allowlist.allows(server, target.kind, target.name) ? ALLOW : deny(target.kind, target.name);
+    if (!target)
+      return {
+        ok: false,
+        code: 'POLICY_TOOL_DENIED',
+        message: 'completion reference is not understood',
+      };
+    return allowlist.allows(server, target.kind, target.name)
+      ? ALLOW
+      : deny(target.kind, target.name);
   }
   // untrusted: the method is the client's; "__proto__" or "toString" must not find Object.prototype's members.
   const item = Object.hasOwn(NAMED_ITEM, method) ? NAMED_ITEM[method] : undefined;
@@ -73,7 +84,12 @@ const LIST_FIELD: Readonly<Record<string, { field: string; kind: ItemKind; key: 
  * Removes every item the allowlist does not name from a list result, whatever the server returned.
  * Pure: returns a new result. A server that adds tools later never gains any the config lacks.
  */
-export const filterListResult = (allowlist: CompiledAllowlist, server: string, method: string, result: Result): Result => {
+export const filterListResult = (
+  allowlist: CompiledAllowlist,
+  server: string,
+  method: string,
+  result: Result,
+): Result => {
   const list = Object.hasOwn(LIST_FIELD, method) ? LIST_FIELD[method] : undefined;
   if (!list) return result;
   const items = result[list.field];

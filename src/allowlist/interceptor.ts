@@ -15,5 +15,7 @@ export const enforceAllowlist = (allowlist: CompiledAllowlist): Interceptor =>
     const decision = decideAllowlist(allowlist, message);
     if (!decision.ok) throw new PolicyError(decision.code, decision.message);
     const result = await next(message);
-    return message.direction === 'to-server' ? filterListResult(allowlist, message.server, message.method, result) : result;
+    return message.direction === 'to-server'
+      ? filterListResult(allowlist, message.server, message.method, result)
+      : result;
   };

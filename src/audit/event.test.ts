@@ -55,7 +55,14 @@ describe('when an entry is serialized for the log', () => {
     );
   });
   it('[AUD-3] refuses a number JSON cannot carry, as canonicalization does', () => {
-    const e: AuditEntry = { v: 1, seq: 0, time: 't', decision: 'result', prev: 'p', latencyUs: Number.NaN };
+    const e: AuditEntry = {
+      v: 1,
+      seq: 0,
+      time: 't',
+      decision: 'result',
+      prev: 'p',
+      latencyUs: Number.NaN,
+    };
     expect(() => toEntryJson(e)).toThrow();
     expect(() => toCanonicalJson(e)).toThrow();
   });

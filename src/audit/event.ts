@@ -9,7 +9,9 @@ const canonicalize = canonicalizeModule as unknown as (value: unknown) => string
 export type Decision = 'forward' | 'deny' | 'result' | 'error' | 'event';
 
 /** A digest of a value (HMAC-SHA256 under the log's key) or the value itself when recorded in clear. */
-export type Recorded = { readonly hmac: string; readonly size: number } | { readonly clear: unknown; readonly size: number };
+export type Recorded =
+  | { readonly hmac: string; readonly size: number }
+  | { readonly clear: unknown; readonly size: number };
 
 /**
  * One audit entry. Serialized as RFC 8785 canonical JSON (the leaf data of the Merkle tree), so any
@@ -60,8 +62,12 @@ const finite = (n: number): number => {
   return n;
 };
 
-const digest = (r: Recorded | undefined) => (r === undefined ? undefined : { hmac: (r as { hmac: string }).hmac, size: finite(r.size) });
-const isFreeForm = (e: AuditEntry): boolean => e.event !== undefined || (e.args !== undefined && !('hmac' in e.args)) || (e.result !== undefined && !('hmac' in e.result));
+const digest = (r: Recorded | undefined) =>
+  r === undefined ? undefined : { hmac: (r as { hmac: string }).hmac, size: finite(r.size) };
+const isFreeForm = (e: AuditEntry): boolean =>
+  e.event !== undefined ||
+  (e.args !== undefined && !('hmac' in e.args)) ||
+  (e.result !== undefined && !('hmac' in e.result));
 
 /**
  * The RFC 8785 canonical JSON of an entry: the one serializer of the log's hashed format.
@@ -97,4 +103,4 @@ export const toEntryJson = (e: AuditEntry): string => {
 };
 
 /** The leaf hash of a stored body: SHA-256 of 0x00 and its UTF-8 bytes (one-shot, no copy of the body). */
-export const toLeafHash = (body: string): Hash => hash('sha256', '\u0000' + body, 'buffer') as Hash;
+export const toLeafHash = (body: string): Hash => hash('sha256', '\u0000' + body, 'buffer');

@@ -28,14 +28,20 @@ export interface AuditContext {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const targetOf = (message: Message): string | undefined => {
-  const { name, uri, ref } = message.params as { name?: unknown; uri?: unknown; ref?: { name?: unknown; uri?: unknown } };
+  const { name, uri, ref } = message.params as {
+    name?: unknown;
+    uri?: unknown;
+    ref?: { name?: unknown; uri?: unknown };
+  };
   const t = name ?? uri ?? ref?.name ?? ref?.uri;
   return typeof t === 'string' ? t : undefined;
 };
 
 /** The arguments of a tool call (what "was this value sent?" is asked about); the params otherwise. */
 const argsOf = (message: Message): unknown =>
-  message.method === 'tools/call' && 'arguments' in message.params ? message.params['arguments'] : message.params;
+  message.method === 'tools/call' && 'arguments' in message.params
+    ? message.params['arguments']
+    : message.params;
 
 /**
  * The audit pair of THE chain. `recordOutcome` is outermost: it records a denial by any defense, an
@@ -65,7 +71,11 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
   let counter = 0;
 
   /** The fields of a call's entry (built in one object: this runs twice per call). */
-  const fieldsOf = (message: Message, state: AuditCall, decision: Decision): Mutable<EntryFields> => {
+  const fieldsOf = (
+    message: Message,
+    state: AuditCall,
+    decision: Decision,
+  ): Mutable<EntryFields> => {
     const fields: Mutable<EntryFields> = {
       decision,
       call: state.call,
@@ -87,7 +97,11 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
   };
   const isClear = (message: Message) => {
     const target = targetOf(message);
-    return message.method === 'tools/call' && target !== undefined && (ctx.clear[message.server]?.includes(target) ?? false);
+    return (
+      message.method === 'tools/call' &&
+      target !== undefined &&
+      (ctx.clear[message.server]?.includes(target) ?? false)
+    );
   };
   /** Appends one entry of the call; a promise only when the store's append is one (see `AuditLog.append`). */
   const append = (fields: EntryFields, state: AuditCall): void | Promise<void> => {
@@ -99,15 +113,38 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
   const flush = async (message: Message, state: AuditCall) => {
     while (state.events.length > 0) {
       const event = state.events.shift() as Readonly<Record<string, unknown>>;
-      await append({ decision: 'event', call: state.call, server: message.server, policy: ctx.policy, ...(ctx.lock !== undefined && { lock: ctx.lock }), event }, state);
+      await append(
+        {
+          decision: 'event',
+          call: state.call,
+          server: message.server,
+          policy: ctx.policy,
+          ...(ctx.lock !== undefined && { lock: ctx.lock }),
+          event,
+        },
+        state,
+      );
     }
   };
-  const newState = (call: string, span: AuditCall['span']): AuditCall => ({ call, forwarded: false, done: false, span, events: [] });
+  const newState = (call: string, span: AuditCall['span']): AuditCall => ({
+    call,
+    forwarded: false,
+    done: false,
+    span,
+    events: [],
+  });
 
   const recordOutcome: Interceptor = async function recordOutcome(message, next) {
     const call = `${boot}-${++counter}`;
     const target = ctx.observer && targetOf(message);
-    const state = newState(call, ctx.observer?.start(message, call, target === undefined ? undefined : ctx.redactor.target(target)));
+    const state = newState(
+      call,
+      ctx.observer?.start(
+        message,
+        call,
+        target === undefined ? undefined : ctx.redactor.target(target),
+      ),
+    );
     const started = process.hrtime.bigint();
     const latencyUs = () => Number((process.hrtime.bigint() - started) / 1000n);
     let result;
@@ -115,12 +152,21 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
       result = await next({ ...message, audit: state });
     } catch (error) {
       state.done = true; // events noted from here on are recorded on their own
-      const reason = error instanceof GatewayError ? error.code : (error as Error | undefined)?.name === 'AbortError' ? 'REQUEST_CANCELLED' : 'INTERNAL';
+      const reason =
+        error instanceof GatewayError
+          ? error.code
+          : (error as Error | undefined)?.name === 'AbortError'
+            ? 'REQUEST_CANCELLED'
+            : 'INTERNAL';
       if (reason === 'AUDIT_APPEND_FAILED') {
         state.span?.end(reason);
         // The log is down: nothing more can be recorded. The forward entry was refused, or the way out
         // to the server refused the request because its entry could not be written (AUD-9).
-        throw new AuditError('AUDIT_APPEND_FAILED', `${(error as Error).message}; the call was not forwarded`, { cause: error });
+        throw new AuditError(
+          'AUDIT_APPEND_FAILED',
+          `${(error as Error).message}; the call was not forwarded`,
+          { cause: error },
+        );
       }
       try {
         if (state.events.length > 0) await flush(message, state);
@@ -131,8 +177,14 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
       } catch (appendError) {
         state.span?.end('AUDIT_APPEND_FAILED');
         if (!(appendError instanceof AuditError)) throw error;
-        const what = state.forwarded ? 'the call was forwarded and failed' : `the call was denied (${reason}), not forwarded`;
-        throw new AuditError('AUDIT_APPEND_FAILED', `${appendError.message}; ${what}, but its outcome could not be logged`, { cause: appendError });
+        const what = state.forwarded
+          ? 'the call was forwarded and failed'
+          : `the call was denied (${reason}), not forwarded`;
+        throw new AuditError(
+          'AUDIT_APPEND_FAILED',
+          `${appendError.message}; ${what}, but its outcome could not be logged`,
+          { cause: appendError },
+        );
       }
       state.span?.end(reason);
       throw error;
@@ -150,9 +202,13 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
     } catch (error) {
       state.span?.end('AUDIT_APPEND_FAILED');
       // The client is told what happened (AUD-9): the server did run the call.
-      throw new AuditError('AUDIT_APPEND_FAILED', `${(error as Error).message}; the call was forwarded and the server ran it, but its result could not be logged, so it is withheld`, {
-        cause: error,
-      });
+      throw new AuditError(
+        'AUDIT_APPEND_FAILED',
+        `${(error as Error).message}; the call was forwarded and the server ran it, but its result could not be logged, so it is withheld`,
+        {
+          cause: error,
+        },
+      );
     }
     state.span?.end();
     return result;

@@ -14,12 +14,20 @@ export interface AuditKeys {
  * file. With `rotate`, an existing key file gets a new signer (same HMAC key, so old digests still
  * test) and the public file keeps every earlier key, so old checkpoints still verify.
  */
-export const createKeys = (keyFile: string, publicKeyFile: string, name: string, rotate = false): { vkey: string; created: boolean } => {
+export const createKeys = (
+  keyFile: string,
+  publicKeyFile: string,
+  name: string,
+  rotate = false,
+): { vkey: string; created: boolean } => {
   const exists = existsSync(keyFile);
   if (exists && !rotate) return { vkey: loadKeys(keyFile).signer.vkey, created: false };
   const hmac = exists ? loadKeys(keyFile).hmacKey : randomBytes(32);
   const skey = toSignerKey(name, generateKeyPairSync('ed25519').privateKey);
-  writeFileSync(keyFile, `${skey}\nHMAC+${hmac.toString('base64')}\n`, { mode: 0o600, flag: exists ? 'w' : 'wx' });
+  writeFileSync(keyFile, `${skey}\nHMAC+${hmac.toString('base64')}\n`, {
+    mode: 0o600,
+    flag: exists ? 'w' : 'wx',
+  });
   const vkey = toSigner(skey).vkey;
   appendFileSync(publicKeyFile, `${vkey}\n`, { mode: 0o644 });
   return { vkey, created: true };
@@ -32,7 +40,9 @@ export const loadKeys = (keyFile: string): AuditKeys => {
     if (hmacKey.length !== 32) throw new TypeError('no 32-byte HMAC key');
     return { signer: toSigner(skey ?? ''), hmacKey };
   } catch (cause) {
-    throw new AuditError('AUDIT_KEY_INVALID', `audit key ${keyFile}: ${(cause as Error).message}`, { cause });
+    throw new AuditError('AUDIT_KEY_INVALID', `audit key ${keyFile}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
 };
 
@@ -45,6 +55,10 @@ export const loadVerifiers = (publicKeyFile: string): Verifier[] => {
       .filter((l) => l && !l.startsWith('#'))
       .map(toVerifier);
   } catch (cause) {
-    throw new AuditError('AUDIT_KEY_INVALID', `audit public keys ${publicKeyFile}: ${(cause as Error).message}`, { cause });
+    throw new AuditError(
+      'AUDIT_KEY_INVALID',
+      `audit public keys ${publicKeyFile}: ${(cause as Error).message}`,
+      { cause },
+    );
   }
 };

@@ -18,8 +18,18 @@ describe("the audit log's tree", () => {
     createKeys(join(dir, 'key'), join(dir, 'key.pub'), ORIGIN);
     const store = openJsonlStore(join(dir, 'audit.jsonl'), 'normal');
     // A checkpoint after every entry: it is signed once the tree holds the entry, so it shows when that happens.
-    const log = new AuditLog(store, { signer: loadKeys(join(dir, 'key')).signer, origin: ORIGIN, everyEntries: 1, everySeconds: 3600 });
-    const fields = (target: string) => ({ decision: 'forward' as const, server: 's', method: 'tools/call', target });
+    const log = new AuditLog(store, {
+      signer: loadKeys(join(dir, 'key')).signer,
+      origin: ORIGIN,
+      everyEntries: 1,
+      everySeconds: 3600,
+    });
+    const fields = (target: string) => ({
+      decision: 'forward' as const,
+      server: 's',
+      method: 'tools/call',
+      target,
+    });
 
     log.append(fields('a'));
     expect(log.size).toBe(1);
@@ -40,7 +50,14 @@ describe("the audit log's tree", () => {
 
     const read = openJsonlStore(join(dir, 'audit.jsonl'), 'normal', true);
     expect(sizes(read.checkpoints())).toEqual([1, 2, 3]);
-    expect(verifyLog({ entries: read.entries(), checkpoints: read.checkpoints(), verifiers: loadVerifiers(join(dir, 'key.pub')), origin: ORIGIN })).toMatchObject({
+    expect(
+      verifyLog({
+        entries: read.entries(),
+        checkpoints: read.checkpoints(),
+        verifiers: loadVerifiers(join(dir, 'key.pub')),
+        origin: ORIGIN,
+      }),
+    ).toMatchObject({
       ok: true,
       size: 3,
       checkpoints: 3,

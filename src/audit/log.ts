@@ -76,7 +76,13 @@ export class AuditLog {
   append(fields: EntryFields): AuditEntry | Promise<AuditEntry> {
     if (this.closed) throw this.failure(new Error('the audit log is closed'));
     this.settle();
-    const entry: AuditEntry = { v: 1, seq: this.range.size, time: this.now(), prev: this.head, ...fields };
+    const entry: AuditEntry = {
+      v: 1,
+      seq: this.range.size,
+      time: this.now(),
+      prev: this.head,
+      ...fields,
+    };
     const body = toEntryJson(entry);
     let pending: void | Promise<void>;
     try {
@@ -156,40 +162,62 @@ export class AuditLog {
     this.settle();
     if (this.range.size === this.checkpointed) return;
     const size = this.range.size;
-    const note = signCheckpoint({ origin: this.options.origin, size, root: this.range.root() }, this.options.signer);
+    const note = signCheckpoint(
+      { origin: this.options.origin, size, root: this.range.root() },
+      this.options.signer,
+    );
     try {
       void this.store.appendCheckpoint(size, note);
       this.checkpointed = size;
     } catch (error) {
-      this.options.onWarning?.(`audit checkpoint at size ${size} not stored: ${(error as Error).message}`);
+      this.options.onWarning?.(
+        `audit checkpoint at size ${size} not stored: ${(error as Error).message}`,
+      );
       return;
     }
     if (!this.options.witnessFile && !this.options.witnessUrl) return;
     try {
       this.store.flush?.(); // the witness never holds a checkpoint the log could lose
     } catch (error) {
-      this.options.onWarning?.(`audit checkpoint at size ${size} not written, so not copied to the witness: ${(error as Error).message}`);
+      this.options.onWarning?.(
+        `audit checkpoint at size ${size} not written, so not copied to the witness: ${(error as Error).message}`,
+      );
       return;
     }
     if (this.options.witnessFile)
       try {
         appendFileSync(this.options.witnessFile, JSON.stringify({ checkpoint: note }) + '\n');
       } catch (error) {
-        this.options.onWarning?.(`audit checkpoint at size ${size} not copied to the witness: ${(error as Error).message}`);
+        this.options.onWarning?.(
+          `audit checkpoint at size ${size} not copied to the witness: ${(error as Error).message}`,
+        );
       }
     if (this.options.witnessUrl) this.post(this.options.witnessUrl, size, note);
   }
 
   /** Posts one checkpoint to the witness URL; a failure or a non-2xx answer is reported, never dropped silently. */
   private post(url: string, size: number, note: string): void {
-    const warn = (why: string) => this.options.onWarning?.(`audit checkpoint at size ${size} not accepted by the witness ${url}: ${why}`);
-    const sent = fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: note, signal: AbortSignal.timeout(10_000) })
+    const warn = (why: string) =>
+      this.options.onWarning?.(
+        `audit checkpoint at size ${size} not accepted by the witness ${url}: ${why}`,
+      );
+    const sent = fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: note,
+      signal: AbortSignal.timeout(10_000),
+    })
       .then(
         async (res) => {
           await res.body?.cancel();
           if (!res.ok) warn(`HTTP ${res.status}`);
         },
-        (error: unknown) => warn((error as Error).cause instanceof Error ? `${(error as Error).message} (${((error as Error).cause as Error).message})` : (error as Error).message),
+        (error: unknown) =>
+          warn(
+            (error as Error).cause instanceof Error
+              ? `${(error as Error).message} (${((error as Error).cause as Error).message})`
+              : (error as Error).message,
+          ),
       )
       .finally(() => this.posts.delete(sent));
     this.posts.add(sent);
@@ -213,7 +241,9 @@ export class AuditLog {
     try {
       this.store.close();
     } catch (error) {
-      this.options.onWarning?.(`audit log ${this.store.location}: lines not written at close (the messages they record were not sent): ${(error as Error).message}`);
+      this.options.onWarning?.(
+        `audit log ${this.store.location}: lines not written at close (the messages they record were not sent): ${(error as Error).message}`,
+      );
     }
   }
 
@@ -224,8 +254,14 @@ export class AuditLog {
   private failure(cause: Error): AuditError {
     if (cause.message !== this.lastFailure) {
       this.lastFailure = cause.message;
-      this.options.onWarning?.(`audit log ${this.store.location} cannot record: ${cause.message}; messages are refused until it can`);
+      this.options.onWarning?.(
+        `audit log ${this.store.location} cannot record: ${cause.message}; messages are refused until it can`,
+      );
     }
-    return new AuditError('AUDIT_APPEND_FAILED', 'audit log unavailable: nothing leaves the gateway unlogged', { cause });
+    return new AuditError(
+      'AUDIT_APPEND_FAILED',
+      'audit log unavailable: nothing leaves the gateway unlogged',
+      { cause },
+    );
   }
 }

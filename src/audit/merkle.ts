@@ -9,13 +9,15 @@ export type Hash = Buffer;
 // One-shot `crypto.hash` (Node ≥ 20.12): about half the cost of a createHash object per node, and
 // far less garbage; the log hashes O(log n) nodes per entry.
 const LEAF_PREFIX = Buffer.of(0);
-export const hashLeaf = (data: Uint8Array): Hash => hash('sha256', Buffer.concat([LEAF_PREFIX, data]), 'buffer') as Hash;
+export const hashLeaf = (data: Uint8Array): Hash =>
+  hash('sha256', Buffer.concat([LEAF_PREFIX, data]), 'buffer');
 const node = Buffer.alloc(65, 1);
 export const hashChildren = (left: Hash, right: Hash): Hash => {
-  if (left.length !== 32 || right.length !== 32) return createHash('sha256').update(Buffer.of(1)).update(left).update(right).digest();
+  if (left.length !== 32 || right.length !== 32)
+    return createHash('sha256').update(Buffer.of(1)).update(left).update(right).digest();
   left.copy(node, 1);
   right.copy(node, 33);
-  return hash('sha256', node, 'buffer') as Hash;
+  return hash('sha256', node, 'buffer');
 };
 export const EMPTY_ROOT: Hash = createHash('sha256').digest();
 
@@ -32,8 +34,13 @@ export const rootOf = (leaves: readonly Hash[], from = 0, to = leaves.length): H
 };
 
 /** PATH(m, D[n]): the inclusion proof of leaf `index` in the tree of the first `size` leaves. */
-export const inclusionProof = (leaves: readonly Hash[], index: number, size = leaves.length): Hash[] => {
-  if (!(index >= 0 && index < size && size <= leaves.length)) throw new RangeError(`no leaf ${index} in a tree of ${size}`);
+export const inclusionProof = (
+  leaves: readonly Hash[],
+  index: number,
+  size = leaves.length,
+): Hash[] => {
+  if (!(index >= 0 && index < size && size <= leaves.length))
+    throw new RangeError(`no leaf ${index} in a tree of ${size}`);
   const path = (m: number, from: number, to: number): Hash[] => {
     const n = to - from;
     if (n === 1) return [];
@@ -47,7 +54,8 @@ export const inclusionProof = (leaves: readonly Hash[], index: number, size = le
 
 /** PROOF(m, D[n]): the consistency proof between the trees of the first `m` and `n` leaves. */
 export const consistencyProof = (leaves: readonly Hash[], m: number, n = leaves.length): Hash[] => {
-  if (!(m >= 0 && m <= n && n <= leaves.length)) throw new RangeError(`no consistency proof from ${m} to ${n}`);
+  if (!(m >= 0 && m <= n && n <= leaves.length))
+    throw new RangeError(`no consistency proof from ${m} to ${n}`);
   if (m === 0 || m === n) return [];
   const sub = (m2: number, from: number, to: number, complete: boolean): Hash[] => {
     const n2 = to - from;
@@ -61,7 +69,13 @@ export const consistencyProof = (leaves: readonly Hash[], m: number, n = leaves.
 };
 
 /** RFC 9162 §2.1.3.2: recomputes the root from an inclusion proof; true if it equals `root`. */
-export const verifyInclusion = (index: number, size: number, leaf: Hash, proof: readonly Hash[], root: Hash): boolean => {
+export const verifyInclusion = (
+  index: number,
+  size: number,
+  leaf: Hash,
+  proof: readonly Hash[],
+  root: Hash,
+): boolean => {
   if (!(index >= 0 && index < size) || leaf.length !== 32) return false;
   let fn = index;
   let sn = size - 1;
@@ -70,7 +84,8 @@ export const verifyInclusion = (index: number, size: number, leaf: Hash, proof: 
     if (p.length !== 32 || sn === 0) return false;
     if (fn % 2 === 1 || fn === sn) {
       r = hashChildren(p, r);
-      if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) ((fn = Math.floor(fn / 2)), (sn = Math.floor(sn / 2)));
+      if (fn % 2 === 0)
+        while (fn % 2 === 0 && fn !== 0) ((fn = Math.floor(fn / 2)), (sn = Math.floor(sn / 2)));
     } else r = hashChildren(r, p);
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
@@ -79,7 +94,13 @@ export const verifyInclusion = (index: number, size: number, leaf: Hash, proof: 
 };
 
 /** RFC 9162 §2.1.4.2: checks that the tree (size2, root2) extends the tree (size1, root1). */
-export const verifyConsistency = (size1: number, size2: number, proof: readonly Hash[], root1: Hash, root2: Hash): boolean => {
+export const verifyConsistency = (
+  size1: number,
+  size2: number,
+  proof: readonly Hash[],
+  root1: Hash,
+  root2: Hash,
+): boolean => {
   if (size1 < 0 || size2 < size1) return false;
   if (size1 === size2) return proof.length === 0 && root1.equals(root2);
   if (size1 === 0) return proof.length === 0;
@@ -95,7 +116,8 @@ export const verifyConsistency = (size1: number, size2: number, proof: readonly 
     if (fn % 2 === 1 || fn === sn) {
       fr = hashChildren(c, fr);
       sr = hashChildren(c, sr);
-      if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) ((fn = Math.floor(fn / 2)), (sn = Math.floor(sn / 2)));
+      if (fn % 2 === 0)
+        while (fn % 2 === 0 && fn !== 0) ((fn = Math.floor(fn / 2)), (sn = Math.floor(sn / 2)));
     } else sr = hashChildren(sr, c);
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
@@ -139,7 +161,8 @@ export class CompactRange {
   private push(leaf: string): void {
     let node = leaf;
     // Each trailing 1 bit of the old size is a perfect subtree of the same size as the one rising.
-    for (let n = this.size; n % 2 === 1; n = (n - 1) / 2) node = this.children(this.nodes.pop() as string, node, 'binary');
+    for (let n = this.size; n % 2 === 1; n = (n - 1) / 2)
+      node = this.children(this.nodes.pop() as string, node, 'binary');
     this.nodes.push(node);
     this.size++;
   }
@@ -147,7 +170,10 @@ export class CompactRange {
   private fold(encoding: 'binary' | 'hex'): string {
     const last = this.nodes.length - 1;
     if (last < 0) return EMPTY_ROOT.toString(encoding);
-    if (last === 0) return encoding === 'binary' ? (this.nodes[0] as string) : Buffer.from(this.nodes[0] as string, 'binary').toString('hex');
+    if (last === 0)
+      return encoding === 'binary'
+        ? (this.nodes[0] as string)
+        : Buffer.from(this.nodes[0] as string, 'binary').toString('hex');
     let acc = this.nodes[last] as string;
     for (let i = last - 1; i > 0; i--) acc = this.children(this.nodes[i] as string, acc, 'binary');
     return this.children(this.nodes[0] as string, acc, encoding);

@@ -42,14 +42,27 @@ const attributesOf = (entry: AuditEntry): Attributes => ({
  */
 export const createOtelExport = (config: NonNullable<AuditConfig['otel']>): OtelExport => {
   const base = config.endpoint.replace(/\/+$/, '');
-  const resource = resourceFromAttributes({ 'service.name': config.serviceName, 'service.version': VERSION });
+  const resource = resourceFromAttributes({
+    'service.name': config.serviceName,
+    'service.version': VERSION,
+  });
   const traces = new BasicTracerProvider({
     resource,
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${base}/v1/traces`, headers: config.headers }), { scheduledDelayMillis: 1000 })],
+    spanProcessors: [
+      new BatchSpanProcessor(
+        new OTLPTraceExporter({ url: `${base}/v1/traces`, headers: config.headers }),
+        { scheduledDelayMillis: 1000 },
+      ),
+    ],
   });
   const logs = new LoggerProvider({
     resource,
-    processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${base}/v1/logs`, headers: config.headers }), scheduledDelayMillis: 1000 })],
+    processors: [
+      new BatchLogRecordProcessor({
+        exporter: new OTLPLogExporter({ url: `${base}/v1/logs`, headers: config.headers }),
+        scheduledDelayMillis: 1000,
+      }),
+    ],
   });
   const tracer = traces.getTracer('toolgate.audit', VERSION);
   const logger = logs.getLogger('toolgate.audit', VERSION);
@@ -69,7 +82,9 @@ export const createOtelExport = (config: NonNullable<AuditConfig['otel']>): Otel
         return {
           entry: (entry) => span.addEvent(entry.decision, attributesOf(entry)),
           end: (error) => {
-            span.setStatus(error ? { code: SpanStatusCode.ERROR, message: error } : { code: SpanStatusCode.OK });
+            span.setStatus(
+              error ? { code: SpanStatusCode.ERROR, message: error } : { code: SpanStatusCode.OK },
+            );
             span.end();
           },
         };
@@ -77,7 +92,10 @@ export const createOtelExport = (config: NonNullable<AuditConfig['otel']>): Otel
     },
     entry: (entry) =>
       logger.emit({
-        severityNumber: entry.decision === 'deny' || entry.decision === 'error' ? SeverityNumber.WARN : SeverityNumber.INFO,
+        severityNumber:
+          entry.decision === 'deny' || entry.decision === 'error'
+            ? SeverityNumber.WARN
+            : SeverityNumber.INFO,
         body: `audit ${entry.seq} ${entry.decision}${entry.method ? ` ${entry.method}` : ''}${entry.reason ? ` ${entry.reason}` : ''}`,
         attributes: attributesOf(entry),
       }),

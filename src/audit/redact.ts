@@ -30,12 +30,20 @@ const TARGET_CACHE = 1024;
  */
 export const createRedactor = (key: Buffer, secrets: readonly string[]): Redactor => {
   // Longest first, so a secret that contains another is replaced whole.
-  const list = [...new Set(secrets.filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
+  const list = [...new Set(secrets.filter((s) => s.length >= 4))].sort(
+    (a, b) => b.length - a.length,
+  );
   const scrub = (value: unknown): unknown => {
-    if (typeof value === 'string') return list.reduce((text, secret) => text.split(secret).join(REDACTED), value);
+    if (typeof value === 'string')
+      return list.reduce((text, secret) => text.split(secret).join(REDACTED), value);
     if (Array.isArray(value)) return value.map(scrub);
     if (value && typeof value === 'object')
-      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [scrub(k) as string, scrub(v)]));
+      return Object.fromEntries(
+        Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+          scrub(k) as string,
+          scrub(v),
+        ]),
+      );
     return value;
   };
   const hmac = createHmacOf(key);
@@ -83,4 +91,5 @@ export const createHmacOf = (key: Buffer): ((text: string, bytes: number) => str
 };
 
 /** HMAC-SHA256 (hex) of a value's canonical JSON: what `toolgate audit query --value` compares. */
-export const digestOf = (key: Buffer, canonicalJson: string): string => createHmac('sha256', key).update(canonicalJson).digest('hex');
+export const digestOf = (key: Buffer, canonicalJson: string): string =>
+  createHmac('sha256', key).update(canonicalJson).digest('hex');

@@ -30,7 +30,8 @@ export const auditPathsOf = (audit: AuditConfig, configPath: string): AuditPaths
   };
 };
 
-export const openStore = (audit: AuditConfig, path: string, readonly = false): AuditStore => openJsonlStore(path, audit.sync, readonly);
+export const openStore = (audit: AuditConfig, path: string, readonly = false): AuditStore =>
+  openJsonlStore(path, audit.sync, readonly);
 
 /** One line for the operator: which store, what failed, and what to do about it. */
 const storeUnusable = (path: string, what: 'open' | 'read', cause: unknown): AuditError =>
@@ -62,14 +63,26 @@ const pinnedHashes =
   (lock: unknown) =>
   (server: string, method: string, target: string): string | undefined => {
     const kind = LOCK_KINDS[method];
-    const items = kind && (lock as { servers?: Record<string, Record<string, Record<string, { sha256?: unknown }> | undefined>> }).servers?.[server]?.[kind];
+    const items =
+      kind &&
+      (
+        lock as {
+          servers?: Record<
+            string,
+            Record<string, Record<string, { sha256?: unknown }> | undefined>
+          >;
+        }
+      ).servers?.[server]?.[kind];
     const hash = items && Object.hasOwn(items, target) ? items[target]?.sha256 : undefined;
     return typeof hash === 'string' ? hash : undefined;
   };
 
 /** Secrets the config itself holds: server environment values, upstream and OTLP header values. */
 const configuredSecrets = (config: Config): string[] => [
-  ...Object.values(config.servers).flatMap((s) => [...Object.values('env' in s ? s.env : {}), ...Object.values('headers' in s ? s.headers : {})]),
+  ...Object.values(config.servers).flatMap((s) => [
+    ...Object.values('env' in s ? s.env : {}),
+    ...Object.values('headers' in s ? s.headers : {}),
+  ]),
   ...Object.values((config.audit || undefined)?.otel?.headers ?? {}),
   // The values the content defenses guard (`content.secrets.env`), read at the edge as they do.
   ...(config.content?.secrets.env ?? []).flatMap((name) => process.env[name] ?? []),
@@ -83,7 +96,10 @@ export interface Audit extends AuditInterceptors {
    * The audit pair for a reloaded config and lock, on the same log, with their hashes. Nothing changes
    * until `apply()`: from then on lifecycle events carry the new hashes too.
    */
-  reconfigure(config: Config, lockDocument?: unknown): { interceptors: AuditInterceptors; policy: string; lock: string | undefined; apply(): void };
+  reconfigure(
+    config: Config,
+    lockDocument?: unknown,
+  ): { interceptors: AuditInterceptors; policy: string; lock: string | undefined; apply(): void };
   close(): Promise<void>;
 }
 
@@ -102,7 +118,10 @@ export const createAudit = (
   if (audit === false) return undefined;
   const paths = auditPathsOf(audit, configPath);
   const created = createKeys(paths.keyFile, paths.publicKeyFile, audit.origin);
-  if (created.created) onWarning(`audit: created signing key ${paths.keyFile}; public key ${created.vkey} (in ${paths.publicKeyFile})`);
+  if (created.created)
+    onWarning(
+      `audit: created signing key ${paths.keyFile}; public key ${created.vkey} (in ${paths.publicKeyFile})`,
+    );
   const keys = loadKeys(paths.keyFile);
   const store = openLogStore(audit, paths.store);
   const otel: OtelExport | undefined = audit.otel && createOtelExport(audit.otel);
@@ -125,9 +144,16 @@ export const createAudit = (
   }
   const hashesOf = (config: Config, lockDocument: unknown) => ({
     policy: createHash('sha256').update(toCanonicalJson(config)).digest('hex'),
-    lock: lockDocument === undefined ? undefined : createHash('sha256').update(toCanonicalJson(lockDocument)).digest('hex'),
+    lock:
+      lockDocument === undefined
+        ? undefined
+        : createHash('sha256').update(toCanonicalJson(lockDocument)).digest('hex'),
   });
-  const interceptorsOf = (config: Config, lockDocument: unknown, { policy, lock }: ReturnType<typeof hashesOf>) =>
+  const interceptorsOf = (
+    config: Config,
+    lockDocument: unknown,
+    { policy, lock }: ReturnType<typeof hashesOf>,
+  ) =>
     createAuditInterceptors({
       log,
       ...(lockDocument !== undefined && { targetHash: pinnedHashes(lockDocument) }),
@@ -142,7 +168,13 @@ export const createAudit = (
   return {
     log,
     ...interceptors,
-    event: async (event) => void (await log.append({ decision: 'event', policy, ...(lock !== undefined && { lock }), event })),
+    event: async (event) =>
+      void (await log.append({
+        decision: 'event',
+        policy,
+        ...(lock !== undefined && { lock }),
+        event,
+      })),
     reconfigure: (next, nextLock) => {
       const hashes = hashesOf(next, nextLock);
       return {

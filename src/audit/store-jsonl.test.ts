@@ -1,5 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -15,7 +25,9 @@ describe('when a gateway resumes a JSONL log', () => {
     // and a last line without its newline (a write cut short).
     const line = fc.oneof(
       fc.string({ unit: 'grapheme', maxLength: 40 }).map((t) => JSON.stringify({ v: 1, text: t })),
-      fc.integer({ min: 60_000, max: 140_000 }).map((n) => JSON.stringify({ v: 1, text: 'é€𝄞x'.repeat(Math.ceil(n / 8)) })),
+      fc
+        .integer({ min: 60_000, max: 140_000 })
+        .map((n) => JSON.stringify({ v: 1, text: 'é€𝄞x'.repeat(Math.ceil(n / 8)) })),
       fc.constant(JSON.stringify({ checkpoint: 'origin\n3\nroot\n' })),
     );
     fc.assert(
@@ -109,7 +121,13 @@ describe('when the log file is deleted, moved away or replaced under a running s
     const keyDir = mkdtempSync(join(tmpdir(), 'toolgate-audit-keys-'));
     createKeys(join(keyDir, 'key'), join(keyDir, 'key.pub'), 'test.example/audit');
     const warnings: string[] = [];
-    const log = new AuditLog(store, { signer: loadKeys(join(keyDir, 'key')).signer, origin: 'test.example/audit', everyEntries: 1000, everySeconds: 3600, onWarning: (w) => warnings.push(w) });
+    const log = new AuditLog(store, {
+      signer: loadKeys(join(keyDir, 'key')).signer,
+      origin: 'test.example/audit',
+      everyEntries: 1000,
+      everySeconds: 3600,
+      onWarning: (w) => warnings.push(w),
+    });
     log.append({ decision: 'event', event: { kind: 'test' } });
     rmSync(dir, { recursive: true });
     expect(() => log.close()).not.toThrow();

@@ -1,4 +1,14 @@
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasyncSync,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import type { AuditStore, Durability, StoredEntry } from './store.js';
 
 /** Lines one turn of the event loop may append before they are written without waiting for a way out. */
@@ -24,7 +34,11 @@ export const JSONL_BATCH = 512;
  * @example
  * const store = openJsonlStore('/var/lib/toolgate/audit.jsonl', 'normal');
  */
-export const openJsonlStore = (path: string, durability: Durability, readonly = false): AuditStore => {
+export const openJsonlStore = (
+  path: string,
+  durability: Durability,
+  readonly = false,
+): AuditStore => {
   if (readonly) return readOnlyStore(path);
   const fd = openSync(path, 'a+', 0o640); // O_APPEND; readable, to find the last whole line
   let opened: { dev: number; ino: number };
@@ -50,9 +64,14 @@ export const openJsonlStore = (path: string, durability: Durability, readonly = 
   /** Throws unless `path` still names the file this store writes to (one `stat`; numbers, not bigints: this is per write). */
   const assertInPlace = () => {
     const now = statSync(path, { throwIfNoEntry: false });
-    if (now === undefined) throw new Error('the log file is gone (deleted or moved away); calls are refused until it is back or the gateway restarts');
+    if (now === undefined)
+      throw new Error(
+        'the log file is gone (deleted or moved away); calls are refused until it is back or the gateway restarts',
+      );
     if (now.dev !== opened.dev || now.ino !== opened.ino)
-      throw new Error('the log file was replaced by another file; calls are refused until the original is back or the gateway restarts');
+      throw new Error(
+        'the log file was replaced by another file; calls are refused until the original is back or the gateway restarts',
+      );
   };
   /** Writes the pending lines in one `write(2)`; throws, keeping them pending, if they cannot all be written. */
   const flush = () => {
@@ -140,7 +159,7 @@ export const openJsonlStore = (path: string, durability: Durability, readonly = 
 const cutToWholeLines = (fd: number, size: number): number => {
   if (size === 0) return 0;
   const tail = Buffer.alloc(Math.min(size, CHUNK));
-  for (let end = size; end > 0; ) {
+  for (let end = size; end > 0;) {
     const start = Math.max(0, end - tail.length);
     const n = readSync(fd, tail, 0, end - start, start);
     const at = tail.subarray(0, n).lastIndexOf(10);
@@ -185,7 +204,8 @@ function* streamEntries(path: string): Generator<StoredEntry> {
     let rest = Buffer.alloc(0);
     let seq = 0;
     const lines = function* (text: Buffer): Generator<StoredEntry> {
-      for (const entry of parseJsonl(text.toString('utf8')).entries) yield { seq: seq++, body: entry.body };
+      for (const entry of parseJsonl(text.toString('utf8')).entries)
+        yield { seq: seq++, body: entry.body };
     };
     for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) {
       const data = Buffer.concat([rest, chunk.subarray(0, n)]);

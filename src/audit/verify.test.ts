@@ -24,14 +24,31 @@ const turns = async (count: number) => {
  * `every` entries and at close, a witness file. `pauses[i]` turns of the event loop pass after the
  * i-th append (none by default: every append then hashes the entry before it itself).
  */
-const buildLog = async (n: number, every: number, pauses: readonly number[] = []): Promise<VerifyInput> => {
+const buildLog = async (
+  n: number,
+  every: number,
+  pauses: readonly number[] = [],
+): Promise<VerifyInput> => {
   const dir = mkdtempSync(join(tmpdir(), 'toolgate-audit-verify-'));
   createKeys(join(dir, 'key'), join(dir, 'key.pub'), ORIGIN);
   const store = openJsonlStore(join(dir, 'audit.jsonl'), 'normal');
-  const log = new AuditLog(store, { signer: loadKeys(join(dir, 'key')).signer, origin: ORIGIN, everyEntries: every, everySeconds: 3600, witnessFile: join(dir, 'witness') });
+  const log = new AuditLog(store, {
+    signer: loadKeys(join(dir, 'key')).signer,
+    origin: ORIGIN,
+    everyEntries: every,
+    everySeconds: 3600,
+    witnessFile: join(dir, 'witness'),
+  });
   for (let i = 0; i < n; i++) {
     // latencyUs makes every entry distinct, so a swap is always a real change
-    await log.append({ decision: i % 3 === 0 ? 'deny' : 'result', server: 's', method: 'tools/call', target: `t${i % 5}`, latencyUs: i, ...(i % 3 === 0 && { reason: 'POLICY_TOOL_DENIED' }) });
+    await log.append({
+      decision: i % 3 === 0 ? 'deny' : 'result',
+      server: 's',
+      method: 'tools/call',
+      target: `t${i % 5}`,
+      latencyUs: i,
+      ...(i % 3 === 0 && { reason: 'POLICY_TOOL_DENIED' }),
+    });
     await turns(pauses[i] ?? 0);
   }
   log.close();
@@ -41,7 +58,9 @@ const buildLog = async (n: number, every: number, pauses: readonly number[] = []
     checkpoints: read.checkpoints(),
     verifiers: loadVerifiers(join(dir, 'key.pub')),
     origin: ORIGIN,
-    witness: existsSync(join(dir, 'witness')) ? parseJsonl(readFileSync(join(dir, 'witness'), 'utf8')).checkpoints : [],
+    witness: existsSync(join(dir, 'witness'))
+      ? parseJsonl(readFileSync(join(dir, 'witness'), 'utf8')).checkpoints
+      : [],
   };
   read.close();
   return input;
@@ -53,7 +72,11 @@ const rechain = (entries: readonly StoredEntry[]): StoredEntry[] => {
   return entries.map((e, seq) => {
     let body = e.body;
     try {
-      body = toCanonicalJson({ ...(JSON.parse(e.body) as object), seq, prev: range.root().toString('hex') });
+      body = toCanonicalJson({
+        ...(JSON.parse(e.body) as object),
+        seq,
+        prev: range.root().toString('hex'),
+      });
     } catch {
       // not JSON: left as it is
     }
@@ -78,15 +101,29 @@ type Tamper =
 const tamperArb = fc.oneof(
   fc.record({ kind: fc.constant('edit-entry' as const), at: fc.nat(), rechain: fc.boolean() }),
   fc.record({ kind: fc.constant('flip-byte' as const), at: fc.nat(), pos: fc.nat() }),
-  fc.record({ kind: fc.constant('delete-entry' as const), at: fc.nat(), renumber: fc.boolean(), rechain: fc.boolean() }),
-  fc.record({ kind: fc.constant('swap-entries' as const), at: fc.nat(), other: fc.nat(), rechain: fc.boolean() }),
+  fc.record({
+    kind: fc.constant('delete-entry' as const),
+    at: fc.nat(),
+    renumber: fc.boolean(),
+    rechain: fc.boolean(),
+  }),
+  fc.record({
+    kind: fc.constant('swap-entries' as const),
+    at: fc.nat(),
+    other: fc.nat(),
+    rechain: fc.boolean(),
+  }),
   fc.record({ kind: fc.constant('truncate-entries' as const), keep: fc.nat() }),
   fc.record({ kind: fc.constant('insert-entry' as const), at: fc.nat(), rechain: fc.boolean() }),
   fc.record({ kind: fc.constant('edit-checkpoint' as const), at: fc.nat(), pos: fc.nat() }),
   fc.record({ kind: fc.constant('delete-checkpoint' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('swap-checkpoints' as const), at: fc.nat(), other: fc.nat() }),
   fc.record({ kind: fc.constant('truncate-checkpoints' as const), drop: fc.nat() }),
-  fc.record({ kind: fc.constant('insert-checkpoint' as const), at: fc.nat(), forged: fc.boolean() }),
+  fc.record({
+    kind: fc.constant('insert-checkpoint' as const),
+    at: fc.nat(),
+    forged: fc.boolean(),
+  }),
 ) as fc.Arbitrary<Tamper>;
 
 const apply = (input: VerifyInput, t: Tamper): VerifyInput => {
@@ -99,19 +136,32 @@ const apply = (input: VerifyInput, t: Tamper): VerifyInput => {
     case 'edit-entry': {
       const i = t.at % n;
       const body = JSON.parse((entries[i] as StoredEntry).body) as Record<string, unknown>;
-      entries[i] = { seq: i, body: toCanonicalJson({ ...body, reason: `EDITED_${String(body['reason'])}` }) };
+      entries[i] = {
+        seq: i,
+        body: toCanonicalJson({ ...body, reason: `EDITED_${String(body['reason'])}` }),
+      };
       return { ...input, entries: fix(entries, t.rechain) };
     }
     case 'flip-byte': {
       const i = t.at % n;
       const body = (entries[i] as StoredEntry).body;
       const p = t.pos % body.length;
-      entries[i] = { seq: i, body: body.slice(0, p) + String.fromCharCode(body.charCodeAt(p) ^ 1) + body.slice(p + 1) };
+      entries[i] = {
+        seq: i,
+        body: body.slice(0, p) + String.fromCharCode(body.charCodeAt(p) ^ 1) + body.slice(p + 1),
+      };
       return { ...input, entries };
     }
     case 'delete-entry': {
       entries.splice(t.at % n, 1);
-      return { ...input, entries: t.rechain ? rechain(entries) : t.renumber ? entries.map((e, seq) => ({ ...e, seq })) : entries };
+      return {
+        ...input,
+        entries: t.rechain
+          ? rechain(entries)
+          : t.renumber
+            ? entries.map((e, seq) => ({ ...e, seq }))
+            : entries,
+      };
     }
     case 'swap-entries': {
       const i = t.at % n;
@@ -125,9 +175,19 @@ const apply = (input: VerifyInput, t: Tamper): VerifyInput => {
       return { ...input, entries: entries.slice(0, t.keep % n) };
     case 'insert-entry': {
       const i = t.at % (n + 1);
-      const forged = toCanonicalJson({ v: 1, seq: i, time: new Date(0).toISOString(), decision: 'result', server: 's', prev: '00' });
+      const forged = toCanonicalJson({
+        v: 1,
+        seq: i,
+        time: new Date(0).toISOString(),
+        decision: 'result',
+        server: 's',
+        prev: '00',
+      });
       entries.splice(i, 0, { seq: i, body: forged });
-      return { ...input, entries: t.rechain ? rechain(entries) : entries.map((e, seq) => ({ ...e, seq })) };
+      return {
+        ...input,
+        entries: t.rechain ? rechain(entries) : entries.map((e, seq) => ({ ...e, seq })),
+      };
     }
     case 'edit-checkpoint': {
       const k = t.at % c;
@@ -151,7 +211,10 @@ const apply = (input: VerifyInput, t: Tamper): VerifyInput => {
       const at = t.at % (c + 1);
       // forged: a well-formed note under a key the verifier does not know; else: a replayed older checkpoint
       const note = t.forged
-        ? signCheckpoint({ origin: ORIGIN, size: n, root: hashLeaf(Buffer.from('forged')) }, loadKeys(forgedKey()).signer)
+        ? signCheckpoint(
+            { origin: ORIGIN, size: n, root: hashLeaf(Buffer.from('forged')) },
+            loadKeys(forgedKey()).signer,
+          )
         : (checkpoints[0] as string);
       if (!t.forged && at <= 1) return { ...input, checkpoints: [...checkpoints, note] }; // a duplicate in place changes nothing
       checkpoints.splice(at, 0, note);

@@ -8,7 +8,10 @@ export const summarize = (results: readonly CheckResult[]): CheckSummary => ({
   fail: results.filter((r) => r.verdict === 'fail').length,
 });
 
-const LABEL = { pass: 'PASS', warn: 'WARN', fail: 'FAIL' } as const satisfies Record<Verdict, string>;
+const LABEL = { pass: 'PASS', warn: 'WARN', fail: 'FAIL' } as const satisfies Record<
+  Verdict,
+  string
+>;
 
 /** The readable report: one block per item, its evidence, and its fix when it is not a pass. */
 export const toTable = (results: readonly CheckResult[]): string => {
@@ -16,7 +19,9 @@ export const toTable = (results: readonly CheckResult[]): string => {
   const lines = results.flatMap((r, i) => [
     `${String(i + 1).padStart(2)}. ${r.title.padEnd(width)}  ${LABEL[r.verdict]}`,
     ...r.evidence.map((e) => `      - ${e}`),
-    ...(r.fix === undefined ? [] : r.fix.split('\n').map((f, j) => `      ${j === 0 ? 'fix:' : '    '} ${f}`)),
+    ...(r.fix === undefined
+      ? []
+      : r.fix.split('\n').map((f, j) => `      ${j === 0 ? 'fix:' : '    '} ${f}`)),
   ]);
   const { pass, warn, fail } = summarize(results);
   return [...lines, '', `${pass} pass, ${warn} warn, ${fail} fail`].join('\n');

@@ -29,14 +29,24 @@ const modeOf = async (path: string): Promise<number | undefined> => {
 
 /** Whether the gateway could open the log for appending: the file, or (not created yet) its folder. */
 const writability = async (path: string): Promise<{ writable: boolean; reason?: string }> => {
-  const exists = await stat(path).then(() => true, () => false);
+  const exists = await stat(path).then(
+    () => true,
+    () => false,
+  );
   const target = exists ? path : dirname(path);
   try {
-    if (!exists && !(await stat(target)).isDirectory()) return { writable: false, reason: `${target} is not a folder` };
+    if (!exists && !(await stat(target)).isDirectory())
+      return { writable: false, reason: `${target} is not a folder` };
     await access(target, constants.W_OK);
     return { writable: true };
   } catch (error) {
-    return { writable: false, reason: (error as NodeJS.ErrnoException).code === 'ENOENT' ? `${target} does not exist` : (error as Error).message };
+    return {
+      writable: false,
+      reason:
+        (error as NodeJS.ErrnoException).code === 'ENOENT'
+          ? `${target} does not exist`
+          : (error as Error).message,
+    };
   }
 };
 
@@ -44,8 +54,13 @@ const writability = async (path: string): Promise<{ writable: boolean; reason?: 
  * Probes the host the way a start would: builds a throwaway bubblewrap sandbox (only when a server
  * needs one), and looks at the audit key's mode and whether the log can be written.
  */
-export const probeEnvironment = async (configPath: string, config: Config): Promise<EnvironmentProbe> => {
-  const needsSandbox = Object.values(config.servers).some((s) => isStdioServer(s) && s.sandbox !== false);
+export const probeEnvironment = async (
+  configPath: string,
+  config: Config,
+): Promise<EnvironmentProbe> => {
+  const needsSandbox = Object.values(config.servers).some(
+    (s) => isStdioServer(s) && s.sandbox !== false,
+  );
   const sandbox: EnvironmentProbe['sandbox'] = needsSandbox
     ? await checkSandboxSupport().then(
         (support) => ({ ok: true, bwrap: support.bwrap }) as const,
@@ -57,6 +72,9 @@ export const probeEnvironment = async (configPath: string, config: Config): Prom
   const store = await writability(paths.store);
   return {
     sandbox,
-    audit: { keyFile: { path: paths.keyFile, mode: await modeOf(paths.keyFile) }, store: { path: paths.store, ...store } },
+    audit: {
+      keyFile: { path: paths.keyFile, mode: await modeOf(paths.keyFile) },
+      store: { path: paths.store, ...store },
+    },
   };
 };

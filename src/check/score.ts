@@ -1,4 +1,10 @@
-import { isContainerServer, isStdioServer, limitsOf, type Config, type ServerConfig } from '../config/schema.js';
+import {
+  isContainerServer,
+  isStdioServer,
+  limitsOf,
+  type Config,
+  type ServerConfig,
+} from '../config/schema.js';
 import { CHECK_ITEMS, type CheckInput, type CheckItemId, type CheckResult } from './types.js';
 import { fail, pass, toResult, warn, type Finding } from './findings.js';
 import { scoreSignatures, scoreUpdatePolicy } from './score-lock.js';
@@ -10,62 +16,131 @@ const scoreAllowlists = ({ config }: CheckInput): Finding[] =>
     (['tools', 'prompts', 'resources'] as const).map((kind) => {
       const list = server[kind];
       if (list.includes('*'))
-        return fail(`servers.${id}.${kind}: ["*"] lets every ${kind.slice(0, -1)} the server offers through, new ones included`, `servers.${id}.${kind}: [name1, name2]   # the exact names the agent needs`);
-      return pass(`servers.${id}.${kind}: ${list.length === 0 ? 'none allowed' : `${list.length} exact name(s)`}`);
+        return fail(
+          `servers.${id}.${kind}: ["*"] lets every ${kind.slice(0, -1)} the server offers through, new ones included`,
+          `servers.${id}.${kind}: [name1, name2]   # the exact names the agent needs`,
+        );
+      return pass(
+        `servers.${id}.${kind}: ${list.length === 0 ? 'none allowed' : `${list.length} exact name(s)`}`,
+      );
     }),
   );
 
 const scoreSandboxes = ({ config, environment }: CheckInput): Finding[] =>
   entries(config).map(([id, server]) => {
-    if (isContainerServer(server)) return pass(`servers.${id}: container (${server.engine}) as ${server.user}, read-only root, capabilities dropped`);
+    if (isContainerServer(server))
+      return pass(
+        `servers.${id}: container (${server.engine}) as ${server.user}, read-only root, capabilities dropped`,
+      );
     if (!isStdioServer(server))
-      return warn(`servers.${id}: remote (${server.url}): it runs outside toolgate, which cannot sandbox it`, `run servers.${id} as a stdio server or an image under toolgate, or isolate it where it runs`);
+      return warn(
+        `servers.${id}: remote (${server.url}): it runs outside toolgate, which cannot sandbox it`,
+        `run servers.${id} as a stdio server or an image under toolgate, or isolate it where it runs`,
+      );
     if (server.sandbox === false)
-      return fail(`servers.${id}: sandbox: false — runs unsandboxed as the gateway's user, with its files and network`, `servers.${id}.sandbox: { readOnly: [], writable: [] }   # replace "sandbox: false"; bind only what it needs`);
-    if (!environment.sandbox.ok) return fail(`servers.${id}: sandboxed, but this host cannot build the sandbox: ${environment.sandbox.reason}`, environment.sandbox.reason);
+      return fail(
+        `servers.${id}: sandbox: false — runs unsandboxed as the gateway's user, with its files and network`,
+        `servers.${id}.sandbox: { readOnly: [], writable: [] }   # replace "sandbox: false"; bind only what it needs`,
+      );
+    if (!environment.sandbox.ok)
+      return fail(
+        `servers.${id}: sandboxed, but this host cannot build the sandbox: ${environment.sandbox.reason}`,
+        environment.sandbox.reason,
+      );
     if (!server.sandbox.seccomp)
-      return warn(`servers.${id}: bubblewrap (${environment.sandbox.bwrap}) without the seccomp filter`, `servers.${id}.sandbox.seccomp: true`);
-    return pass(`servers.${id}: bubblewrap (${environment.sandbox.bwrap}), read-only root, seccomp, writable: ${server.sandbox.writable.length === 0 ? 'none' : server.sandbox.writable.join(', ')}`);
+      return warn(
+        `servers.${id}: bubblewrap (${environment.sandbox.bwrap}) without the seccomp filter`,
+        `servers.${id}.sandbox.seccomp: true`,
+      );
+    return pass(
+      `servers.${id}: bubblewrap (${environment.sandbox.bwrap}), read-only root, seccomp, writable: ${server.sandbox.writable.length === 0 ? 'none' : server.sandbox.writable.join(', ')}`,
+    );
   });
 
 /** Ceilings above which a limit no longer protects much (a 64 MiB message, a ten-minute call). */
-const GENEROUS = { maxMessageBytes: 16 * 1024 * 1024, callTimeoutMs: 600_000, maxConcurrentCalls: 256 } as const;
+const GENEROUS = {
+  maxMessageBytes: 16 * 1024 * 1024,
+  callTimeoutMs: 600_000,
+  maxConcurrentCalls: 256,
+} as const;
 
 const scoreLimits = ({ config }: CheckInput): Finding[] =>
   entries(config).flatMap(([id, server]) => {
     const limits = limitsOf(config, server);
     const message = `servers.${id}: messages ≤ ${limits.maxMessageBytes} B, depth ≤ ${limits.maxDepth}, calls ≤ ${limits.callTimeoutMs} ms, ≤ ${limits.maxConcurrentCalls} in flight`;
-    const over = (Object.keys(GENEROUS) as Array<keyof typeof GENEROUS>).filter((k) => limits[k] > GENEROUS[k]);
+    const over = (Object.keys(GENEROUS) as Array<keyof typeof GENEROUS>).filter(
+      (k) => limits[k] > GENEROUS[k],
+    );
     const out: Finding[] = [
-      over.length > 0 ? warn(`${message} (generous: ${over.join(', ')})`, `servers.${id}.limits: { ${over.map((k) => `${k}: ${GENEROUS[k]}`).join(', ')} }`) : pass(message),
+      over.length > 0
+        ? warn(
+            `${message} (generous: ${over.join(', ')})`,
+            `servers.${id}.limits: { ${over.map((k) => `${k}: ${GENEROUS[k]}`).join(', ')} }`,
+          )
+        : pass(message),
     ];
-    if (isContainerServer(server)) out.push(pass(`servers.${id}: container memory ${server.memoryMb} MiB, ${server.cpus} CPU, ${server.pids} pids`));
+    if (isContainerServer(server))
+      out.push(
+        pass(
+          `servers.${id}: container memory ${server.memoryMb} MiB, ${server.cpus} CPU, ${server.pids} pids`,
+        ),
+      );
     else if (isStdioServer(server))
       out.push(
         server.sandbox === false
-          ? fail(`servers.${id}: unsandboxed, so no memory, CPU, process or file-size limits`, `servers.${id}.sandbox: { memoryMb: 4096, cpuSeconds: 3600, processes: 512 }   # replace "sandbox: false"`)
-          : pass(`servers.${id}: rlimits memory ${server.sandbox.memoryMb} MiB, CPU ${server.sandbox.cpuSeconds} s, ${server.sandbox.processes} processes, files ${server.sandbox.fileSizeMb} MiB`),
+          ? fail(
+              `servers.${id}: unsandboxed, so no memory, CPU, process or file-size limits`,
+              `servers.${id}.sandbox: { memoryMb: 4096, cpuSeconds: 3600, processes: 512 }   # replace "sandbox: false"`,
+            )
+          : pass(
+              `servers.${id}: rlimits memory ${server.sandbox.memoryMb} MiB, CPU ${server.sandbox.cpuSeconds} s, ${server.sandbox.processes} processes, files ${server.sandbox.fileSizeMb} MiB`,
+            ),
       );
     return out;
   });
 
 /** Names that usually carry a credential; a false positive only costs a warning. */
-const CREDENTIAL_NAME = /token|secret|passw|api[-_]?key|private[-_]?key|credential|^authorization$|cookie/i;
+const CREDENTIAL_NAME =
+  /token|secret|passw|api[-_]?key|private[-_]?key|credential|^authorization$|cookie/i;
 
 const scoreCredentials = ({ config }: CheckInput): Finding[] => {
   const out = entries(config).flatMap(([id, server]): Finding[] => {
-    const plain = isStdioServer(server) || isContainerServer(server) ? Object.keys(server.env).filter((k) => CREDENTIAL_NAME.test(k)) : Object.keys(server.headers).filter((k) => CREDENTIAL_NAME.test(k));
+    const plain =
+      isStdioServer(server) || isContainerServer(server)
+        ? Object.keys(server.env).filter((k) => CREDENTIAL_NAME.test(k))
+        : Object.keys(server.headers).filter((k) => CREDENTIAL_NAME.test(k));
     const field = isStdioServer(server) || isContainerServer(server) ? 'env' : 'headers';
     const secretField = field === 'env' ? 'secrets' : 'secretHeaders';
-    const declared = Object.keys(field === 'env' && 'secrets' in server ? server.secrets : 'secretHeaders' in server ? server.secretHeaders : {});
-    const found = plain.map((name) =>
-      warn(`servers.${id}.${field}.${name}: a credential written in the config file`, `servers.${id}.${secretField}: { ${name}: { env: ${name.toUpperCase().replace(/-/g, '_')} } }   # and delete ${field}.${name}`),
+    const declared = Object.keys(
+      field === 'env' && 'secrets' in server
+        ? server.secrets
+        : 'secretHeaders' in server
+          ? server.secretHeaders
+          : {},
     );
-    if (declared.length > 0) found.push(pass(`servers.${id}: ${declared.length} secret(s) (${declared.join(', ')}) resolved at start, given to this server only`));
+    const found = plain.map((name) =>
+      warn(
+        `servers.${id}.${field}.${name}: a credential written in the config file`,
+        `servers.${id}.${secretField}: { ${name}: { env: ${name.toUpperCase().replace(/-/g, '_')} } }   # and delete ${field}.${name}`,
+      ),
+    );
+    if (declared.length > 0)
+      found.push(
+        pass(
+          `servers.${id}: ${declared.length} secret(s) (${declared.join(', ')}) resolved at start, given to this server only`,
+        ),
+      );
     return found;
   });
-  if (!config.content.secrets.formats) out.push(warn('content.secrets.formats: false — credential-shaped strings are neither redacted nor refused in arguments', 'content: { secrets: { formats: true } }'));
-  if (out.length === 0) out.push(pass('no credential in plain config; no server has secrets to scope'));
+  if (!config.content.secrets.formats)
+    out.push(
+      warn(
+        'content.secrets.formats: false — credential-shaped strings are neither redacted nor refused in arguments',
+        'content: { secrets: { formats: true } }',
+      ),
+    );
+  if (out.length === 0)
+    out.push(pass('no credential in plain config; no server has secrets to scope'));
   return out;
 };
 
@@ -76,29 +151,67 @@ const scoreNetwork = ({ config, environment }: CheckInput): Finding[] =>
     if (isContainerServer(server)) return pass(`servers.${id}: container with --network none`);
     if (!isStdioServer(server))
       return server.url.startsWith('http:') && !isLoopback(server.url)
-        ? warn(`servers.${id}: plain HTTP to a remote host (${server.url}): readable and alterable on the way`, `servers.${id}.url: ${server.url.replace(/^http:/, 'https:')}`)
+        ? warn(
+            `servers.${id}: plain HTTP to a remote host (${server.url}): readable and alterable on the way`,
+            `servers.${id}.url: ${server.url.replace(/^http:/, 'https:')}`,
+          )
         : pass(`servers.${id}: remote at ${server.url}`);
     if (server.sandbox === false)
-      return fail(`servers.${id}: unsandboxed: the host's whole network, loopback and cloud metadata included`, `servers.${id}.sandbox: {}   # replace "sandbox: false"; then egress: { allow: [api.example.com] }`);
-    if (!environment.sandbox.ok) return fail(`servers.${id}: no network namespace can be built here: ${environment.sandbox.reason}`, environment.sandbox.reason);
+      return fail(
+        `servers.${id}: unsandboxed: the host's whole network, loopback and cloud metadata included`,
+        `servers.${id}.sandbox: {}   # replace "sandbox: false"; then egress: { allow: [api.example.com] }`,
+      );
+    if (!environment.sandbox.ok)
+      return fail(
+        `servers.${id}: no network namespace can be built here: ${environment.sandbox.reason}`,
+        environment.sandbox.reason,
+      );
     const { allow, allowPrivate, ports } = server.egress;
     if (allowPrivate.length > 0)
-      return warn(`servers.${id}: egress may reach private/loopback/metadata addresses through ${allowPrivate.join(', ')}`, `servers.${id}.egress.allowPrivate: []   # unless that internal host is truly needed`);
-    return pass(`servers.${id}: own network namespace; ${allow.length === 0 ? 'no egress' : `egress only through the proxy to ${allow.join(', ')} (ports ${ports.join(', ')})`}`);
+      return warn(
+        `servers.${id}: egress may reach private/loopback/metadata addresses through ${allowPrivate.join(', ')}`,
+        `servers.${id}.egress.allowPrivate: []   # unless that internal host is truly needed`,
+      );
+    return pass(
+      `servers.${id}: own network namespace; ${allow.length === 0 ? 'no egress' : `egress only through the proxy to ${allow.join(', ')} (ports ${ports.join(', ')})`}`,
+    );
   });
 
 const scoreOutput = ({ config }: CheckInput): Finding[] => {
   const { output, sanitize, detect } = config.content;
-  const out: Finding[] = [pass(`results checked against outputSchema; ≤ ${output.maxBytes} B, depth ≤ ${output.maxDepth}, ≤ ${output.maxItems} items`), pass(`hidden characters: ${sanitize.mode}`)];
+  const out: Finding[] = [
+    pass(
+      `results checked against outputSchema; ≤ ${output.maxBytes} B, depth ≤ ${output.maxDepth}, ≤ ${output.maxItems} items`,
+    ),
+    pass(`hidden characters: ${sanitize.mode}`),
+  ];
   if (output.allowSchemes.length > 0)
-    out.push(warn(`content.output.allowSchemes: ${output.allowSchemes.join(', ')} — resource links with these schemes reach the agent`, 'content: { output: { allowSchemes: [] } }'));
-  if (!detect.enabled) out.push(warn('content.detect.enabled: false — injected outputs and poisoned definitions are not detected', 'content: { detect: { enabled: true } }'));
+    out.push(
+      warn(
+        `content.output.allowSchemes: ${output.allowSchemes.join(', ')} — resource links with these schemes reach the agent`,
+        'content: { output: { allowSchemes: [] } }',
+      ),
+    );
+  if (!detect.enabled)
+    out.push(
+      warn(
+        'content.detect.enabled: false — injected outputs and poisoned definitions are not detected',
+        'content: { detect: { enabled: true } }',
+      ),
+    );
   else {
-    const weak = (['definitions', 'instructions', 'toolResults', 'serverRequests', 'arguments'] as const).filter((k) => detect[k] === 'warn');
+    const weak = (
+      ['definitions', 'instructions', 'toolResults', 'serverRequests', 'arguments'] as const
+    ).filter((k) => detect[k] === 'warn');
     out.push(
       weak.length > 0
-        ? warn(`detector on, but only warns on ${weak.join(', ')}`, `content: { detect: { ${weak.map((k) => `${k}: block`).join(', ')} } }`)
-        : pass(`detector on: blocks at score ${detect.blockAt} on definitions, instructions, tool results, server requests and arguments`),
+        ? warn(
+            `detector on, but only warns on ${weak.join(', ')}`,
+            `content: { detect: { ${weak.map((k) => `${k}: block`).join(', ')} } }`,
+          )
+        : pass(
+            `detector on: blocks at score ${detect.blockAt} on definitions, instructions, tool results, server requests and arguments`,
+          ),
     );
   }
   return out;
@@ -106,22 +219,42 @@ const scoreOutput = ({ config }: CheckInput): Finding[] => {
 
 const scoreAudit = ({ config, environment }: CheckInput): Finding[] => {
   if (config.audit === false || environment.audit === undefined)
-    return [fail('audit: false — calls and the defenses\' verdicts are not recorded', 'delete "audit: false" from the config (the tamper-evident log is on by default)')];
+    return [
+      fail(
+        "audit: false — calls and the defenses' verdicts are not recorded",
+        'delete "audit: false" from the config (the tamper-evident log is on by default)',
+      ),
+    ];
   const { keyFile, store } = environment.audit;
   const out: Finding[] = [];
-  if (keyFile.mode === undefined) out.push(pass(`${keyFile.path}: not created yet; the first run creates it with mode 0600`));
-  else if ((keyFile.mode & 0o077) !== 0) out.push(fail(`${keyFile.path}: mode 0${keyFile.mode.toString(8)} — others can read the signing key and forge checkpoints`, `chmod 600 ${keyFile.path}`));
+  if (keyFile.mode === undefined)
+    out.push(pass(`${keyFile.path}: not created yet; the first run creates it with mode 0600`));
+  else if ((keyFile.mode & 0o077) !== 0)
+    out.push(
+      fail(
+        `${keyFile.path}: mode 0${keyFile.mode.toString(8)} — others can read the signing key and forge checkpoints`,
+        `chmod 600 ${keyFile.path}`,
+      ),
+    );
   else out.push(pass(`${keyFile.path}: mode 0${keyFile.mode.toString(8)}`));
   out.push(
     store.writable
       ? pass(`${store.path}: writable (sync: ${config.audit.sync})`)
-      : fail(`${store.path}: not writable${store.reason ? ` (${store.reason})` : ''} — the gateway refuses to start`, `mkdir -p "$(dirname ${store.path})"   # or point audit.path at a writable folder`),
+      : fail(
+          `${store.path}: not writable${store.reason ? ` (${store.reason})` : ''} — the gateway refuses to start`,
+          `mkdir -p "$(dirname ${store.path})"   # or point audit.path at a writable folder`,
+        ),
   );
-  const witnesses = [config.audit.witnessFile, config.audit.witnessUrl].filter((w) => w !== undefined);
+  const witnesses = [config.audit.witnessFile, config.audit.witnessUrl].filter(
+    (w) => w !== undefined,
+  );
   out.push(
     witnesses.length > 0
       ? pass(`checkpoints also go to ${witnesses.join(', ')}`)
-      : warn('no witness: someone who can write the log and the key can rewrite history unnoticed', 'audit: { witnessFile: /var/lib/other-disk/toolgate-witness.txt }   # or witnessUrl: https://…'),
+      : warn(
+          'no witness: someone who can write the log and the key can rewrite history unnoticed',
+          'audit: { witnessFile: /var/lib/other-disk/toolgate-witness.txt }   # or witnessUrl: https://…',
+        ),
   );
   return out;
 };
@@ -129,13 +262,20 @@ const scoreAudit = ({ config, environment }: CheckInput): Finding[] => {
 const NOT_AVAILABLE = 'not available in this version';
 
 const scoreSbom = ({ lock }: CheckInput): Finding[] => {
-  const npm = lock.kind === 'present' ? Object.entries(lock.lock.servers).flatMap(([id, s]) => (s.package.kind === 'npm' ? [`${id}: ${s.package.name}@${s.package.version}`] : [])) : [];
+  const npm =
+    lock.kind === 'present'
+      ? Object.entries(lock.lock.servers).flatMap(([id, s]) =>
+          s.package.kind === 'npm' ? [`${id}: ${s.package.name}@${s.package.version}`] : [],
+        )
+      : [];
   return [
     warn(
       `SBOM and advisory scanning: ${NOT_AVAILABLE} (toolgate sbom / toolgate deps)`,
-      'until then: `npm audit --omit=dev` (or `osv-scanner --lockfile package-lock.json`) in each server\'s install',
+      "until then: `npm audit --omit=dev` (or `osv-scanner --lockfile package-lock.json`) in each server's install",
     ),
-    ...npm.map((name) => pass(`servers.${name}: installed files pinned by digest in the lock, not scanned`)),
+    ...npm.map((name) =>
+      pass(`servers.${name}: installed files pinned by digest in the lock, not scanned`),
+    ),
   ];
 };
 
@@ -148,16 +288,25 @@ const scoreAccess = ({ config }: CheckInput): Finding[] => {
   ];
   const { allowedHosts, allowedOrigins } = config.http;
   if (allowedHosts.length > 0 || allowedOrigins.length > 0)
-    out.push(warn(`http front accepts non-loopback hosts/origins (${[...allowedHosts, ...allowedOrigins].join(', ')}) without caller authentication`, 'http: { allowedHosts: [], allowedOrigins: [] }   # unless an authenticating proxy is in front'));
+    out.push(
+      warn(
+        `http front accepts non-loopback hosts/origins (${[...allowedHosts, ...allowedOrigins].join(', ')}) without caller authentication`,
+        'http: { allowedHosts: [], allowedOrigins: [] }   # unless an authenticating proxy is in front',
+      ),
+    );
   for (const [id, server] of entries(config)) {
     const allowed = (['sampling', 'elicitation', 'roots'] as const).filter((k) => server.allow[k]);
-    if (allowed.length > 0) out.push(pass(`servers.${id} may ask the client for ${allowed.join(', ')}`));
+    if (allowed.length > 0)
+      out.push(pass(`servers.${id} may ask the client for ${allowed.join(', ')}`));
   }
   return out;
 };
 
 const scoreRedTeam = (): Finding[] => [
-  warn(`scripted attacks against this deployment (toolgate redteam): ${NOT_AVAILABLE}`, 'replay recorded hostile frames with `toolgate inspect --ndjson` and run the seed\'s five attack tests by hand'),
+  warn(
+    `scripted attacks against this deployment (toolgate redteam): ${NOT_AVAILABLE}`,
+    "replay recorded hostile frames with `toolgate inspect --ndjson` and run the seed's five attack tests by hand",
+  ),
 ];
 
 const SCORERS = {
@@ -180,4 +329,5 @@ const SCORERS = {
  * environment come in, one result per item comes out, in the checklist's order.
  * @example scoreDeployment({ config, configPath, lock: { kind: 'absent', path }, environment }).filter((r) => r.verdict === 'fail')
  */
-export const scoreDeployment = (input: CheckInput): CheckResult[] => CHECK_ITEMS.map(([id, title]) => toResult(id, title, SCORERS[id](input)));
+export const scoreDeployment = (input: CheckInput): CheckResult[] =>
+  CHECK_ITEMS.map(([id, title]) => toResult(id, title, SCORERS[id](input)));

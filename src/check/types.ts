@@ -41,7 +41,8 @@ export type LockState =
 /** What the host can do, probed at the edge (check/probe.ts) so scoring stays pure. */
 export interface EnvironmentProbe {
   /** Whether bubblewrap is present and can create user namespaces here; the reason and its fix if not. */
-  readonly sandbox: { readonly ok: true; readonly bwrap: string } | { readonly ok: false; readonly reason: string };
+  readonly sandbox:
+    { readonly ok: true; readonly bwrap: string } | { readonly ok: false; readonly reason: string };
   /** Absent when the audit log is off. */
   readonly audit?: {
     /** File mode bits (e.g. 0o600) of the signing key; undefined: not created yet. */

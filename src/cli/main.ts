@@ -48,7 +48,11 @@ const main = async (argv: readonly string[]): Promise<number> => {
     return 0;
   }
   if (argv[0] === 'audit') return audit(argv.slice(1)); // own options (audit.ts)
-  if (argv[0] === 'init' && argv.some((a) => a === '--from' || a.startsWith('--from=') || a === '--tools')) return initFrom(argv.slice(1));
+  if (
+    argv[0] === 'init' &&
+    argv.some((a) => a === '--from' || a.startsWith('--from=') || a === '--tools')
+  )
+    return initFrom(argv.slice(1));
   if (argv[0] === 'init') return init(argv.slice(1));
   if (argv[0] === 'inspect') return inspect(argv.slice(1));
   if (argv[0] === 'check') return check(argv.slice(1)); // own options (check.ts)
@@ -76,7 +80,10 @@ const main = async (argv: readonly string[]): Promise<number> => {
   }
   const [command, arg] = positionals;
   const noLock = values['no-lock'] === true;
-  const lockFlags = { allowUnpinned: values['allow-unpinned'] === true, allowBlocked: values['allow-blocked'] === true };
+  const lockFlags = {
+    allowUnpinned: values['allow-unpinned'] === true,
+    allowBlocked: values['allow-blocked'] === true,
+  };
   switch (command) {
     case 'run':
       await run(values.config, noLock);
@@ -103,7 +110,8 @@ const main = async (argv: readonly string[]): Promise<number> => {
  * Exits once what was printed has left: writes to a pipe are asynchronous, and `process.exit` at once
  * would cut `toolgate audit export | ...` short. An empty write calls back after the writes before it.
  */
-const exit = (code: number) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+const exit = (code: number) =>
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 
 main(process.argv.slice(2)).then(
   (code) => {

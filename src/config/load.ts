@@ -1,13 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 /** Validates an already-parsed config document; errors name the offending path. */
 export const parseConfig = (doc: unknown): Config => {
   const result = ConfigSchema.safeParse(doc);
-  if (!result.success) throw new ConfigError('CONFIG_INVALID', `invalid config:\n${describeIssues(result.error.issues)}`);
+  if (!result.success)
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `invalid config:\n${describeIssues(result.error.issues)}`,
+    );
   return result.data;
 };
 
@@ -15,7 +19,10 @@ export const parseConfig = (doc: unknown): Config => {
  * Like `z.prettifyError`, but a failed union (a server is stdio or HTTP) reports the branch that came
  * closest instead of a bare "invalid input", so the message names the real path.
  */
-const describeIssues = (issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string =>
+const describeIssues = (
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PropertyKey[] = [],
+): string =>
   issues
     .map((issue) => {
       const path = [...prefix, ...issue.path];
@@ -33,13 +40,21 @@ export const loadConfig = async (path: string): Promise<Config> => {
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new ConfigError('CONFIG_UNREADABLE', `cannot read config ${path}: ${(cause as Error).message}`, { cause });
+    throw new ConfigError(
+      'CONFIG_UNREADABLE',
+      `cannot read config ${path}: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   let doc: unknown;
   try {
     doc = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
   } catch (cause) {
-    throw new ConfigError('CONFIG_INVALID', `config ${path} is not valid YAML: ${(cause as Error).message}`, { cause });
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `config ${path} is not valid YAML: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   return parseConfig(doc);
 };

@@ -6,7 +6,11 @@ import { limitsOf, type Config, type ServerConfig } from './schema.js';
  * audit store, its keys and witness, the public names' separator): a reload that changes one is
  * refused as a whole, so the running gateway never mixes two configs.
  */
-export const FIXED_AT_START = ['http', 'audit', 'separator'] as const satisfies readonly (keyof Config)[];
+export const FIXED_AT_START = [
+  'http',
+  'audit',
+  'separator',
+] as const satisfies readonly (keyof Config)[];
 
 /** The fixed fields that differ between the running config and the new one (empty: the reload may proceed). */
 export const fixedFieldChanges = (running: Config, next: Config): string[] =>
@@ -51,7 +55,10 @@ export const diffServers = (
   const after = Object.keys(next.servers);
   const kept = after.filter((id) => Object.hasOwn(running.servers, id));
   const same = (id: string) =>
-    isDeepStrictEqual(startedWith(running, id, lockPackage('running', id)), startedWith(next, id, lockPackage('next', id)));
+    isDeepStrictEqual(
+      startedWith(running, id, lockPackage('running', id)),
+      startedWith(next, id, lockPackage('next', id)),
+    );
   return {
     added: after.filter((id) => !Object.hasOwn(running.servers, id)),
     removed: before.filter((id) => !Object.hasOwn(next.servers, id)),

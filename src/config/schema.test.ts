@@ -4,12 +4,24 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from './load.js';
 import { limitsOf, toJsonSchema } from './schema.js';
 
-const minimal = { servers: { everything: { command: 'npx', args: ['@modelcontextprotocol/server-everything'], tools: ['echo'] } } };
+const minimal = {
+  servers: {
+    everything: {
+      command: 'npx',
+      args: ['@modelcontextprotocol/server-everything'],
+      tools: ['echo'],
+    },
+  },
+};
 
 describe('config schema', () => {
   it('[CFG-2] matches the published JSON Schema', () => {
-    const published: unknown = JSON.parse(readFileSync(join(import.meta.dirname, '../../schema/toolgate.schema.json'), 'utf8'));
-    expect(published, 'schema/toolgate.schema.json drifted: run npm run schema').toEqual(toJsonSchema());
+    const published: unknown = JSON.parse(
+      readFileSync(join(import.meta.dirname, '../../schema/toolgate.schema.json'), 'utf8'),
+    );
+    expect(published, 'schema/toolgate.schema.json drifted: run npm run schema').toEqual(
+      toJsonSchema(),
+    );
   });
 
   it('accepts the documented shape with defaults filled in', () => {
@@ -18,14 +30,22 @@ describe('config schema', () => {
     });
     expect(config.separator).toBe('__');
     expect(config.servers['everything']?.prompts).toEqual([]);
-    expect(config.servers['everything']?.allow).toEqual({ sampling: false, elicitation: false, roots: false });
+    expect(config.servers['everything']?.allow).toEqual({
+      sampling: false,
+      elicitation: false,
+      roots: false,
+    });
   });
 
   it('keeps audit.store with jsonl as its only value and default, and says the SQLite store was removed', () => {
     const audit = parseConfig(minimal).audit;
     expect(audit === false ? undefined : audit.store).toBe('jsonl');
-    expect(() => parseConfig({ ...minimal, audit: { store: 'sqlite' } })).toThrow(/the SQLite audit store was removed: use store: jsonl.*at audit\.store/s);
-    expect(() => parseConfig({ ...minimal, audit: { store: 'postgres' } })).toThrow(/the audit store must be jsonl/);
+    expect(() => parseConfig({ ...minimal, audit: { store: 'sqlite' } })).toThrow(
+      /the SQLite audit store was removed: use store: jsonl.*at audit\.store/s,
+    );
+    expect(() => parseConfig({ ...minimal, audit: { store: 'postgres' } })).toThrow(
+      /the audit store must be jsonl/,
+    );
   });
 
   describe('when a key or value is wrong', () => {
@@ -33,17 +53,36 @@ describe('config schema', () => {
       [{ ...minimal, extra: 1 }, 'extra'],
       [{ servers: { everything: { ...minimal.servers.everything, tols: ['echo'] } } }, 'tols'],
       [{ servers: { Bad_Id: minimal.servers.everything } }, 'Bad_Id'],
-      [{ servers: { everything: { ...minimal.servers.everything, limits: { maxDepth: 'deep' } } } }, 'maxDepth'],
+      [
+        {
+          servers: { everything: { ...minimal.servers.everything, limits: { maxDepth: 'deep' } } },
+        },
+        'maxDepth',
+      ],
       [{ ...minimal, separator: '-' }, 'separator'],
       [{ servers: { remote: { url: 'file:///etc/passwd' } } }, 'servers'],
-      [{ servers: { a: { command: 'x', namespace: false }, b: { command: 'x', namespace: false } } }, 'namespace: false'],
+      [
+        {
+          servers: { a: { command: 'x', namespace: false }, b: { command: 'x', namespace: false } },
+        },
+        'namespace: false',
+      ],
     ])('[CFG-1] refuses %j naming %s', (doc, path) => {
-      expect(() => parseConfig(doc)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(path) }));
+      expect(() => parseConfig(doc)).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(path) }),
+      );
     });
 
     it('[ALLOW-3] refuses a wildcard mixed with names', () => {
-      expect(() => parseConfig({ servers: { everything: { ...minimal.servers.everything, tools: ['*', 'echo'] } } })).toThrow(
-        expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('"*" must be the only entry') }),
+      expect(() =>
+        parseConfig({
+          servers: { everything: { ...minimal.servers.everything, tools: ['*', 'echo'] } },
+        }),
+      ).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message: expect.stringContaining('"*" must be the only entry'),
+        }),
       );
     });
 
@@ -59,6 +98,12 @@ describe('config schema', () => {
       servers: { everything: { ...minimal.servers.everything, limits: { maxDepth: 10 } } },
     });
     const limits = limitsOf(config, config.servers['everything'] as never);
-    expect(limits).toEqual({ maxMessageBytes: 4 * 1024 * 1024, maxDepth: 10, callTimeoutMs: 5000, maxConcurrentCalls: 32, listTimeoutMs: 3000 });
+    expect(limits).toEqual({
+      maxMessageBytes: 4 * 1024 * 1024,
+      maxDepth: 10,
+      callTimeoutMs: 5000,
+      maxConcurrentCalls: 32,
+      listTimeoutMs: 3000,
+    });
   });
 });

@@ -21,11 +21,17 @@ export interface ContentEvent {
 /** Takes a verdict, with the message it was about when there is one (audit appends it before that message's next effect). */
 export type ContentEventSink = (event: ContentEvent, message?: Message) => void;
 
-export const LIST_FIELDS: Readonly<Record<string, { field: string; key: 'name' | 'uri' | 'uriTemplate'; prefix: string }>> = {
+export const LIST_FIELDS: Readonly<
+  Record<string, { field: string; key: 'name' | 'uri' | 'uriTemplate'; prefix: string }>
+> = {
   'tools/list': { field: 'tools', key: 'name', prefix: 'tool' },
   'prompts/list': { field: 'prompts', key: 'name', prefix: 'prompt' },
   'resources/list': { field: 'resources', key: 'uri', prefix: 'resource' },
-  'resources/templates/list': { field: 'resourceTemplates', key: 'uriTemplate', prefix: 'template' },
+  'resources/templates/list': {
+    field: 'resourceTemplates',
+    key: 'uriTemplate',
+    prefix: 'template',
+  },
 };
 
 /** `tool:echo`, `prompt:greet`, …: the id of a definition in events and the hidden set. */

@@ -8,7 +8,9 @@ const reference = (value: unknown, edit: (s: string) => string): unknown => {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map((v) => reference(v, edit));
   const record = value as Record<string, unknown>;
-  const entries = Object.entries(record).map(([k, v]) => [edit(k), isBinary(record, k) ? v : reference(v, edit)] as const);
+  const entries = Object.entries(record).map(
+    ([k, v]) => [edit(k), isBinary(record, k) ? v : reference(v, edit)] as const,
+  );
   if (new Set(entries.map(([k]) => k)).size < entries.length) return 'collision';
   return Object.fromEntries(entries);
 };
@@ -22,7 +24,11 @@ const outcome = (run: () => unknown): unknown => {
 
 /** Same values and, per object, the same own keys in the same order. */
 const shape = (value: unknown): unknown =>
-  typeof value !== 'object' || value === null ? value : Array.isArray(value) ? value.map(shape) : Object.entries(value).map(([k, v]) => [k, shape(v)]);
+  typeof value !== 'object' || value === null
+    ? value
+    : Array.isArray(value)
+      ? value.map(shape)
+      : Object.entries(value).map(([k, v]) => [k, shape(v)]);
 
 // Keys and strings from a small alphabet, so that edits collide with other keys now and then.
 const text = fc.string({ unit: fc.constantFrom('a', 'b', 'x', '_', '\u200b'), maxLength: 4 });
@@ -34,13 +40,21 @@ const json = fc.letrec((tie) => ({
     fc.boolean(),
     fc.constant(null),
     fc.array(tie('value'), { maxLength: 4 }),
-    fc.dictionary(fc.oneof(text, fc.constantFrom('blob', 'data', 'uri', 'type', '__proto__')), fc.oneof(tie('value'), fc.constantFrom('image', 'audio', 'ax==')), { maxKeys: 4 }),
+    fc.dictionary(
+      fc.oneof(text, fc.constantFrom('blob', 'data', 'uri', 'type', '__proto__')),
+      fc.oneof(tie('value'), fc.constantFrom('image', 'audio', 'ax==')),
+      { maxKeys: 4 },
+    ),
   ),
 })).value;
 
 describe('mapStrings: the copy-on-write walk of hidden-character stripping and secret redaction [SAN-1] [SEC-1]', () => {
   it('gives what a full copy gives, on any JSON value, keys and binary fields included; merged keys throw', () => {
-    const edits = [(s: string) => s.replaceAll('\u200b', ''), (s: string) => s.replaceAll('x', '[X]'), (s: string) => s];
+    const edits = [
+      (s: string) => s.replaceAll('\u200b', ''),
+      (s: string) => s.replaceAll('x', '[X]'),
+      (s: string) => s,
+    ];
     const deepest = (v: unknown): boolean => JSON.stringify(v).includes('collision');
     fc.assert(
       fc.property(json, fc.constantFrom(...edits), (value, edit) => {
@@ -84,18 +98,42 @@ describe('mapStrings: the copy-on-write walk of hidden-character stripping and s
 
   it('[CNT-1] edits keys and every field but base64 binary payloads; a non-base64 "blob" or "data" is text', () => {
     const edit = (s: string) => s.replaceAll('q', 'Q');
-    const value = { _meta: { q: 'q' }, type: 'q', mimeType: 'q', content: [{ type: 'image', data: 'eHh4', mimeType: 'image/png' }, { type: 'text', data: 'q q' }], contents: [{ uri: 'u', blob: 'eHh4' }, { uri: 'u', blob: 'not base64 q' }] };
+    const value = {
+      _meta: { q: 'q' },
+      type: 'q',
+      mimeType: 'q',
+      content: [
+        { type: 'image', data: 'eHh4', mimeType: 'image/png' },
+        { type: 'text', data: 'q q' },
+      ],
+      contents: [
+        { uri: 'u', blob: 'eHh4' },
+        { uri: 'u', blob: 'not base64 q' },
+      ],
+    };
     expect(mapStrings(value, edit)).toEqual({
-      _meta: { Q: 'Q' }, type: 'Q', mimeType: 'Q',
-      content: [{ type: 'image', data: 'eHh4', mimeType: 'image/png' }, { type: 'text', data: 'Q Q' }],
-      contents: [{ uri: 'u', blob: 'eHh4' }, { uri: 'u', blob: 'not base64 Q' }],
+      _meta: { Q: 'Q' },
+      type: 'Q',
+      mimeType: 'Q',
+      content: [
+        { type: 'image', data: 'eHh4', mimeType: 'image/png' },
+        { type: 'text', data: 'Q Q' },
+      ],
+      contents: [
+        { uri: 'u', blob: 'eHh4' },
+        { uri: 'u', blob: 'not base64 Q' },
+      ],
     });
   });
 
   it('[CNT-3] fails closed on keys that merge once edited and on nesting past the cap', () => {
-    expect(() => mapStrings({ 'a\u200b': 1, a: 2 }, (s) => s.replaceAll('\u200b', ''))).toThrow(expect.objectContaining({ code: 'CONTENT_KEY_COLLISION' }));
+    expect(() => mapStrings({ 'a\u200b': 1, a: 2 }, (s) => s.replaceAll('\u200b', ''))).toThrow(
+      expect.objectContaining({ code: 'CONTENT_KEY_COLLISION' }),
+    );
     let deep: unknown = 'x';
     for (let i = 0; i < 200; i++) deep = [deep];
-    expect(() => mapStrings(deep, (s) => s)).toThrow(expect.objectContaining({ code: 'CONTENT_TOO_COMPLEX' }));
+    expect(() => mapStrings(deep, (s) => s)).toThrow(
+      expect.objectContaining({ code: 'CONTENT_TOO_COMPLEX' }),
+    );
   });
 });

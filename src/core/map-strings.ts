@@ -14,7 +14,8 @@ export const isBinary = (record: Readonly<Record<string, unknown>>, name: string
   const value = record[name];
   if (typeof value !== 'string') return false;
   const binary =
-    (name === 'blob' && typeof record['uri'] === 'string') || (name === 'data' && (record['type'] === 'image' || record['type'] === 'audio'));
+    (name === 'blob' && typeof record['uri'] === 'string') ||
+    (name === 'data' && (record['type'] === 'image' || record['type'] === 'audio'));
   return binary && BASE64.test(value);
 };
 
@@ -23,8 +24,17 @@ const put = (target: Record<string, unknown>, key: string, value: unknown): void
   if (Object.hasOwn(target, key))
     // untrusted: two keys that differ only in what `edit` removes ("a\u200b" and "a") would otherwise
     // overwrite one another, and which one survives would be the sender's choice.
-    throw new ContentError('CONTENT_KEY_COLLISION', `two keys of one object become "${key.slice(0, 40)}" once cleaned; refused`);
-  if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+    throw new ContentError(
+      'CONTENT_KEY_COLLISION',
+      `two keys of one object become "${key.slice(0, 40)}" once cleaned; refused`,
+    );
+  if (key === '__proto__')
+    Object.defineProperty(target, key, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
   else target[key] = value;
 };
 
@@ -42,7 +52,11 @@ const put = (target: Record<string, unknown>, key: string, value: unknown): void
 export const mapStrings = (value: unknown, edit: (text: string) => string, depth = 0): unknown => {
   if (typeof value === 'string') return edit(value);
   if (typeof value !== 'object' || value === null) return value;
-  if (depth > MAX_WALK_DEPTH) throw new ContentError('CONTENT_TOO_COMPLEX', `value nested deeper than ${MAX_WALK_DEPTH}; refused unread`);
+  if (depth > MAX_WALK_DEPTH)
+    throw new ContentError(
+      'CONTENT_TOO_COMPLEX',
+      `value nested deeper than ${MAX_WALK_DEPTH}; refused unread`,
+    );
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {

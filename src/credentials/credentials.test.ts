@@ -10,7 +10,13 @@ describe('when resolving secrets', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'toolgate-secret-')), 's');
     writeFileSync(file, 'from-file\n');
     process.env['TOOLGATE_TEST_SECRET'] = 'from-env';
-    expect(await resolveSecrets({ A: { env: 'TOOLGATE_TEST_SECRET' }, B: { file }, C: { command: ['/usr/bin/printf', 'from-command\n'] } })).toEqual({
+    expect(
+      await resolveSecrets({
+        A: { env: 'TOOLGATE_TEST_SECRET' },
+        B: { file },
+        C: { command: ['/usr/bin/printf', 'from-command\n'] },
+      }),
+    ).toEqual({
       A: 'from-env',
       B: 'from-file',
       C: 'from-command',
@@ -18,18 +24,33 @@ describe('when resolving secrets', () => {
   });
 
   it('[CRED-2] fails with SECRET_UNAVAILABLE naming the source, never a value', async () => {
-    await expect(resolveSecrets({ A: { env: 'TOOLGATE_TEST_UNSET_VAR' } })).rejects.toMatchObject({ code: 'SECRET_UNAVAILABLE', message: expect.stringContaining('TOOLGATE_TEST_UNSET_VAR') });
-    await expect(resolveSecrets({ B: { file: '/nonexistent/secret' } })).rejects.toMatchObject({ code: 'SECRET_UNAVAILABLE' });
-    const failing = resolveSecrets({ C: { command: ['/bin/sh', '-c', 'echo leaked-value; exit 3'] } });
+    await expect(resolveSecrets({ A: { env: 'TOOLGATE_TEST_UNSET_VAR' } })).rejects.toMatchObject({
+      code: 'SECRET_UNAVAILABLE',
+      message: expect.stringContaining('TOOLGATE_TEST_UNSET_VAR'),
+    });
+    await expect(resolveSecrets({ B: { file: '/nonexistent/secret' } })).rejects.toMatchObject({
+      code: 'SECRET_UNAVAILABLE',
+    });
+    const failing = resolveSecrets({
+      C: { command: ['/bin/sh', '-c', 'echo leaked-value; exit 3'] },
+    });
     await expect(failing).rejects.toMatchObject({ code: 'SECRET_UNAVAILABLE' });
-    await expect(failing).rejects.not.toMatchObject({ message: expect.stringContaining('leaked-value') });
+    await expect(failing).rejects.not.toMatchObject({
+      message: expect.stringContaining('leaked-value'),
+    });
   });
 });
 
 describe('when redacting what a server sends back', () => {
   it('[CRED-2] replaces every occurrence of a secret, deep in results, keys included', () => {
     const redact = createRedactor({ TOKEN: 'ghp_abcdef123456', SHORT: 'ab' });
-    expect(redact({ content: [{ type: 'text', text: 'token=ghp_abcdef123456 and again ghp_abcdef123456' }], ghp_abcdef123456: 1, ab: 'ab' })).toEqual({
+    expect(
+      redact({
+        content: [{ type: 'text', text: 'token=ghp_abcdef123456 and again ghp_abcdef123456' }],
+        ghp_abcdef123456: 1,
+        ab: 'ab',
+      }),
+    ).toEqual({
       content: [{ type: 'text', text: 'token=[REDACTED:TOKEN] and again [REDACTED:TOKEN]' }],
       '[REDACTED:TOKEN]': 1,
       ab: 'ab',

@@ -16,7 +16,8 @@ export const createRedactor = (secrets: Readonly<Record<string, string>>): Redac
   if (entries.length === 0) return (value) => value;
   const redactString = (s: string): string => {
     let out = s;
-    for (const [name, value] of entries) if (out.includes(value)) out = out.split(value).join(`[REDACTED:${name}]`);
+    for (const [name, value] of entries)
+      if (out.includes(value)) out = out.split(value).join(`[REDACTED:${name}]`);
     return out;
   };
   const walk = (value: unknown): unknown => {

@@ -4,14 +4,26 @@ import type { SecretSourceConfig } from '../config/schema.js';
 import { SecretError } from '../errors.js';
 
 const describeSource = (source: SecretSourceConfig): string =>
-  'env' in source ? `environment variable ${source.env}` : 'file' in source ? `file ${source.file}` : `command ${source.command[0]}`;
+  'env' in source
+    ? `environment variable ${source.env}`
+    : 'file' in source
+      ? `file ${source.file}`
+      : `command ${source.command[0]}`;
 
 /** Reads one secret. Errors name the source, never a value (not even a partial one). */
 export const resolveSecret = async (name: string, source: SecretSourceConfig): Promise<string> => {
   const value = await readSource(source).catch((cause: unknown) => {
-    throw new SecretError('SECRET_UNAVAILABLE', `secret ${name}: cannot read ${describeSource(source)}`, { cause });
+    throw new SecretError(
+      'SECRET_UNAVAILABLE',
+      `secret ${name}: cannot read ${describeSource(source)}`,
+      { cause },
+    );
   });
-  if (value.length === 0) throw new SecretError('SECRET_UNAVAILABLE', `secret ${name}: ${describeSource(source)} is empty`);
+  if (value.length === 0)
+    throw new SecretError(
+      'SECRET_UNAVAILABLE',
+      `secret ${name}: ${describeSource(source)} is empty`,
+    );
   return value;
 };
 
@@ -25,12 +37,26 @@ const readSource = async (source: SecretSourceConfig): Promise<string> => {
   const [command, ...args] = source.command;
   // No shell: the argv runs as written; stdout is the secret, stderr is dropped (it may echo it).
   return new Promise((resolve, reject) => {
-    execFile(command as string, args, { timeout: 30_000, maxBuffer: 64 * 1024, env: { PATH: process.env['PATH'] ?? '' } }, (error, stdout) =>
-      error ? reject(new Error(`exit ${String(error.code ?? error.signal)}`)) : resolve(stdout.trim()),
+    execFile(
+      command as string,
+      args,
+      { timeout: 30_000, maxBuffer: 64 * 1024, env: { PATH: process.env['PATH'] ?? '' } },
+      (error, stdout) =>
+        error
+          ? reject(new Error(`exit ${String(error.code ?? error.signal)}`))
+          : resolve(stdout.trim()),
     );
   });
 };
 
 /** Resolves every secret of a server, by name. */
-export const resolveSecrets = async (secrets: Readonly<Record<string, SecretSourceConfig>>): Promise<Record<string, string>> =>
-  Object.fromEntries(await Promise.all(Object.entries(secrets).map(async ([name, source]) => [name, await resolveSecret(name, source)] as const)));
+export const resolveSecrets = async (
+  secrets: Readonly<Record<string, SecretSourceConfig>>,
+): Promise<Record<string, string>> =>
+  Object.fromEntries(
+    await Promise.all(
+      Object.entries(secrets).map(
+        async ([name, source]) => [name, await resolveSecret(name, source)] as const,
+      ),
+    ),
+  );

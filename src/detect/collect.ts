@@ -15,11 +15,19 @@ const MAX_STRINGS = 1_000_000;
  */
 export const stringsOf = (value: unknown, out: string[] = [], depth = 0): string[] => {
   if (typeof value === 'string') {
-    if (out.push(value) > MAX_STRINGS) throw new ContentError('CONTENT_TOO_COMPLEX', `more than ${MAX_STRINGS} strings; refused unread`);
+    if (out.push(value) > MAX_STRINGS)
+      throw new ContentError(
+        'CONTENT_TOO_COMPLEX',
+        `more than ${MAX_STRINGS} strings; refused unread`,
+      );
     return out;
   }
   if (typeof value !== 'object' || value === null) return out;
-  if (depth > MAX_WALK_DEPTH) throw new ContentError('CONTENT_TOO_COMPLEX', `value nested deeper than ${MAX_WALK_DEPTH}; refused unread`);
+  if (depth > MAX_WALK_DEPTH)
+    throw new ContentError(
+      'CONTENT_TOO_COMPLEX',
+      `value nested deeper than ${MAX_WALK_DEPTH}; refused unread`,
+    );
   if (Array.isArray(value)) for (const v of value) stringsOf(v, out, depth + 1);
   else {
     const record = value as Record<string, unknown>;
@@ -45,10 +53,33 @@ const paramsOf = (schema: unknown, out: string[] = [], depth = 0): string[] => {
 };
 
 const SUSPICIOUS_WORDS: ReadonlySet<string> = new Set([
-  'system', 'prompt', 'conversation', 'history', 'chat', 'llm', 'model', 'assistant', 'secret', 'credential', 'credentials',
-  'password', 'key', 'token', 'messages', 'context', 'notes', 'hidden', 'internal', 'sidenote',
+  'system',
+  'prompt',
+  'conversation',
+  'history',
+  'chat',
+  'llm',
+  'model',
+  'assistant',
+  'secret',
+  'credential',
+  'credentials',
+  'password',
+  'key',
+  'token',
+  'messages',
+  'context',
+  'notes',
+  'hidden',
+  'internal',
+  'sidenote',
 ]);
-const words = (name: string): string[] => name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+const words = (name: string): string[] =>
+  name
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
 
 /**
  * Parameters that are out of scope for the tool: a name about the model, the conversation or
@@ -61,13 +92,22 @@ const outOfScope = (toolName: unknown, params: readonly string[]): string[] => {
 };
 
 /** A tool, prompt, resource or template definition: all its strings, and a tool's parameter names. */
-export const definitionItem = (definition: Record<string, unknown>, foreignTools?: ReadonlySet<string>): Item => ({
+export const definitionItem = (
+  definition: Record<string, unknown>,
+  foreignTools?: ReadonlySet<string>,
+): Item => ({
   surface: 'definition',
   strings: stringsOf(definition),
-  params: outOfScope(definition['name'], [...paramsOf(definition['inputSchema']), ...paramsOf(definition['outputSchema'])]),
+  params: outOfScope(definition['name'], [
+    ...paramsOf(definition['inputSchema']),
+    ...paramsOf(definition['outputSchema']),
+  ]),
   ...(foreignTools && { foreignTools }),
   ...(typeof definition['name'] === 'string' && { name: definition['name'] }),
 });
 
 /** Any other payload (result, request params, arguments) as one item of `surface`. */
-export const payloadItem = (surface: Surface, value: unknown): Item => ({ surface, strings: stringsOf(value) });
+export const payloadItem = (surface: Surface, value: unknown): Item => ({
+  surface,
+  strings: stringsOf(value),
+});

@@ -18,7 +18,16 @@ export const DEFAULT_ENGINE: EngineOptions = { warnAt: 0.5, blockAt: 1.0 };
 const SPAN = 80;
 const span = (s: string) => (s.length > SPAN ? `${s.slice(0, SPAN - 1)}…` : s);
 /** Instruction-like categories: found inside text the user cannot see, they are concealed on purpose. */
-const CONCEALABLE: ReadonlySet<Category> = new Set(['override', 'role', 'addressed', 'imperative', 'concealment', 'exfiltration', 'secret-request', 'fake-turn']);
+const CONCEALABLE: ReadonlySet<Category> = new Set([
+  'override',
+  'role',
+  'addressed',
+  'imperative',
+  'concealment',
+  'exfiltration',
+  'secret-request',
+  'fake-turn',
+]);
 const COMBINED_BONUS = 0.3;
 
 /** The rules active on a surface (weight factor above 0), compiled into one anchor pass, once. */
@@ -46,27 +55,53 @@ const builtIn: Detector = {
     const hits = prepared.hits?.scanner === scanner ? prepared.hits.hits : hitsOf(scanner, text);
     matchAt(scanner, text, hits, prepared.swaps).forEach((m, i) => {
       const rule = scanner.rules[i] as Rule;
-      if (m !== undefined) out.push({ rule: rule.id, category: rule.category, weight: rule.weight * (weights[rule.category] ?? 1), span: span(m.trim()) });
+      if (m !== undefined)
+        out.push({
+          rule: rule.id,
+          category: rule.category,
+          weight: rule.weight * (weights[rule.category] ?? 1),
+          span: span(m.trim()),
+        });
     });
     if (doc.hidden) {
       // Instructions inside text the user cannot see are concealed on purpose.
       const hidden = scan(scanner, doc.hidden);
-      const h = hidden.find((m, i) => m !== undefined && CONCEALABLE.has((scanner.rules[i] as Rule).category));
-      if (h !== undefined) out.push({ rule: 'concealed-instruction', category: 'hidden', weight: 0.7, span: span(h.trim()) });
+      const h = hidden.find(
+        (m, i) => m !== undefined && CONCEALABLE.has((scanner.rules[i] as Rule).category),
+      );
+      if (h !== undefined)
+        out.push({
+          rule: 'concealed-instruction',
+          category: 'hidden',
+          weight: 0.7,
+          span: span(h.trim()),
+        });
     }
     if (doc.hiddenChars > 0 && (weights.hidden ?? 1) > 0)
-      out.push({ rule: 'hidden-characters', category: 'hidden', weight: 0.5, span: `${doc.hiddenChars} invisible code point(s)` });
+      out.push({
+        rule: 'hidden-characters',
+        category: 'hidden',
+        weight: 0.5,
+        span: `${doc.hiddenChars} invisible code point(s)`,
+      });
     return out;
   },
 };
 
 /** A tool name without separators, case and version-like suffixes: `search_v2`, `SearchNew` → `search`. */
 const stem = (name: string): string =>
-  name.toLowerCase().replace(/[^a-z0-9]+/g, '').replace(/(?:v?\d+|new|pro|plus|official|latest|updated|fixed|beta|alt)+$/, '');
+  name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '')
+    .replace(/(?:v?\d+|new|pro|plus|official|latest|updated|fixed|beta|alt)+$/, '');
 
 /** The words of a tool name: `getWordDocument`, `get_word_document` → get, word, document. */
 const nameWords = (name: string): string[] =>
-  name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  name
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
 /**
  * A name made of another's words (two at least), reordered or with one word added:
  * `web_search` ~ `search_web`, `copy_word_file` ~ `copy_file`.
@@ -86,13 +121,21 @@ const shadowing: Detector = {
   detect(doc: Normalized, item: Item): Finding[] {
     if (!item.foreignTools || item.surface !== 'definition') return [];
     // Another server offers a tool of the very same name: which one the model calls is up to chance.
-    if (item.name !== undefined && item.foreignTools.has(item.name)) return [{ rule: 'name-collision', category: 'shadowing', weight: 0.5, span: item.name }];
+    if (item.name !== undefined && item.foreignTools.has(item.name))
+      return [{ rule: 'name-collision', category: 'shadowing', weight: 0.5, span: item.name }];
     const own = item.name !== undefined ? stem(item.name) : '';
     const ownWords = item.name !== undefined ? new Set(nameWords(item.name)) : new Set<string>();
     if (own.length >= 4)
       for (const name of item.foreignTools)
         if (name !== item.name && (stem(name) === own || imitates(ownWords, nameWords(name))))
-          return [{ rule: 'name-squatting', category: 'shadowing', weight: 0.6, span: `${item.name} ~ ${name}` }];
+          return [
+            {
+              rule: 'name-squatting',
+              category: 'shadowing',
+              weight: 0.6,
+              span: `${item.name} ~ ${name}`,
+            },
+          ];
     for (const name of item.foreignTools) {
       const n = name.toLowerCase();
       if (n.length < 4 || !/[_\-.]|[a-z][A-Z]/.test(name)) continue;
@@ -101,7 +144,9 @@ const shadowing: Detector = {
         const before = doc.text[at - 1] ?? ' ';
         const after = doc.text[at + n.length] ?? ' ';
         if (!/[\w-]/.test(before) && !/[\w-]/.test(after))
-          return [{ rule: 'mentions-foreign-tool', category: 'shadowing', weight: 0.6, span: name }];
+          return [
+            { rule: 'mentions-foreign-tool', category: 'shadowing', weight: 0.6, span: name },
+          ];
         at = doc.text.indexOf(n, at + 1);
       }
     }
@@ -123,13 +168,24 @@ export interface Engine {
  */
 export const createEngine = (options: EngineOptions = DEFAULT_ENGINE): Engine => {
   const detectors = [builtIn, shadowing, ...(options.detectors ?? [])];
-  const actionOf = (score: number): Verdict['action'] => (score >= options.blockAt ? 'block' : score >= options.warnAt ? 'warn' : 'pass');
+  const actionOf = (score: number): Verdict['action'] =>
+    score >= options.blockAt ? 'block' : score >= options.warnAt ? 'warn' : 'pass';
   /** The verdict on an item no detector found anything in (most items): one frozen object, made once. */
-  const nothing: Verdict = Object.freeze({ action: actionOf(0), score: 0, reasons: Object.freeze([]) });
+  const nothing: Verdict = Object.freeze({
+    action: actionOf(0),
+    score: 0,
+    reasons: Object.freeze([]),
+  });
   return {
     scan(item: Item): Verdict {
-      const strings = item.params ? [...item.strings, ...item.params.map((p) => `param: ${p}`)] : item.strings;
-      const doc = prepare(strings, item.surface === 'arguments' ? '\u2029' : '\n', scannerFor(item.surface));
+      const strings = item.params
+        ? [...item.strings, ...item.params.map((p) => `param: ${p}`)]
+        : item.strings;
+      const doc = prepare(
+        strings,
+        item.surface === 'arguments' ? '\u2029' : '\n',
+        scannerFor(item.surface),
+      );
       let findings: Map<string, Finding> | undefined;
       for (const detector of detectors)
         for (const f of detector.detect(doc, item)) {
@@ -141,9 +197,12 @@ export const createEngine = (options: EngineOptions = DEFAULT_ENGINE): Engine =>
       const categories = new Set<string>();
       for (const f of findings.values()) {
         score += f.weight;
-        if (f.weight >= 0.3 && ATTACK_CATEGORIES.has(f.category as Category)) categories.add(f.category);
+        if (f.weight >= 0.3 && ATTACK_CATEGORIES.has(f.category as Category))
+          categories.add(f.category);
       }
-      const reasons: Reason[] = [...findings.values()].sort((a, b) => b.weight - a.weight).map((f) => ({ rule: f.rule, span: f.span }));
+      const reasons: Reason[] = [...findings.values()]
+        .sort((a, b) => b.weight - a.weight)
+        .map((f) => ({ rule: f.rule, span: f.span }));
       if (categories.size >= 2) {
         score += COMBINED_BONUS;
         reasons.push({ rule: 'combined-signals', span: [...categories].join('+') });

@@ -13,7 +13,10 @@ export interface SelfDescription {
 /** A server's instructions and serverInfo, scored as one document. */
 export const instructionsItem = (init: SelfDescription): Item => ({
   surface: 'instructions',
-  strings: [...(init.instructions !== undefined ? [init.instructions] : []), ...stringsOf(init.serverInfo)],
+  strings: [
+    ...(init.instructions !== undefined ? [init.instructions] : []),
+    ...stringsOf(init.serverInfo),
+  ],
 });
 
 /**
@@ -31,7 +34,15 @@ export const checkInstructions =
     const verdict = engine.scan(instructionsItem(init));
     if (verdict.action === 'pass') return;
     const action = verdict.action === 'block' && ceiling === 'block' ? 'block' : 'warn';
-    emit({ kind: 'content', defense: 'detect', action, server, method: 'initialize', item: 'instructions', reasons: verdict.reasons });
+    emit({
+      kind: 'content',
+      defense: 'detect',
+      action,
+      server,
+      method: 'initialize',
+      item: 'instructions',
+      reasons: verdict.reasons,
+    });
     if (action === 'block')
       throw new DetectError(
         'DETECT_POISONED_INSTRUCTIONS',

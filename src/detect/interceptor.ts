@@ -25,15 +25,39 @@ const RESULT_SURFACE: Readonly<Record<string, { surface: Surface; ceiling: keyof
  * @example
  * createChain(...) // [..., detectInjection(createEngine(), config.detect, sink)]
  */
-export const detectInjection = (engine: Engine, ceilings: Ceilings, emit: ContentEventSink, knownTools: ReadonlyMap<string, readonly string[]> = new Map()): Interceptor => {
+export const detectInjection = (
+  engine: Engine,
+  ceilings: Ceilings,
+  emit: ContentEventSink,
+  knownTools: ReadonlyMap<string, readonly string[]> = new Map(),
+): Interceptor => {
   /** Definitions hidden as poisoned, per server. */
   const hidden = new Map<string, Set<string>>();
   /** Tool names per server, from the config's exact allowlists and every list seen. */
-  const tools = new Map<string, Set<string>>([...knownTools].map(([s, names]) => [s, new Set(names)]));
-  const foreignTo = (server: string) => new Set([...tools].filter(([s]) => s !== server).flatMap(([, names]) => [...names]));
+  const tools = new Map<string, Set<string>>(
+    [...knownTools].map(([s, names]) => [s, new Set(names)]),
+  );
+  const foreignTo = (server: string) =>
+    new Set([...tools].filter(([s]) => s !== server).flatMap(([, names]) => [...names]));
 
-  const report = (message: Message, verdict: Verdict, action: 'warn' | 'block' | 'hide', item?: string) =>
-    emit({ kind: 'content', defense: 'detect', action, server: message.server, method: message.method, ...(item && { item }), reasons: verdict.reasons }, message);
+  const report = (
+    message: Message,
+    verdict: Verdict,
+    action: 'warn' | 'block' | 'hide',
+    item?: string,
+  ) =>
+    emit(
+      {
+        kind: 'content',
+        defense: 'detect',
+        action,
+        server: message.server,
+        method: message.method,
+        ...(item && { item }),
+        reasons: verdict.reasons,
+      },
+      message,
+    );
 
   const filterList = (message: Message, result: Result): Result => {
     const kind = LIST_FIELDS[message.method];
@@ -47,7 +71,18 @@ export const detectInjection = (engine: Engine, ceilings: Ceilings, emit: Conten
       tools.set(message.server, mine);
       for (const t of items)
         if (typeof t['name'] === 'string' && foreign.has(t['name']))
-          emit({ kind: 'content', defense: 'shadowing', action: 'warn', server: message.server, method: message.method, item: `tool:${t['name']}`, reasons: [{ rule: 'name-collision', span: t['name'] }] }, message);
+          emit(
+            {
+              kind: 'content',
+              defense: 'shadowing',
+              action: 'warn',
+              server: message.server,
+              method: message.method,
+              item: `tool:${t['name']}`,
+              reasons: [{ rule: 'name-collision', span: t['name'] }],
+            },
+            message,
+          );
     }
     const hiddenHere = new Set<string>();
     const kept = items.filter((definition) => {
@@ -65,16 +100,25 @@ export const detectInjection = (engine: Engine, ceilings: Ceilings, emit: Conten
     });
     const seen = hidden.get(message.server) ?? new Set<string>();
     // A fresh full list replaces what was hidden; a later page only adds.
-    if (result['nextCursor'] === undefined && message.params['cursor'] === undefined) hidden.set(message.server, hiddenHere);
+    if (result['nextCursor'] === undefined && message.params['cursor'] === undefined)
+      hidden.set(message.server, hiddenHere);
     else hidden.set(message.server, new Set([...seen, ...hiddenHere]));
     return { ...result, [kind.field]: kept };
   };
 
   const refuseHidden = (message: Message) => {
     const name = message.params['name'];
-    const id = message.method === 'tools/call' ? `tool:${String(name)}` : message.method === 'prompts/get' ? `prompt:${String(name)}` : undefined;
+    const id =
+      message.method === 'tools/call'
+        ? `tool:${String(name)}`
+        : message.method === 'prompts/get'
+          ? `prompt:${String(name)}`
+          : undefined;
     if (id && hidden.get(message.server)?.has(id))
-      throw new DetectError('DETECT_POISONED_DEFINITION', `${id} was hidden: its definition looks poisoned`);
+      throw new DetectError(
+        'DETECT_POISONED_DEFINITION',
+        `${id} was hidden: its definition looks poisoned`,
+      );
   };
 
   return async function detectInjection(message, next) {
@@ -82,18 +126,29 @@ export const detectInjection = (engine: Engine, ceilings: Ceilings, emit: Conten
     if (message.direction === 'to-client') {
       // A log's text is its `data`, which the walk skips as a binary payload elsewhere.
       const { data, ...rest } = message.params;
-      const verdict = engine.scan(payloadItem('request', message.kind === 'notification' ? { ...rest, text: data } : message.params));
+      const verdict = engine.scan(
+        payloadItem(
+          'request',
+          message.kind === 'notification' ? { ...rest, text: data } : message.params,
+        ),
+      );
       const action = cap(verdict, ceilings.serverRequests);
       if (action === 'block') {
         report(message, verdict, 'block');
-        throw new DetectError('DETECT_INJECTION', `${message.method} from ${message.server} refused: ${verdict.reasons.map((r) => r.rule).join(', ')}`);
+        throw new DetectError(
+          'DETECT_INJECTION',
+          `${message.method} from ${message.server} refused: ${verdict.reasons.map((r) => r.rule).join(', ')}`,
+        );
       }
       if (action === 'warn') report(message, verdict, 'warn');
       return next(message);
     }
     if (message.kind !== 'request') return next(message);
     // A call before any list (a guessed name) still meets the definition check: list once first.
-    if ((message.method === 'tools/call' || message.method === 'prompts/get') && !hidden.has(message.server)) {
+    if (
+      (message.method === 'tools/call' || message.method === 'prompts/get') &&
+      !hidden.has(message.server)
+    ) {
       const method = message.method === 'tools/call' ? 'tools/list' : 'prompts/list';
       const listing = { ...message, method, params: {} };
       filterList(listing, await next(listing));
@@ -104,7 +159,10 @@ export const detectInjection = (engine: Engine, ceilings: Ceilings, emit: Conten
       const action = cap(verdict, ceilings.arguments);
       if (action === 'block') {
         report(message, verdict, 'block');
-        throw new DetectError('DETECT_UNSAFE_ARGUMENTS', `arguments refused: ${verdict.reasons.map((r) => r.rule).join(', ')}`);
+        throw new DetectError(
+          'DETECT_UNSAFE_ARGUMENTS',
+          `arguments refused: ${verdict.reasons.map((r) => r.rule).join(', ')}`,
+        );
       }
       if (action === 'warn') report(message, verdict, 'warn');
     }
@@ -116,7 +174,10 @@ export const detectInjection = (engine: Engine, ceilings: Ceilings, emit: Conten
     const action = cap(verdict, ceilings[where.ceiling] as 'warn' | 'block');
     if (action === 'block') {
       report(message, verdict, 'block');
-      throw new DetectError('DETECT_INJECTION', `result of ${message.method} refused: ${verdict.reasons.map((r) => r.rule).join(', ')}`);
+      throw new DetectError(
+        'DETECT_INJECTION',
+        `result of ${message.method} refused: ${verdict.reasons.map((r) => r.rule).join(', ')}`,
+      );
     }
     if (action === 'warn') report(message, verdict, 'warn');
     return result;

@@ -12,9 +12,47 @@ import type { Normalized } from './types.js';
 // Latin look-alikes from Cyrillic, Greek and a few IPA letters (Unicode confusables.txt, lower case
 // after NFKC + toLowerCase).
 const CONFUSABLES: Record<string, string> = {
-  а: 'a', в: 'b', е: 'e', ё: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x', ѕ: 's', і: 'i',
-  ї: 'i', ј: 'j', ԁ: 'd', ԛ: 'q', ԝ: 'w', һ: 'h', ӏ: 'l', ɡ: 'g', ɑ: 'a', ο: 'o', α: 'a', ε: 'e', ι: 'i', κ: 'k', ν: 'v',
-  ρ: 'p', τ: 't', υ: 'u', χ: 'x', ϲ: 'c', ѵ: 'v', ԍ: 'g', ɩ: 'i', ı: 'i', ȷ: 'j', ℓ: 'l',
+  а: 'a',
+  в: 'b',
+  е: 'e',
+  ё: 'e',
+  к: 'k',
+  м: 'm',
+  н: 'h',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  т: 't',
+  у: 'y',
+  х: 'x',
+  ѕ: 's',
+  і: 'i',
+  ї: 'i',
+  ј: 'j',
+  ԁ: 'd',
+  ԛ: 'q',
+  ԝ: 'w',
+  һ: 'h',
+  ӏ: 'l',
+  ɡ: 'g',
+  ɑ: 'a',
+  ο: 'o',
+  α: 'a',
+  ε: 'e',
+  ι: 'i',
+  κ: 'k',
+  ν: 'v',
+  ρ: 'p',
+  τ: 't',
+  υ: 'u',
+  χ: 'x',
+  ϲ: 'c',
+  ѵ: 'v',
+  ԍ: 'g',
+  ɩ: 'i',
+  ı: 'i',
+  ȷ: 'j',
+  ℓ: 'l',
 };
 const CONFUSABLE_RE = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -58,7 +96,11 @@ const decodeSpans = (raw: string, found: Survey): string[] => {
   for (let r = 0; r < runs.length && budget > 0; r += 2) {
     if ((runs[r + 1] as number) - (runs[r] as number) > 16_384) continue;
     const run = raw.slice(runs[r], runs[r + 1]);
-    keep(Buffer.from(run, run.includes('-') || run.includes('_') ? 'base64url' : 'base64').toString('latin1'));
+    keep(
+      Buffer.from(run, run.includes('-') || run.includes('_') ? 'base64url' : 'base64').toString(
+        'latin1',
+      ),
+    );
     // Hex spans, also ones joined to other text by - _ + /.
     for (const part of /[-_+/]/.test(run) ? run.split(/[-_+/]/) : [run.replace(/=+$/, '')])
       if (part.length >= 24 && HEX.test(part)) keep(Buffer.from(part, 'hex').toString('latin1'));
@@ -67,7 +109,11 @@ const decodeSpans = (raw: string, found: Survey): string[] => {
   // before the first `%` with five more within 30 characters, and most texts have none at all.
   const { percents } = found;
   let first = 0;
-  while (first + 5 < percents.length && (percents[first + 5] as number) - (percents[first] as number) > 30) first++;
+  while (
+    first + 5 < percents.length &&
+    (percents[first + 5] as number) - (percents[first] as number) > 30
+  )
+    first++;
   if (first + 5 < percents.length) {
     PERCENT.lastIndex = percents[first] as number;
     for (let m = PERCENT.exec(raw); m; m = PERCENT.exec(raw)) {
@@ -96,7 +142,9 @@ export const canonical = (s: string): string => {
   if (NON_ASCII.test(t)) t = t.normalize('NFKC');
   // Words glued by case alone ("USAIgnore", "ignorePrevious") are split, so rules see them as words.
   // Also a capitalised word glued by an underscore ("Channel_Ignore").
-  t = t.replace(/([a-z])(?=[A-Z])|([A-Z])(?=[A-Z][a-z])|([a-z0-9]_)(?=[A-Z][a-z])/g, '$1$2$3 ').toLowerCase();
+  t = t
+    .replace(/([a-z])(?=[A-Z])|([A-Z])(?=[A-Z][a-z])|([a-z0-9]_)(?=[A-Z][a-z])/g, '$1$2$3 ')
+    .toLowerCase();
   if (NON_ASCII.test(t)) t = t.replace(CONFUSABLE_RE, (c) => CONFUSABLES[c] ?? c);
   if (t.includes('&#')) t = t.replace(ENTITY, (_, n: string) => safeChar(n));
   // Only runs and odd blanks are rewritten: replacing every single space costs more than all rules.
@@ -114,14 +162,17 @@ const CONFUSABLES_ANY_CASE: Record<string, string> = { ...CONFUSABLES };
 export const LOOKALIKES: Readonly<Record<string, string>> = CONFUSABLES_ANY_CASE;
 for (const [k, v] of Object.entries(CONFUSABLES)) {
   const K = k.toUpperCase();
-  if (K.length === 1 && K.charCodeAt(0) > 0x7f && !(K in CONFUSABLES_ANY_CASE)) CONFUSABLES_ANY_CASE[K] = v.toUpperCase();
+  if (K.length === 1 && K.charCodeAt(0) > 0x7f && !(K in CONFUSABLES_ANY_CASE))
+    CONFUSABLES_ANY_CASE[K] = v.toUpperCase();
 }
 const CONFUSABLE_ANY_RE = new RegExp(`[${Object.keys(CONFUSABLES_ANY_CASE).join('')}]`, 'g');
 
-const survey = (text: string, runs: boolean, stripped: boolean, scanner?: Scanner): Survey => read(text, CONFUSABLES_ANY_CASE, runs, stripped, scanner);
+const survey = (text: string, runs: boolean, stripped: boolean, scanner?: Scanner): Survey =>
+  read(text, CONFUSABLES_ANY_CASE, runs, stripped, scanner);
 
 /** NFKC and look-alike folding of a piece of text. */
-const fold = (s: string): string => s.normalize('NFKC').replace(CONFUSABLE_ANY_RE, (c) => CONFUSABLES_ANY_CASE[c] ?? c);
+const fold = (s: string): string =>
+  s.normalize('NFKC').replace(CONFUSABLE_ANY_RE, (c) => CONFUSABLES_ANY_CASE[c] ?? c);
 
 /** Code units of the code point at `i` (a pair is two; a lone surrogate one). */
 const widthAt = (s: string, i: number): number => ((s.codePointAt(i) as number) > 0xffff ? 2 : 1);
@@ -141,7 +192,7 @@ const NEAR = 64;
 export const foldWide = (s: string, folds: ArrayLike<number>): string => {
   const out: string[] = [];
   let last = 0;
-  for (let k = 0; k < folds.length; ) {
+  for (let k = 0; k < folds.length;) {
     const p = folds[k] as number;
     let from = p - 1;
     if (from > 0 && (s.codePointAt(from - 1) as number) > 0xffff) from--; // the code point before is a pair
@@ -179,7 +230,11 @@ export interface Prepared extends Normalized {
  * folding run only if the text has a code point they change (then it is read again); nothing is
  * lower-cased (the rules are case-insensitive). Text with numeric entities is made canonical as a whole.
  */
-export const prepare = (strings: readonly string[], separator = '\n', scanner?: Scanner): Prepared => {
+export const prepare = (
+  strings: readonly string[],
+  separator = '\n',
+  scanner?: Scanner,
+): Prepared => {
   const joined = strings.length === 1 ? (strings[0] as string) : strings.join(separator);
   let raw = joined;
   let hiddenChars = 0;
@@ -195,7 +250,13 @@ export const prepare = (strings: readonly string[], separator = '\n', scanner?: 
   // (Form feeds and vertical tabs are hidden characters, already stripped; NFKC makes no-break spaces spaces.)
   if (raw.includes('&#')) {
     const text = canonical(raw);
-    return { text, hidden: hiddenText, hiddenChars, scan: text, ...(scanner && { hits: { scanner, hits: hitsOf(scanner, text) } }) };
+    return {
+      text,
+      hidden: hiddenText,
+      hiddenChars,
+      scan: text,
+      ...(scanner && { hits: { scanner, hits: hitsOf(scanner, text) } }),
+    };
   }
   let base = raw;
   if (found.wide) {

@@ -39,9 +39,11 @@ const WORD = /^[a-z0-9_]/;
 /** Where the argument separator U+2029 goes in the folded alphabet (control characters are stripped before). */
 const PARAGRAPH = 1;
 /** Folds one UTF-16 code unit: ASCII letters to lower case, tabs to spaces, U+2029 kept, other non-ASCII to 0. */
-const fold = (c: number): number => (c >= 65 && c <= 90 ? c + 32 : c === 9 ? 32 : c < 128 ? c : c === 0x2029 ? PARAGRAPH : 0);
+const fold = (c: number): number =>
+  c >= 65 && c <= 90 ? c + 32 : c === 9 ? 32 : c < 128 ? c : c === 0x2029 ? PARAGRAPH : 0;
 const isBlank = (c: number): boolean => c === 32 || c === 9;
-const isWord = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+const isWord = (c: number): boolean =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 
 /** Compiles one pass for `rules` (the rules active on a surface): an Aho–Corasick automaton over their starts. */
 export const compileScanner = (rules: readonly Rule[]): Scanner => {
@@ -68,7 +70,11 @@ export const compileScanner = (rules: readonly Rule[]): Scanner => {
     if (s.length > 64) throw new Error(`rule start longer than 64 characters: ${s}`);
     const set = new Set<number>(own);
     for (const [t, rs] of starts) if (s.startsWith(t)) for (const r of rs) set.add(r);
-    keys.push({ length: s.length, word: WORD.test(s) && !inner.has(s), rules: [...set].sort((a, b) => a - b) });
+    keys.push({
+      length: s.length,
+      word: WORD.test(s) && !inner.has(s),
+      rules: [...set].sort((a, b) => a - b),
+    });
     let state = 0;
     for (let i = 0; i < s.length; i++) {
       const c = fold(s.charCodeAt(i));
@@ -99,16 +105,21 @@ export const compileScanner = (rules: readonly Rule[]): Scanner => {
           (ends[child] as number[]).push(...(ends[f] as number[]));
         }
         queue.push(child);
-      } else next[state * 128 + c] = state === 0 ? 0 : (next[(failure[state] as number) * 128 + c] as number);
+      } else
+        next[state * 128 + c] =
+          state === 0 ? 0 : (next[(failure[state] as number) * 128 + c] as number);
     }
   }
   // Renumbered: states where no start ends first (the root stays 0), then the others; each times 128.
-  const order = [...ends.keys()].sort((a, b) => Number(ends[a]?.length !== 0) - Number(ends[b]?.length !== 0) || a - b);
+  const order = [...ends.keys()].sort(
+    (a, b) => Number(ends[a]?.length !== 0) - Number(ends[b]?.length !== 0) || a - b,
+  );
   const renamed = new Int32Array(goto.length);
   order.forEach((old, i) => (renamed[old] = i << 7));
   const shifted = new Int32Array(next.length);
   for (let i = 0; i < order.length; i++)
-    for (let c = 0; c < 128; c++) shifted[(i << 7) | c] = renamed[next[((order[i] as number) << 7) | c] as number] as number;
+    for (let c = 0; c < 128; c++)
+      shifted[(i << 7) | c] = renamed[next[((order[i] as number) << 7) | c] as number] as number;
   const finalFrom = order.findIndex((old) => (ends[old] as number[]).length > 0);
   return {
     rules,
@@ -127,7 +138,8 @@ export const compileScanner = (rules: readonly Rule[]): Scanner => {
  * points removed, NFKC, look-alikes folded, glued words split; rules ignore case and blank runs.
  * One pass of the automaton finds where starts begin; each rule is tried, sticky, only there.
  */
-export const scan = (scanner: Scanner, text: string): readonly (string | undefined)[] => matchAt(scanner, text, hitsOf(scanner, text));
+export const scan = (scanner: Scanner, text: string): readonly (string | undefined)[] =>
+  matchAt(scanner, text, hitsOf(scanner, text));
 
 /**
  * Numbers as they are found (hits, positions, code units), in a typed array that doubles when full:
@@ -180,9 +192,10 @@ export const hitsOf = (scanner: Scanner, text: string): Float64Array => {
       const key = keys[e[k] as number] as Key;
       // Back over the key's folded characters (only the first blank of a run counts) to where it begins.
       let start = i;
-      for (let left = key.length - 1; left > 0 && start > 0; ) {
+      for (let left = key.length - 1; left > 0 && start > 0;) {
         start--;
-        if (!(isBlank(text.charCodeAt(start)) && start > 0 && isBlank(text.charCodeAt(start - 1)))) left--;
+        if (!(isBlank(text.charCodeAt(start)) && start > 0 && isBlank(text.charCodeAt(start - 1))))
+          left--;
       }
       if (key.word && start > 0 && isWord(text.charCodeAt(start - 1))) continue;
       hits.push(start * 4096 + (e[k] as number));
@@ -196,7 +209,14 @@ export const hitsOf = (scanner: Scanner, text: string): Float64Array => {
  * `scanner` in `state`; `at` is its index. Where starts end, their hits are added to `hits` (the
  * word test reads the character before a start from `units`, as written). Returns the next state.
  */
-export const feed = (scanner: Scanner, state: number, c: number, at: number, units: Uint8Array, hits: NumberList): number => {
+export const feed = (
+  scanner: Scanner,
+  state: number,
+  c: number,
+  at: number,
+  units: Uint8Array,
+  hits: NumberList,
+): number => {
   const f = c >= 65 && c <= 90 ? c + 32 : c < 128 ? c : c === 0x2029 ? PARAGRAPH : 0;
   const s = scanner.next[state | f] as number;
   if (s >= scanner.finalFrom) ended(scanner, s, at, units, hits);
@@ -204,7 +224,13 @@ export const feed = (scanner: Scanner, state: number, c: number, at: number, uni
 };
 
 /** Adds a hit for every start that ends at `at` in `state` (a text without blank runs: one unit per folded character). */
-export const ended = (scanner: Scanner, state: number, at: number, units: Uint8Array, hits: NumberList): void => {
+export const ended = (
+  scanner: Scanner,
+  state: number,
+  at: number,
+  units: Uint8Array,
+  hits: NumberList,
+): void => {
   const e = scanner.ends[state >> 7] as readonly number[];
   for (let k = 0; k < e.length; k++) {
     const key = scanner.keys[e[k] as number] as Key;
@@ -244,7 +270,12 @@ export const sortHits = (hits: Float64Array): void => {
  * sorted in place). With `swaps`, `text` holds placeholders (see `survey`): a match is shown with the
  * characters they stand for.
  */
-export const matchAt = (scanner: Scanner, text: string, hits: Float64Array, swaps?: Swaps): readonly (string | undefined)[] => {
+export const matchAt = (
+  scanner: Scanner,
+  text: string,
+  hits: Float64Array,
+  swaps?: Swaps,
+): readonly (string | undefined)[] => {
   const { rules, keys } = scanner;
   let found: (string | undefined)[] | undefined;
   let remaining = rules.length;
@@ -259,7 +290,9 @@ export const matchAt = (scanner: Scanner, text: string, hits: Float64Array, swap
         let pre = '';
         for (let g = 1; g < m.length && !pre; g++) pre = m[g] ?? '';
         // (The context is a lookbehind: it ends where the match begins.)
-        (found ??= new Array<string | undefined>(rules.length).fill(undefined))[r] = (swaps ? restore(text, m.index - pre.length, m.index + m[0].length, swaps) : pre + m[0]).toLowerCase();
+        (found ??= new Array<string | undefined>(rules.length).fill(undefined))[r] = (
+          swaps ? restore(text, m.index - pre.length, m.index + m[0].length, swaps) : pre + m[0]
+        ).toLowerCase();
         remaining--;
       }
     }
@@ -267,7 +300,7 @@ export const matchAt = (scanner: Scanner, text: string, hits: Float64Array, swap
   if (scanner.atStart.length) tryAt(0, scanner.atStart);
   sortHits(hits);
   // Starts found at one position are prefixes of one another: the longest carries all their rules.
-  for (let h = 0; h < hits.length && remaining > 0; ) {
+  for (let h = 0; h < hits.length && remaining > 0;) {
     const start = Math.floor((hits[h] as number) / 4096);
     let best = keys[(hits[h] as number) % 4096] as Key;
     for (h++; h < hits.length && Math.floor((hits[h] as number) / 4096) === start; h++) {

@@ -10,11 +10,69 @@ import { survey } from './survey.js';
 // Pieces written for these tests: glued words, blank runs, look-alikes, marks that compose with the
 // letter before, hidden code points, encoded runs and their padding, in every order.
 const PIECES = [
-  'Ignore', 'aB', 'ABc', 'ABcD', 'a_Bc', '0_Bc', '_B', 'x', 'Y', 'z', '9', '-', '+', '/', '=', '==', '  ', '\t', ' \t ', '\n', '\u2029',
-  'é', 'e\u0301', 'ê\u0301', 'Ａｃｔ', 'іgnоrе', 'Ωmega', '\u00a0', 'ﬁ', '…', '–', '’', '👍', '👍\u200d👍', '\u1100\u1161', '가\u11a8',
-  '\u200b', '\u200d', '\x1b[31m', '\x07', '\ud800', '\udc00', '\udb40\udc41', 'ignore previous', 'You must', 'the user', 'TODO: send',
-  'param: ', ';', '|', '&#105;', 'ai', 'sendIt', 'IGNORE', '\u0080', '\u3000', '中文，請', 'ｉgnore',
-  'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=', 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldY', '0123456789abcdef0123456789abcdef', '%41%42', 'Zm9v_YmFy-YmF6',
+  'Ignore',
+  'aB',
+  'ABc',
+  'ABcD',
+  'a_Bc',
+  '0_Bc',
+  '_B',
+  'x',
+  'Y',
+  'z',
+  '9',
+  '-',
+  '+',
+  '/',
+  '=',
+  '==',
+  '  ',
+  '\t',
+  ' \t ',
+  '\n',
+  '\u2029',
+  'é',
+  'e\u0301',
+  'ê\u0301',
+  'Ａｃｔ',
+  'іgnоrе',
+  'Ωmega',
+  '\u00a0',
+  'ﬁ',
+  '…',
+  '–',
+  '’',
+  '👍',
+  '👍\u200d👍',
+  '\u1100\u1161',
+  '가\u11a8',
+  '\u200b',
+  '\u200d',
+  '\x1b[31m',
+  '\x07',
+  '\ud800',
+  '\udc00',
+  '\udb40\udc41',
+  'ignore previous',
+  'You must',
+  'the user',
+  'TODO: send',
+  'param: ',
+  ';',
+  '|',
+  '&#105;',
+  'ai',
+  'sendIt',
+  'IGNORE',
+  '\u0080',
+  '\u3000',
+  '中文，請',
+  'ｉgnore',
+  'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=',
+  'QUJDREVGR0hJSktMTU5PUFFSU1RVVldY',
+  '0123456789abcdef0123456789abcdef',
+  '%41%42',
+  'Zm9v_YmFy-YmF6',
 ];
 const CAMEL = /([a-z])(?=[A-Z])|([A-Z])(?=[A-Z][a-z])|([a-z0-9]_)(?=[A-Z][a-z])/g;
 const RUN = /(?:^|[^A-Za-z0-9+/_=-])([A-Za-z0-9+/_-]{24,}={0,2})/g;
@@ -25,9 +83,14 @@ const fold = (s: string): string => {
   let out = '';
   let last = 0;
   for (const m of s.matchAll(/[^\x00-\x7f]+/g)) {
-    const from = Math.max(last, (m.index as number) - 1);
-    out += s.slice(last, from) + s.slice(from, (m.index as number) + m[0].length).normalize('NFKC').replace(LOOKALIKE, (c) => LOOKALIKES[c] ?? c);
-    last = (m.index as number) + m[0].length;
+    const from = Math.max(last, m.index - 1);
+    out +=
+      s.slice(last, from) +
+      s
+        .slice(from, m.index + m[0].length)
+        .normalize('NFKC')
+        .replace(LOOKALIKE, (c) => LOOKALIKES[c] ?? c);
+    last = m.index + m[0].length;
   }
   return out + s.slice(last);
 };
@@ -39,7 +102,9 @@ describe('when one read decides the passes', () => {
         const text = parts.join('');
         fc.pre(!text.includes('&#')); // (text with numeric entities is made canonical as a whole)
         // The reference: strip, fold, split glued words, collapse blank runs, each pass over the whole text.
-        const reference = fold(stripHidden(text).text).replace(CAMEL, '$1$2$3 ').replace(/[\t ]{2,}|\t/g, ' ');
+        const reference = fold(stripHidden(text).text)
+          .replace(CAMEL, '$1$2$3 ')
+          .replace(/[\t ]{2,}|\t/g, ' ');
         const doc = prepare([text]);
         expect(restore(doc.scan, 0, doc.scan.length, doc.swaps)).toBe(reference);
       }),
@@ -52,7 +117,8 @@ describe('when one read decides the passes', () => {
       fc.property(fc.array(fc.constantFrom(...PIECES), { maxLength: 14 }), (parts) => {
         const text = stripHidden(parts.join('')).text;
         const runs: number[] = [];
-        for (const m of text.matchAll(RUN)) runs.push((m.index as number) + m[0].length - (m[1] as string).length, (m.index as number) + m[0].length);
+        for (const m of text.matchAll(RUN))
+          runs.push(m.index + m[0].length - (m[1] as string).length, m.index + m[0].length);
         expect(survey(text, {}, true, true).runs).toEqual(runs);
       }),
       { numRuns: 3000 },
@@ -61,15 +127,26 @@ describe('when one read decides the passes', () => {
 
   it('finds, while it writes the scan text, the starts one pass over that text finds', () => {
     const scanners = Object.keys(SURFACE_WEIGHTS).map((surface) =>
-      compileScanner(RULES.filter((r) => (SURFACE_WEIGHTS[surface as keyof typeof SURFACE_WEIGHTS][r.category] ?? 1) !== 0)),
+      compileScanner(
+        RULES.filter(
+          (r) => (SURFACE_WEIGHTS[surface as keyof typeof SURFACE_WEIGHTS][r.category] ?? 1) !== 0,
+        ),
+      ),
     );
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...PIECES), { maxLength: 14 }), fc.constantFrom('\n', '\u2029'), fc.nat(scanners.length - 1), (parts, sep, s) => {
-        const scanner = scanners[s] as (typeof scanners)[number];
-        const doc = prepare(parts, sep, scanner);
-        expect(doc.hits?.scanner).toBe(scanner);
-        expect([...(doc.hits?.hits ?? [])].sort((a, b) => a - b)).toEqual([...hitsOf(scanner, doc.scan)].sort((a, b) => a - b));
-      }),
+      fc.property(
+        fc.array(fc.constantFrom(...PIECES), { maxLength: 14 }),
+        fc.constantFrom('\n', '\u2029'),
+        fc.nat(scanners.length - 1),
+        (parts, sep, s) => {
+          const scanner = scanners[s] as (typeof scanners)[number];
+          const doc = prepare(parts, sep, scanner);
+          expect(doc.hits?.scanner).toBe(scanner);
+          expect([...(doc.hits?.hits ?? [])].sort((a, b) => a - b)).toEqual(
+            [...hitsOf(scanner, doc.scan)].sort((a, b) => a - b),
+          );
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -79,27 +156,48 @@ describe('when one read decides the passes', () => {
     // folded case beyond ASCII, could tell them apart.
     for (const r of RULES) {
       expect(r.re.flags, r.id).not.toMatch(/[uv]/);
-      expect(r.re.source.replace(/\\u2029/g, ''), r.id).not.toMatch(/[^\x00-\x7f]|\\u[0-9a-f]{4}|\\x[89a-f][0-9a-f]|\\p\{/i);
+      expect(r.re.source.replace(/\\u2029/g, ''), r.id).not.toMatch(
+        /[^\x00-\x7f]|\\u[0-9a-f]{4}|\\x[89a-f][0-9a-f]|\\p\{/i,
+      );
     }
   });
 
   it('reads a text longer than one piece as it reads a short one (pieces meet inside runs, pairs and glued words)', () => {
-    const scanner = compileScanner(RULES.filter((r) => (SURFACE_WEIGHTS.output[r.category] ?? 1) !== 0));
+    const scanner = compileScanner(
+      RULES.filter((r) => (SURFACE_WEIGHTS.output[r.category] ?? 1) !== 0),
+    );
     // The text is read 8192 code units at a time: a filler of about that length puts the pieces below across the seam.
-    const filler = fc.tuple(fc.constantFrom('x', ' ', 'aB', 'Q', '\t', 'é', '👍', 'ab '), fc.integer({ min: 8160, max: 8200 }));
+    const filler = fc.tuple(
+      fc.constantFrom('x', ' ', 'aB', 'Q', '\t', 'é', '👍', 'ab '),
+      fc.integer({ min: 8160, max: 8200 }),
+    );
     fc.assert(
-      fc.property(filler, fc.array(fc.constantFrom(...PIECES), { maxLength: 14 }), filler, (first, parts, second) => {
-        const text = first[0].repeat(first[1]).slice(0, first[1]) + parts.join('') + second[0].repeat(second[1]).slice(0, second[1]) + parts.join('');
-        fc.pre(!text.includes('&#'));
-        const reference = fold(stripHidden(text).text).replace(CAMEL, '$1$2$3 ').replace(/[\t ]{2,}|\t/g, ' ');
-        const doc = prepare([text], '\n', scanner);
-        expect(restore(doc.scan, 0, doc.scan.length, doc.swaps)).toBe(reference);
-        expect([...(doc.hits?.hits ?? [])].sort((x, y) => x - y)).toEqual([...hitsOf(scanner, doc.scan)].sort((x, y) => x - y));
-        const stripped = stripHidden(text).text;
-        const runs: number[] = [];
-        for (const m of stripped.matchAll(RUN)) runs.push((m.index as number) + m[0].length - (m[1] as string).length, (m.index as number) + m[0].length);
-        expect(survey(stripped, {}, true, true).runs).toEqual(runs);
-      }),
+      fc.property(
+        filler,
+        fc.array(fc.constantFrom(...PIECES), { maxLength: 14 }),
+        filler,
+        (first, parts, second) => {
+          const text =
+            first[0].repeat(first[1]).slice(0, first[1]) +
+            parts.join('') +
+            second[0].repeat(second[1]).slice(0, second[1]) +
+            parts.join('');
+          fc.pre(!text.includes('&#'));
+          const reference = fold(stripHidden(text).text)
+            .replace(CAMEL, '$1$2$3 ')
+            .replace(/[\t ]{2,}|\t/g, ' ');
+          const doc = prepare([text], '\n', scanner);
+          expect(restore(doc.scan, 0, doc.scan.length, doc.swaps)).toBe(reference);
+          expect([...(doc.hits?.hits ?? [])].sort((x, y) => x - y)).toEqual(
+            [...hitsOf(scanner, doc.scan)].sort((x, y) => x - y),
+          );
+          const stripped = stripHidden(text).text;
+          const runs: number[] = [];
+          for (const m of stripped.matchAll(RUN))
+            runs.push(m.index + m[0].length - (m[1] as string).length, m.index + m[0].length);
+          expect(survey(stripped, {}, true, true).runs).toEqual(runs);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -107,10 +205,38 @@ describe('when one read decides the passes', () => {
   it('decodes the percent-encoded spans a search from the left finds, searching from where six `%` stand close enough', () => {
     const PERCENT_SPAN = /(?:%[0-9a-fA-F]{2}[^%\s]{0,3}){6,}/g;
     // A decoded span is kept when it reads as text (see normalize.ts).
-    const isText = (t: string) => t.length >= 8 && [...t].filter((c) => /[\x20-\x7e\n\t]/.test(c)).length / t.length > 0.92 && t.includes(' ');
+    const isText = (t: string) =>
+      t.length >= 8 &&
+      [...t].filter((c) => /[\x20-\x7e\n\t]/.test(c)).length / t.length > 0.92 &&
+      t.includes(' ');
     // Mostly valid escapes (a span needs six in a row, and a space to read as text), and some that break one.
     // Escapes as far apart as a span allows ('%41abc'), and just too far ('%41abcd').
-    const pieces = ['%41', '%20', '%61', '%2E', '%54%6f%20%61%6c%6c%20', '%41', '%20', '%62', '%2', '%zz', '%', ' ', 'é', '%C3%A9', '%E2%80', 'a', '.', 'x%', '%0a', '%ff', '%41abc', '%20abc', '%41abcd', '%20abc%41abc%20abc%41abc%20abc%41abc'];
+    const pieces = [
+      '%41',
+      '%20',
+      '%61',
+      '%2E',
+      '%54%6f%20%61%6c%6c%20',
+      '%41',
+      '%20',
+      '%62',
+      '%2',
+      '%zz',
+      '%',
+      ' ',
+      'é',
+      '%C3%A9',
+      '%E2%80',
+      'a',
+      '.',
+      'x%',
+      '%0a',
+      '%ff',
+      '%41abc',
+      '%20abc',
+      '%41abcd',
+      '%20abc%41abc%20abc%41abc%20abc%41abc',
+    ];
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 40 }), (parts) => {
         const text = parts.join('');
@@ -124,7 +250,9 @@ describe('when one read decides the passes', () => {
             // malformed: not decoded
           }
         }
-        expect(prepare([text]).hidden).toBe(spans.length > 0 ? canonical(stripHidden(spans.join('\n')).text) : '');
+        expect(prepare([text]).hidden).toBe(
+          spans.length > 0 ? canonical(stripHidden(spans.join('\n')).text) : '',
+        );
       }),
       { numRuns: 3000 },
     );
@@ -140,8 +268,45 @@ describe('when one read decides the passes', () => {
     // Marks that compose with the letter before or after a pair, Hangul vowels and finals, fullwidth and
     // compatibility forms, look-alikes of either case, emoji with joiners, CJK, lone surrogates, ASCII.
     const units = [
-      'a', 'e', 'E', ' ', '.', '\u0301', '\u0308', '\u0344', '\u0323', '\u1100', '\u1161', '\u11a8', '가', '각', 'Ａ', '，', '。', 'ﬁ', '…', '½',
-      '\u0430', '\u0410', 'ο', 'Ο', '\u00e9', '中', '文', '👍', '😀', '\u200d', '\u200b', '\ufe0f', '\ud800', '\udc00', '\u3099', 'か', '\u0b3e', 'ଓ', '\u2029',
+      'a',
+      'e',
+      'E',
+      ' ',
+      '.',
+      '\u0301',
+      '\u0308',
+      '\u0344',
+      '\u0323',
+      '\u1100',
+      '\u1161',
+      '\u11a8',
+      '가',
+      '각',
+      'Ａ',
+      '，',
+      '。',
+      'ﬁ',
+      '…',
+      '½',
+      '\u0430',
+      '\u0410',
+      'ο',
+      'Ο',
+      '\u00e9',
+      '中',
+      '文',
+      '👍',
+      '😀',
+      '\u200d',
+      '\u200b',
+      '\ufe0f',
+      '\ud800',
+      '\udc00',
+      '\u3099',
+      'か',
+      '\u0b3e',
+      'ଓ',
+      '\u2029',
     ];
     const whole = (s: string) => s.normalize('NFKC').replace(/[\s\S]/g, (c) => LOOKALIKES[c] ?? c);
     fc.assert(

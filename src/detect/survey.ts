@@ -72,7 +72,13 @@ const MARK = /\p{M}/u;
 const kindOf = (ch: string, lookalikes: Readonly<Record<string, string>>): number => {
   const c = ch.codePointAt(0) as number;
   if (c === 0x200c || c === 0x200d || mayHideText(ch)) return HIDDEN;
-  if (ch.normalize('NFKC') !== ch || MARK.test(ch) || (c >= 0x1100 && c <= 0x11ff) || ch in lookalikes) return FOLD;
+  if (
+    ch.normalize('NFKC') !== ch ||
+    MARK.test(ch) ||
+    (c >= 0x1100 && c <= 0x11ff) ||
+    ch in lookalikes
+  )
+    return FOLD;
   return STABLE;
 };
 
@@ -94,7 +100,9 @@ let bytes: Buffer = Buffer.allocUnsafe(4096);
 const OUTSIDE = 0xfbee9 + 1;
 const PAGED = 120 << 10;
 const latin1 = (buf: Buffer, length: number): string =>
-  length < PAGED || length >= OUTSIDE || buf.length < OUTSIDE ? buf.toString('latin1', 0, length) : buf.toString('latin1', 0, OUTSIDE).slice(0, length);
+  length < PAGED || length >= OUTSIDE || buf.length < OUTSIDE
+    ? buf.toString('latin1', 0, length)
+    : buf.toString('latin1', 0, OUTSIDE).slice(0, length);
 
 const NOTED = 4096;
 /** What one read leaves for the next steps (one object, reused: its shape never changes). */
@@ -132,7 +140,13 @@ const astral = new Map<number, number>();
  * With `stripped` true the text is already stripped: a code point that is still a hidden candidate
  * (a joiner next to an emoji) goes to the folding path.
  */
-export const survey = (text: string, lookalikes: Readonly<Record<string, string>>, runs: boolean, stripped: boolean, scanner: Scanner = NONE): Survey => {
+export const survey = (
+  text: string,
+  lookalikes: Readonly<Record<string, string>>,
+  runs: boolean,
+  stripped: boolean,
+  scanner: Scanner = NONE,
+): Survey => {
   const n = text.length;
   // At most one space is inserted per code unit of the text; the buffer grows if more are needed.
   const cap = Math.max(n + (n >> 2) + 16, n >= PAGED ? OUTSIDE : 0);
@@ -144,11 +158,28 @@ export const survey = (text: string, lookalikes: Readonly<Record<string, string>
   r.runFrom = 0;
   r.runs = [];
   empty();
-  read(text, bytes.length >= cap ? bytes : Buffer.allocUnsafe(cap), lookalikes, runs, stripped, r, scanner);
-  const out: Survey = { hidden: r.hidden, wide: r.wide, folds: r.folds.toArray(), scan: text, runs: r.runs, percents: r.percents.toArray(), hits: r.hits.toArray() };
+  read(
+    text,
+    bytes.length >= cap ? bytes : Buffer.allocUnsafe(cap),
+    lookalikes,
+    runs,
+    stripped,
+    r,
+    scanner,
+  );
+  const out: Survey = {
+    hidden: r.hidden,
+    wide: r.wide,
+    folds: r.folds.toArray(),
+    scan: text,
+    runs: r.runs,
+    percents: r.percents.toArray(),
+    hits: r.hits.toArray(),
+  };
   if (r.hidden && !stripped) return done(out);
   const from = r.runFrom;
-  if (runs && n - from >= MIN_RUN && (from === 0 || text.charCodeAt(from - 1) !== EQUALS)) out.runs.push(from, n);
+  if (runs && n - from >= MIN_RUN && (from === 0 || text.charCodeAt(from - 1) !== EQUALS))
+    out.runs.push(from, n);
   if (r.edited) {
     if (r.placeholders === 0) out.scan = latin1(written, r.length);
     else {
@@ -193,7 +224,15 @@ const pieceBytes = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength)
  * Each code unit it writes is fed to the automaton of `scanner` (the scan text has no blank runs).
  * A lower-case letter, most of a text, is only copied and fed; every other case costs a few tests.
  */
-const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, string>>, runs: boolean, stripped: boolean, r: Reading, scanner: Scanner): void => {
+const read = (
+  text: string,
+  buf: Buffer,
+  lookalikes: Readonly<Record<string, string>>,
+  runs: boolean,
+  stripped: boolean,
+  r: Reading,
+  scanner: Scanner,
+): void => {
   const n = text.length;
   const hits = r.hits;
   const { next, finalFrom } = scanner;
@@ -230,7 +269,10 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
             const p = ASCII[text.charCodeAt(i - 1)] ?? 0;
             if (
               p & LOWER ||
-              ((p & UPPER || (text.charCodeAt(i - 1) === UNDERSCORE && i > 1 && (ASCII[text.charCodeAt(i - 2)] ?? 0) & (LOWER | DIGIT))) &&
+              ((p & UPPER ||
+                (text.charCodeAt(i - 1) === UNDERSCORE &&
+                  i > 1 &&
+                  (ASCII[text.charCodeAt(i - 2)] ?? 0) & (LOWER | DIGIT))) &&
                 (ASCII[text.charCodeAt(i + 1)] ?? 0) & LOWER)
             ) {
               edited = true;
@@ -252,7 +294,8 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
         }
         // Not a run character: the run before it ends here.
         if (runs) {
-          if (i - runFrom >= MIN_RUN && (runFrom === 0 || text.charCodeAt(runFrom - 1) !== EQUALS)) r.runs.push(runFrom, endOfRun(text, i));
+          if (i - runFrom >= MIN_RUN && (runFrom === 0 || text.charCodeAt(runFrom - 1) !== EQUALS))
+            r.runs.push(runFrom, endOfRun(text, i));
           if (c === PERCENT) percents.push(i);
         }
         runFrom = i + 1;
@@ -279,7 +322,12 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
         continue;
       }
       // Above ASCII: a base64 run ends here.
-      if (runs && i - runFrom >= MIN_RUN && (runFrom === 0 || text.charCodeAt(runFrom - 1) !== EQUALS)) r.runs.push(runFrom, i);
+      if (
+        runs &&
+        i - runFrom >= MIN_RUN &&
+        (runFrom === 0 || text.charCodeAt(runFrom - 1) !== EQUALS)
+      )
+        r.runs.push(runFrom, i);
       let k: number;
       const at = i;
       if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
@@ -306,7 +354,17 @@ const read = (text: string, buf: Buffer, lookalikes: Readonly<Record<string, str
         }
         state = feed(scanner, state, c, o++, buf, hits);
       }
-      if (c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff) r.spaces = true;
+      if (
+        c === 0x1680 ||
+        (c >= 0x2000 && c <= 0x200a) ||
+        c === 0x2028 ||
+        c === 0x2029 ||
+        c === 0x202f ||
+        c === 0x205f ||
+        c === 0x3000 ||
+        c === 0xfeff
+      )
+        r.spaces = true;
       if (k === HIDDEN && !stripped) {
         r.hidden = true;
         break text;
@@ -331,7 +389,11 @@ const kindOfUnit = (c: number, lookalikes: Readonly<Record<string, string>>): nu
 /** Kinds of plane 1 (emoji, symbols, historic scripts), by code point − 0x10000; 0 = not yet known. */
 const plane1 = new Uint8Array(0x10000);
 const kindOfPair = (cp: number, lookalikes: Readonly<Record<string, string>>): number => {
-  if (cp < 0x20000) return (plane1[cp - 0x10000] as number) || (plane1[cp - 0x10000] = kindOf(String.fromCodePoint(cp), lookalikes));
+  if (cp < 0x20000)
+    return (
+      (plane1[cp - 0x10000] as number) ||
+      (plane1[cp - 0x10000] = kindOf(String.fromCodePoint(cp), lookalikes))
+    );
   let k = astral.get(cp);
   if (k === undefined) astral.set(cp, (k = kindOf(String.fromCodePoint(cp), lookalikes)));
   return k;
@@ -349,11 +411,22 @@ const grow = (buf: Buffer, length: number, n: number): Buffer => {
  * code unit of `text` above U+00FF is written as one, in order, and nothing else is (U+0080 itself is
  * a control character, stripped before the read whose text is kept: see `PLACEHOLDER`).
  */
-const swapsOf = (text: string, buf: Buffer, length: number, count: number, noted: Int32Array): Swaps => {
+const swapsOf = (
+  text: string,
+  buf: Buffer,
+  length: number,
+  count: number,
+  noted: Int32Array,
+): Swaps => {
   const at = new Float64Array(count);
   const units = new Uint16Array(count);
   let k = 0;
-  for (let i = buf.indexOf(PLACEHOLDER); i >= 0 && i < length && k < count; i = buf.indexOf(PLACEHOLDER, i + 1)) at[k++] = i;
+  for (
+    let i = buf.indexOf(PLACEHOLDER);
+    i >= 0 && i < length && k < count;
+    i = buf.indexOf(PLACEHOLDER, i + 1)
+  )
+    at[k++] = i;
   let u = 0;
   // Where the read noted them (most texts), or from a read of the whole text (one mostly above U+00FF).
   if (count <= NOTED) for (; u < count; u++) units[u] = text.charCodeAt(noted[u] as number);
@@ -362,7 +435,10 @@ const swapsOf = (text: string, buf: Buffer, length: number, count: number, noted
       const c = text.charCodeAt(i);
       if (c > 0xff) units[u++] = c;
     }
-  if (k !== count || u !== count) throw new Error(`survey: ${count} placeholders written, ${k} found and ${u} code units above U+00FF`);
+  if (k !== count || u !== count)
+    throw new Error(
+      `survey: ${count} placeholders written, ${k} found and ${u} code units above U+00FF`,
+    );
   return { at, units };
 };
 

@@ -15,7 +15,12 @@ export interface Swaps {
 }
 
 /** The text of `scan` from `from` to `to`, with the code units its placeholders stand for. */
-export const restore = (scan: string, from: number, to: number, swaps: Swaps | undefined): string => {
+export const restore = (
+  scan: string,
+  from: number,
+  to: number,
+  swaps: Swaps | undefined,
+): string => {
   if (!swaps) return scan.slice(from, to);
   const { at, units } = swaps;
   // The first placeholder at or after `from`.

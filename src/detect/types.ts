@@ -1,7 +1,8 @@
 import type { Reason } from '../core/content-event.js';
 
 /** Where a text comes from decides which signals are suspicious there (a prompt may address the model; a tool result should not). */
-export type Surface = 'definition' | 'instructions' | 'output' | 'resource' | 'prompt' | 'request' | 'arguments';
+export type Surface =
+  'definition' | 'instructions' | 'output' | 'resource' | 'prompt' | 'request' | 'arguments';
 
 export type Action = 'pass' | 'warn' | 'block';
 

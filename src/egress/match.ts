@@ -7,16 +7,39 @@ export type EgressDecision = { ok: true } | { ok: false; code: EgressErrorCode; 
 /** Addresses a server must not reach unless its host is in `allowPrivate`: loopback, private, link-local, metadata, special. */
 const SPECIAL = new BlockList();
 for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
-  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) SPECIAL.addSubnet(net, prefix, 'ipv4');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  SPECIAL.addSubnet(net, prefix, 'ipv4');
 // ::/96 holds ::, ::1 and the IPv4-compatible ::a.b.c.d; ::ffff:0:0:0/96 (SIIT), NAT64 (64:ff9b::/96,
 // 64:ff9b:1::/48), 6to4 (2002::/16) and Teredo (2001::/32) carry an IPv4 address a relay may reach.
 for (const [net, prefix] of [
-  ['::', 96], ['::ffff:0:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 32],
-  ['2001:db8::', 32], ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['fd00:ec2::254', 128],
-] as const) SPECIAL.addSubnet(net, prefix, 'ipv6');
+  ['::', 96],
+  ['::ffff:0:0:0', 96],
+  ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
+  ['100::', 64],
+  ['2001::', 32],
+  ['2001:db8::', 32],
+  ['2002::', 16],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['fd00:ec2::254', 128],
+] as const)
+  SPECIAL.addSubnet(net, prefix, 'ipv6');
 
 const MAPPED = new BlockList();
 MAPPED.addSubnet('::ffff:0:0', 96, 'ipv6');
@@ -55,10 +78,16 @@ export const toIpLiteral = (rawHost: string): string | undefined => {
 };
 
 const matches = (pattern: string, host: string): boolean =>
-  pattern.startsWith('*.') ? host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1 : pattern === host;
+  pattern.startsWith('*.')
+    ? host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1
+    : pattern === host;
 
 /** Host names are compared lower-case, without a trailing dot. */
-export const normalizeHost = (host: string): string => host.toLowerCase().replace(/\.$/, '').replace(/^\[(.*)\]$/, '$1');
+export const normalizeHost = (host: string): string =>
+  host
+    .toLowerCase()
+    .replace(/\.$/, '')
+    .replace(/^\[(.*)\]$/, '$1');
 
 export interface CompiledEgress {
   decideHost(host: string, port: number): EgressDecision;
@@ -70,13 +99,23 @@ export const compileEgress = (config: EgressConfig): CompiledEgress => ({
   decideHost(rawHost, port) {
     const host = normalizeHost(rawHost);
     if (!config.allow.some((p) => matches(p, host)))
-      return { ok: false, code: 'EGRESS_HOST_DENIED', message: `host ${host} is not on the egress allowlist` };
-    if (!config.ports.includes(port)) return { ok: false, code: 'EGRESS_PORT_DENIED', message: `port ${port} is not allowed` };
+      return {
+        ok: false,
+        code: 'EGRESS_HOST_DENIED',
+        message: `host ${host} is not on the egress allowlist`,
+      };
+    if (!config.ports.includes(port))
+      return { ok: false, code: 'EGRESS_PORT_DENIED', message: `port ${port} is not allowed` };
     return { ok: true };
   },
   decideAddress(rawHost, address) {
     const host = normalizeHost(rawHost);
-    if (!isSpecialAddress(address) || config.allowPrivate.some((p) => matches(p, host))) return { ok: true };
-    return { ok: false, code: 'EGRESS_ADDRESS_DENIED', message: `${host} resolves to ${address}, a loopback/private/link-local/metadata address` };
+    if (!isSpecialAddress(address) || config.allowPrivate.some((p) => matches(p, host)))
+      return { ok: true };
+    return {
+      ok: false,
+      code: 'EGRESS_ADDRESS_DENIED',
+      message: `${host} resolves to ${address}, a loopback/private/link-local/metadata address`,
+    };
   },
 });

@@ -10,11 +10,24 @@ import { startEgressProxy, type EgressEvent, type EgressProxy, type Resolver } f
 /** A GET through the proxy's Unix socket, as a proxy-aware client sends it. */
 const get = (socketPath: string, url: string) =>
   new Promise<{ status: number; code: string; body: string }>((resolve, reject) => {
-    const req = request({ socketPath, path: url, headers: { host: url.startsWith('http') ? new URL(url).host : 'x' } }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, code: String(res.headers['x-toolgate-egress'] ?? ''), body }));
-    });
+    const req = request(
+      {
+        socketPath,
+        path: url,
+        headers: { host: url.startsWith('http') ? new URL(url).host : 'x' },
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            code: String(res.headers['x-toolgate-egress'] ?? ''),
+            body,
+          }),
+        );
+      },
+    );
     req.once('error', reject);
     req.end();
   });
@@ -44,7 +57,12 @@ describe('when the egress proxy resolves names itself', () => {
     });
     socketPath = join(mkdtempSync(join(tmpdir(), 'toolgate-proxy-test-')), 'p.sock');
     proxy = await startEgressProxy({
-      config: { allow: ['ok.test', 'rebind.test', 'internal.test', 'nxdomain.test'], allowPrivate: ['ok.test'], ports: [port], resolve: {} },
+      config: {
+        allow: ['ok.test', 'rebind.test', 'internal.test', 'nxdomain.test'],
+        allowPrivate: ['ok.test'],
+        ports: [port],
+        resolve: {},
+      },
       socketPath,
       resolver,
       onEvent: (e) => void events.push(e),
@@ -56,23 +74,44 @@ describe('when the egress proxy resolves names itself', () => {
   });
 
   it('[EGR-8] connects to the address it checked', async () => {
-    expect(await get(socketPath, `http://ok.test:${port}/`)).toMatchObject({ status: 200, body: 'upstream says hi' });
-    expect(events.at(-1)).toMatchObject({ decision: 'allow', host: 'ok.test', address: '127.0.0.1' });
+    expect(await get(socketPath, `http://ok.test:${port}/`)).toMatchObject({
+      status: 200,
+      body: 'upstream says hi',
+    });
+    expect(events.at(-1)).toMatchObject({
+      decision: 'allow',
+      host: 'ok.test',
+      address: '127.0.0.1',
+    });
   });
 
   it('[EGR-8] refuses a name with any private answer (DNS rebinding), even if another answer is allowed', async () => {
     answers['rebind.test'] = ['93.184.216.34', '10.9.9.9'];
-    expect(await get(socketPath, `http://rebind.test:${port}/`)).toMatchObject({ status: 403, code: 'EGRESS_ADDRESS_DENIED' });
+    expect(await get(socketPath, `http://rebind.test:${port}/`)).toMatchObject({
+      status: 403,
+      code: 'EGRESS_ADDRESS_DENIED',
+    });
   });
 
   it('[EGR-8] refuses a name that resolves to a private address, and one that does not resolve', async () => {
-    expect(await get(socketPath, `http://internal.test:${port}/`)).toMatchObject({ status: 403, code: 'EGRESS_ADDRESS_DENIED' });
-    expect(await get(socketPath, `http://nxdomain.test:${port}/`)).toMatchObject({ status: 502, code: 'EGRESS_DNS_FAILED' });
-    expect(events.filter((e) => e.decision === 'deny').map((e) => e.host)).toEqual(expect.arrayContaining(['internal.test', 'nxdomain.test']));
+    expect(await get(socketPath, `http://internal.test:${port}/`)).toMatchObject({
+      status: 403,
+      code: 'EGRESS_ADDRESS_DENIED',
+    });
+    expect(await get(socketPath, `http://nxdomain.test:${port}/`)).toMatchObject({
+      status: 502,
+      code: 'EGRESS_DNS_FAILED',
+    });
+    expect(events.filter((e) => e.decision === 'deny').map((e) => e.host)).toEqual(
+      expect.arrayContaining(['internal.test', 'nxdomain.test']),
+    );
   });
 
   it('[EGR-8] refuses requests that are not proxy requests', async () => {
-    expect(await get(socketPath, '/relative')).toMatchObject({ status: 400, code: 'EGRESS_BAD_REQUEST' });
+    expect(await get(socketPath, '/relative')).toMatchObject({
+      status: 400,
+      code: 'EGRESS_BAD_REQUEST',
+    });
   });
 });
 
@@ -93,7 +132,12 @@ describe('when the egress decisions go to the audit log', () => {
   const proxyWith = async (onEvent: (e: EgressEvent) => void | Promise<void>) => {
     const socketPath = join(mkdtempSync(join(tmpdir(), 'toolgate-proxy-test-')), 'p.sock');
     const proxy = await startEgressProxy({
-      config: { allow: ['ok.test'], allowPrivate: ['ok.test'], ports: [port], resolve: { 'ok.test': '127.0.0.1' } },
+      config: {
+        allow: ['ok.test'],
+        allowPrivate: ['ok.test'],
+        ports: [port],
+        resolve: { 'ok.test': '127.0.0.1' },
+      },
       socketPath,
       onEvent,
     });
@@ -119,7 +163,10 @@ describe('when the egress decisions go to the audit log', () => {
 
   it('[AUD-2] refuses the connection with EGRESS_UNLOGGED when the decision cannot be recorded', async () => {
     const { proxy, socketPath } = await proxyWith(() => Promise.reject(new Error('ENOSPC')));
-    expect(await get(socketPath, `http://ok.test:${port}/unlogged`)).toMatchObject({ status: 503, code: 'EGRESS_UNLOGGED' });
+    expect(await get(socketPath, `http://ok.test:${port}/unlogged`)).toMatchObject({
+      status: 503,
+      code: 'EGRESS_UNLOGGED',
+    });
     expect(hits).not.toContain('/unlogged');
     await proxy.close();
   });
@@ -132,10 +179,16 @@ describe('when the egress decisions go to the audit log', () => {
     });
     try {
       const { proxy, socketPath } = await proxyWith(() => undefined);
-      expect(await get(socketPath, `http://ok.test:${port}/unwritten`)).toMatchObject({ status: 503, code: 'EGRESS_UNLOGGED' });
+      expect(await get(socketPath, `http://ok.test:${port}/unwritten`)).toMatchObject({
+        status: 503,
+        code: 'EGRESS_UNLOGGED',
+      });
       expect(hits).not.toContain('/unwritten');
       refusing = false;
-      expect(await get(socketPath, `http://ok.test:${port}/written`)).toMatchObject({ status: 200, body: 'reached' });
+      expect(await get(socketPath, `http://ok.test:${port}/written`)).toMatchObject({
+        status: 200,
+        body: 'reached',
+      });
       expect(hits).toContain('/written');
       await proxy.close();
     } finally {

@@ -24,13 +24,35 @@ describe('the stdio front fast path checks a plain tools/call as the SDK codec d
     expect(codec, 'the SDK internals the fast path borrows are missing').toBeDefined();
     if (!codec) return;
     expect((codec as { era?: string }).era).toBe('2025-11-25'); // the fast path serves 2025-era sessions only
-    const value = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.anything()), fc.dictionary(fc.string(), fc.anything()), fc.anything());
+    const value = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.anything()),
+      fc.dictionary(fc.string(), fc.anything()),
+      fc.anything(),
+    );
     fc.assert(
       fc.property(fc.record({ name: value, arguments: value }, { requiredKeys: [] }), (params) => {
-        const sdk = codec.validateRequest('tools/call', { jsonrpc: '2.0', id: 1, method: 'tools/call', params });
+        const sdk = codec.validateRequest('tools/call', {
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params,
+        });
         expect(isWellFormedCall(params as Params)).toBe(sdk.ok);
       }),
-      { numRuns: 2000, examples: [[{ name: 'x', arguments: [] }], [{ name: 'x' }], [{ arguments: {} }], [{ name: 1, arguments: {} }]] },
+      {
+        numRuns: 2000,
+        examples: [
+          [{ name: 'x', arguments: [] }],
+          [{ name: 'x' }],
+          [{ arguments: {} }],
+          [{ name: 1, arguments: {} }],
+        ],
+      },
     );
   });
 });

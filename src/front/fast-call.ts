@@ -1,4 +1,11 @@
-import { isInputRequiredResult, LATEST_PROTOCOL_VERSION, ProtocolErrorCode, SdkError, SdkErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/server';
+import {
+  isInputRequiredResult,
+  LATEST_PROTOCOL_VERSION,
+  ProtocolErrorCode,
+  SdkError,
+  SdkErrorCode,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/server';
 import type { JsonRpcId, JsonRpcMessage } from '../transport/frame.js';
 import type { Params } from '../core/interceptor.js';
 import { serverChannel, type FrontServer } from './front-server.js';
@@ -28,10 +35,22 @@ interface ServerInternals {
  */
 export const wireCodecOf = (server: unknown): WireCodec | undefined => {
   const internals = server as Partial<ServerInternals>;
-  if (typeof internals._negotiatedWireCodec !== 'function' || typeof internals._outboundServerInfo !== 'function') return undefined;
+  if (
+    typeof internals._negotiatedWireCodec !== 'function' ||
+    typeof internals._outboundServerInfo !== 'function'
+  )
+    return undefined;
   const codec = internals._negotiatedWireCodec.call(server) as Partial<WireCodec> | undefined;
-  const api: ReadonlyArray<keyof WireCodec> = ['hasRequestMethod', 'validateRequest', 'validateResult', 'encodeResult', 'encodeErrorCode'];
-  return codec && api.every((name) => typeof codec[name] === 'function') ? (codec as WireCodec) : undefined;
+  const api: ReadonlyArray<keyof WireCodec> = [
+    'hasRequestMethod',
+    'validateRequest',
+    'validateResult',
+    'encodeResult',
+    'encodeErrorCode',
+  ];
+  return codec && api.every((name) => typeof codec[name] === 'function')
+    ? (codec as WireCodec)
+    : undefined;
 };
 
 /** `normalizeContentlessToolResult` of the SDK: a result without `content` gets `content: []`. */
@@ -52,7 +71,8 @@ const isPlainCall = (params: unknown): boolean => {
   return true;
 };
 
-const isRecord = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * What the era codec's `tools/call` request schema checks of a plain call (`name` and `arguments`
@@ -61,7 +81,8 @@ const isRecord = (value: unknown): boolean => typeof value === 'object' && value
  * the codec's verdict on any params.
  */
 export const isWellFormedCall = (params: Params): boolean =>
-  typeof params['name'] === 'string' && (params['arguments'] === undefined || isRecord(params['arguments']));
+  typeof params['name'] === 'string' &&
+  (params['arguments'] === undefined || isRecord(params['arguments']));
 
 /**
  * The stdio front's `tools/call` fast path. A plain call (`name` and `arguments` only) on an
@@ -73,7 +94,10 @@ export const isWellFormedCall = (params: Params): boolean =>
  * cancelled call is answered by nobody, as in the SDK. Anything else (other methods, `_meta`,
  * 2026-07-28 clients, a request the codec refuses) returns `false` and goes to the SDK unchanged.
  */
-export const createFastCall = (current: () => FrontServer | undefined, reply: (message: JSONRPCMessage) => void) => {
+export const createFastCall = (
+  current: () => FrontServer | undefined,
+  reply: (message: JSONRPCMessage) => void,
+) => {
   const inFlight = new Map<JsonRpcId, AbortController>();
 
   const call = (front: FrontServer, codec: WireCodec, id: JsonRpcId, params: Params): void => {
@@ -81,7 +105,11 @@ export const createFastCall = (current: () => FrontServer | undefined, reply: (m
     const controller = new AbortController();
     inFlight.set(id, controller);
     const fail = (code: number, message: string, data?: unknown) =>
-      reply({ jsonrpc: '2.0', id, error: { code: codec.encodeErrorCode(code), message, ...(data !== undefined && { data }) } } as never);
+      reply({
+        jsonrpc: '2.0',
+        id,
+        error: { code: codec.encodeErrorCode(code), message, ...(data !== undefined && { data }) },
+      } as never);
     front.gateway
       .request(front.session, serverChannel(front), 'tools/call', params, controller.signal)
       .then(
@@ -96,12 +124,20 @@ export const createFastCall = (current: () => FrontServer | undefined, reply: (m
           const valid = codec.validateResult('tools/call', normalizeContentless(projected));
           if (!valid.ok)
             return fail(
-              valid.reason === 'not-in-era' ? ProtocolErrorCode.InternalError : ProtocolErrorCode.InvalidParams,
-              valid.reason === 'not-in-era' ? 'No wire schema for tools/call in the resolved era' : `Invalid tools/call result: ${valid.message}`,
+              valid.reason === 'not-in-era'
+                ? ProtocolErrorCode.InternalError
+                : ProtocolErrorCode.InvalidParams,
+              valid.reason === 'not-in-era'
+                ? 'No wire schema for tools/call in the resolved era'
+                : `Invalid tools/call result: ${valid.message}`,
             );
           let encoded: unknown;
           try {
-            encoded = codec.encodeResult('tools/call', valid.value, internals._outboundServerInfo());
+            encoded = codec.encodeResult(
+              'tools/call',
+              valid.value,
+              internals._outboundServerInfo(),
+            );
           } catch {
             return fail(ProtocolErrorCode.InternalError, 'Internal error');
           }
@@ -109,8 +145,14 @@ export const createFastCall = (current: () => FrontServer | undefined, reply: (m
         },
         (error: unknown) => {
           if (controller.signal.aborted) return;
-          const wire = toProtocolError(error) as unknown as { code?: unknown; message?: string; data?: unknown };
-          const code = Number.isSafeInteger(wire.code) ? (wire.code as number) : ProtocolErrorCode.InternalError;
+          const wire = toProtocolError(error) as unknown as {
+            code?: unknown;
+            message?: string;
+            data?: unknown;
+          };
+          const code = Number.isSafeInteger(wire.code)
+            ? (wire.code as number)
+            : ProtocolErrorCode.InternalError;
           fail(code, wire.message ?? 'Internal error', wire.data);
         },
       )
@@ -128,9 +170,15 @@ export const createFastCall = (current: () => FrontServer | undefined, reply: (m
       if (params?.requestId !== undefined) inFlight.get(params.requestId)?.abort(params.reason);
       return false;
     }
-    if (method !== 'tools/call' || !('id' in message) || !isPlainCall(message['params'])) return false;
+    if (method !== 'tools/call' || !('id' in message) || !isPlainCall(message['params']))
+      return false;
     const front = current();
-    if (!front || front.session.era !== 'legacy' || front.server.getClientCapabilities() === undefined) return false;
+    if (
+      !front ||
+      front.session.era !== 'legacy' ||
+      front.server.getClientCapabilities() === undefined
+    )
+      return false;
     const codec = wireCodecOf(front.server);
     if (!codec?.hasRequestMethod('tools/call')) return false;
     const params = message['params'] as Params;

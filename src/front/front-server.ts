@@ -1,14 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { ProtocolError, Server, type JSONRPCRequest, type Result as SdkResult, type ServerContext } from '@modelcontextprotocol/server';
+import {
+  ProtocolError,
+  Server,
+  type JSONRPCRequest,
+  type Result as SdkResult,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
 import { FrameError } from '../errors.js';
 import type { FrontSession, Gateway } from '../gateway/gateway.js';
-import type { ClientChannel, Params, Result } from '../core/interceptor.js';
+import type { ClientChannel, Params } from '../core/interceptor.js';
 import type { Principal } from '../core/principal.js';
 import { VERSION } from '../version.js';
 import type { ListMethod } from '../gateway/rewrite.js';
 import { toProtocolError } from '../transport/to-json-rpc-error.js';
 
-const LIST_METHODS: readonly ListMethod[] = ['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list'];
+const LIST_METHODS: readonly ListMethod[] = [
+  'tools/list',
+  'prompts/list',
+  'resources/list',
+  'resources/templates/list',
+];
 const ITEM_METHODS = [
   'tools/call',
   'prompts/get',
@@ -30,7 +41,8 @@ type Handler = (request: JSONRPCRequest, ctx: ServerContext) => Promise<SdkResul
 
 /** Our handlers throw only coded errors (`toProtocolError`): `data.code` tells them from the SDK's. */
 const isCoded = (error: unknown): boolean =>
-  error instanceof ProtocolError && typeof (error.data as { code?: unknown } | undefined)?.code === 'string';
+  error instanceof ProtocolError &&
+  typeof (error.data as { code?: unknown } | undefined)?.code === 'string';
 
 /**
  * The SDK checks a request against its schema before our handler runs, and a failure leaves with the
@@ -47,7 +59,14 @@ class FrontMcpServer extends Server {
         if (isCoded(error)) throw error;
         // A plain Error or an SDK InvalidParams here is the schema check (of the request, or of a tools/call result).
         const invalid = !(error instanceof ProtocolError) || error.code === -32602;
-        throw toProtocolError(invalid ? new FrameError('FRAME_INVALID_PARAMS', `${method}: the message does not match the MCP schema`) : error);
+        throw toProtocolError(
+          invalid
+            ? new FrameError(
+                'FRAME_INVALID_PARAMS',
+                `${method}: the message does not match the MCP schema`,
+              )
+            : error,
+        );
       }
     };
   }
@@ -58,7 +77,11 @@ class FrontMcpServer extends Server {
  * the 2025 and the 2026-07-28 revision). Every handler goes to the gateway; every error leaves
  * through `toProtocolError`, so the wire never sees internals.
  */
-export const createFrontServer = (gateway: Gateway, principal: Principal, era: 'legacy' | 'modern'): FrontServer => {
+export const createFrontServer = (
+  gateway: Gateway,
+  principal: Principal,
+  era: 'legacy' | 'modern',
+): FrontServer => {
   const server = new FrontMcpServer(
     { name: 'toolgate', version: VERSION },
     {
@@ -69,7 +92,10 @@ export const createFrontServer = (gateway: Gateway, principal: Principal, era: '
         completions: {},
         ...(era === 'legacy' && { logging: {} }),
       },
-      instructions: 'toolgate: MCP security gateway. Tools are named <server>' + gateway.config.separator + '<tool>.',
+      instructions:
+        'toolgate: MCP security gateway. Tools are named <server>' +
+        gateway.config.separator +
+        '<tool>.',
     },
   );
   const session: FrontSession = {
@@ -77,13 +103,18 @@ export const createFrontServer = (gateway: Gateway, principal: Principal, era: '
     principal,
     era,
     subscriptions: new Set(),
-    notify: (method, params) => server.notification({ method, params } as never),
+    notify: (method, params) => server.notification({ method, params }),
   };
 
   for (const method of LIST_METHODS) {
     server.setRequestHandler(method, async (request, ctx) => {
       try {
-        return (await gateway.list(session, method, request.params?.cursor, ctx.mcpReq.signal)) as never;
+        return (await gateway.list(
+          session,
+          method,
+          request.params?.cursor,
+          ctx.mcpReq.signal,
+        )) as never;
       } catch (error) {
         throw toProtocolError(error);
       }
@@ -94,9 +125,18 @@ export const createFrontServer = (gateway: Gateway, principal: Principal, era: '
       try {
         const params = (request.params ?? {}) as Params;
         const progress = progressForwarder(params, ctx);
-        const result = await gateway.request(session, channelFor(session, ctx), method, params, ctx.mcpReq.signal, progress?.forward);
+        const result = await gateway.request(
+          session,
+          channelFor(session, ctx),
+          method,
+          params,
+          ctx.mcpReq.signal,
+          progress?.forward,
+        );
         await progress?.flushed(); // progress must reach the client before the result does
-        return (method === 'tools/call' ? server.projectCallToolResult(result as never, undefined) : result) as never;
+        return method === 'tools/call'
+          ? server.projectCallToolResult(result as never, undefined)
+          : result;
       } catch (error) {
         throw toProtocolError(error);
       }
@@ -115,21 +155,24 @@ export const createFrontServer = (gateway: Gateway, principal: Principal, era: '
 export const serverChannel = (front: FrontServer): ClientChannel => ({
   sessionId: front.session.id,
   era: front.session.era,
-  request: (method, params, signal) => front.server.request({ method, params } as never, { signal }) as Promise<Result>,
-  notify: (method, params) => front.server.notification({ method, params } as never),
+  request: (method, params, signal) =>
+    front.server.request({ method, params } as never, { signal }),
+  notify: (method, params) => front.server.notification({ method, params }),
 });
 
 /** The way back to the client for server→client requests made during this call (related to it). */
 const channelFor = (session: FrontSession, ctx: ServerContext): ClientChannel => ({
   sessionId: session.id,
   era: session.era,
-  request: (method, params, signal) => ctx.mcpReq.send({ method, params } as never, { signal }) as Promise<Result>,
-  notify: (method, params) => ctx.mcpReq.notify({ method, params } as never),
+  request: (method, params, signal) => ctx.mcpReq.send({ method, params } as never, { signal }),
+  notify: (method, params) => ctx.mcpReq.notify({ method, params }),
 });
 
 /** Upstream progress goes to the client under the client's own progress token, in order. */
 const progressForwarder = (params: Params, ctx: ServerContext) => {
-  const token = ctx.mcpReq._meta?.progressToken ?? (params['_meta'] as { progressToken?: unknown } | undefined)?.progressToken;
+  const token =
+    ctx.mcpReq._meta?.progressToken ??
+    (params['_meta'] as { progressToken?: unknown } | undefined)?.progressToken;
   if (typeof token !== 'string' && typeof token !== 'number') return undefined;
   let sent: Promise<void> = Promise.resolve();
   return {
@@ -137,7 +180,12 @@ const progressForwarder = (params: Params, ctx: ServerContext) => {
       const { progress: value, total, message } = progress;
       const notification = {
         method: 'notifications/progress',
-        params: { progressToken: token, progress: value, ...(total !== undefined && { total }), ...(message !== undefined && { message }) },
+        params: {
+          progressToken: token,
+          progress: value,
+          ...(total !== undefined && { total }),
+          ...(message !== undefined && { message }),
+        },
       };
       sent = sent.then(() => ctx.mcpReq.notify(notification as never)).catch(() => undefined);
     },

@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   createMcpHandler,
@@ -10,7 +15,11 @@ import {
   validateHostHeader,
   validateOriginHeader,
 } from '@modelcontextprotocol/server';
-import { toNodeHandler, type NodeIncomingMessageLike, type NodeServerResponseLike } from '@modelcontextprotocol/node';
+import {
+  toNodeHandler,
+  type NodeIncomingMessageLike,
+  type NodeServerResponseLike,
+} from '@modelcontextprotocol/node';
 import type { Gateway } from '../gateway/gateway.js';
 import { FrameError, GatewayError, HttpError, LimitError, type HttpErrorCode } from '../errors.js';
 import { decodeFrame, type JsonRpcId } from '../transport/frame.js';
@@ -59,9 +68,20 @@ export const serveHttpFront = async (
   onError: (error: Error) => void = () => undefined,
 ): Promise<HttpFrontHandle> => {
   const limits = frontLimits(gateway);
-  const { allowedHosts, allowedOrigins, maxSessions, maxSessionsPerCaller, maxSessionsPerAddress, sessionIdleMs, bodyTimeoutMs } = gateway.config.http;
+  const {
+    allowedHosts,
+    allowedOrigins,
+    maxSessions,
+    maxSessionsPerCaller,
+    maxSessionsPerAddress,
+    sessionIdleMs,
+    bodyTimeoutMs,
+  } = gateway.config.http;
   const hosts = [...localhostAllowedHostnames(), ...allowedHosts];
-  const originHosts = [...localhostAllowedOrigins(), ...allowedOrigins.filter((o) => !o.includes('://'))];
+  const originHosts = [
+    ...localhostAllowedOrigins(),
+    ...allowedOrigins.filter((o) => !o.includes('://')),
+  ];
   const exactOrigins = new Set(allowedOrigins.filter((o) => o.includes('://')));
 
   const legacy = new LegacySessions(gateway, {
@@ -73,7 +93,11 @@ export const serveHttpFront = async (
   });
   const modern = createMcpHandler(
     (ctx) => {
-      const front = createFrontServer(gateway, { id: callerPrincipal(ctx.requestInfo), transport: 'http' }, 'modern');
+      const front = createFrontServer(
+        gateway,
+        { id: callerPrincipal(ctx.requestInfo), transport: 'http' },
+        'modern',
+      );
       // The per-request transport closes when its exchange ends: the front session ends with it.
       front.server.onclose = front.detach;
       connectLogged(front.server);
@@ -95,9 +119,16 @@ export const serveHttpFront = async (
     }
   });
 
-  const route = async (request: Request, parsedBody: unknown, caller: string, address: string): Promise<Response> => {
+  const route = async (
+    request: Request,
+    parsedBody: unknown,
+    caller: string,
+    address: string,
+  ): Promise<Response> => {
     try {
-      if (await isLegacyRequest(request, parsedBody, { maxRequestBodySize: limits.maxMessageBytes }))
+      if (
+        await isLegacyRequest(request, parsedBody, { maxRequestBodySize: limits.maxMessageBytes })
+      )
         return await legacy.handle(request, caller, address, parsedBody);
       return await modern.fetch(request, parsedBody === undefined ? {} : { parsedBody });
     } catch (error) {
@@ -115,9 +146,19 @@ export const serveHttpFront = async (
       if (body === 'timeout') {
         // A stalled body would hold its connection (and its memory) until Node's request timeout.
         res.once('finish', () => req.destroy());
-        return writeError(res, new HttpError('HTTP_BODY_TIMEOUT', `the request body did not arrive within ${bodyTimeoutMs} ms`));
+        return writeError(
+          res,
+          new HttpError(
+            'HTTP_BODY_TIMEOUT',
+            `the request body did not arrive within ${bodyTimeoutMs} ms`,
+          ),
+        );
       }
-      if (body === undefined) return writeError(res, new HttpError('HTTP_BODY_TOO_LARGE', `body exceeds ${limits.maxMessageBytes} bytes`));
+      if (body === undefined)
+        return writeError(
+          res,
+          new HttpError('HTTP_BODY_TOO_LARGE', `body exceeds ${limits.maxMessageBytes} bytes`),
+        );
       const frame = decodeFrame(body, limits);
       if (!frame.ok) {
         const error = frame.code.startsWith('LIMIT_')
@@ -188,9 +229,14 @@ const checkRequest = (
   exactOrigins: ReadonlySet<string>,
 ): HttpError | undefined => {
   // DNS rebinding: a browser tricked into calling us sends the attacker's Host (HTTP-2).
-  if (!validateHostHeader(req.headers.host, hosts).ok) return new HttpError('HTTP_HOST_REJECTED', 'Host header not allowed');
+  if (!validateHostHeader(req.headers.host, hosts).ok)
+    return new HttpError('HTTP_HOST_REJECTED', 'Host header not allowed');
   const origin = req.headers.origin;
-  if (origin !== undefined && !exactOrigins.has(origin) && !validateOriginHeader(origin, originHosts).ok)
+  if (
+    origin !== undefined &&
+    !exactOrigins.has(origin) &&
+    !validateOriginHeader(origin, originHosts).ok
+  )
     return new HttpError('HTTP_ORIGIN_REJECTED', 'Origin not allowed');
   const path = (req.url ?? '/').split('?')[0];
   if (path !== MCP_PATH) return new HttpError('HTTP_NOT_FOUND', `MCP is served at ${MCP_PATH}`);
@@ -228,12 +274,19 @@ const readBody = async (req: IncomingMessage, max: number): Promise<Uint8Array |
 };
 
 /** {@link readBody}, or `'timeout'` when the whole body has not arrived within `ms` (a slow or stalled sender). */
-const readBodyWithin = async (req: IncomingMessage, max: number, ms: number): Promise<Uint8Array | undefined | 'timeout'> => {
+const readBodyWithin = async (
+  req: IncomingMessage,
+  max: number,
+  ms: number,
+): Promise<Uint8Array | undefined | 'timeout'> => {
   let timer: NodeJS.Timeout | undefined;
   const reading = readBody(req, max);
   reading.catch(() => undefined); // after a timeout the socket is destroyed under it
   try {
-    return await Promise.race([reading, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)))]);
+    return await Promise.race([
+      reading,
+      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -245,13 +298,16 @@ const readBodyWithin = async (req: IncomingMessage, max: number, ms: number): Pr
  */
 const callerKey = (req: IncomingMessage): string => {
   const auth = req.headers.authorization;
-  const basis = auth !== undefined ? `auth:${auth}` : `addr:${req.socket.remoteAddress ?? 'unknown'}`;
+  const basis =
+    auth !== undefined ? `auth:${auth}` : `addr:${req.socket.remoteAddress ?? 'unknown'}`;
   return createHash('sha256').update(basis).digest('hex');
 };
 
 const callerPrincipal = (request: Request | undefined): string => {
   const auth = request?.headers.get('authorization');
-  return auth ? `http:${createHash('sha256').update(`auth:${auth}`).digest('hex').slice(0, 16)}` : 'http:anonymous';
+  return auth
+    ? `http:${createHash('sha256').update(`auth:${auth}`).digest('hex').slice(0, 16)}`
+    : 'http:anonymous';
 };
 
 const idOf = (body: unknown): JsonRpcId | undefined => {
@@ -268,7 +324,10 @@ const errorBody = (error: unknown, id: JsonRpcId | undefined): string =>
   JSON.stringify({ jsonrpc: '2.0', id: id ?? null, error: toWireError(error) });
 
 const errorResponse = (error: unknown, id?: JsonRpcId): Response =>
-  new Response(errorBody(error, id), { status: statusOf(error), headers: { 'content-type': 'application/json' } });
+  new Response(errorBody(error, id), {
+    status: statusOf(error),
+    headers: { 'content-type': 'application/json' },
+  });
 
 const writeError = (res: ServerResponse, error: unknown, id?: JsonRpcId): void => {
   const status = statusOf(error);
@@ -280,7 +339,11 @@ const writeError = (res: ServerResponse, error: unknown, id?: JsonRpcId): void =
   res.end(errorBody(error, id));
 };
 
-const closeAll = async (server: HttpServer, legacy: LegacySessions, closeModern: () => Promise<void>): Promise<void> => {
+const closeAll = async (
+  server: HttpServer,
+  legacy: LegacySessions,
+  closeModern: () => Promise<void>,
+): Promise<void> => {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   await legacy.close();
   await closeModern().catch(() => undefined);

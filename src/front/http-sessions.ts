@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { isInitializeRequest, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
+import {
+  isInitializeRequest,
+  WebStandardStreamableHTTPServerTransport,
+} from '@modelcontextprotocol/server';
 import type { Gateway } from '../gateway/gateway.js';
 import { FrameError, HttpError } from '../errors.js';
 import type { Principal } from '../core/principal.js';
@@ -42,7 +45,10 @@ export class LegacySessions {
   constructor(gateway: Gateway, options: LegacySessionsOptions) {
     this.gateway = gateway;
     this.options = options;
-    this.sweeper = setInterval(() => this.sweep(), Math.min(Math.max(options.idleMs / 4, 250), 60_000));
+    this.sweeper = setInterval(
+      () => this.sweep(),
+      Math.min(Math.max(options.idleMs / 4, 250), 60_000),
+    );
     this.sweeper.unref();
   }
 
@@ -54,23 +60,39 @@ export class LegacySessions {
    * Serves one legacy exchange for `caller`. Throws an HttpError (never a bare Error) for a request
    * the session layer refuses; the caller maps it to the wire.
    */
-  async handle(request: Request, caller: string, address: string, parsedBody: unknown): Promise<Response> {
+  async handle(
+    request: Request,
+    caller: string,
+    address: string,
+    parsedBody: unknown,
+  ): Promise<Response> {
     const id = request.headers.get('mcp-session-id');
     if (id === null) return this.open(request, caller, address, parsedBody);
     const session = this.sessions.get(id);
-    if (!session) throw new HttpError('HTTP_SESSION_UNKNOWN', 'unknown or expired session: initialize a new one');
-    if (session.caller !== caller) throw new HttpError('HTTP_SESSION_FORBIDDEN', 'this session belongs to another caller');
+    if (!session)
+      throw new HttpError(
+        'HTTP_SESSION_UNKNOWN',
+        'unknown or expired session: initialize a new one',
+      );
+    if (session.caller !== caller)
+      throw new HttpError('HTTP_SESSION_FORBIDDEN', 'this session belongs to another caller');
     // A second request reusing an id still in flight would steal the first one's response stream
     // and leave one of them hanging forever: refuse it.
     const requestId = requestIdOf(parsedBody);
     if (requestId !== undefined && session.pending.has(requestId))
-      throw new FrameError('FRAME_INVALID_JSONRPC', `request id ${JSON.stringify(requestId)} is already in flight in this session`);
+      throw new FrameError(
+        'FRAME_INVALID_JSONRPC',
+        `request id ${JSON.stringify(requestId)} is already in flight in this session`,
+      );
     if (requestId !== undefined) session.pending.add(requestId);
     const counts = request.method !== 'GET';
     session.lastSeen = Date.now();
     if (counts) session.busy++;
     try {
-      const response = await session.transport.handleRequest(request, parsedBody === undefined ? {} : { parsedBody });
+      const response = await session.transport.handleRequest(
+        request,
+        parsedBody === undefined ? {} : { parsedBody },
+      );
       // Refused before dispatch: no response will ever be sent for this id.
       if (requestId !== undefined && response.status !== 200) session.pending.delete(requestId);
       return response;
@@ -83,32 +105,60 @@ export class LegacySessions {
     }
   }
 
-  private async open(request: Request, caller: string, address: string, parsedBody: unknown): Promise<Response> {
+  private async open(
+    request: Request,
+    caller: string,
+    address: string,
+    parsedBody: unknown,
+  ): Promise<Response> {
     if (request.method !== 'POST' || !isInitializeRequest(parsedBody))
-      throw new HttpError('HTTP_SESSION_UNKNOWN', 'no Mcp-Session-Id header: send initialize first');
+      throw new HttpError(
+        'HTTP_SESSION_UNKNOWN',
+        'no Mcp-Session-Id header: send initialize first',
+      );
     if (this.sessions.size >= this.options.maxSessions)
-      throw new HttpError('HTTP_TOO_MANY_SESSIONS', `the gateway already serves ${this.options.maxSessions} sessions`);
+      throw new HttpError(
+        'HTTP_TOO_MANY_SESSIONS',
+        `the gateway already serves ${this.options.maxSessions} sessions`,
+      );
     // One caller (or one address with many tokens) must not take every session for the idle timeout (HTTP-6).
     // Clients rarely DELETE their sessions: at its cap, a caller's own least recently used idle session
     // makes room, so it never locks itself out, and it still never holds more than its share.
     const own = [...this.sessions.entries()].filter(([, s]) => s.caller === caller);
     if (own.length >= this.options.maxSessionsPerCaller) {
-      const idle = own.filter(([, s]) => s.busy === 0).sort(([, a], [, b]) => a.lastSeen - b.lastSeen)[0];
-      if (!idle) throw new HttpError('HTTP_CALLER_SESSIONS', `this caller already has ${this.options.maxSessionsPerCaller} sessions in use`);
+      const idle = own
+        .filter(([, s]) => s.busy === 0)
+        .sort(([, a], [, b]) => a.lastSeen - b.lastSeen)[0];
+      if (!idle)
+        throw new HttpError(
+          'HTTP_CALLER_SESSIONS',
+          `this caller already has ${this.options.maxSessionsPerCaller} sessions in use`,
+        );
       this.sessions.delete(idle[0]);
       void idle[1].transport.close().catch(() => undefined);
     }
     let ofAddress = 0;
     for (const s of this.sessions.values()) if (s.address === address) ofAddress++;
     if (ofAddress >= this.options.maxSessionsPerAddress)
-      throw new HttpError('HTTP_CALLER_SESSIONS', `this address already has ${this.options.maxSessionsPerAddress} sessions: close one (DELETE) first`);
+      throw new HttpError(
+        'HTTP_CALLER_SESSIONS',
+        `this address already has ${this.options.maxSessionsPerAddress} sessions: close one (DELETE) first`,
+      );
     const principal: Principal = { id: `http:${caller.slice(0, 16)}`, transport: 'http' };
     const front = createFrontServer(this.gateway, principal, 'legacy');
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       maxRequestBodySize: this.options.maxRequestBodySize,
       onsessioninitialized: (sessionId) => {
-        this.sessions.set(sessionId, { transport, front, caller, address, lastSeen: Date.now(), busy: 0, pending });
+        this.sessions.set(sessionId, {
+          transport,
+          front,
+          caller,
+          address,
+          lastSeen: Date.now(),
+          busy: 0,
+          pending,
+        });
       },
     });
     const pending = new Set<string | number>();
@@ -117,7 +167,8 @@ export class LegacySessions {
       try {
         await send(message, options);
       } finally {
-        if ('id' in message && !('method' in message)) pending.delete(message.id as string | number);
+        if ('id' in message && !('method' in message))
+          pending.delete(message.id as string | number);
       }
     };
     transport.onclose = () => {
@@ -127,19 +178,23 @@ export class LegacySessions {
     await front.server.connect(transport);
     const response = await transport.handleRequest(request, { parsedBody });
     // A refused initialize never registers a session; do not leak its server.
-    if (transport.sessionId === undefined || !this.sessions.has(transport.sessionId)) await transport.close();
+    if (transport.sessionId === undefined || !this.sessions.has(transport.sessionId))
+      await transport.close();
     return response;
   }
 
   private sweep(): void {
     const cutoff = Date.now() - this.options.idleMs;
     for (const session of this.sessions.values())
-      if (session.busy === 0 && session.lastSeen < cutoff) void session.transport.close().catch(() => undefined);
+      if (session.busy === 0 && session.lastSeen < cutoff)
+        void session.transport.close().catch(() => undefined);
   }
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
-    await Promise.all([...this.sessions.values()].map((s) => s.transport.close().catch(() => undefined)));
+    await Promise.all(
+      [...this.sessions.values()].map((s) => s.transport.close().catch(() => undefined)),
+    );
     this.sessions.clear();
   }
 }
@@ -147,5 +202,7 @@ export class LegacySessions {
 /** The id of a JSON-RPC request (not of a response or notification, which wait for nothing). */
 const requestIdOf = (body: unknown): string | number | undefined => {
   const m = body as { id?: unknown; method?: unknown } | undefined;
-  return typeof m?.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number') ? m.id : undefined;
+  return typeof m?.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number')
+    ? m.id
+    : undefined;
 };

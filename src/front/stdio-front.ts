@@ -26,13 +26,19 @@ export const serveStdioFront = (
   gateway: Gateway,
   streams: { input: Readable; output: Writable } = { input: process.stdin, output: process.stdout },
 ): StdioServerHandle => {
-  const transport: LineTransport = new LineTransport(streams.input, streams.output, frontLimits(gateway), (rejected) => {
-    const error =
-      rejected.code.startsWith('LIMIT_') ? new LimitError(rejected.code as 'LIMIT_TOO_DEEP', rejected.message) : new FrameError(rejected.code as 'FRAME_PARSE_ERROR', rejected.message);
-    void transport
-      .send({ jsonrpc: '2.0', id: rejected.id ?? null, error: toWireError(error) } as never)
-      .catch(() => undefined);
-  });
+  const transport: LineTransport = new LineTransport(
+    streams.input,
+    streams.output,
+    frontLimits(gateway),
+    (rejected) => {
+      const error = rejected.code.startsWith('LIMIT_')
+        ? new LimitError(rejected.code as 'LIMIT_TOO_DEEP', rejected.message)
+        : new FrameError(rejected.code as 'FRAME_PARSE_ERROR', rejected.message);
+      void transport
+        .send({ jsonrpc: '2.0', id: rejected.id ?? null, error: toWireError(error) } as never)
+        .catch(() => undefined);
+    },
+  );
   const detachers: Array<() => void> = [];
   let latest: FrontServer | undefined;
   const fast = createFastCall(

@@ -10,7 +10,10 @@ export interface AuditRuntime {
   /** Records a lifecycle event (config reload, shutdown); a failed append is logged, never thrown. */
   record(event: Readonly<Record<string, unknown>>): Promise<void>;
   /** The audit pair of a reloaded config (none with `audit: false`); `apply()` once the gateway switched. */
-  reconfigure(config: Config, lockDocument?: unknown): { interceptors: AuditInterceptors | undefined; policy?: string; apply(): void };
+  reconfigure(
+    config: Config,
+    lockDocument?: unknown,
+  ): { interceptors: AuditInterceptors | undefined; policy?: string; apply(): void };
   /** Records the shutdown (and why), then writes the final signed checkpoint. */
   close(reason?: string): Promise<void>;
 }
@@ -20,10 +23,23 @@ export interface AuditRuntime {
  * config (and lock) load, every gateway event (upstream start, crash, restart, pin events), reloads
  * and the shutdown, and hands the chain its audit pair.
  */
-export const withAudit = (configPath: string, config: Config, options: GatewayOptions): AuditRuntime => {
-  const audit = createAudit(config, configPath, (message) => logLine('warn', message), options.lock);
+export const withAudit = (
+  configPath: string,
+  config: Config,
+  options: GatewayOptions,
+): AuditRuntime => {
+  const audit = createAudit(
+    config,
+    configPath,
+    (message) => logLine('warn', message),
+    options.lock,
+  );
   if (!audit) {
-    logLine('warn', 'AUDIT LOG OFF: the config sets audit: false, so no decision of this gateway is recorded or verifiable', { config: configPath });
+    logLine(
+      'warn',
+      'AUDIT LOG OFF: the config sets audit: false, so no decision of this gateway is recorded or verifiable',
+      { config: configPath },
+    );
     return {
       options,
       record: async () => undefined,
@@ -32,7 +48,11 @@ export const withAudit = (configPath: string, config: Config, options: GatewayOp
     };
   }
   const record = (event: Readonly<Record<string, unknown>>) =>
-    audit.event(event).catch((error: unknown) => logLine('error', 'audit event not recorded', { error: (error as Error).message }));
+    audit
+      .event(event)
+      .catch((error: unknown) =>
+        logLine('error', 'audit event not recorded', { error: (error as Error).message }),
+      );
   void record({ kind: 'config-load', config: configPath, lock: options.lock !== undefined });
   const onEvent = options.onEvent;
   return {
@@ -48,7 +68,8 @@ export const withAudit = (configPath: string, config: Config, options: GatewayOp
         const plain = JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
         if (event.kind === 'upstream' && event.event.kind === 'egress') return audit.event(plain);
         // A pin or content verdict about a message in the chain is appended before that message's next effect.
-        if ((event.kind === 'pin' || event.kind === 'content') && audit.note(plain, message)) return;
+        if ((event.kind === 'pin' || event.kind === 'content') && audit.note(plain, message))
+          return;
         void record(plain);
       },
     },

@@ -5,7 +5,13 @@ import type { InitializeInfo, Result } from '../core/interceptor.js';
 import { Upstream } from '../upstream/upstream.js';
 import type { Captured } from '../pins/diff.js';
 import { hashItem, ITEM_KIND_NAMES, ITEM_KINDS, itemKey, type ItemKind } from '../pins/hash.js';
-import { emptyLockServer, toInitializeRecord, toLockItem, type LockPackage, type LockServer } from '../pins/lock.js';
+import {
+  emptyLockServer,
+  toInitializeRecord,
+  toLockItem,
+  type LockPackage,
+  type LockServer,
+} from '../pins/lock.js';
 
 interface Exit {
   readonly code: number | null;
@@ -22,9 +28,15 @@ const within = async (promise: Promise<void>, ms: number): Promise<void> => {
   clearTimeout(timer);
 };
 
-const isTimeout = (error: unknown): boolean => error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout;
+const isTimeout = (error: unknown): boolean =>
+  error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout;
 
-const CAPABILITY: Record<ItemKind, string> = { tools: 'tools', prompts: 'prompts', resources: 'resources', resourceTemplates: 'resources' };
+const CAPABILITY: Record<ItemKind, string> = {
+  tools: 'tools',
+  prompts: 'prompts',
+  resources: 'resources',
+  resourceTemplates: 'resources',
+};
 const MAX_PAGES = 100;
 
 /**
@@ -32,7 +44,11 @@ const MAX_PAGES = 100;
  * server that baits by clientInfo shows the lock what it will show the gateway), and captures its
  * initialize result and every list, all pages.
  */
-export const captureServer = async (config: Config, id: string, onStderr: (line: string) => void = () => undefined): Promise<Captured> => {
+export const captureServer = async (
+  config: Config,
+  id: string,
+  onStderr: (line: string) => void = () => undefined,
+): Promise<Captured> => {
   const server = config.servers[id];
   if (!server) throw new Error(`no server "${id}" in the config`);
   let init: InitializeInfo | undefined;
@@ -41,28 +57,38 @@ export const captureServer = async (config: Config, id: string, onStderr: (line:
   const exitSeen = new Promise<void>((resolve) => {
     exited = resolve;
   });
-  const upstream = new Upstream(id, { ...server, restart: { ...server.restart, maxRetries: 0 } }, limitsOf(config, server), {
-    serverRequest: async () => {
-      throw new Error('server-to-client requests are not answered while locking');
+  const upstream = new Upstream(
+    id,
+    { ...server, restart: { ...server.restart, maxRetries: 0 } },
+    limitsOf(config, server),
+    {
+      serverRequest: async () => {
+        throw new Error('server-to-client requests are not answered while locking');
+      },
+      notification: () => undefined,
+      event: (_, event) => {
+        if (event.kind === 'stderr') onStderr(event.line);
+        if (event.kind === 'exited') {
+          exit = { code: event.code, signal: event.signal };
+          exited?.();
+        }
+      },
+      initialized: (_, info) => {
+        init = info;
+      },
     },
-    notification: () => undefined,
-    event: (_, event) => {
-      if (event.kind === 'stderr') onStderr(event.line);
-      if (event.kind === 'exited') {
-        exit = { code: event.code, signal: event.signal };
-        exited?.();
-      }
-    },
-    initialized: (_, info) => {
-      init = info;
-    },
-  });
+  );
   try {
     try {
       await upstream.start();
     } catch (error) {
       // The pipe can close before the exit status arrives: wait for it (briefly) to say "exited".
-      if (!(error instanceof GatewayError) && !isTimeout(error) && (isStdioServer(server) || isContainerServer(server))) await within(exitSeen, EXIT_WAIT_MS);
+      if (
+        !(error instanceof GatewayError) &&
+        !isTimeout(error) &&
+        (isStdioServer(server) || isContainerServer(server))
+      )
+        await within(exitSeen, EXIT_WAIT_MS);
       throw toStartError(id, error, exit, server.restart.startTimeoutMs);
     }
     if (!init) throw new Error('no initialize result');
@@ -74,9 +100,13 @@ export const captureServer = async (config: Config, id: string, onStderr: (line:
       if (!(CAPABILITY[kind] in initialize.capabilities)) continue;
       let cursor: unknown;
       for (let page = 0; page < MAX_PAGES; page++) {
-        const result: Result = await upstream.request(ITEM_KINDS[kind].method, cursor === undefined ? {} : { cursor }, {
-          signal: AbortSignal.timeout(limitsOf(config, server).callTimeoutMs),
-        });
+        const result: Result = await upstream.request(
+          ITEM_KINDS[kind].method,
+          cursor === undefined ? {} : { cursor },
+          {
+            signal: AbortSignal.timeout(limitsOf(config, server).callTimeoutMs),
+          },
+        );
         const list = result[ITEM_KINDS[kind].field];
         for (const item of Array.isArray(list) ? list : []) {
           if (typeof item !== 'object' || item === null) continue;
@@ -84,7 +114,8 @@ export const captureServer = async (config: Config, id: string, onStderr: (line:
           if (key === undefined) continue;
           const first = items[kind][key];
           if (first === undefined) items[kind][key] = item as Record<string, unknown>;
-          else if (hashItem(first) !== hashItem(item)) relisted.push({ kind, key, item: item as Record<string, unknown> });
+          else if (hashItem(first) !== hashItem(item))
+            relisted.push({ kind, key, item: item as Record<string, unknown> });
         }
         cursor = result['nextCursor'];
         if (typeof cursor !== 'string' || cursor.length === 0) break;
@@ -100,19 +131,37 @@ export const captureServer = async (config: Config, id: string, onStderr: (line:
  * Why a server did not start, as a stable code: a GatewayError (sandbox, secrets, package) keeps
  * its own; otherwise the process exited, the initialize handshake timed out, or something else failed.
  */
-const toStartError = (id: string, error: unknown, exit: Exit | undefined, startTimeoutMs: number): GatewayError => {
+const toStartError = (
+  id: string,
+  error: unknown,
+  exit: Exit | undefined,
+  startTimeoutMs: number,
+): GatewayError => {
   if (error instanceof GatewayError) return error;
   if (isTimeout(error))
-    return new LockError('LOCK_SERVER_TIMEOUT', `server "${id}" did not answer initialize within ${startTimeoutMs} ms (restart.startTimeoutMs)`, { cause: error });
+    return new LockError(
+      'LOCK_SERVER_TIMEOUT',
+      `server "${id}" did not answer initialize within ${startTimeoutMs} ms (restart.startTimeoutMs)`,
+      { cause: error },
+    );
   if (exit !== undefined)
-    return new LockError('LOCK_SERVER_EXITED', `server "${id}" exited (${exit.signal ?? `code ${exit.code}`}) before it answered initialize`, { cause: error });
-  return new LockError('LOCK_SERVER_FAILED', `server "${id}" could not be started: ${withCauses(error)}`, { cause: error });
+    return new LockError(
+      'LOCK_SERVER_EXITED',
+      `server "${id}" exited (${exit.signal ?? `code ${exit.code}`}) before it answered initialize`,
+      { cause: error },
+    );
+  return new LockError(
+    'LOCK_SERVER_FAILED',
+    `server "${id}" could not be started: ${withCauses(error)}`,
+    { cause: error },
+  );
 };
 
 /** An error's message with those of its causes ("fetch failed" says little; "connect ECONNREFUSED …" does). */
 const withCauses = (error: unknown): string => {
   const messages: string[] = [];
-  for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) if (!messages.some((m) => m.includes(e.message))) messages.push(e.message);
+  for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++)
+    if (!messages.some((m) => m.includes(e.message))) messages.push(e.message);
   return messages.join(': ') || String(error);
 };
 
@@ -120,6 +169,7 @@ const withCauses = (error: unknown): string => {
 export const toLockServer = (pkg: LockPackage, captured: Captured): LockServer => {
   const entry = emptyLockServer(pkg, toInitializeRecord(captured.initialize));
   for (const kind of ITEM_KIND_NAMES)
-    for (const [key, definition] of Object.entries(captured.items[kind])) entry[kind][key] = toLockItem(definition);
+    for (const [key, definition] of Object.entries(captured.items[kind]))
+      entry[kind][key] = toLockItem(definition);
   return entry;
 };

@@ -25,19 +25,40 @@ export const createContentDefenses = (
   secrets: SecretRegistry = new SecretRegistry(),
 ): Interceptor[] => {
   const content = config.content ?? CONTENT_DEFAULTS;
-  secrets.add('config', content.secrets.env.map((name) => env[name]).filter((v): v is string => typeof v === 'string'));
-  const knownTools = new Map(Object.entries(config.servers).map(([id, s]) => [id, s.tools.filter((t) => t !== '*')]));
+  secrets.add(
+    'config',
+    content.secrets.env.map((name) => env[name]).filter((v): v is string => typeof v === 'string'),
+  );
+  const knownTools = new Map(
+    Object.entries(config.servers).map(([id, s]) => [id, s.tools.filter((t) => t !== '*')]),
+  );
   return [
     redactSecrets(createSecretScanner(secrets, content.secrets.formats), emit),
     sanitizeText(content.sanitize.mode, emit),
-    ...(content.detect.enabled ? [detectInjection(createEngine({ warnAt: content.detect.warnAt, blockAt: content.detect.blockAt }), content.detect, emit, knownTools)] : []),
+    ...(content.detect.enabled
+      ? [
+          detectInjection(
+            createEngine({ warnAt: content.detect.warnAt, blockAt: content.detect.blockAt }),
+            content.detect,
+            emit,
+            knownTools,
+          ),
+        ]
+      : []),
     validateOutput(content.output, emit),
   ];
 };
 
 /** The check of every upstream's `initialize` (instructions, serverInfo), run at each (re)start; a throw refuses the server. */
-export const createInstructionsCheck = (config: Config, emit: ContentEventSink = () => undefined): ((server: string, init: SelfDescription) => void) => {
+export const createInstructionsCheck = (
+  config: Config,
+  emit: ContentEventSink = () => undefined,
+): ((server: string, init: SelfDescription) => void) => {
   const detect = (config.content ?? CONTENT_DEFAULTS).detect;
   if (!detect.enabled) return () => undefined;
-  return checkInstructions(createEngine({ warnAt: detect.warnAt, blockAt: detect.blockAt }), detect.instructions, emit);
+  return checkInstructions(
+    createEngine({ warnAt: detect.warnAt, blockAt: detect.blockAt }),
+    detect.instructions,
+    emit,
+  );
 };

@@ -1,7 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { diffServers, type ServerDiff } from '../config/reload.js';
-import { isContainerServer, isStdioServer, limitsOf, type Config, type ServerConfig } from '../config/schema.js';
+import {
+  isContainerServer,
+  isStdioServer,
+  limitsOf,
+  type Config,
+  type ServerConfig,
+} from '../config/schema.js';
 import { ClientError, RouteError, UpstreamError } from '../errors.js';
 import type { ClientChannel, Message, Next, Params, Result } from '../core/interceptor.js';
 import { createInstructionsCheck } from './defenses.js';
@@ -102,7 +108,9 @@ export class Gateway {
     this.namespace = namespaceOf(config);
     this.checkInstructions = createInstructionsCheck(config, this.onEvent);
     this.send = this.pipelineOf(config, options);
-    this.upstreams = new Map(Object.entries(config.servers).map(([id, server]) => [id, this.createUpstream(id, server)]));
+    this.upstreams = new Map(
+      Object.entries(config.servers).map(([id, server]) => [id, this.createUpstream(id, server)]),
+    );
     for (const id of this.upstreams.keys()) this.inFlight.set(id, new Set());
     this.tracked = trackedOf(config);
     this.listBudgets = listBudgetsOf(config);
@@ -141,9 +149,17 @@ export class Gateway {
    * `settled` resolves once the started ones are up or failed, after clients were told their lists changed.
    * `onEvent` stays the one given at construction.
    */
-  reload(config: Config, options: Omit<GatewayOptions, 'onEvent'>): ServerDiff & { settled: Promise<{ ready: string[]; failed: string[] }> } {
-    if (this.closing) throw new UpstreamError('UPSTREAM_UNAVAILABLE', 'the gateway is shutting down');
-    const diff = diffServers(this.config, config, (which, id) => (which === 'running' ? this.options.lock : options.lock)?.servers[id]?.package);
+  reload(
+    config: Config,
+    options: Omit<GatewayOptions, 'onEvent'>,
+  ): ServerDiff & { settled: Promise<{ ready: string[]; failed: string[] }> } {
+    if (this.closing)
+      throw new UpstreamError('UPSTREAM_UNAVAILABLE', 'the gateway is shutting down');
+    const diff = diffServers(
+      this.config,
+      config,
+      (which, id) => (which === 'running' ? this.options.lock : options.lock)?.servers[id]?.package,
+    );
     const next = { ...options, ...(this.options.onEvent && { onEvent: this.options.onEvent }) };
     const namespace = namespaceOf(config);
     const checkInstructions = createInstructionsCheck(config, this.onEvent);
@@ -169,7 +185,9 @@ export class Gateway {
     this.listBudgets = listBudgetsOf(config);
     const settled = (async () => {
       await Promise.all(stopped);
-      const results = await Promise.allSettled(started.map((id) => this.upstreams.get(id)?.start()));
+      const results = await Promise.allSettled(
+        started.map((id) => this.upstreams.get(id)?.start()),
+      );
       await this.notifyListsChanged();
       return {
         ready: started.filter((_, i) => results[i]?.status === 'fulfilled'),
@@ -181,7 +199,11 @@ export class Gateway {
 
   /** Tells every connected client that its lists may have changed (after a reload); a client that cannot take it is skipped. */
   private async notifyListsChanged(): Promise<void> {
-    const methods: ListChangedMethod[] = ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'];
+    const methods: ListChangedMethod[] = [
+      'notifications/tools/list_changed',
+      'notifications/prompts/list_changed',
+      'notifications/resources/list_changed',
+    ];
     await Promise.all(methods.map((m) => this.announce(m)));
   }
 
@@ -221,7 +243,9 @@ export class Gateway {
 
   attach(session: FrontSession): () => void {
     this.sessions.add(session);
-    const late = new LateLists((method) => void session.notify(LIST_KINDS[method].changed, {}).catch(() => undefined));
+    const late = new LateLists(
+      (method) => void session.notify(LIST_KINDS[method].changed, {}).catch(() => undefined),
+    );
     this.lateLists.set(session.id, late);
     return () => {
       this.sessions.delete(session);
@@ -250,14 +274,18 @@ export class Gateway {
         return {};
       }
       return upstream
-        .request(message.method, message.params, { signal: message.signal, onProgress: message.onProgress })
+        .request(message.method, message.params, {
+          signal: message.signal,
+          onProgress: message.onProgress,
+        })
         .catch((error: unknown) => this.screenUpstreamError(message, error));
     }
     if (message.kind === 'notification') {
       await this.deliver(message);
       return message.params; // what the defenses let through, for a caller that delivers it itself (progress, error text)
     }
-    if (!message.client) throw new RouteError('ROUTE_UNROUTABLE', `no client to send ${message.method} to`);
+    if (!message.client)
+      throw new RouteError('ROUTE_UNROUTABLE', `no client to send ${message.method} to`);
     if (message.client.era === 'modern')
       throw new ClientError(
         'CLIENT_CAPABILITY_MISSING',
@@ -287,7 +315,10 @@ export class Gateway {
       signal: message.signal,
     });
     const text = typeof screened['message'] === 'string' ? screened['message'] : '';
-    throw new UpstreamError('UPSTREAM_ERROR', text, { cause: error, upstream: { code, message: text } });
+    throw new UpstreamError('UPSTREAM_ERROR', text, {
+      cause: error,
+      upstream: { code, message: text },
+    });
   }
 
   /**
@@ -302,7 +333,8 @@ export class Gateway {
     signal: AbortSignal,
     onProgress?: (progress: Params) => void,
   ): Promise<Result> {
-    if (this.closing) throw new UpstreamError('UPSTREAM_UNAVAILABLE', 'the gateway is shutting down');
+    if (this.closing)
+      throw new UpstreamError('UPSTREAM_UNAVAILABLE', 'the gateway is shutting down');
     const { server, local } = this.route(method, params);
     const calls = this.inFlight.get(server) as Set<ClientChannel>;
     calls.add(channel);
@@ -340,7 +372,9 @@ export class Gateway {
           signal,
           ...(relay && { onProgress: relay }),
         });
-      const result = await (this.tracked.has(server) ? this.current.run(channel, forward) : forward());
+      const result = await (this.tracked.has(server)
+        ? this.current.run(channel, forward)
+        : forward());
       await progressed;
       if (method === 'resources/subscribe') session.subscriptions.add(params['uri'] as string);
       if (method === 'resources/unsubscribe') session.subscriptions.delete(params['uri'] as string);
@@ -385,16 +419,24 @@ export class Gateway {
    * down is skipped and one that does not answer within its `listTimeoutMs` (a start included) is left
    * out; the client gets list_changed when it comes (see `listWithin`).
    */
-  async list(session: FrontSession, method: ListMethod, cursor: unknown, signal: AbortSignal): Promise<Result> {
+  async list(
+    session: FrontSession,
+    method: ListMethod,
+    cursor: unknown,
+    signal: AbortSignal,
+  ): Promise<Result> {
     const kind = LIST_KINDS[method];
     if (cursor !== undefined) return this.page(session, method, cursor);
-    const perServer = await Promise.all([...this.upstreams.keys()].map((server) => this.listWithin(session, server, method, signal)));
+    const perServer = await Promise.all(
+      [...this.upstreams.keys()].map((server) => this.listWithin(session, server, method, signal)),
+    );
     const items = perServer.flat();
     const snapshotId = randomUUID();
     let sessionSnapshots = this.snapshots.get(session.id);
     if (!sessionSnapshots) this.snapshots.set(session.id, (sessionSnapshots = new Map()));
     sessionSnapshots.set(snapshotId, { items, field: kind.field });
-    if (sessionSnapshots.size > MAX_SNAPSHOTS_PER_SESSION) sessionSnapshots.delete(sessionSnapshots.keys().next().value as string);
+    if (sessionSnapshots.size > MAX_SNAPSHOTS_PER_SESSION)
+      sessionSnapshots.delete(sessionSnapshots.keys().next().value as string);
     return this.slice(method, snapshotId, { items, field: kind.field }, 0);
   }
 
@@ -404,7 +446,12 @@ export class Gateway {
    * is kept for the session's next list and the session is told the list changed; a server that was
    * unavailable instead gets list_changed announced to every client when it next starts.
    */
-  private async listWithin(session: FrontSession, server: string, method: ListMethod, signal: AbortSignal): Promise<readonly Record<string, unknown>[]> {
+  private async listWithin(
+    session: FrontSession,
+    server: string,
+    method: ListMethod,
+    signal: AbortSignal,
+  ): Promise<readonly Record<string, unknown>[]> {
     const upstream = this.upstreams.get(server) as Upstream;
     if (!this.supports(server, LIST_KINDS[method].capability)) return [];
     if (upstream.state !== 'ready' && upstream.state !== 'starting') {
@@ -422,7 +469,11 @@ export class Gateway {
       }),
     );
     if (wait.kind === 'in-time') return wait.items ?? [];
-    this.missList(server, method, `server "${server}" did not answer ${method} within ${budgetMs} ms`);
+    this.missList(
+      server,
+      method,
+      `server "${server}" did not answer ${method} within ${budgetMs} ms`,
+    );
     return [];
   }
 
@@ -455,7 +506,12 @@ export class Gateway {
     return caps === undefined || capability in caps;
   }
 
-  private async listServer(session: FrontSession, server: string, method: ListMethod, signal: AbortSignal) {
+  private async listServer(
+    session: FrontSession,
+    server: string,
+    method: ListMethod,
+    signal: AbortSignal,
+  ) {
     const kind = LIST_KINDS[method];
     const items: Record<string, unknown>[] = [];
     let cursor: unknown;
@@ -474,8 +530,15 @@ export class Gateway {
         for (const item of list as Record<string, unknown>[]) {
           const published = kind.toPublic(item, server, this.namespace);
           // untrusted: an unprefixed server's "other__tool" would be taken for the other server's tool (NS-3).
-          if (this.namespace.routesTo(server, String(published[kind.key]), kind.route)) items.push(published);
-          else this.onEvent({ kind: 'list-partial', server, method, reason: `${kind.key} "${String(item[kind.key]).slice(0, 200)}" carries another server's prefix: dropped` });
+          if (this.namespace.routesTo(server, String(published[kind.key]), kind.route))
+            items.push(published);
+          else
+            this.onEvent({
+              kind: 'list-partial',
+              server,
+              method,
+              reason: `${kind.key} "${String(item[kind.key]).slice(0, 200)}" carries another server's prefix: dropped`,
+            });
         }
       cursor = result['nextCursor'];
       if (typeof cursor !== 'string' || cursor.length === 0) break;
@@ -487,20 +550,35 @@ export class Gateway {
     const decoded = decodeCursor(cursor);
     const snapshot = decoded && this.snapshots.get(session.id)?.get(decoded.snapshot);
     if (!decoded || !snapshot || snapshot.field !== LIST_KINDS[method].field)
-      throw new RouteError('ROUTE_BAD_CURSOR', 'unknown or expired cursor: list again from the start');
+      throw new RouteError(
+        'ROUTE_BAD_CURSOR',
+        'unknown or expired cursor: list again from the start',
+      );
     return this.slice(method, decoded.snapshot, snapshot, decoded.offset);
   }
 
-  private slice(_method: ListMethod, snapshotId: string, snapshot: Snapshot, offset: number): Result {
+  private slice(
+    _method: ListMethod,
+    snapshotId: string,
+    snapshot: Snapshot,
+    offset: number,
+  ): Result {
     const size = this.config.pageSize;
     const items = snapshot.items.slice(offset, offset + size);
-    const next = offset + size < snapshot.items.length ? encodeCursor(snapshotId, offset + size) : undefined;
+    const next =
+      offset + size < snapshot.items.length ? encodeCursor(snapshotId, offset + size) : undefined;
     return { [snapshot.field]: items, ...(next !== undefined && { nextCursor: next }) };
   }
 
   /** A server→client request: goes to the client whose call is in flight on that server, through the chain. */
-  private async serverRequest(server: string, method: string, params: Params, signal: AbortSignal): Promise<Result> {
-    const channel = (this.tracked.has(server) ? this.current.getStore() : undefined) ?? this.soleCaller(server);
+  private async serverRequest(
+    server: string,
+    method: string,
+    params: Params,
+    signal: AbortSignal,
+  ): Promise<Result> {
+    const channel =
+      (this.tracked.has(server) ? this.current.getStore() : undefined) ?? this.soleCaller(server);
     const session = channel && [...this.sessions].find((s) => s.id === channel.sessionId);
     return this.send({
       kind: 'request',
@@ -526,8 +604,13 @@ export class Gateway {
    * An upstream notification, through the chain. It belongs to the client whose call caused it (found as
    * for server→client requests), or to none: a log emitted during one caller's call never reaches another.
    */
-  private async upstreamNotification(server: string, method: string, params: Params): Promise<void> {
-    const channel = (this.tracked.has(server) ? this.current.getStore() : undefined) ?? this.soleCaller(server);
+  private async upstreamNotification(
+    server: string,
+    method: string,
+    params: Params,
+  ): Promise<void> {
+    const channel =
+      (this.tracked.has(server) ? this.current.getStore() : undefined) ?? this.soleCaller(server);
     const session = channel && [...this.sessions].find((s) => s.id === channel.sessionId);
     try {
       await this.send({
@@ -557,20 +640,26 @@ export class Gateway {
       case 'notifications/prompts/list_changed':
       case 'notifications/resources/list_changed':
         for (const listMethod of LIST_METHODS)
-          if (LIST_KINDS[listMethod].changed === method) for (const late of this.lateLists.values()) late.forget(listMethod, server);
+          if (LIST_KINDS[listMethod].changed === method)
+            for (const late of this.lateLists.values()) late.forget(listMethod, server);
         await this.announce(method);
         return;
       case 'notifications/resources/updated': {
         const uri = this.namespace.toPublicUri(server, String(params['uri']));
         const targets = [...this.sessions].filter((s) => s.subscriptions.has(uri));
-        await Promise.all(targets.map((s) => s.notify(method, { ...params, uri }).catch(() => undefined)));
+        await Promise.all(
+          targets.map((s) => s.notify(method, { ...params, uri }).catch(() => undefined)),
+        );
         return;
       }
       case 'notifications/message': {
-        const logger = typeof params['logger'] === 'string' ? `${server}/${params['logger']}` : server;
-        const session = message.client && [...this.sessions].find((s) => s.id === message.client?.sessionId);
+        const logger =
+          typeof params['logger'] === 'string' ? `${server}/${params['logger']}` : server;
+        const session =
+          message.client && [...this.sessions].find((s) => s.id === message.client?.sessionId);
         // Only the 2025 era has logging; a log no call of a session caused goes nowhere.
-        if (session?.era === 'legacy') await session.notify(method, { ...params, logger }).catch(() => undefined);
+        if (session?.era === 'legacy')
+          await session.notify(method, { ...params, logger }).catch(() => undefined);
         return;
       }
       default:
@@ -586,11 +675,20 @@ export const namespaceOf = (config: Config): Namespace => {
 };
 
 const trackedOf = (config: Config): ReadonlySet<string> =>
-  new Set(Object.entries(config.servers).filter(([, s]) => !isStdioServer(s) && !isContainerServer(s)).map(([id]) => id));
+  new Set(
+    Object.entries(config.servers)
+      .filter(([, s]) => !isStdioServer(s) && !isContainerServer(s))
+      .map(([id]) => id),
+  );
 
 /** How long a list waits for each server (`limits.listTimeoutMs`, per server or top level). */
 const listBudgetsOf = (config: Config): ReadonlyMap<string, number> =>
-  new Map(Object.entries(config.servers).map(([id, server]) => [id, limitsOf(config, server).listTimeoutMs]));
+  new Map(
+    Object.entries(config.servers).map(([id, server]) => [
+      id,
+      limitsOf(config, server).listTimeoutMs,
+    ]),
+  );
 
 const encodeCursor = (snapshot: string, offset: number): string =>
   Buffer.from(JSON.stringify({ s: snapshot, o: offset })).toString('base64url');
@@ -598,8 +696,17 @@ const encodeCursor = (snapshot: string, offset: number): string =>
 const decodeCursor = (cursor: unknown): { snapshot: string; offset: number } | undefined => {
   if (typeof cursor !== 'string' || cursor.length > 200) return undefined;
   try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { s?: unknown; o?: unknown };
-    if (typeof value.s !== 'string' || typeof value.o !== 'number' || !Number.isInteger(value.o) || value.o < 0) return undefined;
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      s?: unknown;
+      o?: unknown;
+    };
+    if (
+      typeof value.s !== 'string' ||
+      typeof value.o !== 'number' ||
+      !Number.isInteger(value.o) ||
+      value.o < 0
+    )
+      return undefined;
     return { snapshot: value.s, offset: value.o };
   } catch {
     return undefined;

@@ -54,7 +54,10 @@ describe('LateLists', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(announced).toEqual(['prompts/list']);
     // The list after list_changed takes the kept answer without asking again: no loop with a slow server.
-    await expect(late.wait('prompts/list', 'slow', 1000, never, fetch)).resolves.toEqual({ kind: 'in-time', items: TOOLS });
+    await expect(late.wait('prompts/list', 'slow', 1000, never, fetch)).resolves.toEqual({
+      kind: 'in-time',
+      items: TOOLS,
+    });
     expect(state.calls).toBe(1);
     late.wait('prompts/list', 'slow', 1000, never, fetch);
     expect(state.calls).toBe(2);

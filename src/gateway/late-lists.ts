@@ -3,7 +3,8 @@ import type { ListMethod } from './rewrite.js';
 type Items = readonly Record<string, unknown>[];
 
 /** How one server's part of a list came out: in time (its items, or `undefined` when it failed), or late. */
-export type ListWait = { readonly kind: 'in-time'; readonly items: Items | undefined } | { readonly kind: 'late' };
+export type ListWait =
+  { readonly kind: 'in-time'; readonly items: Items | undefined } | { readonly kind: 'late' };
 
 interface Entry {
   readonly fetch: Promise<Items | undefined>;
@@ -43,7 +44,13 @@ export class LateLists {
    * Waits at most `budgetMs` (or until `signal` aborts) for `server`'s part of a `method` list: a
    * late result kept from before, else the fetch running, else a new `fetch()`, which must not reject.
    */
-  wait(method: ListMethod, server: string, budgetMs: number, signal: AbortSignal, fetch: () => Promise<Items | undefined>): Promise<ListWait> {
+  wait(
+    method: ListMethod,
+    server: string,
+    budgetMs: number,
+    signal: AbortSignal,
+    fetch: () => Promise<Items | undefined>,
+  ): Promise<ListWait> {
     const key = `${method} ${server}`;
     const kept = this.entries.get(key);
     if (kept?.items) {

@@ -10,7 +10,13 @@ const servers = fc.uniqueArray(serverId, { minLength: 1, maxLength: 5 });
 const itemName = (ids: readonly string[], sep: string) =>
   fc.oneof(
     fc.string({ maxLength: 20 }),
-    fc.tuple(fc.constantFrom(...ids), fc.constantFrom(sep, '+', '_', '__'), fc.string({ maxLength: 10 })).map((p) => p.join('')),
+    fc
+      .tuple(
+        fc.constantFrom(...ids),
+        fc.constantFrom(sep, '+', '_', '__'),
+        fc.string({ maxLength: 10 }),
+      )
+      .map((p) => p.join('')),
   );
 
 const setup = fc.tuple(servers, separator, fc.boolean()).map(([ids, sep, optOut]) => ({
@@ -32,32 +38,45 @@ const routedOrRefused = (f: () => { server: string }): string | undefined => {
 describe('when routing public names (properties)', () => {
   it('[NS-1] round-trips every name and URI of a prefixed server', () => {
     fc.assert(
-      fc.property(setup.chain((s) => fc.tuple(fc.constant(s), fc.constantFrom(...s.ids), itemName(s.ids, s.sep))), ([{ ns, unprefixed }, server, name]) => {
-        fc.pre(server !== unprefixed);
-        expect(ns.fromPublic(ns.toPublic(server, name))).toEqual({ server, name });
-        expect(ns.fromPublicUri(ns.toPublicUri(server, name))).toEqual({ server, uri: name });
-        expect(ns.routesTo(server, ns.toPublic(server, name), 'name')).toBe(true);
-      }),
+      fc.property(
+        setup.chain((s) =>
+          fc.tuple(fc.constant(s), fc.constantFrom(...s.ids), itemName(s.ids, s.sep)),
+        ),
+        ([{ ns, unprefixed }, server, name]) => {
+          fc.pre(server !== unprefixed);
+          expect(ns.fromPublic(ns.toPublic(server, name))).toEqual({ server, name });
+          expect(ns.fromPublicUri(ns.toPublicUri(server, name))).toEqual({ server, uri: name });
+          expect(ns.routesTo(server, ns.toPublic(server, name), 'name')).toBe(true);
+        },
+      ),
     );
   });
 
   it('[NS-1] never routes a name to a prefixed server it does not start with', () => {
     fc.assert(
-      fc.property(setup.chain((s) => fc.tuple(fc.constant(s), itemName(s.ids, s.sep))), ([{ ns, sep, unprefixed }, value]) => {
-        const byName = routedOrRefused(() => ns.fromPublic(value));
-        if (byName !== undefined && byName !== unprefixed) expect(value.startsWith(`${byName}${sep}`)).toBe(true);
-        const byUri = routedOrRefused(() => ns.fromPublicUri(value));
-        if (byUri !== undefined && byUri !== unprefixed) expect(value.startsWith(`${byUri}+`)).toBe(true);
-        // Without an unprefixed server, a name with no known prefix goes nowhere.
-        if (unprefixed === undefined && byName === undefined) expect(() => ns.fromPublic(value)).toThrow();
-      }),
+      fc.property(
+        setup.chain((s) => fc.tuple(fc.constant(s), itemName(s.ids, s.sep))),
+        ([{ ns, sep, unprefixed }, value]) => {
+          const byName = routedOrRefused(() => ns.fromPublic(value));
+          if (byName !== undefined && byName !== unprefixed)
+            expect(value.startsWith(`${byName}${sep}`)).toBe(true);
+          const byUri = routedOrRefused(() => ns.fromPublicUri(value));
+          if (byUri !== undefined && byUri !== unprefixed)
+            expect(value.startsWith(`${byUri}+`)).toBe(true);
+          // Without an unprefixed server, a name with no known prefix goes nowhere.
+          if (unprefixed === undefined && byName === undefined)
+            expect(() => ns.fromPublic(value)).toThrow();
+        },
+      ),
     );
   });
 
-  it('[NS-3] an unprefixed server\'s name routes back to it exactly when routesTo says so', () => {
+  it("[NS-3] an unprefixed server's name routes back to it exactly when routesTo says so", () => {
     fc.assert(
       fc.property(
-        setup.filter((s) => s.unprefixed !== undefined).chain((s) => fc.tuple(fc.constant(s), itemName(s.ids, s.sep))),
+        setup
+          .filter((s) => s.unprefixed !== undefined)
+          .chain((s) => fc.tuple(fc.constant(s), itemName(s.ids, s.sep))),
         ([{ ns, unprefixed }, name]) => {
           const server = unprefixed as string;
           const routes = ns.routesTo(server, ns.toPublic(server, name), 'name');

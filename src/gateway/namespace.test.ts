@@ -5,13 +5,23 @@ describe('namespace', () => {
   const ns = createNamespace('__', new Set(['alpha', 'beta-2']));
 
   it('[NS-1] round-trips names and URIs', () => {
-    expect(ns.fromPublic(ns.toPublic('beta-2', 'read__file'))).toEqual({ server: 'beta-2', name: 'read__file' });
-    expect(ns.fromPublicUri(ns.toPublicUri('alpha', 'git+https://x/y'))).toEqual({ server: 'alpha', uri: 'git+https://x/y' });
+    expect(ns.fromPublic(ns.toPublic('beta-2', 'read__file'))).toEqual({
+      server: 'beta-2',
+      name: 'read__file',
+    });
+    expect(ns.fromPublicUri(ns.toPublicUri('alpha', 'git+https://x/y'))).toEqual({
+      server: 'alpha',
+      uri: 'git+https://x/y',
+    });
   });
 
   it('[NS-1] refuses names without a known prefix', () => {
-    expect(() => ns.fromPublic('echo')).toThrow(expect.objectContaining({ code: 'ROUTE_BAD_NAME' }));
-    expect(() => ns.fromPublic('gamma__echo')).toThrow(expect.objectContaining({ code: 'ROUTE_UNKNOWN_SERVER' }));
+    expect(() => ns.fromPublic('echo')).toThrow(
+      expect.objectContaining({ code: 'ROUTE_BAD_NAME' }),
+    );
+    expect(() => ns.fromPublic('gamma__echo')).toThrow(
+      expect.objectContaining({ code: 'ROUTE_UNKNOWN_SERVER' }),
+    );
     expect(() => ns.fromPublic(7)).toThrow(expect.objectContaining({ code: 'ROUTE_BAD_NAME' }));
   });
 

@@ -19,17 +19,30 @@ export interface Namespace {
   routesTo(server: string, value: string, kind: 'name' | 'uri'): boolean;
 }
 
-export const createNamespace = (separator: string, servers: ReadonlySet<string>, unprefixed?: string): Namespace => {
+export const createNamespace = (
+  separator: string,
+  servers: ReadonlySet<string>,
+  unprefixed?: string,
+): Namespace => {
   const split = (value: unknown, sep: string, what: string): [string, string] => {
     // untrusted: the client chooses the name.
-    if (typeof value !== 'string') throw new RouteError('ROUTE_BAD_NAME', `${what} must be a string`);
+    if (typeof value !== 'string')
+      throw new RouteError('ROUTE_BAD_NAME', `${what} must be a string`);
     const at = value.indexOf(sep);
     const server = at > 0 ? value.slice(0, at) : undefined;
-    if (server !== undefined && servers.has(server) && server !== unprefixed) return [server, value.slice(at + sep.length)];
+    if (server !== undefined && servers.has(server) && server !== unprefixed)
+      return [server, value.slice(at + sep.length)];
     // With one unprefixed server (namespace: false), every name no other server claims is its own.
     if (unprefixed !== undefined) return [unprefixed, value];
-    if (server === undefined) throw new RouteError('ROUTE_BAD_NAME', `${what} "${value.slice(0, 200)}" has no server prefix`);
-    throw new RouteError('ROUTE_UNKNOWN_SERVER', `${what} "${value.slice(0, 200)}" names no configured server`);
+    if (server === undefined)
+      throw new RouteError(
+        'ROUTE_BAD_NAME',
+        `${what} "${value.slice(0, 200)}" has no server prefix`,
+      );
+    throw new RouteError(
+      'ROUTE_UNKNOWN_SERVER',
+      `${what} "${value.slice(0, 200)}" names no configured server`,
+    );
   };
   return {
     toPublic: (server, name) => (server === unprefixed ? name : `${server}${separator}${name}`),

@@ -21,14 +21,20 @@ export const loadPinRuntime = async (
   onEvent: (event: GatewayEvent) => void,
 ): Promise<{ config: Config; options: GatewayOptions }> => {
   if (noLock) {
-    logLine('warn', 'pins off: --no-lock (definitions and packages are not checked against a lock)');
+    logLine(
+      'warn',
+      'pins off: --no-lock (definitions and packages are not checked against a lock)',
+    );
     return { config, options: { onEvent } };
   }
   const path = lockPathOf(configPath, config);
   const lock = await readLock(path);
   if (!lock) {
     if (config.lock.required)
-      throw new LockError('LOCK_MISSING', `no lock at ${path}: run "toolgate lock --config ${configPath}" and review it, or pass --no-lock`);
+      throw new LockError(
+        'LOCK_MISSING',
+        `no lock at ${path}: run "toolgate lock --config ${configPath}" and review it, or pass --no-lock`,
+      );
     logLine('warn', 'pins off: no lock and lock.required is false', { path });
     return { config, options: { onEvent } };
   }
@@ -38,7 +44,11 @@ export const loadPinRuntime = async (
     if (!locked) {
       // Deny by default: a server the lock does not know (its lock failed, or it is new) is not started
       // at all, so none of its tools, prompts or resources is listed or callable; the others run.
-      logLine('warn', `server "${id}" is not in the lock: not started; run "toolgate lock --config ${configPath} ${id}"`, { code: 'LOCK_SERVER_MISSING', server: id });
+      logLine(
+        'warn',
+        `server "${id}" is not in the lock: not started; run "toolgate lock --config ${configPath} ${id}"`,
+        { code: 'LOCK_SERVER_MISSING', server: id },
+      );
       delete servers[id];
       continue;
     }
@@ -48,28 +58,55 @@ export const loadPinRuntime = async (
   }
   const pinned: Config = { ...config, servers };
   logLine('info', 'pins on', { lock: path, servers: Object.keys(lock.servers).length });
-  return { config: pinned, options: { onEvent, ...pinHooks(pinned, lock, onEvent, dirname(resolve(configPath))) } };
+  return {
+    config: pinned,
+    options: { onEvent, ...pinHooks(pinned, lock, onEvent, dirname(resolve(configPath))) },
+  };
 };
 
-const pinHooks = (config: Config, lock: Lock, onEvent: (event: GatewayEvent) => void, configDir: string): GatewayOptions => ({
+const pinHooks = (
+  config: Config,
+  lock: Lock,
+  onEvent: (event: GatewayEvent) => void,
+  configDir: string,
+): GatewayOptions => ({
   lock,
   beforeConnect: async (id) => {
     const server = config.servers[id];
     const locked = lock.servers[id];
-    if (!server || !locked) throw new LockError('LOCK_SERVER_MISSING', `server "${id}" is not in the lock`);
+    if (!server || !locked)
+      throw new LockError('LOCK_SERVER_MISSING', `server "${id}" is not in the lock`);
     try {
       await assertInstalledMatchesLock(id, server, locked.package, process.cwd(), configDir);
     } catch (error) {
       const code = error instanceof PackageError ? error.code : 'PACKAGE_TAMPERED';
-      onEvent({ kind: 'pin', server: id, item: 'package', code, message: (error as Error).message });
+      onEvent({
+        kind: 'pin',
+        server: id,
+        item: 'package',
+        code,
+        message: (error as Error).message,
+      });
       throw error;
     }
     // What a sandbox binds follows the arguments; an unsandboxed server reaches the host anyway.
     if (isStdioServer(server) && server.sandbox !== false && locked.arguments !== undefined)
       try {
-        assertArgumentsPinned(id, server.args, resolve(server.cwd ?? process.cwd()), locked.arguments);
+        assertArgumentsPinned(
+          id,
+          server.args,
+          resolve(server.cwd ?? process.cwd()),
+          locked.arguments,
+        );
       } catch (error) {
-        if (error instanceof SandboxError && error.code === 'SANDBOX_ARGUMENT_CHANGED') onEvent({ kind: 'pin', server: id, item: 'arguments', code: error.code, message: error.message });
+        if (error instanceof SandboxError && error.code === 'SANDBOX_ARGUMENT_CHANGED')
+          onEvent({
+            kind: 'pin',
+            server: id,
+            item: 'arguments',
+            code: error.code,
+            message: error.message,
+          });
         throw error;
       }
   },
@@ -81,11 +118,14 @@ const pinHooks = (config: Config, lock: Lock, onEvent: (event: GatewayEvent) => 
         server: id,
         item: 'initialize',
         code: 'PIN_HASH_MISMATCH',
-        message: 'serverInfo, instructions or capabilities changed since the lock (toolgate diff shows what)',
+        message:
+          'serverInfo, instructions or capabilities changed since the lock (toolgate diff shows what)',
       });
   },
 });
 
 /** The lock's pins of a stdio server's path arguments (`arguments`), resolved as the gateway resolves them. */
 export const lockedArguments = (server: ServerConfig): { arguments?: Record<string, string> } =>
-  isStdioServer(server) ? { arguments: pinArguments(server.args, resolve(server.cwd ?? process.cwd())) } : {};
+  isStdioServer(server)
+    ? { arguments: pinArguments(server.args, resolve(server.cwd ?? process.cwd())) }
+    : {};

@@ -1,6 +1,7 @@
 import type { Namespace } from './namespace.js';
 
-export type ListMethod = 'tools/list' | 'prompts/list' | 'resources/list' | 'resources/templates/list';
+export type ListMethod =
+  'tools/list' | 'prompts/list' | 'resources/list' | 'resources/templates/list';
 export type ListChangedMethod =
   | 'notifications/tools/list_changed'
   | 'notifications/prompts/list_changed'
@@ -15,7 +16,14 @@ type Item = Record<string, unknown>;
 export const LIST_KINDS: Readonly<
   Record<
     ListMethod,
-    { field: string; capability: string; key: string; route: 'name' | 'uri'; changed: ListChangedMethod; toPublic: (item: Item, server: string, ns: Namespace) => Item }
+    {
+      field: string;
+      capability: string;
+      key: string;
+      route: 'name' | 'uri';
+      changed: ListChangedMethod;
+      toPublic: (item: Item, server: string, ns: Namespace) => Item;
+    }
   >
 > = {
   'tools/list': {
@@ -81,7 +89,9 @@ export const mapResultUris = <T extends Item>(result: T, toPublic: (uri: string)
     out['messages'] = result['messages'].map((m: unknown) => {
       if (typeof m !== 'object' || m === null) return m;
       const msg = m as Item;
-      return Array.isArray(msg['content']) ? { ...msg, content: msg['content'].map(fixBlock) } : { ...msg, content: fixBlock(msg['content']) };
+      return Array.isArray(msg['content'])
+        ? { ...msg, content: msg['content'].map(fixBlock) }
+        : { ...msg, content: fixBlock(msg['content']) };
     });
   if (Array.isArray(result['contents']))
     out['contents'] = result['contents'].map((c: unknown) => {

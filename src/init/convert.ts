@@ -25,14 +25,25 @@ export interface Conversion {
 
 type Entry = Record<string, unknown>;
 
-const isRecord = (v: unknown): v is Entry => typeof v === 'object' && v !== null && !Array.isArray(v);
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+const isRecord = (v: unknown): v is Entry =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 const stringRecord = (v: unknown): Record<string, string> =>
-  isRecord(v) ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string')) : {};
+  isRecord(v)
+    ? Object.fromEntries(
+        Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'),
+      )
+    : {};
 
 /** A client's server name as a toolgate server id (1-48 of a-z, 0-9, "-"), unique among `taken`. */
 export const toServerId = (name: string, taken: ReadonlySet<string>): string => {
-  const base = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 44) || 'server';
+  const base =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 44) || 'server';
   let id = base;
   for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
   return id;
@@ -71,17 +82,30 @@ export const convertClientConfig = (doc: unknown, opts: { home: string }): Conve
       notes.push(`${label}: not an object in the client config; skipped`);
       continue;
     }
-    if (entry['disabled'] === true || entry['enabled'] === false) notes.push(`${label}: disabled in the client; kept here (remove it if unwanted)`);
-    const remoteUrl = [entry['url'], entry['serverUrl'], entry['httpUrl']].find((u): u is string => typeof u === 'string');
-    if (typeof entry['command'] === 'string') servers[id] = stdioServer(id, label, entry, opts.home, secrets, notes, names);
-    else if (remoteUrl !== undefined) servers[id] = remoteServer(id, label, entry, remoteUrl, secrets, notes, names);
+    if (entry['disabled'] === true || entry['enabled'] === false)
+      notes.push(`${label}: disabled in the client; kept here (remove it if unwanted)`);
+    const remoteUrl = [entry['url'], entry['serverUrl'], entry['httpUrl']].find(
+      (u): u is string => typeof u === 'string',
+    );
+    if (typeof entry['command'] === 'string')
+      servers[id] = stdioServer(id, label, entry, opts.home, secrets, notes, names);
+    else if (remoteUrl !== undefined)
+      servers[id] = remoteServer(id, label, entry, remoteUrl, secrets, notes, names);
     else notes.push(`${label}: neither a command nor a URL; skipped`);
   }
   const config = { servers };
   return { config, secrets, notes, unpinned: unpinnedOf(config) };
 };
 
-const stdioServer = (id: string, label: string, entry: Entry, home: string, secrets: SecretNeeded[], notes: string[], names: Set<string>): Entry => {
+const stdioServer = (
+  id: string,
+  label: string,
+  entry: Entry,
+  home: string,
+  secrets: SecretNeeded[],
+  notes: string[],
+  names: Set<string>,
+): Entry => {
   const command = entry['command'] as string;
   const env: Record<string, string> = {};
   const serverSecrets: Record<string, { env: string }> = {};
@@ -114,13 +138,25 @@ const scrubArgs = (label: string, args: readonly string[], notes: string[]): str
     const flagged = arg.startsWith('-') && eq > 0 && isSecretFlag(arg.slice(0, eq));
     const afterFlag = i > 0 && isSecretFlag(args[i - 1] as string) && !arg.startsWith('-');
     if (!flagged && !afterFlag && !hasCredential(arg) && !/\$\{[^}]+\}/.test(arg)) return arg;
-    notes.push(`${label}: argument ${i + 1} held a credential (or a client-expanded reference); it was not copied. Pass it through an environment variable the server reads, under secrets:`);
+    notes.push(
+      `${label}: argument ${i + 1} held a credential (or a client-expanded reference); it was not copied. Pass it through an environment variable the server reads, under secrets:`,
+    );
     return flagged ? `${arg.slice(0, eq + 1)}REMOVED-CREDENTIAL` : 'REMOVED-CREDENTIAL';
   });
 
-const remoteServer = (id: string, label: string, entry: Entry, rawUrl: string, secrets: SecretNeeded[], notes: string[], names: Set<string>): Entry => {
+const remoteServer = (
+  id: string,
+  label: string,
+  entry: Entry,
+  rawUrl: string,
+  secrets: SecretNeeded[],
+  notes: string[],
+  names: Set<string>,
+): Entry => {
   if (entry['type'] === 'sse')
-    notes.push(`${label}: the client speaks SSE to it; toolgate speaks Streamable HTTP, check that the server offers it at this URL`);
+    notes.push(
+      `${label}: the client speaks SSE to it; toolgate speaks Streamable HTTP, check that the server offers it at this URL`,
+    );
   const headers: Record<string, string> = {};
   const secretHeaders: Record<string, { env: string }> = {};
   for (const [name, value] of Object.entries(stringRecord(entry['headers']))) {
@@ -129,7 +165,12 @@ const remoteServer = (id: string, label: string, entry: Entry, rawUrl: string, s
     else {
       const source = carried.ref ?? envNameFor(id, name, names);
       secretHeaders[name] = { env: source };
-      secrets.push({ server: id, target: `header ${name}`, env: source, why: `${carried.why} (the variable holds the whole header value)` });
+      secrets.push({
+        server: id,
+        target: `header ${name}`,
+        env: source,
+        why: `${carried.why} (the variable holds the whole header value)`,
+      });
     }
   }
   const server: Entry = { url: scrubUrl(label, rawUrl, notes) };
@@ -160,17 +201,23 @@ const scrubUrl = (label: string, raw: string, notes: string[]): string => {
     }
   }
   if (dropped.length === 0) return raw;
-  notes.push(`${label}: the URL held credentials (${dropped.join(', ')}); they were not copied. Send them as a header under secretHeaders:`);
+  notes.push(
+    `${label}: the URL held credentials (${dropped.join(', ')}); they were not copied. Send them as a header under secretHeaders:`,
+  );
   return url.toString();
 };
 
 /** Servers whose npm package spec `toolgate lock` refuses (it pins exact registry versions only). */
-const unpinnedOf = (config: { servers: Record<string, Entry> }): { server: string; reason: string }[] => {
+const unpinnedOf = (config: {
+  servers: Record<string, Entry>;
+}): { server: string; reason: string }[] => {
   const parsed = ConfigSchema.safeParse(config);
   if (!parsed.success) return [];
   return Object.entries(parsed.data.servers).flatMap(([server, s]) => {
     if (!isStdioServer(s)) return [];
     const source = identifyPackage(s, '/');
-    return source.kind === 'npx' && source.unpinned !== undefined ? [{ server, reason: source.unpinned }] : [];
+    return source.kind === 'npx' && source.unpinned !== undefined
+      ? [{ server, reason: source.unpinned }]
+      : [];
   });
 };

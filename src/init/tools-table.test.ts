@@ -3,7 +3,12 @@ import { ConfigSchema } from '../config/schema.js';
 import { toInitializeRecord, toLockItem, type Lock } from '../pins/lock.js';
 import { toToolsTable } from './tools-table.js';
 
-const config = ConfigSchema.parse({ servers: { a: { url: 'http://127.0.0.1:1/mcp', tools: ['read'] }, b: { url: 'http://127.0.0.1:2/mcp' } } });
+const config = ConfigSchema.parse({
+  servers: {
+    a: { url: 'http://127.0.0.1:1/mcp', tools: ['read'] },
+    b: { url: 'http://127.0.0.1:2/mcp' },
+  },
+});
 const lock: Lock = {
   lockfileVersion: 1,
   servers: {
@@ -11,8 +16,16 @@ const lock: Lock = {
       package: { kind: 'remote', url: 'http://127.0.0.1:1/mcp' },
       initialize: toInitializeRecord({ serverInfo: { name: 'a', version: '1' }, capabilities: {} }),
       tools: {
-        read: toLockItem({ name: 'read', description: 'Reads a file.\nSecond line.', inputSchema: { type: 'object' } }),
-        write: toLockItem({ name: 'write', description: '\u001b[2J\u001b]0;owned\u0007Writes \u202eexe.txt', inputSchema: { type: 'object' } }),
+        read: toLockItem({
+          name: 'read',
+          description: 'Reads a file.\nSecond line.',
+          inputSchema: { type: 'object' },
+        }),
+        write: toLockItem({
+          name: 'write',
+          description: '\u001b[2J\u001b]0;owned\u0007Writes \u202eexe.txt',
+          inputSchema: { type: 'object' },
+        }),
       },
       prompts: {},
       resources: {},
@@ -30,7 +43,7 @@ describe('the review table after a lock', () => {
     expect(lines[3]).toMatch(/^b\s+\(not locked\)/);
   });
 
-  it('prints no control, format or bidi character from a server\'s description', () => {
+  it("prints no control, format or bidi character from a server's description", () => {
     const table = toToolsTable(config, lock);
     expect(table).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f\u202e]/);
     expect(table).toContain('Writes exe.txt');

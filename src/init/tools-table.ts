@@ -11,9 +11,15 @@ import { listItems } from '../tools/list.js';
 export const toToolsTable = (config: Config, lock: Lock): string => {
   const rows: string[][] = [['SERVER', 'TOOL', 'ALLOWED', 'DESCRIPTION']];
   for (const item of listItems(config, lock).items) {
-    if (item.code === 'LOCK_SERVER_MISSING') rows.push([item.server, '(not locked)', '', 'run toolgate lock; see its report']);
+    if (item.code === 'LOCK_SERVER_MISSING')
+      rows.push([item.server, '(not locked)', '', 'run toolgate lock; see its report']);
     else if (item.kind === 'tool' && item.code !== 'PIN_MISSING')
-      rows.push([item.server, printable(item.name, 48), item.code === 'POLICY_TOOL_DENIED' ? 'no' : 'yes', printable(item.description, 70)]);
+      rows.push([
+        item.server,
+        printable(item.name, 48),
+        item.code === 'POLICY_TOOL_DENIED' ? 'no' : 'yes',
+        printable(item.description, 70),
+      ]);
   }
   return toColumns(rows);
 };

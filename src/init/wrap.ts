@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { serversOf } from './convert.js';
 
-export const sha256 = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
+export const sha256 = (bytes: Uint8Array | string): string =>
+  createHash('sha256').update(bytes).digest('hex');
 
 /** What `--wrap` records beside the client config so `--unwrap` can restore it, and knows when not to. */
 export interface WrapState {
@@ -17,12 +18,19 @@ export interface WrapState {
  * kept. `launcher` is the argv that runs toolgate (absolute: GUI clients have a minimal PATH).
  * Returns undefined when the document holds no servers member to replace.
  */
-export const wrapClientConfig = (original: unknown, launcher: readonly [string, ...string[]], configPath: string): string | undefined => {
+export const wrapClientConfig = (
+  original: unknown,
+  launcher: readonly [string, ...string[]],
+  configPath: string,
+): string | undefined => {
   const doc = structuredClone(original);
   const servers = serversOf(doc);
   if (servers === undefined) return undefined;
   const [command, ...launcherArgs] = launcher;
-  const entry: Record<string, unknown> = { command, args: [...launcherArgs, 'run', '--config', configPath] };
+  const entry: Record<string, unknown> = {
+    command,
+    args: [...launcherArgs, 'run', '--config', configPath],
+  };
   // VS Code's own format names the transport of each server.
   if (typeof doc === 'object' && doc !== null && !('mcpServers' in doc)) entry['type'] = 'stdio';
   for (const key of Object.keys(servers)) delete servers[key];
@@ -32,6 +40,9 @@ export const wrapClientConfig = (original: unknown, launcher: readonly [string, 
 
 /** The backup's name: beside the client config, with the wrap's UTC time (colons dropped for Windows). */
 export const backupPathOf = (clientConfig: string, now: Date): string =>
-  `${clientConfig}.toolgate-backup-${now.toISOString().replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  `${clientConfig}.toolgate-backup-${now
+    .toISOString()
+    .replace(/[:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
 
 export const statePathOf = (clientConfig: string): string => `${clientConfig}.toolgate-wrap.json`;

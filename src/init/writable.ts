@@ -11,25 +11,34 @@ const FOLDER_SERVERS = /(^|\/)server-filesystem(@|$)/;
 
 const looksLikePath = (value: string): boolean => /^(\/|~\/|\.\.?\/)/.test(value) || value === '~';
 
-const expand = (value: string, home: string): string => (value === '~' ? home : value.startsWith('~/') ? posix.join(home, value.slice(2)) : value);
+const expand = (value: string, home: string): string =>
+  value === '~' ? home : value.startsWith('~/') ? posix.join(home, value.slice(2)) : value;
 
 /**
  * The host paths a server's arguments and environment imply it writes: server-filesystem's folders,
  * a `--memory-path FILE`-like flag's folder, a `*_DIR` variable's folder. Pure: nothing is checked on
  * disk, and a path with `..` left after normalizing is dropped (the schema refuses it).
  */
-export const impliedWritable = (args: readonly string[], env: Readonly<Record<string, string>>, home: string): string[] => {
+export const impliedWritable = (
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  home: string,
+): string[] => {
   const found: string[] = [];
   const add = (value: string, isFile: boolean) => {
     if (!looksLikePath(value)) return;
     const path = posix.normalize(expand(value, home));
     const target = isFile ? posix.dirname(path) : path;
-    if (!/(^|\/)\.\.(\/|$)/.test(target) && target !== '/') found.push(target.replace(/\/$/, '') || target);
+    if (!/(^|\/)\.\.(\/|$)/.test(target) && target !== '/')
+      found.push(target.replace(/\/$/, '') || target);
   };
   const folderServer = args.findIndex((a) => FOLDER_SERVERS.test(a));
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
-    const [flag, inline] = arg.startsWith('-') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('-') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
     const isDir = DIR_FLAG.test(flag);
     const isFile = !isDir && FILE_FLAG.test(flag);
     if (isDir || isFile) {

@@ -13,7 +13,8 @@ export const hashFile = async (path: string): Promise<string> => sha256(await re
  * symlinks by target). Its own nested `node_modules` is left out (dependencies are other packages)
  * unless `nested`, which hashes everything under `dir`, dependencies included.
  */
-export const hashTree = async (dir: string, nested = false): Promise<string> => treeDigest(await hashTreeFiles(dir, nested));
+export const hashTree = async (dir: string, nested = false): Promise<string> =>
+  treeDigest(await hashTreeFiles(dir, nested));
 
 /** What {@link hashTree} digests: relative path → file SHA-256 (or `link\0target`), kept so a difference can be named. */
 export const hashTreeFiles = async (dir: string, nested = false): Promise<Map<string, string>> => {
@@ -26,7 +27,8 @@ export const hashTreeFiles = async (dir: string, nested = false): Promise<Map<st
         const path = join(current, entry.name);
         if (entry.isDirectory()) {
           if (nested || entry.name !== 'node_modules') await walk(path);
-        } else if (entry.isSymbolicLink()) lines.set(relative(dir, path), `link\0${await readlink(path)}`);
+        } else if (entry.isSymbolicLink())
+          lines.set(relative(dir, path), `link\0${await readlink(path)}`);
         else if (entry.isFile()) files.push(path);
       }),
     );
@@ -68,13 +70,17 @@ const bySegments = (a: string, b: string): number => {
 };
 
 /** Resolves a bare command on PATH like the spawn would; a path is returned as is. */
-export const resolveBinary = async (command: string, path = process.env['PATH'] ?? ''): Promise<string> => {
+export const resolveBinary = async (
+  command: string,
+  path = process.env['PATH'] ?? '',
+): Promise<string> => {
   if (command.includes('/')) return command;
   for (const dir of path.split(delimiter).filter(Boolean)) {
     const candidate = join(dir, command);
     try {
       await access(candidate, constants.X_OK);
-      if ((await lstat(candidate)).isFile() || (await lstat(candidate)).isSymbolicLink()) return candidate;
+      if ((await lstat(candidate)).isFile() || (await lstat(candidate)).isSymbolicLink())
+        return candidate;
     } catch {
       // not here; next PATH entry
     }
@@ -88,12 +94,20 @@ export const readInstalled = async (
   nodeModules: string,
   name: string,
 ): Promise<{ version: string; integrity: string | undefined }> => {
-  const manifest = JSON.parse(await readFile(join(installPath, 'package.json'), 'utf8')) as { version?: unknown };
-  if (typeof manifest.version !== 'string') throw new PackageError('PACKAGE_TAMPERED', `${installPath}/package.json has no version`);
+  const manifest = JSON.parse(await readFile(join(installPath, 'package.json'), 'utf8')) as {
+    version?: unknown;
+  };
+  if (typeof manifest.version !== 'string')
+    throw new PackageError('PACKAGE_TAMPERED', `${installPath}/package.json has no version`);
   let integrity: string | undefined;
-  for (const lockfile of [join(nodeModules, '.package-lock.json'), join(nodeModules, '..', 'package-lock.json')]) {
+  for (const lockfile of [
+    join(nodeModules, '.package-lock.json'),
+    join(nodeModules, '..', 'package-lock.json'),
+  ]) {
     try {
-      const lock = JSON.parse(await readFile(lockfile, 'utf8')) as { packages?: Record<string, { integrity?: unknown; version?: unknown }> };
+      const lock = JSON.parse(await readFile(lockfile, 'utf8')) as {
+        packages?: Record<string, { integrity?: unknown; version?: unknown }>;
+      };
       const entry = lock.packages?.[`node_modules/${name}`];
       if (entry?.version === manifest.version && typeof entry.integrity === 'string') {
         integrity = entry.integrity;
@@ -117,7 +131,9 @@ export interface NpxInstall {
 
 const versionAt = async (dir: string): Promise<string | undefined> => {
   try {
-    const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { version?: unknown };
+    const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as {
+      version?: unknown;
+    };
     return typeof manifest.version === 'string' ? manifest.version : undefined;
   } catch {
     return undefined;
@@ -133,7 +149,8 @@ const exists = async (path: string): Promise<boolean> =>
 /** npm's local prefix: the nearest directory from `cwd` up holding a package.json or node_modules, else `cwd`. */
 const localPrefix = async (cwd: string): Promise<string> => {
   for (let dir = cwd; ; dir = dirname(dir)) {
-    if ((await exists(join(dir, 'package.json'))) || (await exists(join(dir, 'node_modules')))) return dir;
+    if ((await exists(join(dir, 'package.json'))) || (await exists(join(dir, 'node_modules'))))
+      return dir;
     if (dirname(dir) === dir) return cwd;
   }
 };
@@ -155,11 +172,18 @@ export const npxCacheDir = (cacheRoot: string, specs: readonly string[]): string
  * (`<cache>/_npx/<hash of the spec>/node_modules/NAME`). `cacheRoot` is npm's cache as the child
  * sees it (`npm_config_cache`, else `$HOME/.npm`). `undefined`: not installed yet (npx would fetch it).
  */
-export const findNpxInstall = async (name: string, version: string, spec: string, cwd: string, cacheRoot: string): Promise<NpxInstall | undefined> => {
+export const findNpxInstall = async (
+  name: string,
+  version: string,
+  spec: string,
+  cwd: string,
+  cacheRoot: string,
+): Promise<NpxInstall | undefined> => {
   const local = join(await localPrefix(cwd), 'node_modules', name);
   if ((await versionAt(local)) === version) return { where: 'local', installPath: local };
   const dependencyRoot = join(npxCacheDir(cacheRoot, [spec]), 'node_modules');
   const cached = join(dependencyRoot, name);
-  if ((await versionAt(cached)) === version) return { where: 'npx-cache', installPath: cached, dependencyRoot };
+  if ((await versionAt(cached)) === version)
+    return { where: 'npx-cache', installPath: cached, dependencyRoot };
   return undefined;
 };

@@ -3,7 +3,13 @@ import { isContainerServer, isStdioServer, type ServerConfig } from '../config/s
 
 /** What runs a server, as far as its identity can be pinned. Pure: no file or network access. */
 export type PackageSource =
-  | { kind: 'npx'; name: string; spec: string; version: string | undefined; unpinned: string | undefined }
+  | {
+      kind: 'npx';
+      name: string;
+      spec: string;
+      version: string | undefined;
+      unpinned: string | undefined;
+    }
   | { kind: 'node_modules'; name: string; installPath: string; nodeModules: string }
   | { kind: 'file'; role: 'script' | 'binary'; path: string }
   | { kind: 'image'; ref: string; publicKey: string; signature: string }
@@ -16,7 +22,9 @@ const NPX_FLAGS_WITH_VALUE = new Set(['-p', '--package', '-c', '--call', '--cach
 /** Splits `@scope/name@1.2.3` / `name@^1` / `name` into name and version part. */
 export const splitSpec = (spec: string): { name: string; version: string | undefined } => {
   const at = spec.indexOf('@', spec.startsWith('@') ? 1 : 0);
-  return at < 0 ? { name: spec, version: undefined } : { name: spec.slice(0, at), version: spec.slice(at + 1) };
+  return at < 0
+    ? { name: spec, version: undefined }
+    : { name: spec.slice(0, at), version: spec.slice(at + 1) };
 };
 
 /**
@@ -25,16 +33,23 @@ export const splitSpec = (spec: string): { name: string; version: string | undef
  * bypasses the registry's integrity altogether.
  */
 export const unpinnedReason = (spec: string): string | undefined => {
-  if (/^(git\+|git:|github:|gitlab:|bitbucket:|https?:|file:|\.|\/)/.test(spec) || /^[^@][^@]*\/[^@]/.test(spec))
+  if (
+    /^(git\+|git:|github:|gitlab:|bitbucket:|https?:|file:|\.|\/)/.test(spec) ||
+    /^[^@][^@]*\/[^@]/.test(spec)
+  )
     return `"${spec}" is a git, URL or path spec, outside the registry's integrity`;
   const { version } = splitSpec(spec);
-  if (version === undefined || version === '') return `"${spec}" names no version (it follows every publish)`;
-  if (!EXACT_VERSION.test(version)) return `"${spec}" is a dist-tag or range, not one exact version`;
+  if (version === undefined || version === '')
+    return `"${spec}" names no version (it follows every publish)`;
+  if (!EXACT_VERSION.test(version))
+    return `"${spec}" is a dist-tag or range, not one exact version`;
   return undefined;
 };
 
 /** The installed package directory of a script under node_modules (`…/node_modules/@s/n/dist/x.js`). */
-const packageOf = (script: string): { name: string; installPath: string; nodeModules: string } | undefined => {
+const packageOf = (
+  script: string,
+): { name: string; installPath: string; nodeModules: string } | undefined => {
   const parts = script.split(sep);
   const at = parts.lastIndexOf('node_modules');
   if (at < 0 || at + 1 >= parts.length) return undefined;
@@ -47,7 +62,8 @@ const packageOf = (script: string): { name: string; installPath: string; nodeMod
   };
 };
 
-const isNode = (command: string): boolean => command === process.execPath || /^node(\.exe)?$/.test(basename(command));
+const isNode = (command: string): boolean =>
+  command === process.execPath || /^node(\.exe)?$/.test(basename(command));
 
 /**
  * Identifies what a configured server runs. `cwd` resolves relative paths the way the spawn will.
@@ -57,12 +73,20 @@ const isNode = (command: string): boolean => command === process.execPath || /^n
 export const identifyPackage = (server: ServerConfig, cwd: string): PackageSource => {
   if (server.pin?.image) return { kind: 'image', ...server.pin.image };
   if (isContainerServer(server)) return { kind: 'unsigned-image', ref: server.image };
-  if (!isStdioServer(server)) return { kind: 'remote', url: 'url' in server ? String(server.url) : 'unknown' };
+  if (!isStdioServer(server))
+    return { kind: 'remote', url: 'url' in server ? String(server.url) : 'unknown' };
   const base = server.cwd !== undefined ? resolve(cwd, server.cwd) : cwd;
   const command = basename(server.command);
   if (command === 'npx') {
     const spec = positionalAfterFlags(server.args);
-    if (spec === undefined) return { kind: 'npx', name: '', spec: '', version: undefined, unpinned: 'npx without a package' };
+    if (spec === undefined)
+      return {
+        kind: 'npx',
+        name: '',
+        spec: '',
+        version: undefined,
+        unpinned: 'npx without a package',
+      };
     const { name, version } = splitSpec(spec);
     return { kind: 'npx', name, spec, version, unpinned: unpinnedReason(spec) };
   }
@@ -95,13 +119,20 @@ const positionalAfterFlags = (args: readonly string[]): string | undefined => {
  * child gets a private tmpfs home, so without `npm_config_cache` its cache is not a host directory
  * (`cacheRoot` undefined: npx installs afresh inside the sandbox at every start). Pure.
  */
-export const npxContext = (server: ServerConfig, cwd: string, env: Readonly<Record<string, string | undefined>>): { cwd: string; cacheRoot: string | undefined } => {
+export const npxContext = (
+  server: ServerConfig,
+  cwd: string,
+  env: Readonly<Record<string, string | undefined>>,
+): { cwd: string; cacheRoot: string | undefined } => {
   if (!isStdioServer(server)) return { cwd, cacheRoot: undefined };
   const base = server.cwd !== undefined ? resolve(cwd, server.cwd) : cwd;
   const configured = server.env['npm_config_cache'] ?? env['npm_config_cache'];
   if (configured !== undefined) return { cwd: base, cacheRoot: resolve(base, configured) };
   const home = server.env['HOME'] ?? env['HOME'];
-  return { cwd: base, cacheRoot: server.sandbox === false && home !== undefined ? resolve(home, '.npm') : undefined };
+  return {
+    cwd: base,
+    cacheRoot: server.sandbox === false && home !== undefined ? resolve(home, '.npm') : undefined,
+  };
 };
 
 /** Rewrites an npx server's args to the exact version the lock resolved (`pkg` → `pkg@1.2.3`). */
@@ -117,7 +148,8 @@ export const imageRepository = (ref: string): string => {
   return colon > bare.lastIndexOf('/') ? bare.slice(0, colon) : bare;
 };
 
-const digestOf = (ref: string): string | undefined => (ref.includes('@') ? ref.slice(ref.lastIndexOf('@') + 1) : undefined);
+const digestOf = (ref: string): string | undefined =>
+  ref.includes('@') ? ref.slice(ref.lastIndexOf('@') + 1) : undefined;
 
 /**
  * The image a container server is started from under a lock: always by the locked digest
@@ -132,8 +164,15 @@ export const imageToRun = (
 ): { ok: true; image: string } | { ok: false; message: string } => {
   const repository = imageRepository(locked.ref);
   if (imageRepository(configured) !== repository)
-    return { ok: false, message: `the image ${configured} is not the locked repository ${repository}` };
+    return {
+      ok: false,
+      message: `the image ${configured} is not the locked repository ${repository}`,
+    };
   const pinned = digestOf(configured);
-  if (pinned !== undefined && pinned !== locked.digest) return { ok: false, message: `the image ${configured} pins another digest than the lock (${locked.digest})` };
+  if (pinned !== undefined && pinned !== locked.digest)
+    return {
+      ok: false,
+      message: `the image ${configured} pins another digest than the lock (${locked.digest})`,
+    };
   return { ok: true, image: `${repository}@${locked.digest}` };
 };

@@ -4,7 +4,16 @@ import { resolve } from 'node:path';
 import { isContainerServer, type ServerConfig } from '../config/schema.js';
 import { LockError, PackageError } from '../errors.js';
 import type { LockPackage } from '../pins/lock.js';
-import { findNpxInstall, hashFile, hashTree, hashTreeFiles, readInstalled, resolveBinary, treeDigest, type NpxInstall } from './fingerprint.js';
+import {
+  findNpxInstall,
+  hashFile,
+  hashTree,
+  hashTreeFiles,
+  readInstalled,
+  resolveBinary,
+  treeDigest,
+  type NpxInstall,
+} from './fingerprint.js';
 import { identifyPackage, imageToRun, npxContext, pinNpxArgs, splitSpec } from './identify.js';
 import { verifyImageSignature } from './image.js';
 import { scriptGraph } from './script-graph.js';
@@ -24,13 +33,19 @@ export interface LockPackageOptions {
 }
 
 const integrityHex = (integrity: string): string | undefined =>
-  integrity.startsWith('sha512-') ? Buffer.from(integrity.slice(7), 'base64').toString('hex') : undefined;
+  integrity.startsWith('sha512-')
+    ? Buffer.from(integrity.slice(7), 'base64').toString('hex')
+    : undefined;
 
 /**
  * Pins what runs one server (the I/O half of `toolgate lock`): exact npm version, registry
  * integrity and verified provenance; SHA-256 of a script or binary; image digest and signature.
  */
-export const lockPackage = async (id: string, server: ServerConfig, options: LockPackageOptions): Promise<LockPackage> => {
+export const lockPackage = async (
+  id: string,
+  server: ServerConfig,
+  options: LockPackageOptions,
+): Promise<LockPackage> => {
   const source = identifyPackage(server, options.cwd);
   switch (source.kind) {
     case 'remote':
@@ -39,7 +54,8 @@ export const lockPackage = async (id: string, server: ServerConfig, options: Loc
       const { digest, publicKeySha256 } = await verifyConfiguredImage(source, options.configDir);
       if (isContainerServer(server)) {
         const run = imageToRun(server.image, { ref: source.ref, digest });
-        if (!run.ok) throw new LockError('LOCK_UNPINNED', `server "${id}": ${run.message} (pin.image.ref)`);
+        if (!run.ok)
+          throw new LockError('LOCK_UNPINNED', `server "${id}": ${run.message} (pin.image.ref)`);
       }
       return { kind: 'image', ref: source.ref, digest, publicKeySha256 };
     }
@@ -49,21 +65,39 @@ export const lockPackage = async (id: string, server: ServerConfig, options: Loc
         throw new LockError(
           'LOCK_UNPINNED',
           `server "${id}": image ${source.ref} has no pin.image (digest and cosign signature verified with your key)` +
-            (digest === undefined ? '; a tag cannot be pinned without a container engine: name it by @sha256 digest' : '; or pass --allow-unpinned to pin its digest unsigned'),
+            (digest === undefined
+              ? '; a tag cannot be pinned without a container engine: name it by @sha256 digest'
+              : '; or pass --allow-unpinned to pin its digest unsigned'),
         );
       return { kind: 'image', ref: source.ref, digest };
     }
     case 'file': {
       const path = source.role === 'binary' ? await resolveBinary(source.path) : source.path;
-      if (source.role === 'binary') return { kind: 'file', role: source.role, path, sha256: await hashFile(path) };
+      if (source.role === 'binary')
+        return { kind: 'file', role: source.role, path, sha256: await hashFile(path) };
       const graph = await scriptGraph(path);
-      return { kind: 'file', role: source.role, path, sha256: await hashFile(path), modules: graph.modules, packages: graph.packages };
+      return {
+        kind: 'file',
+        role: source.role,
+        path,
+        sha256: await hashFile(path),
+        modules: graph.modules,
+        packages: graph.packages,
+      };
     }
     case 'node_modules': {
-      const { version, integrity } = await readInstalled(source.installPath, source.nodeModules, source.name);
+      const { version, integrity } = await readInstalled(
+        source.installPath,
+        source.nodeModules,
+        source.name,
+      );
       const provenance = await provenanceOf(id, server, options, source.name, version, async () => {
         const hex = integrity && integrityHex(integrity);
-        if (!hex) throw new PackageError('PACKAGE_PROVENANCE_INVALID', `${source.name}@${version}: no sha512 integrity to check the attestation against`);
+        if (!hex)
+          throw new PackageError(
+            'PACKAGE_PROVENANCE_INVALID',
+            `${source.name}@${version}: no sha512 integrity to check the attestation against`,
+          );
         return hex;
       });
       return {
@@ -89,10 +123,23 @@ export const lockPackage = async (id: string, server: ServerConfig, options: Loc
       }
       const wanted = source.unpinned === undefined ? source.version : source.version || undefined;
       const info = await resolveVersion(options.registry, source.name, wanted);
-      const provenance = await provenanceOf(id, server, options, source.name, info.version, async () =>
-        tarballDigest(await fetchTarball(info.tarball), info.integrity),
+      const provenance = await provenanceOf(
+        id,
+        server,
+        options,
+        source.name,
+        info.version,
+        async () => tarballDigest(await fetchTarball(info.tarball), info.integrity),
       );
-      return { kind: 'npm', name: source.name, version: info.version, spec: source.spec, launcher: 'npx', integrity: info.integrity, provenance };
+      return {
+        kind: 'npm',
+        name: source.name,
+        version: info.version,
+        spec: source.spec,
+        launcher: 'npx',
+        integrity: info.integrity,
+        provenance,
+      };
     }
   }
 };
@@ -111,11 +158,17 @@ const provenanceOf = async (
   const attestations = await fetchAttestations(options.registry, name, version);
   if (attestations.length === 0) {
     if (mode === 'required' || server.pin?.identity)
-      throw new PackageError('PACKAGE_IDENTITY_MISMATCH', `server "${id}": ${name}@${version} has no provenance on the registry, but it is required`);
+      throw new PackageError(
+        'PACKAGE_IDENTITY_MISMATCH',
+        `server "${id}": ${name}@${version} has no provenance on the registry, but it is required`,
+      );
     return 'absent';
   }
   if (options.trustedRoot === undefined)
-    throw new PackageError('PACKAGE_PROVENANCE_INVALID', `server "${id}": ${name}@${version} has attestations but no lock.trustedRoot is configured to verify them`);
+    throw new PackageError(
+      'PACKAGE_PROVENANCE_INVALID',
+      `server "${id}": ${name}@${version} has attestations but no lock.trustedRoot is configured to verify them`,
+    );
   return verifyProvenance({
     attestations,
     name,
@@ -137,7 +190,11 @@ export const verifyConfiguredImage = async (
     publicKeyPem = await readFile(resolve(configDir, pin.publicKey), 'utf8');
     bundle = JSON.parse(await readFile(resolve(configDir, pin.signature), 'utf8')) as unknown;
   } catch (cause) {
-    throw new PackageError('PACKAGE_SIGNATURE_INVALID', `image ${pin.ref}: cannot read its key or signature bundle: ${(cause as Error).message}`, { cause });
+    throw new PackageError(
+      'PACKAGE_SIGNATURE_INVALID',
+      `image ${pin.ref}: cannot read its key or signature bundle: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   return verifyImageSignature({ ref: pin.ref, publicKeyPem, bundle });
 };
@@ -157,29 +214,57 @@ export const spawnedAs = (server: ServerConfig, pkg: LockPackage, cwd: string): 
  * The copy npx installed must be exactly the registry tarball whose integrity the lock records
  * (every file, byte for byte), so a copy tampered before `lock` or `approve` is never pinned.
  */
-const assertCopyIsTarball = async (name: string, version: string, integrity: string, installPath: string, tree: string, registry: string): Promise<void> => {
+const assertCopyIsTarball = async (
+  name: string,
+  version: string,
+  integrity: string,
+  installPath: string,
+  tree: string,
+  registry: string,
+): Promise<void> => {
   const info = await resolveVersion(registry, name, version);
-  if (info.integrity !== integrity) throw new PackageError('PACKAGE_TAMPERED', `${name}@${version}: the registry integrity changed since it was resolved`);
+  if (info.integrity !== integrity)
+    throw new PackageError(
+      'PACKAGE_TAMPERED',
+      `${name}@${version}: the registry integrity changed since it was resolved`,
+    );
   const tarball = await fetchTarball(info.tarball);
   if (`sha512-${createHash('sha512').update(tarball).digest('base64')}` !== integrity)
-    throw new PackageError('PACKAGE_TAMPERED', `${name}@${version}: the tarball does not match the registry integrity ${integrity}`);
+    throw new PackageError(
+      'PACKAGE_TAMPERED',
+      `${name}@${version}: the tarball does not match the registry integrity ${integrity}`,
+    );
   if (tarballTree(tarball) !== tree)
-    throw new PackageError('PACKAGE_TAMPERED', `the copy npx runs (${installPath}) differs from the registry tarball of ${name}@${version} (${integrity}): not pinned`);
+    throw new PackageError(
+      'PACKAGE_TAMPERED',
+      `the copy npx runs (${installPath}) differs from the registry tarball of ${name}@${version} (${integrity}): not pinned`,
+    );
 };
 
 /** The spec an npx server's child is started with: as configured, or the exact version the lock resolved. */
-export const effectiveNpxSpec = (spec: string, unpinned: string | undefined, version: string): string =>
-  unpinned === undefined ? spec : `${splitSpec(spec).name}@${version}`;
+export const effectiveNpxSpec = (
+  spec: string,
+  unpinned: string | undefined,
+  version: string,
+): string => (unpinned === undefined ? spec : `${splitSpec(spec).name}@${version}`);
 
 /** An npx server's args as spawned: an unpinned spec rewritten to the exact locked version. */
-export const effectiveNpxArgs = (server: ServerConfig, cwd: string, version: string): ServerConfig => {
+export const effectiveNpxArgs = (
+  server: ServerConfig,
+  cwd: string,
+  version: string,
+): ServerConfig => {
   const source = identifyPackage(server, cwd);
   if (source.kind !== 'npx' || source.unpinned === undefined || !('args' in server)) return server;
   return { ...server, args: pinNpxArgs(server.args, source.spec, version) };
 };
 
 /** The copy of an npx server's package its child will run, as the I/O layer finds it now. */
-export const locateNpxInstall = async (server: ServerConfig, pkg: { name: string; version: string }, cwd: string): Promise<NpxInstall | undefined> => {
+export const locateNpxInstall = async (
+  server: ServerConfig,
+  pkg: { name: string; version: string },
+  cwd: string,
+): Promise<NpxInstall | undefined> => {
   const source = identifyPackage(server, cwd);
   if (source.kind !== 'npx') return undefined;
   const context = npxContext(server, cwd, process.env);
@@ -193,9 +278,14 @@ export const locateNpxInstall = async (server: ServerConfig, pkg: { name: string
 };
 
 /** An installed package's tree digest and the per-file hashes it digests (to name a changed file later). */
-const treeRecord = async (installPath: string): Promise<{ tree: string; files: Record<string, string> }> => {
+const treeRecord = async (
+  installPath: string,
+): Promise<{ tree: string; files: Record<string, string> }> => {
   const files = await hashTreeFiles(installPath);
-  return { tree: treeDigest(files), files: Object.fromEntries([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
+  return {
+    tree: treeDigest(files),
+    files: Object.fromEntries([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+  };
 };
 
 /**
@@ -203,17 +293,32 @@ const treeRecord = async (installPath: string): Promise<{ tree: string; files: R
  * files, and for npx's own cache directory every dependency too. A copy npx installs afresh inside
  * the sandbox at each start has no host copy to pin: the lock then enforces the exact version only.
  */
-export const recordNpxInstall = async (server: ServerConfig, pkg: LockPackage, cwd: string, registry: string): Promise<LockPackage> => {
+export const recordNpxInstall = async (
+  server: ServerConfig,
+  pkg: LockPackage,
+  cwd: string,
+  registry: string,
+): Promise<LockPackage> => {
   if (pkg.kind !== 'npm' || pkg.launcher !== 'npx') return pkg;
   const found = await locateNpxInstall(server, pkg, cwd);
   if (!found) return pkg;
   const { tree, files } = await treeRecord(found.installPath);
-  if (pkg.integrity !== undefined) await assertCopyIsTarball(pkg.name, pkg.version, pkg.integrity, found.installPath, tree, registry);
+  if (pkg.integrity !== undefined)
+    await assertCopyIsTarball(
+      pkg.name,
+      pkg.version,
+      pkg.integrity,
+      found.installPath,
+      tree,
+      registry,
+    );
   return {
     ...pkg,
     installPath: found.installPath,
     tree,
     files,
-    ...(found.dependencyRoot !== undefined && { dependencies: await hashTree(found.dependencyRoot, true) }),
+    ...(found.dependencyRoot !== undefined && {
+      dependencies: await hashTree(found.dependencyRoot, true),
+    }),
   };
 };

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { PolicyError, Verifier, toSignedEntity, toTrustMaterial, type VerificationPolicy } from '@sigstore/verify';
+import {
+  PolicyError,
+  Verifier,
+  toSignedEntity,
+  toTrustMaterial,
+  type VerificationPolicy,
+} from '@sigstore/verify';
 import { PackageError } from '../errors.js';
 import type { RegistryAttestation } from './registry.js';
 
@@ -28,7 +34,10 @@ const purlOf = (name: string, version: string) => `pkg:npm/${name.replace(/^@/, 
 export const tarballDigest = (tarball: Buffer, integrity: string): string => {
   const digest = createHash('sha512').update(tarball).digest();
   if (`sha512-${digest.toString('base64')}` !== integrity)
-    throw new PackageError('PACKAGE_PROVENANCE_INVALID', 'the tarball does not match the registry integrity');
+    throw new PackageError(
+      'PACKAGE_PROVENANCE_INVALID',
+      'the tarball does not match the registry integrity',
+    );
   return digest.toString('hex');
 };
 
@@ -50,7 +59,11 @@ export const verifyProvenance = (input: {
   try {
     verifier = new Verifier(toTrustMaterial(TrustedRoot.fromJSON(input.trustedRoot)));
   } catch (cause) {
-    throw new PackageError('PACKAGE_PROVENANCE_INVALID', `unusable trusted root: ${(cause as Error).message}`, { cause });
+    throw new PackageError(
+      'PACKAGE_PROVENANCE_INVALID',
+      `unusable trusted root: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   const policy: VerificationPolicy | undefined = input.identity && {
     subjectAlternativeName: input.identity.subjectAlternativeName,
@@ -62,24 +75,43 @@ export const verifyProvenance = (input: {
       // untrusted: the bundle comes from the registry; the library parses and checks its shape.
       bundle = bundleFromJSON(attestation.bundle);
     } catch (cause) {
-      throw new PackageError('PACKAGE_PROVENANCE_INVALID', `malformed attestation bundle: ${(cause as Error).message}`, { cause });
+      throw new PackageError(
+        'PACKAGE_PROVENANCE_INVALID',
+        `malformed attestation bundle: ${(cause as Error).message}`,
+        { cause },
+      );
     }
     if (bundle.content.$case !== 'dsseEnvelope')
-      throw new PackageError('PACKAGE_PROVENANCE_INVALID', 'an npm attestation must be a DSSE envelope');
+      throw new PackageError(
+        'PACKAGE_PROVENANCE_INVALID',
+        'an npm attestation must be a DSSE envelope',
+      );
     let signer;
     try {
       signer = verifier.verify(toSignedEntity(bundle), policy);
     } catch (cause) {
       if (cause instanceof PolicyError)
-        throw new PackageError('PACKAGE_IDENTITY_MISMATCH', `${input.name}@${input.version}: attestation signer is not the expected identity (${cause.message})`, { cause });
-      throw new PackageError('PACKAGE_PROVENANCE_INVALID', `${input.name}@${input.version}: attestation does not verify (${(cause as Error).message})`, { cause });
+        throw new PackageError(
+          'PACKAGE_IDENTITY_MISMATCH',
+          `${input.name}@${input.version}: attestation signer is not the expected identity (${cause.message})`,
+          { cause },
+        );
+      throw new PackageError(
+        'PACKAGE_PROVENANCE_INVALID',
+        `${input.name}@${input.version}: attestation does not verify (${(cause as Error).message})`,
+        { cause },
+      );
     }
     const statement = parseStatement(bundle.content.dsseEnvelope.payload);
     const subject = statement.subject.find((s) => s.name === purlOf(input.name, input.version));
     if (!subject || subject.digest['sha512'] !== input.tarballSha512)
-      throw new PackageError('PACKAGE_PROVENANCE_INVALID', `${input.name}@${input.version}: the attested subject is not this tarball`);
+      throw new PackageError(
+        'PACKAGE_PROVENANCE_INVALID',
+        `${input.name}@${input.version}: the attested subject is not this tarball`,
+      );
     const san = signer.identity?.subjectAlternativeName;
-    if (san === undefined) throw new PackageError('PACKAGE_PROVENANCE_INVALID', 'attestation signer has no identity');
+    if (san === undefined)
+      throw new PackageError('PACKAGE_PROVENANCE_INVALID', 'attestation signer has no identity');
     const issuer = signer.identity?.extensions?.issuer;
     return {
       predicateType: statement.predicateType,
@@ -103,10 +135,15 @@ interface Statement {
 const parseStatement = (payload: Buffer): Statement => {
   try {
     const doc = JSON.parse(payload.toString('utf8')) as Partial<Statement>;
-    if (!Array.isArray(doc.subject) || typeof doc.predicateType !== 'string') throw new Error('not an in-toto statement');
+    if (!Array.isArray(doc.subject) || typeof doc.predicateType !== 'string')
+      throw new Error('not an in-toto statement');
     return doc as Statement;
   } catch (cause) {
-    throw new PackageError('PACKAGE_PROVENANCE_INVALID', `attestation payload: ${(cause as Error).message}`, { cause });
+    throw new PackageError(
+      'PACKAGE_PROVENANCE_INVALID',
+      `attestation payload: ${(cause as Error).message}`,
+      { cause },
+    );
   }
 };
 
@@ -114,11 +151,17 @@ const parseStatement = (payload: Buffer): Statement => {
 const buildSource = (statement: Statement): { sourceRepository?: string; workflow?: string } => {
   // untrusted: the predicate is signed, but its shape is whatever the builder wrote.
   const at = (value: unknown, ...path: string[]): unknown =>
-    path.reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), value);
+    path.reduce<unknown>(
+      (v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined),
+      value,
+    );
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
   const v1 = at(statement.predicate, 'buildDefinition', 'externalParameters', 'workflow');
   const v02 = at(statement.predicate, 'invocation', 'configSource');
   const repository = text(at(v1, 'repository')) ?? text(at(v02, 'uri'));
   const workflow = text(at(v1, 'path')) ?? text(at(v02, 'entryPoint'));
-  return { ...(repository !== undefined && { sourceRepository: repository }), ...(workflow !== undefined && { workflow }) };
+  return {
+    ...(repository !== undefined && { sourceRepository: repository }),
+    ...(workflow !== undefined && { workflow }),
+  };
 };

@@ -66,7 +66,9 @@ export const scriptGraph = async (entry: string): Promise<ScriptGraph> => {
         const specifier = match[1] as string;
         if (specifier.startsWith('node:') || isBuiltin(specifier)) continue;
         if (specifier.startsWith('.') || isAbsolute(specifier) || specifier.startsWith('file:')) {
-          const base = specifier.startsWith('file:') ? new URL(specifier).pathname : resolve(dirname(file), specifier);
+          const base = specifier.startsWith('file:')
+            ? new URL(specifier).pathname
+            : resolve(dirname(file), specifier);
           for (const ext of EXTENSIONS)
             if (await isFile(base + ext)) {
               queue.push(base + ext);

@@ -39,11 +39,15 @@ export const tarballTree = (tgz: Buffer): string => {
   try {
     tar = gunzipSync(tgz, { maxOutputLength: MAX_UNPACKED });
   } catch (cause) {
-    throw new PackageError('PACKAGE_TAMPERED', `the package tarball does not unpack: ${(cause as Error).message}`, { cause });
+    throw new PackageError(
+      'PACKAGE_TAMPERED',
+      `the package tarball does not unpack: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   const lines = new Map<string, string>();
   let longName: string | undefined;
-  for (let at = 0; at + BLOCK <= tar.length; ) {
+  for (let at = 0; at + BLOCK <= tar.length;) {
     const header = tar.subarray(at, at + BLOCK);
     if (header.every((b) => b === 0)) break;
     const size = parseInt(field(header, 124, 12).trim() || '0', 8);
@@ -60,11 +64,17 @@ export const tarballTree = (tgz: Buffer): string => {
     }
     if (type === 'g') continue;
     const prefix = field(header, 345, 155);
-    const name = longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
+    const name =
+      longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
     longName = undefined;
     if (type !== '0' && type !== '\0') continue; // npm installs regular files only
-    const rel = name.split('/').slice(1).filter((p) => p !== '' && p !== '.').join('/');
-    if (rel === '' || rel.split('/').includes('node_modules') || rel.split('/').includes('..')) continue;
+    const rel = name
+      .split('/')
+      .slice(1)
+      .filter((p) => p !== '' && p !== '.')
+      .join('/');
+    if (rel === '' || rel.split('/').includes('node_modules') || rel.split('/').includes('..'))
+      continue;
     lines.set(rel, createHash('sha256').update(body).digest('hex'));
   }
   return treeDigest(lines);

@@ -31,12 +31,18 @@ export const RENAME_SIMILARITY = 0.85;
  * @example
  * decideList(lock.servers.x, 'tools', result.tools).kept
  */
-export const decideList = (locked: LockServer | undefined, kind: ItemKind, items: readonly unknown[]): ListVerdict => {
+export const decideList = (
+  locked: LockServer | undefined,
+  kind: ItemKind,
+  items: readonly unknown[],
+): ListVerdict => {
   const pinned = locked?.[kind] ?? {};
   const kept: Record<string, unknown>[] = [];
   const findings: PinFinding[] = [];
   const states = new Map<string, 'ok' | PinCode>();
-  const valid = items.filter((i): i is Record<string, unknown> => typeof i === 'object' && i !== null && !Array.isArray(i));
+  const valid = items.filter(
+    (i): i is Record<string, unknown> => typeof i === 'object' && i !== null && !Array.isArray(i),
+  );
   // untrusted: a name listed twice with two definitions (a changed copy beside the locked one) is
   // ambiguous: the server may run either, so no copy of it is kept.
   const hashes = new Map<string, Set<string>>();
@@ -95,13 +101,18 @@ export const findRenames = (
 };
 
 /** Similarity in [0, 1] of two definitions with their names removed (Dice coefficient of bigrams). */
-export const similarity = (kind: ItemKind, a: Record<string, unknown>, b: Record<string, unknown>): number => {
+export const similarity = (
+  kind: ItemKind,
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+): number => {
   const field = ITEM_KINDS[kind].key;
   const strip = (d: Record<string, unknown>) => toCanonicalJson({ ...d, [field]: '', title: '' });
   const whole = dice(strip(a), strip(b));
   // The JSON skeleton (`{"description":…,"inputSchema":{"type":"object"}…`) alone makes two short,
   // unrelated definitions look alike: when either has a description, the descriptions must be alike too.
-  const text = (d: Record<string, unknown>) => (typeof d['description'] === 'string' ? d['description'] : '');
+  const text = (d: Record<string, unknown>) =>
+    typeof d['description'] === 'string' ? d['description'] : '';
   return text(a) === '' && text(b) === '' ? whole : Math.min(whole, dice(text(a), text(b)));
 };
 

@@ -9,7 +9,11 @@ export interface Captured {
   /** Each name's first listed definition. */
   readonly items: Readonly<Record<ItemKind, Readonly<Record<string, Record<string, unknown>>>>>;
   /** Later copies of a name listed again with another definition (the gateway refuses such a name). */
-  readonly relisted?: readonly { readonly kind: ItemKind; readonly key: string; readonly item: Record<string, unknown> }[];
+  readonly relisted?: readonly {
+    readonly kind: ItemKind;
+    readonly key: string;
+    readonly item: Record<string, unknown>;
+  }[];
 }
 
 /** One readable difference between the lock and a live server. */
@@ -32,7 +36,8 @@ const show = (value: unknown): string => {
  */
 export const diffFields = (before: unknown, after: unknown, path = ''): string[] => {
   if (toCanonicalJson(before ?? null) === toCanonicalJson(after ?? null)) return [];
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
   if (isObject(before) && isObject(after)) {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
     return keys.flatMap((key) => {
@@ -60,30 +65,45 @@ export const diffServer = (locked: LockServer, live: Captured): Change[] => {
     changes.push({
       item: `${kind}/${key}`,
       change: 'changed',
-      details: ['listed more than once with different definitions', ...diffFields(locked[kind][key]?.definition ?? live.items[kind][key], item)],
+      details: [
+        'listed more than once with different definitions',
+        ...diffFields(locked[kind][key]?.definition ?? live.items[kind][key], item),
+      ],
     });
   return changes;
 };
 
-const diffKind = (locked: LockServer, kind: ItemKind, live: Readonly<Record<string, Record<string, unknown>>>): Change[] => {
+const diffKind = (
+  locked: LockServer,
+  kind: ItemKind,
+  live: Readonly<Record<string, Record<string, unknown>>>,
+): Change[] => {
   const verdict = decideList(locked, kind, Object.values(live));
   const renamed = new Set<string>();
   const changes: Change[] = verdict.findings.map((finding) => {
     const after = live[finding.key];
     if (finding.code === 'PIN_HASH_MISMATCH')
-      return { item: `${kind}/${finding.key}`, change: 'changed', details: diffFields(locked[kind][finding.key]?.definition, after) };
+      return {
+        item: `${kind}/${finding.key}`,
+        change: 'changed',
+        details: diffFields(locked[kind][finding.key]?.definition, after),
+      };
     if (finding.renamedFrom !== undefined) {
       renamed.add(finding.renamedFrom);
       return {
         item: `${kind}/${finding.key}`,
         change: 'renamed',
-        details: [`was ${kind}/${finding.renamedFrom}`, ...diffFields(locked[kind][finding.renamedFrom]?.definition, after)],
+        details: [
+          `was ${kind}/${finding.renamedFrom}`,
+          ...diffFields(locked[kind][finding.renamedFrom]?.definition, after),
+        ],
       };
     }
     return { item: `${kind}/${finding.key}`, change: 'added', details: diffFields({}, after) };
   });
   for (const key of Object.keys(locked[kind]))
-    if (!(key in live) && !renamed.has(key)) changes.push({ item: `${kind}/${key}`, change: 'removed', details: [] });
+    if (!(key in live) && !renamed.has(key))
+      changes.push({ item: `${kind}/${key}`, change: 'removed', details: [] });
   return changes;
 };
 
@@ -91,4 +111,9 @@ const diffKind = (locked: LockServer, kind: ItemKind, live: Readonly<Record<stri
 export const formatChanges = (server: string, changes: readonly Change[]): string =>
   changes.length === 0
     ? `${server}: matches the lock\n`
-    : changes.map((c) => `${server} ${c.change.toUpperCase()} ${c.item}\n${c.details.map((d) => `    ${d}\n`).join('')}`).join('');
+    : changes
+        .map(
+          (c) =>
+            `${server} ${c.change.toUpperCase()} ${c.item}\n${c.details.map((d) => `    ${d}\n`).join('')}`,
+        )
+        .join('');

@@ -9,7 +9,11 @@ export const ITEM_KINDS = {
   tools: { method: 'tools/list', field: 'tools', key: 'name' },
   prompts: { method: 'prompts/list', field: 'prompts', key: 'name' },
   resources: { method: 'resources/list', field: 'resources', key: 'uri' },
-  resourceTemplates: { method: 'resources/templates/list', field: 'resourceTemplates', key: 'uriTemplate' },
+  resourceTemplates: {
+    method: 'resources/templates/list',
+    field: 'resourceTemplates',
+    key: 'uriTemplate',
+  },
 } as const;
 export type ItemKind = keyof typeof ITEM_KINDS;
 export const ITEM_KIND_NAMES = Object.keys(ITEM_KINDS) as ItemKind[];
@@ -31,7 +35,8 @@ export const toCanonicalJson = (value: unknown): string => {
  * @example
  * hashItem({ name: 'echo', description: 'Echoes' }) // 'c0ffee…'
  */
-export const hashItem = (item: unknown): string => createHash('sha256').update(toCanonicalJson(item), 'utf8').digest('hex');
+export const hashItem = (item: unknown): string =>
+  createHash('sha256').update(toCanonicalJson(item), 'utf8').digest('hex');
 
 /** The name an item is locked under (`name`, `uri` or `uriTemplate`), if it has a usable one. */
 export const itemKey = (kind: ItemKind, item: Record<string, unknown>): string | undefined => {

@@ -40,12 +40,18 @@ const MAX_REFRESH_PAGES = 100;
  * @example
  * const chain = [enforceAllowlist(allowlist), verifyPins(lock, onEvent)];
  */
-export const verifyPins = (lock: Lock, onEvent: (event: PinEvent, message?: Message) => void = () => undefined): Interceptor => {
+export const verifyPins = (
+  lock: Lock,
+  onEvent: (event: PinEvent, message?: Message) => void = () => undefined,
+): Interceptor => {
   const states = new Map<string, Map<string, 'ok' | PinCode>>();
   const stale = new Set<string>();
   const reported = new Set<string>();
   /** The listing in progress per server and kind: every item of its pages so far, and their findings. */
-  const listings = new Map<string, { items: Map<string, Record<string, unknown>>; findings: PinFinding[] }>();
+  const listings = new Map<
+    string,
+    { items: Map<string, Record<string, unknown>>; findings: PinFinding[] }
+  >();
   const stateOf = (server: string, kind: ItemKind) => {
     const id = `${server}\0${kind}`;
     let map = states.get(id);
@@ -56,24 +62,32 @@ export const verifyPins = (lock: Lock, onEvent: (event: PinEvent, message?: Mess
     return { id, map };
   };
 
-  const report = (message: Message, kind: ItemKind, finding: PinFinding, renamedFrom: string | undefined): void => {
+  const report = (
+    message: Message,
+    kind: ItemKind,
+    finding: PinFinding,
+    renamedFrom: string | undefined,
+  ): void => {
     const { server } = message;
     const once = `${server}\0${kind}\0${finding.key}\0${finding.sha256}\0${renamedFrom ?? ''}`;
     if (reported.has(once)) return;
     reported.add(once);
-    onEvent({
-      kind: 'pin',
-      server,
-      item: `${kind}/${finding.key}`,
-      code: finding.code,
-      message:
-        renamedFrom !== undefined
-          ? `${kind} "${renamedFrom}" reappeared renamed as "${finding.key}" with a near-identical definition: hidden until approved`
-          : finding.code === 'PIN_HASH_MISMATCH'
-            ? `${kind} "${finding.key}" changed since it was locked: hidden and refused (toolgate diff shows what changed)`
-            : `${kind} "${finding.key}" is not in the lock: hidden and refused until approved`,
-      ...(renamedFrom !== undefined && { renamedFrom }),
-    }, message);
+    onEvent(
+      {
+        kind: 'pin',
+        server,
+        item: `${kind}/${finding.key}`,
+        code: finding.code,
+        message:
+          renamedFrom !== undefined
+            ? `${kind} "${renamedFrom}" reappeared renamed as "${finding.key}" with a near-identical definition: hidden until approved`
+            : finding.code === 'PIN_HASH_MISMATCH'
+              ? `${kind} "${finding.key}" changed since it was locked: hidden and refused (toolgate diff shows what changed)`
+              : `${kind} "${finding.key}" is not in the lock: hidden and refused until approved`,
+        ...(renamedFrom !== undefined && { renamedFrom }),
+      },
+      message,
+    );
   };
 
   /** Reports the findings of a listing once its last page is in (or a new listing starts), renames judged over all its pages. */
@@ -82,7 +96,8 @@ export const verifyPins = (lock: Lock, onEvent: (event: PinEvent, message?: Mess
     if (!listing) return;
     listings.delete(id);
     const renames = findRenames(lock.servers[message.server], kind, listing.items);
-    for (const finding of listing.findings) report(message, kind, finding, renames.get(finding.key));
+    for (const finding of listing.findings)
+      report(message, kind, finding, renames.get(finding.key));
   };
 
   const check = (message: Message, kind: ItemKind, result: Result): Result => {
@@ -111,10 +126,14 @@ export const verifyPins = (lock: Lock, onEvent: (event: PinEvent, message?: Mess
     }
     listing.findings.push(...verdict.findings);
     for (const [key, state] of verdict.states) map.set(key, state);
-    for (const key of relisted) map.set(key, lock.servers[message.server]?.[kind][key] ? 'PIN_HASH_MISMATCH' : 'PIN_MISSING');
+    for (const key of relisted)
+      map.set(key, lock.servers[message.server]?.[kind][key] ? 'PIN_HASH_MISMATCH' : 'PIN_MISSING');
     const next = result['nextCursor'];
     if (typeof next !== 'string' || next.length === 0) finish(message, kind, id);
-    const kept = relisted.size === 0 ? verdict.kept : verdict.kept.filter((item) => !relisted.has(itemKey(kind, item) ?? ''));
+    const kept =
+      relisted.size === 0
+        ? verdict.kept
+        : verdict.kept.filter((item) => !relisted.has(itemKey(kind, item) ?? ''));
     return { ...result, [field]: kept };
   };
 
@@ -123,7 +142,16 @@ export const verifyPins = (lock: Lock, onEvent: (event: PinEvent, message?: Mess
     let cursor: unknown;
     for (let page = 0; page < MAX_REFRESH_PAGES; page++) {
       const params = cursor === undefined ? {} : { cursor };
-      const listing: Message = { kind: 'request', direction: 'to-server', method: ITEM_KINDS[kind].method, params, server: message.server, principal: message.principal, signal: message.signal, ...(message.audit && { audit: message.audit }) };
+      const listing: Message = {
+        kind: 'request',
+        direction: 'to-server',
+        method: ITEM_KINDS[kind].method,
+        params,
+        server: message.server,
+        principal: message.principal,
+        signal: message.signal,
+        ...(message.audit && { audit: message.audit }),
+      };
       const result = await next(listing);
       check(listing, kind, result);
       cursor = result['nextCursor'];
@@ -144,17 +172,29 @@ export const verifyPins = (lock: Lock, onEvent: (event: PinEvent, message?: Mess
     return next(message);
   };
 
-  async function assertCallable(message: Message, kind: ItemKind, key: unknown, next: Next): Promise<void> {
+  async function assertCallable(
+    message: Message,
+    kind: ItemKind,
+    key: unknown,
+    next: Next,
+  ): Promise<void> {
     const locked = lock.servers[message.server];
     if (typeof key !== 'string') return; // the upstream refuses a malformed call itself
     if (!locked?.[kind][key]) {
       // A resource read may come from a locked template: its URIs cannot be enumerated.
-      if (kind === 'resources' && locked && Object.keys(locked.resourceTemplates).length > 0) return;
-      throw new PinError('PIN_MISSING', `${kind} "${key}" of server "${message.server}" is not in toolgate.lock`);
+      if (kind === 'resources' && locked && Object.keys(locked.resourceTemplates).length > 0)
+        return;
+      throw new PinError(
+        'PIN_MISSING',
+        `${kind} "${key}" of server "${message.server}" is not in toolgate.lock`,
+      );
     }
     const { id, map } = stateOf(message.server, kind);
     if (stale.has(id)) await refresh(message, kind, next);
     if (map.get(key) === 'PIN_HASH_MISMATCH')
-      throw new PinError('PIN_HASH_MISMATCH', `${kind} "${key}" of server "${message.server}" changed since it was locked; review with toolgate diff`);
+      throw new PinError(
+        'PIN_HASH_MISMATCH',
+        `${kind} "${key}" of server "${message.server}" changed since it was locked; review with toolgate diff`,
+      );
   }
 };

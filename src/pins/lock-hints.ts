@@ -23,7 +23,9 @@ type Rule = (evidence: LockFailureEvidence, text: string) => string | undefined;
 const RULES = [
   function unresolvedHost(e, text) {
     if (e.code === 'PACKAGE_REGISTRY_ERROR') return undefined; // toolgate's own fetch: the next rule
-    const m = /getaddrinfo (ENOTFOUND|EAI_AGAIN) ([\w.-]+)/.exec(text) ?? /\b(ENOTFOUND|EAI_AGAIN)\b/.exec(text);
+    const m =
+      /getaddrinfo (ENOTFOUND|EAI_AGAIN) ([\w.-]+)/.exec(text) ??
+      /\b(ENOTFOUND|EAI_AGAIN)\b/.exec(text);
     if (!m) return undefined;
     const what = `could not resolve ${m[2] ?? 'a host name'} (${m[1]})`;
     return e.sandboxed
@@ -38,15 +40,22 @@ const RULES = [
     const m = /\b(EACCES|EROFS|EPERM)\b[^'"\n]*['"](\/[^'"\n]+)['"]/.exec(text);
     const [, errno, path] = m ?? [];
     if (errno === undefined || path === undefined) return undefined;
-    if (!e.sandboxed) return `the server was denied ${path} (${errno}): check that path's permissions for the user running toolgate`;
-    if (errno === 'EROFS') return `the server writes to ${path}, which is read-only in its sandbox: add it (or its folder) to sandbox.writable`;
-    const bound = e.writable.find((w) => path === w || path.startsWith(w.endsWith('/') ? w : `${w}/`));
+    if (!e.sandboxed)
+      return `the server was denied ${path} (${errno}): check that path's permissions for the user running toolgate`;
+    if (errno === 'EROFS')
+      return `the server writes to ${path}, which is read-only in its sandbox: add it (or its folder) to sandbox.writable`;
+    const bound = e.writable.find(
+      (w) => path === w || path.startsWith(w.endsWith('/') ? w : `${w}/`),
+    );
     return bound !== undefined
       ? `the server was denied ${path} (${errno}) although ${bound} is in sandbox.writable: in the sandbox it runs as an unprivileged user, who must be allowed to write there (chown or chmod it)`
       : `the server was denied ${path} (${errno}): in its sandbox it runs as an unprivileged user; if it writes there, add the path to sandbox.writable (writable by that user); if it only reads it, make it readable by others`;
   },
   function commandNotFound(_, text) {
-    const m = /spawn (\S+) ENOENT|"(\S+)" is not on PATH|execvp (\S+): No such file or directory/.exec(text);
+    const m =
+      /spawn (\S+) ENOENT|"(\S+)" is not on PATH|execvp (\S+): No such file or directory/.exec(
+        text,
+      );
     if (!m) return undefined;
     return `the command ${m[1] ?? m[2] ?? m[3]} was not found${m[3] !== undefined ? ' inside the sandbox' : ''}: give its absolute path, or install it`;
   },
@@ -63,8 +72,9 @@ const RULES = [
     return 'pin an exact version in the spec (pkg@1.2.3), or pass --allow-unpinned to resolve it once';
   },
   function tampered(e) {
-    if (e.code !== 'PACKAGE_TAMPERED' || !/registry (tarball|integrity)/.test(e.message)) return undefined;
-    return 'the installed copy is not the registry\'s: reinstall it from the registry (npm ci, or remove that npx cache entry), then lock again';
+    if (e.code !== 'PACKAGE_TAMPERED' || !/registry (tarball|integrity)/.test(e.message))
+      return undefined;
+    return "the installed copy is not the registry's: reinstall it from the registry (npm ci, or remove that npx cache entry), then lock again";
   },
   function poisoned(e) {
     if (e.code !== 'LOCK_POISONED') return undefined;

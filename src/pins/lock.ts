@@ -8,36 +8,65 @@ const Json = z.record(z.string(), z.unknown());
 const Item = z
   .strictObject({
     sha256: Sha256.describe('SHA-256 of the RFC 8785 canonical JSON of `definition`.'),
-    definition: Json.describe('The whole item as the server listed it (name, description, schemas, annotations, _meta).'),
+    definition: Json.describe(
+      'The whole item as the server listed it (name, description, schemas, annotations, _meta).',
+    ),
   })
   .describe('One pinned tool, prompt, resource or resource template.');
 
 const Provenance = z
   .strictObject({
     predicateType: z.string().describe('in-toto predicate type of the verified attestation.'),
-    subjectDigest: z.string().describe('sha512 (hex) the attestation names; equals the tarball digest.'),
-    subjectAlternativeName: z.string().describe('Signer identity in the Fulcio certificate (workflow URI or e-mail).'),
+    subjectDigest: z
+      .string()
+      .describe('sha512 (hex) the attestation names; equals the tarball digest.'),
+    subjectAlternativeName: z
+      .string()
+      .describe('Signer identity in the Fulcio certificate (workflow URI or e-mail).'),
     issuer: z.string().optional().describe('OIDC issuer of the signer identity.'),
-    sourceRepository: z.string().optional().describe('Source repository named by the build provenance, if any.'),
-    workflow: z.string().optional().describe('Build workflow named by the build provenance, if any.'),
+    sourceRepository: z
+      .string()
+      .optional()
+      .describe('Source repository named by the build provenance, if any.'),
+    workflow: z
+      .string()
+      .optional()
+      .describe('Build workflow named by the build provenance, if any.'),
   })
-  .describe('Sigstore attestations verified offline against the pinned trusted root when the lock was made.');
+  .describe(
+    'Sigstore attestations verified offline against the pinned trusted root when the lock was made.',
+  );
 
 const NpmPackage = z.strictObject({
   kind: z.literal('npm'),
   name: z.string(),
   version: z.string().describe('Exact version.'),
-  spec: z.string().describe('The spec as configured (may be unpinned when --allow-unpinned resolved it).'),
+  spec: z
+    .string()
+    .describe('The spec as configured (may be unpinned when --allow-unpinned resolved it).'),
   launcher: z.enum(['npx', 'node_modules']),
   integrity: z.string().optional().describe('Registry dist.integrity (sha512 SRI) of the tarball.'),
-  installPath: z.string().optional().describe('Installed package directory: the node_modules copy, or the copy npx runs (project tree or npx cache).'),
-  tree: Sha256.optional().describe('SHA-256 over every file of the installed package (its own node_modules left out), checked before each spawn.'),
+  installPath: z
+    .string()
+    .optional()
+    .describe(
+      'Installed package directory: the node_modules copy, or the copy npx runs (project tree or npx cache).',
+    ),
+  tree: Sha256.optional().describe(
+    'SHA-256 over every file of the installed package (its own node_modules left out), checked before each spawn.',
+  ),
   files: z
     .record(z.string(), z.string())
     .optional()
-    .describe('The installed package\'s own files that `tree` digests (relative path → SHA-256, or link and target), so a refused start names the file that differs.'),
-  dependencies: Sha256.optional().describe('npx cache launches: SHA-256 over every file of the npx install\'s node_modules (the package and all its dependencies), checked before each spawn.'),
-  provenance: z.union([Provenance, z.literal('absent')]).describe('Verified provenance, or "absent" (registry has none).'),
+    .describe(
+      "The installed package's own files that `tree` digests (relative path → SHA-256, or link and target), so a refused start names the file that differs.",
+    ),
+  dependencies: Sha256.optional().describe(
+    "npx cache launches: SHA-256 over every file of the npx install's node_modules (the package and all its dependencies), checked before each spawn.",
+  ),
+  provenance: z
+    .union([Provenance, z.literal('absent')])
+    .describe('Verified provenance, or "absent" (registry has none).'),
 });
 const FilePackage = z.strictObject({
   kind: z.literal('file'),
@@ -47,23 +76,36 @@ const FilePackage = z.strictObject({
   modules: z
     .record(z.string(), Sha256)
     .optional()
-    .describe('Scripts: every file reached from the entry by static relative/absolute imports (path → SHA-256), checked before each spawn.'),
+    .describe(
+      'Scripts: every file reached from the entry by static relative/absolute imports (path → SHA-256), checked before each spawn.',
+    ),
   packages: z
     .record(z.string(), Sha256)
     .optional()
-    .describe('Scripts: every installed package a reached file imports by name (directory → SHA-256 of its files), checked before each spawn.'),
+    .describe(
+      'Scripts: every installed package a reached file imports by name (directory → SHA-256 of its files), checked before each spawn.',
+    ),
 });
 const ImagePackage = z.strictObject({
   kind: z.literal('image'),
   ref: z.string().describe('Image reference with its @sha256 digest.'),
   digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
-  publicKeySha256: Sha256.optional().describe('SHA-256 of the DER public key the cosign signature was verified with; absent: an unsigned image pinned by digest with --allow-unpinned.'),
+  publicKeySha256: Sha256.optional().describe(
+    'SHA-256 of the DER public key the cosign signature was verified with; absent: an unsigned image pinned by digest with --allow-unpinned.',
+  ),
 });
 const RemotePackage = z.strictObject({ kind: z.literal('remote'), url: z.string() });
-export const LockPackageSchema = z.discriminatedUnion('kind', [NpmPackage, FilePackage, ImagePackage, RemotePackage]);
+export const LockPackageSchema = z.discriminatedUnion('kind', [
+  NpmPackage,
+  FilePackage,
+  ImagePackage,
+  RemotePackage,
+]);
 
 const Initialize = z.strictObject({
-  sha256: Sha256.describe('SHA-256 of the canonical JSON of {serverInfo, instructions, capabilities}.'),
+  sha256: Sha256.describe(
+    'SHA-256 of the canonical JSON of {serverInfo, instructions, capabilities}.',
+  ),
   serverInfo: Json,
   instructions: z.string().optional(),
   capabilities: Json,
@@ -75,7 +117,9 @@ export const LockServerSchema = z.strictObject({
   arguments: z
     .record(z.string(), z.string())
     .optional()
-    .describe('Stdio servers: each argument that named an existing path at lock → the real path it resolved to; a start where one resolves elsewhere, or newly goes through a symlink, is refused. Absent in locks written before toolgate pinned arguments: re-run toolgate lock to pin them.'),
+    .describe(
+      'Stdio servers: each argument that named an existing path at lock → the real path it resolved to; a start where one resolves elsewhere, or newly goes through a symlink, is refused. Absent in locks written before toolgate pinned arguments: re-run toolgate lock to pin them.',
+    ),
   initialize: Initialize,
   tools: Items,
   prompts: Items,
@@ -96,12 +140,23 @@ export type LockPackage = z.infer<typeof LockPackageSchema>;
 export type LockItem = z.infer<typeof Item>;
 export type InitializeRecord = z.infer<typeof Initialize>;
 
-export const toInitializeRecord = (init: { serverInfo: Record<string, unknown>; instructions?: string | undefined; capabilities: Record<string, unknown> }): InitializeRecord => {
-  const body = { serverInfo: init.serverInfo, capabilities: init.capabilities, ...(init.instructions !== undefined && { instructions: init.instructions }) };
+export const toInitializeRecord = (init: {
+  serverInfo: Record<string, unknown>;
+  instructions?: string | undefined;
+  capabilities: Record<string, unknown>;
+}): InitializeRecord => {
+  const body = {
+    serverInfo: init.serverInfo,
+    capabilities: init.capabilities,
+    ...(init.instructions !== undefined && { instructions: init.instructions }),
+  };
   return { sha256: hashItem(body), ...body };
 };
 
-export const toLockItem = (definition: Record<string, unknown>): LockItem => ({ sha256: hashItem(definition), definition });
+export const toLockItem = (definition: Record<string, unknown>): LockItem => ({
+  sha256: hashItem(definition),
+  definition,
+});
 
 /**
  * Validates a parsed lock and re-hashes every recorded definition: a definition edited by hand
@@ -109,16 +164,26 @@ export const toLockItem = (definition: Record<string, unknown>): LockItem => ({ 
  */
 export const parseLock = (doc: unknown, source = 'toolgate.lock'): Lock => {
   const result = LockSchema.safeParse(doc);
-  if (!result.success) throw new LockError('LOCK_INVALID', `${source} is not a valid lock:\n${z.prettifyError(result.error)}`);
+  if (!result.success)
+    throw new LockError(
+      'LOCK_INVALID',
+      `${source} is not a valid lock:\n${z.prettifyError(result.error)}`,
+    );
   const lock = result.data;
   for (const [id, server] of Object.entries(lock.servers)) {
     const { sha256: _, ...init } = server.initialize;
     if (hashItem(init) !== server.initialize.sha256)
-      throw new LockError('LOCK_TAMPERED', `${source}: servers.${id}.initialize does not match its sha256 (edited by hand?)`);
+      throw new LockError(
+        'LOCK_TAMPERED',
+        `${source}: servers.${id}.initialize does not match its sha256 (edited by hand?)`,
+      );
     for (const kind of ITEM_KIND_NAMES)
       for (const [key, item] of Object.entries(server[kind]))
         if (hashItem(item.definition) !== item.sha256)
-          throw new LockError('LOCK_TAMPERED', `${source}: servers.${id}.${kind}["${key}"] does not match its sha256 (edited by hand?)`);
+          throw new LockError(
+            'LOCK_TAMPERED',
+            `${source}: servers.${id}.${kind}["${key}"] does not match its sha256 (edited by hand?)`,
+          );
   }
   return lock;
 };
@@ -151,4 +216,4 @@ export type { ItemKind };
 
 /** The published JSON Schema of toolgate.lock (schema/toolgate-lock.schema.json). */
 export const toLockJsonSchema = (): Record<string, unknown> =>
-  z.toJSONSchema(LockSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  z.toJSONSchema(LockSchema, { io: 'input', target: 'draft-2020-12' });

@@ -35,17 +35,26 @@ export const screenCaptured = (
   ceiling: 'warn' | 'block',
 ): Flagged[] => {
   const flagged: Flagged[] = [];
-  const add = (item: string, verdict: { action: string; score: number; reasons: readonly Reason[] }) => {
+  const add = (
+    item: string,
+    verdict: { action: string; score: number; reasons: readonly Reason[] },
+  ) => {
     if (verdict.action !== 'warn' && verdict.action !== 'block') return;
     const action = verdict.action === 'block' && ceiling === 'block' ? 'block' : 'warn';
     flagged.push({ server, item, action, score: verdict.score, reasons: verdict.reasons });
   };
   const instructions = captured.initialize.instructions;
   if (typeof instructions === 'string' && instructions.length > 0)
-    add('initialize/instructions', engine.scan({ surface: 'instructions', strings: [instructions] }));
+    add(
+      'initialize/instructions',
+      engine.scan({ surface: 'instructions', strings: [instructions] }),
+    );
   for (const kind of ITEM_KIND_NAMES)
     for (const [key, definition] of Object.entries(captured.items[kind]))
       // untrusted: every captured definition comes from the server.
-      add(`${kind}/${key}`, engine.scan(definitionItem(definition, kind === 'tools' ? foreignTools : undefined)));
+      add(
+        `${kind}/${key}`,
+        engine.scan(definitionItem(definition, kind === 'tools' ? foreignTools : undefined)),
+      );
   return flagged;
 };

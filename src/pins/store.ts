@@ -5,7 +5,8 @@ import { LockError } from '../errors.js';
 import { parseLock, toLockText, type Lock } from './lock.js';
 
 /** Where the lock of a config lives: `lock.path` relative to the config, else `toolgate.lock` beside it. */
-export const lockPathOf = (configPath: string, config: Config): string => resolve(dirname(configPath), config.lock.path ?? 'toolgate.lock');
+export const lockPathOf = (configPath: string, config: Config): string =>
+  resolve(dirname(configPath), config.lock.path ?? 'toolgate.lock');
 
 /** Reads and checks a lock; `undefined` when there is none. A lock that exists but is bad is an error. */
 export const readLock = async (path: string): Promise<Lock | undefined> => {
@@ -14,13 +15,17 @@ export const readLock = async (path: string): Promise<Lock | undefined> => {
     text = await readFile(path, 'utf8');
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new LockError('LOCK_INVALID', `cannot read ${path}: ${(cause as Error).message}`, { cause });
+    throw new LockError('LOCK_INVALID', `cannot read ${path}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (cause) {
-    throw new LockError('LOCK_INVALID', `${path} is not JSON: ${(cause as Error).message}`, { cause });
+    throw new LockError('LOCK_INVALID', `${path} is not JSON: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   return parseLock(doc, path);
 };

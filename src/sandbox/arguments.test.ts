@@ -2,7 +2,12 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assertArgumentsPinned, isServerSteerable, pinArguments, writableRoots } from './arguments.js';
+import {
+  assertArgumentsPinned,
+  isServerSteerable,
+  pinArguments,
+  writableRoots,
+} from './arguments.js';
 
 let dir: string;
 beforeEach(() => {
@@ -18,7 +23,9 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 describe('when pinning path arguments at lock', () => {
   it('[SBX-13] records the real path of each argument naming an existing path, resolved against the cwd', () => {
     symlinkSync(join(dir, 'app'), join(dir, 'current'));
-    expect(pinArguments(['current/server.js', '--port', '3000', 'data/notes.txt', 'stdio', ''], dir)).toEqual({
+    expect(
+      pinArguments(['current/server.js', '--port', '3000', 'data/notes.txt', 'stdio', ''], dir),
+    ).toEqual({
       'current/server.js': join(dir, 'app', 'server.js'),
       'data/notes.txt': join(dir, 'data', 'notes.txt'),
     });
@@ -32,11 +39,15 @@ describe('when pinning path arguments at lock', () => {
     expect(() => assertArgumentsPinned('s', args, dir, pins)).not.toThrow();
     rmSync(join(dir, 'data', 'later.txt'));
     symlinkSync(join(dir, 'secret.txt'), join(dir, 'data', 'later.txt'));
-    expect(() => assertArgumentsPinned('s', args, dir, pins)).toThrow(expect.objectContaining({ code: 'SANDBOX_ARGUMENT_CHANGED' }));
+    expect(() => assertArgumentsPinned('s', args, dir, pins)).toThrow(
+      expect.objectContaining({ code: 'SANDBOX_ARGUMENT_CHANGED' }),
+    );
     rmSync(join(dir, 'data', 'later.txt'));
     rmSync(join(dir, 'data', 'notes.txt'));
     symlinkSync(join(dir, 'secret.txt'), join(dir, 'data', 'notes.txt'));
-    expect(() => assertArgumentsPinned('s', args, dir, pins)).toThrow(/argument data\/notes.txt resolves elsewhere than at lock/);
+    expect(() => assertArgumentsPinned('s', args, dir, pins)).toThrow(
+      /argument data\/notes.txt resolves elsewhere than at lock/,
+    );
   });
 });
 
@@ -50,6 +61,8 @@ describe('when telling what a server can steer', () => {
     // A link the server planted in its folder, reached through an admin's link to that folder.
     symlinkSync(join(dir, 'data'), join(dir, 'data-alias'));
     symlinkSync(join(dir, 'secret.txt'), join(dir, 'data', 'planted'));
-    expect(isServerSteerable(join(dir, 'data-alias', 'planted'), writableRoots([join(dir, 'data')]))).toBe(true);
+    expect(
+      isServerSteerable(join(dir, 'data-alias', 'planted'), writableRoots([join(dir, 'data')])),
+    ).toBe(true);
   });
 });

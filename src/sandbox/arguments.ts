@@ -10,8 +10,13 @@ import { SandboxError } from '../errors.js';
  */
 
 /** Arguments that can name host paths (not options, not empty), resolved against the server's cwd. */
-export const argumentPaths = (args: readonly string[], cwd: string): Array<{ arg: string; path: string }> =>
-  args.filter((arg) => arg.length > 0 && !arg.startsWith('-')).map((arg) => ({ arg, path: resolve(cwd, arg) }));
+export const argumentPaths = (
+  args: readonly string[],
+  cwd: string,
+): Array<{ arg: string; path: string }> =>
+  args
+    .filter((arg) => arg.length > 0 && !arg.startsWith('-'))
+    .map((arg) => ({ arg, path: resolve(cwd, arg) }));
 
 /** The real path, or undefined when nothing (or a dangling link) is there. */
 export const realOf = (path: string): string | undefined => {
@@ -53,7 +58,9 @@ export const isServerSteerable = (path: string, roots: readonly string[]): boole
   if (isInside(path, roots)) return true;
   const real = realOf(path);
   if (real !== undefined && isInside(real, roots)) return true;
-  return traversedLinks(path).some((link) => isInside(realOf(dirname(link)) ?? dirname(link), roots));
+  return traversedLinks(path).some((link) =>
+    isInside(realOf(dirname(link)) ?? dirname(link), roots),
+  );
 };
 
 /**
@@ -75,7 +82,12 @@ export const pinArguments = (args: readonly string[], cwd: string): Record<strin
  * path pinned at lock, and one that named nothing then must not now go through a symlink (one
  * created since, e.g. by the server in its writable folder).
  */
-export const assertArgumentsPinned = (id: string, args: readonly string[], cwd: string, pins: Readonly<Record<string, string>>): void => {
+export const assertArgumentsPinned = (
+  id: string,
+  args: readonly string[],
+  cwd: string,
+  pins: Readonly<Record<string, string>>,
+): void => {
   for (const { arg, path } of argumentPaths(args, cwd)) {
     const real = realOf(path);
     if (real === undefined) continue;
@@ -83,7 +95,10 @@ export const assertArgumentsPinned = (id: string, args: readonly string[], cwd: 
     if (pinned === real) continue;
     if (pinned === undefined && traversedLinks(path).length === 0) continue;
     // The new target is left out of the message: it reaches the agent, and the server chose it.
-    const was = pinned === undefined ? 'named nothing at lock and now goes through a symlink' : `resolves elsewhere than at lock (${pinned})`;
+    const was =
+      pinned === undefined
+        ? 'named nothing at lock and now goes through a symlink'
+        : `resolves elsewhere than at lock (${pinned})`;
     throw new SandboxError(
       'SANDBOX_ARGUMENT_CHANGED',
       `server "${id}": argument ${arg} ${was}; nothing is bound from it and the server is not started. Review the path, then re-run toolgate lock`,

@@ -30,6 +30,13 @@ server.listen(Number(port), '127.0.0.1', () => {
 server.unref();
 
 function signalNumber(signal: NodeJS.Signals | null): number {
-  const table: Record<string, number> = { SIGKILL: 9, SIGTERM: 15, SIGXCPU: 24, SIGXFSZ: 25, SIGSEGV: 11, SIGABRT: 6 };
+  const table: Record<string, number> = {
+    SIGKILL: 9,
+    SIGTERM: 15,
+    SIGXCPU: 24,
+    SIGXFSZ: 25,
+    SIGSEGV: 11,
+    SIGABRT: 6,
+  };
   return signal ? (table[signal] ?? 1) : 1;
 }

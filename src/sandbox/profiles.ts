@@ -23,11 +23,22 @@ export interface ProfileInput {
   readonly seccompFd?: number | undefined;
   readonly disableUserns: boolean;
   /** Egress: the proxy socket on the host and the bridge script, both bound under /run/toolgate. */
-  readonly egress?: { readonly socketPath: string; readonly bridgeScript: string; readonly node: string } | undefined;
+  readonly egress?:
+    | { readonly socketPath: string; readonly bridgeScript: string; readonly node: string }
+    | undefined;
 }
 
 /** System paths bound read-only when present: libraries, CA certificates, time zone data, the dynamic loader config. */
-export const SYSTEM_READ_ONLY = ['/usr', '/etc/ssl', '/etc/ca-certificates', '/etc/alternatives', '/etc/localtime', '/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d'];
+export const SYSTEM_READ_ONLY = [
+  '/usr',
+  '/etc/ssl',
+  '/etc/ca-certificates',
+  '/etc/alternatives',
+  '/etc/localtime',
+  '/etc/ld.so.cache',
+  '/etc/ld.so.conf',
+  '/etc/ld.so.conf.d',
+];
 
 /**
  * The bubblewrap argv (after `bwrap`) of one server: every namespace new, nothing of the host but
@@ -41,16 +52,43 @@ export const bubblewrapArgs = (input: ProfileInput): string[] => {
   const tmpBytes = String(sandbox.tmpSizeMb * MiB);
   const argv: string[] = [
     // Namespaces: no view of host users, processes, IPC, host name, cgroups, and no network at all.
-    '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net', '--unshare-cgroup-try',
+    '--unshare-user',
+    '--unshare-pid',
+    '--unshare-ipc',
+    '--unshare-uts',
+    '--unshare-net',
+    '--unshare-cgroup-try',
     ...(input.disableUserns ? ['--disable-userns'] : []),
-    '--hostname', 'toolgate-sandbox',
+    '--hostname',
+    'toolgate-sandbox',
     // Lifetime and privileges: dies with the gateway, no controlling terminal (TIOCSTI), no capabilities.
-    '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
-    '--proc', '/proc', '--dev', '/dev',
+    '--die-with-parent',
+    '--new-session',
+    '--cap-drop',
+    'ALL',
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
     // Every writable tmpfs has a size: unsized, each could take half of host RAM, outside memoryMb.
-    '--perms', '1777', '--size', tmpBytes, '--tmpfs', '/dev/shm',
-    '--perms', '1777', '--size', tmpBytes, '--tmpfs', '/tmp',
-    '--perms', '0700', '--size', tmpBytes, '--tmpfs', SANDBOX_HOME,
+    '--perms',
+    '1777',
+    '--size',
+    tmpBytes,
+    '--tmpfs',
+    '/dev/shm',
+    '--perms',
+    '1777',
+    '--size',
+    tmpBytes,
+    '--tmpfs',
+    '/tmp',
+    '--perms',
+    '0700',
+    '--size',
+    tmpBytes,
+    '--tmpfs',
+    SANDBOX_HOME,
   ];
   for (const [path, target] of input.rootSymlinks) argv.push('--symlink', target, path);
   for (const path of SYSTEM_READ_ONLY) argv.push('--ro-bind-try', path, path);
@@ -84,14 +122,38 @@ export const bubblewrapArgs = (input: ProfileInput): string[] => {
   if (!input.egress) return [...argv, ...readOnlyRoots, '--', ...limited];
   const socket = `${SANDBOX_RUN}/egress.sock`;
   const bridge = `${SANDBOX_RUN}/bridge.mjs`;
-  argv.push('--ro-bind', input.egress.socketPath, socket, '--ro-bind', input.egress.bridgeScript, bridge);
-  return [...argv, ...readOnlyRoots, '--', input.egress.node, bridge, String(BRIDGE_PORT), socket, '--', ...limited];
+  argv.push(
+    '--ro-bind',
+    input.egress.socketPath,
+    socket,
+    '--ro-bind',
+    input.egress.bridgeScript,
+    bridge,
+  );
+  return [
+    ...argv,
+    ...readOnlyRoots,
+    '--',
+    input.egress.node,
+    bridge,
+    String(BRIDGE_PORT),
+    socket,
+    '--',
+    ...limited,
+  ];
 };
 
 /** The proxy variables a sandboxed server sees when it has egress. */
 export const proxyEnvironment = (): Record<string, string> => {
   const url = `http://127.0.0.1:${BRIDGE_PORT}`;
-  return { HTTP_PROXY: url, HTTPS_PROXY: url, http_proxy: url, https_proxy: url, NO_PROXY: '', no_proxy: '' };
+  return {
+    HTTP_PROXY: url,
+    HTTPS_PROXY: url,
+    http_proxy: url,
+    https_proxy: url,
+    NO_PROXY: '',
+    no_proxy: '',
+  };
 };
 
 const unique = (paths: readonly string[]): string[] => [...new Set(paths)];

@@ -11,21 +11,38 @@ const quote = (path: string): string => `"${path.replace(/\\/g, '\\\\').replace(
  */
 export const seatbeltProfile = (
   sandbox: SandboxConfig,
-  paths: { readonly readOnly: readonly string[]; readonly tmp: string; readonly proxyPort?: number },
+  paths: {
+    readonly readOnly: readonly string[];
+    readonly tmp: string;
+    readonly proxyPort?: number;
+  },
 ): string => {
-  const reads = ['/usr', '/System', '/Library/Apple', '/private/etc/ssl', '/dev/null', '/dev/urandom', ...paths.readOnly, ...sandbox.readOnly];
+  const reads = [
+    '/usr',
+    '/System',
+    '/Library/Apple',
+    '/private/etc/ssl',
+    '/dev/null',
+    '/dev/urandom',
+    ...paths.readOnly,
+    ...sandbox.readOnly,
+  ];
   const writes = [paths.tmp, ...sandbox.writable];
   return [
     '(version 1)',
     '(deny default)',
     '(allow process-fork)',
-    '(allow process-exec (subpath "/usr") ' + paths.readOnly.map((p) => `(subpath ${quote(p)})`).join(' ') + ')',
+    '(allow process-exec (subpath "/usr") ' +
+      paths.readOnly.map((p) => `(subpath ${quote(p)})`).join(' ') +
+      ')',
     '(allow signal (target same-sandbox))',
     '(allow sysctl-read)',
     '(allow mach-lookup (global-name "com.apple.system.logger"))',
     `(allow file-read* ${reads.map((p) => `(subpath ${quote(p)})`).join(' ')})`,
     `(allow file-read* file-write* ${writes.map((p) => `(subpath ${quote(p)})`).join(' ')})`,
-    ...(paths.proxyPort !== undefined ? [`(allow network-outbound (remote tcp "localhost:${paths.proxyPort}"))`] : []),
+    ...(paths.proxyPort !== undefined
+      ? [`(allow network-outbound (remote tcp "localhost:${paths.proxyPort}"))`]
+      : []),
     '',
   ].join('\n');
 };

@@ -8,21 +8,52 @@
 /** Syscalls denied, by reason; numbers per architecture. */
 const DENIED: Readonly<Record<string, readonly [x86_64: number, aarch64: number]>> = {
   // Inspecting or writing other processes' memory.
-  ptrace: [101, 117], process_vm_readv: [310, 270], process_vm_writev: [311, 271],
+  ptrace: [101, 117],
+  process_vm_readv: [310, 270],
+  process_vm_writev: [311, 271],
   // Re-arranging mounts and namespaces (escape routes out of the bwrap view).
-  mount: [165, 40], umount2: [166, 39], pivot_root: [155, 41], unshare: [272, 97], setns: [308, 268],
-  open_tree: [428, 428], move_mount: [429, 429], fsopen: [430, 430], fsconfig: [431, 431], fsmount: [432, 432], fspick: [433, 433],
+  mount: [165, 40],
+  umount2: [166, 39],
+  pivot_root: [155, 41],
+  unshare: [272, 97],
+  setns: [308, 268],
+  open_tree: [428, 428],
+  move_mount: [429, 429],
+  fsopen: [430, 430],
+  fsconfig: [431, 431],
+  fsmount: [432, 432],
+  fspick: [433, 433],
   // Kernel attack surface a tool server never needs.
-  bpf: [321, 280], perf_event_open: [298, 241], userfaultfd: [323, 282], keyctl: [250, 219], add_key: [248, 217],
-  request_key: [249, 218], io_uring_setup: [425, 425], io_uring_enter: [426, 426], io_uring_register: [427, 427],
-  init_module: [175, 105], finit_module: [313, 273], delete_module: [176, 106], kexec_load: [246, 104],
-  kexec_file_load: [320, 294], open_by_handle_at: [304, 265], name_to_handle_at: [303, 264], syslog: [103, 116],
-  acct: [163, 89], swapon: [167, 224], swapoff: [168, 225], reboot: [169, 142], quotactl: [179, 60],
+  bpf: [321, 280],
+  perf_event_open: [298, 241],
+  userfaultfd: [323, 282],
+  keyctl: [250, 219],
+  add_key: [248, 217],
+  request_key: [249, 218],
+  io_uring_setup: [425, 425],
+  io_uring_enter: [426, 426],
+  io_uring_register: [427, 427],
+  init_module: [175, 105],
+  finit_module: [313, 273],
+  delete_module: [176, 106],
+  kexec_load: [246, 104],
+  kexec_file_load: [320, 294],
+  open_by_handle_at: [304, 265],
+  name_to_handle_at: [303, 264],
+  syslog: [103, 116],
+  acct: [163, 89],
+  swapon: [167, 224],
+  swapoff: [168, 225],
+  reboot: [169, 142],
+  quotactl: [179, 60],
 };
 /** clone3 passes its flags in memory BPF cannot read: ENOSYS makes libc fall back to clone(2). */
 const CLONE3 = 435;
 
-const ARCH = { x64: { audit: 0xc000003e, index: 0 }, arm64: { audit: 0xc00000b7, index: 1 } } as const;
+const ARCH = {
+  x64: { audit: 0xc000003e, index: 0 },
+  arm64: { audit: 0xc00000b7, index: 1 },
+} as const;
 export type SeccompArch = keyof typeof ARCH;
 export const DENIED_SYSCALLS = Object.keys(DENIED);
 
@@ -64,7 +95,13 @@ export const buildSeccompFilter = (arch: SeccompArch): Buffer => {
     const target = check.to === 'enosys' ? allowAt + 1 : allowAt + 2;
     return [check.code, target - here - 1, 0, check.k];
   });
-  const program: Insn[] = [...head, ...body, [RET_K, 0, 0, RET_ALLOW], [RET_K, 0, 0, RET_ERRNO | ENOSYS], [RET_K, 0, 0, RET_ERRNO | EPERM]];
+  const program: Insn[] = [
+    ...head,
+    ...body,
+    [RET_K, 0, 0, RET_ALLOW],
+    [RET_K, 0, 0, RET_ERRNO | ENOSYS],
+    [RET_K, 0, 0, RET_ERRNO | EPERM],
+  ];
   const out = Buffer.alloc(program.length * 8);
   program.forEach(([code, jt, jf, k], i) => {
     if (jt > 255) throw new Error('seccomp program too long for 8-bit jumps');

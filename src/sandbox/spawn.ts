@@ -1,6 +1,14 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { accessSync, constants, existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  lstatSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
@@ -13,7 +21,14 @@ import { bubblewrapArgs, proxyEnvironment, SANDBOX_HOME } from './profiles.js';
 import { buildSeccompFilter, hostSeccompArch } from './seccomp.js';
 
 export type SandboxEvent =
-  | { kind: 'sandbox'; mode: 'bubblewrap'; uid: number; seccomp: boolean; egress: readonly string[]; writable: readonly string[] }
+  | {
+      kind: 'sandbox';
+      mode: 'bubblewrap';
+      uid: number;
+      seccomp: boolean;
+      egress: readonly string[];
+      writable: readonly string[];
+    }
   | { kind: 'sandbox'; mode: 'off'; warning: string }
   | { kind: 'sandbox'; mode: 'container'; engine: string; image: string }
   | ({ kind: 'egress' } & EgressEvent);
@@ -44,9 +59,13 @@ const SANDBOX_UID_LAST = 0x6fffffff;
  * @example sandboxUid('files') // the same number at every start
  */
 export const sandboxUid = (id: string, configured?: number): number =>
-  configured ?? SANDBOX_UID_FIRST + (createHash('sha256').update(id).digest().readUInt32BE(0) % (SANDBOX_UID_LAST - SANDBOX_UID_FIRST + 1));
+  configured ??
+  SANDBOX_UID_FIRST +
+    (createHash('sha256').update(id).digest().readUInt32BE(0) %
+      (SANDBOX_UID_LAST - SANDBOX_UID_FIRST + 1));
 const SANDBOX_PATH = '/usr/local/bin:/usr/bin:/bin';
-const FIX_BWRAP = 'install bubblewrap (Debian/Ubuntu: apt-get install -y bubblewrap; Fedora: dnf install bubblewrap)';
+const FIX_BWRAP =
+  'install bubblewrap (Debian/Ubuntu: apt-get install -y bubblewrap; Fedora: dnf install bubblewrap)';
 const FIX_USERNS =
   'enable unprivileged user namespaces (sysctl -w kernel.unprivileged_userns_clone=1 and user.max_user_namespaces=10000; on Ubuntu 24.04+ also kernel.apparmor_restrict_unprivileged_userns=0), or run inside a container that allows them';
 
@@ -71,7 +90,9 @@ const which = (name: string, path = process.env['PATH'] ?? ''): string | undefin
 
 const run = (file: string, args: readonly string[], ids: { uid?: number; gid?: number }) =>
   new Promise<{ ok: boolean; output: string }>((done) => {
-    execFile(file, args, { timeout: 15_000, ...ids }, (error, stdout, stderr) => done({ ok: !error, output: `${stdout}${stderr}`.trim() }));
+    execFile(file, args, { timeout: 15_000, ...ids }, (error, stdout, stderr) =>
+      done({ ok: !error, output: `${stdout}${stderr}`.trim() }),
+    );
   });
 
 let support: Promise<HostSupport> | undefined;
@@ -85,11 +106,37 @@ export const checkSandboxSupport = (): Promise<HostSupport> => {
         `no sandbox on ${process.platform}: only Linux (bubblewrap) is supported; macOS Seatbelt profiles are generated but untested. Set "sandbox: false" on the server to run it unsandboxed, knowingly`,
       );
     const bwrap = which('bwrap');
-    if (!bwrap) throw new SandboxError('SANDBOX_UNAVAILABLE', `bwrap (bubblewrap) not found on PATH: ${FIX_BWRAP}`);
-    if (!existsSync('/usr/bin/prlimit')) throw new SandboxError('SANDBOX_UNAVAILABLE', '/usr/bin/prlimit not found: install util-linux');
+    if (!bwrap)
+      throw new SandboxError(
+        'SANDBOX_UNAVAILABLE',
+        `bwrap (bubblewrap) not found on PATH: ${FIX_BWRAP}`,
+      );
+    if (!existsSync('/usr/bin/prlimit'))
+      throw new SandboxError(
+        'SANDBOX_UNAVAILABLE',
+        '/usr/bin/prlimit not found: install util-linux',
+      );
     const links = rootSymlinks().flatMap(([path, target]) => ['--symlink', target, path]);
-    const probe = await run(bwrap, ['--unshare-user', '--unshare-pid', '--unshare-net', '--ro-bind', '/usr', '/usr', ...links, '--', '/usr/bin/true'], sandboxIds());
-    if (!probe.ok) throw new SandboxError('SANDBOX_UNAVAILABLE', `bubblewrap cannot create user namespaces here (${probe.output || 'no output'}): ${FIX_USERNS}`);
+    const probe = await run(
+      bwrap,
+      [
+        '--unshare-user',
+        '--unshare-pid',
+        '--unshare-net',
+        '--ro-bind',
+        '/usr',
+        '/usr',
+        ...links,
+        '--',
+        '/usr/bin/true',
+      ],
+      sandboxIds(),
+    );
+    if (!probe.ok)
+      throw new SandboxError(
+        'SANDBOX_UNAVAILABLE',
+        `bubblewrap cannot create user namespaces here (${probe.output || 'no output'}): ${FIX_USERNS}`,
+      );
     const help = await run(bwrap, ['--help'], {});
     return { bwrap, disableUserns: help.output.includes('--disable-userns') };
   })();
@@ -99,7 +146,8 @@ export const checkSandboxSupport = (): Promise<HostSupport> => {
 };
 
 /** Without root the sandbox keeps toolgate's uid: switching needs privilege (or newuidmap and a subuid range). */
-const sandboxIds = (uid = UNPRIVILEGED_ID): { uid?: number; gid?: number } => (process.getuid?.() === 0 ? { uid, gid: uid } : {});
+const sandboxIds = (uid = UNPRIVILEGED_ID): { uid?: number; gid?: number } =>
+  process.getuid?.() === 0 ? { uid, gid: uid } : {};
 
 const SCRIPT = /\.[cm]?[jt]s$/;
 
@@ -113,7 +161,8 @@ export const packagePaths = (file: string): string[] => {
     dirs.push(dir);
     if (dir === dirname(dir)) break;
   }
-  for (const dir of dirs) if (existsSync(join(dir, 'node_modules'))) out.push(join(dir, 'node_modules'));
+  for (const dir of dirs)
+    if (existsSync(join(dir, 'node_modules'))) out.push(join(dir, 'node_modules'));
   const root = dirs.find((dir) => existsSync(join(dir, 'package.json')));
   if (root === undefined) out.push(dirname(file));
   else if (root.split(sep).includes('node_modules')) out.push(root);
@@ -162,31 +211,63 @@ export const prepareLaunch = async (
   if ('image' in server) {
     onEvent({ kind: 'sandbox', mode: 'container', engine: server.engine, image: server.image });
     const names = Object.keys(server.env).concat(Object.keys(server.secrets));
-    return { command: server.engine, args: containerArgs(server, names), env, close: async () => undefined };
+    return {
+      command: server.engine,
+      args: containerArgs(server, names),
+      env,
+      close: async () => undefined,
+    };
   }
   if (server.sandbox === false) {
     const warning = `server "${id}" runs UNSANDBOXED (sandbox: false): it can read and write what toolgate can and reach any host`;
     onEvent({ kind: 'sandbox', mode: 'off', warning });
-    return { command: server.command, args: server.args, env, ...(server.cwd !== undefined && { cwd: server.cwd }), close: async () => undefined };
+    return {
+      command: server.command,
+      args: server.args,
+      env,
+      ...(server.cwd !== undefined && { cwd: server.cwd }),
+      close: async () => undefined,
+    };
   }
   const host = await checkSandboxSupport();
   // Relative paths (args, binds) mean what they mean to an unsandboxed server: relative to its cwd.
   const cwd = resolve(server.cwd ?? process.cwd());
-  const sandbox = { ...server.sandbox, readOnly: server.sandbox.readOnly.map((p) => resolve(cwd, p)), writable: server.sandbox.writable.map((p) => resolve(cwd, p)) };
+  const sandbox = {
+    ...server.sandbox,
+    readOnly: server.sandbox.readOnly.map((p) => resolve(cwd, p)),
+    writable: server.sandbox.writable.map((p) => resolve(cwd, p)),
+  };
   for (const path of [...sandbox.readOnly, ...sandbox.writable])
-    if (!existsSync(path)) throw new SandboxError('SANDBOX_UNAVAILABLE', `server "${id}": sandbox path ${path} does not exist (create it, or fix sandbox.readOnly/writable)`);
+    if (!existsSync(path))
+      throw new SandboxError(
+        'SANDBOX_UNAVAILABLE',
+        `server "${id}": sandbox path ${path} does not exist (create it, or fix sandbox.readOnly/writable)`,
+      );
   // bwrap follows a bind's source if it is a symlink: a configured bind inside a writable folder is
   // one the server could point anywhere on the host before its next start.
   for (const path of [...sandbox.readOnly, ...sandbox.writable]) {
     const others = writableRoots(sandbox.writable.filter((w) => w !== path));
     if (isServerSteerable(path, others))
-      throw new SandboxError('SANDBOX_BIND_WRITABLE', `server "${id}": sandbox path ${path} lies in (or goes through) another writable path of the server, which could replace it with a symlink; bind the outer folder only`);
+      throw new SandboxError(
+        'SANDBOX_BIND_WRITABLE',
+        `server "${id}": sandbox path ${path} lies in (or goes through) another writable path of the server, which could replace it with a symlink; bind the outer folder only`,
+      );
   }
   const roots = writableRoots(sandbox.writable);
-  const found = isAbsolute(server.command) || server.command.includes('/') ? resolve(cwd, server.command) : which(server.command, env['PATH']);
-  if (!found) throw new SandboxError('SANDBOX_UNAVAILABLE', `server "${id}": command ${server.command} not found on PATH`);
+  const found =
+    isAbsolute(server.command) || server.command.includes('/')
+      ? resolve(cwd, server.command)
+      : which(server.command, env['PATH']);
+  if (!found)
+    throw new SandboxError(
+      'SANDBOX_UNAVAILABLE',
+      `server "${id}": command ${server.command} not found on PATH`,
+    );
   const command = realpathSync(found);
-  const derived = [...runtimePaths(command), ...(isSystemPath(command) ? [] : packagePaths(command))];
+  const derived = [
+    ...runtimePaths(command),
+    ...(isSystemPath(command) ? [] : packagePaths(command)),
+  ];
   // The first file argument is the entry (the script an interpreter runs): its package is bound, as
   // for a later script (`node --import ./hooks.mjs server.js`). Every other file argument (data) is
   // bound as that file alone, at the path the server opens, so its neighbours stay invisible.
@@ -202,11 +283,14 @@ export const prepareLaunch = async (
     if (isServerSteerable(path, roots)) continue;
     // The server opens the path as given: through an admin's symlink (a `current` release link, a
     // linked node_modules) its package must be there too, not only at the real path.
-    if (first || SCRIPT.test(real)) derived.push(...packagePaths(real), ...(path === real ? [] : packagePaths(path)));
+    if (first || SCRIPT.test(real))
+      derived.push(...packagePaths(real), ...(path === real ? [] : packagePaths(path)));
     else files.push([real, path]);
   }
   if (server.cwd !== undefined) derived.push(cwd);
-  const readOnly = derived.filter((path) => !isInside(path, roots) && !isInside(realOf(path) ?? path, roots));
+  const readOnly = derived.filter(
+    (path) => !isInside(path, roots) && !isInside(realOf(path) ?? path, roots),
+  );
   const ids = sandboxIds(sandboxUid(id, server.sandbox.uid));
   const arch = hostSeccompArch();
   const seccomp = sandbox.seccomp && arch !== undefined;
@@ -219,7 +303,11 @@ export const prepareLaunch = async (
     // Traverse-only for the unprivileged sandbox uid; the socket name is unguessable.
     if (ids.uid !== undefined) await chmod(socketDir, 0o711);
     const socketPath = join(socketDir, `${randomUUID()}.sock`);
-    proxy = await startEgressProxy({ config: server.egress, socketPath, onEvent: (event) => onEvent({ kind: 'egress', ...event }) });
+    proxy = await startEgressProxy({
+      config: server.egress,
+      socketPath,
+      onEvent: (event) => onEvent({ kind: 'egress', ...event }),
+    });
     const node = realpathSync(process.execPath);
     readOnly.push(...runtimePaths(node));
     egress = { socketPath, bridgeScript: bridgeScript(), node };
@@ -236,11 +324,24 @@ export const prepareLaunch = async (
     disableUserns: host.disableUserns,
     egress,
   });
-  onEvent({ kind: 'sandbox', mode: 'bubblewrap', uid: ids.uid ?? process.getuid?.() ?? -1, seccomp, egress: server.egress.allow, writable: sandbox.writable });
+  onEvent({
+    kind: 'sandbox',
+    mode: 'bubblewrap',
+    uid: ids.uid ?? process.getuid?.() ?? -1,
+    seccomp,
+    egress: server.egress.allow,
+    writable: sandbox.writable,
+  });
   return {
     command: host.bwrap,
     args,
-    env: { ...env, HOME: SANDBOX_HOME, TMPDIR: '/tmp', PATH: SANDBOX_PATH, ...(egress && proxyEnvironment()) },
+    env: {
+      ...env,
+      HOME: SANDBOX_HOME,
+      TMPDIR: '/tmp',
+      PATH: SANDBOX_PATH,
+      ...(egress && proxyEnvironment()),
+    },
     ...ids,
     ...(seccomp && arch && { fd3: buildSeccompFilter(arch) }),
     close: async () => {

@@ -3,7 +3,8 @@
  * rewrite a terminal line; zero-width, bidi and tag characters smuggle or reorder instructions
  * (Unicode TR36 §3, "ASCII smuggling" with U+E0000 tags).
  */
-export type HiddenKind = 'ansi' | 'control' | 'zero-width' | 'bidi' | 'tag' | 'variation-selector' | 'filler';
+export type HiddenKind =
+  'ansi' | 'control' | 'zero-width' | 'bidi' | 'tag' | 'variation-selector' | 'filler';
 
 export interface HiddenReport {
   readonly count: number;
@@ -18,23 +19,34 @@ const HIDDEN = new RegExp(
   'g',
 );
 const JOINER = /[\u200c\u200d]/g;
-const JOINER_CONTEXT = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Script=Arabic}\p{Script=Devanagari}\p{Script=Bengali}\p{Script=Tamil}\p{Script=Telugu}\p{Script=Malayalam}\p{Script=Kannada}\p{Script=Sinhala}\p{Script=Gujarati}\p{Script=Gurmukhi}\p{Script=Oriya}\p{Script=Syriac}\ufe0f]/u;
-const QUICK = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb\udb40]/;
+const JOINER_CONTEXT =
+  /[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Script=Arabic}\p{Script=Devanagari}\p{Script=Bengali}\p{Script=Tamil}\p{Script=Telugu}\p{Script=Malayalam}\p{Script=Kannada}\p{Script=Sinhala}\p{Script=Gujarati}\p{Script=Gurmukhi}\p{Script=Oriya}\p{Script=Syriac}\ufe0f]/u;
+const QUICK =
+  /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb\udb40]/;
 
 const kindOf = (match: string): HiddenKind => {
   const c = match.codePointAt(0) ?? 0;
   if (c === 0x1b) return 'ansi';
   if (c < 0xa0) return 'control';
-  if ((c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c === 0x061c || c === 0x200e || c === 0x200f) return 'bidi';
+  if (
+    (c >= 0x202a && c <= 0x202e) ||
+    (c >= 0x2066 && c <= 0x2069) ||
+    c === 0x061c ||
+    c === 0x200e ||
+    c === 0x200f
+  )
+    return 'bidi';
   if (c >= 0xe0000 && c <= 0xe007f) return 'tag';
   if (c >= 0xe0100) return 'variation-selector';
-  if (c === 0x115f || c === 0x1160 || c === 0x3164 || c === 0xffa0 || c === 0x17b4 || c === 0x17b5) return 'filler';
+  if (c === 0x115f || c === 0x1160 || c === 0x3164 || c === 0xffa0 || c === 0x17b4 || c === 0x17b5)
+    return 'filler';
   return 'zero-width';
 };
 
 /** A joiner is hidden unless a neighbour is an emoji or a script that uses it. */
 const isStrayJoiner = (text: string, index: number): boolean =>
-  !JOINER_CONTEXT.test(text.slice(Math.max(0, index - 2), index)) && !JOINER_CONTEXT.test(text.slice(index + 1, index + 3));
+  !JOINER_CONTEXT.test(text.slice(Math.max(0, index - 2), index)) &&
+  !JOINER_CONTEXT.test(text.slice(index + 1, index + 3));
 
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/;
 const WIDE = /[^\x00-\x9f]/g;
@@ -57,10 +69,13 @@ export const mayHideText = (text: string): boolean => {
 };
 
 /** True when `text` may hold anything `stripHidden` removes (a stray joiner included): false means it is clean. */
-export const mayHide = (text: string): boolean => mayHideText(text) || text.includes('\u200c') || text.includes('\u200d');
+export const mayHide = (text: string): boolean =>
+  mayHideText(text) || text.includes('\u200c') || text.includes('\u200d');
 
 /** Strips hidden code points from `text` and says what was there. */
-export const stripHidden = (text: string): { text: string; count: number; kinds: Set<HiddenKind> } => {
+export const stripHidden = (
+  text: string,
+): { text: string; count: number; kinds: Set<HiddenKind> } => {
   const kinds = new Set<HiddenKind>();
   let count = 0;
   let out = text;

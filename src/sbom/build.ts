@@ -62,13 +62,21 @@ export interface CdxBom {
   specVersion: '1.6';
   serialNumber: string;
   version: 1;
-  metadata: { timestamp: string; tools: { components: { type: 'application'; name: string; version: string }[] } };
+  metadata: {
+    timestamp: string;
+    tools: { components: { type: 'application'; name: string; version: string }[] };
+  };
   components: CdxComponent[];
   dependencies: { ref: string; dependsOn: string[] }[];
   compositions: { aggregate: 'complete' | 'incomplete' | 'unknown'; assemblies: string[] }[];
 }
 
-const SRI_ALGORITHMS: Record<string, Hash['alg']> = { sha512: 'SHA-512', sha384: 'SHA-384', sha256: 'SHA-256', sha1: 'SHA-1' };
+const SRI_ALGORITHMS: Record<string, Hash['alg']> = {
+  sha512: 'SHA-512',
+  sha384: 'SHA-384',
+  sha256: 'SHA-256',
+  sha1: 'SHA-1',
+};
 
 /** SRI (`sha512-<base64>`, possibly several space-separated) → CycloneDX hashes (hex). Unknown algorithms are left out. */
 export const sriToHashes = (integrity: string | undefined): Hash[] => {
@@ -89,13 +97,27 @@ const encode = (s: string): string => encodeURIComponent(s);
 /** The package URL of an npm package: `pkg:npm/%40scope/name@1.2.3` (the purl spec percent-encodes `@` of a scope). */
 export const npmPurl = (name: string, version: string): string => {
   const slash = name.startsWith('@') ? name.indexOf('/') : -1;
-  const path = slash > 0 ? `${encode(name.slice(0, slash))}/${encode(name.slice(slash + 1))}` : encode(name);
+  const path =
+    slash > 0 ? `${encode(name.slice(0, slash))}/${encode(name.slice(slash + 1))}` : encode(name);
   return `pkg:npm/${path}@${encode(version)}`;
 };
 
-const component = (type: CdxComponent['type'], ref: string, name: string, version: string, integrity: string | undefined): CdxComponent => {
+const component = (
+  type: CdxComponent['type'],
+  ref: string,
+  name: string,
+  version: string,
+  integrity: string | undefined,
+): CdxComponent => {
   const hashes = sriToHashes(integrity);
-  return { type, 'bom-ref': ref, name, version, purl: npmPurl(name, version), ...(hashes.length > 0 && { hashes }) };
+  return {
+    type,
+    'bom-ref': ref,
+    name,
+    version,
+    purl: npmPurl(name, version),
+    ...(hashes.length > 0 && { hashes }),
+  };
 };
 
 export const serverRef = (id: string): string => `server:${id}`;
@@ -112,13 +134,17 @@ export const buildSbom = (input: SbomInput): CdxBom => {
   const complete: string[] = [];
   const incomplete: string[] = [];
   const unknown: string[] = [];
-  for (const server of [...input.servers].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+  for (const server of [...input.servers].sort((a, b) =>
+    a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+  )) {
     const ref = serverRef(server.id);
     const app = component('application', ref, server.name, server.version, server.integrity);
     app.properties = [
       { name: 'toolgate:server', value: server.id },
       { name: 'toolgate:launcher', value: server.launcher },
-      ...(server.installPath !== undefined ? [{ name: 'toolgate:installPath', value: server.installPath }] : []),
+      ...(server.installPath !== undefined
+        ? [{ name: 'toolgate:installPath', value: server.installPath }]
+        : []),
     ];
     components.push(app);
     const tree = server.tree;
@@ -147,7 +173,10 @@ export const buildSbom = (input: SbomInput): CdxBom => {
         if (to !== undefined && to !== from) edges.get(from)?.add(to);
       }
     }
-    if (libraries.size > 0) app.components = [...libraries.values()].sort((a, b) => (a['bom-ref'] < b['bom-ref'] ? -1 : 1));
+    if (libraries.size > 0)
+      app.components = [...libraries.values()].sort((a, b) =>
+        a['bom-ref'] < b['bom-ref'] ? -1 : 1,
+      );
     for (const [from, to] of edges) dependencies.push({ ref: from, dependsOn: [...to].sort() });
   }
   const compositions: CdxBom['compositions'] = [];
@@ -159,7 +188,12 @@ export const buildSbom = (input: SbomInput): CdxBom => {
     specVersion: '1.6',
     serialNumber: input.serialNumber,
     version: 1,
-    metadata: { timestamp: input.timestamp, tools: { components: [{ type: 'application', name: 'toolgate', version: input.toolVersion }] } },
+    metadata: {
+      timestamp: input.timestamp,
+      tools: {
+        components: [{ type: 'application', name: 'toolgate', version: input.toolVersion }],
+      },
+    },
     components,
     dependencies,
     compositions,

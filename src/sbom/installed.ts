@@ -25,7 +25,9 @@ const readManifest = async (dir: string): Promise<Manifest | undefined> => {
   const m = doc as Record<string, unknown>;
   if (typeof m['name'] !== 'string' || typeof m['version'] !== 'string') return undefined;
   const names = (field: unknown): string[] =>
-    field && typeof field === 'object' && !Array.isArray(field) ? Object.keys(field).filter((n) => n !== '' && !n.includes('..')) : [];
+    field && typeof field === 'object' && !Array.isArray(field)
+      ? Object.keys(field).filter((n) => n !== '' && !n.includes('..'))
+      : [];
   const optional = [...names(m['optionalDependencies']), ...names(m['peerDependencies'])];
   return {
     name: m['name'],
@@ -38,12 +40,21 @@ const readManifest = async (dir: string): Promise<Manifest | undefined> => {
 
 /** npm's lockfile entries (`node_modules/a/node_modules/b` → integrity and version) of the project holding `nodeModules`. */
 // untrusted: the lockfile of an installed tree.
-const readLockfile = async (nodeModules: string): Promise<Map<string, { version: unknown; integrity: unknown }>> => {
-  for (const path of [join(nodeModules, '.package-lock.json'), join(dirname(nodeModules), 'package-lock.json')]) {
+const readLockfile = async (
+  nodeModules: string,
+): Promise<Map<string, { version: unknown; integrity: unknown }>> => {
+  for (const path of [
+    join(nodeModules, '.package-lock.json'),
+    join(dirname(nodeModules), 'package-lock.json'),
+  ]) {
     try {
       const doc = JSON.parse(await readFile(path, 'utf8')) as { packages?: unknown };
       if (doc.packages && typeof doc.packages === 'object')
-        return new Map(Object.entries(doc.packages as Record<string, { version: unknown; integrity: unknown }>).filter(([, v]) => v && typeof v === 'object'));
+        return new Map(
+          Object.entries(
+            doc.packages as Record<string, { version: unknown; integrity: unknown }>,
+          ).filter(([, v]) => v && typeof v === 'object'),
+        );
     } catch {
       // no such lockfile: try the next
     }
@@ -74,7 +85,10 @@ const exists = async (dir: string): Promise<string | undefined> => {
  * lockfile, whose integrity is used when its version matches (else the manifest's `_integrity`).
  * `undefined`: the package is not installed at `installPath`.
  */
-export const readInstalledTree = async (installPath: string, name: string): Promise<InstalledTree | undefined> => {
+export const readInstalledTree = async (
+  installPath: string,
+  name: string,
+): Promise<InstalledTree | undefined> => {
   const nodeModules = nodeModulesOf(installPath, name);
   const project = dirname(nodeModules);
   const lockfile = await readLockfile(nodeModules);
@@ -90,7 +104,8 @@ export const readInstalledTree = async (installPath: string, name: string): Prom
         const candidate = join(dir, 'node_modules', dep);
         if ((await exists(candidate)) !== undefined) return candidate;
       }
-      if (dir === project || relative(project, dir).startsWith('..') || dirname(dir) === dir) return undefined;
+      if (dir === project || relative(project, dir).startsWith('..') || dirname(dir) === dir)
+        return undefined;
     }
   };
 
@@ -102,7 +117,10 @@ export const readInstalledTree = async (installPath: string, name: string): Prom
     if (manifest === undefined) continue;
     const key = relative(project, dir).split(sep).join('/');
     const dependsOn: string[] = [];
-    for (const [dep, optional] of [...manifest.required.map((d) => [d, false] as const), ...manifest.optional.map((d) => [d, true] as const)]) {
+    for (const [dep, optional] of [
+      ...manifest.required.map((d) => [d, false] as const),
+      ...manifest.optional.map((d) => [d, true] as const),
+    ]) {
       const found = await resolveDep(dir, dep);
       if (found === undefined || (await readManifest(found)) === undefined) {
         if (!optional) missing.push(`${dep} (required by ${manifest.name}@${manifest.version})`);
@@ -115,7 +133,10 @@ export const readInstalledTree = async (installPath: string, name: string): Prom
       }
     }
     const entry = lockfile.get(key);
-    const integrity = entry?.version === manifest.version && typeof entry.integrity === 'string' ? entry.integrity : manifest.integrity;
+    const integrity =
+      entry?.version === manifest.version && typeof entry.integrity === 'string'
+        ? entry.integrity
+        : manifest.integrity;
     packages.set(key, { name: manifest.name, version: manifest.version, integrity, dependsOn });
   }
   if (queue.length > 0) missing.push(`more than ${MAX_PACKAGES} packages: the rest was not read`);

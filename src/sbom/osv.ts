@@ -8,7 +8,11 @@ import { z } from 'zod';
 export const SEVERITY_ORDER = ['low', 'medium', 'high', 'critical'] as const;
 export type AdvisorySeverity = (typeof SEVERITY_ORDER)[number] | 'unknown';
 
-const Event = z.looseObject({ introduced: z.string().optional(), fixed: z.string().optional(), last_affected: z.string().optional() });
+const Event = z.looseObject({
+  introduced: z.string().optional(),
+  fixed: z.string().optional(),
+  last_affected: z.string().optional(),
+});
 const Range = z.looseObject({ type: z.string(), events: z.array(Event) });
 const Severity = z.looseObject({ severity: z.string().optional() });
 const Affected = z.looseObject({
@@ -35,12 +39,15 @@ interface SemVer {
 const SEMVER = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
 const parse = (v: string): SemVer | undefined => {
   const m = SEMVER.exec(v.trim());
-  return m ? { nums: [Number(m[1]), Number(m[2]), Number(m[3])], pre: m[4] ? m[4].split('.') : [] } : undefined;
+  return m
+    ? { nums: [Number(m[1]), Number(m[2]), Number(m[3])], pre: m[4] ? m[4].split('.') : [] }
+    : undefined;
 };
 
 /** Semantic-version order (build metadata ignored; a pre-release sorts before its release). */
 export const compareSemver = (a: SemVer, b: SemVer): number => {
-  for (let i = 0; i < 3; i++) if (a.nums[i] !== b.nums[i]) return (a.nums[i] as number) - (b.nums[i] as number);
+  for (let i = 0; i < 3; i++)
+    if (a.nums[i] !== b.nums[i]) return (a.nums[i] as number) - (b.nums[i] as number);
   if (a.pre.length === 0 || b.pre.length === 0) return b.pre.length - a.pre.length;
   for (let i = 0; i < Math.max(a.pre.length, b.pre.length); i++) {
     const x = a.pre[i];
@@ -59,9 +66,17 @@ export const compareSemver = (a: SemVer, b: SemVer): number => {
 /** Whether `version` falls in one OSV SEMVER/ECOSYSTEM range (the OSV spec's event walk; `introduced: "0"` is the start). */
 const inRange = (version: SemVer, events: readonly z.infer<typeof Event>[]): boolean => {
   const keyed = events.flatMap((e) => {
-    const [kind, raw] = e.introduced !== undefined ? (['introduced', e.introduced] as const) : e.fixed !== undefined ? (['fixed', e.fixed] as const) : e.last_affected !== undefined ? (['last_affected', e.last_affected] as const) : [];
+    const [kind, raw] =
+      e.introduced !== undefined
+        ? (['introduced', e.introduced] as const)
+        : e.fixed !== undefined
+          ? (['fixed', e.fixed] as const)
+          : e.last_affected !== undefined
+            ? (['last_affected', e.last_affected] as const)
+            : [];
     if (kind === undefined) return [];
-    const at = raw === '0' ? { nums: [0, 0, 0] as [number, number, number], pre: ['0'] } : parse(raw);
+    const at =
+      raw === '0' ? { nums: [0, 0, 0] as [number, number, number], pre: ['0'] } : parse(raw);
     return at ? [{ kind, at }] : [];
   });
   keyed.sort((a, b) => compareSemver(a.at, b.at));
@@ -75,12 +90,26 @@ const inRange = (version: SemVer, events: readonly z.infer<typeof Event>[]): boo
   return affected;
 };
 
-const LABELS: Record<string, AdvisorySeverity> = { low: 'low', moderate: 'medium', medium: 'medium', high: 'high', critical: 'critical' };
+const LABELS: Record<string, AdvisorySeverity> = {
+  low: 'low',
+  moderate: 'medium',
+  medium: 'medium',
+  high: 'high',
+  critical: 'critical',
+};
 
 /** The advisory's severity label (GitHub's `database_specific.severity` and the like); `unknown` when none is given. */
-export const severityOf = (record: OsvRecord, affected?: z.infer<typeof Affected>): AdvisorySeverity => {
-  for (const s of [affected?.ecosystem_specific?.severity, affected?.database_specific?.severity, record.database_specific?.severity])
-    if (s !== undefined && LABELS[s.toLowerCase()] !== undefined) return LABELS[s.toLowerCase()] as AdvisorySeverity;
+export const severityOf = (
+  record: OsvRecord,
+  affected?: z.infer<typeof Affected>,
+): AdvisorySeverity => {
+  for (const s of [
+    affected?.ecosystem_specific?.severity,
+    affected?.database_specific?.severity,
+    record.database_specific?.severity,
+  ])
+    if (s !== undefined && LABELS[s.toLowerCase()] !== undefined)
+      return LABELS[s.toLowerCase()] as AdvisorySeverity;
   return 'unknown';
 };
 
@@ -93,22 +122,32 @@ export interface Match {
 }
 
 /** The advisories (not withdrawn) that name this npm package at this version, by explicit version or by range. */
-export const matchPackage = (records: readonly OsvRecord[], name: string, version: string): Match[] => {
+export const matchPackage = (
+  records: readonly OsvRecord[],
+  name: string,
+  version: string,
+): Match[] => {
   const parsed = parse(version);
   const matches: Match[] = [];
   for (const record of records) {
     if (record.withdrawn !== undefined) continue;
     for (const affected of record.affected) {
       if (affected.package?.ecosystem !== 'npm' || affected.package.name !== name) continue;
-      const ranges = (affected.ranges ?? []).filter((r) => r.type === 'SEMVER' || r.type === 'ECOSYSTEM');
-      const hit = (affected.versions ?? []).includes(version) || (parsed !== undefined && ranges.some((r) => inRange(parsed, r.events)));
+      const ranges = (affected.ranges ?? []).filter(
+        (r) => r.type === 'SEMVER' || r.type === 'ECOSYSTEM',
+      );
+      const hit =
+        (affected.versions ?? []).includes(version) ||
+        (parsed !== undefined && ranges.some((r) => inRange(parsed, r.events)));
       if (!hit) continue;
       matches.push({
         id: record.id,
         aliases: record.aliases ?? [],
         summary: record.summary ?? '',
         severity: severityOf(record, affected),
-        fixed: ranges.flatMap((r) => r.events.flatMap((e) => (e.fixed !== undefined ? [e.fixed] : []))),
+        fixed: ranges.flatMap((r) =>
+          r.events.flatMap((e) => (e.fixed !== undefined ? [e.fixed] : [])),
+        ),
       });
       break;
     }
@@ -120,5 +159,9 @@ export const matchPackage = (records: readonly OsvRecord[], name: string, versio
  * Whether a severity is at or above `--fail-on`. An advisory without a severity label counts as
  * high: an unrated advisory is not taken for a harmless one.
  */
-export const failsAt = (severity: AdvisorySeverity, failOn: (typeof SEVERITY_ORDER)[number]): boolean =>
-  SEVERITY_ORDER.indexOf(severity === 'unknown' ? 'high' : severity) >= SEVERITY_ORDER.indexOf(failOn);
+export const failsAt = (
+  severity: AdvisorySeverity,
+  failOn: (typeof SEVERITY_ORDER)[number],
+): boolean =>
+  SEVERITY_ORDER.indexOf(severity === 'unknown' ? 'high' : severity) >=
+  SEVERITY_ORDER.indexOf(failOn);

@@ -12,11 +12,43 @@ export interface PackageSpec {
 export const commandName = (command: string): string =>
   (command.split(/[\\/]/).pop() ?? command).toLowerCase().replace(/\.(cmd|exe|bat|ps1)$/, '');
 
-const NPX_VALUE_FLAGS = new Set(['-p', '--package', '-c', '--call', '--cache', '--registry', '--userconfig', '-w', '--workspace']);
+const NPX_VALUE_FLAGS = new Set([
+  '-p',
+  '--package',
+  '-c',
+  '--call',
+  '--cache',
+  '--registry',
+  '--userconfig',
+  '-w',
+  '--workspace',
+]);
 const UVX_VALUE_FLAGS = new Set([
-  '--from', '--with', '-w', '--with-editable', '--with-requirements', '-p', '--python', '--index', '--index-url', '-i',
-  '--extra-index-url', '--default-index', '--find-links', '-f', '--directory', '--project', '--cache-dir', '--config-file',
-  '--refresh-package', '--reinstall-package', '--upgrade-package', '--constraints', '-c', '--overrides', '--build-constraints',
+  '--from',
+  '--with',
+  '-w',
+  '--with-editable',
+  '--with-requirements',
+  '-p',
+  '--python',
+  '--index',
+  '--index-url',
+  '-i',
+  '--extra-index-url',
+  '--default-index',
+  '--find-links',
+  '-f',
+  '--directory',
+  '--project',
+  '--cache-dir',
+  '--config-file',
+  '--refresh-package',
+  '--reinstall-package',
+  '--upgrade-package',
+  '--constraints',
+  '-c',
+  '--overrides',
+  '--build-constraints',
 ]);
 const PIPX_VALUE_FLAGS = new Set(['--spec', '--python', '--index-url', '-i', '--pip-args']);
 const NPX_SPEC_FLAGS = new Set(['-p', '--package']);
@@ -35,11 +67,19 @@ interface FoundSpec {
  * The specs a launcher's own arguments name: values of its spec flags (`-p X`, `--from=X`), then its
  * first positional (the package, or the command to run once a naming flag chose the package).
  */
-const scanArgs = (args: readonly string[], from: number, valueFlags: ReadonlySet<string>, specFlags: ReadonlySet<string>): { specs: FoundSpec[]; positional?: FoundSpec } => {
+const scanArgs = (
+  args: readonly string[],
+  from: number,
+  valueFlags: ReadonlySet<string>,
+  specFlags: ReadonlySet<string>,
+): { specs: FoundSpec[]; positional?: FoundSpec } => {
   const specs: FoundSpec[] = [];
   for (let i = from; i < args.length; i++) {
     const arg = args[i] ?? '';
-    if (arg === '--') return args[i + 1] === undefined ? { specs } : { specs, positional: { spec: args[i + 1] ?? '', argIndex: i + 1 } };
+    if (arg === '--')
+      return args[i + 1] === undefined
+        ? { specs }
+        : { specs, positional: { spec: args[i + 1] ?? '', argIndex: i + 1 } };
     if (!arg.startsWith('-')) return { specs, positional: { spec: arg, argIndex: i } };
     const eq = arg.indexOf('=');
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
@@ -61,17 +101,33 @@ const scanArgs = (args: readonly string[], from: number, valueFlags: ReadonlySet
 export const packageSpecsOf = (command: string, args: readonly string[]): PackageSpec[] => {
   const name = commandName(command);
   const sub = args[0];
-  const launch = (ecosystem: PackageSpec['ecosystem'], launcher: string, from: number, valueFlags: ReadonlySet<string>, specFlags: ReadonlySet<string>): PackageSpec[] => {
+  const launch = (
+    ecosystem: PackageSpec['ecosystem'],
+    launcher: string,
+    from: number,
+    valueFlags: ReadonlySet<string>,
+    specFlags: ReadonlySet<string>,
+  ): PackageSpec[] => {
     const { specs, positional } = scanArgs(args, from, valueFlags, specFlags);
     const named = specs.some((s) => s.flag !== undefined && NAMING_FLAGS.has(s.flag));
-    return [...specs, ...(!named && positional ? [positional] : [])].map((s) => ({ ecosystem, launcher, spec: s.spec, argIndex: s.argIndex }));
+    return [...specs, ...(!named && positional ? [positional] : [])].map((s) => ({
+      ecosystem,
+      launcher,
+      spec: s.spec,
+      argIndex: s.argIndex,
+    }));
   };
-  if (name === 'npx' || name === 'bunx') return launch('npm', name, 0, NPX_VALUE_FLAGS, NPX_SPEC_FLAGS);
-  if ((name === 'pnpm' || name === 'yarn') && sub === 'dlx') return launch('npm', `${name} dlx`, 1, NPX_VALUE_FLAGS, NPX_SPEC_FLAGS);
-  if (name === 'npm' && (sub === 'exec' || sub === 'x')) return launch('npm', 'npm exec', 1, NPX_VALUE_FLAGS, NPX_SPEC_FLAGS);
+  if (name === 'npx' || name === 'bunx')
+    return launch('npm', name, 0, NPX_VALUE_FLAGS, NPX_SPEC_FLAGS);
+  if ((name === 'pnpm' || name === 'yarn') && sub === 'dlx')
+    return launch('npm', `${name} dlx`, 1, NPX_VALUE_FLAGS, NPX_SPEC_FLAGS);
+  if (name === 'npm' && (sub === 'exec' || sub === 'x'))
+    return launch('npm', 'npm exec', 1, NPX_VALUE_FLAGS, NPX_SPEC_FLAGS);
   if (name === 'uvx') return launch('pypi', 'uvx', 0, UVX_VALUE_FLAGS, UVX_SPEC_FLAGS);
-  if (name === 'uv' && sub === 'tool' && args[1] === 'run') return launch('pypi', 'uv tool run', 2, UVX_VALUE_FLAGS, UVX_SPEC_FLAGS);
-  if (name === 'pipx' && sub === 'run') return launch('pypi', 'pipx run', 1, PIPX_VALUE_FLAGS, PIPX_SPEC_FLAGS);
+  if (name === 'uv' && sub === 'tool' && args[1] === 'run')
+    return launch('pypi', 'uv tool run', 2, UVX_VALUE_FLAGS, UVX_SPEC_FLAGS);
+  if (name === 'pipx' && sub === 'run')
+    return launch('pypi', 'pipx run', 1, PIPX_VALUE_FLAGS, PIPX_SPEC_FLAGS);
   return [];
 };
 
@@ -82,9 +138,13 @@ export const unpinnedPypiReason = (spec: string): string | undefined => {
   if (/^(git\+|https?:|file:|\.|\/)/.test(spec) || spec.includes(' @ '))
     return `"${spec}" is a git, URL or path spec, outside the index's integrity`;
   const m = /^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*(==|@)\s*(.+)$/.exec(spec);
-  if (!m) return /[<>~=!]/.test(spec) ? `"${spec}" is a range, not one exact version` : `"${spec}" names no version (it follows every release)`;
+  if (!m)
+    return /[<>~=!]/.test(spec)
+      ? `"${spec}" is a range, not one exact version`
+      : `"${spec}" names no version (it follows every release)`;
   const version = m[3] ?? '';
-  if (version.includes(',') || version.includes('*') || !EXACT.test(version)) return `"${spec}" is a tag or range, not one exact version`;
+  if (version.includes(',') || version.includes('*') || !EXACT.test(version))
+    return `"${spec}" is a tag or range, not one exact version`;
   return undefined;
 };
 
@@ -94,18 +154,34 @@ export const unpinnedSpecReason = (p: PackageSpec): string | undefined =>
 
 /** Shells and their "run this string" flag. */
 const SHELLS: Readonly<Record<string, readonly string[]>> = {
-  sh: ['-c'], bash: ['-c'], zsh: ['-c'], dash: ['-c'], ksh: ['-c'], fish: ['-c'],
-  cmd: ['/c', '/C', '/k', '/K'], powershell: ['-Command', '-c', '-command'], pwsh: ['-Command', '-c', '-command'],
+  sh: ['-c'],
+  bash: ['-c'],
+  zsh: ['-c'],
+  dash: ['-c'],
+  ksh: ['-c'],
+  fish: ['-c'],
+  cmd: ['/c', '/C', '/k', '/K'],
+  powershell: ['-Command', '-c', '-command'],
+  pwsh: ['-Command', '-c', '-command'],
 };
 
 /** The script a shell launch runs (`bash -c "…"`), with its index in args; `undefined` for a direct exec. */
-export const shellScriptOf = (command: string, args: readonly string[]): { shell: string; script: string; argIndex: number } | undefined => {
+export const shellScriptOf = (
+  command: string,
+  args: readonly string[],
+): { shell: string; script: string; argIndex: number } | undefined => {
   const shell = commandName(command);
   const flags = SHELLS[shell];
   if (!flags) return undefined;
-  const at = args.findIndex((a) => flags.includes(a) || (/^-[a-z]*c$/.test(a) && flags.includes('-c')));
+  const at = args.findIndex(
+    (a) => flags.includes(a) || (/^-[a-z]*c$/.test(a) && flags.includes('-c')),
+  );
   if (at < 0) return undefined;
-  return { shell, script: args.slice(at + 1).join(' '), argIndex: Math.min(at + 1, args.length - 1) };
+  return {
+    shell,
+    script: args.slice(at + 1).join(' '),
+    argIndex: Math.min(at + 1, args.length - 1),
+  };
 };
 
 /** A download piped straight into an interpreter: `curl … | sh`, `wget -O- … | bash`, `iwr … | iex`. */
@@ -116,17 +192,57 @@ export const DOWNLOAD_TO_SHELL =
 export const commandsOf = (script: string): string[][] =>
   script
     .split(/\|\|?|;|&&|\n/)
-    .map((part) => part.trim().split(/\s+/).filter(Boolean).map((w) => w.replace(/^["']|["']$/g, '')))
+    .map((part) =>
+      part
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((w) => w.replace(/^["']|["']$/g, '')),
+    )
     .filter((words) => words.length > 0);
 
 const DOCKER_VALUE_FLAGS = new Set([
-  '-e', '--env', '--env-file', '-v', '--volume', '--mount', '--name', '--network', '--net', '-p', '--publish', '-u', '--user',
-  '-w', '--workdir', '--entrypoint', '-l', '--label', '--platform', '-m', '--memory', '--cpus', '--add-host', '--cap-add',
-  '--cap-drop', '--security-opt', '--device', '--pull', '-h', '--hostname', '--tmpfs', '--ulimit', '--pids-limit', '--runtime',
+  '-e',
+  '--env',
+  '--env-file',
+  '-v',
+  '--volume',
+  '--mount',
+  '--name',
+  '--network',
+  '--net',
+  '-p',
+  '--publish',
+  '-u',
+  '--user',
+  '-w',
+  '--workdir',
+  '--entrypoint',
+  '-l',
+  '--label',
+  '--platform',
+  '-m',
+  '--memory',
+  '--cpus',
+  '--add-host',
+  '--cap-add',
+  '--cap-drop',
+  '--security-opt',
+  '--device',
+  '--pull',
+  '-h',
+  '--hostname',
+  '--tmpfs',
+  '--ulimit',
+  '--pids-limit',
+  '--runtime',
 ]);
 
 /** The image of `docker run …` / `podman run …`, with its index in args; `undefined` for any other command. */
-export const containerImageOf = (command: string, args: readonly string[]): { image: string; argIndex: number } | undefined => {
+export const containerImageOf = (
+  command: string,
+  args: readonly string[],
+): { image: string; argIndex: number } | undefined => {
   const name = commandName(command);
   if ((name !== 'docker' && name !== 'podman') || args[0] !== 'run') return undefined;
   for (let i = 1; i < args.length; i++) {

@@ -1,7 +1,10 @@
 import { LineCounter, parseDocument, parse as parseYaml } from 'yaml';
 
 /** Calls `visit` for each character outside JSON strings; string characters are copied as they are. */
-const outsideStrings = (text: string, visit: (at: number) => { take: number; replace: string }): string => {
+const outsideStrings = (
+  text: string,
+  visit: (at: number) => { take: number; replace: string },
+): string => {
   let out = '';
   let i = 0;
   while (i < text.length) {
@@ -27,18 +30,31 @@ const CLOSES = /\s*[}\]]/y;
  */
 export const stripJsonc = (text: string): string => {
   const noComments = outsideStrings(text, (i) => {
-    const end = text.startsWith('//', i) ? text.indexOf('\n', i) : text.startsWith('/*', i) ? text.indexOf('*/', i + 2) : -2;
+    const end = text.startsWith('//', i)
+      ? text.indexOf('\n', i)
+      : text.startsWith('/*', i)
+        ? text.indexOf('*/', i + 2)
+        : -2;
     if (end === -2) return { take: 1, replace: text[i] ?? '' };
     const stop = end < 0 ? text.length : text[i + 1] === '*' ? end + 2 : end;
     return { take: stop - i, replace: text.slice(i, stop).replace(/[^\n]/g, ' ') };
   });
   return outsideStrings(noComments, (i) => {
     CLOSES.lastIndex = i + 1;
-    return { take: 1, replace: noComments[i] === ',' && CLOSES.test(noComments) ? ' ' : (noComments[i] ?? '') };
+    return {
+      take: 1,
+      replace: noComments[i] === ',' && CLOSES.test(noComments) ? ' ' : (noComments[i] ?? ''),
+    };
   });
 };
 
-export type Parsed = { ok: true; value: unknown; lineOf: (pointer: string) => { line: number; column: number } | undefined } | { ok: false; message: string };
+export type Parsed =
+  | {
+      ok: true;
+      value: unknown;
+      lineOf: (pointer: string) => { line: number; column: number } | undefined;
+    }
+  | { ok: false; message: string };
 
 /**
  * Parses a config file (JSON, JSONC or YAML) and keeps a way back from a JSON pointer to its line.
@@ -51,13 +67,19 @@ export const parseConfigText = (file: string, text: string): Parsed => {
   try {
     value = yaml ? parseYaml(source, { uniqueKeys: true }) : JSON.parse(source);
   } catch (cause) {
-    return { ok: false, message: `not valid ${yaml ? 'YAML' : 'JSON'}: ${(cause as Error).message}` };
+    return {
+      ok: false,
+      message: `not valid ${yaml ? 'YAML' : 'JSON'}: ${(cause as Error).message}`,
+    };
   }
   let located: { doc: ReturnType<typeof parseDocument>; counter: LineCounter } | undefined;
   const lineOf = (pointer: string): { line: number; column: number } | undefined => {
     if (!located) {
       const counter = new LineCounter();
-      located = { doc: parseDocument(source, { lineCounter: counter, uniqueKeys: false }), counter };
+      located = {
+        doc: parseDocument(source, { lineCounter: counter, uniqueKeys: false }),
+        counter,
+      };
     }
     const path = pointer
       .split('/')

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { toInitializeRecord, toLockItem, toLockText, emptyLockServer, type Lock } from '../pins/lock.js';
+import {
+  toInitializeRecord,
+  toLockItem,
+  toLockText,
+  emptyLockServer,
+  type Lock,
+} from '../pins/lock.js';
 import { packageSpecsOf, unpinnedPypiReason } from './launch.js';
 import { toTable } from './format.js';
 import { exitCodeOf, scanConfigText, scanLockText } from './scan.js';
@@ -15,7 +21,10 @@ const scanFixture = (name: string): Finding[] => {
 };
 /** `server rule pointer` per finding of one rule, to compare whole sets. */
 const of = (findings: readonly Finding[], rule: RuleId): string[] =>
-  findings.filter((f) => f.rule === rule).map((f) => `${f.server} ${f.severity} ${f.location.pointer}`).sort();
+  findings
+    .filter((f) => f.rule === rule)
+    .map((f) => `${f.server} ${f.severity} ${f.location.pointer}`)
+    .sort();
 
 describe('when reading each client shape', () => {
   it.each([
@@ -40,11 +49,21 @@ describe('when reading each client shape', () => {
 
 describe('unpinned-package', () => {
   it('[SCAN-1] reports bare names, tags, ranges, git and URL specs, and images without a digest', () => {
-    expect(of(scanFixture('claude-desktop.json'), 'unpinned-package')).toEqual(['filesystem high /mcpServers/filesystem/args/1']);
-    expect(of(scanFixture('claude-code.json'), 'unpinned-package')).toEqual(['db high /projects/~1home~1me~1app/mcpServers/db/args/0']);
-    expect(of(scanFixture('vscode-mcp.json'), 'unpinned-package')).toEqual(['playwright high /servers/playwright/args/0']);
-    expect(of(scanFixture('vscode-settings.json'), 'unpinned-package')).toEqual(['git high /mcp/servers/git/args/2']);
-    expect(of(scanFixture('toolgate.yaml'), 'unpinned-package')).toEqual(['boxed high /servers/boxed/image']);
+    expect(of(scanFixture('claude-desktop.json'), 'unpinned-package')).toEqual([
+      'filesystem high /mcpServers/filesystem/args/1',
+    ]);
+    expect(of(scanFixture('claude-code.json'), 'unpinned-package')).toEqual([
+      'db high /projects/~1home~1me~1app/mcpServers/db/args/0',
+    ]);
+    expect(of(scanFixture('vscode-mcp.json'), 'unpinned-package')).toEqual([
+      'playwright high /servers/playwright/args/0',
+    ]);
+    expect(of(scanFixture('vscode-settings.json'), 'unpinned-package')).toEqual([
+      'git high /mcp/servers/git/args/2',
+    ]);
+    expect(of(scanFixture('toolgate.yaml'), 'unpinned-package')).toEqual([
+      'boxed high /servers/boxed/image',
+    ]);
   });
 
   it('[SCAN-1] accepts exact versions: name@1.2.3, --package=, name==1.2.3', () => {
@@ -52,42 +71,96 @@ describe('unpinned-package', () => {
     expect(of(scanFixture('cursor.json'), 'unpinned-package')).toEqual([]);
   });
 
-  it('[SCAN-1] reads the package spec past each launcher\'s own flags', () => {
-    expect(packageSpecsOf('/usr/local/bin/npx', ['--yes', '--registry', 'https://r.example', 'pkg@1.0.0']).map((p) => p.spec)).toEqual(['pkg@1.0.0']);
-    expect(packageSpecsOf('uvx', ['--python', '3.12', '--from', 'tool==1.0', 'tool-cli']).map((p) => p.spec)).toEqual(['tool==1.0']);
-    expect(packageSpecsOf('uv', ['tool', 'run', 'ruff@0.6.1']).map((p) => p.spec)).toEqual(['ruff@0.6.1']);
+  it("[SCAN-1] reads the package spec past each launcher's own flags", () => {
+    expect(
+      packageSpecsOf('/usr/local/bin/npx', [
+        '--yes',
+        '--registry',
+        'https://r.example',
+        'pkg@1.0.0',
+      ]).map((p) => p.spec),
+    ).toEqual(['pkg@1.0.0']);
+    expect(
+      packageSpecsOf('uvx', ['--python', '3.12', '--from', 'tool==1.0', 'tool-cli']).map(
+        (p) => p.spec,
+      ),
+    ).toEqual(['tool==1.0']);
+    expect(packageSpecsOf('uv', ['tool', 'run', 'ruff@0.6.1']).map((p) => p.spec)).toEqual([
+      'ruff@0.6.1',
+    ]);
     expect(packageSpecsOf('pnpm', ['dlx', 'pkg']).map((p) => p.launcher)).toEqual(['pnpm dlx']);
     expect(packageSpecsOf('node', ['server.js'])).toEqual([]);
-    expect([unpinnedPypiReason('a==1.2.3'), unpinnedPypiReason('a[x]==2.0rc1'), unpinnedPypiReason('a@0.6.1')]).toEqual([undefined, undefined, undefined]);
-    expect([unpinnedPypiReason('a>=1'), unpinnedPypiReason('a==1.*'), unpinnedPypiReason('a@latest'), unpinnedPypiReason('a')].every(Boolean)).toBe(true);
+    expect([
+      unpinnedPypiReason('a==1.2.3'),
+      unpinnedPypiReason('a[x]==2.0rc1'),
+      unpinnedPypiReason('a@0.6.1'),
+    ]).toEqual([undefined, undefined, undefined]);
+    expect(
+      [
+        unpinnedPypiReason('a>=1'),
+        unpinnedPypiReason('a==1.*'),
+        unpinnedPypiReason('a@latest'),
+        unpinnedPypiReason('a'),
+      ].every(Boolean),
+    ).toBe(true);
   });
 
   it('[SCAN-1] reports a docker run image without a digest, past the run flags', () => {
     const digest = 'a'.repeat(64);
     const doc = JSON.stringify({
       mcpServers: {
-        tagged: { command: 'docker', args: ['run', '-i', '--rm', '-e', 'GITHUB_TOKEN', '-v', '/a:/b', 'ghcr.io/github/github-mcp-server:v1', 'stdio'] },
+        tagged: {
+          command: 'docker',
+          args: [
+            'run',
+            '-i',
+            '--rm',
+            '-e',
+            'GITHUB_TOKEN',
+            '-v',
+            '/a:/b',
+            'ghcr.io/github/github-mcp-server:v1',
+            'stdio',
+          ],
+        },
         pinned: { command: 'podman', args: ['run', '-i', '--rm', `ghcr.io/x/y@sha256:${digest}`] },
       },
     });
     const result = scanConfigText('c.json', doc);
-    expect(result.ok && of(result.findings, 'unpinned-package')).toEqual(['tagged high /mcpServers/tagged/args/7']);
+    expect(result.ok && of(result.findings, 'unpinned-package')).toEqual([
+      'tagged high /mcpServers/tagged/args/7',
+    ]);
   });
 
   it('[SCAN-1] finds an unpinned launch inside a shell script', () => {
-    const doc = JSON.stringify({ mcpServers: { s: { command: 'bash', args: ['-c', 'cd /x && npx -y some-server'] } } });
+    const doc = JSON.stringify({
+      mcpServers: { s: { command: 'bash', args: ['-c', 'cd /x && npx -y some-server'] } },
+    });
     const result = scanConfigText('c.json', doc);
-    expect(result.ok && of(result.findings, 'unpinned-package')).toEqual(['s high /mcpServers/s/args/1']);
+    expect(result.ok && of(result.findings, 'unpinned-package')).toEqual([
+      's high /mcpServers/s/args/1',
+    ]);
   });
 });
 
 describe('plain-secret', () => {
   it('[SCAN-2] reports known credential formats in env, headers and URLs, and credential-named literals', () => {
-    expect(of(scanFixture('claude-desktop.json'), 'plain-secret')).toEqual(['github high /mcpServers/github/env/GITHUB_PERSONAL_ACCESS_TOKEN']);
-    expect(of(scanFixture('claude-code.json'), 'plain-secret')).toEqual(['db medium /projects/~1home~1me~1app/mcpServers/db/env/DATABASE_PASSWORD']);
-    expect(of(scanFixture('gemini-settings.json'), 'plain-secret')).toEqual(['weather high /mcpServers/weather/headers/Authorization']);
-    expect(of(scanFixture('windsurf.json'), 'plain-secret')).toEqual(['linear high /mcpServers/linear/serverUrl']);
-    expect(of(scanFixture('toolgate.yaml'), 'plain-secret')).toEqual(['loose high /servers/loose/env/SLACK_BOT_TOKEN', 'remote medium /servers/remote/headers/Authorization']);
+    expect(of(scanFixture('claude-desktop.json'), 'plain-secret')).toEqual([
+      'github high /mcpServers/github/env/GITHUB_PERSONAL_ACCESS_TOKEN',
+    ]);
+    expect(of(scanFixture('claude-code.json'), 'plain-secret')).toEqual([
+      'db medium /projects/~1home~1me~1app/mcpServers/db/env/DATABASE_PASSWORD',
+    ]);
+    expect(of(scanFixture('gemini-settings.json'), 'plain-secret')).toEqual([
+      'weather high /mcpServers/weather/headers/Authorization',
+    ]);
+    expect(of(scanFixture('windsurf.json'), 'plain-secret')).toEqual([
+      'linear high /mcpServers/linear/serverUrl',
+    ]);
+    expect(of(scanFixture('toolgate.yaml'), 'plain-secret')).toEqual([
+      'loose high /servers/loose/env/SLACK_BOT_TOKEN',
+      'remote medium /servers/remote/headers/Authorization',
+    ]);
   });
 
   it('[SCAN-2] leaves references (${env:X}, ${input:x}) alone', () => {
@@ -96,15 +169,36 @@ describe('plain-secret', () => {
   });
 
   it('[SCAN-2] never repeats the credential in a finding', () => {
-    const all = ['claude-desktop.json', 'claude-code.json', 'gemini-settings.json', 'windsurf.json', 'toolgate.yaml'].flatMap(scanFixture);
+    const all = [
+      'claude-desktop.json',
+      'claude-code.json',
+      'gemini-settings.json',
+      'windsurf.json',
+      'toolgate.yaml',
+    ].flatMap(scanFixture);
     const text = JSON.stringify(all);
-    for (const secret of ['ghp_FAKE', 'hunter2', 'sk-proj-FAKE', 'lin_api_plain', 'xoxb-FAKE', 'plain-text-secret']) expect(text).not.toContain(secret);
+    for (const secret of [
+      'ghp_FAKE',
+      'hunter2',
+      'sk-proj-FAKE',
+      'lin_api_plain',
+      'xoxb-FAKE',
+      'plain-text-secret',
+    ])
+      expect(text).not.toContain(secret);
   });
 });
 
 describe('when a finding quotes the config', () => {
   it('[SCAN-2] shows a git spec without the token in its URL', () => {
-    const doc = JSON.stringify({ mcpServers: { s: { command: 'npx', args: ['-y', 'git+https://bot:s3cr3t-t0ken-value@github.com/o/r.git'] } } });
+    const doc = JSON.stringify({
+      mcpServers: {
+        s: {
+          command: 'npx',
+          args: ['-y', 'git+https://bot:s3cr3t-t0ken-value@github.com/o/r.git'],
+        },
+      },
+    });
     const result = scanConfigText('c.json', doc);
     const text = JSON.stringify(result.ok && result.findings);
     expect(text).toContain('unpinned-package');
@@ -112,64 +206,113 @@ describe('when a finding quotes the config', () => {
   });
 
   it('[SCAN-2] does not take a path, a URL or a reference under a credential-named key for the credential', () => {
-    const doc = JSON.stringify({ mcpServers: { s: { url: 'https://x.example/mcp?api_key=${env:KEY}&auth_type=oauth2-pkce', env: { TOKEN_FILE: '/run/secrets/token', AUTH_URL: 'https://auth.example/token', API_KEY: '/etc/key.pem' } } } });
+    const doc = JSON.stringify({
+      mcpServers: {
+        s: {
+          url: 'https://x.example/mcp?api_key=${env:KEY}&auth_type=oauth2-pkce',
+          env: {
+            TOKEN_FILE: '/run/secrets/token',
+            AUTH_URL: 'https://auth.example/token',
+            API_KEY: '/etc/key.pem',
+          },
+        },
+      },
+    });
     const result = scanConfigText('c.json', doc);
     expect(result.ok && result.findings).toEqual([]);
   });
 
   it('[SCAN-8] prints control characters of names escaped in the table', () => {
-    const doc = JSON.stringify({ mcpServers: { 'evil\u001b[2J': { url: 'http://x.example/mcp' } } });
+    const doc = JSON.stringify({
+      mcpServers: { 'evil\u001b[2J': { url: 'http://x.example/mcp' } },
+    });
     const result = scanConfigText('c.json', doc);
-    const table = toTable({ files: result.ok ? [result.scanned] : [], findings: result.ok ? result.findings : [] });
+    const table = toTable({
+      files: result.ok ? [result.scanned] : [],
+      findings: result.ok ? result.findings : [],
+    });
     expect(table).toContain('evil\\u001b[2J');
     expect(table).not.toContain('\u001b');
   });
 
   it('[SCAN-1] reads a YAML file with mcpServers as a client config, not a toolgate one', () => {
-    const result = scanConfigText('config.yaml', 'mcpServers:\n  s:\n    command: npx\n    args: [pkg]\n');
-    expect(result.ok && of(result.findings, 'unpinned-package')).toEqual(['s high /mcpServers/s/args/0']);
+    const result = scanConfigText(
+      'config.yaml',
+      'mcpServers:\n  s:\n    command: npx\n    args: [pkg]\n',
+    );
+    expect(result.ok && of(result.findings, 'unpinned-package')).toEqual([
+      's high /mcpServers/s/args/0',
+    ]);
   });
 });
 
 describe('shell-launch', () => {
   it('[SCAN-3] reports a download piped to a shell as high and a shell script as medium', () => {
-    expect(of(scanFixture('claude-code.json'), 'shell-launch')).toEqual(['installer high /mcpServers/installer/args/1']);
-    expect(of(scanFixture('windsurf.json'), 'shell-launch')).toEqual(['shell-wrapped medium /mcpServers/shell-wrapped/args/1']);
+    expect(of(scanFixture('claude-code.json'), 'shell-launch')).toEqual([
+      'installer high /mcpServers/installer/args/1',
+    ]);
+    expect(of(scanFixture('windsurf.json'), 'shell-launch')).toEqual([
+      'shell-wrapped medium /mcpServers/shell-wrapped/args/1',
+    ]);
     expect(of(scanFixture('claude-desktop.json'), 'shell-launch')).toEqual([]);
   });
 });
 
 describe('plain-http', () => {
   it('[SCAN-4] reports plain-HTTP remotes, not loopback or https', () => {
-    expect(of(scanFixture('cursor.json'), 'plain-http')).toEqual(['remote-docs high /mcpServers/remote-docs/url']);
-    expect(of(scanFixture('gemini-settings.json'), 'plain-http')).toEqual(['weather high /mcpServers/weather/httpUrl']);
-    expect(of(scanFixture('toolgate.yaml'), 'plain-http')).toEqual(['remote high /servers/remote/url']);
+    expect(of(scanFixture('cursor.json'), 'plain-http')).toEqual([
+      'remote-docs high /mcpServers/remote-docs/url',
+    ]);
+    expect(of(scanFixture('gemini-settings.json'), 'plain-http')).toEqual([
+      'weather high /mcpServers/weather/httpUrl',
+    ]);
+    expect(of(scanFixture('toolgate.yaml'), 'plain-http')).toEqual([
+      'remote high /servers/remote/url',
+    ]);
     expect(of(scanFixture('vscode-mcp.json'), 'plain-http')).toEqual([]);
   });
 });
 
 describe('no-sandbox', () => {
   it('[SCAN-5] reports every stdio server a client starts, and toolgate sandbox: false, not sandboxed ones', () => {
-    expect(of(scanFixture('cursor.json'), 'no-sandbox')).toEqual(['fetch medium /mcpServers/fetch/command']);
-    expect(of(scanFixture('toolgate.yaml'), 'no-sandbox')).toEqual(['loose high /servers/loose/sandbox']);
+    expect(of(scanFixture('cursor.json'), 'no-sandbox')).toEqual([
+      'fetch medium /mcpServers/fetch/command',
+    ]);
+    expect(of(scanFixture('toolgate.yaml'), 'no-sandbox')).toEqual([
+      'loose high /servers/loose/sandbox',
+    ]);
   });
 });
 
 describe('broad-allowlist', () => {
   it('[SCAN-6] reports "*" allowlists, tools above prompts', () => {
-    expect(of(scanFixture('toolgate.yaml'), 'broad-allowlist')).toEqual(['loose low /servers/loose/prompts', 'loose medium /servers/loose/tools']);
+    expect(of(scanFixture('toolgate.yaml'), 'broad-allowlist')).toEqual([
+      'loose low /servers/loose/prompts',
+      'loose medium /servers/loose/tools',
+    ]);
   });
 });
 
 describe('shared-tool-name', () => {
   it('[SCAN-7] reports a tool name offered by two locked servers, once per server', () => {
     const server = (...tools: string[]) => ({
-      ...emptyLockServer({ kind: 'remote', url: 'https://x.example/mcp' }, toInitializeRecord({ serverInfo: { name: 's', version: '1' }, capabilities: {} })),
-      tools: Object.fromEntries(tools.map((t) => [t, toLockItem({ name: t, inputSchema: { type: 'object' } })])),
+      ...emptyLockServer(
+        { kind: 'remote', url: 'https://x.example/mcp' },
+        toInitializeRecord({ serverInfo: { name: 's', version: '1' }, capabilities: {} }),
+      ),
+      tools: Object.fromEntries(
+        tools.map((t) => [t, toLockItem({ name: t, inputSchema: { type: 'object' } })]),
+      ),
     });
-    const lock: Lock = { lockfileVersion: 1, servers: { a: server('search', 'read'), b: server('search'), c: server('write') } };
+    const lock: Lock = {
+      lockfileVersion: 1,
+      servers: { a: server('search', 'read'), b: server('search'), c: server('write') },
+    };
     const result = scanLockText('toolgate.lock', toLockText(lock));
-    expect(result.ok && of(result.findings, 'shared-tool-name')).toEqual(['a medium /servers/a/tools/search', 'b medium /servers/b/tools/search']);
+    expect(result.ok && of(result.findings, 'shared-tool-name')).toEqual([
+      'a medium /servers/a/tools/search',
+      'b medium /servers/b/tools/search',
+    ]);
     expect(result.ok && result.findings[0]?.message).toBe('tool "search" is also offered by b');
     expect(result.ok && result.findings[0]?.location.line).toBeGreaterThan(1);
   });
@@ -178,7 +321,14 @@ describe('shared-tool-name', () => {
 describe('exit code', () => {
   it('[SCAN-8] is 1 when a finding is at or above --fail-on, else 0', () => {
     const findings = scanFixture('cursor.json'); // one high, one medium
-    expect([exitCodeOf(findings, 'high'), exitCodeOf(findings, 'medium'), exitCodeOf(findings.filter((f) => f.severity !== 'high'), 'high')]).toEqual([1, 1, 0]);
+    expect([
+      exitCodeOf(findings, 'high'),
+      exitCodeOf(findings, 'medium'),
+      exitCodeOf(
+        findings.filter((f) => f.severity !== 'high'),
+        'high',
+      ),
+    ]).toEqual([1, 1, 0]);
     expect(exitCodeOf([], 'low')).toBe(0);
   });
 });

@@ -20,7 +20,10 @@ export type FileScan =
   | { ok: true; scanned: ScannedFile; findings: Finding[]; config?: Config }
   | { ok: false; message: string };
 
-const withLines = (findings: readonly Finding[], lineOf: (pointer: string) => { line: number; column: number } | undefined): Finding[] =>
+const withLines = (
+  findings: readonly Finding[],
+  lineOf: (pointer: string) => { line: number; column: number } | undefined,
+): Finding[] =>
   findings.map((f) => {
     const pos = lineOf(f.location.pointer);
     return pos ? { ...f, location: { ...f.location, line: pos.line, column: pos.column } } : f;
@@ -53,10 +56,19 @@ export const scanLockText = (file: string, text: string): FileScan => {
   const servers = Object.fromEntries(
     Object.entries(lock.servers).map(([id, s]) => [
       id,
-      Object.fromEntries(Object.entries(s.tools).map(([key, item]) => [key, typeof item.definition.name === 'string' ? item.definition.name : key])),
+      Object.fromEntries(
+        Object.entries(s.tools).map(([key, item]) => [
+          key,
+          typeof item.definition.name === 'string' ? item.definition.name : key,
+        ]),
+      ),
     ]),
   );
-  return { ok: true, scanned: { file, kind: 'none', servers: Object.keys(servers).length }, findings: withLines(sharedToolNames({ file, servers }), parsed.lineOf) };
+  return {
+    ok: true,
+    scanned: { file, kind: 'none', servers: Object.keys(servers).length },
+    findings: withLines(sharedToolNames({ file, servers }), parsed.lineOf),
+  };
 };
 
 /** Exit status: 1 when any finding is at or above `failOn`, else 0. */

@@ -53,7 +53,8 @@ export interface ScanServer {
   readonly allow?: Readonly<Record<'tools' | 'prompts' | 'resources', readonly string[]>>;
 }
 
-export type ConfigKind = 'toolgate' | 'mcpServers' | 'vscode-servers' | 'vscode-settings' | 'claude-code-projects';
+export type ConfigKind =
+  'toolgate' | 'mcpServers' | 'vscode-servers' | 'vscode-settings' | 'claude-code-projects';
 
 /** Pointer segment escaping (RFC 6901). */
 export const pointerOf = (...segments: readonly (string | number)[]): string =>

@@ -34,17 +34,42 @@ export const redactValue = (scanner: SecretScanner, value: unknown, rules: Set<s
  */
 export const redactSecrets = (scanner: SecretScanner, emit: ContentEventSink): Interceptor =>
   async function redactSecrets(message, next) {
-    const reasons = (rules: readonly string[]) => rules.map((rule) => ({ rule, span: '[REDACTED]' }));
+    const reasons = (rules: readonly string[]) =>
+      rules.map((rule) => ({ rule, span: '[REDACTED]' }));
     const refuseLeaks = (value: unknown, what: string) => {
       const found = leaksIn(scanner, value);
       if (found.length === 0) return;
-      emit({ kind: 'content', defense: 'secrets', action: 'block', server: message.server, method: message.method, reasons: reasons(found) }, message);
-      throw new LeakError('LEAK_SECRET_IN_ARGUMENTS', `${what} holds a credential (${found.join(', ')}); it was not sent`);
+      emit(
+        {
+          kind: 'content',
+          defense: 'secrets',
+          action: 'block',
+          server: message.server,
+          method: message.method,
+          reasons: reasons(found),
+        },
+        message,
+      );
+      throw new LeakError(
+        'LEAK_SECRET_IN_ARGUMENTS',
+        `${what} holds a credential (${found.join(', ')}); it was not sent`,
+      );
     };
     const redacted = (m: Message, value: unknown): unknown => {
       const rules = new Set<string>();
       const clean = redactValue(scanner, value, rules);
-      if (rules.size > 0) emit({ kind: 'content', defense: 'secrets', action: 'redact', server: m.server, method: m.method, reasons: reasons([...rules]) }, m);
+      if (rules.size > 0)
+        emit(
+          {
+            kind: 'content',
+            defense: 'secrets',
+            action: 'redact',
+            server: m.server,
+            method: m.method,
+            reasons: reasons([...rules]),
+          },
+          m,
+        );
       return clean;
     };
     if (message.direction === 'to-client') {

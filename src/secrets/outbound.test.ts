@@ -10,10 +10,16 @@ const token = `ghp_${'Zx9'.repeat(12)}`;
 describe('when an outgoing value hides a credential [CNT-5]', () => {
   it('finds a configured secret base64- or base64url-encoded after any prefix and before any suffix', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 5 }), fc.uint8Array({ maxLength: 5 }), fc.constantFrom('base64', 'base64url'), fc.string({ maxLength: 6 }), (before, after, encoding, lead) => {
-        const encoded = Buffer.concat([before, Buffer.from(secret), after]).toString(encoding as BufferEncoding);
-        expect(leaksIn(scanner, { text: `${lead} ${encoded}` })).toEqual(['configured-secret']);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 5 }),
+        fc.uint8Array({ maxLength: 5 }),
+        fc.constantFrom('base64', 'base64url'),
+        fc.string({ maxLength: 6 }),
+        (before, after, encoding, lead) => {
+          const encoded = Buffer.concat([before, Buffer.from(secret), after]).toString(encoding);
+          expect(leaksIn(scanner, { text: `${lead} ${encoded}` })).toEqual(['configured-secret']);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -33,10 +39,21 @@ describe('when an outgoing value hides a credential [CNT-5]', () => {
 
   it('leaves ordinary values alone: prose, ids, digests, random base64', () => {
     fc.assert(
-      fc.property(fc.uuid(), fc.uint8Array({ minLength: 16, maxLength: 64 }), fc.lorem(), (uuid, bytes, prose) => {
-        const value = { id: uuid, digest: Buffer.from(bytes).toString('hex'), blob: Buffer.from(bytes).toString('base64'), prose, url: `https://example.com/a%20b?q=${encodeURIComponent(prose)}` };
-        expect(leaksIn(scanner, value)).toEqual([]);
-      }),
+      fc.property(
+        fc.uuid(),
+        fc.uint8Array({ minLength: 16, maxLength: 64 }),
+        fc.lorem(),
+        (uuid, bytes, prose) => {
+          const value = {
+            id: uuid,
+            digest: Buffer.from(bytes).toString('hex'),
+            blob: Buffer.from(bytes).toString('base64'),
+            prose,
+            url: `https://example.com/a%20b?q=${encodeURIComponent(prose)}`,
+          };
+          expect(leaksIn(scanner, value)).toEqual([]);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -46,11 +63,17 @@ describe('when a credential sits in a key or a nested field [CNT-4]', () => {
   it('reads every key and every string, binary fields included', () => {
     expect(leaksIn(scanner, { arguments: { [secret]: 1 } })).toEqual(['configured-secret']);
     expect(leaksIn(scanner, { _meta: { deep: [{ note: token }] } })).toEqual(['github-token']);
-    expect(leaksIn(scanner, { content: [{ type: 'image', data: Buffer.from(secret).toString('base64') }] })).toEqual(['configured-secret']);
+    expect(
+      leaksIn(scanner, {
+        content: [{ type: 'image', data: Buffer.from(secret).toString('base64') }],
+      }),
+    ).toEqual(['configured-secret']);
   });
   it('[CNT-3] refuses a value nested past the cap', () => {
     let deep: unknown = secret;
     for (let i = 0; i < 200; i++) deep = { d: deep };
-    expect(() => leaksIn(scanner, deep)).toThrow(expect.objectContaining({ code: 'CONTENT_TOO_COMPLEX' }));
+    expect(() => leaksIn(scanner, deep)).toThrow(
+      expect.objectContaining({ code: 'CONTENT_TOO_COMPLEX' }),
+    );
   });
 });

@@ -42,7 +42,11 @@ export const variantsOf = (text: string): string[] => {
 const everyString = (value: unknown, visit: (text: string) => void, depth = 0): void => {
   if (typeof value === 'string') return visit(value);
   if (typeof value !== 'object' || value === null) return;
-  if (depth > MAX_WALK_DEPTH) throw new ContentError('CONTENT_TOO_COMPLEX', `value nested deeper than ${MAX_WALK_DEPTH}; refused unread`);
+  if (depth > MAX_WALK_DEPTH)
+    throw new ContentError(
+      'CONTENT_TOO_COMPLEX',
+      `value nested deeper than ${MAX_WALK_DEPTH}; refused unread`,
+    );
   if (Array.isArray(value)) for (const v of value) everyString(v, visit, depth + 1);
   else
     for (const [k, v] of Object.entries(value)) {
@@ -60,7 +64,8 @@ const everyString = (value: unknown, visit: (text: string) => void, depth = 0): 
 export const leaksIn = (scanner: SecretScanner, value: unknown): string[] => {
   const rules = new Set<string>();
   everyString(value, (text) => {
-    for (const variant of variantsOf(text)) for (const hit of scanner.scan(variant)) rules.add(hit.rule);
+    for (const variant of variantsOf(text))
+      for (const hit of scanner.scan(variant)) rules.add(hit.rule);
   });
   return [...rules];
 };

@@ -7,15 +7,26 @@ const scanner = createSecretScanner([secret]);
 
 describe('when scanning for configured secrets [SEC-1]', () => {
   it('finds the value and its base64, base64url, hex and percent-encoded forms', () => {
-    for (const form of [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url'), Buffer.from(secret).toString('hex'), encodeURIComponent(`${secret} x`)])
+    for (const form of [
+      secret,
+      Buffer.from(secret).toString('base64'),
+      Buffer.from(secret).toString('base64url'),
+      Buffer.from(secret).toString('hex'),
+      encodeURIComponent(`${secret} x`),
+    ])
       expect(scanner.scan(`prefix ${form} suffix`).length, form).toBeGreaterThan(0);
   });
   it('[CNT-5] finds its base64 at every alignment (after a 1- or 2-byte prefix, before any suffix) and its upper-case hex', () => {
-    for (const form of [`x${secret}`, `xy${secret}`, `${secret}z`].flatMap((t) => [Buffer.from(t).toString('base64'), Buffer.from(t).toString('base64url')]).concat(Buffer.from(secret).toString('hex').toUpperCase()))
+    for (const form of [`x${secret}`, `xy${secret}`, `${secret}z`]
+      .flatMap((t) => [Buffer.from(t).toString('base64'), Buffer.from(t).toString('base64url')])
+      .concat(Buffer.from(secret).toString('hex').toUpperCase()))
       expect(scanner.scan(`prefix ${form} suffix`).length, form).toBeGreaterThan(0);
   });
   it('redacts every occurrence', () => {
-    expect(scanner.redact(`a ${secret} b ${secret}`)).toEqual({ text: 'a [REDACTED:configured-secret] b [REDACTED:configured-secret]', rules: ['configured-secret'] });
+    expect(scanner.redact(`a ${secret} b ${secret}`)).toEqual({
+      text: 'a [REDACTED:configured-secret] b [REDACTED:configured-secret]',
+      rules: ['configured-secret'],
+    });
   });
 });
 
@@ -41,14 +52,20 @@ describe('when scanning for credential formats [SEC-3]', () => {
     'aws-access-key': 'AKIA' + 'Q7RZ2MPLX4TB9KWD',
     'github-token': 'ghp_' + 'Zx9'.repeat(12),
     'slack-token': 'xoxb-' + '2048-1024-Qw3rTy8uIoPz',
-    'private-key': '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA==\n-----END OPENSSH PRIVATE KEY-----',
+    'private-key':
+      '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA==\n-----END OPENSSH PRIVATE KEY-----',
     jwt: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0ZXN0In0.c2lnbmF0dXJlLXZhbHVl',
   };
   it.each(Object.entries(cases))('redacts %s', (rule, value) => {
     expect(formats.redact(`token: ${value} end`)).toMatchObject({ rules: [rule] });
   });
   it('leaves documentation placeholders, UUIDs and prose alone', () => {
-    for (const t of ['AKIAIOSFODNN7EXAMPLE', '3f2b8c1e-9d4a-4b6e-8f21-0c7d5e9a1b34', 'rotate your GitHub token every 90 days', 'sk-short'])
+    for (const t of [
+      'AKIAIOSFODNN7EXAMPLE',
+      '3f2b8c1e-9d4a-4b6e-8f21-0c7d5e9a1b34',
+      'rotate your GitHub token every 90 days',
+      'sk-short',
+    ])
       expect(formats.scan(t), t).toEqual([]);
   });
 });

@@ -13,11 +13,23 @@ export interface SecretHit {
 
 const FORMATS: readonly { rule: string; re: RegExp }[] = [
   { rule: 'aws-access-key', re: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g },
-  { rule: 'aws-secret-key', re: /\baws_?secret_?access_?key\b["']?\s*[:=]\s*["']?[A-Za-z0-9/+=]{40}\b/gi },
-  { rule: 'github-token', re: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g },
+  {
+    rule: 'aws-secret-key',
+    re: /\baws_?secret_?access_?key\b["']?\s*[:=]\s*["']?[A-Za-z0-9/+=]{40}\b/gi,
+  },
+  {
+    rule: 'github-token',
+    re: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g,
+  },
   { rule: 'gitlab-token', re: /\bglpat-[A-Za-z0-9_-]{20,}\b/g },
-  { rule: 'slack-token', re: /\bxox[abposre]-[A-Za-z0-9-]{10,}\b|https:\/\/hooks\.slack\.com\/services\/T[A-Za-z0-9]+\/B[A-Za-z0-9]+\/[A-Za-z0-9]+/g },
-  { rule: 'private-key', re: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)/g },
+  {
+    rule: 'slack-token',
+    re: /\bxox[abposre]-[A-Za-z0-9-]{10,}\b|https:\/\/hooks\.slack\.com\/services\/T[A-Za-z0-9]+\/B[A-Za-z0-9]+\/[A-Za-z0-9]+/g,
+  },
+  {
+    rule: 'private-key',
+    re: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)/g,
+  },
   { rule: 'jwt', re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
   { rule: 'google-api-key', re: /\bAIza[0-9A-Za-z_-]{35}\b/g },
   { rule: 'stripe-key', re: /\b(?:sk|rk)_live_[0-9a-zA-Z]{16,}\b/g },
@@ -27,7 +39,8 @@ const FORMATS: readonly { rule: string; re: RegExp }[] = [
 
 /** Documentation placeholders (AWS's own examples end in EXAMPLE): not credentials. */
 const PLACEHOLDER = /EXAMPLE|X{8,}|0{12,}/;
-const QUICK = /AKIA|ASIA|ABIA|ACCA|secret|gh[pousr]_|github_pat_|glpat-|xox|hooks\.slack|PRIVATE KEY|eyJ|AIza|_live_|sk-|npm_/i;
+const QUICK =
+  /AKIA|ASIA|ABIA|ACCA|secret|gh[pousr]_|github_pat_|glpat-|xox|hooks\.slack|PRIVATE KEY|eyJ|AIza|_live_|sk-|npm_/i;
 
 export interface SecretScanner {
   scan(text: string): SecretHit[];
@@ -60,23 +73,48 @@ const percentAll = (bytes: Buffer, upper: boolean): string => {
 const formsOf = (value: string): string[] => {
   const b = Buffer.from(value, 'utf8');
   const hex = b.toString('hex');
-  const base64 = [0, 1, 2].flatMap((shift) => [alignedBase64(b, shift, 'base64'), alignedBase64(b, shift, 'base64url')]);
-  return [...new Set([value, ...base64, hex, hex.toUpperCase(), encodeURIComponent(value), percentAll(b, false), percentAll(b, true)])];
+  const base64 = [0, 1, 2].flatMap((shift) => [
+    alignedBase64(b, shift, 'base64'),
+    alignedBase64(b, shift, 'base64url'),
+  ]);
+  return [
+    ...new Set([
+      value,
+      ...base64,
+      hex,
+      hex.toUpperCase(),
+      encodeURIComponent(value),
+      percentAll(b, false),
+      percentAll(b, true),
+    ]),
+  ];
 };
 
 /**
  * @example
  * createSecretScanner(['s3cr3t-value']).redact('token=s3cr3t-value').text // 'token=[REDACTED:configured-secret]'
  */
-export const createSecretScanner = (values: readonly string[] | SecretSource, formats = true): SecretScanner => {
-  const source: SecretSource = Array.isArray(values) ? { version: 0, values: () => values } : (values as SecretSource);
+export const createSecretScanner = (
+  values: readonly string[] | SecretSource,
+  formats = true,
+): SecretScanner => {
+  const source: SecretSource = Array.isArray(values)
+    ? { version: 0, values: () => values }
+    : (values as SecretSource);
   let version = -1;
   let needles: string[] = [];
   let shortest = Infinity;
   const current = (): string[] => {
     if (source.version !== version) {
       version = source.version;
-      needles = [...new Set(source.values().filter((v) => v.length >= MIN_SECRET_LENGTH).flatMap(formsOf))];
+      needles = [
+        ...new Set(
+          source
+            .values()
+            .filter((v) => v.length >= MIN_SECRET_LENGTH)
+            .flatMap(formsOf),
+        ),
+      ];
       shortest = Math.min(...needles.map((n) => n.length));
     }
     return needles;
@@ -95,7 +133,9 @@ export const createSecretScanner = (values: readonly string[] | SecretSource, fo
       }
     if (formats && QUICK.test(text))
       for (const { rule, re } of FORMATS)
-        for (const m of text.matchAll(re)) if (!PLACEHOLDER.test(m[0])) hits.push({ rule, start: m.index, end: m.index + m[0].length });
+        for (const m of text.matchAll(re))
+          if (!PLACEHOLDER.test(m[0]))
+            hits.push({ rule, start: m.index, end: m.index + m[0].length });
     return hits.sort((a, b) => a.start - b.start);
   };
   return {

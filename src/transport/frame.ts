@@ -62,14 +62,29 @@ const idOf = (value: unknown): JsonRpcId | undefined => {
   return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : undefined;
 };
 
-const ENVELOPE_MEMBERS: ReadonlySet<string> = new Set(['jsonrpc', 'id', 'method', 'params', 'result', 'error']);
+const ENVELOPE_MEMBERS: ReadonlySet<string> = new Set([
+  'jsonrpc',
+  'id',
+  'method',
+  'params',
+  'result',
+  'error',
+]);
 
 /** Checks the JSON-RPC 2.0 envelope (not the MCP payload, which the SDK validates). Pure. */
 export const checkEnvelope = (value: unknown): FrameResult => {
   if (Array.isArray(value))
-    return { ok: false, code: 'LIMIT_BATCH_REJECTED', message: 'JSON-RPC batches are not accepted: send one message per frame' };
+    return {
+      ok: false,
+      code: 'LIMIT_BATCH_REJECTED',
+      message: 'JSON-RPC batches are not accepted: send one message per frame',
+    };
   if (typeof value !== 'object' || value === null)
-    return { ok: false, code: 'FRAME_INVALID_JSONRPC', message: 'a JSON-RPC message must be an object' };
+    return {
+      ok: false,
+      code: 'FRAME_INVALID_JSONRPC',
+      message: 'a JSON-RPC message must be an object',
+    };
   const m = value as Record<string, unknown>;
   const id = idOf(m);
   const bad = (message: string): FrameResult => ({
@@ -82,17 +97,24 @@ export const checkEnvelope = (value: unknown): FrameResult => {
   // untrusted: the SDK silently drops a message with any other member ("__proto__" included), so its
   // sender would wait forever; refuse it here, where the error can still be answered.
   const extra = Object.keys(m).find((key) => !ENVELOPE_MEMBERS.has(key));
-  if (extra !== undefined) return bad(`unknown member ${JSON.stringify(extra.slice(0, 64))}: a JSON-RPC message has only jsonrpc, id, method, params, result and error`);
+  if (extra !== undefined)
+    return bad(
+      `unknown member ${JSON.stringify(extra.slice(0, 64))}: a JSON-RPC message has only jsonrpc, id, method, params, result and error`,
+    );
   if ('id' in m && id === undefined) return bad('"id" must be a string or a finite number');
   if ('method' in m) {
     if (typeof m['method'] !== 'string' || m['method'].length === 0 || m['method'].length > 256)
       return bad('"method" must be a non-empty string');
-    if ('params' in m && (typeof m['params'] !== 'object' || m['params'] === null || Array.isArray(m['params'])))
+    if (
+      'params' in m &&
+      (typeof m['params'] !== 'object' || m['params'] === null || Array.isArray(m['params']))
+    )
       return bad('"params" must be an object');
     return { ok: true, message: m as JsonRpcMessage };
   }
   if (id === undefined && m['id'] !== null) return bad('a response needs an "id"');
-  if (('result' in m) === ('error' in m)) return bad('a response has exactly one of "result" and "error"');
+  if ('result' in m === 'error' in m)
+    return bad('a response has exactly one of "result" and "error"');
   return { ok: true, message: m as JsonRpcMessage };
 };
 
@@ -103,7 +125,9 @@ export const checkEnvelope = (value: unknown): FrameResult => {
 export const decodeFrame = (bytes: Uint8Array, limits: FrameLimits): FrameResult => {
   if (bytes.byteLength > limits.maxMessageBytes) {
     const head = Buffer.from(bytes.subarray(0, 256)).toString('latin1');
-    const tail = Buffer.from(bytes.subarray(Math.max(0, bytes.byteLength - 256))).toString('latin1');
+    const tail = Buffer.from(bytes.subarray(Math.max(0, bytes.byteLength - 256))).toString(
+      'latin1',
+    );
     const id = sniffId(head, tail);
     return {
       ok: false,
@@ -145,7 +169,10 @@ export const decodeText = (text: string, limits: FrameLimits): FrameResult => {
  * Size and depth of an already-parsed value (messages that reach us as objects, e.g. from the SDK's
  * HTTP client). Approximates the serialised size without serialising; stops early past the limits.
  */
-export const checkValue = (value: unknown, limits: FrameLimits): { ok: true } | { ok: false; code: LimitErrorCode; message: string } => {
+export const checkValue = (
+  value: unknown,
+  limits: FrameLimits,
+): { ok: true } | { ok: false; code: LimitErrorCode; message: string } => {
   let bytes = 0;
   const stack: Array<[unknown, number]> = [[value, 1]];
   while (stack.length > 0) {
@@ -154,7 +181,11 @@ export const checkValue = (value: unknown, limits: FrameLimits): { ok: true } | 
     else if (v === null || typeof v !== 'object') bytes += 8;
     else {
       if (depth > limits.maxDepth)
-        return { ok: false, code: 'LIMIT_TOO_DEEP', message: `message nests deeper than ${limits.maxDepth} levels` };
+        return {
+          ok: false,
+          code: 'LIMIT_TOO_DEEP',
+          message: `message nests deeper than ${limits.maxDepth} levels`,
+        };
       if (Array.isArray(v)) for (const item of v) stack.push([item, depth + 1]);
       else
         for (const [k, item] of Object.entries(v)) {

@@ -29,10 +29,22 @@ describe('LineTransport batching', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(frame, { minLength: 1, maxLength: 40 }), async (frames) => {
         const pipe = countingPipe();
-        const sender = new LineTransport(new PassThrough(), pipe.input, { maxMessageBytes: 1 << 30, maxDepth: 64 }, () => undefined);
-        const events: Array<{ kind: 'message'; id: unknown; text: unknown } | { kind: 'rejected'; code: string; id: unknown }> = [];
-        const receiver = new LineTransport(pipe.output, new PassThrough(), LIMITS, (rejected: Rejected) =>
-          events.push({ kind: 'rejected', code: rejected.code, id: rejected.id }),
+        const sender = new LineTransport(
+          new PassThrough(),
+          pipe.input,
+          { maxMessageBytes: 1 << 30, maxDepth: 64 },
+          () => undefined,
+        );
+        const events: Array<
+          | { kind: 'message'; id: unknown; text: unknown }
+          | { kind: 'rejected'; code: string; id: unknown }
+        > = [];
+        const receiver = new LineTransport(
+          pipe.output,
+          new PassThrough(),
+          LIMITS,
+          (rejected: Rejected) =>
+            events.push({ kind: 'rejected', code: rejected.code, id: rejected.id }),
         );
         receiver.onmessage = (message) => {
           const m = message as unknown as { id: unknown; params: { text: unknown } };
@@ -47,7 +59,10 @@ describe('LineTransport batching', () => {
             jsonrpc: '2.0',
             id: f.id,
             method: 'tools/call',
-            params: { name: 'echo', text: f.oversized ? f.text + 'x'.repeat(LIMITS.maxMessageBytes) : f.text },
+            params: {
+              name: 'echo',
+              text: f.oversized ? f.text + 'x'.repeat(LIMITS.maxMessageBytes) : f.text,
+            },
           } as never),
         );
         await Promise.all(sent);
@@ -72,14 +87,18 @@ describe('LineTransport batching', () => {
     const pipe = countingPipe();
     const sender = new LineTransport(new PassThrough(), pipe.input, LIMITS, () => undefined);
     const lines: string[] = [];
-    pipe.output.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+    pipe.output.on('data', (chunk: Buffer) =>
+      lines.push(...chunk.toString().split('\n').filter(Boolean)),
+    );
     await sender.start();
     await sender.send({ jsonrpc: '2.0', id: 1, method: 'ping' } as never);
     await sender.send({ jsonrpc: '2.0', id: 2, method: 'ping' } as never);
     const last = sender.send({ jsonrpc: '2.0', id: 3, method: 'ping' } as never);
     await sender.close();
     await last;
-    await expect(sender.send({ jsonrpc: '2.0', id: 4, method: 'ping' } as never)).rejects.toThrow('transport closed');
+    await expect(sender.send({ jsonrpc: '2.0', id: 4, method: 'ping' } as never)).rejects.toThrow(
+      'transport closed',
+    );
     await new Promise((resolve) => setImmediate(resolve));
     expect(pipe.writes()).toBe(3);
     expect(lines.map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([1, 2, 3]);
@@ -91,20 +110,49 @@ describe('LineTransport delivery to the SDK client', () => {
     const { Client } = await import('@modelcontextprotocol/client');
     const fromServer = new PassThrough();
     const toServer = new PassThrough();
-    const transport = new LineTransport(fromServer, toServer, { maxMessageBytes: 1 << 20, maxDepth: 64 }, () => undefined);
+    const transport = new LineTransport(
+      fromServer,
+      toServer,
+      { maxMessageBytes: 1 << 20, maxDepth: 64 },
+      () => undefined,
+    );
     // A scripted server on the other end: every answer to tools/call is written in ONE chunk after its progress.
     let pending = '';
     toServer.on('data', (chunk: Buffer) => {
       pending += chunk.toString();
       for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
-        const message = JSON.parse(pending.slice(0, nl)) as { id?: number; method: string; params?: { _meta?: { progressToken?: number } } };
+        const message = JSON.parse(pending.slice(0, nl)) as {
+          id?: number;
+          method: string;
+          params?: { _meta?: { progressToken?: number } };
+        };
         pending = pending.slice(nl + 1);
         if (message.method === 'initialize')
-          fromServer.write(JSON.stringify({ jsonrpc: '2.0', id: message.id, result: { protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'scripted', version: '1' } } }) + '\n');
+          fromServer.write(
+            JSON.stringify({
+              jsonrpc: '2.0',
+              id: message.id,
+              result: {
+                protocolVersion: '2025-11-25',
+                capabilities: { tools: {} },
+                serverInfo: { name: 'scripted', version: '1' },
+              },
+            }) + '\n',
+          );
         if (message.method === 'tools/call') {
           const progressToken = message.params?._meta?.progressToken;
-          const progress = [1, 2].map((n) => JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken, progress: n, total: 2 } }));
-          const result = JSON.stringify({ jsonrpc: '2.0', id: message.id, result: { content: [{ type: 'text', text: 'done' }] } });
+          const progress = [1, 2].map((n) =>
+            JSON.stringify({
+              jsonrpc: '2.0',
+              method: 'notifications/progress',
+              params: { progressToken, progress: n, total: 2 },
+            }),
+          );
+          const result = JSON.stringify({
+            jsonrpc: '2.0',
+            id: message.id,
+            result: { content: [{ type: 'text', text: 'done' }] },
+          });
           fromServer.write([...progress, result].join('\n') + '\n');
         }
       }
@@ -113,7 +161,10 @@ describe('LineTransport delivery to the SDK client', () => {
     await client.connect(transport);
     for (let round = 0; round < 3; round++) {
       const seen: number[] = [];
-      const result = await client.callTool({ name: 'slow', arguments: {} }, { onprogress: (p) => seen.push(p.progress) });
+      const result = await client.callTool(
+        { name: 'slow', arguments: {} },
+        { onprogress: (p) => seen.push(p.progress) },
+      );
       expect(result.content).toEqual([{ type: 'text', text: 'done' }]);
       expect(seen).toEqual([1, 2]);
     }

@@ -1,6 +1,13 @@
 import type { Readable, Writable } from 'node:stream';
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
-import { decodeFrame, sniffId, type FrameLimits, type FrameResult, type JsonRpcId, type JsonRpcMessage } from './frame.js';
+import {
+  decodeFrame,
+  sniffId,
+  type FrameLimits,
+  type FrameResult,
+  type JsonRpcId,
+  type JsonRpcMessage,
+} from './frame.js';
 import { writePending } from '../audit/group-commit.js';
 import { unlogged } from './outbound.js';
 
@@ -43,7 +50,12 @@ export class LineTransport implements Transport {
   private readonly limits: FrameLimits;
   private readonly onReject: (rejected: Rejected) => void;
 
-  constructor(input: Readable, output: Writable, limits: FrameLimits, onReject: (rejected: Rejected) => void) {
+  constructor(
+    input: Readable,
+    output: Writable,
+    limits: FrameLimits,
+    onReject: (rejected: Rejected) => void,
+  ) {
     this.input = input;
     this.output = output;
     this.limits = limits;
@@ -109,7 +121,10 @@ export class LineTransport implements Transport {
     else if (result.code !== 'FRAME_PARSE_ERROR' || result.id !== undefined) this.onReject(result);
     else {
       // untrusted: a guess from the frame's first and last bytes, for the owner to use or ignore.
-      const guessedId = sniffId(line.subarray(0, EDGE).toString('latin1'), line.subarray(-EDGE).toString('latin1'));
+      const guessedId = sniffId(
+        line.subarray(0, EDGE).toString('latin1'),
+        line.subarray(-EDGE).toString('latin1'),
+      );
       this.onReject(guessedId === undefined ? result : { ...result, guessedId });
     }
   }

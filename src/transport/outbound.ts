@@ -9,12 +9,21 @@ import { toWireError } from './to-json-rpc-error.js';
  * a request is refused (its send rejects, so it fails at once); a notification is dropped as if lost
  * on the wire (its send resolves: notifications are best effort, and some senders do not wait for them).
  */
-export const unlogged = (message: JSONRPCMessage, error: Error): { readonly send: JSONRPCMessage } | 'refuse' | 'drop' => {
+export const unlogged = (
+  message: JSONRPCMessage,
+  error: Error,
+): { readonly send: JSONRPCMessage } | 'refuse' | 'drop' => {
   if (!('method' in message)) {
     if (!('id' in message)) return 'drop';
     // Already the audit's refusal, which says whether the call ran: it stands (it records nothing new).
     if (isAuditRefusal(message)) return { send: message };
-    return { send: { jsonrpc: '2.0', id: message.id, error: toWireError(withheld(error)) } as JSONRPCMessage };
+    return {
+      send: {
+        jsonrpc: '2.0',
+        id: message.id,
+        error: toWireError(withheld(error)),
+      } as JSONRPCMessage,
+    };
   }
   return 'id' in message ? 'refuse' : 'drop';
 };
@@ -26,9 +35,13 @@ const isAuditRefusal = (message: JSONRPCMessage): boolean => {
 
 /** The error a withheld response carries: what the client may assume about its request (AUD-9). */
 const withheld = (error: Error): Error =>
-  new AuditError('AUDIT_APPEND_FAILED', `${error.message}; this request's outcome could not be logged, so it is withheld (a forwarded request did run on the server)`, {
-    cause: error,
-  });
+  new AuditError(
+    'AUDIT_APPEND_FAILED',
+    `${error.message}; this request's outcome could not be logged, so it is withheld (a forwarded request did run on the server)`,
+    {
+      cause: error,
+    },
+  );
 
 /** A transport's `send` behind the audit's group commit (`audit/group-commit.ts`): every pending line is written before the message leaves. */
 export const sendLogged =
@@ -37,7 +50,11 @@ export const sendLogged =
     const error = writePending();
     if (!error) return send(message, options);
     const outcome = unlogged(message, error);
-    return outcome === 'refuse' ? Promise.reject(error) : outcome === 'drop' ? Promise.resolve() : send(outcome.send, options);
+    return outcome === 'refuse'
+      ? Promise.reject(error)
+      : outcome === 'drop'
+        ? Promise.resolve()
+        : send(outcome.send, options);
   };
 
 /** Puts every transport `server` is connected to behind the group commit (for transports made by the SDK, like the HTTP front's). */

@@ -46,7 +46,11 @@ export interface WireError {
  */
 export const toWireError = (error: unknown): WireError => {
   if (error instanceof UpstreamError && error.upstream)
-    return { code: RPC_CODE.UPSTREAM, message: error.message, data: { code: error.code, upstream: { code: error.upstream.code } } };
+    return {
+      code: RPC_CODE.UPSTREAM,
+      message: error.message,
+      data: { code: error.code, upstream: { code: error.upstream.code } },
+    };
   if (error instanceof GatewayError) {
     const prefix = error.code.split('_')[0] as keyof typeof RPC_CODE;
     const code = SPECIFIC[error.code as ErrorCode] ?? RPC_CODE[prefix] ?? -32603;

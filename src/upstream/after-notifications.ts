@@ -9,7 +9,12 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/client';
 export const afterNotifications =
   <M = JSONRPCMessage, X extends unknown[] = []>(deliver: (message: M, ...extra: X) => void) =>
   (message: M, ...extra: X): void => {
-    if (typeof message === 'object' && message !== null && 'id' in message && !('method' in message))
+    if (
+      typeof message === 'object' &&
+      message !== null &&
+      'id' in message &&
+      !('method' in message)
+    )
       queueMicrotask(() => deliver(message, ...extra));
     else deliver(message, ...extra);
   };

@@ -1,9 +1,16 @@
-import { ProtocolError, SdkError, SdkErrorCode, type Client, type JSONRPCMessage } from '@modelcontextprotocol/client';
+import {
+  ProtocolError,
+  SdkError,
+  SdkErrorCode,
+  type Client,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/client';
 import type { JsonRpcMessage } from '../transport/frame.js';
 import type { Params } from '../core/interceptor.js';
 
 /** What the SDK's era codec says about a raw result: complete, invalid, or a kind the `Client` resolves (input_required). */
-type Decoded = { kind: 'complete'; result: unknown } | { kind: 'invalid'; error: Error } | { kind: string };
+type Decoded =
+  { kind: 'complete'; result: unknown } | { kind: 'invalid'; error: Error } | { kind: string };
 
 interface Codec {
   readonly era: string;
@@ -13,7 +20,11 @@ interface Codec {
 
 /** A result check as `client.request` takes it (a Standard Schema; see `resultSchemaFor` in upstream.ts). */
 export interface ResultSchema {
-  readonly '~standard': { version: 1; vendor: string; validate(value: unknown): { value: unknown } | { issues: ReadonlyArray<{ message: string }> } };
+  readonly '~standard': {
+    version: 1;
+    vendor: string;
+    validate(value: unknown): { value: unknown } | { issues: ReadonlyArray<{ message: string }> };
+  };
 }
 
 export interface FastRequestOptions {
@@ -33,19 +44,31 @@ interface ClientInternals {
   _envelopeOutbound(message: Record<string, unknown>): Record<string, unknown>;
   _resolveOutboundCodec(method: string): Codec;
   _resolveNonCompleteResult(decoded: Decoded, flow: unknown): Promise<unknown>;
-  _requestWithSchemaViaCodec(codec: Codec, request: { method: string; params?: Params }, schema: ResultSchema, options: unknown): Promise<unknown>;
+  _requestWithSchemaViaCodec(
+    codec: Codec,
+    request: { method: string; params?: Params },
+    schema: ResultSchema,
+    options: unknown,
+  ): Promise<unknown>;
 }
 
 const usable = (client: Client): ClientInternals | undefined => {
   const internals = client as unknown as Partial<ClientInternals>;
-  const methods = ['_envelopeOutbound', '_resolveOutboundCodec', '_resolveNonCompleteResult', '_requestWithSchemaViaCodec'] as const;
-  return typeof internals._requestMessageId === 'number' && methods.every((m) => typeof internals[m] === 'function')
+  const methods = [
+    '_envelopeOutbound',
+    '_resolveOutboundCodec',
+    '_resolveNonCompleteResult',
+    '_requestWithSchemaViaCodec',
+  ] as const;
+  return typeof internals._requestMessageId === 'number' &&
+    methods.every((m) => typeof internals[m] === 'function')
     ? (internals as ClientInternals)
     : undefined;
 };
 
 /** Why a request stopped early, as the SDK reports it: its own error, or a timeout carrying the reason. */
-const asSdkError = (reason: unknown): SdkError => (reason instanceof SdkError ? reason : new SdkError(SdkErrorCode.RequestTimeout, String(reason)));
+const asSdkError = (reason: unknown): SdkError =>
+  reason instanceof SdkError ? reason : new SdkError(SdkErrorCode.RequestTimeout, String(reason));
 
 interface Pending {
   settle(message: JsonRpcMessage): void;
@@ -54,7 +77,12 @@ interface Pending {
 
 export interface FastRequest {
   /** Sends `method` and waits for its result, as `client.request(request, schema, options)` would. */
-  request(method: string, params: Params, schema: ResultSchema, options: FastRequestOptions): Promise<unknown>;
+  request(
+    method: string,
+    params: Params,
+    schema: ResultSchema,
+    options: FastRequestOptions,
+  ): Promise<unknown>;
   /** Offered every frame the upstream sends (after the transport's limits and credential redaction): true when it was ours. */
   intercept(message: JsonRpcMessage): boolean;
   /** The connection closed: every request in flight fails as the SDK fails its own. */
@@ -71,18 +99,31 @@ export interface FastRequest {
  * aborts and a closed connection fail the request with the SDK's own error types (so the upstream
  * maps them to the same gateway errors). Requests with a progress handler take the SDK path.
  */
-export const createFastRequest = (client: Client, send: (message: JSONRPCMessage) => Promise<void>): FastRequest | undefined => {
+export const createFastRequest = (
+  client: Client,
+  send: (message: JSONRPCMessage) => Promise<void>,
+): FastRequest | undefined => {
   const internals = usable(client);
   if (!internals) return undefined;
   const pending = new Map<number, Pending>();
 
-  const request = (method: string, params: Params, schema: ResultSchema, options: FastRequestOptions): Promise<unknown> => {
+  const request = (
+    method: string,
+    params: Params,
+    schema: ResultSchema,
+    options: FastRequestOptions,
+  ): Promise<unknown> => {
     const codec = internals._resolveOutboundCodec.call(client, method);
     const { signal } = options;
     if (signal.aborted) return Promise.reject(asSdkError(signal.reason));
     const id = internals._requestMessageId++;
     const flowStartedAt = Date.now();
-    const outbound = internals._envelopeOutbound.call(client, { method, params, jsonrpc: '2.0', id });
+    const outbound = internals._envelopeOutbound.call(client, {
+      method,
+      params,
+      jsonrpc: '2.0',
+      id,
+    });
     return new Promise<unknown>((resolve, reject) => {
       const done = () => {
         pending.delete(id);
@@ -92,12 +133,24 @@ export const createFastRequest = (client: Client, send: (message: JSONRPCMessage
       const cancel = (reason: unknown) => {
         if (!pending.has(id)) return;
         done();
-        const notice = internals._envelopeOutbound.call(client, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: String(reason) } });
+        const notice = internals._envelopeOutbound.call(client, {
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId: id, reason: String(reason) },
+        });
         send(notice as JSONRPCMessage).catch(() => undefined);
         reject(asSdkError(reason));
       };
       const onAbort = () => cancel(signal.reason);
-      const timer = setTimeout(() => cancel(new SdkError(SdkErrorCode.RequestTimeout, 'Request timed out', { timeout: options.timeout })), options.timeout);
+      const timer = setTimeout(
+        () =>
+          cancel(
+            new SdkError(SdkErrorCode.RequestTimeout, 'Request timed out', {
+              timeout: options.timeout,
+            }),
+          ),
+        options.timeout,
+      );
       signal.addEventListener('abort', onAbort, { once: true });
       pending.set(id, {
         fail: (error) => {
@@ -119,7 +172,11 @@ export const createFastRequest = (client: Client, send: (message: JSONRPCMessage
           if (decoded.kind === 'invalid') return reject((decoded as { error: Error }).error);
           if (decoded.kind !== 'complete') {
             // input_required (2026-07-28): the SDK's own engine fulfils it and retries through its funnel.
-            const sdkOptions = { signal, timeout: options.timeout, maxTotalTimeout: options.timeout };
+            const sdkOptions = {
+              signal,
+              timeout: options.timeout,
+              maxTotalTimeout: options.timeout,
+            };
             const flow = {
               codec,
               request: { method, params },
@@ -127,17 +184,30 @@ export const createFastRequest = (client: Client, send: (message: JSONRPCMessage
               options: sdkOptions,
               flowStartedAt,
               retry: (next: Params | undefined, legOptions: unknown) =>
-                internals._requestWithSchemaViaCodec.call(client, codec, next === undefined ? { method } : { method, params: next }, schema, legOptions),
+                internals._requestWithSchemaViaCodec.call(
+                  client,
+                  codec,
+                  next === undefined ? { method } : { method, params: next },
+                  schema,
+                  legOptions,
+                ),
             };
             return resolve(internals._resolveNonCompleteResult.call(client, decoded, flow));
           }
           const outcome = schema['~standard'].validate((decoded as { result: unknown }).result);
           if ('issues' in outcome)
-            return reject(new SdkError(SdkErrorCode.InvalidResult, `Invalid result for ${method}: ${outcome.issues.map((i) => i.message).join('; ')}`));
+            return reject(
+              new SdkError(
+                SdkErrorCode.InvalidResult,
+                `Invalid result for ${method}: ${outcome.issues.map((i) => i.message).join('; ')}`,
+              ),
+            );
           resolve(outcome.value);
         },
       });
-      send(outbound as JSONRPCMessage).catch((error: unknown) => pending.get(id)?.fail(error as Error));
+      send(outbound as JSONRPCMessage).catch((error: unknown) =>
+        pending.get(id)?.fail(error as Error),
+      );
     });
   };
 
@@ -148,9 +218,21 @@ export const createFastRequest = (client: Client, send: (message: JSONRPCMessage
     if (!entry) return false;
     const isResult = 'result' in message && !('error' in message);
     const error = message['error'] as { code?: unknown; message?: unknown } | undefined;
-    if (isResult || (error !== null && typeof error === 'object' && typeof error.code === 'number' && typeof error.message === 'string'))
+    if (
+      isResult ||
+      (error !== null &&
+        typeof error === 'object' &&
+        typeof error.code === 'number' &&
+        typeof error.message === 'string')
+    )
       entry.settle(message);
-    else entry.fail(new SdkError(SdkErrorCode.InvalidResult, 'Invalid response: neither a result nor a well-formed error'));
+    else
+      entry.fail(
+        new SdkError(
+          SdkErrorCode.InvalidResult,
+          'Invalid response: neither a result nor a well-formed error',
+        ),
+      );
     return true;
   };
 

@@ -24,12 +24,25 @@ const STDERR_FORMATS = createSecretScanner([]);
  * reach a registry or host behind a private CA). Nothing else: credentials come only from `secrets`.
  */
 const INHERITED_ENV = [
-  'PATH', 'HOME', 'LANG', 'LC_ALL', 'TERM', 'TZ', 'TMPDIR', 'NODE_OPTIONS',
-  'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
-  'npm_config_cache', 'npm_config_registry', 'npm_config_cafile',
+  'PATH',
+  'HOME',
+  'LANG',
+  'LC_ALL',
+  'TERM',
+  'TZ',
+  'TMPDIR',
+  'NODE_OPTIONS',
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'npm_config_cache',
+  'npm_config_registry',
+  'npm_config_cafile',
 ] as const;
 
-export const childEnvironment = (server: Pick<StdioServerConfig, 'env'>): Record<string, string> => {
+export const childEnvironment = (
+  server: Pick<StdioServerConfig, 'env'>,
+): Record<string, string> => {
   const env: Record<string, string> = {};
   for (const key of INHERITED_ENV) {
     const value = process.env[key];
@@ -97,10 +110,15 @@ export class StdioUpstreamTransport implements Transport {
     const secrets = await resolveSecrets(this.server.secrets);
     this.redact = createRedactor(secrets);
     this.onSecrets(Object.values(secrets));
-    const launch = await prepareLaunch(this.id, this.server, { ...childEnvironment(this.server), ...secrets }, (event) => {
-      if (event.kind === 'sandbox') this.bubblewrap = event.mode === 'bubblewrap';
-      this.onEvent(event);
-    });
+    const launch = await prepareLaunch(
+      this.id,
+      this.server,
+      { ...childEnvironment(this.server), ...secrets },
+      (event) => {
+        if (event.kind === 'sandbox') this.bubblewrap = event.mode === 'bubblewrap';
+        this.onEvent(event);
+      },
+    );
     return this.spawn(launch);
   }
 
@@ -121,10 +139,11 @@ export class StdioUpstreamTransport implements Transport {
       // Every pipe gets an error path: a child that dies early resets them (EPIPE, ECONNRESET on fd 3
       // when bwrap exits before reading its seccomp program), and an unhandled stream 'error' would end
       // the whole gateway. Such an error means the child is gone; its 'exit' reports that.
-      const stdin = child.stdin as NonNullable<typeof child.stdin>;
-      const stdout = child.stdout as NonNullable<typeof child.stdout>;
-      const stderr = child.stderr as NonNullable<typeof child.stderr>;
-      for (const stream of child.stdio) stream?.on('error', (error: Error) => this.onerror?.(error));
+      const stdin = child.stdin;
+      const stdout = child.stdout;
+      const stderr = child.stderr;
+      for (const stream of child.stdio)
+        stream?.on('error', (error: Error) => this.onerror?.(error));
       if (launch.fd3) (child.stdio[3] as Writable).end(launch.fd3);
       let framed = false;
       const lines = new LineTransport(stdout, stdin, this.limits, (rejected) => {
@@ -189,19 +208,28 @@ export class StdioUpstreamTransport implements Transport {
     this.onerror?.(new Error(`upstream sent a refused frame: ${rejected.message}`));
     // Logged, but a server spewing junk must not flood the log: the first few, then every 1000th.
     const refused = ++this.refusedFrames;
-    if (refused <= 10 || refused % 1000 === 0) this.onEvent({ kind: 'refused-frame', reason: `${rejected.code}: ${rejected.message}`, count: refused });
+    if (refused <= 10 || refused % 1000 === 0)
+      this.onEvent({
+        kind: 'refused-frame',
+        reason: `${rejected.code}: ${rejected.message}`,
+        count: refused,
+      });
     // A cut-off answer fails its request now rather than at the call's timeout.
     const id = rejected.id ?? rejected.guessedId;
     if (id === undefined) return;
     this.receive({
       jsonrpc: '2.0',
       id,
-      error: { code: -32600, message: rejected.message, data: { code: rejected.code, mark: OWN_REFUSAL_MARK } },
-    } as JSONRPCMessage);
+      error: {
+        code: -32600,
+        message: rejected.message,
+        data: { code: rejected.code, mark: OWN_REFUSAL_MARK },
+      },
+    });
   }
 
   private readonly receive = afterNotifications((message: JSONRPCMessage): void => {
-    if (!this.intercept?.(message as unknown as JsonRpcMessage)) this.onmessage?.(message);
+    if (!this.intercept?.(message)) this.onmessage?.(message);
   });
 
   send(message: JSONRPCMessage): Promise<void> {
@@ -246,7 +274,9 @@ export const describeExit = (code: number | null, signal: string | null): string
     return 'SANDBOX_LIMIT_EXCEEDED: the server used up its CPU time limit (sandbox.cpuSeconds) and was stopped';
   if (signal === 'SIGXFSZ' || code === 128 + 25)
     return 'SANDBOX_LIMIT_EXCEEDED: the server wrote a file over its size limit (sandbox.fileSizeMb) and was stopped';
-  if (signal === 'SIGKILL' || code === 128 + 9) return 'the server was killed (SIGKILL): a hard sandbox limit, or toolgate ended it';
-  if (signal === 'SIGABRT' || code === 128 + 6) return 'the server aborted (SIGABRT), typically out of memory under its limit (sandbox.memoryMb)';
+  if (signal === 'SIGKILL' || code === 128 + 9)
+    return 'the server was killed (SIGKILL): a hard sandbox limit, or toolgate ended it';
+  if (signal === 'SIGABRT' || code === 128 + 6)
+    return 'the server aborted (SIGABRT), typically out of memory under its limit (sandbox.memoryMb)';
   return undefined;
 };

@@ -1,5 +1,20 @@
-import { Client, ProtocolError, SdkError, SdkErrorCode, SERVER_INFO_META_KEY, StreamableHTTPClientTransport, type JSONRPCMessage, type MessageExtraInfo, type Transport } from '@modelcontextprotocol/client';
-import { isContainerServer, isStdioServer, type LimitsConfig, type ServerConfig } from '../config/schema.js';
+import {
+  Client,
+  ProtocolError,
+  SdkError,
+  SdkErrorCode,
+  SERVER_INFO_META_KEY,
+  StreamableHTTPClientTransport,
+  type JSONRPCMessage,
+  type MessageExtraInfo,
+  type Transport,
+} from '@modelcontextprotocol/client';
+import {
+  isContainerServer,
+  isStdioServer,
+  type LimitsConfig,
+  type ServerConfig,
+} from '../config/schema.js';
 import { createRedactor, type Redactor } from '../credentials/redact.js';
 import { resolveSecrets } from '../credentials/resolve.js';
 import type { SandboxEvent } from '../sandbox/spawn.js';
@@ -18,7 +33,12 @@ export type UpstreamState = 'starting' | 'ready' | 'down' | 'failed' | 'stopped'
 
 /** What an upstream needs from the gateway: the way back to the client, through the chain. */
 export interface UpstreamHooks {
-  serverRequest(server: string, method: string, params: Params, signal: AbortSignal): Promise<Result>;
+  serverRequest(
+    server: string,
+    method: string,
+    params: Params,
+    signal: AbortSignal,
+  ): Promise<Result>;
   notification(server: string, method: string, params: Params): void;
   event(server: string, event: UpstreamEvent): void;
   /** Runs before every (re)start, before anything is spawned: a throw refuses the start (lockfile package check). */
@@ -85,7 +105,8 @@ export class Upstream {
 
   /** The protocol revision negotiated with the server, once connected. */
   get protocolVersion(): string | undefined {
-    return (this.client as unknown as { _negotiatedProtocolVersion?: string } | undefined)?._negotiatedProtocolVersion;
+    return (this.client as unknown as { _negotiatedProtocolVersion?: string } | undefined)
+      ?._negotiatedProtocolVersion;
   }
 
   /** Whether this connection's `tools/call` takes the fast path past the SDK `Client` (stdio, SDK internals found). */
@@ -94,9 +115,12 @@ export class Upstream {
   }
 
   /** What the server said about itself at connect (informative; untrusted). */
-  get serverInfo(): { capabilities: Record<string, unknown> | undefined; instructions: string | undefined } {
+  get serverInfo(): {
+    capabilities: Record<string, unknown> | undefined;
+    instructions: string | undefined;
+  } {
     return {
-      capabilities: this.client?.getServerCapabilities() as Record<string, unknown> | undefined,
+      capabilities: this.client?.getServerCapabilities(),
       instructions: this.client?.getInstructions(),
     };
   }
@@ -127,7 +151,9 @@ export class Upstream {
       {
         capabilities: this.clientCapabilities(),
         ...(this.config.protocol === 'auto' && { versionNegotiation: { mode: 'auto' as const } }),
-        ...(this.config.protocol === '2026-07-28' && { versionNegotiation: { mode: { pin: '2026-07-28' } } }),
+        ...(this.config.protocol === '2026-07-28' && {
+          versionNegotiation: { mode: { pin: '2026-07-28' } },
+        }),
         // list_changed in both eras (2026-07-28 delivers it over subscriptions/listen): the gateway
         // only relays the fact; clients list again through the chain.
         listChanged: {
@@ -139,13 +165,20 @@ export class Upstream {
     );
     for (const method of SERVER_REQUESTS) {
       if (!this.config.allow[methodFlag(method)]) continue;
-      client.setRequestHandler(method, (request, ctx) =>
-        // untrusted: the request comes from the server; the gateway runs it through the chain.
-        this.hooks.serverRequest(this.id, method, (request.params ?? {}) as Params, ctx.mcpReq.signal) as never,
+      client.setRequestHandler(
+        method,
+        (request, ctx) =>
+          // untrusted: the request comes from the server; the gateway runs it through the chain.
+          this.hooks.serverRequest(
+            this.id,
+            method,
+            (request.params ?? {}) as Params,
+            ctx.mcpReq.signal,
+          ) as never,
       );
     }
     client.fallbackNotificationHandler = async (notification) => {
-      this.hooks.notification(this.id, notification.method, (notification.params ?? {}) as Params);
+      this.hooks.notification(this.id, notification.method, notification.params ?? {});
     };
     const transport = await this.createTransport();
     this.client = client;
@@ -154,13 +187,18 @@ export class Upstream {
     client.onclose = () => {
       fast?.closed();
       if (this.client === client && this.state !== 'stopped')
-        this.onDown((transport instanceof StdioUpstreamTransport && transport.exitReason) || 'the server closed the connection');
+        this.onDown(
+          (transport instanceof StdioUpstreamTransport && transport.exitReason) ||
+            'the server closed the connection',
+        );
     };
     client.onerror = () => undefined;
-    await client.connect(transport, { timeout: this.config.restart.startTimeoutMs }).catch((error: unknown) => {
-      // bwrap's own account of why the sandbox could not be built beats the SDK's "connection closed".
-      throw (transport instanceof StdioUpstreamTransport && transport.setupFailure) || error;
-    });
+    await client
+      .connect(transport, { timeout: this.config.restart.startTimeoutMs })
+      .catch((error: unknown) => {
+        // bwrap's own account of why the sandbox could not be built beats the SDK's "connection closed".
+        throw (transport instanceof StdioUpstreamTransport && transport.setupFailure) || error;
+      });
     if (transport instanceof StdioUpstreamTransport) {
       fast = createFastRequest(client, (message) => transport.send(message));
       if (fast) {
@@ -169,12 +207,16 @@ export class Upstream {
       }
     }
     this.hooks.initialized?.(this.id, {
-      serverInfo: (client.getServerVersion() ?? {}) as Record<string, unknown>,
+      serverInfo: client.getServerVersion() ?? {},
       instructions: client.getInstructions(),
-      capabilities: (client.getServerCapabilities() ?? {}) as Record<string, unknown>,
+      capabilities: client.getServerCapabilities() ?? {},
     });
     const pid = transport instanceof StdioUpstreamTransport ? transport.pid : undefined;
-    this.hooks.event(this.id, { kind: 'started', era: this.protocolVersion ?? 'unknown', ...(pid !== undefined && { pid }) });
+    this.hooks.event(this.id, {
+      kind: 'started',
+      era: this.protocolVersion ?? 'unknown',
+      ...(pid !== undefined && { pid }),
+    });
   }
 
   private relayListChanged(method: string) {
@@ -197,8 +239,12 @@ export class Upstream {
   private async createTransport(): Promise<Transport> {
     const limits = { maxMessageBytes: this.limits.maxMessageBytes, maxDepth: this.limits.maxDepth };
     if (isStdioServer(this.config) || isContainerServer(this.config)) {
-      return new StdioUpstreamTransport(this.id, this.config, limits, (event) => this.hooks.event(this.id, event), (values) =>
-        this.hooks.secretsResolved?.(this.id, values),
+      return new StdioUpstreamTransport(
+        this.id,
+        this.config,
+        limits,
+        (event) => this.hooks.event(this.id, event),
+        (values) => this.hooks.secretsResolved?.(this.id, values),
       );
     }
     // Its own credentials, resolved at each start; the agent's token is never among them.
@@ -207,7 +253,12 @@ export class Upstream {
     const transport = new StreamableHTTPClientTransport(new URL(this.config.url), {
       requestInit: { headers: { ...this.config.headers, ...secretHeaders } },
     });
-    guardIncoming(transport, limits, (reason) => this.hooks.event(this.id, { kind: 'refused-frame', reason }), createRedactor(secretHeaders));
+    guardIncoming(
+      transport,
+      limits,
+      (reason) => this.hooks.event(this.id, { kind: 'refused-frame', reason }),
+      createRedactor(secretHeaders),
+    );
     transport.send = sendLogged(transport.send.bind(transport));
     return transport;
   }
@@ -230,7 +281,11 @@ export class Upstream {
     const client = this.client;
     this.client = undefined;
     void client?.close().catch(() => undefined);
-    this.hooks.event(this.id, { kind: 'failed', code: error.code, reason: `${error.code}: ${error.message} (not retried: it cannot fix itself)` });
+    this.hooks.event(this.id, {
+      kind: 'failed',
+      code: error.code,
+      reason: `${error.code}: ${error.message} (not retried: it cannot fix itself)`,
+    });
   }
 
   private async restart(): Promise<void> {
@@ -239,7 +294,10 @@ export class Upstream {
       this.failures++;
       if (this.failures > maxRetries) {
         this.state = 'failed';
-        this.hooks.event(this.id, { kind: 'failed', reason: `gave up after ${maxRetries} restarts` });
+        this.hooks.event(this.id, {
+          kind: 'failed',
+          reason: `gave up after ${maxRetries} restarts`,
+        });
         return;
       }
       const delayMs = Math.min(maxDelayMs, initialDelayMs * 2 ** (this.failures - 1));
@@ -273,10 +331,14 @@ export class Upstream {
     if (this.state !== 'ready' || !client)
       throw new UpstreamError(
         'UPSTREAM_UNAVAILABLE',
-        `server "${this.id}" is unavailable (${this.state})` + (this.refusal ? `: ${this.refusal.code}: ${this.refusal.message}` : ''),
+        `server "${this.id}" is unavailable (${this.state})` +
+          (this.refusal ? `: ${this.refusal.code}: ${this.refusal.message}` : ''),
       );
     if (this.inFlight >= this.limits.maxConcurrentCalls)
-      throw new LimitError('LIMIT_CONCURRENCY', `server "${this.id}" already has ${this.inFlight} calls in flight`);
+      throw new LimitError(
+        'LIMIT_CONCURRENCY',
+        `server "${this.id}" already has ${this.inFlight} calls in flight`,
+      );
     this.inFlight++;
     try {
       return withoutUpstreamIdentity(await this.send(client, method, params, options));
@@ -292,10 +354,20 @@ export class Upstream {
    * else the SDK `Client`. Not async (no promise of its own on the call's path): `request` awaits it
    * inside its try, which takes a throw here as it takes a rejection.
    */
-  private send(client: Client, method: string, params: Params, options: RequestOptions): Promise<Result> {
+  private send(
+    client: Client,
+    method: string,
+    params: Params,
+    options: RequestOptions,
+  ): Promise<Result> {
     const schema = resultSchemaFor(client, method);
-    const fast = method === 'tools/call' && !options.onProgress ? fastRequests.get(client) : undefined;
-    if (fast && schema) return fast.request(method, params, schema, { signal: options.signal, timeout: this.limits.callTimeoutMs }) as Promise<Result>;
+    const fast =
+      method === 'tools/call' && !options.onProgress ? fastRequests.get(client) : undefined;
+    if (fast && schema)
+      return fast.request(method, params, schema, {
+        signal: options.signal,
+        timeout: this.limits.callTimeoutMs,
+      }) as Promise<Result>;
     const request = { method, params } as never;
     const sdkOptions = {
       signal: options.signal,
@@ -306,13 +378,15 @@ export class Upstream {
         resetTimeoutOnProgress: true,
       }),
     };
-    return (schema ? client.request(request, schema as never, sdkOptions) : client.request(request, sdkOptions)) as Promise<Result>;
+    return schema
+      ? client.request(request, schema as never, sdkOptions)
+      : client.request(request, sdkOptions);
   }
 
   /** Sends a notification upstream (e.g. roots/list_changed). Best effort. */
   async notify(method: string, params: Params): Promise<void> {
     if (this.state !== 'ready' || !this.client) return;
-    await this.client.notification({ method, params } as never).catch(() => undefined);
+    await this.client.notification({ method, params }).catch(() => undefined);
   }
 
   /** A call that arrives while the server (re)starts waits for it, as long as a start may take. */
@@ -331,11 +405,22 @@ export class Upstream {
     if (error instanceof GatewayError) return error; // ours, e.g. AUDIT_APPEND_FAILED when the request could not leave logged
     if (error instanceof ProtocolError) {
       const data = error.data as { code?: unknown; mark?: unknown } | undefined;
-      if (typeof data?.code === 'string' && data.code.startsWith('LIMIT_') && data.mark === OWN_REFUSAL_MARK)
-        return new LimitError(data.code as 'LIMIT_MESSAGE_TOO_LARGE', `response from "${this.id}" refused: ${error.message}`);
+      if (
+        typeof data?.code === 'string' &&
+        data.code.startsWith('LIMIT_') &&
+        data.mark === OWN_REFUSAL_MARK
+      )
+        return new LimitError(
+          data.code as 'LIMIT_MESSAGE_TOO_LARGE',
+          `response from "${this.id}" refused: ${error.message}`,
+        );
       // The line transport's verdict on a frame it could not read (cut off, not JSON, not UTF-8).
       if (typeof data?.code === 'string' && data.code.startsWith('FRAME_'))
-        return new UpstreamError('UPSTREAM_INVALID_RESPONSE', `server "${this.id}" sent an unreadable ${method} response (${data.code}): ${error.message}`, { cause: error });
+        return new UpstreamError(
+          'UPSTREAM_INVALID_RESPONSE',
+          `server "${this.id}" sent an unreadable ${method} response (${data.code}): ${error.message}`,
+          { cause: error },
+        );
       // untrusted: the server's own error text, passed on as the server's words.
       return new UpstreamError('UPSTREAM_ERROR', error.message, {
         cause: error,
@@ -346,19 +431,36 @@ export class Upstream {
       switch (error.code) {
         case SdkErrorCode.RequestTimeout:
           this.checkHealth();
-          return new LimitError('LIMIT_TIMEOUT', `server "${this.id}" did not answer ${method} within ${this.limits.callTimeoutMs} ms`);
+          return new LimitError(
+            'LIMIT_TIMEOUT',
+            `server "${this.id}" did not answer ${method} within ${this.limits.callTimeoutMs} ms`,
+          );
         case SdkErrorCode.ConnectionClosed:
         case SdkErrorCode.NotConnected:
         case SdkErrorCode.SendFailed:
-          return new UpstreamError('UPSTREAM_CRASHED', `server "${this.id}" went away during ${method}`, { cause: error });
+          return new UpstreamError(
+            'UPSTREAM_CRASHED',
+            `server "${this.id}" went away during ${method}`,
+            { cause: error },
+          );
         case SdkErrorCode.InvalidResult:
-          return new UpstreamError('UPSTREAM_INVALID_RESPONSE', `server "${this.id}" sent an invalid ${method} result`, { cause: error });
+          return new UpstreamError(
+            'UPSTREAM_INVALID_RESPONSE',
+            `server "${this.id}" sent an invalid ${method} result`,
+            { cause: error },
+          );
         default:
-          return new UpstreamError('UPSTREAM_ERROR', `request to server "${this.id}" failed (${error.code})`, { cause: error });
+          return new UpstreamError(
+            'UPSTREAM_ERROR',
+            `request to server "${this.id}" failed (${error.code})`,
+            { cause: error },
+          );
       }
     }
     if ((error as Error | undefined)?.name === 'AbortError') return error as Error;
-    return new UpstreamError('UPSTREAM_ERROR', `request to server "${this.id}" failed`, { cause: error });
+    return new UpstreamError('UPSTREAM_ERROR', `request to server "${this.id}" failed`, {
+      cause: error,
+    });
   }
 
   /** After a timeout: a server that no longer answers a cheap request is treated as hung and restarted. */
@@ -389,8 +491,14 @@ export class Upstream {
   }
 }
 
-const methodFlag = (method: (typeof SERVER_REQUESTS)[number]): 'sampling' | 'elicitation' | 'roots' =>
-  method === 'sampling/createMessage' ? 'sampling' : method === 'elicitation/create' ? 'elicitation' : 'roots';
+const methodFlag = (
+  method: (typeof SERVER_REQUESTS)[number],
+): 'sampling' | 'elicitation' | 'roots' =>
+  method === 'sampling/createMessage'
+    ? 'sampling'
+    : method === 'elicitation/create'
+      ? 'elicitation'
+      : 'roots';
 
 /**
  * Applies size and depth limits to messages the SDK's HTTP client transport has already parsed,
@@ -403,15 +511,28 @@ const guardIncoming = (
   redact: Redactor,
 ): void => {
   let inner: Transport['onmessage'];
-  const guarded: Transport['onmessage'] = afterNotifications((message: JSONRPCMessage, extra?: MessageExtraInfo) => {
-    const verdict = checkValue(message, limits);
-    // A server that echoes its own credential gets it redacted before anything else sees it.
-    if (verdict.ok) return inner?.(redact(message), extra);
-    onRefused(verdict.message);
-    const id = (message as { id?: unknown }).id;
-    if (typeof id === 'string' || typeof id === 'number')
-      inner?.({ jsonrpc: '2.0', id, error: { code: -32600, message: verdict.message, data: { code: verdict.code, mark: OWN_REFUSAL_MARK } } } as never, extra);
-  });
+  const guarded: Transport['onmessage'] = afterNotifications(
+    (message: JSONRPCMessage, extra?: MessageExtraInfo) => {
+      const verdict = checkValue(message, limits);
+      // A server that echoes its own credential gets it redacted before anything else sees it.
+      if (verdict.ok) return inner?.(redact(message), extra);
+      onRefused(verdict.message);
+      const id = (message as { id?: unknown }).id;
+      if (typeof id === 'string' || typeof id === 'number')
+        inner?.(
+          {
+            jsonrpc: '2.0',
+            id,
+            error: {
+              code: -32600,
+              message: verdict.message,
+              data: { code: verdict.code, mark: OWN_REFUSAL_MARK },
+            },
+          } as never,
+          extra,
+        );
+    },
+  );
   Object.defineProperty(transport, 'onmessage', {
     configurable: true,
     get: () => (inner ? guarded : undefined),
@@ -436,7 +557,13 @@ interface WireCodec {
  */
 export const withoutUpstreamIdentity = (result: Result): Result => {
   const meta = result['_meta'];
-  if (meta === null || typeof meta !== 'object' || Array.isArray(meta) || !(SERVER_INFO_META_KEY in meta)) return result;
+  if (
+    meta === null ||
+    typeof meta !== 'object' ||
+    Array.isArray(meta) ||
+    !(SERVER_INFO_META_KEY in meta)
+  )
+    return result;
   const { [SERVER_INFO_META_KEY]: _upstream, ...kept } = meta as Record<string, unknown>;
   const { _meta: _all, ...rest } = result;
   return Object.keys(kept).length > 0 ? { ...rest, _meta: kept } : rest;
@@ -459,7 +586,9 @@ const resultSchemaFor = (client: Client, method: string): ResultSchema | null =>
   if (!byMethod) resultSchemas.set(client, (byMethod = new Map()));
   let schema = byMethod.get(method);
   if (schema !== undefined) return schema;
-  const codec = (client as unknown as { _resolveOutboundCodec(method: string): WireCodec })._resolveOutboundCodec(method);
+  const codec = (
+    client as unknown as { _resolveOutboundCodec(method: string): WireCodec }
+  )._resolveOutboundCodec(method);
   const probe = codec.validateResult(method, undefined);
   schema =
     !probe.ok && probe.reason === 'not-in-era'
@@ -471,7 +600,16 @@ const resultSchemaFor = (client: Client, method: string): ResultSchema | null =>
             validate: (value) => {
               const outcome = codec.validateResult(method, value);
               if (outcome.ok) return { value: outcome.value };
-              return { issues: [{ message: outcome.reason === 'invalid' ? (outcome.message as string) : `not-in-era: ${method}` }] };
+              return {
+                issues: [
+                  {
+                    message:
+                      outcome.reason === 'invalid'
+                        ? (outcome.message as string)
+                        : `not-in-era: ${method}`,
+                  },
+                ],
+              };
             },
           },
         };

@@ -13,7 +13,13 @@ let port: number;
 let gw: Running;
 beforeAll(async () => {
   // One address, two virtual hosts: the allowed one and an internal admin site.
-  web = createServer((req, res) => res.end(req.headers.host?.startsWith('admin.internal') ? 'ADMIN SITE' : `site for ${String(req.headers.host)}`));
+  web = createServer((req, res) =>
+    res.end(
+      req.headers.host?.startsWith('admin.internal')
+        ? 'ADMIN SITE'
+        : `site for ${String(req.headers.host)}`,
+    ),
+  );
   await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
   port = (web.address() as AddressInfo).port;
   gw = await startStdioGateway({
@@ -24,7 +30,12 @@ beforeAll(async () => {
         args: [fixture('attacker')],
         tools: ['vhost'],
         sandbox: { memoryMb: 2048 },
-        egress: { allow: ['allowed.test'], allowPrivate: ['allowed.test'], ports: [port], resolve: { 'allowed.test': '127.0.0.1' } },
+        egress: {
+          allow: ['allowed.test'],
+          allowPrivate: ['allowed.test'],
+          ports: [port],
+          resolve: { 'allowed.test': '127.0.0.1' },
+        },
         limits: { callTimeoutMs: 30_000 },
       },
     },
@@ -36,8 +47,11 @@ afterAll(async () => {
 });
 
 describe('when a sandboxed server sends its own Host header through the plain-HTTP egress proxy', () => {
-  it('[EGR-10] the request carries the checked destination as Host, never the server\'s', async () => {
-    const result = await gw.client.callTool({ name: 'a__vhost', arguments: { url: `http://allowed.test:${port}/`, host: 'admin.internal' } });
+  it("[EGR-10] the request carries the checked destination as Host, never the server's", async () => {
+    const result = await gw.client.callTool({
+      name: 'a__vhost',
+      arguments: { url: `http://allowed.test:${port}/`, host: 'admin.internal' },
+    });
     const text = (result.content as Array<{ text: string }>)[0]?.text ?? '';
     expect(text).toBe(`200 site for allowed.test:${port}`);
     expect(text).not.toContain('ADMIN');

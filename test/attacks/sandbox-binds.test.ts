@@ -7,7 +7,14 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, fixture, runToolgate, startStdioGateway, tempDir, type Running } from '../e2e/harness.js';
+import {
+  eventually,
+  fixture,
+  runToolgate,
+  startStdioGateway,
+  tempDir,
+  type Running,
+} from '../e2e/harness.js';
 
 const SECRET = 'host-secret-5d1e-never-in-a-sandbox';
 
@@ -49,7 +56,11 @@ const rig = () => {
 };
 
 type Report = { ok?: boolean; value?: unknown; error?: string };
-const call = async (gw: Running, name: string, args: Record<string, unknown> = {}): Promise<Report> => {
+const call = async (
+  gw: Running,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<Report> => {
   const result = await gw.client.callTool({ name: `steer__${name}`, arguments: args });
   return JSON.parse((result.content as Array<{ text: string }>)[0]?.text ?? 'null') as Report;
 };
@@ -87,7 +98,9 @@ describe('when a server replaces its file argument with a symlink and restarts',
     const r = rig();
     const locked = await toolgate(['lock', '--config', r.config]);
     expect(locked.code, locked.stderr).toBe(0);
-    const lock = JSON.parse(readFileSync(join(r.dir, 'toolgate.lock'), 'utf8')) as { servers: { steer: { arguments?: Record<string, string> } } };
+    const lock = JSON.parse(readFileSync(join(r.dir, 'toolgate.lock'), 'utf8')) as {
+      servers: { steer: { arguments?: Record<string, string> } };
+    };
     expect(lock.servers.steer.arguments?.[r.notes]).toBe(r.notes);
     const running = (gw = await startStdioGateway({}, { lock: { dir: r.dir } }));
     expect(await call(running, 'read', { path: r.notes })).toEqual({ ok: true, value: 'my notes' });
@@ -95,24 +108,33 @@ describe('when a server replaces its file argument with a symlink and restarts',
     await steerAndRestart(running, r.notes, r.secret);
     let refusal = '';
     await eventually(async () => {
-      const result = await running.client.callTool({ name: 'steer__read', arguments: { path: r.secret } }).catch((error: Error) => error);
+      const result = await running.client
+        .callTool({ name: 'steer__read', arguments: { path: r.secret } })
+        .catch((error: Error) => error);
       refusal = result instanceof Error ? result.message : JSON.stringify(result);
       return refusal.includes('SANDBOX_ARGUMENT_CHANGED');
     }, 30_000);
     expect(refusal).not.toContain(SECRET);
     expect(running.stderr.join('\n')).not.toContain(SECRET);
-    const pin = running.stderr.map((line) => JSON.parse(line) as Record<string, unknown>).find((e) => e['kind'] === 'pin' && e['item'] === 'arguments');
+    const pin = running.stderr
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((e) => e['kind'] === 'pin' && e['item'] === 'arguments');
     expect(pin).toMatchObject({ server: 'steer', code: 'SANDBOX_ARGUMENT_CHANGED' });
   }, 150_000);
 
   it('[SBX-14] without a lock, derives no bind from its writable folder: the secret stays unreadable and an untraversable target cannot stop the start', async () => {
     const r = rig();
-    const running = (gw = await startStdioGateway(JSON.parse(readFileSync(r.config, 'utf8')) as Record<string, unknown>));
+    const running = (gw = await startStdioGateway(
+      JSON.parse(readFileSync(r.config, 'utf8')) as Record<string, unknown>,
+    ));
     expect(await call(running, 'read', { path: r.notes })).toEqual({ ok: true, value: 'my notes' });
 
     await restarted(running, await steerAndRestart(running, r.notes, r.secret));
     // Its link points into its own view, where the host target is absent.
-    expect(await call(running, 'read', { path: r.secret })).toMatchObject({ ok: false, error: expect.stringContaining('ENOENT') });
+    expect(await call(running, 'read', { path: r.secret })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('ENOENT'),
+    });
     expect(await call(running, 'read', { path: r.notes })).toMatchObject({ ok: false });
     expect(running.stderr.join('\n')).not.toContain(SECRET);
 
@@ -136,12 +158,24 @@ describe('when binds come from file arguments and configured paths', () => {
     const running = (gw = await startStdioGateway({
       servers: {
         steer: { ...server, args: [fixture('steer'), data] },
-        nested: { ...server, args: [fixture('steer')], sandbox: { memoryMb: 2048, writable: [writable], readOnly: [join(writable, 'inner')] }, restart: { maxRetries: 0 } },
+        nested: {
+          ...server,
+          args: [fixture('steer')],
+          sandbox: { memoryMb: 2048, writable: [writable], readOnly: [join(writable, 'inner')] },
+          restart: { maxRetries: 0 },
+        },
       },
     }));
     expect(await call(running, 'read', { path: data })).toEqual({ ok: true, value: 'shared data' });
-    expect(await call(running, 'read', { path: sibling })).toMatchObject({ ok: false, error: expect.stringContaining('ENOENT') });
-    const refused = await running.client.callTool({ name: 'nested__args', arguments: {} }).catch((error: Error) => error);
-    expect(refused instanceof Error ? refused.message : JSON.stringify(refused)).toContain('SANDBOX_BIND_WRITABLE');
+    expect(await call(running, 'read', { path: sibling })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('ENOENT'),
+    });
+    const refused = await running.client
+      .callTool({ name: 'nested__args', arguments: {} })
+      .catch((error: Error) => error);
+    expect(refused instanceof Error ? refused.message : JSON.stringify(refused)).toContain(
+      'SANDBOX_BIND_WRITABLE',
+    );
   }, 150_000);
 });

@@ -12,7 +12,14 @@ const TRY_MB = 48;
 let gw: Running;
 beforeAll(async () => {
   gw = await startStdioGateway({
-    servers: { steer: { command: process.execPath, args: [fixture('steer')], tools: ['*'], sandbox: { tmpSizeMb: TMP_MB, memoryMb: 2048 } } },
+    servers: {
+      steer: {
+        command: process.execPath,
+        args: [fixture('steer')],
+        tools: ['*'],
+        sandbox: { tmpSizeMb: TMP_MB, memoryMb: 2048 },
+      },
+    },
   });
   await eventually(() => gw.stderr.some((line) => line.includes('"started"')), 60_000);
 }, 90_000);
@@ -20,7 +27,10 @@ afterAll(() => gw.close());
 
 const fill = async (path: string): Promise<{ writtenMb: number; error: string | null }> => {
   const result = await gw.client.callTool({ name: 'steer__fill', arguments: { path, mb: TRY_MB } });
-  return JSON.parse((result.content as Array<{ text: string }>)[0]?.text ?? 'null') as { writtenMb: number; error: string | null };
+  return JSON.parse((result.content as Array<{ text: string }>)[0]?.text ?? 'null') as {
+    writtenMb: number;
+    error: string | null;
+  };
 };
 
 describe('when a sandboxed server fills the tmpfs mounts of its sandbox', () => {

@@ -24,8 +24,11 @@ const sandboxEvents = (gw: Running): Sandboxed[] =>
 /** A real host process as `nobody`: which processes' environ files it can read that hold `needle`. */
 const environsSeenByNobody = (needle: string) =>
   new Promise<string>((resolve) => {
-    execFile('/bin/sh', ['-c', 'grep -l -a -F -e "$1" /proc/[0-9]*/environ 2>/dev/null; true', 'sh', needle], { uid: NOBODY, gid: NOBODY }, (_error, stdout) =>
-      resolve(stdout.trim()),
+    execFile(
+      '/bin/sh',
+      ['-c', 'grep -l -a -F -e "$1" /proc/[0-9]*/environ 2>/dev/null; true', 'sh', needle],
+      { uid: NOBODY, gid: NOBODY },
+      (_error, stdout) => resolve(stdout.trim()),
     );
   });
 
@@ -38,8 +41,14 @@ beforeAll(async () => {
     sandbox: { memoryMb: 2048 },
     secrets: { TOKEN: { env: secret } },
   });
-  gw = await startStdioGateway({ servers: { a: server('SECRET_A'), b: server('SECRET_B') } }, { env: { SECRET_A: SECRETS.A, SECRET_B: SECRETS.B } });
-  await eventually(() => gw.stderr.filter((line) => line.includes('"started"')).length === 2, 60_000);
+  gw = await startStdioGateway(
+    { servers: { a: server('SECRET_A'), b: server('SECRET_B') } },
+    { env: { SECRET_A: SECRETS.A, SECRET_B: SECRETS.B } },
+  );
+  await eventually(
+    () => gw.stderr.filter((line) => line.includes('"started"')).length === 2,
+    60_000,
+  );
 }, 90_000);
 afterAll(() => gw.close());
 

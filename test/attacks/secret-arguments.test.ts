@@ -2,12 +2,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../e2e/harness.js';
-import { codeOf, GITHUB_TOKEN, SECRET, startRawGateway, type RawGateway } from './content-holes-gateway.js';
+import {
+  codeOf,
+  GITHUB_TOKEN,
+  SECRET,
+  startRawGateway,
+  type RawGateway,
+} from './content-holes-gateway.js';
 
 const base64 = (text: string) => Buffer.from(text).toString('base64');
 const hex = (text: string) => Buffer.from(text).toString('hex');
 const percentAll = (text: string) => hex(text).replace(/../g, '%$&');
-const echo = (args: Record<string, unknown>, extra: Record<string, unknown> = {}) => ['tools/call', { name: 'holes__echo', arguments: args, ...extra }] as const;
+const echo = (args: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  ['tools/call', { name: 'holes__echo', arguments: args, ...extra }] as const;
 
 /** Every file under `dir`, read as text (the audit store, whatever its format). */
 const filesUnder = (dir: string): string =>
@@ -23,7 +30,10 @@ const filesUnder = (dir: string): string =>
 describe('no credential leaves through any outgoing field or encoding', () => {
   let gw: RawGateway;
   beforeAll(async () => {
-    gw = await startRawGateway({ secrets: { env: ['TG_ATTACK_SECRET'] } }, { TG_ATTACK_SECRET: SECRET });
+    gw = await startRawGateway(
+      { secrets: { env: ['TG_ATTACK_SECRET'] } },
+      { TG_ATTACK_SECRET: SECRET },
+    );
   });
   afterAll(() => gw.close());
 
@@ -44,19 +54,37 @@ describe('no credential leaves through any outgoing field or encoding', () => {
     'an argument key': echo({ [GITHUB_TOKEN]: 'x' }),
     '_meta of a call': echo({ text: 'hi' }, { _meta: { trace: SECRET } }),
     'a nested argument key': echo({ text: { [SECRET]: 1 } }),
-    'a completion value': ['completion/complete', { ref: { type: 'ref/prompt', name: 'holes__greet' }, argument: { name: 'who', value: SECRET } }],
-    'a completion context': ['completion/complete', { ref: { type: 'ref/prompt', name: 'holes__greet' }, argument: { name: 'who', value: 'w' }, context: { arguments: { who: GITHUB_TOKEN } } }],
+    'a completion value': [
+      'completion/complete',
+      {
+        ref: { type: 'ref/prompt', name: 'holes__greet' },
+        argument: { name: 'who', value: SECRET },
+      },
+    ],
+    'a completion context': [
+      'completion/complete',
+      {
+        ref: { type: 'ref/prompt', name: 'holes__greet' },
+        argument: { name: 'who', value: 'w' },
+        context: { arguments: { who: GITHUB_TOKEN } },
+      },
+    ],
     'a resources/read URI': ['resources/read', { uri: `holes+note://${GITHUB_TOKEN}` }],
     'a resources/subscribe URI': ['resources/subscribe', { uri: `holes+note://1?k=${SECRET}` }],
   };
-  it.each(Object.entries(fields))('[CNT-4] refuses a credential in %s, and sends nothing', async (_, [method, params]) => {
-    await refused(method, params);
-  });
+  it.each(Object.entries(fields))(
+    '[CNT-4] refuses a credential in %s, and sends nothing',
+    async (_, [method, params]) => {
+      await refused(method, params);
+    },
+  );
 
   const encodings: Record<string, string> = {
     'split by a zero-width space': `${GITHUB_TOKEN.slice(0, 2)}\u200b${GITHUB_TOKEN.slice(2)}`,
     'split by a word joiner (configured secret)': `${SECRET.slice(0, 5)}\u2060${SECRET.slice(5)}`,
-    'in full-width letters': GITHUB_TOKEN.replace(/[A-Za-z0-9]/g, (c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0)),
+    'in full-width letters': GITHUB_TOKEN.replace(/[A-Za-z0-9]/g, (c) =>
+      String.fromCodePoint(c.codePointAt(0)! + 0xfee0),
+    ),
     'base64 after a 1-byte prefix': `id=${base64(`x${SECRET}`)}`,
     'base64 after a 2-byte prefix': `id=${base64(`xy${SECRET}`)}`,
     'base64 of a token after a 1-byte prefix': base64(`:${GITHUB_TOKEN}`),
@@ -80,14 +108,29 @@ describe('no credential leaves through any outgoing field or encoding', () => {
   });
 });
 
-describe('no credential goes back to a server in the client\'s answer to its request', () => {
-  const sample = (text: string) => ({ role: 'assistant', model: 'test', content: { type: 'text', text } });
+describe("no credential goes back to a server in the client's answer to its request", () => {
+  const sample = (text: string) => ({
+    role: 'assistant',
+    model: 'test',
+    content: { type: 'text', text },
+  });
   const answerOf = async (text: string) => {
-    const gw = await startRawGateway({ secrets: { env: ['TG_ATTACK_SECRET'] } }, { TG_ATTACK_SECRET: SECRET }, sample(text));
+    const gw = await startRawGateway(
+      { secrets: { env: ['TG_ATTACK_SECRET'] } },
+      { TG_ATTACK_SECRET: SECRET },
+      sample(text),
+    );
     try {
       await gw.request('tools/call', { name: 'holes__ask', arguments: {} });
-      const line = gw.received().split('\n').find((l) => l.startsWith('answer ')) ?? 'answer {}';
-      return { answer: JSON.parse(line.slice('answer '.length)) as Record<string, unknown>, received: gw.received() };
+      const line =
+        gw
+          .received()
+          .split('\n')
+          .find((l) => l.startsWith('answer ')) ?? 'answer {}';
+      return {
+        answer: JSON.parse(line.slice('answer '.length)) as Record<string, unknown>,
+        received: gw.received(),
+      };
     } finally {
       await gw.close();
     }
@@ -99,7 +142,9 @@ describe('no credential goes back to a server in the client\'s answer to its req
   });
 
   it('[CNT-4] refuses a sampling answer that holds a configured secret: the server gets an error, not the secret', async () => {
-    const { answer, received } = await answerOf(`sure, the key is ${Buffer.from(`k${SECRET}`).toString('base64')}`);
+    const { answer, received } = await answerOf(
+      `sure, the key is ${Buffer.from(`k${SECRET}`).toString('base64')}`,
+    );
     expect(answer['error']).toBeDefined();
     expect(answer['result']).toBeUndefined();
     expect(received).not.toContain(Buffer.from(`k${SECRET}`).toString('base64'));

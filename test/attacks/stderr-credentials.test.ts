@@ -27,7 +27,8 @@ describe('when a server writes credentials to its stderr', () => {
         },
       },
     });
-    const stderrEvent = () => gw?.stderr.find((line) => line.includes('"kind":"stderr"') && line.includes('debug: token='));
+    const stderrEvent = () =>
+      gw?.stderr.find((line) => line.includes('"kind":"stderr"') && line.includes('debug: token='));
     await eventually(() => stderrEvent() !== undefined, 30_000);
     const line = stderrEvent() as string;
     expect(line).toContain('[REDACTED:github-token]');

@@ -36,7 +36,13 @@ const entriesOf = (dir: string) =>
 const recorder = () => {
   const dir = tempDir();
   const record = join(dir, 'received.jsonl');
-  const rec = { command: process.execPath, args: [fixture('recording')], env: { RECORD_FILE: record }, sandbox: { writable: [dir] }, tools: ['echo'] };
+  const rec = {
+    command: process.execPath,
+    args: [fixture('recording')],
+    env: { RECORD_FILE: record },
+    sandbox: { writable: [dir] },
+    tools: ['echo'],
+  };
   return { record, rec };
 };
 
@@ -49,7 +55,11 @@ const errorOf = async (p: Promise<unknown>) => {
   throw new Error('expected a JSON-RPC error');
 };
 
-const everything = { command: process.execPath, args: [npmServer('server-everything'), 'stdio'], tools: ['echo', 'get-sum'] };
+const everything = {
+  command: process.execPath,
+  args: [npmServer('server-everything'), 'stdio'],
+  tools: ['echo', 'get-sum'],
+};
 
 describe('when the gateway runs with an audit log', () => {
   const gateways: { transport: StdioClientTransport }[] = [];
@@ -58,23 +68,43 @@ describe('when the gateway runs with an audit log', () => {
   });
 
   it('[AUD-1] records every call before forwarding it and its outcome before answering; the log verifies and proves', async () => {
-    const gw = await startGateway({ servers: { everything }, audit: { checkpoint: { everyEntries: 5 }, witnessFile: 'witness.jsonl' } });
+    const gw = await startGateway({
+      servers: { everything },
+      audit: { checkpoint: { everyEntries: 5 }, witnessFile: 'witness.jsonl' },
+    });
     gateways.push(gw);
     await gw.client.listTools();
     await gw.client.callTool({ name: 'everything__echo', arguments: { message: 'hello audit' } });
-    const denied = await errorOf(gw.client.callTool({ name: 'everything__get-env', arguments: {} }));
+    const denied = await errorOf(
+      gw.client.callTool({ name: 'everything__get-env', arguments: {} }),
+    );
     expect(denied.data?.code).toBe('POLICY_TOOL_DENIED');
     await gw.client.close();
-    await eventually(() => entriesOf(gw.dir).some((e) => (e.event as { kind?: string } | undefined)?.kind === 'shutdown'), 60_000);
+    await eventually(
+      () =>
+        entriesOf(gw.dir).some(
+          (e) => (e.event as { kind?: string } | undefined)?.kind === 'shutdown',
+        ),
+      60_000,
+    );
 
     const entries = entriesOf(gw.dir);
     const echo = entries.filter((e) => e.target === 'echo');
     expect(echo.map((e) => e.decision)).toEqual(['forward', 'result']);
     expect(echo[0]?.call).toBe(echo[1]?.call);
-    expect(echo[0]).toMatchObject({ server: 'everything', method: 'tools/call', principal: expect.any(String), policy: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(echo[0]).toMatchObject({
+      server: 'everything',
+      method: 'tools/call',
+      principal: expect.any(String),
+      policy: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(JSON.stringify(entries)).not.toContain('hello audit'); // digests only, by default
-    expect(entries.filter((e) => e.target === 'get-env').map((e) => [e.decision, e.reason])).toEqual([['deny', 'POLICY_TOOL_DENIED']]);
-    expect(entries.some((e) => (e.event as { kind?: string } | undefined)?.kind === 'config-load')).toBe(true);
+    expect(
+      entries.filter((e) => e.target === 'get-env').map((e) => [e.decision, e.reason]),
+    ).toEqual([['deny', 'POLICY_TOOL_DENIED']]);
+    expect(
+      entries.some((e) => (e.event as { kind?: string } | undefined)?.kind === 'config-load'),
+    ).toBe(true);
     expect(entries.some((e) => e.method === 'tools/list' && e.decision === 'result')).toBe(true);
 
     // the shutdown checkpoint covers every entry
@@ -84,15 +114,33 @@ describe('when the gateway runs with an audit log', () => {
     }, 30_000);
     const verify = cli(gw.configPath, 'verify');
     expect(verify.code).toBe(0);
-    expect(verify.out).toMatch(new RegExp(`^ok: ${entriesOf(gw.dir).length} entries, \\d+ checkpoints`));
+    expect(verify.out).toMatch(
+      new RegExp(`^ok: ${entriesOf(gw.dir).length} entries, \\d+ checkpoints`),
+    );
 
     // "was this value sent?": the investigator's query with the HMAC key finds the call
-    const query = cli(gw.configPath, 'query', '--tool', 'echo', '--value', JSON.stringify({ message: 'hello audit' }));
-    expect(query.out.trim().split('\n').map((l) => (JSON.parse(l) as { decision: string }).decision)).toEqual(['forward']);
+    const query = cli(
+      gw.configPath,
+      'query',
+      '--tool',
+      'echo',
+      '--value',
+      JSON.stringify({ message: 'hello audit' }),
+    );
+    expect(
+      query.out
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { decision: string }).decision),
+    ).toEqual(['forward']);
     expect(cli(gw.configPath, 'query', '--decision', 'deny').out).toContain('POLICY_TOOL_DENIED');
     expect(cli(gw.configPath, 'tail', '-n', '2').out.trim().split('\n')).toHaveLength(2);
 
-    const proof = JSON.parse(cli(gw.configPath, 'prove', String(echo[0]?.seq)).out) as { verified: boolean; proof: string[]; treeSize: number };
+    const proof = JSON.parse(cli(gw.configPath, 'prove', String(echo[0]?.seq)).out) as {
+      verified: boolean;
+      proof: string[];
+      treeSize: number;
+    };
     expect(proof.verified).toBe(true);
     expect(proof.proof.length).toBeLessThanOrEqual(Math.ceil(Math.log2(proof.treeSize)));
 
@@ -115,11 +163,24 @@ describe('when the gateway runs with an audit log', () => {
     const dir = tempDir();
     const configPath = join(dir, 'toolgate.yaml');
     // sysfs: not writable, not even by root
-    writeFileSync(configPath, JSON.stringify({ lock: { required: false }, servers: { everything }, audit: { path: '/sys/toolgate-audit.jsonl' } }));
-    const r = spawnSync(process.execPath, [BIN, 'run', '--config', configPath], { encoding: 'utf8', input: '', timeout: 60_000 });
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        lock: { required: false },
+        servers: { everything },
+        audit: { path: '/sys/toolgate-audit.jsonl' },
+      }),
+    );
+    const r = spawnSync(process.execPath, [BIN, 'run', '--config', configPath], {
+      encoding: 'utf8',
+      input: '',
+      timeout: 60_000,
+    });
     expect(r.status).toBe(1);
     const lines = r.stderr.trim().split('\n');
-    expect(lines.at(-1)).toMatch(/^toolgate: AUDIT_STORE_INVALID: cannot open the audit log \/sys\/toolgate-audit\.jsonl \(.+\); the gateway does not start without it: .*audit\.path/);
+    expect(lines.at(-1)).toMatch(
+      /^toolgate: AUDIT_STORE_INVALID: cannot open the audit log \/sys\/toolgate-audit\.jsonl \(.+\); the gateway does not start without it: .*audit\.path/,
+    );
     expect(r.stderr).not.toContain('gateway started');
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
@@ -131,18 +192,27 @@ describe('when the gateway runs with an audit log', () => {
     });
     gateways.push(gw);
     const logFile = join(gw.dir, 'toolgate-audit.jsonl');
-    const calls = () => (existsSync(record) ? readFileSync(record, 'utf8').split('\n').filter((l) => l.includes('tools/call')).length : 0);
+    const calls = () =>
+      existsSync(record)
+        ? readFileSync(record, 'utf8')
+            .split('\n')
+            .filter((l) => l.includes('tools/call')).length
+        : 0;
     await gw.client.callTool({ name: 'rec__echo', arguments: { text: 'logged' } });
     expect(calls()).toBe(1);
     // Every write to the log fails from here (EPERM): the next call's forward entry is appended, pending in
     // the group commit; the write before its request leaves fails, so the request never leaves.
     execFileSync('chattr', ['+i', logFile]);
     try {
-      const error = await errorOf(gw.client.callTool({ name: 'rec__echo', arguments: { text: 'unlogged?' } }));
+      const error = await errorOf(
+        gw.client.callTool({ name: 'rec__echo', arguments: { text: 'unlogged?' } }),
+      );
       expect(error).toMatchObject({ code: -32006, data: { code: 'AUDIT_APPEND_FAILED' } });
       expect(error.message).not.toContain(logFile); // the path and the OS's words are the operator's
       await eventually(() => /EPERM|not permitted/.test(gw.stderr.join('')));
-      const again = await errorOf(gw.client.callTool({ name: 'rec__echo', arguments: { text: 'still unlogged?' } }));
+      const again = await errorOf(
+        gw.client.callTool({ name: 'rec__echo', arguments: { text: 'still unlogged?' } }),
+      );
       expect(again).toMatchObject({ data: { code: 'AUDIT_APPEND_FAILED' } });
       expect(calls()).toBe(1);
     } finally {
@@ -164,13 +234,23 @@ describe('when the gateway runs with an audit log', () => {
     const { record, rec } = recorder();
     const dir = tempDir();
     const configPath = join(dir, 'toolgate.yaml');
-    writeFileSync(configPath, JSON.stringify({ lock: { required: false }, servers: { rec }, audit: { path: '/dev/full' } }));
-    const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'run', '--config', configPath], stderr: 'pipe', env: { PATH: process.env['PATH'] ?? '' } });
+    writeFileSync(
+      configPath,
+      JSON.stringify({ lock: { required: false }, servers: { rec }, audit: { path: '/dev/full' } }),
+    );
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, 'run', '--config', configPath],
+      stderr: 'pipe',
+      env: { PATH: process.env['PATH'] ?? '' },
+    });
     gateways.push({ transport });
     const stderr: string[] = [];
     transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
     // The config-load entry cannot be written, so neither the answer to initialize nor anything to the server leaves.
-    const error = await errorOf(new Client({ name: 'toolgate-audit-test', version: '1.0.0' }).connect(transport));
+    const error = await errorOf(
+      new Client({ name: 'toolgate-audit-test', version: '1.0.0' }).connect(transport),
+    );
     expect(error).toMatchObject({ code: -32006, data: { code: 'AUDIT_APPEND_FAILED' } });
     expect(error.message).not.toContain('/dev/full');
     await eventually(() => /\/dev\/full cannot record: .*ENOSPC/.test(stderr.join('')));
@@ -197,16 +277,48 @@ describe('when OpenTelemetry export is configured', () => {
     const secret = 'sk-otel-secret-0123456789';
     const gw = await startGateway({
       servers: { everything: { ...everything, env: { API_KEY: secret } } },
-      audit: { otel: { endpoint: `http://127.0.0.1:${port}`, headers: { authorization: 'Bearer collector-token-xyz' } } },
+      audit: {
+        otel: {
+          endpoint: `http://127.0.0.1:${port}`,
+          headers: { authorization: 'Bearer collector-token-xyz' },
+        },
+      },
     });
-    await gw.client.callTool({ name: 'everything__echo', arguments: { message: `my ${secret} and private text` } });
+    await gw.client.callTool({
+      name: 'everything__echo',
+      arguments: { message: `my ${secret} and private text` },
+    });
     await errorOf(gw.client.callTool({ name: 'everything__get-env', arguments: {} }));
     await gw.client.close();
-    await eventually(() => received.some((r) => r.path === '/v1/traces' && r.body.includes('POLICY_TOOL_DENIED')) && received.some((r) => r.path === '/v1/logs'), 60_000);
+    await eventually(
+      () =>
+        received.some((r) => r.path === '/v1/traces' && r.body.includes('POLICY_TOOL_DENIED')) &&
+        received.some((r) => r.path === '/v1/logs'),
+      60_000,
+    );
 
-    const traces = received.filter((r) => r.path === '/v1/traces').map((r) => JSON.parse(r.body) as { resourceSpans: { scopeSpans: { spans: { name: string; events?: { name: string }[]; attributes: { key: string }[] }[] }[] }[] });
-    const spans = traces.flatMap((t) => t.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)));
-    const call = spans.find((s) => s.name === 'tools/call everything' && s.events?.some((e) => e.name === 'result'));
+    const traces = received
+      .filter((r) => r.path === '/v1/traces')
+      .map(
+        (r) =>
+          JSON.parse(r.body) as {
+            resourceSpans: {
+              scopeSpans: {
+                spans: {
+                  name: string;
+                  events?: { name: string }[];
+                  attributes: { key: string }[];
+                }[];
+              }[];
+            }[];
+          },
+      );
+    const spans = traces.flatMap((t) =>
+      t.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)),
+    );
+    const call = spans.find(
+      (s) => s.name === 'tools/call everything' && s.events?.some((e) => e.name === 'result'),
+    );
     // forward first (every defense passed), result last; a defense's own upstream request (e.g. an output
     // contract fetching tools/list) is part of the same call's chain and shows as another forward
     const names = call?.events?.map((e) => e.name) ?? [];
@@ -226,19 +338,45 @@ describe('when a config has no audit section and a lock is in force', () => {
   it('[AUD-1] [AUD-5] the log is on by default with keys made beside the config (0600), entries carry the pinned hash, and a pin mismatch is recorded before the list reaches the client', async () => {
     const dir = tempDir();
     const configPath = join(dir, 'toolgate.yaml');
-    const rug = { command: process.execPath, args: [fixture('rug-pull')], env: { RUG_MODE: 'swap-second-list' }, tools: ['*'], sandbox: false };
-    writeFileSync(configPath, JSON.stringify({ content: { detect: { enabled: false } }, servers: { rug } }));
-    const locked = spawnSync(process.execPath, [BIN, 'lock', '--config', configPath], { encoding: 'utf8' });
+    const rug = {
+      command: process.execPath,
+      args: [fixture('rug-pull')],
+      env: { RUG_MODE: 'swap-second-list' },
+      tools: ['*'],
+      sandbox: false,
+    };
+    writeFileSync(
+      configPath,
+      JSON.stringify({ content: { detect: { enabled: false } }, servers: { rug } }),
+    );
+    const locked = spawnSync(process.execPath, [BIN, 'lock', '--config', configPath], {
+      encoding: 'utf8',
+    });
     expect(locked.status, locked.stderr).toBe(0);
-    const pinned = (JSON.parse(readFileSync(join(dir, 'toolgate.lock'), 'utf8')) as { servers: { rug: { tools: Record<string, { sha256: string }> } } }).servers.rug.tools;
+    const pinned = (
+      JSON.parse(readFileSync(join(dir, 'toolgate.lock'), 'utf8')) as {
+        servers: { rug: { tools: Record<string, { sha256: string }> } };
+      }
+    ).servers.rug.tools;
 
     const gw = await startStdioGateway({}, { lock: { dir } });
     await gw.client.listTools();
     await gw.client.callTool({ name: 'rug__send_message', arguments: { to: 'bob', text: 'hi' } });
-    expect((await gw.client.listTools()).tools.map((t) => t.name)).not.toContain('rug__send_message'); // swapped: hidden
-    expect((await errorOf(gw.client.callTool({ name: 'rug__send_message', arguments: { to: 'bob', text: 'hi' } }))).data?.code).toBe('PIN_HASH_MISMATCH');
+    expect((await gw.client.listTools()).tools.map((t) => t.name)).not.toContain(
+      'rug__send_message',
+    ); // swapped: hidden
+    expect(
+      (
+        await errorOf(
+          gw.client.callTool({ name: 'rug__send_message', arguments: { to: 'bob', text: 'hi' } }),
+        )
+      ).data?.code,
+    ).toBe('PIN_HASH_MISMATCH');
     await gw.close();
-    await eventually(() => existsSync(join(dir, 'toolgate-audit.jsonl')) && entriesOf(dir).some(isShutdown), 60_000);
+    await eventually(
+      () => existsSync(join(dir, 'toolgate-audit.jsonl')) && entriesOf(dir).some(isShutdown),
+      60_000,
+    );
 
     expect(statSync(join(dir, 'toolgate-audit.key')).mode & 0o777).toBe(0o600);
     const pub = readFileSync(join(dir, 'toolgate-audit.pub'), 'utf8').trim();
@@ -253,16 +391,35 @@ describe('when a config has no audit section and a lock is in force', () => {
     ]);
     expect(sent.map((e) => e.targetHash)).toEqual(sent.map(() => pinned['send_message']?.sha256));
     // the pin verdict is an entry of the list call that met it, stored before that call's result
-    const pin = entries.find((e) => e.decision === 'event' && e.event?.['kind'] === 'pin' && e.event['code'] === 'PIN_HASH_MISMATCH');
+    const pin = entries.find(
+      (e) =>
+        e.decision === 'event' &&
+        e.event?.['kind'] === 'pin' &&
+        e.event['code'] === 'PIN_HASH_MISMATCH',
+    );
     const listed = entries.find((e) => e.call === pin?.call && e.decision === 'result');
     expect(listed?.method).toBe('tools/list');
     expect(pin?.seq).toBeLessThan(listed?.seq ?? -1);
-    expect(entries.filter((e) => e.decision === 'event' && e.event?.['kind'] === 'pin' && e.call === undefined)).toEqual([]); // not recorded twice
+    expect(
+      entries.filter(
+        (e) => e.decision === 'event' && e.event?.['kind'] === 'pin' && e.call === undefined,
+      ),
+    ).toEqual([]); // not recorded twice
     expect(cli(configPath, 'verify').code).toBe(0);
   }, 180_000);
 
   it('[AUD-1] audit: false turns the log off, and every start says so loudly', async () => {
-    const gw = await startStdioGateway({ audit: false, servers: { rec: { command: process.execPath, args: [fixture('recording')], tools: ['echo'], sandbox: false } } });
+    const gw = await startStdioGateway({
+      audit: false,
+      servers: {
+        rec: {
+          command: process.execPath,
+          args: [fixture('recording')],
+          tools: ['echo'],
+          sandbox: false,
+        },
+      },
+    });
     await gw.client.listTools();
     await eventually(() => gw.stderr.some((l) => l.includes('AUDIT LOG OFF')), 30_000);
     await gw.close();
@@ -290,16 +447,26 @@ describe('when a witness URL is configured', () => {
     });
     await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
     const { port } = server.address() as AddressInfo;
-    const gw = await startGateway({ servers: { everything }, audit: { checkpoint: { everyEntries: 2 }, witnessUrl: `http://127.0.0.1:${port}/add-checkpoint` } });
-    for (const message of ['one', 'two', 'three']) await gw.client.callTool({ name: 'everything__echo', arguments: { message } });
+    const gw = await startGateway({
+      servers: { everything },
+      audit: {
+        checkpoint: { everyEntries: 2 },
+        witnessUrl: `http://127.0.0.1:${port}/add-checkpoint`,
+      },
+    });
+    for (const message of ['one', 'two', 'three'])
+      await gw.client.callTool({ name: 'everything__echo', arguments: { message } });
     await gw.client.close();
     await eventually(() => entriesOf(gw.dir).some(isShutdown), 60_000);
     await eventually(() => checkpointSize(notes.at(-1) ?? '') === entriesOf(gw.dir).length, 30_000);
 
-    expect(gw.stderr.join('')).toMatch(/audit checkpoint at size \d+ not accepted by the witness http:\/\/127\.0\.0\.1:\d+\/add-checkpoint: HTTP 503/);
+    expect(gw.stderr.join('')).toMatch(
+      /audit checkpoint at size \d+ not accepted by the witness http:\/\/127\.0\.0\.1:\d+\/add-checkpoint: HTTP 503/,
+    );
     const verifiers = loadVerifiers(join(gw.dir, 'toolgate-audit.pub'));
     expect(notes.length).toBeGreaterThan(1);
-    for (const note of notes) expect(verifyCheckpoint(note, verifiers, 'toolgate.local/audit')).toMatchObject({ ok: true });
+    for (const note of notes)
+      expect(verifyCheckpoint(note, verifiers, 'toolgate.local/audit')).toMatchObject({ ok: true });
   }, 180_000);
 });
 
@@ -319,11 +486,23 @@ describe('when a sandboxed server reaches out through its egress proxy', () => {
           tools: ['*'],
           // 2048: Node 24's V8 alone reserves more than 1 GiB of address space at start.
           sandbox: { memoryMb: 2048 },
-          egress: { allow: ['allowed.test'], allowPrivate: ['allowed.test'], ports: [port], resolve: { 'allowed.test': '127.0.0.1' } },
+          egress: {
+            allow: ['allowed.test'],
+            allowPrivate: ['allowed.test'],
+            ports: [port],
+            resolve: { 'allowed.test': '127.0.0.1' },
+          },
         },
       },
     });
-    const fetched = async (url: string) => JSON.parse((((await gw.client.callTool({ name: 'a__fetch', arguments: { url } })).content as { text: string }[])[0]?.text ?? 'null')) as { value?: { status?: number } };
+    const fetched = async (url: string) =>
+      JSON.parse(
+        (
+          (await gw.client.callTool({ name: 'a__fetch', arguments: { url } })).content as {
+            text: string;
+          }[]
+        )[0]?.text ?? 'null',
+      ) as { value?: { status?: number } };
     expect((await fetched(`http://allowed.test:${port}/`)).value?.status).toBe(200);
     expect((await fetched(`http://example.com:${port}/`)).value?.status).toBe(403);
     await gw.client.close();
@@ -331,10 +510,20 @@ describe('when a sandboxed server reaches out through its egress proxy', () => {
 
     const entries = entriesOf(gw.dir);
     const egress = (host: string) =>
-      entries.find((e) => (e.event?.['event'] as { kind?: string; host?: string } | undefined)?.kind === 'egress' && (e.event?.['event'] as { host?: string }).host === host);
+      entries.find(
+        (e) =>
+          (e.event?.['event'] as { kind?: string; host?: string } | undefined)?.kind === 'egress' &&
+          (e.event?.['event'] as { host?: string }).host === host,
+      );
     const results = entries.filter((e) => e.target === 'fetch' && e.decision === 'result');
-    expect(egress('allowed.test')?.event?.['event']).toMatchObject({ decision: 'allow', address: '127.0.0.1' });
-    expect(egress('example.com')?.event?.['event']).toMatchObject({ decision: 'deny', code: 'EGRESS_HOST_DENIED' });
+    expect(egress('allowed.test')?.event?.['event']).toMatchObject({
+      decision: 'allow',
+      address: '127.0.0.1',
+    });
+    expect(egress('example.com')?.event?.['event']).toMatchObject({
+      decision: 'deny',
+      code: 'EGRESS_HOST_DENIED',
+    });
     expect(egress('allowed.test')?.seq).toBeLessThan(results[0]?.seq ?? -1);
     expect(egress('example.com')?.seq).toBeLessThan(results[1]?.seq ?? -1);
   }, 180_000);
@@ -347,10 +536,16 @@ describe('when the audit CLI has nothing to read', () => {
     writeFileSync(join(dir, 'off.yaml'), JSON.stringify({ audit: false, servers: { everything } }));
     writeFileSync(join(dir, 'toolgate.yaml'), JSON.stringify({ servers: { everything } }));
     for (const config of ['off.yaml', 'toolgate.yaml']) {
-      const r = spawnSync(process.execPath, [BIN, 'audit', 'verify', '--config', join(dir, config)], { encoding: 'utf8' });
+      const r = spawnSync(
+        process.execPath,
+        [BIN, 'audit', 'verify', '--config', join(dir, config)],
+        { encoding: 'utf8' },
+      );
       expect(r.status).toBe(1);
       expect(r.stderr).toContain('AUDIT_STORE_INVALID');
     }
-    expect(execFileSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' })).toContain('toolgate audit verify');
+    expect(execFileSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' })).toContain(
+      'toolgate audit verify',
+    );
   });
 });

@@ -10,19 +10,39 @@ interface Report {
   readonly summary: Record<string, number>;
   readonly items: ReadonlyArray<{ id: string; verdict: string; evidence: string[]; fix?: string }>;
 }
-const verdictsOf = (stdout: string): Record<string, string> => Object.fromEntries((JSON.parse(stdout) as Report).items.map((i) => [i.id, i.verdict]));
+const verdictsOf = (stdout: string): Record<string, string> =>
+  Object.fromEntries((JSON.parse(stdout) as Report).items.map((i) => [i.id, i.verdict]));
 /** The table's verdict column, keyed by the item's title. */
 const tableVerdicts = (stdout: string): Record<string, string> =>
-  Object.fromEntries([...stdout.matchAll(/^\s*\d+\. (.+?)\s+(PASS|WARN|FAIL)$/gm)].map((m) => [m[1] as string, (m[2] as string).toLowerCase()]));
+  Object.fromEntries(
+    [...stdout.matchAll(/^\s*\d+\. (.+?)\s+(PASS|WARN|FAIL)$/gm)].map((m) => [
+      m[1] as string,
+      (m[2] as string).toLowerCase(),
+    ]),
+  );
 
 const TITLES: Record<string, string> = {
-  allowlisting: 'Allowlisting', 'signature-verification': 'Signature verification', sandboxing: 'Sandboxing', 'resource-limits': 'Resource limits',
-  'credential-scoping': 'Credential scoping', 'network-isolation': 'Network isolation', 'output-validation': 'Output validation', 'audit-logging': 'Audit logging',
-  'sbom-dependency-scanning': 'SBOM / dependency scanning', 'update-policy': 'Update policy', 'access-control': 'Access control', 'red-team-testing': 'Red-team testing',
+  allowlisting: 'Allowlisting',
+  'signature-verification': 'Signature verification',
+  sandboxing: 'Sandboxing',
+  'resource-limits': 'Resource limits',
+  'credential-scoping': 'Credential scoping',
+  'network-isolation': 'Network isolation',
+  'output-validation': 'Output validation',
+  'audit-logging': 'Audit logging',
+  'sbom-dependency-scanning': 'SBOM / dependency scanning',
+  'update-policy': 'Update policy',
+  'access-control': 'Access control',
+  'red-team-testing': 'Red-team testing',
 };
-const byTitle = (verdicts: Record<string, string>) => Object.fromEntries(Object.entries(verdicts).map(([id, v]) => [TITLES[id], v]));
+const byTitle = (verdicts: Record<string, string>) =>
+  Object.fromEntries(Object.entries(verdicts).map(([id, v]) => [TITLES[id], v]));
 
-const NOT_PROVIDED = { 'sbom-dependency-scanning': 'warn', 'access-control': 'warn', 'red-team-testing': 'warn' };
+const NOT_PROVIDED = {
+  'sbom-dependency-scanning': 'warn',
+  'access-control': 'warn',
+  'red-team-testing': 'warn',
+};
 
 describe('when toolgate check scores a good deployment', () => {
   let dir: string;
@@ -40,7 +60,12 @@ describe('when toolgate check scores a good deployment', () => {
         audit: { witnessFile: join(dir, 'witness.txt') },
         servers: {
           echo: { command: process.execPath, args: [fixture('echo-server')], tools: ['echo'] },
-          files: { command: process.execPath, args: [fixture('echo-server')], tools: ['echo'], sandbox: { readOnly: [data] } },
+          files: {
+            command: process.execPath,
+            args: [fixture('echo-server')],
+            tools: ['echo'],
+            sandbox: { readOnly: [data] },
+          },
         },
       }),
     );
@@ -53,14 +78,26 @@ describe('when toolgate check scores a good deployment', () => {
     const json = await toolgate(['check', '--config', config, '--format', 'json']);
     expect(json.code, json.stderr).toBe(0);
     const expected = {
-      allowlisting: 'pass', 'signature-verification': 'pass', sandboxing: 'pass', 'resource-limits': 'pass', 'credential-scoping': 'pass',
-      'network-isolation': 'pass', 'output-validation': 'pass', 'audit-logging': 'pass', 'update-policy': 'pass', ...NOT_PROVIDED,
+      allowlisting: 'pass',
+      'signature-verification': 'pass',
+      sandboxing: 'pass',
+      'resource-limits': 'pass',
+      'credential-scoping': 'pass',
+      'network-isolation': 'pass',
+      'output-validation': 'pass',
+      'audit-logging': 'pass',
+      'update-policy': 'pass',
+      ...NOT_PROVIDED,
     };
     expect(verdictsOf(json.stdout)).toEqual(expected);
     const report = JSON.parse(json.stdout) as Report;
     expect(report.summary).toEqual({ pass: 9, warn: 3, fail: 0 });
-    expect(report.items.find((i) => i.id === 'audit-logging')?.evidence.join('\n')).toContain('toolgate-audit.key: mode 0600');
-    expect(report.items.find((i) => i.id === 'sandboxing')?.evidence.join('\n')).toContain('bubblewrap');
+    expect(report.items.find((i) => i.id === 'audit-logging')?.evidence.join('\n')).toContain(
+      'toolgate-audit.key: mode 0600',
+    );
+    expect(report.items.find((i) => i.id === 'sandboxing')?.evidence.join('\n')).toContain(
+      'bubblewrap',
+    );
     const table = await toolgate(['check', '--config', config]);
     expect(table.code).toBe(0);
     expect(tableVerdicts(table.stdout)).toEqual(byTitle(expected));
@@ -77,7 +114,9 @@ describe('when toolgate check scores a good deployment', () => {
     try {
       const result = await toolgate(['check', '--config', config, '--format', 'json']);
       expect(result.code).toBe(1);
-      const audit = (JSON.parse(result.stdout) as Report).items.find((i) => i.id === 'audit-logging');
+      const audit = (JSON.parse(result.stdout) as Report).items.find(
+        (i) => i.id === 'audit-logging',
+      );
       expect(audit).toMatchObject({ verdict: 'fail', fix: `chmod 600 ${key}` });
     } finally {
       chmodSync(key, 0o600);
@@ -89,12 +128,33 @@ describe('when toolgate check scores a bad deployment (allowlist "*", sandbox: f
   let config: string;
   beforeAll(() => {
     config = join(tempDir(), 'toolgate.yaml');
-    writeFileSync(config, JSON.stringify({ audit: false, servers: { open: { command: process.execPath, args: [fixture('echo-server')], tools: ['*'], sandbox: false } } }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        audit: false,
+        servers: {
+          open: {
+            command: process.execPath,
+            args: [fixture('echo-server')],
+            tools: ['*'],
+            sandbox: false,
+          },
+        },
+      }),
+    );
   });
 
   const expected = {
-    allowlisting: 'fail', 'signature-verification': 'fail', sandboxing: 'fail', 'resource-limits': 'fail', 'credential-scoping': 'pass',
-    'network-isolation': 'fail', 'output-validation': 'pass', 'audit-logging': 'fail', 'update-policy': 'fail', ...NOT_PROVIDED,
+    allowlisting: 'fail',
+    'signature-verification': 'fail',
+    sandboxing: 'fail',
+    'resource-limits': 'fail',
+    'credential-scoping': 'pass',
+    'network-isolation': 'fail',
+    'output-validation': 'pass',
+    'audit-logging': 'fail',
+    'update-policy': 'fail',
+    ...NOT_PROVIDED,
   };
 
   it('[CHK-6] fails the items it breaks, each with a fix, and exits 1 (JSON)', async () => {
@@ -102,8 +162,12 @@ describe('when toolgate check scores a bad deployment (allowlist "*", sandbox: f
     expect(result.code).toBe(1);
     expect(verdictsOf(result.stdout)).toEqual(expected);
     const items = (JSON.parse(result.stdout) as Report).items;
-    expect(items.find((i) => i.id === 'update-policy')?.fix).toBe(`toolgate lock --config ${config}`);
-    expect(items.filter((i) => i.verdict === 'fail').every((i) => (i.fix ?? '').length > 0)).toBe(true);
+    expect(items.find((i) => i.id === 'update-policy')?.fix).toBe(
+      `toolgate lock --config ${config}`,
+    );
+    expect(items.filter((i) => i.verdict === 'fail').every((i) => (i.fix ?? '').length > 0)).toBe(
+      true,
+    );
   });
 
   it('[CHK-6] shows the same verdicts and fixes in the table, and exits 1', async () => {
@@ -119,7 +183,13 @@ describe('when toolgate check is misused', () => {
   it('[CHK-6] exits 2 on a usage error or a config it cannot read, scoring nothing', async () => {
     const config = join(tempDir(), 'toolgate.yaml');
     writeFileSync(config, JSON.stringify({ servers: { a: { command: 'node', tools: ['x'] } } }));
-    for (const args of [[], ['--config', config, '--format', 'sarif'], ['--config', config, '--fail-on', 'never'], ['--config', config, '--bogus'], ['--config', join(config, '..', 'missing.yaml')]]) {
+    for (const args of [
+      [],
+      ['--config', config, '--format', 'sarif'],
+      ['--config', config, '--fail-on', 'never'],
+      ['--config', config, '--bogus'],
+      ['--config', join(config, '..', 'missing.yaml')],
+    ]) {
       const result = await toolgate(['check', ...args]);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stdout, args.join(' ')).toBe('');

@@ -12,7 +12,12 @@ interface Scenario {
 interface Summary {
   readonly directPassed: number;
   readonly toolgatePassed: number;
-  readonly rows: readonly { scenario: string; direct?: Scenario; toolgate?: Scenario; note: string }[];
+  readonly rows: readonly {
+    scenario: string;
+    direct?: Scenario;
+    toolgate?: Scenario;
+    note: string;
+  }[];
 }
 
 let summary: Summary;
@@ -37,14 +42,19 @@ describe('when the MCP conformance suite runs against server-everything directly
     const comparable = summary.rows;
     const worse = comparable
       .filter((row) => (row.toolgate?.passed ?? 0) < (row.direct?.passed ?? 0))
-      .map((row) => `${row.scenario}: ${row.toolgate?.firstFailure ?? 'no result through toolgate'}`);
+      .map(
+        (row) => `${row.scenario}: ${row.toolgate?.firstFailure ?? 'no result through toolgate'}`,
+      );
     expect(worse).toEqual([]);
-    const passed = (side: 'direct' | 'toolgate') => comparable.reduce((n, row) => n + (row[side]?.passed ?? 0), 0);
+    const passed = (side: 'direct' | 'toolgate') =>
+      comparable.reduce((n, row) => n + (row[side]?.passed ?? 0), 0);
     expect(passed('toolgate')).toBeGreaterThanOrEqual(passed('direct'));
   });
 
   it('[HTTP-2] differs from the direct run only where toolgate adds Host/Origin checks', () => {
-    const better = summary.rows.filter((row) => (row.toolgate?.passed ?? 0) > (row.direct?.passed ?? 0)).map((row) => row.scenario);
+    const better = summary.rows
+      .filter((row) => (row.toolgate?.passed ?? 0) > (row.direct?.passed ?? 0))
+      .map((row) => row.scenario);
     expect(better.every((scenario) => /rebinding/.test(scenario))).toBe(true);
   });
 });

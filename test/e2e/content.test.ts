@@ -1,7 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorOf, eventually, fixture, startStdioGateway, tempDir, type Running } from './harness.js';
+import {
+  errorOf,
+  eventually,
+  fixture,
+  startStdioGateway,
+  tempDir,
+  type Running,
+} from './harness.js';
 
 const TOKEN = 'tg-e2e-7f3a9c1d5b2e8f40';
 const textOf = (result: unknown) => JSON.stringify((result as { content: unknown }).content);
@@ -10,7 +17,16 @@ describe('content defenses through the gateway, against a hostile server', () =>
   let gw: Running;
   let log: string;
   const sampled: unknown[] = [];
-  const events = () => gw.stderr.map((l) => { try { return JSON.parse(l) as Record<string, unknown>; } catch { return {}; } }).filter((e) => e['kind'] === 'content');
+  const events = () =>
+    gw.stderr
+      .map((l) => {
+        try {
+          return JSON.parse(l) as Record<string, unknown>;
+        } catch {
+          return {};
+        }
+      })
+      .filter((e) => e['kind'] === 'content');
   beforeAll(async () => {
     const dir = tempDir();
     log = join(dir, 'poisoned.log');
@@ -48,14 +64,20 @@ describe('content defenses through the gateway, against a hostile server', () =>
     const names = tools.map((t) => t.name);
     expect(names).toContain('bad__echo');
     expect(names).not.toContain('bad__forecast');
-    await eventually(() => events().some((e) => e['action'] === 'hide' && e['item'] === 'tool:forecast'));
-    const error = await errorOf(gw.client.callTool({ name: 'bad__forecast', arguments: { city: 'Oslo' } }));
+    await eventually(() =>
+      events().some((e) => e['action'] === 'hide' && e['item'] === 'tool:forecast'),
+    );
+    const error = await errorOf(
+      gw.client.callTool({ name: 'bad__forecast', arguments: { city: 'Oslo' } }),
+    );
     expect(error.data?.code).toBe('DETECT_POISONED_DEFINITION');
     expect(calls()).not.toContain('tools/call forecast');
   });
 
   it('[DET-11] blocks a tool result carrying an injection, with rule ids in the error', async () => {
-    const error = await errorOf(gw.client.callTool({ name: 'bad__fetch_page', arguments: { url: 'https://shop.example' } }));
+    const error = await errorOf(
+      gw.client.callTool({ name: 'bad__fetch_page', arguments: { url: 'https://shop.example' } }),
+    );
     expect(error.data?.code).toBe('DETECT_INJECTION');
     expect(error.message).toContain('override-instructions');
   });
@@ -64,7 +86,9 @@ describe('content defenses through the gateway, against a hostile server', () =>
     const result = await gw.client.callTool({ name: 'bad__banner', arguments: {} });
     const text = (result.content as { text: string }[])[0]?.text ?? '';
     expect(text).toBe('ready enilno ok');
-    await eventually(() => events().some((e) => e['defense'] === 'sanitize' && e['action'] === 'strip'));
+    await eventually(() =>
+      events().some((e) => e['defense'] === 'sanitize' && e['action'] === 'strip'),
+    );
   });
 
   it('[SEC-1] redacts a configured secret and a credential-shaped token a server echoes', async () => {
@@ -77,9 +101,16 @@ describe('content defenses through the gateway, against a hostile server', () =>
   });
 
   it('[SEC-2] blocks exfiltration of a secret through arguments, also base64-encoded, and never forwards it', async () => {
-    const plain = await errorOf(gw.client.callTool({ name: 'bad__echo', arguments: { text: `note ${TOKEN}` } }));
+    const plain = await errorOf(
+      gw.client.callTool({ name: 'bad__echo', arguments: { text: `note ${TOKEN}` } }),
+    );
     expect(plain.data?.code).toBe('LEAK_SECRET_IN_ARGUMENTS');
-    const encoded = await errorOf(gw.client.callTool({ name: 'bad__echo', arguments: { text: Buffer.from(TOKEN).toString('base64') } }));
+    const encoded = await errorOf(
+      gw.client.callTool({
+        name: 'bad__echo',
+        arguments: { text: Buffer.from(TOKEN).toString('base64') },
+      }),
+    );
     expect(encoded.data?.code).toBe('LEAK_SECRET_IN_ARGUMENTS');
     expect(calls()).not.toContain(TOKEN);
     const ok = await gw.client.callTool({ name: 'bad__echo', arguments: { text: 'hello' } });
@@ -107,12 +138,23 @@ describe('content defenses when the agent calls before listing', () => {
   it('[DET-10] still refuses a call to a poisoned tool it never listed', async () => {
     const dir = tempDir();
     const gw = await startStdioGateway({
-      servers: { bad: { command: process.execPath, args: [fixture('poisoned')], sandbox: { writable: [dir] }, tools: ['*'] } },
+      servers: {
+        bad: {
+          command: process.execPath,
+          args: [fixture('poisoned')],
+          sandbox: { writable: [dir] },
+          tools: ['*'],
+        },
+      },
     });
     try {
-      const error = await errorOf(gw.client.callTool({ name: 'bad__forecast', arguments: { city: 'Oslo' } }));
+      const error = await errorOf(
+        gw.client.callTool({ name: 'bad__forecast', arguments: { city: 'Oslo' } }),
+      );
       expect(error.data?.code).toBe('DETECT_POISONED_DEFINITION');
-      expect(await gw.client.callTool({ name: 'bad__echo', arguments: { text: 'fine' } })).toMatchObject({ content: [{ text: 'fine' }] });
+      expect(
+        await gw.client.callTool({ name: 'bad__echo', arguments: { text: 'fine' } }),
+      ).toMatchObject({ content: [{ text: 'fine' }] });
     } finally {
       await gw.close();
     }
@@ -122,7 +164,14 @@ describe('content defenses when the agent calls before listing', () => {
 describe('content defenses on a server whose initialize instructions are poisoned', () => {
   const config = (ceiling: 'warn' | 'block', dir: string) => ({
     servers: {
-      bad: { command: process.execPath, args: [fixture('poisoned')], env: { POISONED_INSTRUCTIONS: '1' }, sandbox: { writable: [dir] }, tools: ['*'], restart: { maxRetries: 1, initialDelayMs: 50 } },
+      bad: {
+        command: process.execPath,
+        args: [fixture('poisoned')],
+        env: { POISONED_INSTRUCTIONS: '1' },
+        sandbox: { writable: [dir] },
+        tools: ['*'],
+        restart: { maxRetries: 1, initialDelayMs: 50 },
+      },
       good: { command: process.execPath, args: [fixture('recording')], tools: ['echo'] },
     },
     content: { detect: { instructions: ceiling } },
@@ -134,10 +183,18 @@ describe('content defenses on a server whose initialize instructions are poisone
     try {
       const { tools } = await gw.client.listTools();
       expect(tools.map((t) => t.name)).toEqual(['good__echo']);
-      const error = await errorOf(gw.client.callTool({ name: 'bad__echo', arguments: { text: 'hi' } }));
+      const error = await errorOf(
+        gw.client.callTool({ name: 'bad__echo', arguments: { text: 'hi' } }),
+      );
       expect(error.message).toContain('DETECT_POISONED_INSTRUCTIONS');
-      expect(await gw.client.callTool({ name: 'good__echo', arguments: { text: 'fine' } })).toMatchObject({ content: [{ text: 'echo: fine' }] });
-      await eventually(() => gw.stderr.some((l) => l.includes('"method":"initialize"') && l.includes('"action":"block"')));
+      expect(
+        await gw.client.callTool({ name: 'good__echo', arguments: { text: 'fine' } }),
+      ).toMatchObject({ content: [{ text: 'echo: fine' }] });
+      await eventually(() =>
+        gw.stderr.some(
+          (l) => l.includes('"method":"initialize"') && l.includes('"action":"block"'),
+        ),
+      );
     } finally {
       await gw.close();
     }
@@ -147,8 +204,17 @@ describe('content defenses on a server whose initialize instructions are poisone
     const dir = tempDir();
     const gw = await startStdioGateway(config('warn', dir));
     try {
-      expect(await gw.client.callTool({ name: 'bad__echo', arguments: { text: 'fine' } })).toMatchObject({ content: [{ text: 'fine' }] });
-      await eventually(() => gw.stderr.some((l) => l.includes('"method":"initialize"') && l.includes('"action":"warn"') && l.includes('"rule"')));
+      expect(
+        await gw.client.callTool({ name: 'bad__echo', arguments: { text: 'fine' } }),
+      ).toMatchObject({ content: [{ text: 'fine' }] });
+      await eventually(() =>
+        gw.stderr.some(
+          (l) =>
+            l.includes('"method":"initialize"') &&
+            l.includes('"action":"warn"') &&
+            l.includes('"rule"'),
+        ),
+      );
     } finally {
       await gw.close();
     }

@@ -14,7 +14,11 @@ describe('the README demo', () => {
   });
 
   it('[ALLOW-2] shows allowed calls succeed and denied calls fail', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'dist/test/fixtures/demo.js')], { cwd: ROOT });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(ROOT, 'dist/test/fixtures/demo.js')],
+      { cwd: ROOT },
+    );
     expect(stdout).toContain('ALLOWED  everything__echo');
     expect(stdout).toContain('DENIED   everything__get-env → JSON-RPC -32003 POLICY_TOOL_DENIED');
     expect(stdout).toContain('DENIED   files__write_file');

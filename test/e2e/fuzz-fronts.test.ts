@@ -47,14 +47,33 @@ const anyId = fc.oneof(numericId, fc.stringMatching(/^[A-Za-z0-9_-]{1,24}$/));
 
 const truncated = fc.tuple(anyId, fc.nat()).map(([id, cut]): Case => {
   const text = callText(id);
-  return { kind: 'truncated', bytes: Buffer.from(text.slice(0, 1 + (cut % (text.length - 1)))), code: 'FRAME_PARSE_ERROR', rpc: -32700 };
+  return {
+    kind: 'truncated',
+    bytes: Buffer.from(text.slice(0, 1 + (cut % (text.length - 1)))),
+    code: 'FRAME_PARSE_ERROR',
+    rpc: -32700,
+  };
 });
 
 const invalidUtf8 = fc
-  .tuple(anyId, fc.constantFrom([0xff], [0xc3, 0x28], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xe2, 0x82], [0xc0, 0xaf]))
+  .tuple(
+    anyId,
+    fc.constantFrom(
+      [0xff],
+      [0xc3, 0x28],
+      [0xed, 0xa0, 0x80],
+      [0xf8, 0x88, 0x80, 0x80, 0x80],
+      [0xe2, 0x82],
+      [0xc0, 0xaf],
+    ),
+  )
   .map(([id, bad]): Case => {
     const [head, tail] = callText(id).split(MARKER) as [string, string];
-    return { kind: 'utf8', bytes: Buffer.concat([Buffer.from(head + MARKER), Buffer.from(bad), Buffer.from(tail)]), code: 'FRAME_INVALID_UTF8' };
+    return {
+      kind: 'utf8',
+      bytes: Buffer.concat([Buffer.from(head + MARKER), Buffer.from(bad), Buffer.from(tail)]),
+      code: 'FRAME_INVALID_UTF8',
+    };
   });
 
 const MUTATIONS: ReadonlyArray<(m: Message) => void> = [
@@ -67,44 +86,95 @@ const MUTATIONS: ReadonlyArray<(m: Message) => void> = [
   (m) => (m['params'] = MARKER),
   (m) => (m['params'] = null),
 ];
-const badEnvelope = fc.tuple(anyId, fc.integer({ min: 0, max: MUTATIONS.length - 1 })).map(([id, i]): Case => {
-  const message = JSON.parse(callText(id)) as Message;
-  MUTATIONS[i]?.(message);
-  return { kind: 'envelope', bytes: Buffer.from(JSON.stringify(message)), code: 'FRAME_INVALID_JSONRPC', rpc: -32600, id };
-});
+const badEnvelope = fc
+  .tuple(anyId, fc.integer({ min: 0, max: MUTATIONS.length - 1 }))
+  .map(([id, i]): Case => {
+    const message = JSON.parse(callText(id)) as Message;
+    MUTATIONS[i]?.(message);
+    return {
+      kind: 'envelope',
+      bytes: Buffer.from(JSON.stringify(message)),
+      code: 'FRAME_INVALID_JSONRPC',
+      rpc: -32600,
+      id,
+    };
+  });
 
 const nonObject = fc
-  .oneof(fc.integer(), fc.string({ maxLength: 40 }).map((s) => MARKER + s), fc.constant(null), fc.boolean())
-  .map((v): Case => ({ kind: 'non-object', bytes: Buffer.from(JSON.stringify(v)), code: 'FRAME_INVALID_JSONRPC', rpc: -32600 }));
+  .oneof(
+    fc.integer(),
+    fc.string({ maxLength: 40 }).map((s) => MARKER + s),
+    fc.constant(null),
+    fc.boolean(),
+  )
+  .map((v): Case => ({
+    kind: 'non-object',
+    bytes: Buffer.from(JSON.stringify(v)),
+    code: 'FRAME_INVALID_JSONRPC',
+    rpc: -32600,
+  }));
 
-const batch = fc
-  .array(anyId, { minLength: 1, maxLength: 5 })
-  .map((ids): Case => ({ kind: 'batch', bytes: Buffer.from(`[${ids.map((id) => callText(id)).join(',')}]`), code: 'LIMIT_BATCH_REJECTED', rpc: -32600 }));
+const batch = fc.array(anyId, { minLength: 1, maxLength: 5 }).map((ids): Case => ({
+  kind: 'batch',
+  bytes: Buffer.from(`[${ids.map((id) => callText(id)).join(',')}]`),
+  code: 'LIMIT_BATCH_REJECTED',
+  rpc: -32600,
+}));
 
-const deep = fc.tuple(numericId, fc.integer({ min: MAX_DEPTH + 1, max: 4000 }), fc.boolean()).map(([id, depth, arrays]): Case => {
-  const [open, close] = arrays ? ['[', ']'] : ['{"a":', '}'];
-  const nested = `${open.repeat(depth)}1${close.repeat(depth)}`;
-  return { kind: 'deep', bytes: Buffer.from(callText(id, 'rec__echo', `,"x":${nested}`)), code: 'LIMIT_TOO_DEEP', rpc: -32600, id };
-});
+const deep = fc
+  .tuple(numericId, fc.integer({ min: MAX_DEPTH + 1, max: 4000 }), fc.boolean())
+  .map(([id, depth, arrays]): Case => {
+    const [open, close] = arrays ? ['[', ']'] : ['{"a":', '}'];
+    const nested = `${open.repeat(depth)}1${close.repeat(depth)}`;
+    return {
+      kind: 'deep',
+      bytes: Buffer.from(callText(id, 'rec__echo', `,"x":${nested}`)),
+      code: 'LIMIT_TOO_DEEP',
+      rpc: -32600,
+      id,
+    };
+  });
 
-const oversized = fc.tuple(numericId, fc.integer({ min: 1, max: 2 * MAX_BYTES })).map(([id, extra]): Case => ({
-  kind: 'oversized',
-  bytes: Buffer.from(callText(id, 'rec__echo', `,"pad":"${'p'.repeat(MAX_BYTES + extra)}"`)),
-  code: 'LIMIT_MESSAGE_TOO_LARGE',
+const oversized = fc
+  .tuple(numericId, fc.integer({ min: 1, max: 2 * MAX_BYTES }))
+  .map(([id, extra]): Case => ({
+    kind: 'oversized',
+    bytes: Buffer.from(callText(id, 'rec__echo', `,"pad":"${'p'.repeat(MAX_BYTES + extra)}"`)),
+    code: 'LIMIT_MESSAGE_TOO_LARGE',
+    id,
+  }));
+
+const unknownMethod = fc
+  .tuple(anyId, fc.stringMatching(/^[a-z]{1,12}\/[a-z_]{1,12}$/))
+  .map(([id, method]): Case => ({
+    kind: 'unknown-method',
+    bytes: Buffer.from(
+      JSON.stringify({ jsonrpc: '2.0', id, method: `fuzz/${method}`, params: { text: MARKER } }),
+    ),
+    code: '',
+    rpc: -32601,
+    id,
+  }));
+
+const denied = anyId.map((id): Case => ({
+  kind: 'denied',
+  bytes: Buffer.from(callText(id, 'rec__secret')),
+  code: 'POLICY_TOOL_DENIED',
+  rpc: -32003,
   id,
 }));
 
-const unknownMethod = fc.tuple(anyId, fc.stringMatching(/^[a-z]{1,12}\/[a-z_]{1,12}$/)).map(([id, method]): Case => ({
-  kind: 'unknown-method',
-  bytes: Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, method: `fuzz/${method}`, params: { text: MARKER } })),
-  code: '',
-  rpc: -32601,
-  id,
-}));
-
-const denied = anyId.map((id): Case => ({ kind: 'denied', bytes: Buffer.from(callText(id, 'rec__secret')), code: 'POLICY_TOOL_DENIED', rpc: -32003, id }));
-
-const hostile = fc.oneof(truncated, invalidUtf8, badEnvelope, nonObject, batch, deep, oversized, unknownMethod, denied);
+const hostile = fc.oneof(
+  truncated,
+  invalidUtf8,
+  badEnvelope,
+  nonObject,
+  batch,
+  deep,
+  oversized,
+  unknownMethod,
+  denied,
+);
 
 const config = (recordFile: string) => ({
   limits: { maxMessageBytes: MAX_BYTES, maxDepth: MAX_DEPTH },
@@ -123,7 +193,8 @@ const expectRefusal = (answer: Message | undefined, c: Case, code = c.code): voi
   expect(answer, `no answer to ${c.kind}`).toBeDefined();
   expect(answer?.['result']).toBeUndefined();
   if (code !== '') expect(dataCode(answer)).toBe(code);
-  if (c.rpc !== undefined && code === c.code) expect((answer?.['error'] as { code?: unknown }).code).toBe(c.rpc);
+  if (c.rpc !== undefined && code === c.code)
+    expect((answer?.['error'] as { code?: unknown }).code).toBe(c.rpc);
   expect(answer?.['id']).toEqual(c.id ?? null);
 };
 
@@ -136,7 +207,13 @@ class StdioGateway {
   private seq = 0;
 
   constructor(configFile: string) {
-    this.proc = spawn('node', [join(root, 'bin/toolgate.js'), 'run', '--no-lock', '--config', configFile]);
+    this.proc = spawn('node', [
+      join(root, 'bin/toolgate.js'),
+      'run',
+      '--no-lock',
+      '--config',
+      configFile,
+    ]);
     this.proc.stderr.resume();
     this.proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       this.buffer += chunk;
@@ -163,7 +240,8 @@ class StdioGateway {
     for (;;) {
       const found = this.messages.slice(from).find(match);
       if (found) return found;
-      if (Date.now() > deadline || !this.alive) throw new Error(`no matching message (alive: ${this.alive})`);
+      if (Date.now() > deadline || !this.alive)
+        throw new Error(`no matching message (alive: ${this.alive})`);
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
         setTimeout(resolve, 200);
@@ -192,7 +270,11 @@ describe('when hostile frames hit the stdio front', () => {
     const file = join(tempDir(), 'toolgate.json');
     writeFileSync(file, JSON.stringify(config(recordFile)));
     gw = new StdioGateway(file);
-    const init = await gw.request('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'fuzz', version: '1' } });
+    const init = await gw.request('initialize', {
+      protocolVersion: '2025-11-25',
+      capabilities: {},
+      clientInfo: { name: 'fuzz', version: '1' },
+    });
     expect(init['result']).toBeDefined();
     gw.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
   });
@@ -215,7 +297,9 @@ describe('when hostile frames hit the stdio front', () => {
         const answer =
           c.id !== undefined
             ? await gw.waitFor((m) => m['id'] === c.id && 'error' in m, from)
-            : gw.messages.slice(from, gw.messages.indexOf(sentinel)).find((m) => m['id'] === null && dataCode(m) === c.code);
+            : gw.messages
+                .slice(from, gw.messages.indexOf(sentinel))
+                .find((m) => m['id'] === null && dataCode(m) === c.code);
         expectRefusal(answer, c);
       }),
       { numRuns: RUNS },
@@ -229,11 +313,21 @@ describe('when hostile frames hit the stdio front', () => {
         const from = gw.messages.length;
         const text = `dup-${randomUUID()}`;
         for (let i = 0; i < copies; i++)
-          gw.write(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'rec__echo', arguments: { text } } }));
+          gw.write(
+            JSON.stringify({
+              jsonrpc: '2.0',
+              id,
+              method: 'tools/call',
+              params: { name: 'rec__echo', arguments: { text } },
+            }),
+          );
         await gw.waitFor((m) => m['id'] === id, from);
         await gw.request('ping');
         for (const m of gw.messages.slice(from).filter((m) => m['id'] === id))
-          expect('result' in m || typeof (m['error'] as { code?: unknown } | undefined)?.code === 'number').toBe(true);
+          expect(
+            'result' in m ||
+              typeof (m['error'] as { code?: unknown } | undefined)?.code === 'number',
+          ).toBe(true);
       }),
       { numRuns: 20 },
     );
@@ -242,9 +336,25 @@ describe('when hostile frames hit the stdio front', () => {
 
   it('[FRM-1] survives a bounded flood of garbage and pings, answering every one', async () => {
     const from = gw.messages.length;
-    const lines = fc.sample(fc.oneof(hostile.filter((c) => c.kind === 'truncated' || c.kind === 'non-object'), fc.constant(undefined)), 400);
+    const lines = fc.sample(
+      fc.oneof(
+        hostile.filter((c) => c.kind === 'truncated' || c.kind === 'non-object'),
+        fc.constant(undefined),
+      ),
+      400,
+    );
     const pingIds = lines.flatMap((c, i) => (c === undefined ? [`flood-${i}`] : []));
-    gw.write(Buffer.concat(lines.map((c, i) => Buffer.from((c ? c.bytes.toString() : JSON.stringify({ jsonrpc: '2.0', id: `flood-${i}`, method: 'ping' })) + '\n'))));
+    gw.write(
+      Buffer.concat(
+        lines.map((c, i) =>
+          Buffer.from(
+            (c
+              ? c.bytes.toString()
+              : JSON.stringify({ jsonrpc: '2.0', id: `flood-${i}`, method: 'ping' })) + '\n',
+          ),
+        ),
+      ),
+    );
     await gw.waitFor((m) => m['id'] === pingIds.at(-1), from, 20_000);
     await gw.request('ping');
     const answered = new Set(gw.messages.slice(from).map((m) => m['id']));
@@ -259,7 +369,11 @@ describe('when hostile requests hit the HTTP front', () => {
   let gw: ServeProcess;
   let recordFile: string;
   let session: string;
-  const headers = () => ({ ...JSON_HEADERS, 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' });
+  const headers = () => ({
+    ...JSON_HEADERS,
+    'mcp-session-id': session,
+    'mcp-protocol-version': '2025-11-25',
+  });
 
   beforeAll(async () => {
     recordFile = newRecordFile();
@@ -270,10 +384,20 @@ describe('when hostile requests hit the HTTP front', () => {
 
   const expectHealthy = async () => {
     expect(gw.proc.exitCode).toBeNull();
-    const ping = await raw(gw.url, { headers: headers(), body: JSON.stringify({ jsonrpc: '2.0', id: 'p', method: 'ping' }) });
+    const ping = await raw(gw.url, {
+      headers: headers(),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'p', method: 'ping' }),
+    });
     expect(messagesOf(ping)).toEqual([{ jsonrpc: '2.0', id: 'p', result: {} }]);
-    const list = await raw(gw.url, { headers: headers(), body: JSON.stringify({ jsonrpc: '2.0', id: 'l', method: 'tools/list' }) });
-    expect((messagesOf(list)[0]?.['result'] as { tools: Array<{ name: string }> }).tools.map((t) => t.name)).toEqual(['rec__echo']);
+    const list = await raw(gw.url, {
+      headers: headers(),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'l', method: 'tools/list' }),
+    });
+    expect(
+      (messagesOf(list)[0]?.['result'] as { tools: Array<{ name: string }> }).tools.map(
+        (t) => t.name,
+      ),
+    ).toEqual(['rec__echo']);
     expect(readFileSync(recordFile, 'utf8')).not.toContain(MARKER);
   };
 
@@ -284,12 +408,19 @@ describe('when hostile requests hit the HTTP front', () => {
         if (c.kind === 'oversized') {
           // Over HTTP the body cap answers first, before any id could be read (HTTP-3).
           expect(res.status).toBe(413);
-          expectRefusal(JSON.parse(res.text) as Message, { ...c, id: undefined as never }, 'HTTP_BODY_TOO_LARGE');
+          expectRefusal(
+            JSON.parse(res.text) as Message,
+            { ...c, id: undefined as never },
+            'HTTP_BODY_TOO_LARGE',
+          );
           return;
         }
         const reachedSdk = c.kind === 'unknown-method' || c.kind === 'denied';
         expect(res.status).toBe(reachedSdk ? 200 : 400);
-        expectRefusal(messagesOf(res).find((m) => 'error' in m), c);
+        expectRefusal(
+          messagesOf(res).find((m) => 'error' in m),
+          c,
+        );
       }),
       { numRuns: RUNS },
     );
@@ -299,8 +430,15 @@ describe('when hostile requests hit the HTTP front', () => {
   it('[FRM-1] survives duplicate ids in concurrent requests: each is answered', async () => {
     await fc.assert(
       fc.asyncProperty(anyId, fc.integer({ min: 2, max: 4 }), async (id, copies) => {
-        const body = JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'rec__echo', arguments: { text: 'dup' } } });
-        const answers = await Promise.all(Array.from({ length: copies }, () => raw(gw.url, { headers: headers(), body })));
+        const body = JSON.stringify({
+          jsonrpc: '2.0',
+          id,
+          method: 'tools/call',
+          params: { name: 'rec__echo', arguments: { text: 'dup' } },
+        });
+        const answers = await Promise.all(
+          Array.from({ length: copies }, () => raw(gw.url, { headers: headers(), body })),
+        );
         for (const res of answers) {
           expect(res.status).toBeLessThan(500);
           for (const m of messagesOf(res)) expect(m['id']).toEqual(id);
@@ -318,13 +456,17 @@ describe('when hostile requests hit the HTTP front', () => {
       results.push(
         ...(await Promise.all(
           cases.slice(i, i + 25).map(async (c, j) => {
-            const body = c ? c.bytes : JSON.stringify({ jsonrpc: '2.0', id: `f${i + j}`, method: 'ping' });
+            const body = c
+              ? c.bytes
+              : JSON.stringify({ jsonrpc: '2.0', id: `f${i + j}`, method: 'ping' });
             return (await raw(gw.url, { headers: headers(), body })).status;
           }),
         )),
       );
     expect(results.filter((s) => s >= 500 || s === 0)).toEqual([]);
-    expect(results.filter((s) => s === 200).length).toBeGreaterThanOrEqual(cases.filter((c) => c === undefined).length);
+    expect(results.filter((s) => s === 200).length).toBeGreaterThanOrEqual(
+      cases.filter((c) => c === undefined).length,
+    );
     await expectHealthy();
   });
 });

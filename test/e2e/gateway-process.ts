@@ -18,7 +18,10 @@ export const everything = {
   command: 'node',
   args: [join(root, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'],
 };
-export const memory = { command: 'node', args: [join(root, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js')] };
+export const memory = {
+  command: 'node',
+  args: [join(root, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js')],
+};
 export const recording = (recordFile: string) => ({
   command: 'node',
   args: [join(root, 'dist/test/fixtures/servers/recording.js')],
@@ -40,26 +43,42 @@ export interface ServeProcess {
 }
 
 /** Writes `config` to a temp file and starts `toolgate serve` on it; resolves once it listens. */
-export const startServe = async (config: unknown, listen = '127.0.0.1:0'): Promise<ServeProcess> => {
+export const startServe = async (
+  config: unknown,
+  listen = '127.0.0.1:0',
+): Promise<ServeProcess> => {
   const file = join(tempDir(), 'toolgate.json');
   writeFileSync(file, JSON.stringify(config));
-  const proc = spawn('node', [join(root, 'bin/toolgate.js'), 'serve', '--no-lock', '--config', file, '--listen', listen], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const proc = spawn(
+    'node',
+    [join(root, 'bin/toolgate.js'), 'serve', '--no-lock', '--config', file, '--listen', listen],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
-  const exited = new Promise<number | string | null>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal)));
-  const ready = await new Promise<{ url: string; port: number; address: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`toolgate serve did not start:\n${stderr}`)), 30_000);
-    proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      for (const line of stderr.split('\n')) {
-        if (!line.includes('"gateway listening"')) continue;
-        clearTimeout(timer);
-        resolve(JSON.parse(line) as { url: string; port: number; address: string });
-      }
-    });
-    void exited.then((code) => reject(new Error(`toolgate serve exited (${String(code)}):\n${stderr}`)));
-  });
+  const exited = new Promise<number | string | null>((resolve) =>
+    proc.once('exit', (code, signal) => resolve(code ?? signal)),
+  );
+  const ready = await new Promise<{ url: string; port: number; address: string }>(
+    (resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`toolgate serve did not start:\n${stderr}`)),
+        30_000,
+      );
+      proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+        for (const line of stderr.split('\n')) {
+          if (!line.includes('"gateway listening"')) continue;
+          clearTimeout(timer);
+          resolve(JSON.parse(line) as { url: string; port: number; address: string });
+        }
+      });
+      void exited.then((code) =>
+        reject(new Error(`toolgate serve exited (${String(code)}):\n${stderr}`)),
+      );
+    },
+  );
   return {
     ...ready,
     configFile: file,
@@ -81,7 +100,12 @@ export interface RawResponse {
 /** A raw HTTP/1.1 exchange with exact headers and bytes (fetch forbids setting Host). */
 export const raw = (
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: Uint8Array | string; path?: string } = {},
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: Uint8Array | string;
+    path?: string;
+  } = {},
 ): Promise<RawResponse> =>
   new Promise((resolve, reject) => {
     const target = new URL(url);
@@ -97,7 +121,13 @@ export const raw = (
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
         res.on('error', reject);
       },
     );
@@ -121,23 +151,39 @@ export const messagesOf = (response: RawResponse): Array<Record<string, unknown>
 export const dataCode = (message: Record<string, unknown> | undefined): unknown =>
   ((message?.['error'] as { data?: { code?: unknown } } | undefined)?.data ?? {}).code;
 
-export const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+export const JSON_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+};
 
 /** Opens a 2025-era session with raw HTTP; returns its id. */
-export const openLegacySession = async (url: string, headers: Record<string, string> = {}): Promise<string> => {
+export const openLegacySession = async (
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<string> => {
   const init = await raw(url, {
     headers: { ...JSON_HEADERS, ...headers },
     body: JSON.stringify({
       jsonrpc: '2.0',
       id: 0,
       method: 'initialize',
-      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+      params: {
+        protocolVersion: '2025-11-25',
+        capabilities: {},
+        clientInfo: { name: 'raw', version: '1' },
+      },
     }),
   });
   const id = init.headers['mcp-session-id'];
-  if (init.status !== 200 || typeof id !== 'string') throw new Error(`initialize failed: ${init.status} ${init.text}`);
+  if (init.status !== 200 || typeof id !== 'string')
+    throw new Error(`initialize failed: ${init.status} ${init.text}`);
   await raw(url, {
-    headers: { ...JSON_HEADERS, ...headers, 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' },
+    headers: {
+      ...JSON_HEADERS,
+      ...headers,
+      'mcp-session-id': id,
+      'mcp-protocol-version': '2025-11-25',
+    },
     body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
   });
   return id;

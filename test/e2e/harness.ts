@@ -9,11 +9,22 @@ export const ROOT = join(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'bin/toolgate.js');
 
 /** Runs the toolgate CLI; resolves with its exit code and output (never rejects). `env` is added to the test's own. */
-export const runToolgate = (args: readonly string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}) =>
+export const runToolgate = (
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     const env = options.env && { ...process.env, ...options.env };
-    execFile(process.execPath, [BIN, ...args], { cwd: options.cwd, env, timeout: options.timeoutMs ?? 120_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: options.cwd, env, timeout: options.timeoutMs ?? 120_000 },
+      (error, stdout, stderr) =>
+        resolve({
+          code: error ? Number((error as { code?: unknown }).code ?? 1) : 0,
+          stdout,
+          stderr,
+        }),
     );
   });
 export const fixture = (name: string) => join(ROOT, 'dist/test/fixtures/servers', `${name}.js`);
@@ -39,7 +50,11 @@ export interface Running {
 
 /** The machine's CA bundle settings (paths, not secrets): a gateway's npx must reach the registry mirror. */
 const machineTrust = (): Record<string, string> =>
-  Object.fromEntries(['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR'].flatMap((k) => (process.env[k] ? [[k, process.env[k] as string]] : [])));
+  Object.fromEntries(
+    ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR'].flatMap((k) =>
+      process.env[k] ? [[k, process.env[k]]] : [],
+    ),
+  );
 
 /** Starts `toolgate run` with `config` and connects the official SDK client to it over stdio. */
 export const startStdioGateway = async (
@@ -65,19 +80,32 @@ export const startStdioGateway = async (
     command: process.execPath,
     args: [BIN, 'run', ...(options.lock ? [] : ['--no-lock']), '--config', configPath],
     stderr: 'pipe',
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...machineTrust(), ...options.env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? '',
+      ...machineTrust(),
+      ...options.env,
+    },
   });
   const stderr: string[] = [];
-  transport.stderr?.on('data', (chunk: Buffer) => stderr.push(...chunk.toString().split('\n').filter(Boolean)));
+  transport.stderr?.on('data', (chunk: Buffer) =>
+    stderr.push(...chunk.toString().split('\n').filter(Boolean)),
+  );
   const client = new Client({ name: 'toolgate-test', version: '1.0.0' }, options.client ?? {});
   options.setup?.(client);
   await client.connect(transport);
-  if (options.awaitStart !== false) await eventually(() => stderr.some((line) => line.includes('"gateway started"')), 45_000).catch(() => undefined);
+  if (options.awaitStart !== false)
+    await eventually(() => stderr.some((line) => line.includes('"gateway started"')), 45_000).catch(
+      () => undefined,
+    );
   return { client, stderr, dir, close: () => client.close() };
 };
 
 /** Polls until `check` passes or the time is up. */
-export const eventually = async (check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> => {
+export const eventually = async (
+  check: () => boolean | Promise<boolean>,
+  ms = 10_000,
+): Promise<void> => {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await check()) return;
@@ -87,7 +115,9 @@ export const eventually = async (check: () => boolean | Promise<boolean>, ms = 1
 };
 
 /** The JSON-RPC error a call failed with; fails the test if the call succeeded. */
-export const errorOf = async (p: Promise<unknown>): Promise<{ code: number; message: string; data?: { code?: string } }> => {
+export const errorOf = async (
+  p: Promise<unknown>,
+): Promise<{ code: number; message: string; data?: { code?: string } }> => {
   try {
     await p;
   } catch (error) {

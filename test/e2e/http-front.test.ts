@@ -4,7 +4,12 @@ import { createServer, type IncomingHttpHeaders, type Server as NodeHttpServer }
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { Client, ProtocolError, StreamableHTTPClientTransport, type VersionNegotiationMode } from '@modelcontextprotocol/client';
+import {
+  Client,
+  ProtocolError,
+  StreamableHTTPClientTransport,
+  type VersionNegotiationMode,
+} from '@modelcontextprotocol/client';
 import { createMcpHandler, Server } from '@modelcontextprotocol/server';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,9 +36,13 @@ const startHeaderRecorder = async () => {
   const handler = createMcpHandler(() => {
     const server = new Server({ name: 'web', version: '1.0.0' }, { capabilities: { tools: {} } });
     server.setRequestHandler('tools/list', async () => ({
-      tools: [{ name: 'whoami', description: 'Says hello.', inputSchema: { type: 'object' as const } }],
+      tools: [
+        { name: 'whoami', description: 'Says hello.', inputSchema: { type: 'object' as const } },
+      ],
     }));
-    server.setRequestHandler('tools/call', async () => ({ content: [{ type: 'text' as const, text: 'web says hi' }] }));
+    server.setRequestHandler('tools/call', async () => ({
+      content: [{ type: 'text' as const, text: 'web says hi' }],
+    }));
     return server;
   });
   const node = toNodeHandler(handler);
@@ -79,9 +88,17 @@ afterAll(async () => {
   await web?.close();
 });
 
-const connect = async (mode: VersionNegotiationMode | undefined, headers: Record<string, string> = {}) => {
-  const client = new Client({ name: 'e2e', version: '1.0.0' }, mode === undefined ? {} : { versionNegotiation: { mode } });
-  const transport = new StreamableHTTPClientTransport(new URL(gateway.url), { requestInit: { headers } });
+const connect = async (
+  mode: VersionNegotiationMode | undefined,
+  headers: Record<string, string> = {},
+) => {
+  const client = new Client(
+    { name: 'e2e', version: '1.0.0' },
+    mode === undefined ? {} : { versionNegotiation: { mode } },
+  );
+  const transport = new StreamableHTTPClientTransport(new URL(gateway.url), {
+    requestInit: { headers },
+  });
   await client.connect(transport);
   return { client, transport };
 };
@@ -101,17 +118,29 @@ describe.each([
   it(`negotiates ${expected}`, () => {
     expect(client.getNegotiatedProtocolVersion()).toBe(expected);
     // Only the 2025 era is sessionful; the session id is a random UUID (HTTP-4).
-    if (expected === '2025-11-25') expect(transport.sessionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    if (expected === '2025-11-25')
+      expect(transport.sessionId).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
     else expect(transport.sessionId).toBeUndefined();
   });
 
   it('[ALLOW-1] lists only the allowlisted tools, namespaced', async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['everything__echo', 'everything__get-sum', 'memory__read_graph', 'rec__echo', 'web__whoami']);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      'everything__echo',
+      'everything__get-sum',
+      'memory__read_graph',
+      'rec__echo',
+      'web__whoami',
+    ]);
   });
 
   it('calls allowed tools on real npm servers', async () => {
-    const echo = await client.callTool({ name: 'everything__echo', arguments: { message: 'hello' } });
+    const echo = await client.callTool({
+      name: 'everything__echo',
+      arguments: { message: 'hello' },
+    });
     expect(echo.content).toEqual([{ type: 'text', text: 'Echo: hello' }]);
     const graph = await client.callTool({ name: 'memory__read_graph', arguments: {} });
     expect(graph.isError).not.toBe(true);
@@ -122,8 +151,13 @@ describe.each([
     const marker = `denied-${randomUUID()}`;
     const call = client.callTool({ name: 'rec__secret', arguments: { text: marker } });
     await expect(call).rejects.toBeInstanceOf(ProtocolError);
-    await expect(call).rejects.toMatchObject({ code: -32003, data: { code: 'POLICY_TOOL_DENIED' } });
-    await expect(client.callTool({ name: 'everything__get-env', arguments: {} })).rejects.toMatchObject({
+    await expect(call).rejects.toMatchObject({
+      code: -32003,
+      data: { code: 'POLICY_TOOL_DENIED' },
+    });
+    await expect(
+      client.callTool({ name: 'everything__get-env', arguments: {} }),
+    ).rejects.toMatchObject({
       data: { code: 'POLICY_TOOL_DENIED' },
     });
     // The allowed call through the same upstream is recorded, so the recorder works.
@@ -136,7 +170,10 @@ describe.each([
 describe('when the client sends its own credentials', () => {
   it('[HTTP-5] never forwards Authorization or cookies to an upstream', async () => {
     for (const mode of [undefined, 'auto' as const]) {
-      const { client } = await connect(mode, { Authorization: 'Bearer agent-secret', Cookie: 'session=agent-cookie' });
+      const { client } = await connect(mode, {
+        Authorization: 'Bearer agent-secret',
+        Cookie: 'session=agent-cookie',
+      });
       const result = await client.callTool({ name: 'web__whoami', arguments: {} });
       expect(result.content).toEqual([{ type: 'text', text: 'web says hi' }]);
       await client.close();
@@ -147,14 +184,19 @@ describe('when the client sends its own credentials', () => {
     const all = JSON.stringify(web.seen);
     expect(all).not.toContain('agent-secret');
     expect(all).not.toContain('agent-cookie');
-    expect(web.seen.every((h) => h.authorization === undefined && h.cookie === undefined)).toBe(true);
+    expect(web.seen.every((h) => h.authorization === undefined && h.cookie === undefined)).toBe(
+      true,
+    );
   });
 });
 
 describe('when binding', () => {
   it('[HTTP-1] binds loopback, also when given only a port', async () => {
     expect(gateway.address).toBe('127.0.0.1');
-    const bare = await startServe({ servers: { rec: { ...recording(join(tempDir(), 'r')), tools: ['echo'] } } }, '0');
+    const bare = await startServe(
+      { servers: { rec: { ...recording(join(tempDir(), 'r')), tools: ['echo'] } } },
+      '0',
+    );
     try {
       expect(bare.address).toBe('127.0.0.1');
       expect(bare.url).toBe(`http://127.0.0.1:${bare.port}/mcp`);
@@ -164,7 +206,9 @@ describe('when binding', () => {
         .filter((i) => i && i.family === 'IPv4' && !i.internal)
         .map((i) => i?.address as string);
       for (const address of external)
-        await expect(raw(`http://${address}:${bare.port}/mcp`, { method: 'GET' })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+        await expect(
+          raw(`http://${address}:${bare.port}/mcp`, { method: 'GET' }),
+        ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
       const ok = await raw(bare.url, { method: 'GET' });
       expect(ok.status).not.toBe(0);
     } finally {
@@ -173,7 +217,9 @@ describe('when binding', () => {
   });
 
   it('shuts down cleanly on SIGTERM', async () => {
-    const extra = await startServe({ servers: { rec: { ...recording(join(tempDir(), 'r')), tools: ['echo'] } } });
+    const extra = await startServe({
+      servers: { rec: { ...recording(join(tempDir(), 'r')), tools: ['echo'] } },
+    });
     await openLegacySession(extra.url);
     expect(await extra.stop()).toBe(0);
     expect(extra.stderr()).toContain('"gateway stopped"');
@@ -185,9 +231,17 @@ const ping = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' });
 describe('when a request comes from a foreign site', () => {
   it('[HTTP-2] refuses a foreign Host with 403 HTTP_HOST_REJECTED', async () => {
     for (const method of ['POST', 'GET', 'DELETE']) {
-      const res = await raw(gateway.url, { method, headers: { ...JSON_HEADERS, host: 'evil.example:8787' }, body: method === 'POST' ? ping : '' });
+      const res = await raw(gateway.url, {
+        method,
+        headers: { ...JSON_HEADERS, host: 'evil.example:8787' },
+        body: method === 'POST' ? ping : '',
+      });
       expect(res.status).toBe(403);
-      expect(JSON.parse(res.text)).toMatchObject({ jsonrpc: '2.0', id: null, error: { data: { code: 'HTTP_HOST_REJECTED' } } });
+      expect(JSON.parse(res.text)).toMatchObject({
+        jsonrpc: '2.0',
+        id: null,
+        error: { data: { code: 'HTTP_HOST_REJECTED' } },
+      });
     }
   });
 
@@ -199,10 +253,17 @@ describe('when a request comes from a foreign site', () => {
   });
 
   it('[HTTP-2] refuses a foreign or opaque Origin with 403 HTTP_ORIGIN_REJECTED', async () => {
-    for (const origin of ['https://evil.example', 'null', 'http://127.0.0.1.evil.example', 'not a url']) {
+    for (const origin of [
+      'https://evil.example',
+      'null',
+      'http://127.0.0.1.evil.example',
+      'not a url',
+    ]) {
       const res = await raw(gateway.url, { headers: { ...JSON_HEADERS, origin }, body: ping });
       expect(res.status).toBe(403);
-      expect(dataCode(JSON.parse(res.text) as Record<string, unknown>)).toBe('HTTP_ORIGIN_REJECTED');
+      expect(dataCode(JSON.parse(res.text) as Record<string, unknown>)).toBe(
+        'HTTP_ORIGIN_REJECTED',
+      );
     }
   });
 
@@ -215,43 +276,72 @@ describe('when a request comes from a foreign site', () => {
 });
 
 describe('when the body is not one acceptable JSON-RPC message', () => {
-  const post = (body: Uint8Array | string, headers: Record<string, string> = {}) => raw(gateway.url, { headers: { ...JSON_HEADERS, ...headers }, body });
+  const post = (body: Uint8Array | string, headers: Record<string, string> = {}) =>
+    raw(gateway.url, { headers: { ...JSON_HEADERS, ...headers }, body });
 
   it('[HTTP-3] [LIM-1] refuses an oversized body with 413 HTTP_BODY_TOO_LARGE', async () => {
-    const big = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'rec__echo', arguments: { text: 'x'.repeat(MAX_BYTES) } } });
+    const big = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 7,
+      method: 'tools/call',
+      params: { name: 'rec__echo', arguments: { text: 'x'.repeat(MAX_BYTES) } },
+    });
     const res = await post(big);
     expect(res.status).toBe(413);
     expect(dataCode(JSON.parse(res.text) as Record<string, unknown>)).toBe('HTTP_BODY_TOO_LARGE');
     // Also without a Content-Length (chunked): the cap holds while streaming.
-    const chunked = await raw(gateway.url, { headers: { ...JSON_HEADERS, 'transfer-encoding': 'chunked' }, body: big });
+    const chunked = await raw(gateway.url, {
+      headers: { ...JSON_HEADERS, 'transfer-encoding': 'chunked' },
+      body: big,
+    });
     expect(chunked.status).toBe(413);
     expect(recorded()).not.toContain('x'.repeat(1000));
   });
 
   it('[HTTP-3] [FRM-2] refuses a JSON-RPC batch with LIMIT_BATCH_REJECTED', async () => {
-    const res = await post(JSON.stringify([JSON.parse(ping), { jsonrpc: '2.0', id: 2, method: 'tools/list' }]));
+    const res = await post(
+      JSON.stringify([JSON.parse(ping), { jsonrpc: '2.0', id: 2, method: 'tools/list' }]),
+    );
     expect(res.status).toBe(400);
-    expect(JSON.parse(res.text)).toMatchObject({ id: null, error: { code: -32600, data: { code: 'LIMIT_BATCH_REJECTED' } } });
+    expect(JSON.parse(res.text)).toMatchObject({
+      id: null,
+      error: { code: -32600, data: { code: 'LIMIT_BATCH_REJECTED' } },
+    });
   });
 
   it('[HTTP-3] refuses a non-JSON Content-Type with 415', async () => {
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+    ]) {
       const res = await post(ping, { 'content-type': type });
       expect(res.status).toBe(415);
-      expect(dataCode(JSON.parse(res.text) as Record<string, unknown>)).toBe('HTTP_UNSUPPORTED_MEDIA_TYPE');
+      expect(dataCode(JSON.parse(res.text) as Record<string, unknown>)).toBe(
+        'HTTP_UNSUPPORTED_MEDIA_TYPE',
+      );
     }
-    const missing = await raw(gateway.url, { headers: { accept: JSON_HEADERS.accept }, body: ping });
+    const missing = await raw(gateway.url, {
+      headers: { accept: JSON_HEADERS.accept },
+      body: ping,
+    });
     expect(missing.status).toBe(415);
   });
 
   it('[FRM-1] answers malformed JSON with -32700 FRAME_PARSE_ERROR', async () => {
     const res = await post('{"jsonrpc":"2.0","id":3,"method":');
     expect(res.status).toBe(400);
-    expect(JSON.parse(res.text)).toMatchObject({ error: { code: -32700, data: { code: 'FRAME_PARSE_ERROR' } } });
+    expect(JSON.parse(res.text)).toMatchObject({
+      error: { code: -32700, data: { code: 'FRAME_PARSE_ERROR' } },
+    });
   });
 
   it('[FRM-1] answers invalid UTF-8 bytes with FRAME_INVALID_UTF8', async () => {
-    const bytes = Buffer.concat([Buffer.from('{"jsonrpc":"2.0","id":4,"method":"ping","params":{"x":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}}')]);
+    const bytes = Buffer.concat([
+      Buffer.from('{"jsonrpc":"2.0","id":4,"method":"ping","params":{"x":"'),
+      Buffer.from([0xc3, 0x28, 0xff]),
+      Buffer.from('"}}'),
+    ]);
     const res = await post(bytes);
     expect(res.status).toBe(400);
     expect(dataCode(JSON.parse(res.text) as Record<string, unknown>)).toBe('FRAME_INVALID_UTF8');
@@ -260,21 +350,31 @@ describe('when the body is not one acceptable JSON-RPC message', () => {
   it('[FRM-1] answers an invalid envelope with FRAME_INVALID_JSONRPC and its id', async () => {
     const res = await post(JSON.stringify({ jsonrpc: '1.0', id: 'abc', method: 'ping' }));
     expect(res.status).toBe(400);
-    expect(JSON.parse(res.text)).toMatchObject({ id: 'abc', error: { data: { code: 'FRAME_INVALID_JSONRPC' } } });
+    expect(JSON.parse(res.text)).toMatchObject({
+      id: 'abc',
+      error: { data: { code: 'FRAME_INVALID_JSONRPC' } },
+    });
   });
 
   it('[LIM-2] refuses a too deeply nested message with LIMIT_TOO_DEEP and its id', async () => {
     const deep = `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"rec__echo","arguments":{"text":${'['.repeat(MAX_DEPTH)}${']'.repeat(MAX_DEPTH)}}}}`;
     const res = await post(deep);
     expect(res.status).toBe(400);
-    expect(JSON.parse(res.text)).toMatchObject({ id: 5, error: { data: { code: 'LIMIT_TOO_DEEP' } } });
+    expect(JSON.parse(res.text)).toMatchObject({
+      id: 5,
+      error: { data: { code: 'LIMIT_TOO_DEEP' } },
+    });
   });
 
   it('refuses other paths and methods', async () => {
-    expect((await raw(gateway.url, { path: '/other', headers: JSON_HEADERS, body: ping })).status).toBe(404);
+    expect(
+      (await raw(gateway.url, { path: '/other', headers: JSON_HEADERS, body: ping })).status,
+    ).toBe(404);
     const put = await raw(gateway.url, { method: 'PUT', headers: JSON_HEADERS, body: ping });
     expect(put.status).toBe(405);
-    expect(dataCode(JSON.parse(put.text) as Record<string, unknown>)).toBe('HTTP_METHOD_NOT_ALLOWED');
+    expect(dataCode(JSON.parse(put.text) as Record<string, unknown>)).toBe(
+      'HTTP_METHOD_NOT_ALLOWED',
+    );
   });
 });
 
@@ -289,7 +389,10 @@ describe('when a request names a session', () => {
   it('[HTTP-4] answers an unknown session id with 404 HTTP_SESSION_UNKNOWN', async () => {
     const res = await raw(gateway.url, { headers: withSession(randomUUID()), body: ping });
     expect(res.status).toBe(404);
-    expect(JSON.parse(res.text)).toMatchObject({ id: 1, error: { data: { code: 'HTTP_SESSION_UNKNOWN' } } });
+    expect(JSON.parse(res.text)).toMatchObject({
+      id: 1,
+      error: { data: { code: 'HTTP_SESSION_UNKNOWN' } },
+    });
   });
 
   it("[HTTP-4] refuses another caller's session with 403 HTTP_SESSION_FORBIDDEN", async () => {
@@ -301,12 +404,19 @@ describe('when a request names a session', () => {
     for (const other of [{ authorization: 'Bearer mallory' }, {}]) {
       const res = await raw(gateway.url, { headers: withSession(session, other), body: ping });
       expect(res.status).toBe(403);
-      expect(dataCode(JSON.parse(res.text) as Record<string, unknown>)).toBe('HTTP_SESSION_FORBIDDEN');
-      const del = await raw(gateway.url, { method: 'DELETE', headers: withSession(session, other) });
+      expect(dataCode(JSON.parse(res.text) as Record<string, unknown>)).toBe(
+        'HTTP_SESSION_FORBIDDEN',
+      );
+      const del = await raw(gateway.url, {
+        method: 'DELETE',
+        headers: withSession(session, other),
+      });
       expect(del.status).toBe(403);
     }
     // The session survived the foreign attempts.
-    expect((await raw(gateway.url, { headers: withSession(session, alice), body: ping })).status).toBe(200);
+    expect(
+      (await raw(gateway.url, { headers: withSession(session, alice), body: ping })).status,
+    ).toBe(200);
   });
 
   it('[HTTP-4] gives every session a fresh random id', async () => {
@@ -319,7 +429,11 @@ describe('when a request names a session', () => {
     const controller = new AbortController();
     const started = Date.now();
     const sse = await fetch(gateway.url, {
-      headers: { accept: 'text/event-stream', 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
+      headers: {
+        accept: 'text/event-stream',
+        'mcp-session-id': session,
+        'mcp-protocol-version': '2025-11-25',
+      },
       signal: controller.signal,
     });
     expect(sse.status).toBe(200);
@@ -348,14 +462,21 @@ describe('when sessions are limited', () => {
     const first = await openLegacySession(small.url);
     await openLegacySession(small.url);
     await expect(openLegacySession(small.url)).rejects.toThrow(/503.*HTTP_TOO_MANY_SESSIONS/);
-    await raw(small.url, { method: 'DELETE', headers: { 'mcp-session-id': first, 'mcp-protocol-version': '2025-11-25' } });
+    await raw(small.url, {
+      method: 'DELETE',
+      headers: { 'mcp-session-id': first, 'mcp-protocol-version': '2025-11-25' },
+    });
     await expect(openLegacySession(small.url)).resolves.toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('[HTTP-4] closes an idle session after sessionIdleMs', async () => {
     await new Promise((resolve) => setTimeout(resolve, 2000)); // let the sessions above expire
     const session = await openLegacySession(small.url);
-    const headers = { ...JSON_HEADERS, 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' };
+    const headers = {
+      ...JSON_HEADERS,
+      'mcp-session-id': session,
+      'mcp-protocol-version': '2025-11-25',
+    };
     expect((await raw(small.url, { headers, body: ping })).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect((await raw(small.url, { headers, body: ping })).status).toBe(404);

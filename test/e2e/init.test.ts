@@ -1,4 +1,11 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -27,7 +34,11 @@ describe('toolgate init --from (real CLI)', () => {
     const config = await loadConfig(out);
     expect(Object.keys(config.servers).sort()).toEqual(['filesystem', 'github', 'memory']);
     expect(Object.values(config.servers).every((s) => s.tools.length === 0)).toBe(true);
-    expect(createSecretScanner(['ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789']).scan(readFileSync(out, 'utf8'))).toEqual([]);
+    expect(
+      createSecretScanner(['ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789']).scan(
+        readFileSync(out, 'utf8'),
+      ),
+    ).toEqual([]);
     expect(result.stdout).toMatch(/GITHUB_PERSONAL_ACCESS_TOKEN +→ server github/);
     expect(result.stdout).toMatch(/server filesystem: .*names no version/);
     expect(result.stdout).toContain('mkdir -p "/home/me/Desktop"'); // a fixture path that does not exist here
@@ -52,7 +63,11 @@ describe('toolgate init --from (real CLI)', () => {
     const out = join(home, 'toolgate.yaml');
     const result = await toolgate(['init', '--from', 'cursor', '--config', out], { HOME: home });
     expect(result.code, result.stderr).toBe(0);
-    expect(Object.keys((await loadConfig(out)).servers).sort()).toEqual(['linear', 'sqlite', 'stripe']);
+    expect(Object.keys((await loadConfig(out)).servers).sort()).toEqual([
+      'linear',
+      'sqlite',
+      'stripe',
+    ]);
   });
 
   it('[INIT-5] --wrap points the client at toolgate after a backup, --unwrap restores it byte for byte', async () => {
@@ -60,7 +75,10 @@ describe('toolgate init --from (real CLI)', () => {
     const original = readFileSync(client);
     const wrapped = await toolgate(['init', '--from', client, '--config', out, '--wrap']);
     expect(wrapped.code, wrapped.stderr).toBe(0);
-    const doc = JSON.parse(readFileSync(client, 'utf8')) as { mcpServers: Record<string, { args: string[] }>; numStartups: number };
+    const doc = JSON.parse(readFileSync(client, 'utf8')) as {
+      mcpServers: Record<string, { args: string[] }>;
+      numStartups: number;
+    };
     expect(Object.keys(doc.mcpServers)).toEqual(['toolgate']);
     expect(doc.mcpServers['toolgate']?.args.slice(-3)).toEqual(['run', '--config', out]);
     expect(doc.numStartups).toBe(12);
@@ -73,7 +91,9 @@ describe('toolgate init --from (real CLI)', () => {
     const unwrapped = await toolgate(['init', '--from', client, '--unwrap']);
     expect(unwrapped.code, unwrapped.stderr).toBe(0);
     expect(readFileSync(client).equals(original)).toBe(true);
-    expect((await toolgate(['init', '--from', client, '--unwrap'])).stderr).toContain('INIT_NOT_WRAPPED');
+    expect((await toolgate(['init', '--from', client, '--unwrap'])).stderr).toContain(
+      'INIT_NOT_WRAPPED',
+    );
   });
 
   it('[INIT-5] --wrap after a review keeps the edited config and only rewrites the client', async () => {
@@ -84,7 +104,9 @@ describe('toolgate init --from (real CLI)', () => {
     const wrapped = await toolgate(['init', '--from', client, '--config', out, '--wrap']);
     expect(wrapped.code, wrapped.stderr).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe(reviewed);
-    expect(Object.keys((JSON.parse(readFileSync(client, 'utf8')) as { mcpServers: object }).mcpServers)).toEqual(['toolgate']);
+    expect(
+      Object.keys((JSON.parse(readFileSync(client, 'utf8')) as { mcpServers: object }).mcpServers),
+    ).toEqual(['toolgate']);
   });
 
   it('[INIT-5] --unwrap refuses when the client config changed since the wrap, naming the backup', async () => {
@@ -103,10 +125,19 @@ describe('toolgate init --from (real CLI)', () => {
   it('[INIT-1] round trip: init, lock under the default sandbox, the tools table for review, then run', async () => {
     const dir = tempDir();
     const client = join(dir, 'claude_desktop_config.json');
-    writeFileSync(client, JSON.stringify({ mcpServers: { echo: { command: process.execPath, args: [fixture('echo-server')] } } }, null, 2));
+    writeFileSync(
+      client,
+      JSON.stringify(
+        { mcpServers: { echo: { command: process.execPath, args: [fixture('echo-server')] } } },
+        null,
+        2,
+      ),
+    );
     const out = join(dir, 'toolgate.yaml');
     expect((await toolgate(['init', '--from', client, '--config', out])).code).toBe(0);
-    expect((await loadConfig(out)).servers['echo']).toMatchObject({ sandbox: expect.objectContaining({ seccomp: true }) });
+    expect((await loadConfig(out)).servers['echo']).toMatchObject({
+      sandbox: expect.objectContaining({ seccomp: true }),
+    });
     const locked = await toolgate(['lock', '--config', out]);
     expect(locked.code, locked.stderr + locked.stdout).toBe(0);
     expect(existsSync(join(dir, 'toolgate.lock'))).toBe(true);
@@ -119,7 +150,9 @@ describe('toolgate init --from (real CLI)', () => {
     const gw = await startStdioGateway({}, { lock: { dir } });
     try {
       expect((await gw.client.listTools()).tools.map((t) => t.name)).toEqual(['echo__echo']);
-      expect(await gw.client.callTool({ name: 'echo__echo', arguments: { text: 'hi' } })).toMatchObject({ content: [{ type: 'text', text: 'hi' }] });
+      expect(
+        await gw.client.callTool({ name: 'echo__echo', arguments: { text: 'hi' } }),
+      ).toMatchObject({ content: [{ type: 'text', text: 'hi' }] });
     } finally {
       await gw.close();
     }

@@ -26,7 +26,10 @@ const config = {
 let node24 = '';
 let configPath = '';
 
-const inspect = async (target: readonly string[], args: readonly string[]): Promise<ProcessResult> =>
+const inspect = async (
+  target: readonly string[],
+  args: readonly string[],
+): Promise<ProcessResult> =>
   runProcess(node24, [INSPECTOR, '--cli', ...args, ...target], {
     timeoutMs: 45_000,
     // No OS keychain on CI machines: keep the Inspector's secret store in memory, quietly.
@@ -37,7 +40,9 @@ const json = (result: ProcessResult): Record<string, unknown> => {
   try {
     return JSON.parse(result.stdout) as Record<string, unknown>;
   } catch {
-    throw new Error(`the Inspector printed no JSON (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+    throw new Error(
+      `the Inspector printed no JSON (exit ${result.code}):\n${result.stdout}\n${result.stderr}`,
+    );
   }
 };
 
@@ -48,8 +53,14 @@ beforeAll(async () => {
 
 const fronts: { name: string; target: () => readonly string[] }[] = [
   // `--` ends the Inspector's options: its own `--config` would otherwise take toolgate's.
-  { name: 'stdio (toolgate run)', target: () => ['--', process.execPath, TOOLGATE, 'run', '--no-lock', '--config', configPath] },
-  { name: 'Streamable HTTP (toolgate serve)', target: () => ['--transport', 'http', '--server-url', http.url] },
+  {
+    name: 'stdio (toolgate run)',
+    target: () => ['--', process.execPath, TOOLGATE, 'run', '--no-lock', '--config', configPath],
+  },
+  {
+    name: 'Streamable HTTP (toolgate serve)',
+    target: () => ['--transport', 'http', '--server-url', http.url],
+  },
 ];
 let http: Listening;
 
@@ -69,25 +80,50 @@ describe.each(fronts)('when the MCP Inspector CLI talks to toolgate over $name',
   });
 
   it('calls an allowed tool and returns the upstream result', async () => {
-    const echo = await inspect(target(), ['--method', 'tools/call', '--tool-name', 'everything__echo', '--tool-arg', 'message=through the gate']);
+    const echo = await inspect(target(), [
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'everything__echo',
+      '--tool-arg',
+      'message=through the gate',
+    ]);
     expect(echo.code, echo.stderr).toBe(0);
     expect(json(echo)).toEqual({ content: [{ type: 'text', text: 'Echo: through the gate' }] });
 
-    const sum = await inspect(target(), ['--method', 'tools/call', '--tool-name', 'everything__get-sum', '--tool-arg', 'a=2', 'b=3']);
+    const sum = await inspect(target(), [
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'everything__get-sum',
+      '--tool-arg',
+      'a=2',
+      'b=3',
+    ]);
     expect(sum.code, sum.stderr).toBe(0);
     expect(JSON.stringify(json(sum))).toContain('The sum of 2 and 3 is 5');
   });
 
   it('fails a call of a tool the config does not allow', async () => {
     // The Inspector looks the tool up in tools/list first; toolgate hides it, so the call fails.
-    const result = await inspect(target(), ['--method', 'tools/call', '--tool-name', 'everything__get-env']);
+    const result = await inspect(target(), [
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'everything__get-env',
+    ]);
     expect(result.code).not.toBe(0);
     expect(result.stdout + result.stderr).toMatch(/not found/i);
   });
 
   it('refuses a prompt the config does not allow, with the gateway denial', async () => {
     // prompts/get is sent as is, so this denial comes from toolgate's allowlist, not the Inspector.
-    const result = await inspect(target(), ['--method', 'prompts/get', '--prompt-name', 'everything__simple-prompt']);
+    const result = await inspect(target(), [
+      '--method',
+      'prompts/get',
+      '--prompt-name',
+      'everything__simple-prompt',
+    ]);
     expect(result.code).not.toBe(0);
     expect(result.stdout + result.stderr).toContain('is not allowed by the gateway configuration');
   });

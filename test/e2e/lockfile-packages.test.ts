@@ -1,9 +1,24 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signedBundle } from '../fixtures/cosign-bundle.js';
-import { eventually, fixture, ROOT, runToolgate, startStdioGateway, tempDir, type Running } from './harness.js';
+import {
+  eventually,
+  fixture,
+  ROOT,
+  runToolgate,
+  startStdioGateway,
+  tempDir,
+  type Running,
+} from './harness.js';
 
 /** Runs the toolgate CLI; resolves with its exit code and output (never rejects). */
 const toolgate = (args: string[], cwd?: string, env?: Record<string, string>) =>
@@ -18,7 +33,18 @@ afterEach(async () => {
 const tampered = (g: Running) => g.stderr.some((l) => l.includes('PACKAGE_TAMPERED'));
 
 interface NpmLock {
-  servers: { memory: { package: { kind: string; launcher: string; version: string; installPath: string; tree: string; dependencies: string } } };
+  servers: {
+    memory: {
+      package: {
+        kind: string;
+        launcher: string;
+        version: string;
+        installPath: string;
+        tree: string;
+        dependencies: string;
+      };
+    };
+  };
 }
 
 describe('an npx-launched server from npm: the copy npx runs is re-hashed before every spawn', () => {
@@ -38,7 +64,11 @@ describe('an npx-launched server from npm: the copy npx runs is re-hashed before
             command: 'npx',
             args: ['-y', '@modelcontextprotocol/server-memory@2026.8.31'],
             cwd: dir,
-            env: { npm_config_cache: join(dir, 'npm-cache'), MEMORY_FILE_PATH: join(dir, 'memory.jsonl'), npm_config_update_notifier: 'false' },
+            env: {
+              npm_config_cache: join(dir, 'npm-cache'),
+              MEMORY_FILE_PATH: join(dir, 'memory.jsonl'),
+              npm_config_update_notifier: 'false',
+            },
             tools: ['read_graph'],
             sandbox: false,
             pin: { provenance: 'off' },
@@ -55,9 +85,12 @@ describe('an npx-launched server from npm: the copy npx runs is re-hashed before
     const { dir, config } = npxRig();
     const locked = await toolgate(['lock', '--config', config]);
     expect(locked.code, locked.stderr).toBe(0);
-    const pkg = (JSON.parse(readFileSync(join(dir, 'toolgate.lock'), 'utf8')) as NpmLock).servers.memory.package;
+    const pkg = (JSON.parse(readFileSync(join(dir, 'toolgate.lock'), 'utf8')) as NpmLock).servers
+      .memory.package;
     expect(pkg).toMatchObject({ kind: 'npm', launcher: 'npx', version: '2026.8.31' });
-    expect(pkg.installPath).toMatch(/npm-cache\/_npx\/[0-9a-f]{16}\/node_modules\/@modelcontextprotocol\/server-memory$/);
+    expect(pkg.installPath).toMatch(
+      /npm-cache\/_npx\/[0-9a-f]{16}\/node_modules\/@modelcontextprotocol\/server-memory$/,
+    );
     expect(pkg.tree).toMatch(/^[0-9a-f]{64}$/);
     expect(pkg.dependencies).toMatch(/^[0-9a-f]{64}$/);
 
@@ -72,10 +105,14 @@ describe('an npx-launched server from npm: the copy npx runs is re-hashed before
     appendFileSync(entry, '\n// backdoor\n');
     gw = await startStdioGateway({}, { lock: { dir } });
     await eventually(() => tampered(gw as Running), 60_000);
-    expect(gw.stderr.join('\n')).toContain('the installed files of @modelcontextprotocol/server-memory@2026.8.31');
+    expect(gw.stderr.join('\n')).toContain(
+      'the installed files of @modelcontextprotocol/server-memory@2026.8.31',
+    );
     expect((await gw.client.listTools()).tools).toEqual([]);
     // The client is told why: the server is unavailable because its package was refused.
-    await expect(gw.client.callTool({ name: 'memory__read_graph', arguments: {} })).rejects.toMatchObject({
+    await expect(
+      gw.client.callTool({ name: 'memory__read_graph', arguments: {} }),
+    ).rejects.toMatchObject({
       data: { code: 'UPSTREAM_UNAVAILABLE' },
       message: expect.stringContaining('PACKAGE_TAMPERED'),
     });
@@ -84,16 +121,23 @@ describe('an npx-launched server from npm: the copy npx runs is re-hashed before
     const relock = await toolgate(['lock', '--config', config]);
     expect(relock.code).toBe(1);
     expect(relock.stderr).toContain('PACKAGE_TAMPERED');
-    expect(relock.stderr).toContain('differs from the registry tarball of @modelcontextprotocol/server-memory@2026.8.31');
+    expect(relock.stderr).toContain(
+      'differs from the registry tarball of @modelcontextprotocol/server-memory@2026.8.31',
+    );
     writeFileSync(entry, original);
 
     // A dependency in the same npx install (the MCP SDK it imports) changed: refused too.
     const dependency = join(pkg.installPath, '../sdk/package.json');
     const manifest = readFileSync(dependency);
-    writeFileSync(dependency, manifest.toString().replace('"description"', '"x-patched": true, "description"'));
+    writeFileSync(
+      dependency,
+      manifest.toString().replace('"description"', '"x-patched": true, "description"'),
+    );
     gw = await startStdioGateway({}, { lock: { dir } });
     await eventually(() => tampered(gw as Running), 60_000);
-    expect(gw.stderr.join('\n')).toContain('the dependencies of @modelcontextprotocol/server-memory@2026.8.31');
+    expect(gw.stderr.join('\n')).toContain(
+      'the dependencies of @modelcontextprotocol/server-memory@2026.8.31',
+    );
     expect((await gw.client.listTools()).tools).toEqual([]);
     await gw.close();
     writeFileSync(dependency, manifest);
@@ -110,19 +154,39 @@ const scriptRig = () => {
   const dir = tempDir();
   const app = join(dir, 'app');
   mkdirSync(join(app, 'lib'), { recursive: true });
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'local-app', version: '0.0.0', type: 'module' }));
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'local-app', version: '0.0.0', type: 'module' }),
+  );
   writeFileSync(join(app, 'server.js'), "import './lib/tools.js';\n");
   // Its pid, so a test can crash it.
-  writeFileSync(join(app, 'lib/tools.js'), `import { writeFileSync } from 'node:fs';\nwriteFileSync(process.env.PID_FILE ?? '/dev/null', String(process.pid));\nimport 'helper-dep';\nimport ${JSON.stringify(fixture('echo-server'))};\n`);
+  writeFileSync(
+    join(app, 'lib/tools.js'),
+    `import { writeFileSync } from 'node:fs';\nwriteFileSync(process.env.PID_FILE ?? '/dev/null', String(process.pid));\nimport 'helper-dep';\nimport ${JSON.stringify(fixture('echo-server'))};\n`,
+  );
   mkdirSync(join(app, 'node_modules/helper-dep'), { recursive: true });
-  writeFileSync(join(app, 'node_modules/helper-dep/package.json'), JSON.stringify({ name: 'helper-dep', version: '1.0.0', type: 'module', main: 'index.js' }));
+  writeFileSync(
+    join(app, 'node_modules/helper-dep/package.json'),
+    JSON.stringify({ name: 'helper-dep', version: '1.0.0', type: 'module', main: 'index.js' }),
+  );
   writeFileSync(join(app, 'node_modules/helper-dep/index.js'), 'export const helper = 1;\n');
   writeFileSync(join(app, 'README.md'), 'Not loaded by the server.\n');
   const config = join(dir, 'toolgate.yaml');
   const pidFile = join(dir, 'server.pid');
   writeFileSync(
     config,
-    JSON.stringify({ servers: { echo: { command: process.execPath, args: [join(app, 'server.js')], env: { PID_FILE: pidFile }, tools: ['*'], sandbox: false, restart: { initialDelayMs: 100 } } } }),
+    JSON.stringify({
+      servers: {
+        echo: {
+          command: process.execPath,
+          args: [join(app, 'server.js')],
+          env: { PID_FILE: pidFile },
+          tools: ['*'],
+          sandbox: false,
+          restart: { initialDelayMs: 100 },
+        },
+      },
+    }),
   );
   return { dir, app, config, pidFile };
 };
@@ -132,10 +196,23 @@ describe('a script server (node path/to/server.js): what it loads is pinned, not
     const { dir, app, config } = scriptRig();
     const locked = await toolgate(['lock', '--config', config]);
     expect(locked.code, locked.stderr).toBe(0);
-    const pkg = (JSON.parse(readFileSync(join(dir, 'toolgate.lock'), 'utf8')) as { servers: { echo: { package: { role: string; modules: object; packages: object } } } }).servers.echo.package;
+    const pkg = (
+      JSON.parse(readFileSync(join(dir, 'toolgate.lock'), 'utf8')) as {
+        servers: { echo: { package: { role: string; modules: object; packages: object } } };
+      }
+    ).servers.echo.package;
     expect(pkg.role).toBe('script');
-    expect(Object.keys(pkg.modules).sort()).toEqual([fixture('echo-server'), fixture('echo-tool'), join(app, 'lib/tools.js'), join(app, 'server.js')].sort());
-    expect(Object.keys(pkg.packages)).toContain(join(ROOT, 'node_modules/@modelcontextprotocol/server'));
+    expect(Object.keys(pkg.modules).sort()).toEqual(
+      [
+        fixture('echo-server'),
+        fixture('echo-tool'),
+        join(app, 'lib/tools.js'),
+        join(app, 'server.js'),
+      ].sort(),
+    );
+    expect(Object.keys(pkg.packages)).toContain(
+      join(ROOT, 'node_modules/@modelcontextprotocol/server'),
+    );
     expect(Object.keys(pkg.packages)).toContain(join(app, 'node_modules/helper-dep'));
 
     gw = await startStdioGateway({}, { lock: { dir } });
@@ -147,7 +224,9 @@ describe('a script server (node path/to/server.js): what it loads is pinned, not
     appendFileSync(sibling, 'globalThis.exfiltrate = true;\n');
     gw = await startStdioGateway({}, { lock: { dir } });
     await eventually(() => tampered(gw as Running));
-    expect(gw.stderr.join('\n')).toContain(`${sibling}, loaded by the script ${join(app, 'server.js')}`);
+    expect(gw.stderr.join('\n')).toContain(
+      `${sibling}, loaded by the script ${join(app, 'server.js')}`,
+    );
     expect((await gw.client.listTools()).tools).toEqual([]);
     await gw.close();
     writeFileSync(sibling, original);
@@ -187,7 +266,9 @@ describe('a server that crashes', () => {
     await eventually(() => tampered(gw as Running));
     expect(gw.stderr.join('\n')).toContain(`${join(app, 'lib/tools.js')}, loaded by the script`);
     expect(Number(readFileSync(pidFile, 'utf8'))).toBe(pid); // never spawned again
-    await expect(gw.client.callTool({ name: 'echo__echo', arguments: { text: 'x' } })).rejects.toMatchObject({
+    await expect(
+      gw.client.callTool({ name: 'echo__echo', arguments: { text: 'x' } }),
+    ).rejects.toMatchObject({
       data: { code: 'UPSTREAM_UNAVAILABLE' },
       message: expect.stringContaining('PACKAGE_TAMPERED'),
     });
@@ -212,14 +293,39 @@ describe('a container server (image:): started by the locked digest, its signatu
     const digest = randomBytes(32).toString('hex');
     const ref = `ghcr.io/example/mcp-server@sha256:${digest}`;
     const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    writeFileSync(join(dir, 'cosign.pub'), publicKey.export({ type: 'spki', format: 'pem' }).toString());
-    writeFileSync(join(dir, 'image.sigstore.json'), JSON.stringify(signedBundle(privateKey, digest)));
+    writeFileSync(
+      join(dir, 'cosign.pub'),
+      publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    );
+    writeFileSync(
+      join(dir, 'image.sigstore.json'),
+      JSON.stringify(signedBundle(privateKey, digest)),
+    );
     const config = join(dir, 'toolgate.yaml');
     const write = (image: string, pinRef = ref) =>
-      writeFileSync(config, JSON.stringify({ servers: { img: { image, tools: ['*'], pin: { image: { ref: pinRef, publicKey: 'cosign.pub', signature: 'image.sigstore.json' } } } } }));
+      writeFileSync(
+        config,
+        JSON.stringify({
+          servers: {
+            img: {
+              image,
+              tools: ['*'],
+              pin: {
+                image: { ref: pinRef, publicKey: 'cosign.pub', signature: 'image.sigstore.json' },
+              },
+            },
+          },
+        }),
+      );
     write('ghcr.io/example/mcp-server:1.0');
     const env = { PATH: `${bin}:${process.env['PATH'] ?? ''}` };
-    const runs = () => (existsSync(argvLog) ? readFileSync(argvLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]) : []);
+    const runs = () =>
+      existsSync(argvLog)
+        ? readFileSync(argvLog, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as string[])
+        : [];
     return { dir, config, ref, digest, env, runs, write, privateKey };
   };
 
@@ -227,7 +333,11 @@ describe('a container server (image:): started by the locked digest, its signatu
     const rig = imageRig();
     const locked = await toolgate(['lock', '--config', rig.config], undefined, rig.env);
     expect(locked.code, locked.stderr).toBe(0);
-    expect(JSON.parse(readFileSync(join(rig.dir, 'toolgate.lock'), 'utf8'))).toMatchObject({ servers: { img: { package: { kind: 'image', ref: rig.ref, digest: `sha256:${rig.digest}` } } } });
+    expect(JSON.parse(readFileSync(join(rig.dir, 'toolgate.lock'), 'utf8'))).toMatchObject({
+      servers: {
+        img: { package: { kind: 'image', ref: rig.ref, digest: `sha256:${rig.digest}` } },
+      },
+    });
     const image = (argv: string[]) => argv.slice(argv.indexOf('--') + 1)[0];
     expect(rig.runs().map(image)).toEqual([rig.ref]);
 
@@ -240,18 +350,28 @@ describe('a container server (image:): started by the locked digest, its signatu
     // The bundle replaced by one signed with another key: refused, the engine never runs.
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const bundle = readFileSync(join(rig.dir, 'image.sigstore.json'));
-    writeFileSync(join(rig.dir, 'image.sigstore.json'), JSON.stringify(signedBundle(other.privateKey, rig.digest)));
+    writeFileSync(
+      join(rig.dir, 'image.sigstore.json'),
+      JSON.stringify(signedBundle(other.privateKey, rig.digest)),
+    );
     gw = await startStdioGateway({}, { lock: { dir: rig.dir }, env: rig.env });
-    await eventually(() => (gw as Running).stderr.some((l) => l.includes('PACKAGE_SIGNATURE_INVALID')));
+    await eventually(() =>
+      (gw as Running).stderr.some((l) => l.includes('PACKAGE_SIGNATURE_INVALID')),
+    );
     expect((await gw.client.listTools()).tools).toEqual([]);
-    await expect(gw.client.callTool({ name: 'img__echo', arguments: { text: 'x' } })).rejects.toMatchObject({ message: expect.stringContaining('PACKAGE_SIGNATURE_INVALID') });
+    await expect(
+      gw.client.callTool({ name: 'img__echo', arguments: { text: 'x' } }),
+    ).rejects.toMatchObject({ message: expect.stringContaining('PACKAGE_SIGNATURE_INVALID') });
     expect(rig.runs()).toHaveLength(2);
     await gw.close();
     writeFileSync(join(rig.dir, 'image.sigstore.json'), bundle);
 
     // The config now names another digest (validly signed with the same key): not what the lock pins.
     const moved = randomBytes(32).toString('hex');
-    writeFileSync(join(rig.dir, 'image.sigstore.json'), JSON.stringify(signedBundle(rig.privateKey, moved)));
+    writeFileSync(
+      join(rig.dir, 'image.sigstore.json'),
+      JSON.stringify(signedBundle(rig.privateKey, moved)),
+    );
     rig.write('ghcr.io/example/mcp-server:1.0', `ghcr.io/example/mcp-server@sha256:${moved}`);
     gw = await startStdioGateway({}, { lock: { dir: rig.dir }, env: rig.env });
     await eventually(() => tampered(gw as Running));
@@ -269,14 +389,32 @@ describe('a container server (image:): started by the locked digest, its signatu
 
   it('[PKG-10] lock refuses an image server without pin.image, and a tag even with --allow-unpinned', async () => {
     const rig = imageRig();
-    writeFileSync(rig.config, JSON.stringify({ servers: { img: { image: 'ghcr.io/example/mcp-server:1.0', tools: ['*'] } } }));
-    const refused = await toolgate(['lock', '--config', rig.config, '--allow-unpinned'], undefined, rig.env);
+    writeFileSync(
+      rig.config,
+      JSON.stringify({
+        servers: { img: { image: 'ghcr.io/example/mcp-server:1.0', tools: ['*'] } },
+      }),
+    );
+    const refused = await toolgate(
+      ['lock', '--config', rig.config, '--allow-unpinned'],
+      undefined,
+      rig.env,
+    );
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('LOCK_UNPINNED');
     expect(refused.stderr).toContain('name it by @sha256 digest');
-    writeFileSync(rig.config, JSON.stringify({ servers: { img: { image: rig.ref, tools: ['*'] } } }));
-    expect((await toolgate(['lock', '--config', rig.config], undefined, rig.env)).stderr).toContain('LOCK_UNPINNED');
-    const unsigned = await toolgate(['lock', '--config', rig.config, '--allow-unpinned'], undefined, rig.env);
+    writeFileSync(
+      rig.config,
+      JSON.stringify({ servers: { img: { image: rig.ref, tools: ['*'] } } }),
+    );
+    expect((await toolgate(['lock', '--config', rig.config], undefined, rig.env)).stderr).toContain(
+      'LOCK_UNPINNED',
+    );
+    const unsigned = await toolgate(
+      ['lock', '--config', rig.config, '--allow-unpinned'],
+      undefined,
+      rig.env,
+    );
     expect(unsigned.code, unsigned.stderr).toBe(0);
     expect(unsigned.stderr).toContain('UNSIGNED');
     expect(rig.runs()).toHaveLength(1);

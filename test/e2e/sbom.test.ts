@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { fixture, runToolgate, tempDir } from './harness.js';
 
 const OSV = join(import.meta.dirname, '../fixtures/osv');
-const SCHEMA = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/cyclonedx-1.6-subset.schema.json'), 'utf8')) as object;
+const SCHEMA = JSON.parse(
+  readFileSync(join(import.meta.dirname, '../fixtures/cyclonedx-1.6-subset.schema.json'), 'utf8'),
+) as object;
 
 const toolgate = (args: string[]) => runToolgate(args);
 
@@ -25,8 +27,15 @@ const write = (path: string, text: string) => {
 const installedServer = () => {
   const dir = tempDir();
   const nm = join(dir, 'node_modules');
-  const manifest = (path: string, body: Record<string, unknown>) => write(join(nm, path, 'package.json'), JSON.stringify(body));
-  manifest('echo-mcp', { name: 'echo-mcp', version: '1.2.3', type: 'module', dependencies: { 'dep-a': '^1.0.0', '@scope/dep-b': '2.0.0' }, optionalDependencies: { 'not-there': '1' } });
+  const manifest = (path: string, body: Record<string, unknown>) =>
+    write(join(nm, path, 'package.json'), JSON.stringify(body));
+  manifest('echo-mcp', {
+    name: 'echo-mcp',
+    version: '1.2.3',
+    type: 'module',
+    dependencies: { 'dep-a': '^1.0.0', '@scope/dep-b': '2.0.0' },
+    optionalDependencies: { 'not-there': '1' },
+  });
   write(join(nm, 'echo-mcp/index.js'), `import ${JSON.stringify(fixture('echo-server'))};\n`);
   manifest('dep-a', { name: 'dep-a', version: '1.4.0', dependencies: { 'dep-c': '^2.0.0' } });
   manifest('dep-a/node_modules/dep-c', { name: 'dep-c', version: '2.1.0' });
@@ -46,7 +55,17 @@ const installedServer = () => {
   const config = join(dir, 'toolgate.yaml');
   writeFileSync(
     config,
-    JSON.stringify({ servers: { echo: { command: process.execPath, args: [join(nm, 'echo-mcp/index.js')], tools: ['*'], sandbox: false, pin: { provenance: 'off' } } } }),
+    JSON.stringify({
+      servers: {
+        echo: {
+          command: process.execPath,
+          args: [join(nm, 'echo-mcp/index.js')],
+          tools: ['*'],
+          sandbox: false,
+          pin: { provenance: 'off' },
+        },
+      },
+    }),
   );
   return { dir, nm, config };
 };
@@ -84,15 +103,29 @@ describe('toolgate sbom (the built CLI)', () => {
     expect(valid).toBe(true);
     expect(bom.metadata.tools.components[0]?.name).toBe('toolgate');
     const [server] = bom.components;
-    expect(server).toMatchObject({ type: 'application', name: 'echo-mcp', version: '1.2.3', purl: 'pkg:npm/echo-mcp@1.2.3', hashes: [{ alg: 'SHA-512', content: '01'.repeat(64) }] });
-    const libs = Object.fromEntries((server?.components ?? []).map((c) => [c.purl, c.hashes?.[0]?.content]));
+    expect(server).toMatchObject({
+      type: 'application',
+      name: 'echo-mcp',
+      version: '1.2.3',
+      purl: 'pkg:npm/echo-mcp@1.2.3',
+      hashes: [{ alg: 'SHA-512', content: '01'.repeat(64) }],
+    });
+    const libs = Object.fromEntries(
+      (server?.components ?? []).map((c) => [c.purl, c.hashes?.[0]?.content]),
+    );
     expect(libs).toEqual({
       'pkg:npm/%40scope/dep-b@2.0.0': '02'.repeat(64),
       'pkg:npm/dep-a@1.4.0': '03'.repeat(64),
       'pkg:npm/dep-c@2.1.0': '04'.repeat(64),
     });
-    expect(bom.dependencies).toContainEqual({ ref: 'server:echo', dependsOn: ['echo:pkg:npm/%40scope/dep-b@2.0.0', 'echo:pkg:npm/dep-a@1.4.0'] });
-    expect(bom.dependencies).toContainEqual({ ref: 'echo:pkg:npm/dep-a@1.4.0', dependsOn: ['echo:pkg:npm/dep-c@2.1.0'] });
+    expect(bom.dependencies).toContainEqual({
+      ref: 'server:echo',
+      dependsOn: ['echo:pkg:npm/%40scope/dep-b@2.0.0', 'echo:pkg:npm/dep-a@1.4.0'],
+    });
+    expect(bom.dependencies).toContainEqual({
+      ref: 'echo:pkg:npm/dep-a@1.4.0',
+      dependsOn: ['echo:pkg:npm/dep-c@2.1.0'],
+    });
     expect(bom.compositions).toEqual([{ aggregate: 'complete', assemblies: ['server:echo'] }]);
 
     const stdout = await toolgate(['sbom', '--config', config, 'echo']);
@@ -127,19 +160,53 @@ describe('toolgate deps --osv (the built CLI)', () => {
     expect((await toolgate(['lock', '--config', config])).code).toBe(0);
     const r = await toolgate(['deps', '--config', config, '--osv', OSV]);
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stdout).toMatch(/^HIGH +echo +dep-a@1\.4\.0 +GHSA-aaaa-bbbb-cccc .*\(fixed in 1\.4\.1\)$/m);
+    expect(r.stdout).toMatch(
+      /^HIGH +echo +dep-a@1\.4\.0 +GHSA-aaaa-bbbb-cccc .*\(fixed in 1\.4\.1\)$/m,
+    );
     expect(r.stdout).toMatch(/^MEDIUM +echo +@scope\/dep-b@2\.0\.0 +GHSA-dddd-dep-b/m);
     expect(r.stdout).not.toContain('GHSA-eeee-dep-c'); // dep-c 1.0.0 is installed, but the server resolves dep-c 2.1.0
 
-    const json = await toolgate(['deps', '--config', config, '--osv', join(OSV, 'GHSA-aaaa-dep-a.json'), '--format', 'json']);
+    const json = await toolgate([
+      'deps',
+      '--config',
+      config,
+      '--osv',
+      join(OSV, 'GHSA-aaaa-dep-a.json'),
+      '--format',
+      'json',
+    ]);
     expect(json.code).toBe(1);
-    expect((JSON.parse(json.stdout) as { findings: { server: string; package: string; severity: string }[] }).findings).toEqual([
-      expect.objectContaining({ server: 'echo', package: 'dep-a', version: '1.4.0', severity: 'high', aliases: ['CVE-2026-00001'] }),
+    expect(
+      (
+        JSON.parse(json.stdout) as {
+          findings: { server: string; package: string; severity: string }[];
+        }
+      ).findings,
+    ).toEqual([
+      expect.objectContaining({
+        server: 'echo',
+        package: 'dep-a',
+        version: '1.4.0',
+        severity: 'high',
+        aliases: ['CVE-2026-00001'],
+      }),
     ]);
 
     const moderate = await toolgate(['deps', '--config', config, '--osv', join(OSV, 'more.json')]);
     expect(moderate.code, moderate.stdout).toBe(0);
-    expect((await toolgate(['deps', '--config', config, '--osv', join(OSV, 'more.json'), '--fail-on', 'medium'])).code).toBe(1);
+    expect(
+      (
+        await toolgate([
+          'deps',
+          '--config',
+          config,
+          '--osv',
+          join(OSV, 'more.json'),
+          '--fail-on',
+          'medium',
+        ])
+      ).code,
+    ).toBe(1);
 
     const bad = join(dir, 'bad-osv.json');
     writeFileSync(bad, JSON.stringify({ id: 'X', affected: [{ package: { ecosystem: 'npm' } }] }));

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, eventually, fixture, tempDir } from './harness.js';
 
-type Wire = { jsonrpc: '2.0'; id?: unknown; result?: unknown; error?: { code: number; message: string; data?: { code?: string } } };
+type Wire = {
+  jsonrpc: '2.0';
+  id?: unknown;
+  result?: unknown;
+  error?: { code: number; message: string; data?: { code?: string } };
+};
 
 /**
  * A raw JSON-RPC client on `toolgate run`'s stdio, so the test sees the exact bytes the gateway
@@ -12,9 +17,13 @@ type Wire = { jsonrpc: '2.0'; id?: unknown; result?: unknown; error?: { code: nu
  * the same call with `_meta: {}` goes through the SDK `Server`. Both must answer alike.
  */
 const startRaw = (configPath: string) => {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, 'run', '--no-lock', '--config', configPath], {
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '' },
-  });
+  const child: ChildProcessWithoutNullStreams = spawn(
+    process.execPath,
+    [BIN, 'run', '--no-lock', '--config', configPath],
+    {
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '' },
+    },
+  );
   const waiting = new Map<unknown, (message: Wire) => void>();
   const seen: Wire[] = [];
   let buffer = '';
@@ -31,7 +40,8 @@ const startRaw = (configPath: string) => {
   });
   child.stderr.on('data', () => undefined);
   let next = 1;
-  const send = (message: Record<string, unknown>) => child.stdin.write(JSON.stringify({ jsonrpc: '2.0', ...message }) + '\n');
+  const send = (message: Record<string, unknown>) =>
+    child.stdin.write(JSON.stringify({ jsonrpc: '2.0', ...message }) + '\n');
   const request = (method: string, params: Record<string, unknown>): Promise<Wire> => {
     const id = next++;
     const answer = new Promise<Wire>((resolve) => waiting.set(id, resolve));
@@ -77,7 +87,9 @@ describe('the stdio front fast path answers as the SDK path does', () => {
     // Both upstreams listed (started) before the calls.
     await eventually(async () => {
       const list = await raw.request('tools/list', {});
-      const names = ((list.result as { tools?: Array<{ name: string }> }).tools ?? []).map((t) => t.name);
+      const names = ((list.result as { tools?: Array<{ name: string }> }).tools ?? []).map(
+        (t) => t.name,
+      );
       return names.includes('tricky__echo') && names.includes('bad__bad');
     }, 20_000);
   });
@@ -96,7 +108,9 @@ describe('the stdio front fast path answers as the SDK path does', () => {
     expect(fast.result).toMatchObject({ content: [{ type: 'text', text: 'hello' }] });
     expect(JSON.stringify(body(fast))).toBe(JSON.stringify(body(sdk)));
     const deep = await both({ name: 'tricky__deep', arguments: { depth: 3 } });
-    expect(deep.fast.result).toMatchObject({ structuredContent: { v: { d: { d: { d: 'bottom' } } } } });
+    expect(deep.fast.result).toMatchObject({
+      structuredContent: { v: { d: { d: { d: 'bottom' } } } },
+    });
     expect(JSON.stringify(body(deep.fast))).toBe(JSON.stringify(body(deep.sdk)));
   });
 
@@ -124,11 +138,16 @@ describe('the stdio front fast path answers as the SDK path does', () => {
   it('a cancelled fast-path call is cancelled upstream and never answered', async () => {
     const id = raw.nextId();
     raw.send({ id, method: 'tools/call', params: { name: 'tricky__hang', arguments: {} } });
-    await eventually(() => existsSync(log) && readFileSync(log, 'utf8').includes('tools/call hang'));
+    await eventually(
+      () => existsSync(log) && readFileSync(log, 'utf8').includes('tools/call hang'),
+    );
     raw.send({ method: 'notifications/cancelled', params: { requestId: id, reason: 'test' } });
     await eventually(() => readFileSync(log, 'utf8').includes('cancelled hang'));
     // Later traffic is answered; the cancelled call is not.
-    expect((await raw.request('tools/call', { name: 'tricky__echo', arguments: { text: 'after' } })).result).toBeDefined();
+    expect(
+      (await raw.request('tools/call', { name: 'tricky__echo', arguments: { text: 'after' } }))
+        .result,
+    ).toBeDefined();
     expect(raw.seen.some((m) => m.id === id)).toBe(false);
   });
 });

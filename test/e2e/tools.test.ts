@@ -31,7 +31,13 @@ const lockedRig = async () => {
     prompts: ['*'],
     sandbox: false,
   });
-  writeFileSync(config, JSON.stringify({ content: { detect: { enabled: true } }, servers: { rug: server(['ping_contact', 'send_message', 'no_such_tool']) } }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      content: { detect: { enabled: true } },
+      servers: { rug: server(['ping_contact', 'send_message', 'no_such_tool']) },
+    }),
+  );
   const locked = await toolgate(['lock', '--config', config, '--allow-blocked']);
   expect(locked.code, locked.stderr).toBe(0);
   return { dir, config, server };
@@ -40,14 +46,27 @@ const lockedRig = async () => {
 type Listing = { items: Item[]; warnings: { entry: string }[] };
 
 /** Each listed name with `visible` or the code that hides it. */
-const verdictsOf = (listing: Listing) => Object.fromEntries(listing.items.map((i) => [i.publicName, i.verdict === 'visible' ? 'visible' : i.code]));
+const verdictsOf = (listing: Listing) =>
+  Object.fromEntries(
+    listing.items.map((i) => [i.publicName, i.verdict === 'visible' ? 'visible' : i.code]),
+  );
 
 /** `toolgate run` on the same config and lock shows exactly the listing's visible items. */
 const expectGatewayShowsVisible = async (dir: string, listing: Listing) => {
   const gw = await startStdioGateway({}, { lock: { dir } });
   try {
-    const shown = [...(await gw.client.listTools()).tools, ...(await gw.client.listPrompts()).prompts].map((t) => t.name).sort();
-    expect(shown).toEqual(listing.items.filter((i) => i.verdict === 'visible').map((i) => i.publicName).sort());
+    const shown = [
+      ...(await gw.client.listTools()).tools,
+      ...(await gw.client.listPrompts()).prompts,
+    ]
+      .map((t) => t.name)
+      .sort();
+    expect(shown).toEqual(
+      listing.items
+        .filter((i) => i.verdict === 'visible')
+        .map((i) => i.publicName)
+        .sort(),
+    );
   } finally {
     await gw.close();
   }
@@ -75,20 +94,39 @@ describe('toolgate tools (real CLI, config and lock)', () => {
     const table = await toolgate(['tools', '--config', config]);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/^SERVER\s+PUBLIC NAME\s+KIND\s+VERDICT\s+REASON/);
-    expect(table.stdout).toMatch(/^rug\s+rug__ping_contact\s+tool\s+visible\s+Checks that a contact is reachable\.$/m);
-    expect(table.stdout).toMatch(/^rug\s+rug__refresh\s+tool\s+hidden POLICY_TOOL_DENIED\s+not in servers\.rug\.tools$/m);
+    expect(table.stdout).toMatch(
+      /^rug\s+rug__ping_contact\s+tool\s+visible\s+Checks that a contact is reachable\.$/m,
+    );
+    expect(table.stdout).toMatch(
+      /^rug\s+rug__refresh\s+tool\s+hidden POLICY_TOOL_DENIED\s+not in servers\.rug\.tools$/m,
+    );
     expect(table.stdout).toMatch(/^rug\s+rug__no_such_tool\s+tool\s+hidden PIN_MISSING\s+/m);
-    expect(table.stdout).toContain('warning: servers.rug.tools entry "no_such_tool" matches nothing the lock holds (typo?)');
+    expect(table.stdout).toContain(
+      'warning: servers.rug.tools entry "no_such_tool" matches nothing the lock holds (typo?)',
+    );
     expect(table.stdout).toContain('2 visible, 3 hidden');
   }, 60_000);
 
   it('[TOOLS-1] a configured server the lock lacks is hidden whole; --server narrows the listing', async () => {
     const { config, server } = await lockedRig();
     const doc = JSON.parse(readFileSync(config, 'utf8')) as { servers: Record<string, unknown> };
-    writeFileSync(config, JSON.stringify({ ...doc, servers: { ...doc.servers, later: { ...server(['echo']), args: [fixture('echo-server')] } } }));
-    const all = JSON.parse((await toolgate(['tools', '--config', config, '--format', 'json'])).stdout) as { items: Item[] };
-    expect(all.items.filter((i) => i.server === 'later')).toEqual([expect.objectContaining({ kind: 'server', verdict: 'hidden', code: 'LOCK_SERVER_MISSING' })]);
-    const one = JSON.parse((await toolgate(['tools', '--config', config, '--server', 'later', '--format', 'json'])).stdout) as { items: Item[] };
+    writeFileSync(
+      config,
+      JSON.stringify({
+        ...doc,
+        servers: { ...doc.servers, later: { ...server(['echo']), args: [fixture('echo-server')] } },
+      }),
+    );
+    const all = JSON.parse(
+      (await toolgate(['tools', '--config', config, '--format', 'json'])).stdout,
+    ) as { items: Item[] };
+    expect(all.items.filter((i) => i.server === 'later')).toEqual([
+      expect.objectContaining({ kind: 'server', verdict: 'hidden', code: 'LOCK_SERVER_MISSING' }),
+    ]);
+    const one = JSON.parse(
+      (await toolgate(['tools', '--config', config, '--server', 'later', '--format', 'json']))
+        .stdout,
+    ) as { items: Item[] };
     expect(one.items.map((i) => i.server)).toEqual(['later']);
   }, 60_000);
 
@@ -113,12 +151,22 @@ describe('toolgate tools --live (real CLI, servers started as lock does)', () =>
   it('[TOOLS-6] compares what each server lists now with the lock, as the gateway does', async () => {
     const { dir, config } = await lockedRig();
     // Since the lock, the server lists send_message changed (benign now) and a new, allowlisted tool.
-    const doc = JSON.parse(readFileSync(config, 'utf8')) as { servers: { rug: { env: Record<string, string>; tools: string[] } } };
-    doc.servers.rug.env = { ...doc.servers.rug.env, RUG_MODE: 'rename', RUG_EXTRA_TOOL: 'added_later' };
+    const doc = JSON.parse(readFileSync(config, 'utf8')) as {
+      servers: { rug: { env: Record<string, string>; tools: string[] } };
+    };
+    doc.servers.rug.env = {
+      ...doc.servers.rug.env,
+      RUG_MODE: 'rename',
+      RUG_EXTRA_TOOL: 'added_later',
+    };
     doc.servers.rug.tools.push('added_later');
     writeFileSync(config, JSON.stringify(doc));
-    const offline = JSON.parse((await toolgate(['tools', '--config', config, '--format', 'json'])).stdout) as { items: Item[] };
-    expect(offline.items.find((i) => i.name === 'added_later')).toMatchObject({ code: 'PIN_MISSING' });
+    const offline = JSON.parse(
+      (await toolgate(['tools', '--config', config, '--format', 'json'])).stdout,
+    ) as { items: Item[] };
+    expect(offline.items.find((i) => i.name === 'added_later')).toMatchObject({
+      code: 'PIN_MISSING',
+    });
     const run = await toolgate(['tools', '--config', config, '--live', '--format', 'json']);
     expect(run.code, run.stderr).toBe(0);
     const listing = JSON.parse(run.stdout) as Listing;

@@ -12,8 +12,15 @@ const freePort = () =>
   });
 
 /** Starts a Streamable HTTP server process and waits until it says it listens. */
-const startHttpServer = async (args: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> => {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+const startHttpServer = async (
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<ChildProcess> => {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
   await eventually(() => ready.test(err), 20_000);
@@ -27,7 +34,11 @@ describe('Streamable HTTP upstreams of both eras', () => {
     const legacyPort = await freePort();
     const modernPort = await freePort();
     children.push(
-      await startHttpServer([npmServer('server-everything'), 'streamableHttp'], { PORT: String(legacyPort) }, /listening/i),
+      await startHttpServer(
+        [npmServer('server-everything'), 'streamableHttp'],
+        { PORT: String(legacyPort) },
+        /listening/i,
+      ),
       await startHttpServer([fixture('echo-http-server'), String(modernPort)], {}, /listening/i),
     );
     gw = await startStdioGateway({
@@ -43,17 +54,30 @@ describe('Streamable HTTP upstreams of both eras', () => {
   });
 
   it('negotiates 2025 with a 2025 server and 2026-07-28 with a 2026 server', async () => {
-    await eventually(() => gw.stderr.some((l) => l.includes('"server":"legacy"') && l.includes('"era":"2025-11-25"')));
-    await eventually(() => gw.stderr.some((l) => l.includes('"server":"modern"') && l.includes('"era":"2026-07-28"')));
+    await eventually(() =>
+      gw.stderr.some((l) => l.includes('"server":"legacy"') && l.includes('"era":"2025-11-25"')),
+    );
+    await eventually(() =>
+      gw.stderr.some((l) => l.includes('"server":"modern"') && l.includes('"era":"2026-07-28"')),
+    );
   });
 
   it('[ALLOW-1] lists and calls tools of both through one 2025 client', async () => {
-    expect((await gw.client.listTools()).tools.map((t) => t.name).sort()).toEqual(['legacy__echo', 'modern__echo']);
-    expect(await gw.client.callTool({ name: 'legacy__echo', arguments: { message: 'old' } })).toMatchObject({ content: [{ text: 'Echo: old' }] });
-    expect(await gw.client.callTool({ name: 'modern__echo', arguments: { text: 'new' } })).toMatchObject({ content: [{ text: 'new' }] });
+    expect((await gw.client.listTools()).tools.map((t) => t.name).sort()).toEqual([
+      'legacy__echo',
+      'modern__echo',
+    ]);
+    expect(
+      await gw.client.callTool({ name: 'legacy__echo', arguments: { message: 'old' } }),
+    ).toMatchObject({ content: [{ text: 'Echo: old' }] });
+    expect(
+      await gw.client.callTool({ name: 'modern__echo', arguments: { text: 'new' } }),
+    ).toMatchObject({ content: [{ text: 'new' }] });
   });
 
   it('[ALLOW-2] still denies what the config does not allow over HTTP', async () => {
-    await expect(gw.client.callTool({ name: 'legacy__get-env', arguments: {} })).rejects.toMatchObject({ data: { code: 'POLICY_TOOL_DENIED' } });
+    await expect(
+      gw.client.callTool({ name: 'legacy__get-env', arguments: {} }),
+    ).rejects.toMatchObject({ data: { code: 'POLICY_TOOL_DENIED' } });
   });
 });

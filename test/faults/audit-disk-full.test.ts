@@ -34,7 +34,10 @@ describe('when the disk under the audit log fills up while calls are served (nee
     const logFile = join(disk, 'audit.jsonl');
     const { rec, received } = recorder();
     // Arguments in clear: the log then says by itself which texts it recorded.
-    const gw = await startGateway({ servers: { rec }, audit: { path: logFile, clear: { rec: ['echo'] } } });
+    const gw = await startGateway({
+      servers: { rec },
+      audit: { path: logFile, clear: { rec: ['echo'] } },
+    });
     const call = (text: string) => gw.client.callTool({ name: 'rec__echo', arguments: { text } });
     await call('before');
 
@@ -75,11 +78,15 @@ describe('when the disk under the audit log fills up while calls are served (nee
     expect(verify.code, verify.out + verify.err).toBe(0);
     // Nothing unlogged left: every call the server received has its forward entry, every answered call its result.
     const entries = entriesAt(logFile).filter((e) => e.target === 'echo');
-    const textOf = (e: (typeof entries)[number]) => String(((e['args'] as { clear?: { text?: unknown } } | undefined)?.clear ?? {}).text);
+    const textOf = (e: (typeof entries)[number]) =>
+      String(((e['args'] as { clear?: { text?: unknown } } | undefined)?.clear ?? {}).text);
     const forwarded = new Set(entries.filter((e) => e.decision === 'forward').map(textOf));
     for (const text of received()) expect(forwarded.has(text), text).toBe(true);
-    const callOf = new Map(entries.filter((e) => e.decision === 'forward').map((e) => [textOf(e), e.call]));
+    const callOf = new Map(
+      entries.filter((e) => e.decision === 'forward').map((e) => [textOf(e), e.call]),
+    );
     const resulted = new Set(entries.filter((e) => e.decision === 'result').map((e) => e.call));
-    for (const text of ['before', ...answered, 'after']) expect(resulted.has(callOf.get(text)), text).toBe(true);
+    for (const text of ['before', ...answered, 'after'])
+      expect(resulted.has(callOf.get(text)), text).toBe(true);
   }, 180_000);
 });

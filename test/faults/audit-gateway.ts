@@ -38,27 +38,47 @@ export const isAlive = (pid: number): boolean => {
 
 /** `toolgate audit <args> --config FILE`. */
 export const auditCli = (configPath: string, ...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, 'audit', ...args, '--config', configPath], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [BIN, 'audit', ...args, '--config', configPath], {
+    encoding: 'utf8',
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 
-export type LoggedEntry = Record<string, unknown> & { seq: number; decision: string; call?: string; target?: string; event?: Record<string, unknown> };
+export type LoggedEntry = Record<string, unknown> & {
+  seq: number;
+  decision: string;
+  call?: string;
+  target?: string;
+  event?: Record<string, unknown>;
+};
 
 /** The entries of a JSONL log file, parsed. */
-export const entriesAt = (path: string): LoggedEntry[] => parseJsonl(readFileSync(path, 'utf8')).entries.map((e) => JSON.parse(e.body) as LoggedEntry);
+export const entriesAt = (path: string): LoggedEntry[] =>
+  parseJsonl(readFileSync(path, 'utf8')).entries.map((e) => JSON.parse(e.body) as LoggedEntry);
 
 /** The recording fixture, sandboxed with its record file's folder writable: it records every message it receives. */
 export const recorder = () => {
   const dir = tempDir();
   const record = join(dir, 'received.jsonl');
-  const rec = { command: process.execPath, args: [fixture('recording')], env: { RECORD_FILE: record }, sandbox: { writable: [dir] }, tools: ['echo'] };
+  const rec = {
+    command: process.execPath,
+    args: [fixture('recording')],
+    env: { RECORD_FILE: record },
+    sandbox: { writable: [dir] },
+    tools: ['echo'],
+  };
   /** The texts of the tools/call requests the server received. */
   const received = (): string[] =>
     existsSync(record)
       ? readFileSync(record, 'utf8')
           .split('\n')
           .filter((l) => l.includes('"tools/call"'))
-          .map((l) => String((JSON.parse(l) as { params?: { arguments?: { text?: unknown } } }).params?.arguments?.text))
+          .map((l) =>
+            String(
+              (JSON.parse(l) as { params?: { arguments?: { text?: unknown } } }).params?.arguments
+                ?.text,
+            ),
+          )
       : [];
   return { record, rec, received };
 };

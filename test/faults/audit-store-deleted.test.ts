@@ -42,7 +42,10 @@ describe('when the audit log is deleted, moved away or replaced while the gatewa
     expect(stderr).not.toMatch(/\n\s+at |Uncaught|ENOENT: no such file or directory, unlink/); // no crash at shutdown
 
     // A restart starts the log at that path anew (the empty file), and it verifies.
-    const again = await startGateway({ servers: { rec }, audit: { path: 'logs/audit.jsonl' } }, gw.dir);
+    const again = await startGateway(
+      { servers: { rec }, audit: { path: 'logs/audit.jsonl' } },
+      gw.dir,
+    );
     await again.client.callTool({ name: 'rec__echo', arguments: { text: 'restarted' } });
     await again.client.close();
     await eventually(() => !isAlive(again.pid), 30_000);
@@ -65,6 +68,10 @@ describe('when the audit log is deleted, moved away or replaced while the gatewa
     expect(verify.code, verify.out + verify.err).toBe(0);
     // The refused call's forward entry was pending and is written once the file is back (it records a
     // request that then could not leave); nothing is missing between the entries before and after.
-    expect(entriesAt(join(logs, 'audit.jsonl')).filter((e) => e.target === 'echo').map((e) => e.decision)).toEqual(['forward', 'result', 'forward', 'forward', 'result']);
+    expect(
+      entriesAt(join(logs, 'audit.jsonl'))
+        .filter((e) => e.target === 'echo')
+        .map((e) => e.decision),
+    ).toEqual(['forward', 'result', 'forward', 'forward', 'result']);
   }, 180_000);
 });

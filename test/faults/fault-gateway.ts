@@ -1,9 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import type { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { expect } from 'vitest';
-import { BIN, errorOf, eventually, fixture, runToolgate, startStdioGateway, type Running } from '../e2e/harness.js';
+import {
+  BIN,
+  errorOf,
+  eventually,
+  fixture,
+  runToolgate,
+  startStdioGateway,
+  type Running,
+} from '../e2e/harness.js';
 
 /**
  * A real `toolgate run` (stdio, SDK client) with one broken server `bad` beside a good one `good`,
@@ -16,7 +24,9 @@ export interface FaultGateway {
   /** The `data.code` of every error the client got from `bad`, in order ('ok' for a result). */
   readonly outcomes: string[];
   /** Calls `bad__<tool>` (`work` by default); records and returns its JSON-RPC error (or undefined for a result). */
-  callBad(tool?: string): Promise<{ code: number; message: string; data?: { code?: string } } | undefined>;
+  callBad(
+    tool?: string,
+  ): Promise<{ code: number; message: string; data?: { code?: string } } | undefined>;
   /** The gateway's events about `server` of one kind, as logged. */
   events(kind: string, server?: string): Array<Record<string, unknown>>;
   /** Every common check, then closes the gateway and verifies its audit log. */
@@ -43,24 +53,44 @@ const alive = (pid: number): boolean => {
 };
 
 /** The config of a fault gateway, for a test that locks it first (`toolgate lock`) and passes `lockDir`. */
-export const faultConfig = (bad: Record<string, unknown>) => ({ servers: { bad, good }, audit: { store: 'jsonl' } });
+export const faultConfig = (bad: Record<string, unknown>) => ({
+  servers: { bad, good },
+  audit: { store: 'jsonl' },
+});
 
-export const startFaultGateway = async (bad: Record<string, unknown>, options: { lockDir?: string } = {}): Promise<FaultGateway> => {
-  const gw = await startStdioGateway(faultConfig(bad), options.lockDir === undefined ? {} : { lock: { dir: options.lockDir } });
-  const pid = ((gw.client.transport as StdioClientTransport | undefined)?.pid ?? 0) as number;
+export const startFaultGateway = async (
+  bad: Record<string, unknown>,
+  options: { lockDir?: string } = {},
+): Promise<FaultGateway> => {
+  const gw = await startStdioGateway(
+    faultConfig(bad),
+    options.lockDir === undefined ? {} : { lock: { dir: options.lockDir } },
+  );
+  const pid = (gw.client.transport as StdioClientTransport | undefined)?.pid ?? 0;
   const outcomes: string[] = [];
   const events = (kind: string, server = 'bad') =>
     gw.stderr.flatMap((line): Array<Record<string, unknown>> => {
       try {
-        const parsed = JSON.parse(line) as { kind?: string; server?: string; event?: Record<string, unknown> };
-        return parsed.kind === 'upstream' && parsed.server === server && parsed.event?.['kind'] === kind ? [parsed.event] : [];
+        const parsed = JSON.parse(line) as {
+          kind?: string;
+          server?: string;
+          event?: Record<string, unknown>;
+        };
+        return parsed.kind === 'upstream' &&
+          parsed.server === server &&
+          parsed.event?.['kind'] === kind
+          ? [parsed.event]
+          : [];
       } catch {
         return [];
       }
     });
   const callBad = async (tool = 'work') => {
     try {
-      await gw.client.callTool({ name: `bad__${tool}`, arguments: tool === 'echo' ? { text: 'x' } : {} });
+      await gw.client.callTool({
+        name: `bad__${tool}`,
+        arguments: tool === 'echo' ? { text: 'x' } : {},
+      });
       outcomes.push('ok');
       return undefined;
     } catch (error) {
@@ -71,7 +101,9 @@ export const startFaultGateway = async (bad: Record<string, unknown>, options: {
   };
   const assertContained = async () => {
     // The good server still answers, in the same gateway process, which is still up.
-    expect(await gw.client.callTool({ name: 'good__echo', arguments: { text: 'still here' } })).toMatchObject({ content: [{ text: 'still here' }] });
+    expect(
+      await gw.client.callTool({ name: 'good__echo', arguments: { text: 'still here' } }),
+    ).toMatchObject({ content: [{ text: 'still here' }] });
     expect(alive(pid)).toBe(true);
     expect(gw.stderr.join('\n')).not.toMatch(/Unhandled|uncaught|ECONNRESET|EPIPE/i);
     await gw.close();
@@ -82,12 +114,31 @@ export const startFaultGateway = async (bad: Record<string, unknown>, options: {
     const entries = readFileSync(log, 'utf8')
       .split('\n')
       .filter((l) => l.startsWith('{"') && !l.startsWith('{"checkpoint"'))
-      .map((l) => JSON.parse(l) as { decision?: string; server?: string; method?: string; reason?: string; direction?: string });
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            decision?: string;
+            server?: string;
+            method?: string;
+            reason?: string;
+            direction?: string;
+          },
+      );
     const logged = entries
-      .filter((e) => e.server === 'bad' && e.method === 'tools/call' && e.direction === 'to-server' && ['result', 'error', 'deny'].includes(e.decision ?? ''))
+      .filter(
+        (e) =>
+          e.server === 'bad' &&
+          e.method === 'tools/call' &&
+          e.direction === 'to-server' &&
+          ['result', 'error', 'deny'].includes(e.decision ?? ''),
+      )
       .map((e) => (e.decision === 'result' ? 'ok' : e.reason));
     expect(logged).toEqual(outcomes);
-    const verify = spawnSync(process.execPath, [BIN, 'audit', 'verify', '--config', join(gw.dir, 'toolgate.yaml')], { encoding: 'utf8' });
+    const verify = spawnSync(
+      process.execPath,
+      [BIN, 'audit', 'verify', '--config', join(gw.dir, 'toolgate.yaml')],
+      { encoding: 'utf8' },
+    );
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
     expect(verify.stdout).toMatch(/^ok: \d+ entries/);
   };

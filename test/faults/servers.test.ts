@@ -28,7 +28,9 @@ describe('when a server breaks', () => {
     const f = await startFaultGateway(faulty('garbage'));
     const error = await f.callBad();
     expect(error).toMatchObject({ data: { code: 'UPSTREAM_INVALID_RESPONSE' } });
-    expect(error?.message).toMatch(/server "bad" sent an unreadable tools\/call response \(FRAME_PARSE_ERROR\)/);
+    expect(error?.message).toMatch(
+      /server "bad" sent an unreadable tools\/call response \(FRAME_PARSE_ERROR\)/,
+    );
     await eventually(() => f.events('refused-frame').length >= 1);
     // The server is still up and serving; only its answers were junk.
     expect(f.events('crashed')).toEqual([]);
@@ -53,10 +55,15 @@ describe('when a server breaks', () => {
   });
 
   it('[FAIL-1] one that answers once then hangs: LIMIT_TIMEOUT, found hung, killed and restarted, then answers again', async () => {
-    const f = await startFaultGateway(faulty('once', { limits: { callTimeoutMs: 500 }, restart: quickRestart }));
+    const f = await startFaultGateway(
+      faulty('once', { limits: { callTimeoutMs: 500 }, restart: quickRestart }),
+    );
     expect(await f.callBad()).toBeUndefined();
     expect(await f.callBad()).toMatchObject({ code: -32001, data: { code: 'LIMIT_TIMEOUT' } });
-    await eventually(() => f.events('hung').length === 1 && f.events('started').length === 2, 30_000);
+    await eventually(
+      () => f.events('hung').length === 1 && f.events('started').length === 2,
+      30_000,
+    );
     expect(await f.callBad()).toBeUndefined(); // the fresh process answers its one answer
     await f.assertContained();
   });
@@ -84,27 +91,36 @@ describe('when a server cannot be sandboxed', () => {
     return script;
   };
 
-  it('[FAIL-2] its start fails once with SANDBOX_UNAVAILABLE and bwrap\'s own message, is not retried, and the gateway serves the others', async () => {
+  it("[FAIL-2] its start fails once with SANDBOX_UNAVAILABLE and bwrap's own message, is not retried, and the gateway serves the others", async () => {
     const script = unreachable();
     const f = await startFaultGateway(faulty('', { args: [script], restart: quickRestart }));
     await eventually(() => f.events('failed').length === 1, 30_000);
     const failed = f.events('failed')[0] as { code?: string; reason?: string };
     expect(failed.code).toBe('SANDBOX_UNAVAILABLE');
-    expect(failed.reason).toMatch(/^SANDBOX_UNAVAILABLE: server "bad": its sandbox could not be set up: bwrap: Can't find source path .*private\/pkg: Permission denied/);
+    expect(failed.reason).toMatch(
+      /^SANDBOX_UNAVAILABLE: server "bad": its sandbox could not be set up: bwrap: Can't find source path .*private\/pkg: Permission denied/,
+    );
     expect(f.events('restarting')).toEqual([]);
     expect(f.events('sandbox')).toHaveLength(1); // one launch, no retry
     const error = await f.callBad();
     expect(error).toMatchObject({ data: { code: 'UPSTREAM_UNAVAILABLE' } });
-    expect(error?.message).toMatch(/server "bad" is unavailable \(failed\): SANDBOX_UNAVAILABLE: .*bwrap: Can't find source path/);
+    expect(error?.message).toMatch(
+      /server "bad" is unavailable \(failed\): SANDBOX_UNAVAILABLE: .*bwrap: Can't find source path/,
+    );
     await f.assertContained();
   });
 
-  it('[FAIL-2] toolgate lock ends with that server\'s SANDBOX_UNAVAILABLE and bwrap\'s message, not a crash', async () => {
+  it("[FAIL-2] toolgate lock ends with that server's SANDBOX_UNAVAILABLE and bwrap's message, not a crash", async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'toolgate.yaml'), JSON.stringify(faultConfig(faulty('', { args: [unreachable()] }))));
+    writeFileSync(
+      join(dir, 'toolgate.yaml'),
+      JSON.stringify(faultConfig(faulty('', { args: [unreachable()] }))),
+    );
     const locked = await toolgate(['lock', '--config', join(dir, 'toolgate.yaml')]);
     expect(locked.code).toBe(1);
-    expect(locked.stderr).toMatch(/^toolgate: bad: SANDBOX_UNAVAILABLE: server "bad": its sandbox could not be set up: bwrap: Can't find source path .*Permission denied/m);
+    expect(locked.stderr).toMatch(
+      /^toolgate: bad: SANDBOX_UNAVAILABLE: server "bad": its sandbox could not be set up: bwrap: Can't find source path .*Permission denied/m,
+    );
     expect(locked.stderr).not.toMatch(/ECONNRESET|Unhandled|node:events/);
   });
 });

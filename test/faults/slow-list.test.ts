@@ -1,6 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, StreamableHTTPClientTransport, type ClientOptions } from '@modelcontextprotocol/client';
+import {
+  Client,
+  StreamableHTTPClientTransport,
+  type ClientOptions,
+} from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type ServeProcess } from '../e2e/gateway-process.js';
 import { eventually, fixture, startStdioGateway, tempDir, type Running } from '../e2e/harness.js';
@@ -23,13 +27,21 @@ const configFor = (gateDir: string, options: { crashOnce?: boolean } = {}) => ({
     late: {
       command: process.execPath,
       args: [fixture('late-start')],
-      env: { GATE_FILE: join(gateDir, 'gate'), ...(options.crashOnce && { CRASH_ONCE_FILE: join(gateDir, 'crashed') }) },
+      env: {
+        GATE_FILE: join(gateDir, 'gate'),
+        ...(options.crashOnce && { CRASH_ONCE_FILE: join(gateDir, 'crashed') }),
+      },
       sandbox: { writable: [gateDir] },
       protocol: '2025-11-25',
       tools: ['*'],
       prompts: ['*'],
       resources: ['*'],
-      restart: { maxRetries: 5, initialDelayMs: 10, maxDelayMs: 1000, startTimeoutMs: START_TIMEOUT_MS },
+      restart: {
+        maxRetries: 5,
+        initialDelayMs: 10,
+        maxDelayMs: 1000,
+        startTimeoutMs: START_TIMEOUT_MS,
+      },
     },
     // Exits at once and is never restarted: failed. Its own budget is long, so only skipping it answers in time.
     gone: {
@@ -38,7 +50,12 @@ const configFor = (gateDir: string, options: { crashOnce?: boolean } = {}) => ({
       sandbox: false,
       tools: ['*'],
       limits: { listTimeoutMs: START_TIMEOUT_MS },
-      restart: { maxRetries: 0, initialDelayMs: 10, maxDelayMs: 10, startTimeoutMs: START_TIMEOUT_MS },
+      restart: {
+        maxRetries: 0,
+        initialDelayMs: 10,
+        maxDelayMs: 10,
+        startTimeoutMs: START_TIMEOUT_MS,
+      },
     },
   },
 });
@@ -70,14 +87,18 @@ const expectListsInTime = async (client: Client) => {
   const prompts = await timed(() => client.listPrompts());
   const resources = await timed(() => client.listResources());
   const templates = await timed(() => client.listResourceTemplates());
-  for (const list of [prompts, resources, templates]) expect(list.ms).toBeLessThan(WELL_BEFORE_START_MS);
+  for (const list of [prompts, resources, templates])
+    expect(list.ms).toBeLessThan(WELL_BEFORE_START_MS);
   expect(prompts.value.prompts).toEqual([]);
   expect(resources.value.resources).toEqual([]);
   expect(templates.value.resourceTemplates).toEqual([]);
 };
 
 /** After the gate opens: list_changed of every kind arrives, then every list has the late server's items. */
-const expectLateServerAnnounced = async (client: Client, seen: { tools: number; prompts: number; resources: number }) => {
+const expectLateServerAnnounced = async (
+  client: Client,
+  seen: { tools: number; prompts: number; resources: number },
+) => {
   await eventually(() => seen.tools > 0 && seen.prompts > 0 && seen.resources > 0, 30_000);
   const { tools } = await client.listTools();
   expect(tools.map((t) => t.name).sort()).toEqual(['good__echo', 'late__late_tool']);
@@ -86,12 +107,17 @@ const expectLateServerAnnounced = async (client: Client, seen: { tools: number; 
   const { resources } = await client.listResources();
   expect(resources.map((r) => r.uri)).toEqual([expect.stringContaining('late://doc')]);
   const { resourceTemplates } = await client.listResourceTemplates();
-  expect(resourceTemplates.map((r) => r.uriTemplate)).toEqual([expect.stringContaining('late://items/{id}')]);
+  expect(resourceTemplates.map((r) => r.uriTemplate)).toEqual([
+    expect.stringContaining('late://items/{id}'),
+  ]);
 };
 
 describe.each([
   { era: '2025', negotiation: {} },
-  { era: '2026-07-28', negotiation: { versionNegotiation: { mode: { pin: '2026-07-28' as const } } } },
+  {
+    era: '2026-07-28',
+    negotiation: { versionNegotiation: { mode: { pin: '2026-07-28' as const } } },
+  },
 ])('when a server hangs in its start behind the stdio front ($era client)', ({ negotiation }) => {
   const gateDir = tempDir();
   const { seen, options } = listChangedCounter();
@@ -114,7 +140,9 @@ describe.each([
     // `gone` waits up to START_TIMEOUT_MS by its own budget; the lists above answered well before that.
     const { ms } = await timed(() => gateway.client.listTools());
     expect(ms).toBeLessThan(WELL_BEFORE_START_MS);
-    expect(gateway.stderr.join('\n')).toMatch(/"server":"gone"[^\n]*"failed"|"failed"[^\n]*"server":"gone"/);
+    expect(gateway.stderr.join('\n')).toMatch(
+      /"server":"gone"[^\n]*"failed"|"failed"[^\n]*"server":"gone"/,
+    );
   });
 
   it('[LIST-2] announces the late server with list_changed once it is up, and lists its items', async () => {
@@ -126,7 +154,11 @@ describe.each([
 describe('when a server hangs in its restarts behind the HTTP front', () => {
   const gateDir = tempDir();
   let serve: ServeProcess;
-  const clients: Array<{ era: string; client: Client; seen: ReturnType<typeof listChangedCounter>['seen'] }> = [];
+  const clients: Array<{
+    era: string;
+    client: Client;
+    seen: ReturnType<typeof listChangedCounter>['seen'];
+  }> = [];
   beforeAll(async () => {
     // The first start crashes at once (so `serve` listens), every restart then hangs until the gate opens.
     serve = await startServe(configFor(gateDir, { crashOnce: true }));
@@ -135,7 +167,10 @@ describe('when a server hangs in its restarts behind the HTTP front', () => {
       ['2026-07-28', { versionNegotiation: { mode: { pin: '2026-07-28' as const } } }],
     ] as const) {
       const { seen, options } = listChangedCounter();
-      const client = new Client({ name: 'slow-list', version: '1.0.0' }, { ...negotiation, listChanged: options });
+      const client = new Client(
+        { name: 'slow-list', version: '1.0.0' },
+        { ...negotiation, listChanged: options },
+      );
       await client.connect(new StreamableHTTPClientTransport(new URL(serve.url)));
       clients.push({ era, client, seen });
     }

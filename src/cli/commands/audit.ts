@@ -23,7 +23,11 @@ export const AUDIT_USAGE = `  toolgate init  --config FILE [--rotate]      creat
 
 const auditOf = async (configPath: string): Promise<AuditConfig> => {
   const config = await loadConfig(configPath);
-  if (config.audit === false) throw new AuditError('AUDIT_STORE_INVALID', `${configPath} turns the audit log off (audit: false)`);
+  if (config.audit === false)
+    throw new AuditError(
+      'AUDIT_STORE_INVALID',
+      `${configPath} turns the audit log off (audit: false)`,
+    );
   return config.audit;
 };
 
@@ -38,27 +42,54 @@ const readLog = (configPath: string, audit: AuditConfig, file: string | undefine
     store.close();
     return log;
   } catch (cause) {
-    throw new AuditError('AUDIT_STORE_INVALID', `cannot read ${path}: ${(cause as Error).message}`, { cause });
+    throw new AuditError(
+      'AUDIT_STORE_INVALID',
+      `cannot read ${path}: ${(cause as Error).message}`,
+      { cause },
+    );
   }
 };
 
 const witnessOf = (file: string | undefined): string[] | undefined =>
-  file === undefined || !existsSync(file) ? undefined : parseJsonl(readFileSync(file, 'utf8')).checkpoints;
+  file === undefined || !existsSync(file)
+    ? undefined
+    : parseJsonl(readFileSync(file, 'utf8')).checkpoints;
 
 /** `toolgate init`: the audit keys of a config (never overwritten; `--rotate` adds a new signing key). */
 export const init = async (argv: readonly string[]): Promise<number> => {
-  const { values } = parseArgs({ args: [...argv], options: { config: { type: 'string', short: 'c', default: 'toolgate.yaml' }, rotate: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      config: { type: 'string', short: 'c', default: 'toolgate.yaml' },
+      rotate: { type: 'boolean', default: false },
+    },
+  });
   const audit = await auditOf(values.config);
   const paths = auditPathsOf(audit, values.config);
-  const { vkey, created } = createKeys(paths.keyFile, paths.publicKeyFile, audit.origin, values.rotate);
-  console.log(created ? `created ${paths.keyFile} (0600)` : `${paths.keyFile} exists (use --rotate for a new signing key)`);
+  const { vkey, created } = createKeys(
+    paths.keyFile,
+    paths.publicKeyFile,
+    audit.origin,
+    values.rotate,
+  );
+  console.log(
+    created
+      ? `created ${paths.keyFile} (0600)`
+      : `${paths.keyFile} exists (use --rotate for a new signing key)`,
+  );
   console.log(`public key (in ${paths.publicKeyFile}):\n${vkey}`);
   return 0;
 };
 
-const matches = (entry: Record<string, unknown>, q: Record<string, string | undefined>, valueDigest: string | undefined): boolean => {
+const matches = (
+  entry: Record<string, unknown>,
+  q: Record<string, string | undefined>,
+  valueDigest: string | undefined,
+): boolean => {
   const time = String(entry['time']);
-  const digests = [entry['args'], entry['result']].map((r) => (r as { hmac?: string } | undefined)?.hmac);
+  const digests = [entry['args'], entry['result']].map(
+    (r) => (r as { hmac?: string } | undefined)?.hmac,
+  );
   return (
     (q['agent'] === undefined || entry['principal'] === q['agent']) &&
     (q['server'] === undefined || entry['server'] === q['server']) &&
@@ -106,12 +137,22 @@ export const audit = async (argv: readonly string[]): Promise<number> => {
         })(),
       });
       if (report.ok) {
-        console.log(`ok: ${report.size} entries, ${report.checkpoints} checkpoints, root ${report.root}` + (report.uncovered ? `; ${report.uncovered} newest entries not yet under a signed checkpoint` : ''));
+        console.log(
+          `ok: ${report.size} entries, ${report.checkpoints} checkpoints, root ${report.root}` +
+            (report.uncovered
+              ? `; ${report.uncovered} newest entries not yet under a signed checkpoint`
+              : ''),
+        );
         return 0;
       }
       const { entry, checkpoint, message } = report.divergence;
       // A witness divergence is pinned to neither an entry nor a checkpoint of the log.
-      const at = entry !== undefined ? ` at entry ${entry}` : checkpoint !== undefined ? ` at checkpoint ${checkpoint}` : '';
+      const at =
+        entry !== undefined
+          ? ` at entry ${entry}`
+          : checkpoint !== undefined
+            ? ` at checkpoint ${checkpoint}`
+            : '';
       console.log(`FAILED${at}: ${message}`);
       return 1;
     }
@@ -119,16 +160,29 @@ export const audit = async (argv: readonly string[]): Promise<number> => {
       for (const e of log.entries.slice(-Number(values.n))) console.log(e.body);
       return 0;
     case 'query': {
-      const digest = values.value === undefined ? undefined : digestOf(loadKeys(paths.keyFile).hmacKey, toCanonicalJson(JSON.parse(values.value) as unknown));
-      for (const e of log.entries) if (matches(JSON.parse(e.body) as Record<string, unknown>, values, digest)) console.log(e.body);
+      const digest =
+        values.value === undefined
+          ? undefined
+          : digestOf(
+              loadKeys(paths.keyFile).hmacKey,
+              toCanonicalJson(JSON.parse(values.value) as unknown),
+            );
+      for (const e of log.entries)
+        if (matches(JSON.parse(e.body) as Record<string, unknown>, values, digest))
+          console.log(e.body);
       return 0;
     }
     case 'export': {
-      if (values.format !== 'jsonl') throw new AuditError('AUDIT_STORE_INVALID', `unknown export format ${values.format} (jsonl)`);
+      if (values.format !== 'jsonl')
+        throw new AuditError(
+          'AUDIT_STORE_INVALID',
+          `unknown export format ${values.format} (jsonl)`,
+        );
       const sizes = log.checkpoints.map(checkpointSize);
       let k = 0;
       const flush = (upTo: number) => {
-        while (k < log.checkpoints.length && (sizes[k] as number) <= upTo) console.log(JSON.stringify({ checkpoint: log.checkpoints[k++] }));
+        while (k < log.checkpoints.length && (sizes[k] as number) <= upTo)
+          console.log(JSON.stringify({ checkpoint: log.checkpoints[k++] }));
       };
       for (const e of log.entries) {
         flush(e.seq);
@@ -145,14 +199,23 @@ export const audit = async (argv: readonly string[]): Promise<number> => {
   }
 };
 
-const prove = (log: { entries: StoredEntry[]; checkpoints: string[] }, index: number, publicKeyFile: string, origin: string): number => {
+const prove = (
+  log: { entries: StoredEntry[]; checkpoints: string[] },
+  index: number,
+  publicKeyFile: string,
+  origin: string,
+): number => {
   const verifiers = loadVerifiers(publicKeyFile);
   const latest = log.checkpoints.at(-1);
   const check = latest === undefined ? undefined : verifyCheckpoint(latest, verifiers, origin);
-  if (!check?.ok) throw new AuditError('AUDIT_STORE_INVALID', 'no valid checkpoint to prove against');
+  if (!check?.ok)
+    throw new AuditError('AUDIT_STORE_INVALID', 'no valid checkpoint to prove against');
   const { size, root } = check.checkpoint;
   if (!Number.isInteger(index) || index < 0 || index >= size)
-    throw new AuditError('AUDIT_STORE_INVALID', `entry ${index} is not under the latest checkpoint (size ${size})`);
+    throw new AuditError(
+      'AUDIT_STORE_INVALID',
+      `entry ${index} is not under the latest checkpoint (size ${size})`,
+    );
   const leaves = log.entries.slice(0, size).map((e) => toLeafHash(e.body));
   const proof = inclusionProof(leaves, index, size);
   const leaf = leaves[index] as Buffer;

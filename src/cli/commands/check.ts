@@ -24,15 +24,21 @@ export const check = async (argv: readonly string[]): Promise<number> => {
     ({ values } = parseArgs({
       args: [...argv],
       strict: true,
-      options: { config: { type: 'string', short: 'c' }, format: { type: 'string', default: 'table' }, 'fail-on': { type: 'string', default: 'fail' } },
+      options: {
+        config: { type: 'string', short: 'c' },
+        format: { type: 'string', default: 'table' },
+        'fail-on': { type: 'string', default: 'fail' },
+      },
     }));
   } catch (error) {
     return usage((error as Error).message);
   }
   const { config: configPath, format, 'fail-on': failOn } = values;
   if (configPath === undefined) return usage('--config FILE is required');
-  if (format !== 'table' && format !== 'json') return usage(`--format must be table or json, not ${format}`);
-  if (failOn !== 'fail' && failOn !== 'warn') return usage(`--fail-on must be fail or warn, not ${failOn}`);
+  if (format !== 'table' && format !== 'json')
+    return usage(`--format must be table or json, not ${format}`);
+  if (failOn !== 'fail' && failOn !== 'warn')
+    return usage(`--fail-on must be fail or warn, not ${failOn}`);
   let config: Config;
   try {
     config = await loadConfig(configPath);
@@ -41,7 +47,10 @@ export const check = async (argv: readonly string[]): Promise<number> => {
     console.error(`toolgate check: ${error.code}: ${error.message}`);
     return 2;
   }
-  const [lock, environment] = await Promise.all([readLockState(configPath, config), probeEnvironment(configPath, config)]);
+  const [lock, environment] = await Promise.all([
+    readLockState(configPath, config),
+    probeEnvironment(configPath, config),
+  ]);
   const results = scoreDeployment({ config, configPath, lock, environment });
   console.log(format === 'json' ? toJson(results, resolve(configPath)) : toTable(results));
   const { warn, fail } = summarize(results);

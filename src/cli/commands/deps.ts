@@ -4,7 +4,14 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { GatewayError, SbomError } from '../../errors.js';
 import type { SbomServer } from '../../sbom/build.js';
-import { failsAt, matchPackage, OsvRecordSchema, SEVERITY_ORDER, type Match, type OsvRecord } from '../../sbom/osv.js';
+import {
+  failsAt,
+  matchPackage,
+  OsvRecordSchema,
+  SEVERITY_ORDER,
+  type Match,
+  type OsvRecord,
+} from '../../sbom/osv.js';
 import { lockedNpmServers } from './sbom.js';
 
 export const DEPS_USAGE = `  toolgate deps  --config FILE --osv PATH [SERVER] [--format table|json] [--fail-on low|medium|high|critical]
@@ -20,7 +27,8 @@ const osvFiles = async (path: string): Promise<string[]> => {
   if (!(await stat(path)).isDirectory()) return [path];
   const files: string[] = [];
   for (const entry of await readdir(path, { withFileTypes: true, recursive: true }))
-    if (entry.isFile() && entry.name.endsWith('.json')) files.push(join(entry.parentPath, entry.name));
+    if (entry.isFile() && entry.name.endsWith('.json'))
+      files.push(join(entry.parentPath, entry.name));
   return files.sort();
 };
 
@@ -31,18 +39,26 @@ export const readOsv = async (path: string): Promise<OsvRecord[]> => {
   try {
     files = await osvFiles(path);
   } catch (cause) {
-    throw new SbomError('SBOM_OSV_INVALID', `cannot read ${path}: ${(cause as Error).message}`, { cause });
+    throw new SbomError('SBOM_OSV_INVALID', `cannot read ${path}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   for (const file of files) {
     let doc: unknown;
     try {
       doc = JSON.parse(await readFile(file, 'utf8'));
     } catch (cause) {
-      throw new SbomError('SBOM_OSV_INVALID', `${file} is not JSON: ${(cause as Error).message}`, { cause });
+      throw new SbomError('SBOM_OSV_INVALID', `${file} is not JSON: ${(cause as Error).message}`, {
+        cause,
+      });
     }
     // untrusted: advisory files come from a download or a mirror.
     const result = z.array(OsvRecordSchema).safeParse(Array.isArray(doc) ? doc : [doc]);
-    if (!result.success) throw new SbomError('SBOM_OSV_INVALID', `${file} is not an OSV record:\n${z.prettifyError(result.error)}`);
+    if (!result.success)
+      throw new SbomError(
+        'SBOM_OSV_INVALID',
+        `${file} is not an OSV record:\n${z.prettifyError(result.error)}`,
+      );
     records.push(...result.data);
   }
   return records;
@@ -55,25 +71,44 @@ export interface Finding extends Match {
 }
 
 /** Each package of each server (its own and every dependency found), matched against the records. */
-export const findAdvisories = (servers: readonly SbomServer[], records: readonly OsvRecord[]): Finding[] => {
+export const findAdvisories = (
+  servers: readonly SbomServer[],
+  records: readonly OsvRecord[],
+): Finding[] => {
   const findings: Finding[] = [];
   for (const server of servers) {
-    const packages = new Map<string, { name: string; version: string }>([[`${server.name}@${server.version}`, server]]);
+    const packages = new Map<string, { name: string; version: string }>([
+      [`${server.name}@${server.version}`, server],
+    ]);
     for (const p of server.tree?.packages.values() ?? []) packages.set(`${p.name}@${p.version}`, p);
-    for (const p of [...packages.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)))
-      for (const m of matchPackage(records, p.name, p.version)) findings.push({ ...m, server: server.id, package: p.name, version: p.version });
+    for (const p of [...packages.values()].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    ))
+      for (const m of matchPackage(records, p.name, p.version))
+        findings.push({ ...m, server: server.id, package: p.name, version: p.version });
   }
-  const rank = (f: Finding) => (f.severity === 'unknown' ? 1.5 : SEVERITY_ORDER.indexOf(f.severity));
-  return findings.sort((a, b) => rank(b) - rank(a) || (a.server < b.server ? -1 : a.server > b.server ? 1 : 0));
+  const rank = (f: Finding) =>
+    f.severity === 'unknown' ? 1.5 : SEVERITY_ORDER.indexOf(f.severity);
+  return findings.sort(
+    (a, b) => rank(b) - rank(a) || (a.server < b.server ? -1 : a.server > b.server ? 1 : 0),
+  );
 };
 
-const toTable = (servers: readonly SbomServer[], findings: readonly Finding[], records: number): string => {
+const toTable = (
+  servers: readonly SbomServer[],
+  findings: readonly Finding[],
+  records: number,
+): string => {
   const lines = [`checked ${servers.length} server(s) against ${records} OSV record(s)`];
   for (const f of findings)
     lines.push(
       `${f.severity.toUpperCase().padEnd(8)} ${f.server.padEnd(16)} ${`${f.package}@${f.version}`.padEnd(32)} ${f.id}${f.summary ? `  ${f.summary}` : ''}${f.fixed.length > 0 ? `  (fixed in ${f.fixed.join(', ')})` : ''}`,
     );
-  for (const s of servers) if (!findings.some((f) => f.server === s.id)) lines.push(`ok       ${s.id}: no advisory${s.tree === undefined ? ' (its own package only: dependencies unknown)' : ''}`);
+  for (const s of servers)
+    if (!findings.some((f) => f.server === s.id))
+      lines.push(
+        `ok       ${s.id}: no advisory${s.tree === undefined ? ' (its own package only: dependencies unknown)' : ''}`,
+      );
   return lines.join('\n') + '\n';
 };
 
@@ -84,15 +119,22 @@ export const deps = async (argv: readonly string[]): Promise<number> => {
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { config: { type: 'string', short: 'c' }, osv: { type: 'string' }, format: { type: 'string', default: 'table' }, 'fail-on': { type: 'string', default: 'high' } },
+      options: {
+        config: { type: 'string', short: 'c' },
+        osv: { type: 'string' },
+        format: { type: 'string', default: 'table' },
+        'fail-on': { type: 'string', default: 'high' },
+      },
     });
   } catch (error) {
     return usage((error as Error).message);
   }
   const { values, positionals } = parsed;
   if (values.config === undefined) return usage('--config FILE is required');
-  if (values.osv === undefined) return usage('--osv PATH is required (an OSV file or directory; the registry is not queried)');
-  if (values.format !== 'table' && values.format !== 'json') return usage(`unknown --format "${values.format}"`);
+  if (values.osv === undefined)
+    return usage('--osv PATH is required (an OSV file or directory; the registry is not queried)');
+  if (values.format !== 'table' && values.format !== 'json')
+    return usage(`unknown --format "${values.format}"`);
   const failOn = values['fail-on'];
   if (!isFailOn(failOn)) return usage(`unknown --fail-on "${failOn}"`);
   if (positionals.length > 1) return usage('name at most one SERVER');
@@ -100,14 +142,20 @@ export const deps = async (argv: readonly string[]): Promise<number> => {
   let records: OsvRecord[];
   try {
     records = await readOsv(values.osv);
-    servers = await lockedNpmServers(values.config, positionals[0], (line) => console.error(`toolgate deps: ${line}`));
+    servers = await lockedNpmServers(values.config, positionals[0], (line) =>
+      console.error(`toolgate deps: ${line}`),
+    );
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
     console.error(`toolgate deps: ${error.code}: ${error.message}`);
     return error.code === 'SBOM_TREE_CHANGED' ? 1 : 2;
   }
   const findings = findAdvisories(servers, records);
-  process.stdout.write(values.format === 'json' ? JSON.stringify({ servers: servers.map((s) => s.id), findings }, null, 2) + '\n' : toTable(servers, findings, records.length));
+  process.stdout.write(
+    values.format === 'json'
+      ? JSON.stringify({ servers: servers.map((s) => s.id), findings }, null, 2) + '\n'
+      : toTable(servers, findings, records.length),
+  );
   return findings.some((f) => failsAt(f.severity, failOn)) ? 1 : 0;
 };
 

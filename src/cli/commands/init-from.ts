@@ -1,4 +1,12 @@
-import { constants, copyFileSync, existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  constants,
+  copyFileSync,
+  existsSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,7 +17,13 @@ import { toToolsTable } from '../../init/tools-table.js';
 import { InitError } from '../../errors.js';
 import { clientConfigPath, CLIENTS, isClientName, type Platform } from '../../init/clients.js';
 import { convertClientConfig, serversOf, type Conversion } from '../../init/convert.js';
-import { backupPathOf, sha256, statePathOf, wrapClientConfig, type WrapState } from '../../init/wrap.js';
+import {
+  backupPathOf,
+  sha256,
+  statePathOf,
+  wrapClientConfig,
+  type WrapState,
+} from '../../init/wrap.js';
 
 export const INIT_FROM_USAGE = `  toolgate init --from CLIENT|PATH [--config OUT] [--force] [--wrap | --unwrap]
                                                import a client's MCP servers into OUT (toolgate.yaml),
@@ -22,8 +36,14 @@ export const INIT_FROM_USAGE = `  toolgate init --from CLIENT|PATH [--config OUT
 /** The client config a `--from` value names: a known client's standard path on this OS, or a file. */
 const sourceOf = (from: string): string => {
   if (!isClientName(from)) return resolve(from);
-  const platform = (['linux', 'darwin', 'win32'] as const).find((p) => p === process.platform) ?? 'linux';
-  return clientConfigPath(from, platform satisfies Platform, homedir(), process.env['APPDATA'] ?? '');
+  const platform =
+    (['linux', 'darwin', 'win32'] as const).find((p) => p === process.platform) ?? 'linux';
+  return clientConfigPath(
+    from,
+    platform satisfies Platform,
+    homedir(),
+    process.env['APPDATA'] ?? '',
+  );
 };
 
 const readSource = (path: string): { bytes: Buffer; doc: unknown } => {
@@ -31,13 +51,21 @@ const readSource = (path: string): { bytes: Buffer; doc: unknown } => {
   try {
     bytes = readFileSync(path);
   } catch (cause) {
-    throw new InitError('INIT_SOURCE_UNREADABLE', `cannot read client config ${path}: ${(cause as Error).message} (--from takes a file or one of ${CLIENTS.join(', ')})`, { cause });
+    throw new InitError(
+      'INIT_SOURCE_UNREADABLE',
+      `cannot read client config ${path}: ${(cause as Error).message} (--from takes a file or one of ${CLIENTS.join(', ')})`,
+      { cause },
+    );
   }
   try {
     // untrusted: the client's file; the conversion checks each member before use.
     return { bytes, doc: JSON.parse(bytes.toString('utf8')) as unknown };
   } catch (cause) {
-    throw new InitError('INIT_SOURCE_INVALID', `client config ${path} is not JSON (comments are not supported): ${(cause as Error).message}`, { cause });
+    throw new InitError(
+      'INIT_SOURCE_INVALID',
+      `client config ${path} is not JSON (comments are not supported): ${(cause as Error).message}`,
+      { cause },
+    );
   }
 };
 
@@ -64,9 +92,16 @@ export const initFrom = async (argv: readonly string[]): Promise<number> => {
   if (values.unwrap) return unwrap(source);
   // A wrapped client config lists only toolgate itself: importing it would put toolgate in front of toolgate.
   if (existsSync(statePathOf(source)))
-    throw new InitError('INIT_ALREADY_WRAPPED', `${source} is already wrapped by toolgate (${statePathOf(source)}); run init --from ${source} --unwrap first`);
+    throw new InitError(
+      'INIT_ALREADY_WRAPPED',
+      `${source} is already wrapped by toolgate (${statePathOf(source)}); run init --from ${source} --unwrap first`,
+    );
   const { bytes, doc } = readSource(source);
-  if (serversOf(doc) === undefined) throw new InitError('INIT_SOURCE_INVALID', `client config ${source} has no mcpServers (or servers) member`);
+  if (serversOf(doc) === undefined)
+    throw new InitError(
+      'INIT_SOURCE_INVALID',
+      `client config ${source} has no mcpServers (or servers) member`,
+    );
   if (values.wrap && existsSync(out) && !values.force) {
     // The usual second step: the reviewed config (allowlists filled in) is kept, only the client is rewritten.
     await loadConfig(out);
@@ -75,12 +110,19 @@ export const initFrom = async (argv: readonly string[]): Promise<number> => {
     return 0;
   }
   const conversion = convertClientConfig(doc, { home: homedir() });
-  if (Object.keys(conversion.config.servers).length === 0) throw new InitError('INIT_SOURCE_INVALID', `client config ${source} defines no server toolgate can run`);
+  if (Object.keys(conversion.config.servers).length === 0)
+    throw new InitError(
+      'INIT_SOURCE_INVALID',
+      `client config ${source} defines no server toolgate can run`,
+    );
   parseConfig(conversion.config); // the written file must load as is; a failure names the path
-  if (existsSync(out) && !values.force) throw new InitError('INIT_OUTPUT_EXISTS', `${out} exists; pass --force to overwrite it`);
+  if (existsSync(out) && !values.force)
+    throw new InitError('INIT_OUTPUT_EXISTS', `${out} exists; pass --force to overwrite it`);
   const header = `# Written by toolgate init from ${source}.\n# Allowlists start empty: nothing is allowed until you add tool names (see the next steps printed by init).\n`;
   writeFileSync(out, header + stringify(conversion.config), { mode: 0o644 });
-  console.log(`wrote ${out} (${Object.keys(conversion.config.servers).length} servers, no credential copied)`);
+  console.log(
+    `wrote ${out} (${Object.keys(conversion.config.servers).length} servers, no credential copied)`,
+  );
   report(conversion, out);
   if (values.wrap) wrap(source, bytes, doc, out);
   return 0;
@@ -89,18 +131,25 @@ export const initFrom = async (argv: readonly string[]): Promise<number> => {
 const report = (conversion: Conversion, out: string): void => {
   for (const note of conversion.notes) console.log(`  ${note}`);
   if (conversion.secrets.length > 0) {
-    console.log('\nSecrets: set these variables in the environment toolgate runs in (or change each source in the config to { file } or { command }):');
-    for (const s of conversion.secrets) console.log(`  ${s.env.padEnd(32)} → server ${s.server}, ${s.target} (${s.why})`);
+    console.log(
+      '\nSecrets: set these variables in the environment toolgate runs in (or change each source in the config to { file } or { command }):',
+    );
+    for (const s of conversion.secrets)
+      console.log(`  ${s.env.padEnd(32)} → server ${s.server}, ${s.target} (${s.why})`);
   }
   const missing = Object.values(conversion.config.servers)
     .flatMap((s) => (s['sandbox'] as { writable?: string[] } | undefined)?.writable ?? [])
     .filter((path) => !existsSync(path));
   if (missing.length > 0) {
-    console.log('\nMissing folders: the sandbox binds only existing paths, so create them before toolgate lock:');
+    console.log(
+      '\nMissing folders: the sandbox binds only existing paths, so create them before toolgate lock:',
+    );
     console.log(`  mkdir -p ${missing.map((p) => JSON.stringify(p)).join(' ')}`);
   }
   if (conversion.unpinned.length > 0) {
-    console.log('\nUnpinned packages: `toolgate lock` refuses them. Pin an exact version in args (e.g. pkg@1.2.3), or lock with --allow-unpinned:');
+    console.log(
+      '\nUnpinned packages: `toolgate lock` refuses them. Pin an exact version in args (e.g. pkg@1.2.3), or lock with --allow-unpinned:',
+    );
     for (const u of conversion.unpinned) console.log(`  server ${u.server}: ${u.reason}`);
   }
   const c = JSON.stringify(out);
@@ -115,19 +164,39 @@ const wrap = (source: string, bytes: Buffer, doc: unknown, out: string): void =>
   const backup = backupPathOf(source, new Date());
   copyFileSync(source, backup, constants.COPYFILE_EXCL); // byte for byte; never over an older backup
   const text = wrapClientConfig(doc, [process.execPath, realpathSync(process.argv[1] ?? '')], out);
-  if (text === undefined) throw new InitError('INIT_SOURCE_INVALID', `client config ${source} has no servers member to replace`);
-  writeFileSync(state, JSON.stringify({ backup, wrappedSha256: sha256(text), toolgateConfig: out } satisfies WrapState, null, 2) + '\n');
+  if (text === undefined)
+    throw new InitError(
+      'INIT_SOURCE_INVALID',
+      `client config ${source} has no servers member to replace`,
+    );
+  writeFileSync(
+    state,
+    JSON.stringify(
+      { backup, wrappedSha256: sha256(text), toolgateConfig: out } satisfies WrapState,
+      null,
+      2,
+    ) + '\n',
+  );
   writeFileSync(source, text);
-  console.log(`\nwrapped ${source}: the client now starts toolgate run --config ${out}\n  backup: ${backup} (${bytes.length} bytes); undo with toolgate init --from ${source} --unwrap`);
+  console.log(
+    `\nwrapped ${source}: the client now starts toolgate run --config ${out}\n  backup: ${backup} (${bytes.length} bytes); undo with toolgate init --from ${source} --unwrap`,
+  );
 };
 
 const unwrap = (source: string): number => {
   const statePath = statePathOf(source);
-  if (!existsSync(statePath)) throw new InitError('INIT_NOT_WRAPPED', `${source} was not wrapped by toolgate (no ${statePath})`);
+  if (!existsSync(statePath))
+    throw new InitError(
+      'INIT_NOT_WRAPPED',
+      `${source} was not wrapped by toolgate (no ${statePath})`,
+    );
   const state = JSON.parse(readFileSync(statePath, 'utf8')) as WrapState;
   const current = existsSync(source) ? sha256(readFileSync(source)) : 'missing';
   if (current !== state.wrappedSha256)
-    throw new InitError('INIT_WRAP_CHANGED', `${source} changed since toolgate wrapped it; not restored. The original is in ${state.backup}: merge it by hand`);
+    throw new InitError(
+      'INIT_WRAP_CHANGED',
+      `${source} changed since toolgate wrapped it; not restored. The original is in ${state.backup}: merge it by hand`,
+    );
   copyFileSync(state.backup, source);
   rmSync(statePath);
   console.log(`restored ${source} from ${state.backup}`);
@@ -139,7 +208,9 @@ const tools = async (configPath: string): Promise<number> => {
   const lockPath = lockPathOf(configPath, config);
   const lock = await readLock(lockPath);
   if (lock === undefined) {
-    console.error(`toolgate: no lock at ${lockPath}: run toolgate lock --config ${configPath} first`);
+    console.error(
+      `toolgate: no lock at ${lockPath}: run toolgate lock --config ${configPath} first`,
+    );
     return 1;
   }
   console.log(toToolsTable(config, lock));

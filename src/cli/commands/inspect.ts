@@ -10,11 +10,16 @@ import { createFrameInspector } from '../../detect/frame.js';
  * `--ndjson` speaks the guard-benchmark contract: `{"id","message"}` in, `{"id","action","reasons"}` out.
  */
 export const inspect = async (argv: readonly string[]): Promise<number> => {
-  const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: { ndjson: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { ndjson: { type: 'boolean', default: false } },
+  });
   const file = positionals[0];
   const ndjson = values.ndjson === true;
   const inspector = createFrameInspector(createEngine());
-  const input = file && file !== '-' ? (await import('node:fs')).createReadStream(file) : process.stdin;
+  const input =
+    file && file !== '-' ? (await import('node:fs')).createReadStream(file) : process.stdin;
   if (!ndjson && file && file !== '-') {
     const text = await readFile(file, 'utf8');
     const whole = tryParse(text);
@@ -28,13 +33,25 @@ export const inspect = async (argv: readonly string[]): Promise<number> => {
     if (line.trim() === '') continue;
     const parsed = tryParse(line);
     if (!ndjson) {
-      process.stdout.write(JSON.stringify(parsed.ok ? inspector.inspect(parsed.value) : { action: 'error', reasons: [{ rule: 'invalid-json', span: '' }] }) + '\n');
+      process.stdout.write(
+        JSON.stringify(
+          parsed.ok
+            ? inspector.inspect(parsed.value)
+            : { action: 'error', reasons: [{ rule: 'invalid-json', span: '' }] },
+        ) + '\n',
+      );
       continue;
     }
     const entry = parsed.ok ? (parsed.value as { id?: unknown; message?: unknown }) : undefined;
     const id = entry?.id ?? null;
     const verdict = entry && 'message' in entry ? inspector.inspect(entry.message) : undefined;
-    process.stdout.write(JSON.stringify(verdict ? { id, ...verdict } : { id, action: 'error', reasons: [{ rule: 'invalid-line', span: '' }] }) + '\n');
+    process.stdout.write(
+      JSON.stringify(
+        verdict
+          ? { id, ...verdict }
+          : { id, action: 'error', reasons: [{ rule: 'invalid-line', span: '' }] },
+      ) + '\n',
+    );
   }
   return 0;
 };

@@ -36,21 +36,44 @@ export const reloadConfig = async (ctx: Supervised): Promise<boolean> => {
     const loaded = await loadConfig(configPath);
     const fixed = fixedFieldChanges(gateway.config, loaded);
     if (fixed.length > 0)
-      throw new ConfigError('CONFIG_RELOAD_REFUSED', `${fixed.join(', ')} cannot change while the gateway runs (restart it to change them); nothing was applied`);
+      throw new ConfigError(
+        'CONFIG_RELOAD_REFUSED',
+        `${fixed.join(', ')} cannot change while the gateway runs (restart it to change them); nothing was applied`,
+      );
     const pinned = await loadPinRuntime(configPath, loaded, ctx.noLock, logEvent);
     const rebound = audit.reconfigure(pinned.config, pinned.options.lock);
     const { onEvent: _, ...options } = pinned.options;
     const applied = gateway.reload(pinned.config, { ...options, audit: rebound.interceptors });
     rebound.apply();
-    const servers = { added: applied.added, removed: applied.removed, changed: applied.changed, unchanged: applied.unchanged };
-    void audit.record({ kind: 'config-reload', config: configPath, ...(rebound.policy !== undefined && { policy: rebound.policy }), lock: pinned.options.lock !== undefined, ...servers });
+    const servers = {
+      added: applied.added,
+      removed: applied.removed,
+      changed: applied.changed,
+      unchanged: applied.unchanged,
+    };
+    void audit.record({
+      kind: 'config-reload',
+      config: configPath,
+      ...(rebound.policy !== undefined && { policy: rebound.policy }),
+      lock: pinned.options.lock !== undefined,
+      ...servers,
+    });
     const { ready, failed } = await applied.settled;
-    logLine(failed.length ? 'warn' : 'info', 'config reloaded', { config: configPath, ...servers, ready, failed });
+    logLine(failed.length ? 'warn' : 'info', 'config reloaded', {
+      config: configPath,
+      ...servers,
+      ready,
+      failed,
+    });
     return true;
   } catch (error) {
     const code = error instanceof GatewayError ? error.code : 'INTERNAL';
     const message = (error as Error).message;
-    logLine('error', 'config reload failed: the running config stays in force', { config: configPath, code, error: message });
+    logLine('error', 'config reload failed: the running config stays in force', {
+      config: configPath,
+      code,
+      error: message,
+    });
     void audit.record({ kind: 'config-reload-failed', config: configPath, reason: code, message });
     return false;
   }
@@ -92,7 +115,9 @@ export const superviseGateway = (ctx: Supervised): { shutdown(reason: string): P
     logLine('info', 'gateway stopping', { reason, graceMs: SHUTDOWN_GRACE_MS });
     await ctx.starting?.catch(() => undefined);
     if (!(await ctx.gateway.drain(SHUTDOWN_GRACE_MS)))
-      logLine('warn', 'shutdown grace period over: the calls still in flight are cut', { graceMs: SHUTDOWN_GRACE_MS });
+      logLine('warn', 'shutdown grace period over: the calls still in flight are cut', {
+        graceMs: SHUTDOWN_GRACE_MS,
+      });
     await ctx.closeFront?.().catch(() => undefined);
     await ctx.gateway.stop();
     await ctx.audit.close(reason);
@@ -105,7 +130,11 @@ export const superviseGateway = (ctx: Supervised): { shutdown(reason: string): P
   for (const signal of TERMINATING)
     process.on(signal, () => {
       if (++signals > 1) {
-        logLine('warn', 'second signal during shutdown: exiting now, without the final checkpoint', { signal });
+        logLine(
+          'warn',
+          'second signal during shutdown: exiting now, without the final checkpoint',
+          { signal },
+        );
         process.exit(1);
       }
       void shutdown(signal);

@@ -14,10 +14,21 @@ import type { Captured } from '../../pins/diff.js';
 import { diffServer, formatChanges } from '../../pins/diff.js';
 import { ITEM_KIND_NAMES, type ItemKind } from '../../pins/hash.js';
 import { toLockHints } from '../../pins/lock-hints.js';
-import { toLockItem, toInitializeRecord, type Lock, type LockPackage, type LockServer } from '../../pins/lock.js';
+import {
+  toLockItem,
+  toInitializeRecord,
+  type Lock,
+  type LockPackage,
+  type LockServer,
+} from '../../pins/lock.js';
 import { screenCaptured, type Flagged, type ScreenInput } from '../../pins/screen.js';
 import { lockPathOf, readLock, writeLock } from '../../pins/store.js';
-import { formatFailure, formatLockReport, type LockFailure, type ServerOutcome } from './lock-report.js';
+import {
+  formatFailure,
+  formatLockReport,
+  type LockFailure,
+  type ServerOutcome,
+} from './lock-report.js';
 
 export interface LockFlags {
   /** Resolve unpinned npm specs to one exact version (`--allow-unpinned`). */
@@ -35,7 +46,10 @@ const packageOptions = async (configPath: string, config: Config, allowUnpinned:
     configDir,
     cwd: process.cwd(),
     registry: config.lock.registry ?? DEFAULT_REGISTRY,
-    trustedRoot: rootPath === undefined ? undefined : (JSON.parse(await readFile(resolve(configDir, rootPath), 'utf8')) as unknown),
+    trustedRoot:
+      rootPath === undefined
+        ? undefined
+        : (JSON.parse(await readFile(resolve(configDir, rootPath), 'utf8')) as unknown),
     allowUnpinned,
   };
 };
@@ -51,21 +65,41 @@ const lockOne = async (
   const server = config.servers[id];
   if (!server) throw new LockError('LOCK_SERVER_MISSING', `no server "${id}" in ${configPath}`);
   progress(`${id}: verifying package…`);
-  const pkg = await lockPackage(id, server, await packageOptions(configPath, config, allowUnpinned));
+  const pkg = await lockPackage(
+    id,
+    server,
+    await packageOptions(configPath, config, allowUnpinned),
+  );
   progress(`${id}: ${describePackage(pkg)}; starting…`);
   // Started as the gateway will start it: an unpinned npx spec as the exact version just resolved, an image by its digest.
   const spawned = spawnedAs(server, pkg, process.cwd());
   const args = lockedArguments(spawned); // before the server runs: nothing it writes is pinned
-  const captured = await captureServer({ ...config, servers: { ...config.servers, [id]: spawned } }, id, onStderr);
-  const installed = await recordNpxInstall(spawned, pkg, process.cwd(), config.lock.registry ?? DEFAULT_REGISTRY);
-  if (installed !== pkg) progress(`${id}: pinned the copy npx runs, ${installed.kind === 'npm' ? installed.installPath : ''}`);
-  else if (pkg.kind === 'npm' && pkg.launcher === 'npx') progress(`${id}: npx installs it afresh at each start (no host copy to pin): the exact version is enforced`);
+  const captured = await captureServer(
+    { ...config, servers: { ...config.servers, [id]: spawned } },
+    id,
+    onStderr,
+  );
+  const installed = await recordNpxInstall(
+    spawned,
+    pkg,
+    process.cwd(),
+    config.lock.registry ?? DEFAULT_REGISTRY,
+  );
+  if (installed !== pkg)
+    progress(
+      `${id}: pinned the copy npx runs, ${installed.kind === 'npm' ? installed.installPath : ''}`,
+    );
+  else if (pkg.kind === 'npm' && pkg.launcher === 'npx')
+    progress(
+      `${id}: npx installs it afresh at each start (no host copy to pin): the exact version is enforced`,
+    );
   const entry = { ...toLockServer(installed, captured), ...args };
   progress(`${id}: captured ${countsOf(entry)}`);
   return { entry, captured };
 };
 
-const countsOf = (entry: LockServer): string => ITEM_KIND_NAMES.map((k) => `${Object.keys(entry[k]).length} ${k}`).join(', ');
+const countsOf = (entry: LockServer): string =>
+  ITEM_KIND_NAMES.map((k) => `${Object.keys(entry[k]).length} ${k}`).join(', ');
 
 /**
  * Scores what is about to be locked with the content detector (the same engine and thresholds as at
@@ -73,23 +107,40 @@ const countsOf = (entry: LockServer): string => ITEM_KIND_NAMES.map((k) => `${Ob
  * reviewed allowlist, and a poisoned definition must not become "the pinned truth" unnoticed.
  * `others` gives the tool names of the servers not captured now, for the shadowing rule.
  */
-const screen = (config: Config, captured: ReadonlyMap<string, ScreenInput>, others: ReadonlyMap<string, readonly string[]>, allowBlocked: boolean): void => {
+const screen = (
+  config: Config,
+  captured: ReadonlyMap<string, ScreenInput>,
+  others: ReadonlyMap<string, readonly string[]>,
+  allowBlocked: boolean,
+): void => {
   const detect = (config.content ?? CONTENT_DEFAULTS).detect;
   const engine = createEngine({ warnAt: detect.warnAt, blockAt: detect.blockAt });
-  const toolsOf = new Map<string, readonly string[]>([...others, ...[...captured].map(([id, c]) => [id, Object.keys(c.items.tools)] as const)]);
+  const toolsOf = new Map<string, readonly string[]>([
+    ...others,
+    ...[...captured].map(([id, c]) => [id, Object.keys(c.items.tools)] as const),
+  ]);
   const flagged: Flagged[] = [];
   for (const [id, c] of captured) {
-    const foreign = new Set([...toolsOf].filter(([other]) => other !== id).flatMap(([, names]) => [...names]));
+    const foreign = new Set(
+      [...toolsOf].filter(([other]) => other !== id).flatMap(([, names]) => [...names]),
+    );
     flagged.push(...screenCaptured(engine, id, c, foreign, detect.definitions));
   }
   for (const f of flagged)
-    progress(`${f.action}: ${f.server} ${f.item} scored ${f.score} by the content detector (${f.reasons.map((r) => `${r.rule}: "${r.span}"`).join('; ')})`);
+    progress(
+      `${f.action}: ${f.server} ${f.item} scored ${f.score} by the content detector (${f.reasons.map((r) => `${r.rule}: "${r.span}"`).join('; ')})`,
+    );
   const blocked = flagged.filter((f) => f.action === 'block');
   if (blocked.length === 0) return;
   const list = blocked.map((f) => `${f.server} ${f.item}`).join(', ');
   if (!allowBlocked)
-    throw new LockError('LOCK_POISONED', `the content detector blocks ${list}: nothing written. Review the definitions; if they are truly benign, pass --allow-blocked`);
-  progress(`--allow-blocked: locking ${list} although the detector blocks it (the gateway still hides it at runtime while content.detect is on)`);
+    throw new LockError(
+      'LOCK_POISONED',
+      `the content detector blocks ${list}: nothing written. Review the definitions; if they are truly benign, pass --allow-blocked`,
+    );
+  progress(
+    `--allow-blocked: locking ${list} although the detector blocks it (the gateway still hides it at runtime while content.detect is on)`,
+  );
 };
 
 const describePackage = (pkg: LockPackage): string => {
@@ -111,12 +162,18 @@ const describePackage = (pkg: LockPackage): string => {
  * start it); the others are written all the same, and the exit code is 1. Unnamed servers keep their
  * entries untouched; a full lock drops servers no longer in the config. Unknown names: exit 2.
  */
-export const lock = async (configPath: string, names: readonly string[], flags: LockFlags): Promise<number> => {
+export const lock = async (
+  configPath: string,
+  names: readonly string[],
+  flags: LockFlags,
+): Promise<number> => {
   const config = await loadConfig(configPath);
   const known = Object.keys(config.servers);
   const unknown = names.filter((name) => !known.includes(name));
   if (unknown.length > 0) {
-    process.stderr.write(`toolgate: LOCK_SERVER_MISSING: no server ${unknown.map((n) => `"${n}"`).join(', ')} in ${configPath}; its servers: ${known.join(', ') || '(none)'}\n`);
+    process.stderr.write(
+      `toolgate: LOCK_SERVER_MISSING: no server ${unknown.map((n) => `"${n}"`).join(', ')} in ${configPath}; its servers: ${known.join(', ') || '(none)'}\n`,
+    );
     return 2;
   }
   const partial = names.length > 0;
@@ -143,7 +200,12 @@ export const lock = async (configPath: string, names: readonly string[], flags: 
   ]);
   for (const [id, one] of captured) {
     try {
-      screen(config, new Map([[id, one.captured]]), new Map([...toolsOf].filter(([other]) => other !== id)), flags.allowBlocked);
+      screen(
+        config,
+        new Map([[id, one.captured]]),
+        new Map([...toolsOf].filter(([other]) => other !== id)),
+        flags.allowBlocked,
+      );
     } catch (error) {
       if (!(error instanceof LockError)) throw error;
       captured.delete(id);
@@ -164,11 +226,15 @@ export const lock = async (configPath: string, names: readonly string[], flags: 
     const one = captured.get(id);
     const failure = failed.get(id);
     if (one) outcomes.push({ kind: 'locked', id, counts: countsOf(one.entry) });
-    else if (failure) outcomes.push({ kind: 'failed', id, failure, kept: previous?.servers[id] !== undefined });
+    else if (failure)
+      outcomes.push({ kind: 'failed', id, failure, kept: previous?.servers[id] !== undefined });
   }
   const report = formatLockReport({
     outcomes,
-    dropped: partial || !written ? [] : Object.keys(previous?.servers ?? {}).filter((id) => !known.includes(id)),
+    dropped:
+      partial || !written
+        ? []
+        : Object.keys(previous?.servers ?? {}).filter((id) => !known.includes(id)),
     stale: partial ? Object.keys(servers).filter((id) => !known.includes(id)) : [],
     ...(written && { written: { path, servers: Object.keys(servers).length } }),
   });
@@ -195,32 +261,69 @@ const previousLock = async (path: string, partial: boolean): Promise<Lock | unde
     return await readLock(path);
   } catch (error) {
     if (partial || !(error instanceof LockError)) throw error;
-    progress(`${error.code}: ${error.message}; the existing lock is ignored: no previous pins are kept`);
+    progress(
+      `${error.code}: ${error.message}; the existing lock is ignored: no previous pins are kept`,
+    );
     return undefined;
   }
 };
 
-const toFailure = (config: Config, id: string, error: unknown, stderr: readonly string[]): LockFailure => {
+const toFailure = (
+  config: Config,
+  id: string,
+  error: unknown,
+  stderr: readonly string[],
+): LockFailure => {
   const server = config.servers[id];
   const code = error instanceof GatewayError ? error.code : 'INTERNAL';
   const message = (error as Error).message;
   const sandbox = server !== undefined && isStdioServer(server) ? server.sandbox : false;
   const writable = sandbox === false ? [] : sandbox.writable.map((p) => resolve(p));
   const startTimeoutMs = server?.restart.startTimeoutMs ?? 0;
-  return { code, message, stderr, hints: toLockHints({ code, message, stderr, sandboxed: sandbox !== false, writable, startTimeoutMs }) };
+  return {
+    code,
+    message,
+    stderr,
+    hints: toLockHints({
+      code,
+      message,
+      stderr,
+      sandboxed: sandbox !== false,
+      writable,
+      startTimeoutMs,
+    }),
+  };
 };
 
 /** Starts a locked server after checking its package against the lock, and captures it (also `toolgate tools --live`). */
-export const captureLocked = async (configPath: string, config: Config, lockFile: Lock, id: string) => {
+export const captureLocked = async (
+  configPath: string,
+  config: Config,
+  lockFile: Lock,
+  id: string,
+) => {
   const configured = config.servers[id];
   const locked = lockFile.servers[id];
-  if (!configured || !locked) throw new LockError('LOCK_SERVER_MISSING', `server "${id}" is in the config and the lock? it is not`);
+  if (!configured || !locked)
+    throw new LockError(
+      'LOCK_SERVER_MISSING',
+      `server "${id}" is in the config and the lock? it is not`,
+    );
   const server = spawnedAs(configured, locked.package, process.cwd());
-  await assertInstalledMatchesLock(id, server, locked.package, process.cwd(), dirname(resolve(configPath)));
+  await assertInstalledMatchesLock(
+    id,
+    server,
+    locked.package,
+    process.cwd(),
+    dirname(resolve(configPath)),
+  );
   return captureServer({ ...config, servers: { ...config.servers, [id]: server } }, id);
 };
 
-const requireLock = async (configPath: string, config: Config): Promise<{ path: string; lock: Lock }> => {
+const requireLock = async (
+  configPath: string,
+  config: Config,
+): Promise<{ path: string; lock: Lock }> => {
   const path = lockPathOf(configPath, config);
   const found = await readLock(path);
   if (!found) throw new LockError('LOCK_MISSING', `no lock at ${path}: run toolgate lock first`);
@@ -262,15 +365,25 @@ export const diff = async (configPath: string, only: string | undefined): Promis
  * server is re-locked (package re-verified too); a single item (`tools/echo`, or just `echo`) is
  * updated, added or removed alone, leaving every other pin as it was.
  */
-export const approve = async (configPath: string, target: string | undefined, flags: LockFlags): Promise<number> => {
+export const approve = async (
+  configPath: string,
+  target: string | undefined,
+  flags: LockFlags,
+): Promise<number> => {
   if (!target) throw new LockError('LOCK_SERVER_MISSING', 'usage: toolgate approve SERVER[/ITEM]');
   const config = await loadConfig(configPath);
   const { path, lock: lockFile } = await requireLock(configPath, config);
   const slash = target.indexOf('/');
   const id = slash < 0 ? target : target.slice(0, slash);
-  const othersOf = () => new Map(Object.entries(lockFile.servers).filter(([other]) => other !== id).map(([other, s]) => [other, Object.keys(s.tools)] as const));
+  const othersOf = () =>
+    new Map(
+      Object.entries(lockFile.servers)
+        .filter(([other]) => other !== id)
+        .map(([other, s]) => [other, Object.keys(s.tools)] as const),
+    );
   if (slash < 0 || !lockFile.servers[id]) {
-    if (!config.servers[id]) throw new LockError('LOCK_SERVER_MISSING', `no server "${id}" in ${configPath}`);
+    if (!config.servers[id])
+      throw new LockError('LOCK_SERVER_MISSING', `no server "${id}" in ${configPath}`);
     const stderr = stderrTail();
     let one;
     try {
@@ -278,7 +391,8 @@ export const approve = async (configPath: string, target: string | undefined, fl
       screen(config, new Map([[id, one.captured]]), othersOf(), flags.allowBlocked);
     } catch (error) {
       // Reported as `lock` reports it (code, stderr tail, hints); the lock is left as it was.
-      for (const line of formatFailure(id, toFailure(config, id, error, stderr.lines))) progress(line);
+      for (const line of formatFailure(id, toFailure(config, id, error, stderr.lines)))
+        progress(line);
       return 1;
     }
     lockFile.servers[id] = one.entry;
@@ -292,15 +406,42 @@ export const approve = async (configPath: string, target: string | undefined, fl
   const key = named ? rest.slice(kindSlash + 1) : rest;
   const live = await captureLocked(configPath, config, lockFile, id);
   const entry = lockFile.servers[id];
-  const kinds: ItemKind[] = named ? [named] : ITEM_KIND_NAMES.filter((k) => key in live.items[k] || key in entry[k]);
+  const kinds: ItemKind[] = named
+    ? [named]
+    : ITEM_KIND_NAMES.filter((k) => key in live.items[k] || key in entry[k]);
   if (key === 'initialize' && !named) {
-    screen(config, new Map([[id, { initialize: live.initialize, items: { tools: {}, prompts: {}, resources: {}, resourceTemplates: {} } }]]), othersOf(), flags.allowBlocked);
+    screen(
+      config,
+      new Map([
+        [
+          id,
+          {
+            initialize: live.initialize,
+            items: { tools: {}, prompts: {}, resources: {}, resourceTemplates: {} },
+          },
+        ],
+      ]),
+      othersOf(),
+      flags.allowBlocked,
+    );
     entry.initialize = toInitializeRecord(live.initialize);
   } else {
-    if (kinds.length === 0) throw new LockError('LOCK_SERVER_MISSING', `server "${id}" has no item "${key}", live or locked`);
-    const only = { tools: {}, prompts: {}, resources: {}, resourceTemplates: {} } as Record<ItemKind, Record<string, Record<string, unknown>>>;
+    if (kinds.length === 0)
+      throw new LockError(
+        'LOCK_SERVER_MISSING',
+        `server "${id}" has no item "${key}", live or locked`,
+      );
+    const only = { tools: {}, prompts: {}, resources: {}, resourceTemplates: {} } as Record<
+      ItemKind,
+      Record<string, Record<string, unknown>>
+    >;
     for (const kind of kinds) if (live.items[kind][key]) only[kind][key] = live.items[kind][key];
-    screen(config, new Map([[id, { initialize: {}, items: only }]]), othersOf(), flags.allowBlocked);
+    screen(
+      config,
+      new Map([[id, { initialize: {}, items: only }]]),
+      othersOf(),
+      flags.allowBlocked,
+    );
     for (const kind of kinds) {
       const definition = live.items[kind][key];
       if (definition) entry[kind][key] = toLockItem(definition);

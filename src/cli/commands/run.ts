@@ -17,7 +17,14 @@ export const run = async (configPath: string, noLock = false): Promise<void> => 
   const starting = gateway.start();
   // Listening before the upstreams are up: a client that hangs up during a slow start still stops the
   // gateway (stdin's 'end' is emitted once; a listener added after it would wait forever).
-  const { shutdown } = superviseGateway({ configPath, noLock, gateway, audit, starting, closeFront: () => front.close() });
+  const { shutdown } = superviseGateway({
+    configPath,
+    noLock,
+    gateway,
+    audit,
+    starting,
+    closeFront: () => front.close(),
+  });
   process.stdin.once('end', () => void shutdown('stdin closed'));
   const { ready, failed } = await starting;
   logLine(failed.length ? 'warn' : 'info', 'gateway started', { front: 'stdio', ready, failed });

@@ -19,13 +19,24 @@ export const SBOM_USAGE = `  toolgate sbom  --config FILE [SERVER] [--output F]
  * lock recorded one that is still on disk. An installed tree that differs from the lock's digests is
  * refused: the SBOM describes what the lock pins, not whatever the folder holds now.
  */
-export const lockedNpmServers = async (configPath: string, only: string | undefined, warn: (line: string) => void): Promise<SbomServer[]> => {
+export const lockedNpmServers = async (
+  configPath: string,
+  only: string | undefined,
+  warn: (line: string) => void,
+): Promise<SbomServer[]> => {
   const config = await loadConfig(configPath);
   const lockPath = lockPathOf(configPath, config);
   const lock = await readLock(lockPath);
-  if (lock === undefined) throw new SbomError('SBOM_NO_LOCK', `no lock at ${lockPath}: run toolgate lock --config ${configPath} first`);
+  if (lock === undefined)
+    throw new SbomError(
+      'SBOM_NO_LOCK',
+      `no lock at ${lockPath}: run toolgate lock --config ${configPath} first`,
+    );
   if (only !== undefined && !(only in lock.servers))
-    throw new SbomError('SBOM_UNKNOWN_SERVER', `server "${only}" is not in ${lockPath} (locked: ${Object.keys(lock.servers).join(', ') || 'none'})`);
+    throw new SbomError(
+      'SBOM_UNKNOWN_SERVER',
+      `server "${only}" is not in ${lockPath} (locked: ${Object.keys(lock.servers).join(', ') || 'none'})`,
+    );
   const servers: SbomServer[] = [];
   for (const [id, entry] of Object.entries(lock.servers)) {
     if (only !== undefined && id !== only) continue;
@@ -39,29 +50,64 @@ export const lockedNpmServers = async (configPath: string, only: string | undefi
       continue;
     }
     let tree;
-    if (pkg.installPath === undefined) warn(`${id}: the lock records no installed copy (npx installs it in the sandbox): dependencies unknown`);
+    if (pkg.installPath === undefined)
+      warn(
+        `${id}: the lock records no installed copy (npx installs it in the sandbox): dependencies unknown`,
+      );
     else {
-      if (pkg.tree !== undefined && treeDigest(await hashTreeFiles(pkg.installPath).catch(() => new Map<string, string>())) !== pkg.tree)
-        throw new SbomError('SBOM_TREE_CHANGED', `${id}: ${pkg.installPath} no longer matches the lock (run toolgate diff)`);
-      if (pkg.dependencies !== undefined && (await hashTree(nodeModulesOf(pkg.installPath, pkg.name), true).catch(() => '')) !== pkg.dependencies)
-        throw new SbomError('SBOM_TREE_CHANGED', `${id}: the dependencies under ${nodeModulesOf(pkg.installPath, pkg.name)} no longer match the lock (run toolgate diff)`);
+      if (
+        pkg.tree !== undefined &&
+        treeDigest(await hashTreeFiles(pkg.installPath).catch(() => new Map<string, string>())) !==
+          pkg.tree
+      )
+        throw new SbomError(
+          'SBOM_TREE_CHANGED',
+          `${id}: ${pkg.installPath} no longer matches the lock (run toolgate diff)`,
+        );
+      if (
+        pkg.dependencies !== undefined &&
+        (await hashTree(nodeModulesOf(pkg.installPath, pkg.name), true).catch(() => '')) !==
+          pkg.dependencies
+      )
+        throw new SbomError(
+          'SBOM_TREE_CHANGED',
+          `${id}: the dependencies under ${nodeModulesOf(pkg.installPath, pkg.name)} no longer match the lock (run toolgate diff)`,
+        );
       tree = await readInstalledTree(pkg.installPath, pkg.name);
-      if (tree === undefined) warn(`${id}: ${pkg.installPath} is not installed: dependencies unknown`);
+      if (tree === undefined)
+        warn(`${id}: ${pkg.installPath} is not installed: dependencies unknown`);
       else for (const m of tree.missing) warn(`${id}: not installed: ${m}`);
     }
-    servers.push({ id, name: pkg.name, version: pkg.version, integrity: pkg.integrity, launcher: pkg.launcher, installPath: pkg.installPath, tree });
+    servers.push({
+      id,
+      name: pkg.name,
+      version: pkg.version,
+      integrity: pkg.integrity,
+      launcher: pkg.launcher,
+      installPath: pkg.installPath,
+      tree,
+    });
   }
   return servers;
 };
 
 export const sbomOf = (servers: readonly SbomServer[]): CdxBom =>
-  buildSbom({ servers, serialNumber: `urn:uuid:${randomUUID()}`, timestamp: new Date().toISOString(), toolVersion: VERSION });
+  buildSbom({
+    servers,
+    serialNumber: `urn:uuid:${randomUUID()}`,
+    timestamp: new Date().toISOString(),
+    toolVersion: VERSION,
+  });
 
 /** `toolgate sbom`: exit 0 with the SBOM, 1 when an installed tree differs from the lock, 2 on a usage or input error. */
 export const sbom = async (argv: readonly string[]): Promise<number> => {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { config: { type: 'string', short: 'c' }, output: { type: 'string', short: 'o' } } });
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: { config: { type: 'string', short: 'c' }, output: { type: 'string', short: 'o' } },
+    });
   } catch (error) {
     return usage((error as Error).message);
   }
@@ -70,7 +116,9 @@ export const sbom = async (argv: readonly string[]): Promise<number> => {
   if (positionals.length > 1) return usage('name at most one SERVER');
   let servers: SbomServer[];
   try {
-    servers = await lockedNpmServers(values.config, positionals[0], (line) => console.error(`toolgate sbom: ${line}`));
+    servers = await lockedNpmServers(values.config, positionals[0], (line) =>
+      console.error(`toolgate sbom: ${line}`),
+    );
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
     console.error(`toolgate sbom: ${error.code}: ${error.message}`);

@@ -4,7 +4,13 @@ import { homedir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toJson, toSarif, toTable } from '../../scan/format.js';
-import { exitCodeOf, scanConfigText, scanLockText, sortFindings, type ScannedFile } from '../../scan/scan.js';
+import {
+  exitCodeOf,
+  scanConfigText,
+  scanLockText,
+  sortFindings,
+  type ScannedFile,
+} from '../../scan/scan.js';
 import { SEVERITIES, type Finding, type Severity } from '../../scan/types.js';
 
 export const SCAN_USAGE = `  toolgate scan [PATH...] [--format table|json|sarif] [--fail-on low|medium|high]
@@ -13,7 +19,10 @@ export const SCAN_USAGE = `  toolgate scan [PATH...] [--format table|json|sarif]
                                                exit 1 on a finding at or above --fail-on (high)`;
 
 /** Where clients keep their MCP servers on Linux, user-wide then per project (docs/security-team.md lists macOS and Windows). */
-export const standardLocations = (home: string, cwd: string): { client: string; path: string }[] => [
+export const standardLocations = (
+  home: string,
+  cwd: string,
+): { client: string; path: string }[] => [
   { client: 'Claude Desktop', path: join(home, '.config/Claude/claude_desktop_config.json') },
   { client: 'Claude Code', path: join(home, '.claude.json') },
   { client: 'Claude Code (project)', path: join(cwd, '.mcp.json') },
@@ -40,7 +49,11 @@ export const scan = async (argv: readonly string[]): Promise<number> => {
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { format: { type: 'string', default: 'table' }, 'fail-on': { type: 'string', default: 'high' }, connect: { type: 'boolean' } },
+      options: {
+        format: { type: 'string', default: 'table' },
+        'fail-on': { type: 'string', default: 'high' },
+        connect: { type: 'boolean' },
+      },
     });
   } catch (error) {
     console.error(`toolgate scan: ${(error as Error).message}\n${SCAN_USAGE}`);
@@ -50,7 +63,8 @@ export const scan = async (argv: readonly string[]): Promise<number> => {
   const format = values.format;
   const failOn = values['fail-on'];
   if (values.connect) return usage('--connect is not available yet: scan reads configs only');
-  if (format !== 'table' && format !== 'json' && format !== 'sarif') return usage(`unknown --format "${format}"`);
+  if (format !== 'table' && format !== 'json' && format !== 'sarif')
+    return usage(`unknown --format "${format}"`);
   if (!isSeverity(failOn)) return usage(`unknown --fail-on "${failOn}"`);
 
   const cwd = process.cwd();
@@ -58,9 +72,12 @@ export const scan = async (argv: readonly string[]): Promise<number> => {
   if (paths.length === 0) {
     const locations = standardLocations(homedir(), cwd);
     const found = locations.filter((l) => existsSync(l.path));
-    for (const l of locations) console.error(`${found.includes(l) ? 'found  ' : 'absent '} ${l.client}: ${l.path}`);
+    for (const l of locations)
+      console.error(`${found.includes(l) ? 'found  ' : 'absent '} ${l.client}: ${l.path}`);
     if (found.length === 0) {
-      console.error('toolgate scan: no MCP client config found in the standard locations; name one as PATH');
+      console.error(
+        'toolgate scan: no MCP client config found in the standard locations; name one as PATH',
+      );
       return 2;
     }
     paths = found.map((l) => l.path);
@@ -68,7 +85,8 @@ export const scan = async (argv: readonly string[]): Promise<number> => {
 
   const files: ScannedFile[] = [];
   const findings: Finding[] = [];
-  const shown = (p: string): string => (positionals.length > 0 ? p : relative(cwd, p).startsWith('..') ? p : relative(cwd, p));
+  const shown = (p: string): string =>
+    positionals.length > 0 ? p : relative(cwd, p).startsWith('..') ? p : relative(cwd, p);
   for (const path of paths) {
     const text = await read(path);
     if (text === undefined) return 2;
@@ -82,13 +100,18 @@ export const scan = async (argv: readonly string[]): Promise<number> => {
     if (!existsSync(lockPath)) continue;
     const lockText = await read(lockPath);
     if (lockText === undefined) return 2;
-    const locked = scanLockText(shown(positionals.length > 0 ? relative(cwd, lockPath) || lockPath : lockPath), lockText);
+    const locked = scanLockText(
+      shown(positionals.length > 0 ? relative(cwd, lockPath) || lockPath : lockPath),
+      lockText,
+    );
     if (!locked.ok) return usage(`${lockPath}: ${locked.message}`);
     findings.push(...locked.findings);
   }
 
   const report = { files, findings: sortFindings(findings) };
-  process.stdout.write(format === 'json' ? toJson(report) : format === 'sarif' ? toSarif(report) : toTable(report));
+  process.stdout.write(
+    format === 'json' ? toJson(report) : format === 'sarif' ? toSarif(report) : toTable(report),
+  );
   return exitCodeOf(findings, failOn);
 };
 

@@ -29,7 +29,10 @@ export const serve = async (configPath: string, listen: string, noLock = false):
   superviseGateway(supervised);
   const { ready, failed } = await starting;
   const front = await serveHttpFront(gateway, where, (error) =>
-    logLine('warn', 'http front error', { error: error.message, stack: error.stack?.split('\n').slice(0, 4).join(' | ') }),
+    logLine('warn', 'http front error', {
+      error: error.message,
+      stack: error.stack?.split('\n').slice(0, 4).join(' | '),
+    }),
   );
   supervised.closeFront = () => front.close();
   logLine(failed.length ? 'warn' : 'info', 'gateway listening', {

@@ -16,14 +16,24 @@ export const TOOLS_USAGE = `  toolgate tools --config FILE [--server S] [--forma
                                                what it lists now with the lock`;
 
 /** `--live`: each locked server started as `toolgate lock`/`diff` do (package checked first), one after another. */
-const captureAll = async (configPath: string, config: Config, lock: Lock, only: string | undefined): Promise<Map<string, LiveServer>> => {
+const captureAll = async (
+  configPath: string,
+  config: Config,
+  lock: Lock,
+  only: string | undefined,
+): Promise<Map<string, LiveServer>> => {
   const live = new Map<string, LiveServer>();
   for (const id of Object.keys(config.servers)) {
     if ((only !== undefined && id !== only) || lock.servers[id] === undefined) continue;
     try {
       live.set(id, { captured: await captureLocked(configPath, config, lock, id) });
     } catch (error) {
-      live.set(id, { error: { code: error instanceof GatewayError ? error.code : 'LOCK_SERVER_FAILED', message: (error as Error).message } });
+      live.set(id, {
+        error: {
+          code: error instanceof GatewayError ? error.code : 'LOCK_SERVER_FAILED',
+          message: (error as Error).message,
+        },
+      });
     }
   }
   return live;
@@ -55,14 +65,26 @@ export const tools = async (argv: readonly string[]): Promise<number> => {
     return usage((error as Error).message);
   }
   const { config: configPath, server, format, live } = parsed.values;
-  if (format !== 'table' && format !== 'json') return usage(`unknown --format "${format}" (table or json)`);
+  if (format !== 'table' && format !== 'json')
+    return usage(`unknown --format "${format}" (table or json)`);
   const config = await loadConfig(configPath);
   if (server !== undefined && !Object.hasOwn(config.servers, server))
-    return usage(`no server "${server}" in ${configPath}; its servers: ${Object.keys(config.servers).join(', ') || '(none)'}`);
+    return usage(
+      `no server "${server}" in ${configPath}; its servers: ${Object.keys(config.servers).join(', ') || '(none)'}`,
+    );
   const lockPath = lockPathOf(configPath, config);
   const lock = await readLock(lockPath);
-  if (lock === undefined) throw new LockError('LOCK_MISSING', `no lock at ${lockPath}: run "toolgate lock --config ${configPath}" first`);
-  const listing = listItems(config, lock, server, live ? await captureAll(configPath, config, lock, server) : undefined);
+  if (lock === undefined)
+    throw new LockError(
+      'LOCK_MISSING',
+      `no lock at ${lockPath}: run "toolgate lock --config ${configPath}" first`,
+    );
+  const listing = listItems(
+    config,
+    lock,
+    server,
+    live ? await captureAll(configPath, config, lock, server) : undefined,
+  );
   console.log(format === 'json' ? toListingJson(listing) : toListingTable(listing));
   return 0;
 };
