@@ -12,6 +12,10 @@ export class GatewayError<C extends string = string> extends Error {
   }
 }
 
+/** As `instanceof GatewayError`, which narrows to `GatewayError<any>`: this keeps the code a string. */
+export const isGatewayError = (error: unknown): error is GatewayError =>
+  error instanceof GatewayError;
+
 export type ConfigErrorCode = 'CONFIG_INVALID' | 'CONFIG_UNREADABLE' | 'CONFIG_RELOAD_REFUSED';
 export class ConfigError extends GatewayError<ConfigErrorCode> {}
 

@@ -85,7 +85,10 @@ export const verifyInclusion = (
     if (fn % 2 === 1 || fn === sn) {
       r = hashChildren(p, r);
       if (fn % 2 === 0)
-        while (fn % 2 === 0 && fn !== 0) ((fn = Math.floor(fn / 2)), (sn = Math.floor(sn / 2)));
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
     } else r = hashChildren(r, p);
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
@@ -108,7 +111,10 @@ export const verifyConsistency = (
   const path = Number.isInteger(Math.log2(size1)) ? [root1, ...proof] : [...proof];
   let fn = size1 - 1;
   let sn = size2 - 1;
-  while (fn % 2 === 1) ((fn = Math.floor(fn / 2)), (sn = Math.floor(sn / 2)));
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
   let fr = path[0] as Hash;
   let sr = path[0] as Hash;
   for (const c of path.slice(1)) {
@@ -117,7 +123,10 @@ export const verifyConsistency = (
       fr = hashChildren(c, fr);
       sr = hashChildren(c, sr);
       if (fn % 2 === 0)
-        while (fn % 2 === 0 && fn !== 0) ((fn = Math.floor(fn / 2)), (sn = Math.floor(sn / 2)));
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
     } else sr = hashChildren(sr, c);
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);

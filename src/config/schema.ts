@@ -376,7 +376,7 @@ const ContainerServer = z
   .strictObject({
     image: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/)
+      .regex(/^[a-z0-9][a-z0-9._/:@-]{0,254}$/)
       .describe('Container image of a stdio server (pin it by digest).'),
     engine: z
       .enum(['docker', 'podman'])

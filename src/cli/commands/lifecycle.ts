@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/load.js';
 import { fixedFieldChanges } from '../../config/reload.js';
-import { ConfigError, GatewayError } from '../../errors.js';
+import { ConfigError, isGatewayError } from '../../errors.js';
 import type { Gateway } from '../../gateway/gateway.js';
 import { logEvent } from '../log.js';
 import { logLine } from '../../log.js';
@@ -67,7 +67,7 @@ export const reloadConfig = async (ctx: Supervised): Promise<boolean> => {
     });
     return true;
   } catch (error) {
-    const code = error instanceof GatewayError ? error.code : 'INTERNAL';
+    const code = isGatewayError(error) ? error.code : 'INTERNAL';
     const message = (error as Error).message;
     logLine('error', 'config reload failed: the running config stays in force', {
       config: configPath,
@@ -86,7 +86,9 @@ export const reloadConfig = async (ctx: Supervised): Promise<boolean> => {
  * front closes, the upstreams stop, the audit log records the shutdown and writes its final signed
  * checkpoint, and the process exits 0. A second terminating signal during that exits 1 at once.
  */
-export const superviseGateway = (ctx: Supervised): { shutdown(reason: string): Promise<void> } => {
+export const superviseGateway = (
+  ctx: Supervised,
+): { shutdown: (reason: string) => Promise<void> } => {
   let stopping = false;
   let signals = 0;
   let reloading: Promise<void> | undefined;
