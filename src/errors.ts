@@ -118,7 +118,6 @@ export type EgressErrorCode =
   | 'EGRESS_BAD_REQUEST'
   | 'EGRESS_CONNECT_FAILED'
   | 'EGRESS_UNLOGGED';
-export class EgressError extends GatewayError<EgressErrorCode> {}
 
 export type SecretErrorCode = 'SECRET_UNAVAILABLE';
 export class SecretError extends GatewayError<SecretErrorCode> {}

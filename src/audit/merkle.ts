@@ -12,7 +12,7 @@ const LEAF_PREFIX = Buffer.of(0);
 export const hashLeaf = (data: Uint8Array): Hash =>
   hash('sha256', Buffer.concat([LEAF_PREFIX, data]), 'buffer');
 const node = Buffer.alloc(65, 1);
-export const hashChildren = (left: Hash, right: Hash): Hash => {
+const hashChildren = (left: Hash, right: Hash): Hash => {
   if (left.length !== 32 || right.length !== 32)
     return createHash('sha256').update(Buffer.of(1)).update(left).update(right).digest();
   left.copy(node, 1);

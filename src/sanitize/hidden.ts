@@ -6,11 +6,6 @@
 export type HiddenKind =
   'ansi' | 'control' | 'zero-width' | 'bidi' | 'tag' | 'variation-selector' | 'filler';
 
-export interface HiddenReport {
-  readonly count: number;
-  readonly kinds: readonly HiddenKind[];
-}
-
 // One alternation, so clean text costs a single scan. ZWNJ/ZWJ (U+200C/D) are handled apart:
 // they are legitimate inside emoji sequences and Indic/Arabic words.
 const ANSI = String.raw`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?`;

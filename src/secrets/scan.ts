@@ -5,7 +5,7 @@ import type { SecretSource } from './registry.js';
  * percent-encoded forms, the usual ways to smuggle one out) and well-known credential formats.
  * Pure: the values are resolved at the edge and passed in.
  */
-export interface SecretHit {
+interface SecretHit {
   readonly rule: string;
   readonly start: number;
   readonly end: number;

@@ -8,7 +8,7 @@ import type { AuditRuntime } from '../../gateway/audit-runtime.js';
 import { loadPinRuntime } from '../../gateway/pin-runtime.js';
 
 /** How long a shutdown waits for the calls in flight before it cuts them and stops the upstreams. */
-export const SHUTDOWN_GRACE_MS = 10_000;
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Signals that end the gateway cleanly; SIGHUP reloads the config instead. */
 const TERMINATING = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
@@ -30,7 +30,7 @@ export interface Supervised {
  * the audit log records why (`config-reload-failed`); otherwise it records `config-reload` with the
  * new config's hash, at the moment the chain switches.
  */
-export const reloadConfig = async (ctx: Supervised): Promise<boolean> => {
+const reloadConfig = async (ctx: Supervised): Promise<boolean> => {
   const { configPath, gateway, audit } = ctx;
   try {
     const loaded = await loadConfig(configPath);
