@@ -12,7 +12,7 @@ import { compose, type Message, type Next } from '../src/core/interceptor.js';
 import { median, percentile } from './measure.js';
 
 /** Issue #6's target: what the audit pair may add to one call, p50, with the default store. */
-export const AUDIT_TARGET_P50_US = 50;
+const AUDIT_TARGET_P50_US = 50;
 
 const message: Message = {
   kind: 'request',
@@ -62,7 +62,7 @@ const MODES = [
   { store: 'jsonl', sync: 'normal', path: '/dev/null' },
 ] as const;
 
-export interface AuditCostRow {
+interface AuditCostRow {
   readonly store: string;
   readonly sync: string;
   readonly baseP50Us: number;
@@ -121,7 +121,7 @@ export const measureRound = async (modeIndex: number, calls: number): Promise<Ro
  * of two speeds that differ by up to 2× (benchmarks.md, *Reading the figures*), and every round of one
  * process would fall into the same one.
  */
-export const measureAuditCost = (calls: number, rounds: number): AuditCostRow[] => {
+const measureAuditCost = (calls: number, rounds: number): AuditCostRow[] => {
   const script = fileURLToPath(new URL('./audit.js', import.meta.url));
   const figures = MODES.map((): RoundFigures[] => []);
   for (let r = 0; r < rounds; r++)
@@ -152,7 +152,7 @@ export const measureAuditCost = (calls: number, rounds: number): AuditCostRow[] 
 };
 
 /** The rows as markdown, with the machine's load around the run and the verdict on the default store. */
-export const auditCostMarkdown = (
+const auditCostMarkdown = (
   rows: readonly AuditCostRow[],
   calls: number,
   rounds: number,

@@ -43,7 +43,7 @@ export interface RunInfo {
 }
 
 /** The targets every toolgate scenario is held to, against its direct baseline of the same run. */
-export const TARGETS = { addedP50Us: 150, addedP99Us: 1000, throughputPct: 50 } as const;
+const TARGETS = { addedP50Us: 150, addedP99Us: 1000, throughputPct: 50 } as const;
 
 const us = (n: number) => `${Math.round(n)}`;
 const mb = (kb: number) => (kb / 1024).toFixed(1);

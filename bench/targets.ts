@@ -17,7 +17,7 @@ export interface Paths {
 }
 
 /** A started scenario: how to call the tool, which process to weigh, and how to tear it all down. */
-export interface Running {
+interface Running {
   readonly call: Call;
   /** The process whose RSS is reported: the gateway or proxy, or the server itself when direct. */
   readonly pid: number | undefined;

@@ -12,6 +12,10 @@ export class GatewayError<C extends string = string> extends Error {
   }
 }
 
+/** As `instanceof GatewayError`, which narrows to `GatewayError<any>`: this keeps the code a string. */
+export const isGatewayError = (error: unknown): error is GatewayError =>
+  error instanceof GatewayError;
+
 export type ConfigErrorCode = 'CONFIG_INVALID' | 'CONFIG_UNREADABLE' | 'CONFIG_RELOAD_REFUSED';
 export class ConfigError extends GatewayError<ConfigErrorCode> {}
 
@@ -114,7 +118,6 @@ export type EgressErrorCode =
   | 'EGRESS_BAD_REQUEST'
   | 'EGRESS_CONNECT_FAILED'
   | 'EGRESS_UNLOGGED';
-export class EgressError extends GatewayError<EgressErrorCode> {}
 
 export type SecretErrorCode = 'SECRET_UNAVAILABLE';
 export class SecretError extends GatewayError<SecretErrorCode> {}

@@ -11,7 +11,7 @@ const read = (path: string) => readFileSync(join(root, path), 'utf8');
 const propertyNames = (schema: unknown, out = new Set<string>()): Set<string> => {
   if (Array.isArray(schema)) for (const s of schema) propertyNames(s, out);
   else if (schema && typeof schema === 'object') {
-    for (const [key, value] of Object.entries(schema)) {
+    for (const [key, value] of Object.entries(schema as Record<string, unknown>)) {
       if (key === 'properties' && value && typeof value === 'object')
         for (const name of Object.keys(value)) out.add(name);
       propertyNames(value, out);

@@ -101,7 +101,7 @@ export const toVerifier = (vkey: string): Verifier => {
   return { name, keyId, key };
 };
 
-export const toCheckpointBody = (c: Checkpoint): string =>
+const toCheckpointBody = (c: Checkpoint): string =>
   `${c.origin}\n${c.size}\n${c.root.toString('base64')}\n`;
 
 /** The tree size a checkpoint note claims (its body's second line), unverified: NaN when there is none. */

@@ -55,8 +55,6 @@ export const toCanonicalJson = (value: unknown): string => {
   return text;
 };
 
-export const toLeafData = (entry: AuditEntry): Buffer => Buffer.from(toEntryJson(entry), 'utf8');
-
 const finite = (n: number): number => {
   if (!Number.isFinite(n)) throw new TypeError('an audit entry number must be finite');
   return n;

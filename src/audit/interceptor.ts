@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AuditError, GatewayError } from '../errors.js';
+import { AuditError, isGatewayError } from '../errors.js';
 import type { AuditCall, CallSpan, Interceptor, Message } from '../core/interceptor.js';
 import type { AuditEntry, Decision } from './event.js';
 import type { AuditLog, EntryFields } from './log.js';
@@ -63,7 +63,7 @@ export interface AuditInterceptors {
    * Returns false outside a call (no message, or its outcome is already recorded); the caller records
    * it on its own then.
    */
-  note(event: Readonly<Record<string, unknown>>, message?: Message): boolean;
+  readonly note: (event: Readonly<Record<string, unknown>>, message?: Message) => boolean;
 }
 
 export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors => {
@@ -152,12 +152,11 @@ export const createAuditInterceptors = (ctx: AuditContext): AuditInterceptors =>
       result = await next({ ...message, audit: state });
     } catch (error) {
       state.done = true; // events noted from here on are recorded on their own
-      const reason =
-        error instanceof GatewayError
-          ? error.code
-          : (error as Error | undefined)?.name === 'AbortError'
-            ? 'REQUEST_CANCELLED'
-            : 'INTERNAL';
+      const reason = isGatewayError(error)
+        ? error.code
+        : (error as Error | undefined)?.name === 'AbortError'
+          ? 'REQUEST_CANCELLED'
+          : 'INTERNAL';
       if (reason === 'AUDIT_APPEND_FAILED') {
         state.span?.end(reason);
         // The log is down: nothing more can be recorded. The forward entry was refused, or the way out

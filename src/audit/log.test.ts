@@ -31,7 +31,7 @@ describe("the audit log's tree", () => {
       target,
     });
 
-    log.append(fields('a'));
+    void log.append(fields('a'));
     expect(log.size).toBe(1);
     expect(store.entries()).toHaveLength(1); // the entry is stored at its append
     expect(store.checkpoints()).toEqual([]); // its hashing is not done there
@@ -41,8 +41,8 @@ describe("the audit log's tree", () => {
     expect(sizes(store.checkpoints())).toEqual([1]);
 
     // Appends in one turn: each hashes the one before it first, so its `prev` is the tree head before it.
-    log.append(fields('b'));
-    log.append(fields('c'));
+    void log.append(fields('b'));
+    void log.append(fields('c'));
     expect(sizes(store.checkpoints())).toEqual([1, 2]);
     log.close(); // the last entry is hashed and checkpointed at close
     await turn();

@@ -12,7 +12,7 @@ const LEAF_PREFIX = Buffer.of(0);
 export const hashLeaf = (data: Uint8Array): Hash =>
   hash('sha256', Buffer.concat([LEAF_PREFIX, data]), 'buffer');
 const node = Buffer.alloc(65, 1);
-export const hashChildren = (left: Hash, right: Hash): Hash => {
+const hashChildren = (left: Hash, right: Hash): Hash => {
   if (left.length !== 32 || right.length !== 32)
     return createHash('sha256').update(Buffer.of(1)).update(left).update(right).digest();
   left.copy(node, 1);
@@ -85,7 +85,10 @@ export const verifyInclusion = (
     if (fn % 2 === 1 || fn === sn) {
       r = hashChildren(p, r);
       if (fn % 2 === 0)
-        while (fn % 2 === 0 && fn !== 0) ((fn = Math.floor(fn / 2)), (sn = Math.floor(sn / 2)));
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
     } else r = hashChildren(r, p);
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
@@ -108,7 +111,10 @@ export const verifyConsistency = (
   const path = Number.isInteger(Math.log2(size1)) ? [root1, ...proof] : [...proof];
   let fn = size1 - 1;
   let sn = size2 - 1;
-  while (fn % 2 === 1) ((fn = Math.floor(fn / 2)), (sn = Math.floor(sn / 2)));
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
   let fr = path[0] as Hash;
   let sr = path[0] as Hash;
   for (const c of path.slice(1)) {
@@ -117,7 +123,10 @@ export const verifyConsistency = (
       fr = hashChildren(c, fr);
       sr = hashChildren(c, sr);
       if (fn % 2 === 0)
-        while (fn % 2 === 0 && fn !== 0) ((fn = Math.floor(fn / 2)), (sn = Math.floor(sn / 2)));
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
     } else sr = hashChildren(sr, c);
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);

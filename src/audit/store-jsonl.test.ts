@@ -47,7 +47,7 @@ describe('when a gateway resumes a JSONL log', () => {
 const storeWith = (n: number, dir = mkdtempSync(join(tmpdir(), 'toolgate-audit-jsonl-'))) => {
   const path = join(dir, 'audit.jsonl');
   const store = openJsonlStore(path, 'normal');
-  for (let i = 0; i < n; i++) store.append({ seq: i, body: JSON.stringify({ n: i }) });
+  for (let i = 0; i < n; i++) void store.append({ seq: i, body: JSON.stringify({ n: i }) });
   store.flush?.();
   return { dir, path, store };
 };
@@ -76,7 +76,7 @@ describe('when the disk stops taking the log part way through a write', () => {
     let failure: Error | undefined;
     for (let i = 1; !failure && i < 1000; i++) {
       const body = JSON.stringify({ n: i, pad: 'x'.repeat(300) });
-      store.append({ seq: i, body });
+      void store.append({ seq: i, body });
       lines.push(body);
       try {
         store.flush?.();
@@ -102,7 +102,7 @@ describe('when the log file is deleted, moved away or replaced under a running s
   it('[AUD-10] refuses to write until the very file it opened (same device and inode) is back at its path', () => {
     const { dir, path, store } = storeWith(1);
     renameSync(path, `${path}.away`);
-    store.append({ seq: 1, body: '{"n":1}' });
+    void store.append({ seq: 1, body: '{"n":1}' });
     expect(() => store.flush?.()).toThrow(/gone/);
     writeFileSync(path, ''); // a new, empty file at the path is not the log
     expect(() => store.flush?.()).toThrow(/replaced/);
@@ -112,7 +112,7 @@ describe('when the log file is deleted, moved away or replaced under a running s
     expect(readFileSync(path, 'utf8')).toBe('{"n":0}\n{"n":1}\n');
     rmSync(dir, { recursive: true });
     expect(() => store.flush?.()).not.toThrow(); // nothing pending: nothing to refuse
-    store.append({ seq: 2, body: '{"n":2}' });
+    void store.append({ seq: 2, body: '{"n":2}' });
     expect(() => store.close()).toThrow(/gone/); // what was not written is said, and the descriptor is closed
   });
 
@@ -128,7 +128,7 @@ describe('when the log file is deleted, moved away or replaced under a running s
       everySeconds: 3600,
       onWarning: (w) => warnings.push(w),
     });
-    log.append({ decision: 'event', event: { kind: 'test' } });
+    void log.append({ decision: 'event', event: { kind: 'test' } });
     rmSync(dir, { recursive: true });
     expect(() => log.close()).not.toThrow();
     expect(warnings.join('\n')).toMatch(/not written at close.*gone/);
@@ -141,7 +141,7 @@ describe('when a gateway opens a log whose last line was torn (power loss)', () 
     const path = join(dir, 'audit.jsonl');
     writeFileSync(path, '{"n":0}\n{"n":1,"par');
     const store = openJsonlStore(path, 'normal');
-    store.append({ seq: 1, body: '{"n":1}' });
+    void store.append({ seq: 1, body: '{"n":1}' });
     store.close();
     expect(readFileSync(path, 'utf8')).toBe('{"n":0}\n{"n":1}\n');
   });

@@ -12,7 +12,7 @@ import {
 import type { AuditStore, Durability, StoredEntry } from './store.js';
 
 /** Lines one turn of the event loop may append before they are written without waiting for a way out. */
-export const JSONL_BATCH = 512;
+const JSONL_BATCH = 512;
 
 /**
  * The audit store: an append-only JSONL file, each entry's canonical JSON on its own line,

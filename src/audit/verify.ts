@@ -12,7 +12,7 @@ export interface VerifyInput {
   readonly witness?: readonly string[];
 }
 
-export interface Divergence {
+interface Divergence {
   /** The first entry found wrong, when the problem is pinned to an entry. */
   readonly entry?: number;
   /** The checkpoint (0-based, storage order) found wrong. */

@@ -88,7 +88,7 @@ export const AuditSchema = z
     origin: z
       .string()
       .regex(
-        /^[A-Za-z0-9][A-Za-z0-9._\/-]{0,127}$/,
+        /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/,
         'an origin is a host-like name without spaces or "+"',
       )
       .default('toolgate.local/audit')

@@ -6,11 +6,7 @@ import { limitsOf, type Config, type ServerConfig } from './schema.js';
  * audit store, its keys and witness, the public names' separator): a reload that changes one is
  * refused as a whole, so the running gateway never mixes two configs.
  */
-export const FIXED_AT_START = [
-  'http',
-  'audit',
-  'separator',
-] as const satisfies readonly (keyof Config)[];
+const FIXED_AT_START = ['http', 'audit', 'separator'] as const satisfies readonly (keyof Config)[];
 
 /** The fixed fields that differ between the running config and the new one (empty: the reload may proceed). */
 export const fixedFieldChanges = (running: Config, next: Config): string[] =>

@@ -97,7 +97,7 @@ describe('config schema', () => {
       limits: { callTimeoutMs: 5000, maxDepth: 20 },
       servers: { everything: { ...minimal.servers.everything, limits: { maxDepth: 10 } } },
     });
-    const limits = limitsOf(config, config.servers['everything'] as never);
+    const limits = limitsOf(config, config.servers['everything']!);
     expect(limits).toEqual({
       maxMessageBytes: 4 * 1024 * 1024,
       maxDepth: 10,

@@ -66,7 +66,7 @@ const Limits = z
   })
   .describe('Message and call limits.');
 
-export const DEFAULT_LIMITS = {
+const DEFAULT_LIMITS = {
   maxMessageBytes: 4 * 1024 * 1024,
   maxDepth: 64,
   callTimeoutMs: 60_000,
@@ -213,7 +213,7 @@ const BindPath = z
   .regex(/^(?!.*(^|\/)\.\.(\/|$))/, 'a path without ".." segments');
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
 /** Where a secret comes from: a gateway environment variable, a file, or a command's stdout (vault, keychain CLI). */
-export const SecretSource = z
+const SecretSource = z
   .union([
     z.strictObject({ env: EnvName.describe('Gateway environment variable holding the secret.') }),
     z.strictObject({
@@ -376,7 +376,7 @@ const ContainerServer = z
   .strictObject({
     image: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/)
+      .regex(/^[a-z0-9][a-z0-9._/:@-]{0,254}$/)
       .describe('Container image of a stdio server (pin it by digest).'),
     engine: z
       .enum(['docker', 'podman'])
@@ -428,7 +428,7 @@ const HttpServer = z
   })
   .describe('An upstream MCP server reached over Streamable HTTP.');
 
-export const ServerSchema = z.union([StdioServer, ContainerServer, HttpServer]);
+const ServerSchema = z.union([StdioServer, ContainerServer, HttpServer]);
 
 const Http = z
   .strictObject({
@@ -554,7 +554,6 @@ export const ConfigSchema = z
 export type Config = z.infer<typeof ConfigSchema>;
 export type ServerConfig = z.infer<typeof ServerSchema>;
 export type StdioServerConfig = z.infer<typeof StdioServer>;
-export type HttpServerConfig = z.infer<typeof HttpServer>;
 export type ContainerServerConfig = z.infer<typeof ContainerServer>;
 export type SandboxConfig = z.infer<typeof Sandbox>;
 export type EgressConfig = z.infer<typeof Egress>;

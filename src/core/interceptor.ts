@@ -1,7 +1,7 @@
 import type { Principal } from './principal.js';
 
 /** Which way a message travels: from the agent to an upstream server, or from a server to the agent. */
-export type Direction = 'to-server' | 'to-client';
+type Direction = 'to-server' | 'to-client';
 
 export type Params = Record<string, unknown>;
 export type Result = Record<string, unknown>;

@@ -11,7 +11,7 @@ const describeSource = (source: SecretSourceConfig): string =>
       : `command ${source.command[0]}`;
 
 /** Reads one secret. Errors name the source, never a value (not even a partial one). */
-export const resolveSecret = async (name: string, source: SecretSourceConfig): Promise<string> => {
+const resolveSecret = async (name: string, source: SecretSourceConfig): Promise<string> => {
   const value = await readSource(source).catch((cause: unknown) => {
     throw new SecretError(
       'SECRET_UNAVAILABLE',

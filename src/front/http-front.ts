@@ -29,7 +29,7 @@ import { frontLimits } from './stdio-front.js';
 import { toWireError } from '../transport/to-json-rpc-error.js';
 import { connectLogged } from '../transport/outbound.js';
 
-export const MCP_PATH = '/mcp';
+const MCP_PATH = '/mcp';
 
 export interface HttpFrontHandle {
   /** The URL clients connect to, with the port actually bound. */

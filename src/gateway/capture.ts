@@ -1,6 +1,6 @@
 import { SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import { isContainerServer, isStdioServer, limitsOf, type Config } from '../config/schema.js';
-import { GatewayError, LockError } from '../errors.js';
+import { GatewayError, isGatewayError, LockError } from '../errors.js';
 import type { InitializeInfo, Result } from '../core/interceptor.js';
 import { Upstream } from '../upstream/upstream.js';
 import type { Captured } from '../pins/diff.js';
@@ -137,7 +137,7 @@ const toStartError = (
   exit: Exit | undefined,
   startTimeoutMs: number,
 ): GatewayError => {
-  if (error instanceof GatewayError) return error;
+  if (isGatewayError(error)) return error;
   if (isTimeout(error))
     return new LockError(
       'LOCK_SERVER_TIMEOUT',

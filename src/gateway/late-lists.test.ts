@@ -34,7 +34,7 @@ describe('LateLists', () => {
     await expect(wait).resolves.toEqual({ kind: 'in-time', items: TOOLS });
     await vi.runAllTimersAsync();
     expect(announced).toEqual([]);
-    late.wait('tools/list', 'good', 1000, never, fetch);
+    void late.wait('tools/list', 'good', 1000, never, fetch);
     expect(state.calls).toBe(2);
   });
 
@@ -59,7 +59,7 @@ describe('LateLists', () => {
       items: TOOLS,
     });
     expect(state.calls).toBe(1);
-    late.wait('prompts/list', 'slow', 1000, never, fetch);
+    void late.wait('prompts/list', 'slow', 1000, never, fetch);
     expect(state.calls).toBe(2);
   });
 

@@ -4,7 +4,7 @@ import { classifyValue, envNameFor, hasCredential, isSecretFlag } from './secret
 import { impliedWritable } from './writable.js';
 
 /** Where one secret of the written config must be supplied by the user. */
-export interface SecretNeeded {
+interface SecretNeeded {
   readonly server: string;
   /** The env var of the server, or `header NAME` of a remote server. */
   readonly target: string;

@@ -3,7 +3,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 
 /** Result checks (pure): structured content against the tool's outputSchema, size/depth/item caps, URI schemes. */
 export type OutputCheck = { ok: true } | { ok: false; code: OutputCode; message: string };
-export type OutputCode =
+type OutputCode =
   | 'OUTPUT_SCHEMA_MISMATCH'
   | 'OUTPUT_SCHEMA_INVALID'
   | 'OUTPUT_TOO_LARGE'

@@ -156,7 +156,7 @@ const localPrefix = async (cwd: string): Promise<string> => {
 };
 
 /** npx's cache directory of one spec list (libnpmexec: first 16 hex of SHA-512 over the sorted specs). */
-export const npxCacheDir = (cacheRoot: string, specs: readonly string[]): string =>
+const npxCacheDir = (cacheRoot: string, specs: readonly string[]): string =>
   join(
     cacheRoot,
     '_npx',

@@ -242,18 +242,11 @@ const assertCopyIsTarball = async (
 };
 
 /** The spec an npx server's child is started with: as configured, or the exact version the lock resolved. */
-export const effectiveNpxSpec = (
-  spec: string,
-  unpinned: string | undefined,
-  version: string,
-): string => (unpinned === undefined ? spec : `${splitSpec(spec).name}@${version}`);
+const effectiveNpxSpec = (spec: string, unpinned: string | undefined, version: string): string =>
+  unpinned === undefined ? spec : `${splitSpec(spec).name}@${version}`;
 
 /** An npx server's args as spawned: an unpinned spec rewritten to the exact locked version. */
-export const effectiveNpxArgs = (
-  server: ServerConfig,
-  cwd: string,
-  version: string,
-): ServerConfig => {
+const effectiveNpxArgs = (server: ServerConfig, cwd: string, version: string): ServerConfig => {
   const source = identifyPackage(server, cwd);
   if (source.kind !== 'npx' || source.unpinned === undefined || !('args' in server)) return server;
   return { ...server, args: pinNpxArgs(server.args, source.spec, version) };

@@ -22,7 +22,7 @@ export interface ListVerdict {
 }
 
 /** Two definitions at least this similar (minus their names) are reported as a rename. */
-export const RENAME_SIMILARITY = 0.85;
+const RENAME_SIMILARITY = 0.85;
 
 /**
  * Compares one live list (a page) with the lock. Pure. A changed item is PIN_HASH_MISMATCH, an

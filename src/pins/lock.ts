@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LockError } from '../errors.js';
-import { hashItem, ITEM_KIND_NAMES, type ItemKind } from './hash.js';
+import { hashItem, ITEM_KIND_NAMES } from './hash.js';
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256');
 const Json = z.record(z.string(), z.unknown());
@@ -95,7 +95,7 @@ const ImagePackage = z.strictObject({
   ),
 });
 const RemotePackage = z.strictObject({ kind: z.literal('remote'), url: z.string() });
-export const LockPackageSchema = z.discriminatedUnion('kind', [
+const LockPackageSchema = z.discriminatedUnion('kind', [
   NpmPackage,
   FilePackage,
   ImagePackage,
@@ -112,7 +112,7 @@ const Initialize = z.strictObject({
 });
 
 const Items = z.record(z.string(), Item).default({});
-export const LockServerSchema = z.strictObject({
+const LockServerSchema = z.strictObject({
   package: LockPackageSchema,
   arguments: z
     .record(z.string(), z.string())
@@ -127,7 +127,7 @@ export const LockServerSchema = z.strictObject({
   resourceTemplates: Items,
 });
 
-export const LockSchema = z
+const LockSchema = z
   .strictObject({
     lockfileVersion: z.literal(1),
     servers: z.record(z.string(), LockServerSchema),
@@ -211,8 +211,6 @@ export const emptyLockServer = (pkg: LockPackage, initialize: InitializeRecord):
   resources: {},
   resourceTemplates: {},
 });
-
-export type { ItemKind };
 
 /** The published JSON Schema of toolgate.lock (schema/toolgate-lock.schema.json). */
 export const toLockJsonSchema = (): Record<string, unknown> =>

@@ -31,7 +31,7 @@ export const isInside = (path: string, dirs: readonly string[]): boolean =>
   dirs.some((dir) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep));
 
 /** Each prefix of `path` (itself included) that is a symlink. */
-export const traversedLinks = (path: string): string[] => {
+const traversedLinks = (path: string): string[] => {
   const links: string[] = [];
   const { root } = parse(path);
   let prefix = root;

@@ -2,8 +2,8 @@ import type { SandboxConfig } from '../config/schema.js';
 
 /** Where things live inside the sandbox. */
 export const SANDBOX_HOME = '/home/sandbox';
-export const SANDBOX_RUN = '/run/toolgate';
-export const BRIDGE_PORT = 3128;
+const SANDBOX_RUN = '/run/toolgate';
+const BRIDGE_PORT = 3128;
 
 const MiB = 1024 * 1024;
 
@@ -29,7 +29,7 @@ export interface ProfileInput {
 }
 
 /** System paths bound read-only when present: libraries, CA certificates, time zone data, the dynamic loader config. */
-export const SYSTEM_READ_ONLY = [
+const SYSTEM_READ_ONLY = [
   '/usr',
   '/etc/ssl',
   '/etc/ca-certificates',

@@ -47,7 +47,7 @@ export interface Launch {
 }
 
 /** The uid the support probe runs as when toolgate itself runs as root (RLIMIT_NPROC exempts root). */
-export const UNPRIVILEGED_ID = 65534;
+const UNPRIVILEGED_ID = 65534;
 /** Per-server sandbox uids: the range systemd leaves to containers' user namespaces, no host account in it. */
 const SANDBOX_UID_FIRST = 0x80000;
 const SANDBOX_UID_LAST = 0x6fffffff;
@@ -58,7 +58,7 @@ const SANDBOX_UID_LAST = 0x6fffffff;
  * can read `/proc/PID/environ` (the secrets) of every process of that uid, and ptrace it.
  * @example sandboxUid('files') // the same number at every start
  */
-export const sandboxUid = (id: string, configured?: number): number =>
+const sandboxUid = (id: string, configured?: number): number =>
   configured ??
   SANDBOX_UID_FIRST +
     (createHash('sha256').update(id).digest().readUInt32BE(0) %
@@ -154,7 +154,7 @@ const SCRIPT = /\.[cm]?[jt]s$/;
 const isSystemPath = (path: string): boolean => path === '/usr' || path.startsWith('/usr/');
 
 /** Host paths a script needs: its package (or its top-level folder and package.json) and every node_modules node may resolve from. */
-export const packagePaths = (file: string): string[] => {
+const packagePaths = (file: string): string[] => {
   const out: string[] = [];
   const dirs: string[] = [];
   for (let dir = dirname(file); ; dir = dirname(dir)) {

@@ -6,15 +6,11 @@
 export type HiddenKind =
   'ansi' | 'control' | 'zero-width' | 'bidi' | 'tag' | 'variation-selector' | 'filler';
 
-export interface HiddenReport {
-  readonly count: number;
-  readonly kinds: readonly HiddenKind[];
-}
-
 // One alternation, so clean text costs a single scan. ZWNJ/ZWJ (U+200C/D) are handled apart:
 // they are legitimate inside emoji sequences and Indic/Arabic words.
 const ANSI = String.raw`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?`;
 const HIDDEN = new RegExp(
+  // eslint-disable-next-line no-misleading-character-class -- matches lone combining marks and surrogate halves on purpose
   `${ANSI}|[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]|[\\u00ad\\u034f\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180e\\u200b\\u200e\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\u3164\\ufeff\\uffa0\\ufff9-\\ufffb]|\\udb40[\\udc00-\\udc7f\\udd00-\\uddef]`,
   'g',
 );
@@ -22,6 +18,7 @@ const JOINER = /[\u200c\u200d]/g;
 const JOINER_CONTEXT =
   /[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Script=Arabic}\p{Script=Devanagari}\p{Script=Bengali}\p{Script=Tamil}\p{Script=Telugu}\p{Script=Malayalam}\p{Script=Kannada}\p{Script=Sinhala}\p{Script=Gujarati}\p{Script=Gurmukhi}\p{Script=Oriya}\p{Script=Syriac}\ufe0f]/u;
 const QUICK =
+  // eslint-disable-next-line no-misleading-character-class -- matches lone combining marks and surrogate halves on purpose
   /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb\udb40]/;
 
 const kindOf = (match: string): HiddenKind => {
@@ -50,6 +47,7 @@ const isStrayJoiner = (text: string, index: number): boolean =>
 
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/;
 const WIDE = /[^\x00-\x9f]/g;
+// eslint-disable-next-line no-misleading-character-class -- matches lone combining marks and surrogate halves on purpose
 const QUICK_ONE = new RegExp(`^${QUICK.source}`);
 /** Beyond this many code points above U+009F, one scan with QUICK costs less than a look at each. */
 const WIDE_LOOKS = 256;

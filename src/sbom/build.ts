@@ -47,7 +47,7 @@ interface Property {
   name: string;
   value: string;
 }
-export interface CdxComponent {
+interface CdxComponent {
   type: 'application' | 'library';
   'bom-ref': string;
   name: string;
@@ -120,7 +120,7 @@ const component = (
   };
 };
 
-export const serverRef = (id: string): string => `server:${id}`;
+const serverRef = (id: string): string => `server:${id}`;
 const packageRef = (id: string, purl: string): string => `${id}:${purl}`;
 
 /**

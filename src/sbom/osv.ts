@@ -45,7 +45,7 @@ const parse = (v: string): SemVer | undefined => {
 };
 
 /** Semantic-version order (build metadata ignored; a pre-release sorts before its release). */
-export const compareSemver = (a: SemVer, b: SemVer): number => {
+const compareSemver = (a: SemVer, b: SemVer): number => {
   for (let i = 0; i < 3; i++)
     if (a.nums[i] !== b.nums[i]) return (a.nums[i] as number) - (b.nums[i] as number);
   if (a.pre.length === 0 || b.pre.length === 0) return b.pre.length - a.pre.length;
@@ -99,10 +99,7 @@ const LABELS: Record<string, AdvisorySeverity> = {
 };
 
 /** The advisory's severity label (GitHub's `database_specific.severity` and the like); `unknown` when none is given. */
-export const severityOf = (
-  record: OsvRecord,
-  affected?: z.infer<typeof Affected>,
-): AdvisorySeverity => {
+const severityOf = (record: OsvRecord, affected?: z.infer<typeof Affected>): AdvisorySeverity => {
   for (const s of [
     affected?.ecosystem_specific?.severity,
     affected?.database_specific?.severity,

@@ -9,7 +9,7 @@ export interface PackageSpec {
 }
 
 /** `/usr/bin/npx`, `npx.cmd` → `npx`. */
-export const commandName = (command: string): string =>
+const commandName = (command: string): string =>
   (command.split(/[\\/]/).pop() ?? command).toLowerCase().replace(/\.(cmd|exe|bat|ps1)$/, '');
 
 const NPX_VALUE_FLAGS = new Set([

@@ -74,7 +74,7 @@ const withoutCredentials = (text: string): string =>
   scanner.redact(text.replace(/\/\/[^/@\s"]+@/g, '//[REDACTED]@')).text;
 
 /** Unpinned npx/uvx/pipx specs in the launch command (or inside its shell script), and container images without a digest. */
-export const unpinnedPackages = (server: ScanServer): Finding[] => {
+const unpinnedPackages = (server: ScanServer): Finding[] => {
   const out: Finding[] = [];
   if (server.command !== undefined) {
     const launches = [
@@ -138,7 +138,7 @@ const NOT_A_VALUE = /[_-]?(file|path|dir|env|var|url|uri|name|type|mode|id|heade
 const PLACEHOLDER_VALUE = /^(your|my|change[_-]?me|replace|placeholder|example|xxx|todo|<|\*+$)/i;
 
 /** Literal credentials in env, headers, args and the URL: known formats anywhere, and credential-named keys with a literal value. */
-export const plainSecrets = (server: ScanServer): Finding[] => {
+const plainSecrets = (server: ScanServer): Finding[] => {
   const out: Finding[] = [];
   const fix = isToolgate(server)
     ? 'move it to `secrets:` (stdio, container) or `secretHeaders:` (HTTP), read from the environment, a file or a command, and rotate it'
@@ -213,7 +213,7 @@ export const plainSecrets = (server: ScanServer): Finding[] => {
 };
 
 /** Shell-string launches, and downloads piped to a shell (the worst: nothing pins what runs). */
-export const shellLaunches = (server: ScanServer): Finding[] => {
+const shellLaunches = (server: ScanServer): Finding[] => {
   if (server.command === undefined) return [];
   const shell = shellScriptOf(server.command, server.args);
   const whole = [server.command, ...server.args].join(' ');
@@ -251,7 +251,7 @@ const safeUrl = (text: string): URL | undefined => {
 };
 
 /** Remote servers (the URL field, or a URL argument such as mcp-remote's) over plain HTTP to a non-loopback host. */
-export const plainHttp = (server: ScanServer): Finding[] => {
+const plainHttp = (server: ScanServer): Finding[] => {
   const out: Finding[] = [];
   const check = (text: string, at: string): void => {
     const url = safeUrl(text);
@@ -272,7 +272,7 @@ export const plainHttp = (server: ScanServer): Finding[] => {
 };
 
 /** Local processes with no sandbox: every server a client starts itself, and toolgate's `sandbox: false`. */
-export const noSandbox = (server: ScanServer): Finding[] => {
+const noSandbox = (server: ScanServer): Finding[] => {
   if (!server.unsandboxed) return [];
   return isToolgate(server)
     ? [
@@ -297,7 +297,7 @@ export const noSandbox = (server: ScanServer): Finding[] => {
 };
 
 /** `"*"` allowlists in a toolgate config: tools matter most (they act), prompts and resources less. */
-export const broadAllowlists = (server: ScanServer): Finding[] =>
+const broadAllowlists = (server: ScanServer): Finding[] =>
   (['tools', 'prompts', 'resources'] as const)
     .filter((kind) => server.allow?.[kind].includes('*'))
     .map((kind) =>
@@ -312,7 +312,7 @@ export const broadAllowlists = (server: ScanServer): Finding[] =>
     );
 
 /** Per-server rules, in report order. */
-export const SERVER_RULES = [
+const SERVER_RULES = [
   unpinnedPackages,
   plainSecrets,
   shellLaunches,

@@ -26,7 +26,7 @@ const stringRecord = (v: unknown): Record<string, string> =>
     : {};
 
 /** A toolgate config has a key only toolgate's schema knows, or is YAML or named toolgate* without a client's `mcpServers`. */
-export const isToolgateDocument = (file: string, doc: unknown): boolean =>
+const isToolgateDocument = (file: string, doc: unknown): boolean =>
   (isRecord(doc) && TOOLGATE_KEYS.some((k) => k in doc)) ||
   ((/\.ya?ml$/i.test(file) || /^toolgate/i.test(basename(file))) &&
     !(isRecord(doc) && 'mcpServers' in doc));

@@ -13,7 +13,7 @@ export type RuleId =
   | 'shared-tool-name';
 
 /** Where a finding sits: the file, a JSON pointer into it (RFC 6901), and its line when known. */
-export interface Location {
+interface Location {
   readonly file: string;
   readonly pointer: string;
   readonly line?: number;

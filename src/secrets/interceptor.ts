@@ -11,7 +11,7 @@ import type { SecretScanner } from './scan.js';
  * when it holds none. A credential split by hidden characters is found too (the text is then passed
  * on without them): sanitizing runs after this on server→client requests and would join it back.
  */
-export const redactValue = (scanner: SecretScanner, value: unknown, rules: Set<string>): unknown =>
+const redactValue = (scanner: SecretScanner, value: unknown, rules: Set<string>): unknown =>
   mapStrings(value, (text) => {
     let r = scanner.redact(text);
     if (r.rules.length === 0) {

@@ -20,7 +20,7 @@ const percentDecoded = (text: string): string =>
  * base64 and hex run decoded at each alignment it may start at, so a prefix before the encoded
  * credential (or before its encoding inside a longer run) does not hide it.
  */
-export const variantsOf = (text: string): string[] => {
+const variantsOf = (text: string): string[] => {
   // Printable ASCII has nothing to strip or fold: the common case skips both.
   const normal = PRINTABLE_ASCII.test(text) ? text : stripHidden(text).text.normalize('NFKC');
   const decoded = normal.includes('%') ? percentDecoded(normal) : normal;

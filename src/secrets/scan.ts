@@ -5,7 +5,7 @@ import type { SecretSource } from './registry.js';
  * percent-encoded forms, the usual ways to smuggle one out) and well-known credential formats.
  * Pure: the values are resolved at the edge and passed in.
  */
-export interface SecretHit {
+interface SecretHit {
   readonly rule: string;
   readonly start: number;
   readonly end: number;
@@ -90,6 +90,10 @@ const formsOf = (value: string): string[] => {
   ];
 };
 
+/** `Array.isArray` narrows a readonly array to `any[]`. */
+const isList = (values: readonly string[] | SecretSource): values is readonly string[] =>
+  Array.isArray(values);
+
 /**
  * @example
  * createSecretScanner(['s3cr3t-value']).redact('token=s3cr3t-value').text // 'token=[REDACTED:configured-secret]'
@@ -98,9 +102,7 @@ export const createSecretScanner = (
   values: readonly string[] | SecretSource,
   formats = true,
 ): SecretScanner => {
-  const source: SecretSource = Array.isArray(values)
-    ? { version: 0, values: () => values }
-    : (values as SecretSource);
+  const source: SecretSource = isList(values) ? { version: 0, values: () => values } : values;
   let version = -1;
   let needles: string[] = [];
   let shortest = Infinity;

@@ -12,7 +12,7 @@ import type { Lock } from '../pins/lock.js';
 import { screenCaptured } from '../pins/screen.js';
 
 /** What the agent would see of one item, or why it is hidden, with the code the gateway uses for it. */
-export type HiddenCode =
+type HiddenCode =
   | 'POLICY_TOOL_DENIED'
   | 'POLICY_PROMPT_DENIED'
   | 'POLICY_RESOURCE_DENIED'
@@ -27,9 +27,9 @@ export type LiveServer =
   | { readonly captured: Captured }
   | { readonly error: { readonly code: string; readonly message: string } };
 
-export type ListedKind = 'tool' | 'prompt' | 'resource' | 'resourceTemplate' | 'server';
+type ListedKind = 'tool' | 'prompt' | 'resource' | 'resourceTemplate' | 'server';
 
-export interface ListedItem {
+interface ListedItem {
   readonly server: string;
   readonly kind: ListedKind;
   /** The name (or URI, URI template) as the server lists it. Server-chosen: print it through `printable`. */
@@ -46,7 +46,7 @@ export interface ListedItem {
 }
 
 /** An allowlist entry that matches no item the lock holds: a typo, or an item the server added since. */
-export interface ListingWarning {
+interface ListingWarning {
   readonly server: string;
   readonly list: 'tools' | 'prompts' | 'resources';
   readonly entry: string;

@@ -72,7 +72,7 @@ const ENVELOPE_MEMBERS: ReadonlySet<string> = new Set([
 ]);
 
 /** Checks the JSON-RPC 2.0 envelope (not the MCP payload, which the SDK validates). Pure. */
-export const checkEnvelope = (value: unknown): FrameResult => {
+const checkEnvelope = (value: unknown): FrameResult => {
   if (Array.isArray(value))
     return {
       ok: false,

@@ -63,7 +63,7 @@ describe('LineTransport batching', () => {
               name: 'echo',
               text: f.oversized ? f.text + 'x'.repeat(LIMITS.maxMessageBytes) : f.text,
             },
-          } as never),
+          }),
         );
         await Promise.all(sent);
         expect(pipe.writes()).toBe(1);
@@ -91,12 +91,12 @@ describe('LineTransport batching', () => {
       lines.push(...chunk.toString().split('\n').filter(Boolean)),
     );
     await sender.start();
-    await sender.send({ jsonrpc: '2.0', id: 1, method: 'ping' } as never);
-    await sender.send({ jsonrpc: '2.0', id: 2, method: 'ping' } as never);
-    const last = sender.send({ jsonrpc: '2.0', id: 3, method: 'ping' } as never);
+    await sender.send({ jsonrpc: '2.0', id: 1, method: 'ping' });
+    await sender.send({ jsonrpc: '2.0', id: 2, method: 'ping' });
+    const last = sender.send({ jsonrpc: '2.0', id: 3, method: 'ping' });
     await sender.close();
     await last;
-    await expect(sender.send({ jsonrpc: '2.0', id: 4, method: 'ping' } as never)).rejects.toThrow(
+    await expect(sender.send({ jsonrpc: '2.0', id: 4, method: 'ping' })).rejects.toThrow(
       'transport closed',
     );
     await new Promise((resolve) => setImmediate(resolve));

@@ -1,5 +1,5 @@
 import { ProtocolError } from '@modelcontextprotocol/server';
-import { GatewayError, UpstreamError, type ErrorCode } from '../errors.js';
+import { isGatewayError, UpstreamError, type ErrorCode } from '../errors.js';
 
 /** JSON-RPC error codes by gateway code prefix; the stable `data.code` says exactly what happened. */
 const RPC_CODE = {
@@ -51,7 +51,7 @@ export const toWireError = (error: unknown): WireError => {
       message: error.message,
       data: { code: error.code, upstream: { code: error.upstream.code } },
     };
-  if (error instanceof GatewayError) {
+  if (isGatewayError(error)) {
     const prefix = error.code.split('_')[0] as keyof typeof RPC_CODE;
     const code = SPECIFIC[error.code as ErrorCode] ?? RPC_CODE[prefix] ?? -32603;
     return { code, message: error.message, data: { code: error.code } };

@@ -40,9 +40,7 @@ const INHERITED_ENV = [
   'npm_config_cafile',
 ] as const;
 
-export const childEnvironment = (
-  server: Pick<StdioServerConfig, 'env'>,
-): Record<string, string> => {
+const childEnvironment = (server: Pick<StdioServerConfig, 'env'>): Record<string, string> => {
   const env: Record<string, string> = {};
   for (const key of INHERITED_ENV) {
     const value = process.env[key];
@@ -269,7 +267,7 @@ const settleWithin = (done: Promise<void>, ms: number): Promise<void> =>
   });
 
 /** Exit statuses a sandbox limit explains (bwrap and the bridge report a signal as 128 + n). */
-export const describeExit = (code: number | null, signal: string | null): string | undefined => {
+const describeExit = (code: number | null, signal: string | null): string | undefined => {
   if (signal === 'SIGXCPU' || code === 128 + 24)
     return 'SANDBOX_LIMIT_EXCEEDED: the server used up its CPU time limit (sandbox.cpuSeconds) and was stopped';
   if (signal === 'SIGXFSZ' || code === 128 + 25)

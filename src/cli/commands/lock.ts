@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { isStdioServer, type Config } from '../../config/schema.js';
-import { GatewayError, LockError, PackageError } from '../../errors.js';
+import { isGatewayError, LockError, PackageError } from '../../errors.js';
 import { assertInstalledMatchesLock } from '../../packages/check-installed.js';
 import { lockPackage, recordNpxInstall, spawnedAs } from '../../packages/lock-package.js';
 import { DEFAULT_REGISTRY } from '../../packages/registry.js';
@@ -275,7 +275,7 @@ const toFailure = (
   stderr: readonly string[],
 ): LockFailure => {
   const server = config.servers[id];
-  const code = error instanceof GatewayError ? error.code : 'INTERNAL';
+  const code = isGatewayError(error) ? error.code : 'INTERNAL';
   const message = (error as Error).message;
   const sandbox = server !== undefined && isStdioServer(server) ? server.sandbox : false;
   const writable = sandbox === false ? [] : sandbox.writable.map((p) => resolve(p));

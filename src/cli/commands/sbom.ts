@@ -91,7 +91,7 @@ export const lockedNpmServers = async (
   return servers;
 };
 
-export const sbomOf = (servers: readonly SbomServer[]): CdxBom =>
+const sbomOf = (servers: readonly SbomServer[]): CdxBom =>
   buildSbom({
     servers,
     serialNumber: `urn:uuid:${randomUUID()}`,

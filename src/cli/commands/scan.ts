@@ -19,10 +19,7 @@ export const SCAN_USAGE = `  toolgate scan [PATH...] [--format table|json|sarif]
                                                exit 1 on a finding at or above --fail-on (high)`;
 
 /** Where clients keep their MCP servers on Linux, user-wide then per project (docs/security-team.md lists macOS and Windows). */
-export const standardLocations = (
-  home: string,
-  cwd: string,
-): { client: string; path: string }[] => [
+const standardLocations = (home: string, cwd: string): { client: string; path: string }[] => [
   { client: 'Claude Desktop', path: join(home, '.config/Claude/claude_desktop_config.json') },
   { client: 'Claude Code', path: join(home, '.claude.json') },
   { client: 'Claude Code (project)', path: join(cwd, '.mcp.json') },

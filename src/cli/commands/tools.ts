@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
-import { GatewayError, LockError } from '../../errors.js';
+import { isGatewayError, LockError } from '../../errors.js';
 import type { Lock } from '../../pins/lock.js';
 import { lockPathOf, readLock } from '../../pins/store.js';
 import { toListingJson, toListingTable } from '../../tools/format.js';
@@ -30,7 +30,7 @@ const captureAll = async (
     } catch (error) {
       live.set(id, {
         error: {
-          code: error instanceof GatewayError ? error.code : 'LOCK_SERVER_FAILED',
+          code: isGatewayError(error) ? error.code : 'LOCK_SERVER_FAILED',
           message: (error as Error).message,
         },
       });
