@@ -170,7 +170,20 @@ export type SbomErrorCode =
   'SBOM_NO_LOCK' | 'SBOM_UNKNOWN_SERVER' | 'SBOM_TREE_CHANGED' | 'SBOM_OSV_INVALID';
 export class SbomError extends GatewayError<SbomErrorCode> {}
 
+/** Agent authorization (authz/): Cedar policy, information-flow rules, approval and rate limits. */
+export type AuthzErrorCode =
+  | 'AUTHZ_DENIED'
+  | 'AUTHZ_POLICY_INVALID'
+  | 'AUTHZ_EVALUATION_FAILED'
+  | 'FLOW_DENIED'
+  | 'FLOW_APPROVAL_REQUIRED'
+  | 'APPROVAL_DENIED'
+  | 'APPROVAL_TIMEOUT'
+  | 'RATE_LIMITED';
+export class AuthzError extends GatewayError<AuthzErrorCode> {}
+
 export type ErrorCode =
+  | AuthzErrorCode
   | InitErrorCode
   | SbomErrorCode
   | OutputErrorCode

@@ -2,6 +2,7 @@ import { serveStdio, type StdioServerHandle } from '@modelcontextprotocol/server
 import type { Readable, Writable } from 'node:stream';
 import type { Gateway } from '../gateway/gateway.js';
 import { limitsOf } from '../config/schema.js';
+import { stdioPrincipal } from '../authz/principal.js';
 import { toWireError } from '../transport/to-json-rpc-error.js';
 import { LimitError, FrameError } from '../errors.js';
 import { createFastCall } from './fast-call.js';
@@ -48,7 +49,7 @@ export const serveStdioFront = (
   transport.intercept = fast.intercept;
   const handle = serveStdio(
     ({ era }) => {
-      const front = createFrontServer(gateway, { id: 'stdio', transport: 'stdio' }, era);
+      const front = createFrontServer(gateway, stdioPrincipal(gateway.config.agents), era);
       detachers.push(front.detach);
       latest = front;
       return front.server;

@@ -4,6 +4,7 @@ import { serveHttpFront } from '../../front/http-front.js';
 import { logEvent } from '../log.js';
 import { logLine } from '../../log.js';
 import { loadPinRuntime } from '../../gateway/pin-runtime.js';
+import { loadPolicy } from '../../authz/load.js';
 import { withAudit } from '../../gateway/audit-runtime.js';
 import { superviseGateway, type Supervised } from './lifecycle.js';
 
@@ -20,7 +21,8 @@ export const parseListen = (listen: string): { host: string; port: number } => {
 export const serve = async (configPath: string, listen: string, noLock = false): Promise<void> => {
   const pinned = await loadPinRuntime(configPath, await loadConfig(configPath), noLock, logEvent);
   const { config } = pinned;
-  const audit = withAudit(configPath, config, pinned.options);
+  const policy = await loadPolicy(configPath, config);
+  const audit = withAudit(configPath, config, { ...pinned.options, policy });
   const where = parseListen(listen);
   const gateway = new Gateway(config, audit.options);
   const starting = gateway.start();
