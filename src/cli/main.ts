@@ -15,6 +15,7 @@ import { scan, SCAN_USAGE } from './commands/scan.js';
 import { sbom, SBOM_USAGE } from './commands/sbom.js';
 import { deps, DEPS_USAGE } from './commands/deps.js';
 import { tools, TOOLS_USAGE } from './commands/tools.js';
+import { policy, POLICY_USAGE } from './commands/policy.js';
 
 const USAGE = `toolgate ${VERSION} — MCP security gateway
 
@@ -40,6 +41,7 @@ ${SCAN_USAGE}
 ${SBOM_USAGE}
 ${DEPS_USAGE}
 ${TOOLS_USAGE}
+${POLICY_USAGE}
   toolgate --version`;
 
 const main = async (argv: readonly string[]): Promise<number> => {
@@ -60,6 +62,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
   if (argv[0] === 'sbom') return sbom(argv.slice(1)); // own options (sbom.ts)
   if (argv[0] === 'deps') return deps(argv.slice(1)); // own options (deps.ts)
   if (argv[0] === 'tools') return tools(argv.slice(1)); // own options (tools.ts)
+  if (argv[0] === 'policy') return policy(argv.slice(1)); // own options (policy.ts)
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,

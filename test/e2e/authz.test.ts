@@ -238,3 +238,27 @@ describe('when an agent calls too often', () => {
     }
   });
 });
+
+describe('when policies are tested before they are deployed', () => {
+  const example = join(import.meta.dirname, '../../examples/policy/agents.test.yaml');
+
+  it('[AUTHZ-5] toolgate policy test runs the cases as the gateway decides them: exit 0 when all pass', async () => {
+    const run = await runToolgate(['policy', 'test', example]);
+    expect(run.stdout).toContain('7 passed, 0 failed');
+    expect(run.code).toBe(0);
+  });
+
+  it('[AUTHZ-5] exits 1 naming the failing case, and 2 on a file that is not a policy test', async () => {
+    const dir = tempDir();
+    const cases = readFileSync(example, 'utf8').replace('expect: ask', 'expect: allow');
+    writeFileSync(join(dir, 'agents.cedar'), readFileSync(join(example, '../agents.cedar')));
+    writeFileSync(join(dir, 'cases.yaml'), cases);
+    const failing = await runToolgate(['policy', 'test', join(dir, 'cases.yaml')]);
+    expect(failing.code).toBe(1);
+    expect(failing.stdout).toMatch(
+      /FAIL {2}mail outside the company is asked: ask \(expected allow\)/,
+    );
+    writeFileSync(join(dir, 'bad.yaml'), 'cases: []');
+    expect((await runToolgate(['policy', 'test', join(dir, 'bad.yaml')])).code).toBe(2);
+  });
+});
