@@ -12,7 +12,11 @@ export class GatewayError<C extends string = string> extends Error {
   }
 }
 
-export type ConfigErrorCode = 'CONFIG_INVALID' | 'CONFIG_UNREADABLE' | 'CONFIG_RELOAD_REFUSED';
+export type ConfigErrorCode =
+  | 'CONFIG_INVALID'
+  | 'CONFIG_UNREADABLE'
+  | 'CONFIG_RELOAD_REFUSED'
+  | 'CONFIG_AUTH_REQUIRED';
 export class ConfigError extends GatewayError<ConfigErrorCode> {}
 
 export type PolicyErrorCode =
@@ -67,7 +71,10 @@ export type HttpErrorCode =
   | 'HTTP_NOT_FOUND'
   | 'HTTP_TOO_MANY_SESSIONS'
   | 'HTTP_CALLER_SESSIONS'
-  | 'HTTP_BODY_TIMEOUT';
+  | 'HTTP_BODY_TIMEOUT'
+  | 'HTTP_UNAUTHORIZED'
+  | 'HTTP_INSUFFICIENT_SCOPE'
+  | 'HTTP_TOKEN_IN_QUERY';
 export class HttpError extends GatewayError<HttpErrorCode> {}
 
 /** Live definitions against the lock (pins/): a changed item, or one the lock does not know. */

@@ -21,7 +21,7 @@ const USAGE = `toolgate ${VERSION} — MCP security gateway
 
 Usage:
   toolgate run   --config FILE [--no-lock]     serve MCP over stdio to one local client
-  toolgate serve --config FILE [--listen H:P] [--no-lock]
+  toolgate serve --config FILE [--listen H:P] [--no-lock] [--insecure-no-auth]
                                                serve Streamable HTTP at /mcp (default 127.0.0.1:8787)
   toolgate lock  --config FILE [SERVER...] [--allow-unpinned] [--allow-blocked]
                                                start every server (or the named ones), verify its
@@ -70,6 +70,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
       config: { type: 'string', short: 'c', default: 'toolgate.yaml' },
       listen: { type: 'string', default: '127.0.0.1:8787' },
       'no-lock': { type: 'boolean', default: false },
+      'insecure-no-auth': { type: 'boolean', default: false },
       'allow-unpinned': { type: 'boolean', default: false },
       'allow-blocked': { type: 'boolean', default: false },
       lock: { type: 'boolean', default: false },
@@ -92,7 +93,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
       await run(values.config, noLock);
       return -1;
     case 'serve':
-      await serve(values.config, values.listen, noLock);
+      await serve(values.config, values.listen, noLock, values['insecure-no-auth'] === true);
       return -1;
     case 'lock':
       return lock(values.config, positionals.slice(1), lockFlags);

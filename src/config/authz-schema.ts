@@ -115,3 +115,61 @@ export type AgentsConfig = z.infer<typeof AgentsSchema>;
 export type FlowsConfig = z.infer<typeof FlowsSchema>;
 export type RateLimitsConfig = z.infer<typeof RateLimitsSchema>;
 export type BucketConfig = z.infer<typeof Bucket>;
+
+const Scope = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'an OAuth scope token');
+
+export const AuthSchema = z
+  .strictObject({
+    jwt: z
+      .strictObject({
+        issuer: z.string().min(1).describe('Exact `iss` every token must carry.'),
+        audience: z
+          .string()
+          .min(1)
+          .describe("toolgate's own resource URI (RFC 8707): the `aud` every token must carry."),
+        jwks: z
+          .string()
+          .min(1)
+          .describe(
+            'The issuer’s JSON Web Key Set: an https URL (fetched, cached, refetched for a new kid) or a file path relative to the config (re-read for a new kid).',
+          ),
+        groupsClaim: z
+          .string()
+          .min(1)
+          .default('groups')
+          .describe('Claim holding the agent’s groups (an array of strings), joined with agents.<sub>.groups.'),
+        requiredScopes: z
+          .array(Scope)
+          .default([])
+          .describe('Scopes every token must grant; short of them the answer is 403 insufficient_scope.'),
+        clockToleranceSec: z
+          .number()
+          .int()
+          .min(0)
+          .max(300)
+          .default(30)
+          .describe('Allowed clock skew for exp and nbf, in seconds.'),
+      })
+      .optional()
+      .describe('Bearer JWTs from an OAuth 2.1 authorization server, verified against its JWKS.'),
+    apiKeys: z
+      .array(
+        z.strictObject({
+          id: AgentId.describe('The agent this key authenticates.'),
+          sha256: z
+            .string()
+            .regex(/^[0-9a-f]{64}$/, 'the lower-case hex SHA-256 of the key')
+            .describe('SHA-256 of the key (the key itself is never stored).'),
+          groups: z.array(AgentId).default([]).describe('Extra groups of this key’s agent.'),
+        }),
+      )
+      .default([])
+      .describe('Static bearer keys for simple setups, stored as SHA-256.'),
+  })
+  .refine((auth) => auth.jwt !== undefined || auth.apiKeys.length > 0, {
+    message: 'auth needs jwt, apiKeys, or both',
+  })
+  .describe(
+    'Who may use `toolgate serve`: with it, nothing on /mcp works without a valid bearer credential.',
+  );
+export type AuthConfig = z.infer<typeof AuthSchema>;

@@ -4,6 +4,7 @@ import { ContentSchema } from './content-schema.js';
 import {
   AgentsSchema,
   ApprovalSchema,
+  AuthSchema,
   FlowsSchema,
   PolicySchema,
   RateLimitsSchema,
@@ -549,6 +550,7 @@ export const ConfigSchema = z
         'Tamper-evident audit log, on by default (a JSONL file beside the config, keys created on first run); false turns it off, and every start then warns.',
       ),
     content: ContentSchema.prefault({}),
+    auth: AuthSchema.optional(),
     agents: AgentsSchema,
     policy: PolicySchema.optional(),
     flows: FlowsSchema.prefault({}),
