@@ -12,6 +12,8 @@ const DEFENSES = [
   'audit',
   'credentials',
   'packages',
+  'authz',
+  'auth',
 ];
 const COMMANDS = ['check', 'scan', 'sbom', 'init', 'tools'];
 const LAYERS = [
@@ -41,6 +43,8 @@ const DEFENSE_EDGES = {
   pins: ['detect'],
   // A sandboxed server's only way out is the egress proxy the sandbox starts for it.
   sandbox: ['egress'],
+  // An authenticated caller becomes an agent with its configured groups, as authz defines agents.
+  auth: ['authz'],
   // A secret is matched after hidden characters are stripped, so zero-width splits cannot hide it.
   secrets: ['sanitize'],
 };

@@ -16,7 +16,8 @@ export class GatewayError<C extends string = string> extends Error {
 export const isGatewayError = (error: unknown): error is GatewayError =>
   error instanceof GatewayError;
 
-export type ConfigErrorCode = 'CONFIG_INVALID' | 'CONFIG_UNREADABLE' | 'CONFIG_RELOAD_REFUSED';
+export type ConfigErrorCode =
+  'CONFIG_INVALID' | 'CONFIG_UNREADABLE' | 'CONFIG_RELOAD_REFUSED' | 'CONFIG_AUTH_REQUIRED';
 export class ConfigError extends GatewayError<ConfigErrorCode> {}
 
 export type PolicyErrorCode =
@@ -71,7 +72,10 @@ export type HttpErrorCode =
   | 'HTTP_NOT_FOUND'
   | 'HTTP_TOO_MANY_SESSIONS'
   | 'HTTP_CALLER_SESSIONS'
-  | 'HTTP_BODY_TIMEOUT';
+  | 'HTTP_BODY_TIMEOUT'
+  | 'HTTP_UNAUTHORIZED'
+  | 'HTTP_INSUFFICIENT_SCOPE'
+  | 'HTTP_TOKEN_IN_QUERY';
 export class HttpError extends GatewayError<HttpErrorCode> {}
 
 /** Live definitions against the lock (pins/): a changed item, or one the lock does not know. */
@@ -173,7 +177,20 @@ export type SbomErrorCode =
   'SBOM_NO_LOCK' | 'SBOM_UNKNOWN_SERVER' | 'SBOM_TREE_CHANGED' | 'SBOM_OSV_INVALID';
 export class SbomError extends GatewayError<SbomErrorCode> {}
 
+/** Agent authorization (authz/): Cedar policy, information-flow rules, approval and rate limits. */
+export type AuthzErrorCode =
+  | 'AUTHZ_DENIED'
+  | 'AUTHZ_POLICY_INVALID'
+  | 'AUTHZ_EVALUATION_FAILED'
+  | 'FLOW_DENIED'
+  | 'FLOW_APPROVAL_REQUIRED'
+  | 'APPROVAL_DENIED'
+  | 'APPROVAL_TIMEOUT'
+  | 'RATE_LIMITED';
+export class AuthzError extends GatewayError<AuthzErrorCode> {}
+
 export type ErrorCode =
+  | AuthzErrorCode
   | InitErrorCode
   | SbomErrorCode
   | OutputErrorCode

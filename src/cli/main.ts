@@ -15,12 +15,13 @@ import { scan, SCAN_USAGE } from './commands/scan.js';
 import { sbom, SBOM_USAGE } from './commands/sbom.js';
 import { deps, DEPS_USAGE } from './commands/deps.js';
 import { tools, TOOLS_USAGE } from './commands/tools.js';
+import { policy, POLICY_USAGE } from './commands/policy.js';
 
 const USAGE = `toolgate ${VERSION} — MCP security gateway
 
 Usage:
   toolgate run   --config FILE [--no-lock]     serve MCP over stdio to one local client
-  toolgate serve --config FILE [--listen H:P] [--no-lock]
+  toolgate serve --config FILE [--listen H:P] [--no-lock] [--insecure-no-auth]
                                                serve Streamable HTTP at /mcp (default 127.0.0.1:8787)
   toolgate lock  --config FILE [SERVER...] [--allow-unpinned] [--allow-blocked]
                                                start every server (or the named ones), verify its
@@ -40,6 +41,7 @@ ${SCAN_USAGE}
 ${SBOM_USAGE}
 ${DEPS_USAGE}
 ${TOOLS_USAGE}
+${POLICY_USAGE}
   toolgate --version`;
 
 const main = async (argv: readonly string[]): Promise<number> => {
@@ -60,6 +62,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
   if (argv[0] === 'sbom') return sbom(argv.slice(1)); // own options (sbom.ts)
   if (argv[0] === 'deps') return deps(argv.slice(1)); // own options (deps.ts)
   if (argv[0] === 'tools') return tools(argv.slice(1)); // own options (tools.ts)
+  if (argv[0] === 'policy') return policy(argv.slice(1)); // own options (policy.ts)
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
@@ -67,6 +70,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
       config: { type: 'string', short: 'c', default: 'toolgate.yaml' },
       listen: { type: 'string', default: '127.0.0.1:8787' },
       'no-lock': { type: 'boolean', default: false },
+      'insecure-no-auth': { type: 'boolean', default: false },
       'allow-unpinned': { type: 'boolean', default: false },
       'allow-blocked': { type: 'boolean', default: false },
       lock: { type: 'boolean', default: false },
@@ -89,7 +93,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
       await run(values.config, noLock);
       return -1;
     case 'serve':
-      await serve(values.config, values.listen, noLock);
+      await serve(values.config, values.listen, noLock, values['insecure-no-auth'] === true);
       return -1;
     case 'lock':
       return lock(values.config, positionals.slice(1), lockFlags);

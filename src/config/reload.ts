@@ -3,10 +3,17 @@ import { limitsOf, type Config, type ServerConfig } from './schema.js';
 
 /**
  * Top-level fields read once at start (the listen socket's Host/Origin gates and session caps, the
- * audit store, its keys and witness, the public names' separator): a reload that changes one is
+ * audit store, its keys and witness, the public names' separator, who the agents are and how they
+ * authenticate): a reload that changes one is
  * refused as a whole, so the running gateway never mixes two configs.
  */
-const FIXED_AT_START = ['http', 'audit', 'separator'] as const satisfies readonly (keyof Config)[];
+const FIXED_AT_START = [
+  'http',
+  'audit',
+  'separator',
+  'auth',
+  'agents',
+] as const satisfies readonly (keyof Config)[];
 
 /** The fixed fields that differ between the running config and the new one (empty: the reload may proceed). */
 export const fixedFieldChanges = (running: Config, next: Config): string[] =>
@@ -16,7 +23,7 @@ export const fixedFieldChanges = (running: Config, next: Config): string[] =>
  * Fields of a server that only the chain and the gateway's routing read: a change to them switches
  * with the chain and leaves the server process running.
  */
-const CHAIN_ONLY = new Set<string>(['tools', 'prompts', 'resources', 'namespace']);
+const CHAIN_ONLY = new Set<string>(['tools', 'prompts', 'resources', 'namespace', 'labels']);
 
 /** What the running upstream was started with: its config minus the chain-only fields, its effective limits, its locked package. */
 const startedWith = (config: Config, id: string, lockPackage: unknown): unknown => {

@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { AuditSchema } from './audit-schema.js';
 import { ContentSchema } from './content-schema.js';
+import {
+  AgentsSchema,
+  ApprovalSchema,
+  AuthSchema,
+  FlowsSchema,
+  PolicySchema,
+  RateLimitsSchema,
+  ToolLabels,
+} from './authz-schema.js';
 
 /** Server ids become name prefixes, so they must never contain a separator or a URI `+`. */
 const ServerId = z
@@ -139,6 +148,7 @@ const Common = {
       "Prefix this server's names with its id. At most one server may set false: its names pass unprefixed.",
     ),
   tools: Allowlist('tools'),
+  labels: ToolLabels,
   prompts: Allowlist('prompts'),
   resources: Allowlist('resources (URIs as the server reports them)'),
   allow: ServerRequests.default({ sampling: false, elicitation: false, roots: false }),
@@ -540,6 +550,12 @@ export const ConfigSchema = z
         'Tamper-evident audit log, on by default (a JSONL file beside the config, keys created on first run); false turns it off, and every start then warns.',
       ),
     content: ContentSchema.prefault({}),
+    auth: AuthSchema.optional(),
+    agents: AgentsSchema,
+    policy: PolicySchema.optional(),
+    flows: FlowsSchema.prefault({}),
+    approval: ApprovalSchema.prefault({}),
+    rateLimits: RateLimitsSchema.prefault({}),
     servers: z
       .record(ServerId, ServerSchema)
       .refine((servers) => Object.keys(servers).length > 0, 'at least one server is needed')

@@ -22,6 +22,8 @@ export interface ClientChannel {
   readonly era: 'legacy' | 'modern';
   request(method: string, params: Params, signal: AbortSignal): Promise<Result>;
   notify(method: string, params: Params): Promise<void>;
+  /** Whether the client declared form elicitation and can be asked now (human approval, authz/). */
+  canElicit(): boolean;
 }
 
 /**

@@ -127,7 +127,7 @@ export const createFrontServer = (
         const progress = progressForwarder(params, ctx);
         const result = await gateway.request(
           session,
-          channelFor(session, ctx),
+          channelFor(server, session, ctx),
           method,
           params,
           ctx.mcpReq.signal,
@@ -155,15 +155,21 @@ export const createFrontServer = (
 export const serverChannel = (front: FrontServer): ClientChannel => ({
   sessionId: front.session.id,
   era: front.session.era,
+  canElicit: () => canElicit(front.server, front.session.era),
   request: (method, params, signal) =>
     front.server.request({ method, params } as never, { signal }),
   notify: (method, params) => front.server.notification({ method, params }),
 });
 
+/** Only a 2025-era client can be sent a request mid-call, and only one that declared elicitation. */
+const canElicit = (server: Server, era: 'legacy' | 'modern'): boolean =>
+  era === 'legacy' && server.getClientCapabilities()?.elicitation !== undefined;
+
 /** The way back to the client for server→client requests made during this call (related to it). */
-const channelFor = (session: FrontSession, ctx: ServerContext): ClientChannel => ({
+const channelFor = (server: Server, session: FrontSession, ctx: ServerContext): ClientChannel => ({
   sessionId: session.id,
   era: session.era,
+  canElicit: () => canElicit(server, session.era),
   request: (method, params, signal) => ctx.mcpReq.send({ method, params } as never, { signal }),
   notify: (method, params) => ctx.mcpReq.notify({ method, params }),
 });

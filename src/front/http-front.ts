@@ -20,6 +20,8 @@ import {
   type NodeIncomingMessageLike,
   type NodeServerResponseLike,
 } from '@modelcontextprotocol/node';
+import type { Authenticate } from '../auth/authenticate.js';
+import type { Principal } from '../core/principal.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { FrameError, GatewayError, HttpError, LimitError, type HttpErrorCode } from '../errors.js';
 import { decodeFrame, type JsonRpcId } from '../transport/frame.js';
@@ -50,6 +52,9 @@ const STATUS = {
   HTTP_TOO_MANY_SESSIONS: 503,
   HTTP_CALLER_SESSIONS: 429,
   HTTP_BODY_TIMEOUT: 408,
+  HTTP_UNAUTHORIZED: 401,
+  HTTP_INSUFFICIENT_SCOPE: 403,
+  HTTP_TOKEN_IN_QUERY: 400,
 } as const satisfies Record<HttpErrorCode, number>;
 
 /**
@@ -66,6 +71,7 @@ export const serveHttpFront = async (
   gateway: Gateway,
   listen: { host: string; port: number },
   onError: (error: Error) => void = () => undefined,
+  authenticate?: Authenticate,
 ): Promise<HttpFrontHandle> => {
   const limits = frontLimits(gateway);
   const {
@@ -93,11 +99,12 @@ export const serveHttpFront = async (
   });
   const modern = createMcpHandler(
     (ctx) => {
-      const front = createFrontServer(
-        gateway,
-        { id: callerPrincipal(ctx.requestInfo), transport: 'http' },
-        'modern',
-      );
+      const request = ctx.requestInfo;
+      const principal = (request && authenticated.get(request)) ?? {
+        id: callerPrincipal(request),
+        transport: 'http' as const,
+      };
+      const front = createFrontServer(gateway, principal, 'modern');
       // The per-request transport closes when its exchange ends: the front session ends with it.
       front.server.onclose = front.detach;
       connectLogged(front.server);
@@ -119,17 +126,21 @@ export const serveHttpFront = async (
     }
   });
 
+  /** The agent each authenticated request runs as (a 2026-07-28 request has no session to carry it). */
+  const authenticated = new WeakMap<Request, Principal>();
   const route = async (
     request: Request,
     parsedBody: unknown,
     caller: string,
     address: string,
+    principal: Principal | undefined,
   ): Promise<Response> => {
     try {
       if (
         await isLegacyRequest(request, parsedBody, { maxRequestBodySize: limits.maxMessageBytes })
       )
-        return await legacy.handle(request, caller, address, parsedBody);
+        return await legacy.handle(request, caller, address, parsedBody, principal);
+      if (principal) authenticated.set(request, principal);
       return await modern.fetch(request, parsedBody === undefined ? {} : { parsedBody });
     } catch (error) {
       if (error instanceof GatewayError) return errorResponse(error, idOf(parsedBody));
@@ -138,8 +149,21 @@ export const serveHttpFront = async (
   };
 
   const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (authenticate && isMetadataRequest(req) && validateHostHeader(req.headers.host, hosts).ok)
+      return writeJson(res, authenticate.metadata(`http://${req.headers.host}${MCP_PATH}`));
     const refused = checkRequest(req, hosts, originHosts, exactOrigins);
     if (refused) return writeError(res, refused);
+    let principal: Principal | undefined;
+    if (authenticate) {
+      const outcome = await authenticate.check({
+        authorization: req.headers.authorization,
+        url: req.url ?? '/',
+        metadataUrl: `http://${req.headers.host}${METADATA_PATH}${MCP_PATH}`,
+      });
+      if (!outcome.ok)
+        return writeError(res, outcome.error, undefined, { 'www-authenticate': outcome.challenge });
+      principal = outcome.principal;
+    }
     let parsedBody: unknown;
     if (req.method === 'POST') {
       const body = await readBodyWithin(req, limits.maxMessageBytes, bodyTimeoutMs);
@@ -168,11 +192,14 @@ export const serveHttpFront = async (
       }
       parsedBody = frame.message;
     }
-    const caller = callerKey(req);
+    // Authenticated, a session belongs to its agent, whatever token (rotated or not) it comes with.
+    const caller = principal
+      ? createHash('sha256').update(`agent:${principal.id}`).digest('hex')
+      : callerKey(req);
     const address = req.socket.remoteAddress ?? 'unknown';
     // toNodeHandler writes the Response back with backpressure (SSE streams included).
     await toNodeHandler(
-      { fetch: (request) => route(request, parsedBody, caller, address) },
+      { fetch: (request) => route(request, parsedBody, caller, address, principal) },
       { maxRequestBodySize: limits.maxMessageBytes, onerror: onError },
     )(req as NodeIncomingMessageLike, flushingHeaders(res), parsedBody);
   };
@@ -329,14 +356,32 @@ const errorResponse = (error: unknown, id?: JsonRpcId): Response =>
     headers: { 'content-type': 'application/json' },
   });
 
-const writeError = (res: ServerResponse, error: unknown, id?: JsonRpcId): void => {
+const writeError = (
+  res: ServerResponse,
+  error: unknown,
+  id?: JsonRpcId,
+  headers: Record<string, string> = {},
+): void => {
   const status = statusOf(error);
   res.writeHead(status, {
+    ...headers,
     'content-type': 'application/json',
     ...(status === 405 && { allow: 'GET, POST, DELETE' }),
     ...((status === 413 || status === 408) && { connection: 'close' }),
   });
   res.end(errorBody(error, id));
+};
+
+const writeJson = (res: ServerResponse, body: unknown): void => {
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
+  res.end(JSON.stringify(body));
+};
+
+const METADATA_PATH = '/.well-known/oauth-protected-resource';
+/** RFC 9728: the metadata sits at the well-known path, also with the resource's path appended. */
+const isMetadataRequest = (req: IncomingMessage): boolean => {
+  const path = (req.url ?? '/').split('?')[0];
+  return req.method === 'GET' && (path === METADATA_PATH || path === `${METADATA_PATH}${MCP_PATH}`);
 };
 
 const closeAll = async (

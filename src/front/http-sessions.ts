@@ -65,9 +65,10 @@ export class LegacySessions {
     caller: string,
     address: string,
     parsedBody: unknown,
+    principal?: Principal,
   ): Promise<Response> {
     const id = request.headers.get('mcp-session-id');
-    if (id === null) return this.open(request, caller, address, parsedBody);
+    if (id === null) return this.open(request, caller, address, parsedBody, principal);
     const session = this.sessions.get(id);
     if (!session)
       throw new HttpError(
@@ -110,6 +111,7 @@ export class LegacySessions {
     caller: string,
     address: string,
     parsedBody: unknown,
+    authenticated?: Principal,
   ): Promise<Response> {
     if (request.method !== 'POST' || !isInitializeRequest(parsedBody))
       throw new HttpError(
@@ -144,8 +146,11 @@ export class LegacySessions {
         'HTTP_CALLER_SESSIONS',
         `this address already has ${this.options.maxSessionsPerAddress} sessions: close one (DELETE) first`,
       );
-    const principal: Principal = { id: `http:${caller.slice(0, 16)}`, transport: 'http' };
-    const front = createFrontServer(this.gateway, principal, 'legacy');
+    const front = createFrontServer(
+      this.gateway,
+      authenticated ?? { id: `http:${caller.slice(0, 16)}`, transport: 'http' },
+      'legacy',
+    );
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       maxRequestBodySize: this.options.maxRequestBodySize,

@@ -3,6 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { JSONRPCErrorResponse, JSONRPCMessage } from '@modelcontextprotocol/server';
 import type { Gateway } from '../gateway/gateway.js';
 import { limitsOf } from '../config/schema.js';
+import { stdioPrincipal } from '../authz/principal.js';
 import { toWireError, type WireError } from '../transport/to-json-rpc-error.js';
 import type { JsonRpcId } from '../transport/frame.js';
 import { LimitError, FrameError } from '../errors.js';
@@ -57,7 +58,7 @@ export const serveStdioFront = (
   transport.intercept = fast.intercept;
   const handle = serveStdio(
     ({ era }) => {
-      const front = createFrontServer(gateway, { id: 'stdio', transport: 'stdio' }, era);
+      const front = createFrontServer(gateway, stdioPrincipal(gateway.config.agents), era);
       detachers.push(front.detach);
       latest = front;
       return front.server;

@@ -68,7 +68,10 @@ export const withAudit = (
         const plain = JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
         if (event.kind === 'upstream' && event.event.kind === 'egress') return audit.event(plain);
         // A pin or content verdict about a message in the chain is appended before that message's next effect.
-        if ((event.kind === 'pin' || event.kind === 'content') && audit.note(plain, message))
+        if (
+          (event.kind === 'pin' || event.kind === 'content' || event.kind === 'authz') &&
+          audit.note(plain, message)
+        )
           return;
         void record(plain);
       },

@@ -22,6 +22,11 @@ import { createNamespace, type Namespace } from './namespace.js';
 import { Upstream, type UpstreamEvent, type UpstreamHooks } from '../upstream/upstream.js';
 import { mapResultUris, LIST_KINDS, type ListChangedMethod, type ListMethod } from './rewrite.js';
 import { LateLists } from './late-lists.js';
+import { createElicitingApprover } from '../authz/approval.js';
+import { FlowLedger } from '../authz/flows.js';
+import type { AuthzEvent } from '../authz/interceptor.js';
+import type { CompiledPolicy } from '../authz/policy.js';
+import { createMemoryRateStore, type RateStore } from '../authz/rate-limit.js';
 
 /** A front session: one connected client (stdio), one HTTP session, or one stateless HTTP request. */
 export interface FrontSession {
@@ -37,7 +42,8 @@ export type GatewayEvent =
   | { kind: 'upstream'; server: string; event: UpstreamEvent }
   | { kind: 'list-partial'; server: string; method: string; reason: string }
   | PinEvent
-  | ContentEvent;
+  | ContentEvent
+  | AuthzEvent;
 
 export interface GatewayOptions {
   /** Every gateway event; a pin or content verdict comes with the message it was about (audit records it ahead of that message's next effect). */
@@ -46,6 +52,8 @@ export interface GatewayOptions {
   readonly lock?: Lock | undefined;
   /** The audit pair of the chain (audit/), when the config has an `audit:` section. */
   readonly audit?: AuditInterceptors | undefined;
+  /** Compiled Cedar policies (authz/load.ts); without them only flow rules and rate limits apply. */
+  readonly policy?: CompiledPolicy | undefined;
   readonly beforeConnect?: UpstreamHooks['beforeConnect'];
   readonly initialized?: UpstreamHooks['initialized'];
 }
@@ -74,6 +82,9 @@ export class Gateway {
   private send: Next;
   private options: GatewayOptions;
   private readonly secrets = new SecretRegistry();
+  /** What each session received (flow rules) and the rate buckets: kept across reloads. */
+  private ledger: FlowLedger | undefined;
+  private readonly rates: RateStore = createMemoryRateStore();
   private checkInstructions: ReturnType<typeof createInstructionsCheck>;
   /** Set by `drain`: new calls are refused, and `drained` is called once the last call in flight ends. */
   private closing = false;
@@ -123,6 +134,13 @@ export class Gateway {
       onPinEvent: this.onEvent,
       onContentEvent: this.onEvent,
       audit: options.audit,
+      authz: {
+        policy: options.policy,
+        ledger: (this.ledger ??= new FlowLedger(config.flows)),
+        approve: createElicitingApprover(config.approval.timeoutMs),
+        rates: this.rates,
+        emit: this.onEvent,
+      },
     });
   }
 

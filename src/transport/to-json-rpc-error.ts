@@ -20,6 +20,10 @@ const RPC_CODE = {
   CONTENT: -32008,
   LOCK: -32603,
   PACKAGE: -32002,
+  AUTHZ: -32003,
+  FLOW: -32003,
+  APPROVAL: -32003,
+  RATE: -32004,
 } as const satisfies Record<string, number>;
 
 const SPECIFIC: Partial<Record<ErrorCode, number>> = {

@@ -5,6 +5,7 @@ import type { Gateway } from '../../gateway/gateway.js';
 import { logEvent } from '../log.js';
 import { logLine } from '../../log.js';
 import type { AuditRuntime } from '../../gateway/audit-runtime.js';
+import { loadPolicy } from '../../authz/load.js';
 import { loadPinRuntime } from '../../gateway/pin-runtime.js';
 
 /** How long a shutdown waits for the calls in flight before it cuts them and stops the upstreams. */
@@ -41,9 +42,14 @@ const reloadConfig = async (ctx: Supervised): Promise<boolean> => {
         `${fixed.join(', ')} cannot change while the gateway runs (restart it to change them); nothing was applied`,
       );
     const pinned = await loadPinRuntime(configPath, loaded, ctx.noLock, logEvent);
+    const policy = await loadPolicy(configPath, pinned.config);
     const rebound = audit.reconfigure(pinned.config, pinned.options.lock);
     const { onEvent: _, ...options } = pinned.options;
-    const applied = gateway.reload(pinned.config, { ...options, audit: rebound.interceptors });
+    const applied = gateway.reload(pinned.config, {
+      ...options,
+      policy,
+      audit: rebound.interceptors,
+    });
     rebound.apply();
     const servers = {
       added: applied.added,

@@ -4,6 +4,7 @@ import { serveStdioFront } from '../../front/stdio-front.js';
 import { logEvent } from '../log.js';
 import { logLine } from '../../log.js';
 import { loadPinRuntime } from '../../gateway/pin-runtime.js';
+import { loadPolicy } from '../../authz/load.js';
 import { withAudit } from '../../gateway/audit-runtime.js';
 import { superviseGateway } from './lifecycle.js';
 
@@ -11,7 +12,8 @@ import { superviseGateway } from './lifecycle.js';
 export const run = async (configPath: string, noLock = false): Promise<void> => {
   const pinned = await loadPinRuntime(configPath, await loadConfig(configPath), noLock, logEvent);
   const { config } = pinned;
-  const audit = withAudit(configPath, config, pinned.options);
+  const policy = await loadPolicy(configPath, config);
+  const audit = withAudit(configPath, config, { ...pinned.options, policy });
   const gateway = new Gateway(config, audit.options);
   const front = serveStdioFront(gateway);
   const starting = gateway.start();

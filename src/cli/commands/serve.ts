@@ -1,9 +1,12 @@
+import { createAuthenticator } from '../../auth/authenticate.js';
 import { loadConfig } from '../../config/load.js';
+import { ConfigError } from '../../errors.js';
 import { Gateway } from '../../gateway/gateway.js';
 import { serveHttpFront } from '../../front/http-front.js';
 import { logEvent } from '../log.js';
 import { logLine } from '../../log.js';
 import { loadPinRuntime } from '../../gateway/pin-runtime.js';
+import { loadPolicy } from '../../authz/load.js';
 import { withAudit } from '../../gateway/audit-runtime.js';
 import { superviseGateway, type Supervised } from './lifecycle.js';
 
@@ -16,23 +19,46 @@ const parseListen = (listen: string): { host: string; port: number } => {
   return { host: host.startsWith('[') ? host.slice(1, -1) : host, port };
 };
 
+/** Loopback only: 127.0.0.0/8, ::1 and localhost. */
+const isLoopback = (host: string): boolean =>
+  host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+
 /** `toolgate serve --config FILE --listen HOST:PORT`: the gateway as a Streamable HTTP server at /mcp. */
-export const serve = async (configPath: string, listen: string, noLock = false): Promise<void> => {
-  const pinned = await loadPinRuntime(configPath, await loadConfig(configPath), noLock, logEvent);
-  const { config } = pinned;
-  const audit = withAudit(configPath, config, pinned.options);
+export const serve = async (
+  configPath: string,
+  listen: string,
+  noLock = false,
+  insecureNoAuth = false,
+): Promise<void> => {
+  const loaded = await loadConfig(configPath);
   const where = parseListen(listen);
+  if (!loaded.auth && !isLoopback(where.host)) {
+    if (!insecureNoAuth)
+      throw new ConfigError(
+        'CONFIG_AUTH_REQUIRED',
+        `--listen ${listen} is reachable from other machines and the config has no auth: section; configure auth (docs/policy.md), listen on loopback, or pass --insecure-no-auth`,
+      );
+    logLine('warn', 'NO AUTHENTICATION: --insecure-no-auth on a non-loopback address', { listen });
+  }
+  const pinned = await loadPinRuntime(configPath, loaded, noLock, logEvent);
+  const { config } = pinned;
+  const policy = await loadPolicy(configPath, config);
+  const audit = withAudit(configPath, config, { ...pinned.options, policy });
   const gateway = new Gateway(config, audit.options);
   const starting = gateway.start();
   // Signals are handled from here on: a SIGHUP during a slow start must not kill the gateway.
   const supervised: Supervised = { configPath, noLock, gateway, audit, starting };
   superviseGateway(supervised);
   const { ready, failed } = await starting;
-  const front = await serveHttpFront(gateway, where, (error) =>
-    logLine('warn', 'http front error', {
-      error: error.message,
-      stack: error.stack?.split('\n').slice(0, 4).join(' | '),
-    }),
+  const front = await serveHttpFront(
+    gateway,
+    where,
+    (error) =>
+      logLine('warn', 'http front error', {
+        error: error.message,
+        stack: error.stack?.split('\n').slice(0, 4).join(' | '),
+      }),
+    config.auth && createAuthenticator(config.auth, config.agents, configPath),
   );
   supervised.closeFront = () => front.close();
   logLine(failed.length ? 'warn' : 'info', 'gateway listening', {

@@ -1,0 +1,65 @@
+import { AuthzError } from '../errors.js';
+import type { Message } from '../core/interceptor.js';
+
+/** Why a call needs a human: the rule or policy that asked, and its reason. */
+interface Question {
+  readonly rule: string;
+  readonly reason: string;
+}
+
+/** Resolves when a human approved the call; rejects with a coded AuthzError otherwise. */
+export type Approver = (message: Message, question: Question) => Promise<void>;
+
+const summary = (message: Message): string => {
+  const name = typeof message.params['name'] === 'string' ? message.params['name'] : message.method;
+  const args = JSON.stringify(message.params['arguments'] ?? {});
+  return `${message.server}/${name} ${args.length > 2000 ? `${args.slice(0, 2000)}…` : args}`;
+};
+
+/**
+ * Asks the user through MCP elicitation (form mode: one yes/no field) when the client declared it;
+ * a client that cannot be asked gets FLOW_APPROVAL_REQUIRED, a decline APPROVAL_DENIED, silence past
+ * the timeout APPROVAL_TIMEOUT. toolgate's own question, not a server's: it goes straight to the
+ * client and is never subject to the server-request allowlist.
+ * @example
+ * const approve = createElicitingApprover(120_000);
+ */
+export const createElicitingApprover =
+  (timeoutMs: number): Approver =>
+  async (message, question) => {
+    const client = message.client;
+    if (!client?.canElicit())
+      throw new AuthzError(
+        'FLOW_APPROVAL_REQUIRED',
+        `${question.reason} (${question.rule}): this call needs a human's approval, and the client cannot be asked (no elicitation)`,
+      );
+    const timeout = AbortSignal.timeout(timeoutMs);
+    let answer: Record<string, unknown>;
+    try {
+      answer = await client.request(
+        'elicitation/create',
+        {
+          mode: 'form',
+          message: `toolgate asks before this call: ${question.reason} (${question.rule}).\n${summary(message)}`,
+          requestedSchema: {
+            type: 'object',
+            properties: {
+              approve: { type: 'boolean', title: 'Allow this call', default: false },
+            },
+            required: ['approve'],
+          },
+        },
+        AbortSignal.any([message.signal, timeout]),
+      );
+    } catch (error) {
+      if (timeout.aborted)
+        throw new AuthzError(
+          'APPROVAL_TIMEOUT',
+          `no answer to the approval within ${timeoutMs} ms`,
+        );
+      throw error;
+    }
+    const content = answer['content'] as Record<string, unknown> | undefined;
+    if (answer['action'] !== 'accept' || content?.['approve'] !== true)
+      throw new AuthzError('APPROVAL_DENIED', `the user did not approve: ${question.reason}`);
+  };
