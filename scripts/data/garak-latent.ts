@@ -19,8 +19,8 @@ import {
   textOutput,
   writeSource,
 } from './common.js';
+import { GARAK_COMMIT } from './garak-commit.js';
 
-export const GARAK_COMMIT = 'cafbe992780df70015de7295ca026b70c4629ada';
 const SOURCE = 'garak-latent';
 const INJECTION = '<|garak_injection|>';
 const PAYLOAD = '<|garak_payload|>';
