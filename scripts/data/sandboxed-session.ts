@@ -24,6 +24,8 @@ export interface ServerSpec {
   readonly env: Record<string, string>;
   readonly readOnly?: readonly string[];
   readonly writable?: readonly string[];
+  /** RLIMIT_AS in MiB; see startSandboxed for why the default is high. */
+  readonly memoryMb?: number;
 }
 
 /** Feeds complete stdout lines to `onLine`; JSON-RPC replies resolve their request by id. */
@@ -77,10 +79,10 @@ export const startSandboxed = async (spec: ServerSpec): Promise<Session> => {
         args: spec.args,
         env: spec.env,
         tools: [],
-        // Node's fetch instantiates WebAssembly, which reserves far more address space than the
-        // default RLIMIT_AS allows: servers that fetch at start would crash before listing anything.
+        // WebAssembly (undici's HTTP parser, bundled engines) reserves gigabytes of address space per
+        // instance: a capture records what a server lists, it is not a test of the address-space limit.
         sandbox: {
-          memoryMb: 65_536,
+          memoryMb: spec.memoryMb ?? 65_536,
           readOnly: spec.readOnly ?? [],
           writable: spec.writable ?? [],
         },
