@@ -104,6 +104,8 @@ const main = () => {
     `- Committed (licence permits redistribution: MIT, Apache-2.0, BSD, ISC): ${kept.length} servers, ${tools(kept)} tools, ${items.length} lines in all.`,
     "- The descriptions are the packages' own text, under each package's licence (below).",
     '- Servers already in `../shared/datasets/benign-npm-mcp-tools` (the ten `@modelcontextprotocol/server-*` of that set) were left out.',
+    '- Servers differ widely in size (one lists 198 tools, many list one or two): weigh false positives per server as well as per tool.',
+    '- Dummy credentials only: a few servers may list fewer tools than with a real account.',
     '',
     '| package | version | licence | tools | prompts | resources | committed |',
     '|---|---|---|---|---|---|---|',
