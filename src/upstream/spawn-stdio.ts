@@ -40,7 +40,7 @@ const INHERITED_ENV = [
   'npm_config_cafile',
 ] as const;
 
-const childEnvironment = (server: Pick<StdioServerConfig, 'env'>): Record<string, string> => {
+export const childEnvironment = (server: Pick<StdioServerConfig, 'env'>): Record<string, string> => {
   const env: Record<string, string> = {};
   for (const key of INHERITED_ENV) {
     const value = process.env[key];
