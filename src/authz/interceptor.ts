@@ -40,8 +40,12 @@ const LIST_ACTIONS: Readonly<
 
 const ALLOW: PolicyDecision = { effect: 'allow', policies: [], reason: 'no policy configured' };
 
-const sessionOf = (message: Message): string =>
-  message.client?.sessionId ?? `agent:${message.principal.id}`;
+/**
+ * Whose history a message adds to: a 2025-era session's own, else the agent's. A 2026-07-28 client is
+ * stateless (every HTTP request is a front session of its own), so its flow history is its agent's.
+ */
+const flowKeyOf = (message: Message): string =>
+  message.client?.era === 'legacy' ? message.client.sessionId : `agent:${message.principal.id}`;
 
 /**
  * Defense 7: who may call what. Cedar policy on the agent, the item, its arguments and the session's
@@ -145,7 +149,7 @@ export const authorize = (deps: AuthzDeps): Interceptor => {
     if (!subject) return next(message);
     const tool = subject.kind === 'Tool' ? subject.name : undefined;
     if (message.direction === 'to-server') limit(message, tool);
-    const flow = deps.ledger.of(sessionOf(message));
+    const flow = deps.ledger.of(flowKeyOf(message));
     const labels =
       tool === undefined
         ? []

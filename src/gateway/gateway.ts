@@ -269,6 +269,7 @@ export class Gateway {
       this.sessions.delete(session);
       this.snapshots.delete(session.id);
       this.lateLists.delete(session.id);
+      this.ledger?.drop(session.id);
       late.close();
     };
   }
