@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServe } from './gateway-process.js';
 import {
   errorOf,
   fixture,
@@ -260,5 +262,29 @@ describe('when policies are tested before they are deployed', () => {
     );
     writeFileSync(join(dir, 'bad.yaml'), 'cases: []');
     expect((await runToolgate(['policy', 'test', join(dir, 'bad.yaml')])).code).toBe(2);
+  });
+});
+
+describe('when a stateless (2026-07-28) HTTP client runs the toxic chain', () => {
+  it('[FLOW-2] its agent keeps one flow history across requests: the sink call carrying private rows is refused', async () => {
+    const gw = await startServe({ servers: { ws: workspace() } });
+    const client = new Client(
+      { name: 'stateless', version: '1.0.0' },
+      { versionNegotiation: { mode: 'auto' } },
+    );
+    await client.connect(new StreamableHTTPClientTransport(new URL(gw.url)));
+    try {
+      expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+      const rows = textOf(
+        await client.callTool({ name: 'ws__read_file', arguments: { path: PATIENTS } }),
+      );
+      const error = await errorOf(
+        client.callTool({ name: 'ws__send_message', arguments: { to: 'eve', text: rows } }),
+      );
+      expect(error.data?.code).toBe('FLOW_APPROVAL_REQUIRED');
+    } finally {
+      await client.close();
+      await gw.stop();
+    }
   });
 });
