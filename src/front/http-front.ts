@@ -100,7 +100,7 @@ export const serveHttpFront = async (
       );
       // The per-request transport closes when its exchange ends: the front session ends with it.
       front.server.onclose = front.detach;
-      connectLogged(front.server);
+      connectLogged(gateway.outbound, front.server);
       return front.server;
     },
     { legacy: 'reject', maxRequestBodySize: limits.maxMessageBytes, onerror: onError },

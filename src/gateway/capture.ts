@@ -2,6 +2,7 @@ import { SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import { isContainerServer, isStdioServer, limitsOf, type Config } from '../config/schema.js';
 import { GatewayError, LockError } from '../errors.js';
 import type { InitializeInfo, Result } from '../core/interceptor.js';
+import { createOutbound } from '../transport/outbound.js';
 import { Upstream } from '../upstream/upstream.js';
 import type { Captured } from '../pins/diff.js';
 import { hashItem, ITEM_KIND_NAMES, ITEM_KINDS, itemKey, type ItemKind } from '../pins/hash.js';
@@ -62,16 +63,18 @@ export const captureServer = async (
     { ...server, restart: { ...server.restart, maxRetries: 0 } },
     limitsOf(config, server),
     {
-      serverRequest: async () => {
-        throw new Error('server-to-client requests are not answered while locking');
-      },
-      notification: () => undefined,
+      // No audit log is open while locking: the way out has nothing to write first.
+      outbound: createOutbound(),
+      serverRequest: () =>
+        Promise.reject(new Error('server-to-client requests are not answered while locking')),
+      notification: () => Promise.resolve(),
       event: (_, event) => {
         if (event.kind === 'stderr') onStderr(event.line);
         if (event.kind === 'exited') {
           exit = { code: event.code, signal: event.signal };
           exited?.();
         }
+        return Promise.resolve();
       },
       initialized: (_, info) => {
         init = info;

@@ -5,11 +5,12 @@ import type { ContainerServerConfig, StdioServerConfig } from '../config/schema.
 import { resolveSecrets } from '../credentials/resolve.js';
 import { createRedactor, type Redactor } from '../credentials/redact.js';
 import type { FrameLimits, JsonRpcMessage } from '../transport/frame.js';
+import type { Outbound } from '../core/outbound.js';
 import type { SandboxError } from '../errors.js';
 import { toSetupFailure } from '../sandbox/setup-failure.js';
 import { prepareLaunch, type Launch } from '../sandbox/spawn.js';
 import { LineTransport, type Rejected } from '../transport/line-transport.js';
-import type { UpstreamEvent } from './upstream.js';
+import type { UpstreamEvent } from './hooks.js';
 import { OWN_REFUSAL_MARK } from './own-refusal.js';
 import { afterNotifications } from './after-notifications.js';
 import { createSecretScanner } from '../secrets/scan.js';
@@ -68,7 +69,9 @@ export class StdioUpstreamTransport implements Transport {
   private readonly id: string;
   private readonly server: StdioServerConfig | ContainerServerConfig;
   private readonly limits: FrameLimits;
-  private readonly onEvent: (event: UpstreamEvent) => void;
+  private readonly outbound: Outbound;
+  /** Resolves once the event is recorded: the egress proxy waits for that before it connects. */
+  private readonly onEvent: (event: UpstreamEvent) => Promise<void>;
   private readonly onSecrets: (values: readonly string[]) => void;
   /** Scrubs this server's own secrets from all it sends back (results, errors, stderr). */
   private redact: Redactor = (value) => value;
@@ -85,20 +88,27 @@ export class StdioUpstreamTransport implements Transport {
     id: string,
     server: StdioServerConfig | ContainerServerConfig,
     limits: FrameLimits,
-    onEvent: (event: UpstreamEvent) => void,
+    outbound: Outbound,
+    onEvent: (event: UpstreamEvent) => Promise<void>,
     onSecrets: (values: readonly string[]) => void = () => undefined,
   ) {
     this.onSecrets = onSecrets;
     this.id = id;
     this.server = server;
     this.limits = limits;
+    this.outbound = outbound;
     this.onEvent = onEvent;
+  }
+
+  /** A notice (stderr, exit, refused frame): nothing waits for its record, whose failure the sink logs. */
+  private notice(event: UpstreamEvent): void {
+    void this.onEvent(event);
   }
 
   private onStderr(line: string): void {
     // untrusted: a server may print any credential it holds or found (a token in a stack trace, a
     // key it read); the log gets its own secrets and every known credential format redacted (CRED-5).
-    this.onEvent({ kind: 'stderr', line: STDERR_FORMATS.redact(this.redact(line)).text });
+    this.notice({ kind: 'stderr', line: STDERR_FORMATS.redact(this.redact(line)).text });
   }
 
   get pid(): number | undefined {
@@ -116,8 +126,9 @@ export class StdioUpstreamTransport implements Transport {
       { ...childEnvironment(this.server), ...secrets },
       (event) => {
         if (event.kind === 'sandbox') this.bubblewrap = event.mode === 'bubblewrap';
-        this.onEvent(event);
+        return this.onEvent(event);
       },
+      this.outbound,
     );
     return this.spawn(launch);
   }
@@ -146,7 +157,7 @@ export class StdioUpstreamTransport implements Transport {
         stream?.on('error', (error: Error) => this.onerror?.(error));
       if (launch.fd3) (child.stdio[3] as Writable).end(launch.fd3);
       let framed = false;
-      const lines = new LineTransport(stdout, stdin, this.limits, (rejected) => {
+      const lines = new LineTransport(stdout, stdin, this.limits, this.outbound, (rejected) => {
         framed = true;
         this.reject(rejected);
       });
@@ -195,7 +206,7 @@ export class StdioUpstreamTransport implements Transport {
           this.exitReason = reason;
           if (this.bubblewrap && !framed) this.setupFailure = toSetupFailure(this.id, early);
           const why = reason ?? this.setupFailure?.message;
-          this.onEvent({ kind: 'exited', code, signal, ...(why !== undefined && { reason: why }) });
+          this.notice({ kind: 'exited', code, signal, ...(why !== undefined && { reason: why }) });
           void launch.close();
           void lines.close();
           this.onclose?.();
@@ -209,7 +220,7 @@ export class StdioUpstreamTransport implements Transport {
     // Logged, but a server spewing junk must not flood the log: the first few, then every 1000th.
     const refused = ++this.refusedFrames;
     if (refused <= 10 || refused % 1000 === 0)
-      this.onEvent({
+      this.notice({
         kind: 'refused-frame',
         reason: `${rejected.code}: ${rejected.message}`,
         count: refused,

@@ -1,11 +1,9 @@
 import { loadConfig } from '../../config/load.js';
-import { Gateway } from '../../gateway/gateway.js';
+import { createGateway } from '../../gateway/create-gateway.js';
 import { serveHttpFront } from '../../front/http-front.js';
 import { logEvent } from '../log.js';
 import { logLine } from '../../log.js';
-import { loadPinRuntime } from '../../gateway/pin-runtime.js';
-import { withAudit } from '../../gateway/audit-runtime.js';
-import { superviseGateway, type Supervised } from './lifecycle.js';
+import { superviseGateway } from './lifecycle.js';
 
 /** `HOST:PORT`, `[v6]:PORT`, or a bare `PORT` (loopback: a bare port never binds every interface). */
 export const parseListen = (listen: string): { host: string; port: number } => {
@@ -18,23 +16,24 @@ export const parseListen = (listen: string): { host: string; port: number } => {
 
 /** `toolgate serve --config FILE --listen HOST:PORT`: the gateway as a Streamable HTTP server at /mcp. */
 export const serve = async (configPath: string, listen: string, noLock = false): Promise<void> => {
-  const pinned = await loadPinRuntime(configPath, await loadConfig(configPath), noLock, logEvent);
-  const { config } = pinned;
-  const audit = withAudit(configPath, config, pinned.options);
+  const runtime = await createGateway(await loadConfig(configPath), {
+    configPath,
+    noLock,
+    log: logEvent,
+  });
   const where = parseListen(listen);
-  const gateway = new Gateway(config, audit.options);
-  const starting = gateway.start();
+  const starting = runtime.start();
   // Signals are handled from here on: a SIGHUP during a slow start must not kill the gateway.
-  const supervised: Supervised = { configPath, noLock, gateway, audit, starting };
-  superviseGateway(supervised);
+  let closeFront: (() => Promise<void>) | undefined;
+  superviseGateway(runtime, () => closeFront?.() ?? Promise.resolve());
   const { ready, failed } = await starting;
-  const front = await serveHttpFront(gateway, where, (error) =>
+  const front = await serveHttpFront(runtime.gateway, where, (error) =>
     logLine('warn', 'http front error', {
       error: error.message,
       stack: error.stack?.split('\n').slice(0, 4).join(' | '),
     }),
   );
-  supervised.closeFront = () => front.close();
+  closeFront = () => front.close();
   logLine(failed.length ? 'warn' : 'info', 'gateway listening', {
     front: 'http',
     url: front.url,
