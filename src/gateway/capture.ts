@@ -139,7 +139,7 @@ const toStartError = (
   error: unknown,
   exit: Exit | undefined,
   startTimeoutMs: number,
-): GatewayError => {
+): Error => {
   if (error instanceof GatewayError) return error;
   if (isTimeout(error))
     return new LockError(

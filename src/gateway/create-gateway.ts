@@ -62,13 +62,16 @@ export const createGateway = async (
 ): Promise<GatewayRuntime> => {
   const { configPath, noLock = false, log = () => undefined } = options;
   // Pins report through the audit that is opened with the pinned config: late-bound, never before it exists.
-  let audit: AuditRuntime | undefined;
+  const opened: { audit?: AuditRuntime } = {};
   const events: EventSinks = {
-    note: (event, message) => (audit ? audit.events.note(event, message) : log(event)),
-    record: (event) => (audit ? audit.events.record(event) : Promise.resolve(log(event))),
+    note: (event, message) =>
+      opened.audit ? opened.audit.events.note(event, message) : log(event),
+    record: (event) =>
+      opened.audit ? opened.audit.events.record(event) : Promise.resolve(log(event)),
   };
   const pinned = await loadPins(configPath, config, noLock, events);
-  audit = openAudit(configPath, pinned.config, pinned.options.lock, log);
+  const audit = openAudit(configPath, pinned.config, pinned.options.lock, log);
+  opened.audit = audit;
   const secrets = new SecretRegistry();
   addConfiguredSecrets(secrets, pinned.config);
   const gateway = new Gateway(pinned.config, {
@@ -158,7 +161,7 @@ const reload = async ({ gateway, audit, secrets, configPath, noLock, events }: W
     });
     return true;
   } catch (error) {
-    const code = error instanceof GatewayError ? error.code : 'INTERNAL';
+    const code = error instanceof GatewayError ? String(error.code) : 'INTERNAL';
     const message = (error as Error).message;
     logLine('error', 'config reload failed: the running config stays in force', {
       config: configPath,

@@ -3,7 +3,7 @@ import { limitsOf, type Config, type ServerConfig } from '../config/schema.js';
 import type { AuditInterceptors } from '../audit/interceptor.js';
 import type { ClientChannel, Message, Next, Params, Result } from '../core/interceptor.js';
 import type { Outbound } from '../core/outbound.js';
-import { ClientError, RouteError, UpstreamError } from '../errors.js';
+import { UpstreamError } from '../errors.js';
 import type { Lock } from '../pins/lock.js';
 import { SecretRegistry } from '../secrets/registry.js';
 import { Upstream, type UpstreamEvent, type UpstreamHooks } from '../upstream/upstream.js';
@@ -17,6 +17,7 @@ import { mapResultUris, type ListChangedMethod, type ListMethod } from './rewrit
 import { routeRequest } from './route.js';
 import { Sessions, type FrontSession } from './sessions.js';
 import type { GatewayState } from './state.js';
+import { createTerminal } from './terminal.js';
 import { ServerMessages } from './to-client.js';
 
 /** What a gateway is built with; the composition root (`create-gateway.ts`) supplies it. */
@@ -39,8 +40,6 @@ export interface ReloadOptions {
   readonly initialized?: UpstreamHooks['initialized'];
 }
 
-/** The method under which an upstream's error text passes the chain (never sent anywhere itself). */
-const UPSTREAM_ERROR_METHOD = 'toolgate/upstream-error';
 const LIST_CHANGED: readonly ListChangedMethod[] = [
   'notifications/tools/list_changed',
   'notifications/prompts/list_changed',
@@ -59,7 +58,7 @@ export class Gateway implements GatewayState {
   readonly events: EventSinks;
   readonly outbound: Outbound;
   private readonly upstreams = new Map<string, Upstream>();
-  private send_: Next;
+  private pipeline: Next;
   private options: ReloadOptions;
   private readonly secrets: SecretRegistry;
   private checkInstructions: ReturnType<typeof createInstructionsCheck>;
@@ -71,6 +70,8 @@ export class Gateway implements GatewayState {
   private readonly callers: Callers;
   private readonly lists: Lists;
   private readonly toClient: ServerMessages;
+  /** The chain's terminal (terminal.ts): upstreams for `to-server`, the client channel for `to-client`. */
+  private readonly terminal: Next;
 
   constructor(config: Config, options: GatewayOptions) {
     this.config = config;
@@ -80,16 +81,17 @@ export class Gateway implements GatewayState {
     this.secrets = options.secrets ?? new SecretRegistry();
     this.namespace = namespaceOf(config);
     this.checkInstructions = this.instructionsCheckOf(config);
-    this.send_ = this.pipelineOf(config, options);
     this.callers = new Callers(config);
     this.lists = new Lists(this, this.sessions);
     this.toClient = new ServerMessages(this, this.sessions, this.callers);
+    this.terminal = createTerminal(this, this.toClient);
+    this.pipeline = this.pipelineOf(config, options);
     for (const [id, server] of Object.entries(config.servers))
       this.upstreams.set(id, this.createUpstream(id, server));
   }
 
   send(message: Message): Promise<Result> {
-    return this.send_(message);
+    return this.pipeline(message);
   }
 
   upstream(id: string): Upstream | undefined {
@@ -101,7 +103,7 @@ export class Gateway implements GatewayState {
   }
 
   private pipelineOf(config: Config, options: ReloadOptions): Next {
-    return createPipeline(config, (message) => this.terminal(message), {
+    return createPipeline(config, this.terminal, {
       secrets: this.secrets,
       lock: options.lock,
       audit: options.audit,
@@ -156,11 +158,11 @@ export class Gateway implements GatewayState {
     this.options = options;
     this.namespace = namespace;
     this.checkInstructions = checkInstructions;
-    this.send_ = send;
+    this.pipeline = send;
     const stopped = [...diff.removed, ...diff.changed].map((id) => {
       const old = this.upstreams.get(id);
       this.upstreams.delete(id);
-      return old?.stop();
+      return old ? old.stop() : Promise.resolve();
     });
     const started = [...diff.added, ...diff.changed];
     for (const id of started)
@@ -169,15 +171,10 @@ export class Gateway implements GatewayState {
     this.lists.configure(config);
     const settled = (async () => {
       await Promise.all(stopped);
-      const results = await Promise.allSettled(
-        started.map((id) => this.upstreams.get(id)?.start()),
-      );
+      const outcome = await this.startAll(started);
       // Every connected client may have new lists; one that cannot take the news is skipped.
       await Promise.all(LIST_CHANGED.map((m) => this.sessions.announce(m)));
-      return {
-        ready: started.filter((_, i) => results[i]?.status === 'fulfilled'),
-        failed: started.filter((_, i) => results[i]?.status === 'rejected'),
-      };
+      return outcome;
     })();
     return { ...diff, settled };
   }
@@ -199,9 +196,15 @@ export class Gateway implements GatewayState {
   }
 
   /** Starts every upstream; resolves when each has connected or failed its first attempt. */
-  async start(): Promise<{ ready: string[]; failed: string[] }> {
-    const ids = this.servers();
-    const results = await Promise.allSettled(ids.map((id) => this.upstreams.get(id)?.start()));
+  start(): Promise<{ ready: string[]; failed: string[] }> {
+    return this.startAll(this.servers());
+  }
+
+  private async startAll(ids: readonly string[]): Promise<{ ready: string[]; failed: string[] }> {
+    // A server a later reload removed again is not started (and not reported as failed).
+    const results = await Promise.allSettled(
+      ids.map((id) => this.upstreams.get(id)?.start() ?? Promise.resolve()),
+    );
     return {
       ready: ids.filter((_, i) => results[i]?.status === 'fulfilled'),
       failed: ids.filter((_, i) => results[i]?.status === 'rejected'),
@@ -247,63 +250,6 @@ export class Gateway implements GatewayState {
     return Promise.resolve();
   }
 
-  /** The terminal of the chain: upstreams for `to-server`, the client channel for `to-client`. */
-  private async terminal(message: Message): Promise<Result> {
-    if (message.direction === 'to-server') {
-      const upstream = this.upstreams.get(message.server);
-      if (!upstream) throw new RouteError('ROUTE_UNKNOWN_SERVER', `no server "${message.server}"`);
-      if (message.kind === 'notification') {
-        await upstream.notify(message.method, message.params);
-        return {};
-      }
-      return upstream
-        .request(message.method, message.params, {
-          signal: message.signal,
-          onProgress: message.onProgress,
-        })
-        .catch((error: unknown) => this.screenUpstreamError(message, error));
-    }
-    if (message.kind === 'notification') {
-      await this.toClient.deliver(message);
-      return message.params; // what the defenses let through, for a caller that delivers it itself (progress, error text)
-    }
-    if (!message.client)
-      throw new RouteError('ROUTE_UNROUTABLE', `no client to send ${message.method} to`);
-    if (message.client.era === 'modern')
-      throw new ClientError(
-        'CLIENT_CAPABILITY_MISSING',
-        `${message.method} cannot reach a 2026-07-28 client: that revision has no server-to-client requests`,
-      );
-    return message.client.request(message.method, message.params, message.signal);
-  }
-
-  /**
-   * An upstream's own error is a message from the server like any other: its code and text go through
-   * the chain towards the client (audited; secrets redacted, hidden characters stripped, an injection
-   * refused with the defense's code), and it leaves as toolgate's UPSTREAM_ERROR with the server's code
-   * in `data` only, so a server cannot answer with the code of a gateway decision.
-   */
-  private async screenUpstreamError(message: Message, error: unknown): Promise<never> {
-    if (!(error instanceof UpstreamError) || !error.upstream) throw error;
-    const { code } = error.upstream;
-    // untrusted: the server's error text.
-    const screened = await this.send({
-      kind: 'notification',
-      direction: 'to-client',
-      method: UPSTREAM_ERROR_METHOD,
-      params: { code, message: error.upstream.message },
-      server: message.server,
-      principal: message.principal,
-      ...(message.client && { client: message.client }),
-      signal: message.signal,
-    });
-    const text = typeof screened['message'] === 'string' ? screened['message'] : '';
-    throw new UpstreamError('UPSTREAM_ERROR', text, {
-      cause: error,
-      upstream: { code, message: text },
-    });
-  }
-
   /**
    * A request from the client about one named item (tools/call, prompts/get, resources/read, …).
    * `channel` is the way back to this client for server→client requests made during the call.
@@ -321,7 +267,8 @@ export class Gateway implements GatewayState {
     const { server, local } = routeRequest(this.namespace, method, params);
     const exit = this.callers.enter(server, channel);
     this.calls++;
-    const progress = onProgress && this.relayProgress(session, channel, server, signal, onProgress);
+    const progress =
+      onProgress && this.toClient.progress(session.principal, channel, server, signal, onProgress);
     try {
       const forward = () =>
         this.send({
@@ -344,33 +291,5 @@ export class Gateway implements GatewayState {
       exit();
       if (--this.calls === 0) this.drained?.();
     }
-  }
-
-  /** Upstream progress is a message from the server too: through the chain, in order, all of it before the result. */
-  private relayProgress(
-    session: FrontSession,
-    channel: ClientChannel,
-    server: string,
-    signal: AbortSignal,
-    onProgress: (progress: Params) => void,
-  ): { relay: (progress: Params) => void; relayed: () => Promise<void> } {
-    let progressed: Promise<void> = Promise.resolve();
-    const relay = (progress: Params) => {
-      const screened = this.send({
-        kind: 'notification',
-        direction: 'to-client',
-        method: 'notifications/progress',
-        params: progress,
-        server,
-        principal: session.principal,
-        client: channel,
-        signal,
-      }).catch(() => undefined); // a refused one is dropped
-      progressed = progressed.then(async () => {
-        const clean = await screened;
-        if (clean) onProgress(clean);
-      });
-    };
-    return { relay, relayed: () => progressed };
   }
 }

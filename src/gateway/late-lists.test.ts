@@ -6,7 +6,10 @@ type Items = readonly Record<string, unknown>[];
 
 /** A fetch the test settles itself, counting how often the list asked the server. */
 const controlledFetch = () => {
-  const state = { calls: 0, settle: (_items: Items | undefined) => undefined as void };
+  const state: { calls: number; settle: (items: Items | undefined) => void } = {
+    calls: 0,
+    settle: () => undefined,
+  };
   const fetch = () => {
     state.calls++;
     return new Promise<Items | undefined>((resolve) => (state.settle = resolve));
@@ -34,7 +37,7 @@ describe('LateLists', () => {
     await expect(wait).resolves.toEqual({ kind: 'in-time', items: TOOLS });
     await vi.runAllTimersAsync();
     expect(announced).toEqual([]);
-    late.wait('tools/list', 'good', 1000, never, fetch);
+    void late.wait('tools/list', 'good', 1000, never, fetch);
     expect(state.calls).toBe(2);
   });
 
@@ -59,7 +62,7 @@ describe('LateLists', () => {
       items: TOOLS,
     });
     expect(state.calls).toBe(1);
-    late.wait('prompts/list', 'slow', 1000, never, fetch);
+    void late.wait('prompts/list', 'slow', 1000, never, fetch);
     expect(state.calls).toBe(2);
   });
 

@@ -62,7 +62,8 @@ export class Lists {
     const items = perServer.flat();
     const snapshotId = randomUUID();
     let sessionSnapshots = this.snapshots.get(session.id);
-    if (!sessionSnapshots) this.snapshots.set(session.id, (sessionSnapshots = new Map()));
+    if (!sessionSnapshots)
+      this.snapshots.set(session.id, (sessionSnapshots = new Map<string, Snapshot>()));
     sessionSnapshots.set(snapshotId, { items, field: kind.field });
     if (sessionSnapshots.size > MAX_SNAPSHOTS_PER_SESSION)
       sessionSnapshots.delete(sessionSnapshots.keys().next().value as string);

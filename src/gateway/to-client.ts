@@ -1,4 +1,5 @@
-import type { Message, Params, Result } from '../core/interceptor.js';
+import type { ClientChannel, Message, Params, Result } from '../core/interceptor.js';
+import type { Principal } from '../core/principal.js';
 import type { Callers } from './callers.js';
 import { LIST_KINDS, type ListMethod } from './rewrite.js';
 import type { Sessions } from './sessions.js';
@@ -96,5 +97,35 @@ export class ServerMessages {
       default:
         return; // Unknown notifications are not forwarded.
     }
+  }
+
+  /** Upstream progress is a message from the server too: through the chain, in order, all of it before the result. */
+  progress(
+    principal: Principal,
+    channel: ClientChannel,
+    server: string,
+    signal: AbortSignal,
+    onProgress: (progress: Params) => void,
+  ): { relay: (progress: Params) => void; relayed: () => Promise<void> } {
+    let progressed: Promise<void> = Promise.resolve();
+    const relay = (progress: Params) => {
+      const screened = this.state
+        .send({
+          kind: 'notification',
+          direction: 'to-client',
+          method: 'notifications/progress',
+          params: progress,
+          server,
+          principal,
+          client: channel,
+          signal,
+        })
+        .catch(() => undefined); // a refused one is dropped
+      progressed = progressed.then(async () => {
+        const clean = await screened;
+        if (clean) onProgress(clean);
+      });
+    };
+    return { relay, relayed: () => progressed };
   }
 }

@@ -66,11 +66,12 @@ export class LineTransport implements Transport {
     this.onReject = onReject;
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
     this.input.on('data', this.ondata);
     this.input.on('end', this.onend);
     this.input.on('error', this.onstreamerror);
     this.output.on('error', this.onstreamerror);
+    return Promise.resolve();
   }
 
   private readonly ondata = (chunk: Buffer): void => {
@@ -217,12 +218,13 @@ export class LineTransport implements Transport {
     return frames;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.closed = true;
     this.flushWrites(); // frames accepted before the close still leave
     this.input.off('data', this.ondata);
     this.input.off('end', this.onend);
     this.onclose?.();
+    return Promise.resolve();
   }
 }

@@ -16,9 +16,9 @@ import { OWN_REFUSAL_MARK } from './own-refusal.js';
 export interface HttpTransportHooks {
   readonly outbound: Outbound;
   /** A response refused by the limits (it becomes an error for its request). */
-  onRefused(reason: string): void;
+  readonly onRefused: (reason: string) => void;
   /** The server's own credential values, resolved at this start. */
-  secretsResolved(values: readonly string[]): void;
+  readonly secretsResolved: (values: readonly string[]) => void;
 }
 
 /**
@@ -59,19 +59,17 @@ const guardIncoming = (
       if (verdict.ok) return inner?.(redact(message), extra);
       onRefused(verdict.message);
       const id = (message as { id?: unknown }).id;
-      if (typeof id === 'string' || typeof id === 'number')
-        inner?.(
-          {
-            jsonrpc: '2.0',
-            id,
-            error: {
-              code: -32600,
-              message: verdict.message,
-              data: { code: verdict.code, mark: OWN_REFUSAL_MARK },
-            },
-          } as never,
-          extra,
-        );
+      if (typeof id !== 'string' && typeof id !== 'number') return;
+      const refusal: JSONRPCMessage = {
+        jsonrpc: '2.0',
+        id,
+        error: {
+          code: -32600,
+          message: verdict.message,
+          data: { code: verdict.code, mark: OWN_REFUSAL_MARK },
+        },
+      };
+      inner?.(refusal, extra);
     },
   );
   Object.defineProperty(transport, 'onmessage', {

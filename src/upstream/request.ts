@@ -141,8 +141,10 @@ export const withoutUpstreamIdentity = (result: Result): Result => {
     !(SERVER_INFO_META_KEY in meta)
   )
     return result;
-  const { [SERVER_INFO_META_KEY]: _upstream, ...kept } = meta as Record<string, unknown>;
-  const { _meta: _all, ...rest } = result;
+  const kept: Record<string, unknown> = { ...meta };
+  delete kept[SERVER_INFO_META_KEY];
+  const rest: Result = { ...result };
+  delete rest['_meta'];
   return Object.keys(kept).length > 0 ? { ...rest, _meta: kept } : rest;
 };
 

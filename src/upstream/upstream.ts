@@ -115,11 +115,12 @@ export class Upstream {
         throw (transport instanceof StdioUpstreamTransport && transport.setupFailure) || error;
       });
     if (transport instanceof StdioUpstreamTransport) {
-      fast = createFastRequest(client, (message) => transport.send(message));
-      if (fast) {
-        transport.intercept = fast.intercept;
-        fastRequests.set(client, fast);
+      const created = createFastRequest(client, (message) => transport.send(message));
+      if (created) {
+        transport.intercept = (message) => created.intercept(message);
+        fastRequests.set(client, created);
       }
+      fast = created;
     }
     this.hooks.initialized?.(this.id, {
       serverInfo: client.getServerVersion() ?? {},

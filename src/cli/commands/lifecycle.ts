@@ -13,7 +13,7 @@ const TERMINATING = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 export const superviseGateway = (
   runtime: GatewayRuntime,
   closeFront: () => Promise<void>,
-): { shutdown(reason: string): Promise<void> } => {
+): { readonly shutdown: (reason: string) => Promise<void> } => {
   let stopping = false;
   let signals = 0;
   let reloading: Promise<void> | undefined;

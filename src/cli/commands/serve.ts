@@ -24,21 +24,21 @@ export const serve = async (configPath: string, listen: string, noLock = false):
   const where = parseListen(listen);
   const starting = runtime.start();
   // Signals are handled from here on: a SIGHUP during a slow start must not kill the gateway.
-  let closeFront: (() => Promise<void>) | undefined;
-  superviseGateway(runtime, () => closeFront?.() ?? Promise.resolve());
+  const front = { close: (): Promise<void> => Promise.resolve() }; // the HTTP front's, once it is up
+  superviseGateway(runtime, () => front.close());
   const { ready, failed } = await starting;
-  const front = await serveHttpFront(runtime.gateway, where, (error) =>
+  const http = await serveHttpFront(runtime.gateway, where, (error) =>
     logLine('warn', 'http front error', {
       error: error.message,
       stack: error.stack?.split('\n').slice(0, 4).join(' | '),
     }),
   );
-  closeFront = () => front.close();
+  front.close = () => http.close();
   logLine(failed.length ? 'warn' : 'info', 'gateway listening', {
     front: 'http',
-    url: front.url,
-    address: front.address.address,
-    port: front.address.port,
+    url: http.url,
+    address: http.address.address,
+    port: http.address.port,
     ready,
     failed,
   });
