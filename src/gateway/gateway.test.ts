@@ -6,6 +6,7 @@ import { Server } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
 import type { ClientChannel, Params, Result } from '../core/interceptor.js';
+import { AuditError } from '../errors.js';
 import { createOutbound } from '../transport/outbound.js';
 import { Gateway } from './gateway.js';
 import type { FrontSession } from './sessions.js';
@@ -15,6 +16,9 @@ import type { FrontSession } from './sessions.js';
  * (the SDK's `Server` on its stateful Node transport): names to servers through the namespace, lists
  * fanned out and paged, server→client requests back to the session whose call caused them.
  */
+
+/** Every tools/call an upstream received, as `server:tool`. */
+const served: string[] = [];
 
 /** A real upstream: tools that say which server ran them, a paged tools list, prompts, resources, and `ask` (elicits). */
 const upstreamServer = (id: string, toolCount: number, upstreamPageSize: number): Server => {
@@ -34,6 +38,7 @@ const upstreamServer = (id: string, toolCount: number, upstreamPageSize: number)
     return { tools: page, ...(next < tools.length && { nextCursor: String(next) }) };
   });
   server.setRequestHandler('tools/call', async (request, ctx) => {
+    served.push(`${id}:${request.params.name}`);
     if (request.params.name !== 'ask')
       return { content: [{ type: 'text', text: `${id}:${request.params.name}` }] };
     const answer = await ctx.mcpReq.elicitInput({
@@ -104,6 +109,8 @@ describe('Gateway routing', () => {
   let gateway: Gateway;
   const alice = clientOf('alice', 'red');
   const bob = clientOf('bob', 'blue');
+  /** While set, the gateway's way out reports that the audit log cannot be written. */
+  let auditDown = false;
 
   beforeAll(async () => {
     const alpha = await listen('alpha', 5, 2);
@@ -123,7 +130,12 @@ describe('Gateway routing', () => {
       pageSize: 3,
       servers: { alpha: server(alpha.url), beta: server(beta.url) },
     });
-    gateway = new Gateway(config, { outbound: createOutbound() });
+    const open = createOutbound();
+    gateway = new Gateway(config, {
+      outbound: {
+        commit: () => (auditDown ? new AuditError('AUDIT_APPEND_FAILED', 'EIO') : open.commit()),
+      },
+    });
     gateway.attach(alice.session);
     gateway.attach(bob.session);
     expect(await gateway.start()).toEqual({ ready: ['alpha', 'beta'], failed: [] });
@@ -214,6 +226,23 @@ describe('Gateway routing', () => {
       ).rejects.toMatchObject(refused);
       const second = await gateway.list(alice.session, 'tools/list', cursor, signal());
       expect(second['tools']).toHaveLength(3);
+    });
+  });
+
+  describe('when the audit log cannot be written', () => {
+    it('[AUD-2] sends no call to an upstream: the way out the gateway was built with refuses it', async () => {
+      served.length = 0;
+      auditDown = true;
+      try {
+        await expect(call(alice, 'tools/call', { name: 'beta__whoami' })).rejects.toMatchObject({
+          code: 'AUDIT_APPEND_FAILED',
+        });
+      } finally {
+        auditDown = false;
+      }
+      expect(served).toEqual([]);
+      expect(textOf(await call(alice, 'tools/call', { name: 'beta__whoami' }))).toBe('beta:whoami');
+      expect(served).toEqual(['beta:whoami']);
     });
   });
 
