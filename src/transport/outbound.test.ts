@@ -57,14 +57,10 @@ describe('when the audit log cannot be written, the way out', () => {
     await expect(sent[0]).rejects.toMatchObject({ code: 'AUDIT_APPEND_FAILED' });
     await expect(sent[1]).resolves.toBeUndefined();
     await expect(sent[2]).resolves.toBeUndefined();
-    expect(await framesOf(wire)).toEqual([
-      {
-        jsonrpc: '2.0',
-        id: 9,
-        error: expect.objectContaining({
-          data: expect.objectContaining({ code: 'AUDIT_APPEND_FAILED' }),
-        }),
-      },
+    const frames = await framesOf(wire);
+    expect(frames).toHaveLength(1);
+    expect(frames).toMatchObject([
+      { jsonrpc: '2.0', id: 9, error: { data: { code: 'AUDIT_APPEND_FAILED' } } },
     ]);
     heal();
     await transport.send(request);
