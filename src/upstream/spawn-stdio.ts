@@ -150,9 +150,7 @@ export class StdioUpstreamTransport implements Transport {
       // Every pipe gets an error path: a child that dies early resets them (EPIPE, ECONNRESET on fd 3
       // when bwrap exits before reading its seccomp program), and an unhandled stream 'error' would end
       // the whole gateway. Such an error means the child is gone; its 'exit' reports that.
-      const stdin = child.stdin;
-      const stdout = child.stdout;
-      const stderr = child.stderr;
+      const { stdin, stdout, stderr } = child;
       for (const stream of child.stdio)
         stream?.on('error', (error: Error) => this.onerror?.(error));
       if (launch.fd3) (child.stdio[3] as Writable).end(launch.fd3);
