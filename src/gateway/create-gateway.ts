@@ -12,7 +12,7 @@ import { Gateway } from './gateway.js';
 import { loadPins } from './pin-runtime.js';
 
 /** How long a shutdown waits for the calls in flight before it cuts them and stops the upstreams. */
-export const SHUTDOWN_GRACE_MS = 10_000;
+const SHUTDOWN_GRACE_MS = 10_000;
 
 export interface CreateGatewayOptions {
   /** The config file `config` was read from: the lock and the audit log are found next to it, and a reload reads it again. */

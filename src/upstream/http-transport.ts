@@ -13,7 +13,7 @@ import { sendLogged } from '../transport/outbound.js';
 import { afterNotifications } from './after-notifications.js';
 import { OWN_REFUSAL_MARK } from './own-refusal.js';
 
-export interface HttpTransportHooks {
+interface HttpTransportHooks {
   readonly outbound: Outbound;
   /** A response refused by the limits (it becomes an error for its request). */
   readonly onRefused: (reason: string) => void;

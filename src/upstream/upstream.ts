@@ -22,7 +22,7 @@ import {
 } from './request.js';
 import { StdioUpstreamTransport } from './spawn-stdio.js';
 
-export type { UpstreamEvent, UpstreamHooks, UpstreamState } from './hooks.js';
+export type { UpstreamEvent, UpstreamHooks } from './hooks.js';
 
 /**
  * One upstream MCP server: connects through the official SDK client (which negotiates the 2025 or
