@@ -263,8 +263,9 @@ describe('Gateway routing', () => {
     it('refuses a request it cannot attribute to one caller, and sends it to no client', async () => {
       alice.asked.length = 0;
       bob.asked.length = 0;
-      // Both sessions have a call in flight on alpha, and this upstream's request does not arrive in
-      // the context of either call: it is ambiguous, so it fails rather than reach the wrong client.
+      // Both sessions have a call in flight on alpha, and the SDK server sends its elicitation on its
+      // standalone GET stream, not in the response to either call: nothing says whose it is, so it
+      // fails rather than reach the wrong client.
       const outcomes = await Promise.allSettled([
         call(alice, 'tools/call', { name: 'alpha__ask' }),
         call(bob, 'tools/call', { name: 'alpha__ask' }),
