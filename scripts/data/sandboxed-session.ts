@@ -91,7 +91,15 @@ export const startSandboxed = async (spec: ServerSpec): Promise<Session> => {
   });
   const server = config.servers['s'];
   if (server === undefined || !isStdioServer(server)) throw new Error('not a stdio server');
-  const launch = await prepareLaunch('s', server, childEnvironment(server), () => undefined);
+  const launch = await prepareLaunch(
+    's',
+    server,
+    childEnvironment(server),
+    () => Promise.resolve(),
+    {
+      commit: () => undefined,
+    },
+  );
   const child = spawn(launch.command, launch.args, {
     env: launch.env,
     ...(launch.cwd !== undefined && { cwd: launch.cwd }),

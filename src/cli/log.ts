@@ -1,4 +1,4 @@
-import type { GatewayEvent } from '../gateway/gateway.js';
+import type { GatewayEvent } from '../gateway/events.js';
 
 /** Gateway events as one JSON line each on stderr (stdout belongs to the MCP stdio front). */
 export const logEvent = (event: GatewayEvent): void => {

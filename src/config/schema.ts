@@ -570,6 +570,7 @@ export const ConfigSchema = z
 export type Config = z.infer<typeof ConfigSchema>;
 export type ServerConfig = z.infer<typeof ServerSchema>;
 export type StdioServerConfig = z.infer<typeof StdioServer>;
+export type HttpServerConfig = z.infer<typeof HttpServer>;
 export type ContainerServerConfig = z.infer<typeof ContainerServer>;
 export type SandboxConfig = z.infer<typeof Sandbox>;
 export type EgressConfig = z.infer<typeof Egress>;

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerPendingWriter } from '../audit/group-commit.js';
+import type { Outbound } from '../core/outbound.js';
 import { startEgressProxy, type EgressEvent, type EgressProxy, type Resolver } from './proxy.js';
 
 /** A GET through the proxy's Unix socket, as a proxy-aware client sends it. */
@@ -65,7 +65,11 @@ describe('when the egress proxy resolves names itself', () => {
       },
       socketPath,
       resolver,
-      onEvent: (e) => void events.push(e),
+      onEvent: (e) => {
+        events.push(e);
+        return Promise.resolve();
+      },
+      outbound: { commit: () => undefined },
     });
   });
   afterAll(async () => {
@@ -129,7 +133,10 @@ describe('when the egress decisions go to the audit log', () => {
   });
   afterAll(() => web.close());
 
-  const proxyWith = async (onEvent: (e: EgressEvent) => void | Promise<void>) => {
+  const proxyWith = async (
+    onEvent: (e: EgressEvent) => Promise<void>,
+    outbound: Outbound = { commit: () => undefined },
+  ) => {
     const socketPath = join(mkdtempSync(join(tmpdir(), 'toolgate-proxy-test-')), 'p.sock');
     const proxy = await startEgressProxy({
       config: {
@@ -140,6 +147,7 @@ describe('when the egress decisions go to the audit log', () => {
       },
       socketPath,
       onEvent,
+      outbound,
     });
     return { proxy, socketPath };
   };
@@ -172,27 +180,23 @@ describe('when the egress decisions go to the audit log', () => {
   });
 
   it('[AUD-2] refuses the connection with EGRESS_UNLOGGED while the recorded decision cannot be written out (the group commit), and connects once it can', async () => {
-    // A log's pending lines, as the JSONL store registers them (its writer throws while the file refuses writes).
+    // The way out of a log whose pending lines cannot be written while the file refuses writes.
     let refusing = true;
-    const unregister = registerPendingWriter(() => {
-      if (refusing) throw new Error('EIO: the log file refused the write');
+    const outbound: Outbound = {
+      commit: () => (refusing ? new Error('EIO: the log file refused the write') : undefined),
+    };
+    const { proxy, socketPath } = await proxyWith(() => Promise.resolve(), outbound);
+    expect(await get(socketPath, `http://ok.test:${port}/unwritten`)).toMatchObject({
+      status: 503,
+      code: 'EGRESS_UNLOGGED',
     });
-    try {
-      const { proxy, socketPath } = await proxyWith(() => undefined);
-      expect(await get(socketPath, `http://ok.test:${port}/unwritten`)).toMatchObject({
-        status: 503,
-        code: 'EGRESS_UNLOGGED',
-      });
-      expect(hits).not.toContain('/unwritten');
-      refusing = false;
-      expect(await get(socketPath, `http://ok.test:${port}/written`)).toMatchObject({
-        status: 200,
-        body: 'reached',
-      });
-      expect(hits).toContain('/written');
-      await proxy.close();
-    } finally {
-      unregister();
-    }
+    expect(hits).not.toContain('/unwritten');
+    refusing = false;
+    expect(await get(socketPath, `http://ok.test:${port}/written`)).toMatchObject({
+      status: 200,
+      body: 'reached',
+    });
+    expect(hits).toContain('/written');
+    await proxy.close();
   });
 });

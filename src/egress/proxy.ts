@@ -16,7 +16,7 @@ import {
   type CompiledEgress,
   type EgressDecision,
 } from './match.js';
-import { writePending } from '../audit/group-commit.js';
+import type { Outbound } from '../core/outbound.js';
 
 /** Resolves a host name to addresses; injectable so tests never need real DNS. */
 export type Resolver = (host: string) => Promise<string[]>;
@@ -38,11 +38,12 @@ export interface EgressProxyOptions {
   /** Unix socket path to listen on (bound into the sandbox). */
   readonly socketPath: string;
   /**
-   * Told of every decision before it takes effect. When it returns a promise (the audit log's
-   * append), the connection waits for it, and a rejection refuses the connection: nothing leaves
-   * unlogged.
+   * Told of every decision before it takes effect: the connection waits for the audit log's append,
+   * and a rejection refuses the connection, so nothing leaves unlogged.
    */
-  readonly onEvent: (event: EgressEvent) => void | Promise<void>;
+  readonly onEvent: (event: EgressEvent) => Promise<void>;
+  /** The way out (core/outbound.ts): each decision's entry is written before its connection is made. */
+  readonly outbound: Outbound;
   readonly resolver?: Resolver;
 }
 
@@ -116,7 +117,7 @@ export const startEgressProxy = async (options: EgressProxyOptions): Promise<Egr
     } catch {
       return false;
     }
-    return writePending() === undefined; // the audit's group commit: the entry is in the OS before the connection is made
+    return options.outbound.commit() === undefined; // the entry is in the OS before the connection is made
   };
   const report = async (
     method: string,

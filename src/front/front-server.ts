@@ -7,7 +7,8 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { FrameError } from '../errors.js';
-import type { FrontSession, Gateway } from '../gateway/gateway.js';
+import type { Gateway } from '../gateway/gateway.js';
+import type { FrontSession } from '../gateway/sessions.js';
 import type { ClientChannel, Params } from '../core/interceptor.js';
 import type { Principal } from '../core/principal.js';
 import { VERSION } from '../version.js';

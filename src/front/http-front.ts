@@ -107,7 +107,7 @@ export const serveHttpFront = async (
       const front = createFrontServer(gateway, principal, 'modern');
       // The per-request transport closes when its exchange ends: the front session ends with it.
       front.server.onclose = front.detach;
-      connectLogged(front.server);
+      connectLogged(gateway.outbound, front.server);
       return front.server;
     },
     { legacy: 'reject', maxRequestBodySize: limits.maxMessageBytes, onerror: onError },

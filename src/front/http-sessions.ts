@@ -167,7 +167,7 @@ export class LegacySessions {
       },
     });
     const pending = new Set<string | number>();
-    const send = sendLogged(transport.send.bind(transport));
+    const send = sendLogged(this.gateway.outbound, transport.send.bind(transport));
     transport.send = async (message, options) => {
       try {
         await send(message, options);

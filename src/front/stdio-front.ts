@@ -42,6 +42,7 @@ export const serveStdioFront = (
     streams.input,
     streams.output,
     frontLimits(gateway),
+    gateway.outbound,
     (rejected) => {
       const error = rejected.code.startsWith('LIMIT_')
         ? new LimitError(rejected.code as 'LIMIT_TOO_DEEP', rejected.message)

@@ -1,12 +1,14 @@
-import { createAudit } from '../audit/setup.js';
 import type { AuditInterceptors } from '../audit/interceptor.js';
+import { createAudit } from '../audit/setup.js';
 import type { Config } from '../config/schema.js';
-import type { GatewayEvent, GatewayOptions } from './gateway.js';
-import type { Message } from '../core/interceptor.js';
 import { logLine } from '../log.js';
+import type { EventSinks, GatewayEvent } from './events.js';
 
 export interface AuditRuntime {
-  readonly options: GatewayOptions;
+  /** The audit pair of the chain; none with `audit: false`. */
+  readonly interceptors: AuditInterceptors | undefined;
+  /** Where gateway events go: each is handed to `log`, then recorded (see `EventSinks`). */
+  readonly events: EventSinks;
   /** Records a lifecycle event (config reload, shutdown); a failed append is logged, never thrown. */
   record(event: Readonly<Record<string, unknown>>): Promise<void>;
   /** The audit pair of a reloaded config (none with `audit: false`); `apply()` once the gateway switched. */
@@ -18,21 +20,30 @@ export interface AuditRuntime {
   close(reason?: string): Promise<void>;
 }
 
+/** An event as the log stores it: plain JSON. */
+const toPlain = (event: GatewayEvent): Record<string, unknown> =>
+  JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
+
+/** Server stderr is not a decision, and an upstream could flood the log with it. */
+const isStderr = (event: GatewayEvent): boolean =>
+  event.kind === 'upstream' && event.event.kind === 'stderr';
+
 /**
- * The audit side of `run` and `serve`: opens the audit log (on unless `audit: false`), records the
- * config (and lock) load, every gateway event (upstream start, crash, restart, pin events), reloads
- * and the shutdown, and hands the chain its audit pair.
+ * The audit side of the gateway: opens the audit log (on unless `audit: false`), records the config
+ * (and lock) load, every gateway event (upstream start, crash, restart, egress decisions, pin and
+ * content verdicts), reloads and the shutdown, and hands the chain its audit pair.
  */
-export const withAudit = (
+export const openAudit = (
   configPath: string,
   config: Config,
-  options: GatewayOptions,
+  lockDocument: unknown,
+  log: (event: GatewayEvent) => void,
 ): AuditRuntime => {
   const audit = createAudit(
     config,
     configPath,
     (message) => logLine('warn', message),
-    options.lock,
+    lockDocument,
   );
   if (!audit) {
     logLine(
@@ -41,10 +52,11 @@ export const withAudit = (
       { config: configPath },
     );
     return {
-      options,
-      record: async () => undefined,
+      interceptors: undefined,
+      events: { note: (event) => log(event), record: (event) => Promise.resolve(log(event)) },
+      record: () => Promise.resolve(),
       reconfigure: () => ({ interceptors: undefined, apply: () => undefined }),
-      close: async () => undefined,
+      close: () => Promise.resolve(),
     };
   }
   const record = (event: Readonly<Record<string, unknown>>) =>
@@ -53,31 +65,30 @@ export const withAudit = (
       .catch((error: unknown) =>
         logLine('error', 'audit event not recorded', { error: (error as Error).message }),
       );
-  void record({ kind: 'config-load', config: configPath, lock: options.lock !== undefined });
-  const onEvent = options.onEvent;
-  return {
-    options: {
-      ...options,
-      audit,
-      // Returns a promise for egress decisions: the egress proxy awaits it, so a connection is made
-      // only once its decision is in the log, and refused if the append fails.
-      onEvent: (event: GatewayEvent, message?: Message): void | Promise<void> => {
-        onEvent?.(event, message);
-        // Server stderr is not a decision, and an upstream could flood the log with it.
-        if (event.kind === 'upstream' && event.event.kind === 'stderr') return;
-        const plain = JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
-        if (event.kind === 'upstream' && event.event.kind === 'egress') return audit.event(plain);
-        // A pin or content verdict about a message in the chain is appended before that message's next effect.
-        if (
-          (event.kind === 'pin' || event.kind === 'content' || event.kind === 'authz') &&
-          audit.note(plain, message)
-        )
-          return;
-        void record(plain);
-      },
+  void record({ kind: 'config-load', config: configPath, lock: lockDocument !== undefined });
+  const events: EventSinks = {
+    note: (event, message) => {
+      log(event);
+      if (isStderr(event)) return;
+      const plain = toPlain(event);
+      // A pin or content verdict about a message in the chain is appended before that message's next effect.
+      if (
+        (event.kind === 'pin' || event.kind === 'content' || event.kind === 'authz') &&
+        audit.note(plain, message)
+      )
+        return;
+      void record(plain); // on its own: nothing waits for it, and a failure is logged
     },
+    record: async (event) => {
+      log(event);
+      if (!isStderr(event)) await audit.event(toPlain(event));
+    },
+  };
+  return {
+    interceptors: audit,
+    events,
     record,
-    reconfigure: (next, lockDocument) => audit.reconfigure(next, lockDocument),
+    reconfigure: (next, lock) => audit.reconfigure(next, lock),
     close: async (reason) => {
       await record({ kind: 'shutdown', ...(reason !== undefined && { reason }) });
       await audit.close();

@@ -2,6 +2,7 @@ import { SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import { isContainerServer, isStdioServer, limitsOf, type Config } from '../config/schema.js';
 import { GatewayError, isGatewayError, LockError } from '../errors.js';
 import type { InitializeInfo, Result } from '../core/interceptor.js';
+import { createOutbound } from '../transport/outbound.js';
 import { Upstream } from '../upstream/upstream.js';
 import type { Captured } from '../pins/diff.js';
 import { hashItem, ITEM_KIND_NAMES, ITEM_KINDS, itemKey, type ItemKind } from '../pins/hash.js';
@@ -62,16 +63,18 @@ export const captureServer = async (
     { ...server, restart: { ...server.restart, maxRetries: 0 } },
     limitsOf(config, server),
     {
-      serverRequest: async () => {
-        throw new Error('server-to-client requests are not answered while locking');
-      },
-      notification: () => undefined,
+      // No audit log is open while locking: the way out has nothing to write first.
+      outbound: createOutbound(),
+      serverRequest: () =>
+        Promise.reject(new Error('server-to-client requests are not answered while locking')),
+      notification: () => Promise.resolve(),
       event: (_, event) => {
         if (event.kind === 'stderr') onStderr(event.line);
         if (event.kind === 'exited') {
           exit = { code: event.code, signal: event.signal };
           exited?.();
         }
+        return Promise.resolve();
       },
       initialized: (_, info) => {
         init = info;
@@ -93,38 +96,47 @@ export const captureServer = async (
     }
     if (!init) throw new Error('no initialize result');
     const initialize: InitializeInfo = init;
-    const items = {} as Record<ItemKind, Record<string, Record<string, unknown>>>;
-    const relisted: { kind: ItemKind; key: string; item: Record<string, unknown> }[] = [];
-    for (const kind of ITEM_KIND_NAMES) {
-      items[kind] = {};
-      if (!(CAPABILITY[kind] in initialize.capabilities)) continue;
-      let cursor: unknown;
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const result: Result = await upstream.request(
-          ITEM_KINDS[kind].method,
-          cursor === undefined ? {} : { cursor },
-          {
-            signal: AbortSignal.timeout(limitsOf(config, server).callTimeoutMs),
-          },
-        );
-        const list = result[ITEM_KINDS[kind].field];
-        for (const item of Array.isArray(list) ? list : []) {
-          if (typeof item !== 'object' || item === null) continue;
-          const key = itemKey(kind, item as Record<string, unknown>);
-          if (key === undefined) continue;
-          const first = items[kind][key];
-          if (first === undefined) items[kind][key] = item as Record<string, unknown>;
-          else if (hashItem(first) !== hashItem(item))
-            relisted.push({ kind, key, item: item as Record<string, unknown> });
-        }
-        cursor = result['nextCursor'];
-        if (typeof cursor !== 'string' || cursor.length === 0) break;
-      }
-    }
-    return { initialize, items, ...(relisted.length > 0 && { relisted }) };
+    return await captureLists(upstream, initialize, limitsOf(config, server).callTimeoutMs);
   } finally {
     await upstream.stop();
   }
+};
+
+/** Every list the server's capabilities announce, all pages; an item listed twice differently is kept as relisted. */
+const captureLists = async (
+  upstream: Upstream,
+  initialize: InitializeInfo,
+  callTimeoutMs: number,
+): Promise<Captured> => {
+  const items = {} as Record<ItemKind, Record<string, Record<string, unknown>>>;
+  const relisted: { kind: ItemKind; key: string; item: Record<string, unknown> }[] = [];
+  for (const kind of ITEM_KIND_NAMES) {
+    items[kind] = {};
+    if (!(CAPABILITY[kind] in initialize.capabilities)) continue;
+    let cursor: unknown;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const result: Result = await upstream.request(
+        ITEM_KINDS[kind].method,
+        cursor === undefined ? {} : { cursor },
+        {
+          signal: AbortSignal.timeout(callTimeoutMs),
+        },
+      );
+      const list = result[ITEM_KINDS[kind].field];
+      for (const item of Array.isArray(list) ? list : []) {
+        if (typeof item !== 'object' || item === null) continue;
+        const key = itemKey(kind, item as Record<string, unknown>);
+        if (key === undefined) continue;
+        const first = items[kind][key];
+        if (first === undefined) items[kind][key] = item as Record<string, unknown>;
+        else if (hashItem(first) !== hashItem(item))
+          relisted.push({ kind, key, item: item as Record<string, unknown> });
+      }
+      cursor = result['nextCursor'];
+      if (typeof cursor !== 'string' || cursor.length === 0) break;
+    }
+  }
+  return { initialize, items, ...(relisted.length > 0 && { relisted }) };
 };
 
 /**

@@ -6,7 +6,10 @@ type Items = readonly Record<string, unknown>[];
 
 /** A fetch the test settles itself, counting how often the list asked the server. */
 const controlledFetch = () => {
-  const state = { calls: 0, settle: (_items: Items | undefined) => undefined as void };
+  const state: { calls: number; settle: (items: Items | undefined) => void } = {
+    calls: 0,
+    settle: () => undefined,
+  };
   const fetch = () => {
     state.calls++;
     return new Promise<Items | undefined>((resolve) => (state.settle = resolve));

@@ -1,4 +1,5 @@
 import { RouteError } from '../errors.js';
+import type { Config } from '../config/schema.js';
 
 /**
  * Public names: `server<sep>name` for tools and prompts, `server+uri` for resources (a `+` keeps the
@@ -63,4 +64,10 @@ export const createNamespace = (
       }
     },
   };
+};
+
+/** The public names of a config's servers: also what `toolgate tools` prints, so the two never disagree. */
+export const namespaceOf = (config: Config): Namespace => {
+  const unprefixed = Object.entries(config.servers).find(([, s]) => !s.namespace)?.[0];
+  return createNamespace(config.separator, new Set(Object.keys(config.servers)), unprefixed);
 };

@@ -1,7 +1,8 @@
 import { dirname, resolve } from 'node:path';
 import { isStdioServer, type Config, type ServerConfig } from '../config/schema.js';
 import { LockError, PackageError, SandboxError } from '../errors.js';
-import type { GatewayEvent, GatewayOptions } from './gateway.js';
+import type { EventSinks } from './events.js';
+import type { ReloadOptions } from './gateway.js';
 import { assertInstalledMatchesLock } from '../packages/check-installed.js';
 import { spawnedAs } from '../packages/lock-package.js';
 import { toInitializeRecord, type Lock } from '../pins/lock.js';
@@ -9,23 +10,29 @@ import { lockPathOf, readLock } from '../pins/store.js';
 import { assertArgumentsPinned, pinArguments } from '../sandbox/arguments.js';
 import { logLine } from '../log.js';
 
+/** A config as the lock lets it run, with the lock and its hooks (none when pins are off). */
+export interface Pinned {
+  readonly config: Config;
+  readonly options: Omit<ReloadOptions, 'audit'>;
+}
+
 /**
- * The lock side of `run` and `serve`: reads toolgate.lock (required by default), refuses a lock
- * that misses a configured server, pins npx specs the lock resolved, and wires the before-spawn
- * package check and the initialize comparison into the gateway.
+ * The lock side of the gateway: reads toolgate.lock (required by default), refuses a lock that
+ * misses a configured server, pins npx specs the lock resolved, and makes the before-spawn package
+ * check and the initialize comparison, which report what they find to `events`.
  */
-export const loadPinRuntime = async (
+export const loadPins = async (
   configPath: string,
   config: Config,
   noLock: boolean,
-  onEvent: (event: GatewayEvent) => void,
-): Promise<{ config: Config; options: GatewayOptions }> => {
+  events: EventSinks,
+): Promise<Pinned> => {
   if (noLock) {
     logLine(
       'warn',
       'pins off: --no-lock (definitions and packages are not checked against a lock)',
     );
-    return { config, options: { onEvent } };
+    return { config, options: {} };
   }
   const path = lockPathOf(configPath, config);
   const lock = await readLock(path);
@@ -36,7 +43,7 @@ export const loadPinRuntime = async (
         `no lock at ${path}: run "toolgate lock --config ${configPath}" and review it, or pass --no-lock`,
       );
     logLine('warn', 'pins off: no lock and lock.required is false', { path });
-    return { config, options: { onEvent } };
+    return { config, options: {} };
   }
   const servers = { ...config.servers };
   for (const [id, server] of Object.entries(config.servers)) {
@@ -60,16 +67,16 @@ export const loadPinRuntime = async (
   logLine('info', 'pins on', { lock: path, servers: Object.keys(lock.servers).length });
   return {
     config: pinned,
-    options: { onEvent, ...pinHooks(pinned, lock, onEvent, dirname(resolve(configPath))) },
+    options: pinHooks(pinned, lock, events, dirname(resolve(configPath))),
   };
 };
 
 const pinHooks = (
   config: Config,
   lock: Lock,
-  onEvent: (event: GatewayEvent) => void,
+  events: EventSinks,
   configDir: string,
-): GatewayOptions => ({
+): Pinned['options'] => ({
   lock,
   beforeConnect: async (id) => {
     const server = config.servers[id];
@@ -80,7 +87,7 @@ const pinHooks = (
       await assertInstalledMatchesLock(id, server, locked.package, process.cwd(), configDir);
     } catch (error) {
       const code = error instanceof PackageError ? error.code : 'PACKAGE_TAMPERED';
-      onEvent({
+      events.note({
         kind: 'pin',
         server: id,
         item: 'package',
@@ -100,7 +107,7 @@ const pinHooks = (
         );
       } catch (error) {
         if (error instanceof SandboxError && error.code === 'SANDBOX_ARGUMENT_CHANGED')
-          onEvent({
+          events.note({
             kind: 'pin',
             server: id,
             item: 'arguments',
@@ -113,7 +120,7 @@ const pinHooks = (
   initialized: (id, init) => {
     const locked = lock.servers[id]?.initialize;
     if (locked && toInitializeRecord(init).sha256 !== locked.sha256)
-      onEvent({
+      events.note({
         kind: 'pin',
         server: id,
         item: 'initialize',

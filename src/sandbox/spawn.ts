@@ -13,6 +13,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { ContainerServerConfig, StdioServerConfig } from '../config/schema.js';
+import type { Outbound } from '../core/outbound.js';
 import { SandboxError } from '../errors.js';
 import { startEgressProxy, type EgressEvent, type EgressProxy } from '../egress/proxy.js';
 import { argumentPaths, isInside, isServerSteerable, realOf, writableRoots } from './arguments.js';
@@ -200,16 +201,24 @@ const bridgeScript = (): string => {
 /**
  * Prepares the launch of a stdio server: inside a bubblewrap sandbox (the default on Linux), as a
  * hardened container, or, when the config says `sandbox: false`, as a plain child with a warning event.
- * `env` is the server's environment (minimal base, its own variables and its secrets).
+ * `env` is the server's environment (minimal base, its own variables and its secrets). `onEvent`
+ * resolves once the event is recorded (an egress connection waits for its decision's record), and
+ * `outbound` is the way out each egress decision's entry is written through before its connection.
  */
 export const prepareLaunch = async (
   id: string,
   server: StdioServerConfig | ContainerServerConfig,
   env: Record<string, string>,
-  onEvent: (event: SandboxEvent) => void,
+  onEvent: (event: SandboxEvent) => Promise<void>,
+  outbound: Outbound,
 ): Promise<Launch> => {
   if ('image' in server) {
-    onEvent({ kind: 'sandbox', mode: 'container', engine: server.engine, image: server.image });
+    await onEvent({
+      kind: 'sandbox',
+      mode: 'container',
+      engine: server.engine,
+      image: server.image,
+    });
     const names = Object.keys(server.env).concat(Object.keys(server.secrets));
     return {
       command: server.engine,
@@ -220,7 +229,7 @@ export const prepareLaunch = async (
   }
   if (server.sandbox === false) {
     const warning = `server "${id}" runs UNSANDBOXED (sandbox: false): it can read and write what toolgate can and reach any host`;
-    onEvent({ kind: 'sandbox', mode: 'off', warning });
+    await onEvent({ kind: 'sandbox', mode: 'off', warning });
     return {
       command: server.command,
       args: server.args,
@@ -307,6 +316,7 @@ export const prepareLaunch = async (
       config: server.egress,
       socketPath,
       onEvent: (event) => onEvent({ kind: 'egress', ...event }),
+      outbound,
     });
     const node = realpathSync(process.execPath);
     readOnly.push(...runtimePaths(node));
@@ -324,7 +334,7 @@ export const prepareLaunch = async (
     disableUserns: host.disableUserns,
     egress,
   });
-  onEvent({
+  await onEvent({
     kind: 'sandbox',
     mode: 'bubblewrap',
     uid: ids.uid ?? process.getuid?.() ?? -1,

@@ -1,10 +1,10 @@
 import { compileAllowlist, type ItemKind as AllowKind } from '../allowlist/compile.js';
-import { createInstructionsCheck } from '../gateway/defenses.js';
+import { createInstructionsCheck } from '../gateway/instructions-check.js';
 import { CONTENT_DEFAULTS } from '../config/content-schema.js';
 import { GatewayError } from '../errors.js';
 import { createEngine } from '../detect/engine.js';
 import type { Config } from '../config/schema.js';
-import { namespaceOf } from '../gateway/gateway.js';
+import { namespaceOf } from '../gateway/namespace.js';
 import type { Captured } from '../pins/diff.js';
 import { decideList } from '../pins/decide.js';
 import { ITEM_KIND_NAMES, type ItemKind } from '../pins/hash.js';

@@ -1,9 +1,14 @@
 import { PassThrough, Writable } from 'node:stream';
 import fc from 'fast-check';
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
+import type { Outbound } from '../core/outbound.js';
 import { LineTransport, type Rejected } from './line-transport.js';
 
 const LIMITS = { maxMessageBytes: 2048, maxDepth: 16 };
+/** A way out with nothing pending: every frame may leave. */
+const OPEN: Outbound = { commit: () => undefined };
+const ping = (id: number): JSONRPCMessage => ({ jsonrpc: '2.0', id, method: 'ping' });
 
 /** A pipe that counts the writes it is handed, as a child's stdin or our stdout would see them. */
 const countingPipe = () => {
@@ -33,6 +38,7 @@ describe('LineTransport batching', () => {
           new PassThrough(),
           pipe.input,
           { maxMessageBytes: 1 << 30, maxDepth: 64 },
+          OPEN,
           () => undefined,
         );
         const events: Array<
@@ -43,6 +49,7 @@ describe('LineTransport batching', () => {
           pipe.output,
           new PassThrough(),
           LIMITS,
+          OPEN,
           (rejected: Rejected) =>
             events.push({ kind: 'rejected', code: rejected.code, id: rejected.id }),
         );
@@ -85,20 +92,18 @@ describe('LineTransport batching', () => {
 
   it('frames sent in later turns leave in later writes, and a frame sent before close still leaves', async () => {
     const pipe = countingPipe();
-    const sender = new LineTransport(new PassThrough(), pipe.input, LIMITS, () => undefined);
+    const sender = new LineTransport(new PassThrough(), pipe.input, LIMITS, OPEN, () => undefined);
     const lines: string[] = [];
     pipe.output.on('data', (chunk: Buffer) =>
       lines.push(...chunk.toString().split('\n').filter(Boolean)),
     );
     await sender.start();
-    await sender.send({ jsonrpc: '2.0', id: 1, method: 'ping' });
-    await sender.send({ jsonrpc: '2.0', id: 2, method: 'ping' });
-    const last = sender.send({ jsonrpc: '2.0', id: 3, method: 'ping' });
+    await sender.send(ping(1));
+    await sender.send(ping(2));
+    const last = sender.send(ping(3));
     await sender.close();
     await last;
-    await expect(sender.send({ jsonrpc: '2.0', id: 4, method: 'ping' })).rejects.toThrow(
-      'transport closed',
-    );
+    await expect(sender.send(ping(4))).rejects.toThrow('transport closed');
     await new Promise((resolve) => setImmediate(resolve));
     expect(pipe.writes()).toBe(3);
     expect(lines.map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([1, 2, 3]);
@@ -114,6 +119,7 @@ describe('LineTransport delivery to the SDK client', () => {
       fromServer,
       toServer,
       { maxMessageBytes: 1 << 20, maxDepth: 64 },
+      OPEN,
       () => undefined,
     );
     // A scripted server on the other end: every answer to tools/call is written in ONE chunk after its progress.
@@ -176,7 +182,9 @@ describe('LineTransport refusals', () => {
   it('[FAIL-1] a frame that is not JSON is refused without an id, with the id it shows as a guess for the owner', async () => {
     const input = new PassThrough();
     const rejected: Rejected[] = [];
-    const transport = new LineTransport(input, new PassThrough(), LIMITS, (r) => rejected.push(r));
+    const transport = new LineTransport(input, new PassThrough(), LIMITS, OPEN, (r) =>
+      rejected.push(r),
+    );
     await transport.start();
     input.write('{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"cut\n');
     input.write('not json at all\n');

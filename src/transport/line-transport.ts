@@ -8,7 +8,7 @@ import {
   type JsonRpcId,
   type JsonRpcMessage,
 } from './frame.js';
-import { writePending } from '../audit/group-commit.js';
+import type { Outbound } from '../core/outbound.js';
 import { unlogged } from './outbound.js';
 
 /**
@@ -48,25 +48,30 @@ export class LineTransport implements Transport {
   private readonly input: Readable;
   private readonly output: Writable;
   private readonly limits: FrameLimits;
+  private readonly outbound: Outbound;
   private readonly onReject: (rejected: Rejected) => void;
 
+  /** `outbound`: the gateway's way out (core/outbound.ts); each batch of frames leaves only through it. */
   constructor(
     input: Readable,
     output: Writable,
     limits: FrameLimits,
+    outbound: Outbound,
     onReject: (rejected: Rejected) => void,
   ) {
     this.input = input;
     this.output = output;
     this.limits = limits;
+    this.outbound = outbound;
     this.onReject = onReject;
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
     this.input.on('data', this.ondata);
     this.input.on('end', this.onend);
     this.input.on('error', this.onstreamerror);
     this.output.on('error', this.onstreamerror);
+    return Promise.resolve();
   }
 
   private readonly ondata = (chunk: Buffer): void => {
@@ -166,7 +171,7 @@ export class LineTransport implements Transport {
   /**
    * Queues one frame; every frame sent during the same turn of the event loop leaves in one
    * `write(2)` (a joined string), in the order sent, after the audit log's pending lines
-   * (`audit/group-commit.ts`). Resolves once the batch is handed to the stream (after `drain` when its
+   * (`outbound.commit()`). Resolves once the batch is handed to the stream (after `drain` when its
    * buffer is full), as a single write would.
    */
   send(message: JSONRPCMessage): Promise<void> {
@@ -183,7 +188,7 @@ export class LineTransport implements Transport {
     if (this.outgoing.length === 0) return;
     let outgoing = this.outgoing;
     const written = this.written;
-    const unlogged = writePending();
+    const unlogged = this.outbound.commit();
     if (unlogged) outgoing = this.withoutUnlogged(unlogged);
     const data = outgoing.length === 1 ? (outgoing[0] as string) : outgoing.join('');
     this.outgoing = [];
@@ -213,12 +218,13 @@ export class LineTransport implements Transport {
     return frames;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.closed = true;
     this.flushWrites(); // frames accepted before the close still leave
     this.input.off('data', this.ondata);
     this.input.off('end', this.onend);
     this.onclose?.();
+    return Promise.resolve();
   }
 }

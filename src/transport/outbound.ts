@@ -1,5 +1,6 @@
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
 import { writePending } from '../audit/group-commit.js';
+import type { Outbound } from '../core/outbound.js';
 import { AuditError } from '../errors.js';
 import { toWireError } from './to-json-rpc-error.js';
 
@@ -43,11 +44,18 @@ const withheld = (error: Error): Error =>
     },
   );
 
-/** A transport's `send` behind the audit's group commit (`audit/group-commit.ts`): every pending line is written before the message leaves. */
+/**
+ * The gateway's one way out (core/outbound.ts): it writes the pending lines of every audit log open
+ * in the process (`audit/group-commit.ts`), so no way out needs to know which log recorded what it
+ * carries. Made once, by the composition root, and handed to every transport and egress proxy.
+ */
+export const createOutbound = (): Outbound => ({ commit: writePending });
+
+/** A transport's `send` behind the way out: every pending audit line is written before the message leaves. */
 export const sendLogged =
-  <O>(send: (message: JSONRPCMessage, options?: O) => Promise<void>) =>
+  <O>(outbound: Outbound, send: (message: JSONRPCMessage, options?: O) => Promise<void>) =>
   (message: JSONRPCMessage, options?: O): Promise<void> => {
-    const error = writePending();
+    const error = outbound.commit();
     if (!error) return send(message, options);
     const outcome = unlogged(message, error);
     return outcome === 'refuse'
@@ -57,11 +65,14 @@ export const sendLogged =
         : send(outcome.send, options);
   };
 
-/** Puts every transport `server` is connected to behind the group commit (for transports made by the SDK, like the HTTP front's). */
-export const connectLogged = (server: { connect(transport: Transport): Promise<void> }): void => {
+/** Puts every transport `server` is connected to behind the way out (for transports made by the SDK, like the HTTP front's). */
+export const connectLogged = (
+  outbound: Outbound,
+  server: { connect(transport: Transport): Promise<void> },
+): void => {
   const connect = server.connect.bind(server);
   server.connect = (transport) => {
-    transport.send = sendLogged(transport.send.bind(transport));
+    transport.send = sendLogged(outbound, transport.send.bind(transport));
     return connect(transport);
   };
 };

@@ -5,11 +5,12 @@ import type { ContainerServerConfig, StdioServerConfig } from '../config/schema.
 import { resolveSecrets } from '../credentials/resolve.js';
 import { createRedactor, type Redactor } from '../credentials/redact.js';
 import type { FrameLimits, JsonRpcMessage } from '../transport/frame.js';
+import type { Outbound } from '../core/outbound.js';
 import type { SandboxError } from '../errors.js';
 import { toSetupFailure } from '../sandbox/setup-failure.js';
 import { prepareLaunch, type Launch } from '../sandbox/spawn.js';
 import { LineTransport, type Rejected } from '../transport/line-transport.js';
-import type { UpstreamEvent } from './upstream.js';
+import type { UpstreamEvent } from './hooks.js';
 import { OWN_REFUSAL_MARK } from './own-refusal.js';
 import { afterNotifications } from './after-notifications.js';
 import { createSecretScanner } from '../secrets/scan.js';
@@ -40,7 +41,9 @@ const INHERITED_ENV = [
   'npm_config_cafile',
 ] as const;
 
-export const childEnvironment = (server: Pick<StdioServerConfig, 'env'>): Record<string, string> => {
+export const childEnvironment = (
+  server: Pick<StdioServerConfig, 'env'>,
+): Record<string, string> => {
   const env: Record<string, string> = {};
   for (const key of INHERITED_ENV) {
     const value = process.env[key];
@@ -66,7 +69,9 @@ export class StdioUpstreamTransport implements Transport {
   private readonly id: string;
   private readonly server: StdioServerConfig | ContainerServerConfig;
   private readonly limits: FrameLimits;
-  private readonly onEvent: (event: UpstreamEvent) => void;
+  private readonly outbound: Outbound;
+  /** Resolves once the event is recorded: the egress proxy waits for that before it connects. */
+  private readonly onEvent: (event: UpstreamEvent) => Promise<void>;
   private readonly onSecrets: (values: readonly string[]) => void;
   /** Scrubs this server's own secrets from all it sends back (results, errors, stderr). */
   private redact: Redactor = (value) => value;
@@ -83,20 +88,27 @@ export class StdioUpstreamTransport implements Transport {
     id: string,
     server: StdioServerConfig | ContainerServerConfig,
     limits: FrameLimits,
-    onEvent: (event: UpstreamEvent) => void,
+    outbound: Outbound,
+    onEvent: (event: UpstreamEvent) => Promise<void>,
     onSecrets: (values: readonly string[]) => void = () => undefined,
   ) {
     this.onSecrets = onSecrets;
     this.id = id;
     this.server = server;
     this.limits = limits;
+    this.outbound = outbound;
     this.onEvent = onEvent;
+  }
+
+  /** A notice (stderr, exit, refused frame): nothing waits for its record, whose failure the sink logs. */
+  private notice(event: UpstreamEvent): void {
+    void this.onEvent(event);
   }
 
   private onStderr(line: string): void {
     // untrusted: a server may print any credential it holds or found (a token in a stack trace, a
     // key it read); the log gets its own secrets and every known credential format redacted (CRED-5).
-    this.onEvent({ kind: 'stderr', line: STDERR_FORMATS.redact(this.redact(line)).text });
+    this.notice({ kind: 'stderr', line: STDERR_FORMATS.redact(this.redact(line)).text });
   }
 
   get pid(): number | undefined {
@@ -114,8 +126,9 @@ export class StdioUpstreamTransport implements Transport {
       { ...childEnvironment(this.server), ...secrets },
       (event) => {
         if (event.kind === 'sandbox') this.bubblewrap = event.mode === 'bubblewrap';
-        this.onEvent(event);
+        return this.onEvent(event);
       },
+      this.outbound,
     );
     return this.spawn(launch);
   }
@@ -137,14 +150,12 @@ export class StdioUpstreamTransport implements Transport {
       // Every pipe gets an error path: a child that dies early resets them (EPIPE, ECONNRESET on fd 3
       // when bwrap exits before reading its seccomp program), and an unhandled stream 'error' would end
       // the whole gateway. Such an error means the child is gone; its 'exit' reports that.
-      const stdin = child.stdin;
-      const stdout = child.stdout;
-      const stderr = child.stderr;
+      const { stdin, stdout, stderr } = child;
       for (const stream of child.stdio)
         stream?.on('error', (error: Error) => this.onerror?.(error));
       if (launch.fd3) (child.stdio[3] as Writable).end(launch.fd3);
       let framed = false;
-      const lines = new LineTransport(stdout, stdin, this.limits, (rejected) => {
+      const lines = new LineTransport(stdout, stdin, this.limits, this.outbound, (rejected) => {
         framed = true;
         this.reject(rejected);
       });
@@ -193,7 +204,7 @@ export class StdioUpstreamTransport implements Transport {
           this.exitReason = reason;
           if (this.bubblewrap && !framed) this.setupFailure = toSetupFailure(this.id, early);
           const why = reason ?? this.setupFailure?.message;
-          this.onEvent({ kind: 'exited', code, signal, ...(why !== undefined && { reason: why }) });
+          this.notice({ kind: 'exited', code, signal, ...(why !== undefined && { reason: why }) });
           void launch.close();
           void lines.close();
           this.onclose?.();
@@ -207,7 +218,7 @@ export class StdioUpstreamTransport implements Transport {
     // Logged, but a server spewing junk must not flood the log: the first few, then every 1000th.
     const refused = ++this.refusedFrames;
     if (refused <= 10 || refused % 1000 === 0)
-      this.onEvent({
+      this.notice({
         kind: 'refused-frame',
         reason: `${rejected.code}: ${rejected.message}`,
         count: refused,

@@ -1,6 +1,6 @@
 import { SERVER_INFO_META_KEY } from '@modelcontextprotocol/client';
 import { describe, expect, it } from 'vitest';
-import { withoutUpstreamIdentity } from './upstream.js';
+import { withoutUpstreamIdentity } from './request.js';
 
 describe('withoutUpstreamIdentity', () => {
   const upstream = { name: 'toolgate', version: '9.9.9' }; // a name an upstream might choose to pass as the gateway

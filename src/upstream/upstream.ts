@@ -1,80 +1,28 @@
-import {
-  Client,
-  ProtocolError,
-  SdkError,
-  SdkErrorCode,
-  SERVER_INFO_META_KEY,
-  StreamableHTTPClientTransport,
-  type JSONRPCMessage,
-  type MessageExtraInfo,
-  type Transport,
-} from '@modelcontextprotocol/client';
+import type { Client, Transport } from '@modelcontextprotocol/client';
 import {
   isContainerServer,
   isStdioServer,
   type LimitsConfig,
   type ServerConfig,
 } from '../config/schema.js';
-import { createRedactor, type Redactor } from '../credentials/redact.js';
-import { resolveSecrets } from '../credentials/resolve.js';
-import type { SandboxEvent } from '../sandbox/spawn.js';
+import type { Params, Result } from '../core/interceptor.js';
 import { GatewayError, LimitError, UpstreamError } from '../errors.js';
-import { checkValue } from '../transport/frame.js';
-import type { InitializeInfo, Params, Result } from '../core/interceptor.js';
-import { createFastRequest, type FastRequest, type ResultSchema } from './fast-request.js';
+import { createUpstreamClient } from './client.js';
+import type { UpstreamEvent, UpstreamHooks, UpstreamState } from './hooks.js';
+import { createFastRequest, type FastRequest } from './fast-request.js';
+import { createHttpTransport } from './http-transport.js';
+import { backoffMs, sleep } from './backoff.js';
 import { isPermanent } from './permanent.js';
+import {
+  fastRequests,
+  sendRequest,
+  toUpstreamError,
+  withoutUpstreamIdentity,
+  type RequestOptions,
+} from './request.js';
 import { StdioUpstreamTransport } from './spawn-stdio.js';
-import { sendLogged } from '../transport/outbound.js';
-import { afterNotifications } from './after-notifications.js';
-import { OWN_REFUSAL_MARK } from './own-refusal.js';
-import { VERSION } from '../version.js';
 
-export type UpstreamState = 'starting' | 'ready' | 'down' | 'failed' | 'stopped';
-
-/** What an upstream needs from the gateway: the way back to the client, through the chain. */
-export interface UpstreamHooks {
-  serverRequest(
-    server: string,
-    method: string,
-    params: Params,
-    signal: AbortSignal,
-  ): Promise<Result>;
-  notification(server: string, method: string, params: Params): void;
-  event(server: string, event: UpstreamEvent): void;
-  /** Runs before every (re)start, before anything is spawned: a throw refuses the start (lockfile package check). */
-  beforeConnect?(server: string): Promise<void>;
-  /** What the server said in `initialize`, after every (re)start (compared with the lock). */
-  initialized?(server: string, init: InitializeInfo): void;
-  /** The server's own credential values, at every (re)start: the content scanner redacts and blocks them too. */
-  secretsResolved?(server: string, values: readonly string[]): void;
-}
-
-export type UpstreamEvent =
-  | { kind: 'started'; era: string; pid?: number }
-  | { kind: 'crashed'; reason: string }
-  | { kind: 'restarting'; attempt: number; delayMs: number }
-  | { kind: 'failed'; reason: string; code?: string }
-  | { kind: 'hung' }
-  | { kind: 'stderr'; line: string }
-  | { kind: 'refused-frame'; reason: string; count?: number }
-  | { kind: 'exited'; code: number | null; signal: string | null; reason?: string }
-  | SandboxEvent;
-
-export interface RequestOptions {
-  readonly signal: AbortSignal;
-  readonly onProgress?: ((progress: Params) => void) | undefined;
-}
-
-const SERVER_REQUESTS = ['sampling/createMessage', 'elicitation/create', 'roots/list'] as const;
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
+export type { UpstreamEvent, UpstreamHooks } from './hooks.js';
 
 /**
  * One upstream MCP server: connects through the official SDK client (which negotiates the 2025 or
@@ -146,40 +94,7 @@ export class Upstream {
 
   private async connect(): Promise<void> {
     await this.hooks.beforeConnect?.(this.id);
-    const client = new Client(
-      { name: 'toolgate', version: VERSION },
-      {
-        capabilities: this.clientCapabilities(),
-        ...(this.config.protocol === 'auto' && { versionNegotiation: { mode: 'auto' as const } }),
-        ...(this.config.protocol === '2026-07-28' && {
-          versionNegotiation: { mode: { pin: '2026-07-28' } },
-        }),
-        // list_changed in both eras (2026-07-28 delivers it over subscriptions/listen): the gateway
-        // only relays the fact; clients list again through the chain.
-        listChanged: {
-          tools: this.relayListChanged('notifications/tools/list_changed'),
-          prompts: this.relayListChanged('notifications/prompts/list_changed'),
-          resources: this.relayListChanged('notifications/resources/list_changed'),
-        },
-      },
-    );
-    for (const method of SERVER_REQUESTS) {
-      if (!this.config.allow[methodFlag(method)]) continue;
-      client.setRequestHandler(
-        method,
-        (request, ctx) =>
-          // untrusted: the request comes from the server; the gateway runs it through the chain.
-          this.hooks.serverRequest(
-            this.id,
-            method,
-            (request.params ?? {}) as Params,
-            ctx.mcpReq.signal,
-          ) as never,
-      );
-    }
-    client.fallbackNotificationHandler = async (notification) => {
-      this.hooks.notification(this.id, notification.method, notification.params ?? {});
-    };
+    const client = createUpstreamClient(this.id, this.config, this.hooks);
     const transport = await this.createTransport();
     this.client = client;
     this.transport = transport;
@@ -200,11 +115,12 @@ export class Upstream {
         throw (transport instanceof StdioUpstreamTransport && transport.setupFailure) || error;
       });
     if (transport instanceof StdioUpstreamTransport) {
-      fast = createFastRequest(client, (message) => transport.send(message));
-      if (fast) {
-        transport.intercept = fast.intercept;
-        fastRequests.set(client, fast);
+      const created = createFastRequest(client, (message) => transport.send(message));
+      if (created) {
+        transport.intercept = (message) => created.intercept(message);
+        fastRequests.set(client, created);
       }
+      fast = created;
     }
     this.hooks.initialized?.(this.id, {
       serverInfo: client.getServerVersion() ?? {},
@@ -212,61 +128,40 @@ export class Upstream {
       capabilities: client.getServerCapabilities() ?? {},
     });
     const pid = transport instanceof StdioUpstreamTransport ? transport.pid : undefined;
-    this.hooks.event(this.id, {
+    await this.hooks.event(this.id, {
       kind: 'started',
       era: this.protocolVersion ?? 'unknown',
       ...(pid !== undefined && { pid }),
     });
   }
 
-  private relayListChanged(method: string) {
-    return {
-      autoRefresh: false,
-      debounceMs: 0,
-      onChanged: () => this.hooks.notification(this.id, method, {}),
-    };
-  }
-
-  private clientCapabilities(): Record<string, unknown> {
-    // Least privilege: advertise only what the config lets this server ask of the client.
-    const caps: Record<string, unknown> = {};
-    if (this.config.allow.sampling) caps['sampling'] = {};
-    if (this.config.allow.elicitation) caps['elicitation'] = { form: {}, url: {} };
-    if (this.config.allow.roots) caps['roots'] = { listChanged: true };
-    return caps;
-  }
-
   private async createTransport(): Promise<Transport> {
     const limits = { maxMessageBytes: this.limits.maxMessageBytes, maxDepth: this.limits.maxDepth };
-    if (isStdioServer(this.config) || isContainerServer(this.config)) {
+    if (isStdioServer(this.config) || isContainerServer(this.config))
       return new StdioUpstreamTransport(
         this.id,
         this.config,
         limits,
+        this.hooks.outbound,
         (event) => this.hooks.event(this.id, event),
         (values) => this.hooks.secretsResolved?.(this.id, values),
       );
-    }
-    // Its own credentials, resolved at each start; the agent's token is never among them.
-    const secretHeaders = await resolveSecrets(this.config.secretHeaders);
-    this.hooks.secretsResolved?.(this.id, Object.values(secretHeaders));
-    const transport = new StreamableHTTPClientTransport(new URL(this.config.url), {
-      requestInit: { headers: { ...this.config.headers, ...secretHeaders } },
+    return createHttpTransport(this.config, limits, {
+      outbound: this.hooks.outbound,
+      onRefused: (reason) => this.notice({ kind: 'refused-frame', reason }),
+      secretsResolved: (values) => this.hooks.secretsResolved?.(this.id, values),
     });
-    guardIncoming(
-      transport,
-      limits,
-      (reason) => this.hooks.event(this.id, { kind: 'refused-frame', reason }),
-      createRedactor(secretHeaders),
-    );
-    transport.send = sendLogged(transport.send.bind(transport));
-    return transport;
+  }
+
+  /** A lifecycle notice: nothing waits for its record, whose failure the gateway's sink logs. */
+  private notice(event: UpstreamEvent): void {
+    void this.hooks.event(this.id, event);
   }
 
   private onDown(reason: string): void {
     if (this.state === 'stopped' || this.state === 'down' || this.state === 'failed') return;
     this.state = 'down';
-    this.hooks.event(this.id, { kind: 'crashed', reason });
+    this.notice({ kind: 'crashed', reason });
     const client = this.client;
     this.client = undefined;
     void client?.close().catch(() => undefined);
@@ -281,7 +176,7 @@ export class Upstream {
     const client = this.client;
     this.client = undefined;
     void client?.close().catch(() => undefined);
-    this.hooks.event(this.id, {
+    this.notice({
       kind: 'failed',
       code: error.code,
       reason: `${error.code}: ${error.message} (not retried: it cannot fix itself)`,
@@ -289,19 +184,19 @@ export class Upstream {
   }
 
   private async restart(): Promise<void> {
-    const { maxRetries, initialDelayMs, maxDelayMs } = this.config.restart;
+    const { maxRetries } = this.config.restart;
     while (this.state === 'down') {
       this.failures++;
       if (this.failures > maxRetries) {
         this.state = 'failed';
-        this.hooks.event(this.id, {
+        this.notice({
           kind: 'failed',
           reason: `gave up after ${maxRetries} restarts`,
         });
         return;
       }
-      const delayMs = Math.min(maxDelayMs, initialDelayMs * 2 ** (this.failures - 1));
-      this.hooks.event(this.id, { kind: 'restarting', attempt: this.failures, delayMs });
+      const delayMs = backoffMs(this.config.restart, this.failures);
+      this.notice({ kind: 'restarting', attempt: this.failures, delayMs });
       await sleep(delayMs, this.stopping.signal);
       if (this.state !== 'down') return;
       try {
@@ -341,46 +236,16 @@ export class Upstream {
       );
     this.inFlight++;
     try {
-      return withoutUpstreamIdentity(await this.send(client, method, params, options));
+      return withoutUpstreamIdentity(
+        await sendRequest(client, method, params, options, this.limits.callTimeoutMs),
+      );
     } catch (error) {
-      throw this.toUpstreamError(error, method);
+      throw toUpstreamError(this.id, error, method, this.limits.callTimeoutMs, () =>
+        this.checkHealth(),
+      );
     } finally {
       this.inFlight--;
     }
-  }
-
-  /**
-   * One request on the connection: a stdio `tools/call` without progress takes the fast path, anything
-   * else the SDK `Client`. Not async (no promise of its own on the call's path): `request` awaits it
-   * inside its try, which takes a throw here as it takes a rejection.
-   */
-  private send(
-    client: Client,
-    method: string,
-    params: Params,
-    options: RequestOptions,
-  ): Promise<Result> {
-    const schema = resultSchemaFor(client, method);
-    const fast =
-      method === 'tools/call' && !options.onProgress ? fastRequests.get(client) : undefined;
-    if (fast && schema)
-      return fast.request(method, params, schema, {
-        signal: options.signal,
-        timeout: this.limits.callTimeoutMs,
-      }) as Promise<Result>;
-    const request = { method, params } as never;
-    const sdkOptions = {
-      signal: options.signal,
-      timeout: this.limits.callTimeoutMs,
-      maxTotalTimeout: this.limits.callTimeoutMs,
-      ...(options.onProgress && {
-        onprogress: (progress: unknown) => options.onProgress?.(progress as Params),
-        resetTimeoutOnProgress: true,
-      }),
-    };
-    return schema
-      ? client.request(request, schema as never, sdkOptions)
-      : client.request(request, sdkOptions);
   }
 
   /** Sends a notification upstream (e.g. roots/list_changed). Best effort. */
@@ -401,68 +266,6 @@ export class Upstream {
     ]);
   }
 
-  private toUpstreamError(error: unknown, method: string): Error {
-    if (error instanceof GatewayError) return error; // ours, e.g. AUDIT_APPEND_FAILED when the request could not leave logged
-    if (error instanceof ProtocolError) {
-      const data = error.data as { code?: unknown; mark?: unknown } | undefined;
-      if (
-        typeof data?.code === 'string' &&
-        data.code.startsWith('LIMIT_') &&
-        data.mark === OWN_REFUSAL_MARK
-      )
-        return new LimitError(
-          data.code as 'LIMIT_MESSAGE_TOO_LARGE',
-          `response from "${this.id}" refused: ${error.message}`,
-        );
-      // The line transport's verdict on a frame it could not read (cut off, not JSON, not UTF-8).
-      if (typeof data?.code === 'string' && data.code.startsWith('FRAME_'))
-        return new UpstreamError(
-          'UPSTREAM_INVALID_RESPONSE',
-          `server "${this.id}" sent an unreadable ${method} response (${data.code}): ${error.message}`,
-          { cause: error },
-        );
-      // untrusted: the server's own error text, passed on as the server's words.
-      return new UpstreamError('UPSTREAM_ERROR', error.message, {
-        cause: error,
-        upstream: { code: error.code, message: error.message },
-      });
-    }
-    if (error instanceof SdkError) {
-      switch (error.code) {
-        case SdkErrorCode.RequestTimeout:
-          this.checkHealth();
-          return new LimitError(
-            'LIMIT_TIMEOUT',
-            `server "${this.id}" did not answer ${method} within ${this.limits.callTimeoutMs} ms`,
-          );
-        case SdkErrorCode.ConnectionClosed:
-        case SdkErrorCode.NotConnected:
-        case SdkErrorCode.SendFailed:
-          return new UpstreamError(
-            'UPSTREAM_CRASHED',
-            `server "${this.id}" went away during ${method}`,
-            { cause: error },
-          );
-        case SdkErrorCode.InvalidResult:
-          return new UpstreamError(
-            'UPSTREAM_INVALID_RESPONSE',
-            `server "${this.id}" sent an invalid ${method} result`,
-            { cause: error },
-          );
-        default:
-          return new UpstreamError(
-            'UPSTREAM_ERROR',
-            `request to server "${this.id}" failed (${error.code})`,
-            { cause: error },
-          );
-      }
-    }
-    if ((error as Error | undefined)?.name === 'AbortError') return error as Error;
-    return new UpstreamError('UPSTREAM_ERROR', `request to server "${this.id}" failed`, {
-      cause: error,
-    });
-  }
-
   /** After a timeout: a server that no longer answers a cheap request is treated as hung and restarted. */
   private checkHealth(): void {
     const client = this.client;
@@ -475,7 +278,7 @@ export class Upstream {
       () => undefined,
       () => {
         if (this.client !== client) return;
-        this.hooks.event(this.id, { kind: 'hung' });
+        this.notice({ kind: 'hung' });
         if (this.transport instanceof StdioUpstreamTransport) this.transport.kill();
         this.onDown('the server stopped answering');
       },
@@ -490,129 +293,3 @@ export class Upstream {
     await client?.close().catch(() => undefined);
   }
 }
-
-const methodFlag = (
-  method: (typeof SERVER_REQUESTS)[number],
-): 'sampling' | 'elicitation' | 'roots' =>
-  method === 'sampling/createMessage'
-    ? 'sampling'
-    : method === 'elicitation/create'
-      ? 'elicitation'
-      : 'roots';
-
-/**
- * Applies size and depth limits to messages the SDK's HTTP client transport has already parsed,
- * by wrapping whatever `onmessage` the client installs. A refused response becomes an error for its id.
- */
-const guardIncoming = (
-  transport: Transport,
-  limits: { maxMessageBytes: number; maxDepth: number },
-  onRefused: (reason: string) => void,
-  redact: Redactor,
-): void => {
-  let inner: Transport['onmessage'];
-  const guarded: Transport['onmessage'] = afterNotifications(
-    (message: JSONRPCMessage, extra?: MessageExtraInfo) => {
-      const verdict = checkValue(message, limits);
-      // A server that echoes its own credential gets it redacted before anything else sees it.
-      if (verdict.ok) return inner?.(redact(message), extra);
-      onRefused(verdict.message);
-      const id = (message as { id?: unknown }).id;
-      if (typeof id === 'string' || typeof id === 'number')
-        inner?.(
-          {
-            jsonrpc: '2.0',
-            id,
-            error: {
-              code: -32600,
-              message: verdict.message,
-              data: { code: verdict.code, mark: OWN_REFUSAL_MARK },
-            },
-          } as never,
-          extra,
-        );
-    },
-  );
-  Object.defineProperty(transport, 'onmessage', {
-    configurable: true,
-    get: () => (inner ? guarded : undefined),
-    set: (fn: Transport['onmessage']) => {
-      inner = fn;
-    },
-  });
-};
-
-type Outcome = { ok: true; value: unknown } | { ok: false; reason: string; message?: string };
-interface WireCodec {
-  validateResult(method: string, value: unknown): Outcome;
-}
-/**
- * A result without its server's own identity. A 2026-07-28 server stamps its `serverInfo` into the
- * `_meta` of every result (`io.modelcontextprotocol/serverInfo`); that describes the upstream's hop,
- * not the gateway. Passed on, a 2025 client would receive a key of the other era naming a server it
- * never connected to, and a 2026-07-28 client would take it for the gateway's own identity (the
- * SDK's front keeps a `serverInfo` already present instead of stamping toolgate's), so any upstream
- * could name itself as the server the agent talks to. The key is dropped; every other `_meta` entry
- * (related task, progress, vendor keys) passes.
- */
-export const withoutUpstreamIdentity = (result: Result): Result => {
-  const meta = result['_meta'];
-  if (
-    meta === null ||
-    typeof meta !== 'object' ||
-    Array.isArray(meta) ||
-    !(SERVER_INFO_META_KEY in meta)
-  )
-    return result;
-  const { [SERVER_INFO_META_KEY]: _upstream, ...kept } = meta as Record<string, unknown>;
-  const { _meta: _all, ...rest } = result;
-  return Object.keys(kept).length > 0 ? { ...rest, _meta: kept } : rest;
-};
-
-/** Each stdio connection's `tools/call` fast path (see fast-request.ts), while it lasts. */
-const fastRequests = new WeakMap<Client, FastRequest>();
-
-const resultSchemas = new WeakMap<Client, Map<string, ResultSchema | null>>();
-
-/**
- * The result check `client.request(req, options)` builds on every call (SDK 2.4's
- * `codecResultValidator`: the codec of the connection's era validates the result), built once per
- * connection and method. The SDK builds it by validating `undefined` first to learn whether the method
- * has a result in this era, and stringifies the zod error that always gives (a few % of the gateway's
- * CPU); here that probe runs once. `null`: no result in this era, the SDK's own path decides.
- */
-const resultSchemaFor = (client: Client, method: string): ResultSchema | null => {
-  let byMethod = resultSchemas.get(client);
-  if (!byMethod) resultSchemas.set(client, (byMethod = new Map()));
-  let schema = byMethod.get(method);
-  if (schema !== undefined) return schema;
-  const codec = (
-    client as unknown as { _resolveOutboundCodec(method: string): WireCodec }
-  )._resolveOutboundCodec(method);
-  const probe = codec.validateResult(method, undefined);
-  schema =
-    !probe.ok && probe.reason === 'not-in-era'
-      ? null
-      : {
-          '~standard': {
-            version: 1,
-            vendor: 'mcp-wire-codec',
-            validate: (value) => {
-              const outcome = codec.validateResult(method, value);
-              if (outcome.ok) return { value: outcome.value };
-              return {
-                issues: [
-                  {
-                    message:
-                      outcome.reason === 'invalid'
-                        ? (outcome.message as string)
-                        : `not-in-era: ${method}`,
-                  },
-                ],
-              };
-            },
-          },
-        };
-  byMethod.set(method, schema);
-  return schema;
-};

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limitsOf } from '../../src/config/schema.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { Params } from '../../src/core/interceptor.js';
+import { createOutbound } from '../../src/transport/outbound.js';
 import { Upstream, type UpstreamEvent } from '../../src/upstream/upstream.js';
 import { eventually, fixture, tempDir } from './harness.js';
 
@@ -44,8 +45,12 @@ describe.each(['2025-11-25', 'auto'] as const)(
               model: 'test-model',
             };
           },
-          notification: () => undefined,
-          event: (_server, event) => events.push(event),
+          outbound: createOutbound(),
+          notification: () => Promise.resolve(),
+          event: (_server, event) => {
+            events.push(event);
+            return Promise.resolve();
+          },
         },
       );
       return upstream;

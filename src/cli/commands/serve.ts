@@ -1,17 +1,14 @@
 import { createAuthenticator } from '../../auth/authenticate.js';
 import { loadConfig } from '../../config/load.js';
 import { ConfigError } from '../../errors.js';
-import { Gateway } from '../../gateway/gateway.js';
+import { createGateway } from '../../gateway/create-gateway.js';
 import { serveHttpFront } from '../../front/http-front.js';
 import { logEvent } from '../log.js';
 import { logLine } from '../../log.js';
-import { loadPinRuntime } from '../../gateway/pin-runtime.js';
-import { loadPolicy } from '../../authz/load.js';
-import { withAudit } from '../../gateway/audit-runtime.js';
-import { superviseGateway, type Supervised } from './lifecycle.js';
+import { superviseGateway } from './lifecycle.js';
 
 /** `HOST:PORT`, `[v6]:PORT`, or a bare `PORT` (loopback: a bare port never binds every interface). */
-const parseListen = (listen: string): { host: string; port: number } => {
+export const parseListen = (listen: string): { host: string; port: number } => {
   const m = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]+):)?(\d{1,5})$/.exec(listen);
   const port = Number(m?.[2]);
   if (!m || port > 65535) throw new Error(`--listen must be HOST:PORT or PORT, got "${listen}"`);
@@ -30,9 +27,9 @@ export const serve = async (
   noLock = false,
   insecureNoAuth = false,
 ): Promise<void> => {
-  const loaded = await loadConfig(configPath);
+  const config = await loadConfig(configPath);
   const where = parseListen(listen);
-  if (!loaded.auth && !isLoopback(where.host)) {
+  if (!config.auth && !isLoopback(where.host)) {
     if (!insecureNoAuth)
       throw new ConfigError(
         'CONFIG_AUTH_REQUIRED',
@@ -40,18 +37,14 @@ export const serve = async (
       );
     logLine('warn', 'NO AUTHENTICATION: --insecure-no-auth on a non-loopback address', { listen });
   }
-  const pinned = await loadPinRuntime(configPath, loaded, noLock, logEvent);
-  const { config } = pinned;
-  const policy = await loadPolicy(configPath, config);
-  const audit = withAudit(configPath, config, { ...pinned.options, policy });
-  const gateway = new Gateway(config, audit.options);
-  const starting = gateway.start();
+  const runtime = await createGateway(config, { configPath, noLock, log: logEvent });
+  const starting = runtime.start();
   // Signals are handled from here on: a SIGHUP during a slow start must not kill the gateway.
-  const supervised: Supervised = { configPath, noLock, gateway, audit, starting };
-  superviseGateway(supervised);
+  const front = { close: (): Promise<void> => Promise.resolve() }; // the HTTP front's, once it is up
+  superviseGateway(runtime, () => front.close());
   const { ready, failed } = await starting;
-  const front = await serveHttpFront(
-    gateway,
+  const http = await serveHttpFront(
+    runtime.gateway,
     where,
     (error) =>
       logLine('warn', 'http front error', {
@@ -60,12 +53,12 @@ export const serve = async (
       }),
     config.auth && createAuthenticator(config.auth, config.agents, configPath),
   );
-  supervised.closeFront = () => front.close();
+  front.close = () => http.close();
   logLine(failed.length ? 'warn' : 'info', 'gateway listening', {
     front: 'http',
-    url: front.url,
-    address: front.address.address,
-    port: front.address.port,
+    url: http.url,
+    address: http.address.address,
+    port: http.address.port,
     ready,
     failed,
   });
