@@ -33,10 +33,11 @@ const message = (over: Partial<Message>): Message => ({
 /** The chain with only the allowlist in it, ending in a terminal that records what reached it. */
 const rig = (answer: (m: Message) => Result = () => ({ content: [] })) => {
   const reached: Message[] = [];
-  const terminal: Next = async (m) => {
+  const serve = (m: Message): Result => {
     reached.push(m);
     return answer(m);
   };
+  const terminal: Next = (m) => Promise.resolve(serve(m));
   return { send: compose([enforceAllowlist(allowlist)], terminal), reached };
 };
 

@@ -49,7 +49,7 @@ const rig = (
   const tools = options.tools ?? [COUNT, ECHO];
   const reached: string[] = [];
   const events: ContentEvent[] = [];
-  const terminal: Next = async (m) => {
+  const serve = (m: Message): Result => {
     reached.push(m.method);
     if (m.method !== 'tools/list') return answer(m);
     if (!options.paged) return { tools };
@@ -59,6 +59,7 @@ const rig = (
       ...(page + 1 < tools.length && { nextCursor: String(page + 1) }),
     };
   };
+  const terminal: Next = (m) => Promise.resolve(serve(m));
   const defense = validateOutput({ ...LIMITS, ...options.limits }, (event) => events.push(event));
   return { send: compose([defense], terminal), reached, events };
 };

@@ -69,7 +69,7 @@ const rig = (lock: Lock) => {
   const pages: { tools?: unknown[][] } = {};
   const reached: string[] = [];
   const events: { event: PinEvent; message: Message | undefined }[] = [];
-  const terminal: Next = async (m): Promise<Result> => {
+  const serve = (m: Message): Result => {
     reached.push(m.method);
     const field = {
       'tools/list': 'tools',
@@ -86,6 +86,7 @@ const rig = (lock: Lock) => {
     if (field) return { [field]: live[field] ?? [] };
     return { content: [{ type: 'text', text: 'ran' }] };
   };
+  const terminal: Next = (m) => Promise.resolve(serve(m));
   const pins = verifyPins(lock, (event, m) => events.push({ event, message: m }));
   return { send: compose([pins], terminal), live, pages, reached, events };
 };

@@ -22,10 +22,11 @@ const message = (over: Partial<Message>): Message => ({
 const rig = (mode: 'strip' | 'block', answer: (m: Message) => Result = () => ({})) => {
   const reached: Message[] = [];
   const events: ContentEvent[] = [];
-  const terminal: Next = async (m) => {
+  const serve = (m: Message): Result => {
     reached.push(m);
     return answer(m);
   };
+  const terminal: Next = (m) => Promise.resolve(serve(m));
   const send = compose([sanitizeText(mode, (event) => events.push(event))], terminal);
   return { send, reached, events };
 };

@@ -24,10 +24,11 @@ const rig = (
 ) => {
   const reached: Message[] = [];
   const events: { event: ContentEvent; message: Message | undefined }[] = [];
-  const terminal: Next = async (m) => {
+  const serve = (m: Message): Result => {
     reached.push(m);
     return answer(m);
   };
+  const terminal: Next = (m) => Promise.resolve(serve(m));
   const defense = redactSecrets(createSecretScanner([SECRET]), (event, m) =>
     events.push({ event, message: m }),
   );
@@ -93,7 +94,17 @@ describe('when a server sends back a credential', () => {
       _meta: { echo: '[REDACTED:github-token]' },
     });
     expect(events.map((e) => e.event)).toEqual([
-      expect.objectContaining({ defense: 'secrets', action: 'redact', reasons: expect.any(Array) }),
+      {
+        kind: 'content',
+        defense: 'secrets',
+        action: 'redact',
+        server: 's',
+        method: 'tools/call',
+        reasons: [
+          { rule: 'configured-secret', span: '[REDACTED]' },
+          { rule: 'github-token', span: '[REDACTED]' },
+        ],
+      },
     ]);
     expect(JSON.stringify(events.map((e) => e.event))).not.toContain(SECRET);
   });
