@@ -81,6 +81,6 @@ describe('when a config document is validated', () => {
           }
         },
       ),
-      { numRuns: 100 },
+      { numRuns: 50 },
     ));
 });

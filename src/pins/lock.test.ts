@@ -57,6 +57,7 @@ describe('when a definition is hashed', () => {
           expect(hashItem(reversed(item))).toBe(hashItem(item));
         },
       ),
+      { numRuns: 50 },
     ));
 });
 
