@@ -122,14 +122,16 @@ describe('when an agent calls an item', () => {
 });
 
 describe('when an upstream answers a list', () => {
-  it.each(Object.keys(LISTS))(
+  it.each([
+    ['tools/list', { tools: [{ name: 'echo' }] }],
+    ['prompts/list', { prompts: [{ name: 'greet' }] }],
+    ['resources/list', { resources: [{ uri: 'file:///ok' }] }],
+    ['resources/templates/list', { resourceTemplates: [{ uriTemplate: 'file:///ok' }] }],
+  ])(
     '[ALLOW-1] [ALLOW-4] hides every item of %s the config does not name',
-    async (method) => {
+    async (method, kept) => {
       const { send } = rig(() => LISTS[method] ?? {});
-      const result = await send(message({ method, params: {} }));
-      const [field, items] = Object.entries(result)[0] ?? [];
-      expect(field).toBeDefined();
-      expect(items).toHaveLength(1);
+      await expect(send(message({ method, params: {} }))).resolves.toEqual(kept);
     },
   );
 
