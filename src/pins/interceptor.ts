@@ -56,7 +56,7 @@ export const verifyPins = (
     const id = `${server}\0${kind}`;
     let map = states.get(id);
     if (!map) {
-      states.set(id, (map = new Map()));
+      states.set(id, (map = new Map<string, 'ok' | PinCode>()));
       stale.add(id);
     }
     return { id, map };
