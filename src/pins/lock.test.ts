@@ -28,11 +28,19 @@ const lockOf = (tools: Record<string, unknown>[]): Lock => {
   return { lockfileVersion: 1, servers: { s: server } };
 };
 
-/** A definition as a server may list it: any JSON under a name. */
+/**
+ * A definition as a server may list it: any JSON under a name. A top-level `__proto__` key is left
+ * out: zod rebuilds a record by assignment, so parseLock drops it and refuses the item as tampered
+ * (see the test below).
+ */
 const definition = fc
   .tuple(
     fc.string({ minLength: 1, maxLength: 8 }),
-    fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 }),
+    fc.dictionary(
+      fc.string().filter((k) => k !== '__proto__'),
+      fc.jsonValue({ maxDepth: 3 }),
+      { maxKeys: 6 },
+    ),
   )
   .map(([name, rest]) => ({ ...rest, name }));
 
@@ -75,6 +83,14 @@ describe('when a lock is written and read back', () => {
       ),
       { numRuns: 50 },
     ));
+
+  it('refuses, never silently alters, a definition with an own __proto__ key', () => {
+    const tool = JSON.parse('{"name":"x","__proto__":{"a":1}}') as Record<string, unknown>;
+    const text = toLockText(lockOf([tool]));
+    expect(() => parseLock(JSON.parse(text))).toThrow(
+      expect.objectContaining({ code: 'LOCK_TAMPERED' }),
+    );
+  });
 
   it('writes atomically and reads the same lock', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'toolgate-lock-')), 'toolgate.lock');
