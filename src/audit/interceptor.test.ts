@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +15,11 @@ const ORIGIN = 'test.example/audit';
 /** The audit pair around a defense, on a real JSONL log in a temp dir. */
 const rig = (
   defense: (note: (event: Record<string, unknown>, message?: Message) => boolean) => Interceptor,
+  options: {
+    answer?: (m: Message) => Promise<Record<string, unknown>>;
+    secrets?: string[];
+    clear?: Record<string, string[]>;
+  } = {},
 ) => {
   const dir = mkdtempSync(join(tmpdir(), 'toolgate-audit-interceptor-'));
   createKeys(join(dir, 'key'), join(dir, 'key.pub'), ORIGIN);
@@ -27,26 +32,27 @@ const rig = (
     everySeconds: 3600,
   });
   const forwarded: string[] = [];
-  const terminal: Next = async (m) => {
+  const terminal: Next = (m) => {
     forwarded.push(m.method);
-    return { content: [] };
+    return options.answer ? options.answer(m) : Promise.resolve({ content: [] });
   };
   const audit = createAuditInterceptors({
     log,
-    redactor: createRedactor(keys.hmacKey, []),
+    redactor: createRedactor(keys.hmacKey, options.secrets ?? []),
     policy: 'p'.repeat(64),
-    clear: {},
+    clear: options.clear ?? {},
     targetHash: (server, method, target) =>
       server === 's' && method === 'tools/call' && target === 'echo' ? 'a'.repeat(64) : undefined,
   });
-  const send = compose([audit.recordOutcome, defense(audit.note), audit.recordForward], terminal);
+  const note = (event: Record<string, unknown>, message?: Message) => audit.note(event, message);
+  const send = compose([audit.recordOutcome, defense(note), audit.recordForward], terminal);
   const entries = () =>
     store
       .entries()
       .map(
         (e) => JSON.parse(e.body) as Record<string, unknown> & { seq: number; decision: string },
       );
-  return { send, entries, forwarded, note: audit.note };
+  return { send, entries, forwarded, note, path: join(dir, 'audit.jsonl') };
 };
 
 const call = (name: string): Message => ({
@@ -96,5 +102,104 @@ describe('when a defense reports a verdict inside a call', () => {
     const { note } = rig(() => async (m, next) => next(m));
     expect(note({ kind: 'pin' })).toBe(false);
     expect(note({ kind: 'pin' }, call('echo'))).toBe(false);
+  });
+});
+
+const pass = () => (m: Message, next: Next) => next(m);
+
+describe('when a call ends', () => {
+  it('[AUD-1] records a denial before forwarding as deny, with the defense code, and forwards nothing', async () => {
+    const { send, entries, forwarded } = rig(
+      () => () => Promise.reject(new DetectError('DETECT_UNSAFE_ARGUMENTS', 'refused')),
+    );
+    await expect(send(call('echo'))).rejects.toMatchObject({ code: 'DETECT_UNSAFE_ARGUMENTS' });
+    expect(entries().map((e) => [e.decision, e['reason']])).toEqual([
+      ['deny', 'DETECT_UNSAFE_ARGUMENTS'],
+    ]);
+    expect(forwarded).toEqual([]);
+  });
+
+  it('[AUD-1] records a failure after the forward as error, and an unexpected one as INTERNAL', async () => {
+    const { send, entries } = rig(pass, {
+      answer: () => Promise.reject(new Error('/secret/path')),
+    });
+    await expect(send(call('echo'))).rejects.toThrow('/secret/path');
+    const [forward, error] = entries();
+    expect([forward?.decision, error?.decision, error?.['reason']]).toEqual([
+      'forward',
+      'error',
+      'INTERNAL',
+    ]);
+    expect(JSON.stringify(entries())).not.toContain('/secret/path');
+  });
+
+  it('[AUD-1] records a cancelled call as REQUEST_CANCELLED', async () => {
+    const { send, entries } = rig(pass, {
+      answer: () => Promise.reject(Object.assign(new Error('aborted'), { name: 'AbortError' })),
+    });
+    await expect(send(call('echo'))).rejects.toThrow('aborted');
+    expect(entries().at(-1)).toMatchObject({ decision: 'error', reason: 'REQUEST_CANCELLED' });
+  });
+
+  it('[AUD-1] records a notification forwarded, with no result entry', async () => {
+    const { send, entries } = rig(pass);
+    await send({
+      ...call('echo'),
+      kind: 'notification',
+      method: 'notifications/cancelled',
+      params: {},
+    });
+    expect(entries().map((e) => e.decision)).toEqual(['forward']);
+  });
+});
+
+describe('when arguments and results are recorded', () => {
+  it('[AUD-6] stores them as keyed digests, never in clear', async () => {
+    const { send, entries } = rig(pass, {
+      answer: () => Promise.resolve({ content: [{ type: 'text', text: 'private result' }] }),
+    });
+    await send(call('echo'));
+    const text = JSON.stringify(entries());
+    expect(text).not.toContain('private result');
+    expect(text).not.toContain('"hi"');
+    expect(entries()[0]?.['args']).toMatchObject({
+      hmac: expect.stringMatching(/^[0-9a-f]{64}$/) as string,
+    });
+  });
+
+  it('[AUD-6] stores a tool configured for clear recording in clear, its configured secrets redacted', async () => {
+    const { send, entries } = rig(pass, {
+      clear: { s: ['echo'] },
+      secrets: ['sk-live-0042'],
+      answer: () => Promise.resolve({ content: [{ type: 'text', text: 'key sk-live-0042' }] }),
+    });
+    await send(call('echo'));
+    const [forward, result] = entries();
+    expect(forward?.['args']).toMatchObject({ clear: { text: 'hi' } });
+    expect(result?.['result']).toMatchObject({
+      clear: { content: [{ type: 'text', text: 'key [REDACTED]' }] },
+    });
+  });
+
+  it('[CNT-6] stores a target that holds a credential as [REDACTED]', async () => {
+    const { send, entries } = rig(pass, { secrets: ['sk-live-0042'] });
+    await send(call('sk-live-0042'));
+    expect(entries().map((e) => e['target'])).toEqual(['[REDACTED]', '[REDACTED]']);
+  });
+});
+
+describe('when the log cannot record', () => {
+  it('[AUD-2] denies with AUDIT_APPEND_FAILED and forwards nothing once the log file is gone', async () => {
+    const { send, forwarded, path } = rig(pass);
+    await send(call('echo'));
+    rmSync(path);
+    // Its lines are written at the end of this turn, and fail then (in the gateway, the way out,
+    // transport/outbound.ts, refuses this call's message for it); the interceptors meet it next.
+    await send(call('echo'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const before = forwarded.length;
+    await expect(send(call('echo'))).rejects.toMatchObject({ code: 'AUDIT_APPEND_FAILED' });
+    await expect(send(call('echo'))).rejects.toMatchObject({ code: 'AUDIT_APPEND_FAILED' });
+    expect(forwarded).toHaveLength(before);
   });
 });

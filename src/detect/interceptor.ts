@@ -1,5 +1,5 @@
 import { DetectError } from '../errors.js';
-import type { Interceptor, Message, Result } from '../core/interceptor.js';
+import type { Interceptor, Message, Next, Result } from '../core/interceptor.js';
 import { definitionItem, payloadItem } from './collect.js';
 import type { Engine } from './engine.js';
 import { itemId, LIST_FIELDS, type ContentEventSink } from '../core/content-event.js';
@@ -7,6 +7,7 @@ import type { ContentConfig } from '../config/content-schema.js';
 import type { Action, Surface, Verdict } from './types.js';
 
 type Ceilings = ContentConfig['detect'];
+const MAX_LIST_PAGES = 100;
 
 /** The strongest action the config allows on a surface; a block above it becomes a warn. */
 const cap = (verdict: Verdict, ceiling: 'warn' | 'block'): Action =>
@@ -121,6 +122,19 @@ export const detectInjection = (
       );
   };
 
+  /** Lists every page (bounded) of the kind a call names, so a poisoned item on a later page is hidden too. */
+  const listFirst = async (message: Message, next: Next): Promise<void> => {
+    const method = message.method === 'tools/call' ? 'tools/list' : 'prompts/list';
+    let cursor: unknown;
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const listing = { ...message, method, params: cursor === undefined ? {} : { cursor } };
+      const result = await next(listing);
+      filterList(listing, result);
+      cursor = result['nextCursor'];
+      if (typeof cursor !== 'string' || cursor.length === 0) return;
+    }
+  };
+
   return async function detectInjection(message, next) {
     // Server→client notifications (logs, progress, an upstream's error text) are scored like its requests.
     if (message.direction === 'to-client') {
@@ -148,11 +162,8 @@ export const detectInjection = (
     if (
       (message.method === 'tools/call' || message.method === 'prompts/get') &&
       !hidden.has(message.server)
-    ) {
-      const method = message.method === 'tools/call' ? 'tools/list' : 'prompts/list';
-      const listing = { ...message, method, params: {} };
-      filterList(listing, await next(listing));
-    }
+    )
+      await listFirst(message, next);
     refuseHidden(message);
     if (message.method === 'tools/call' || message.method === 'prompts/get') {
       const verdict = engine.scan(payloadItem('arguments', message.params['arguments'] ?? {}));

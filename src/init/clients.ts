@@ -20,7 +20,7 @@ export const isClientName = (name: string): name is ClientName =>
  * roaming folder. Only the Linux paths are exercised here; the others are documented (getting-started.md).
  * `key` is the member that holds the servers (VS Code's own `mcp.json` uses `servers`).
  */
-const CLIENT_PATHS = {
+export const CLIENT_PATHS = {
   'claude-desktop': {
     key: 'mcpServers',
     linux: '~/.config/Claude/claude_desktop_config.json',

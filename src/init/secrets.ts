@@ -21,7 +21,7 @@ const ANY_REF = /\$\{[^}]+\}/;
 export const hasCredential = (text: string): boolean => scanner.scan(text).length > 0;
 
 /** The variable a whole-value reference names, or undefined. */
-const envRefOf = (value: string): string | undefined => {
+export const envRefOf = (value: string): string | undefined => {
   const m = ENV_REF.exec(value);
   return m?.[1] ?? m?.[2];
 };

@@ -142,7 +142,7 @@ export const pinNpxArgs = (args: readonly string[], spec: string, exact: string)
 };
 
 /** An image reference without its tag and digest: `ghcr.io/a/b:1.0@sha256:…` → `ghcr.io/a/b`. */
-const imageRepository = (ref: string): string => {
+export const imageRepository = (ref: string): string => {
   const bare = ref.includes('@') ? ref.slice(0, ref.indexOf('@')) : ref;
   const colon = bare.lastIndexOf(':');
   return colon > bare.lastIndexOf('/') ? bare.slice(0, colon) : bare;

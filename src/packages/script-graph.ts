@@ -1,6 +1,7 @@
 import { isBuiltin } from 'node:module';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { hashFile, hashTree } from './fingerprint.js';
 
 /** What a script server loads, as far as it can be read from its source without running it. */
@@ -66,8 +67,9 @@ export const scriptGraph = async (entry: string): Promise<ScriptGraph> => {
         const specifier = match[1] as string;
         if (specifier.startsWith('node:') || isBuiltin(specifier)) continue;
         if (specifier.startsWith('.') || isAbsolute(specifier) || specifier.startsWith('file:')) {
+          // A file: URL's path is percent-encoded (`my%20lib`): decoded, as Node's loader does.
           const base = specifier.startsWith('file:')
-            ? new URL(specifier).pathname
+            ? fileURLToPath(specifier)
             : resolve(dirname(file), specifier);
           for (const ext of EXTENSIONS)
             if (await isFile(base + ext)) {

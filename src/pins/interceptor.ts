@@ -161,13 +161,15 @@ export const verifyPins = (
 
   return async function verifyPins(message, next) {
     if (message.kind === 'notification') {
-      for (const kind of CHANGED[message.method] ?? []) stale.add(stateOf(message.server, kind).id);
+      // untrusted: the method is the server's; "constructor" must not find Object.prototype's members.
+      const changed = Object.hasOwn(CHANGED, message.method) ? CHANGED[message.method] : undefined;
+      for (const kind of changed ?? []) stale.add(stateOf(message.server, kind).id);
       return next(message);
     }
     if (message.direction !== 'to-server') return next(message);
     const listed = kindOfListMethod(message.method);
     if (listed) return check(message, listed, await next(message));
-    const call = CALLS[message.method];
+    const call = Object.hasOwn(CALLS, message.method) ? CALLS[message.method] : undefined;
     if (call) await assertCallable(message, call.kind, message.params[call.param], next);
     return next(message);
   };

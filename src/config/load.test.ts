@@ -1,0 +1,86 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../errors.js';
+import { loadConfig, parseConfig } from './load.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'toolgate-load-'));
+const file = (name: string, text: string): string => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+describe('when a config file is read', () => {
+  it('loads YAML and fills in the defaults', async () => {
+    const config = await loadConfig(
+      file('ok.yaml', 'servers:\n  fs:\n    command: node\n    tools: [read]\n'),
+    );
+    expect(config.servers['fs']).toMatchObject({ command: 'node', tools: ['read'], prompts: [] });
+    expect(config.separator).toBe('__');
+  });
+
+  it('loads JSON, which is YAML too', async () => {
+    const config = await loadConfig(file('ok.json', '{"servers":{"fs":{"command":"node"}}}'));
+    expect(config.servers['fs']).toMatchObject({ command: 'node' });
+  });
+
+  it('refuses a missing file with CONFIG_UNREADABLE naming the path', async () => {
+    const path = join(dir, 'absent.yaml');
+    await expect(loadConfig(path)).rejects.toMatchObject({
+      code: 'CONFIG_UNREADABLE',
+      message: expect.stringContaining(path) as string,
+    });
+  });
+
+  it('[CFG-1] refuses text that is not YAML with CONFIG_INVALID', async () => {
+    await expect(loadConfig(file('bad.yaml', 'servers: [unclosed\n'))).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('is not valid YAML') as string,
+    });
+  });
+
+  it('[CFG-1] refuses a key written twice, which YAML would otherwise resolve silently', async () => {
+    const text = 'servers:\n  fs:\n    command: node\n    tools: [read]\n    tools: ["*"]\n';
+    await expect(loadConfig(file('dup.yaml', text))).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+    });
+  });
+});
+
+describe('when a config document is validated', () => {
+  it('[CFG-1] names the path inside the server branch that came closest, not "invalid input"', () => {
+    const attempt = () => parseConfig({ servers: { fs: { command: 'node', tools: 'read' } } });
+    expect(attempt).toThrow(/at servers\.fs\.tools/);
+    expect(attempt).not.toThrow(/Invalid input\n/);
+  });
+
+  it('[CFG-1] names the root when the document is not an object', () => {
+    expect(() => parseConfig('servers')).toThrow(/at \(root\)/);
+  });
+
+  it('[CFG-1] refuses any document as CONFIG_INVALID and never with another error', () =>
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.anything({ maxDepth: 3 }),
+          fc.record({ servers: fc.dictionary(fc.string(), fc.anything({ maxDepth: 3 })) }),
+          fc.record({
+            servers: fc.constant({ a: { command: 'x' } }),
+            extra: fc.anything({ maxDepth: 2 }),
+          }),
+        ),
+        (doc) => {
+          try {
+            parseConfig(doc);
+          } catch (error) {
+            expect(error).toBeInstanceOf(ConfigError);
+            expect(error).toMatchObject({ code: 'CONFIG_INVALID' });
+          }
+        },
+      ),
+      { numRuns: 50 },
+    ));
+});
