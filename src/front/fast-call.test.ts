@@ -3,7 +3,8 @@ import { InMemoryTransport, Server } from '@modelcontextprotocol/server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Params } from '../core/interceptor.js';
-import { isWellFormedCall, wireCodecOf } from './fast-call.js';
+import { serverInternals } from '../transport/sdk-internals.js';
+import { isWellFormedCall } from './fast-call.js';
 
 describe('the stdio front fast path checks a plain tools/call as the SDK codec does', () => {
   let server: Server;
@@ -20,7 +21,7 @@ describe('the stdio front fast path checks a plain tools/call as the SDK codec d
   });
 
   it('accepts exactly the params the codec accepts (property)', () => {
-    const codec = wireCodecOf(server);
+    const codec = serverInternals(server)?.codec;
     expect(codec, 'the SDK internals the fast path borrows are missing').toBeDefined();
     if (!codec) return;
     expect((codec as { era?: string }).era).toBe('2025-11-25'); // the fast path serves 2025-era sessions only

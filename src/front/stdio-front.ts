@@ -35,7 +35,7 @@ export const serveStdioFront = (
         ? new LimitError(rejected.code as 'LIMIT_TOO_DEEP', rejected.message)
         : new FrameError(rejected.code as 'FRAME_PARSE_ERROR', rejected.message);
       void transport
-        .send({ jsonrpc: '2.0', id: rejected.id ?? null, error: toWireError(error) } as never)
+        .send({ jsonrpc: '2.0', id: rejected.id ?? null, error: toWireError(error) })
         .catch(() => undefined);
     },
   );

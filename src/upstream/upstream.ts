@@ -7,6 +7,8 @@ import {
   StreamableHTTPClientTransport,
   type JSONRPCMessage,
   type MessageExtraInfo,
+  type RequestMethod,
+  type ResultTypeMap,
   type Transport,
 } from '@modelcontextprotocol/client';
 import {
@@ -21,7 +23,8 @@ import type { SandboxEvent } from '../sandbox/spawn.js';
 import { GatewayError, LimitError, UpstreamError } from '../errors.js';
 import { checkValue } from '../transport/frame.js';
 import type { InitializeInfo, Params, Result } from '../core/interceptor.js';
-import { createFastRequest, type FastRequest, type ResultSchema } from './fast-request.js';
+import { createFastRequest, type FastRequest } from './fast-request.js';
+import { resultSchemaFor } from './result-schema.js';
 import { isPermanent } from './permanent.js';
 import { StdioUpstreamTransport } from './spawn-stdio.js';
 import { sendLogged } from '../transport/outbound.js';
@@ -105,8 +108,7 @@ export class Upstream {
 
   /** The protocol revision negotiated with the server, once connected. */
   get protocolVersion(): string | undefined {
-    return (this.client as unknown as { _negotiatedProtocolVersion?: string } | undefined)
-      ?._negotiatedProtocolVersion;
+    return this.client?.getNegotiatedProtocolVersion();
   }
 
   /** Whether this connection's `tools/call` takes the fast path past the SDK `Client` (stdio, SDK internals found). */
@@ -174,7 +176,7 @@ export class Upstream {
             method,
             (request.params ?? {}) as Params,
             ctx.mcpReq.signal,
-          ) as never,
+          ) as Promise<ResultTypeMap[typeof method]>,
       );
     }
     client.fallbackNotificationHandler = async (notification) => {
@@ -368,7 +370,6 @@ export class Upstream {
         signal: options.signal,
         timeout: this.limits.callTimeoutMs,
       }) as Promise<Result>;
-    const request = { method, params } as never;
     const sdkOptions = {
       signal: options.signal,
       timeout: this.limits.callTimeoutMs,
@@ -378,9 +379,12 @@ export class Upstream {
         resetTimeoutOnProgress: true,
       }),
     };
-    return schema
-      ? client.request(request, schema as never, sdkOptions)
-      : client.request(request, sdkOptions);
+    // Without a schema of ours, the SDK resolves the result check from the method name itself.
+    return (
+      schema
+        ? client.request({ method, params }, schema, sdkOptions)
+        : client.request({ method: method as RequestMethod, params }, sdkOptions)
+    ) as Promise<Result>;
   }
 
   /** Sends a notification upstream (e.g. roots/list_changed). Best effort. */
@@ -528,7 +532,7 @@ const guardIncoming = (
               message: verdict.message,
               data: { code: verdict.code, mark: OWN_REFUSAL_MARK },
             },
-          } as never,
+          },
           extra,
         );
     },
@@ -542,10 +546,6 @@ const guardIncoming = (
   });
 };
 
-type Outcome = { ok: true; value: unknown } | { ok: false; reason: string; message?: string };
-interface WireCodec {
-  validateResult(method: string, value: unknown): Outcome;
-}
 /**
  * A result without its server's own identity. A 2026-07-28 server stamps its `serverInfo` into the
  * `_meta` of every result (`io.modelcontextprotocol/serverInfo`); that describes the upstream's hop,
@@ -571,48 +571,3 @@ export const withoutUpstreamIdentity = (result: Result): Result => {
 
 /** Each stdio connection's `tools/call` fast path (see fast-request.ts), while it lasts. */
 const fastRequests = new WeakMap<Client, FastRequest>();
-
-const resultSchemas = new WeakMap<Client, Map<string, ResultSchema | null>>();
-
-/**
- * The result check `client.request(req, options)` builds on every call (SDK 2.4's
- * `codecResultValidator`: the codec of the connection's era validates the result), built once per
- * connection and method. The SDK builds it by validating `undefined` first to learn whether the method
- * has a result in this era, and stringifies the zod error that always gives (a few % of the gateway's
- * CPU); here that probe runs once. `null`: no result in this era, the SDK's own path decides.
- */
-const resultSchemaFor = (client: Client, method: string): ResultSchema | null => {
-  let byMethod = resultSchemas.get(client);
-  if (!byMethod) resultSchemas.set(client, (byMethod = new Map()));
-  let schema = byMethod.get(method);
-  if (schema !== undefined) return schema;
-  const codec = (
-    client as unknown as { _resolveOutboundCodec(method: string): WireCodec }
-  )._resolveOutboundCodec(method);
-  const probe = codec.validateResult(method, undefined);
-  schema =
-    !probe.ok && probe.reason === 'not-in-era'
-      ? null
-      : {
-          '~standard': {
-            version: 1,
-            vendor: 'mcp-wire-codec',
-            validate: (value) => {
-              const outcome = codec.validateResult(method, value);
-              if (outcome.ok) return { value: outcome.value };
-              return {
-                issues: [
-                  {
-                    message:
-                      outcome.reason === 'invalid'
-                        ? (outcome.message as string)
-                        : `not-in-era: ${method}`,
-                  },
-                ],
-              };
-            },
-          },
-        };
-  byMethod.set(method, schema);
-  return schema;
-};
