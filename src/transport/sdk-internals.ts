@@ -64,7 +64,7 @@ const reported = new Set<Borrower>();
 const off = (who: Borrower, reason: string, level: 'info' | 'warn' = 'warn'): undefined => {
   if (reported.has(who)) return undefined;
   reported.add(who);
-  logLine(level, `SDK fast path off: ${who} (the public SDK path serves instead)`, {
+  logLine(level, `SDK internals not borrowed for ${who}: the public SDK path serves instead`, {
     fastPath: who,
     reason,
   });

@@ -7,7 +7,6 @@ import {
   StreamableHTTPClientTransport,
   type JSONRPCMessage,
   type MessageExtraInfo,
-  type RequestMethod,
   type ResultTypeMap,
   type Transport,
 } from '@modelcontextprotocol/client';
@@ -24,7 +23,7 @@ import { GatewayError, LimitError, UpstreamError } from '../errors.js';
 import { checkValue } from '../transport/frame.js';
 import type { InitializeInfo, Params, Result } from '../core/interceptor.js';
 import { createFastRequest, type FastRequest } from './fast-request.js';
-import { resultSchemaFor } from './result-schema.js';
+import { sendRequest } from './sdk-request.js';
 import { isPermanent } from './permanent.js';
 import { StdioUpstreamTransport } from './spawn-stdio.js';
 import { sendLogged } from '../transport/outbound.js';
@@ -351,40 +350,18 @@ export class Upstream {
     }
   }
 
-  /**
-   * One request on the connection: a stdio `tools/call` without progress takes the fast path, anything
-   * else the SDK `Client`. Not async (no promise of its own on the call's path): `request` awaits it
-   * inside its try, which takes a throw here as it takes a rejection.
-   */
+  /** One request on the connection (see `sendRequest`), with this upstream's time limit. */
   private send(
     client: Client,
     method: string,
     params: Params,
     options: RequestOptions,
   ): Promise<Result> {
-    const schema = resultSchemaFor(client, method);
-    const fast =
-      method === 'tools/call' && !options.onProgress ? fastRequests.get(client) : undefined;
-    if (fast && schema)
-      return fast.request(method, params, schema, {
-        signal: options.signal,
-        timeout: this.limits.callTimeoutMs,
-      }) as Promise<Result>;
-    const sdkOptions = {
-      signal: options.signal,
+    const fast = fastRequests.get(client);
+    return sendRequest(client, fast, method, params, {
+      ...options,
       timeout: this.limits.callTimeoutMs,
-      maxTotalTimeout: this.limits.callTimeoutMs,
-      ...(options.onProgress && {
-        onprogress: (progress: unknown) => options.onProgress?.(progress as Params),
-        resetTimeoutOnProgress: true,
-      }),
-    };
-    // Without a schema of ours, the SDK resolves the result check from the method name itself.
-    return (
-      schema
-        ? client.request({ method, params }, schema, sdkOptions)
-        : client.request({ method: method as RequestMethod, params }, sdkOptions)
-    ) as Promise<Result>;
+    });
   }
 
   /** Sends a notification upstream (e.g. roots/list_changed). Best effort. */
