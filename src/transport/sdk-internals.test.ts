@@ -140,4 +140,23 @@ describe('a moved SDK member turns its borrower off instead of failing', () => {
     expect(calls).toBe(0);
     await client.close();
   });
+
+  it('TOOLGATE_FAST_PATHS keeps only the fast paths it names on', async () => {
+    const server = new Server({ name: 's', version: '1.0.0' }, { capabilities: { tools: {} } });
+    const client = new Client({ name: 'c', version: '1.0.0' });
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await Promise.all([server.connect(a), client.connect(b)]);
+    process.env['TOOLGATE_FAST_PATHS'] = 'upstream-request';
+    try {
+      expect(serverInternals(server)).toBeUndefined();
+      expect(outboundCodecs(client)).toBeUndefined();
+      expect(clientInternals(client)).toBeDefined();
+      process.env['TOOLGATE_FAST_PATHS'] = 'off';
+      expect(clientInternals(client)).toBeUndefined();
+    } finally {
+      delete process.env['TOOLGATE_FAST_PATHS'];
+    }
+    expect(serverInternals(server)).toBeDefined();
+    await client.close();
+  });
 });
