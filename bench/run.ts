@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { auditCostSection } from './audit-cost.js';
+import { FAST_PATH_SCENARIOS } from './fast-paths.js';
 import { measureLatency, measureThroughput, median, type LatencyStats } from './measure.js';
 import { toMarkdown, type Outcome, type RunInfo } from './report.js';
 import {
@@ -123,7 +124,10 @@ const rotated = <T>(items: readonly T[], by: number): T[] => [
 
 const main = async (): Promise<void> => {
   const only = values.only?.split(',');
-  const scenarios = SCENARIOS.filter((s) => !only || only.includes(s.id));
+  const scenarios = [
+    ...SCENARIOS,
+    ...FAST_PATH_SCENARIOS.filter((s) => only?.includes(s.id)),
+  ].filter((s) => !only || only.includes(s.id));
   const info: RunInfo = {
     command: `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',

@@ -7,7 +7,7 @@ import {
   StreamableHTTPClientTransport,
   type Transport,
 } from '@modelcontextprotocol/client';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import type { Call } from './measure.js';
 
 /** Where things are: the repository root, the built echo fixtures, a scratch dir for configs. */
@@ -32,16 +32,17 @@ export interface Scenario {
   start(paths: Paths): Promise<Running>;
 }
 
-const echoStdio = (paths: Paths) => join(paths.root, 'dist/test/fixtures/servers/echo-server.js');
+export const echoStdio = (paths: Paths) =>
+  join(paths.root, 'dist/test/fixtures/servers/echo-server.js');
 const echoHttp = (paths: Paths) =>
   join(paths.root, 'dist/test/fixtures/servers/echo-http-server.js');
-const toolgateBin = (paths: Paths) => join(paths.root, 'bin/toolgate.js');
+export const toolgateBin = (paths: Paths) => join(paths.root, 'bin/toolgate.js');
 const relayBin = (paths: Paths) => join(paths.root, 'dist/bench/relay.js');
 const mcpProxyBin = (paths: Paths) =>
   join(paths.root, 'node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs');
 
 /** Extra node flags for the weighed toolgate or relay process (e.g. `--cpu-prof`), from BENCH_GATEWAY_NODE_ARGS. */
-const gatewayNodeArgs = (): string[] =>
+export const gatewayNodeArgs = (): string[] =>
   (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 
 /** Resident set size of a process, in kB, from /proc (Linux). */
@@ -167,7 +168,7 @@ const connectClient = async (
   return { call, close: () => client.close() };
 };
 
-const writeConfig = (
+export const writeConfig = (
   paths: Paths,
   name: string,
   server: Record<string, unknown>,
@@ -186,11 +187,16 @@ const writeConfig = (
   return file;
 };
 
-/** An MCP client over stdio to `args` (node is the command); reports the RSS of that process. */
-const stdioTarget = async (args: readonly string[], tool: string): Promise<Running> => {
+/** An MCP client over stdio to `args` (node is the command), with `env` added; reports the RSS of that process. */
+export const stdioTarget = async (
+  args: readonly string[],
+  tool: string,
+  env: Record<string, string> = {},
+): Promise<Running> => {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [...args],
+    env: { ...getDefaultEnvironment(), ...env },
     stderr: 'pipe',
   });
   transport.stderr?.on('data', () => undefined);

@@ -4,54 +4,15 @@ import {
   ProtocolErrorCode,
   SdkError,
   SdkErrorCode,
+  type CallToolResult,
   type JSONRPCMessage,
+  type Result,
 } from '@modelcontextprotocol/server';
 import type { JsonRpcId, JsonRpcMessage } from '../transport/frame.js';
 import type { Params } from '../core/interceptor.js';
 import { serverChannel, type FrontServer } from './front-server.js';
 import { toProtocolError } from '../transport/to-json-rpc-error.js';
-
-type Outcome = { ok: true; value: unknown } | { ok: false; reason: string; message?: string };
-
-/** The SDK's wire codec of a negotiated era: the same functions its `Server` validates and encodes with. */
-interface WireCodec {
-  hasRequestMethod(method: string): boolean;
-  validateRequest(method: string, value: unknown): Outcome;
-  validateResult(method: string, value: unknown): Outcome;
-  encodeResult(method: string, result: unknown, serverInfo: unknown): unknown;
-  encodeErrorCode(code: number): number;
-}
-
-/** What the fast path borrows from the SDK `Server` (2.4), so its answers are byte for byte the SDK's. */
-interface ServerInternals {
-  _negotiatedWireCodec(): WireCodec;
-  _outboundServerInfo(): unknown;
-  readonly _negotiatedProtocolVersion?: string;
-}
-
-/**
- * The SDK internals the fast path borrows, checked at each use: an SDK release that renames or drops
- * them turns the fast path off (every call takes the SDK path), it never breaks a call.
- */
-export const wireCodecOf = (server: unknown): WireCodec | undefined => {
-  const internals = server as Partial<ServerInternals>;
-  if (
-    typeof internals._negotiatedWireCodec !== 'function' ||
-    typeof internals._outboundServerInfo !== 'function'
-  )
-    return undefined;
-  const codec = internals._negotiatedWireCodec.call(server) as Partial<WireCodec> | undefined;
-  const api: ReadonlyArray<keyof WireCodec> = [
-    'hasRequestMethod',
-    'validateRequest',
-    'validateResult',
-    'encodeResult',
-    'encodeErrorCode',
-  ];
-  return codec && api.every((name) => typeof codec[name] === 'function')
-    ? (codec as WireCodec)
-    : undefined;
-};
+import { serverInternals, type ServerInternals } from '../transport/sdk-internals.js';
 
 /** `normalizeContentlessToolResult` of the SDK: a result without `content` gets `content: []`. */
 const FOREIGN_RESULT_KEYS = ['task', 'inputRequests', 'requestState'];
@@ -100,8 +61,12 @@ export const createFastCall = (
 ) => {
   const inFlight = new Map<JsonRpcId, AbortController>();
 
-  const call = (front: FrontServer, codec: WireCodec, id: JsonRpcId, params: Params): void => {
-    const internals = front.server as unknown as ServerInternals;
+  const call = (
+    front: FrontServer,
+    { codec, serverInfo }: ServerInternals,
+    id: JsonRpcId,
+    params: Params,
+  ): void => {
     const controller = new AbortController();
     inFlight.set(id, controller);
     const fail = (code: number, message: string, data?: unknown) =>
@@ -109,17 +74,17 @@ export const createFastCall = (
         jsonrpc: '2.0',
         id,
         error: { code: codec.encodeErrorCode(code), message, ...(data !== undefined && { data }) },
-      } as never);
+      });
     front.gateway
       .request(front.session, serverChannel(front), 'tools/call', params, controller.signal)
       .then(
         (result) => {
           if (controller.signal.aborted) return;
-          const projected = front.server.projectCallToolResult(result as never, undefined);
+          const projected = front.server.projectCallToolResult(result as CallToolResult, undefined);
           if (isInputRequiredResult(projected))
             return fail(
               ProtocolErrorCode.InternalError,
-              `Handler for tools/call returned an input-required result, but this request is served on protocol revision ${internals._negotiatedProtocolVersion ?? LATEST_PROTOCOL_VERSION}, which has no input_required vocabulary`,
+              `Handler for tools/call returned an input-required result, but this request is served on protocol revision ${front.server.getNegotiatedProtocolVersion() ?? LATEST_PROTOCOL_VERSION}, which has no input_required vocabulary`,
             );
           const valid = codec.validateResult('tools/call', normalizeContentless(projected));
           if (!valid.ok)
@@ -131,17 +96,13 @@ export const createFastCall = (
                 ? 'No wire schema for tools/call in the resolved era'
                 : `Invalid tools/call result: ${valid.message}`,
             );
-          let encoded: unknown;
+          let encoded: Result;
           try {
-            encoded = codec.encodeResult(
-              'tools/call',
-              valid.value,
-              internals._outboundServerInfo(),
-            );
+            encoded = codec.encodeResult('tools/call', valid.value as Result, serverInfo());
           } catch {
             return fail(ProtocolErrorCode.InternalError, 'Internal error');
           }
-          reply({ result: encoded, jsonrpc: '2.0', id } as never);
+          reply({ result: encoded, jsonrpc: '2.0', id });
         },
         (error: unknown) => {
           if (controller.signal.aborted) return;
@@ -179,11 +140,11 @@ export const createFastCall = (
       front.server.getClientCapabilities() === undefined
     )
       return false;
-    const codec = wireCodecOf(front.server);
-    if (!codec?.hasRequestMethod('tools/call')) return false;
+    const internals = serverInternals(front.server);
+    if (!internals?.codec.hasRequestMethod('tools/call')) return false;
     const params = message['params'] as Params;
     if (!isWellFormedCall(params)) return false; // the SDK answers it, with its own error
-    call(front, codec, message['id'] as JsonRpcId, params);
+    call(front, internals, message['id'] as JsonRpcId, params);
     return true;
   };
 

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import {
   ProtocolError,
-  Server,
-  type JSONRPCRequest,
-  type Result as SdkResult,
+  type CallToolResult,
+  type ProgressNotification,
+  type RequestMethod,
+  type ResultTypeMap,
+  type Server,
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { FrameError } from '../errors.js';
@@ -14,6 +16,7 @@ import type { Principal } from '../core/principal.js';
 import { VERSION } from '../version.js';
 import type { ListMethod } from '../gateway/rewrite.js';
 import { toProtocolError } from '../transport/to-json-rpc-error.js';
+import { serverWrappingHandlers, type RequestHandler } from '../transport/sdk-internals.js';
 
 const LIST_METHODS: readonly ListMethod[] = [
   'tools/list',
@@ -38,8 +41,6 @@ export interface FrontServer {
   readonly detach: () => void;
 }
 
-type Handler = (request: JSONRPCRequest, ctx: ServerContext) => Promise<SdkResult>;
-
 /** Our handlers throw only coded errors (`toProtocolError`): `data.code` tells them from the SDK's. */
 const isCoded = (error: unknown): boolean =>
   error instanceof ProtocolError &&
@@ -47,31 +48,30 @@ const isCoded = (error: unknown): boolean =>
 
 /**
  * The SDK checks a request against its schema before our handler runs, and a failure leaves with the
- * validator's whole dump (a `ref/tool` completion: -32603 and a zod issue list). `_wrapHandler` is the
- * SDK's documented hook for subclasses; here every uncoded error becomes a coded one, internals dropped.
+ * validator's whole dump (a `ref/tool` completion: -32603 and a zod issue list). Around the SDK's own
+ * handler wrapping, every uncoded error becomes a coded one, internals dropped.
  */
-class FrontMcpServer extends Server {
-  protected override _wrapHandler(method: string, handler: Handler): Handler {
-    const wrapped = super._wrapHandler(method, handler);
-    return async (request, ctx) => {
-      try {
-        return await wrapped(request, ctx);
-      } catch (error) {
-        if (isCoded(error)) throw error;
-        // A plain Error or an SDK InvalidParams here is the schema check (of the request, or of a tools/call result).
-        const invalid = !(error instanceof ProtocolError) || error.code === -32602;
-        throw toProtocolError(
-          invalid
-            ? new FrameError(
-                'FRAME_INVALID_PARAMS',
-                `${method}: the message does not match the MCP schema`,
-              )
-            : error,
-        );
-      }
-    };
-  }
-}
+const shapeErrors =
+  (method: string, wrapped: RequestHandler): RequestHandler =>
+  async (request, ctx) => {
+    try {
+      return await wrapped(request, ctx);
+    } catch (error) {
+      if (isCoded(error)) throw error;
+      // A plain Error or an SDK InvalidParams here is the schema check (of the request, or of a tools/call result).
+      const invalid = !(error instanceof ProtocolError) || error.code === -32602;
+      throw toProtocolError(
+        invalid
+          ? new FrameError(
+              'FRAME_INVALID_PARAMS',
+              `${method}: the message does not match the MCP schema`,
+            )
+          : error,
+      );
+    }
+  };
+
+const FrontMcpServer = serverWrappingHandlers(shapeErrors);
 
 /**
  * Builds the client-facing MCP server of one front session with the official SDK (which speaks both
@@ -115,7 +115,7 @@ export const createFrontServer = (
           method,
           request.params?.cursor,
           ctx.mcpReq.signal,
-        )) as never;
+        )) as ResultTypeMap[typeof method];
       } catch (error) {
         throw toProtocolError(error);
       }
@@ -136,7 +136,7 @@ export const createFrontServer = (
         );
         await progress?.flushed(); // progress must reach the client before the result does
         return method === 'tools/call'
-          ? server.projectCallToolResult(result as never, undefined)
+          ? server.projectCallToolResult(result as CallToolResult, undefined)
           : result;
       } catch (error) {
         throw toProtocolError(error);
@@ -144,7 +144,7 @@ export const createFrontServer = (
     });
   }
   // Only the 2025 era has logging: registering the handler without the capability throws.
-  if (era === 'legacy') server.setRequestHandler('logging/setLevel', async () => ({}));
+  if (era === 'legacy') server.setRequestHandler('logging/setLevel', () => Promise.resolve({}));
   return { server, gateway, session, detach: gateway.attach(session) };
 };
 
@@ -158,7 +158,7 @@ export const serverChannel = (front: FrontServer): ClientChannel => ({
   era: front.session.era,
   canElicit: () => canElicit(front.server, front.session.era),
   request: (method, params, signal) =>
-    front.server.request({ method, params } as never, { signal }),
+    front.server.request({ method: method as RequestMethod, params }, { signal }),
   notify: (method, params) => front.server.notification({ method, params }),
 });
 
@@ -171,7 +171,8 @@ const channelFor = (server: Server, session: FrontSession, ctx: ServerContext): 
   sessionId: session.id,
   era: session.era,
   canElicit: () => canElicit(server, session.era),
-  request: (method, params, signal) => ctx.mcpReq.send({ method, params } as never, { signal }),
+  request: (method, params, signal) =>
+    ctx.mcpReq.send({ method: method as RequestMethod, params }, { signal }),
   notify: (method, params) => ctx.mcpReq.notify({ method, params }),
 });
 
@@ -185,16 +186,16 @@ const progressForwarder = (params: Params, ctx: ServerContext) => {
   return {
     forward: (progress: Params) => {
       const { progress: value, total, message } = progress;
-      const notification = {
+      const notification: ProgressNotification = {
         method: 'notifications/progress',
         params: {
           progressToken: token,
-          progress: value,
-          ...(total !== undefined && { total }),
-          ...(message !== undefined && { message }),
+          progress: value as number,
+          ...(total !== undefined && { total: total as number }),
+          ...(message !== undefined && { message: message as string }),
         },
       };
-      sent = sent.then(() => ctx.mcpReq.notify(notification as never)).catch(() => undefined);
+      sent = sent.then(() => ctx.mcpReq.notify(notification)).catch(() => undefined);
     },
     flushed: () => sent,
   };

@@ -1,11 +1,9 @@
 import { serveStdio, type StdioServerHandle } from '@modelcontextprotocol/server/stdio';
 import type { Readable, Writable } from 'node:stream';
-import type { JSONRPCErrorResponse, JSONRPCMessage } from '@modelcontextprotocol/server';
 import type { Gateway } from '../gateway/gateway.js';
 import { limitsOf } from '../config/schema.js';
 import { stdioPrincipal } from '../authz/principal.js';
-import { toWireError, type WireError } from '../transport/to-json-rpc-error.js';
-import type { JsonRpcId } from '../transport/frame.js';
+import { toWireError } from '../transport/to-json-rpc-error.js';
 import { LimitError, FrameError } from '../errors.js';
 import { createFastCall } from './fast-call.js';
 import { createFrontServer, type FrontServer } from './front-server.js';
@@ -25,15 +23,6 @@ export const frontLimits = (gateway: Gateway) => {
  * transport before the SDK sees them; a refused frame is answered with a JSON-RPC error (when its id
  * can be found) and never forwarded. The SDK's `serveStdio` picks the era from the opening message.
  */
-/**
- * JSON-RPC 2.0 answers a frame whose id could not be read with `"id": null`. The SDK's message type
- * has no null id, so the null is added to an SDK-typed error response.
- */
-const errorFrame = (id: JsonRpcId | undefined, error: WireError): JSONRPCMessage => {
-  const frame: JSONRPCErrorResponse = { jsonrpc: '2.0', error };
-  return id === undefined ? Object.assign(frame, { id: null }) : { ...frame, id };
-};
-
 export const serveStdioFront = (
   gateway: Gateway,
   streams: { input: Readable; output: Writable } = { input: process.stdin, output: process.stdout },
@@ -47,7 +36,9 @@ export const serveStdioFront = (
       const error = rejected.code.startsWith('LIMIT_')
         ? new LimitError(rejected.code as 'LIMIT_TOO_DEEP', rejected.message)
         : new FrameError(rejected.code as 'FRAME_PARSE_ERROR', rejected.message);
-      void transport.send(errorFrame(rejected.id, toWireError(error))).catch(() => undefined);
+      void transport
+        .send({ jsonrpc: '2.0', id: rejected.id ?? null, error: toWireError(error) })
+        .catch(() => undefined);
     },
   );
   const detachers: Array<() => void> = [];

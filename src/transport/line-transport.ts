@@ -172,9 +172,10 @@ export class LineTransport implements Transport {
    * Queues one frame; every frame sent during the same turn of the event loop leaves in one
    * `write(2)` (a joined string), in the order sent, after the audit log's pending lines
    * (`outbound.commit()`). Resolves once the batch is handed to the stream (after `drain` when its
-   * buffer is full), as a single write would.
+   * buffer is full), as a single write would. Also takes a frame the SDK's types cannot express (an
+   * error answering a frame whose id could not be read: `id: null`, as JSON-RPC 2.0 says).
    */
-  send(message: JSONRPCMessage): Promise<void> {
+  send(message: JSONRPCMessage | JsonRpcMessage): Promise<void> {
     if (this.closed) return Promise.reject(new Error('transport closed'));
     return new Promise((resolve, reject) => {
       this.outgoing.push(JSON.stringify(message) + '\n');

@@ -1,4 +1,4 @@
-import { Client } from '@modelcontextprotocol/client';
+import { Client, type ResultTypeMap } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config/schema.js';
 import type { Params } from '../core/interceptor.js';
 import { VERSION } from '../version.js';
@@ -50,7 +50,7 @@ export const createUpstreamClient = (
           method,
           (request.params ?? {}) as Params,
           ctx.mcpReq.signal,
-        ) as never,
+        ) as Promise<ResultTypeMap[typeof method]>,
     );
   }
   client.fallbackNotificationHandler = (notification) =>

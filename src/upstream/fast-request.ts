@@ -7,64 +7,12 @@ import {
 } from '@modelcontextprotocol/client';
 import type { JsonRpcMessage } from '../transport/frame.js';
 import type { Params } from '../core/interceptor.js';
-
-/** What the SDK's era codec says about a raw result: complete, invalid, or a kind the `Client` resolves (input_required). */
-type Decoded =
-  { kind: 'complete'; result: unknown } | { kind: 'invalid'; error: Error } | { kind: string };
-
-interface Codec {
-  readonly era: string;
-  hasRequestMethod(method: string): boolean;
-  decodeResult(method: string, raw: unknown): Decoded;
-}
-
-/** A result check as `client.request` takes it (a Standard Schema; see `resultSchemaFor` in upstream.ts). */
-export interface ResultSchema {
-  readonly '~standard': {
-    version: 1;
-    vendor: string;
-    validate(value: unknown): { value: unknown } | { issues: ReadonlyArray<{ message: string }> };
-  };
-}
+import { clientInternals, type Decoded, type ResultSchema } from '../transport/sdk-internals.js';
 
 export interface FastRequestOptions {
   readonly signal: AbortSignal;
   readonly timeout: number;
 }
-
-/**
- * What the upstream fast path borrows from the SDK `Client` (2.4): its id counter (so ids never
- * collide with the SDK's own requests on the same connection), its outbound `_meta` envelope (the
- * 2026-07-28 era's protocol version, client info and capabilities), its era codec, and its
- * multi-round-trip engine for an `input_required` result. Checked at connect: an SDK release that
- * renames or drops any of them turns the fast path off (every request takes the SDK path).
- */
-interface ClientInternals {
-  _requestMessageId: number;
-  _envelopeOutbound(message: Record<string, unknown>): Record<string, unknown>;
-  _resolveOutboundCodec(method: string): Codec;
-  _resolveNonCompleteResult(decoded: Decoded, flow: unknown): Promise<unknown>;
-  _requestWithSchemaViaCodec(
-    codec: Codec,
-    request: { method: string; params?: Params },
-    schema: ResultSchema,
-    options: unknown,
-  ): Promise<unknown>;
-}
-
-const usable = (client: Client): ClientInternals | undefined => {
-  const internals = client as unknown as Partial<ClientInternals>;
-  const methods = [
-    '_envelopeOutbound',
-    '_resolveOutboundCodec',
-    '_resolveNonCompleteResult',
-    '_requestWithSchemaViaCodec',
-  ] as const;
-  return typeof internals._requestMessageId === 'number' &&
-    methods.every((m) => typeof internals[m] === 'function')
-    ? (internals as ClientInternals)
-    : undefined;
-};
 
 /** Why a request stopped early, as the SDK reports it: its own error, or a timeout carrying the reason. */
 const asSdkError = (reason: unknown): SdkError =>
@@ -77,16 +25,16 @@ interface Pending {
 
 export interface FastRequest {
   /** Sends `method` and waits for its result, as `client.request(request, schema, options)` would. */
-  request(
+  readonly request: (
     method: string,
     params: Params,
     schema: ResultSchema,
     options: FastRequestOptions,
-  ): Promise<unknown>;
+  ) => Promise<unknown>;
   /** Offered every frame the upstream sends (after the transport's limits and credential redaction): true when it was ours. */
-  intercept(message: JsonRpcMessage): boolean;
+  readonly intercept: (message: JsonRpcMessage) => boolean;
   /** The connection closed: every request in flight fails as the SDK fails its own. */
-  closed(): void;
+  readonly closed: () => void;
 }
 
 /**
@@ -103,7 +51,7 @@ export const createFastRequest = (
   client: Client,
   send: (message: JSONRPCMessage) => Promise<void>,
 ): FastRequest | undefined => {
-  const internals = usable(client);
+  const internals = clientInternals(client);
   if (!internals) return undefined;
   const pending = new Map<number, Pending>();
 
@@ -113,12 +61,12 @@ export const createFastRequest = (
     schema: ResultSchema,
     options: FastRequestOptions,
   ): Promise<unknown> => {
-    const codec = internals._resolveOutboundCodec.call(client, method);
+    const codec = internals.codec(method);
     const { signal } = options;
     if (signal.aborted) return Promise.reject(asSdkError(signal.reason));
-    const id = internals._requestMessageId++;
+    const id = internals.nextRequestId();
     const flowStartedAt = Date.now();
-    const outbound = internals._envelopeOutbound.call(client, {
+    const outbound = internals.envelope({
       method,
       params,
       jsonrpc: '2.0',
@@ -133,7 +81,7 @@ export const createFastRequest = (
       const cancel = (reason: unknown) => {
         if (!pending.has(id)) return;
         done();
-        const notice = internals._envelopeOutbound.call(client, {
+        const notice = internals.envelope({
           jsonrpc: '2.0',
           method: 'notifications/cancelled',
           params: { requestId: id, reason: String(reason) },
@@ -184,18 +132,17 @@ export const createFastRequest = (
               options: sdkOptions,
               flowStartedAt,
               retry: (next: Params | undefined, legOptions: unknown) =>
-                internals._requestWithSchemaViaCodec.call(
-                  client,
+                internals.requestViaCodec(
                   codec,
                   next === undefined ? { method } : { method, params: next },
                   schema,
                   legOptions,
                 ),
             };
-            return resolve(internals._resolveNonCompleteResult.call(client, decoded, flow));
+            return resolve(internals.resolveNonComplete(decoded, flow));
           }
           const outcome = schema['~standard'].validate((decoded as { result: unknown }).result);
-          if ('issues' in outcome)
+          if (outcome.issues)
             return reject(
               new SdkError(
                 SdkErrorCode.InvalidResult,

@@ -7,7 +7,8 @@ import {
 } from '@modelcontextprotocol/client';
 import type { Params, Result } from '../core/interceptor.js';
 import { GatewayError, LimitError, UpstreamError } from '../errors.js';
-import type { FastRequest, ResultSchema } from './fast-request.js';
+import type { FastRequest } from './fast-request.js';
+import { sendRequest as sendSdkRequest } from './sdk-request.js';
 import { OWN_REFUSAL_MARK } from './own-refusal.js';
 
 /** The request path of one upstream connection: SDK or fast path, and what its errors become. */
@@ -18,9 +19,9 @@ export interface RequestOptions {
 }
 
 /**
- * One request on the connection: a stdio `tools/call` without progress takes the fast path, anything
- * else the SDK `Client`. Not async (no promise of its own on the call's path): `Upstream.request`
- * awaits it inside its try, which takes a throw here as it takes a rejection.
+ * One request on the connection (sdk-request.ts): a stdio `tools/call` without progress takes the
+ * fast path, anything else the SDK `Client`. Not async (no promise of its own on the call's path):
+ * `Upstream.request` awaits it inside its try, which takes a throw here as it takes a rejection.
  */
 export const sendRequest = (
   client: Client,
@@ -28,29 +29,12 @@ export const sendRequest = (
   params: Params,
   options: RequestOptions,
   callTimeoutMs: number,
-): Promise<Result> => {
-  const schema = resultSchemaFor(client, method);
-  const fast =
-    method === 'tools/call' && !options.onProgress ? fastRequests.get(client) : undefined;
-  if (fast && schema)
-    return fast.request(method, params, schema, {
-      signal: options.signal,
-      timeout: callTimeoutMs,
-    }) as Promise<Result>;
-  const request = { method, params } as never;
-  const sdkOptions = {
+): Promise<Result> =>
+  sendSdkRequest(client, fastRequests.get(client), method, params, {
     signal: options.signal,
     timeout: callTimeoutMs,
-    maxTotalTimeout: callTimeoutMs,
-    ...(options.onProgress && {
-      onprogress: (progress: unknown) => options.onProgress?.(progress as Params),
-      resetTimeoutOnProgress: true,
-    }),
-  };
-  return schema
-    ? client.request(request, schema as never, sdkOptions)
-    : client.request(request, sdkOptions);
-};
+    onProgress: options.onProgress,
+  });
 
 /** What an SDK or transport failure of `method` becomes: a typed error with a stable code. */
 export const toUpstreamError = (
@@ -119,10 +103,6 @@ export const toUpstreamError = (
   });
 };
 
-type Outcome = { ok: true; value: unknown } | { ok: false; reason: string; message?: string };
-interface WireCodec {
-  validateResult(method: string, value: unknown): Outcome;
-}
 /**
  * A result without its server's own identity. A 2026-07-28 server stamps its `serverInfo` into the
  * `_meta` of every result (`io.modelcontextprotocol/serverInfo`); that describes the upstream's hop,
@@ -150,48 +130,3 @@ export const withoutUpstreamIdentity = (result: Result): Result => {
 
 /** Each stdio connection's `tools/call` fast path (see fast-request.ts), while it lasts. */
 export const fastRequests = new WeakMap<Client, FastRequest>();
-
-const resultSchemas = new WeakMap<Client, Map<string, ResultSchema | null>>();
-
-/**
- * The result check `client.request(req, options)` builds on every call (SDK 2.4's
- * `codecResultValidator`: the codec of the connection's era validates the result), built once per
- * connection and method. The SDK builds it by validating `undefined` first to learn whether the method
- * has a result in this era, and stringifies the zod error that always gives (a few % of the gateway's
- * CPU); here that probe runs once. `null`: no result in this era, the SDK's own path decides.
- */
-const resultSchemaFor = (client: Client, method: string): ResultSchema | null => {
-  let byMethod = resultSchemas.get(client);
-  if (!byMethod) resultSchemas.set(client, (byMethod = new Map()));
-  let schema = byMethod.get(method);
-  if (schema !== undefined) return schema;
-  const codec = (
-    client as unknown as { _resolveOutboundCodec(method: string): WireCodec }
-  )._resolveOutboundCodec(method);
-  const probe = codec.validateResult(method, undefined);
-  schema =
-    !probe.ok && probe.reason === 'not-in-era'
-      ? null
-      : {
-          '~standard': {
-            version: 1,
-            vendor: 'mcp-wire-codec',
-            validate: (value) => {
-              const outcome = codec.validateResult(method, value);
-              if (outcome.ok) return { value: outcome.value };
-              return {
-                issues: [
-                  {
-                    message:
-                      outcome.reason === 'invalid'
-                        ? (outcome.message as string)
-                        : `not-in-era: ${method}`,
-                  },
-                ],
-              };
-            },
-          },
-        };
-  byMethod.set(method, schema);
-  return schema;
-};

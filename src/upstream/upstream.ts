@@ -53,8 +53,7 @@ export class Upstream {
 
   /** The protocol revision negotiated with the server, once connected. */
   get protocolVersion(): string | undefined {
-    return (this.client as unknown as { _negotiatedProtocolVersion?: string } | undefined)
-      ?._negotiatedProtocolVersion;
+    return this.client?.getNegotiatedProtocolVersion();
   }
 
   /** Whether this connection's `tools/call` takes the fast path past the SDK `Client` (stdio, SDK internals found). */

@@ -420,9 +420,7 @@ describe('protocol eras', () => {
       { client: { versionNegotiation: { mode: { pin: '2026-07-28' } } } },
     );
     try {
-      expect(
-        (gw.client as unknown as { _negotiatedProtocolVersion: string })._negotiatedProtocolVersion,
-      ).toBe('2026-07-28');
+      expect(gw.client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
       expect((await gw.client.listTools()).tools.map((t) => t.name).sort()).toEqual([
         'modern__echo',
         'old__echo',
@@ -486,9 +484,7 @@ describe('protocol eras', () => {
       },
     });
     try {
-      expect(
-        (gw.client as unknown as { _negotiatedProtocolVersion: string })._negotiatedProtocolVersion,
-      ).toBe('2025-11-25');
+      expect(gw.client.getNegotiatedProtocolVersion()).toBe('2025-11-25');
       expect(
         await gw.client.callTool({ name: 'modern__echo', arguments: { text: 'c' } }),
       ).toMatchObject({ content: [{ text: 'c' }] });

@@ -1,0 +1,32 @@
+import type { Scenario } from './targets.js';
+import { echoStdio, gatewayNodeArgs, stdioTarget, toolgateBin, writeConfig } from './targets.js';
+
+/**
+ * The stdio gateway with some of its SDK fast paths switched off (`TOOLGATE_FAST_PATHS`, see
+ * src/transport/sdk-internals.ts), to weigh what each earns against `stdio-toolgate` in the same
+ * run. Run only when `--only` names them: `npm run bench -- --only
+ * stdio-toolgate,fast-paths-off,… --no-write`.
+ */
+const variant = (id: string, label: string, on: string): Scenario => ({
+  id,
+  label: `stdio: client → toolgate run → echo (stdio), ${label}`,
+  baseline: 'stdio-toolgate',
+  start: (paths) => {
+    const config = writeConfig(paths, id, {
+      command: process.execPath,
+      args: [echoStdio(paths)],
+    });
+    return stdioTarget(
+      [...gatewayNodeArgs(), toolgateBin(paths), 'run', '--no-lock', '--config', config],
+      'bench__echo',
+      { TOOLGATE_FAST_PATHS: on },
+    );
+  },
+});
+
+export const FAST_PATH_SCENARIOS: readonly Scenario[] = [
+  variant('fast-paths-off', 'every SDK fast path off', 'off'),
+  variant('front-call-off', 'front-call off', 'upstream-request,result-schema'),
+  variant('upstream-request-off', 'upstream-request off', 'front-call,result-schema'),
+  variant('upstream-and-schema-off', 'upstream-request and result-schema off', 'front-call'),
+];
