@@ -25,6 +25,10 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts'],
+          // The unit files share a worker's loaded modules (zod, the SDK, the sources) instead of each
+          // importing them again: this halves the project's CPU time. They hold no global state
+          // between files (no mocks; fake timers and env changes are undone or uniquely named).
+          isolate: false,
         },
       },
       {
