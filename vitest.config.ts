@@ -16,8 +16,9 @@ export default defineConfig({
       provider: 'v8',
       include: ['src/**/*.ts'],
       exclude: ['src/**/*.test.ts'],
-      reporter: ['text-summary', 'text', 'html', 'json-summary'],
+      reporter: [['text', { skipFull: true }], 'text-summary', 'html', 'json-summary'],
       reportsDirectory: 'coverage',
+      reportOnFailure: true,
     },
     projects: [
       {
