@@ -154,14 +154,23 @@ describe('when the egress decisions go to the audit log', () => {
 
   it('[AUD-1] connects only once the allow decision is recorded', async () => {
     let release = (): void => undefined;
-    const decided: EgressEvent[] = [];
+    let decided: () => void = () => undefined;
+    const firstDecided = new Promise<void>((resolve) => (decided = resolve));
+    const events: EgressEvent[] = [];
+    // The first decision's record is held; later ones are recorded at once.
     const { proxy, socketPath } = await proxyWith((e) => {
-      decided.push(e);
+      events.push(e);
+      if (events.length > 1) return Promise.resolve();
+      decided();
       return new Promise<void>((resolve) => (release = resolve));
     });
     const answer = get(socketPath, `http://ok.test:${port}/slow-record`);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(decided.map((e) => e.decision)).toEqual(['allow']);
+    await firstDecided;
+    // A later request, decided and recorded after the held one, goes all the way through: the proxy
+    // had every chance to connect the first; only its unrecorded decision holds it back.
+    expect(await get(socketPath, `http://ok.test:${port}/recorded`)).toMatchObject({ status: 200 });
+    expect(events.map((e) => e.decision)).toEqual(['allow', 'allow']);
+    expect(hits).toContain('/recorded');
     expect(hits).not.toContain('/slow-record'); // decided, not yet recorded: not connected
     release();
     expect(await answer).toMatchObject({ status: 200, body: 'reached' });

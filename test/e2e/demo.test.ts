@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { ROOT } from './harness.js';
+import { built, ROOT } from './harness.js';
 
 describe('the README demo', () => {
   it('validates examples/demo.yaml', () => {
@@ -16,7 +16,7 @@ describe('the README demo', () => {
   it('[ALLOW-2] shows allowed calls succeed and denied calls fail', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [join(ROOT, 'dist/test/fixtures/demo.js')],
+      [built('test/fixtures/demo.ts')],
       { cwd: ROOT },
     );
     expect(stdout).toContain('ALLOWED  everything__echo');

@@ -225,6 +225,9 @@ class StdioGateway {
       }
       for (const wake of this.waiters.splice(0)) wake();
     });
+    this.proc.once('exit', () => {
+      for (const wake of this.waiters.splice(0)) wake();
+    });
   }
 
   get alive(): boolean {
@@ -235,16 +238,20 @@ class StdioGateway {
     this.proc.stdin.write(Buffer.concat([Buffer.from(bytes), Buffer.from('\n')]));
   }
 
+  /** Resolves with the first matching message; woken by each message and by the exit, failing at the deadline. */
   async waitFor(match: (m: Message) => boolean, from = 0, timeoutMs = 10_000): Promise<Message> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.messages.slice(from).find(match);
       if (found) return found;
-      if (Date.now() > deadline || !this.alive)
-        throw new Error(`no matching message (alive: ${this.alive})`);
+      const left = deadline - Date.now();
+      if (left <= 0 || !this.alive) throw new Error(`no matching message (alive: ${this.alive})`);
       await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 200);
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     }
   }

@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fixture } from './harness.js';
 
 /** Helpers for the HTTP-front e2e and fuzz tests: a real `toolgate` process, raw HTTP. */
 
@@ -24,7 +25,7 @@ export const memory = {
 };
 export const recording = (recordFile: string) => ({
   command: 'node',
-  args: [join(root, 'dist/test/fixtures/servers/recording.js')],
+  args: [fixture('recording')],
   env: { RECORD_FILE: recordFile },
   sandbox: { writable: [dirname(recordFile)] },
 });

@@ -27,7 +27,12 @@ export const runToolgate = (
         }),
     );
   });
-export const fixture = (name: string) => join(ROOT, 'dist/test/fixtures/servers', `${name}.js`);
+/**
+ * The built JavaScript of a source file (`test/fixtures/demo.ts` → `dist/test/fixtures/demo.js`), for
+ * the processes a test starts. The e2e project's global setup (test/global-setup.ts) builds it first.
+ */
+export const built = (source: string) => join(ROOT, 'dist', source.replace(/\.ts$/, '.js'));
+export const fixture = (name: string) => built(`test/fixtures/servers/${name}.ts`);
 export const npmServer = (pkg: 'server-everything' | 'server-memory' | 'server-filesystem') =>
   join(ROOT, 'node_modules/@modelcontextprotocol', pkg, 'dist/index.js');
 
