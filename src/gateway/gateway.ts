@@ -26,7 +26,8 @@ import { createElicitingApprover } from '../authz/approval.js';
 import { FlowLedger } from '../authz/flows.js';
 import type { AuthzEvent } from '../authz/interceptor.js';
 import type { CompiledPolicy } from '../authz/policy.js';
-import { createMemoryRateStore, type RateStore } from '../authz/rate-limit.js';
+import type { RateStore } from '../authz/rate-limit.js';
+import { createRateStore } from '../cluster/rate-redis.js';
 
 /** A front session: one connected client (stdio), one HTTP session, or one stateless HTTP request. */
 export interface FrontSession {
@@ -84,7 +85,7 @@ export class Gateway {
   private readonly secrets = new SecretRegistry();
   /** What each session received (flow rules) and the rate buckets: kept across reloads. */
   private ledger: FlowLedger | undefined;
-  private readonly rates: RateStore = createMemoryRateStore();
+  private rates: RateStore | undefined;
   private checkInstructions: ReturnType<typeof createInstructionsCheck>;
   /** Set by `drain`: new calls are refused, and `drained` is called once the last call in flight ends. */
   private closing = false;
@@ -138,7 +139,7 @@ export class Gateway {
         policy: options.policy,
         ledger: (this.ledger ??= new FlowLedger(config.flows)),
         approve: createElicitingApprover(config.approval.timeoutMs),
-        rates: this.rates,
+        rates: (this.rates ??= createRateStore(config)),
         emit: this.onEvent,
       },
     });
@@ -252,6 +253,7 @@ export class Gateway {
   }
 
   async stop(): Promise<void> {
+    this.rates?.close?.();
     await Promise.all([...this.upstreams.values()].map((u) => u.stop()));
   }
 
