@@ -45,6 +45,8 @@ const openSharedLog = (
   onWarning: (message: string) => void,
 ): AuditSink => {
   const log = new PostgresAuditLog({ ...options, url: audit.url ?? '', schema: audit.schema });
+  if (options.witnessUrl !== undefined)
+    onWarning('audit.witnessUrl is not posted to with store: postgres (witnessFile is written)');
   log
     .ready()
     .catch((error: unknown) =>
