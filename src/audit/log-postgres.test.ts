@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tcpRelay } from '../../test/e2e/tcp-relay.js';
 import { createKeys, loadKeys, loadVerifiers } from './keys.js';
 import { PostgresAuditLog } from './log-postgres.js';
 import type { EntryFields } from './log.js';
@@ -115,7 +115,7 @@ describe('the Postgres audit log', () => {
 
   it('[CLU-2] [AUD-2] refuses appends with AUDIT_APPEND_FAILED while Postgres is unreachable, and takes them once it is back', async () => {
     const schema = newSchema();
-    const proxy = await tcpProxy(5432);
+    const proxy = await tcpRelay(5432);
     const log = openLog(schema, `postgres://postgres@127.0.0.1:${proxy.port}/test`);
     await log.append(fields('before'));
     await proxy.stop();
@@ -137,40 +137,3 @@ describe('the Postgres audit log', () => {
     ]);
   });
 });
-
-/** A TCP relay to the real Postgres that the test can take down (every connection cut) and bring back. */
-const tcpProxy = async (target: number) => {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-  const start = () =>
-    new Promise<void>((resolve) => {
-      server = createServer((client) => {
-        const upstream = connect(target, '127.0.0.1');
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('close', () => sockets.delete(s));
-          s.on('error', () => undefined);
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, '127.0.0.1', () => {
-        const address = server?.address();
-        if (address && typeof address === 'object') port = address.port;
-        resolve();
-      });
-    });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server?.close(() => resolve());
-    });
-  await start();
-  return {
-    get port() {
-      return port;
-    },
-    start,
-    stop,
-  };
-};

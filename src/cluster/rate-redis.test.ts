@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tcpRelay } from '../../test/e2e/tcp-relay.js';
 import { createRedisRateStore, type SharedRateStore } from './rate-redis.js';
 
 /** The machine's Redis (CI and development run one: `.ci/run` checks it is reachable). */
@@ -56,7 +56,7 @@ describe('the Redis rate store', () => {
   });
 
   it('[CLU-4] refuses with CLUSTER_STORE_UNAVAILABLE while Redis is unreachable, and takes again once it is back', async () => {
-    const proxy = await tcpProxy(6379);
+    const proxy = await tcpRelay(6379);
     const store = open(`redis://127.0.0.1:${proxy.port}`, newPrefix());
     expect(await store.take('k', bucket, 0)).toEqual({ ok: true });
     await proxy.stop();
@@ -73,40 +73,3 @@ describe('the Redis rate store', () => {
     expect(back).toEqual({ ok: true });
   });
 });
-
-/** A TCP relay to the real Redis that the test can take down (every connection cut) and bring back. */
-const tcpProxy = async (target: number) => {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-  const start = () =>
-    new Promise<void>((resolve) => {
-      server = createServer((client) => {
-        const upstream = connect(target, '127.0.0.1');
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('close', () => sockets.delete(s));
-          s.on('error', () => undefined);
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, '127.0.0.1', () => {
-        const address = server?.address();
-        if (address && typeof address === 'object') port = address.port;
-        resolve();
-      });
-    });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server?.close(() => resolve());
-    });
-  await start();
-  return {
-    get port() {
-      return port;
-    },
-    start,
-    stop,
-  };
-};

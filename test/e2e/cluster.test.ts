@@ -8,6 +8,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { errorOf } from './harness.js';
 import { everything, root, startServe, tempDir, type ServeProcess } from './gateway-process.js';
+import { tcpRelay } from './tcp-relay.js';
 
 /** The machine's Postgres and Redis (`.ci/run` checks both are reachable). */
 const POSTGRES = process.env['TOOLGATE_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -115,5 +116,75 @@ describe('two replicas sharing Postgres and Redis', () => {
     const tampered = await toolgate('audit', 'verify', '--config', replicas[0]?.configFile ?? '');
     expect(tampered.code).toBe(1);
     expect(tampered.stdout).toMatch(/^FAILED at entry \d+/);
+  });
+});
+
+describe('a replica whose Postgres or Redis goes away', () => {
+  const id = randomBytes(6).toString('hex');
+  const schema = `tg_e2e_${id}`;
+  const prefix = `tg-e2e-${id}:`;
+  let replica: ServeProcess | undefined;
+  afterAll(async () => {
+    await replica?.stop();
+    const client = new pg.Client(POSTGRES);
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+    const redis = new Redis(REDIS);
+    const stale = await redis.keys(`${prefix}*`);
+    if (stale.length > 0) await redis.del(...stale);
+    redis.disconnect();
+  });
+
+  it('[CLU-2] [CLU-4] refuses calls with AUDIT_APPEND_FAILED or CLUSTER_STORE_UNAVAILABLE, and serves again once each is back', async () => {
+    const [postgres, redis] = [await tcpRelay(5432), await tcpRelay(6379)];
+    replica = await startServe({
+      servers: { everything: { ...everything, tools: ['echo'] } },
+      audit: {
+        store: 'postgres',
+        url: `postgres://postgres@127.0.0.1:${postgres.port}/test`,
+        schema,
+      },
+      cluster: { redis: `redis://127.0.0.1:${redis.port}`, prefix },
+      rateLimits: { perAgent: { capacity: 1000, refillPerSecond: 1 } },
+    });
+    const client = new Client({ name: 'cluster-failure-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(replica.url)));
+    const echo = (message: string) =>
+      client.callTool({ name: 'everything__echo', arguments: { message } });
+    /** Calls until one passes: the stores reconnect on their own, with backoff (bounded, no fixed sleep). */
+    const passes = async (message: string) => {
+      for (let tries = 0; ; tries++)
+        try {
+          return await echo(message);
+        } catch (error) {
+          if (tries > 50) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+    };
+    expect(await echo('first')).toMatchObject({ content: [{ text: 'Echo: first' }] });
+
+    await redis.stop();
+    expect(await errorOf(echo('no redis'))).toMatchObject({
+      code: -32006,
+      data: { code: 'CLUSTER_STORE_UNAVAILABLE' },
+    });
+    await redis.start();
+    expect(await passes('redis back')).toMatchObject({ content: [{ text: 'Echo: redis back' }] });
+
+    await postgres.stop();
+    expect(await errorOf(echo('no postgres'))).toMatchObject({
+      code: -32006,
+      data: { code: 'AUDIT_APPEND_FAILED' },
+    });
+    await postgres.start();
+    expect(await passes('postgres back')).toMatchObject({
+      content: [{ text: 'Echo: postgres back' }],
+    });
+    await client.close();
+    await replica.stop();
+    const verified = await toolgate('audit', 'verify', '--config', replica.configFile);
+    expect(verified.stdout).toMatch(/^ok: /);
+    await Promise.all([postgres.stop(), redis.stop()]);
   });
 });
