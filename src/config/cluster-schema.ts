@@ -23,5 +23,3 @@ export const ClusterSchema = z
       ),
   })
   .describe('State shared by replicas of toolgate serve (docs/cluster.md).');
-
-export type ClusterConfig = z.infer<typeof ClusterSchema>;
