@@ -14,6 +14,7 @@ const DEFENSES = [
   'packages',
   'authz',
   'auth',
+  'cluster',
 ];
 const COMMANDS = ['check', 'scan', 'sbom', 'init', 'tools'];
 const LAYERS = [
@@ -47,6 +48,8 @@ const DEFENSE_EDGES = {
   auth: ['authz'],
   // A secret is matched after hidden characters are stripped, so zero-width splits cannot hide it.
   secrets: ['sanitize'],
+  // The shared rate store implements the buckets authz defines, on Redis.
+  cluster: ['authz'],
 };
 
 const folders = (names) => `^src/(${names.join('|')})/`;

@@ -189,7 +189,12 @@ export type AuthzErrorCode =
   | 'RATE_LIMITED';
 export class AuthzError extends GatewayError<AuthzErrorCode> {}
 
+/** State shared by replicas (cluster/): the shared store could not answer, so the call is refused. */
+export type ClusterErrorCode = 'CLUSTER_STORE_UNAVAILABLE';
+export class ClusterError extends GatewayError<ClusterErrorCode> {}
+
 export type ErrorCode =
+  | ClusterErrorCode
   | AuthzErrorCode
   | InitErrorCode
   | SbomErrorCode

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AuditError, isGatewayError } from '../errors.js';
 import type { AuditCall, CallSpan, Interceptor, Message } from '../core/interceptor.js';
 import type { AuditEntry, Decision } from './event.js';
-import type { AuditLog, EntryFields } from './log.js';
+import type { AuditSink, EntryFields } from './log.js';
 import type { Redactor } from './redact.js';
 
 /** Follows one call for tracing: every entry of the call, then its end. */
@@ -12,7 +12,7 @@ export interface CallObserver {
 }
 
 export interface AuditContext {
-  readonly log: AuditLog;
+  readonly log: Pick<AuditSink, 'append'>;
   readonly redactor: Redactor;
   /** SHA-256 of the canonical config in force. */
   readonly policy: string;

@@ -22,12 +22,21 @@ export interface AuditLogOptions {
   readonly onWarning?: (message: string) => void;
 }
 
+/** What the chain and the gateway use of a log: the embedded `AuditLog` or the shared `PostgresAuditLog`. */
+export interface AuditSink {
+  append(fields: EntryFields): AuditEntry | Promise<AuditEntry>;
+  /** Final checkpoint, then the store is closed (never throws; problems go to `onWarning`). */
+  close(): void;
+  /** Waits for what `close` and the checkpoints left in flight. */
+  flush(): Promise<void>;
+}
+
 /**
  * The append-only log: numbers entries, chains each to the tree head before it, stores it and
  * checkpoints the tree. An append the store refuses fails the call (AUDIT_APPEND_FAILED), which is
  * denied instead of forwarded unlogged.
  */
-export class AuditLog {
+export class AuditLog implements AuditSink {
   private readonly range = new CompactRange();
   private readonly timer: NodeJS.Timeout;
   private checkpointed = 0;

@@ -148,6 +148,31 @@ export class CompactRange {
   private readonly scratch = Buffer.alloc(65, 1);
   size = 0;
 
+  /**
+   * A range resumed from its stored right edge (`edge()`): what a shared log keeps beside its entries,
+   * so a replica appends to the tree without reading every leaf. Throws if the edge cannot be of that size.
+   */
+  static fromEdge(size: number, edge: readonly string[]): CompactRange {
+    let ones = 0;
+    for (let n = size; n > 0; n = Math.floor(n / 2)) ones += n % 2;
+    if (!Number.isSafeInteger(size) || size < 0 || edge.length !== ones)
+      throw new RangeError(
+        `a tree of ${size} leaves has ${ones} perfect subtrees, not ${edge.length}`,
+      );
+    const range = new CompactRange();
+    for (const node of edge) {
+      if (!/^[0-9a-f]{64}$/.test(node)) throw new RangeError('an edge node is 32 bytes of hex');
+      range.nodes.push(Buffer.from(node, 'hex').toString('binary'));
+    }
+    range.size = size;
+    return range;
+  }
+
+  /** The right edge in hex, largest subtree first (what `fromEdge` takes back). */
+  edge(): string[] {
+    return this.nodes.map((node) => Buffer.from(node, 'binary').toString('hex'));
+  }
+
   append(leaf: Hash): void {
     if (leaf.length !== 32) throw new RangeError('a leaf hash is 32 bytes');
     this.push(leaf.toString('binary'));

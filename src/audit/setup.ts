@@ -5,7 +5,8 @@ import { AuditError } from '../errors.js';
 import { toCanonicalJson } from './event.js';
 import { createAuditInterceptors, type AuditInterceptors } from './interceptor.js';
 import { createKeys, loadKeys } from './keys.js';
-import { AuditLog } from './log.js';
+import { AuditLog, type AuditLogOptions, type AuditSink } from './log.js';
+import { PostgresAuditLog } from './log-postgres.js';
 import { createOtelExport, type OtelExport } from './otel.js';
 import { createRedactor } from './redact.js';
 import type { AuditConfig } from '../config/audit-schema.js';
@@ -32,6 +33,46 @@ export const auditPathsOf = (audit: AuditConfig, configPath: string): AuditPaths
 
 export const openStore = (audit: AuditConfig, path: string, readonly = false): AuditStore =>
   openJsonlStore(path, audit.sync, readonly);
+
+/**
+ * The shared log (`store: postgres`). Its schema is migrated now, in the background: a start does not
+ * wait for Postgres, and until it is reachable every call is refused (AUDIT_APPEND_FAILED) and the
+ * operator warned; calls pass once it is.
+ */
+const openSharedLog = (
+  audit: AuditConfig,
+  options: AuditLogOptions,
+  onWarning: (message: string) => void,
+): AuditSink => {
+  const log = new PostgresAuditLog({ ...options, url: audit.url ?? '', schema: audit.schema });
+  if (options.witnessUrl !== undefined)
+    onWarning('audit.witnessUrl is not posted to with store: postgres (witnessFile is written)');
+  log
+    .ready()
+    .catch((error: unknown) =>
+      onWarning(
+        `audit log ${log.location} not ready: ${(error as Error).message}; calls are refused until it is`,
+      ),
+    );
+  return log;
+};
+
+/** The embedded log: a store that cannot be opened or read stops the start (AUD-11). */
+const openEmbeddedLog = (
+  audit: AuditConfig,
+  path: string,
+  options: AuditLogOptions,
+  otel: OtelExport | undefined,
+): AuditSink => {
+  const store = openLogStore(audit, path);
+  try {
+    return new AuditLog(store, options);
+  } catch (error) {
+    store.close();
+    void otel?.shutdown();
+    throw storeUnusable(path, 'read', error);
+  }
+};
 
 /** One line for the operator: which store, what failed, and what to do about it. */
 const storeUnusable = (path: string, what: 'open' | 'read', cause: unknown): AuditError =>
@@ -89,7 +130,7 @@ const configuredSecrets = (config: Config): string[] => [
 ];
 
 export interface Audit extends AuditInterceptors {
-  readonly log: AuditLog;
+  readonly log: AuditSink;
   /** Records a gateway lifecycle event (upstream start/crash, config load, shutdown). */
   event(event: Readonly<Record<string, unknown>>): Promise<void>;
   /**
@@ -123,25 +164,21 @@ export const createAudit = (
       `audit: created signing key ${paths.keyFile}; public key ${created.vkey} (in ${paths.publicKeyFile})`,
     );
   const keys = loadKeys(paths.keyFile);
-  const store = openLogStore(audit, paths.store);
   const otel: OtelExport | undefined = audit.otel && createOtelExport(audit.otel);
-  let log: AuditLog;
-  try {
-    log = new AuditLog(store, {
-      signer: keys.signer,
-      origin: audit.origin,
-      everyEntries: audit.checkpoint.everyEntries,
-      everySeconds: audit.checkpoint.everySeconds,
-      ...(paths.witnessFile !== undefined && { witnessFile: paths.witnessFile }),
-      ...(audit.witnessUrl !== undefined && { witnessUrl: audit.witnessUrl }),
-      ...(otel && { onEntry: otel.entry }),
-      onWarning,
-    });
-  } catch (error) {
-    store.close();
-    void otel?.shutdown();
-    throw storeUnusable(paths.store, 'read', error);
-  }
+  const logOptions: AuditLogOptions = {
+    signer: keys.signer,
+    origin: audit.origin,
+    everyEntries: audit.checkpoint.everyEntries,
+    everySeconds: audit.checkpoint.everySeconds,
+    ...(paths.witnessFile !== undefined && { witnessFile: paths.witnessFile }),
+    ...(audit.witnessUrl !== undefined && { witnessUrl: audit.witnessUrl }),
+    ...(otel && { onEntry: otel.entry }),
+    onWarning,
+  };
+  const log =
+    audit.store === 'postgres'
+      ? openSharedLog(audit, logOptions, onWarning)
+      : openEmbeddedLog(audit, paths.store, logOptions, otel);
   const hashesOf = (config: Config, lockDocument: unknown) => ({
     policy: createHash('sha256').update(toCanonicalJson(config)).digest('hex'),
     lock:

@@ -4,7 +4,7 @@ import type { Interceptor, Message, Result } from '../core/interceptor.js';
 import type { Approver } from './approval.js';
 import { decideFlow, labelsOf, stringsIn, type FlowLedger, type Label } from './flows.js';
 import { decidePolicy, stricter, type CompiledPolicy, type PolicyDecision } from './policy.js';
-import type { RateStore } from './rate-limit.js';
+import type { RateStore, Taken } from './rate-limit.js';
 import { subjectOf, toCedarRequest, toDeclared, WORST, type Declared } from './request.js';
 
 /** One authorization verdict, for the gateway log and the audit log. */
@@ -85,7 +85,8 @@ export const authorize = (deps: AuthzDeps): Interceptor => {
     );
   };
 
-  const limit = (message: Message, name: string | undefined): void => {
+  /** Takes a token from each bucket of the request, or throws RATE_LIMITED; a promise only when the store's take is one. */
+  const limit = (message: Message, name: string | undefined): void | Promise<void> => {
     const { perAgent, perTool } = deps.config.rateLimits;
     const at = now().getTime();
     const checks = [
@@ -94,15 +95,29 @@ export const authorize = (deps: AuthzDeps): Interceptor => {
         name !== undefined &&
         ([`tool:${message.principal.id}:${message.server}/${name}`, perTool] as const),
     ];
-    for (const check of checks) {
-      if (!check) continue;
-      const taken = deps.rates.take(check[0], check[1], at);
+    const refuse = (key: string, taken: Taken) => {
       if (!taken.ok)
         throw new AuthzError(
           'RATE_LIMITED',
-          `rate limit of ${check[0].startsWith('agent:') ? 'this agent' : 'this tool for this agent'} reached: retry in ${(taken.retryAfterMs / 1000).toFixed(1)} s`,
+          `rate limit of ${key.startsWith('agent:') ? 'this agent' : 'this tool for this agent'} reached: retry in ${(taken.retryAfterMs / 1000).toFixed(1)} s`,
         );
-    }
+    };
+    const from = (i: number): void | Promise<void> => {
+      for (; i < checks.length; i++) {
+        const check = checks[i];
+        if (!check) continue;
+        const taken = deps.rates.take(check[0], check[1], at);
+        if (taken instanceof Promise) {
+          const next = i + 1;
+          return taken.then((t) => {
+            refuse(check[0], t);
+            return from(next);
+          });
+        }
+        refuse(check[0], taken);
+      }
+    };
+    return from(0);
   };
 
   const filterList = (message: Message, result: Result): Result => {
@@ -148,7 +163,10 @@ export const authorize = (deps: AuthzDeps): Interceptor => {
     const subject = subjectOf(message);
     if (!subject) return next(message);
     const tool = subject.kind === 'Tool' ? subject.name : undefined;
-    if (message.direction === 'to-server') limit(message, tool);
+    if (message.direction === 'to-server') {
+      const limited = limit(message, tool);
+      if (limited) await limited;
+    }
     const flow = deps.ledger.of(flowKeyOf(message));
     const labels =
       tool === undefined

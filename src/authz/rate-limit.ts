@@ -1,12 +1,15 @@
 import type { BucketConfig } from '../config/authz-schema.js';
 
-/** Takes one token from a bucket; the cluster mode backs this with a shared store. */
+export type Taken = { ok: true } | { ok: false; retryAfterMs: number };
+
+/**
+ * Takes one token from a bucket. In memory the answer is at once; the cluster mode backs this with a
+ * shared store (cluster/rate-redis.ts), whose answer is a promise that rejects when the store cannot answer.
+ */
 export interface RateStore {
-  take(
-    key: string,
-    bucket: BucketConfig,
-    nowMs: number,
-  ): { ok: true } | { ok: false; retryAfterMs: number };
+  take(key: string, bucket: BucketConfig, nowMs: number): Taken | Promise<Taken>;
+  /** Releases what the store holds open (a connection); absent in memory. */
+  close?(): void;
 }
 
 /**

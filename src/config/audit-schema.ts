@@ -52,14 +52,30 @@ const Otel = z
 export const AuditSchema = z
   .strictObject({
     store: z
-      .enum(['jsonl'], {
+      .enum(['jsonl', 'postgres'], {
         error: (issue) =>
           issue.input === 'sqlite'
             ? 'the SQLite audit store was removed: use store: jsonl (an append-only JSONL file; carry an existing SQLite log over with `toolgate audit export --format jsonl` of the release before this one)'
-            : 'the audit store must be jsonl',
+            : 'the audit store must be jsonl or postgres',
       })
       .default('jsonl')
-      .describe('Where entries are kept: an append-only JSONL file (the only embedded store).'),
+      .describe(
+        'Where entries are kept: jsonl, an append-only JSONL file (the embedded default); postgres, one log shared by every replica (audit.url).',
+      ),
+    url: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'a postgres:// or postgresql:// URL')
+      .optional()
+      .describe(
+        'With store: postgres, the connection URL (postgres://user@host:5432/db); keep a password out of the file with a ~/.pgpass or PGPASSWORD.',
+      ),
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier')
+      .default('toolgate')
+      .describe(
+        'With store: postgres, the SQL schema that holds the log (created, and migrated, at start).',
+      ),
     path: z
       .string()
       .min(1)
@@ -112,6 +128,10 @@ export const AuditSchema = z
         'Per server, tools whose arguments and results are recorded in clear instead of as HMAC digests. Configured secrets are still redacted.',
       ),
     otel: Otel.optional(),
+  })
+  .refine((audit) => audit.store !== 'postgres' || audit.url !== undefined, {
+    message: 'store: postgres needs audit.url (postgres://user@host:5432/db)',
+    path: ['url'],
   })
   .describe('Tamper-evident audit log (RFC 6962 Merkle tree, signed checkpoints).');
 

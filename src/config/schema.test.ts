@@ -37,15 +37,23 @@ describe('config schema', () => {
     });
   });
 
-  it('keeps audit.store with jsonl as its only value and default, and says the SQLite store was removed', () => {
+  it('keeps jsonl as the default audit.store, takes postgres with a url, and says the SQLite store was removed', () => {
     const audit = parseConfig(minimal).audit;
     expect(audit === false ? undefined : audit.store).toBe('jsonl');
     expect(() => parseConfig({ ...minimal, audit: { store: 'sqlite' } })).toThrow(
       /the SQLite audit store was removed: use store: jsonl.*at audit\.store/s,
     );
-    expect(() => parseConfig({ ...minimal, audit: { store: 'postgres' } })).toThrow(
-      /the audit store must be jsonl/,
+    expect(() => parseConfig({ ...minimal, audit: { store: 'mysql' } })).toThrow(
+      /the audit store must be jsonl or postgres/,
     );
+    expect(() => parseConfig({ ...minimal, audit: { store: 'postgres' } })).toThrow(
+      /store: postgres needs audit\.url/,
+    );
+    const pg = parseConfig({
+      ...minimal,
+      audit: { store: 'postgres', url: 'postgres://postgres@127.0.0.1:5432/test' },
+    }).audit;
+    expect(pg === false ? undefined : pg.schema).toBe('toolgate');
   });
 
   describe('when a key or value is wrong', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AuditSchema } from './audit-schema.js';
+import { ClusterSchema } from './cluster-schema.js';
 import { ContentSchema } from './content-schema.js';
 import {
   AgentsSchema,
@@ -556,6 +557,7 @@ export const ConfigSchema = z
     flows: FlowsSchema.prefault({}),
     approval: ApprovalSchema.prefault({}),
     rateLimits: RateLimitsSchema.prefault({}),
+    cluster: ClusterSchema.optional(),
     servers: z
       .record(ServerId, ServerSchema)
       .refine((servers) => Object.keys(servers).length > 0, 'at least one server is needed')

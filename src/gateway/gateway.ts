@@ -7,7 +7,8 @@ import { UpstreamError } from '../errors.js';
 import { createElicitingApprover } from '../authz/approval.js';
 import { FlowLedger } from '../authz/flows.js';
 import type { CompiledPolicy } from '../authz/policy.js';
-import { createMemoryRateStore, type RateStore } from '../authz/rate-limit.js';
+import type { RateStore } from '../authz/rate-limit.js';
+import { createRateStore } from '../cluster/rate-redis.js';
 import type { Lock } from '../pins/lock.js';
 import { SecretRegistry } from '../secrets/registry.js';
 import { Upstream, type UpstreamEvent, type UpstreamHooks } from '../upstream/upstream.js';
@@ -69,7 +70,7 @@ export class Gateway implements GatewayState {
   private readonly secrets: SecretRegistry;
   /** What each session received (flow rules) and the rate buckets: kept across reloads. */
   private readonly ledger: FlowLedger;
-  private readonly rates: RateStore = createMemoryRateStore();
+  private rates: RateStore | undefined;
   private checkInstructions: ReturnType<typeof createInstructionsCheck>;
   /** Set by `drain`: new calls are refused, and `drained` is called once the last call in flight ends. */
   private closing = false;
@@ -122,7 +123,7 @@ export class Gateway implements GatewayState {
         policy: options.policy,
         ledger: this.ledger,
         approve: createElicitingApprover(config.approval.timeoutMs),
-        rates: this.rates,
+        rates: (this.rates ??= createRateStore(config)),
       },
     });
   }
@@ -228,6 +229,7 @@ export class Gateway implements GatewayState {
   }
 
   async stop(): Promise<void> {
+    this.rates?.close?.();
     await Promise.all([...this.upstreams.values()].map((u) => u.stop()));
   }
 

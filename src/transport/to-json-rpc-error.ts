@@ -24,6 +24,7 @@ const RPC_CODE = {
   FLOW: -32003,
   APPROVAL: -32003,
   RATE: -32004,
+  CLUSTER: -32006,
 } as const satisfies Record<string, number>;
 
 const SPECIFIC: Partial<Record<ErrorCode, number>> = {

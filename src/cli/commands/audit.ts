@@ -6,6 +6,7 @@ import { createKeys, loadKeys, loadVerifiers } from '../../audit/keys.js';
 import { inclusionProof, verifyInclusion } from '../../audit/merkle.js';
 import { digestOf } from '../../audit/redact.js';
 import { auditPathsOf, openStore } from '../../audit/setup.js';
+import { PgLogReader } from '../../audit/pg-read.js';
 import { parseJsonl } from '../../audit/store-jsonl.js';
 import type { StoredEntry } from '../../audit/store.js';
 import { verifyLog } from '../../audit/verify.js';
@@ -45,6 +46,19 @@ const readLog = (configPath: string, audit: AuditConfig, file: string | undefine
     throw new AuditError(
       'AUDIT_STORE_INVALID',
       `cannot read ${path}: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+};
+
+/** The Postgres log of `store: postgres` (unless `--file` reads an export instead). */
+const sharedReader = async (audit: AuditConfig): Promise<PgLogReader> => {
+  try {
+    return await PgLogReader.open(audit.url ?? '', audit.schema);
+  } catch (cause) {
+    throw new AuditError(
+      'AUDIT_STORE_INVALID',
+      `cannot read the audit log in Postgres (schema ${audit.schema}): ${(cause as Error).message}`,
       { cause },
     );
   }
@@ -124,7 +138,41 @@ export const audit = async (argv: readonly string[]): Promise<number> => {
   const [sub, arg] = positionals;
   const cfg = await auditOf(values.config);
   const paths = auditPathsOf(cfg, values.config);
-  const log = readLog(values.config, cfg, values.file);
+  const shared =
+    cfg.store === 'postgres' && values.file === undefined ? await sharedReader(cfg) : undefined;
+  try {
+    return await run(sub, arg, values, cfg, paths, shared);
+  } finally {
+    await shared?.close();
+  }
+};
+
+const valueDigest = (keyFile: string, value: string | undefined): string | undefined =>
+  value === undefined
+    ? undefined
+    : digestOf(loadKeys(keyFile).hmacKey, toCanonicalJson(JSON.parse(value) as unknown));
+
+const run = async (
+  sub: string | undefined,
+  arg: string | undefined,
+  values: Record<string, string | undefined>,
+  cfg: AuditConfig,
+  paths: ReturnType<typeof auditPathsOf>,
+  shared: PgLogReader | undefined,
+): Promise<number> => {
+  // tail and query read only what they print, through the indexes (query re-checks each body).
+  if (shared && (sub === 'tail' || sub === 'query')) {
+    const digest = valueDigest(paths.keyFile, values['value']);
+    const rows =
+      sub === 'tail'
+        ? await shared.tail(Number(values['n']))
+        : await shared.query({ ...values, ...(digest !== undefined && { digest }) });
+    for (const e of rows)
+      if (sub === 'tail' || matches(JSON.parse(e.body) as Record<string, unknown>, values, digest))
+        console.log(e.body);
+    return 0;
+  }
+  const log = shared ? await shared.log() : readLog(values['config'] ?? '', cfg, values['file']);
   switch (sub) {
     case 'verify': {
       const report = verifyLog({
@@ -132,7 +180,7 @@ export const audit = async (argv: readonly string[]): Promise<number> => {
         verifiers: loadVerifiers(paths.publicKeyFile),
         origin: cfg.origin,
         ...((): { witness?: string[] } => {
-          const w = witnessOf(values.witness ?? paths.witnessFile);
+          const w = witnessOf(values['witness'] ?? paths.witnessFile);
           return w ? { witness: w } : {};
         })(),
       });
@@ -157,26 +205,20 @@ export const audit = async (argv: readonly string[]): Promise<number> => {
       return 1;
     }
     case 'tail':
-      for (const e of log.entries.slice(-Number(values.n))) console.log(e.body);
+      for (const e of log.entries.slice(-Number(values['n']))) console.log(e.body);
       return 0;
     case 'query': {
-      const digest =
-        values.value === undefined
-          ? undefined
-          : digestOf(
-              loadKeys(paths.keyFile).hmacKey,
-              toCanonicalJson(JSON.parse(values.value) as unknown),
-            );
+      const digest = valueDigest(paths.keyFile, values['value']);
       for (const e of log.entries)
         if (matches(JSON.parse(e.body) as Record<string, unknown>, values, digest))
           console.log(e.body);
       return 0;
     }
     case 'export': {
-      if (values.format !== 'jsonl')
+      if (values['format'] !== 'jsonl')
         throw new AuditError(
           'AUDIT_STORE_INVALID',
-          `unknown export format ${values.format} (jsonl)`,
+          `unknown export format ${String(values['format'])} (jsonl)`,
         );
       const sizes = log.checkpoints.map(checkpointSize);
       let k = 0;
