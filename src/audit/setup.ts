@@ -103,6 +103,15 @@ export interface Audit extends AuditInterceptors {
   close(): Promise<void>;
 }
 
+/** What each entry names the configuration and the lock by: the SHA-256 of their canonical JSON. */
+const hashesOf = (config: Config, lockDocument: unknown) => ({
+  policy: createHash('sha256').update(toCanonicalJson(config)).digest('hex'),
+  lock:
+    lockDocument === undefined
+      ? undefined
+      : createHash('sha256').update(toCanonicalJson(lockDocument)).digest('hex'),
+});
+
 /**
  * Opens the audit log of a config (on unless `audit: false`): keys (created on first run, 0600), store, redactor, optional
  * OpenTelemetry export. A store that cannot be opened or read stops the start (AUDIT_STORE_INVALID,
@@ -142,13 +151,6 @@ export const createAudit = (
     void otel?.shutdown();
     throw storeUnusable(paths.store, 'read', error);
   }
-  const hashesOf = (config: Config, lockDocument: unknown) => ({
-    policy: createHash('sha256').update(toCanonicalJson(config)).digest('hex'),
-    lock:
-      lockDocument === undefined
-        ? undefined
-        : createHash('sha256').update(toCanonicalJson(lockDocument)).digest('hex'),
-  });
   const interceptorsOf = (
     config: Config,
     lockDocument: unknown,
