@@ -126,36 +126,8 @@ export const audit = async (argv: readonly string[]): Promise<number> => {
   const paths = auditPathsOf(cfg, values.config);
   const log = readLog(values.config, cfg, values.file);
   switch (sub) {
-    case 'verify': {
-      const report = verifyLog({
-        ...log,
-        verifiers: loadVerifiers(paths.publicKeyFile),
-        origin: cfg.origin,
-        ...((): { witness?: string[] } => {
-          const w = witnessOf(values.witness ?? paths.witnessFile);
-          return w ? { witness: w } : {};
-        })(),
-      });
-      if (report.ok) {
-        console.log(
-          `ok: ${report.size} entries, ${report.checkpoints} checkpoints, root ${report.root}` +
-            (report.uncovered
-              ? `; ${report.uncovered} newest entries not yet under a signed checkpoint`
-              : ''),
-        );
-        return 0;
-      }
-      const { entry, checkpoint, message } = report.divergence;
-      // A witness divergence is pinned to neither an entry nor a checkpoint of the log.
-      const at =
-        entry !== undefined
-          ? ` at entry ${entry}`
-          : checkpoint !== undefined
-            ? ` at checkpoint ${checkpoint}`
-            : '';
-      console.log(`FAILED${at}: ${message}`);
-      return 1;
-    }
+    case 'verify':
+      return verify(log, paths, cfg.origin, values.witness);
     case 'tail':
       for (const e of log.entries.slice(-Number(values.n))) console.log(e.body);
       return 0;
@@ -172,31 +144,69 @@ export const audit = async (argv: readonly string[]): Promise<number> => {
           console.log(e.body);
       return 0;
     }
-    case 'export': {
-      if (values.format !== 'jsonl')
-        throw new AuditError(
-          'AUDIT_STORE_INVALID',
-          `unknown export format ${values.format} (jsonl)`,
-        );
-      const sizes = log.checkpoints.map(checkpointSize);
-      let k = 0;
-      const flush = (upTo: number) => {
-        while (k < log.checkpoints.length && (sizes[k] as number) <= upTo)
-          console.log(JSON.stringify({ checkpoint: log.checkpoints[k++] }));
-      };
-      for (const e of log.entries) {
-        flush(e.seq);
-        console.log(e.body);
-      }
-      flush(Number.MAX_SAFE_INTEGER);
-      return 0;
-    }
+    case 'export':
+      return exportLog(log, values.format);
     case 'prove':
       return prove(log, Number(arg), paths.publicKeyFile, cfg.origin);
     default:
       console.log(AUDIT_USAGE);
       return 2;
   }
+};
+
+type ReadLog = { entries: StoredEntry[]; checkpoints: string[] };
+
+/** `audit verify`: the whole log, its checkpoints and the witness copies; exit 1 at the first divergence. */
+const verify = (
+  log: ReadLog,
+  paths: ReturnType<typeof auditPathsOf>,
+  origin: string,
+  witnessFile: string | undefined,
+): number => {
+  const witness = witnessOf(witnessFile ?? paths.witnessFile);
+  const report = verifyLog({
+    ...log,
+    verifiers: loadVerifiers(paths.publicKeyFile),
+    origin,
+    ...(witness && { witness }),
+  });
+  if (report.ok) {
+    console.log(
+      `ok: ${report.size} entries, ${report.checkpoints} checkpoints, root ${report.root}` +
+        (report.uncovered
+          ? `; ${report.uncovered} newest entries not yet under a signed checkpoint`
+          : ''),
+    );
+    return 0;
+  }
+  const { entry, checkpoint, message } = report.divergence;
+  // A witness divergence is pinned to neither an entry nor a checkpoint of the log.
+  const at =
+    entry !== undefined
+      ? ` at entry ${entry}`
+      : checkpoint !== undefined
+        ? ` at checkpoint ${checkpoint}`
+        : '';
+  console.log(`FAILED${at}: ${message}`);
+  return 1;
+};
+
+/** `audit export`: the log as JSONL, each checkpoint after the entries it covers, as the store keeps it. */
+const exportLog = (log: ReadLog, format: string | undefined): number => {
+  if (format !== 'jsonl')
+    throw new AuditError('AUDIT_STORE_INVALID', `unknown export format ${format} (jsonl)`);
+  const sizes = log.checkpoints.map(checkpointSize);
+  let k = 0;
+  const flush = (upTo: number) => {
+    while (k < log.checkpoints.length && (sizes[k] as number) <= upTo)
+      console.log(JSON.stringify({ checkpoint: log.checkpoints[k++] }));
+  };
+  for (const e of log.entries) {
+    flush(e.seq);
+    console.log(e.body);
+  }
+  flush(Number.MAX_SAFE_INTEGER);
+  return 0;
 };
 
 const prove = (
