@@ -51,39 +51,44 @@ const signed = (n: number) => `${n >= 0 ? '+' : ''}${Math.round(n)}`;
 
 const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
 
-/** The results as markdown: machine, command, one table of figures, one of ratios against direct. */
-export const toMarkdown = (info: RunInfo, outcomes: readonly Outcome[]): string => {
-  const byId = new Map(outcomes.map((o) => [o.scenario.id, o]));
+/** The results as markdown: machine, command, then the figures, the ratios against direct, and the cold start. */
+export const toMarkdown = (info: RunInfo, outcomes: readonly Outcome[]): string =>
+  [
+    ...headerLines(info),
+    ...figureLines(info, outcomes),
+    ...comparisonLines(outcomes),
+    ...coldLines(info, outcomes),
+  ].join('\n');
+
+const headerLines = (info: RunInfo): string[] => [
+  `Measured ${info.date} on Node ${info.node}, ${info.cores} cores (${info.cpu}), loopback only.`,
+  `Client, gateway or proxy, and echo server all share those cores; 1-min load average before and after each round: ${info.load.map((l) => l.toFixed(1)).join(' → ')}.`,
+  `Each figure is the median over ${info.rounds} round(s); a round runs every scenario once, each in fresh processes, in an order`,
+  'that rotates from round to round, so a burst of outside load does not always fall on the same scenario.',
+  '',
+  'Reproduce with:',
+  '',
+  '```sh',
+  info.command,
+  '```',
+  '',
+  `Latency (steady state): ${info.calls} sequential \`tools/call\` (concurrency 1) after ${info.warmup + info.calls + info.settle} calls (the cold phase below, then ${info.settle} more,`,
+  'until V8 has compiled what the calls run), back to back.',
+  `Throughput: concurrency ${info.concurrency} over one client connection, for ${info.seconds} s or ${info.maxCalls} calls, after a 1 s warm-up.`,
+  'RSS: VmRSS of the weighed process (the gateway or proxy alone, without its echo child; the echo server itself when direct),',
+  'after the steady-state latency phase and after the throughput run (medians), with VmHWM as the peak (max over rounds).',
+  'CPU/call: user + system CPU time of the weighed process, all its threads (/proc/<pid>/stat), divided by the calls of the phase;',
+  'outside load inflates it too (cache and scheduler contention), but less than wall-clock figures.',
+  "Steal: the share of the machine's CPU time (all cores, /proc/stat) that the hypervisor gave to something else while this VM",
+  'had work to run, during the steady-state latency phase and the throughput run. It comes in bursts, and calls in a burst wait:',
+  'compare p99 figures only between scenarios with similar steal (medians over the rounds, as every figure here; see *Reading the figures*).',
+  '',
+];
+
+const figureLines = (info: RunInfo, outcomes: readonly Outcome[]): string[] => {
+  const at = info.concurrency;
   const lines = [
-    `Measured ${info.date} on Node ${info.node}, ${info.cores} cores (${info.cpu}), loopback only.`,
-    `Client, gateway or proxy, and echo server all share those cores; 1-min load average before and after each round: ${info.load.map((l) => l.toFixed(1)).join(' → ')}.`,
-    `Each figure is the median over ${info.rounds} round(s); a round runs every scenario once, each in fresh processes, in an order`,
-    'that rotates from round to round, so a burst of outside load does not always fall on the same scenario.',
-    '',
-    'Reproduce with:',
-    '',
-    '```sh',
-    info.command,
-    '```',
-    '',
-    `Latency (steady state): ${info.calls} sequential \`tools/call\` (concurrency 1) after ${info.warmup + info.calls + info.settle} calls (the cold phase below, then ${info.settle} more,`,
-    'until V8 has compiled what the calls run), back to back.',
-    `Throughput: concurrency ${info.concurrency} over one client connection, for ${info.seconds} s or ${info.maxCalls} calls, after a 1 s warm-up.`,
-    'RSS: VmRSS of the weighed process (the gateway or proxy alone, without its echo child; the echo server itself when direct),',
-    'after the steady-state latency phase and after the throughput run (medians), with VmHWM as the peak (max over rounds).',
-    'CPU/call: user + system CPU time of the weighed process, all its threads (/proc/<pid>/stat), divided by the calls of the phase;',
-    'outside load inflates it too (cache and scheduler contention), but less than wall-clock figures.',
-    "Steal: the share of the machine's CPU time (all cores, /proc/stat) that the hypervisor gave to something else while this VM",
-    'had work to run, during the steady-state latency phase and the throughput run. It comes in bursts, and calls in a burst wait:',
-    'compare p99 figures only between scenarios with similar steal (medians over the rounds, as every figure here; see *Reading the figures*).',
-    '',
-    '| Scenario | p50 µs | p99 µs | calls/s @' +
-      info.concurrency +
-      ' | CPU µs/call @1 / @' +
-      info.concurrency +
-      ' | steal % @1 / @' +
-      info.concurrency +
-      ' | RSS MB idle / loaded / peak |',
+    `| Scenario | p50 µs | p99 µs | calls/s @${at} | CPU µs/call @1 / @${at} | steal % @1 / @${at} | RSS MB idle / loaded / peak |`,
     '|---|---:|---:|---:|---:|---:|---|',
   ];
   for (const o of outcomes) {
@@ -107,42 +112,57 @@ export const toMarkdown = (info: RunInfo, outcomes: readonly Outcome[]): string 
       `| ${o.scenario.label} | ${us(o.latency.p50Us)} | ${us(o.latency.p99Us)} | ${Math.round(o.throughput.callsPerSecond)}${errors} | ${cpu} | ${steal} | ${rss}${partial} |`,
     );
   }
-  lines.push(
+  return lines;
+};
+
+/** Each scenario against its direct baseline of the same run: ratios, the added µs, and the targets. */
+const comparisonLines = (outcomes: readonly Outcome[]): string[] => {
+  const byId = new Map(outcomes.map((o) => [o.scenario.id, o]));
+  const lines = [
     '',
     `Steady state against the direct baseline of the same run (targets: added p50 ≤ ${TARGETS.addedP50Us} µs, added p99 ≤ ${TARGETS.addedP99Us} µs, throughput ≥ ${TARGETS.throughputPct}% of direct):`,
     '',
-    '| Scenario | vs | added p50 µs | added p99 µs | throughput % of direct | p50 | p99 | throughput |',
-    '|---|---|---:|---:|---:|---|---|---|',
-  );
+    '| Scenario | vs | p50 × direct | CPU/call @1 × direct | throughput % of direct | added p50 µs | added p99 µs | p50 | p99 | throughput |',
+    '|---|---|---:|---:|---:|---:|---:|---|---|---|',
+  ];
   for (const o of outcomes) {
     const base = o.scenario.baseline === undefined ? undefined : byId.get(o.scenario.baseline);
     if (o.kind !== 'measured' || base?.kind !== 'measured') continue;
     const addedP50 = o.latency.p50Us - base.latency.p50Us;
     const addedP99 = o.latency.p99Us - base.latency.p99Us;
     const pct = (o.throughput.callsPerSecond / base.throughput.callsPerSecond) * 100;
+    const cpuRatio =
+      o.cpu && base.cpu ? `${(o.cpu.serialUs / base.cpu.serialUs).toFixed(2)}×` : 'n/a';
     lines.push(
-      `| ${o.scenario.label} | ${base.scenario.id} | ${signed(addedP50)} | ${signed(addedP99)} | ${pct.toFixed(0)}% | ` +
+      `| ${o.scenario.label} | ${base.scenario.id} | ${(o.latency.p50Us / base.latency.p50Us).toFixed(2)}× | ${cpuRatio} | ${pct.toFixed(0)}% | ${signed(addedP50)} | ${signed(addedP99)} | ` +
         `${verdict(addedP50 <= TARGETS.addedP50Us)} | ${verdict(addedP99 <= TARGETS.addedP99Us)} | ${verdict(pct >= TARGETS.throughputPct)} |`,
     );
   }
-  lines.push(
+  return lines;
+};
+
+const coldLines = (info: RunInfo, outcomes: readonly Outcome[]): string[] => {
+  const byId = new Map(outcomes.map((o) => [o.scenario.id, o]));
+  const lines = [
     '',
     `Cold start: the first ${info.calls} sequential calls of each fresh process, after ${info.warmup} warm-up calls. V8 is still compiling the hot`,
     'code then, on background threads that take CPU from the same two cores. A gateway pays this after each start; after a pause,',
     'every process here also runs slower for a few hundred calls (see *Reading the figures*).',
     '',
-    '| Scenario | p50 µs | p99 µs | CPU µs/call @1 | added p50 µs vs its baseline |',
+    '| Scenario | p50 µs | p99 µs | CPU µs/call @1 | p50 × its baseline |',
     '|---|---:|---:|---:|---:|',
-  );
+  ];
   for (const o of outcomes) {
     if (o.kind !== 'measured' || !o.cold) continue;
     const base = o.scenario.baseline === undefined ? undefined : byId.get(o.scenario.baseline);
-    const added =
-      base?.kind === 'measured' && base.cold ? signed(o.cold.p50Us - base.cold.p50Us) : '—';
+    const ratio =
+      base?.kind === 'measured' && base.cold
+        ? `${(o.cold.p50Us / base.cold.p50Us).toFixed(2)}×`
+        : '—';
     const cpu = o.cpu?.coldSerialUs !== undefined ? us(o.cpu.coldSerialUs) : 'n/a';
     lines.push(
-      `| ${o.scenario.label} | ${us(o.cold.p50Us)} | ${us(o.cold.p99Us)} | ${cpu} | ${added} |`,
+      `| ${o.scenario.label} | ${us(o.cold.p50Us)} | ${us(o.cold.p99Us)} | ${cpu} | ${ratio} |`,
     );
   }
-  return lines.join('\n');
+  return lines;
 };

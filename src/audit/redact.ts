@@ -70,8 +70,8 @@ export const createRedactor = (key: Buffer, secrets: readonly string[]): Redacto
 
 /**
  * HMAC-SHA256 (RFC 2104) under a fixed key, from two one-shot `crypto.hash` calls over padded keys
- * made once: the same digest as `createHmac` (redact.test.ts checks it on random keys and values), for
- * about half the time and none of the garbage of an Hmac object per value; every call records two.
+ * made once: the same digest as `createHmac` (redact.test.ts checks it on random keys and values),
+ * without an Hmac object per value, since every call records two values.
  */
 export const createHmacOf = (key: Buffer): ((text: string, bytes: number) => string) => {
   const block = key.length > 64 ? hash('sha256', key, 'buffer') : key;

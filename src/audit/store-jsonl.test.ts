@@ -98,9 +98,13 @@ describe('when the disk stops taking the log part way through a write', () => {
   });
 });
 
+/** Lets the current task end (the store looks its path up again in the next one). */
+const nextTask = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 describe('when the log file is deleted, moved away or replaced under a running store', () => {
-  it('[AUD-10] refuses to write until the very file it opened (same device and inode) is back at its path', () => {
+  it('[AUD-10] refuses to write until the very file it opened (same device and inode) is back at its path', async () => {
     const { dir, path, store } = storeWith(1);
+    await nextTask();
     renameSync(path, `${path}.away`);
     void store.append({ seq: 1, body: '{"n":1}' });
     expect(() => store.flush?.()).toThrow(/gone/);
@@ -110,10 +114,26 @@ describe('when the log file is deleted, moved away or replaced under a running s
     renameSync(`${path}.away`, path);
     store.flush?.();
     expect(readFileSync(path, 'utf8')).toBe('{"n":0}\n{"n":1}\n');
+    await nextTask();
     rmSync(dir, { recursive: true });
     expect(() => store.flush?.()).not.toThrow(); // nothing pending: nothing to refuse
     void store.append({ seq: 2, body: '{"n":2}' });
     expect(() => store.close()).toThrow(/gone/); // what was not written is said, and the descriptor is closed
+  });
+
+  it('[AUD-10] looks the path up once per task: a deletion before a task began is seen by its first write', async () => {
+    const { path, store } = storeWith(1);
+    // Messages that leave in one task were received before it began: one lookup covers their writes.
+    store.append({ seq: 1, body: '{"n":1}' });
+    store.flush?.();
+    rmSync(path);
+    store.append({ seq: 2, body: '{"n":2}' });
+    expect(() => store.flush?.()).not.toThrow();
+    // The next task (any message received after the deletion) looks again, before its first write.
+    await nextTask();
+    store.append({ seq: 3, body: '{"n":3}' });
+    expect(() => store.flush?.()).toThrow(/gone/);
+    expect(() => store.close()).toThrow(/gone/);
   });
 
   it('[AUD-10] a log closed with lines it could not write warns and does not throw (no crash at shutdown)', () => {

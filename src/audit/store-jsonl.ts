@@ -27,10 +27,11 @@ const JSONL_BATCH = 512;
  *
  * A write that fails or comes up short (disk full, file too large) is cut back to the last whole line
  * and its lines stay pending: every way out refuses to send, and every append fails, until they are
- * written. Before each write the path must still name the file this store opened (same device and
+ * written. Before a write the path must still name the file this store opened (same device and
  * inode): a log deleted, moved away or replaced takes nothing more, and the lines stay pending, until
  * that same file is back at its path (AUD-10). A failed fdatasync may have lost written lines, so the
  * store then takes nothing more at all.
+
  * @example
  * const store = openJsonlStore('/var/lib/toolgate/audit.jsonl', 'normal');
  */
@@ -40,56 +41,25 @@ export const openJsonlStore = (
   readonly = false,
 ): AuditStore => {
   if (readonly) return readOnlyStore(path);
-  const fd = openSync(path, 'a+', 0o640); // O_APPEND; readable, to find the last whole line
-  let opened: { dev: number; ino: number };
-  /** A regular file (not a device such as /dev/null, which holds nothing to read back). */
-  let isFile: boolean;
-  /** Bytes of whole lines in the file: where a failed write is cut back to. */
-  let written: number;
-  try {
-    const stat = fstatSync(fd);
-    opened = { dev: stat.dev, ino: stat.ino };
-    isFile = stat.isFile();
-    written = isFile ? cutToWholeLines(fd, stat.size) : 0;
-  } catch (error) {
-    closeSync(fd);
-    throw error;
-  }
+  const { fd, opened, isFile, size } = openForAppend(path);
+  let written = size; // bytes of whole lines in the file: where a failed write is cut back to
+  const assertInPlace = placeCheck(path, opened);
   let closed = false;
-  /** Lines appended, not yet written (see `flush`), and why the last write of them failed. */
+  // Lines appended, not yet written (see `flush`), and why the last write of them failed.
   let pending: string[] = [];
   let writeFailed: Error | undefined;
   let syncFailed: Error | undefined;
 
-  /** Throws unless `path` still names the file this store writes to (one `stat`; numbers, not bigints: this is per write). */
-  const assertInPlace = () => {
-    const now = statSync(path, { throwIfNoEntry: false });
-    if (now === undefined)
-      throw new Error(
-        'the log file is gone (deleted or moved away); calls are refused until it is back or the gateway restarts',
-      );
-    if (now.dev !== opened.dev || now.ino !== opened.ino)
-      throw new Error(
-        'the log file was replaced by another file; calls are refused until the original is back or the gateway restarts',
-      );
-  };
   /** Writes the pending lines in one `write(2)`; throws, keeping them pending, if they cannot all be written. */
   const flush = () => {
     if (syncFailed) throw syncFailed;
     if (pending.length === 0) return;
     if (closed) throw new Error('the store is closed');
     const data = pending.length === 1 ? (pending[0] as string) : pending.join('');
-    let bytes = 0;
+    let bytes: number;
     try {
       assertInPlace();
-      // O_APPEND: after the cut, the write lands right after the last whole line, never past a hole.
-      if (writeFailed && isFile) ftruncateSync(fd, written);
-      const wrote = writeSync(fd, data);
-      bytes = Buffer.byteLength(data);
-      if (wrote !== bytes) {
-        if (isFile) ftruncateSync(fd, written);
-        throw new Error(`the file took ${wrote} of ${bytes} bytes (disk full or file too large)`);
-      }
+      bytes = writeWhole(fd, data, isFile ? written : undefined, writeFailed !== undefined);
     } catch (error) {
       writeFailed = error as Error;
       throw error;
@@ -105,14 +75,9 @@ export const openJsonlStore = (
         throw error;
       }
   };
-  /** The end of the turn that appended the first pending line; a failure stays for the next way out or append to meet. */
-  const flushAtTurnEnd = () => {
-    try {
-      flush();
-    } catch {
-      // still pending: every way out and every append tries again, and fails until they are written
-    }
-  };
+  // The end of the turn that appended the first pending line. A failure stays pending: every way out
+  // and every append tries again, and fails until they are written.
+  const flushAtTurnEnd = () => tryFlush(flush);
   const write = (line: string) => {
     if (closed) throw new Error('the store is closed');
     // Before the line joins them (a throw then leaves it out): a failed write tried again, and a turn
@@ -122,24 +87,21 @@ export const openJsonlStore = (
     if (pending.length === 1) setImmediate(flushAtTurnEnd);
   };
   const reader = readOnlyStore(path);
+  /** A read sees every line appended before it; a device holds nothing to read back. */
+  const read =
+    <T>(of: () => T, none: T) =>
+    () => {
+      flush();
+      return isFile ? of() : none;
+    };
   return {
     location: path,
     append: (entry) => write(entry.body + '\n'),
     appendCheckpoint: (_size, note) => write(JSON.stringify({ checkpoint: note }) + '\n'),
     flush,
-    // A read sees every line appended before it.
-    entries: () => {
-      flush();
-      return isFile ? reader.entries() : [];
-    },
-    eachEntry: () => {
-      flush();
-      return isFile ? reader.eachEntry() : [];
-    },
-    checkpoints: () => {
-      flush();
-      return isFile ? reader.checkpoints() : [];
-    },
+    entries: read(() => reader.entries(), []),
+    eachEntry: read(() => reader.eachEntry(), []),
+    checkpoints: read(() => reader.checkpoints(), []),
     close: () => {
       if (closed) return;
       try {
@@ -150,6 +112,90 @@ export const openJsonlStore = (
       }
     },
   };
+};
+
+/**
+ * Opens the log for appending (O_APPEND; readable, to find the last whole line): the file's identity
+ * for `placeCheck`, whether it is a regular file (not a device such as /dev/null, which holds nothing
+ * to read back), and the size of its whole lines once an unfinished last line is cut.
+ */
+const openForAppend = (path: string) => {
+  const fd = openSync(path, 'a+', 0o640);
+  try {
+    const stat = fstatSync(fd);
+    const isFile = stat.isFile();
+    return {
+      fd,
+      opened: { dev: stat.dev, ino: stat.ino },
+      isFile,
+      size: isFile ? cutToWholeLines(fd, stat.size) : 0,
+    };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+};
+
+/**
+ * The AUD-10 check: a function that throws unless `path` still names the file the store opened (same
+ * device and inode). The path is looked up (one `stat`) at most once per task of the event loop. That
+ * is as strict as a lookup per write: everything a task sends was received before the task began, so
+ * a deletion that happened before such a message arrived happened before the lookup too, and is seen.
+ * Under load one task sends many messages (a read brings several), each with its own write, and path
+ * lookups are system calls, which are dear on a virtual machine.
+ */
+const placeCheck = (path: string, opened: { dev: number; ino: number }): (() => void) => {
+  /** Whether the path was found in place during the current task (reset by a microtask). */
+  let inPlaceThisTask = false;
+  const forgetInPlace = () => {
+    inPlaceThisTask = false;
+  };
+  // Numbers, not bigints: this runs once per task.
+  return () => {
+    if (inPlaceThisTask) return;
+    const now = statSync(path, { throwIfNoEntry: false });
+    if (now === undefined)
+      throw new Error(
+        'the log file is gone (deleted or moved away); calls are refused until it is back or the gateway restarts',
+      );
+    if (now.dev !== opened.dev || now.ino !== opened.ino)
+      throw new Error(
+        'the log file was replaced by another file; calls are refused until the original is back or the gateway restarts',
+      );
+    // A microtask runs before the task ends, so the next task looks again; sooner is only safer.
+    inPlaceThisTask = true;
+    queueMicrotask(forgetInPlace);
+  };
+};
+
+/**
+ * One `write(2)` of `data`, after cutting the file back to its whole lines (`whole`, for a regular
+ * file) if the last write failed: O_APPEND then lands right after the last whole line, never past a
+ * hole. Returns the bytes written; a short write is cut back and throws.
+ */
+const writeWhole = (
+  fd: number,
+  data: string,
+  whole: number | undefined,
+  afterFailure: boolean,
+): number => {
+  if (afterFailure && whole !== undefined) ftruncateSync(fd, whole);
+  const wrote = writeSync(fd, data);
+  const bytes = Buffer.byteLength(data);
+  if (wrote !== bytes) {
+    if (whole !== undefined) ftruncateSync(fd, whole);
+    throw new Error(`the file took ${wrote} of ${bytes} bytes (disk full or file too large)`);
+  }
+  return bytes;
+};
+
+/** Runs `flush`; a failure is left for whoever meets it next. */
+const tryFlush = (flush: () => void): void => {
+  try {
+    flush();
+  } catch {
+    // still pending
+  }
 };
 
 /**

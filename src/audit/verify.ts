@@ -37,115 +37,162 @@ export const verifyLog = (input: VerifyInput): VerifyReport => {
     size: entries.length,
     divergence,
   });
+  const tree = verifyEntries(input);
+  if ('divergence' in tree) return fail(tree.divergence);
+  const signed = verifyCheckpoints(input, tree.rootsAt);
+  if ('divergence' in signed) return fail(signed.divergence);
+  const checkpoints = signed.checkpoints;
+  // Both roots above come from the same entries, so consecutive checkpoints are consistent by
+  // construction; the newest pair is also checked with an RFC 6962 consistency proof (O(n) to build).
+  const [a, b] = checkpoints.slice(-2);
+  if (
+    a &&
+    b &&
+    !verifyConsistency(
+      a.size,
+      b.size,
+      consistencyProof(tree.leaves, a.size, b.size),
+      a.root,
+      b.root,
+    )
+  )
+    return fail({
+      checkpoint: checkpoints.length - 1,
+      message: 'the newest checkpoint is not consistent with the one before',
+    });
+  const witnessed = verifyWitness(input, tree.rootsAt, checkpoints);
+  if (witnessed) return fail(witnessed);
+  const last = checkpoints.at(-1)?.size ?? 0;
+  return {
+    ok: true,
+    size: entries.length,
+    root: tree.root.toString('hex'),
+    checkpoints: checkpoints.length,
+    uncovered: entries.length - last,
+  };
+};
+
+type Failed = { readonly divergence: Divergence };
+
+/**
+ * Recomputes the tree from the entries, checking each one's number, canonical form and recorded tree
+ * head; keeps the roots at every size a checkpoint claims, taken while the tree grows (O(n log n) in
+ * all, not O(n) per checkpoint).
+ */
+const verifyEntries = (
+  input: VerifyInput,
+): { leaves: Hash[]; root: Hash; rootsAt: Map<number, Hash> } | Failed => {
   const leaves: Hash[] = [];
   const range = new CompactRange();
-  // Roots at every size a checkpoint claims, taken while the tree grows: O(n log n) in all, not O(n) per checkpoint.
   const wanted = new Set([...input.checkpoints, ...(input.witness ?? [])].map(checkpointSize));
   const rootsAt = new Map<number, Hash>([[0, range.root()]]);
-  for (const [i, stored] of entries.entries()) {
+  for (const [i, stored] of input.entries.entries()) {
     if (stored.seq !== i)
-      return fail({
-        entry: i,
-        message: `entry ${i} is stored as number ${stored.seq}: an entry was removed or inserted`,
-      });
-    let parsed: Record<string, unknown>;
-    try {
-      parsed = JSON.parse(stored.body) as Record<string, unknown>;
-      if (
-        !parsed ||
-        typeof parsed !== 'object' ||
-        Array.isArray(parsed) ||
-        toCanonicalJson(parsed) !== stored.body
-      )
-        throw new Error();
-    } catch {
-      return fail({
-        entry: i,
-        message: `entry ${i} is not a canonical JSON object: it was edited`,
-      });
-    }
+      return failed(
+        i,
+        `entry ${i} is stored as number ${stored.seq}: an entry was removed or inserted`,
+      );
+    const parsed = parseCanonical(stored.body);
+    if (!parsed) return failed(i, `entry ${i} is not a canonical JSON object: it was edited`);
     if (parsed['seq'] !== i)
-      return fail({
-        entry: i,
-        message: `entry ${i} carries seq ${String(parsed['seq'])}: entries were removed, inserted or reordered`,
-      });
+      return failed(
+        i,
+        `entry ${i} carries seq ${String(parsed['seq'])}: entries were removed, inserted or reordered`,
+      );
     if (parsed['prev'] !== range.root().toString('hex'))
-      return fail({
-        entry: Math.max(0, i - 1),
-        message: `entry ${i} records another tree head than entries 0..${i - 1} give: entry ${i - 1} (or an earlier one) was changed`,
-      });
+      return failed(
+        Math.max(0, i - 1),
+        `entry ${i} records another tree head than entries 0..${i - 1} give: entry ${i - 1} (or an earlier one) was changed`,
+      );
     const leaf = toLeafHash(stored.body);
     leaves.push(leaf);
     range.append(leaf);
     if (wanted.has(range.size)) rootsAt.set(range.size, range.root());
   }
+  return { leaves, root: range.root(), rootsAt };
+};
 
-  const parsedCheckpoints: Checkpoint[] = [];
+const failed = (entry: number, message: string): Failed => ({ divergence: { entry, message } });
+
+/** The entry as an object, if its body is exactly its canonical JSON. // untrusted: file content. */
+const parseCanonical = (body: string): Record<string, unknown> | undefined => {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+    return toCanonicalJson(parsed) === body ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Every checkpoint's signature, order, and root against the entries' root at its size. */
+const verifyCheckpoints = (
+  input: VerifyInput,
+  rootsAt: ReadonlyMap<number, Hash>,
+): { checkpoints: Checkpoint[] } | Failed => {
+  const size = input.entries.length;
+  const checkpoints: Checkpoint[] = [];
   for (const [k, note] of input.checkpoints.entries()) {
     const check = verifyCheckpoint(note, input.verifiers, input.origin);
-    if (!check.ok) return fail({ checkpoint: k, message: `checkpoint ${k}: ${check.problem}` });
+    if (!check.ok)
+      return { divergence: { checkpoint: k, message: `checkpoint ${k}: ${check.problem}` } };
     const c = check.checkpoint;
-    const before = parsedCheckpoints.at(-1);
+    const before = checkpoints.at(-1);
     if (before && c.size < before.size)
-      return fail({
-        checkpoint: k,
-        message: `checkpoint ${k} (size ${c.size}) is smaller than the one before (${before.size}): checkpoints were reordered`,
-      });
-    if (c.size > entries.length)
-      return fail({
-        entry: entries.length,
-        checkpoint: k,
-        message: `checkpoint ${k} covers ${c.size} entries but the log has ${entries.length}: the log was truncated`,
-      });
+      return {
+        divergence: {
+          checkpoint: k,
+          message: `checkpoint ${k} (size ${c.size}) is smaller than the one before (${before.size}): checkpoints were reordered`,
+        },
+      };
+    if (c.size > size)
+      return {
+        divergence: {
+          entry: size,
+          checkpoint: k,
+          message: `checkpoint ${k} covers ${c.size} entries but the log has ${size}: the log was truncated`,
+        },
+      };
     if (!rootsAt.get(c.size)?.equals(c.root)) {
       const from = before?.size ?? 0;
-      return fail({
-        entry: c.size - 1 >= from ? c.size - 1 : from,
-        checkpoint: k,
-        message: `checkpoint ${k} (size ${c.size}) signs another root than entries 0..${c.size - 1} give: an entry in ${from}..${c.size - 1} was changed`,
-      });
+      return {
+        divergence: {
+          entry: c.size - 1 >= from ? c.size - 1 : from,
+          checkpoint: k,
+          message: `checkpoint ${k} (size ${c.size}) signs another root than entries 0..${c.size - 1} give: an entry in ${from}..${c.size - 1} was changed`,
+        },
+      };
     }
-    parsedCheckpoints.push(c);
+    checkpoints.push(c);
   }
-  // Both roots above come from the same entries, so consecutive checkpoints are consistent by
-  // construction; the newest pair is also checked with an RFC 6962 consistency proof (O(n) to build).
-  const [a, b] = parsedCheckpoints.slice(-2);
-  if (
-    a &&
-    b &&
-    !verifyConsistency(a.size, b.size, consistencyProof(leaves, a.size, b.size), a.root, b.root)
-  )
-    return fail({
-      checkpoint: parsedCheckpoints.length - 1,
-      message: 'the newest checkpoint is not consistent with the one before',
-    });
+  return { checkpoints };
+};
 
+/** Each witness copy must verify, match the entries, and still be among the log's checkpoints. */
+const verifyWitness = (
+  input: VerifyInput,
+  rootsAt: ReadonlyMap<number, Hash>,
+  checkpoints: readonly Checkpoint[],
+): Divergence | undefined => {
+  const size = input.entries.length;
   for (const [w, note] of (input.witness ?? []).entries()) {
     const check = verifyCheckpoint(note, input.verifiers, input.origin);
-    if (!check.ok) return fail({ message: `witness checkpoint ${w}: ${check.problem}` });
+    if (!check.ok) return { message: `witness checkpoint ${w}: ${check.problem}` };
     const c = check.checkpoint;
-    if (c.size > entries.length)
-      return fail({
-        entry: entries.length,
-        message: `the witness saw ${c.size} entries, the log has ${entries.length}: the log was truncated`,
-      });
+    if (c.size > size)
+      return {
+        entry: size,
+        message: `the witness saw ${c.size} entries, the log has ${size}: the log was truncated`,
+      };
     if (!rootsAt.get(c.size)?.equals(c.root))
-      return fail({
+      return {
         entry: c.size - 1,
         message: `the witness checkpoint of size ${c.size} does not match the log: history was rewritten`,
-      });
-    if (!parsedCheckpoints.some((p) => p.size === c.size && p.root.equals(c.root)))
-      return fail({
+      };
+    if (!checkpoints.some((p) => p.size === c.size && p.root.equals(c.root)))
+      return {
         message: `the witness checkpoint of size ${c.size} is missing from the log's checkpoints: a checkpoint was removed`,
-      });
+      };
   }
-
-  const last = parsedCheckpoints.at(-1)?.size ?? 0;
-  return {
-    ok: true,
-    size: entries.length,
-    root: range.root().toString('hex'),
-    checkpoints: parsedCheckpoints.length,
-    uncovered: entries.length - last,
-  };
+  return undefined;
 };

@@ -6,7 +6,7 @@ import type { Lock } from '../../pins/lock.js';
 import { lockPathOf, readLock } from '../../pins/store.js';
 import { toListingJson, toListingTable } from '../../tools/format.js';
 import { listItems, type LiveServer } from '../../tools/list.js';
-import { captureLocked } from './lock.js';
+import { captureLocked } from './diff.js';
 
 export const TOOLS_USAGE = `  toolgate tools --config FILE [--server S] [--format table|json] [--live]
                                                what an agent would see, from the config and the lock
