@@ -1,6 +1,7 @@
 import { prepare, type Prepared } from './normalize.js';
 import { ATTACK_CATEGORIES, RULES, SURFACE_WEIGHTS, type Category, type Rule } from './rules.js';
 import { compileScanner, hitsOf, matchAt, scan, type Scanner } from './scan.js';
+import { templateQuery } from './template-query.js';
 import type { Reason } from '../core/content-event.js';
 import type { Detector, Finding, Item, Normalized, Surface, Verdict } from './types.js';
 
@@ -63,12 +64,16 @@ const builtIn: Detector = {
           span: span(m.trim()),
         });
     });
+    const exfiltration = weights.exfiltration ?? 1;
+    const template = exfiltration > 0 ? templateQuery(text) : undefined;
+    if (template) out.push({ ...template, weight: template.weight * exfiltration });
     if (doc.hidden) {
       // Instructions inside text the user cannot see are concealed on purpose.
       const hidden = scan(scanner, doc.hidden);
-      const h = hidden.find(
-        (m, i) => m !== undefined && CONCEALABLE.has((scanner.rules[i] as Rule).category),
-      );
+      const h =
+        hidden.find(
+          (m, i) => m !== undefined && CONCEALABLE.has((scanner.rules[i] as Rule).category),
+        ) ?? (exfiltration > 0 ? templateQuery(doc.hidden)?.span : undefined);
       if (h !== undefined)
         out.push({
           rule: 'concealed-instruction',

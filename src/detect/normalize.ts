@@ -1,4 +1,5 @@
 import { stripHidden } from '../sanitize/hidden.js';
+import { hiddenMarkup } from './markup.js';
 import { hitsOf, type Scanner } from './scan.js';
 import { survey as read, type Survey } from './survey.js';
 import type { Swaps } from './swaps.js';
@@ -24,10 +25,6 @@ const PERCENT = /(?:%[0-9a-fA-F]{2}[^%\s]{0,3}){6,}/g;
 const ENTITY = /&(?:#(x[0-9a-f]{1,6}|[0-9]{1,7})|([a-z][a-z0-9]{1,31}));/gi;
 /** A character reference, numeric or named (a cheap test before the whole text is made canonical). */
 const MAY_ENTITY = /&#|&[a-z][a-z0-9]{1,31};/i;
-const COMMENT = /<!--([\s\S]{0,8000}?)-->/g;
-const MD_COMMENT = /^[ \t]*\[[^\]\n]{0,40}\]:[ \t]*(?:#|<>)[ \t]*[("]([^\n]{0,4000})[)"][ \t]*$/gm;
-const HIDDEN_ELEMENT =
-  /<(\w{1,10})\b[^>]{0,200}?(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|opacity\s*:\s*0[;"' ]|\bhidden\b)[^>]{0,200}>([\s\S]{0,8000}?)<\/\1\s*>/gi;
 
 /** Mostly printable text with some spaces: a decoded span that is language, not binary. */
 const isText = (s: string): boolean => {
@@ -87,15 +84,6 @@ const decodeSpans = (raw: string, found: Survey): string[] => {
       }
     }
   }
-  return out;
-};
-
-/** Markup the user does not see when it is rendered: HTML comments, comment-style links, hidden elements. */
-const hiddenMarkup = (raw: string): string[] => {
-  const out: string[] = [];
-  if (raw.includes('<!--')) for (const m of raw.matchAll(COMMENT)) out.push(m[1] ?? '');
-  if (raw.includes(']:')) for (const m of raw.matchAll(MD_COMMENT)) out.push(m[1] ?? '');
-  if (raw.includes('<')) for (const m of raw.matchAll(HIDDEN_ELEMENT)) out.push(m[2] ?? '');
   return out;
 };
 
