@@ -2,6 +2,8 @@ import { prepare, type Prepared } from './normalize.js';
 import { ATTACK_CATEGORIES, RULES, SURFACE_WEIGHTS, type Category, type Rule } from './rules.js';
 import { compileScanner, hitsOf, matchAt, scan, type Scanner } from './scan.js';
 import { templateQuery } from './template-query.js';
+import { intentFeatures, intentProbability, intentWeight, type Feature } from './intent.js';
+import { INTENT_WEIGHTS } from './intent-weights.js';
 import type { Reason } from '../core/content-event.js';
 import type { Detector, Finding, Item, Normalized, Surface, Verdict } from './types.js';
 
@@ -12,6 +14,10 @@ export interface EngineOptions {
   readonly blockAt: number;
   /** Extra detectors behind the plug-in interface, run after the built-in rules. */
   readonly detectors?: readonly Detector[];
+  /** Weights of the intent model (default: the fitted ones). */
+  readonly intentWeights?: Readonly<Partial<Record<Feature, number>>>;
+  /** Sees every scanned item's intent features and the score without intent (for fitting, in bench/). */
+  readonly observe?: (features: Float64Array, score: number, item: Item) => void;
 }
 
 export const DEFAULT_ENGINE: EngineOptions = { warnAt: 0.5, blockAt: 1.0 };
@@ -197,7 +203,15 @@ export const createEngine = (options: EngineOptions = DEFAULT_ENGINE): Engine =>
           const prev = (findings ??= new Map()).get(f.rule);
           if (!prev || prev.weight < f.weight) findings.set(f.rule, f);
         }
-      if (!findings) return nothing;
+      const surfaceIntent = SURFACE_WEIGHTS[item.surface].intent ?? 1;
+      let intent: { values: Float64Array; span: string } | undefined;
+      if (surfaceIntent > 0 || options.observe) {
+        intent = intentFeatures(doc.scan, item, findings?.values() ?? []);
+        // No obligation and no rule: nothing to weigh (most text).
+        if (!intent.span && !findings && !options.observe) intent = undefined;
+      }
+      if (!findings && !intent) return nothing;
+      findings ??= new Map();
       let score = 0;
       const categories = new Set<string>();
       for (const f of findings.values()) {
@@ -211,6 +225,15 @@ export const createEngine = (options: EngineOptions = DEFAULT_ENGINE): Engine =>
       if (categories.size >= 2) {
         score += COMBINED_BONUS;
         reasons.push({ rule: 'combined-signals', span: [...categories].join('+') });
+      }
+      if (intent) {
+        options.observe?.(intent.values, score, item);
+        const p = intentProbability(intent.values, options.intentWeights ?? INTENT_WEIGHTS);
+        const weight = intentWeight(p) * surfaceIntent;
+        if (weight > 0) {
+          score += weight;
+          reasons.unshift({ rule: 'intent', span: intent.span || `p=${p.toFixed(2)}` });
+        }
       }
       score = Math.round(score * 100) / 100;
       const action = actionOf(score);

@@ -24,7 +24,8 @@ export type Category =
   | 'fake-turn'
   | 'active-content'
   | 'argument-injection'
-  | 'hidden';
+  | 'hidden'
+  | 'intent';
 
 export interface Rule {
   readonly id: string;
@@ -729,7 +730,13 @@ export const SURFACE_WEIGHTS: Record<Surface, Partial<Record<Category, number>>>
     'argument-injection': 0,
   },
   // Server instructions are written for the model: addressing it is their purpose.
-  instructions: { addressed: 0, imperative: 0.5, 'fake-turn': 0.5, 'argument-injection': 0 },
+  instructions: {
+    addressed: 0,
+    imperative: 0.5,
+    'fake-turn': 0.5,
+    'argument-injection': 0,
+    intent: 0.5,
+  },
   output: { 'secret-request': 0.8, 'hidden-param': 0, 'argument-injection': 0 },
   resource: { 'secret-request': 0.8, 'hidden-param': 0, 'argument-injection': 0 },
   // A prompt is a message to the model, often in the user's voice.
@@ -758,6 +765,7 @@ export const SURFACE_WEIGHTS: Record<Surface, Partial<Record<Category, number>>>
     'fake-turn': 0,
     'active-content': 0,
     hidden: 0,
+    intent: 0,
     sensitive: 1.25,
   },
 };

@@ -1,0 +1,457 @@
+import { compileScanner, hitsOf, sortHits, type Scanner } from './scan.js';
+import type { Finding, Item } from './types.js';
+
+/**
+ * Intent, not phrases: an obligation or pretext addressed to the agent (must, required, mandatory,
+ * compliance, deprecated, alert, update, before/after using) next to an action outside what the item
+ * is for (calling another tool, contacting a URL, a shell command or dotfile, forcing an argument,
+ * telling the user something, hiding something from them). Each obligation opens a window of text
+ * around it; the actions found in the windows, the rules' evidence and how the demanded action fits
+ * the tool's own name are the features of a logistic model whose weights are fitted offline
+ * (`bench/detect-fit.ts`, held out by source) and kept in `intent-weights.ts`.
+ *
+ * Linear: one search for obligations over the text, then a bounded read of each window, and windows
+ * that overlap are merged, so no character is read by more than a few patterns.
+ */
+
+/** Phrases of each class, read in one pass over the text (lower case; a space matches a blank run). */
+const PHRASES = {
+  obligation: [
+    'must',
+    'mandatory',
+    'shall',
+    'need to',
+    'needs to',
+    'have to',
+    'has to',
+    'is required',
+    'are required',
+    'required to',
+    'requires you',
+    'always',
+    'never',
+    'important',
+    'critical',
+    'compliance',
+    'deprecated',
+    'obsolete',
+    'alert',
+    'warning',
+    'maintenance',
+    'verification',
+    'enforced',
+    'policy',
+    'protocol',
+    'before using',
+    'before calling',
+    'before running',
+    'before any',
+    'before you',
+    'after using',
+    'after calling',
+    'after running',
+    'after each',
+    'after every',
+    'after you',
+    'prior to',
+    'next step',
+    'instead',
+    'from now on',
+  ],
+  callVerb: [
+    'call',
+    'invoke',
+    'use',
+    'run',
+    'execute',
+    'trigger',
+    'switch to',
+    'redirect to',
+    'route to',
+  ],
+  url: ['http://', 'https://', 'endpoint', 'webhook', 'url'],
+  contact: [
+    'access',
+    'visit',
+    'fetch',
+    'post',
+    'send',
+    'contact',
+    'ping',
+    'notify',
+    'report',
+    'register',
+    'upload',
+    'submit',
+    'forward',
+    'transmit',
+    'sync',
+    'beacon',
+    'connect to',
+  ],
+  shell: [
+    'rm -rf',
+    'rm -r',
+    'rm -f',
+    'curl',
+    'wget',
+    'bash',
+    'sh -c',
+    'chmod',
+    'sudo',
+    'netcat',
+    'python -c',
+    'python3 -c',
+    'powershell',
+    'eval(',
+    'export',
+    '&&',
+    '$(',
+    '| sh',
+    '| bash',
+    '>>',
+    'echo',
+  ],
+  dotfile: [
+    '.bashrc',
+    '.zshrc',
+    '.profile',
+    '.bash_profile',
+    '.ssh',
+    '.aws',
+    '.gnupg',
+    '.kube',
+    '.netrc',
+    '.npmrc',
+    '.git-credentials',
+    '.env',
+    'id_rsa',
+    'id_ed25519',
+    '/etc/passwd',
+    '/etc/shadow',
+    '/etc/hosts',
+  ],
+  secret: [
+    'api key',
+    'api keys',
+    'apikey',
+    'token',
+    'tokens',
+    'password',
+    'passwords',
+    'credential',
+    'credentials',
+    'secret',
+    'secrets',
+    'private key',
+    'ssh key',
+    'cookie',
+    'cookies',
+    'environment variables',
+  ],
+  forceArg: [
+    'regardless',
+    'no matter what',
+    'no matter the',
+    'irrespective of',
+    'must be set to',
+    'always set',
+    'always use',
+    'always pass',
+    'override the user',
+    'ignore the user',
+    'overwrite',
+    'instead of the user',
+  ],
+  tellUser: [
+    'tell the user',
+    'inform the user',
+    'notify the user',
+    'remind the user',
+    'warn the user',
+    'assure the user',
+    'tell them',
+    'respond with',
+    'reply with',
+    'say that',
+    'respond that',
+    'announce',
+    'claim that',
+  ],
+  hide: [
+    'do not mention',
+    "don't mention",
+    'never mention',
+    'do not tell',
+    "don't tell",
+    'do not inform',
+    'do not reveal',
+    'do not disclose',
+    'do not show',
+    'do not notify',
+    'without telling',
+    'without informing',
+    'without notifying',
+    'silently',
+    'secretly',
+    'quietly',
+    'covertly',
+    'hidden from',
+    'not mention',
+  ],
+  refuse: [
+    'refuse',
+    'decline',
+    'do not proceed',
+    'cannot proceed',
+    'halt',
+    'abort',
+    'stop using',
+    'disable',
+  ],
+  addressed: ['you', 'your', 'assistant', 'agent', 'model', 'ai', 'llm'],
+  pretext: [
+    'deprecated',
+    'obsolete',
+    'compliance',
+    'security alert',
+    'security notice',
+    'security update',
+    'security warning',
+    'security policy',
+    'critical',
+    'urgent',
+    'maintenance',
+    'system update',
+    'system notice',
+    'system alert',
+    'verification',
+    'audit',
+    'breaking change',
+    'mandatory',
+    'legal',
+    'regulation',
+    'gdpr',
+    'fraud',
+    'compromised',
+    'vulnerability',
+    'suspended',
+    'locked',
+  ],
+  sequence: ['before', 'after', 'first', 'prior to', 'then', 'once', 'next'],
+} as const;
+type Action = Exclude<keyof typeof PHRASES, 'obligation' | 'callVerb'> | 'callTool';
+const ACTION_NAMES: readonly Action[] = [
+  'callTool',
+  'url',
+  'contact',
+  'shell',
+  'dotfile',
+  'secret',
+  'forceArg',
+  'tellUser',
+  'hide',
+  'refuse',
+  'addressed',
+  'pretext',
+  'sequence',
+];
+type Class = keyof typeof PHRASES;
+const CLASSES = Object.keys(PHRASES) as Class[];
+
+/** One pseudo-rule per class, whose starts are its phrases: one automaton pass finds them all. */
+const SCANNER: Scanner = compileScanner(
+  CLASSES.map((c) => ({
+    id: `intent:${c}`,
+    category: 'imperative',
+    weight: 0,
+    re: /(?:)/y,
+    starts: PHRASES[c],
+  })),
+);
+const bit = (c: Class): number => 1 << CLASSES.indexOf(c);
+const OBLIGATION = bit('obligation');
+const CALL_VERB = bit('callVerb');
+/** Classes per key of the automaton (a key carries the classes of the phrases it begins with). */
+const KEY_CLASSES = SCANNER.keys.map((k) => k.rules.reduce((c, r) => c | (1 << r), 0));
+const isWord = (c: number): boolean =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+/** After a call verb: the name of the tool called (`send_email`, `the backup tool`). */
+const CALLED =
+  /[ \t]+(?:the[ \t]+|a[ \t]+)?(?:new[ \t]+|secure[ \t]+|updated[ \t]+)?[`'"]?(?:([a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+)|[\w-]{2,40}[`'"]?[ \t]+(?:tool|function)\b)/iy;
+const WINDOW = 240;
+
+/** What a tool named with these words is plainly for, per kind of action. */
+const PURPOSE: Record<'callTool' | 'url' | 'shell' | 'dotfile', RegExp> = {
+  callTool: /\b(?:workflow|orchestrat\w*|agent|router|dispatch|proxy|chain|pipeline)\b/,
+  url: /\b(?:http|https|fetch|url|web|browse\w*|request|api|download|scrape|crawl|webhook|search|link|site|page|post|send|upload|notify|slack|email|mail|github|gitlab|jira)\b/,
+  shell:
+    /\b(?:shell|exec\w*|command|cmd|run|terminal|bash|process|script|install|build|deploy|docker|git|npm)\b/,
+  dotfile:
+    /\b(?:file|files|fs|read|write|ssh|key|keys|path|dir|directory|config|env|dotfiles?|secret|vault|credential\w*)\b/,
+};
+
+/** The features, in the order the weights use them. */
+export const FEATURES = [
+  'bias',
+  'window:callTool',
+  'window:url',
+  'window:contact',
+  'window:shell',
+  'window:dotfile',
+  'window:secret',
+  'window:forceArg',
+  'window:tellUser',
+  'window:hide',
+  'window:refuse',
+  'window:addressed',
+  'window:pretext',
+  'window:sequence',
+  'obligation+callTool',
+  'obligation+contact+url',
+  'obligation+shell',
+  'obligation+dotfile',
+  'obligation+secret+contact',
+  'obligation+forceArg',
+  'obligation+tellUser',
+  'obligation+hide',
+  'pretext+callTool',
+  'pretext+refuse',
+  'sequence+callTool',
+  'mismatch:callTool',
+  'mismatch:url',
+  'mismatch:shell',
+  'mismatch:dotfile',
+  'windows>=3',
+  'surface:definition',
+  'surface:output',
+  'rules:override',
+  'rules:concealment',
+  'rules:exfiltration',
+  'rules:imperative',
+  'rules:sensitive',
+  'rules:other',
+] as const;
+export type Feature = (typeof FEATURES)[number];
+
+interface Hit {
+  readonly at: number;
+  readonly classes: number;
+  /** For a call verb: the tool named after it, lower case ('' for `the … tool`). */
+  readonly called?: string;
+}
+
+/**
+ * Every phrase of `text` that ends a word (`use` is not read in `user`), in order, and the windows
+ * around its obligations, merged where they overlap (as [from, to) pairs).
+ */
+const read = (text: string): { hits: Hit[]; windows: number[] } => {
+  const found = hitsOf(SCANNER, text);
+  sortHits(found);
+  const hits: Hit[] = [];
+  const windows: number[] = [];
+  for (let h = 0; h < found.length; h++) {
+    const at = Math.floor((found[h] as number) / 4096);
+    const key = SCANNER.keys[(found[h] as number) % 4096];
+    if (key === undefined) continue;
+    const end = at + key.length;
+    if (isWord(text.charCodeAt(end - 1)) && isWord(text.charCodeAt(end))) continue;
+    const classes = KEY_CLASSES[(found[h] as number) % 4096] as number;
+    let called: string | undefined;
+    if (classes & CALL_VERB) {
+      CALLED.lastIndex = end;
+      const c = CALLED.exec(text);
+      if (c) called = (c[1] ?? '').toLowerCase();
+    }
+    hits.push({ at, classes, ...(called !== undefined && { called }) });
+    if (classes & OBLIGATION) {
+      const from = Math.max(0, at - WINDOW / 2);
+      const to = Math.min(text.length, at + WINDOW);
+      if (windows.length > 0 && from <= (windows[windows.length - 1] as number))
+        windows[windows.length - 1] = to;
+      else windows.push(from, to);
+    }
+  }
+  return { hits, windows };
+};
+
+const words = (name: string): string =>
+  name
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, ' ');
+
+/** Values of every feature for `text` (the scan text of `item`) and the rules' findings. */
+export const intentFeatures = (
+  text: string,
+  item: Item,
+  findings: Iterable<Finding>,
+): { values: Float64Array; span: string } => {
+  const values = new Float64Array(FEATURES.length);
+  const set = (f: Feature, v = 1) => (values[FEATURES.indexOf(f)] = v);
+  set('bias');
+  set('surface:definition', item.surface === 'definition' ? 1 : 0);
+  set('surface:output', item.surface === 'output' ? 1 : 0);
+  for (const f of findings) {
+    const key = `rules:${f.category}` as Feature;
+    const k = FEATURES.includes(key) ? key : 'rules:other';
+    const i = FEATURES.indexOf(k);
+    values[i] = Math.max(values[i] as number, f.weight);
+  }
+  const { hits, windows } = read(text);
+  if (windows.length === 0) return { values, span: '' };
+  const seen = new Set<Action>();
+  let span = '';
+  const own = item.name?.toLowerCase();
+  let w = 0;
+  for (const h of hits) {
+    while (w < windows.length && h.at >= (windows[w + 1] as number)) w += 2;
+    if (w >= windows.length) break;
+    if (h.at < (windows[w] as number)) continue;
+    for (const a of ACTION_NAMES) {
+      const found =
+        a === 'callTool'
+          ? h.called !== undefined && h.called !== own
+          : (h.classes & bit(a as Class)) !== 0;
+      if (!found) continue;
+      if (span === '' && a !== 'addressed' && a !== 'sequence' && a !== 'pretext')
+        span = text.slice(h.at, h.at + 80).trim();
+      seen.add(a);
+    }
+  }
+  for (const a of seen) set(`window:${a}` as Feature);
+  const both = (f: Feature, ...as: Action[]) => as.every((a) => seen.has(a)) && set(f);
+  both('obligation+callTool', 'callTool');
+  both('obligation+contact+url', 'contact', 'url');
+  both('obligation+shell', 'shell');
+  both('obligation+dotfile', 'dotfile');
+  both('obligation+secret+contact', 'secret', 'contact');
+  both('obligation+forceArg', 'forceArg');
+  both('obligation+tellUser', 'tellUser');
+  both('obligation+hide', 'hide');
+  both('pretext+callTool', 'pretext', 'callTool');
+  both('pretext+refuse', 'pretext', 'refuse');
+  both('sequence+callTool', 'sequence', 'callTool');
+  // What the tool's own name says it does: reading ~/.ssh is a file tool's job, not a weather tool's.
+  const name = item.name !== undefined ? words(item.name) : undefined;
+  for (const kind of ['callTool', 'url', 'shell', 'dotfile'] as const)
+    if (name !== undefined && seen.has(kind) && !PURPOSE[kind].test(name)) set(`mismatch:${kind}`);
+  set('windows>=3', windows.length >= 6 ? 1 : 0);
+  return { values, span };
+};
+
+/** The fitted model's probability that `values` are an attack: a logistic function of their weighted sum. */
+export const intentProbability = (
+  values: ArrayLike<number>,
+  weights: Readonly<Partial<Record<Feature, number>>>,
+): number => {
+  let z = 0;
+  for (let i = 0; i < FEATURES.length; i++) {
+    const v = values[i] as number;
+    if (v !== 0) z += v * (weights[FEATURES[i] as Feature] ?? 0);
+  }
+  return 1 / (1 + Math.exp(-z));
+};
+
+/** What the intent finding adds to an item's score: its probability, from 0.5 up (a warn on its own); else nothing. */
+export const intentWeight = (p: number): number => (p >= 0.5 ? Math.round(p * 100) / 100 : 0);
