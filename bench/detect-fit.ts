@@ -18,20 +18,22 @@ export interface Row {
   readonly x: Float64Array;
   /** The score of the rules alone (what the engine adds the intent weight to). */
   readonly score: number;
+  /** A demand was found next to an obligation (only then does the engine weigh intent). */
+  readonly demand: boolean;
 }
 export type Weights = Partial<Record<Feature, number>>;
 
 /** Every case's intent features and rules score, from one scan by the real engine. */
 export const observe = (cases: readonly Case[]): Row[] => {
-  let last: { x: Float64Array; score: number } | undefined;
+  let last: { x: Float64Array; score: number; demand: boolean } | undefined;
   const engine = createEngine({
     ...DEFAULT_ENGINE,
-    observe: (x, score) => (last = { x: Float64Array.from(x), score }),
+    observe: (x, score, demand) => (last = { x: Float64Array.from(x), score, demand }),
   });
   return cases.map((c) => {
     last = undefined;
     engine.scan(c.item);
-    const seen = last ?? { x: new Float64Array(FEATURES.length), score: 0 };
+    const seen = last ?? { x: new Float64Array(FEATURES.length), score: 0, demand: false };
     return { source: c.source, label: c.label, surface: c.item.surface, ...seen };
   });
 };
@@ -49,7 +51,8 @@ const FP_BUDGET = 0.005;
  * penalty; then the bias is lowered until the model alone flags at most `FP_BUDGET` of every benign
  * training source (items the rules already flag do not count).
  */
-export const fit = (rows: readonly Row[]): Weights => {
+export const fit = (all: readonly Row[]): Weights => {
+  const rows = all.filter((r) => r.demand);
   const groups = new Map<string, number>();
   for (const r of rows)
     groups.set(`${r.source}|${r.label}`, (groups.get(`${r.source}|${r.label}`) ?? 0) + 1);
@@ -85,8 +88,9 @@ export const fit = (rows: readonly Row[]): Weights => {
       z.push(r.score < DEFAULT_ENGINE.warnAt ? logit(r.x, w) : -Infinity);
       bySource.set(r.source, z);
     }
-  for (const z of bySource.values()) {
-    const allowed = Math.floor(FP_BUDGET * z.length);
+  for (const [source, z] of bySource) {
+    const size = all.filter((r) => r.source === source && r.label === 'benign').length;
+    const allowed = Math.floor(FP_BUDGET * size);
     const sorted = z.sort((a, b) => b - a);
     const above = sorted[allowed];
     if (above !== undefined && above >= 0) shift = Math.max(shift, above + 1e-6);
@@ -102,7 +106,7 @@ export const fit = (rows: readonly Row[]): Weights => {
 
 /** Whether the engine flags (warn or block) a row with these weights. */
 export const flags = (r: Row, w: Weights): boolean =>
-  r.score + intentWeight(intentProbability(r.x, w)) >= DEFAULT_ENGINE.warnAt;
+  r.score + (r.demand ? intentWeight(intentProbability(r.x, w)) : 0) >= DEFAULT_ENGINE.warnAt;
 
 export interface SourceFigures {
   readonly source: string;
@@ -150,7 +154,9 @@ export const bySource = (
   return { sources, heldOutOutputs: outputs === 0 ? NaN : outputsFlagged / outputs };
 };
 
-export const loadCases = (data: string, cases: string): Case[] => [
+/** Our own seed source (bench/seed), the shared datasets and the sources of data/detect. */
+export const loadCases = (data: string, cases: string, seed = 'bench/seed'): Case[] => [
+  ...loadJsonl(resolve(seed)),
   ...loadShared(resolve(data)),
   ...loadJsonl(resolve(cases)),
 ];

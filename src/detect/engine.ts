@@ -17,7 +17,7 @@ export interface EngineOptions {
   /** Weights of the intent model (default: the fitted ones). */
   readonly intentWeights?: Readonly<Partial<Record<Feature, number>>>;
   /** Sees every scanned item's intent features and the score without intent (for fitting, in bench/). */
-  readonly observe?: (features: Float64Array, score: number, item: Item) => void;
+  readonly observe?: (features: Float64Array, score: number, demand: boolean) => void;
 }
 
 export const DEFAULT_ENGINE: EngineOptions = { warnAt: 0.5, blockAt: 1.0 };
@@ -227,12 +227,16 @@ export const createEngine = (options: EngineOptions = DEFAULT_ENGINE): Engine =>
         reasons.push({ rule: 'combined-signals', span: [...categories].join('+') });
       }
       if (intent) {
-        options.observe?.(intent.values, score, item);
-        const p = intentProbability(intent.values, options.intentWeights ?? INTENT_WEIGHTS);
+        options.observe?.(intent.values, score, intent.span !== '');
+        // Only a demand next to an obligation is intent; the rules' evidence alone is theirs to weigh.
+        const p = intent.span
+          ? intentProbability(intent.values, options.intentWeights ?? INTENT_WEIGHTS)
+          : 0;
         const weight = intentWeight(p) * surfaceIntent;
         if (weight > 0) {
           score += weight;
-          reasons.unshift({ rule: 'intent', span: intent.span || `p=${p.toFixed(2)}` });
+          const at = [...findings.values()].filter((f) => f.weight >= weight).length;
+          reasons.splice(at, 0, { rule: 'intent', span: `${intent.span} (p=${p.toFixed(2)})` });
         }
       }
       score = Math.round(score * 100) / 100;

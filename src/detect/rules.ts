@@ -130,8 +130,6 @@ const EXTERNAL_ACTION = w(
   'publish',
   'leak',
   'export',
-  'concatenate',
-  'summari[sz]e and send',
   'ignore',
   'forget',
 );
@@ -513,7 +511,7 @@ export const RULES: readonly Rule[] = [
     'hidden-param',
     0.5,
     ['param: '],
-    String.raw`(?<![^\n])param: [\w-]*(?:system_?prompt|conversation|chat_?history|previous_?messages|message_?history|context_?window|llm|model_?(?:name|version|id|type)|assistant_?(?:name|model)|sidenote|side_note|hidden|secret_?(?:data|info)|internal_?notes?|exfil|user_?(?:messages|prompt|secrets?|credentials?)|credentials?|api_?key|private_?key|password)[\w-]*(?:\n|$)`,
+    String.raw`(?<![^\n])param: [\w-]*(?:system_?prompt|conversation|chat_?history|previous_?messages|message_?history|context_?window|llm|model_?(?:name|version|id|type)|assistant_?(?:name|model)|hidden|secret_?(?:data|info)|internal_?notes?|exfil|user_?(?:messages|prompt|secrets?|credentials?)|credentials?|api_?key|private_?key|password)[\w-]*(?:\n|$)`,
   ),
   // Shadowing other tools.
   rule(
@@ -680,7 +678,7 @@ export const RULES: readonly Rule[] = [
     'imperative',
     0.5,
     ['*todo', '*fixme', 'action required', 'action item', 'new task', 'next step', 'reminder'],
-    String.raw`(?<!(?://|#|\*|--|;)[ \t]*|(?:<!--|/\*)\s*)(?:todo|fixme|\baction (?:required|items?)|\bnew task)\s*:\s*${IMPERATIVE}|\b(?:next step|reminder)\s*:\s*(?:please\s+)?(?:send|transfer|forward|email|post|upload|share|invite|visit|pay|give|reply|call|run|execute|download|install|buy|book|reset|grant|tell|say|concatenate|summari[sz]e and send)\b`,
+    String.raw`(?<!(?://|#|\*|--|;)[ \t]*|(?:<!--|/\*)\s*)(?:todo|fixme|\baction (?:required|items?)|\bnew task)\s*:\s*${IMPERATIVE}|\b(?:next step|reminder)\s*:\s*(?:please\s+)?(?:send|transfer|forward|email|post|upload|share|invite|visit|pay|give|reply|call|run|execute|download|install|buy|book|reset|grant|tell|say)\b`,
   ),
   // Injection through the arguments of a call.
   rule(
