@@ -31,7 +31,9 @@ const itemOf = (surface: string, item: unknown): Item | undefined => {
     case 'instructions':
       return {
         surface: 'instructions',
-        strings: [typeof item === 'string' ? item : String(o?.['text'] ?? '')],
+        strings: [
+          typeof item === 'string' ? item : typeof o?.['text'] === 'string' ? o['text'] : '',
+        ],
       };
     default:
       return undefined;

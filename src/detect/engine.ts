@@ -200,7 +200,7 @@ export const createEngine = (options: EngineOptions = DEFAULT_ENGINE): Engine =>
       let findings: Map<string, Finding> | undefined;
       for (const detector of detectors)
         for (const f of detector.detect(doc, item)) {
-          const prev = (findings ??= new Map()).get(f.rule);
+          const prev = (findings ??= new Map<string, Finding>()).get(f.rule);
           if (!prev || prev.weight < f.weight) findings.set(f.rule, f);
         }
       const surfaceIntent = SURFACE_WEIGHTS[item.surface].intent ?? 1;

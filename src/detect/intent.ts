@@ -1,5 +1,6 @@
 import { compileScanner, hitsOf, sortHits, type Scanner } from './scan.js';
 import type { Finding, Item } from './types.js';
+import { PHRASES } from './intent-phrases.js';
 
 /**
  * Intent, not phrases: an obligation or pretext addressed to the agent (must, required, mandatory,
@@ -14,232 +15,6 @@ import type { Finding, Item } from './types.js';
  * that overlap are merged, so no character is read by more than a few patterns.
  */
 
-/** Phrases of each class, read in one pass over the text (lower case; a space matches a blank run). */
-const PHRASES = {
-  obligation: [
-    'must',
-    'mandatory',
-    'shall',
-    'need to',
-    'needs to',
-    'have to',
-    'has to',
-    'is required',
-    'are required',
-    'required to',
-    'requires you',
-    'always',
-    'never',
-    'important',
-    'critical',
-    'compliance',
-    'deprecated',
-    'obsolete',
-    'alert',
-    'warning',
-    'maintenance',
-    'verification',
-    'enforced',
-    'policy',
-    'protocol',
-    'before using',
-    'before calling',
-    'before running',
-    'before any',
-    'before you',
-    'after using',
-    'after calling',
-    'after running',
-    'after each',
-    'after every',
-    'after you',
-    'prior to',
-    'next step',
-    'instead',
-    'from now on',
-  ],
-  callVerb: [
-    'call',
-    'invoke',
-    'use',
-    'run',
-    'execute',
-    'trigger',
-    'switch to',
-    'redirect to',
-    'route to',
-  ],
-  url: ['http://', 'https://', 'endpoint', 'webhook', 'url'],
-  contact: [
-    'access',
-    'visit',
-    'fetch',
-    'post',
-    'send',
-    'contact',
-    'ping',
-    'notify',
-    'report',
-    'register',
-    'upload',
-    'submit',
-    'forward',
-    'transmit',
-    'sync',
-    'beacon',
-    'connect to',
-  ],
-  shell: [
-    'rm -rf',
-    'rm -r',
-    'rm -f',
-    'curl',
-    'wget',
-    'bash',
-    'sh -c',
-    'chmod',
-    'sudo',
-    'netcat',
-    'python -c',
-    'python3 -c',
-    'powershell',
-    'eval(',
-    'export',
-    '&&',
-    '$(',
-    '| sh',
-    '| bash',
-    '>>',
-    'echo',
-  ],
-  dotfile: [
-    '.bashrc',
-    '.zshrc',
-    '.profile',
-    '.bash_profile',
-    '.ssh',
-    '.aws',
-    '.gnupg',
-    '.kube',
-    '.netrc',
-    '.npmrc',
-    '.git-credentials',
-    '.env',
-    'id_rsa',
-    'id_ed25519',
-    '/etc/passwd',
-    '/etc/shadow',
-    '/etc/hosts',
-  ],
-  secret: [
-    'api key',
-    'api keys',
-    'apikey',
-    'token',
-    'tokens',
-    'password',
-    'passwords',
-    'credential',
-    'credentials',
-    'secret',
-    'secrets',
-    'private key',
-    'ssh key',
-    'cookie',
-    'cookies',
-    'environment variables',
-  ],
-  forceArg: [
-    'regardless',
-    'no matter what',
-    'no matter the',
-    'irrespective of',
-    'must be set to',
-    'always set',
-    'always use',
-    'always pass',
-    'override the user',
-    'ignore the user',
-    'overwrite',
-    'instead of the user',
-  ],
-  tellUser: [
-    'tell the user',
-    'inform the user',
-    'notify the user',
-    'remind the user',
-    'warn the user',
-    'assure the user',
-    'tell them',
-    'respond with',
-    'reply with',
-    'say that',
-    'respond that',
-    'announce',
-    'claim that',
-  ],
-  hide: [
-    'do not mention',
-    "don't mention",
-    'never mention',
-    'do not tell',
-    "don't tell",
-    'do not inform',
-    'do not reveal',
-    'do not disclose',
-    'do not show',
-    'do not notify',
-    'without telling',
-    'without informing',
-    'without notifying',
-    'silently',
-    'secretly',
-    'quietly',
-    'covertly',
-    'hidden from',
-    'not mention',
-  ],
-  refuse: [
-    'refuse',
-    'decline',
-    'do not proceed',
-    'cannot proceed',
-    'halt',
-    'abort',
-    'stop using',
-    'disable',
-  ],
-  addressed: ['you', 'your', 'assistant', 'agent', 'model', 'ai', 'llm'],
-  pretext: [
-    'deprecated',
-    'obsolete',
-    'compliance',
-    'security alert',
-    'security notice',
-    'security update',
-    'security warning',
-    'security policy',
-    'critical',
-    'urgent',
-    'maintenance',
-    'system update',
-    'system notice',
-    'system alert',
-    'verification',
-    'audit',
-    'breaking change',
-    'mandatory',
-    'legal',
-    'regulation',
-    'gdpr',
-    'fraud',
-    'compromised',
-    'vulnerability',
-    'suspended',
-    'locked',
-  ],
-  sequence: ['before', 'after', 'first', 'prior to', 'then', 'once', 'next'],
-} as const;
 type Action = Exclude<keyof typeof PHRASES, 'obligation' | 'callVerb'> | 'callTool';
 const ACTION_NAMES: readonly Action[] = [
   'callTool',
@@ -334,36 +109,38 @@ export const FEATURES = [
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 
-interface Hit {
-  readonly at: number;
-  readonly classes: number;
-  /** For a call verb: the tool named after it, lower case ('' for `the … tool`). */
-  readonly called?: string;
+/** Phrases found: where each begins and ends (in the text) and its classes, as parallel lists. */
+interface Hits {
+  readonly at: number[];
+  readonly end: number[];
+  readonly classes: number[];
 }
+
+/** The tool a call verb ending at `end` names, lower case ('' for `the … tool`); undefined if none. */
+const calledAt = (text: string, end: number): string | undefined => {
+  CALLED.lastIndex = end;
+  const c = CALLED.exec(text);
+  return c ? (c[1] ?? '').toLowerCase() : undefined;
+};
 
 /**
  * Every phrase of `text` that ends a word (`use` is not read in `user`), in order, and the windows
  * around its obligations, merged where they overlap (as [from, to) pairs).
  */
-const read = (text: string): { hits: Hit[]; windows: number[] } => {
+const read = (text: string): { hits: Hits; windows: number[] } => {
   const found = hitsOf(SCANNER, text);
   sortHits(found);
-  const hits: Hit[] = [];
+  const hits: Hits = { at: [], end: [], classes: [] };
   const windows: number[] = [];
   for (let h = 0; h < found.length; h++) {
     const at = Math.floor((found[h] as number) / 4096);
-    const key = SCANNER.keys[(found[h] as number) % 4096];
-    if (key === undefined) continue;
-    const end = at + key.length;
+    const k = (found[h] as number) % 4096;
+    const end = at + (SCANNER.keys[k]?.length ?? 0);
     if (isWord(text.charCodeAt(end - 1)) && isWord(text.charCodeAt(end))) continue;
-    const classes = KEY_CLASSES[(found[h] as number) % 4096] as number;
-    let called: string | undefined;
-    if (classes & CALL_VERB) {
-      CALLED.lastIndex = end;
-      const c = CALLED.exec(text);
-      if (c) called = (c[1] ?? '').toLowerCase();
-    }
-    hits.push({ at, classes, ...(called !== undefined && { called }) });
+    const classes = KEY_CLASSES[k] as number;
+    hits.at.push(at);
+    hits.end.push(end);
+    hits.classes.push(classes);
     if (classes & OBLIGATION) {
       const from = Math.max(0, at - WINDOW / 2);
       const to = Math.min(text.length, at + WINDOW);
@@ -404,18 +181,23 @@ export const intentFeatures = (
   let span = '';
   const own = item.name?.toLowerCase();
   let w = 0;
-  for (const h of hits) {
-    while (w < windows.length && h.at >= (windows[w + 1] as number)) w += 2;
+  for (let h = 0; h < hits.at.length; h++) {
+    const at = hits.at[h] as number;
+    while (w < windows.length && at >= (windows[w + 1] as number)) w += 2;
     if (w >= windows.length) break;
-    if (h.at < (windows[w] as number)) continue;
+    if (at < (windows[w] as number)) continue;
+    const classes = hits.classes[h] as number;
     for (const a of ACTION_NAMES) {
-      const found =
-        a === 'callTool'
-          ? h.called !== undefined && h.called !== own
-          : (h.classes & bit(a as Class)) !== 0;
+      let found: boolean;
+      if (a !== 'callTool') found = (classes & bit(a)) !== 0;
+      else {
+        // The name after a call verb is read only for verbs inside a window.
+        const called = classes & CALL_VERB ? calledAt(text, hits.end[h] as number) : undefined;
+        found = called !== undefined && called !== own;
+      }
       if (!found) continue;
       if (span === '' && a !== 'addressed' && a !== 'sequence' && a !== 'pretext')
-        span = text.slice(h.at, h.at + 80).trim();
+        span = text.slice(at, at + 80).trim();
       seen.add(a);
     }
   }
