@@ -2,7 +2,13 @@ import { prepare, type Prepared } from './normalize.js';
 import { ATTACK_CATEGORIES, RULES, SURFACE_WEIGHTS, type Category, type Rule } from './rules.js';
 import { compileScanner, hitsOf, matchAt, scan, type Scanner } from './scan.js';
 import { templateQuery } from './template-query.js';
-import { intentFeatures, intentProbability, intentWeight, type Feature } from './intent.js';
+import {
+  INTENT_RULES,
+  intentFeatures,
+  intentProbability,
+  intentWeight,
+  type Feature,
+} from './intent.js';
 import { INTENT_WEIGHTS } from './intent-weights.js';
 import type { Reason } from '../core/content-event.js';
 import type { Detector, Finding, Item, Normalized, Surface, Verdict } from './types.js';
@@ -43,7 +49,8 @@ const scannerFor = (surface: Surface): Scanner => {
   let s = scanners.get(surface);
   if (!s) {
     const weights = SURFACE_WEIGHTS[surface];
-    s = compileScanner(RULES.filter((r) => (weights[r.category] ?? 1) !== 0));
+    // The intent model's phrases are found by the same automaton, in the same read.
+    s = compileScanner([...RULES.filter((r) => (weights[r.category] ?? 1) !== 0), ...INTENT_RULES]);
     scanners.set(surface, s);
   }
   return s;
@@ -62,7 +69,7 @@ const builtIn: Detector = {
     const hits = prepared.hits?.scanner === scanner ? prepared.hits.hits : hitsOf(scanner, text);
     matchAt(scanner, text, hits, prepared.swaps).forEach((m, i) => {
       const rule = scanner.rules[i] as Rule;
-      if (m !== undefined)
+      if (m !== undefined && rule.weight > 0)
         out.push({
           rule: rule.id,
           category: rule.category,
@@ -206,7 +213,7 @@ export const createEngine = (options: EngineOptions = DEFAULT_ENGINE): Engine =>
       const surfaceIntent = SURFACE_WEIGHTS[item.surface].intent ?? 1;
       let intent: { values: Float64Array; span: string } | undefined;
       if (surfaceIntent > 0 || options.observe) {
-        intent = intentFeatures(doc.scan, item, findings?.values() ?? []);
+        intent = intentFeatures(doc.scan, item, findings?.values() ?? [], doc.hits);
         // No obligation and no rule: nothing to weigh (most text).
         if (!intent.span && !findings && !options.observe) intent = undefined;
       }

@@ -1,4 +1,5 @@
 import { compileScanner, hitsOf, sortHits, type Scanner } from './scan.js';
+import type { Rule } from './rules.js';
 import type { Finding, Item } from './types.js';
 import { PHRASES } from './intent-phrases.js';
 
@@ -35,20 +36,34 @@ type Class = keyof typeof PHRASES;
 const CLASSES = Object.keys(PHRASES) as Class[];
 
 /** One pseudo-rule per class, whose starts are its phrases: one automaton pass finds them all. */
-const SCANNER: Scanner = compileScanner(
-  CLASSES.map((c) => ({
-    id: `intent:${c}`,
-    category: 'imperative',
-    weight: 0,
-    re: /(?:)/y,
-    starts: PHRASES[c],
-  })),
-);
+/**
+ * One pseudo-rule per class, whose starts are its phrases (weight 0, never a finding): the engine
+ * compiles them into each surface's automaton, so the read that writes the scan text finds them too.
+ */
+export const INTENT_RULES: readonly Rule[] = CLASSES.map((c) => ({
+  id: `intent:${c}`,
+  category: 'intent',
+  weight: 0,
+  re: /(?:)/y,
+  starts: PHRASES[c],
+}));
+const SCANNER: Scanner = compileScanner(INTENT_RULES);
 const bit = (c: Class): number => 1 << CLASSES.indexOf(c);
 const OBLIGATION = bit('obligation');
 const CALL_VERB = bit('callVerb');
-/** Classes per key of the automaton (a key carries the classes of the phrases it begins with). */
-const KEY_CLASSES = SCANNER.keys.map((k) => k.rules.reduce((c, r) => c | (1 << r), 0));
+/** Per scanner, the classes of each key (a key carries the classes of the phrases it begins with). */
+const keyClasses = new WeakMap<Scanner, number[]>();
+const classesOf = (scanner: Scanner): number[] => {
+  let out = keyClasses.get(scanner);
+  if (!out) {
+    const bits = scanner.rules.map((r) =>
+      r.category === 'intent' ? 1 << CLASSES.indexOf(r.id.slice(7) as Class) : 0,
+    );
+    out = scanner.keys.map((k) => k.rules.reduce((c, r) => c | (bits[r] as number), 0));
+    keyClasses.set(scanner, out);
+  }
+  return out;
+};
 const isWord = (c: number): boolean =>
   (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 /** After a call verb: the name of the tool called (`send_email`, `the backup tool`). */
@@ -127,17 +142,23 @@ const calledAt = (text: string, end: number): string | undefined => {
  * Every phrase of `text` that ends a word (`use` is not read in `user`), in order, and the windows
  * around its obligations, merged where they overlap (as [from, to) pairs).
  */
-const read = (text: string): { hits: Hits; windows: number[] } => {
-  const found = hitsOf(SCANNER, text);
+const read = (
+  text: string,
+  given?: { readonly scanner: Scanner; readonly hits: Float64Array },
+): { hits: Hits; windows: number[] } => {
+  const scanner = given?.scanner ?? SCANNER;
+  const found = given?.hits ?? hitsOf(SCANNER, text);
   sortHits(found);
+  const keyClasses = classesOf(scanner);
   const hits: Hits = { at: [], end: [], classes: [] };
   const windows: number[] = [];
   for (let h = 0; h < found.length; h++) {
     const at = Math.floor((found[h] as number) / 4096);
     const k = (found[h] as number) % 4096;
-    const end = at + (SCANNER.keys[k]?.length ?? 0);
+    const classes = keyClasses[k] as number;
+    if (classes === 0) continue;
+    const end = at + (scanner.keys[k]?.length ?? 0);
     if (isWord(text.charCodeAt(end - 1)) && isWord(text.charCodeAt(end))) continue;
-    const classes = KEY_CLASSES[k] as number;
     hits.at.push(at);
     hits.end.push(end);
     hits.classes.push(classes);
@@ -163,6 +184,8 @@ export const intentFeatures = (
   text: string,
   item: Item,
   findings: Iterable<Finding>,
+  /** Where the phrases' starts begin in `text`, found by a scanner that holds `INTENT_RULES` (else found here). */
+  hits?: { readonly scanner: Scanner; readonly hits: Float64Array },
 ): { values: Float64Array; span: string } => {
   const values = new Float64Array(FEATURES.length);
   const set = (f: Feature, v = 1) => (values[FEATURES.indexOf(f)] = v);
@@ -175,24 +198,24 @@ export const intentFeatures = (
     const i = FEATURES.indexOf(k);
     values[i] = Math.max(values[i] as number, f.weight);
   }
-  const { hits, windows } = read(text);
+  const { hits: phrases, windows } = read(text, hits);
   if (windows.length === 0) return { values, span: '' };
   const seen = new Set<Action>();
   let span = '';
   const own = item.name?.toLowerCase();
   let w = 0;
-  for (let h = 0; h < hits.at.length; h++) {
-    const at = hits.at[h] as number;
+  for (let h = 0; h < phrases.at.length; h++) {
+    const at = phrases.at[h] as number;
     while (w < windows.length && at >= (windows[w + 1] as number)) w += 2;
     if (w >= windows.length) break;
     if (at < (windows[w] as number)) continue;
-    const classes = hits.classes[h] as number;
+    const classes = phrases.classes[h] as number;
     for (const a of ACTION_NAMES) {
       let found: boolean;
       if (a !== 'callTool') found = (classes & bit(a)) !== 0;
       else {
         // The name after a call verb is read only for verbs inside a window.
-        const called = classes & CALL_VERB ? calledAt(text, hits.end[h] as number) : undefined;
+        const called = classes & CALL_VERB ? calledAt(text, phrases.end[h] as number) : undefined;
         found = called !== undefined && called !== own;
       }
       if (!found) continue;
