@@ -263,13 +263,22 @@ describe('when all rules run in one pass [DET-15]', () => {
       'before using ',
       'do not tell ',
     ];
+    // Each ratio is the lowest of up to three measurements: load from other processes only adds time,
+    // while a shape that is not linear fails every one.
+    const lowest = (ratio: () => number, bound: number): number => {
+      let best = Infinity;
+      for (let i = 0; i < 3 && best >= bound; i++) best = Math.min(best, ratio());
+      return best;
+    };
     for (const unit of shapes) {
-      const once = cpu(fill(unit, size));
       // Text made only of keywords costs a rule attempt and a phrase at every few characters (up to
       // about 40× plain prose here); the shapes this guards against cost 100–600×, and grow with n.
-      expect(once / plain, `${JSON.stringify(unit)} vs plain text`).toBeLessThan(60);
       expect(
-        cpu(fill(unit, 2 * size)) / once,
+        lowest(() => cpu(fill(unit, size)) / plain, 60),
+        `${JSON.stringify(unit)} vs plain text`,
+      ).toBeLessThan(60);
+      expect(
+        lowest(() => cpu(fill(unit, 2 * size)) / cpu(fill(unit, size)), 3.5),
         `${JSON.stringify(unit)} at twice the size`,
       ).toBeLessThan(3.5);
     }
