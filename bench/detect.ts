@@ -7,6 +7,7 @@ import { definitionItem, payloadItem } from '../src/detect/collect.js';
 import { createEngine } from '../src/detect/engine.js';
 import { createFrameInspector } from '../src/detect/frame.js';
 import type { Action, Item } from '../src/detect/types.js';
+import { bySource, loadCases, observe } from './detect-fit.js';
 
 /**
  * `npm run bench:detect -- --data ../shared/datasets`: scores the detector on data written by
@@ -20,6 +21,8 @@ const { values } = parseArgs({
     // Which half's errors --verbose lists: rules are tuned on the development half only.
     half: { type: 'string', default: 'dev' },
     'no-speed': { type: 'boolean', default: false },
+    // The new labelled sources (data/detect/<source>/items.jsonl), for the held-out-by-source table.
+    cases: { type: 'string', default: 'data/detect' },
   },
 });
 const data = resolve(values.data);
@@ -468,5 +471,30 @@ if (speed.length > 0) {
   console.log(
     `\nCPU time per byte, 4096 KiB vs 256 KiB: ${((perByte.at(-1) as number) / (perByte[2] as number)).toFixed(2)}× (1.00× = linear)`,
   );
+}
+// Leave-one-source-out: the intent model fitted without a source, scored on it (recall on its
+// attacks, false positives on its benign items), next to the model fitted on every source and the rules alone.
+{
+  const { sources, heldOutOutputs } = bySource(observe(loadCases(data, values.cases)));
+  const f = (x: number) => (Number.isNaN(x) ? '–' : `${(100 * x).toFixed(1)}%`);
+  console.log(
+    '\n| source | attacks | benign | rules alone: recall / FP | in-sample: recall / FP | held out: recall / FP |\n|---|---|---|---|---|---|',
+  );
+  for (const s of sources)
+    console.log(
+      `| ${s.source} | ${s.attacks} | ${s.benign} | ${f(s.rules.recall)} / ${f(s.rules.fp)} | ${f(s.inSample.recall)} / ${f(s.inSample.fp)} | ${f(s.heldOut.recall)} / ${f(s.heldOut.fp)} |`,
+    );
+  const attacked = sources.filter((s) => s.attacks > 0);
+  const worst = attacked.sort((a, b) => a.heldOut.recall - b.heldOut.recall)[0];
+  const worstFp = [...sources]
+    .filter((s) => s.benign > 0)
+    .sort((a, b) => b.heldOut.fp - a.heldOut.fp)[0];
+  if (worst)
+    console.log(
+      `\nWorst held-out attack source: ${worst.source} (recall ${f(worst.heldOut.recall)})`,
+    );
+  if (worstFp)
+    console.log(`Worst held-out benign source: ${worstFp.source} (FP ${f(worstFp.heldOut.fp)})`);
+  console.log(`Held-out recall on output attacks (all sources): ${f(heldOutOutputs)}`);
 }
 if (values.verbose) console.log('\n' + misses.join('\n'));

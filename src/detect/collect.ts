@@ -72,7 +72,6 @@ const SUSPICIOUS_WORDS: ReadonlySet<string> = new Set([
   'notes',
   'hidden',
   'internal',
-  'sidenote',
 ]);
 const words = (name: string): string[] =>
   name

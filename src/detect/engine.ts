@@ -1,6 +1,15 @@
 import { prepare, type Prepared } from './normalize.js';
 import { ATTACK_CATEGORIES, RULES, SURFACE_WEIGHTS, type Category, type Rule } from './rules.js';
 import { compileScanner, hitsOf, matchAt, scan, type Scanner } from './scan.js';
+import { templateQuery } from './template-query.js';
+import {
+  INTENT_RULES,
+  intentFeatures,
+  intentProbability,
+  intentWeight,
+  type Feature,
+} from './intent.js';
+import { INTENT_WEIGHTS } from './intent-weights.js';
 import type { Reason } from '../core/content-event.js';
 import type { Detector, Finding, Item, Normalized, Surface, Verdict } from './types.js';
 
@@ -11,6 +20,10 @@ export interface EngineOptions {
   readonly blockAt: number;
   /** Extra detectors behind the plug-in interface, run after the built-in rules. */
   readonly detectors?: readonly Detector[];
+  /** Weights of the intent model (default: the fitted ones). */
+  readonly intentWeights?: Readonly<Partial<Record<Feature, number>>>;
+  /** Sees every scanned item's intent features and the score without intent (for fitting, in bench/). */
+  readonly observe?: (features: Float64Array, score: number, demand: boolean) => void;
 }
 
 export const DEFAULT_ENGINE: EngineOptions = { warnAt: 0.5, blockAt: 1.0 };
@@ -36,7 +49,8 @@ const scannerFor = (surface: Surface): Scanner => {
   let s = scanners.get(surface);
   if (!s) {
     const weights = SURFACE_WEIGHTS[surface];
-    s = compileScanner(RULES.filter((r) => (weights[r.category] ?? 1) !== 0));
+    // The intent model's phrases are found by the same automaton, in the same read.
+    s = compileScanner([...RULES.filter((r) => (weights[r.category] ?? 1) !== 0), ...INTENT_RULES]);
     scanners.set(surface, s);
   }
   return s;
@@ -55,7 +69,7 @@ const builtIn: Detector = {
     const hits = prepared.hits?.scanner === scanner ? prepared.hits.hits : hitsOf(scanner, text);
     matchAt(scanner, text, hits, prepared.swaps).forEach((m, i) => {
       const rule = scanner.rules[i] as Rule;
-      if (m !== undefined)
+      if (m !== undefined && rule.weight > 0)
         out.push({
           rule: rule.id,
           category: rule.category,
@@ -63,12 +77,16 @@ const builtIn: Detector = {
           span: span(m.trim()),
         });
     });
+    const exfiltration = weights.exfiltration ?? 1;
+    const template = exfiltration > 0 ? templateQuery(text) : undefined;
+    if (template) out.push({ ...template, weight: template.weight * exfiltration });
     if (doc.hidden) {
       // Instructions inside text the user cannot see are concealed on purpose.
       const hidden = scan(scanner, doc.hidden);
-      const h = hidden.find(
-        (m, i) => m !== undefined && CONCEALABLE.has((scanner.rules[i] as Rule).category),
-      );
+      const h =
+        hidden.find(
+          (m, i) => m !== undefined && CONCEALABLE.has((scanner.rules[i] as Rule).category),
+        ) ?? (exfiltration > 0 ? templateQuery(doc.hidden)?.span : undefined);
       if (h !== undefined)
         out.push({
           rule: 'concealed-instruction',
@@ -189,10 +207,18 @@ export const createEngine = (options: EngineOptions = DEFAULT_ENGINE): Engine =>
       let findings: Map<string, Finding> | undefined;
       for (const detector of detectors)
         for (const f of detector.detect(doc, item)) {
-          const prev = (findings ??= new Map()).get(f.rule);
+          const prev = (findings ??= new Map<string, Finding>()).get(f.rule);
           if (!prev || prev.weight < f.weight) findings.set(f.rule, f);
         }
-      if (!findings) return nothing;
+      const surfaceIntent = SURFACE_WEIGHTS[item.surface].intent ?? 1;
+      let intent: { values: Float64Array; span: string } | undefined;
+      if (surfaceIntent > 0 || options.observe) {
+        intent = intentFeatures(doc.scan, item, findings?.values() ?? [], doc.hits);
+        // No obligation and no rule: nothing to weigh (most text).
+        if (!intent.span && !findings && !options.observe) intent = undefined;
+      }
+      if (!findings && !intent) return nothing;
+      findings ??= new Map();
       let score = 0;
       const categories = new Set<string>();
       for (const f of findings.values()) {
@@ -206,6 +232,19 @@ export const createEngine = (options: EngineOptions = DEFAULT_ENGINE): Engine =>
       if (categories.size >= 2) {
         score += COMBINED_BONUS;
         reasons.push({ rule: 'combined-signals', span: [...categories].join('+') });
+      }
+      if (intent) {
+        options.observe?.(intent.values, score, intent.span !== '');
+        // Only a demand next to an obligation is intent; the rules' evidence alone is theirs to weigh.
+        const p = intent.span
+          ? intentProbability(intent.values, options.intentWeights ?? INTENT_WEIGHTS)
+          : 0;
+        const weight = intentWeight(p) * surfaceIntent;
+        if (weight > 0) {
+          score += weight;
+          const at = [...findings.values()].filter((f) => f.weight >= weight).length;
+          reasons.splice(at, 0, { rule: 'intent', span: `${intent.span} (p=${p.toFixed(2)})` });
+        }
       }
       score = Math.round(score * 100) / 100;
       const action = actionOf(score);

@@ -1,70 +1,30 @@
 import { stripHidden } from '../sanitize/hidden.js';
+import { hiddenMarkup } from './markup.js';
 import { hitsOf, type Scanner } from './scan.js';
 import { survey as read, type Survey } from './survey.js';
 import type { Swaps } from './swaps.js';
 import type { Normalized } from './types.js';
+import { ENTITY_TABLE, LOOKALIKE_TABLE } from './unicode-data.js';
 
 /**
  * Normalises one item before any rule reads it, so an attacker cannot dodge a rule with look-alike
  * letters, full-width forms, invisible characters, encodings or markup the user never sees.
  */
 
-// Latin look-alikes from Cyrillic, Greek and a few IPA letters (Unicode confusables.txt, lower case
-// after NFKC + toLowerCase).
-const CONFUSABLES: Record<string, string> = {
-  а: 'a',
-  в: 'b',
-  е: 'e',
-  ё: 'e',
-  к: 'k',
-  м: 'm',
-  н: 'h',
-  о: 'o',
-  р: 'p',
-  с: 'c',
-  т: 't',
-  у: 'y',
-  х: 'x',
-  ѕ: 's',
-  і: 'i',
-  ї: 'i',
-  ј: 'j',
-  ԁ: 'd',
-  ԛ: 'q',
-  ԝ: 'w',
-  һ: 'h',
-  ӏ: 'l',
-  ɡ: 'g',
-  ɑ: 'a',
-  ο: 'o',
-  α: 'a',
-  ε: 'e',
-  ι: 'i',
-  κ: 'k',
-  ν: 'v',
-  ρ: 'p',
-  τ: 't',
-  υ: 'u',
-  χ: 'x',
-  ϲ: 'c',
-  ѵ: 'v',
-  ԍ: 'g',
-  ɩ: 'i',
-  ı: 'i',
-  ȷ: 'j',
-  ℓ: 'l',
-};
-const CONFUSABLE_RE = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
+/**
+ * Look-alikes of either case (Unicode confusables.txt, UTS #39, generated into `unicode-data.ts`)
+ * and the ASCII character they stand for: Cyrillic, Greek, Armenian, Cherokee, small capitals, …
+ */
+export const LOOKALIKES: Readonly<Record<string, string>> = LOOKALIKE_TABLE;
+const LOOKALIKE_RE = new RegExp(`[${Object.keys(LOOKALIKES).join('')}]`, 'gu');
 const NON_ASCII = /[^\x00-\x7f]/;
 
 const MAX_DECODED = 64 * 1024;
 const HEX = /^(?:[0-9a-fA-F]{2}){12,}$/;
 const PERCENT = /(?:%[0-9a-fA-F]{2}[^%\s]{0,3}){6,}/g;
-const ENTITY = /&#(x[0-9a-f]{1,6}|[0-9]{1,7});/gi;
-const COMMENT = /<!--([\s\S]{0,8000}?)-->/g;
-const MD_COMMENT = /^[ \t]*\[[^\]\n]{0,40}\]:[ \t]*(?:#|<>)[ \t]*[("]([^\n]{0,4000})[)"][ \t]*$/gm;
-const HIDDEN_ELEMENT =
-  /<(\w{1,10})\b[^>]{0,200}?(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|opacity\s*:\s*0[;"' ]|\bhidden\b)[^>]{0,200}>([\s\S]{0,8000}?)<\/\1\s*>/gi;
+const ENTITY = /&(?:#(x[0-9a-f]{1,6}|[0-9]{1,7})|([a-z][a-z0-9]{1,31}));/gi;
+/** A character reference, numeric or named (a cheap test before the whole text is made canonical). */
+const MAY_ENTITY = /&#|&[a-z][a-z0-9]{1,31};/i;
 
 /** Mostly printable text with some spaces: a decoded span that is language, not binary. */
 const isText = (s: string): boolean => {
@@ -127,52 +87,34 @@ const decodeSpans = (raw: string, found: Survey): string[] => {
   return out;
 };
 
-/** Markup the user does not see when it is rendered: HTML comments, comment-style links, hidden elements. */
-const hiddenMarkup = (raw: string): string[] => {
-  const out: string[] = [];
-  if (raw.includes('<!--')) for (const m of raw.matchAll(COMMENT)) out.push(m[1] ?? '');
-  if (raw.includes(']:')) for (const m of raw.matchAll(MD_COMMENT)) out.push(m[1] ?? '');
-  if (raw.includes('<')) for (const m of raw.matchAll(HIDDEN_ELEMENT)) out.push(m[2] ?? '');
-  return out;
-};
-
 /** NFKC, confusables, lower case, collapsed blanks: the form every rule is written against. */
 export const canonical = (s: string): string => {
   let t = s;
-  if (NON_ASCII.test(t)) t = t.normalize('NFKC');
+  if (MAY_ENTITY.test(t)) t = t.replace(ENTITY, entity);
+  // Folded before words are split, as `prepare` does: a look-alike capital may be where a word begins.
+  if (NON_ASCII.test(t)) t = fold(t);
   // Words glued by case alone ("USAIgnore", "ignorePrevious") are split, so rules see them as words.
   // Also a capitalised word glued by an underscore ("Channel_Ignore").
   t = t
     .replace(/([a-z])(?=[A-Z])|([A-Z])(?=[A-Z][a-z])|([a-z0-9]_)(?=[A-Z][a-z])/g, '$1$2$3 ')
     .toLowerCase();
-  if (NON_ASCII.test(t)) t = t.replace(CONFUSABLE_RE, (c) => CONFUSABLES[c] ?? c);
-  if (t.includes('&#')) t = t.replace(ENTITY, (_, n: string) => safeChar(n));
   // Only runs and odd blanks are rewritten: replacing every single space costs more than all rules.
   return t.replace(/[\t\f\v\u00a0]+|  +/g, ' ');
 };
 
-const safeChar = (n: string): string => {
-  const code = n[0] === 'x' ? parseInt(n.slice(1), 16) : parseInt(n, 10);
+/** The text of a numeric or named character reference; an unknown name is left as it is. */
+const entity = (whole: string, n: string | undefined, name: string | undefined): string => {
+  if (name !== undefined) return ENTITY_TABLE[name] ?? whole;
+  const code = n?.[0] === 'x' || n?.[0] === 'X' ? parseInt(n.slice(1), 16) : parseInt(n ?? '', 10);
   return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '';
 };
 
-// Look-alikes of either case, for text that is not lower-cased first: 'А' → 'A' as 'а' → 'a'.
-const CONFUSABLES_ANY_CASE: Record<string, string> = { ...CONFUSABLES };
-/** Look-alikes of either case and the Latin letters they stand for. */
-export const LOOKALIKES: Readonly<Record<string, string>> = CONFUSABLES_ANY_CASE;
-for (const [k, v] of Object.entries(CONFUSABLES)) {
-  const K = k.toUpperCase();
-  if (K.length === 1 && K.charCodeAt(0) > 0x7f && !(K in CONFUSABLES_ANY_CASE))
-    CONFUSABLES_ANY_CASE[K] = v.toUpperCase();
-}
-const CONFUSABLE_ANY_RE = new RegExp(`[${Object.keys(CONFUSABLES_ANY_CASE).join('')}]`, 'g');
-
 const survey = (text: string, runs: boolean, stripped: boolean, scanner?: Scanner): Survey =>
-  read(text, CONFUSABLES_ANY_CASE, runs, stripped, scanner);
+  read(text, LOOKALIKES, runs, stripped, scanner);
 
 /** NFKC and look-alike folding of a piece of text. */
 const fold = (s: string): string =>
-  s.normalize('NFKC').replace(CONFUSABLE_ANY_RE, (c) => CONFUSABLES_ANY_CASE[c] ?? c);
+  s.normalize('NFKC').replace(LOOKALIKE_RE, (c) => LOOKALIKES[c] ?? c);
 
 /** Code units of the code point at `i` (a pair is two; a lone surrogate one). */
 const widthAt = (s: string, i: number): number => ((s.codePointAt(i) as number) > 0xffff ? 2 : 1);
@@ -248,7 +190,7 @@ export const prepare = (
   const hidden = [...decodeSpans(raw, found), ...hiddenMarkup(raw)];
   const hiddenText = hidden.length > 0 ? canonical(stripHidden(hidden.join('\n')).text) : '';
   // (Form feeds and vertical tabs are hidden characters, already stripped; NFKC makes no-break spaces spaces.)
-  if (raw.includes('&#')) {
+  if (MAY_ENTITY.test(raw)) {
     const text = canonical(raw);
     return {
       text,

@@ -24,7 +24,8 @@ export type Category =
   | 'fake-turn'
   | 'active-content'
   | 'argument-injection'
-  | 'hidden';
+  | 'hidden'
+  | 'intent';
 
 export interface Rule {
   readonly id: string;
@@ -129,8 +130,6 @@ const EXTERNAL_ACTION = w(
   'publish',
   'leak',
   'export',
-  'concatenate',
-  'summari[sz]e and send',
   'ignore',
   'forget',
 );
@@ -497,13 +496,8 @@ export const RULES: readonly Rule[] = [
       'burpcollaborator',
       'interact.sh',
       'oast.',
-      '={',
-      '=${',
-      '=<',
-      '=%7b',
-      '=[',
     ],
-    String.raw`\b(?:webhook\.site|requestbin|pipedream\.net|ngrok(?:-free)?\.(?:io|app)|burpcollaborator|interact\.sh|oast\.(?:fun|pro|live|me|site|online))\b|(?<=(https?://[^\s"'<>]{1,2048}[?&][\w-]+))=(?:\{|\$\{|<|%7b|\[)`,
+    String.raw`\b(?:webhook\.site|requestbin|pipedream\.net|ngrok(?:-free)?\.(?:io|app)|burpcollaborator|interact\.sh|oast\.(?:fun|pro|live|me|site|online))\b`,
   ),
   rule(
     'data-into-parameter',
@@ -517,7 +511,7 @@ export const RULES: readonly Rule[] = [
     'hidden-param',
     0.5,
     ['param: '],
-    String.raw`(?<![^\n])param: [\w-]*(?:system_?prompt|conversation|chat_?history|previous_?messages|message_?history|context_?window|llm|model_?(?:name|version|id|type)|assistant_?(?:name|model)|sidenote|side_note|hidden|secret_?(?:data|info)|internal_?notes?|exfil|user_?(?:messages|prompt|secrets?|credentials?)|credentials?|api_?key|private_?key|password)[\w-]*(?:\n|$)`,
+    String.raw`(?<![^\n])param: [\w-]*(?:system_?prompt|conversation|chat_?history|previous_?messages|message_?history|context_?window|llm|model_?(?:name|version|id|type)|assistant_?(?:name|model)|hidden|secret_?(?:data|info)|internal_?notes?|exfil|user_?(?:messages|prompt|secrets?|credentials?)|credentials?|api_?key|private_?key|password)[\w-]*(?:\n|$)`,
   ),
   // Shadowing other tools.
   rule(
@@ -684,7 +678,7 @@ export const RULES: readonly Rule[] = [
     'imperative',
     0.5,
     ['*todo', '*fixme', 'action required', 'action item', 'new task', 'next step', 'reminder'],
-    String.raw`(?<!(?://|#|\*|--|;)[ \t]*|(?:<!--|/\*)\s*)(?:todo|fixme|\baction (?:required|items?)|\bnew task)\s*:\s*${IMPERATIVE}|\b(?:next step|reminder)\s*:\s*(?:please\s+)?(?:send|transfer|forward|email|post|upload|share|invite|visit|pay|give|reply|call|run|execute|download|install|buy|book|reset|grant|tell|say|concatenate|summari[sz]e and send)\b`,
+    String.raw`(?<!(?://|#|\*|--|;)[ \t]*|(?:<!--|/\*)\s*)(?:todo|fixme|\baction (?:required|items?)|\bnew task)\s*:\s*${IMPERATIVE}|\b(?:next step|reminder)\s*:\s*(?:please\s+)?(?:send|transfer|forward|email|post|upload|share|invite|visit|pay|give|reply|call|run|execute|download|install|buy|book|reset|grant|tell|say)\b`,
   ),
   // Injection through the arguments of a call.
   rule(
@@ -734,7 +728,13 @@ export const SURFACE_WEIGHTS: Record<Surface, Partial<Record<Category, number>>>
     'argument-injection': 0,
   },
   // Server instructions are written for the model: addressing it is their purpose.
-  instructions: { addressed: 0, imperative: 0.5, 'fake-turn': 0.5, 'argument-injection': 0 },
+  instructions: {
+    addressed: 0,
+    imperative: 0.5,
+    'fake-turn': 0.5,
+    'argument-injection': 0,
+    intent: 0.5,
+  },
   output: { 'secret-request': 0.8, 'hidden-param': 0, 'argument-injection': 0 },
   resource: { 'secret-request': 0.8, 'hidden-param': 0, 'argument-injection': 0 },
   // A prompt is a message to the model, often in the user's voice.
@@ -763,6 +763,7 @@ export const SURFACE_WEIGHTS: Record<Surface, Partial<Record<Category, number>>>
     'fake-turn': 0,
     'active-content': 0,
     hidden: 0,
+    intent: 0,
     sensitive: 1.25,
   },
 };

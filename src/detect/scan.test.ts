@@ -226,4 +226,61 @@ describe('when all rules run in one pass [DET-15]', () => {
       { numRuns: 25 },
     );
   }, 60_000);
+
+  it('scans adversarial shapes in time linear in their size, close to plain text of that size', () => {
+    // Ratios within one run, never absolute times: CPU time of the cheapest of three scans.
+    const engine = createEngine();
+    const cpu = (text: string): number => {
+      const item = payloadItem('output', { content: [{ type: 'text', text }] });
+      let best = Infinity;
+      for (let i = 0; i < 3; i++) {
+        const c0 = process.cpuUsage();
+        engine.scan(item);
+        const c = process.cpuUsage(c0);
+        best = Math.min(best, (c.user + c.system) / 1000);
+      }
+      return best;
+    };
+    const fill = (unit: string, size: number) =>
+      unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
+    const size = 96 << 10;
+    const plain = cpu(fill('The quick brown fox jumps over the lazy dog. ', size));
+    const shapes = [
+      '<!-- ',
+      '<a hidden>x',
+      '<div style="display:none">',
+      '<p hidden>a</q>',
+      '?a={',
+      'http://e.test/?a={',
+      'https://',
+      '[x]: # (',
+      'ignore ',
+      'you must ',
+      '%41',
+      'send to ',
+      'error ',
+      '<img ',
+      'before using ',
+      'do not tell ',
+    ];
+    // Each ratio is the lowest of up to three measurements: load from other processes only adds time,
+    // while a shape that is not linear fails every one.
+    const lowest = (ratio: () => number, bound: number): number => {
+      let best = Infinity;
+      for (let i = 0; i < 3 && best >= bound; i++) best = Math.min(best, ratio());
+      return best;
+    };
+    for (const unit of shapes) {
+      // Text made only of keywords costs a rule attempt and a phrase at every few characters (up to
+      // about 40× plain prose here); the shapes this guards against cost 100–600×, and grow with n.
+      expect(
+        lowest(() => cpu(fill(unit, size)) / plain, 60),
+        `${JSON.stringify(unit)} vs plain text`,
+      ).toBeLessThan(60);
+      expect(
+        lowest(() => cpu(fill(unit, 2 * size)) / cpu(fill(unit, size)), 3.5),
+        `${JSON.stringify(unit)} at twice the size`,
+      ).toBeLessThan(3.5);
+    }
+  }, 120_000);
 });

@@ -22,6 +22,29 @@ describe('when stripping hidden text [SAN-1]', () => {
     ])
       expect(stripHidden(t)).toMatchObject({ text: t, count: 0 });
   });
+  it('removes every default-ignorable code point inside a word (variation selectors, fillers, unassigned)', () => {
+    // Derived from the Unicode property, not a list: each one between two letters is hidden there.
+    const ignorable = /\p{Default_Ignorable_Code_Point}/u;
+    let seen = 0;
+    for (let c = 0x80; c <= 0x10ffff; c++) {
+      if (c >= 0xd800 && c <= 0xdfff) continue;
+      const ch = String.fromCodePoint(c);
+      if (!ignorable.test(ch)) continue;
+      seen++;
+      expect(stripHidden(`ig${ch}nore`), `U+${c.toString(16)}`).toMatchObject({
+        text: 'ignore',
+        count: 1,
+      });
+    }
+    expect(seen).toBeGreaterThan(4000);
+    expect([...stripHidden('a\ufe0fb\u180bc\u{e0100}d').kinds]).toEqual(['variation-selector']);
+  });
+  it('keeps a variation selector after the character it varies, and removes a run smuggled after it', () => {
+    for (const t of ['❤\ufe0f', '1\ufe0f\u20e3', '葛\u{e0100}', 'ᠠ\u180b', '≩\ufe00'])
+      expect(stripHidden(t)).toMatchObject({ text: t, count: 0 });
+    const smuggled = `😊${'\u{e0101}\u{e0142}\ufe03'.repeat(5)}`;
+    expect(stripHidden(smuggled)).toMatchObject({ text: '😊\u{e0101}', count: 14 });
+  });
   it('strips property names and nested strings of a whole result, and leaves binary payloads alone', () => {
     const tally = {
       count: 0,

@@ -1,0 +1,262 @@
+import { compileScanner, hitsOf, sortHits, type Scanner } from './scan.js';
+import type { Rule } from './rules.js';
+import type { Finding, Item } from './types.js';
+import { PHRASES } from './intent-phrases.js';
+
+/**
+ * Intent, not phrases: an obligation or pretext addressed to the agent (must, required, mandatory,
+ * compliance, deprecated, alert, update, before/after using) next to an action outside what the item
+ * is for (calling another tool, contacting a URL, a shell command or dotfile, forcing an argument,
+ * telling the user something, hiding something from them). Each obligation opens a window of text
+ * around it; the actions found in the windows, the rules' evidence and how the demanded action fits
+ * the tool's own name are the features of a logistic model whose weights are fitted offline
+ * (`bench/detect-fit.ts`, held out by source) and kept in `intent-weights.ts`.
+ *
+ * Linear: one search for obligations over the text, then a bounded read of each window, and windows
+ * that overlap are merged, so no character is read by more than a few patterns.
+ */
+
+type Action = Exclude<keyof typeof PHRASES, 'obligation' | 'callVerb'> | 'callTool';
+const ACTION_NAMES: readonly Action[] = [
+  'callTool',
+  'url',
+  'contact',
+  'shell',
+  'dotfile',
+  'secret',
+  'forceArg',
+  'tellUser',
+  'hide',
+  'refuse',
+  'addressed',
+  'pretext',
+  'sequence',
+];
+type Class = keyof typeof PHRASES;
+const CLASSES = Object.keys(PHRASES) as Class[];
+
+/** One pseudo-rule per class, whose starts are its phrases: one automaton pass finds them all. */
+/**
+ * One pseudo-rule per class, whose starts are its phrases (weight 0, never a finding): the engine
+ * compiles them into each surface's automaton, so the read that writes the scan text finds them too.
+ */
+export const INTENT_RULES: readonly Rule[] = CLASSES.map((c) => ({
+  id: `intent:${c}`,
+  category: 'intent',
+  weight: 0,
+  re: /(?:)/y,
+  starts: PHRASES[c],
+}));
+const SCANNER: Scanner = compileScanner(INTENT_RULES);
+const bit = (c: Class): number => 1 << CLASSES.indexOf(c);
+const OBLIGATION = bit('obligation');
+const CALL_VERB = bit('callVerb');
+/** Per scanner, the classes of each key (a key carries the classes of the phrases it begins with). */
+const keyClasses = new WeakMap<Scanner, number[]>();
+const classesOf = (scanner: Scanner): number[] => {
+  let out = keyClasses.get(scanner);
+  if (!out) {
+    const bits = scanner.rules.map((r) =>
+      r.category === 'intent' ? 1 << CLASSES.indexOf(r.id.slice(7) as Class) : 0,
+    );
+    out = scanner.keys.map((k) => k.rules.reduce((c, r) => c | (bits[r] as number), 0));
+    keyClasses.set(scanner, out);
+  }
+  return out;
+};
+const isWord = (c: number): boolean =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+/** After a call verb: the name of the tool called (`send_email`, `the backup tool`). */
+const CALLED =
+  /[ \t]+(?:the[ \t]+|a[ \t]+)?(?:new[ \t]+|secure[ \t]+|updated[ \t]+)?[`'"]?(?:([a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+)|[\w-]{2,40}[`'"]?[ \t]+(?:tool|function)\b)/iy;
+const WINDOW = 240;
+
+/** What a tool named with these words is plainly for, per kind of action. */
+const PURPOSE: Record<'callTool' | 'url' | 'shell' | 'dotfile', RegExp> = {
+  callTool: /\b(?:workflow|orchestrat\w*|agent|router|dispatch|proxy|chain|pipeline)\b/,
+  url: /\b(?:http|https|fetch|url|web|browse\w*|request|api|download|scrape|crawl|webhook|search|link|site|page|post|send|upload|notify|slack|email|mail|github|gitlab|jira)\b/,
+  shell:
+    /\b(?:shell|exec\w*|command|cmd|run|terminal|bash|process|script|install|build|deploy|docker|git|npm)\b/,
+  dotfile:
+    /\b(?:file|files|fs|read|write|ssh|key|keys|path|dir|directory|config|env|dotfiles?|secret|vault|credential\w*)\b/,
+};
+
+/** The features, in the order the weights use them. */
+export const FEATURES = [
+  'bias',
+  'window:callTool',
+  'window:url',
+  'window:contact',
+  'window:shell',
+  'window:dotfile',
+  'window:secret',
+  'window:forceArg',
+  'window:tellUser',
+  'window:hide',
+  'window:refuse',
+  'window:addressed',
+  'window:pretext',
+  'window:sequence',
+  'obligation+callTool',
+  'obligation+contact+url',
+  'obligation+shell',
+  'obligation+dotfile',
+  'obligation+secret+contact',
+  'obligation+forceArg',
+  'obligation+tellUser',
+  'obligation+hide',
+  'pretext+callTool',
+  'pretext+refuse',
+  'sequence+callTool',
+  'mismatch:callTool',
+  'mismatch:url',
+  'mismatch:shell',
+  'mismatch:dotfile',
+  'windows>=3',
+  'surface:definition',
+  'surface:output',
+  'rules:override',
+  'rules:concealment',
+  'rules:exfiltration',
+  'rules:imperative',
+  'rules:sensitive',
+  'rules:other',
+] as const;
+export type Feature = (typeof FEATURES)[number];
+
+/** Phrases found: where each begins and ends (in the text) and its classes, as parallel lists. */
+interface Hits {
+  readonly at: number[];
+  readonly end: number[];
+  readonly classes: number[];
+}
+
+/** The tool a call verb ending at `end` names, lower case ('' for `the … tool`); undefined if none. */
+const calledAt = (text: string, end: number): string | undefined => {
+  CALLED.lastIndex = end;
+  const c = CALLED.exec(text);
+  return c ? (c[1] ?? '').toLowerCase() : undefined;
+};
+
+/**
+ * Every phrase of `text` that ends a word (`use` is not read in `user`), in order, and the windows
+ * around its obligations, merged where they overlap (as [from, to) pairs).
+ */
+const read = (
+  text: string,
+  given?: { readonly scanner: Scanner; readonly hits: Float64Array },
+): { hits: Hits; windows: number[] } => {
+  const scanner = given?.scanner ?? SCANNER;
+  const found = given?.hits ?? hitsOf(SCANNER, text);
+  sortHits(found);
+  const keyClasses = classesOf(scanner);
+  const hits: Hits = { at: [], end: [], classes: [] };
+  const windows: number[] = [];
+  for (let h = 0; h < found.length; h++) {
+    const at = Math.floor((found[h] as number) / 4096);
+    const k = (found[h] as number) % 4096;
+    const classes = keyClasses[k] as number;
+    if (classes === 0) continue;
+    const end = at + (scanner.keys[k]?.length ?? 0);
+    if (isWord(text.charCodeAt(end - 1)) && isWord(text.charCodeAt(end))) continue;
+    hits.at.push(at);
+    hits.end.push(end);
+    hits.classes.push(classes);
+    if (classes & OBLIGATION) {
+      const from = Math.max(0, at - WINDOW / 2);
+      const to = Math.min(text.length, at + WINDOW);
+      if (windows.length > 0 && from <= (windows[windows.length - 1] as number))
+        windows[windows.length - 1] = to;
+      else windows.push(from, to);
+    }
+  }
+  return { hits, windows };
+};
+
+const words = (name: string): string =>
+  name
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, ' ');
+
+/** Values of every feature for `text` (the scan text of `item`) and the rules' findings. */
+export const intentFeatures = (
+  text: string,
+  item: Item,
+  findings: Iterable<Finding>,
+  /** Where the phrases' starts begin in `text`, found by a scanner that holds `INTENT_RULES` (else found here). */
+  hits?: { readonly scanner: Scanner; readonly hits: Float64Array },
+): { values: Float64Array; span: string } => {
+  const values = new Float64Array(FEATURES.length);
+  const set = (f: Feature, v = 1) => (values[FEATURES.indexOf(f)] = v);
+  set('bias');
+  set('surface:definition', item.surface === 'definition' ? 1 : 0);
+  set('surface:output', item.surface === 'output' ? 1 : 0);
+  for (const f of findings) {
+    const key = `rules:${f.category}` as Feature;
+    const k = FEATURES.includes(key) ? key : 'rules:other';
+    const i = FEATURES.indexOf(k);
+    values[i] = Math.max(values[i] as number, f.weight);
+  }
+  const { hits: phrases, windows } = read(text, hits);
+  if (windows.length === 0) return { values, span: '' };
+  const seen = new Set<Action>();
+  let span = '';
+  const own = item.name?.toLowerCase();
+  let w = 0;
+  for (let h = 0; h < phrases.at.length; h++) {
+    const at = phrases.at[h] as number;
+    while (w < windows.length && at >= (windows[w + 1] as number)) w += 2;
+    if (w >= windows.length) break;
+    if (at < (windows[w] as number)) continue;
+    const classes = phrases.classes[h] as number;
+    for (const a of ACTION_NAMES) {
+      let found: boolean;
+      if (a !== 'callTool') found = (classes & bit(a)) !== 0;
+      else {
+        // The name after a call verb is read only for verbs inside a window.
+        const called = classes & CALL_VERB ? calledAt(text, phrases.end[h] as number) : undefined;
+        found = called !== undefined && called !== own;
+      }
+      if (!found) continue;
+      if (span === '' && a !== 'addressed' && a !== 'sequence' && a !== 'pretext')
+        span = text.slice(at, at + 80).trim();
+      seen.add(a);
+    }
+  }
+  for (const a of seen) set(`window:${a}` as Feature);
+  const both = (f: Feature, ...as: Action[]) => as.every((a) => seen.has(a)) && set(f);
+  both('obligation+callTool', 'callTool');
+  both('obligation+contact+url', 'contact', 'url');
+  both('obligation+shell', 'shell');
+  both('obligation+dotfile', 'dotfile');
+  both('obligation+secret+contact', 'secret', 'contact');
+  both('obligation+forceArg', 'forceArg');
+  both('obligation+tellUser', 'tellUser');
+  both('obligation+hide', 'hide');
+  both('pretext+callTool', 'pretext', 'callTool');
+  both('pretext+refuse', 'pretext', 'refuse');
+  both('sequence+callTool', 'sequence', 'callTool');
+  // What the tool's own name says it does: reading ~/.ssh is a file tool's job, not a weather tool's.
+  const name = item.name !== undefined ? words(item.name) : undefined;
+  for (const kind of ['callTool', 'url', 'shell', 'dotfile'] as const)
+    if (name !== undefined && seen.has(kind) && !PURPOSE[kind].test(name)) set(`mismatch:${kind}`);
+  set('windows>=3', windows.length >= 6 ? 1 : 0);
+  return { values, span };
+};
+
+/** The fitted model's probability that `values` are an attack: a logistic function of their weighted sum. */
+export const intentProbability = (
+  values: ArrayLike<number>,
+  weights: Readonly<Partial<Record<Feature, number>>>,
+): number => {
+  let z = 0;
+  for (let i = 0; i < FEATURES.length; i++) {
+    const v = values[i] as number;
+    if (v !== 0) z += v * (weights[FEATURES[i] as Feature] ?? 0);
+  }
+  return 1 / (1 + Math.exp(-z));
+};
+
+/** What the intent finding adds to an item's score: its probability, from 0.5 up (a warn on its own); else nothing. */
+export const intentWeight = (p: number): number => (p >= 0.5 ? Math.round(p * 100) / 100 : 0);
