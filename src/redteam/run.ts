@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import type { Config } from '../config/schema.js';
+import { RedteamError } from '../errors.js';
 import { HOST_ATTACKS } from './attacks-host.js';
 import { CONTENT_ATTACKS } from './attacks-content.js';
-import { makeContext, type AttackResult } from './context.js';
+import { makeContext, type AttackContext, type AttackResult } from './context.js';
 import { stage as makeStage, type Stage } from './setup.js';
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -83,6 +84,19 @@ const connect = async (stage: Stage) => {
 };
 
 /**
+ * Every attack needs the hostile server in reach: if its tools are not listed (a start that failed, a
+ * policy that hides it), the run would report every attack blocked without having tried one.
+ */
+const expectHostile = async (ctx: AttackContext, stderr: readonly string[]) => {
+  const names = await ctx.listNames();
+  if (!names.some((t) => t.name === ctx.name('read_notes')))
+    throw new RedteamError(
+      'REDTEAM_SETUP_FAILED',
+      `the hostile server's tools are not listed, so no attack could run; gateway log:\n${stderr.join('').slice(-2000)}`,
+    );
+};
+
+/**
  * Runs every attack against a gateway with the user's defenses and toolgate's hostile servers: the
  * lock (when the user requires one) is taken before the hostile server changes a definition.
  */
@@ -95,18 +109,23 @@ export const redteam = async (config: Config, configPath: string): Promise<Redte
       const locked = await toolgate(['lock', '--config', stage.configPath], stage);
       // Exit 1 with a lock written is the lock refusing a hostile server: that is a defense at work.
       if (!existsSync(stage.lockPath))
-        throw new Error(`toolgate lock failed on the red-team config:\n${locked.output}`);
+        throw new RedteamError(
+          'REDTEAM_SETUP_FAILED',
+          `toolgate lock failed on the red-team config:\n${locked.output}`,
+        );
       lockNotes.push(...locked.output.split('\n').filter((l) => /LOCK_[A-Z_]+/.test(l)));
     }
     writeFileSync(stage.rugFile, 'changed after the lock');
-    const { client } = await connect(stage);
+    const { client, stderr } = await connect(stage);
     try {
       const ctx = makeContext(client, stage, canary, lockNotes);
+      await expectHostile(ctx, stderr);
       const results: AttackResult[] = [];
       for (const attack of ATTACKS) {
+        // An attack that cannot run proves nothing: it counts against the deployment, never for it.
         const verdict = await attack.run(ctx).catch((error: unknown) => ({
-          blocked: true,
-          evidence: `the attack could not run: ${(error as Error).message.slice(0, 160)}`,
+          blocked: false,
+          evidence: `inconclusive, the attack could not run: ${(error as Error).message.slice(0, 160)}`,
         }));
         results.push({ id: attack.id, title: attack.title, ...verdict });
       }

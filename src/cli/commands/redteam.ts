@@ -2,14 +2,15 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
-import { GatewayError } from '../../errors.js';
+import { GatewayError, RedteamError } from '../../errors.js';
 import { anyNotBlocked, toJson, toTable } from '../../redteam/format.js';
-import { redteam as runRedteam } from '../../redteam/run.js';
+import { redteam as runRedteam, type RedteamReport } from '../../redteam/run.js';
 
 export const REDTEAM_USAGE = `  toolgate redteam --config FILE [--format table|json]
                                                attack a gateway with your defenses and toolgate's
                                                hostile servers (exit 1 if any attack is NOT BLOCKED,
-                                               2 on a usage error or a config that cannot be read)`;
+                                               or the run cannot be set up; 2 on a usage error or
+                                               a config that cannot be read)`;
 
 const usage = (message: string): number => {
   console.error(`toolgate redteam: ${message}\n${REDTEAM_USAGE}`);
@@ -43,7 +44,14 @@ export const redteam = async (argv: readonly string[]): Promise<number> => {
     console.error(`toolgate redteam: ${error.code}: ${error.message}`);
     return 2;
   }
-  const report = await runRedteam(config, configPath);
+  let report: RedteamReport;
+  try {
+    report = await runRedteam(config, configPath);
+  } catch (error) {
+    if (!(error instanceof RedteamError)) throw error;
+    console.error(`toolgate redteam: ${error.code}: ${error.message}`);
+    return 1;
+  }
   console.log(format === 'json' ? toJson(report, resolve(configPath)) : toTable(report));
   return anyNotBlocked(report) ? 1 : 0;
 };
