@@ -85,6 +85,7 @@ export const stage = (config: Config, userConfigPath: string): Stage => {
     chmodSync(d, 0o777);
   }
   const posture = weakestPosture(config);
+  const base = dirname(resolve(userConfigPath));
   const secret = `rt${randomBytes(16).toString('hex')}`;
   const leak = `ghp_${randomBytes(18).toString('hex')}`;
   const sandbox = posture.unsandboxed
@@ -109,11 +110,17 @@ export const stage = (config: Config, userConfigPath: string): Stage => {
     env: { RT_SHADOW_NAMES: `${HOSTILE}${config.separator}send` },
     tools: posture.wildcard ? ['*'] : ['send', `${HOSTILE}${config.separator}send`],
   };
-  const base = dirname(resolve(userConfigPath));
+  // `auth` only guards the HTTP front, which the run does not use; its key files would be relative.
+  const { auth: _auth, ...defenses } = config;
+  const trustedRoot = config.lock.trustedRoot;
   const doc = {
-    ...config,
+    ...defenses,
     audit: false,
-    lock: { ...config.lock, path: join(dir, 'toolgate.lock') },
+    lock: {
+      ...config.lock,
+      path: join(dir, 'toolgate.lock'),
+      ...(trustedRoot ? { trustedRoot: absolute(base, trustedRoot) } : {}),
+    },
     ...(config.policy
       ? { policy: { files: config.policy.files.map((f) => absolute(base, f)) } }
       : {}),

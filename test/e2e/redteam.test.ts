@@ -75,12 +75,14 @@ describe('toolgate redteam', () => {
   }, 180_000);
 
   it('[RED-1] blocks every attack against the default config, with evidence, in under 60 s', () => {
-    expect(strong.stderr).toBe('');
+    expect(strong.stderr, strong.stdout).toBe('');
     const report = JSON.parse(strong.stdout) as Report;
     expect(report.attacks.map((a) => a.id)).toEqual(ALL);
-    expect(verdicts(report)).toEqual(Object.fromEntries(ALL.map((id) => [id, 'blocked'])));
+    expect(verdicts(report), strong.stdout).toEqual(
+      Object.fromEntries(ALL.map((id) => [id, 'blocked'])),
+    );
     const evidence = Object.fromEntries(report.attacks.map((a) => [a.id, a.evidence]));
-    expect(evidence).toMatchObject({
+    expect(evidence, strong.stdout).toMatchObject({
       'tool-installation': expect.stringContaining('admin_exec never listed') as unknown,
       'output-injection': 'DETECT_INJECTION',
       'credential-in-output': expect.stringContaining('[REDACTED:github-token]') as unknown,
@@ -117,7 +119,8 @@ describe('toolgate redteam', () => {
       // Only root can read /etc/shadow without a sandbox in the way.
       ...(process.getuid?.() === 0 ? ['sandbox-shadow'] : []),
     ];
-    for (const id of expectedThrough) expect(rows[id]?.verdict, id).toBe('NOT BLOCKED');
+    for (const id of expectedThrough)
+      expect(rows[id]?.verdict, `${id}\n${weak.stdout}${weak.stderr}`).toBe('NOT BLOCKED');
     // Defenses that do not depend on the weakened settings still hold.
     for (const id of [
       'credential-in-output',
