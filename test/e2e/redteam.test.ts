@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixture, runToolgate, tempDir } from './harness.js';
 
@@ -137,6 +137,17 @@ describe('toolgate redteam', () => {
     expect(weak.code).toBe(1);
     expect(weak.ms).toBeLessThan(60_000);
   });
+
+  it('[RED-2] fails closed when no attack can reach the hostile server (REDTEAM_SETUP_FAILED)', async () => {
+    // A policy that permits nothing hides every hostile tool: a run that tried nothing must not pass.
+    const config = configWith({ policy: { files: ['deny.cedar'] } });
+    writeFileSync(join(dirname(config), 'deny.cedar'), '// permits nothing\n');
+    const result = await run(config);
+    expect(result.stderr).toContain('REDTEAM_SETUP_FAILED');
+    expect(result.stderr).toContain("the hostile server's tools are not listed");
+    expect(result.stdout).toBe('');
+    expect(result.code).toBe(1);
+  }, 90_000);
 
   it('[RED-3] exits 2 on a usage error or a config that cannot be read', async () => {
     const missing = await runToolgate(['redteam']);
