@@ -7,6 +7,7 @@ import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import type { Config } from '../config/schema.js';
 import { RedteamError } from '../errors.js';
+import { attackFront } from './attacks-front.js';
 import { HOST_ATTACKS } from './attacks-host.js';
 import { CONTENT_ATTACKS } from './attacks-content.js';
 import { makeContext, type AttackContext, type AttackResult } from './context.js';
@@ -129,7 +130,16 @@ export const redteam = async (config: Config, configPath: string): Promise<Redte
         }));
         results.push({ id: attack.id, title: attack.title, ...verdict });
       }
-      return { posture: stage.posture, results };
+      const front = await attackFront(MAIN, stage.configPath, childEnv(stage)).catch(
+        (error: unknown) =>
+          ['dns-rebinding', 'cross-origin'].map((id) => ({
+            id,
+            title: `HTTP front: ${id}`,
+            blocked: false,
+            evidence: `inconclusive, the attack could not run: ${(error as Error).message.slice(0, 160)}`,
+          })),
+      );
+      return { posture: stage.posture, results: [...results, ...front] };
     } finally {
       await client.close();
     }

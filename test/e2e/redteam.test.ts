@@ -35,6 +35,8 @@ const ALL = [
   'oversized-output',
   'nested-output',
   'toxic-chain',
+  'dns-rebinding',
+  'cross-origin',
 ];
 
 /** A config file in a fresh dir: one user server (never started by redteam) plus `extra` on top. */
@@ -67,6 +69,7 @@ describe('toolgate redteam', () => {
           lock: { required: false },
           content: { detect: { enabled: false } },
           flows: { privateUntrustedSink: 'off', privateValueInSink: 'off' },
+          http: { allowedHosts: ['attacker.example'], allowedOrigins: ['http://attacker.example'] },
         },
         { tools: ['*'], sandbox: false },
       ),
@@ -90,6 +93,8 @@ describe('toolgate redteam', () => {
       'oversized-output': 'LIMIT_MESSAGE_TOO_LARGE',
       'nested-output': 'LIMIT_TOO_DEEP',
       'toxic-chain': 'FLOW_APPROVAL_REQUIRED',
+      'dns-rebinding': 'HTTP 403 HTTP_HOST_REJECTED',
+      'cross-origin': 'HTTP 403 HTTP_ORIGIN_REJECTED',
     });
     expect(report.summary).toEqual({ blocked: ALL.length, notBlocked: 0 });
     expect(strong.code).toBe(0);
@@ -116,6 +121,8 @@ describe('toolgate redteam', () => {
       'sandbox-write',
       'sandbox-network',
       'toxic-chain',
+      'dns-rebinding',
+      'cross-origin',
       // Only root can read /etc/shadow without a sandbox in the way.
       ...(process.getuid?.() === 0 ? ['sandbox-shadow'] : []),
     ];
