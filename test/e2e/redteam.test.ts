@@ -77,7 +77,7 @@ describe('toolgate redteam', () => {
     );
   }, 180_000);
 
-  it('[RED-1] blocks every attack against the default config, with evidence, in under 60 s', () => {
+  it('[RED-1] [RED-4] blocks every attack against the default config, with evidence, in under 60 s', () => {
     expect(strong.stderr, strong.stdout).toBe('');
     const report = JSON.parse(strong.stdout) as Report;
     expect(report.attacks.map((a) => a.id)).toEqual(ALL);
@@ -101,7 +101,7 @@ describe('toolgate redteam', () => {
     expect(strong.ms).toBeLessThan(60_000);
   });
 
-  it('[RED-2] reports what gets through a weakened config as NOT BLOCKED and exits 1', () => {
+  it('[RED-2] [RED-4] reports what gets through a weakened config as NOT BLOCKED and exits 1', () => {
     const rows = Object.fromEntries(
       [...weak.stdout.matchAll(/^(.+?)\s+(blocked|NOT BLOCKED)\n {4}([a-z0-9-]+): (.*)$/gm)].map(
         (m) => [m[3] as string, { verdict: m[2] as string, evidence: m[4] as string }],
