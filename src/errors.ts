@@ -218,3 +218,7 @@ export type ErrorCode =
   | UpstreamErrorCode
   | ClientErrorCode
   | HttpErrorCode;
+
+/** `toolgate redteam` could not stage its hostile servers or start the gateway: nothing was proven. */
+export type RedteamErrorCode = 'REDTEAM_SETUP_FAILED';
+export class RedteamError extends GatewayError<RedteamErrorCode> {}

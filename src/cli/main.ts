@@ -18,6 +18,7 @@ import { sbom, SBOM_USAGE } from './commands/sbom.js';
 import { deps, DEPS_USAGE } from './commands/deps.js';
 import { tools, TOOLS_USAGE } from './commands/tools.js';
 import { policy, POLICY_USAGE } from './commands/policy.js';
+import { redteam, REDTEAM_USAGE } from './commands/redteam.js';
 
 const USAGE = `toolgate ${VERSION} — MCP security gateway
 
@@ -37,6 +38,7 @@ Usage:
   toolgate schema [--lock]                     print the config (or lock) JSON Schema
   toolgate inspect [FILE|-] [--ndjson]         content defenses on recorded MCP frames (--ndjson: {id,message} in, {id,action,reasons} out)
 ${CHECK_USAGE}
+${REDTEAM_USAGE}
 ${INIT_FROM_USAGE}
 ${AUDIT_USAGE}
 ${SCAN_USAGE}
@@ -60,6 +62,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
   if (argv[0] === 'init') return init(argv.slice(1));
   if (argv[0] === 'inspect') return inspect(argv.slice(1));
   if (argv[0] === 'check') return check(argv.slice(1)); // own options (check.ts)
+  if (argv[0] === 'redteam') return redteam(argv.slice(1)); // own options (redteam.ts)
   if (argv[0] === 'scan') return scan(argv.slice(1)); // own options (scan.ts)
   if (argv[0] === 'sbom') return sbom(argv.slice(1)); // own options (sbom.ts)
   if (argv[0] === 'deps') return deps(argv.slice(1)); // own options (deps.ts)
