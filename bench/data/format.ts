@@ -11,25 +11,23 @@ import { z } from 'zod';
 const Text = z.object({ type: z.literal('text'), text: z.string() }).loose();
 const Content = z.union([Text, z.object({ type: z.string() }).loose()]);
 
-export const ToolDefinitionSchema = z
+const ToolDefinitionSchema = z
   .object({
     name: z.string().min(1),
     description: z.string().optional(),
     inputSchema: z.record(z.string(), z.unknown()).optional(),
   })
   .loose();
-export const ToolOutputSchema = z
+const ToolOutputSchema = z
   .object({ content: z.array(Content).min(1), isError: z.boolean().optional() })
   .loose();
-export const PromptSchema = z
+const PromptSchema = z
   .object({ name: z.string().min(1), description: z.string().optional() })
   .loose();
-export const ResourceSchema = z
-  .object({ uri: z.string().min(1), name: z.string().optional() })
-  .loose();
-export const InstructionsSchema = z.object({ text: z.string().min(1) }).strict();
+const ResourceSchema = z.object({ uri: z.string().min(1), name: z.string().optional() }).loose();
+const InstructionsSchema = z.object({ text: z.string().min(1) }).strict();
 
-export const ATTACK_CLASSES = [
+const ATTACK_CLASSES = [
   'tool-call-order',
   'fake-deprecation',
   'fake-alert',
@@ -106,7 +104,7 @@ export const duplicateIds = (items: Iterable<Pick<DetectItem, 'id'>>): string[] 
  * MCP-SafetyBench and the Invariant Labs injection examples are the team's external yardstick: no
  * line may come from them (names as they appear in repository paths, sources and provenance).
  */
-export const FORBIDDEN_MARKERS = [
+const FORBIDDEN_MARKERS = [
   'mcp-safetybench',
   'mcpsafetybench',
   'xjzzzzzzzz/mcpsafety',

@@ -124,14 +124,14 @@ describe('when the log file is deleted, moved away or replaced under a running s
   it('[AUD-10] looks the path up once per task: a deletion before a task began is seen by its first write', async () => {
     const { path, store } = storeWith(1);
     // Messages that leave in one task were received before it began: one lookup covers their writes.
-    store.append({ seq: 1, body: '{"n":1}' });
+    void store.append({ seq: 1, body: '{"n":1}' });
     store.flush?.();
     rmSync(path);
-    store.append({ seq: 2, body: '{"n":2}' });
+    void store.append({ seq: 2, body: '{"n":2}' });
     expect(() => store.flush?.()).not.toThrow();
     // The next task (any message received after the deletion) looks again, before its first write.
     await nextTask();
-    store.append({ seq: 3, body: '{"n":3}' });
+    void store.append({ seq: 3, body: '{"n":3}' });
     expect(() => store.flush?.()).toThrow(/gone/);
     expect(() => store.close()).toThrow(/gone/);
   });

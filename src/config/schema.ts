@@ -15,11 +15,10 @@ import { ServerSchema, type ServerConfig } from './server-schema.js';
 
 // The config's public face: its parts live in one file per concept, re-exported here so that a
 // caller needs only this module.
-export { DEFAULT_LIMITS, type LimitsConfig } from './limits-schema.js';
+export { type LimitsConfig } from './limits-schema.js';
 export { SANDBOX_DEFAULTS, type EgressConfig, type SandboxConfig } from './sandbox-schema.js';
-export { SecretSource, type SecretSourceConfig } from './secret-schema.js';
+export { type SecretSourceConfig } from './secret-schema.js';
 export {
-  ServerSchema,
   isContainerServer,
   isStdioServer,
   type ContainerServerConfig,

@@ -10,7 +10,7 @@ import { ContentError } from '../errors.js';
 import { checkUris } from '../output/validate.js';
 
 /** The verdict on one JSON-RPC frame, as `toolgate inspect` and external guard benchmarks see it. */
-export interface FrameVerdict {
+interface FrameVerdict {
   readonly action: Action;
   readonly reasons: readonly Reason[];
 }
@@ -89,7 +89,11 @@ export const createFrameInspector = (
             add(
               engine.scan(definitionItem(d)),
               ceilings.definitions,
-              String(d['name'] ?? d['uri'] ?? k),
+              typeof d['name'] === 'string'
+                ? d['name']
+                : typeof d['uri'] === 'string'
+                  ? d['uri']
+                  : k,
             );
         }
       if (typeof result['instructions'] === 'string')

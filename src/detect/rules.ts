@@ -181,7 +181,7 @@ const SENSITIVE_PATH = String.raw`(?:~|\$home|%userprofile%|/home/[\w.-]+|/root|
  * A literal space in a rule (outside a character class) matches a run of blanks, so the fast path
  * needs no whitespace-collapsing pass over the whole text.
  */
-export const blanks = (source: string): string => {
+const blanks = (source: string): string => {
   let out = '';
   let inClass = false;
   for (let i = 0; i < source.length; i++) {

@@ -64,7 +64,7 @@ export const compileScanner = (rules: readonly Rule[]): Scanner => {
   });
   const keys: Key[] = [];
   // The trie: goto[state] maps a folded character to the next state.
-  const goto: Map<number, number>[] = [new Map()];
+  const goto: Map<number, number>[] = [new Map<number, number>()];
   const ends: number[][] = [[]];
   for (const [s, own] of starts) {
     if (s.length > 64) throw new Error(`rule start longer than 64 characters: ${s}`);

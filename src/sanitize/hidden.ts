@@ -8,11 +8,6 @@ import { IGNORABLE_BMP, IGNORABLE_LEADS } from './ignorable-data.js';
 export type HiddenKind =
   'ansi' | 'control' | 'zero-width' | 'bidi' | 'tag' | 'variation-selector' | 'filler';
 
-export interface HiddenReport {
-  readonly count: number;
-  readonly kinds: readonly HiddenKind[];
-}
-
 // One alternation, so clean text costs a single scan. Every default-ignorable code point (Unicode
 // `Default_Ignorable_Code_Point`: zero-width, bidi, variation selectors, tags, fillers, unassigned
 // ones) is a candidate; joiners and variation selectors are kept where their script or emoji uses them.
@@ -83,9 +78,6 @@ export const mayHideText = (text: string): boolean => {
   }
   return false;
 };
-
-/** True when `text` may hold anything `stripHidden` removes: false means it is clean. */
-export const mayHide = mayHideText;
 
 /** A variation selector is hidden unless it follows a character it can vary (see `SELECTOR_BASE`). */
 const isStraySelector = (text: string, index: number): boolean => {

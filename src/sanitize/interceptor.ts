@@ -2,7 +2,7 @@ import { LIST_FIELDS, itemId, type ContentEventSink } from '../core/content-even
 import { SanitizeError } from '../errors.js';
 import type { Interceptor, Message } from '../core/interceptor.js';
 import { mapStrings } from '../core/map-strings.js';
-import { mayHide, stripHidden, type HiddenKind } from './hidden.js';
+import { mayHideText, stripHidden, type HiddenKind } from './hidden.js';
 
 const TEXT_RESULTS: ReadonlySet<string> = new Set([
   'tools/call',
@@ -19,7 +19,7 @@ interface Tally {
 /** An untrusted value with hidden code points stripped from every string and key (binary payloads aside); the same value when it has none. */
 export const stripValue = (value: unknown, tally: Tally): unknown =>
   mapStrings(value, (text) => {
-    if (!mayHide(text)) return text;
+    if (!mayHideText(text)) return text;
     const s = stripHidden(text);
     if (s.count === 0) return text;
     tally.count += s.count;

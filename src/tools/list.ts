@@ -20,14 +20,7 @@ import {
 } from './types.js';
 import { itemVerdict } from './verdict.js';
 
-export type {
-  HiddenCode,
-  ListedItem,
-  ListedKind,
-  Listing,
-  ListingWarning,
-  LiveServer,
-} from './types.js';
+export type { Listing, LiveServer } from './types.js';
 
 const descriptionOf = (definition: Record<string, unknown>): string => {
   // untrusted: a server wrote the description; it is only carried here, `printable` cleans it for a terminal.

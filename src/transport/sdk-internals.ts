@@ -104,8 +104,7 @@ const refused = (who: Borrower, target: object, specs: readonly MemberSpec[]): b
 /** A synchronous Standard Schema result check, as `client.request(request, schema)` takes it. */
 export type ResultSchema = StandardSchemaV1Sync<unknown, unknown>;
 
-export type Outcome =
-  { ok: true; value: unknown } | { ok: false; reason: string; message?: string };
+type Outcome = { ok: true; value: unknown } | { ok: false; reason: string; message?: string };
 
 /** What the era codec says about a raw result: complete, invalid, or a kind the `Client` resolves (input_required). */
 export type Decoded =
@@ -172,7 +171,7 @@ export const outboundCodecs = (client: Client): ((method: string) => ClientCodec
 };
 
 /** The SDK `Server`'s wire codec of a negotiated era: the functions it validates and encodes with. */
-export interface ServerWireCodec {
+interface ServerWireCodec {
   hasRequestMethod(method: string): boolean;
   validateRequest(method: string, value: unknown): Outcome;
   validateResult(method: string, value: unknown): Outcome;

@@ -9,7 +9,7 @@ import type { JsonRpcMessage } from '../transport/frame.js';
 import type { Params } from '../core/interceptor.js';
 import { clientInternals, type Decoded, type ResultSchema } from '../transport/sdk-internals.js';
 
-export interface FastRequestOptions {
+interface FastRequestOptions {
   readonly signal: AbortSignal;
   readonly timeout: number;
 }

@@ -8,7 +8,7 @@ import { logLine } from '../../log.js';
 import { superviseGateway } from './lifecycle.js';
 
 /** `HOST:PORT`, `[v6]:PORT`, or a bare `PORT` (loopback: a bare port never binds every interface). */
-export const parseListen = (listen: string): { host: string; port: number } => {
+const parseListen = (listen: string): { host: string; port: number } => {
   const m = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]+):)?(\d{1,5})$/.exec(listen);
   const port = Number(m?.[2]);
   if (!m || port > 65535) throw new Error(`--listen must be HOST:PORT or PORT, got "${listen}"`);
