@@ -288,3 +288,32 @@ describe('when a stateless (2026-07-28) HTTP client runs the toxic chain', () =>
     }
   });
 });
+
+describe('when the user never answers', () => {
+  it('[APPR-1] the question times out after approval.timeoutMs and the call is refused (APPROVAL_TIMEOUT)', async () => {
+    let asked = 0;
+    const gw = await startStdioGateway(
+      { servers: { ws: workspace() }, approval: { timeoutMs: 1000 } },
+      {
+        client: { capabilities: { elicitation: { form: {} } } },
+        setup: (client) =>
+          client.setRequestHandler('elicitation/create', (_, ctx) => {
+            asked++;
+            // The user walks away: answer only when toolgate gives up and cancels the question.
+            return new Promise((_resolve, reject) =>
+              ctx.mcpReq.signal.addEventListener('abort', () => reject(new Error('cancelled'))),
+            );
+          }),
+      },
+    );
+    try {
+      await call(gw, 'read_issue', { number: '12' });
+      await call(gw, 'read_private_repo', { path: 'secrets.env' });
+      const error = await errorOf(call(gw, 'create_pull_request', { title: 't', body: 'b' }));
+      expect(error.data?.code).toBe('APPROVAL_TIMEOUT');
+      expect(asked).toBe(1);
+    } finally {
+      await gw.close();
+    }
+  });
+});
