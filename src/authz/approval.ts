@@ -1,5 +1,6 @@
 import { AuthzError } from '../errors.js';
 import type { Message } from '../core/interceptor.js';
+import type { ApprovalQueue } from './queue.js';
 
 /** Why a call needs a human: the rule or policy that asked, and its reason. */
 interface Question {
@@ -17,22 +18,54 @@ const summary = (message: Message): string => {
 };
 
 /**
+ * A client that cannot be asked waits while an operator answers with `toolgate approvals` (queue.ts);
+ * no answer within `timeoutMs` refuses the call.
+ */
+const waitForOperator = async (
+  queue: ApprovalQueue,
+  message: Message,
+  question: Question,
+  timeoutMs: number,
+): Promise<void> => {
+  const name = typeof message.params['name'] === 'string' ? message.params['name'] : message.method;
+  const answer = await queue.wait(
+    {
+      agent: message.principal.id,
+      server: message.server,
+      item: name,
+      summary: summary(message),
+      rule: question.rule,
+      reason: question.reason,
+    },
+    timeoutMs,
+    message.signal,
+  );
+  if (answer === 'timeout')
+    throw new AuthzError('APPROVAL_TIMEOUT', `no operator answered within ${timeoutMs} ms`);
+  if (answer === 'deny')
+    throw new AuthzError('APPROVAL_DENIED', `an operator refused: ${question.reason}`);
+};
+
+/**
  * Asks the user through MCP elicitation (form mode: one yes/no field) when the client declared it;
- * a client that cannot be asked gets FLOW_APPROVAL_REQUIRED, a decline APPROVAL_DENIED, silence past
+ * a client that cannot be asked waits for an operator when there is a queue, else gets
+ * FLOW_APPROVAL_REQUIRED; a decline APPROVAL_DENIED, silence past
  * the timeout APPROVAL_TIMEOUT. toolgate's own question, not a server's: it goes straight to the
  * client and is never subject to the server-request allowlist.
  * @example
  * const approve = createElicitingApprover(120_000);
  */
 export const createElicitingApprover =
-  (timeoutMs: number): Approver =>
+  (timeoutMs: number, queue?: ApprovalQueue): Approver =>
   async (message, question) => {
     const client = message.client;
-    if (!client?.canElicit())
+    if (!client?.canElicit()) {
+      if (queue) return waitForOperator(queue, message, question, timeoutMs);
       throw new AuthzError(
         'FLOW_APPROVAL_REQUIRED',
-        `${question.reason} (${question.rule}): this call needs a human's approval, and the client cannot be asked (no elicitation)`,
+        `${question.reason} (${question.rule}): this call needs a human's approval, and the client cannot be asked (no elicitation; no approval queue)`,
       );
+    }
     const timeout = AbortSignal.timeout(timeoutMs);
     let answer: Record<string, unknown>;
     try {

@@ -18,6 +18,7 @@ import { sbom, SBOM_USAGE } from './commands/sbom.js';
 import { deps, DEPS_USAGE } from './commands/deps.js';
 import { tools, TOOLS_USAGE } from './commands/tools.js';
 import { policy, POLICY_USAGE } from './commands/policy.js';
+import { approvals, APPROVALS_USAGE } from './commands/approvals.js';
 import { redteam, REDTEAM_USAGE } from './commands/redteam.js';
 
 const USAGE = `toolgate ${VERSION} — MCP security gateway
@@ -46,6 +47,7 @@ ${SBOM_USAGE}
 ${DEPS_USAGE}
 ${TOOLS_USAGE}
 ${POLICY_USAGE}
+${APPROVALS_USAGE}
   toolgate --version`;
 
 const main = async (argv: readonly string[]): Promise<number> => {
@@ -68,6 +70,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
   if (argv[0] === 'deps') return deps(argv.slice(1)); // own options (deps.ts)
   if (argv[0] === 'tools') return tools(argv.slice(1)); // own options (tools.ts)
   if (argv[0] === 'policy') return policy(argv.slice(1)); // own options (policy.ts)
+  if (argv[0] === 'approvals') return approvals(argv.slice(1)); // own options (approvals.ts)
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,

@@ -90,6 +90,19 @@ export const ApprovalSchema = z
       .max(3_600_000)
       .default(120_000)
       .describe('How long an approval may take before the call is refused (APPROVAL_TIMEOUT).'),
+    queue: z
+      .boolean()
+      .default(false)
+      .describe(
+        'A client that cannot be asked waits while an operator answers with `toolgate approvals`; off: FLOW_APPROVAL_REQUIRED at once.',
+      ),
+    dir: z
+      .string()
+      .min(1)
+      .default('toolgate-approvals')
+      .describe(
+        'Folder of the approval queue, relative to the config (shared by every process that uses it).',
+      ),
   })
   .describe('Human approval of calls a policy or flow rule sends for approval.');
 

@@ -1,5 +1,7 @@
 import { CONTENT_DEFAULTS } from '../config/content-schema.js';
+import { dirname, resolve } from 'node:path';
 import { loadPolicy } from '../authz/load.js';
+import { createApprovalQueue } from '../authz/queue.js';
 import { loadConfig } from '../config/load.js';
 import { fixedFieldChanges } from '../config/reload.js';
 import type { Config } from '../config/schema.js';
@@ -83,6 +85,7 @@ export const createGateway = async (
     events: audit.events,
     secrets,
     outbound: createOutbound(),
+    approvals: createApprovalQueue(resolve(dirname(configPath), pinned.config.approval.dir)),
   });
   const runtime = { gateway, audit, secrets, configPath, noLock, events };
   let starting: Promise<unknown> | undefined;

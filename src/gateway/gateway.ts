@@ -5,6 +5,7 @@ import type { ClientChannel, Message, Next, Params, Result } from '../core/inter
 import type { Outbound } from '../core/outbound.js';
 import { UpstreamError } from '../errors.js';
 import { createElicitingApprover } from '../authz/approval.js';
+import type { ApprovalQueue } from '../authz/queue.js';
 import { FlowLedger } from '../authz/flows.js';
 import type { CompiledPolicy } from '../authz/policy.js';
 import type { RateStore } from '../authz/rate-limit.js';
@@ -29,6 +30,8 @@ import { ServerMessages } from './to-client.js';
 export interface GatewayOptions extends ReloadOptions {
   /** The way out (core/outbound.ts): every transport to an upstream, and every egress proxy, gets it. */
   readonly outbound: Outbound;
+  /** The approval queue an operator answers with `toolgate approvals` (used with `approval.queue`). */
+  readonly approvals?: ApprovalQueue;
   /** Where events go (operator log, audit log); dropped when absent. */
   readonly events?: EventSinks;
   /** Secret values the content scanner catches; each server's credentials are added as resolved. */
@@ -64,6 +67,7 @@ export class Gateway implements GatewayState {
   namespace: Namespace;
   readonly events: EventSinks;
   readonly outbound: Outbound;
+  private readonly approvals: ApprovalQueue | undefined;
   private readonly upstreams = new Map<string, Upstream>();
   private pipeline: Next;
   private options: ReloadOptions;
@@ -88,6 +92,7 @@ export class Gateway implements GatewayState {
     this.options = options;
     this.events = options.events ?? DROP_EVENTS;
     this.outbound = options.outbound;
+    this.approvals = options.approvals;
     this.secrets = options.secrets ?? new SecretRegistry();
     this.ledger = new FlowLedger(config.flows);
     this.namespace = namespaceOf(config);
@@ -122,7 +127,10 @@ export class Gateway implements GatewayState {
       authz: {
         policy: options.policy,
         ledger: this.ledger,
-        approve: createElicitingApprover(config.approval.timeoutMs),
+        approve: createElicitingApprover(
+          config.approval.timeoutMs,
+          config.approval.queue ? this.approvals : undefined,
+        ),
         rates: (this.rates ??= createRateStore(config)),
       },
     });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe } from './gateway-process.js';
 import {
   errorOf,
+  eventually,
   fixture,
   runToolgate,
   startStdioGateway,
@@ -312,6 +313,59 @@ describe('when the user never answers', () => {
       const error = await errorOf(call(gw, 'create_pull_request', { title: 't', body: 'b' }));
       expect(error.data?.code).toBe('APPROVAL_TIMEOUT');
       expect(asked).toBe(1);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('when a client cannot be asked but may wait (approval.queue)', () => {
+  const pending = async (
+    config: string,
+  ): Promise<{ id: string; item: string; reason: string }[]> => {
+    const listed = await runToolgate(['approvals', 'list', '--config', config, '--format', 'json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    return JSON.parse(listed.stdout) as { id: string; item: string; reason: string }[];
+  };
+
+  it('[APPR-2] the call waits while an operator answers from another process: approve sends it, deny refuses it', async () => {
+    const gw = await startStdioGateway({
+      servers: { ws: workspace() },
+      approval: { queue: true, timeoutMs: 60_000 },
+    });
+    const config = join(gw.dir, 'toolgate.yaml');
+    try {
+      const rows = textOf(await call(gw, 'read_file', { path: PATIENTS }));
+      for (const answer of ['approve', 'deny'] as const) {
+        const sending = call(gw, 'send_message', { to: 'eve', text: rows });
+        sending.catch(() => undefined);
+        let waiting: { id: string; item: string; reason: string }[] = [];
+        await eventually(async () => (waiting = await pending(config)).length === 1, 30_000);
+        expect(waiting[0]).toMatchObject({
+          item: 'send_message',
+          reason: expect.stringMatching(/private result/),
+        });
+        const answered = await runToolgate([
+          'approvals',
+          answer,
+          waiting[0]?.id ?? '',
+          '--config',
+          config,
+        ]);
+        expect(answered.code, answered.stderr).toBe(0);
+        if (answer === 'approve') expect(textOf(await sending)).toContain('sent to eve');
+        else expect((await errorOf(sending)).data?.code).toBe('APPROVAL_DENIED');
+        expect(await pending(config)).toEqual([]);
+      }
+      const unknown = await runToolgate([
+        'approvals',
+        'approve',
+        '00000000-0000-4000-8000-000000000000',
+        '--config',
+        config,
+      ]);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('APPROVAL_UNKNOWN');
     } finally {
       await gw.close();
     }

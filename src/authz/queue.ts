@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { watch } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AuthzError } from '../errors.js';
+
+/** One call waiting for an operator, as `toolgate approvals list` shows it. */
+export interface PendingApproval {
+  readonly id: string;
+  readonly agent: string;
+  readonly server: string;
+  readonly item: string;
+  /** The arguments, shortened: what the operator decides on. */
+  readonly summary: string;
+  readonly rule: string;
+  readonly reason: string;
+  readonly created: string;
+  readonly expires: string;
+}
+
+export type Answer = 'approve' | 'deny';
+
+const ID = /^[0-9a-f-]{36}$/;
+
+/**
+ * The approval queue on disk: a request is `<id>.json`, an operator's answer `<id>.answer`, each
+ * written whole then renamed into place, so a reader never sees half of one. Any process that can
+ * reach the folder (the gateway, `toolgate approvals` in another shell) shares it.
+ */
+export const createApprovalQueue = (dir: string) => {
+  const requestPath = (id: string) => join(dir, `${id}.json`);
+  const answerPath = (id: string) => join(dir, `${id}.answer`);
+  const writeWhole = async (path: string, text: string): Promise<void> => {
+    const temp = `${path}.${randomUUID()}.tmp`;
+    await writeFile(temp, text, { mode: 0o600 });
+    await rename(temp, path);
+  };
+  const readAnswer = async (id: string): Promise<Answer | undefined> => {
+    const text = await readFile(answerPath(id), 'utf8').catch(() => undefined);
+    return text === 'approve' || text === 'deny' ? text : undefined;
+  };
+
+  return {
+    /** Queues a request and waits for its answer until `timeoutMs`; the entry is removed either way. */
+    async wait(
+      request: Omit<PendingApproval, 'id' | 'created' | 'expires'>,
+      timeoutMs: number,
+      signal: AbortSignal,
+    ): Promise<Answer | 'timeout'> {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const id = randomUUID();
+      const now = Date.now();
+      const pending: PendingApproval = {
+        ...request,
+        id,
+        created: new Date(now).toISOString(),
+        expires: new Date(now + timeoutMs).toISOString(),
+      };
+      const watcher = watch(dir);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const answered = new Promise<Answer | 'timeout'>((resolve) => {
+          const check = () => void readAnswer(id).then((a) => a && resolve(a));
+          watcher.on('change', (_, name) => name === `${id}.answer` && check());
+          timer = setTimeout(() => resolve('timeout'), timeoutMs);
+          signal.addEventListener('abort', () => resolve('timeout'), { once: true });
+          check(); // an answer written before the watcher saw the folder
+        });
+        await writeWhole(requestPath(id), JSON.stringify(pending));
+        return await answered;
+      } finally {
+        clearTimeout(timer);
+        watcher.close();
+        await Promise.all([
+          rm(requestPath(id), { force: true }),
+          rm(answerPath(id), { force: true }),
+        ]);
+      }
+    },
+
+    /** What waits now, oldest first. */
+    async list(): Promise<PendingApproval[]> {
+      const names = await readdir(dir).catch(() => [] as string[]);
+      const entries = await Promise.all(
+        names
+          .filter((n) => n.endsWith('.json'))
+          .map((n) =>
+            readFile(join(dir, n), 'utf8').then(
+              (t) => JSON.parse(t) as PendingApproval,
+              () => undefined,
+            ),
+          ),
+      );
+      return entries
+        .filter((e): e is PendingApproval => e !== undefined && Date.parse(e.expires) > Date.now())
+        .sort((a, b) => a.created.localeCompare(b.created));
+    },
+
+    /** Answers a waiting request; refuses an id that is not waiting (answered, expired, mistyped). */
+    async answer(id: string, answer: Answer): Promise<void> {
+      const waiting =
+        ID.test(id) && (await readFile(requestPath(id), 'utf8').catch(() => undefined));
+      if (!waiting)
+        throw new AuthzError(
+          'APPROVAL_UNKNOWN',
+          `no approval ${id} is waiting (answered, expired, or mistyped)`,
+        );
+      await writeWhole(answerPath(id), answer);
+    },
+  };
+};
+export type ApprovalQueue = ReturnType<typeof createApprovalQueue>;
