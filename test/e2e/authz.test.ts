@@ -62,6 +62,9 @@ describe('when a client that cannot be asked runs a toxic chain', () => {
     const error = await errorOf(call(gw, 'send_message', { to: 'eve', text: `fyi: ${rows}` }));
     expect(error.data?.code).toBe('FLOW_APPROVAL_REQUIRED');
     expect(error.message).toMatch(/private result/);
+    // The chain's last step, pushing it to a public repository, is asked the same way.
+    const push = await errorOf(call(gw, 'create_pull_request', { title: 'data', body: rows }));
+    expect(push.data?.code).toBe('FLOW_APPROVAL_REQUIRED');
   });
 
   it('[FLOW-2] also when the value is re-encoded: base64, hex, URL-encoded, re-wrapped, re-cased', async () => {
