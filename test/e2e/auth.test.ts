@@ -3,6 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
+import { toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
+import { createMcpHandler, Server as McpLowServer } from '@modelcontextprotocol/server';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +23,42 @@ let k2: Keys;
 let jwks: { keys: JWK[] } = { keys: [] };
 let idp: Server;
 let gw: ServeProcess;
+let web: { url: string; close(): Promise<void> };
+/** The Authorization header of every request the HTTP upstream received. */
+const upstreamAuthorization: (string | undefined)[] = [];
+
+/** An MCP server over HTTP on loopback that records the credentials it is sent. */
+const startWebUpstream = async () => {
+  const handler = createMcpHandler(() => {
+    const server = new McpLowServer(
+      { name: 'web', version: '1.0.0' },
+      { capabilities: { tools: {} } },
+    );
+    server.setRequestHandler('tools/list', () =>
+      Promise.resolve({
+        tools: [{ name: 'echo', description: 'Echoes.', inputSchema: { type: 'object' as const } }],
+      }),
+    );
+    server.setRequestHandler('tools/call', () =>
+      Promise.resolve({ content: [{ type: 'text' as const, text: 'echoed' }] }),
+    );
+    return server;
+  });
+  const node = toNodeHandler(handler);
+  const http = createServer((req, res) => {
+    upstreamAuthorization.push(req.headers.authorization);
+    void node(req as NodeIncomingMessageLike, res);
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
+    close: async () => {
+      await handler.close();
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    },
+  };
+};
 
 const publicJwk = async (keys: Keys, kid: string): Promise<JWK> => ({
   ...(await exportJWK(keys.publicKey)),
@@ -93,8 +131,14 @@ beforeAll(async () => {
     res.end(JSON.stringify(jwks));
   });
   await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
+  web = await startWebUpstream();
+  const webPolicy = join(tempDir(), 'web.cedar');
+  writeFileSync(webPolicy, 'permit (principal, action, resource in Toolgate::Server::"web");');
   gw = await startServe({
-    servers: { ws: { command: process.execPath, args: [fixture('workspace')], tools: ['*'] } },
+    servers: {
+      ws: { command: process.execPath, args: [fixture('workspace')], tools: ['*'] },
+      web: { url: web.url, tools: ['echo'] },
+    },
     agents: { alice: { groups: [] }, 'ci-bot': { groups: ['chat'] } },
     auth: {
       jwt: {
@@ -105,11 +149,12 @@ beforeAll(async () => {
       },
       apiKeys: [{ id: 'ci-bot', sha256: createHash('sha256').update(API_KEY).digest('hex') }],
     },
-    policy: { files: [POLICY] },
+    policy: { files: [POLICY, webPolicy] },
   });
 });
 afterAll(async () => {
   await gw?.stop();
+  await web?.close();
   idp?.close();
 });
 
@@ -178,11 +223,16 @@ describe('when agents authenticate', () => {
     try {
       const names = async (c: Client) => (await c.listTools()).tools.map((t) => t.name).sort();
       expect(await names(alice)).toEqual([
+        'web__echo',
         'ws__read_file',
         'ws__read_issue',
         'ws__read_private_repo',
       ]);
-      expect(await names(bot)).toEqual(['ws__send_message']);
+      expect(await names(bot)).toEqual(['web__echo', 'ws__send_message']);
+      // The agent's credential stays at toolgate: the upstream sees none.
+      await alice.callTool({ name: 'web__echo', arguments: {} });
+      expect(upstreamAuthorization.length).toBeGreaterThan(0);
+      expect(upstreamAuthorization.filter((a) => a !== undefined)).toEqual([]);
     } finally {
       await Promise.all([alice.close(), bot.close()]);
     }
