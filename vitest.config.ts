@@ -26,10 +26,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts'],
-          // The unit files share a worker's loaded modules (zod, the SDK, the sources) instead of each
-          // importing them again: this halves the project's CPU time. They hold no global state
-          // between files (no mocks; fake timers and env changes are undone or uniquely named).
-          isolate: false,
+          // Each file gets fresh modules: the audit's group commit and other process-wide state
+          // (one log per process, as in the gateway) must not leak from one test file into the next.
         },
       },
       {
