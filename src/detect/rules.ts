@@ -46,7 +46,8 @@ export interface Rule {
 }
 
 const w = (...words: string[]) => `(?:${words.join('|')})`;
-const MODEL = w(
+/** Names of the model a text may address; also the starts of the rule that addresses it. */
+const MODEL_NAMES = [
   'ai',
   'assistant',
   'model',
@@ -60,7 +61,8 @@ const MODEL = w(
   'chatgpt',
   'copilot',
   'gemini',
-);
+];
+const MODEL = w(...MODEL_NAMES);
 const USER = w('user', 'human', 'operator', 'person', 'customer', 'owner', 'requester');
 const SECRET = w(
   'passwords?',
@@ -304,21 +306,7 @@ export const RULES: readonly Rule[] = [
     'addressed-to-model',
     'addressed',
     0.5,
-    [
-      'ai',
-      'assistant',
-      'model',
-      'agent',
-      'llm',
-      'language model',
-      'chatbot',
-      'bot',
-      'claude',
-      'gpt',
-      'chatgpt',
-      'copilot',
-      'gemini',
-    ],
+    MODEL_NAMES,
     String.raw`(?<=(\b(?:note|message|attention|instructions?|reminder|notice|memo|request|directive)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?))${MODEL}s?\b|(?<=(\b(?:dear|hey|hi|hello|attention)\s+))${MODEL}\b|\b${MODEL}s?\s+(?:reading|processing|seeing|parsing) this\b|(?<=(\bif you are (?:an?\s+)?))${MODEL}\b|(?<=(\bas an? ))${MODEL}\b,? you (?:must|should|will)`,
   ),
   // Imperatives telling the reader to act.
