@@ -77,7 +77,7 @@ const runSuite = async (url: string): Promise<Results> => {
     const child = spawn(process.execPath, [SUITE, 'server', '--url', url, '-o', out], {
       cwd: REPO,
       stdio: ['ignore', 'ignore', 'inherit'],
-      timeout: 400_000,
+      timeout: 1_500_000,
     });
     child.once('error', reject);
     child.once('close', (_code, signal) =>

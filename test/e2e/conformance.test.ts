@@ -15,6 +15,7 @@ interface Row {
   readonly direct: Scenario;
   readonly serve?: Scenario;
   readonly run?: Scenario;
+  readonly modern?: Scenario;
 }
 interface Summary {
   readonly directPassed: number;
@@ -29,15 +30,15 @@ let summary: Summary;
 beforeAll(async () => {
   const node24 = await assertNode24();
   const result = await runProcess(node24, [join(REPO, 'scripts/conformance.ts')], {
-    timeoutMs: 840_000,
+    timeoutMs: 3_000_000,
     env: { ...process.env, TOOLGATE_NODE: process.execPath },
   });
   expect(result.code, result.stderr).toBe(0);
   summary = JSON.parse(result.stdout) as Summary;
-}, 900_000);
+}, 3_100_000);
 
 /** Scenarios whose counts through `front` differ from the direct run, with the first failure. */
-const differing = (front: 'serve' | 'run') =>
+const differing = (front: 'serve' | 'run' | 'modern') =>
   summary.rows
     .filter(
       (row) => row[front]?.passed !== row.direct.passed || row[front]?.failed !== row.direct.failed,
@@ -65,6 +66,19 @@ describe('when the MCP conformance suite runs against the conformance fixture, d
     // The relay that gives the suite a URL checks no Host header: the valid request passes, the rebinding one is not refused.
     expect(rebinding?.run).toMatchObject({ passed: 1, failed: 1 });
     expect(summary.runPassed).toBe(summary.directPassed - 1);
+  });
+
+  it('with a 2026-07-28 upstream, differs only where that era lacks push requests and subscribe', () => {
+    // Known gaps, documented in docs/conformance.md and docs/protocol-versions.md: the fixture asks by push
+    // request (absent from 2026-07-28), and toolgate does not translate a 2025 client's resources/subscribe.
+    expect(differing('modern').map((line) => line.split(':')[0])).toEqual([
+      'elicitation-sep1034-defaults',
+      'elicitation-sep1330-enums',
+      'resources-subscribe',
+      'resources-unsubscribe',
+      'tools-call-elicitation',
+      'tools-call-sampling',
+    ]);
   });
 
   it('[HTTP-2] refuses a non-loopback Host or Origin on the HTTP front', () => {
