@@ -85,13 +85,14 @@ const rechain = (entries: readonly StoredEntry[]): StoredEntry[] => {
   });
 };
 
-type Tamper =
+type EntryTamper =
   | { kind: 'edit-entry'; at: number; rechain: boolean }
   | { kind: 'flip-byte'; at: number; pos: number }
   | { kind: 'delete-entry'; at: number; renumber: boolean; rechain: boolean }
   | { kind: 'swap-entries'; at: number; other: number; rechain: boolean }
   | { kind: 'truncate-entries'; keep: number }
-  | { kind: 'insert-entry'; at: number; rechain: boolean }
+  | { kind: 'insert-entry'; at: number; rechain: boolean };
+type CheckpointTamper =
   | { kind: 'edit-checkpoint'; at: number; pos: number }
   | { kind: 'delete-checkpoint'; at: number }
   | { kind: 'swap-checkpoints'; at: number; other: number }
@@ -124,13 +125,12 @@ const tamperArb = fc.oneof(
     at: fc.nat(),
     forged: fc.boolean(),
   }),
-) as fc.Arbitrary<Tamper>;
+) as fc.Arbitrary<EntryTamper | CheckpointTamper>;
 
-const apply = (input: VerifyInput, t: Tamper): VerifyInput => {
+/** An attacker's edit of the entries. */
+const tamperEntries = (input: VerifyInput, t: EntryTamper): VerifyInput => {
   const entries = [...input.entries];
-  const checkpoints = [...input.checkpoints];
   const n = entries.length;
-  const c = checkpoints.length;
   const fix = (list: StoredEntry[], again: boolean) => (again ? rechain(list) : list);
   switch (t.kind) {
     case 'edit-entry': {
@@ -189,6 +189,18 @@ const apply = (input: VerifyInput, t: Tamper): VerifyInput => {
         entries: t.rechain ? rechain(entries) : entries.map((e, seq) => ({ ...e, seq })),
       };
     }
+  }
+};
+
+/** A key pair the verifier does not know, for forged checkpoints. */
+const forgerDir = mkdtempSync(join(tmpdir(), 'toolgate-audit-forger-'));
+createKeys(join(forgerDir, 'k'), join(forgerDir, 'k.pub'), ORIGIN);
+
+/** An attacker's edit of the checkpoints. */
+const tamperCheckpoints = (input: VerifyInput, t: CheckpointTamper): VerifyInput => {
+  const checkpoints = [...input.checkpoints];
+  const c = checkpoints.length;
+  switch (t.kind) {
     case 'edit-checkpoint': {
       const k = t.at % c;
       const note = checkpoints[k] as string;
@@ -212,8 +224,8 @@ const apply = (input: VerifyInput, t: Tamper): VerifyInput => {
       // forged: a well-formed note under a key the verifier does not know; else: a replayed older checkpoint
       const note = t.forged
         ? signCheckpoint(
-            { origin: ORIGIN, size: n, root: hashLeaf(Buffer.from('forged')) },
-            loadKeys(forgedKey()).signer,
+            { origin: ORIGIN, size: input.entries.length, root: hashLeaf(Buffer.from('forged')) },
+            loadKeys(join(forgerDir, 'k')).signer,
           )
         : (checkpoints[0] as string);
       if (!t.forged && at <= 1) return { ...input, checkpoints: [...checkpoints, note] }; // a duplicate in place changes nothing
@@ -223,15 +235,10 @@ const apply = (input: VerifyInput, t: Tamper): VerifyInput => {
   }
 };
 
-let forgedKeyFile: string | undefined;
-const forgedKey = (): string => {
-  if (!forgedKeyFile) {
-    const d = mkdtempSync(join(tmpdir(), 'toolgate-audit-forger-'));
-    createKeys(join(d, 'k'), join(d, 'k.pub'), ORIGIN);
-    forgedKeyFile = join(d, 'k');
-  }
-  return forgedKeyFile;
-};
+const apply = (input: VerifyInput, t: EntryTamper | CheckpointTamper): VerifyInput =>
+  t.kind.includes('checkpoint')
+    ? tamperCheckpoints(input, t as CheckpointTamper)
+    : tamperEntries(input, t as EntryTamper);
 
 describe('when verifying a log', () => {
   let pristine: VerifyInput;

@@ -2,9 +2,16 @@ import { AuthzError } from '../errors.js';
 import type { Config } from '../config/schema.js';
 import type { Interceptor, Message, Result } from '../core/interceptor.js';
 import type { Approver } from './approval.js';
-import { decideFlow, labelsOf, stringsIn, type FlowLedger, type Label } from './flows.js';
+import {
+  decideFlow,
+  labelsOf,
+  stringsIn,
+  type FlowLedger,
+  type Label,
+  type SessionFlow,
+} from './flows.js';
 import { decidePolicy, stricter, type CompiledPolicy, type PolicyDecision } from './policy.js';
-import type { RateStore, Taken } from './rate-limit.js';
+import { takeTokens, type RateStore } from './rate-limit.js';
 import { subjectOf, toCedarRequest, toDeclared, WORST, type Declared } from './request.js';
 
 /** One authorization verdict, for the gateway log and the audit log. */
@@ -47,6 +54,171 @@ const ALLOW: PolicyDecision = { effect: 'allow', policies: [], reason: 'no polic
 const flowKeyOf = (message: Message): string =>
   message.client?.era === 'legacy' ? message.client.sessionId : `agent:${message.principal.id}`;
 
+/** What the interceptor keeps between calls: its dependencies and the tools' declared annotations. */
+interface Authz {
+  readonly deps: AuthzDeps;
+  /** Per `server/tool`, the annotations its server declared in its last tools/list. */
+  readonly declared: Map<string, Declared>;
+  readonly now: () => Date;
+  readonly emit: (event: AuthzEvent, message: Message) => void;
+}
+
+type Subject = NonNullable<ReturnType<typeof subjectOf>>;
+
+/**
+ * The Cedar decision on a message: taken as if the server had declared the worst, and, when it
+ * declared something milder, once more as declared; the stricter one stands.
+ */
+const decide = (
+  authz: Authz,
+  message: Message,
+  subject: Subject,
+  labels: readonly Label[],
+  sessionLabels: readonly string[],
+): PolicyDecision => {
+  const { policy } = authz.deps;
+  if (!policy) return ALLOW;
+  const key = `${message.server}/${subject.name}`;
+  const known = subject.kind === 'Tool' ? authz.declared.get(key) : undefined;
+  const facts = { labels, sessionLabels, now: authz.now() };
+  const args = (message.params['arguments'] ?? {}) as Record<string, unknown>;
+  const worst = decidePolicy(
+    policy,
+    toCedarRequest(message, subject, { ...facts, declared: WORST }, args),
+  );
+  if (!known || JSON.stringify(known) === JSON.stringify(WORST)) return worst;
+  return stricter(
+    worst,
+    decidePolicy(policy, toCedarRequest(message, subject, { ...facts, declared: known }, args)),
+  );
+};
+
+/** The labels of `server`'s tool `name` (none for a prompt or resource). */
+const toolLabels = (authz: Authz, server: string, name: string | undefined): readonly Label[] =>
+  name === undefined
+    ? []
+    : labelsOf(authz.deps.config, server, name, authz.declared.get(`${server}/${name}`));
+
+/**
+ * A list result with the items the policy denies hidden (each hiding emitted); records the
+ * annotations each listed tool declares.
+ */
+const filterList = (authz: Authz, message: Message, result: Result): Result => {
+  const list = LIST_ACTIONS[message.method];
+  const items = list && result[list.field];
+  if (!list || !Array.isArray(items)) return result;
+  if (list.kind === 'Tool')
+    for (const item of items as Record<string, unknown>[])
+      if (typeof item['name'] === 'string')
+        authz.declared.set(`${message.server}/${item['name']}`, toDeclared(item['annotations']));
+  if (!authz.deps.policy) return result;
+  const kept = (items as Record<string, unknown>[]).filter((item) => {
+    const name = item[list.key];
+    if (typeof name !== 'string') return false;
+    const subject = { action: message.method, kind: list.kind, name };
+    const labels = list.kind === 'Tool' ? toolLabels(authz, message.server, name) : [];
+    const decision = decide(authz, message, subject, labels, []);
+    if (decision.effect === 'deny')
+      authz.emit(
+        {
+          kind: 'authz',
+          server: message.server,
+          method: message.method,
+          item: name,
+          effect: 'hide',
+          by: decision.policies,
+          reason: decision.reason,
+        },
+        message,
+      );
+    return decision.effect !== 'deny';
+  });
+  return kept.length === items.length ? result : { ...result, [list.field]: kept };
+};
+
+/** The policy's decision, made stricter by the information-flow rules when one of them applies. */
+const verdictOf = (
+  authz: Authz,
+  message: Message,
+  subject: Subject,
+  labels: readonly Label[],
+  flow: SessionFlow,
+): { readonly policy: PolicyDecision; readonly verdict: PolicyDecision } => {
+  const policy = decide(authz, message, subject, labels, [...flow.received].sort());
+  const flowVerdict =
+    subject.kind === 'Tool'
+      ? decideFlow(
+          authz.deps.config.flows,
+          flow,
+          labels,
+          stringsIn(message.params['arguments'] ?? {}),
+        )
+      : undefined;
+  const verdict = flowVerdict?.rule
+    ? stricter(policy, {
+        effect: flowVerdict.effect,
+        policies: [flowVerdict.rule],
+        reason: flowVerdict.reason,
+      })
+    : policy;
+  return { policy, verdict };
+};
+
+/** Asks a human about an `ask` verdict; emits the answer, and throws on a refusal. */
+const ask = async (
+  authz: Authz,
+  message: Message,
+  verdict: PolicyDecision,
+  event: Omit<AuthzEvent, 'effect'>,
+): Promise<void> => {
+  try {
+    await authz.deps.approve(message, {
+      rule: verdict.policies.join(', '),
+      reason: verdict.reason,
+    });
+  } catch (error) {
+    authz.emit({ ...event, effect: 'ask', approval: 'refused' }, message);
+    throw error;
+  }
+  authz.emit({ ...event, effect: 'ask', approval: 'approved' }, message);
+};
+
+/**
+ * Throws on a denial (emitting it); asks a human on `ask`. A promise only for `ask`: an allowed call
+ * goes on at once.
+ */
+const enforce = (
+  authz: Authz,
+  message: Message,
+  subject: Subject,
+  { policy, verdict }: { readonly policy: PolicyDecision; readonly verdict: PolicyDecision },
+): void | Promise<void> => {
+  const event = {
+    kind: 'authz',
+    server: message.server,
+    method: message.method,
+    item: subject.name,
+    by: verdict.policies,
+    reason: verdict.reason,
+  } as const;
+  if (verdict.effect === 'deny') {
+    authz.emit({ ...event, effect: 'deny' }, message);
+    throw new AuthzError(
+      verdict === policy ? 'AUTHZ_DENIED' : 'FLOW_DENIED',
+      `${message.method} ${subject.name} denied: ${verdict.reason}`,
+    );
+  }
+  if (verdict.effect === 'ask') return ask(authz, message, verdict, event);
+};
+
+/** Adds what a tool's result brought into the session: its private or untrusted labels, its private strings. */
+const recordFlow = (flow: SessionFlow, labels: readonly Label[], result: Result): void => {
+  for (const label of labels)
+    if (label === 'private' || label === 'untrusted') flow.received.add(label);
+  if (labels.includes('private'))
+    flow.carry.add(stringsIn([result['content'], result['structuredContent']]));
+};
+
 /**
  * Defense 7: who may call what. Cedar policy on the agent, the item, its arguments and the session's
  * labels; the default information-flow rules; human approval for `ask`; rate limits. Server-declared
@@ -56,165 +228,38 @@ const flowKeyOf = (message: Message): string =>
  * const chain = [authorize({ config, policy, ledger, approve, rates })];
  */
 export const authorize = (deps: AuthzDeps): Interceptor => {
-  const declared = new Map<string, Declared>();
-  const now = deps.now ?? (() => new Date());
-  const emit = deps.emit ?? (() => undefined);
-
-  const decide = (
-    message: Message,
-    subject: NonNullable<ReturnType<typeof subjectOf>>,
-    labels: readonly Label[],
-    sessionLabels: readonly string[],
-  ): PolicyDecision => {
-    if (!deps.policy) return ALLOW;
-    const key = `${message.server}/${subject.name}`;
-    const known = subject.kind === 'Tool' ? declared.get(key) : undefined;
-    const facts = { labels, sessionLabels, now: now() };
-    const args = (message.params['arguments'] ?? {}) as Record<string, unknown>;
-    const worst = decidePolicy(
-      deps.policy,
-      toCedarRequest(message, subject, { ...facts, declared: WORST }, args),
-    );
-    if (!known || JSON.stringify(known) === JSON.stringify(WORST)) return worst;
-    return stricter(
-      worst,
-      decidePolicy(
-        deps.policy,
-        toCedarRequest(message, subject, { ...facts, declared: known }, args),
-      ),
-    );
+  const authz: Authz = {
+    deps,
+    declared: new Map(),
+    now: deps.now ?? (() => new Date()),
+    emit: deps.emit ?? (() => undefined),
   };
-
-  /** Takes a token from each bucket of the request, or throws RATE_LIMITED; a promise only when the store's take is one. */
-  const limit = (message: Message, name: string | undefined): void | Promise<void> => {
-    const { perAgent, perTool } = deps.config.rateLimits;
-    const at = now().getTime();
-    const checks = [
-      perAgent && ([`agent:${message.principal.id}`, perAgent] as const),
-      perTool &&
-        name !== undefined &&
-        ([`tool:${message.principal.id}:${message.server}/${name}`, perTool] as const),
-    ];
-    const refuse = (key: string, taken: Taken) => {
-      if (!taken.ok)
-        throw new AuthzError(
-          'RATE_LIMITED',
-          `rate limit of ${key.startsWith('agent:') ? 'this agent' : 'this tool for this agent'} reached: retry in ${(taken.retryAfterMs / 1000).toFixed(1)} s`,
-        );
-    };
-    const from = (i: number): void | Promise<void> => {
-      for (; i < checks.length; i++) {
-        const check = checks[i];
-        if (!check) continue;
-        const taken = deps.rates.take(check[0], check[1], at);
-        if (taken instanceof Promise) {
-          const next = i + 1;
-          return taken.then((t) => {
-            refuse(check[0], t);
-            return from(next);
-          });
-        }
-        refuse(check[0], taken);
-      }
-    };
-    return from(0);
-  };
-
-  const filterList = (message: Message, result: Result): Result => {
-    const list = LIST_ACTIONS[message.method];
-    const items = list && result[list.field];
-    if (!list || !Array.isArray(items)) return result;
-    if (list.kind === 'Tool')
-      for (const item of items as Record<string, unknown>[])
-        if (typeof item['name'] === 'string')
-          declared.set(`${message.server}/${item['name']}`, toDeclared(item['annotations']));
-    if (!deps.policy) return result;
-    const kept = (items as Record<string, unknown>[]).filter((item) => {
-      const name = item[list.key];
-      if (typeof name !== 'string') return false;
-      const subject = { action: message.method, kind: list.kind, name };
-      const labels =
-        list.kind === 'Tool'
-          ? labelsOf(deps.config, message.server, name, declared.get(`${message.server}/${name}`))
-          : [];
-      const decision = decide(message, subject, labels, []);
-      if (decision.effect === 'deny')
-        emit(
-          {
-            kind: 'authz',
-            server: message.server,
-            method: message.method,
-            item: name,
-            effect: 'hide',
-            by: decision.policies,
-            reason: decision.reason,
-          },
-          message,
-        );
-      return decision.effect !== 'deny';
-    });
-    return kept.length === items.length ? result : { ...result, [list.field]: kept };
-  };
-
   return async function authorize(message, next) {
     if (message.kind === 'notification') return next(message);
     if (message.direction === 'to-server' && message.method in LIST_ACTIONS)
-      return filterList(message, await next(message));
+      return filterList(authz, message, await next(message));
     const subject = subjectOf(message);
     if (!subject) return next(message);
     const tool = subject.kind === 'Tool' ? subject.name : undefined;
     if (message.direction === 'to-server') {
-      const limited = limit(message, tool);
+      const limited = takeTokens(deps.rates, deps.config.rateLimits, authz.now().getTime(), {
+        agent: message.principal.id,
+        server: message.server,
+        name: tool,
+      });
       if (limited) await limited;
     }
     const flow = deps.ledger.of(flowKeyOf(message));
-    const labels =
-      tool === undefined
-        ? []
-        : labelsOf(deps.config, message.server, tool, declared.get(`${message.server}/${tool}`));
-    const policy = decide(message, subject, labels, [...flow.received].sort());
-    const flowVerdict =
-      tool === undefined
-        ? undefined
-        : decideFlow(deps.config.flows, flow, labels, stringsIn(message.params['arguments'] ?? {}));
-    const verdict = flowVerdict?.rule
-      ? stricter(policy, {
-          effect: flowVerdict.effect,
-          policies: [flowVerdict.rule],
-          reason: flowVerdict.reason,
-        })
-      : policy;
-    const event = {
-      kind: 'authz',
-      server: message.server,
-      method: message.method,
-      item: subject.name,
-      by: verdict.policies,
-      reason: verdict.reason,
-    } as const;
-    if (verdict.effect === 'deny') {
-      emit({ ...event, effect: 'deny' }, message);
-      throw new AuthzError(
-        verdict === policy ? 'AUTHZ_DENIED' : 'FLOW_DENIED',
-        `${message.method} ${subject.name} denied: ${verdict.reason}`,
-      );
-    }
-    if (verdict.effect === 'ask') {
-      try {
-        await deps.approve(message, { rule: verdict.policies.join(', '), reason: verdict.reason });
-      } catch (error) {
-        emit({ ...event, effect: 'ask', approval: 'refused' }, message);
-        throw error;
-      }
-      emit({ ...event, effect: 'ask', approval: 'approved' }, message);
-    }
+    const labels = toolLabels(authz, message.server, tool);
+    const asking = enforce(
+      authz,
+      message,
+      subject,
+      verdictOf(authz, message, subject, labels, flow),
+    );
+    if (asking) await asking;
     const result = await next(message);
-    if (tool !== undefined) {
-      for (const label of labels)
-        if (label === 'private' || label === 'untrusted') flow.received.add(label);
-      if (labels.includes('private'))
-        flow.carry.add(stringsIn([result['content'], result['structuredContent']]));
-    }
+    if (tool !== undefined) recordFlow(flow, labels, result);
     return result;
   };
 };

@@ -22,6 +22,31 @@ export type Answer = 'approve' | 'deny';
 
 const ID = /^[0-9a-f-]{36}$/;
 
+/** Writes `text` to a temporary file beside `path`, then renames it into place. */
+const writeWhole = async (path: string, text: string): Promise<void> => {
+  const temp = `${path}.${randomUUID()}.tmp`;
+  await writeFile(temp, text, { mode: 0o600 });
+  await rename(temp, path);
+};
+
+/** The requests waiting in `dir` and not yet expired, oldest first. */
+const listPending = async (dir: string): Promise<PendingApproval[]> => {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const entries = await Promise.all(
+    names
+      .filter((n) => n.endsWith('.json'))
+      .map((n) =>
+        readFile(join(dir, n), 'utf8').then(
+          (t) => JSON.parse(t) as PendingApproval,
+          () => undefined,
+        ),
+      ),
+  );
+  return entries
+    .filter((e): e is PendingApproval => e !== undefined && Date.parse(e.expires) > Date.now())
+    .sort((a, b) => a.created.localeCompare(b.created));
+};
+
 /**
  * The approval queue on disk: a request is `<id>.json`, an operator's answer `<id>.answer`, each
  * written whole then renamed into place, so a reader never sees half of one. Any process that can
@@ -30,11 +55,6 @@ const ID = /^[0-9a-f-]{36}$/;
 export const createApprovalQueue = (dir: string) => {
   const requestPath = (id: string) => join(dir, `${id}.json`);
   const answerPath = (id: string) => join(dir, `${id}.answer`);
-  const writeWhole = async (path: string, text: string): Promise<void> => {
-    const temp = `${path}.${randomUUID()}.tmp`;
-    await writeFile(temp, text, { mode: 0o600 });
-    await rename(temp, path);
-  };
   const readAnswer = async (id: string): Promise<Answer | undefined> => {
     const text = await readFile(answerPath(id), 'utf8').catch(() => undefined);
     return text === 'approve' || text === 'deny' ? text : undefined;
@@ -79,22 +99,7 @@ export const createApprovalQueue = (dir: string) => {
     },
 
     /** What waits now, oldest first. */
-    async list(): Promise<PendingApproval[]> {
-      const names = await readdir(dir).catch(() => [] as string[]);
-      const entries = await Promise.all(
-        names
-          .filter((n) => n.endsWith('.json'))
-          .map((n) =>
-            readFile(join(dir, n), 'utf8').then(
-              (t) => JSON.parse(t) as PendingApproval,
-              () => undefined,
-            ),
-          ),
-      );
-      return entries
-        .filter((e): e is PendingApproval => e !== undefined && Date.parse(e.expires) > Date.now())
-        .sort((a, b) => a.created.localeCompare(b.created));
-    },
+    list: (): Promise<PendingApproval[]> => listPending(dir),
 
     /** Answers a waiting request; refuses an id that is not waiting (answered, expired, mistyped). */
     async answer(id: string, answer: Answer): Promise<void> {

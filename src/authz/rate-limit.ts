@@ -1,3 +1,4 @@
+import { AuthzError } from '../errors.js';
 import type { BucketConfig } from '../config/authz-schema.js';
 
 export type Taken = { ok: true } | { ok: false; retryAfterMs: number };
@@ -37,4 +38,53 @@ export const createMemoryRateStore = (): RateStore => {
       return { ok: true };
     },
   };
+};
+
+/** The buckets a request draws on: its agent's, and its agent's for this tool. */
+export interface RequestBuckets {
+  readonly perAgent?: BucketConfig | undefined;
+  readonly perTool?: BucketConfig | undefined;
+}
+
+const refuse = (key: string, taken: Taken): void => {
+  if (!taken.ok)
+    throw new AuthzError(
+      'RATE_LIMITED',
+      `rate limit of ${key.startsWith('agent:') ? 'this agent' : 'this tool for this agent'} reached: retry in ${(taken.retryAfterMs / 1000).toFixed(1)} s`,
+    );
+};
+
+/**
+ * Takes a token from each bucket of a request by `agent` to `server`'s tool `name` (none for a
+ * prompt or resource), or throws RATE_LIMITED; a promise only when the store's take is one.
+ */
+export const takeTokens = (
+  rates: RateStore,
+  limits: RequestBuckets,
+  at: number,
+  call: { readonly agent: string; readonly server: string; readonly name: string | undefined },
+): void | Promise<void> => {
+  const { perAgent, perTool } = limits;
+  const checks = [
+    perAgent && ([`agent:${call.agent}`, perAgent] as const),
+    perTool &&
+      call.name !== undefined &&
+      ([`tool:${call.agent}:${call.server}/${call.name}`, perTool] as const),
+  ];
+  const from = (i: number): void | Promise<void> => {
+    for (; i < checks.length; i++) {
+      const check = checks[i];
+      if (!check) continue;
+      const taken = rates.take(check[0], check[1], at);
+      if (taken instanceof Promise) {
+        const next = i + 1;
+        return taken.then((t) => {
+          refuse(check[0], t);
+          return from(next);
+        });
+      }
+      refuse(check[0], taken);
+    }
+  };
+  return from(0);
 };

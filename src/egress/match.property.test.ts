@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileEgress, isSpecialAddress, normalizeHost, toIpLiteral } from './match.js';
-import { checkDestination, createResolver } from './proxy.js';
+import { checkDestination, createResolver } from './destination.js';
 
 /** Ranges whose every address the proxy refuses: loopback, private, CGNAT, link-local (metadata), "this network". */
 const SPECIAL_V4: ReadonlyArray<readonly [number, number]> = [

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Outbound } from '../core/outbound.js';
-import { startEgressProxy, type EgressEvent, type EgressProxy, type Resolver } from './proxy.js';
+import type { Resolver } from './destination.js';
+import { startEgressProxy, type EgressEvent, type EgressProxy } from './proxy.js';
 
 /** A GET through the proxy's Unix socket, as a proxy-aware client sends it. */
 const get = (socketPath: string, url: string) =>

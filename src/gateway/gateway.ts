@@ -1,54 +1,28 @@
 import { diffServers, type ServerDiff } from '../config/reload.js';
 import { limitsOf, type Config, type ServerConfig } from '../config/schema.js';
-import type { AuditInterceptors } from '../audit/interceptor.js';
 import type { ClientChannel, Message, Next, Params, Result } from '../core/interceptor.js';
 import type { Outbound } from '../core/outbound.js';
-import { UpstreamError } from '../errors.js';
 import { createElicitingApprover } from '../authz/approval.js';
 import type { ApprovalQueue } from '../authz/queue.js';
 import { FlowLedger } from '../authz/flows.js';
-import type { CompiledPolicy } from '../authz/policy.js';
 import type { RateStore } from '../authz/rate-limit.js';
 import { createRateStore } from '../cluster/rate-redis.js';
-import type { Lock } from '../pins/lock.js';
 import { SecretRegistry } from '../secrets/registry.js';
-import { Upstream, type UpstreamEvent, type UpstreamHooks } from '../upstream/upstream.js';
+import { Upstream, type UpstreamEvent } from '../upstream/upstream.js';
 import { Callers } from './callers.js';
 import { createPipeline } from './chain.js';
 import { DROP_EVENTS, type EventSinks } from './events.js';
+import { InFlight } from './in-flight.js';
 import { createInstructionsCheck } from './instructions-check.js';
 import { Lists } from './lists.js';
 import { namespaceOf, type Namespace } from './namespace.js';
+import type { GatewayOptions, ReloadOptions } from './options.js';
 import { mapResultUris, type ListChangedMethod, type ListMethod } from './rewrite.js';
 import { routeRequest } from './route.js';
 import { Sessions, type FrontSession } from './sessions.js';
 import type { GatewayState } from './state.js';
 import { createTerminal } from './terminal.js';
 import { ServerMessages } from './to-client.js';
-
-/** What a gateway is built with; the composition root (`create-gateway.ts`) supplies it. */
-export interface GatewayOptions extends ReloadOptions {
-  /** The way out (core/outbound.ts): every transport to an upstream, and every egress proxy, gets it. */
-  readonly outbound: Outbound;
-  /** The approval queue an operator answers with `toolgate approvals` (used with `approval.queue`). */
-  readonly approvals?: ApprovalQueue;
-  /** Where events go (operator log, audit log); dropped when absent. */
-  readonly events?: EventSinks;
-  /** Secret values the content scanner catches; each server's credentials are added as resolved. */
-  readonly secrets?: SecretRegistry;
-}
-
-/** What a reload replaces besides the config. */
-export interface ReloadOptions {
-  /** toolgate.lock to enforce (pins/), with its per-start package check and initialize comparison. */
-  readonly lock?: Lock | undefined;
-  /** The audit pair of the chain (audit/), when the config has an `audit:` section. */
-  readonly audit?: AuditInterceptors | undefined;
-  /** Compiled Cedar policies (authz/load.ts); without them only flow rules and rate limits apply. */
-  readonly policy?: CompiledPolicy | undefined;
-  readonly beforeConnect?: UpstreamHooks['beforeConnect'];
-  readonly initialized?: UpstreamHooks['initialized'];
-}
 
 const LIST_CHANGED: readonly ListChangedMethod[] = [
   'notifications/tools/list_changed',
@@ -76,10 +50,8 @@ export class Gateway implements GatewayState {
   private readonly ledger: FlowLedger;
   private rates: RateStore | undefined;
   private checkInstructions: ReturnType<typeof createInstructionsCheck>;
-  /** Set by `drain`: new calls are refused, and `drained` is called once the last call in flight ends. */
-  private closing = false;
-  private calls = 0;
-  private drained: (() => void) | undefined;
+  /** The calls in flight and the drain at shutdown. */
+  private readonly inFlight = new InFlight();
   private readonly sessions = new Sessions();
   private readonly callers: Callers;
   private readonly lists: Lists;
@@ -168,8 +140,7 @@ export class Gateway implements GatewayState {
     config: Config,
     options: ReloadOptions,
   ): ServerDiff & { settled: Promise<{ ready: string[]; failed: string[] }> } {
-    if (this.closing)
-      throw new UpstreamError('UPSTREAM_UNAVAILABLE', 'the gateway is shutting down');
+    this.inFlight.assertOpen();
     const diff = diffServers(
       this.config,
       config,
@@ -208,16 +179,8 @@ export class Gateway implements GatewayState {
    * Stops taking calls (new ones are refused with UPSTREAM_UNAVAILABLE) and waits for the calls in
    * flight to end, at most `graceMs`. Resolves true when none is left.
    */
-  async drain(graceMs: number): Promise<boolean> {
-    this.closing = true;
-    if (this.calls === 0) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const done = await Promise.race([
-      new Promise<boolean>((resolve) => (this.drained = () => resolve(true))),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
-    ]);
-    clearTimeout(timer);
-    return done;
+  drain(graceMs: number): Promise<boolean> {
+    return this.inFlight.drain(graceMs);
   }
 
   /** Starts every upstream; resolves when each has connected or failed its first attempt. */
@@ -291,11 +254,10 @@ export class Gateway implements GatewayState {
     signal: AbortSignal,
     onProgress?: (progress: Params) => void,
   ): Promise<Result> {
-    if (this.closing)
-      throw new UpstreamError('UPSTREAM_UNAVAILABLE', 'the gateway is shutting down');
+    this.inFlight.assertOpen();
     const { server, local } = routeRequest(this.namespace, method, params);
     const exit = this.callers.enter(server, channel);
-    this.calls++;
+    this.inFlight.enter();
     const progress =
       onProgress && this.toClient.progress(session.principal, channel, server, signal, onProgress);
     try {
@@ -318,7 +280,7 @@ export class Gateway implements GatewayState {
       return mapResultUris(result, (uri) => this.namespace.toPublicUri(server, uri));
     } finally {
       exit();
-      if (--this.calls === 0) this.drained?.();
+      this.inFlight.exit();
     }
   }
 }

@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { isStdioServer, type Config, type ServerConfig } from '../config/schema.js';
 import { LockError, PackageError, SandboxError } from '../errors.js';
 import type { EventSinks } from './events.js';
-import type { ReloadOptions } from './gateway.js';
+import type { ReloadOptions } from './options.js';
 import { assertInstalledMatchesLock } from '../packages/check-installed.js';
 import { spawnedAs } from '../packages/lock-package.js';
 import { toInitializeRecord, type Lock } from '../pins/lock.js';

@@ -28,6 +28,170 @@ const CHANGED: Readonly<Record<string, readonly ItemKind[]>> = {
 };
 const MAX_REFRESH_PAGES = 100;
 
+/** The listing in progress of one server and kind: every item of its pages so far, and their findings. */
+interface Listing {
+  readonly items: Map<string, Record<string, unknown>>;
+  readonly findings: PinFinding[];
+}
+
+/** What the interceptor knows between calls, per server and kind (`server\0kind`). */
+interface Pins {
+  readonly lock: Lock;
+  readonly onEvent: (event: PinEvent, message?: Message) => void;
+  /** Each item's state as last listed. */
+  readonly states: Map<string, Map<string, 'ok' | PinCode>>;
+  /** Lists not verified since the start or a list_changed. */
+  readonly stale: Set<string>;
+  /** The warnings already given, so each is given once. */
+  readonly reported: Set<string>;
+  readonly listings: Map<string, Listing>;
+}
+
+const stateOf = (pins: Pins, server: string, kind: ItemKind) => {
+  const id = `${server}\0${kind}`;
+  let map = pins.states.get(id);
+  if (!map) {
+    pins.states.set(id, (map = new Map<string, 'ok' | PinCode>()));
+    pins.stale.add(id);
+  }
+  return { id, map };
+};
+
+const report = (
+  pins: Pins,
+  message: Message,
+  kind: ItemKind,
+  finding: PinFinding,
+  renamedFrom: string | undefined,
+): void => {
+  const { server } = message;
+  const once = `${server}\0${kind}\0${finding.key}\0${finding.sha256}\0${renamedFrom ?? ''}`;
+  if (pins.reported.has(once)) return;
+  pins.reported.add(once);
+  pins.onEvent(
+    {
+      kind: 'pin',
+      server,
+      item: `${kind}/${finding.key}`,
+      code: finding.code,
+      message:
+        renamedFrom !== undefined
+          ? `${kind} "${renamedFrom}" reappeared renamed as "${finding.key}" with a near-identical definition: hidden until approved`
+          : finding.code === 'PIN_HASH_MISMATCH'
+            ? `${kind} "${finding.key}" changed since it was locked: hidden and refused (toolgate diff shows what changed)`
+            : `${kind} "${finding.key}" is not in the lock: hidden and refused until approved`,
+      ...(renamedFrom !== undefined && { renamedFrom }),
+    },
+    message,
+  );
+};
+
+/** Reports the findings of a listing once its last page is in (or a new listing starts), renames judged over all its pages. */
+const finish = (pins: Pins, message: Message, kind: ItemKind, id: string): void => {
+  const listing = pins.listings.get(id);
+  if (!listing) return;
+  pins.listings.delete(id);
+  const renames = findRenames(pins.lock.servers[message.server], kind, listing.items);
+  for (const finding of listing.findings)
+    report(pins, message, kind, finding, renames.get(finding.key));
+};
+
+/**
+ * Adds a page's items to its listing; returns the names an earlier page listed with another
+ * definition: ambiguous, so refused (as within one page).
+ */
+const addPage = (listing: Listing, kind: ItemKind, list: readonly unknown[]): Set<string> => {
+  const relisted = new Set<string>();
+  for (const item of list) {
+    // untrusted: listed items come from the server; only objects with a usable key count.
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
+    const key = itemKey(kind, item as Record<string, unknown>);
+    if (key === undefined) continue;
+    const earlier = listing.items.get(key);
+    if (earlier !== undefined && hashItem(earlier) !== hashItem(item)) relisted.add(key);
+    if (earlier === undefined) listing.items.set(key, item as Record<string, unknown>);
+  }
+  return relisted;
+};
+
+/** Compares one page of a list result with the lock: records the states, hides what is not pinned. */
+const check = (pins: Pins, message: Message, kind: ItemKind, result: Result): Result => {
+  const field = ITEM_KINDS[kind].field;
+  const list = result[field];
+  if (!Array.isArray(list)) return result;
+  const locked = pins.lock.servers[message.server];
+  const verdict = decideList(locked, kind, list);
+  const { id, map } = stateOf(pins, message.server, kind);
+  if (message.params['cursor'] === undefined) {
+    pins.stale.delete(id);
+    finish(pins, message, kind, id); // an unfinished earlier listing: report what it had
+    pins.listings.set(id, { items: new Map(), findings: [] });
+  }
+  let listing = pins.listings.get(id);
+  if (!listing) pins.listings.set(id, (listing = { items: new Map(), findings: [] }));
+  const relisted = addPage(listing, kind, list);
+  listing.findings.push(...verdict.findings);
+  for (const [key, state] of verdict.states) map.set(key, state);
+  for (const key of relisted)
+    map.set(key, locked?.[kind][key] ? 'PIN_HASH_MISMATCH' : 'PIN_MISSING');
+  const next = result['nextCursor'];
+  if (typeof next !== 'string' || next.length === 0) finish(pins, message, kind, id);
+  const kept =
+    relisted.size === 0
+      ? verdict.kept
+      : verdict.kept.filter((item) => !relisted.has(itemKey(kind, item) ?? ''));
+  return { ...result, [field]: kept };
+};
+
+/** Re-lists one kind through the rest of the chain (not back to the client) to refresh its states. */
+const refresh = async (pins: Pins, message: Message, kind: ItemKind, next: Next): Promise<void> => {
+  let cursor: unknown;
+  for (let page = 0; page < MAX_REFRESH_PAGES; page++) {
+    const params = cursor === undefined ? {} : { cursor };
+    const listing: Message = {
+      kind: 'request',
+      direction: 'to-server',
+      method: ITEM_KINDS[kind].method,
+      params,
+      server: message.server,
+      principal: message.principal,
+      signal: message.signal,
+      ...(message.audit && { audit: message.audit }),
+    };
+    const result = await next(listing);
+    check(pins, listing, kind, result);
+    cursor = result['nextCursor'];
+    if (typeof cursor !== 'string' || cursor.length === 0) return;
+  }
+};
+
+/** Throws unless the item called is pinned and unchanged, re-listing first when its list is stale. */
+const assertCallable = async (
+  pins: Pins,
+  message: Message,
+  kind: ItemKind,
+  key: unknown,
+  next: Next,
+): Promise<void> => {
+  const locked = pins.lock.servers[message.server];
+  if (typeof key !== 'string') return; // the upstream refuses a malformed call itself
+  if (!locked?.[kind][key]) {
+    // A resource read may come from a locked template: its URIs cannot be enumerated.
+    if (kind === 'resources' && locked && Object.keys(locked.resourceTemplates).length > 0) return;
+    throw new PinError(
+      'PIN_MISSING',
+      `${kind} "${key}" of server "${message.server}" is not in toolgate.lock`,
+    );
+  }
+  const { id, map } = stateOf(pins, message.server, kind);
+  if (pins.stale.has(id)) await refresh(pins, message, kind, next);
+  if (map.get(key) === 'PIN_HASH_MISMATCH')
+    throw new PinError(
+      'PIN_HASH_MISMATCH',
+      `${kind} "${key}" of server "${message.server}" changed since it was locked; review with toolgate diff`,
+    );
+};
+
 /**
  * Defense 2: the lockfile pins. Every list result (per server, per page) is compared with the lock:
  * changed items are hidden and calls to them fail with PIN_HASH_MISMATCH, unknown items are hidden
@@ -44,159 +208,26 @@ export const verifyPins = (
   lock: Lock,
   onEvent: (event: PinEvent, message?: Message) => void = () => undefined,
 ): Interceptor => {
-  const states = new Map<string, Map<string, 'ok' | PinCode>>();
-  const stale = new Set<string>();
-  const reported = new Set<string>();
-  /** The listing in progress per server and kind: every item of its pages so far, and their findings. */
-  const listings = new Map<
-    string,
-    { items: Map<string, Record<string, unknown>>; findings: PinFinding[] }
-  >();
-  const stateOf = (server: string, kind: ItemKind) => {
-    const id = `${server}\0${kind}`;
-    let map = states.get(id);
-    if (!map) {
-      states.set(id, (map = new Map<string, 'ok' | PinCode>()));
-      stale.add(id);
-    }
-    return { id, map };
+  const pins: Pins = {
+    lock,
+    onEvent,
+    states: new Map(),
+    stale: new Set(),
+    reported: new Set(),
+    listings: new Map(),
   };
-
-  const report = (
-    message: Message,
-    kind: ItemKind,
-    finding: PinFinding,
-    renamedFrom: string | undefined,
-  ): void => {
-    const { server } = message;
-    const once = `${server}\0${kind}\0${finding.key}\0${finding.sha256}\0${renamedFrom ?? ''}`;
-    if (reported.has(once)) return;
-    reported.add(once);
-    onEvent(
-      {
-        kind: 'pin',
-        server,
-        item: `${kind}/${finding.key}`,
-        code: finding.code,
-        message:
-          renamedFrom !== undefined
-            ? `${kind} "${renamedFrom}" reappeared renamed as "${finding.key}" with a near-identical definition: hidden until approved`
-            : finding.code === 'PIN_HASH_MISMATCH'
-              ? `${kind} "${finding.key}" changed since it was locked: hidden and refused (toolgate diff shows what changed)`
-              : `${kind} "${finding.key}" is not in the lock: hidden and refused until approved`,
-        ...(renamedFrom !== undefined && { renamedFrom }),
-      },
-      message,
-    );
-  };
-
-  /** Reports the findings of a listing once its last page is in (or a new listing starts), renames judged over all its pages. */
-  const finish = (message: Message, kind: ItemKind, id: string): void => {
-    const listing = listings.get(id);
-    if (!listing) return;
-    listings.delete(id);
-    const renames = findRenames(lock.servers[message.server], kind, listing.items);
-    for (const finding of listing.findings)
-      report(message, kind, finding, renames.get(finding.key));
-  };
-
-  const check = (message: Message, kind: ItemKind, result: Result): Result => {
-    const field = ITEM_KINDS[kind].field;
-    const list = result[field];
-    if (!Array.isArray(list)) return result;
-    const verdict = decideList(lock.servers[message.server], kind, list);
-    const { id, map } = stateOf(message.server, kind);
-    if (message.params['cursor'] === undefined) {
-      stale.delete(id);
-      finish(message, kind, id); // an unfinished earlier listing: report what it had
-      listings.set(id, { items: new Map(), findings: [] });
-    }
-    let listing = listings.get(id);
-    if (!listing) listings.set(id, (listing = { items: new Map(), findings: [] }));
-    /** Names an earlier page listed with another definition: ambiguous, so refused (as within one page). */
-    const relisted = new Set<string>();
-    for (const item of list) {
-      // untrusted: listed items come from the server; only objects with a usable key count.
-      if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
-      const key = itemKey(kind, item as Record<string, unknown>);
-      if (key === undefined) continue;
-      const earlier = listing.items.get(key);
-      if (earlier !== undefined && hashItem(earlier) !== hashItem(item)) relisted.add(key);
-      if (earlier === undefined) listing.items.set(key, item as Record<string, unknown>);
-    }
-    listing.findings.push(...verdict.findings);
-    for (const [key, state] of verdict.states) map.set(key, state);
-    for (const key of relisted)
-      map.set(key, lock.servers[message.server]?.[kind][key] ? 'PIN_HASH_MISMATCH' : 'PIN_MISSING');
-    const next = result['nextCursor'];
-    if (typeof next !== 'string' || next.length === 0) finish(message, kind, id);
-    const kept =
-      relisted.size === 0
-        ? verdict.kept
-        : verdict.kept.filter((item) => !relisted.has(itemKey(kind, item) ?? ''));
-    return { ...result, [field]: kept };
-  };
-
-  /** Re-lists one kind through the rest of the chain (not back to the client) to refresh its states. */
-  const refresh = async (message: Message, kind: ItemKind, next: Next): Promise<void> => {
-    let cursor: unknown;
-    for (let page = 0; page < MAX_REFRESH_PAGES; page++) {
-      const params = cursor === undefined ? {} : { cursor };
-      const listing: Message = {
-        kind: 'request',
-        direction: 'to-server',
-        method: ITEM_KINDS[kind].method,
-        params,
-        server: message.server,
-        principal: message.principal,
-        signal: message.signal,
-        ...(message.audit && { audit: message.audit }),
-      };
-      const result = await next(listing);
-      check(listing, kind, result);
-      cursor = result['nextCursor'];
-      if (typeof cursor !== 'string' || cursor.length === 0) return;
-    }
-  };
-
   return async function verifyPins(message, next) {
     if (message.kind === 'notification') {
       // untrusted: the method is the server's; "constructor" must not find Object.prototype's members.
       const changed = Object.hasOwn(CHANGED, message.method) ? CHANGED[message.method] : undefined;
-      for (const kind of changed ?? []) stale.add(stateOf(message.server, kind).id);
+      for (const kind of changed ?? []) pins.stale.add(stateOf(pins, message.server, kind).id);
       return next(message);
     }
     if (message.direction !== 'to-server') return next(message);
     const listed = kindOfListMethod(message.method);
-    if (listed) return check(message, listed, await next(message));
+    if (listed) return check(pins, message, listed, await next(message));
     const call = Object.hasOwn(CALLS, message.method) ? CALLS[message.method] : undefined;
-    if (call) await assertCallable(message, call.kind, message.params[call.param], next);
+    if (call) await assertCallable(pins, message, call.kind, message.params[call.param], next);
     return next(message);
   };
-
-  async function assertCallable(
-    message: Message,
-    kind: ItemKind,
-    key: unknown,
-    next: Next,
-  ): Promise<void> {
-    const locked = lock.servers[message.server];
-    if (typeof key !== 'string') return; // the upstream refuses a malformed call itself
-    if (!locked?.[kind][key]) {
-      // A resource read may come from a locked template: its URIs cannot be enumerated.
-      if (kind === 'resources' && locked && Object.keys(locked.resourceTemplates).length > 0)
-        return;
-      throw new PinError(
-        'PIN_MISSING',
-        `${kind} "${key}" of server "${message.server}" is not in toolgate.lock`,
-      );
-    }
-    const { id, map } = stateOf(message.server, kind);
-    if (stale.has(id)) await refresh(message, kind, next);
-    if (map.get(key) === 'PIN_HASH_MISMATCH')
-      throw new PinError(
-        'PIN_HASH_MISMATCH',
-        `${kind} "${key}" of server "${message.server}" changed since it was locked; review with toolgate diff`,
-      );
-  }
 };

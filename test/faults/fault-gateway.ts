@@ -57,6 +57,64 @@ export const faultConfig = (bad: Record<string, unknown>) => ({
   audit: { store: 'jsonl' },
 });
 
+/** The upstream events of `kind` the gateway logged for `server`, from its stderr lines. */
+const upstreamEvents = (stderr: readonly string[], kind: string, server: string) =>
+  stderr.flatMap((line): Array<Record<string, unknown>> => {
+    try {
+      const parsed = JSON.parse(line) as {
+        kind?: string;
+        server?: string;
+        event?: Record<string, unknown>;
+      };
+      return parsed.kind === 'upstream' &&
+        parsed.server === server &&
+        parsed.event?.['kind'] === kind
+        ? [parsed.event]
+        : [];
+    } catch {
+      return [];
+    }
+  });
+
+/** The outcome of every tools/call to `bad` in the audit log of the gateway in `dir`: `ok` or its reason. */
+const loggedOutcomes = (dir: string): Array<string | undefined> => {
+  const log = join(dir, 'toolgate-audit.jsonl');
+  expect(existsSync(log)).toBe(true);
+  const entries = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{"') && !l.startsWith('{"checkpoint"'))
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          decision?: string;
+          server?: string;
+          method?: string;
+          reason?: string;
+          direction?: string;
+        },
+    );
+  return entries
+    .filter(
+      (e) =>
+        e.server === 'bad' &&
+        e.method === 'tools/call' &&
+        e.direction === 'to-server' &&
+        ['result', 'error', 'deny'].includes(e.decision ?? ''),
+    )
+    .map((e) => (e.decision === 'result' ? 'ok' : e.reason));
+};
+
+/** `toolgate audit verify` passes on the gateway's log in `dir`. */
+const expectAuditVerifies = (dir: string): void => {
+  const verify = spawnSync(
+    process.execPath,
+    [BIN, 'audit', 'verify', '--config', join(dir, 'toolgate.yaml')],
+    { encoding: 'utf8' },
+  );
+  expect(verify.status, verify.stdout + verify.stderr).toBe(0);
+  expect(verify.stdout).toMatch(/^ok: \d+ entries/);
+};
+
 export const startFaultGateway = async (
   bad: Record<string, unknown>,
   options: { lockDir?: string } = {},
@@ -67,23 +125,7 @@ export const startFaultGateway = async (
   );
   const pid = (gw.client.transport as StdioClientTransport | undefined)?.pid ?? 0;
   const outcomes: string[] = [];
-  const events = (kind: string, server = 'bad') =>
-    gw.stderr.flatMap((line): Array<Record<string, unknown>> => {
-      try {
-        const parsed = JSON.parse(line) as {
-          kind?: string;
-          server?: string;
-          event?: Record<string, unknown>;
-        };
-        return parsed.kind === 'upstream' &&
-          parsed.server === server &&
-          parsed.event?.['kind'] === kind
-          ? [parsed.event]
-          : [];
-      } catch {
-        return [];
-      }
-    });
+  const events = (kind: string, server = 'bad') => upstreamEvents(gw.stderr, kind, server);
   const callBad = async (tool = 'work') => {
     try {
       await gw.client.callTool({
@@ -108,38 +150,8 @@ export const startFaultGateway = async (
     await gw.close();
     await eventually(() => !alive(pid), 20_000);
     // Nothing left unlogged: every answer the client had from `bad` is an outcome entry with its code.
-    const log = join(gw.dir, 'toolgate-audit.jsonl');
-    expect(existsSync(log)).toBe(true);
-    const entries = readFileSync(log, 'utf8')
-      .split('\n')
-      .filter((l) => l.startsWith('{"') && !l.startsWith('{"checkpoint"'))
-      .map(
-        (l) =>
-          JSON.parse(l) as {
-            decision?: string;
-            server?: string;
-            method?: string;
-            reason?: string;
-            direction?: string;
-          },
-      );
-    const logged = entries
-      .filter(
-        (e) =>
-          e.server === 'bad' &&
-          e.method === 'tools/call' &&
-          e.direction === 'to-server' &&
-          ['result', 'error', 'deny'].includes(e.decision ?? ''),
-      )
-      .map((e) => (e.decision === 'result' ? 'ok' : e.reason));
-    expect(logged).toEqual(outcomes);
-    const verify = spawnSync(
-      process.execPath,
-      [BIN, 'audit', 'verify', '--config', join(gw.dir, 'toolgate.yaml')],
-      { encoding: 'utf8' },
-    );
-    expect(verify.status, verify.stdout + verify.stderr).toBe(0);
-    expect(verify.stdout).toMatch(/^ok: \d+ entries/);
+    expect(loggedOutcomes(gw.dir)).toEqual(outcomes);
+    expectAuditVerifies(gw.dir);
   };
   return { gw, pid, outcomes, callBad, events, assertContained };
 };
