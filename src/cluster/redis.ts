@@ -7,10 +7,14 @@ const COMMAND_TIMEOUT_MS = 2_000;
 /**
  * One connection to `cluster.redis`, for `role` (what the log lines say it serves). Commands are queued
  * while it reconnects but fail after one attempt or the timeout, so nothing is held for long; it warns
- * once per cause when Redis goes away and says when it is back.
+ * once per cause when Redis goes away and says when it is back. A URL without a password takes
+ * `TOOLGATE_REDIS_PASSWORD` when it is set.
  */
 export const openRedis = (url: string, role: string): Redis => {
+  // A password kept out of the config (a Kubernetes Secret as an environment variable).
+  const password = new URL(url).password ? undefined : process.env['TOOLGATE_REDIS_PASSWORD'];
   const redis = new Redis(url, {
+    ...(password && { password }),
     maxRetriesPerRequest: 1,
     commandTimeout: COMMAND_TIMEOUT_MS,
     connectTimeout: COMMAND_TIMEOUT_MS,
