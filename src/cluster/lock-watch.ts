@@ -25,7 +25,7 @@ export const watchLock = (options: {
   readonly redis: string;
   readonly prefix: string;
   readonly reload: (why: string) => void;
-}): { close(): void } => {
+}): { readonly ready: Promise<void>; close(): void } => {
   const { files, reload } = options;
   let last: Promise<string> = digestOf(files);
   const poll = setInterval(() => {
@@ -51,6 +51,8 @@ export const watchLock = (options: {
     );
   });
   return {
+    /** Resolves once the files' first digest is taken: a change after this is seen. */
+    ready: last.then(() => undefined),
     close: () => {
       clearInterval(poll);
       subscriber.disconnect();
