@@ -126,7 +126,8 @@ export type EgressErrorCode =
 export type SecretErrorCode = 'SECRET_UNAVAILABLE';
 export class SecretError extends GatewayError<SecretErrorCode> {}
 
-export type AuditErrorCode = 'AUDIT_APPEND_FAILED' | 'AUDIT_KEY_INVALID' | 'AUDIT_STORE_INVALID';
+export type AuditErrorCode =
+  'AUDIT_APPEND_FAILED' | 'AUDIT_KEY_INVALID' | 'AUDIT_STORE_INVALID' | 'AUDIT_STORE_UNAVAILABLE';
 export class AuditError extends GatewayError<AuditErrorCode> {}
 
 /** Content defenses (output/): a result that breaks its tool's contract or the size, depth, item or URI limits. */

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { AuditError } from '../errors.js';
 
 /**
  * The Postgres audit store's tables, one SQL schema per log:
@@ -125,4 +126,31 @@ export const createPool = (url: string, max: number): pg.Pool => {
   // a listener that would end the process. The query in flight fails on its own, and the pool drops the client.
   pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
+};
+
+/**
+ * Connects to the shared log and migrates its schema, or throws AUDIT_STORE_UNAVAILABLE: what
+ * `toolgate serve` awaits before it listens, so a replica never joins a load balancer without its log.
+ */
+export const requirePostgresStore = async (url: string, schema: string): Promise<void> => {
+  const pool = createPool(url, 1);
+  try {
+    const client = await pool.connect();
+    try {
+      await migrate(client, schema);
+    } finally {
+      client.release();
+    }
+  } catch (cause) {
+    if (cause instanceof AuditError) throw cause; // e.g. a schema newer than this release
+    const where = new URL(url);
+    where.password = '';
+    throw new AuditError(
+      'AUDIT_STORE_UNAVAILABLE',
+      `the audit store ${where.toString()} (schema ${schema}) cannot be reached or migrated: ${(cause as Error).message}; start Postgres or fix audit.url`,
+      { cause },
+    );
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
 };

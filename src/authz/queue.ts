@@ -20,7 +20,23 @@ export interface PendingApproval {
 
 export type Answer = 'approve' | 'deny';
 
-const ID = /^[0-9a-f-]{36}$/;
+/** Where calls wait for an operator: a folder (one machine) or Redis (replicas, `cluster.redis`). */
+export interface ApprovalQueue {
+  /** Queues a request and waits for its answer until `timeoutMs`; the entry is removed either way. */
+  wait(
+    request: Omit<PendingApproval, 'id' | 'created' | 'expires'>,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<Answer | 'timeout'>;
+  /** What waits now, oldest first. */
+  list(): Promise<PendingApproval[]>;
+  /** Answers a waiting request; refuses an id that is not waiting (answered, expired, mistyped). */
+  answer(id: string, answer: Answer): Promise<void>;
+  /** Lets go of connections (the process can then exit). */
+  close?(): void;
+}
+
+export const APPROVAL_ID = /^[0-9a-f-]{36}$/;
 
 /** Writes `text` to a temporary file beside `path`, then renames it into place. */
 const writeWhole = async (path: string, text: string): Promise<void> => {
@@ -52,7 +68,7 @@ const listPending = async (dir: string): Promise<PendingApproval[]> => {
  * written whole then renamed into place, so a reader never sees half of one. Any process that can
  * reach the folder (the gateway, `toolgate approvals` in another shell) shares it.
  */
-export const createApprovalQueue = (dir: string) => {
+export const createApprovalQueue = (dir: string): ApprovalQueue => {
   const requestPath = (id: string) => join(dir, `${id}.json`);
   const answerPath = (id: string) => join(dir, `${id}.answer`);
   const readAnswer = async (id: string): Promise<Answer | undefined> => {
@@ -61,7 +77,6 @@ export const createApprovalQueue = (dir: string) => {
   };
 
   return {
-    /** Queues a request and waits for its answer until `timeoutMs`; the entry is removed either way. */
     async wait(
       request: Omit<PendingApproval, 'id' | 'created' | 'expires'>,
       timeoutMs: number,
@@ -101,10 +116,9 @@ export const createApprovalQueue = (dir: string) => {
     /** What waits now, oldest first. */
     list: (): Promise<PendingApproval[]> => listPending(dir),
 
-    /** Answers a waiting request; refuses an id that is not waiting (answered, expired, mistyped). */
     async answer(id: string, answer: Answer): Promise<void> {
       const waiting =
-        ID.test(id) && (await readFile(requestPath(id), 'utf8').catch(() => undefined));
+        APPROVAL_ID.test(id) && (await readFile(requestPath(id), 'utf8').catch(() => undefined));
       if (!waiting)
         throw new AuthzError(
           'APPROVAL_UNKNOWN',
@@ -114,4 +128,3 @@ export const createApprovalQueue = (dir: string) => {
     },
   };
 };
-export type ApprovalQueue = ReturnType<typeof createApprovalQueue>;

@@ -1,8 +1,7 @@
-import { Redis } from 'ioredis';
 import { createMemoryRateStore, type RateStore, type Taken } from '../authz/rate-limit.js';
 import type { Config } from '../config/schema.js';
 import { ClusterError } from '../errors.js';
-import { logLine } from '../log.js';
+import { openRedis } from './redis.js';
 
 /**
  * One token bucket, taken atomically in Redis: refill for the time since the last take, then take a
@@ -33,9 +32,6 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 return {ok, wait}
 `;
 
-/** How long a take may wait for Redis before the call is refused: a stalled Redis must not stall every call. */
-const COMMAND_TIMEOUT_MS = 2_000;
-
 export interface SharedRateStore extends RateStore {
   take(...args: Parameters<RateStore['take']>): Promise<Taken>;
   /** Closes the connection (the process can then exit). */
@@ -48,26 +44,7 @@ export interface SharedRateStore extends RateStore {
  * cannot be checked is not waived. The client reconnects on its own; calls pass again once it has.
  */
 export const createRedisRateStore = (url: string, prefix: string): SharedRateStore => {
-  const redis = new Redis(url, {
-    // Queued while reconnecting, but failed after one attempt or the timeout: never held for long.
-    maxRetriesPerRequest: 1,
-    commandTimeout: COMMAND_TIMEOUT_MS,
-    connectTimeout: COMMAND_TIMEOUT_MS,
-    retryStrategy: (times) => Math.min(times * 100, 2_000),
-    connectionName: 'toolgate',
-  });
-  let down: string | undefined;
-  redis.on('error', (error: Error) => {
-    if (down === error.message) return;
-    down = error.message;
-    logLine('warn', 'cluster.redis unreachable: rate-limited calls are refused until it is back', {
-      error: error.message,
-    });
-  });
-  redis.on('ready', () => {
-    if (down !== undefined) logLine('info', 'cluster.redis reachable again');
-    down = undefined;
-  });
+  const redis = openRedis(url, 'rate-limited calls');
   return {
     take: async (key, bucket): Promise<Taken> => {
       let reply: unknown;

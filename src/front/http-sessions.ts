@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   isInitializeRequest,
   WebStandardStreamableHTTPServerTransport,
@@ -8,6 +7,7 @@ import { FrameError, HttpError } from '../errors.js';
 import type { Principal } from '../core/principal.js';
 import { createFrontServer, type FrontServer } from './front-server.js';
 import { sendLogged } from '../transport/outbound.js';
+import { mintSessionId, replicaName } from '../cluster/replica.js';
 
 interface LegacySession {
   readonly transport: WebStandardStreamableHTTPServerTransport;
@@ -33,14 +33,16 @@ export interface LegacySessionsOptions {
 
 /**
  * The 2025-era Streamable HTTP sessions: one SDK transport and one front server per session,
- * created by an `initialize` POST and bound to the caller that sent it. Session ids are random
- * UUIDs (never derived from anything the client sent). Idle sessions are closed.
+ * created by an `initialize` POST and bound to the caller that sent it. Session ids are this
+ * replica's name and a random UUID (never derived from anything the client sent): an ingress routes
+ * by the name, and another replica answers 404. Idle sessions are closed.
  */
 export class LegacySessions {
   private readonly sessions = new Map<string, LegacySession>();
   private readonly gateway: Gateway;
   private readonly options: LegacySessionsOptions;
   private readonly sweeper: NodeJS.Timeout;
+  private readonly replica = replicaName();
 
   constructor(gateway: Gateway, options: LegacySessionsOptions) {
     this.gateway = gateway;
@@ -152,7 +154,7 @@ export class LegacySessions {
       'legacy',
     );
     const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: randomUUID,
+      sessionIdGenerator: () => mintSessionId(this.replica),
       maxRequestBodySize: this.options.maxRequestBodySize,
       onsessioninitialized: (sessionId) => {
         this.sessions.set(sessionId, {

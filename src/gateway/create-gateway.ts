@@ -1,7 +1,6 @@
 import { CONTENT_DEFAULTS } from '../config/content-schema.js';
-import { dirname, resolve } from 'node:path';
 import { loadPolicy } from '../authz/load.js';
-import { createApprovalQueue } from '../authz/queue.js';
+import { approvalQueueOf } from '../cluster/approvals-redis.js';
 import { loadConfig } from '../config/load.js';
 import { fixedFieldChanges } from '../config/reload.js';
 import type { Config } from '../config/schema.js';
@@ -77,6 +76,7 @@ export const createGateway = async (
   const audit = openAudit(configPath, pinned.config, pinned.options.lock, log);
   opened.audit = audit;
   const secrets = new SecretRegistry();
+  const approvals = approvalQueueOf(pinned.config, configPath);
   addConfiguredSecrets(secrets, pinned.config);
   const gateway = new Gateway(pinned.config, {
     ...pinned.options,
@@ -85,7 +85,7 @@ export const createGateway = async (
     events: audit.events,
     secrets,
     outbound: createOutbound(),
-    approvals: createApprovalQueue(resolve(dirname(configPath), pinned.config.approval.dir)),
+    approvals,
   });
   const runtime = { gateway, audit, secrets, configPath, noLock, events };
   let starting: Promise<unknown> | undefined;
@@ -108,6 +108,7 @@ export const createGateway = async (
         });
       await closeFront?.().catch(() => undefined);
       await gateway.stop();
+      approvals.close?.();
       await runtime.audit.close(reason);
       logLine('info', 'gateway stopped', { reason });
     },

@@ -43,19 +43,26 @@ export interface ServeProcess {
   stop(): Promise<number | string | null>;
 }
 
-/** Writes `config` to a temp file and starts `toolgate serve` on it; resolves once it listens. */
+/**
+ * Writes `config` to a temp file (or to `options.file`, which replicas may share) and starts
+ * `toolgate serve` on it; resolves once it listens. `options.lock` runs it with the config's lock.
+ */
 export const startServe = async (
   config: unknown,
   listen = '127.0.0.1:0',
+  options: { file?: string; env?: Record<string, string>; lock?: boolean; startMs?: number } = {},
 ): Promise<ServeProcess> => {
-  const file = join(tempDir(), 'toolgate.json');
+  const file = options.file ?? join(tempDir(), 'toolgate.json');
   writeFileSync(file, JSON.stringify(config));
   const proc = spawn(
     'node',
-    [join(root, 'bin/toolgate.js'), 'serve', '--no-lock', '--config', file, '--listen', listen],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
+    [
+      join(root, 'bin/toolgate.js'),
+      'serve',
+      ...(options.lock ? [] : ['--no-lock']),
+      ...['--config', file, '--listen', listen],
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...options.env } },
   );
   let stderr = '';
   const exited = new Promise<number | string | null>((resolve) =>
@@ -65,7 +72,7 @@ export const startServe = async (
     (resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`toolgate serve did not start:\n${stderr}`)),
-        30_000,
+        options.startMs ?? 30_000,
       );
       proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
         stderr += chunk;

@@ -118,10 +118,10 @@ describe.each([
 
   it(`negotiates ${expected}`, () => {
     expect(client.getNegotiatedProtocolVersion()).toBe(expected);
-    // Only the 2025 era is sessionful; the session id is a random UUID (HTTP-4).
+    // Only the 2025 era is sessionful; the session id is the replica name and a random UUID (HTTP-4, CLU-6).
     if (expected === '2025-11-25')
       expect(transport.sessionId).toMatch(
-        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+        /^[a-z0-9-]{1,63}\.[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
       );
     else expect(transport.sessionId).toBeUndefined();
   });

@@ -1,6 +1,6 @@
-import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createApprovalQueue } from '../../authz/queue.js';
+import { approvalQueueOf } from '../../cluster/approvals-redis.js';
+import type { ApprovalQueue } from '../../authz/queue.js';
 import { loadConfig } from '../../config/load.js';
 
 export const APPROVALS_USAGE = `  toolgate approvals list --config FILE [--format table|json]
@@ -35,12 +35,25 @@ export const approvals = async (argv: readonly string[]): Promise<number> => {
   if (values.format !== 'table' && values.format !== 'json')
     return usage('--format is table or json');
   const config = await loadConfig(values.config);
-  const queue = createApprovalQueue(resolve(dirname(values.config), config.approval.dir));
+  const queue = approvalQueueOf(config, values.config);
+  try {
+    return await answerOrList(queue, action, id, values.format);
+  } finally {
+    queue.close?.();
+  }
+};
+
+const answerOrList = async (
+  queue: ApprovalQueue,
+  action: string | undefined,
+  id: string | undefined,
+  format: string,
+): Promise<number> => {
   switch (action) {
     case 'list': {
       if (id !== undefined) return usage('list takes no ID');
       const waiting = await queue.list();
-      if (values.format === 'json') console.log(JSON.stringify(waiting, null, 2));
+      if (format === 'json') console.log(JSON.stringify(waiting, null, 2));
       else if (waiting.length === 0) console.log('no call is waiting for approval');
       else
         for (const w of waiting)

@@ -4,6 +4,7 @@ import { LockError } from '../../errors.js';
 import { ITEM_KIND_NAMES, type ItemKind } from '../../pins/hash.js';
 import { toInitializeRecord, toLockItem, type Lock } from '../../pins/lock.js';
 import { writeLock } from '../../pins/store.js';
+import { announceLockChange } from '../../cluster/lock-watch.js';
 import { captureLocked, requireLock } from './diff.js';
 import type { LockFlags } from './lock.js';
 import { lockOne, progress, screen, stderrTail, toFailure } from './lock-one.js';
@@ -49,7 +50,7 @@ const othersOf = ({ lockFile, id }: Approval) =>
 
 /** Re-locks a whole server, package included; a failure leaves the lock as it was. */
 const approveServer = async (approval: Approval): Promise<number> => {
-  const { configPath, config, path, lockFile, id, flags } = approval;
+  const { configPath, config, lockFile, id, flags } = approval;
   if (!config.servers[id])
     throw new LockError('LOCK_SERVER_MISSING', `no server "${id}" in ${configPath}`);
   const stderr = stderrTail();
@@ -64,16 +65,30 @@ const approveServer = async (approval: Approval): Promise<number> => {
     return 1;
   }
   lockFile.servers[id] = one.entry;
-  await writeLock(path, lockFile);
+  await storeLock(approval);
   progress(`approved server ${id} as it is now`);
   return 0;
+};
+
+/** Writes the lock back and, with `cluster.redis`, tells every replica to reload it (CLU-8). */
+const storeLock = async ({ config, path, lockFile }: Approval): Promise<void> => {
+  await writeLock(path, lockFile);
+  if (!config.cluster) return;
+  try {
+    const replicas = await announceLockChange(config.cluster.redis, config.cluster.prefix);
+    progress(`announced the lock change to ${replicas} running replica(s)`);
+  } catch (error) {
+    progress(
+      `could not announce the lock change (${(error as Error).message}): replicas reload when they see the file change`,
+    );
+  }
 };
 
 const noItems = () => ({ tools: {}, prompts: {}, resources: {}, resourceTemplates: {} });
 
 /** Takes one live item (`KIND/NAME`, `NAME` in whatever kinds have it, or `initialize`) into the lock. */
 const approveItem = async (approval: Approval, rest: string): Promise<number> => {
-  const { configPath, config, path, lockFile, id, flags } = approval;
+  const { configPath, config, lockFile, id, flags } = approval;
   const kindSlash = rest.indexOf('/');
   const named = ITEM_KIND_NAMES.find((k) => kindSlash > 0 && rest.slice(0, kindSlash) === k);
   const key = named ? rest.slice(kindSlash + 1) : rest;
@@ -103,7 +118,7 @@ const approveItem = async (approval: Approval, rest: string): Promise<number> =>
       else delete entry[kind][key];
     }
   }
-  await writeLock(path, lockFile);
+  await storeLock(approval);
   progress(`approved ${id}/${key}`);
   return 0;
 };

@@ -13,19 +13,23 @@ const TERMINATING = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 export const superviseGateway = (
   runtime: GatewayRuntime,
   closeFront: () => Promise<void>,
-): { readonly shutdown: (reason: string) => Promise<void> } => {
+): {
+  readonly shutdown: (reason: string) => Promise<void>;
+  /** What SIGHUP does, for other causes (a lock change another replica announced). */
+  readonly reload: (why?: string) => void;
+} => {
   let stopping = false;
   let signals = 0;
   let reloading: Promise<void> | undefined;
   let again = false;
 
-  const reload = () => {
-    if (stopping) return logLine('warn', 'SIGHUP ignored: the gateway is shutting down');
+  const reload = (why = 'SIGHUP') => {
+    if (stopping) return logLine('warn', `${why} ignored: the gateway is shutting down`);
     if (reloading) {
       again = true;
       return;
     }
-    logLine('info', 'SIGHUP: reloading the config', { config: runtime.configPath });
+    logLine('info', `${why}: reloading the config`, { config: runtime.configPath });
     reloading = (async () => {
       do {
         again = false;
@@ -44,7 +48,7 @@ export const superviseGateway = (
     process.stderr.write('', () => process.exit(0));
   };
 
-  process.on('SIGHUP', reload);
+  process.on('SIGHUP', () => reload());
   for (const signal of TERMINATING)
     process.on(signal, () => {
       if (++signals > 1) {
@@ -57,5 +61,5 @@ export const superviseGateway = (
       }
       void shutdown(signal);
     });
-  return { shutdown };
+  return { shutdown, reload };
 };

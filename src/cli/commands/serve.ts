@@ -1,4 +1,5 @@
 import { createAuthenticator } from '../../auth/authenticate.js';
+import { requirePostgresStore } from '../../audit/pg-schema.js';
 import { loadConfig } from '../../config/load.js';
 import { ConfigError } from '../../errors.js';
 import { createGateway } from '../../gateway/create-gateway.js';
@@ -6,6 +7,9 @@ import { serveHttpFront } from '../../front/http-front.js';
 import { logEvent } from '../log.js';
 import { logLine } from '../../log.js';
 import { superviseGateway } from './lifecycle.js';
+import { watchLock } from '../../cluster/lock-watch.js';
+import { lockPathOf } from '../../pins/store.js';
+import { replicaName } from '../../cluster/replica.js';
 
 /** `HOST:PORT`, `[v6]:PORT`, or a bare `PORT` (loopback: a bare port never binds every interface). */
 const parseListen = (listen: string): { host: string; port: number } => {
@@ -37,11 +41,24 @@ export const serve = async (
       );
     logLine('warn', 'NO AUTHENTICATION: --insecure-no-auth on a non-loopback address', { listen });
   }
+  // A replica without its shared log would only refuse calls: it does not start (CLU-7).
+  if (config.audit && config.audit.store === 'postgres')
+    await requirePostgresStore(config.audit.url ?? '', config.audit.schema);
   const runtime = await createGateway(config, { configPath, noLock, log: logEvent });
   const starting = runtime.start();
   // Signals are handled from here on: a SIGHUP during a slow start must not kill the gateway.
   const front = { close: (): Promise<void> => Promise.resolve() }; // the HTTP front's, once it is up
-  superviseGateway(runtime, () => front.close());
+  const supervisor = superviseGateway(runtime, () => front.close());
+  // Replicas follow a lock change approved anywhere (CLU-8).
+  const watcher =
+    config.cluster &&
+    !noLock &&
+    watchLock({
+      files: [configPath, lockPathOf(configPath, config)],
+      redis: config.cluster.redis,
+      prefix: config.cluster.prefix,
+      reload: supervisor.reload,
+    });
   const { ready, failed } = await starting;
   const http = await serveHttpFront(
     runtime.gateway,
@@ -53,7 +70,10 @@ export const serve = async (
       }),
     config.auth && createAuthenticator(config.auth, config.agents, configPath),
   );
-  front.close = () => http.close();
+  front.close = () => {
+    if (watcher) watcher.close();
+    return http.close();
+  };
   logLine(failed.length ? 'warn' : 'info', 'gateway listening', {
     front: 'http',
     url: http.url,
@@ -61,5 +81,6 @@ export const serve = async (
     port: http.address.port,
     ready,
     failed,
+    replica: replicaName(),
   });
 };
