@@ -101,7 +101,9 @@ export type PackageErrorCode =
   | 'PACKAGE_PROVENANCE_INVALID'
   | 'PACKAGE_IDENTITY_MISMATCH'
   | 'PACKAGE_REGISTRY_ERROR'
-  | 'PACKAGE_SIGNATURE_INVALID';
+  | 'PACKAGE_SIGNATURE_INVALID'
+  | 'PACKAGE_NOT_INSTALLED'
+  | 'PACKAGE_INSTALL_FAILED';
 export class PackageError extends GatewayError<PackageErrorCode> {}
 
 export type SandboxErrorCode =
