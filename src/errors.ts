@@ -111,7 +111,8 @@ export type SandboxErrorCode =
   | 'SANDBOX_LIMIT_EXCEEDED'
   | 'SANDBOX_UNSUPPORTED'
   | 'SANDBOX_ARGUMENT_CHANGED'
-  | 'SANDBOX_BIND_WRITABLE';
+  | 'SANDBOX_BIND_WRITABLE'
+  | 'SANDBOX_UNREACHABLE';
 export class SandboxError extends GatewayError<SandboxErrorCode> {}
 
 /** Egress decisions: the proxy answers the sandboxed server with 403/502 and logs one of these. */
