@@ -13,8 +13,11 @@ declare module '@npmcli/arborist' {
 }
 
 declare module 'pacote' {
-  export function manifest(
-    spec: string,
-    options?: Record<string, unknown>,
-  ): Promise<{ name: string; version: string; _integrity?: string; bin?: unknown }>;
+  const pacote: {
+    manifest(
+      spec: string,
+      options?: Record<string, unknown>,
+    ): Promise<{ name: string; version: string; _integrity?: string; bin?: unknown }>;
+  };
+  export default pacote;
 }

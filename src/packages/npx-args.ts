@@ -85,7 +85,7 @@ export const pickBin = (
         : {};
   const names = Object.keys(bins);
   const chosen =
-    binName ?? (names.length === 1 ? (names[0] as string) : names.includes(bare) ? bare : '');
+    binName ?? (names.length === 1 ? String(names[0]) : names.includes(bare) ? bare : '');
   const path = bins[chosen];
   if (typeof path !== 'string' || path === '')
     return {

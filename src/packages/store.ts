@@ -12,7 +12,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as pacote from 'pacote';
+import pacote from 'pacote';
 import { PackageError } from '../errors.js';
 import { hashTree, hashTreeFiles, sortedRecord, treeDigest } from './fingerprint.js';
 import type { NpmSettings } from './npmrc.js';

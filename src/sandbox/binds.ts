@@ -9,7 +9,7 @@ import { argumentPaths, isInside, isServerSteerable, realOf, writableRoots } fro
 
 const SCRIPT = /\.[cm]?[jt]s$/;
 
-export const isSystemPath = (path: string): boolean => path === '/usr' || path.startsWith('/usr/');
+const isSystemPath = (path: string): boolean => path === '/usr' || path.startsWith('/usr/');
 
 /** Host paths a script needs: its package (or its top-level folder and package.json) and every node_modules node may resolve from. */
 const packagePaths = (file: string): string[] => {
