@@ -84,3 +84,12 @@ export const spawnedAs = (
     stateDir: server.stateDir ?? stateDirOf(id),
   };
 };
+
+/** Where a locked npm package is installed on this host: its node_modules copy, or its store entry. */
+export const installedAt = (pkg: LockPackage, storeRoot: string): string | undefined => {
+  if (pkg.kind !== 'npm') return undefined;
+  const { integrity, dependencies } = pkg;
+  if (pkg.launcher !== 'store' || integrity === undefined || dependencies === undefined)
+    return pkg.installPath;
+  return storePackageDir(storeRoot, { ...pkg, integrity, dependencies });
+};
