@@ -101,7 +101,9 @@ export type PackageErrorCode =
   | 'PACKAGE_PROVENANCE_INVALID'
   | 'PACKAGE_IDENTITY_MISMATCH'
   | 'PACKAGE_REGISTRY_ERROR'
-  | 'PACKAGE_SIGNATURE_INVALID';
+  | 'PACKAGE_SIGNATURE_INVALID'
+  | 'PACKAGE_NOT_INSTALLED'
+  | 'PACKAGE_INSTALL_FAILED';
 export class PackageError extends GatewayError<PackageErrorCode> {}
 
 export type SandboxErrorCode =
@@ -109,7 +111,8 @@ export type SandboxErrorCode =
   | 'SANDBOX_LIMIT_EXCEEDED'
   | 'SANDBOX_UNSUPPORTED'
   | 'SANDBOX_ARGUMENT_CHANGED'
-  | 'SANDBOX_BIND_WRITABLE';
+  | 'SANDBOX_BIND_WRITABLE'
+  | 'SANDBOX_UNREACHABLE';
 export class SandboxError extends GatewayError<SandboxErrorCode> {}
 
 /** Egress decisions: the proxy answers the sandboxed server with 403/502 and logs one of these. */

@@ -235,7 +235,7 @@ describe('when the lock is scored', () => {
       name: 'srv',
       version: '1.2.3',
       spec: 'srv@1.2.3',
-      launcher: 'npx',
+      launcher: 'store',
       provenance: {
         predicateType: 'https://slsa.dev/provenance/v1',
         subjectDigest: 'c',
@@ -275,7 +275,7 @@ describe('when the lock is scored', () => {
       name: 'srv',
       version: '1.2.3',
       spec: 'srv@latest',
-      launcher: 'npx',
+      launcher: 'store',
       provenance: 'absent',
     };
     expect(item(score(GOOD, { lock: lockOf({ echo: npm }) }), 'update-policy')).toMatchObject({

@@ -127,6 +127,13 @@ export const ConfigSchema = z
           .describe(
             'npm registry for metadata and attestations; default https://registry.npmjs.org.',
           ),
+        store: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'Managed package store where toolgate lock installs npx servers (path, relative to the config); default $XDG_CACHE_HOME/toolgate/packages (~/.cache/…; /var/cache/toolgate/packages for root).',
+          ),
         trustedRoot: z
           .string()
           .min(1)

@@ -125,6 +125,13 @@ const StdioServer = z
         'Extra environment for the server; nothing else from the gateway environment but PATH-like basics.',
       ),
     cwd: z.string().optional().describe('Working directory of the server.'),
+    stateDir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Writable folder for the server's data, created at start, bound writable in its sandbox and named by TOOLGATE_STATE_DIR (also expanded as ${TOOLGATE_STATE_DIR} in env and args); default for npx servers $XDG_STATE_HOME/toolgate/<server> (~/.local/state/…; /var/lib/toolgate/<server> for root).",
+      ),
     sandbox: z
       .union([z.literal(false), Sandbox])
       .default(SANDBOX_DEFAULTS)

@@ -4,7 +4,8 @@ import { LockError, PackageError, SandboxError } from '../errors.js';
 import type { EventSinks } from './events.js';
 import type { ReloadOptions } from './options.js';
 import { assertInstalledMatchesLock } from '../packages/check-installed.js';
-import { spawnedAs } from '../packages/lock-package.js';
+import { spawnedAs } from '../packages/managed.js';
+import { storeRootOf } from '../packages/places.js';
 import { toInitializeRecord, type Lock } from '../pins/lock.js';
 import { lockPathOf, readLock } from '../pins/store.js';
 import { assertArgumentsPinned, pinArguments } from '../sandbox/arguments.js';
@@ -46,6 +47,7 @@ export const loadPins = async (
     return { config, options: {} };
   }
   const servers = { ...config.servers };
+  const store = storeRootOf(config.lock.store, dirname(resolve(configPath)));
   for (const [id, server] of Object.entries(config.servers)) {
     const locked = lock.servers[id];
     if (!locked) {
@@ -59,9 +61,9 @@ export const loadPins = async (
       delete servers[id];
       continue;
     }
-    // An unpinned npx spec that `lock --allow-unpinned` resolved runs as the exact locked version;
-    // a container image runs by the locked digest, never by its tag.
-    servers[id] = spawnedAs(server, locked.package, process.cwd());
+    // An npx server runs the locked version from the package store (no npx, no network); a
+    // container image runs by the locked digest, never by its tag.
+    servers[id] = spawnedAs(id, server, locked.package, store);
   }
   const pinned: Config = { ...config, servers };
   logLine('info', 'pins on', { lock: path, servers: Object.keys(lock.servers).length });

@@ -132,10 +132,11 @@ describe('when an installed npm package is about to start', () => {
       assertInstalledMatchesLock(
         's',
         server({ command: 'npx', args: ['-y', spec] }),
-        { ...locked, tree: undefined },
+        { ...locked, launcher: 'store' },
         '/w',
       );
-    await expect(npx('p@1.2.3')).resolves.toBeUndefined();
+    // The locked spec, not started from the store (the lock names no entry): not installed.
+    await expect(npx('p@1.2.3')).rejects.toMatchObject({ code: 'PACKAGE_NOT_INSTALLED' });
     await expect(npx('p@1.2.4')).rejects.toMatchObject({ code: 'PACKAGE_TAMPERED' });
     await expect(npx('q@1.2.3')).rejects.toMatchObject({ code: 'PACKAGE_TAMPERED' });
   });

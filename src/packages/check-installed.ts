@@ -1,54 +1,12 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { isContainerServer, type ServerConfig } from '../config/schema.js';
 import { PackageError } from '../errors.js';
 import type { LockPackage } from '../pins/lock.js';
-import {
-  hashFile,
-  hashTree,
-  hashTreeFiles,
-  readInstalled,
-  resolveBinary,
-  treeDigest,
-} from './fingerprint.js';
-import { identifyPackage, splitSpec } from './identify.js';
-import { locateNpxInstall, verifyConfiguredImage } from './lock-package.js';
+import { assertNpmMatchesLock, firstDifference, tampered } from './check-npm.js';
+import { hashFile, resolveBinary } from './fingerprint.js';
+import { identifyPackage } from './identify.js';
+import { verifyConfiguredImage } from './lock-package.js';
 import { scriptGraph } from './script-graph.js';
-
-/** The first path whose hash differs between two path → hash records (added, removed or changed). */
-const firstDifference = (
-  locked: Readonly<Record<string, string>>,
-  now: Readonly<Record<string, string>>,
-): string | undefined =>
-  [...new Set([...Object.keys(locked), ...Object.keys(now)])]
-    .sort()
-    .find((path) => locked[path] !== now[path]);
-
-const tampered = (id: string, what: string) =>
-  new PackageError(
-    'PACKAGE_TAMPERED',
-    `server "${id}" not started: ${what} differs from toolgate.lock (tampered or changed; review and run toolgate lock again)`,
-  );
-
-/**
- * An installed package's files against the lock's tree digest; a difference is named by its first
- * differing file when the lock has the per-file hashes (`files`, written by lock since they exist).
- */
-const assertTree = async (
-  id: string,
-  locked: Extract<LockPackage, { kind: 'npm' }>,
-  installPath: string,
-  where: string,
-): Promise<void> => {
-  if (locked.tree === undefined) return;
-  const now = await hashTreeFiles(installPath);
-  if (treeDigest(now) === locked.tree) return;
-  const changed = locked.files && firstDifference(locked.files, Object.fromEntries(now));
-  const named =
-    changed === undefined
-      ? ' (lock again to have the differing file named)'
-      : ` (first difference: ${join(installPath, changed)})`;
-  throw tampered(id, `the installed files of ${locked.name}@${locked.version}${where}${named}`);
-};
 
 /**
  * Before every spawn: what is about to run must be what the lock pinned. An installed npm package
@@ -115,48 +73,7 @@ export const assertInstalledMatchesLock = async (
       }
       return;
     }
-    case 'npm': {
-      if (source.kind === 'npx') {
-        const { name, version } = splitSpec(source.spec);
-        // An unpinned spec was resolved by `lock --allow-unpinned`; the spawn then runs the locked version.
-        if (name !== locked.name || (source.unpinned === undefined && version !== locked.version))
-          throw tampered(id, `the npx package ${source.spec}`);
-        if (locked.tree === undefined) return; // installed afresh inside the sandbox at each start: version only
-        // The copy npx will actually run (project tree or npx cache), every file, dependencies too.
-        const found = await locateNpxInstall(server, locked, cwd);
-        if (!found)
-          throw tampered(
-            id,
-            `the npx copy of ${locked.name}@${locked.version} (not installed where npx looks; was ${locked.installPath ?? '?'}: run toolgate approve ${id} to install and re-pin it)`,
-          );
-        if (found.installPath !== locked.installPath)
-          throw tampered(
-            id,
-            `the copy npx would run (${found.installPath}, locked: ${locked.installPath ?? '?'})`,
-          );
-        await assertTree(id, locked, found.installPath, ` in ${found.installPath}`);
-        if (
-          locked.dependencies !== undefined &&
-          (found.dependencyRoot === undefined ||
-            (await hashTree(found.dependencyRoot, true)) !== locked.dependencies)
-        )
-          throw tampered(
-            id,
-            `the dependencies of ${locked.name}@${locked.version} in ${found.dependencyRoot ?? found.installPath}`,
-          );
-        return;
-      }
-      if (source.kind !== 'node_modules' || source.name !== locked.name)
-        throw tampered(id, 'the package');
-      const installed = await readInstalled(
-        source.installPath,
-        source.nodeModules,
-        source.name,
-      ).catch(() => undefined);
-      if (installed?.version !== locked.version)
-        throw tampered(id, `the installed version of ${locked.name}`);
-      await assertTree(id, locked, source.installPath, '');
-      return;
-    }
+    case 'npm':
+      return assertNpmMatchesLock(id, source, locked);
   }
 };

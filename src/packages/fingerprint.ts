@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, lstat, readdir, readFile, readlink } from 'node:fs/promises';
-import { delimiter, dirname, join, relative, sep } from 'node:path';
+import { delimiter, join, relative, sep } from 'node:path';
 import { PackageError } from '../errors.js';
 
 const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
@@ -54,6 +54,10 @@ export const treeDigest = (lines: ReadonlyMap<string, string>): string =>
       .map((rel) => `${rel}\0${lines.get(rel) as string}`)
       .join('\n'),
   );
+
+/** Per-file hashes as a path-sorted record, as the lock stores them. */
+export const sortedRecord = (files: ReadonlyMap<string, string>): Record<string, string> =>
+  Object.fromEntries([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 const HASH_CONCURRENCY = 16;
 
@@ -118,72 +122,4 @@ export const readInstalled = async (
     }
   }
   return { version: manifest.version, integrity };
-};
-
-/** Where `npx SPEC` will run a package from: the project's node_modules, or npx's own cache directory. */
-export interface NpxInstall {
-  readonly where: 'local' | 'npx-cache';
-  /** The package directory (`…/node_modules/NAME`). */
-  readonly installPath: string;
-  /** For the npx cache: its `node_modules`, which holds the package and all its dependencies. */
-  readonly dependencyRoot?: string;
-}
-
-const versionAt = async (dir: string): Promise<string | undefined> => {
-  try {
-    const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as {
-      version?: unknown;
-    };
-    return typeof manifest.version === 'string' ? manifest.version : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
-const exists = async (path: string): Promise<boolean> =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
-
-/** npm's local prefix: the nearest directory from `cwd` up holding a package.json or node_modules, else `cwd`. */
-const localPrefix = async (cwd: string): Promise<string> => {
-  for (let dir = cwd; ; dir = dirname(dir)) {
-    if ((await exists(join(dir, 'package.json'))) || (await exists(join(dir, 'node_modules'))))
-      return dir;
-    if (dirname(dir) === dir) return cwd;
-  }
-};
-
-/** npx's cache directory of one spec list (libnpmexec: first 16 hex of SHA-512 over the sorted specs). */
-const npxCacheDir = (cacheRoot: string, specs: readonly string[]): string =>
-  join(
-    cacheRoot,
-    '_npx',
-    createHash('sha512')
-      .update([...specs].sort((a, b) => a.localeCompare(b, 'en')).join('\n'))
-      .digest('hex')
-      .slice(0, 16),
-  );
-
-/**
- * Finds the copy `npx SPEC` will run, as npx looks for it (npm 7+): first the project tree at npm's
- * local prefix of the spawn's `cwd` (used when it has the exact version), then npx's cache
- * (`<cache>/_npx/<hash of the spec>/node_modules/NAME`). `cacheRoot` is npm's cache as the child
- * sees it (`npm_config_cache`, else `$HOME/.npm`). `undefined`: not installed yet (npx would fetch it).
- */
-export const findNpxInstall = async (
-  name: string,
-  version: string,
-  spec: string,
-  cwd: string,
-  cacheRoot: string,
-): Promise<NpxInstall | undefined> => {
-  const local = join(await localPrefix(cwd), 'node_modules', name);
-  if ((await versionAt(local)) === version) return { where: 'local', installPath: local };
-  const dependencyRoot = join(npxCacheDir(cacheRoot, [spec]), 'node_modules');
-  const cached = join(dependencyRoot, name);
-  if ((await versionAt(cached)) === version)
-    return { where: 'npx-cache', installPath: cached, dependencyRoot };
-  return undefined;
 };

@@ -6,7 +6,6 @@ import {
   identifyPackage,
   imageRepository,
   imageToRun,
-  pinNpxArgs,
   splitSpec,
   unpinnedReason,
 } from './identify.js';
@@ -68,17 +67,6 @@ describe('when an npm spec is judged pinned or not', () => {
     ['./p', 'git, URL or path'],
     ['/abs/p', 'git, URL or path'],
   ])('[PKG-1] refuses %s: %s', (spec, why) => expect(unpinnedReason(spec)).toContain(why));
-
-  it('[PKG-1] rewrites only the configured spec to the exact version', () => {
-    expect(pinNpxArgs(['-y', 'pkg@latest', '--port', 'pkg@latest'], 'pkg@latest', '1.2.3')).toEqual(
-      ['-y', 'pkg@1.2.3', '--port', 'pkg@1.2.3'],
-    );
-    expect(pinNpxArgs(['-y', '@s/p', 'other'], '@s/p', '2.0.0')).toEqual([
-      '-y',
-      '@s/p@2.0.0',
-      'other',
-    ]);
-  });
 });
 
 describe('when a server is identified', () => {

@@ -1,5 +1,6 @@
 import { basename, resolve, sep } from 'node:path';
 import { isContainerServer, isStdioServer, type ServerConfig } from '../config/schema.js';
+import { npxArguments, npxInvocation } from './npx-args.js';
 
 /** What runs a server, as far as its identity can be pinned. Pure: no file or network access. */
 export type PackageSource =
@@ -17,7 +18,6 @@ export type PackageSource =
   | { kind: 'remote'; url: string };
 
 const EXACT_VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
-const NPX_FLAGS_WITH_VALUE = new Set(['-p', '--package', '-c', '--call', '--cache', '--registry']);
 
 /** Splits `@scope/name@1.2.3` / `name@^1` / `name` into name and version part. */
 export const splitSpec = (spec: string): { name: string; version: string | undefined } => {
@@ -77,18 +77,13 @@ export const identifyPackage = (server: ServerConfig, cwd: string): PackageSourc
     return { kind: 'remote', url: 'url' in server ? String(server.url) : 'unknown' };
   const base = server.cwd !== undefined ? resolve(cwd, server.cwd) : cwd;
   const command = basename(server.command);
-  if (command === 'npx') {
-    const spec = positionalAfterFlags(server.args);
-    if (spec === undefined)
-      return {
-        kind: 'npx',
-        name: '',
-        spec: '',
-        version: undefined,
-        unpinned: 'npx without a package',
-      };
-    const { name, version } = splitSpec(spec);
-    return { kind: 'npx', name, spec, version, unpinned: unpinnedReason(spec) };
+  const npxArgs = npxArguments(command, server.args);
+  if (npxArgs !== undefined) {
+    const call = npxInvocation(npxArgs);
+    if (!call.ok)
+      return { kind: 'npx', name: '', spec: '', version: undefined, unpinned: call.reason };
+    const { name, version } = splitSpec(call.spec);
+    return { kind: 'npx', name, spec: call.spec, version, unpinned: unpinnedReason(call.spec) };
   }
   if (isNode(server.command)) {
     const script = server.args.find((a) => !a.startsWith('-'));
@@ -101,44 +96,6 @@ export const identifyPackage = (server: ServerConfig, cwd: string): PackageSourc
   // A bare name is resolved on PATH by the I/O layer (fingerprint.ts), as the spawn would.
   const binary = server.command.includes('/') ? resolve(base, server.command) : server.command;
   return { kind: 'file', role: 'binary', path: binary };
-};
-
-const positionalAfterFlags = (args: readonly string[]): string | undefined => {
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (arg === '--') return args[i + 1];
-    if (NPX_FLAGS_WITH_VALUE.has(arg)) return args[i + 1]; // `-p pkg@1.0.0 cmd`: the package is the spec
-    if (!arg.startsWith('-')) return arg;
-  }
-  return undefined;
-};
-
-/**
- * Where an npx server's child looks for its package: its working directory, and npm's cache as the
- * child will see it (`npm_config_cache` from its env or the gateway's, else `$HOME/.npm`). A sandboxed
- * child gets a private tmpfs home, so without `npm_config_cache` its cache is not a host directory
- * (`cacheRoot` undefined: npx installs afresh inside the sandbox at every start). Pure.
- */
-export const npxContext = (
-  server: ServerConfig,
-  cwd: string,
-  env: Readonly<Record<string, string | undefined>>,
-): { cwd: string; cacheRoot: string | undefined } => {
-  if (!isStdioServer(server)) return { cwd, cacheRoot: undefined };
-  const base = server.cwd !== undefined ? resolve(cwd, server.cwd) : cwd;
-  const configured = server.env['npm_config_cache'] ?? env['npm_config_cache'];
-  if (configured !== undefined) return { cwd: base, cacheRoot: resolve(base, configured) };
-  const home = server.env['HOME'] ?? env['HOME'];
-  return {
-    cwd: base,
-    cacheRoot: server.sandbox === false && home !== undefined ? resolve(home, '.npm') : undefined,
-  };
-};
-
-/** Rewrites an npx server's args to the exact version the lock resolved (`pkg` → `pkg@1.2.3`). */
-export const pinNpxArgs = (args: readonly string[], spec: string, exact: string): string[] => {
-  const { name } = splitSpec(spec);
-  return args.map((a) => (a === spec ? `${name}@${exact}` : a));
 };
 
 /** An image reference without its tag and digest: `ghcr.io/a/b:1.0@sha256:…` → `ghcr.io/a/b`. */

@@ -5,7 +5,7 @@ import type { ContainerServerConfig } from '../config/schema.js';
 import { containerArgs } from '../sandbox/container.js';
 import { imageToRun } from './identify.js';
 import { verifyImageSignature } from './image.js';
-import { spawnedAs } from './lock-package.js';
+import { spawnedAs } from './managed.js';
 import { signedBundle } from '../../test/fixtures/cosign-bundle.js';
 
 const keys = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -88,6 +88,7 @@ describe('when a container server runs under a lock', () => {
       image: locked.ref,
     });
     const spawned = spawnedAs(
+      's',
       server('ghcr.io/example/mcp-server:1.0'),
       locked,
       '/',
@@ -107,7 +108,7 @@ describe('when a container server runs under a lock', () => {
     ).toMatchObject({ ok: false, message: expect.stringContaining('another digest') });
     // A refused image is left as configured, so the before-spawn check refuses that server.
     expect(
-      (spawnedAs(server('ghcr.io/evil/mcp-server:1.0'), locked, '/') as ContainerServerConfig)
+      (spawnedAs('s', server('ghcr.io/evil/mcp-server:1.0'), locked, '/') as ContainerServerConfig)
         .image,
     ).toBe('ghcr.io/evil/mcp-server:1.0');
   });

@@ -1,23 +1,19 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isContainerServer, type ServerConfig } from '../config/schema.js';
 import { LockError, PackageError } from '../errors.js';
 import type { LockPackage } from '../pins/lock.js';
 import {
-  findNpxInstall,
   hashFile,
-  hashTree,
   hashTreeFiles,
   readInstalled,
   resolveBinary,
+  sortedRecord,
   treeDigest,
-  type NpxInstall,
 } from './fingerprint.js';
-import { identifyPackage, imageToRun, npxContext, pinNpxArgs, splitSpec } from './identify.js';
+import { identifyPackage, imageToRun, type PackageSource } from './identify.js';
 import { verifyImageSignature } from './image.js';
 import { scriptGraph } from './script-graph.js';
-import { tarballTree } from './tarball.js';
 import { verifyProvenance, tarballDigest, type VerifiedProvenance } from './provenance.js';
 import { fetchAttestations, fetchTarball, resolveVersion } from './registry.js';
 
@@ -50,98 +46,131 @@ export const lockPackage = async (
   switch (source.kind) {
     case 'remote':
       return { kind: 'remote', url: source.url };
-    case 'image': {
-      const { digest, publicKeySha256 } = await verifyConfiguredImage(source, options.configDir);
-      if (isContainerServer(server)) {
-        const run = imageToRun(server.image, { ref: source.ref, digest });
-        if (!run.ok)
-          throw new LockError('LOCK_UNPINNED', `server "${id}": ${run.message} (pin.image.ref)`);
-      }
-      return { kind: 'image', ref: source.ref, digest, publicKeySha256 };
-    }
-    case 'unsigned-image': {
-      const digest = /@(sha256:[0-9a-f]{64})$/.exec(source.ref)?.[1];
-      if (!options.allowUnpinned || digest === undefined)
-        throw new LockError(
-          'LOCK_UNPINNED',
-          `server "${id}": image ${source.ref} has no pin.image (digest and cosign signature verified with your key)` +
-            (digest === undefined
-              ? '; a tag cannot be pinned without a container engine: name it by @sha256 digest'
-              : '; or pass --allow-unpinned to pin its digest unsigned'),
-        );
-      return { kind: 'image', ref: source.ref, digest };
-    }
-    case 'file': {
-      const path = source.role === 'binary' ? await resolveBinary(source.path) : source.path;
-      if (source.role === 'binary')
-        return { kind: 'file', role: source.role, path, sha256: await hashFile(path) };
-      const graph = await scriptGraph(path);
-      return {
-        kind: 'file',
-        role: source.role,
-        path,
-        sha256: await hashFile(path),
-        modules: graph.modules,
-        packages: graph.packages,
-      };
-    }
-    case 'node_modules': {
-      const { version, integrity } = await readInstalled(
-        source.installPath,
-        source.nodeModules,
-        source.name,
-      );
-      const provenance = await provenanceOf(id, server, options, source.name, version, async () => {
-        const hex = integrity && integrityHex(integrity);
-        if (!hex)
-          throw new PackageError(
-            'PACKAGE_PROVENANCE_INVALID',
-            `${source.name}@${version}: no sha512 integrity to check the attestation against`,
-          );
-        return hex;
-      });
-      return {
-        kind: 'npm',
-        name: source.name,
-        version,
-        spec: `${source.name}@${version}`,
-        launcher: 'node_modules',
-        ...(integrity !== undefined && { integrity }),
-        installPath: source.installPath,
-        ...(await treeRecord(source.installPath)),
-        provenance,
-      };
-    }
-    case 'npx': {
-      if (source.unpinned !== undefined) {
-        const gitLike = /git|URL|path|npx without/.test(source.unpinned);
-        if (!options.allowUnpinned || gitLike)
-          throw new LockError(
-            'LOCK_UNPINNED',
-            `server "${id}": ${source.unpinned}; pin an exact version${gitLike ? ' from the registry' : ' (or pass --allow-unpinned to resolve it now)'}`,
-          );
-      }
-      const wanted = source.unpinned === undefined ? source.version : source.version || undefined;
-      const info = await resolveVersion(options.registry, source.name, wanted);
-      const provenance = await provenanceOf(
-        id,
-        server,
-        options,
-        source.name,
-        info.version,
-        async () => tarballDigest(await fetchTarball(info.tarball), info.integrity),
-      );
-      return {
-        kind: 'npm',
-        name: source.name,
-        version: info.version,
-        spec: source.spec,
-        launcher: 'npx',
-        integrity: info.integrity,
-        provenance,
-      };
-    }
+    case 'image':
+      return lockImage(id, server, source, options.configDir);
+    case 'unsigned-image':
+      return lockUnsignedImage(id, source.ref, options.allowUnpinned);
+    case 'file':
+      return lockFile(source);
+    case 'node_modules':
+      return lockNodeModules(id, server, source, options);
+    case 'npx':
+      return lockNpx(id, server, source, options);
   }
+};
+
+type Source<K extends PackageSource['kind']> = Extract<PackageSource, { kind: K }>;
+
+const lockImage = async (
+  id: string,
+  server: ServerConfig,
+  source: Source<'image'>,
+  configDir: string,
+): Promise<LockPackage> => {
+  const { digest, publicKeySha256 } = await verifyConfiguredImage(source, configDir);
+  if (isContainerServer(server)) {
+    const run = imageToRun(server.image, { ref: source.ref, digest });
+    if (!run.ok)
+      throw new LockError('LOCK_UNPINNED', `server "${id}": ${run.message} (pin.image.ref)`);
+  }
+  return { kind: 'image', ref: source.ref, digest, publicKeySha256 };
+};
+
+const lockUnsignedImage = (id: string, ref: string, allowUnpinned: boolean): LockPackage => {
+  const digest = /@(sha256:[0-9a-f]{64})$/.exec(ref)?.[1];
+  if (!allowUnpinned || digest === undefined)
+    throw new LockError(
+      'LOCK_UNPINNED',
+      `server "${id}": image ${ref} has no pin.image (digest and cosign signature verified with your key)` +
+        (digest === undefined
+          ? '; a tag cannot be pinned without a container engine: name it by @sha256 digest'
+          : '; or pass --allow-unpinned to pin its digest unsigned'),
+    );
+  return { kind: 'image', ref, digest };
+};
+
+const lockFile = async (source: Source<'file'>): Promise<LockPackage> => {
+  const path = source.role === 'binary' ? await resolveBinary(source.path) : source.path;
+  if (source.role === 'binary')
+    return { kind: 'file', role: source.role, path, sha256: await hashFile(path) };
+  const graph = await scriptGraph(path);
+  return {
+    kind: 'file',
+    role: source.role,
+    path,
+    sha256: await hashFile(path),
+    modules: graph.modules,
+    packages: graph.packages,
+  };
+};
+
+const lockNodeModules = async (
+  id: string,
+  server: ServerConfig,
+  source: Source<'node_modules'>,
+  options: LockPackageOptions,
+): Promise<LockPackage> => {
+  const { version, integrity } = await readInstalled(
+    source.installPath,
+    source.nodeModules,
+    source.name,
+  );
+  const provenance = await provenanceOf(id, server, options, source.name, version, async () => {
+    const hex = integrity && integrityHex(integrity);
+    if (!hex)
+      throw new PackageError(
+        'PACKAGE_PROVENANCE_INVALID',
+        `${source.name}@${version}: no sha512 integrity to check the attestation against`,
+      );
+    return hex;
+  });
+  const files = await hashTreeFiles(source.installPath);
+  return {
+    kind: 'npm',
+    name: source.name,
+    version,
+    spec: `${source.name}@${version}`,
+    launcher: 'node_modules',
+    ...(integrity !== undefined && { integrity }),
+    installPath: source.installPath,
+    tree: treeDigest(files),
+    files: sortedRecord(files),
+    provenance,
+  };
+};
+
+/**
+ * An npx/npm exec server: the exact version and integrity from the registry, provenance verified.
+ * {@link installManaged} then installs it into the store the gateway starts it from.
+ */
+const lockNpx = async (
+  id: string,
+  server: ServerConfig,
+  source: Source<'npx'>,
+  options: LockPackageOptions,
+): Promise<LockPackage> => {
+  if (source.unpinned !== undefined) {
+    const unresolvable = /git|URL|path|npx /.test(source.unpinned);
+    if (!options.allowUnpinned || unresolvable)
+      throw new LockError(
+        'LOCK_UNPINNED',
+        `server "${id}": ${source.unpinned}; pin an exact version${unresolvable ? ' from the registry' : ' (or pass --allow-unpinned to resolve it now)'}`,
+      );
+  }
+  const wanted = source.unpinned === undefined ? source.version : source.version || undefined;
+  const info = await resolveVersion(options.registry, source.name, wanted);
+  const provenance = await provenanceOf(id, server, options, source.name, info.version, async () =>
+    tarballDigest(await fetchTarball(info.tarball), info.integrity),
+  );
+  return {
+    kind: 'npm',
+    name: source.name,
+    version: info.version,
+    spec: source.spec,
+    launcher: 'store',
+    integrity: info.integrity,
+    provenance,
+  };
 };
 
 /** Fetches and verifies the registry's attestations per `pin.provenance`; fails closed. */
@@ -197,121 +226,4 @@ export const verifyConfiguredImage = async (
     );
   }
   return verifyImageSignature({ ref: pin.ref, publicKeyPem, bundle });
-};
-
-/** What a server is spawned as under a lock: an npx spec at the exact locked version, a container image by its locked digest. */
-export const spawnedAs = (server: ServerConfig, pkg: LockPackage, cwd: string): ServerConfig => {
-  if (pkg.kind === 'npm') return effectiveNpxArgs(server, cwd, pkg.version);
-  if (pkg.kind === 'image' && isContainerServer(server)) {
-    const run = imageToRun(server.image, pkg);
-    // A mismatch is left as configured: the before-spawn check refuses that server (and only it).
-    return run.ok ? { ...server, image: run.image } : server;
-  }
-  return server;
-};
-
-/**
- * The copy npx installed must be exactly the registry tarball whose integrity the lock records
- * (every file, byte for byte), so a copy tampered before `lock` or `approve` is never pinned.
- */
-const assertCopyIsTarball = async (
-  name: string,
-  version: string,
-  integrity: string,
-  installPath: string,
-  tree: string,
-  registry: string,
-): Promise<void> => {
-  const info = await resolveVersion(registry, name, version);
-  if (info.integrity !== integrity)
-    throw new PackageError(
-      'PACKAGE_TAMPERED',
-      `${name}@${version}: the registry integrity changed since it was resolved`,
-    );
-  const tarball = await fetchTarball(info.tarball);
-  if (`sha512-${createHash('sha512').update(tarball).digest('base64')}` !== integrity)
-    throw new PackageError(
-      'PACKAGE_TAMPERED',
-      `${name}@${version}: the tarball does not match the registry integrity ${integrity}`,
-    );
-  if (tarballTree(tarball) !== tree)
-    throw new PackageError(
-      'PACKAGE_TAMPERED',
-      `the copy npx runs (${installPath}) differs from the registry tarball of ${name}@${version} (${integrity}): not pinned`,
-    );
-};
-
-/** The spec an npx server's child is started with: as configured, or the exact version the lock resolved. */
-const effectiveNpxSpec = (spec: string, unpinned: string | undefined, version: string): string =>
-  unpinned === undefined ? spec : `${splitSpec(spec).name}@${version}`;
-
-/** An npx server's args as spawned: an unpinned spec rewritten to the exact locked version. */
-const effectiveNpxArgs = (server: ServerConfig, cwd: string, version: string): ServerConfig => {
-  const source = identifyPackage(server, cwd);
-  if (source.kind !== 'npx' || source.unpinned === undefined || !('args' in server)) return server;
-  return { ...server, args: pinNpxArgs(server.args, source.spec, version) };
-};
-
-/** The copy of an npx server's package its child will run, as the I/O layer finds it now. */
-export const locateNpxInstall = async (
-  server: ServerConfig,
-  pkg: { name: string; version: string },
-  cwd: string,
-): Promise<NpxInstall | undefined> => {
-  const source = identifyPackage(server, cwd);
-  if (source.kind !== 'npx') return undefined;
-  const context = npxContext(server, cwd, process.env);
-  const spec = effectiveNpxSpec(source.spec, source.unpinned, pkg.version);
-  if (context.cacheRoot === undefined) {
-    // No host cache (sandboxed, no npm_config_cache): only a project-tree copy is on the host.
-    const found = await findNpxInstall(pkg.name, pkg.version, spec, context.cwd, '/nonexistent');
-    return found?.where === 'local' ? found : undefined;
-  }
-  return findNpxInstall(pkg.name, pkg.version, spec, context.cwd, context.cacheRoot);
-};
-
-/** An installed package's tree digest and the per-file hashes it digests (to name a changed file later). */
-const treeRecord = async (
-  installPath: string,
-): Promise<{ tree: string; files: Record<string, string> }> => {
-  const files = await hashTreeFiles(installPath);
-  return {
-    tree: treeDigest(files),
-    files: Object.fromEntries([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
-  };
-};
-
-/**
- * After `lock` started an npx server (which installed it), pins the copy npx runs: the package's
- * files, and for npx's own cache directory every dependency too. A copy npx installs afresh inside
- * the sandbox at each start has no host copy to pin: the lock then enforces the exact version only.
- */
-export const recordNpxInstall = async (
-  server: ServerConfig,
-  pkg: LockPackage,
-  cwd: string,
-  registry: string,
-): Promise<LockPackage> => {
-  if (pkg.kind !== 'npm' || pkg.launcher !== 'npx') return pkg;
-  const found = await locateNpxInstall(server, pkg, cwd);
-  if (!found) return pkg;
-  const { tree, files } = await treeRecord(found.installPath);
-  if (pkg.integrity !== undefined)
-    await assertCopyIsTarball(
-      pkg.name,
-      pkg.version,
-      pkg.integrity,
-      found.installPath,
-      tree,
-      registry,
-    );
-  return {
-    ...pkg,
-    installPath: found.installPath,
-    tree,
-    files,
-    ...(found.dependencyRoot !== undefined && {
-      dependencies: await hashTree(found.dependencyRoot, true),
-    }),
-  };
 };

@@ -44,14 +44,20 @@ const NpmPackage = z.strictObject({
   spec: z
     .string()
     .describe('The spec as configured (may be unpinned when --allow-unpinned resolved it).'),
-  launcher: z.enum(['npx', 'node_modules']),
+  launcher: z
+    .enum(['store', 'node_modules'])
+    .describe(
+      'store: an npx/npm exec server, installed by toolgate lock into the managed package store and started from there; node_modules: a script inside an installed package.',
+    ),
   integrity: z.string().optional().describe('Registry dist.integrity (sha512 SRI) of the tarball.'),
   installPath: z
     .string()
     .optional()
-    .describe(
-      'Installed package directory: the node_modules copy, or the copy npx runs (project tree or npx cache).',
-    ),
+    .describe('node_modules launches: the installed package directory.'),
+  bin: z
+    .string()
+    .optional()
+    .describe('store launches: the bin npx would run, relative to the package.'),
   tree: Sha256.optional().describe(
     'SHA-256 over every file of the installed package (its own node_modules left out), checked before each spawn.',
   ),
@@ -62,7 +68,7 @@ const NpmPackage = z.strictObject({
       "The installed package's own files that `tree` digests (relative path → SHA-256, or link and target), so a refused start names the file that differs.",
     ),
   dependencies: Sha256.optional().describe(
-    "npx cache launches: SHA-256 over every file of the npx install's node_modules (the package and all its dependencies), checked before each spawn.",
+    "store launches: SHA-256 over every file of the store entry's node_modules (the package and all its dependencies); with the integrity it names the entry, and it is checked before each spawn.",
   ),
   provenance: z
     .union([Provenance, z.literal('absent')])

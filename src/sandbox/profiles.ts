@@ -49,47 +49,7 @@ const SYSTEM_READ_ONLY = [
  */
 export const bubblewrapArgs = (input: ProfileInput): string[] => {
   const { sandbox } = input;
-  const tmpBytes = String(sandbox.tmpSizeMb * MiB);
-  const argv: string[] = [
-    // Namespaces: no view of host users, processes, IPC, host name, cgroups, and no network at all.
-    '--unshare-user',
-    '--unshare-pid',
-    '--unshare-ipc',
-    '--unshare-uts',
-    '--unshare-net',
-    '--unshare-cgroup-try',
-    ...(input.disableUserns ? ['--disable-userns'] : []),
-    '--hostname',
-    'toolgate-sandbox',
-    // Lifetime and privileges: dies with the gateway, no controlling terminal (TIOCSTI), no capabilities.
-    '--die-with-parent',
-    '--new-session',
-    '--cap-drop',
-    'ALL',
-    '--proc',
-    '/proc',
-    '--dev',
-    '/dev',
-    // Every writable tmpfs has a size: unsized, each could take half of host RAM, outside memoryMb.
-    '--perms',
-    '1777',
-    '--size',
-    tmpBytes,
-    '--tmpfs',
-    '/dev/shm',
-    '--perms',
-    '1777',
-    '--size',
-    tmpBytes,
-    '--tmpfs',
-    '/tmp',
-    '--perms',
-    '0700',
-    '--size',
-    tmpBytes,
-    '--tmpfs',
-    SANDBOX_HOME,
-  ];
+  const argv = isolationArgs(input.disableUserns, String(sandbox.tmpSizeMb * MiB));
   for (const [path, target] of input.rootSymlinks) argv.push('--symlink', target, path);
   for (const path of SYSTEM_READ_ONLY) argv.push('--ro-bind-try', path, path);
   for (const path of unique(input.readOnly)) argv.push('--ro-bind', path, path);
@@ -101,21 +61,7 @@ export const bubblewrapArgs = (input: ProfileInput): string[] => {
   if (input.cwd !== undefined) argv.push('--dir', input.cwd);
   argv.push('--chdir', input.cwd ?? SANDBOX_HOME);
   if (input.seccompFd !== undefined) argv.push('--seccomp', String(input.seccompFd));
-
-  // rlimits, set by prlimit right before exec; the bridge (our code) stays outside them.
-  const limited = [
-    '/usr/bin/prlimit',
-    `--as=${sandbox.memoryMb * MiB}`,
-    // Soft then hard: SIGXCPU first (a clear exit reason), SIGKILL a second later.
-    `--cpu=${sandbox.cpuSeconds}:${sandbox.cpuSeconds + 1}`,
-    `--nproc=${sandbox.processes}`,
-    `--fsize=${sandbox.fileSizeMb * MiB}`,
-    `--nofile=${sandbox.openFiles}`,
-    '--core=0',
-    '--',
-    input.command,
-    ...input.args,
-  ];
+  const limited = limitedCommand(sandbox, input.command, input.args);
   // bwrap's own tmpfs for / and /dev have no size option: once every mount point exists, both go
   // read-only (device nodes stay usable), so only the sized tmpfs above take writes.
   const readOnlyRoots = ['--remount-ro', '/dev', '--remount-ro', '/'];
@@ -142,6 +88,67 @@ export const bubblewrapArgs = (input: ProfileInput): string[] => {
     ...limited,
   ];
 };
+
+/** Namespaces, lifetime, /proc, /dev and the sized tmpfs: what every sandbox starts from. */
+const isolationArgs = (disableUserns: boolean, tmpBytes: string): string[] => [
+  // Namespaces: no view of host users, processes, IPC, host name, cgroups, and no network at all.
+  '--unshare-user',
+  '--unshare-pid',
+  '--unshare-ipc',
+  '--unshare-uts',
+  '--unshare-net',
+  '--unshare-cgroup-try',
+  ...(disableUserns ? ['--disable-userns'] : []),
+  '--hostname',
+  'toolgate-sandbox',
+  // Lifetime and privileges: dies with the gateway, no controlling terminal (TIOCSTI), no capabilities.
+  '--die-with-parent',
+  '--new-session',
+  '--cap-drop',
+  'ALL',
+  '--proc',
+  '/proc',
+  '--dev',
+  '/dev',
+  // Every writable tmpfs has a size: unsized, each could take half of host RAM, outside memoryMb.
+  '--perms',
+  '1777',
+  '--size',
+  tmpBytes,
+  '--tmpfs',
+  '/dev/shm',
+  '--perms',
+  '1777',
+  '--size',
+  tmpBytes,
+  '--tmpfs',
+  '/tmp',
+  '--perms',
+  '0700',
+  '--size',
+  tmpBytes,
+  '--tmpfs',
+  SANDBOX_HOME,
+];
+
+/** rlimits, set by prlimit right before exec; the bridge (our code) stays outside them. */
+const limitedCommand = (
+  sandbox: SandboxConfig,
+  command: string,
+  args: readonly string[],
+): string[] => [
+  '/usr/bin/prlimit',
+  `--as=${sandbox.memoryMb * MiB}`,
+  // Soft then hard: SIGXCPU first (a clear exit reason), SIGKILL a second later.
+  `--cpu=${sandbox.cpuSeconds}:${sandbox.cpuSeconds + 1}`,
+  `--nproc=${sandbox.processes}`,
+  `--fsize=${sandbox.fileSizeMb * MiB}`,
+  `--nofile=${sandbox.openFiles}`,
+  '--core=0',
+  '--',
+  command,
+  ...args,
+];
 
 /** The proxy variables a sandboxed server sees when it has egress. */
 export const proxyEnvironment = (): Record<string, string> => {

@@ -1,25 +1,29 @@
-import { execFile } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
-import {
-  accessSync,
-  constants,
-  existsSync,
-  lstatSync,
-  readlinkSync,
-  realpathSync,
-  statSync,
-} from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { ContainerServerConfig, StdioServerConfig } from '../config/schema.js';
 import type { Outbound } from '../core/outbound.js';
 import { SandboxError } from '../errors.js';
 import { startEgressProxy, type EgressEvent, type EgressProxy } from '../egress/proxy.js';
-import { argumentPaths, isInside, isServerSteerable, realOf, writableRoots } from './arguments.js';
+import { writableRoots } from './arguments.js';
+import { configuredBinds, derivedBinds, runtimePaths } from './binds.js';
 import { containerArgs } from './container.js';
+import {
+  checkSandboxSupport,
+  rootSymlinks,
+  SANDBOX_PATH,
+  sandboxIds,
+  sandboxUid,
+  which,
+} from './host.js';
 import { bubblewrapArgs, proxyEnvironment, SANDBOX_HOME } from './profiles.js';
 import { buildSeccompFilter, hostSeccompArch } from './seccomp.js';
+import { assertReachable, ensureStateDir, withStateDir } from './state-dir.js';
+
+export { checkSandboxSupport } from './host.js';
 
 export type SandboxEvent =
   | {
@@ -47,156 +51,14 @@ export interface Launch {
   close(): Promise<void>;
 }
 
-/** The uid the support probe runs as when toolgate itself runs as root (RLIMIT_NPROC exempts root). */
-const UNPRIVILEGED_ID = 65534;
-/** Per-server sandbox uids: the range systemd leaves to containers' user namespaces, no host account in it. */
-const SANDBOX_UID_FIRST = 0x80000;
-const SANDBOX_UID_LAST = 0x6fffffff;
-
-/**
- * The host uid (and gid) of a server's sandbox when toolgate runs as root: `sandbox.uid`, else one
- * derived from the server id. Its own per server, never a shared `nobody`: a host process of one uid
- * can read `/proc/PID/environ` (the secrets) of every process of that uid, and ptrace it.
- * @example sandboxUid('files') // the same number at every start
- */
-const sandboxUid = (id: string, configured?: number): number =>
-  configured ??
-  SANDBOX_UID_FIRST +
-    (createHash('sha256').update(id).digest().readUInt32BE(0) %
-      (SANDBOX_UID_LAST - SANDBOX_UID_FIRST + 1));
-const SANDBOX_PATH = '/usr/local/bin:/usr/bin:/bin';
-const FIX_BWRAP =
-  'install bubblewrap (Debian/Ubuntu: apt-get install -y bubblewrap; Fedora: dnf install bubblewrap)';
-const FIX_USERNS =
-  'enable unprivileged user namespaces (sysctl -w kernel.unprivileged_userns_clone=1 and user.max_user_namespaces=10000; on Ubuntu 24.04+ also kernel.apparmor_restrict_unprivileged_userns=0), or run inside a container that allows them';
-
-interface HostSupport {
-  readonly bwrap: string;
-  readonly disableUserns: boolean;
-}
-
-const which = (name: string, path = process.env['PATH'] ?? ''): string | undefined => {
-  for (const dir of path.split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-};
-
-const run = (file: string, args: readonly string[], ids: { uid?: number; gid?: number }) =>
-  new Promise<{ ok: boolean; output: string }>((done) => {
-    execFile(file, args, { timeout: 15_000, ...ids }, (error, stdout, stderr) =>
-      done({ ok: !error, output: `${stdout}${stderr}`.trim() }),
-    );
-  });
-
-let support: Promise<HostSupport> | undefined;
-
-/** Checks once per process that a sandbox can be built here; fails closed with the reason and the fix. */
-export const checkSandboxSupport = (): Promise<HostSupport> => {
-  support ??= (async () => {
-    if (process.platform !== 'linux')
-      throw new SandboxError(
-        'SANDBOX_UNSUPPORTED',
-        `no sandbox on ${process.platform}: only Linux (bubblewrap) is supported; macOS Seatbelt profiles are generated but untested. Set "sandbox: false" on the server to run it unsandboxed, knowingly`,
-      );
-    const bwrap = which('bwrap');
-    if (!bwrap)
-      throw new SandboxError(
-        'SANDBOX_UNAVAILABLE',
-        `bwrap (bubblewrap) not found on PATH: ${FIX_BWRAP}`,
-      );
-    if (!existsSync('/usr/bin/prlimit'))
-      throw new SandboxError(
-        'SANDBOX_UNAVAILABLE',
-        '/usr/bin/prlimit not found: install util-linux',
-      );
-    const links = rootSymlinks().flatMap(([path, target]) => ['--symlink', target, path]);
-    const probe = await run(
-      bwrap,
-      [
-        '--unshare-user',
-        '--unshare-pid',
-        '--unshare-net',
-        '--ro-bind',
-        '/usr',
-        '/usr',
-        ...links,
-        '--',
-        '/usr/bin/true',
-      ],
-      sandboxIds(),
-    );
-    if (!probe.ok)
-      throw new SandboxError(
-        'SANDBOX_UNAVAILABLE',
-        `bubblewrap cannot create user namespaces here (${probe.output || 'no output'}): ${FIX_USERNS}`,
-      );
-    const help = await run(bwrap, ['--help'], {});
-    return { bwrap, disableUserns: help.output.includes('--disable-userns') };
-  })();
-  // A failed check is retried at the next start (the admin may have fixed it meanwhile).
-  support.catch(() => (support = undefined));
-  return support;
-};
-
-/** Without root the sandbox keeps toolgate's uid: switching needs privilege (or newuidmap and a subuid range). */
-const sandboxIds = (uid = UNPRIVILEGED_ID): { uid?: number; gid?: number } =>
-  process.getuid?.() === 0 ? { uid, gid: uid } : {};
-
-const SCRIPT = /\.[cm]?[jt]s$/;
-
-const isSystemPath = (path: string): boolean => path === '/usr' || path.startsWith('/usr/');
-
-/** Host paths a script needs: its package (or its top-level folder and package.json) and every node_modules node may resolve from. */
-const packagePaths = (file: string): string[] => {
-  const out: string[] = [];
-  const dirs: string[] = [];
-  for (let dir = dirname(file); ; dir = dirname(dir)) {
-    dirs.push(dir);
-    if (dir === dirname(dir)) break;
-  }
-  for (const dir of dirs)
-    if (existsSync(join(dir, 'node_modules'))) out.push(join(dir, 'node_modules'));
-  const root = dirs.find((dir) => existsSync(join(dir, 'package.json')));
-  if (root === undefined) out.push(dirname(file));
-  else if (root.split(sep).includes('node_modules')) out.push(root);
-  else {
-    out.push(join(root, 'package.json'));
-    const top = file.slice(root.length + 1).split(sep)[0];
-    out.push(top ? join(root, top) : root);
-  }
-  return out.filter((p) => !isSystemPath(p));
-};
-
-/** The runtime of an executable outside /usr (e.g. ~/.nvm/…/bin/node): its install prefix. */
-const runtimePaths = (executable: string): string[] => {
-  if (isSystemPath(executable)) return [];
-  const bin = dirname(executable);
-  return bin.endsWith('/bin') ? [dirname(bin)] : [bin];
-};
-
-const rootSymlinks = (): Array<readonly [string, string]> =>
-  ['/bin', '/sbin', '/lib', '/lib64', '/lib32', '/libx32'].flatMap((path) => {
-    try {
-      return lstatSync(path).isSymbolicLink() ? [[path, readlinkSync(path)] as const] : [];
-    } catch {
-      return [];
-    }
-  });
-
 const bridgeScript = (): string => {
   const sibling = new URL('./bridge.js', import.meta.url).pathname;
   if (existsSync(sibling)) return sibling;
   // Running from sources (tests): use the built copy.
   return resolve(dirname(sibling), '../../dist/src/sandbox/bridge.js');
 };
+
+type OnEvent = (event: SandboxEvent) => Promise<void>;
 
 /**
  * Prepares the launch of a stdio server: inside a bubblewrap sandbox (the default on Linux), as a
@@ -209,7 +71,7 @@ export const prepareLaunch = async (
   id: string,
   server: StdioServerConfig | ContainerServerConfig,
   env: Record<string, string>,
-  onEvent: (event: SandboxEvent) => Promise<void>,
+  onEvent: OnEvent,
   outbound: Outbound,
 ): Promise<Launch> => {
   if ('image' in server) {
@@ -227,101 +89,86 @@ export const prepareLaunch = async (
       close: async () => undefined,
     };
   }
+  // Relative paths (args, binds, stateDir) mean what they mean to an unsandboxed server: relative to its cwd.
+  const cwd = resolve(server.cwd ?? process.cwd());
+  const state = server.stateDir === undefined ? undefined : resolve(cwd, server.stateDir);
+  const named =
+    state === undefined ? { env, args: [...server.args] } : withStateDir(env, server.args, state);
+  const ids = server.sandbox === false ? {} : sandboxIds(sandboxUid(id, server.sandbox.uid));
+  if (state !== undefined) await ensureStateDir(id, state, ids);
   if (server.sandbox === false) {
     const warning = `server "${id}" runs UNSANDBOXED (sandbox: false): it can read and write what toolgate can and reach any host`;
     await onEvent({ kind: 'sandbox', mode: 'off', warning });
     return {
       command: server.command,
-      args: server.args,
-      env,
+      args: named.args,
+      env: named.env,
       ...(server.cwd !== undefined && { cwd: server.cwd }),
       close: async () => undefined,
     };
   }
+  return prepareBubblewrap(
+    id,
+    { ...server, args: named.args, sandbox: server.sandbox },
+    { cwd, state, ids, env: named.env },
+    onEvent,
+    outbound,
+  );
+};
+
+type Sandboxed = StdioServerConfig & { sandbox: Exclude<StdioServerConfig['sandbox'], false> };
+
+const prepareBubblewrap = async (
+  id: string,
+  server: Sandboxed,
+  at: {
+    cwd: string;
+    state: string | undefined;
+    ids: { uid?: number; gid?: number };
+    env: Record<string, string>;
+  },
+  onEvent: OnEvent,
+  outbound: Outbound,
+): Promise<Launch> => {
   const host = await checkSandboxSupport();
-  // Relative paths (args, binds) mean what they mean to an unsandboxed server: relative to its cwd.
-  const cwd = resolve(server.cwd ?? process.cwd());
-  const sandbox = {
-    ...server.sandbox,
-    readOnly: server.sandbox.readOnly.map((p) => resolve(cwd, p)),
-    writable: server.sandbox.writable.map((p) => resolve(cwd, p)),
-  };
-  for (const path of [...sandbox.readOnly, ...sandbox.writable])
-    if (!existsSync(path))
-      throw new SandboxError(
-        'SANDBOX_UNAVAILABLE',
-        `server "${id}": sandbox path ${path} does not exist (create it, or fix sandbox.readOnly/writable)`,
-      );
-  // bwrap follows a bind's source if it is a symlink: a configured bind inside a writable folder is
-  // one the server could point anywhere on the host before its next start.
-  for (const path of [...sandbox.readOnly, ...sandbox.writable]) {
-    const others = writableRoots(sandbox.writable.filter((w) => w !== path));
-    if (isServerSteerable(path, others))
-      throw new SandboxError(
-        'SANDBOX_BIND_WRITABLE',
-        `server "${id}": sandbox path ${path} lies in (or goes through) another writable path of the server, which could replace it with a symlink; bind the outer folder only`,
-      );
-  }
+  const { cwd, ids } = at;
+  const sandbox = configuredBinds(
+    id,
+    server.sandbox,
+    cwd,
+    at.state === undefined ? [] : [at.state],
+  );
   const roots = writableRoots(sandbox.writable);
   const found =
     isAbsolute(server.command) || server.command.includes('/')
       ? resolve(cwd, server.command)
-      : which(server.command, env['PATH']);
+      : which(server.command, at.env['PATH']);
   if (!found)
     throw new SandboxError(
       'SANDBOX_UNAVAILABLE',
       `server "${id}": command ${server.command} not found on PATH`,
     );
   const command = realpathSync(found);
-  const derived = [
-    ...runtimePaths(command),
-    ...(isSystemPath(command) ? [] : packagePaths(command)),
-  ];
-  // The first file argument is the entry (the script an interpreter runs): its package is bound, as
-  // for a later script (`node --import ./hooks.mjs server.js`). Every other file argument (data) is
-  // bound as that file alone, at the path the server opens, so its neighbours stay invisible.
-  const files: Array<readonly [string, string]> = [];
-  let entry = true;
-  for (const { path } of argumentPaths(server.args, cwd)) {
-    const real = realOf(path);
-    if (real === undefined || !statSync(real).isFile()) continue;
-    const first = entry;
-    entry = false;
-    // Never derived from what the server can write: such a file is reachable through its writable
-    // bind (a link it planted there points into the sandbox's view, where the host target is absent).
-    if (isServerSteerable(path, roots)) continue;
-    // The server opens the path as given: through an admin's symlink (a `current` release link, a
-    // linked node_modules) its package must be there too, not only at the real path.
-    if (first || SCRIPT.test(real))
-      derived.push(...packagePaths(real), ...(path === real ? [] : packagePaths(path)));
-    else files.push([real, path]);
-  }
-  if (server.cwd !== undefined) derived.push(cwd);
-  const readOnly = derived.filter(
-    (path) => !isInside(path, roots) && !isInside(realOf(path) ?? path, roots),
+  const { readOnly, files } = derivedBinds(server, command, cwd, roots);
+  const node = realpathSync(process.execPath);
+  // The bridge (our code, plain node) runs inside too when the server has egress.
+  const bridge = server.egress.allow.length > 0 ? [...runtimePaths(node), bridgeScript()] : [];
+  assertReachable(
+    id,
+    [
+      command,
+      ...readOnly,
+      ...bridge,
+      ...files.map(([source]) => source),
+      ...sandbox.readOnly,
+      ...sandbox.writable,
+    ],
+    ids,
   );
-  const ids = sandboxIds(sandboxUid(id, server.sandbox.uid));
+  const egress = await startEgress(server, ids, node, onEvent, outbound);
+  if (egress) readOnly.push(...runtimePaths(node));
   const arch = hostSeccompArch();
   const seccomp = sandbox.seccomp && arch !== undefined;
-
-  let proxy: EgressProxy | undefined;
-  let socketDir: string | undefined;
-  let egress: { socketPath: string; bridgeScript: string; node: string } | undefined;
-  if (server.egress.allow.length > 0) {
-    socketDir = await mkdtemp(join(tmpdir(), 'toolgate-egress-'));
-    // Traverse-only for the unprivileged sandbox uid; the socket name is unguessable.
-    if (ids.uid !== undefined) await chmod(socketDir, 0o711);
-    const socketPath = join(socketDir, `${randomUUID()}.sock`);
-    proxy = await startEgressProxy({
-      config: server.egress,
-      socketPath,
-      onEvent: (event) => onEvent({ kind: 'egress', ...event }),
-      outbound,
-    });
-    const node = realpathSync(process.execPath);
-    readOnly.push(...runtimePaths(node));
-    egress = { socketPath, bridgeScript: bridgeScript(), node };
-  }
   const args = bubblewrapArgs({
     sandbox,
     command,
@@ -332,7 +179,7 @@ export const prepareLaunch = async (
     cwd,
     seccompFd: seccomp ? 3 : undefined,
     disableUserns: host.disableUserns,
-    egress,
+    egress: egress?.bridge,
   });
   await onEvent({
     kind: 'sandbox',
@@ -346,7 +193,7 @@ export const prepareLaunch = async (
     command: host.bwrap,
     args,
     env: {
-      ...env,
+      ...at.env,
       HOME: SANDBOX_HOME,
       TMPDIR: '/tmp',
       PATH: SANDBOX_PATH,
@@ -354,9 +201,43 @@ export const prepareLaunch = async (
     },
     ...ids,
     ...(seccomp && arch && { fd3: buildSeccompFilter(arch) }),
+    close: async () => egress?.close(),
+  };
+};
+
+/** A server with an egress allowlist gets its own proxy, on a Unix socket the bridge reaches from inside. */
+const startEgress = async (
+  server: Sandboxed,
+  ids: { uid?: number },
+  node: string,
+  onEvent: OnEvent,
+  outbound: Outbound,
+): Promise<
+  | { bridge: { socketPath: string; bridgeScript: string; node: string }; close(): Promise<void> }
+  | undefined
+> => {
+  if (server.egress.allow.length === 0) return undefined;
+  const socketDir = await mkdtemp(join(tmpdir(), 'toolgate-egress-'));
+  // Traverse-only for the unprivileged sandbox uid; the socket name is unguessable.
+  if (ids.uid !== undefined) await chmod(socketDir, 0o711);
+  const socketPath = join(socketDir, `${randomUUID()}.sock`);
+  let proxy: EgressProxy;
+  try {
+    proxy = await startEgressProxy({
+      config: server.egress,
+      socketPath,
+      onEvent: (event) => onEvent({ kind: 'egress', ...event }),
+      outbound,
+    });
+  } catch (error) {
+    await rm(socketDir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    bridge: { socketPath, bridgeScript: bridgeScript(), node },
     close: async () => {
-      await proxy?.close();
-      if (socketDir) await rm(socketDir, { recursive: true, force: true });
+      await proxy.close();
+      await rm(socketDir, { recursive: true, force: true });
     },
   };
 };

@@ -132,7 +132,7 @@ describe('npm provenance, verified offline against the pinned trusted root', () 
       kind: 'npm',
       name: 'sigstore',
       version: '1.0.0',
-      launcher: 'npx',
+      launcher: 'store',
       integrity: INTEGRITY,
       provenance: {
         predicateType: PUBLISH,

@@ -4,7 +4,8 @@ import type { Config } from '../../config/schema.js';
 import { LockError, PackageError } from '../../errors.js';
 import { captureServer } from '../../gateway/capture.js';
 import { assertInstalledMatchesLock } from '../../packages/check-installed.js';
-import { spawnedAs } from '../../packages/lock-package.js';
+import { spawnedAs } from '../../packages/managed.js';
+import { storeRootOf } from '../../packages/places.js';
 import { diffServer, formatChanges } from '../../pins/diff.js';
 import type { Lock } from '../../pins/lock.js';
 import { lockPathOf, readLock } from '../../pins/store.js';
@@ -23,7 +24,8 @@ export const captureLocked = async (
       'LOCK_SERVER_MISSING',
       `server "${id}" is in the config and the lock? it is not`,
     );
-  const server = spawnedAs(configured, locked.package, process.cwd());
+  const store = storeRootOf(config.lock.store, dirname(resolve(configPath)));
+  const server = spawnedAs(id, configured, locked.package, store);
   await assertInstalledMatchesLock(
     id,
     server,

@@ -6,7 +6,10 @@ import { createEngine } from '../../detect/engine.js';
 import { GatewayError, LockError } from '../../errors.js';
 import { captureServer, toLockServer } from '../../gateway/capture.js';
 import { lockedArguments } from '../../gateway/pin-runtime.js';
-import { lockPackage, recordNpxInstall, spawnedAs } from '../../packages/lock-package.js';
+import { lockPackage } from '../../packages/lock-package.js';
+import { installManaged, spawnedAs } from '../../packages/managed.js';
+import { readNpmSettings } from '../../packages/npmrc.js';
+import { storeRootOf } from '../../packages/places.js';
 import { DEFAULT_REGISTRY } from '../../packages/registry.js';
 import type { Captured } from '../../pins/diff.js';
 import { ITEM_KIND_NAMES } from '../../pins/hash.js';
@@ -46,34 +49,25 @@ export const lockOne = async (
   const server = config.servers[id];
   if (!server) throw new LockError('LOCK_SERVER_MISSING', `no server "${id}" in ${configPath}`);
   progress(`${id}: verifying package…`);
-  const pkg = await lockPackage(
-    id,
+  const options = await packageOptions(configPath, config, allowUnpinned);
+  const resolved = await lockPackage(id, server, options);
+  const store = storeRootOf(config.lock.store, options.configDir);
+  const installed = await installManaged(
     server,
-    await packageOptions(configPath, config, allowUnpinned),
+    resolved,
+    await readNpmSettings(options.configDir, config.lock.registry),
+    store,
   );
-  progress(`${id}: ${describePackage(pkg)}; starting…`);
-  // Started as the gateway will start it: an unpinned npx spec as the exact version just resolved, an image by its digest.
-  const spawned = spawnedAs(server, pkg, process.cwd());
+  if (installed !== resolved) progress(`${id}: installed into the package store ${store}`);
+  progress(`${id}: ${describePackage(installed)}; starting…`);
+  // Started as the gateway will start it: an npx server from the store, an image by its digest.
+  const spawned = spawnedAs(id, server, installed, store);
   const args = lockedArguments(spawned); // before the server runs: nothing it writes is pinned
   const captured = await captureServer(
     { ...config, servers: { ...config.servers, [id]: spawned } },
     id,
     onStderr,
   );
-  const installed = await recordNpxInstall(
-    spawned,
-    pkg,
-    process.cwd(),
-    config.lock.registry ?? DEFAULT_REGISTRY,
-  );
-  if (installed !== pkg)
-    progress(
-      `${id}: pinned the copy npx runs, ${installed.kind === 'npm' ? installed.installPath : ''}`,
-    );
-  else if (pkg.kind === 'npm' && pkg.launcher === 'npx')
-    progress(
-      `${id}: npx installs it afresh at each start (no host copy to pin): the exact version is enforced`,
-    );
   const entry = { ...toLockServer(installed, captured), ...args };
   progress(`${id}: captured ${countsOf(entry)}`);
   return { entry, captured };

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/load.js';
 import { GatewayError, SbomError } from '../../errors.js';
 import { hashTree, hashTreeFiles, treeDigest } from '../../packages/fingerprint.js';
+import { installedAt } from '../../packages/managed.js';
+import { storeRootOf } from '../../packages/places.js';
 import { lockPathOf, readLock } from '../../pins/store.js';
 import { buildSbom, type CdxBom, type SbomServer } from '../../sbom/build.js';
 import { nodeModulesOf, readInstalledTree } from '../../sbom/installed.js';
@@ -26,6 +29,7 @@ export const lockedNpmServers = async (
 ): Promise<SbomServer[]> => {
   const config = await loadConfig(configPath);
   const lockPath = lockPathOf(configPath, config);
+  const store = storeRootOf(config.lock.store, dirname(resolve(configPath)));
   const lock = await readLock(lockPath);
   if (lock === undefined)
     throw new SbomError(
@@ -49,33 +53,31 @@ export const lockedNpmServers = async (
       warn(`${id}: not an npm package (${pkg.kind}): left out`);
       continue;
     }
+    const installPath = installedAt(pkg, store);
     let tree;
-    if (pkg.installPath === undefined)
-      warn(
-        `${id}: the lock records no installed copy (npx installs it in the sandbox): dependencies unknown`,
-      );
+    if (installPath === undefined)
+      warn(`${id}: the lock records no installed copy: dependencies unknown`);
     else {
       if (
         pkg.tree !== undefined &&
-        treeDigest(await hashTreeFiles(pkg.installPath).catch(() => new Map<string, string>())) !==
+        treeDigest(await hashTreeFiles(installPath).catch(() => new Map<string, string>())) !==
           pkg.tree
       )
         throw new SbomError(
           'SBOM_TREE_CHANGED',
-          `${id}: ${pkg.installPath} no longer matches the lock (run toolgate diff)`,
+          `${id}: ${installPath} no longer matches the lock (run toolgate diff)`,
         );
       if (
         pkg.dependencies !== undefined &&
-        (await hashTree(nodeModulesOf(pkg.installPath, pkg.name), true).catch(() => '')) !==
+        (await hashTree(nodeModulesOf(installPath, pkg.name), true).catch(() => '')) !==
           pkg.dependencies
       )
         throw new SbomError(
           'SBOM_TREE_CHANGED',
-          `${id}: the dependencies under ${nodeModulesOf(pkg.installPath, pkg.name)} no longer match the lock (run toolgate diff)`,
+          `${id}: the dependencies under ${nodeModulesOf(installPath, pkg.name)} no longer match the lock (run toolgate diff)`,
         );
-      tree = await readInstalledTree(pkg.installPath, pkg.name);
-      if (tree === undefined)
-        warn(`${id}: ${pkg.installPath} is not installed: dependencies unknown`);
+      tree = await readInstalledTree(installPath, pkg.name);
+      if (tree === undefined) warn(`${id}: ${installPath} is not installed: dependencies unknown`);
       else for (const m of tree.missing) warn(`${id}: not installed: ${m}`);
     }
     servers.push({
@@ -84,7 +86,7 @@ export const lockedNpmServers = async (
       version: pkg.version,
       integrity: pkg.integrity,
       launcher: pkg.launcher,
-      installPath: pkg.installPath,
+      installPath,
       tree,
     });
   }

@@ -1,0 +1,162 @@
+import Arborist from '@npmcli/arborist';
+import { createHash } from 'node:crypto';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  writeFile,
+} from 'node:fs/promises';
+import { join } from 'node:path';
+import pacote from 'pacote';
+import { PackageError } from '../errors.js';
+import { hashTree, hashTreeFiles, sortedRecord, treeDigest } from './fingerprint.js';
+import type { NpmSettings } from './npmrc.js';
+import { pickBin } from './npx-args.js';
+
+/**
+ * The managed package store: `toolgate lock` installs each npx server's exact package and its whole
+ * dependency tree here with npm's own libraries, and `run`/`serve` start it from here, read-only.
+ * One entry per (package tarball integrity, dependency tree hash): content-addressed, never updated
+ * in place, so an entry either matches the lock byte for byte or the start is refused.
+ */
+
+/** What the lock records of a store install, and what locates its entry again. */
+export interface StoreRecord {
+  readonly name: string;
+  readonly version: string;
+  readonly integrity: string;
+  /** SHA-256 over every file of the entry's node_modules: the package and every dependency. */
+  readonly dependencies: string;
+}
+
+/** The entry directory of one locked install: `<root>/<name>@<version>-<integrity key>-<tree key>`. Pure. */
+export const storeEntryDir = (root: string, record: StoreRecord): string =>
+  join(
+    root,
+    `${record.name.replace('/', '+')}@${record.version}-${createHash('sha256').update(record.integrity).digest('hex').slice(0, 16)}-${record.dependencies.slice(0, 16)}`,
+  );
+
+/** The installed package directory inside an entry. Pure. */
+export const storePackageDir = (root: string, record: StoreRecord): string =>
+  join(storeEntryDir(root, record), 'node_modules', record.name);
+
+export interface StoreInstall extends StoreRecord {
+  /** The bin npx would run, relative to the package. */
+  readonly bin: string;
+  readonly tree: string;
+  readonly files: Record<string, string>;
+  readonly packageDir: string;
+}
+
+const failed = (what: string, cause?: unknown) =>
+  new PackageError(
+    'PACKAGE_INSTALL_FAILED',
+    `${what}${cause instanceof Error ? `: ${cause.message}` : ''}`,
+    { cause },
+  );
+
+/** Everyone may read and traverse, nobody may write a file in place: the sandbox uid reads it, nothing edits it. */
+const seal = async (dir: string): Promise<void> => {
+  await chmod(dir, 0o755);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await seal(path);
+    else if (entry.isFile()) await chmod(path, (await lstat(path)).mode & 0o111 ? 0o555 : 0o444);
+  }
+};
+
+/**
+ * Installs `name@version` and its dependency tree (npm's resolution, install scripts off) into a
+ * fresh directory of the store, checks the package's tarball integrity is the one the lock resolved,
+ * hashes it, and moves it to its content-addressed entry (an existing entry is kept only if it is
+ * byte for byte the same tree; a tampered one is replaced).
+ */
+export const installToStore = async (
+  request: { name: string; version: string; integrity: string; binName: string | undefined },
+  settings: NpmSettings,
+  root: string,
+): Promise<StoreInstall> => {
+  const { name, version, integrity } = request;
+  const spec = `${name}@${version}`;
+  const manifest = await pacote.manifest(spec, { ...settings }).catch((cause: unknown) => {
+    throw failed(`cannot fetch the manifest of ${spec}`, cause);
+  });
+  if (manifest._integrity !== undefined && manifest._integrity !== integrity)
+    throw new PackageError(
+      'PACKAGE_TAMPERED',
+      `${spec}: the registry's integrity ${manifest._integrity} is not the one resolved (${integrity})`,
+    );
+  await mkdir(root, { recursive: true, mode: 0o755 });
+  await chmod(root, 0o755);
+  const work = await mkdtemp(join(root, '.install-'));
+  try {
+    await writeFile(
+      join(work, 'package.json'),
+      JSON.stringify({
+        name: 'toolgate-store-entry',
+        private: true,
+        dependencies: { [name]: version },
+      }),
+    );
+    const tree = await new Arborist({
+      ...settings,
+      path: work,
+      ignoreScripts: true,
+      audit: false,
+      fund: false,
+    })
+      .reify({ save: false })
+      .catch((cause: unknown) => {
+        throw failed(`cannot install ${spec} into the store ${root}`, cause);
+      });
+    const node = tree.children.get(name);
+    if (node?.version !== version || node.integrity !== integrity)
+      throw new PackageError(
+        'PACKAGE_TAMPERED',
+        `${spec}: npm installed ${node?.version ?? 'nothing'} (${node?.integrity ?? 'no integrity'}), not the locked tarball ${integrity}`,
+      );
+    const packageDir = join(work, 'node_modules', name);
+    const bin = pickBin(
+      JSON.parse(await readFile(join(packageDir, 'package.json'), 'utf8')) as { bin?: unknown },
+      name,
+      request.binName,
+    );
+    if (!bin.ok) throw failed(bin.reason);
+    await seal(work);
+    const files = await hashTreeFiles(packageDir);
+    const record = {
+      name,
+      version,
+      integrity,
+      dependencies: await hashTree(join(work, 'node_modules'), true),
+    };
+    const entry = await placeEntry(work, root, record);
+    return {
+      ...record,
+      bin: bin.path,
+      tree: treeDigest(files),
+      files: sortedRecord(files),
+      packageDir: join(entry, 'node_modules', name),
+    };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+};
+
+/** Moves a finished install to its entry; an entry already there stays only if it is the same tree. */
+const placeEntry = async (work: string, root: string, record: StoreRecord): Promise<string> => {
+  const entry = storeEntryDir(root, record);
+  const existing = await hashTree(join(entry, 'node_modules'), true).catch(() => undefined);
+  if (existing === record.dependencies) return entry;
+  if (existing !== undefined || (await lstat(entry).catch(() => undefined)))
+    await rename(entry, `${work}.replaced`).then(() =>
+      rm(`${work}.replaced`, { recursive: true, force: true }),
+    );
+  await rename(work, entry);
+  return entry;
+};
