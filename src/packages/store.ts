@@ -1,4 +1,3 @@
-import Arborist from '@npmcli/arborist';
 import { createHash } from 'node:crypto';
 import {
   chmod,
@@ -12,7 +11,6 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { join } from 'node:path';
-import pacote from 'pacote';
 import { PackageError } from '../errors.js';
 import { hashTree, hashTreeFiles, sortedRecord, treeDigest } from './fingerprint.js';
 import type { NpmSettings } from './npmrc.js';
@@ -83,6 +81,11 @@ export const installToStore = async (
 ): Promise<StoreInstall> => {
   const { name, version, integrity } = request;
   const spec = `${name}@${version}`;
+  // npm's libraries are large: loaded only when something is installed, not by every command.
+  const [{ default: pacote }, { default: Arborist }] = await Promise.all([
+    import('pacote'),
+    import('@npmcli/arborist'),
+  ]);
   const manifest = await pacote.manifest(spec, { ...settings }).catch((cause: unknown) => {
     throw failed(`cannot fetch the manifest of ${spec}`, cause);
   });
