@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tcpRelay } from '../../test/e2e/tcp-relay.js';
-import type { ApprovalQueue } from '../authz/queue.js';
+import type { ApprovalQueue, PendingApproval } from '../authz/queue.js';
 import { createRedisApprovalQueue } from './approvals-redis.js';
 
 /** The machine's Redis (CI and development run one: `.ci/run` checks it is reachable). */
@@ -73,7 +73,7 @@ describe('the Redis approval queue', () => {
       const waiting = queue.wait(request, 10_000, new AbortController().signal);
       const outcome = await Promise.race([waiting.catch((e: unknown) => e), listed(operator)]);
       if (Array.isArray(outcome)) {
-        await operator.answer(outcome[0]?.id ?? '', 'deny');
+        await operator.answer((outcome as PendingApproval[])[0]?.id ?? '', 'deny');
         expect(await waiting).toBe('deny');
         break;
       }

@@ -34,45 +34,82 @@ const unavailable = (cause: unknown) =>
 const isAnswer = (text: unknown): text is Answer => text === 'approve' || text === 'deny';
 
 /**
+ * The calls of this process waiting for an answer, woken by the answers published on `channel`
+ * (one subscription, made by the first wait). A wake-up published while the subscription was down
+ * is read back from its key (`readAnswer`) once it is up again.
+ */
+const createWakeUps = (
+  url: string,
+  channel: string,
+  readAnswer: (id: string) => Promise<string | null>,
+) => {
+  const waiters = new Map<string, (answer: Answer) => void>();
+  let subscriber: ReturnType<typeof openRedis> | undefined;
+  let subscribed: Promise<unknown> | undefined;
+  const recheck = (id: string) =>
+    void readAnswer(id).then(
+      (a) => isAnswer(a) && waiters.get(id)?.(a),
+      () => undefined,
+    );
+  return {
+    waiters,
+    subscribe(): Promise<unknown> {
+      if (!subscriber) {
+        const sub = openRedis(url, 'approvals');
+        sub.on('message', (_: string, text: string) => {
+          const [id, answer] = text.split(' ');
+          if (id !== undefined && isAnswer(answer)) waiters.get(id)?.(answer);
+        });
+        sub.on('ready', () => [...waiters.keys()].forEach(recheck));
+        subscriber = sub;
+      }
+      // Retried by the next wait after a failure; ioredis resubscribes on its own after a reconnect.
+      subscribed ??= subscriber.subscribe(channel).catch((error: unknown) => {
+        subscribed = undefined;
+        throw error;
+      });
+      return subscribed;
+    },
+    close: () => subscriber?.disconnect(),
+  };
+};
+
+/** The requests still waiting, oldest first (expired ones are dropped from the index on the way). */
+const listWaiting = async (
+  redis: ReturnType<typeof openRedis>,
+  index: string,
+  requestKey: (id: string) => string,
+): Promise<PendingApproval[]> => {
+  try {
+    const now = Date.now();
+    await redis.zremrangebyscore(index, '-inf', now);
+    const ids = await redis.zrangebyscore(index, now, '+inf');
+    if (ids.length === 0) return [];
+    const bodies = await redis.mget(ids.map(requestKey));
+    return bodies
+      .filter((b): b is string => b !== null)
+      .map((b) => JSON.parse(b) as PendingApproval)
+      .sort((a, b) => a.created.localeCompare(b.created));
+  } catch (cause) {
+    throw unavailable(cause);
+  }
+};
+
+/**
  * The approval queue in Redis, shared by every replica (`cluster.redis`): a call waiting on one
  * replica can be answered through any other, or with `toolgate approvals` from anywhere that reaches
  * Redis. A request is `<prefix>approval:<id>` (expiring with the wait), listed in the sorted set
  * `<prefix>approvals`; an answer is stored next to it and published on `<prefix>approvals:answered`,
- * which wakes the waiter at once. A waiter whose subscription dropped re-reads its answer on reconnect.
+ * which wakes the waiter at once.
  */
 export const createRedisApprovalQueue = (url: string, prefix: string): ApprovalQueue => {
   const redis = openRedis(url, 'approvals');
-  let subscriber: ReturnType<typeof openRedis> | undefined;
-  let subscribed: Promise<unknown> | undefined;
   const channel = `${prefix}approvals:answered`;
   const index = `${prefix}approvals`;
   const requestKey = (id: string) => `${prefix}approval:${id}`;
   const answerKey = (id: string) => `${prefix}approval:${id}:answer`;
-  const waiters = new Map<string, (answer: Answer) => void>();
-
-  const recheck = (id: string) =>
-    void redis.get(answerKey(id)).then(
-      (a) => isAnswer(a) && waiters.get(id)?.(a),
-      () => undefined,
-    );
-  const subscribe = () => {
-    if (!subscriber) {
-      const sub = openRedis(url, 'approvals');
-      sub.on('message', (_: string, text: string) => {
-        const [id, answer] = text.split(' ');
-        if (id !== undefined && isAnswer(answer)) waiters.get(id)?.(answer);
-      });
-      // A wake-up published while the subscription was down is read back from its key.
-      sub.on('ready', () => [...waiters.keys()].forEach(recheck));
-      subscriber = sub;
-    }
-    // Retried by the next wait after a failure; ioredis resubscribes on its own after a reconnect.
-    subscribed ??= subscriber.subscribe(channel).catch((error: unknown) => {
-      subscribed = undefined;
-      throw error;
-    });
-    return subscribed;
-  };
+  const wakeUps = createWakeUps(url, channel, (id) => redis.get(answerKey(id)));
+  const { waiters } = wakeUps;
 
   return {
     async wait(request, timeoutMs, signal) {
@@ -91,7 +128,7 @@ export const createRedisApprovalQueue = (url: string, prefix: string): ApprovalQ
         signal.addEventListener('abort', () => resolve('timeout'), { once: true });
       });
       try {
-        await subscribe();
+        await wakeUps.subscribe();
         await redis
           .multi()
           .set(requestKey(id), JSON.stringify(pending), 'PX', timeoutMs)
@@ -116,21 +153,7 @@ export const createRedisApprovalQueue = (url: string, prefix: string): ApprovalQ
       }
     },
 
-    async list() {
-      try {
-        const now = Date.now();
-        await redis.zremrangebyscore(index, '-inf', now);
-        const ids = await redis.zrangebyscore(index, now, '+inf');
-        if (ids.length === 0) return [];
-        const bodies = await redis.mget(ids.map(requestKey));
-        return bodies
-          .filter((b): b is string => b !== null)
-          .map((b) => JSON.parse(b) as PendingApproval)
-          .sort((a, b) => a.created.localeCompare(b.created));
-      } catch (cause) {
-        throw unavailable(cause);
-      }
-    },
+    list: () => listWaiting(redis, index, requestKey),
 
     async answer(id, answer) {
       let done: unknown = 0;
@@ -149,7 +172,7 @@ export const createRedisApprovalQueue = (url: string, prefix: string): ApprovalQ
 
     close() {
       redis.disconnect();
-      subscriber?.disconnect();
+      wakeUps.close();
     },
   };
 };

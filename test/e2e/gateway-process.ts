@@ -72,7 +72,7 @@ export const startServe = async (
     (resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`toolgate serve did not start:\n${stderr}`)),
-        options.startMs ?? 30_000,
+        options.startMs ?? 90_000, // a loaded CI machine can take this long to start node
       );
       proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
         stderr += chunk;
