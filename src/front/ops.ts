@@ -15,7 +15,7 @@ export interface OpsOptions {
 }
 
 /** Why the gateway should get no traffic now; empty when it is ready. */
-export const readiness = async (gateway: Gateway, options: OpsOptions): Promise<string[]> => {
+const readiness = async (gateway: Gateway, options: OpsOptions): Promise<string[]> => {
   const reasons: string[] = [];
   for (const id of gateway.servers()) {
     const state = gateway.upstream(id)?.state ?? 'missing';
@@ -33,9 +33,7 @@ export const readiness = async (gateway: Gateway, options: OpsOptions): Promise<
 };
 
 /** `metrics.allowFrom` as a matcher of remote addresses (IPv4-mapped IPv6 matches as IPv4). */
-export const addressRule = (
-  rules: readonly string[],
-): ((address: string | undefined) => boolean) => {
+const addressRule = (rules: readonly string[]): ((address: string | undefined) => boolean) => {
   const list = new BlockList();
   for (const rule of rules) {
     const [ip = '', prefix] = rule.split('/');
