@@ -75,7 +75,8 @@ export type HttpErrorCode =
   | 'HTTP_BODY_TIMEOUT'
   | 'HTTP_UNAUTHORIZED'
   | 'HTTP_INSUFFICIENT_SCOPE'
-  | 'HTTP_TOKEN_IN_QUERY';
+  | 'HTTP_TOKEN_IN_QUERY'
+  | 'HTTP_METRICS_FORBIDDEN';
 export class HttpError extends GatewayError<HttpErrorCode> {}
 
 /** Live definitions against the lock (pins/): a changed item, or one the lock does not know. */

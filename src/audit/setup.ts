@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { tellAuditEntry } from './observe.js';
 import { dirname, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { AuditError } from '../errors.js';
@@ -172,7 +173,12 @@ export const createAudit = (
     everySeconds: audit.checkpoint.everySeconds,
     ...(paths.witnessFile !== undefined && { witnessFile: paths.witnessFile }),
     ...(audit.witnessUrl !== undefined && { witnessUrl: audit.witnessUrl }),
-    ...(otel && { onEntry: otel.entry }),
+    onEntry: otel
+      ? (entry) => {
+          otel.entry(entry);
+          tellAuditEntry(entry);
+        }
+      : tellAuditEntry,
     onWarning,
   };
   const log =

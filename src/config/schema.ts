@@ -10,6 +10,7 @@ import {
   RateLimitsSchema,
 } from './authz-schema.js';
 import { ClusterSchema } from './cluster-schema.js';
+import { MetricsSchema } from './metrics-schema.js';
 import { DEFAULT_LIMITS, Limits, type LimitsConfig } from './limits-schema.js';
 import { ServerSchema, type ServerConfig } from './server-schema.js';
 
@@ -86,6 +87,7 @@ const Http = z
       .min(1000)
       .default(30 * 60_000)
       .describe('An idle HTTP session is closed after this long.'),
+    metrics: MetricsSchema.prefault({}),
   })
   .describe('Streamable HTTP front settings.');
 

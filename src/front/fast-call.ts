@@ -46,14 +46,133 @@ export const isWellFormedCall = (params: Params): boolean =>
   (params['arguments'] === undefined || isRecord(params['arguments']));
 
 /**
- * The stdio front's `tools/call` fast path. A plain call (`name` and `arguments` only) on an
- * initialized 2025-era session skips the SDK `Server`'s per-message machinery (era routing, envelope
- * lifting, context building, the JSON-RPC shape probes), which costs more than the gateway's whole
- * chain, but not its decisions: the request and the result are validated and encoded by the SDK's own
- * codec for the session's era, the call goes through `gateway.request` and so through THE chain like
- * any other, errors leave through `toProtocolError` and are encoded as the SDK encodes them, and a
- * cancelled call is answered by nobody, as in the SDK. Anything else (other methods, `_meta`,
- * 2026-07-28 clients, a request the codec refuses) returns `false` and goes to the SDK unchanged.
+ * The SDK internals a plain `tools/call` of `message` may be answered with, past the SDK `Server`'s
+ * per-message machinery: only for a plain, well-formed call on an initialized 2025-era session whose
+ * codec knows `tools/call`. Anything else is undefined, and goes to the SDK unchanged (which answers a
+ * request its codec refuses with its own error).
+ */
+export const plainCallInternals = (
+  message: JsonRpcMessage,
+  front: FrontServer | undefined,
+): ServerInternals | undefined => {
+  if (message['method'] !== 'tools/call' || !('id' in message)) return undefined;
+  const params = message['params'];
+  if (!isPlainCall(params) || !isWellFormedCall(params as Params)) return undefined;
+  if (!front || front.session.era !== 'legacy') return undefined;
+  if (front.server.getClientCapabilities() === undefined) return undefined;
+  const internals = serverInternals(front.server);
+  return internals?.codec.hasRequestMethod('tools/call') ? internals : undefined;
+};
+
+/** The error answer to call `id`, its code encoded as the session's era encodes it. */
+const errorOf = (
+  { codec }: ServerInternals,
+  id: JsonRpcId,
+  code: number,
+  message: string,
+  data?: unknown,
+): JSONRPCMessage => ({
+  jsonrpc: '2.0',
+  id,
+  error: { code: codec.encodeErrorCode(code), message, ...(data !== undefined && { data }) },
+});
+
+/** A gateway result as the SDK would answer it: projected, validated and encoded by the era codec. */
+const encodeCallResult = (
+  front: FrontServer,
+  internals: ServerInternals,
+  id: JsonRpcId,
+  result: unknown,
+): JSONRPCMessage => {
+  const { codec, serverInfo } = internals;
+  const projected = front.server.projectCallToolResult(result as CallToolResult, undefined);
+  if (isInputRequiredResult(projected))
+    return errorOf(
+      internals,
+      id,
+      ProtocolErrorCode.InternalError,
+      `Handler for tools/call returned an input-required result, but this request is served on protocol revision ${front.server.getNegotiatedProtocolVersion() ?? LATEST_PROTOCOL_VERSION}, which has no input_required vocabulary`,
+    );
+  const valid = codec.validateResult('tools/call', normalizeContentless(projected));
+  if (!valid.ok)
+    return valid.reason === 'not-in-era'
+      ? errorOf(
+          internals,
+          id,
+          ProtocolErrorCode.InternalError,
+          'No wire schema for tools/call in the resolved era',
+        )
+      : errorOf(
+          internals,
+          id,
+          ProtocolErrorCode.InvalidParams,
+          `Invalid tools/call result: ${valid.message}`,
+        );
+  try {
+    return {
+      result: codec.encodeResult('tools/call', valid.value as Result, serverInfo()),
+      jsonrpc: '2.0',
+      id,
+    };
+  } catch {
+    return errorOf(internals, id, ProtocolErrorCode.InternalError, 'Internal error');
+  }
+};
+
+/** A gateway error as the SDK would answer it: through `toProtocolError`, then the era's encoding. */
+const encodeCallError = (
+  internals: ServerInternals,
+  id: JsonRpcId,
+  error: unknown,
+): JSONRPCMessage => {
+  const wire = toProtocolError(error) as unknown as {
+    code?: unknown;
+    message?: string;
+    data?: unknown;
+  };
+  const code = Number.isSafeInteger(wire.code)
+    ? (wire.code as number)
+    : ProtocolErrorCode.InternalError;
+  return errorOf(internals, id, code, wire.message ?? 'Internal error', wire.data);
+};
+
+/**
+ * Runs one plain `tools/call` (see {@link plainCallInternals}) through `gateway.request`, and so through
+ * THE chain like any other call, and resolves with its answer as the SDK would have encoded it, or
+ * undefined when `signal` was aborted meanwhile (a cancelled call is answered by nobody, as in the SDK).
+ */
+export const answerPlainCall = async (
+  front: FrontServer,
+  internals: ServerInternals,
+  id: JsonRpcId,
+  params: Params,
+  signal: AbortSignal,
+): Promise<JSONRPCMessage | undefined> => {
+  let result: unknown;
+  const done = front.observe('tools/call');
+  try {
+    result = await front.gateway.request(
+      front.session,
+      serverChannel(front),
+      'tools/call',
+      params,
+      signal,
+    );
+  } catch (error) {
+    done(error);
+    return signal.aborted ? undefined : encodeCallError(internals, id, error);
+  }
+  done();
+  return signal.aborted ? undefined : encodeCallResult(front, internals, id, result);
+};
+
+/**
+ * The stdio front's `tools/call` fast path. A plain call on an initialized 2025-era session skips the
+ * SDK `Server`'s per-message machinery (era routing, envelope lifting, context building, the JSON-RPC
+ * shape probes), which costs more than the gateway's whole chain, but not its decisions: the request
+ * and the result are validated and encoded by the SDK's own codec for the session's era, the call goes
+ * through THE chain, and errors leave through `toProtocolError`. Anything else returns `false` from
+ * `intercept` and goes to the SDK unchanged.
  */
 export const createFastCall = (
   current: () => FrontServer | undefined,
@@ -61,90 +180,25 @@ export const createFastCall = (
 ) => {
   const inFlight = new Map<JsonRpcId, AbortController>();
 
-  const call = (
-    front: FrontServer,
-    { codec, serverInfo }: ServerInternals,
-    id: JsonRpcId,
-    params: Params,
-  ): void => {
-    const controller = new AbortController();
-    inFlight.set(id, controller);
-    const fail = (code: number, message: string, data?: unknown) =>
-      reply({
-        jsonrpc: '2.0',
-        id,
-        error: { code: codec.encodeErrorCode(code), message, ...(data !== undefined && { data }) },
-      });
-    front.gateway
-      .request(front.session, serverChannel(front), 'tools/call', params, controller.signal)
-      .then(
-        (result) => {
-          if (controller.signal.aborted) return;
-          const projected = front.server.projectCallToolResult(result as CallToolResult, undefined);
-          if (isInputRequiredResult(projected))
-            return fail(
-              ProtocolErrorCode.InternalError,
-              `Handler for tools/call returned an input-required result, but this request is served on protocol revision ${front.server.getNegotiatedProtocolVersion() ?? LATEST_PROTOCOL_VERSION}, which has no input_required vocabulary`,
-            );
-          const valid = codec.validateResult('tools/call', normalizeContentless(projected));
-          if (!valid.ok)
-            return fail(
-              valid.reason === 'not-in-era'
-                ? ProtocolErrorCode.InternalError
-                : ProtocolErrorCode.InvalidParams,
-              valid.reason === 'not-in-era'
-                ? 'No wire schema for tools/call in the resolved era'
-                : `Invalid tools/call result: ${valid.message}`,
-            );
-          let encoded: Result;
-          try {
-            encoded = codec.encodeResult('tools/call', valid.value as Result, serverInfo());
-          } catch {
-            return fail(ProtocolErrorCode.InternalError, 'Internal error');
-          }
-          reply({ result: encoded, jsonrpc: '2.0', id });
-        },
-        (error: unknown) => {
-          if (controller.signal.aborted) return;
-          const wire = toProtocolError(error) as unknown as {
-            code?: unknown;
-            message?: string;
-            data?: unknown;
-          };
-          const code = Number.isSafeInteger(wire.code)
-            ? (wire.code as number)
-            : ProtocolErrorCode.InternalError;
-          fail(code, wire.message ?? 'Internal error', wire.data);
-        },
-      )
-      .finally(() => {
-        if (inFlight.get(id) === controller) inFlight.delete(id);
-      });
-  };
-
   /** Offered every accepted client frame; true when the fast path answers it (the SDK never sees it). */
   const intercept = (message: JsonRpcMessage): boolean => {
-    const method = message['method'];
-    if (method === 'notifications/cancelled') {
+    if (message['method'] === 'notifications/cancelled') {
       // Ours are aborted here; the SDK still sees the notification for the calls it serves.
       const params = message['params'] as { requestId?: JsonRpcId; reason?: unknown } | undefined;
       if (params?.requestId !== undefined) inFlight.get(params.requestId)?.abort(params.reason);
       return false;
     }
-    if (method !== 'tools/call' || !('id' in message) || !isPlainCall(message['params']))
-      return false;
     const front = current();
-    if (
-      !front ||
-      front.session.era !== 'legacy' ||
-      front.server.getClientCapabilities() === undefined
-    )
-      return false;
-    const internals = serverInternals(front.server);
-    if (!internals?.codec.hasRequestMethod('tools/call')) return false;
-    const params = message['params'] as Params;
-    if (!isWellFormedCall(params)) return false; // the SDK answers it, with its own error
-    call(front, internals, message['id'] as JsonRpcId, params);
+    const internals = plainCallInternals(message, front);
+    if (!front || !internals) return false;
+    const id = message['id'] as JsonRpcId;
+    const controller = new AbortController();
+    inFlight.set(id, controller);
+    void answerPlainCall(front, internals, id, message['params'] as Params, controller.signal)
+      .then((answer) => answer && reply(answer))
+      .finally(() => {
+        if (inFlight.get(id) === controller) inFlight.delete(id);
+      });
     return true;
   };
 

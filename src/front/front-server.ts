@@ -17,6 +17,7 @@ import { VERSION } from '../version.js';
 import type { ListMethod } from '../gateway/rewrite.js';
 import { toProtocolError } from '../transport/to-json-rpc-error.js';
 import { serverWrappingHandlers, type RequestHandler } from '../transport/sdk-internals.js';
+import type { CallObserver } from './metrics.js';
 
 const LIST_METHODS: readonly ListMethod[] = [
   'tools/list',
@@ -39,7 +40,12 @@ export interface FrontServer {
   readonly session: FrontSession;
   /** Detaches the session from the gateway. */
   readonly detach: () => void;
+  /** Told of every request the session serves and how it ended (the HTTP front's metrics). */
+  readonly observe: CallObserver;
 }
+
+/** Observes nothing (the stdio front has no metrics endpoint). */
+const UNOBSERVED: CallObserver = () => () => undefined;
 
 /** Our handlers throw only coded errors (`toProtocolError`): `data.code` tells them from the SDK's. */
 const isCoded = (error: unknown): boolean =>
@@ -82,6 +88,7 @@ export const createFrontServer = (
   gateway: Gateway,
   principal: Principal,
   era: 'legacy' | 'modern',
+  observe: CallObserver = UNOBSERVED,
 ): FrontServer => {
   const server = new FrontMcpServer(
     { name: 'toolgate', version: VERSION },
@@ -109,20 +116,25 @@ export const createFrontServer = (
 
   for (const method of LIST_METHODS) {
     server.setRequestHandler(method, async (request, ctx) => {
+      const done = observe(method);
       try {
-        return (await gateway.list(
+        const result = (await gateway.list(
           session,
           method,
           request.params?.cursor,
           ctx.mcpReq.signal,
         )) as ResultTypeMap[typeof method];
+        done();
+        return result;
       } catch (error) {
+        done(error);
         throw toProtocolError(error);
       }
     });
   }
   for (const method of ITEM_METHODS) {
     server.setRequestHandler(method, async (request, ctx) => {
+      const done = observe(method);
       try {
         const params = (request.params ?? {}) as Params;
         const progress = progressForwarder(params, ctx);
@@ -135,17 +147,19 @@ export const createFrontServer = (
           progress?.forward,
         );
         await progress?.flushed(); // progress must reach the client before the result does
+        done();
         return method === 'tools/call'
           ? server.projectCallToolResult(result as CallToolResult, undefined)
           : result;
       } catch (error) {
+        done(error);
         throw toProtocolError(error);
       }
     });
   }
   // Only the 2025 era has logging: registering the handler without the capability throws.
   if (era === 'legacy') server.setRequestHandler('logging/setLevel', () => Promise.resolve({}));
-  return { server, gateway, session, detach: gateway.attach(session) };
+  return { server, gateway, session, detach: gateway.attach(session), observe };
 };
 
 /**

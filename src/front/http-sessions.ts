@@ -8,8 +8,11 @@ import type { Principal } from '../core/principal.js';
 import { createFrontServer, type FrontServer } from './front-server.js';
 import { sendLogged } from '../transport/outbound.js';
 import { mintSessionId, replicaName } from '../cluster/replica.js';
+import type { CallObserver } from './metrics.js';
 
-interface LegacySession {
+export interface LegacySession {
+  /** Its id, as the client sends it in `Mcp-Session-Id`. */
+  readonly id: string;
   readonly transport: WebStandardStreamableHTTPServerTransport;
   readonly front: FrontServer;
   /** The caller that created the session; no one else may use it (HTTP-4). */
@@ -29,6 +32,8 @@ export interface LegacySessionsOptions {
   readonly maxSessionsPerAddress: number;
   readonly idleMs: number;
   readonly maxRequestBodySize: number;
+  /** Told of every request the sessions serve (the metrics); none by default. */
+  readonly observe?: CallObserver;
 }
 
 /**
@@ -56,6 +61,16 @@ export class LegacySessions {
 
   get size(): number {
     return this.sessions.size;
+  }
+
+  /**
+   * The session `id` when `caller` owns it (the HTTP front's fast path, `http-fast.ts`, serves some
+   * exchanges of it without the SDK transport). Undefined sends the exchange to {@link handle}, which
+   * refuses an unknown or foreign session with its code.
+   */
+  owned(id: string, caller: string): LegacySession | undefined {
+    const session = this.sessions.get(id);
+    return session?.caller === caller ? session : undefined;
   }
 
   /**
@@ -125,39 +140,19 @@ export class LegacySessions {
         'HTTP_TOO_MANY_SESSIONS',
         `the gateway already serves ${this.options.maxSessions} sessions`,
       );
-    // One caller (or one address with many tokens) must not take every session for the idle timeout (HTTP-6).
-    // Clients rarely DELETE their sessions: at its cap, a caller's own least recently used idle session
-    // makes room, so it never locks itself out, and it still never holds more than its share.
-    const own = [...this.sessions.entries()].filter(([, s]) => s.caller === caller);
-    if (own.length >= this.options.maxSessionsPerCaller) {
-      const idle = own
-        .filter(([, s]) => s.busy === 0)
-        .sort(([, a], [, b]) => a.lastSeen - b.lastSeen)[0];
-      if (!idle)
-        throw new HttpError(
-          'HTTP_CALLER_SESSIONS',
-          `this caller already has ${this.options.maxSessionsPerCaller} sessions in use`,
-        );
-      this.sessions.delete(idle[0]);
-      void idle[1].transport.close().catch(() => undefined);
-    }
-    let ofAddress = 0;
-    for (const s of this.sessions.values()) if (s.address === address) ofAddress++;
-    if (ofAddress >= this.options.maxSessionsPerAddress)
-      throw new HttpError(
-        'HTTP_CALLER_SESSIONS',
-        `this address already has ${this.options.maxSessionsPerAddress} sessions: close one (DELETE) first`,
-      );
+    this.makeRoom(caller, address);
     const front = createFrontServer(
       this.gateway,
       authenticated ?? { id: `http:${caller.slice(0, 16)}`, transport: 'http' },
       'legacy',
+      this.options.observe,
     );
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => mintSessionId(this.replica),
       maxRequestBodySize: this.options.maxRequestBodySize,
       onsessioninitialized: (sessionId) => {
         this.sessions.set(sessionId, {
+          id: sessionId,
           transport,
           front,
           caller,
@@ -188,6 +183,35 @@ export class LegacySessions {
     if (transport.sessionId === undefined || !this.sessions.has(transport.sessionId))
       await transport.close();
     return response;
+  }
+
+  /**
+   * Refuses a new session past the per-caller and per-address caps (HTTP-6): one caller (or one
+   * address with many tokens) must not take every session for the idle timeout. Clients rarely DELETE
+   * their sessions: at its cap, a caller's own least recently used idle session makes room, so it
+   * never locks itself out, and it still never holds more than its share.
+   */
+  private makeRoom(caller: string, address: string): void {
+    const own = [...this.sessions.entries()].filter(([, s]) => s.caller === caller);
+    if (own.length >= this.options.maxSessionsPerCaller) {
+      const idle = own
+        .filter(([, s]) => s.busy === 0)
+        .sort(([, a], [, b]) => a.lastSeen - b.lastSeen)[0];
+      if (!idle)
+        throw new HttpError(
+          'HTTP_CALLER_SESSIONS',
+          `this caller already has ${this.options.maxSessionsPerCaller} sessions in use`,
+        );
+      this.sessions.delete(idle[0]);
+      void idle[1].transport.close().catch(() => undefined);
+    }
+    let ofAddress = 0;
+    for (const s of this.sessions.values()) if (s.address === address) ofAddress++;
+    if (ofAddress >= this.options.maxSessionsPerAddress)
+      throw new HttpError(
+        'HTTP_CALLER_SESSIONS',
+        `this address already has ${this.options.maxSessionsPerAddress} sessions: close one (DELETE) first`,
+      );
   }
 
   private sweep(): void {

@@ -10,6 +10,29 @@ import { superviseGateway } from './lifecycle.js';
 import { watchLock } from '../../cluster/lock-watch.js';
 import { lockPathOf } from '../../pins/store.js';
 import { replicaName } from '../../cluster/replica.js';
+import { auditPathsOf } from '../../audit/setup.js';
+import type { Config } from '../../config/schema.js';
+import type { Gateway } from '../../gateway/gateway.js';
+import { createMetrics } from '../../front/metrics.js';
+import { serveOps } from '../../front/ops-listener.js';
+import type { OpsOptions } from '../../front/ops.js';
+
+/** Open 2025-era HTTP sessions, once the front is up (the metrics ask at scrape time). */
+const sessions = { count: (): number => 0 };
+
+/** The metrics (unless `http.metrics.enabled` is false) and the embedded audit file, for the operations endpoints. */
+const startOps = (
+  config: Config,
+  configPath: string,
+  gateway: () => Gateway | undefined,
+  open: { count: () => number },
+): OpsOptions => ({
+  metrics: config.http.metrics.enabled ? createMetrics(gateway, () => open.count()) : undefined,
+  auditFile:
+    config.audit !== false && config.audit.store !== 'postgres'
+      ? auditPathsOf(config.audit, configPath).store
+      : undefined,
+});
 
 /** `HOST:PORT`, `[v6]:PORT`, or a bare `PORT` (loopback: a bare port never binds every interface). */
 const parseListen = (listen: string): { host: string; port: number } => {
@@ -44,7 +67,17 @@ export const serve = async (
   // A replica without its shared log would only refuse calls: it does not start (CLU-7).
   if (config.audit && config.audit.store === 'postgres')
     await requirePostgresStore(config.audit.url ?? '', config.audit.schema);
-  const runtime = await createGateway(config, { configPath, noLock, log: logEvent });
+  const gateway: { current?: Gateway } = {};
+  const ops = startOps(config, configPath, () => gateway.current, sessions);
+  const runtime = await createGateway(config, {
+    configPath,
+    noLock,
+    log: (event) => {
+      logEvent(event);
+      ops.metrics?.event(event);
+    },
+  });
+  gateway.current = runtime.gateway;
   const starting = runtime.start();
   // Signals are handled from here on: a SIGHUP during a slow start must not kill the gateway.
   const front = { close: (): Promise<void> => Promise.resolve() }; // the HTTP front's, once it is up
@@ -69,10 +102,19 @@ export const serve = async (
         stack: error.stack?.split('\n').slice(0, 4).join(' | '),
       }),
     config.auth && createAuthenticator(config.auth, config.agents, configPath),
+    ops,
   );
-  front.close = () => {
+  sessions.count = () => http.sessions();
+  const metricsListen = config.http.metrics.listen;
+  const opsListener =
+    metricsListen === undefined
+      ? undefined
+      : await serveOps(runtime.gateway, parseListen(metricsListen), ops);
+  front.close = async () => {
     if (watcher) watcher.close();
-    return http.close();
+    await http.close();
+    await opsListener?.close();
+    ops.metrics?.close();
   };
   logLine(failed.length ? 'warn' : 'info', 'gateway listening', {
     front: 'http',
@@ -82,5 +124,6 @@ export const serve = async (
     ready,
     failed,
     replica: replicaName(),
+    ...(opsListener && { operations: opsListener.url }),
   });
 };
