@@ -86,10 +86,3 @@ export const scoreAccess = ({ config }: CheckInput): Finding[] => {
   }
   return out;
 };
-
-export const scoreRedTeam = (): Finding[] => [
-  warn(
-    `scripted attacks against this deployment (toolgate redteam): ${NOT_AVAILABLE}`,
-    "replay recorded hostile frames with `toolgate inspect --ndjson` and run the seed's five attack tests by hand",
-  ),
-];

@@ -8,7 +8,8 @@ import {
 import { CHECK_ITEMS, type CheckInput, type CheckItemId, type CheckResult } from './types.js';
 import { fail, pass, toResult, warn, type Finding } from './findings.js';
 import { scoreSignatures, scoreUpdatePolicy } from './score-lock.js';
-import { scoreAccess, scoreAudit, scoreRedTeam, scoreSbom } from './score-operations.js';
+import { scoreAccess, scoreAudit, scoreSbom } from './score-operations.js';
+import { scoreRedTeam } from './score-redteam.js';
 
 const entries = (config: Config): Array<[string, ServerConfig]> => Object.entries(config.servers);
 

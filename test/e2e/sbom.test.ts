@@ -4,6 +4,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { fixture, runToolgate, tempDir } from './harness.js';
+import { serveBulk } from '../fixtures/npm-bulk/serve.js';
 
 const OSV = join(import.meta.dirname, '../fixtures/osv');
 const SCHEMA = JSON.parse(
@@ -155,7 +156,7 @@ describe('toolgate sbom (the built CLI)', () => {
 });
 
 describe('toolgate deps --osv (the built CLI)', () => {
-  it('[SBOM-3] [SBOM-4] flags the known-vulnerable versions the server reaches, per server with severity, and exits 1 on high', async () => {
+  it('[SBOM-3] [SBOM-4] [SBOM-5] flags the known-vulnerable versions the server reaches, per server with severity, and exits 1 on high', async () => {
     const { dir, config } = installedServer();
     expect((await toolgate(['lock', '--config', config])).code).toBe(0);
     const r = await toolgate(['deps', '--config', config, '--osv', OSV]);
@@ -213,6 +214,24 @@ describe('toolgate deps --osv (the built CLI)', () => {
     const refused = await toolgate(['deps', '--config', config, '--osv', bad]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('SBOM_OSV_INVALID');
-    expect((await toolgate(['deps', '--config', config])).code).toBe(2);
+
+    // [SBOM-5] without --osv the registry npm is configured with is asked (here a loopback stand-in).
+    const registry = await serveBulk();
+    try {
+      const asked = await runToolgate(['deps', '--config', config], {
+        env: { npm_config_registry: registry.url },
+      });
+      expect(asked.code, asked.stderr).toBe(1);
+      expect(asked.stdout).toMatch(/^HIGH +echo +dep-a@1\.4\.0 +GHSA-aaaa-bbbb-cccc /m);
+      expect(asked.stdout).toContain(`the advisories of ${registry.url} (npm_config_registry)`);
+      expect(registry.requests).toHaveLength(1);
+    } finally {
+      await registry.close();
+    }
+    const offline = await runToolgate(['deps', '--config', config], {
+      env: { npm_config_registry: registry.url },
+    });
+    expect(offline.code).toBe(2);
+    expect(offline.stderr).toContain('SBOM_REGISTRY_UNREACHABLE');
   }, 180_000);
 });
