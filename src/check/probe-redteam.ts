@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { RedteamState } from './types.js';
 
 /** Where `check` looks for the last red-team report unless told: beside the config. */
-export const redteamReportPathOf = (configPath: string): string =>
+const redteamReportPathOf = (configPath: string): string =>
   join(dirname(configPath), 'toolgate-redteam.json');
 
 /** SHA-256 of the config file's bytes: a red-team report names the config it attacked by it. */

@@ -51,7 +51,7 @@ export const matchBulk = (response: BulkResponse, name: string, version: string)
   });
 
 /** Reads a bulk answer; anything else is refused with SBOM_REGISTRY_INVALID. */
-export const parseBulkResponse = (text: string, url: string): BulkResponse => {
+const parseBulkResponse = (text: string, url: string): BulkResponse => {
   let doc: unknown;
   try {
     doc = JSON.parse(text);

@@ -38,6 +38,16 @@ export const RULES = {
     title: 'Servers share a tool name',
     help: "Two servers offering the same tool name let one shadow the other in the model's choice (cross-server shadowing).",
   },
+  'poisoned-definition': {
+    severity: 'high',
+    title: 'Live definition flagged by the content detector',
+    help: "With --connect: a tool, prompt or resource the running server lists (or its instructions) carries injected instructions, hidden text, or text steering the model toward another server's tools (cross-server shadowing).",
+  },
+  'server-not-started': {
+    severity: 'low',
+    title: 'Server could not be started for --connect',
+    help: 'With --connect: the server did not start sandboxed or did not answer initialize, so its live definitions were not checked.',
+  },
 } as const satisfies Record<RuleId, { severity: Severity; title: string; help: string }>;
 
 export const scanner = createSecretScanner([]);
