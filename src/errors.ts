@@ -179,7 +179,12 @@ export class InitError extends GatewayError<InitErrorCode> {}
 
 /** `toolgate sbom` and `toolgate deps`: the SBOM of locked npm servers, and offline OSV advisories. */
 export type SbomErrorCode =
-  'SBOM_NO_LOCK' | 'SBOM_UNKNOWN_SERVER' | 'SBOM_TREE_CHANGED' | 'SBOM_OSV_INVALID';
+  | 'SBOM_NO_LOCK'
+  | 'SBOM_UNKNOWN_SERVER'
+  | 'SBOM_TREE_CHANGED'
+  | 'SBOM_OSV_INVALID'
+  | 'SBOM_REGISTRY_UNREACHABLE'
+  | 'SBOM_REGISTRY_INVALID';
 export class SbomError extends GatewayError<SbomErrorCode> {}
 
 /** Agent authorization (authz/): Cedar policy, information-flow rules, approval and rate limits. */

@@ -1,74 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../config/load.js';
-import type { Lock, LockPackage } from '../pins/lock.js';
-import { scoreDeployment } from './score.js';
-import {
-  CHECK_ITEMS,
-  type CheckInput,
-  type CheckItemId,
-  type EnvironmentProbe,
-  type LockState,
-} from './types.js';
-
-const ENV_OK: EnvironmentProbe = {
-  sandbox: { ok: true, bwrap: '/usr/bin/bwrap' },
-  audit: {
-    keyFile: { path: '/srv/tg/toolgate-audit.key', mode: 0o600 },
-    store: { path: '/srv/tg/toolgate-audit.jsonl', writable: true },
-  },
-};
-
-const SCRIPT: LockPackage = {
-  kind: 'file',
-  role: 'script',
-  path: '/srv/echo.js',
-  sha256: 'a'.repeat(64),
-};
-const INIT = { sha256: 'b'.repeat(64), serverInfo: {}, capabilities: {} };
-const lockOf = (servers: Record<string, LockPackage>): LockState => ({
-  kind: 'present',
-  path: '/srv/tg/toolgate.lock',
-  lock: {
-    lockfileVersion: 1,
-    servers: Object.fromEntries(
-      Object.entries(servers).map(([id, pkg]) => [
-        id,
-        {
-          package: pkg,
-          initialize: INIT,
-          tools: {},
-          prompts: {},
-          resources: {},
-          resourceTemplates: {},
-        },
-      ]),
-    ),
-  } satisfies Lock,
-});
-
-const GOOD = {
-  audit: { witnessFile: '/mnt/witness/tg.txt' },
-  servers: { echo: { command: 'node', args: ['/srv/echo.js'], tools: ['echo'] } },
-};
-
-const score = (doc: unknown, over: Partial<Omit<CheckInput, 'config'>> = {}) =>
-  scoreDeployment({
-    config: parseConfig(doc),
-    configPath: '/srv/tg/toolgate.yaml',
-    lock: lockOf({ echo: SCRIPT }),
-    environment: ENV_OK,
-    ...over,
-  });
-const item = (results: ReturnType<typeof score>, id: CheckItemId) => {
-  const found = results.find((r) => r.id === id);
-  if (!found) throw new Error(`no ${id}`);
-  return found;
-};
-const withEcho = (extra: Record<string, unknown>, top: Record<string, unknown> = {}) => ({
-  ...GOOD,
-  ...top,
-  servers: { echo: { ...GOOD.servers.echo, ...extra } },
-});
+import { ENV_OK, lockOf, GOOD, score, item, withEcho } from '../../test/fixtures/check-input.js';
+import { CHECK_ITEMS } from './types.js';
 
 describe('when a deployment is scored', () => {
   it('[CHK-1] gives every one of the 12 items one verdict with evidence, and a fix unless it passes', () => {
@@ -80,15 +12,15 @@ describe('when a deployment is scored', () => {
     }
   });
 
-  it('[CHK-1] never passes what toolgate does not provide yet: SBOM scanning, access control, red-team', () => {
-    for (const id of ['sbom-dependency-scanning', 'access-control', 'red-team-testing'] as const) {
+  it('[CHK-1] never passes what toolgate does not provide yet: SBOM scanning, access control', () => {
+    for (const id of ['sbom-dependency-scanning', 'access-control'] as const) {
       const r = item(score(GOOD), id);
       expect(r.verdict, id).toBe('warn');
       expect(r.evidence.join('\n'), id).toContain('not available in this version');
     }
   });
 
-  it('[CHK-1] passes the other nine items on a locked, sandboxed, audited deployment with exact allowlists', () => {
+  it('[CHK-1] passes the other ten items on a locked, sandboxed, audited deployment with exact allowlists', () => {
     const verdicts = Object.fromEntries(score(GOOD).map((r) => [r.id, r.verdict]));
     expect(verdicts).toMatchObject({
       allowlisting: 'pass',
@@ -100,6 +32,7 @@ describe('when a deployment is scored', () => {
       'output-validation': 'pass',
       'audit-logging': 'pass',
       'update-policy': 'pass',
+      'red-team-testing': 'pass',
     });
   });
 });
@@ -202,136 +135,5 @@ describe('when the audit log is scored', () => {
       verdict: 'warn',
       fix: expect.stringContaining('witnessFile'),
     });
-  });
-});
-
-describe('when the lock is scored', () => {
-  it('[CHK-5] fails signature verification and update policy without a lock, with the lock command', () => {
-    const results = score(GOOD, { lock: { kind: 'absent', path: '/srv/tg/toolgate.lock' } });
-    for (const id of ['signature-verification', 'update-policy'] as const)
-      expect(item(results, id), id).toMatchObject({
-        verdict: 'fail',
-        fix: 'toolgate lock --config /srv/tg/toolgate.yaml',
-      });
-    expect(
-      item(
-        score(GOOD, { lock: { kind: 'invalid', path: '/l', error: 'LOCK_TAMPERED' } }),
-        'update-policy',
-      ).verdict,
-    ).toBe('fail');
-  });
-
-  it('[CHK-5] fails a configured server missing from the lock', () => {
-    const r = item(score(GOOD, { lock: lockOf({ other: SCRIPT }) }), 'signature-verification');
-    expect(r).toMatchObject({
-      verdict: 'fail',
-      fix: 'toolgate lock --config /srv/tg/toolgate.yaml echo',
-    });
-  });
-
-  it('[CHK-5] warns on npm provenance without a pinned signer, suggesting the signer the lock recorded', () => {
-    const npm: LockPackage = {
-      kind: 'npm',
-      name: 'srv',
-      version: '1.2.3',
-      spec: 'srv@1.2.3',
-      launcher: 'store',
-      provenance: {
-        predicateType: 'https://slsa.dev/provenance/v1',
-        subjectDigest: 'c',
-        subjectAlternativeName:
-          'https://github.com/o/srv/.github/workflows/release.yml@refs/tags/v1.2.3',
-      },
-    };
-    const r = item(score(GOOD, { lock: lockOf({ echo: npm }) }), 'signature-verification');
-    expect(r).toMatchObject({
-      verdict: 'warn',
-      fix: expect.stringContaining(
-        'subjectAlternativeName: "https://github.com/o/srv/.github/workflows/release.yml@refs/tags/v1.2.3"',
-      ),
-    });
-    const pinned = withEcho({
-      pin: {
-        identity: {
-          subjectAlternativeName:
-            'https://github.com/o/srv/.github/workflows/release.yml@refs/tags/v1.2.3',
-        },
-      },
-    });
-    expect(
-      item(score(pinned, { lock: lockOf({ echo: npm }) }), 'signature-verification').verdict,
-    ).toBe('pass');
-    expect(
-      item(
-        score(GOOD, { lock: lockOf({ echo: { ...npm, provenance: 'absent' } }) }),
-        'signature-verification',
-      ).verdict,
-    ).toBe('warn');
-  });
-
-  it('[CHK-5] warns on an unpinned npm spec and on lock.required: false', () => {
-    const npm: LockPackage = {
-      kind: 'npm',
-      name: 'srv',
-      version: '1.2.3',
-      spec: 'srv@latest',
-      launcher: 'store',
-      provenance: 'absent',
-    };
-    expect(item(score(GOOD, { lock: lockOf({ echo: npm }) }), 'update-policy')).toMatchObject({
-      verdict: 'warn',
-      fix: expect.stringContaining('"srv@1.2.3"'),
-    });
-    expect(item(score({ ...GOOD, lock: { required: false } }), 'update-policy')).toMatchObject({
-      verdict: 'warn',
-      fix: 'lock: { required: true }',
-    });
-  });
-});
-
-describe('when credentials and outputs are scored', () => {
-  it('[CHK-7] warns on a credential written in env or headers, suggesting a secret source', () => {
-    const r = item(
-      score(withEcho({ env: { GITHUB_TOKEN: 'ghp_x', LOG_LEVEL: 'info' } })),
-      'credential-scoping',
-    );
-    expect(r).toMatchObject({
-      verdict: 'warn',
-      fix: expect.stringContaining('servers.echo.secrets: { GITHUB_TOKEN: { env: GITHUB_TOKEN } }'),
-    });
-    expect(r.evidence.join('\n')).not.toContain('LOG_LEVEL');
-    const http = score(
-      {
-        ...GOOD,
-        servers: {
-          far: { url: 'https://mcp.example.com/mcp', headers: { Authorization: 'Bearer x' } },
-        },
-      },
-      { lock: lockOf({ far: { kind: 'remote', url: 'https://mcp.example.com/mcp' } }) },
-    );
-    expect(item(http, 'credential-scoping').fix).toContain(
-      'servers.far.secretHeaders: { Authorization: { env: AUTHORIZATION } }',
-    );
-    expect(
-      item(score(withEcho({ secrets: { GITHUB_TOKEN: { env: 'GH' } } })), 'credential-scoping')
-        .verdict,
-    ).toBe('pass');
-  });
-
-  it('[CHK-7] warns when the detector is off or only warns, or dangerous link schemes are allowed', () => {
-    expect(
-      item(score({ ...GOOD, content: { detect: { enabled: false } } }), 'output-validation')
-        .verdict,
-    ).toBe('warn');
-    expect(
-      item(score({ ...GOOD, content: { detect: { toolResults: 'warn' } } }), 'output-validation')
-        .fix,
-    ).toContain('toolResults: block');
-    expect(
-      item(
-        score({ ...GOOD, content: { output: { allowSchemes: ['javascript'] } } }),
-        'output-validation',
-      ).verdict,
-    ).toBe('warn');
   });
 });

@@ -51,10 +51,29 @@ export interface EnvironmentProbe {
   };
 }
 
+/** The last `toolgate redteam --format json` report kept beside the config, as found. */
+export type RedteamState =
+  | { readonly kind: 'absent'; readonly path: string }
+  | { readonly kind: 'invalid'; readonly path: string; readonly error: string }
+  | {
+      readonly kind: 'present';
+      readonly path: string;
+      /** When the run was made (`generatedAt`); undefined for a report written before it existed. */
+      readonly generatedAt: Date | undefined;
+      /** Whether the report's `configSha256` is the digest of the config file as it is now. */
+      readonly sameConfig: boolean;
+      readonly blocked: number;
+      /** The ids of the attacks that got through. */
+      readonly notBlocked: readonly string[];
+    };
+
 export interface CheckInput {
   readonly config: Config;
   /** The config file as given on the command line, used in the suggested commands. */
   readonly configPath: string;
   readonly lock: LockState;
   readonly environment: EnvironmentProbe;
+  readonly redteam: RedteamState;
+  /** The time the check runs, against which a red-team report's age is measured. */
+  readonly now: Date;
 }

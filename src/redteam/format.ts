@@ -20,11 +20,20 @@ export const toTable = (report: RedteamReport): string => {
   ].join('\n');
 };
 
-/** The machine-readable report (stable field names: CI parses it). */
-export const toJson = (report: RedteamReport, config: string): string =>
+/**
+ * The machine-readable report (stable field names: CI parses it). `generatedAt` and `configSha256`
+ * (the config file's digest) let `toolgate check` tell a current report from a stale one.
+ */
+export const toJson = (
+  report: RedteamReport,
+  config: { path: string; sha256: string },
+  generatedAt: Date,
+): string =>
   JSON.stringify(
     {
-      config,
+      config: config.path,
+      configSha256: config.sha256,
+      generatedAt: generatedAt.toISOString(),
       posture: report.posture,
       summary: {
         blocked: report.results.length - notBlocked(report),

@@ -32,12 +32,12 @@ export const OsvRecordSchema = z.looseObject({
 });
 export type OsvRecord = z.infer<typeof OsvRecordSchema>;
 
-interface SemVer {
+export interface SemVer {
   nums: [number, number, number];
   pre: string[];
 }
 const SEMVER = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
-const parse = (v: string): SemVer | undefined => {
+export const parseSemver = (v: string): SemVer | undefined => {
   const m = SEMVER.exec(v.trim());
   return m
     ? { nums: [Number(m[1]), Number(m[2]), Number(m[3])], pre: m[4] ? m[4].split('.') : [] }
@@ -45,7 +45,7 @@ const parse = (v: string): SemVer | undefined => {
 };
 
 /** Semantic-version order (build metadata ignored; a pre-release sorts before its release). */
-const compareSemver = (a: SemVer, b: SemVer): number => {
+export const compareSemver = (a: SemVer, b: SemVer): number => {
   for (let i = 0; i < 3; i++)
     if (a.nums[i] !== b.nums[i]) return (a.nums[i] as number) - (b.nums[i] as number);
   if (a.pre.length === 0 || b.pre.length === 0) return b.pre.length - a.pre.length;
@@ -76,7 +76,7 @@ const inRange = (version: SemVer, events: readonly z.infer<typeof Event>[]): boo
             : [];
     if (kind === undefined) return [];
     const at =
-      raw === '0' ? { nums: [0, 0, 0] as [number, number, number], pre: ['0'] } : parse(raw);
+      raw === '0' ? { nums: [0, 0, 0] as [number, number, number], pre: ['0'] } : parseSemver(raw);
     return at ? [{ kind, at }] : [];
   });
   keyed.sort((a, b) => compareSemver(a.at, b.at));
@@ -90,7 +90,7 @@ const inRange = (version: SemVer, events: readonly z.infer<typeof Event>[]): boo
   return affected;
 };
 
-const LABELS: Record<string, AdvisorySeverity> = {
+export const LABELS: Record<string, AdvisorySeverity> = {
   low: 'low',
   moderate: 'medium',
   medium: 'medium',
@@ -124,7 +124,7 @@ export const matchPackage = (
   name: string,
   version: string,
 ): Match[] => {
-  const parsed = parse(version);
+  const parsed = parseSemver(version);
   const matches: Match[] = [];
   for (const record of records) {
     if (record.withdrawn !== undefined) continue;

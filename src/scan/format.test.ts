@@ -92,7 +92,7 @@ describe('when a scan report is printed as SARIF', () => {
   it('[SCAN-8] lists every rule and points each result at its rule by index', () => {
     expect(sarif.version).toBe('2.1.0');
     const ids = run?.tool.driver.rules.map((r) => r.id) ?? [];
-    expect(ids).toHaveLength(7);
+    expect(ids).toHaveLength(9);
     for (const r of run?.results ?? []) expect(ids[r.ruleIndex]).toBe(r.ruleId);
     expect(run?.results.map((r) => r.level)).toEqual(['error', 'warning']);
   });

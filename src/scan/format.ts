@@ -1,5 +1,5 @@
 import { VERSION } from '../version.js';
-import { RULES } from './rules.js';
+import { RULES } from './rule-kit.js';
 import type { ScanReport } from './scan.js';
 import type { Finding, RuleId, Severity } from './types.js';
 

@@ -10,7 +10,9 @@ export type RuleId =
   | 'plain-http'
   | 'no-sandbox'
   | 'broad-allowlist'
-  | 'shared-tool-name';
+  | 'shared-tool-name'
+  | 'poisoned-definition'
+  | 'server-not-started';
 
 /** Where a finding sits: the file, a JSON pointer into it (RFC 6901), and its line when known. */
 interface Location {

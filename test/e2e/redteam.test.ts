@@ -59,10 +59,12 @@ const verdicts = (report: Report) =>
   Object.fromEntries(report.attacks.map((a) => [a.id, a.blocked ? 'blocked' : 'NOT BLOCKED']));
 
 describe('toolgate redteam', () => {
+  let strongConfig: string;
   let strong: Awaited<ReturnType<typeof run>>;
   let weak: Awaited<ReturnType<typeof run>>;
   beforeAll(async () => {
-    strong = await run(configWith({}));
+    strongConfig = configWith({});
+    strong = await run(strongConfig);
     weak = await run(
       configWith(
         {
@@ -155,6 +157,21 @@ describe('toolgate redteam', () => {
     expect(result.stdout).toBe('');
     expect(result.code).toBe(1);
   }, 90_000);
+
+  it('[CHK-8] makes toolgate check pass red-team testing once the report is kept beside the config', async () => {
+    const checked = async () => {
+      const result = await runToolgate(['check', '--config', strongConfig, '--format', 'json']);
+      const items = (JSON.parse(result.stdout) as { items: { id: string; verdict: string }[] })
+        .items;
+      return items.find((i) => i.id === 'red-team-testing')?.verdict;
+    };
+    expect(await checked()).toBe('warn');
+    const report = JSON.parse(strong.stdout) as { generatedAt: string; configSha256: string };
+    expect(Date.now() - Date.parse(report.generatedAt)).toBeLessThan(180_000);
+    expect(report.configSha256).toMatch(/^[0-9a-f]{64}$/);
+    writeFileSync(join(dirname(strongConfig), 'toolgate-redteam.json'), strong.stdout);
+    expect(await checked()).toBe('pass');
+  });
 
   it('[RED-3] exits 2 on a usage error or a config that cannot be read', async () => {
     const missing = await runToolgate(['redteam']);

@@ -4,6 +4,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { fixture, runToolgate, tempDir } from './harness.js';
+import { serveBulk } from '../fixtures/npm-bulk/serve.js';
 
 const OSV = join(import.meta.dirname, '../fixtures/osv');
 const SCHEMA = JSON.parse(
@@ -213,6 +214,28 @@ describe('toolgate deps --osv (the built CLI)', () => {
     const refused = await toolgate(['deps', '--config', config, '--osv', bad]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('SBOM_OSV_INVALID');
-    expect((await toolgate(['deps', '--config', config])).code).toBe(2);
+  }, 180_000);
+
+  it('[SBOM-5] asks the registry npm is configured with when no --osv is given, and refuses an unreachable one', async () => {
+    const { config } = installedServer();
+    expect((await toolgate(['lock', '--config', config])).code).toBe(0);
+    // A loopback stand-in for the registry: the mirror reachable here has no advisory data.
+    const registry = await serveBulk();
+    try {
+      const asked = await runToolgate(['deps', '--config', config], {
+        env: { npm_config_registry: registry.url },
+      });
+      expect(asked.code, asked.stderr).toBe(1);
+      expect(asked.stdout).toMatch(/^HIGH +echo +dep-a@1\.4\.0 +GHSA-aaaa-bbbb-cccc /m);
+      expect(asked.stdout).toContain(`the advisories of ${registry.url} (npm_config_registry)`);
+      expect(registry.requests).toHaveLength(1);
+    } finally {
+      await registry.close();
+    }
+    const offline = await runToolgate(['deps', '--config', config], {
+      env: { npm_config_registry: registry.url },
+    });
+    expect(offline.code).toBe(2);
+    expect(offline.stderr).toContain('SBOM_REGISTRY_UNREACHABLE');
   }, 180_000);
 });

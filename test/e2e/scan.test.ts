@@ -212,7 +212,6 @@ describe('toolgate scan (the built CLI)', () => {
     expect(scan(['medium.json', '--fail-on', 'medium'], { cwd: dir }).code).toBe(1);
     expect(scan(['medium.json', '--format', 'xml'], { cwd: dir }).code).toBe(2);
     expect(scan(['medium.json', '--fail-on', 'critical'], { cwd: dir }).code).toBe(2);
-    expect(scan(['medium.json', '--connect'], { cwd: dir }).code).toBe(2);
     expect(scan(['missing.json'], { cwd: dir }).code).toBe(2);
     writeFileSync(join(dir, 'broken.json'), '{"mcpServers": ');
     expect(scan(['broken.json'], { cwd: dir })).toMatchObject({

@@ -1,15 +1,17 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { probeEnvironment, readLockState } from '../../check/probe.js';
+import { readRedteamState } from '../../check/probe-redteam.js';
 import { scoreDeployment } from '../../check/score.js';
 import { summarize, toJson, toTable } from '../../check/format.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { GatewayError } from '../../errors.js';
 
-export const CHECK_USAGE = `  toolgate check --config FILE [--format table|json] [--fail-on fail|warn]
+export const CHECK_USAGE = `  toolgate check --config FILE [--format table|json] [--fail-on fail|warn] [--redteam REPORT]
                                                score the deployment against the 12-point checklist
-                                               (exit 1 if an item fails, or warns with --fail-on warn;
+                                               (item 12 reads REPORT, default toolgate-redteam.json beside
+                                               the config; exit 1 if an item fails, or warns with --fail-on warn;
                                                2 on a usage error or a config that cannot be read)`;
 
 const usage = (message: string): number => {
@@ -19,7 +21,7 @@ const usage = (message: string): number => {
 
 /** `toolgate check`: reads the config, the lock and the host, scores them, prints the report. */
 export const check = async (argv: readonly string[]): Promise<number> => {
-  let values: { config?: string; format?: string; 'fail-on'?: string };
+  let values: { config?: string; format?: string; 'fail-on'?: string; redteam?: string };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -28,6 +30,7 @@ export const check = async (argv: readonly string[]): Promise<number> => {
         config: { type: 'string', short: 'c' },
         format: { type: 'string', default: 'table' },
         'fail-on': { type: 'string', default: 'fail' },
+        redteam: { type: 'string' },
       },
     }));
   } catch (error) {
@@ -47,11 +50,15 @@ export const check = async (argv: readonly string[]): Promise<number> => {
     console.error(`toolgate check: ${error.code}: ${error.message}`);
     return 2;
   }
-  const [lock, environment] = await Promise.all([
+  const [lock, environment, redteam] = await Promise.all([
     readLockState(configPath, config),
     probeEnvironment(configPath, config),
+    readRedteamState(configPath, values.redteam),
   ]);
-  const results = scoreDeployment({ config, configPath, lock, environment });
+  const results = scoreDeployment({
+    ...{ config, configPath, lock, environment, redteam },
+    now: new Date(),
+  });
   console.log(format === 'json' ? toJson(results, resolve(configPath)) : toTable(results));
   const { warn, fail } = summarize(results);
   return fail > 0 || (failOn === 'warn' && warn > 0) ? 1 : 0;

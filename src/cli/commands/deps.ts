@@ -1,115 +1,61 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
-import { GatewayError, SbomError } from '../../errors.js';
-import type { SbomServer } from '../../sbom/build.js';
+import { GatewayError } from '../../errors.js';
 import {
-  failsAt,
-  matchPackage,
-  OsvRecordSchema,
-  SEVERITY_ORDER,
-  type Match,
-  type OsvRecord,
-} from '../../sbom/osv.js';
+  findAdvisories,
+  isFailOn,
+  packagesOf,
+  readOsv,
+  toTable,
+  type Finding,
+} from '../../sbom/advisories.js';
+import type { SbomServer } from '../../sbom/build.js';
+import { fetchBulkAdvisories, matchBulk } from '../../sbom/npm-advisories.js';
+import { npmRegistry } from '../../sbom/npmrc.js';
+import { failsAt, matchPackage, type Match } from '../../sbom/osv.js';
 import { lockedNpmServers } from './sbom.js';
 
-export const DEPS_USAGE = `  toolgate deps  --config FILE --osv PATH [SERVER] [--format table|json] [--fail-on low|medium|high|critical]
-                                               check every package of the SBOM against an offline OSV
-                                               file or directory (no network); exit 1 on an advisory
-                                               at or above --fail-on (high; unrated counts as high)`;
+export const DEPS_USAGE = `  toolgate deps  --config FILE [--osv PATH] [--registry URL] [SERVER] [--format table|json]
+                [--fail-on low|medium|high|critical]
+                                               check every package of the SBOM against the npm
+                                               registry's bulk advisory endpoint (the registry npm
+                                               is configured with, or URL), and/or an offline OSV
+                                               file or directory (--osv alone: no network); exit 1
+                                               on an advisory at or above --fail-on (high; unrated
+                                               counts as high)`;
 
-type FailOn = (typeof SEVERITY_ORDER)[number];
-const isFailOn = (s: string): s is FailOn => (SEVERITY_ORDER as readonly string[]).includes(s);
-
-/** Every `*.json` under a directory (recursively), or the one file named. */
-const osvFiles = async (path: string): Promise<string[]> => {
-  if (!(await stat(path)).isDirectory()) return [path];
-  const files: string[] = [];
-  for (const entry of await readdir(path, { withFileTypes: true, recursive: true }))
-    if (entry.isFile() && entry.name.endsWith('.json'))
-      files.push(join(entry.parentPath, entry.name));
-  return files.sort();
-};
-
-/** Reads OSV records: a file holds one record or an array of them. A file that is not OSV is refused, never skipped. */
-const readOsv = async (path: string): Promise<OsvRecord[]> => {
-  const records: OsvRecord[] = [];
-  let files: string[];
-  try {
-    files = await osvFiles(path);
-  } catch (cause) {
-    throw new SbomError('SBOM_OSV_INVALID', `cannot read ${path}: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
-  for (const file of files) {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(await readFile(file, 'utf8'));
-    } catch (cause) {
-      throw new SbomError('SBOM_OSV_INVALID', `${file} is not JSON: ${(cause as Error).message}`, {
-        cause,
-      });
-    }
-    // untrusted: advisory files come from a download or a mirror.
-    const result = z.array(OsvRecordSchema).safeParse(Array.isArray(doc) ? doc : [doc]);
-    if (!result.success)
-      throw new SbomError(
-        'SBOM_OSV_INVALID',
-        `${file} is not an OSV record:\n${z.prettifyError(result.error)}`,
-      );
-    records.push(...result.data);
-  }
-  return records;
-};
-
-interface Finding extends Match {
-  readonly server: string;
-  readonly package: string;
-  readonly version: string;
+interface Sources {
+  readonly osv?: string;
+  readonly registry?: string;
 }
 
-/** Each package of each server (its own and every dependency found), matched against the records. */
-const findAdvisories = (
+/** The advisories of every source asked, and a line naming each source. */
+const advisories = async (
   servers: readonly SbomServer[],
-  records: readonly OsvRecord[],
-): Finding[] => {
-  const findings: Finding[] = [];
-  for (const server of servers) {
-    const packages = new Map<string, { name: string; version: string }>([
-      [`${server.name}@${server.version}`, server],
-    ]);
-    for (const p of server.tree?.packages.values() ?? []) packages.set(`${p.name}@${p.version}`, p);
-    for (const p of [...packages.values()].sort((a, b) =>
-      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-    ))
-      for (const m of matchPackage(records, p.name, p.version))
-        findings.push({ ...m, server: server.id, package: p.name, version: p.version });
+  sources: Sources,
+): Promise<{ findings: Finding[]; checked: string[] }> => {
+  const matchers: ((name: string, version: string) => Match[])[] = [];
+  const checked: string[] = [];
+  if (sources.osv !== undefined) {
+    const records = await readOsv(sources.osv);
+    matchers.push((n, v) => matchPackage(records, n, v));
+    checked.push(`${records.length} OSV record(s)`);
   }
-  const rank = (f: Finding) =>
-    f.severity === 'unknown' ? 1.5 : SEVERITY_ORDER.indexOf(f.severity);
-  return findings.sort(
-    (a, b) => rank(b) - rank(a) || (a.server < b.server ? -1 : a.server > b.server ? 1 : 0),
-  );
-};
-
-const toTable = (
-  servers: readonly SbomServer[],
-  findings: readonly Finding[],
-  records: number,
-): string => {
-  const lines = [`checked ${servers.length} server(s) against ${records} OSV record(s)`];
-  for (const f of findings)
-    lines.push(
-      `${f.severity.toUpperCase().padEnd(8)} ${f.server.padEnd(16)} ${`${f.package}@${f.version}`.padEnd(32)} ${f.id}${f.summary ? `  ${f.summary}` : ''}${f.fixed.length > 0 ? `  (fixed in ${f.fixed.join(', ')})` : ''}`,
-    );
-  for (const s of servers)
-    if (!findings.some((f) => f.server === s.id))
-      lines.push(
-        `ok       ${s.id}: no advisory${s.tree === undefined ? ' (its own package only: dependencies unknown)' : ''}`,
-      );
-  return lines.join('\n') + '\n';
+  // With --osv alone the run stays offline; without it (or with --registry) the registry is asked.
+  if (sources.osv === undefined || sources.registry !== undefined) {
+    const registry =
+      sources.registry === undefined
+        ? await npmRegistry(process.cwd())
+        : { url: sources.registry, from: '--registry' };
+    const bulk = await fetchBulkAdvisories(registry.url, packagesOf(servers));
+    matchers.push((n, v) => matchBulk(bulk, n, v));
+    checked.push(`the advisories of ${registry.url} (${registry.from})`);
+  }
+  // The same advisory from both sources (a GHSA id in OSV and in the registry's URL) is listed once.
+  const match = (name: string, version: string): Match[] => {
+    const all = matchers.flatMap((m) => m(name, version));
+    return all.filter((m, i) => all.findIndex((o) => o.id === m.id) === i);
+  };
+  return { findings: findAdvisories(servers, match), checked };
 };
 
 /** `toolgate deps`: exit 0 with nothing at or above --fail-on, 1 otherwise (or an installed tree changed since lock), 2 on a usage or input error. */
@@ -122,6 +68,7 @@ export const deps = async (argv: readonly string[]): Promise<number> => {
       options: {
         config: { type: 'string', short: 'c' },
         osv: { type: 'string' },
+        registry: { type: 'string' },
         format: { type: 'string', default: 'table' },
         'fail-on': { type: 'string', default: 'high' },
       },
@@ -131,30 +78,37 @@ export const deps = async (argv: readonly string[]): Promise<number> => {
   }
   const { values, positionals } = parsed;
   if (values.config === undefined) return usage('--config FILE is required');
-  if (values.osv === undefined)
-    return usage('--osv PATH is required (an OSV file or directory; the registry is not queried)');
   if (values.format !== 'table' && values.format !== 'json')
     return usage(`unknown --format "${values.format}"`);
   const failOn = values['fail-on'];
   if (!isFailOn(failOn)) return usage(`unknown --fail-on "${failOn}"`);
   if (positionals.length > 1) return usage('name at most one SERVER');
   let servers: SbomServer[];
-  let records: OsvRecord[];
+  let found: Awaited<ReturnType<typeof advisories>>;
   try {
-    records = await readOsv(values.osv);
     servers = await lockedNpmServers(values.config, positionals[0], (line) =>
       console.error(`toolgate deps: ${line}`),
     );
+    found = await advisories(servers, values);
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
     console.error(`toolgate deps: ${error.code}: ${error.message}`);
     return error.code === 'SBOM_TREE_CHANGED' ? 1 : 2;
   }
-  const findings = findAdvisories(servers, records);
+  const { findings, checked } = found;
   process.stdout.write(
     values.format === 'json'
-      ? JSON.stringify({ servers: servers.map((s) => s.id), findings }, null, 2) + '\n'
-      : toTable(servers, findings, records.length),
+      ? JSON.stringify(
+          {
+            generatedAt: new Date().toISOString(),
+            servers: servers.map((s) => s.id),
+            packages: Object.fromEntries(servers.map((s) => [s.id, `${s.name}@${s.version}`])),
+            findings,
+          },
+          null,
+          2,
+        ) + '\n'
+      : toTable(servers, findings, checked),
   );
   return findings.some((f) => failsAt(f.severity, failOn)) ? 1 : 0;
 };

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { configSha256 } from '../../check/probe-redteam.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { GatewayError, RedteamError } from '../../errors.js';
@@ -52,6 +53,7 @@ export const redteam = async (argv: readonly string[]): Promise<number> => {
     console.error(`toolgate redteam: ${error.code}: ${error.message}`);
     return 1;
   }
-  console.log(format === 'json' ? toJson(report, resolve(configPath)) : toTable(report));
+  const attacked = { path: resolve(configPath), sha256: await configSha256(configPath) };
+  console.log(format === 'json' ? toJson(report, attacked, new Date()) : toTable(report));
   return anyNotBlocked(report) ? 1 : 0;
 };

@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../../config/load.js';
+import { connectAndScan } from '../../scan/connect.js';
 import { toJson, toSarif, toTable } from '../../scan/format.js';
 import {
   exitCodeOf,
@@ -13,9 +15,11 @@ import {
 } from '../../scan/scan.js';
 import { SEVERITIES, type Finding, type Severity } from '../../scan/types.js';
 
-export const SCAN_USAGE = `  toolgate scan [PATH...] [--format table|json|sarif] [--fail-on low|medium|high]
+export const SCAN_USAGE = `  toolgate scan [PATH...] [--connect] [--format table|json|sarif] [--fail-on low|medium|high]
                                                static findings in MCP client configs and toolgate
                                                configs (no PATH: this machine's client configs);
+                                               --connect also starts each server of a toolgate
+                                               config sandboxed and checks its live definitions;
                                                exit 1 on a finding at or above --fail-on (high)`;
 
 /** Where clients keep their MCP servers on Linux, user-wide then per project (docs/security-team.md lists macOS and Windows). */
@@ -59,7 +63,6 @@ export const scan = async (argv: readonly string[]): Promise<number> => {
   const { values, positionals } = parsed;
   const format = values.format;
   const failOn = values['fail-on'];
-  if (values.connect) return usage('--connect is not available yet: scan reads configs only');
   if (format !== 'table' && format !== 'json' && format !== 'sarif')
     return usage(`unknown --format "${format}"`);
   if (!isSeverity(failOn)) return usage(`unknown --fail-on "${failOn}"`);
@@ -92,6 +95,7 @@ export const scan = async (argv: readonly string[]): Promise<number> => {
     files.push(result.scanned);
     findings.push(...result.findings);
     if (!result.config) continue;
+    if (values.connect) findings.push(...(await connectFindings(path, shown(path))));
     // A toolgate config's lock holds the tools each server listed when locked: the only static view of them.
     const lockPath = resolve(dirname(path), result.config.lock.path ?? 'toolgate.lock');
     if (!existsSync(lockPath)) continue;
@@ -125,3 +129,9 @@ const read = async (path: string): Promise<string | undefined> => {
     return undefined;
   }
 };
+
+/** `--connect`: the config as a start loads it (relative paths from its folder), each server started and listed. */
+const connectFindings = async (path: string, shown: string): Promise<Finding[]> =>
+  connectAndScan(shown, await loadConfig(path), (server, line) =>
+    console.error(`toolgate scan: ${server}: ${line}`),
+  );
