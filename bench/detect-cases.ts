@@ -77,6 +77,14 @@ export const loadShared = (data: string): Case[] => {
         .filter((t) => t.variant.startsWith('benign'))
         .map((t) => `${t.tool}|${t.params.join(',')}|${t.description}`),
     );
+    // Seen as the gateway sees them: an attacked server next to the original server it imitates, an
+    // original next to the other original servers (shadowing and mentions need that context).
+    const servers = new Map<string, Set<string>>();
+    for (const t of tools)
+      if (t.variant.startsWith('benign'))
+        servers.set(dirname(t.file), (servers.get(dirname(t.file)) ?? new Set()).add(t.tool));
+    const othersOf = (dir: string) =>
+      new Set([...servers].flatMap(([d, names]) => (d === dir ? [] : [...names])));
     tools.forEach((t, i) => {
       const benign = t.variant.startsWith('benign');
       // Unchanged copies of original tools in attacked files are not attacks.
@@ -86,11 +94,10 @@ export const loadShared = (data: string): Case[] => {
         source: 'msb',
         id: `msb-${dirname(t.file)}-${i}`,
         label: benign ? 'benign' : 'attack',
-        item: definitionItem({
-          name: t.tool,
-          description: t.description,
-          inputSchema: { type: 'object', properties },
-        }),
+        item: definitionItem(
+          { name: t.tool, description: t.description, inputSchema: { type: 'object', properties } },
+          benign ? othersOf(dirname(t.file)) : (servers.get(dirname(t.file)) ?? new Set<string>()),
+        ),
       });
     });
     const outputs = (
