@@ -1,4 +1,5 @@
-import { compileScanner, hitsOf, sortHits, type Scanner } from './scan.js';
+import { compileScanner, type Scanner } from './automaton.js';
+import { hitsOf, sortHits } from './scan.js';
 import type { Rule } from './rules.js';
 import type { Finding, Item } from './types.js';
 import { PHRASES } from './intent-phrases.js';

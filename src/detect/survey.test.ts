@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { stripHidden } from '../sanitize/hidden.js';
 import { canonical, foldWide, LOOKALIKES, prepare } from './normalize.js';
 import { RULES, SURFACE_WEIGHTS } from './rules.js';
-import { compileScanner, hitsOf } from './scan.js';
+import { compileScanner } from './automaton.js';
+import { hitsOf } from './scan.js';
 import { restore } from './swaps.js';
 import { survey } from './survey.js';
 
