@@ -18,6 +18,29 @@ export type Report = (
   item?: string,
 ) => void;
 
+/** A tool named like one of another server's is reported (shadowing), whatever its definition says. */
+const collisions = (
+  items: readonly Record<string, unknown>[],
+  foreign: ReadonlySet<string>,
+  message: Message,
+  emit: ContentEventSink,
+): void => {
+  for (const t of items)
+    if (typeof t['name'] === 'string' && foreign.has(t['name']))
+      emit(
+        {
+          kind: 'content',
+          defense: 'shadowing',
+          action: 'warn',
+          server: message.server,
+          method: message.method,
+          item: `tool:${t['name']}`,
+          reasons: [{ rule: 'name-collision', span: t['name'] }],
+        },
+        message,
+      );
+};
+
 /**
  * What the detector does to lists: scores every definition of every page (next to the other servers'
  * tools, for shadowing), hides the poisoned ones with an event, remembers them per server and refuses
@@ -49,20 +72,7 @@ export const createListGuard = (
       const mine = tools.get(message.server) ?? new Set<string>();
       for (const t of items) if (typeof t['name'] === 'string') mine.add(t['name']);
       tools.set(message.server, mine);
-      for (const t of items)
-        if (typeof t['name'] === 'string' && foreign.has(t['name']))
-          emit(
-            {
-              kind: 'content',
-              defense: 'shadowing',
-              action: 'warn',
-              server: message.server,
-              method: message.method,
-              item: `tool:${t['name']}`,
-              reasons: [{ rule: 'name-collision', span: t['name'] }],
-            },
-            message,
-          );
+      collisions(items, foreign, message, emit);
     }
     const hiddenHere = new Set<string>();
     const kept = items.filter((definition) => {

@@ -15,6 +15,24 @@ const RESULT_SURFACE: Readonly<Record<string, { surface: Surface; ceiling: keyof
   'prompts/get': { surface: 'prompt', ceiling: 'prompts' },
 };
 
+/** Reports a verdict capped by `ceiling`; a block is refused with `code`. */
+const judgeWith =
+  (report: Report) =>
+  (
+    message: Message,
+    verdict: Verdict,
+    ceiling: 'warn' | 'block',
+    code: 'DETECT_INJECTION' | 'DETECT_UNSAFE_ARGUMENTS',
+    what: string,
+  ): void => {
+    const action = cap(verdict, ceiling);
+    if (action === 'block') {
+      report(message, verdict, 'block');
+      throw new DetectError(code, `${what}: ${verdict.reasons.map((r) => r.rule).join(', ')}`);
+    }
+    if (action === 'warn') report(message, verdict, 'warn');
+  };
+
 /**
  * Runs the detection engine where attacker text reaches the model: every list (a poisoned
  * definition is hidden, with an event, and calls to it are refused), every tool result, resource
@@ -49,21 +67,7 @@ export const detectInjection = (
     report,
     knownTools,
   );
-  /** Reports a verdict capped by `ceiling`; a block is refused with `code`. */
-  const judge = (
-    message: Message,
-    verdict: Verdict,
-    ceiling: 'warn' | 'block',
-    code: 'DETECT_INJECTION' | 'DETECT_UNSAFE_ARGUMENTS',
-    what: string,
-  ): void => {
-    const action = cap(verdict, ceiling);
-    if (action === 'block') {
-      report(message, verdict, 'block');
-      throw new DetectError(code, `${what}: ${verdict.reasons.map((r) => r.rule).join(', ')}`);
-    }
-    if (action === 'warn') report(message, verdict, 'warn');
-  };
+  const judge = judgeWith(report);
 
   return async function detectInjection(message, next) {
     // Server→client notifications (logs, progress, an upstream's error text) are scored like its requests.
