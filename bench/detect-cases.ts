@@ -58,10 +58,9 @@ export const loadJsonl = (dir: string): Case[] => {
   return out;
 };
 
-/** The shared datasets of `data` (../shared/datasets), as the existing bench reads them. */
-export const loadShared = (data: string): Case[] => {
+/** MSB's derived tool definitions (attacked and original) and its injected outputs. */
+const loadMsb = (data: string, json: (p: string) => unknown): Case[] => {
   const out: Case[] = [];
-  const json = (p: string): unknown => JSON.parse(readFileSync(join(data, p), 'utf8'));
   const msb = 'msb/msb_tool_descriptions.derived.json';
   if (existsSync(join(data, msb))) {
     type Tool = {
@@ -114,6 +113,14 @@ export const loadShared = (data: string): Case[] => {
       }),
     );
   }
+  return out;
+};
+
+/** The shared datasets of `data` (../shared/datasets), as the existing bench reads them. */
+export const loadShared = (data: string): Case[] => {
+  const out: Case[] = [];
+  const json = (p: string): unknown => JSON.parse(readFileSync(join(data, p), 'utf8'));
+  out.push(...loadMsb(data, json));
   const secb = 'mcpsecbench/TUM-DSE';
   if (existsSync(join(data, secb))) {
     const attacks = json(`${secb}/attacks_updated.json`) as {
