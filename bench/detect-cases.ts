@@ -58,10 +58,9 @@ export const loadJsonl = (dir: string): Case[] => {
   return out;
 };
 
-/** The shared datasets of `data` (../shared/datasets), as the existing bench reads them. */
-export const loadShared = (data: string): Case[] => {
+/** MSB's derived tool definitions (attacked and original) and its injected outputs. */
+const loadMsb = (data: string, json: (p: string) => unknown): Case[] => {
   const out: Case[] = [];
-  const json = (p: string): unknown => JSON.parse(readFileSync(join(data, p), 'utf8'));
   const msb = 'msb/msb_tool_descriptions.derived.json';
   if (existsSync(join(data, msb))) {
     type Tool = {
@@ -77,6 +76,14 @@ export const loadShared = (data: string): Case[] => {
         .filter((t) => t.variant.startsWith('benign'))
         .map((t) => `${t.tool}|${t.params.join(',')}|${t.description}`),
     );
+    // Seen as the gateway sees them: an attacked server next to the original server it imitates, an
+    // original next to the other original servers (shadowing and mentions need that context).
+    const servers = new Map<string, Set<string>>();
+    for (const t of tools)
+      if (t.variant.startsWith('benign'))
+        servers.set(dirname(t.file), (servers.get(dirname(t.file)) ?? new Set()).add(t.tool));
+    const othersOf = (dir: string) =>
+      new Set([...servers].flatMap(([d, names]) => (d === dir ? [] : [...names])));
     tools.forEach((t, i) => {
       const benign = t.variant.startsWith('benign');
       // Unchanged copies of original tools in attacked files are not attacks.
@@ -86,11 +93,10 @@ export const loadShared = (data: string): Case[] => {
         source: 'msb',
         id: `msb-${dirname(t.file)}-${i}`,
         label: benign ? 'benign' : 'attack',
-        item: definitionItem({
-          name: t.tool,
-          description: t.description,
-          inputSchema: { type: 'object', properties },
-        }),
+        item: definitionItem(
+          { name: t.tool, description: t.description, inputSchema: { type: 'object', properties } },
+          benign ? othersOf(dirname(t.file)) : (servers.get(dirname(t.file)) ?? new Set<string>()),
+        ),
       });
     });
     const outputs = (
@@ -107,6 +113,14 @@ export const loadShared = (data: string): Case[] => {
       }),
     );
   }
+  return out;
+};
+
+/** The shared datasets of `data` (../shared/datasets), as the existing bench reads them. */
+export const loadShared = (data: string): Case[] => {
+  const out: Case[] = [];
+  const json = (p: string): unknown => JSON.parse(readFileSync(join(data, p), 'utf8'));
+  out.push(...loadMsb(data, json));
   const secb = 'mcpsecbench/TUM-DSE';
   if (existsSync(join(data, secb))) {
     const attacks = json(`${secb}/attacks_updated.json`) as {

@@ -154,6 +154,36 @@ export const bySource = (
   return { sources, heldOutOutputs: outputs === 0 ? NaN : outputsFlagged / outputs };
 };
 
+/** The leave-one-source-out table of `bench:detect`, the worst sources and the held-out recall on outputs. */
+export const losoTable = ({
+  sources,
+  heldOutOutputs,
+}: {
+  sources: SourceFigures[];
+  heldOutOutputs: number;
+}): string => {
+  const f = (x: number) => (Number.isNaN(x) ? '–' : `${(100 * x).toFixed(1)}%`);
+  const out = [
+    '\n| source | attacks | benign | rules alone: recall / FP | in-sample: recall / FP | held out: recall / FP |\n|---|---|---|---|---|---|',
+    ...sources.map(
+      (s) =>
+        `| ${s.source} | ${s.attacks} | ${s.benign} | ${f(s.rules.recall)} / ${f(s.rules.fp)} | ${f(s.inSample.recall)} / ${f(s.inSample.fp)} | ${f(s.heldOut.recall)} / ${f(s.heldOut.fp)} |`,
+    ),
+  ];
+  const worst = sources
+    .filter((s) => s.attacks > 0)
+    .sort((a, b) => a.heldOut.recall - b.heldOut.recall)[0];
+  const worstFp = sources
+    .filter((s) => s.benign > 0)
+    .sort((a, b) => b.heldOut.fp - a.heldOut.fp)[0];
+  if (worst)
+    out.push(`\nWorst held-out attack source: ${worst.source} (recall ${f(worst.heldOut.recall)})`);
+  if (worstFp)
+    out.push(`Worst held-out benign source: ${worstFp.source} (FP ${f(worstFp.heldOut.fp)})`);
+  out.push(`Held-out recall on output attacks (all sources): ${f(heldOutOutputs)}`);
+  return out.join('\n');
+};
+
 /** Our own seed source (bench/seed), the shared datasets and the sources of data/detect. */
 export const loadCases = (data: string, cases: string, seed = 'bench/seed'): Case[] => [
   ...loadJsonl(resolve(seed)),

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -6,8 +5,10 @@ import { parse as parseYaml } from 'yaml';
 import { definitionItem, payloadItem } from '../src/detect/collect.js';
 import { createEngine } from '../src/detect/engine.js';
 import { createFrameInspector } from '../src/detect/frame.js';
-import type { Action, Item } from '../src/detect/types.js';
-import { bySource, loadCases, observe } from './detect-fit.js';
+import type { Action } from '../src/detect/types.js';
+import { createTallies } from './detect-tally.js';
+import { bySource, loadCases, losoTable, observe } from './detect-fit.js';
+import { throughput } from './detect-speed.js';
 
 /**
  * `npm run bench:detect -- --data ../shared/datasets`: scores the detector on data written by
@@ -34,44 +35,8 @@ if (!existsSync(data)) {
 const engine = createEngine();
 const inspector = createFrameInspector(engine);
 const json = (path: string): unknown => JSON.parse(readFileSync(join(data, path), 'utf8'));
+const { count, misses, table } = createTallies(values.verbose ? values.half : undefined);
 const pct = (n: number, d: number) => (d === 0 ? 'n/a' : `${((100 * n) / d).toFixed(1)}%`);
-
-interface Tally {
-  flagged: number;
-  total: number;
-  blocked: number;
-}
-type Half = 'dev' | 'held-out';
-/**
- * Every case falls in one of two halves by a hash of its id (for AgentDojo the goal, for MSB the
- * tool, so one goal or tool never straddles both). Errors are only ever looked at on the
- * development half; the held-out half shows whether the rules generalise.
- */
-const halfOf = (id: string): Half =>
-  (createHash('sha256').update(id).digest()[0] as number) % 2 === 0 ? 'dev' : 'held-out';
-const tallies = new Map<string, Tally>();
-const misses: string[] = [];
-const bump = (key: string, action: Action) => {
-  const t = tallies.get(key) ?? { flagged: 0, total: 0, blocked: 0 };
-  t.total++;
-  if (action !== 'pass') t.flagged++;
-  if (action === 'block') t.blocked++;
-  tallies.set(key, t);
-};
-/** Counts one case under `key`, overall and in its half; --verbose lists the chosen half's cases. */
-const count = (key: string, action: Action, id: string, label = '') => {
-  const half = halfOf(id);
-  bump(key, action);
-  bump(`${key}\u0000${half}`, action);
-  if (values.verbose && label && half === values.half) misses.push(`${key}\t${action}\t${label}`);
-};
-const isBenign = (key: string) => /benign|original/.test(key);
-const cell = (key: string, t: Tally | undefined) =>
-  !t
-    ? '–'
-    : isBenign(key)
-      ? `FP ${pct(t.flagged, t.total)} (${t.flagged}/${t.total})`
-      : `${pct(t.flagged, t.total)} (${t.flagged}/${t.total}; block ${t.blocked})`;
 
 // 1. mcp-guardbench: frames with expected pass/warn/block, through the `toolgate inspect --ndjson` logic.
 const guard = join(data, 'mcp-guardbench/cases');
@@ -312,189 +277,18 @@ if (existsSync(join(data, npmPath))) {
   }
 }
 
-// 6. Throughput: benign text of growing size through the engine, one core.
-const corpus = (() => {
-  const parts: string[] = [];
-  if (existsSync(join(data, npmPath))) parts.push(JSON.stringify(json(npmPath)));
-  if (existsSync(dojo))
-    for (const s of readdirSync(join(dojo, 'data/suites')))
-      parts.push(readFileSync(join(dojo, 'data/suites', s, 'environment.yaml'), 'utf8'));
-  return parts.join('\n') || 'The quick brown fox jumps over the lazy dog. '.repeat(1000);
-})();
-const sized = (bytes: number) => {
-  let s = corpus;
-  while (s.length < bytes) s += '\n' + corpus;
-  return s.slice(0, bytes);
-};
-const speed: string[] = [];
-const WARM_UP_MS = 1500;
-/** Milliseconds of this process's CPU time since `from`. */
-const cpuSince = (from: NodeJS.CpuUsage): number => {
-  const c = process.cpuUsage(from);
-  return (c.user + c.system) / 1000;
-};
-const perByte: number[] = [];
-const WINDOWS = 5;
-/**
- * Warms `run` up (at least 3 calls and `WARM_UP_MS` of CPU, so that one-off costs are paid before the
- * clock starts), then times `WINDOWS` windows of `runs` calls each and keeps the median window (by CPU
- * time), per call: one window can fall in a burst of outside load or in a phase of the heap growing;
- * the median of five is the steady rate.
- */
-const medianWindow = (run: () => void, runs: number): { cpu: number; wall: number } => {
-  const w0 = process.cpuUsage();
-  for (let i = 0; i < 3 || cpuSince(w0) < WARM_UP_MS; i++) run();
-  const windows: { cpu: number; wall: number }[] = [];
-  for (let w = 0; w < WINDOWS; w++) {
-    const c0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < runs; i++) run();
-    windows.push({
-      wall: Number(process.hrtime.bigint() - t0) / 1e6 / runs,
-      cpu: cpuSince(c0) / runs,
-    });
-  }
-  return windows.sort((a, b) => a.cpu - b.cpu)[WINDOWS >> 1] as { cpu: number; wall: number };
-};
-for (const kb of values['no-speed'] ? [] : [16, 64, 256, 1024, 4096]) {
-  const text = sized(kb * 1024);
-  const item: Item = payloadItem('output', { content: [{ type: 'text', text }] });
-  const runs = Math.max(5, Math.ceil(32_768 / kb));
-  // The warm-up pays the one-off costs (the optimising compiler's work on the scan loop, 0.1 s on
-  // another thread but counted in this process's CPU time, and the first second in which the memory of
-  // each scan text is mapped afresh, about half the steady speed at 256 KiB): what is timed is the
-  // steady state of a long-running gateway.
-  // CPU time of this process (one core), and wall time: on a shared machine wall time includes waiting.
-  const { cpu, wall } = medianWindow(() => engine.scan(item), runs);
-  perByte.push(cpu / kb);
-  speed.push(
-    `| ${kb} KiB | ${cpu.toFixed(2)} ms | ${(kb / 1024 / (cpu / 1000)).toFixed(1)} MB/s | ${wall.toFixed(2)} ms | ${(kb / 1024 / (wall / 1000)).toFixed(1)} MB/s |`,
-  );
-}
-
-// The same at 1 MiB for each kind of text alone: JSON (camelCase keys to split) and YAML prose.
-const kinds: string[] = [];
-const byKind: [string, string][] = [];
-if (existsSync(join(data, npmPath)))
-  byKind.push(['JSON (npm tool lists)', JSON.stringify(json(npmPath), null, 1)]);
-if (existsSync(dojo))
-  byKind.push([
-    'YAML prose (AgentDojo environments)',
-    readdirSync(join(dojo, 'data/suites'))
-      .map((s) => readFileSync(join(dojo, 'data/suites', s, 'environment.yaml'), 'utf8'))
-      .join('\n'),
-  ]);
-// Text above U+00FF, generated here (a fixed pseudo-random sequence, no dataset): every such character is
-// written to the scan text as a placeholder, and fullwidth punctuation makes NFKC folding run.
-const generated = (piece: (next: () => number) => string): string => {
-  let seed = 1;
-  const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-  const parts: string[] = [];
-  for (let n = 0; n < 1 << 20;) {
-    const p = piece(next);
-    parts.push(p);
-    n += p.length;
-  }
-  return parts.join('');
-};
-byKind.push([
-  'CJK (generated: ideographs, fullwidth punctuation)',
-  generated(
-    (next) =>
-      Array.from({ length: 12 }, () =>
-        String.fromCharCode(0x4e00 + Math.floor(next() * 0x5000)),
-      ).join('') +
-      (next() < 0.5 ? '，' : '。') +
-      (next() < 0.05 ? '\n' : ''),
-  ),
-]);
-byKind.push([
-  'Emoji and ASCII words (generated)',
-  generated(
-    (next) =>
-      `word${Math.floor(next() * 100)} ${String.fromCodePoint(0x1f600 + Math.floor(next() * 64))} `,
-  ),
-]);
-for (const [name, source] of values['no-speed'] ? [] : byKind) {
-  let text = source;
-  while (text.length < 1 << 20) text += '\n' + source;
-  const sliced = text.slice(0, 1 << 20);
-  const item: Item = payloadItem('output', { content: [{ type: 'text', text: sliced }] });
-  const { cpu } = medianWindow(() => engine.scan(item), 10);
-  const utf8 = Buffer.byteLength(sliced) / (1 << 20);
-  kinds.push(
-    `| ${name} | ${utf8.toFixed(2)} MiB | ${cpu.toFixed(2)} ms | ${(utf8 / (cpu / 1000)).toFixed(1)} MB/s | ${(1 / (cpu / 1000)).toFixed(1)} M/s |`,
-  );
-}
-
-// A yardstick for this machine: one plain loop reading every character of 1 MiB (no detection at all).
-let yardstick = 0;
-if (!values['no-speed']) {
-  const text = sized(1 << 20);
-  let sum = 0;
-  const c0 = process.cpuUsage();
-  for (let r = 0; r < 20; r++)
-    for (let i = 0; i < text.length; i++) sum = (sum + text.charCodeAt(i)) | 0;
-  const c = process.cpuUsage(c0);
-  yardstick = (c.user + c.system) / 1000 / 20;
-  if (sum === 42) console.log('');
-}
-
-const t = (k: string) => tallies.get(k);
 console.log(
   `# detection benchmark (${new Date().toISOString().slice(0, 10)}, node ${process.version})\n`,
 );
-console.log('| dataset | group | all | development half | held-out half |\n|---|---|---|---|---|');
-for (const key of [...tallies.keys()].filter((k) => !k.includes('\u0000')).sort())
-  console.log(
-    `| ${key.split(' ')[0]} | ${key.split(' ').slice(1).join(' ')} | ${cell(key, t(key))} | ${cell(key, t(`${key}\u0000dev`))} | ${cell(key, t(`${key}\u0000held-out`))} |`,
-  );
+console.log(table());
 if (guardTotal)
   console.log(`\nguardbench exact action: ${pct(exact, guardTotal)} (${exact}/${guardTotal})`);
 if (msbIdentical)
   console.log(
     `MSB attacked entries identical in name, parameters and description to an original tool: ${msbIdentical}`,
   );
-if (speed.length > 0) {
-  console.log(
-    '\n| input | CPU time per scan | throughput (CPU) | wall time per scan | throughput (wall) |\n|---|---|---|---|---|\n' +
-      speed.join('\n'),
-  );
-  console.log(
-    '\n| text (1 Mi UTF-16 code units) | UTF-8 size | CPU time per scan | throughput (CPU, UTF-8) | code units per second |\n|---|---|---|---|---|\n' +
-      kinds.join('\n'),
-  );
-  console.log(
-    `\nYardstick: a plain loop reading each character of 1 MiB takes ${yardstick.toFixed(2)} ms of CPU here; a 1 MiB scan costs ${(((perByte[3] as number) * 1024) / yardstick).toFixed(1)}× that.`,
-  );
-  // Small inputs are timed too briefly to be steady: growth is read from 256 KiB up.
-  console.log(
-    `\nCPU time per byte, 4096 KiB vs 256 KiB: ${((perByte.at(-1) as number) / (perByte[2] as number)).toFixed(2)}× (1.00× = linear)`,
-  );
-}
+if (!values['no-speed']) console.log(throughput(data, engine));
 // Leave-one-source-out: the intent model fitted without a source, scored on it (recall on its
 // attacks, false positives on its benign items), next to the model fitted on every source and the rules alone.
-{
-  const { sources, heldOutOutputs } = bySource(observe(loadCases(data, values.cases)));
-  const f = (x: number) => (Number.isNaN(x) ? '–' : `${(100 * x).toFixed(1)}%`);
-  console.log(
-    '\n| source | attacks | benign | rules alone: recall / FP | in-sample: recall / FP | held out: recall / FP |\n|---|---|---|---|---|---|',
-  );
-  for (const s of sources)
-    console.log(
-      `| ${s.source} | ${s.attacks} | ${s.benign} | ${f(s.rules.recall)} / ${f(s.rules.fp)} | ${f(s.inSample.recall)} / ${f(s.inSample.fp)} | ${f(s.heldOut.recall)} / ${f(s.heldOut.fp)} |`,
-    );
-  const attacked = sources.filter((s) => s.attacks > 0);
-  const worst = attacked.sort((a, b) => a.heldOut.recall - b.heldOut.recall)[0];
-  const worstFp = [...sources]
-    .filter((s) => s.benign > 0)
-    .sort((a, b) => b.heldOut.fp - a.heldOut.fp)[0];
-  if (worst)
-    console.log(
-      `\nWorst held-out attack source: ${worst.source} (recall ${f(worst.heldOut.recall)})`,
-    );
-  if (worstFp)
-    console.log(`Worst held-out benign source: ${worstFp.source} (FP ${f(worstFp.heldOut.fp)})`);
-  console.log(`Held-out recall on output attacks (all sources): ${f(heldOutOutputs)}`);
-}
+console.log(losoTable(bySource(observe(loadCases(data, values.cases)))));
 if (values.verbose) console.log('\n' + misses.join('\n'));

@@ -1,6 +1,7 @@
 import { prepare, type Prepared } from './normalize.js';
 import { ATTACK_CATEGORIES, RULES, SURFACE_WEIGHTS, type Category, type Rule } from './rules.js';
-import { compileScanner, hitsOf, matchAt, scan, type Scanner } from './scan.js';
+import { compileScanner, type Scanner } from './automaton.js';
+import { hitsOf, matchAt, scan } from './scan.js';
 import { templateQuery } from './template-query.js';
 import {
   INTENT_RULES,

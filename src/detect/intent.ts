@@ -1,4 +1,5 @@
-import { compileScanner, hitsOf, sortHits, type Scanner } from './scan.js';
+import { compileScanner, type Scanner } from './automaton.js';
+import { hitsOf, sortHits } from './scan.js';
 import type { Rule } from './rules.js';
 import type { Finding, Item } from './types.js';
 import { PHRASES } from './intent-phrases.js';
@@ -116,11 +117,25 @@ export const FEATURES = [
   'surface:definition',
   'surface:output',
   'rules:override',
-  'rules:concealment',
-  'rules:exfiltration',
+  'rules:role',
+  'rules:addressed',
   'rules:imperative',
+  'rules:concealment',
   'rules:sensitive',
+  'rules:secret-request',
+  'rules:exfiltration',
+  'rules:hidden-param',
+  'rules:shadowing',
+  'rules:preference',
+  'rules:urgency',
+  'rules:fake-error',
+  'rules:fake-turn',
+  'rules:active-content',
+  'rules:argument-injection',
+  'rules:hidden',
   'rules:other',
+  'rules:count>=2',
+  'rules:count>=3',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 
@@ -192,12 +207,16 @@ export const intentFeatures = (
   set('bias');
   set('surface:definition', item.surface === 'definition' ? 1 : 0);
   set('surface:output', item.surface === 'output' ? 1 : 0);
+  let count = 0;
   for (const f of findings) {
     const key = `rules:${f.category}` as Feature;
     const k = FEATURES.includes(key) ? key : 'rules:other';
     const i = FEATURES.indexOf(k);
     values[i] = Math.max(values[i] as number, f.weight);
+    count++;
   }
+  set('rules:count>=2', count >= 2 ? 1 : 0);
+  set('rules:count>=3', count >= 3 ? 1 : 0);
   const { hits: phrases, windows } = read(text, hits);
   if (windows.length === 0) return { values, span: '' };
   const seen = new Set<Action>();

@@ -1,23 +1,37 @@
 import { DetectError } from '../errors.js';
-import type { Interceptor, Message, Next, Result } from '../core/interceptor.js';
-import { definitionItem, payloadItem } from './collect.js';
+import type { Interceptor, Message } from '../core/interceptor.js';
+import { payloadItem } from './collect.js';
 import type { Engine } from './engine.js';
-import { itemId, LIST_FIELDS, type ContentEventSink } from '../core/content-event.js';
+import { LIST_FIELDS, type ContentEventSink } from '../core/content-event.js';
 import type { ContentConfig } from '../config/content-schema.js';
-import type { Action, Surface, Verdict } from './types.js';
+import type { Surface, Verdict } from './types.js';
+import { cap, createListGuard, type Report } from './interceptor-lists.js';
 
 type Ceilings = ContentConfig['detect'];
-const MAX_LIST_PAGES = 100;
-
-/** The strongest action the config allows on a surface; a block above it becomes a warn. */
-const cap = (verdict: Verdict, ceiling: 'warn' | 'block'): Action =>
-  verdict.action === 'block' && ceiling === 'warn' ? 'warn' : verdict.action;
 
 const RESULT_SURFACE: Readonly<Record<string, { surface: Surface; ceiling: keyof Ceilings }>> = {
   'tools/call': { surface: 'output', ceiling: 'toolResults' },
   'resources/read': { surface: 'resource', ceiling: 'resources' },
   'prompts/get': { surface: 'prompt', ceiling: 'prompts' },
 };
+
+/** Reports a verdict capped by `ceiling`; a block is refused with `code`. */
+const judgeWith =
+  (report: Report) =>
+  (
+    message: Message,
+    verdict: Verdict,
+    ceiling: 'warn' | 'block',
+    code: 'DETECT_INJECTION' | 'DETECT_UNSAFE_ARGUMENTS',
+    what: string,
+  ): void => {
+    const action = cap(verdict, ceiling);
+    if (action === 'block') {
+      report(message, verdict, 'block');
+      throw new DetectError(code, `${what}: ${verdict.reasons.map((r) => r.rule).join(', ')}`);
+    }
+    if (action === 'warn') report(message, verdict, 'warn');
+  };
 
 /**
  * Runs the detection engine where attacker text reaches the model: every list (a poisoned
@@ -32,21 +46,7 @@ export const detectInjection = (
   emit: ContentEventSink,
   knownTools: ReadonlyMap<string, readonly string[]> = new Map(),
 ): Interceptor => {
-  /** Definitions hidden as poisoned, per server. */
-  const hidden = new Map<string, Set<string>>();
-  /** Tool names per server, from the config's exact allowlists and every list seen. */
-  const tools = new Map<string, Set<string>>(
-    [...knownTools].map(([s, names]) => [s, new Set(names)]),
-  );
-  const foreignTo = (server: string) =>
-    new Set([...tools].filter(([s]) => s !== server).flatMap(([, names]) => [...names]));
-
-  const report = (
-    message: Message,
-    verdict: Verdict,
-    action: 'warn' | 'block' | 'hide',
-    item?: string,
-  ) =>
+  const report: Report = (message, verdict, action, item) =>
     emit(
       {
         kind: 'content',
@@ -60,80 +60,14 @@ export const detectInjection = (
       message,
     );
 
-  const filterList = (message: Message, result: Result): Result => {
-    const kind = LIST_FIELDS[message.method];
-    const list = kind && result[kind.field];
-    if (!kind || !Array.isArray(list)) return result;
-    const items = list.filter((x): x is Record<string, unknown> => !!x && typeof x === 'object');
-    const foreign = foreignTo(message.server);
-    if (message.method === 'tools/list') {
-      const mine = tools.get(message.server) ?? new Set<string>();
-      for (const t of items) if (typeof t['name'] === 'string') mine.add(t['name']);
-      tools.set(message.server, mine);
-      for (const t of items)
-        if (typeof t['name'] === 'string' && foreign.has(t['name']))
-          emit(
-            {
-              kind: 'content',
-              defense: 'shadowing',
-              action: 'warn',
-              server: message.server,
-              method: message.method,
-              item: `tool:${t['name']}`,
-              reasons: [{ rule: 'name-collision', span: t['name'] }],
-            },
-            message,
-          );
-    }
-    const hiddenHere = new Set<string>();
-    const kept = items.filter((definition) => {
-      const id = itemId(message.method, definition);
-      const verdict = engine.scan(definitionItem(definition, foreign));
-      const action = cap(verdict, ceilings.definitions);
-      if (action === 'pass') return true;
-      if (action === 'warn') {
-        report(message, verdict, 'warn', id);
-        return true;
-      }
-      if (id) hiddenHere.add(id);
-      report(message, verdict, 'hide', id);
-      return false;
-    });
-    const seen = hidden.get(message.server) ?? new Set<string>();
-    // A fresh full list replaces what was hidden; a later page only adds.
-    if (result['nextCursor'] === undefined && message.params['cursor'] === undefined)
-      hidden.set(message.server, hiddenHere);
-    else hidden.set(message.server, new Set([...seen, ...hiddenHere]));
-    return { ...result, [kind.field]: kept };
-  };
-
-  const refuseHidden = (message: Message) => {
-    const name = message.params['name'];
-    const id =
-      message.method === 'tools/call'
-        ? `tool:${String(name)}`
-        : message.method === 'prompts/get'
-          ? `prompt:${String(name)}`
-          : undefined;
-    if (id && hidden.get(message.server)?.has(id))
-      throw new DetectError(
-        'DETECT_POISONED_DEFINITION',
-        `${id} was hidden: its definition looks poisoned`,
-      );
-  };
-
-  /** Lists every page (bounded) of the kind a call names, so a poisoned item on a later page is hidden too. */
-  const listFirst = async (message: Message, next: Next): Promise<void> => {
-    const method = message.method === 'tools/call' ? 'tools/list' : 'prompts/list';
-    let cursor: unknown;
-    for (let page = 0; page < MAX_LIST_PAGES; page++) {
-      const listing = { ...message, method, params: cursor === undefined ? {} : { cursor } };
-      const result = await next(listing);
-      filterList(listing, result);
-      cursor = result['nextCursor'];
-      if (typeof cursor !== 'string' || cursor.length === 0) return;
-    }
-  };
+  const { hidden, filterList, refuseHidden, listFirst } = createListGuard(
+    engine,
+    ceilings.definitions,
+    emit,
+    report,
+    knownTools,
+  );
+  const judge = judgeWith(report);
 
   return async function detectInjection(message, next) {
     // Server→client notifications (logs, progress, an upstream's error text) are scored like its requests.
@@ -146,51 +80,31 @@ export const detectInjection = (
           message.kind === 'notification' ? { ...rest, text: data } : message.params,
         ),
       );
-      const action = cap(verdict, ceilings.serverRequests);
-      if (action === 'block') {
-        report(message, verdict, 'block');
-        throw new DetectError(
-          'DETECT_INJECTION',
-          `${message.method} from ${message.server} refused: ${verdict.reasons.map((r) => r.rule).join(', ')}`,
-        );
-      }
-      if (action === 'warn') report(message, verdict, 'warn');
+      judge(
+        message,
+        verdict,
+        ceilings.serverRequests,
+        'DETECT_INJECTION',
+        `${message.method} from ${message.server} refused`,
+      );
       return next(message);
     }
     if (message.kind !== 'request') return next(message);
+    const call = message.method === 'tools/call' || message.method === 'prompts/get';
     // A call before any list (a guessed name) still meets the definition check: list once first.
-    if (
-      (message.method === 'tools/call' || message.method === 'prompts/get') &&
-      !hidden.has(message.server)
-    )
-      await listFirst(message, next);
+    if (call && !hidden.has(message.server)) await listFirst(message, next);
     refuseHidden(message);
-    if (message.method === 'tools/call' || message.method === 'prompts/get') {
+    if (call) {
       const verdict = engine.scan(payloadItem('arguments', message.params['arguments'] ?? {}));
-      const action = cap(verdict, ceilings.arguments);
-      if (action === 'block') {
-        report(message, verdict, 'block');
-        throw new DetectError(
-          'DETECT_UNSAFE_ARGUMENTS',
-          `arguments refused: ${verdict.reasons.map((r) => r.rule).join(', ')}`,
-        );
-      }
-      if (action === 'warn') report(message, verdict, 'warn');
+      judge(message, verdict, ceilings.arguments, 'DETECT_UNSAFE_ARGUMENTS', 'arguments refused');
     }
     const result = await next(message);
     if (message.method in LIST_FIELDS) return filterList(message, result);
     const where = RESULT_SURFACE[message.method];
     if (!where) return result;
     const verdict = engine.scan(payloadItem(where.surface, result));
-    const action = cap(verdict, ceilings[where.ceiling] as 'warn' | 'block');
-    if (action === 'block') {
-      report(message, verdict, 'block');
-      throw new DetectError(
-        'DETECT_INJECTION',
-        `result of ${message.method} refused: ${verdict.reasons.map((r) => r.rule).join(', ')}`,
-      );
-    }
-    if (action === 'warn') report(message, verdict, 'warn');
+    const ceiling = ceilings[where.ceiling] as 'warn' | 'block';
+    judge(message, verdict, ceiling, 'DETECT_INJECTION', `result of ${message.method} refused`);
     return result;
   };
 };

@@ -1,6 +1,7 @@
 import { stripHidden } from '../sanitize/hidden.js';
 import { hiddenMarkup } from './markup.js';
-import { hitsOf, type Scanner } from './scan.js';
+import type { Scanner } from './automaton.js';
+import { hitsOf } from './scan.js';
 import { survey as read, type Survey } from './survey.js';
 import type { Swaps } from './swaps.js';
 import type { Normalized } from './types.js';

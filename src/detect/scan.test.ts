@@ -4,7 +4,8 @@ import { payloadItem } from './collect.js';
 import { createEngine } from './engine.js';
 import { normalize, prepare } from './normalize.js';
 import { RULES, SURFACE_WEIGHTS } from './rules.js';
-import { compileScanner, NumberList, scan, sortHits } from './scan.js';
+import { compileScanner } from './automaton.js';
+import { NumberList, scan, sortHits } from './scan.js';
 import type { Surface } from './types.js';
 
 // Phrases written for these tests: pieces of attacks and of ordinary text, glued in random order
@@ -243,7 +244,7 @@ describe('when all rules run in one pass [DET-15]', () => {
     };
     const fill = (unit: string, size: number) =>
       unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
-    const size = 96 << 10;
+    const size = 64 << 10;
     const plain = cpu(fill('The quick brown fox jumps over the lazy dog. ', size));
     const shapes = [
       '<!-- ',
@@ -277,10 +278,12 @@ describe('when all rules run in one pass [DET-15]', () => {
         lowest(() => cpu(fill(unit, size)) / plain, 60),
         `${JSON.stringify(unit)} vs plain text`,
       ).toBeLessThan(60);
+      // Four times the text: linear costs 4×, quadratic 16×; the bound of 8 leaves room for the noise
+      // of a shared machine (at 2× the size, 2 against 4, a busy neighbour crossed the line).
       expect(
-        lowest(() => cpu(fill(unit, 2 * size)) / cpu(fill(unit, size)), 3.5),
-        `${JSON.stringify(unit)} at twice the size`,
-      ).toBeLessThan(3.5);
+        lowest(() => cpu(fill(unit, 4 * size)) / cpu(fill(unit, size)), 8),
+        `${JSON.stringify(unit)} at four times the size`,
+      ).toBeLessThan(8);
     }
   }, 120_000);
 });

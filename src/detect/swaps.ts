@@ -39,3 +39,49 @@ export const restore = (
   }
   return out + scan.slice(last, to);
 };
+
+/**
+ * Where the `count` placeholders of the written text are and the code units they stand for: every
+ * code unit of `text` above U+00FF is written as one, in order, and nothing else is (U+0080 itself is
+ * a control character, stripped before the read whose text is kept: see `PLACEHOLDER`).
+ */
+export const swapsOf = (
+  text: string,
+  buf: Buffer,
+  length: number,
+  count: number,
+  noted: Int32Array,
+  /** How many code units `noted` can hold. */
+  NOTED: number,
+): Swaps => {
+  const at = new Float64Array(count);
+  const units = new Uint16Array(count);
+  let k = 0;
+  for (
+    let i = buf.indexOf(PLACEHOLDER);
+    i >= 0 && i < length && k < count;
+    i = buf.indexOf(PLACEHOLDER, i + 1)
+  )
+    at[k++] = i;
+  let u = 0;
+  // Where the read noted them (most texts), or from a read of the whole text (one mostly above U+00FF).
+  if (count <= NOTED) for (; u < count; u++) units[u] = text.charCodeAt(noted[u] as number);
+  else
+    for (let i = 0; i < text.length && u < count; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0xff) units[u++] = c;
+    }
+  if (k !== count || u !== count)
+    throw new Error(
+      `survey: ${count} placeholders written, ${k} found and ${u} code units above U+00FF`,
+    );
+  return { at, units };
+};
+
+/** The written text with its placeholders replaced again, two bytes per character (it holds a space above U+00FF). */
+export const widen = (buf: Buffer, length: number, { at, units }: Swaps): string => {
+  const wide16 = new Uint16Array(length);
+  for (let i = 0; i < length; i++) wide16[i] = buf[i] as number;
+  for (let k = 0; k < at.length; k++) wide16[at[k] as number] = units[k] as number;
+  return Buffer.from(wide16.buffer, wide16.byteOffset, length * 2).toString('utf16le');
+};
