@@ -60,7 +60,6 @@ const isStrayJoiner = (text: string, index: number): boolean =>
 
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/;
 const WIDE = /[^\x00-\x9f]/g;
-// eslint-disable-next-line no-misleading-character-class -- matches lone combining marks and surrogate halves on purpose
 const QUICK_ONE = new RegExp(`^${QUICK.source}`);
 /** Beyond this many code points above U+009F, one scan with QUICK costs less than a look at each. */
 const WIDE_LOOKS = 256;

@@ -117,7 +117,6 @@ describe('a moved SDK member turns its borrower off instead of failing', () => {
       protected override _wrapHandler(
         method: string,
         handler: RequestHandler,
-        // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the extra parameter is the change
         _extra?: unknown,
       ): RequestHandler {
         return super._wrapHandler(method, handler);
