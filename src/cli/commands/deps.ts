@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { Command, Option } from '@commander-js/extra-typings';
 import { z } from 'zod';
 import { GatewayError, SbomError } from '../../errors.js';
 import type { SbomServer } from '../../sbom/build.js';
@@ -13,14 +13,9 @@ import {
   type OsvRecord,
 } from '../../sbom/osv.js';
 import { lockedNpmServers } from './sbom.js';
-
-export const DEPS_USAGE = `  toolgate deps  --config FILE --osv PATH [SERVER] [--format table|json] [--fail-on low|medium|high|critical]
-                                               check every package of the SBOM against an offline OSV
-                                               file or directory (no network); exit 1 on an advisory
-                                               at or above --fail-on (high; unrated counts as high)`;
+import { done, requiredConfigOption, usageError } from '../program.js';
 
 type FailOn = (typeof SEVERITY_ORDER)[number];
-const isFailOn = (s: string): s is FailOn => (SEVERITY_ORDER as readonly string[]).includes(s);
 
 /** Every `*.json` under a directory (recursively), or the one file named. */
 const osvFiles = async (path: string): Promise<string[]> => {
@@ -113,36 +108,16 @@ const toTable = (
 };
 
 /** `toolgate deps`: exit 0 with nothing at or above --fail-on, 1 otherwise (or an installed tree changed since lock), 2 on a usage or input error. */
-export const deps = async (argv: readonly string[]): Promise<number> => {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        osv: { type: 'string' },
-        format: { type: 'string', default: 'table' },
-        'fail-on': { type: 'string', default: 'high' },
-      },
-    });
-  } catch (error) {
-    return usage((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.config === undefined) return usage('--config FILE is required');
-  if (values.osv === undefined)
-    return usage('--osv PATH is required (an OSV file or directory; the registry is not queried)');
-  if (values.format !== 'table' && values.format !== 'json')
-    return usage(`unknown --format "${values.format}"`);
-  const failOn = values['fail-on'];
-  if (!isFailOn(failOn)) return usage(`unknown --fail-on "${failOn}"`);
-  if (positionals.length > 1) return usage('name at most one SERVER');
+const deps = async (
+  values: { config: string; osv: string; format: 'table' | 'json'; failOn: FailOn },
+  server: string | undefined,
+): Promise<number> => {
+  const { failOn } = values;
   let servers: SbomServer[];
   let records: OsvRecord[];
   try {
     records = await readOsv(values.osv);
-    servers = await lockedNpmServers(values.config, positionals[0], (line) =>
+    servers = await lockedNpmServers(values.config, server, (line) =>
       console.error(`toolgate deps: ${line}`),
     );
   } catch (error) {
@@ -159,7 +134,28 @@ export const deps = async (argv: readonly string[]): Promise<number> => {
   return findings.some((f) => failsAt(f.severity, failOn)) ? 1 : 0;
 };
 
-const usage = (message: string): number => {
-  console.error(`toolgate deps: ${message}\n${DEPS_USAGE}`);
-  return 2;
-};
+export const depsCommand = () =>
+  new Command('deps')
+    .description(
+      'check every package of the SBOM against an offline OSV file or directory (no network); ' +
+        'exit 1 on an advisory at or above --fail-on (high; unrated counts as high)',
+    )
+    .argument('[SERVER]', 'only this server')
+    .addOption(requiredConfigOption())
+    .option('--osv <PATH>', 'an OSV file or directory (the registry is not queried)')
+    .addOption(new Option('--format <FORMAT>').choices(['table', 'json'] as const).default('table'))
+    .addOption(
+      new Option('--fail-on <SEVERITY>', 'exit 1 from this severity on')
+        .choices(SEVERITY_ORDER)
+        .default('high'),
+    )
+    .action(async (server, opts, command) => {
+      const config = opts.config ?? usageError(command, '--config FILE is required');
+      const osv =
+        opts.osv ??
+        usageError(
+          command,
+          '--osv PATH is required (an OSV file or directory; the registry is not queried)',
+        );
+      done(await deps({ ...opts, config, osv }, server));
+    });

@@ -1,3 +1,4 @@
+import { Command } from '@commander-js/extra-typings';
 import { createAuthenticator } from '../../auth/authenticate.js';
 import { loadConfig } from '../../config/load.js';
 import { ConfigError } from '../../errors.js';
@@ -6,6 +7,7 @@ import { serveHttpFront } from '../../front/http-front.js';
 import { logEvent } from '../log.js';
 import { logLine } from '../../log.js';
 import { superviseGateway } from './lifecycle.js';
+import { configOption, done } from '../program.js';
 
 /** `HOST:PORT`, `[v6]:PORT`, or a bare `PORT` (loopback: a bare port never binds every interface). */
 const parseListen = (listen: string): { host: string; port: number } => {
@@ -21,7 +23,7 @@ const isLoopback = (host: string): boolean =>
   host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 
 /** `toolgate serve --config FILE --listen HOST:PORT`: the gateway as a Streamable HTTP server at /mcp. */
-export const serve = async (
+const serve = async (
   configPath: string,
   listen: string,
   noLock = false,
@@ -63,3 +65,19 @@ export const serve = async (
     failed,
   });
 };
+
+export const serveCommand = () =>
+  new Command('serve')
+    .description('serve Streamable HTTP at /mcp')
+    .addOption(configOption())
+    .option(
+      '--listen <HOST:PORT>',
+      'address to listen on (a bare PORT is loopback)',
+      '127.0.0.1:8787',
+    )
+    .option('--no-lock', 'start without enforcing toolgate.lock')
+    .option('--insecure-no-auth', 'allow a non-loopback --listen without an auth: section')
+    .action(async (opts) => {
+      await serve(opts.config, opts.listen, !opts.lock, opts.insecureNoAuth === true);
+      done(-1);
+    });
