@@ -1,5 +1,10 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import { PinoPretty } from 'pino-pretty';
+import type { PrettyStream, PrettyOptions } from 'pino-pretty';
+
+/** pino-pretty, loaded only for pretty output (a JSON-logging gateway never pays for it). */
+const prettyStream = (options: PrettyOptions): PrettyStream =>
+  (createRequire(import.meta.url)('pino-pretty') as (o: PrettyOptions) => PrettyStream)(options);
 
 /** Operator log levels, least to most severe; `silent` logs nothing. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -11,8 +16,6 @@ export interface LogOptions {
   /** `pretty`: coloured lines for a person; `json`: one JSON object a line. Default: pretty on a terminal. */
   readonly format?: LogFormat | undefined;
   readonly level?: LogLevel | undefined;
-  /** Applied to the message and every field of every line (the configured secrets, redacted). */
-  readonly redact?: (<T>(value: T) => T) | undefined;
 }
 
 /**
@@ -29,7 +32,7 @@ const create = (format: LogFormat, level: LogLevel): Logger =>
       formatters: { level: (label) => ({ level: label }) },
     },
     format === 'pretty'
-      ? PinoPretty({
+      ? prettyStream({
           destination: 2,
           sync: true,
           colorize: true,
@@ -41,16 +44,14 @@ const create = (format: LogFormat, level: LogLevel): Logger =>
       : pino.destination({ dest: 2, sync: true }),
   );
 
-let redact: <T>(value: T) => T = (value) => value;
 let logger: Logger = create(process.stderr.isTTY ? 'pretty' : 'json', 'info');
 
-/** Sets the format, level and redaction of every line from here on (stderr: stdout is the MCP stdio front). */
+/** Sets the format and level of every line from here on (stderr: stdout is the MCP stdio front). */
 export const configureLog = (options: LogOptions): void => {
   logger = create(
     options.format ?? (process.stderr.isTTY ? 'pretty' : 'json'),
     options.level ?? 'info',
   );
-  if (options.redact) redact = options.redact;
 };
 
 /** Operator log lines on stderr, through the configured logger. */
@@ -59,5 +60,5 @@ export const logLine = (
   message: string,
   extra: Record<string, unknown> = {},
 ): void => {
-  logger[level](redact(extra), redact(message));
+  logger[level](extra, message);
 };
