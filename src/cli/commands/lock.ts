@@ -1,6 +1,7 @@
 import { Command } from '@commander-js/extra-typings';
 import { configOption, done } from '../program.js';
 import { loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
 import { LockError } from '../../errors.js';
 import type { Captured } from '../../pins/diff.js';
 import type { Lock, LockServer } from '../../pins/lock.js';
@@ -40,20 +41,7 @@ const lock = async (
   const previous = await previousLock(path, partial);
   const targets = partial ? [...new Set(names)] : known;
 
-  const captured = new Map<string, { entry: LockServer; captured: Captured }>();
-  const failed = new Map<string, LockFailure>();
-  for (const [i, id] of targets.entries()) {
-    const stderr = stderrTail();
-    const started = performance.now();
-    if (targets.length > 1) progress(`[${i + 1}/${targets.length}] ${id}`);
-    try {
-      captured.set(id, await lockOne(configPath, config, id, flags.allowUnpinned, stderr.push));
-      progress(`${id}: done in ${seconds(started)}`);
-    } catch (error) {
-      failed.set(id, toFailure(config, id, error, stderr.lines));
-      progress(`${id}: failed after ${seconds(started)}`);
-    }
-  }
+  const { captured, failed } = await captureEach(configPath, config, targets, flags);
   // Each server is screened alone, against the tool names of every other server in the new lock (shadowing).
   const toolsOf = new Map<string, readonly string[]>([
     ...Object.entries(previous?.servers ?? {})
@@ -103,6 +91,30 @@ const lock = async (
   });
   for (const line of report) progress(line);
   return failed.size === 0 ? 0 : 1;
+};
+
+/** Each target started and captured on its own, with a progress line and its timing. */
+const captureEach = async (
+  configPath: string,
+  config: Config,
+  targets: readonly string[],
+  flags: LockFlags,
+) => {
+  const captured = new Map<string, { entry: LockServer; captured: Captured }>();
+  const failed = new Map<string, LockFailure>();
+  for (const [i, id] of targets.entries()) {
+    const stderr = stderrTail();
+    const started = performance.now();
+    if (targets.length > 1) progress(`[${i + 1}/${targets.length}] ${id}`);
+    try {
+      captured.set(id, await lockOne(configPath, config, id, flags.allowUnpinned, stderr.push));
+      progress(`${id}: done in ${seconds(started)}`);
+    } catch (error) {
+      failed.set(id, toFailure(config, id, error, stderr.lines));
+      progress(`${id}: failed after ${seconds(started)}`);
+    }
+  }
+  return { captured, failed };
 };
 
 const seconds = (since: number): string => `${((performance.now() - since) / 1000).toFixed(1)} s`;
