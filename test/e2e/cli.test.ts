@@ -85,7 +85,7 @@ describe('toolgate completion', () => {
     const zsh = await runToolgate(['completion', 'zsh']);
     expect(zsh.stdout.split('\n')[0]).toBe('#compdef toolgate');
     expect(zsh.stdout).toContain('bashcompinit');
-  });
+  }, 300_000); // two CLI runs and five bash runs: slow on a loaded machine
 });
 
 const recorder = (dir: string) => ({
@@ -146,6 +146,7 @@ describe('toolgate audit tail and query views', () => {
     const row = rows.find((r) => / deny +[A-Z]+_[A-Z_]+/.test(r)) ?? '';
     expect(row, table.stdout).toContain(denied[0]?.reason ?? 'no reason');
 
+    // Table rows: the header is printed once the follower knows where the log ends.
     const follower = spawn(process.execPath, [
       BIN,
       'audit',
@@ -153,24 +154,22 @@ describe('toolgate audit tail and query views', () => {
       '-n',
       '0',
       '--follow',
-      '--json',
+      '--format',
+      'table',
       '--config',
       gw.configPath,
     ]);
     stops.push(async () => void follower.kill());
     let out = '';
     follower.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    await eventually(() => out.startsWith('TIME'), 120_000);
     await gw.client.callTool({ name: 'rec__echo', arguments: { message: 'two' } });
-    await eventually(() => out.split('\n').some((l) => l.includes('"decision":"result"')), 20_000);
-    const followed = out
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { target?: string; decision: string });
-    expect(followed.filter((e) => e.target === 'echo').map((e) => e.decision)).toEqual([
-      'forward',
-      'result',
-    ]);
-  }, 120_000);
+    await eventually(() => / rec +echo +result/.test(out), 120_000);
+    const followed = out.trim().split('\n').slice(1);
+    expect(
+      followed.filter((r) => / rec +echo /.test(r)).map((r) => /(forward|result)/.exec(r)?.[1]),
+    ).toEqual(['forward', 'result']);
+  }, 400_000);
 });
 
 /** `toolgate run ARGS` on a config of one echo server: its stderr once stdin is closed (after `waitFor` shows up, if given). */
@@ -186,7 +185,7 @@ const runGateway = async (args: string[], waitFor?: string): Promise<string> => 
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  if (waitFor !== undefined) await eventually(() => stderr.includes(waitFor), 30_000);
+  if (waitFor !== undefined) await eventually(() => stderr.includes(waitFor), 120_000);
   child.stdin.end();
   await exited;
   return stderr;
@@ -207,5 +206,5 @@ describe('toolgate log formats', () => {
       const stderr = await runGateway(quiet);
       expect(stderr).not.toContain('gateway');
     }
-  }, 90_000);
+  }, 600_000); // four gateway runs
 });

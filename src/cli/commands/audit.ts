@@ -122,30 +122,35 @@ const newerOf =
       (e) => e.seq > seq && keep(e),
     );
 
-/** Prints `entries`, then with `--follow` every later entry that passes `keep` as it arrives. */
+/**
+ * Prints `entries`, then with `--follow` every entry after `last` (the log's newest when `entries` were
+ * read) that passes `keep`, as it arrives. What is printed first is printed only once `last` is known.
+ */
 const show = async (
   ctx: AuditContext,
   entries: readonly StoredEntry[],
+  last: number,
   view: View,
   keep: (e: StoredEntry) => boolean,
 ): Promise<number> => {
   const print = printer(view.format, (line) => console.log(line));
   print(entries);
   if (!view.follow) return 0;
-  const last = ctx.shared
+  return follow(newerOf(ctx, keep), Math.max(last, entries.at(-1)?.seq ?? -1), print);
+};
+
+/** The newest sequence number of the log (-1 when empty). */
+const newestOf = async (ctx: AuditContext): Promise<number> =>
+  ctx.shared
     ? ((await ctx.shared.tail(1)).at(-1)?.seq ?? -1)
     : ((await logOf(ctx)).entries.at(-1)?.seq ?? -1);
-  return follow(newerOf(ctx, keep), last, print);
-};
 
 /** `toolgate audit tail`: the last `n` entries (Postgres: read through the index, not the whole log). */
 export const tail = async (ctx: AuditContext, n: number, view: View): Promise<number> => {
-  const entries = ctx.shared
-    ? await ctx.shared.tail(n)
-    : n === 0
-      ? []
-      : (await logOf(ctx)).entries.slice(-n);
-  return show(ctx, entries, view, () => true);
+  const last = await newestOf(ctx);
+  const all = ctx.shared ? await ctx.shared.tail(n) : (await logOf(ctx)).entries;
+  const entries = n === 0 ? [] : all.slice(-n);
+  return show(ctx, entries, Math.max(last, all.at(-1)?.seq ?? -1), view, () => true);
 };
 
 /** `toolgate audit query`: the entries matching every filter (Postgres: found through the indexes, each body re-checked). */
@@ -158,10 +163,11 @@ export const query = async (
   const digest = valueDigest(ctx.paths.keyFile, value);
   const keep = (e: StoredEntry) =>
     matches(JSON.parse(e.body) as Record<string, unknown>, q, digest);
+  const last = await newestOf(ctx);
   const candidates = ctx.shared
     ? await ctx.shared.query({ ...q, ...(digest !== undefined && { digest }) })
     : (await logOf(ctx)).entries;
-  return show(ctx, candidates.filter(keep), view, keep);
+  return show(ctx, candidates.filter(keep), last, view, keep);
 };
 
 /** `toolgate audit verify`: recomputes the tree and checks every checkpoint; exit 1 at the first divergence. */
