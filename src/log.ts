@@ -1,10 +1,64 @@
-/** Operator log lines: one JSON object each on stderr (stdout belongs to the MCP stdio front). */
+import { createRequire } from 'node:module';
+import { pino, type Logger } from 'pino';
+import type { PrettyStream, PrettyOptions } from 'pino-pretty';
+
+/** pino-pretty, loaded only for pretty output (a JSON-logging gateway never pays for it). */
+const prettyStream = (options: PrettyOptions): PrettyStream =>
+  (createRequire(import.meta.url)('pino-pretty') as (o: PrettyOptions) => PrettyStream)(options);
+
+/** Operator log levels, least to most severe; `silent` logs nothing. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+type LogFormat = (typeof LOG_FORMATS)[number];
+
+export interface LogOptions {
+  /** `pretty`: coloured lines for a person; `json`: one JSON object a line. Default: pretty on a terminal. */
+  readonly format?: LogFormat | undefined;
+  readonly level?: LogLevel | undefined;
+}
+
+/**
+ * JSON lines keep the shape operators and tests already parse: `level` as a word, `time` as ISO 8601,
+ * `message`, then the fields; no pid or hostname.
+ */
+const create = (format: LogFormat, level: LogLevel): Logger =>
+  pino(
+    {
+      level,
+      base: null,
+      messageKey: 'message',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    format === 'pretty'
+      ? prettyStream({
+          destination: 2,
+          sync: true,
+          colorize: true,
+          messageKey: 'message',
+          translateTime: 'HH:MM:ss.l',
+          ignore: 'time',
+          singleLine: true,
+        })
+      : pino.destination({ dest: 2, sync: true }),
+  );
+
+let logger: Logger = create(process.stderr.isTTY ? 'pretty' : 'json', 'info');
+
+/** Sets the format and level of every line from here on (stderr: stdout is the MCP stdio front). */
+export const configureLog = (options: LogOptions): void => {
+  logger = create(
+    options.format ?? (process.stderr.isTTY ? 'pretty' : 'json'),
+    options.level ?? 'info',
+  );
+};
+
+/** Operator log lines on stderr, through the configured logger. */
 export const logLine = (
-  level: 'info' | 'warn' | 'error',
+  level: 'debug' | 'info' | 'warn' | 'error',
   message: string,
   extra: Record<string, unknown> = {},
 ): void => {
-  process.stderr.write(
-    JSON.stringify({ time: new Date().toISOString(), level, message, ...extra }) + '\n',
-  );
+  logger[level](extra, message);
 };

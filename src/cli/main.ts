@@ -1,121 +1,98 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
+import {
+  Command,
+  CommanderError,
+  Option,
+  type CommandUnknownOpts,
+} from '@commander-js/extra-typings';
 import { GatewayError } from '../errors.js';
-import { toJsonSchema } from '../config/schema.js';
+import { configureLog, LOG_FORMATS, LOG_LEVELS } from '../log.js';
 import { VERSION } from '../version.js';
-import { approve } from './commands/approve.js';
-import { diff } from './commands/diff.js';
-import { lock } from './commands/lock.js';
-import { toLockJsonSchema } from '../pins/lock.js';
-import { run } from './commands/run.js';
-import { audit, AUDIT_USAGE, init } from './commands/audit.js';
-import { serve } from './commands/serve.js';
-import { inspect } from './commands/inspect.js';
-import { check, CHECK_USAGE } from './commands/check.js';
-import { initFrom, INIT_FROM_USAGE } from './commands/init-from.js';
-import { scan, SCAN_USAGE } from './commands/scan.js';
-import { sbom, SBOM_USAGE } from './commands/sbom.js';
-import { deps, DEPS_USAGE } from './commands/deps.js';
-import { tools, TOOLS_USAGE } from './commands/tools.js';
-import { policy, POLICY_USAGE } from './commands/policy.js';
-import { approvals, APPROVALS_USAGE } from './commands/approvals.js';
-import { redteam, REDTEAM_USAGE } from './commands/redteam.js';
+import { approveCommand } from './commands/approve.js';
+import { diffCommand } from './commands/diff.js';
+import { lockCommand } from './commands/lock.js';
+import { runCommand } from './commands/run.js';
+import { auditCommand } from './commands/audit-command.js';
+import { serveCommand } from './commands/serve.js';
+import { inspectCommand } from './commands/inspect.js';
+import { checkCommand } from './commands/check.js';
+import { initCommand } from './commands/init.js';
+import { scanCommand } from './commands/scan.js';
+import { sbomCommand } from './commands/sbom.js';
+import { depsCommand } from './commands/deps.js';
+import { toolsCommand } from './commands/tools.js';
+import { policyCommand } from './commands/policy.js';
+import { approvalsCommand } from './commands/approvals.js';
+import { redteamCommand } from './commands/redteam.js';
+import { schemaCommand } from './commands/schema.js';
+import { completionCommand } from './completion.js';
+import { exitCode } from './program.js';
 
-const USAGE = `toolgate ${VERSION} — MCP security gateway
+/** Every command, in the order `toolgate --help` lists them; each defines its own options beside its code. */
+const COMMANDS = [
+  runCommand,
+  serveCommand,
+  lockCommand,
+  diffCommand,
+  approveCommand,
+  toolsCommand,
+  initCommand,
+  checkCommand,
+  scanCommand,
+  depsCommand,
+  sbomCommand,
+  redteamCommand,
+  auditCommand,
+  approvalsCommand,
+  policyCommand,
+  inspectCommand,
+  schemaCommand,
+];
 
-Usage:
-  toolgate run   --config FILE [--no-lock]     serve MCP over stdio to one local client
-  toolgate serve --config FILE [--listen H:P] [--no-lock] [--insecure-no-auth]
-                                               serve Streamable HTTP at /mcp (default 127.0.0.1:8787)
-  toolgate lock  --config FILE [SERVER...] [--allow-unpinned] [--allow-blocked]
-                                               start every server (or the named ones), verify its
-                                               package, score every definition with the detector,
-                                               write toolgate.lock; a server that fails keeps its
-                                               previous pins (or stays out), the others are written
-                                               (exit 1 if any failed, 2 on an unknown name)
-  toolgate diff  --config FILE [SERVER]        what changed live since the lock (exit 1 on changes)
-  toolgate approve --config FILE SERVER[/ITEM] [--allow-blocked]
-                                               take the reviewed live state into the lock
-  toolgate schema [--lock]                     print the config (or lock) JSON Schema
-  toolgate inspect [FILE|-] [--ndjson]         content defenses on recorded MCP frames (--ndjson: {id,message} in, {id,action,reasons} out)
-${CHECK_USAGE}
-${REDTEAM_USAGE}
-${INIT_FROM_USAGE}
-${AUDIT_USAGE}
-${SCAN_USAGE}
-${SBOM_USAGE}
-${DEPS_USAGE}
-${TOOLS_USAGE}
-${POLICY_USAGE}
-${APPROVALS_USAGE}
-  toolgate --version`;
+/** Commands added (not created) by their parent inherit nothing: error handling and help settings, down the tree. */
+const inherit = <C extends CommandUnknownOpts>(command: C, parent: CommandUnknownOpts): C => {
+  command.copyInheritedSettings(parent);
+  for (const sub of command.commands) inherit(sub, parent);
+  return command;
+};
 
-const main = async (argv: readonly string[]): Promise<number> => {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (argv[0] === 'audit') return audit(argv.slice(1)); // own options (audit.ts)
-  if (
-    argv[0] === 'init' &&
-    argv.some((a) => a === '--from' || a.startsWith('--from=') || a === '--tools')
-  )
-    return initFrom(argv.slice(1));
-  if (argv[0] === 'init') return init(argv.slice(1));
-  if (argv[0] === 'inspect') return inspect(argv.slice(1));
-  if (argv[0] === 'check') return check(argv.slice(1)); // own options (check.ts)
-  if (argv[0] === 'redteam') return redteam(argv.slice(1)); // own options (redteam.ts)
-  if (argv[0] === 'scan') return scan(argv.slice(1)); // own options (scan.ts)
-  if (argv[0] === 'sbom') return sbom(argv.slice(1)); // own options (sbom.ts)
-  if (argv[0] === 'deps') return deps(argv.slice(1)); // own options (deps.ts)
-  if (argv[0] === 'tools') return tools(argv.slice(1)); // own options (tools.ts)
-  if (argv[0] === 'policy') return policy(argv.slice(1)); // own options (policy.ts)
-  if (argv[0] === 'approvals') return approvals(argv.slice(1)); // own options (approvals.ts)
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      config: { type: 'string', short: 'c', default: 'toolgate.yaml' },
-      listen: { type: 'string', default: '127.0.0.1:8787' },
-      'no-lock': { type: 'boolean', default: false },
-      'insecure-no-auth': { type: 'boolean', default: false },
-      'allow-unpinned': { type: 'boolean', default: false },
-      'allow-blocked': { type: 'boolean', default: false },
-      lock: { type: 'boolean', default: false },
-      version: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+/** The whole command line: global options (logging), then one subcommand. */
+const buildProgram = () => {
+  const program = new Command('toolgate')
+    .description('MCP security gateway: deny by default, failing closed')
+    .version(VERSION, '-V, --version')
+    .addOption(
+      new Option('--log-format <FORMAT>', 'log lines on stderr (default: pretty on a terminal)')
+        .choices(LOG_FORMATS)
+        .env('TOOLGATE_LOG_FORMAT'),
+    )
+    .addOption(
+      new Option('--log-level <LEVEL>', 'least severe level logged')
+        .choices(LOG_LEVELS)
+        .env('TOOLGATE_LOG_LEVEL'),
+    )
+    .addOption(new Option('-q, --quiet', 'log errors only').conflicts('logLevel'))
+    .showSuggestionAfterError()
+    .showHelpAfterError()
+    .exitOverride();
+  for (const make of COMMANDS) program.addCommand(inherit(make(), program));
+  program.addCommand(inherit(completionCommand(program), program));
+  program.hook('preAction', () => {
+    const { logFormat, logLevel, quiet } = program.opts();
+    configureLog({ format: logFormat, level: quiet ? 'error' : logLevel });
   });
-  if (values.version) {
-    console.log(VERSION);
-    return 0;
+  return program;
+};
+
+/** Parses and runs; a usage error (unknown command or option, bad value, missing subcommand) is exit 2. */
+const main = async (argv: readonly string[]): Promise<number> => {
+  try {
+    await buildProgram().parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
   }
-  const [command, arg] = positionals;
-  const noLock = values['no-lock'] === true;
-  const lockFlags = {
-    allowUnpinned: values['allow-unpinned'] === true,
-    allowBlocked: values['allow-blocked'] === true,
-  };
-  switch (command) {
-    case 'run':
-      await run(values.config, noLock);
-      return -1;
-    case 'serve':
-      await serve(values.config, values.listen, noLock, values['insecure-no-auth'] === true);
-      return -1;
-    case 'lock':
-      return lock(values.config, positionals.slice(1), lockFlags);
-    case 'diff':
-      return diff(values.config, arg);
-    case 'approve':
-      return approve(values.config, arg, lockFlags);
-    case 'schema':
-      console.log(JSON.stringify(values.lock ? toLockJsonSchema() : toJsonSchema(), null, 2));
-      return 0;
-    default:
-      console.log(USAGE);
-      return values.help ? 0 : 2;
-  }
+  return exitCode();
 };
 
 /**

@@ -16,8 +16,6 @@ export const packagesOf = (servers: readonly SbomServer[]): Map<string, string[]
 };
 
 export type FailOn = (typeof SEVERITY_ORDER)[number];
-export const isFailOn = (s: string): s is FailOn =>
-  (SEVERITY_ORDER as readonly string[]).includes(s);
 
 /** Every `*.json` under a directory (recursively), or the one file named. */
 const osvFiles = async (path: string): Promise<string[]> => {

@@ -179,7 +179,7 @@ describe('toolgate redteam', () => {
     expect(missing.stderr).toContain('--config FILE is required');
     const format = await runToolgate(['redteam', '--config', 'x.yaml', '--format', 'sarif']);
     expect(format.code).toBe(2);
-    expect(format.stderr).toContain('--format must be table or json');
+    expect(format.stderr).toContain('Allowed choices are table, json');
     const unreadable = await runToolgate(['redteam', '--config', join(tempDir(), 'none.yaml')]);
     expect(unreadable.code).toBe(2);
     expect(unreadable.stderr).toContain('CONFIG_UNREADABLE');

@@ -135,7 +135,7 @@ describe('toolgate tools (real CLI, config and lock)', () => {
     for (const args of [['--format', 'yaml'], ['--server', 'nope'], ['--bogus']]) {
       const r = await toolgate(['tools', '--config', config, ...args]);
       expect(r.code, args.join(' ')).toBe(2);
-      expect(r.stderr).toContain('toolgate tools --config FILE');
+      expect(r.stderr).toContain('Usage: toolgate tools');
     }
     const missing = await toolgate(['tools', '--config', join(dir, 'absent.yaml')]);
     expect(missing.code).toBe(1);

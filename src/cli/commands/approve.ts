@@ -1,3 +1,5 @@
+import { Command } from '@commander-js/extra-typings';
+import { configOption, done } from '../program.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { LockError } from '../../errors.js';
@@ -25,7 +27,7 @@ interface Approval {
  * server is re-locked (package re-verified too); a single item (`tools/echo`, or just `echo`) is
  * updated, added or removed alone, leaving every other pin as it was.
  */
-export const approve = async (
+const approve = async (
   configPath: string,
   target: string | undefined,
   flags: LockFlags,
@@ -122,3 +124,18 @@ const approveItem = async (approval: Approval, rest: string): Promise<number> =>
   progress(`approved ${id}/${key}`);
   return 0;
 };
+
+export const approveCommand = () =>
+  new Command('approve')
+    .description('take the reviewed live state of a server (or one item) into the lock')
+    .argument('<SERVER[/ITEM]>', 'a server, or one of its items (tools/echo, or echo)')
+    .addOption(configOption())
+    .option('--allow-blocked', 'lock definitions the content detector blocks (after review)')
+    .action(async (target, opts) =>
+      done(
+        await approve(opts.config, target, {
+          allowUnpinned: false,
+          allowBlocked: opts.allowBlocked === true,
+        }),
+      ),
+    );

@@ -1,11 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { checkpointSize, verifyCheckpoint } from '../../audit/checkpoint.js';
 import { toCanonicalJson, toLeafHash } from '../../audit/event.js';
 import { createKeys, loadKeys, loadVerifiers } from '../../audit/keys.js';
 import { inclusionProof, verifyInclusion } from '../../audit/merkle.js';
 import { digestOf } from '../../audit/redact.js';
-import { auditPathsOf, openStore } from '../../audit/setup.js';
+import { auditPathsOf, openStore, type AuditPaths } from '../../audit/setup.js';
 import { PgLogReader } from '../../audit/pg-read.js';
 import { parseJsonl } from '../../audit/store-jsonl.js';
 import type { StoredEntry } from '../../audit/store.js';
@@ -13,14 +12,7 @@ import { verifyLog } from '../../audit/verify.js';
 import { loadConfig } from '../../config/load.js';
 import type { AuditConfig } from '../../config/audit-schema.js';
 import { AuditError } from '../../errors.js';
-
-export const AUDIT_USAGE = `  toolgate init  --config FILE [--rotate]      create the audit signing key (0600) and public key beside the config
-  toolgate audit verify [--witness FILE] [--file EXPORT.jsonl]
-                                               recompute the tree, check every checkpoint; exit 1 at the first divergence
-  toolgate audit tail [-n N]                   the last N entries (JSON lines)
-  toolgate audit query [--agent A] [--server S] [--tool T] [--decision D] [--since ISO] [--until ISO] [--value JSON]
-  toolgate audit export --format jsonl         entries and checkpoints, verifiable with audit verify --file
-  toolgate audit prove ENTRY                   inclusion proof of entry ENTRY in the latest checkpoint`;
+import { follow, matches, printer, type EntryQuery, type ViewFormat } from './audit-view.js';
 
 const auditOf = async (configPath: string): Promise<AuditConfig> => {
   const config = await loadConfig(configPath);
@@ -70,22 +62,10 @@ const witnessOf = (file: string | undefined): string[] | undefined =>
     : parseJsonl(readFileSync(file, 'utf8')).checkpoints;
 
 /** `toolgate init`: the audit keys of a config (never overwritten; `--rotate` adds a new signing key). */
-export const init = async (argv: readonly string[]): Promise<number> => {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      config: { type: 'string', short: 'c', default: 'toolgate.yaml' },
-      rotate: { type: 'boolean', default: false },
-    },
-  });
-  const audit = await auditOf(values.config);
-  const paths = auditPathsOf(audit, values.config);
-  const { vkey, created } = createKeys(
-    paths.keyFile,
-    paths.publicKeyFile,
-    audit.origin,
-    values.rotate,
-  );
+export const initKeys = async (configPath: string, rotate: boolean): Promise<number> => {
+  const audit = await auditOf(configPath);
+  const paths = auditPathsOf(audit, configPath);
+  const { vkey, created } = createKeys(paths.keyFile, paths.publicKeyFile, audit.origin, rotate);
   console.log(
     created
       ? `created ${paths.keyFile} (0600)`
@@ -95,153 +75,152 @@ export const init = async (argv: readonly string[]): Promise<number> => {
   return 0;
 };
 
-const matches = (
-  entry: Record<string, unknown>,
-  q: Record<string, string | undefined>,
-  valueDigest: string | undefined,
-): boolean => {
-  const time = String(entry['time']);
-  const digests = [entry['args'], entry['result']].map(
-    (r) => (r as { hmac?: string } | undefined)?.hmac,
-  );
-  return (
-    (q['agent'] === undefined || entry['principal'] === q['agent']) &&
-    (q['server'] === undefined || entry['server'] === q['server']) &&
-    (q['tool'] === undefined || entry['target'] === q['tool']) &&
-    (q['decision'] === undefined || entry['decision'] === q['decision']) &&
-    (q['since'] === undefined || time >= q['since']) &&
-    (q['until'] === undefined || time <= q['until']) &&
-    (valueDigest === undefined || digests.includes(valueDigest))
-  );
-};
+/** The audit log a command reads: the configured store (Postgres or a file), or an export (`--file`). */
+export interface AuditContext {
+  readonly configPath: string;
+  readonly cfg: AuditConfig;
+  readonly paths: AuditPaths;
+  readonly file: string | undefined;
+  readonly shared: PgLogReader | undefined;
+}
 
-/** `toolgate audit verify|tail|query|export|prove`. */
-export const audit = async (argv: readonly string[]): Promise<number> => {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      config: { type: 'string', short: 'c', default: 'toolgate.yaml' },
-      witness: { type: 'string' },
-      file: { type: 'string' },
-      n: { type: 'string', short: 'n', default: '20' },
-      agent: { type: 'string' },
-      server: { type: 'string' },
-      tool: { type: 'string' },
-      decision: { type: 'string' },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      value: { type: 'string' },
-      format: { type: 'string', default: 'jsonl' },
-    },
-  });
-  const [sub, arg] = positionals;
-  const cfg = await auditOf(values.config);
-  const paths = auditPathsOf(cfg, values.config);
+/** Runs `use` on the audit log of `configPath` (or the export `file`), then closes it. */
+export const withAuditLog = async (
+  configPath: string,
+  file: string | undefined,
+  use: (ctx: AuditContext) => Promise<number>,
+): Promise<number> => {
+  const cfg = await auditOf(configPath);
+  const paths = auditPathsOf(cfg, configPath);
   const shared =
-    cfg.store === 'postgres' && values.file === undefined ? await sharedReader(cfg) : undefined;
+    cfg.store === 'postgres' && file === undefined ? await sharedReader(cfg) : undefined;
   try {
-    return await run(sub, arg, values, cfg, paths, shared);
+    return await use({ configPath, cfg, paths, file, shared });
   } finally {
     await shared?.close();
   }
 };
+
+const logOf = async (ctx: AuditContext) =>
+  ctx.shared ? await ctx.shared.log() : readLog(ctx.configPath, ctx.cfg, ctx.file);
 
 const valueDigest = (keyFile: string, value: string | undefined): string | undefined =>
   value === undefined
     ? undefined
     : digestOf(loadKeys(keyFile).hmacKey, toCanonicalJson(JSON.parse(value) as unknown));
 
-const run = async (
-  sub: string | undefined,
-  arg: string | undefined,
-  values: Record<string, string | undefined>,
-  cfg: AuditConfig,
-  paths: ReturnType<typeof auditPathsOf>,
-  shared: PgLogReader | undefined,
+export interface View {
+  readonly format: ViewFormat;
+  readonly follow: boolean;
+}
+
+/** The entries after `seq` that pass `keep`, for `--follow` (Postgres: among the newest 1000). */
+const newerOf =
+  (ctx: AuditContext, keep: (e: StoredEntry) => boolean) =>
+  async (seq: number): Promise<StoredEntry[]> =>
+    (ctx.shared ? await ctx.shared.tail(1000) : (await logOf(ctx)).entries).filter(
+      (e) => e.seq > seq && keep(e),
+    );
+
+/**
+ * Prints `entries`, then with `--follow` every entry after `last` (the log's newest when `entries` were
+ * read) that passes `keep`, as it arrives. What is printed first is printed only once `last` is known.
+ */
+const show = async (
+  ctx: AuditContext,
+  entries: readonly StoredEntry[],
+  last: number,
+  view: View,
+  keep: (e: StoredEntry) => boolean,
 ): Promise<number> => {
-  // tail and query read only what they print, through the indexes (query re-checks each body).
-  if (shared && (sub === 'tail' || sub === 'query')) {
-    const digest = valueDigest(paths.keyFile, values['value']);
-    const rows =
-      sub === 'tail'
-        ? await shared.tail(Number(values['n']))
-        : await shared.query({ ...values, ...(digest !== undefined && { digest }) });
-    for (const e of rows)
-      if (sub === 'tail' || matches(JSON.parse(e.body) as Record<string, unknown>, values, digest))
-        console.log(e.body);
-    return 0;
-  }
-  const log = shared ? await shared.log() : readLog(values['config'] ?? '', cfg, values['file']);
-  switch (sub) {
-    case 'verify': {
-      const report = verifyLog({
-        ...log,
-        verifiers: loadVerifiers(paths.publicKeyFile),
-        origin: cfg.origin,
-        ...((): { witness?: string[] } => {
-          const w = witnessOf(values['witness'] ?? paths.witnessFile);
-          return w ? { witness: w } : {};
-        })(),
-      });
-      if (report.ok) {
-        console.log(
-          `ok: ${report.size} entries, ${report.checkpoints} checkpoints, root ${report.root}` +
-            (report.uncovered
-              ? `; ${report.uncovered} newest entries not yet under a signed checkpoint`
-              : ''),
-        );
-        return 0;
-      }
-      const { entry, checkpoint, message } = report.divergence;
-      // A witness divergence is pinned to neither an entry nor a checkpoint of the log.
-      const at =
-        entry !== undefined
-          ? ` at entry ${entry}`
-          : checkpoint !== undefined
-            ? ` at checkpoint ${checkpoint}`
-            : '';
-      console.log(`FAILED${at}: ${message}`);
-      return 1;
-    }
-    case 'tail':
-      for (const e of log.entries.slice(-Number(values['n']))) console.log(e.body);
-      return 0;
-    case 'query': {
-      const digest = valueDigest(paths.keyFile, values['value']);
-      for (const e of log.entries)
-        if (matches(JSON.parse(e.body) as Record<string, unknown>, values, digest))
-          console.log(e.body);
-      return 0;
-    }
-    case 'export': {
-      if (values['format'] !== 'jsonl')
-        throw new AuditError(
-          'AUDIT_STORE_INVALID',
-          `unknown export format ${String(values['format'])} (jsonl)`,
-        );
-      const sizes = log.checkpoints.map(checkpointSize);
-      let k = 0;
-      const flush = (upTo: number) => {
-        while (k < log.checkpoints.length && (sizes[k] as number) <= upTo)
-          console.log(JSON.stringify({ checkpoint: log.checkpoints[k++] }));
-      };
-      for (const e of log.entries) {
-        flush(e.seq);
-        console.log(e.body);
-      }
-      flush(Number.MAX_SAFE_INTEGER);
-      return 0;
-    }
-    case 'prove':
-      return prove(log, Number(arg), paths.publicKeyFile, cfg.origin);
-    default:
-      console.log(AUDIT_USAGE);
-      return 2;
-  }
+  const print = printer(view.format, (line) => console.log(line));
+  print(entries);
+  if (!view.follow) return 0;
+  return follow(newerOf(ctx, keep), Math.max(last, entries.at(-1)?.seq ?? -1), print);
 };
 
-const prove = (
+/** The newest sequence number of the log (-1 when empty). */
+const newestOf = async (ctx: AuditContext): Promise<number> =>
+  ctx.shared
+    ? ((await ctx.shared.tail(1)).at(-1)?.seq ?? -1)
+    : ((await logOf(ctx)).entries.at(-1)?.seq ?? -1);
+
+/** `toolgate audit tail`: the last `n` entries (Postgres: read through the index, not the whole log). */
+export const tail = async (ctx: AuditContext, n: number, view: View): Promise<number> => {
+  const last = await newestOf(ctx);
+  const all = ctx.shared ? await ctx.shared.tail(n) : (await logOf(ctx)).entries;
+  const entries = n === 0 ? [] : all.slice(-n);
+  return show(ctx, entries, Math.max(last, all.at(-1)?.seq ?? -1), view, () => true);
+};
+
+/** `toolgate audit query`: the entries matching every filter (Postgres: found through the indexes, each body re-checked). */
+export const query = async (
+  ctx: AuditContext,
+  q: EntryQuery,
+  value: string | undefined,
+  view: View,
+): Promise<number> => {
+  const digest = valueDigest(ctx.paths.keyFile, value);
+  const keep = (e: StoredEntry) =>
+    matches(JSON.parse(e.body) as Record<string, unknown>, q, digest);
+  const last = await newestOf(ctx);
+  const candidates = ctx.shared
+    ? await ctx.shared.query({ ...q, ...(digest !== undefined && { digest }) })
+    : (await logOf(ctx)).entries;
+  return show(ctx, candidates.filter(keep), last, view, keep);
+};
+
+/** `toolgate audit verify`: recomputes the tree and checks every checkpoint; exit 1 at the first divergence. */
+export const verify = async (ctx: AuditContext, witness: string | undefined): Promise<number> => {
+  const w = witnessOf(witness ?? ctx.paths.witnessFile);
+  const report = verifyLog({
+    ...(await logOf(ctx)),
+    verifiers: loadVerifiers(ctx.paths.publicKeyFile),
+    origin: ctx.cfg.origin,
+    ...(w && { witness: w }),
+  });
+  if (report.ok) {
+    console.log(
+      `ok: ${report.size} entries, ${report.checkpoints} checkpoints, root ${report.root}` +
+        (report.uncovered
+          ? `; ${report.uncovered} newest entries not yet under a signed checkpoint`
+          : ''),
+    );
+    return 0;
+  }
+  const { entry, checkpoint, message } = report.divergence;
+  // A witness divergence is pinned to neither an entry nor a checkpoint of the log.
+  const at =
+    entry !== undefined
+      ? ` at entry ${entry}`
+      : checkpoint !== undefined
+        ? ` at checkpoint ${checkpoint}`
+        : '';
+  console.log(`FAILED${at}: ${message}`);
+  return 1;
+};
+
+/** `toolgate audit export`: entries and checkpoints in log order, verifiable with `audit verify --file`. */
+export const exportLog = async (ctx: AuditContext): Promise<number> => {
+  const log = await logOf(ctx);
+  const sizes = log.checkpoints.map(checkpointSize);
+  let k = 0;
+  const flush = (upTo: number) => {
+    while (k < log.checkpoints.length && (sizes[k] as number) <= upTo)
+      console.log(JSON.stringify({ checkpoint: log.checkpoints[k++] }));
+  };
+  for (const e of log.entries) {
+    flush(e.seq);
+    console.log(e.body);
+  }
+  flush(Number.MAX_SAFE_INTEGER);
+  return 0;
+};
+
+/** `toolgate audit prove ENTRY`: the inclusion proof of an entry in the latest checkpoint. */
+export const prove = async (ctx: AuditContext, index: number): Promise<number> =>
+  proveIn(await logOf(ctx), index, ctx.paths.publicKeyFile, ctx.cfg.origin);
+const proveIn = (
   log: { entries: StoredEntry[]; checkpoints: string[] },
   index: number,
   publicKeyFile: string,

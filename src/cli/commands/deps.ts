@@ -1,27 +1,19 @@
-import { parseArgs } from 'node:util';
+import { Command, Option } from '@commander-js/extra-typings';
 import { GatewayError } from '../../errors.js';
 import {
   findAdvisories,
-  isFailOn,
   packagesOf,
   readOsv,
   toTable,
+  type FailOn,
   type Finding,
 } from '../../sbom/advisories.js';
 import type { SbomServer } from '../../sbom/build.js';
 import { fetchBulkAdvisories, matchBulk } from '../../sbom/npm-advisories.js';
 import { npmRegistry } from '../../sbom/npmrc.js';
-import { failsAt, matchPackage, type Match } from '../../sbom/osv.js';
+import { failsAt, matchPackage, SEVERITY_ORDER, type Match } from '../../sbom/osv.js';
 import { lockedNpmServers } from './sbom.js';
-
-export const DEPS_USAGE = `  toolgate deps  --config FILE [--osv PATH] [--registry URL] [SERVER] [--format table|json]
-                [--fail-on low|medium|high|critical]
-                                               check every package of the SBOM against the npm
-                                               registry's bulk advisory endpoint (the registry npm
-                                               is configured with, or URL), and/or an offline OSV
-                                               file or directory (--osv alone: no network); exit 1
-                                               on an advisory at or above --fail-on (high; unrated
-                                               counts as high)`;
+import { done, requiredConfigOption, usageError } from '../program.js';
 
 interface Sources {
   readonly osv?: string;
@@ -59,34 +51,21 @@ const advisories = async (
 };
 
 /** `toolgate deps`: exit 0 with nothing at or above --fail-on, 1 otherwise (or an installed tree changed since lock), 2 on a usage or input error. */
-export const deps = async (argv: readonly string[]): Promise<number> => {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        osv: { type: 'string' },
-        registry: { type: 'string' },
-        format: { type: 'string', default: 'table' },
-        'fail-on': { type: 'string', default: 'high' },
-      },
-    });
-  } catch (error) {
-    return usage((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.config === undefined) return usage('--config FILE is required');
-  if (values.format !== 'table' && values.format !== 'json')
-    return usage(`unknown --format "${values.format}"`);
-  const failOn = values['fail-on'];
-  if (!isFailOn(failOn)) return usage(`unknown --fail-on "${failOn}"`);
-  if (positionals.length > 1) return usage('name at most one SERVER');
+const deps = async (
+  values: {
+    config: string;
+    osv?: string;
+    registry?: string;
+    format: 'table' | 'json';
+    failOn: FailOn;
+  },
+  server: string | undefined,
+): Promise<number> => {
+  const { failOn } = values;
   let servers: SbomServer[];
   let found: Awaited<ReturnType<typeof advisories>>;
   try {
-    servers = await lockedNpmServers(values.config, positionals[0], (line) =>
+    servers = await lockedNpmServers(values.config, server, (line) =>
       console.error(`toolgate deps: ${line}`),
     );
     found = await advisories(servers, values);
@@ -113,7 +92,28 @@ export const deps = async (argv: readonly string[]): Promise<number> => {
   return findings.some((f) => failsAt(f.severity, failOn)) ? 1 : 0;
 };
 
-const usage = (message: string): number => {
-  console.error(`toolgate deps: ${message}\n${DEPS_USAGE}`);
-  return 2;
-};
+export const depsCommand = () =>
+  new Command('deps')
+    .description(
+      "check every package of the SBOM against the npm registry's bulk advisory endpoint (the " +
+        'registry npm is configured with, or --registry) and/or an offline OSV file or directory ' +
+        '(--osv alone: no network); exit 1 on an advisory at or above --fail-on (high; unrated ' +
+        'counts as high)',
+    )
+    .argument('[SERVER]', 'only this server')
+    .addOption(requiredConfigOption())
+    .option('--osv <PATH>', 'an OSV file or directory (alone: the registry is not asked)')
+    .option(
+      '--registry <URL>',
+      "the registry whose advisories to ask (default: npm's configured one)",
+    )
+    .addOption(new Option('--format <FORMAT>').choices(['table', 'json'] as const).default('table'))
+    .addOption(
+      new Option('--fail-on <SEVERITY>', 'exit 1 from this severity on')
+        .choices(SEVERITY_ORDER)
+        .default('high'),
+    )
+    .action(async (server, opts, command) => {
+      const config = opts.config ?? usageError(command, '--config FILE is required');
+      done(await deps({ ...opts, config }, server));
+    });

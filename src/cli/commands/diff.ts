@@ -1,4 +1,6 @@
+import { Command } from '@commander-js/extra-typings';
 import { dirname, resolve } from 'node:path';
+import { configOption, done } from '../program.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { LockError, PackageError } from '../../errors.js';
@@ -47,7 +49,7 @@ export const requireLock = async (
 };
 
 /** `toolgate diff --config FILE [SERVER]`: what changed live since the lock, field by field. Exit 1 on changes. */
-export const diff = async (configPath: string, only: string | undefined): Promise<number> => {
+const diff = async (configPath: string, only: string | undefined): Promise<number> => {
   const config = await loadConfig(configPath);
   const { lock: lockFile } = await requireLock(configPath, config);
   let changed = 0;
@@ -75,3 +77,10 @@ export const diff = async (configPath: string, only: string | undefined): Promis
   }
   return changed === 0 ? 0 : 1;
 };
+
+export const diffCommand = () =>
+  new Command('diff')
+    .description('what changed live since the lock (exit 1 on changes)')
+    .argument('[SERVER]', 'only this server')
+    .addOption(configOption())
+    .action(async (server, opts) => done(await diff(opts.config, server)));

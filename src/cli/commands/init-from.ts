@@ -9,7 +9,6 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { loadConfig, parseConfig } from '../../config/load.js';
 import { lockPathOf, readLock } from '../../pins/store.js';
@@ -25,13 +24,14 @@ import {
   type WrapState,
 } from '../../init/wrap.js';
 
-export const INIT_FROM_USAGE = `  toolgate init --from CLIENT|PATH [--config OUT] [--force] [--wrap | --unwrap]
-                                               import a client's MCP servers into OUT (toolgate.yaml),
-                                               secrets as references, allowlists empty (refuses an
-                                               existing OUT without --force); --wrap points the client
-                                               at toolgate after a backup (an existing OUT is kept),
-                                               --unwrap restores it. CLIENT: ${CLIENTS.join(', ')}
-  toolgate init --tools [--config FILE]        after toolgate lock: each server's tools, allowed or not`;
+interface InitFromOptions {
+  readonly from: string;
+  readonly config: string;
+  readonly force?: true | undefined;
+  readonly wrap?: true | undefined;
+  readonly unwrap?: true | undefined;
+  readonly tools?: true | undefined;
+}
 
 /** The client config a `--from` value names: a known client's standard path on this OS, or a file. */
 const sourceOf = (from: string): string => {
@@ -70,23 +70,7 @@ const readSource = (path: string): { bytes: Buffer; doc: unknown } => {
 };
 
 /** `toolgate init --from`: client config → toolgate.yaml, and `--wrap` / `--unwrap` of the client config. */
-export const initFrom = async (argv: readonly string[]): Promise<number> => {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      from: { type: 'string' },
-      config: { type: 'string', short: 'c', default: 'toolgate.yaml' },
-      force: { type: 'boolean', default: false },
-      wrap: { type: 'boolean', default: false },
-      unwrap: { type: 'boolean', default: false },
-      tools: { type: 'boolean', default: false },
-    },
-  });
-  if (values.tools) return tools(values.config);
-  if (values.from === undefined || (values.wrap && values.unwrap)) {
-    console.error(`usage:\n${INIT_FROM_USAGE}`);
-    return 2;
-  }
+export const initFrom = async (values: InitFromOptions): Promise<number> => {
   const source = sourceOf(values.from);
   const out = resolve(values.config);
   if (values.unwrap) return unwrap(source);
@@ -203,7 +187,7 @@ const unwrap = (source: string): number => {
   return 0;
 };
 
-const tools = async (configPath: string): Promise<number> => {
+export const initTools = async (configPath: string): Promise<number> => {
   const config = await loadConfig(configPath);
   const lockPath = lockPathOf(configPath, config);
   const lock = await readLock(lockPath);

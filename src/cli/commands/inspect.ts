@@ -1,22 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
+import { Command } from '@commander-js/extra-typings';
 import { createEngine } from '../../detect/engine.js';
 import { createFrameInspector } from '../../detect/frame.js';
+import { done } from '../program.js';
 
 /**
  * `toolgate inspect [FILE] [--ndjson]`: the content defenses on recorded MCP frames. Plain mode
  * reads one JSON frame per line (or one whole JSON document) and prints one verdict per frame;
  * `--ndjson` speaks the guard-benchmark contract: `{"id","message"}` in, `{"id","action","reasons"}` out.
  */
-export const inspect = async (argv: readonly string[]): Promise<number> => {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: { ndjson: { type: 'boolean', default: false } },
-  });
-  const file = positionals[0];
-  const ndjson = values.ndjson === true;
+const inspect = async (file: string | undefined, ndjson: boolean): Promise<number> => {
   const inspector = createFrameInspector(createEngine());
   const input =
     file && file !== '-' ? (await import('node:fs')).createReadStream(file) : process.stdin;
@@ -63,3 +57,10 @@ const tryParse = (text: string): { ok: true; value: unknown } | { ok: false } =>
     return { ok: false };
   }
 };
+
+export const inspectCommand = () =>
+  new Command('inspect')
+    .description('content defenses on recorded MCP frames')
+    .argument('[FILE]', 'frames, one JSON per line or one JSON document (default or -: stdin)')
+    .option('--ndjson', '{id,message} in, {id,action,reasons} out')
+    .action(async (file, opts) => done(await inspect(file, opts.ndjson === true)));

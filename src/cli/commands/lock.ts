@@ -1,4 +1,7 @@
+import { Command } from '@commander-js/extra-typings';
+import { configOption, done } from '../program.js';
 import { loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
 import { LockError } from '../../errors.js';
 import type { Captured } from '../../pins/diff.js';
 import type { Lock, LockServer } from '../../pins/lock.js';
@@ -19,7 +22,7 @@ export interface LockFlags {
  * start it); the others are written all the same, and the exit code is 1. Unnamed servers keep their
  * entries untouched; a full lock drops servers no longer in the config. Unknown names: exit 2.
  */
-export const lock = async (
+const lock = async (
   configPath: string,
   names: readonly string[],
   flags: LockFlags,
@@ -38,16 +41,7 @@ export const lock = async (
   const previous = await previousLock(path, partial);
   const targets = partial ? [...new Set(names)] : known;
 
-  const captured = new Map<string, { entry: LockServer; captured: Captured }>();
-  const failed = new Map<string, LockFailure>();
-  for (const id of targets) {
-    const stderr = stderrTail();
-    try {
-      captured.set(id, await lockOne(configPath, config, id, flags.allowUnpinned, stderr.push));
-    } catch (error) {
-      failed.set(id, toFailure(config, id, error, stderr.lines));
-    }
-  }
+  const { captured, failed } = await captureEach(configPath, config, targets, flags);
   // Each server is screened alone, against the tool names of every other server in the new lock (shadowing).
   const toolsOf = new Map<string, readonly string[]>([
     ...Object.entries(previous?.servers ?? {})
@@ -99,6 +93,32 @@ export const lock = async (
   return failed.size === 0 ? 0 : 1;
 };
 
+/** Each target started and captured on its own, with a progress line and its timing. */
+const captureEach = async (
+  configPath: string,
+  config: Config,
+  targets: readonly string[],
+  flags: LockFlags,
+) => {
+  const captured = new Map<string, { entry: LockServer; captured: Captured }>();
+  const failed = new Map<string, LockFailure>();
+  for (const [i, id] of targets.entries()) {
+    const stderr = stderrTail();
+    const started = performance.now();
+    if (targets.length > 1) progress(`[${i + 1}/${targets.length}] ${id}`);
+    try {
+      captured.set(id, await lockOne(configPath, config, id, flags.allowUnpinned, stderr.push));
+      progress(`${id}: done in ${seconds(started)}`);
+    } catch (error) {
+      failed.set(id, toFailure(config, id, error, stderr.lines));
+      progress(`${id}: failed after ${seconds(started)}`);
+    }
+  }
+  return { captured, failed };
+};
+
+const seconds = (since: number): string => `${((performance.now() - since) / 1000).toFixed(1)} s`;
+
 /**
  * The lock before this run. A partial lock keeps the others' entries, so it needs a valid one (a bad
  * lock is an error); a full lock replaces everything, so a bad one is only ignored (and said so).
@@ -114,3 +134,23 @@ const previousLock = async (path: string, partial: boolean): Promise<Lock | unde
     return undefined;
   }
 };
+
+export const lockCommand = () =>
+  new Command('lock')
+    .description(
+      'start every server (or the named ones), verify its package, score every definition with the ' +
+        'detector, write toolgate.lock; a server that fails keeps its previous pins (or stays out), ' +
+        'the others are written (exit 1 if any failed, 2 on an unknown name)',
+    )
+    .argument('[SERVER...]', 'lock only these servers')
+    .addOption(configOption())
+    .option('--allow-unpinned', 'resolve an unpinned npm spec to one exact version')
+    .option('--allow-blocked', 'lock definitions the content detector blocks (after review)')
+    .action(async (names, opts) =>
+      done(
+        await lock(opts.config, names, {
+          allowUnpinned: opts.allowUnpinned === true,
+          allowBlocked: opts.allowBlocked === true,
+        }),
+      ),
+    );

@@ -1,25 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { Command } from '@commander-js/extra-typings';
 import { parse as parseYaml } from 'yaml';
 import { CEDAR_SCHEMA } from '../../authz/cedar-schema.js';
 import { PolicyTestSchema, runPolicyTest } from '../../authz/policy-test.js';
+import { done } from '../program.js';
 
-export const POLICY_USAGE = `  toolgate policy test FILE                    run the policy test cases in FILE (YAML) against
-                                               its Cedar policies, as the gateway decides them
-                                               (exit 1 if a case fails, 2 on an invalid file)
-  toolgate policy schema                       print the Cedar schema policies are written against`;
-
-/** `toolgate policy test FILE` and `toolgate policy schema`. */
-export const policy = async (argv: readonly string[]): Promise<number> => {
-  const [sub, file, ...rest] = argv;
-  if (sub === 'schema' && file === undefined) {
-    process.stdout.write(CEDAR_SCHEMA);
-    return 0;
-  }
-  if (sub !== 'test' || file === undefined || rest.length > 0) {
-    console.error(`toolgate policy: expected "test FILE" or "schema"\n${POLICY_USAGE}`);
-    return 2;
-  }
+/** `toolgate policy test FILE`. */
+const policyTest = async (file: string): Promise<number> => {
   const parsed = PolicyTestSchema.safeParse(parseYaml(await readFile(file, 'utf8')));
   if (!parsed.success) {
     console.error(
@@ -42,3 +30,25 @@ export const policy = async (argv: readonly string[]): Promise<number> => {
   console.log(`${results.length - failed} passed, ${failed} failed`);
   return failed > 0 ? 1 : 0;
 };
+
+/** `toolgate policy test FILE` and `toolgate policy schema`. */
+export const policyCommand = () =>
+  new Command('policy')
+    .description('test Cedar policies, print their schema')
+    .addCommand(
+      new Command('test')
+        .description(
+          'run the policy test cases in FILE (YAML) against its Cedar policies, as the gateway ' +
+            'decides them (exit 1 if a case fails, 2 on an invalid file)',
+        )
+        .argument('<FILE>', 'policy test cases (YAML)')
+        .action(async (file) => done(await policyTest(file))),
+    )
+    .addCommand(
+      new Command('schema')
+        .description('print the Cedar schema policies are written against')
+        .action(() => {
+          process.stdout.write(CEDAR_SCHEMA);
+          done(0);
+        }),
+    );

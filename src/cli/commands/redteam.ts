@@ -1,42 +1,15 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { configSha256 } from '../../check/probe-redteam.js';
+import { Command, Option } from '@commander-js/extra-typings';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { GatewayError, RedteamError } from '../../errors.js';
 import { anyNotBlocked, toJson, toTable } from '../../redteam/format.js';
+import { done, requiredConfigOption, usageError } from '../program.js';
 import { redteam as runRedteam, type RedteamReport } from '../../redteam/run.js';
 
-export const REDTEAM_USAGE = `  toolgate redteam --config FILE [--format table|json]
-                                               attack a gateway with your defenses and toolgate's
-                                               hostile servers (exit 1 if any attack is NOT BLOCKED,
-                                               or the run cannot be set up; 2 on a usage error or
-                                               a config that cannot be read)`;
-
-const usage = (message: string): number => {
-  console.error(`toolgate redteam: ${message}\n${REDTEAM_USAGE}`);
-  return 2;
-};
-
 /** `toolgate redteam`: stages the hostile servers beside the user's defenses, attacks, prints the report. */
-export const redteam = async (argv: readonly string[]): Promise<number> => {
-  let values: { config?: string; format?: string };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        format: { type: 'string', default: 'table' },
-      },
-    }));
-  } catch (error) {
-    return usage((error as Error).message);
-  }
-  const { config: configPath, format } = values;
-  if (configPath === undefined) return usage('--config FILE is required');
-  if (format !== 'table' && format !== 'json')
-    return usage(`--format must be table or json, not ${format}`);
+const redteam = async (configPath: string, format: 'table' | 'json'): Promise<number> => {
   let config: Config;
   try {
     config = await loadConfig(configPath);
@@ -57,3 +30,17 @@ export const redteam = async (argv: readonly string[]): Promise<number> => {
   console.log(format === 'json' ? toJson(report, attacked, new Date()) : toTable(report));
   return anyNotBlocked(report) ? 1 : 0;
 };
+
+export const redteamCommand = () =>
+  new Command('redteam')
+    .description(
+      "attack a gateway with your defenses and toolgate's hostile servers (exit 1 if any attack is " +
+        'NOT BLOCKED, or the run cannot be set up; 2 on a usage error or a config that cannot be read)',
+    )
+    .addOption(requiredConfigOption())
+    .addOption(new Option('--format <FORMAT>').choices(['table', 'json'] as const).default('table'))
+    .action(async (opts, command) =>
+      done(
+        await redteam(opts.config ?? usageError(command, '--config FILE is required'), opts.format),
+      ),
+    );

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { Command } from '@commander-js/extra-typings';
 import { loadConfig } from '../../config/load.js';
 import { GatewayError, SbomError } from '../../errors.js';
 import { hashTree, hashTreeFiles, treeDigest } from '../../packages/fingerprint.js';
@@ -11,11 +11,11 @@ import { lockPathOf, readLock } from '../../pins/store.js';
 import { buildSbom, type CdxBom, type SbomServer } from '../../sbom/build.js';
 import { nodeModulesOf, readInstalledTree } from '../../sbom/installed.js';
 import { VERSION } from '../../version.js';
+import { done, requiredConfigOption, usageError } from '../program.js';
 
-export const SBOM_USAGE = `  toolgate sbom  --config FILE [SERVER] [--output F]
-                                               CycloneDX 1.6 JSON SBOM of every npm server the lock
-                                               pins, with the dependencies of its installed tree
-                                               (exit 1 if an installed tree no longer matches the lock)`;
+const SBOM_DESCRIPTION =
+  'CycloneDX 1.6 JSON SBOM of every npm server the lock pins, with the dependencies of its ' +
+  'installed tree (exit 1 if an installed tree no longer matches the lock)';
 
 /**
  * The npm servers of the config's lock (or the one named), each with its installed tree when the
@@ -102,23 +102,13 @@ const sbomOf = (servers: readonly SbomServer[]): CdxBom =>
   });
 
 /** `toolgate sbom`: exit 0 with the SBOM, 1 when an installed tree differs from the lock, 2 on a usage or input error. */
-export const sbom = async (argv: readonly string[]): Promise<number> => {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: { config: { type: 'string', short: 'c' }, output: { type: 'string', short: 'o' } },
-    });
-  } catch (error) {
-    return usage((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.config === undefined) return usage('--config FILE is required');
-  if (positionals.length > 1) return usage('name at most one SERVER');
+const sbom = async (
+  values: { config: string; output?: string | undefined },
+  server: string | undefined,
+): Promise<number> => {
   let servers: SbomServer[];
   try {
-    servers = await lockedNpmServers(values.config, positionals[0], (line) =>
+    servers = await lockedNpmServers(values.config, server, (line) =>
       console.error(`toolgate sbom: ${line}`),
     );
   } catch (error) {
@@ -132,7 +122,17 @@ export const sbom = async (argv: readonly string[]): Promise<number> => {
   return 0;
 };
 
-const usage = (message: string): number => {
-  console.error(`toolgate sbom: ${message}\n${SBOM_USAGE}`);
-  return 2;
-};
+export const sbomCommand = () =>
+  new Command('sbom')
+    .description(SBOM_DESCRIPTION)
+    .argument('[SERVER]', 'only this server')
+    .addOption(requiredConfigOption())
+    .option('-o, --output <FILE>', 'write the SBOM here instead of stdout')
+    .action(async (server, opts, command) =>
+      done(
+        await sbom(
+          { ...opts, config: opts.config ?? usageError(command, '--config FILE is required') },
+          server,
+        ),
+      ),
+    );

@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/load.js';
 import { connectAndScan } from '../../scan/connect.js';
+import { Command, Option } from '@commander-js/extra-typings';
 import { toJson, toSarif, toTable } from '../../scan/format.js';
 import {
   exitCodeOf,
@@ -14,13 +14,7 @@ import {
   type ScannedFile,
 } from '../../scan/scan.js';
 import { SEVERITIES, type Finding, type Severity } from '../../scan/types.js';
-
-export const SCAN_USAGE = `  toolgate scan [PATH...] [--connect] [--format table|json|sarif] [--fail-on low|medium|high]
-                                               static findings in MCP client configs and toolgate
-                                               configs (no PATH: this machine's client configs);
-                                               --connect also starts each server of a toolgate
-                                               config sandboxed and checks its live definitions;
-                                               exit 1 on a finding at or above --fail-on (high)`;
+import { done, usageError } from '../program.js';
 
 /** Where clients keep their MCP servers on Linux, user-wide then per project (docs/security-team.md lists macOS and Windows). */
 const standardLocations = (home: string, cwd: string): { client: string; path: string }[] => [
@@ -38,34 +32,16 @@ const standardLocations = (home: string, cwd: string): { client: string; path: s
   { client: 'toolgate', path: join(cwd, 'toolgate.yaml') },
 ];
 
-const isSeverity = (s: string | undefined): s is Severity => SEVERITIES.includes(s as Severity);
-
 /**
  * `toolgate scan`: reads each config (and the lock beside a toolgate config), runs the pure rules of
  * scan/, prints the report. Exit 0 clean, 1 on a finding at or above --fail-on, 2 on a usage or input error.
  */
-export const scan = async (argv: readonly string[]): Promise<number> => {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        format: { type: 'string', default: 'table' },
-        'fail-on': { type: 'string', default: 'high' },
-        connect: { type: 'boolean' },
-      },
-    });
-  } catch (error) {
-    console.error(`toolgate scan: ${(error as Error).message}\n${SCAN_USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  const format = values.format;
-  const failOn = values['fail-on'];
-  if (format !== 'table' && format !== 'json' && format !== 'sarif')
-    return usage(`unknown --format "${format}"`);
-  if (!isSeverity(failOn)) return usage(`unknown --fail-on "${failOn}"`);
+const scan = async (
+  positionals: readonly string[],
+  values: { format: 'table' | 'json' | 'sarif'; failOn: Severity; connect?: true },
+  usage: (message: string) => never,
+): Promise<number> => {
+  const { format, failOn } = values;
 
   const cwd = process.cwd();
   let paths = positionals;
@@ -116,10 +92,29 @@ export const scan = async (argv: readonly string[]): Promise<number> => {
   return exitCodeOf(findings, failOn);
 };
 
-const usage = (message: string): number => {
-  console.error(`toolgate scan: ${message}\n${SCAN_USAGE}`);
-  return 2;
-};
+export const scanCommand = () =>
+  new Command('scan')
+    .description(
+      "static findings in MCP client configs and toolgate configs (no PATH: this machine's " +
+        'client configs; --connect also starts each server of a toolgate config); exit 1 on a finding ' +
+        'at or above --fail-on (high)',
+    )
+    .argument('[PATH...]', 'client configs or toolgate configs')
+    .addOption(
+      new Option('--format <FORMAT>').choices(['table', 'json', 'sarif'] as const).default('table'),
+    )
+    .addOption(
+      new Option('--fail-on <SEVERITY>', 'exit 1 from this severity on')
+        .choices(SEVERITIES)
+        .default('high'),
+    )
+    .option(
+      '--connect',
+      'also start each server of a toolgate config sandboxed and check its live definitions',
+    )
+    .action(async (paths, opts, command) =>
+      done(await scan(paths, opts, (message) => usageError(command, message))),
+    );
 
 const read = async (path: string): Promise<string | undefined> => {
   try {

@@ -1,3 +1,4 @@
+import { Command } from '@commander-js/extra-typings';
 import { createAuthenticator } from '../../auth/authenticate.js';
 import { requirePostgresStore } from '../../audit/pg-schema.js';
 import { loadConfig } from '../../config/load.js';
@@ -33,6 +34,7 @@ const startOps = (
       ? auditPathsOf(config.audit, configPath).store
       : undefined,
 });
+import { configOption, done } from '../program.js';
 
 /** `HOST:PORT`, `[v6]:PORT`, or a bare `PORT` (loopback: a bare port never binds every interface). */
 const parseListen = (listen: string): { host: string; port: number } => {
@@ -48,7 +50,7 @@ const isLoopback = (host: string): boolean =>
   host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 
 /** `toolgate serve --config FILE --listen HOST:PORT`: the gateway as a Streamable HTTP server at /mcp. */
-export const serve = async (
+const serve = async (
   configPath: string,
   listen: string,
   noLock = false,
@@ -127,3 +129,19 @@ export const serve = async (
     ...(opsListener && { operations: opsListener.url }),
   });
 };
+
+export const serveCommand = () =>
+  new Command('serve')
+    .description('serve Streamable HTTP at /mcp')
+    .addOption(configOption())
+    .option(
+      '--listen <HOST:PORT>',
+      'address to listen on (a bare PORT is loopback)',
+      '127.0.0.1:8787',
+    )
+    .option('--no-lock', 'start without enforcing toolgate.lock')
+    .option('--insecure-no-auth', 'allow a non-loopback --listen without an auth: section')
+    .action(async (opts) => {
+      await serve(opts.config, opts.listen, !opts.lock, opts.insecureNoAuth === true);
+      done(-1);
+    });

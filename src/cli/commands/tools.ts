@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { Command, Option } from '@commander-js/extra-typings';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { isGatewayError, LockError } from '../../errors.js';
@@ -7,13 +7,12 @@ import { lockPathOf, readLock } from '../../pins/store.js';
 import { toListingJson, toListingTable } from '../../tools/format.js';
 import { listItems, type LiveServer } from '../../tools/list.js';
 import { captureLocked } from './diff.js';
+import { configOption, done, usageError } from '../program.js';
 
-export const TOOLS_USAGE = `  toolgate tools --config FILE [--server S] [--format table|json] [--live]
-                                               what an agent would see, from the config and the lock
-                                               (starts nothing): each locked tool, prompt and resource,
-                                               visible or hidden with the reason and its code; --live
-                                               starts each locked server as lock does and compares
-                                               what it lists now with the lock`;
+const TOOLS_DESCRIPTION =
+  'what an agent would see, from the config and the lock (starts nothing): each locked tool, ' +
+  'prompt and resource, visible or hidden with the reason and its code; --live starts each ' +
+  'locked server as lock does and compares what it lists now with the lock';
 
 /** `--live`: each locked server started as `toolgate lock`/`diff` do (package checked first), one after another. */
 const captureAll = async (
@@ -39,34 +38,15 @@ const captureAll = async (
   return live;
 };
 
-const usage = (message: string): number => {
-  console.error(`toolgate tools: ${message}\n${TOOLS_USAGE}`);
-  return 2;
-};
-
 /**
  * `toolgate tools`: the listing of tools/list.ts, printed. Exit 0; 2 on a usage error; 1 when the
  * config or the lock cannot be read (thrown as a GatewayError, which main prints with its code).
  */
-export const tools = async (argv: readonly string[]): Promise<number> => {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: false,
-      options: {
-        config: { type: 'string', short: 'c', default: 'toolgate.yaml' },
-        server: { type: 'string' },
-        format: { type: 'string', default: 'table' },
-        live: { type: 'boolean', default: false },
-      },
-    });
-  } catch (error) {
-    return usage((error as Error).message);
-  }
-  const { config: configPath, server, format, live } = parsed.values;
-  if (format !== 'table' && format !== 'json')
-    return usage(`unknown --format "${format}" (table or json)`);
+const tools = async (
+  values: { config: string; server?: string | undefined; format: 'table' | 'json'; live?: true },
+  usage: (message: string) => never,
+): Promise<number> => {
+  const { config: configPath, server, format, live } = values;
   const config = await loadConfig(configPath);
   if (server !== undefined && !Object.hasOwn(config.servers, server))
     return usage(
@@ -88,3 +68,14 @@ export const tools = async (argv: readonly string[]): Promise<number> => {
   console.log(format === 'json' ? toListingJson(listing) : toListingTable(listing));
   return 0;
 };
+
+export const toolsCommand = () =>
+  new Command('tools')
+    .description(TOOLS_DESCRIPTION)
+    .addOption(configOption())
+    .option('--server <SERVER>', 'only this server')
+    .addOption(new Option('--format <FORMAT>').choices(['table', 'json'] as const).default('table'))
+    .option('--live', 'start each locked server and compare what it lists now with the lock')
+    .action(async (opts, command) =>
+      done(await tools(opts, (message) => usageError(command, message))),
+    );
