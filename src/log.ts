@@ -60,5 +60,7 @@ export const logLine = (
   message: string,
   extra: Record<string, unknown> = {},
 ): void => {
-  logger[level](extra, message);
+  // The message leads and a field named `message` (an event's own) takes its place, as in every
+  // line before pino: readers match `"message":"gateway listening"` followed by its fields.
+  logger[level]({ message, ...extra });
 };

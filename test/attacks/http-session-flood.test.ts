@@ -55,7 +55,7 @@ describe('when one HTTP caller opens session after session', () => {
     expect(dataCode(messagesOf(gone)[0])).toBe('HTTP_SESSION_UNKNOWN');
     expect((await ping(ids[16] as string)).status).toBe(200);
     await expect(openLegacySession(url, { authorization: 'Bearer someone-else' })).resolves.toMatch(
-      /^[0-9a-f-]{36}$/,
+      /^[a-z0-9-]{1,63}\.[0-9a-f-]{36}$/, // the owning replica, a random UUID (CLU-6)
     );
   });
 

@@ -28,6 +28,8 @@ import {
 } from './gateway-process.js';
 import { eventually } from './harness.js';
 
+/** A 2025-era session id: the owning replica's name, a dot, a random UUID (CLU-5). */
+const SESSION_ID = /^[a-z0-9-]{1,63}\.[0-9a-f-]{36}$/;
 const MAX_BYTES = 64 * 1024;
 const MAX_DEPTH = 32;
 
@@ -245,7 +247,7 @@ describe('when a request comes from a foreign site', () => {
   it('[HTTP-2] accepts loopback and configured Host names', async () => {
     for (const host of ['localhost', `127.0.0.1:${gateway.port}`, `gateway.test:${gateway.port}`]) {
       const id = await openLegacySession(gateway.url, { host });
-      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(id).toMatch(SESSION_ID);
     }
   });
 
@@ -267,7 +269,7 @@ describe('when a request comes from a foreign site', () => {
   it('[HTTP-2] accepts no Origin, loopback origins and configured origins', async () => {
     for (const origin of ['http://localhost:3000', 'http://127.0.0.1', 'https://app.example.com']) {
       const id = await openLegacySession(gateway.url, { origin });
-      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(id).toMatch(SESSION_ID);
     }
   });
 });
@@ -467,7 +469,7 @@ describe('when sessions are limited', () => {
     await expect(openLegacySession(small.url)).rejects.toThrow(/503.*HTTP_TOO_MANY_SESSIONS/);
     expect((await closeSession(first)).status).toBe(200);
     const third = await openLegacySession(small.url);
-    expect(third).toMatch(/^[0-9a-f-]{36}$/);
+    expect(third).toMatch(SESSION_ID);
     // Free both slots for the next test.
     for (const id of [second, third]) expect((await closeSession(id)).status).toBe(200);
   });

@@ -91,26 +91,26 @@ describe('when a server cannot be sandboxed', () => {
     return script;
   };
 
-  it("[FAIL-2] its start fails once with SANDBOX_UNAVAILABLE and bwrap's own message, is not retried, and the gateway serves the others", async () => {
+  // As root, toolgate finds the untraversable folder before bwrap does (SBX-17): the failure is the
+  // same server-only, unretried one FAIL-2 asks for, with a message that names the folder.
+  it('[FAIL-2] [SBX-17] its start fails once with SANDBOX_UNREACHABLE naming the folder, is not retried, and the gateway serves the others', async () => {
     const script = unreachable();
     const f = await startFaultGateway(faulty('', { args: [script], restart: quickRestart }));
     await eventually(() => f.events('failed').length === 1, 30_000);
     const failed = f.events('failed')[0] as { code?: string; reason?: string };
-    expect(failed.code).toBe('SANDBOX_UNAVAILABLE');
+    expect(failed.code).toBe('SANDBOX_UNREACHABLE');
     expect(failed.reason).toMatch(
-      /^SANDBOX_UNAVAILABLE: server "bad": its sandbox could not be set up: bwrap: Can't find source path .*private\/pkg: Permission denied/,
+      /^SANDBOX_UNREACHABLE: server "bad": its sandbox runs as uid \d+, which cannot reach .*private\/pkg: .*private is mode 0700/,
     );
     expect(f.events('restarting')).toEqual([]);
-    expect(f.events('sandbox')).toHaveLength(1); // one launch, no retry
     const error = await f.callBad();
     expect(error).toMatchObject({ data: { code: 'UPSTREAM_UNAVAILABLE' } });
-    expect(error?.message).toMatch(
-      /server "bad" is unavailable \(failed\): SANDBOX_UNAVAILABLE: .*bwrap: Can't find source path/,
-    );
+    expect(error?.message).toMatch(/server "bad" is unavailable \(failed\): SANDBOX_UNREACHABLE: /);
+    expect(f.events('failed')).toHaveLength(1); // no second attempt
     await f.assertContained();
   });
 
-  it("[FAIL-2] toolgate lock ends with that server's SANDBOX_UNAVAILABLE and bwrap's message, not a crash", async () => {
+  it("[FAIL-2] [SBX-17] toolgate lock ends with that server's SANDBOX_UNREACHABLE, not a crash", async () => {
     const dir = tempDir();
     writeFileSync(
       join(dir, 'toolgate.yaml'),
@@ -119,7 +119,7 @@ describe('when a server cannot be sandboxed', () => {
     const locked = await toolgate(['lock', '--config', join(dir, 'toolgate.yaml')]);
     expect(locked.code).toBe(1);
     expect(locked.stderr).toMatch(
-      /^toolgate: bad: SANDBOX_UNAVAILABLE: server "bad": its sandbox could not be set up: bwrap: Can't find source path .*Permission denied/m,
+      /^toolgate: bad: SANDBOX_UNREACHABLE: server "bad": its sandbox runs as uid \d+, which cannot reach .*private\/pkg/m,
     );
     expect(locked.stderr).not.toMatch(/ECONNRESET|Unhandled|node:events/);
   });
