@@ -1,15 +1,9 @@
 import pg from 'pg';
-import type { StoredEntry } from './store.js';
+import type { EntryFilter, StoredEntry } from './store.js';
 import { tablesOf } from './pg-schema.js';
 
 /** What `audit query` filters on; each maps to an indexed column of `entries`. */
-export interface PgQuery {
-  readonly agent?: string | undefined;
-  readonly server?: string | undefined;
-  readonly tool?: string | undefined;
-  readonly decision?: string | undefined;
-  readonly since?: string | undefined;
-  readonly until?: string | undefined;
+export interface PgQuery extends EntryFilter {
   /** The HMAC digest of a value: entries whose arguments or result carry it. */
   readonly digest?: string | undefined;
 }

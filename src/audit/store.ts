@@ -29,3 +29,14 @@ export interface AuditStore {
 }
 
 export type Durability = 'normal' | 'full';
+
+/** The filters of `audit query` and `tail`, over any store: each given field must match. */
+export interface EntryFilter {
+  readonly agent?: string | undefined;
+  readonly server?: string | undefined;
+  readonly tool?: string | undefined;
+  readonly decision?: string | undefined;
+  /** UTC ISO 8601 bounds on the entry's time. */
+  readonly since?: string | undefined;
+  readonly until?: string | undefined;
+}

@@ -36,6 +36,20 @@ export interface ApprovalQueue {
   close?(): void;
 }
 
+/** A request as it waits: a fresh id, created now, expiring `timeoutMs` from now. */
+export const newPending = (
+  request: Omit<PendingApproval, 'id' | 'created' | 'expires'>,
+  timeoutMs: number,
+): PendingApproval => {
+  const now = Date.now();
+  return {
+    ...request,
+    id: randomUUID(),
+    created: new Date(now).toISOString(),
+    expires: new Date(now + timeoutMs).toISOString(),
+  };
+};
+
 export const APPROVAL_ID = /^[0-9a-f-]{36}$/;
 
 /** Writes `text` to a temporary file beside `path`, then renames it into place. */
@@ -83,14 +97,8 @@ export const createApprovalQueue = (dir: string): ApprovalQueue => {
       signal: AbortSignal,
     ): Promise<Answer | 'timeout'> {
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      const id = randomUUID();
-      const now = Date.now();
-      const pending: PendingApproval = {
-        ...request,
-        id,
-        created: new Date(now).toISOString(),
-        expires: new Date(now + timeoutMs).toISOString(),
-      };
+      const pending = newPending(request, timeoutMs);
+      const { id } = pending;
       const watcher = watch(dir);
       let timer: NodeJS.Timeout | undefined;
       try {

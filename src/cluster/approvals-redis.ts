@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { resolve, dirname } from 'node:path';
 import {
   APPROVAL_ID,
   createApprovalQueue,
+  newPending,
   type Answer,
   type ApprovalQueue,
   type PendingApproval,
@@ -113,14 +113,8 @@ export const createRedisApprovalQueue = (url: string, prefix: string): ApprovalQ
 
   return {
     async wait(request, timeoutMs, signal) {
-      const id = randomUUID();
-      const now = Date.now();
-      const pending: PendingApproval = {
-        ...request,
-        id,
-        created: new Date(now).toISOString(),
-        expires: new Date(now + timeoutMs).toISOString(),
-      };
+      const pending = newPending(request, timeoutMs);
+      const { id } = pending;
       let timer: NodeJS.Timeout | undefined;
       const answered = new Promise<Answer | 'timeout'>((resolve) => {
         waiters.set(id, resolve);
@@ -132,7 +126,7 @@ export const createRedisApprovalQueue = (url: string, prefix: string): ApprovalQ
         await redis
           .multi()
           .set(requestKey(id), JSON.stringify(pending), 'PX', timeoutMs)
-          .zadd(index, now + timeoutMs, id)
+          .zadd(index, Date.parse(pending.expires), id)
           .exec();
       } catch (cause) {
         clearTimeout(timer);

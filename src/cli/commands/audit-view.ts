@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StoredEntry } from '../../audit/store.js';
+import type { EntryFilter, StoredEntry } from '../../audit/store.js';
 
 // How `audit tail` and `audit query` show entries: a table for a person, the stored JSON lines for a
 // program (the default when stdout is not a terminal), and `--follow`'s polling for new entries.
@@ -8,14 +8,7 @@ export const DECISIONS = ['forward', 'deny', 'result', 'error', 'event'] as cons
 export type ViewFormat = 'table' | 'json';
 
 /** The filters of `audit query`; `since`/`until` are UTC ISO strings (the parser normalizes them). */
-export interface EntryQuery {
-  readonly agent?: string | undefined;
-  readonly server?: string | undefined;
-  readonly tool?: string | undefined;
-  readonly decision?: string | undefined;
-  readonly since?: string | undefined;
-  readonly until?: string | undefined;
-}
+export type EntryQuery = EntryFilter;
 
 export const matches = (
   entry: Record<string, unknown>,
