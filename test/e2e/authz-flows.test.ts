@@ -1,7 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorOf, eventually, fixture, startStdioGateway, type Running } from './harness.js';
+import {
+  errorOf,
+  eventually,
+  fixture,
+  startStdioGateway,
+  tempDir,
+  type Running,
+} from './harness.js';
 
 /**
  * The flow rules as authz.test.ts leaves them unproven: the refusals of both toxic chains are in the
@@ -156,6 +163,38 @@ describe('when the user is asked through elicitation', () => {
       expect(asked[0]).toMatch(/value from a private result/);
       const events = await awaitAuthz(gw.dir, 1);
       expect(events.map((e) => [e['item'], e['approval']])).toEqual([['send_message', 'approved']]);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+const SESSION_RULE = `
+permit (principal, action, resource);
+@id("no-private-after-untrusted") @ask("this session read untrusted content before this private read")
+forbid (principal, action == Toolgate::Action::"tools/call", resource is Toolgate::Tool)
+  when { resource.labels.contains("private") && context.sessionLabels.contains("untrusted") };
+`;
+
+describe('when a flow rule is written in Cedar on context.sessionLabels', () => {
+  it('[FLOW-1] [AUTHZ-2] it applies after untrusted content only: a fresh session reads freely', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'flow.cedar'), SESSION_RULE);
+    const gw = await startStdioGateway({
+      servers: { ws: workspace },
+      policy: { files: [join(dir, 'flow.cedar')] },
+    });
+    try {
+      const first = await call(gw, 'read_private_repo', { path: 'secrets.env' });
+      expect(textOf(first)).toContain('DATABASE_URL');
+      await call(gw, 'read_issue', { number: '12' });
+      const asked = await errorOf(call(gw, 'read_private_repo', { path: 'secrets.env' }));
+      expect(asked.data?.code).toBe('FLOW_APPROVAL_REQUIRED');
+      expect(asked.message).toContain('untrusted content before this private read');
+      const events = await awaitAuthz(gw.dir, 1);
+      expect(events.map((e) => [e['item'], e['by']])).toEqual([
+        ['read_private_repo', ['no-private-after-untrusted']],
+      ]);
     } finally {
       await gw.close();
     }
