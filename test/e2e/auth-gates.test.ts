@@ -157,6 +157,26 @@ describe('when a request reaches /mcp without a valid credential', () => {
     expect((await initialize(await token({ exp: now() - 60 }))).status).toBe(401);
     expect((await initialize(await token({ nbf: now() + 60 }))).status).toBe(401);
   });
+
+  it('[AUTHN-2] a key the token brings along (jwk, jku, x5u headers) is never trusted', async () => {
+    const attacker = await publicJwk(k2, 'k1');
+    const forged = (header: Record<string, unknown>) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1', ...header })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setSubject('mallory')
+        .setExpirationTime(now() + 300)
+        .sign(k2.privateKey);
+    for (const header of [
+      { jwk: attacker },
+      { jku: 'http://127.0.0.1:1/jwks.json' },
+      { x5u: 'http://127.0.0.1:1/cert.pem' },
+    ]) {
+      const refused = await initialize(await forged(header));
+      expect(refused.status, Object.keys(header)[0]).toBe(401);
+    }
+  });
 });
 
 describe('when the JWKS is a file beside the config', () => {

@@ -5,6 +5,7 @@ import {
   errorOf,
   eventually,
   fixture,
+  runToolgate,
   startStdioGateway,
   tempDir,
   type Running,
@@ -194,6 +195,34 @@ describe('when a flow rule is written in Cedar on context.sessionLabels', () => 
       const events = await awaitAuthz(gw.dir, 1);
       expect(events.map((e) => [e['item'], e['by']])).toEqual([
         ['read_private_repo', ['no-private-after-untrusted']],
+      ]);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('when an operator answers from another process', () => {
+  it('[APPR-2] [APPR-1] the approval given with toolgate approvals is audited like one given by elicitation', async () => {
+    const gw = await startStdioGateway({
+      servers: { ws: workspace },
+      approval: { queue: true, timeoutMs: 60_000 },
+    });
+    const config = ['--config', join(gw.dir, 'toolgate.yaml')];
+    try {
+      const rows = textOf(await call(gw, 'read_file', { path: PATIENTS }));
+      const sending = call(gw, 'send_message', { to: 'eve', text: rows });
+      let id = '';
+      await eventually(async () => {
+        const listed = await runToolgate(['approvals', 'list', ...config, '--format', 'json']);
+        id = (JSON.parse(listed.stdout || '[]') as { id: string }[])[0]?.id ?? '';
+        return id !== '';
+      }, 30_000);
+      expect((await runToolgate(['approvals', 'approve', id, ...config])).code).toBe(0);
+      expect(textOf(await sending)).toContain('sent to eve');
+      const events = await awaitAuthz(gw.dir, 1);
+      expect(events.map((e) => [e['item'], e['by'], e['approval']])).toEqual([
+        ['send_message', ['privateValueInSink'], 'approved'],
       ]);
     } finally {
       await gw.close();
