@@ -79,6 +79,23 @@ forbid (principal, action, resource) when { context has arguments && context.arg
     });
     expect(decide('delete_repo', permitted, { force: true }).effect).toBe('deny');
   });
+
+  it('[AUTHZ-1] [AUTHZ-2] an @ask forbid never turns "no permit" into a question: approval grants nothing', () => {
+    // WORST is not read-only, so no permit holds; the @ask forbid matches all the same.
+    expect(decide('delete_repo', WORST)).toEqual({
+      effect: 'deny',
+      policies: [],
+      reason: 'no policy permits it (deny by default)',
+    });
+    const outsider = { ...alice, principal: { ...alice.principal, groups: [] } };
+    const readOnly = { ...toDeclared({ readOnlyHint: true }), destructive: true };
+    expect(
+      decidePolicy(
+        policy,
+        toCedarRequest(outsider, call('delete_repo'), { ...facts, declared: readOnly }),
+      ),
+    ).toMatchObject({ effect: 'deny' });
+  });
 });
 
 describe('when arguments become tags', () => {
