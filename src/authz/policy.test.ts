@@ -99,10 +99,28 @@ forbid (principal, action, resource) when { context has arguments && context.arg
 });
 
 describe('when arguments become tags', () => {
+  it('[AUTHZ-2] normalises file: URLs as their paths, percent-encoded dots included', () => {
+    expect(
+      toArgumentTags({
+        a: 'file:///srv/docs/../../etc/passwd',
+        b: 'FILE:///srv/docs/%2e%2e/%2E%2E/etc/shadow',
+        c: 'file:///srv//docs/./x%20y',
+        d: 'docs/../../etc/passwd',
+        e: 'https://example.com/a/../b',
+      }),
+    ).toEqual({
+      a: 'file:///etc/passwd',
+      b: 'file:///etc/shadow',
+      c: 'file:///srv/docs/x y',
+      d: 'docs/../../etc/passwd',
+      e: 'https://example.com/a/../b',
+    });
+  });
+
   it('[AUTHZ-2] normalises absolute paths, flattens records and writes other values as JSON', () => {
     expect(
       toArgumentTags({
-        path: '/srv/docs/../../etc/passwd',
+        path: '/srv//docs/../../etc/./passwd',
         opts: { depth: 2, tags: ['a'] },
         n: 3,
         ok: true,
