@@ -1,5 +1,5 @@
 import type { LatencyStats, ThroughputStats } from './measure.js';
-import type { Scenario } from './targets.js';
+import type { Scenario } from './clients.js';
 
 export type Outcome =
   | {
@@ -57,6 +57,7 @@ export const toMarkdown = (info: RunInfo, outcomes: readonly Outcome[]): string 
     ...headerLines(info),
     ...figureLines(info, outcomes),
     ...comparisonLines(outcomes),
+    ...frontLines(outcomes),
     ...coldLines(info, outcomes),
   ].join('\n');
 
@@ -136,6 +137,34 @@ const comparisonLines = (outcomes: readonly Outcome[]): string[] => {
     lines.push(
       `| ${o.scenario.label} | ${base.scenario.id} | ${(o.latency.p50Us / base.latency.p50Us).toFixed(2)}× | ${cpuRatio} | ${pct.toFixed(0)}% | ${signed(addedP50)} | ${signed(addedP99)} | ` +
         `${verdict(addedP50 <= TARGETS.addedP50Us)} | ${verdict(addedP99 <= TARGETS.addedP99Us)} | ${verdict(pct >= TARGETS.throughputPct)} |`,
+    );
+  }
+  return lines;
+};
+
+/** Issue #23's targets for the HTTP front, in the same run: `toolgate serve` (stdio echo) against `mcp-proxy`. */
+const FRONT = { p50Us: 1500, timesProxy: 3, proxy: 'http-mcp-proxy-stdio' } as const;
+const FRONT_IDS = ['http-toolgate-stdio', 'http-toolgate-stdio-2026'];
+
+const frontLines = (outcomes: readonly Outcome[]): string[] => {
+  const proxy = outcomes.find((o) => o.scenario.id === FRONT.proxy);
+  const fronts = outcomes.filter((o) => FRONT_IDS.includes(o.scenario.id));
+  if (proxy?.kind !== 'measured' || fronts.length === 0) return [];
+  const lines = [
+    '',
+    `HTTP front against \`mcp-proxy\` in the same run (issue #23 targets: p50 ≤ ${FRONT.p50Us} µs, throughput ≥ ${FRONT.timesProxy}× \`mcp-proxy\`'s):`,
+    '',
+    '| Scenario | p50 µs | mcp-proxy p50 µs | calls/s | mcp-proxy calls/s | throughput × mcp-proxy | CPU µs/call × mcp-proxy @32 | p50 | throughput |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---|',
+  ];
+  for (const o of fronts) {
+    if (o.kind !== 'measured') continue;
+    const times = o.throughput.callsPerSecond / proxy.throughput.callsPerSecond;
+    const cpu =
+      o.cpu && proxy.cpu ? `${(o.cpu.concurrentUs / proxy.cpu.concurrentUs).toFixed(2)}×` : 'n/a';
+    lines.push(
+      `| ${o.scenario.label} | ${us(o.latency.p50Us)} | ${us(proxy.latency.p50Us)} | ${Math.round(o.throughput.callsPerSecond)} | ${Math.round(proxy.throughput.callsPerSecond)} | ${times.toFixed(2)}× | ${cpu} | ` +
+        `${verdict(o.latency.p50Us <= FRONT.p50Us)} | ${verdict(times >= FRONT.timesProxy)} |`,
     );
   }
   return lines;
