@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Resident set size of a process, in kB, from /proc (Linux). */
 export const readRss = (pid: number | undefined): { rssKb: number; hwmKb: number } | undefined => {
@@ -14,7 +14,7 @@ export const readRss = (pid: number | undefined): { rssKb: number; hwmKb: number
 };
 
 /** CPU time (user + system) a process has used so far, in ms, from /proc (Linux; 10 ms resolution). */
-export const readCpuMs = (pid: number | undefined): number | undefined => {
+const readCpuMs = (pid: number | undefined): number | undefined => {
   if (pid === undefined) return undefined;
   try {
     // Fields after the parenthesised command name; utime and stime are the 12th and 13th of those.
@@ -30,7 +30,7 @@ export const readCpuMs = (pid: number | undefined): number | undefined => {
  * it was stolen: time the hypervisor gave this VM's virtual CPUs to something else while they had work
  * to run. Undefined where /proc/stat is missing (not Linux).
  */
-export const readHostTicks = (): { total: number; steal: number } | undefined => {
+const readHostTicks = (): { total: number; steal: number } | undefined => {
   try {
     const fields = (/^cpu +(.*)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1] ?? '')
       .split(' ')
@@ -46,3 +46,70 @@ export const readHostTicks = (): { total: number; steal: number } | undefined =>
 
 /** USER_HZ: 100 on every Linux the bench targets. */
 const CLOCK_TICKS = 100;
+
+/** The direct children of a process (Linux 3.5+: /proc/<pid>/task/<tid>/children), e.g. a gateway's upstream. */
+const childrenOf = (pid: number | undefined): number[] => {
+  if (pid === undefined) return [];
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
+        .split(' ')
+        .filter(Boolean)
+        .map(Number),
+    );
+  } catch {
+    return [];
+  }
+};
+
+/** CPU ms of all of `pids` so far, or undefined when any is gone. */
+const cpuOf = (pids: readonly number[]): number | undefined => {
+  let sum = 0;
+  for (const pid of pids) {
+    const ms = readCpuMs(pid);
+    if (ms === undefined) return undefined;
+    sum += ms;
+  }
+  return sum;
+};
+
+export interface Weighed<T> {
+  readonly result: T;
+  /** CPU µs per call of the weighed process (the gateway or proxy; the server when direct). */
+  readonly cpuUs: number;
+  /** CPU µs per call of this (the bench client's) process: the SDK client and its fetch. */
+  readonly clientUs: number;
+  /** CPU µs per call of the weighed process's children: the stdio upstream behind a gateway or proxy. */
+  readonly upstreamUs: number;
+  /** The host's steal meanwhile, in %. */
+  readonly stealPct: number;
+}
+
+/** Runs `work`, which makes `calls(result)` calls, and weighs what each process spent per call. */
+export const weigh = async <T>(
+  pid: number | undefined,
+  calls: (result: T) => number,
+  work: () => Promise<T>,
+): Promise<Weighed<T>> => {
+  const children = childrenOf(pid);
+  const before = { own: readCpuMs(pid), kids: cpuOf(children), client: process.cpuUsage() };
+  const host = readHostTicks();
+  const result = await work();
+  const client = process.cpuUsage(before.client);
+  const own = readCpuMs(pid);
+  const kids = cpuOf(children);
+  const hostAfter = readHostTicks();
+  const n = calls(result);
+  const perCall = (from: number | undefined, to: number | undefined) =>
+    from !== undefined && to !== undefined ? ((to - from) * 1000) / n : Number.NaN;
+  return {
+    result,
+    cpuUs: perCall(before.own, own),
+    clientUs: (client.user + client.system) / n,
+    upstreamUs: children.length === 0 ? Number.NaN : perCall(before.kids, kids),
+    stealPct:
+      host && hostAfter && hostAfter.total > host.total
+        ? ((hostAfter.steal - host.steal) / (hostAfter.total - host.total)) * 100
+        : Number.NaN,
+  };
+};

@@ -8,7 +8,7 @@ import { FAST_PATH_SCENARIOS } from './fast-paths.js';
 import { measureLatency, measureThroughput, median, type LatencyStats } from './measure.js';
 import { toMarkdown, type Outcome, type RunInfo } from './report.js';
 import type { Paths, Scenario } from './clients.js';
-import { readCpuMs, readHostTicks, readRss } from './proc-stats.js';
+import { readRss, weigh } from './proc-stats.js';
 import { SCENARIOS } from './targets.js';
 
 /**
@@ -57,41 +57,22 @@ const runScenario = async (scenario: Scenario, paths: Paths, info: RunInfo): Pro
     return { kind: 'failed', scenario, reason: (error as Error).message };
   }
   const { call, pid } = running;
-  /** CPU µs per call of the weighed process over `work`, which makes `calls` calls, and the host's steal meanwhile (%). */
-  const weigh = async <T>(
-    calls: (result: T) => number,
-    work: () => Promise<T>,
-  ): Promise<{ result: T; cpuUs: number; stealPct: number }> => {
-    const before = readCpuMs(pid);
-    const host = readHostTicks();
-    const result = await work();
-    const after = readCpuMs(pid);
-    const hostAfter = readHostTicks();
-    return {
-      result,
-      cpuUs:
-        before !== undefined && after !== undefined
-          ? ((after - before) * 1000) / calls(result)
-          : Number.NaN,
-      stealPct:
-        host && hostAfter && hostAfter.total > host.total
-          ? ((hostAfter.steal - host.steal) / (hostAfter.total - host.total)) * 100
-          : Number.NaN,
-    };
-  };
   try {
     const cold = await weigh(
+      pid,
       () => info.warmup + info.calls,
       () => measureLatency(call, info.calls, info.warmup),
     );
     for (let i = 0; i < info.settle; i++) await call();
     const steady = await weigh(
+      pid,
       () => info.calls,
       () => measureLatency(call, info.calls, 0),
     );
     const idle = readRss(pid);
     await measureThroughput(call, info.concurrency, 1, info.maxCalls);
     const loadedRun = await weigh(
+      pid,
       (t) => t.calls,
       () => measureThroughput(call, info.concurrency, info.seconds, info.maxCalls),
     );
@@ -106,7 +87,13 @@ const runScenario = async (scenario: Scenario, paths: Paths, info: RunInfo): Pro
         idle && loaded
           ? { idleKb: idle.rssKb, loadedKb: loaded.rssKb, hwmKb: loaded.hwmKb }
           : undefined,
-      cpu: { serialUs: steady.cpuUs, concurrentUs: loadedRun.cpuUs, coldSerialUs: cold.cpuUs },
+      cpu: {
+        serialUs: steady.cpuUs,
+        concurrentUs: loadedRun.cpuUs,
+        coldSerialUs: cold.cpuUs,
+        clientConcurrentUs: loadedRun.clientUs,
+        upstreamConcurrentUs: loadedRun.upstreamUs,
+      },
       steal: { serialPct: steady.stealPct, concurrentPct: loadedRun.stealPct },
     };
   } catch (error) {
@@ -129,8 +116,9 @@ const main = async (): Promise<void> => {
     ...FAST_PATH_SCENARIOS.filter((s) => only?.includes(s.id)),
   ].filter((s) => !only || only.includes(s.id));
   const info: RunInfo = {
+    // With --front, the exact flags (`npm run bench:front` passes some of its own).
     command: values.front
-      ? 'npm run bench:front'
+      ? `npm run build && node dist/bench/run.js ${process.argv.slice(2).join(' ')}`
       : `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
     node: process.version,
@@ -213,6 +201,8 @@ const combineRounds = (outcomes: readonly Outcome[]): Outcome => {
             serialUs: median(cpus.map((c) => c.serialUs)),
             concurrentUs: median(cpus.map((c) => c.concurrentUs)),
             ...(coldCpus.length > 0 && { coldSerialUs: median(coldCpus) }),
+            clientConcurrentUs: median(cpus.map((c) => c.clientConcurrentUs ?? Number.NaN)),
+            upstreamConcurrentUs: median(cpus.map((c) => c.upstreamConcurrentUs ?? Number.NaN)),
           },
     steal:
       steals.length === 0
