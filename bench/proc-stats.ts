@@ -47,11 +47,15 @@ const readHostTicks = (): { total: number; steal: number } | undefined => {
 /** USER_HZ: 100 on every Linux the bench targets. */
 const CLOCK_TICKS = 100;
 
-/** The direct children of a process (Linux 3.5+: /proc/<pid>/task/<tid>/children), e.g. a gateway's upstream. */
-const childrenOf = (pid: number | undefined): number[] => {
+/**
+ * Every descendant of a process (Linux 3.5+: /proc/<pid>/task/<tid>/children), e.g. a gateway's
+ * upstream, which may run under a sandbox launcher: the launcher and the server both count.
+ */
+const descendantsOf = (pid: number | undefined): number[] => {
   if (pid === undefined) return [];
+  let children: number[];
   try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+    children = readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
       readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
         .split(' ')
         .filter(Boolean)
@@ -60,6 +64,7 @@ const childrenOf = (pid: number | undefined): number[] => {
   } catch {
     return [];
   }
+  return children.flatMap((child) => [child, ...descendantsOf(child)]);
 };
 
 /** CPU ms of all of `pids` so far, or undefined when any is gone. */
@@ -79,7 +84,7 @@ export interface Weighed<T> {
   readonly cpuUs: number;
   /** CPU µs per call of this (the bench client's) process: the SDK client and its fetch. */
   readonly clientUs: number;
-  /** CPU µs per call of the weighed process's children: the stdio upstream behind a gateway or proxy. */
+  /** CPU µs per call of the weighed process's descendants: the stdio upstream behind a gateway or proxy. */
   readonly upstreamUs: number;
   /** The host's steal meanwhile, in %. */
   readonly stealPct: number;
@@ -91,7 +96,7 @@ export const weigh = async <T>(
   calls: (result: T) => number,
   work: () => Promise<T>,
 ): Promise<Weighed<T>> => {
-  const children = childrenOf(pid);
+  const children = descendantsOf(pid);
   const before = { own: readCpuMs(pid), kids: cpuOf(children), client: process.cpuUsage() };
   const host = readHostTicks();
   const result = await work();
