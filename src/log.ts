@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
+import type { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { PrettyStream, PrettyOptions } from 'pino-pretty';
+import { redactLogLine } from './log-redact.js';
 
 /** pino-pretty, loaded only for pretty output (a JSON-logging gateway never pays for it). */
 const prettyStream = (options: PrettyOptions): PrettyStream =>
@@ -16,13 +18,15 @@ export interface LogOptions {
   /** `pretty`: coloured lines for a person; `json`: one JSON object a line. Default: pretty on a terminal. */
   readonly format?: LogFormat | undefined;
   readonly level?: LogLevel | undefined;
+  /** Where lines go (default: stderr, synchronously); tests pass a stream to read them back. */
+  readonly destination?: Writable | undefined;
 }
 
 /**
  * JSON lines keep the shape operators and tests already parse: `level` as a word, `time` as ISO 8601,
  * `message`, then the fields; no pid or hostname.
  */
-const create = (format: LogFormat, level: LogLevel): Logger =>
+const create = (format: LogFormat, level: LogLevel, destination?: Writable): Logger =>
   pino(
     {
       level,
@@ -30,10 +34,12 @@ const create = (format: LogFormat, level: LogLevel): Logger =>
       messageKey: 'message',
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      // Every line, whatever carried a secret into it, passes the redactor on its way out (SEC-1).
+      hooks: { streamWrite: redactLogLine },
     },
     format === 'pretty'
       ? prettyStream({
-          destination: 2,
+          destination: destination ?? 2,
           sync: true,
           colorize: true,
           messageKey: 'message',
@@ -41,7 +47,7 @@ const create = (format: LogFormat, level: LogLevel): Logger =>
           ignore: 'time',
           singleLine: true,
         })
-      : pino.destination({ dest: 2, sync: true }),
+      : (destination ?? pino.destination({ dest: 2, sync: true })),
   );
 
 let logger: Logger = create(process.stderr.isTTY ? 'pretty' : 'json', 'info');
@@ -51,6 +57,7 @@ export const configureLog = (options: LogOptions): void => {
   logger = create(
     options.format ?? (process.stderr.isTTY ? 'pretty' : 'json'),
     options.level ?? 'info',
+    options.destination,
   );
 };
 
