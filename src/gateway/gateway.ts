@@ -9,7 +9,7 @@ import type { RateStore } from '../authz/rate-limit.js';
 import { createRateStore } from '../cluster/rate-redis.js';
 import { SecretRegistry } from '../secrets/registry.js';
 import { Upstream, type UpstreamEvent } from '../upstream/upstream.js';
-import { addLogSecrets } from '../log-redact.js';
+import { addLogSecrets } from '../log.js';
 import { Callers } from './callers.js';
 import { createPipeline } from './chain.js';
 import { DROP_EVENTS, type EventSinks } from './events.js';

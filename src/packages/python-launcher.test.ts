@@ -20,6 +20,7 @@ describe('when a server is launched by a PyPI launcher', () => {
     for (const [command, args] of [
       ['uv', ['tool', 'run', 'mcp-server-time==0.6.2']],
       ['/usr/local/bin/pipx', ['run', 'mcp-server-time==0.6.2']],
+      ['uvx', ['--python', '3.12', '--from', 'mcp-server-time==0.6.2', 'mcp-server-time']],
     ] as const)
       expect(decidePythonLaunch('t', server({ command, args }))).toMatchObject({ ok: false });
   });

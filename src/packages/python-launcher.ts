@@ -1,5 +1,5 @@
+import { basename } from 'node:path';
 import { isStdioServer, type ServerConfig } from '../config/schema.js';
-import { packageSpecsOf } from '../scan/launch.js';
 
 /**
  * What toolgate does with a server launched by uvx, `uv tool run` or `pipx run`. Unlike npx servers,
@@ -13,6 +13,55 @@ import { packageSpecsOf } from '../scan/launch.js';
 /** The hosts uv and pip fetch from: the index and the file host. */
 const PYPI_HOSTS = ['pypi.org', 'files.pythonhosted.org'];
 
+/** Launcher options that take a value (so the value is not the package). */
+const VALUE_FLAGS = new Set([
+  '--from',
+  '--with',
+  '-w',
+  '--python',
+  '-p',
+  '--index-url',
+  '-i',
+  '--index',
+  '--extra-index-url',
+  '--spec',
+  '--pip-args',
+  '--with-requirements',
+  '--constraints',
+  '--overrides',
+]);
+
+/** The launcher and the PyPI package it fetches (`--from`/`--spec` first, else the first positional). Pure. */
+const pypiLaunchOf = (
+  command: string,
+  args: readonly string[],
+): { launcher: string; spec: string } | undefined => {
+  const name = basename(command);
+  const from =
+    name === 'uvx'
+      ? 0
+      : name === 'uv' && args[0] === 'tool' && args[1] === 'run'
+        ? 2
+        : name === 'pipx' && args[0] === 'run'
+          ? 1
+          : -1;
+  if (from < 0) return undefined;
+  const launcher = from === 0 ? 'uvx' : from === 2 ? 'uv tool run' : 'pipx run';
+  let positional: string | undefined;
+  for (let i = from; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    const [flag, inline] = arg.split('=', 2) as [string, string | undefined];
+    if ((flag === '--from' || flag === '--spec') && (inline ?? args[i + 1]))
+      return { launcher, spec: inline ?? args[i + 1] ?? '' };
+    if (VALUE_FLAGS.has(flag) && inline === undefined) i++;
+    else if (!arg.startsWith('-')) {
+      positional ??= arg;
+      break;
+    }
+  }
+  return positional === undefined ? undefined : { launcher, spec: positional };
+};
+
 export type PythonLaunchDecision =
   | { readonly ok: true; readonly warning?: string }
   | { readonly ok: false; readonly code: 'PACKAGE_UNMANAGED_LAUNCHER'; readonly message: string };
@@ -23,7 +72,7 @@ export type PythonLaunchDecision =
  */
 export const decidePythonLaunch = (id: string, server: ServerConfig): PythonLaunchDecision => {
   if (!isStdioServer(server)) return { ok: true };
-  const spec = packageSpecsOf(server.command, server.args).find((s) => s.ecosystem === 'pypi');
+  const spec = pypiLaunchOf(server.command, server.args);
   if (!spec) return { ok: true };
   const what = `${spec.launcher} fetches "${spec.spec}" from PyPI at every start`;
   const unmanaged = `server "${id}": ${what}, unmanaged (toolgate neither installs nor verifies it)`;

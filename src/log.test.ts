@@ -1,7 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { configureLog, logLine } from './log.js';
-import { addLogSecrets, redactLogLine } from './log-redact.js';
+import { addLogSecrets, configureLog, logLine, redactLogLine } from './log.js';
 
 /** A logger writing into an array, with the format asked for; lines are read back as written. */
 const capture = (format: 'json' | 'pretty'): string[] => {
