@@ -3,6 +3,7 @@ import { hitsOf, sortHits } from './scan.js';
 import type { Rule } from './rules.js';
 import type { Finding, Item } from './types.js';
 import { PHRASES } from './intent-phrases.js';
+import { FEATURES } from './intent-features.js';
 
 /**
  * Intent, not phrases: an obligation or pretext addressed to the agent (must, required, mandatory,
@@ -25,6 +26,7 @@ const ACTION_NAMES: readonly Action[] = [
   'shell',
   'dotfile',
   'secret',
+  'context',
   'forceArg',
   'tellUser',
   'hide',
@@ -69,8 +71,24 @@ const isWord = (c: number): boolean =>
   (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 /** After a call verb: the name of the tool called (`send_email`, `the backup tool`). */
 const CALLED =
-  /[ \t]+(?:the[ \t]+|a[ \t]+)?(?:new[ \t]+|secure[ \t]+|updated[ \t]+)?[`'"]?(?:([a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+)|[\w-]{2,40}[`'"]?[ \t]+(?:tool|function)\b)/iy;
+  /[ \t]+(?:the[ \t]+|a[ \t]+)?(?:new[ \t]+|secure[ \t]+|updated[ \t]+)?(?!(?:this|that|these|it|its|same|which|each|every)\b)[`'"]?(?:([a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+)|[\w-]{2,40}[`'"]?[ \t]+(?:tool|function)\b)/iy;
 const WINDOW = 240;
+/** Actions a negation takes back: "do not include API keys", "never run shell commands". */
+const NEGATABLE = [
+  'callTool',
+  'url',
+  'contact',
+  'shell',
+  'dotfile',
+  'secret',
+  'context',
+  'tellUser',
+].reduce((m, a) => m | (1 << ACTION_NAMES.indexOf(a as Action)), 0);
+const NEGATION =
+  /\b(?:not|never|no|don't|dont|cannot|can't|without|avoid)[ \t]+(?:[\w-]+[ \t]+){0,2}(?:[\w-]+(?:[ \t]+[\w-]+)?(?:[ \t]*,[ \t]*|[ \t]+(?:or|and|nor)[ \t]+))*(?:[\w-]+[ \t]+)?$/i;
+/** Whether the phrase at `at` follows a negation in the same clause (a bounded look back). */
+const negated = (text: string, at: number): boolean =>
+  NEGATION.test(text.slice(Math.max(0, at - 48), at));
 
 /** What a tool named with these words is plainly for, per kind of action. */
 const PURPOSE: Record<'callTool' | 'url' | 'shell' | 'dotfile', RegExp> = {
@@ -82,61 +100,7 @@ const PURPOSE: Record<'callTool' | 'url' | 'shell' | 'dotfile', RegExp> = {
     /\b(?:file|files|fs|read|write|ssh|key|keys|path|dir|directory|config|env|dotfiles?|secret|vault|credential\w*)\b/,
 };
 
-/** The features, in the order the weights use them. */
-export const FEATURES = [
-  'bias',
-  'window:callTool',
-  'window:url',
-  'window:contact',
-  'window:shell',
-  'window:dotfile',
-  'window:secret',
-  'window:forceArg',
-  'window:tellUser',
-  'window:hide',
-  'window:refuse',
-  'window:addressed',
-  'window:pretext',
-  'window:sequence',
-  'obligation+callTool',
-  'obligation+contact+url',
-  'obligation+shell',
-  'obligation+dotfile',
-  'obligation+secret+contact',
-  'obligation+forceArg',
-  'obligation+tellUser',
-  'obligation+hide',
-  'pretext+callTool',
-  'pretext+refuse',
-  'sequence+callTool',
-  'mismatch:callTool',
-  'mismatch:url',
-  'mismatch:shell',
-  'mismatch:dotfile',
-  'windows>=3',
-  'surface:definition',
-  'surface:output',
-  'rules:override',
-  'rules:role',
-  'rules:addressed',
-  'rules:imperative',
-  'rules:concealment',
-  'rules:sensitive',
-  'rules:secret-request',
-  'rules:exfiltration',
-  'rules:hidden-param',
-  'rules:shadowing',
-  'rules:preference',
-  'rules:urgency',
-  'rules:fake-error',
-  'rules:fake-turn',
-  'rules:active-content',
-  'rules:argument-injection',
-  'rules:hidden',
-  'rules:other',
-  'rules:count>=2',
-  'rules:count>=3',
-] as const;
+export { FEATURES } from './intent-features.js';
 export type Feature = (typeof FEATURES)[number];
 
 /** Phrases found: where each begins and ends (in the text) and its classes, as parallel lists. */
@@ -237,7 +201,7 @@ export const intentFeatures = (
         const called = classes & CALL_VERB ? calledAt(text, phrases.end[h] as number) : undefined;
         found = called !== undefined && called !== own;
       }
-      if (!found) continue;
+      if (!found || (NEGATABLE & (1 << ACTION_NAMES.indexOf(a)) && negated(text, at))) continue;
       if (span === '' && a !== 'addressed' && a !== 'sequence' && a !== 'pretext')
         span = text.slice(at, at + 80).trim();
       seen.add(a);
@@ -256,6 +220,11 @@ export const intentFeatures = (
   both('pretext+callTool', 'pretext', 'callTool');
   both('pretext+refuse', 'pretext', 'refuse');
   both('sequence+callTool', 'sequence', 'callTool');
+  // Moving the conversation elsewhere, or changing an argument and hiding it: no tool's purpose.
+  both('context+callTool', 'context', 'callTool');
+  both('context+contact', 'context', 'contact');
+  both('forceArg+hide', 'forceArg', 'hide');
+  both('shell+url', 'shell', 'url');
   // What the tool's own name says it does: reading ~/.ssh is a file tool's job, not a weather tool's.
   const name = item.name !== undefined ? words(item.name) : undefined;
   for (const kind of ['callTool', 'url', 'shell', 'dotfile'] as const)
