@@ -73,6 +73,17 @@ const isWord = (c: number): boolean =>
 const CALLED =
   /[ \t]+(?:the[ \t]+|a[ \t]+)?(?:new[ \t]+|secure[ \t]+|updated[ \t]+)?(?!(?:this|that|these|it|its|same|which|each|every)\b)[`'"]?(?:([a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+)|[\w-]{2,40}[`'"]?[ \t]+(?:tool|function)\b)/iy;
 const WINDOW = 240;
+const WINDOW_MAX = 480;
+/** Actions that are demands (not who is addressed, nor the sequence or pretext around them). */
+const DEMANDS = ACTION_NAMES.reduce(
+  (m, a, b) => (a === 'addressed' || a === 'sequence' || a === 'pretext' ? m : m | (1 << b)),
+  0,
+);
+const bitCount = (m: number): number => {
+  let n = 0;
+  for (let x = m; x !== 0; x &= x - 1) n++;
+  return n;
+};
 /** Actions a negation takes back: "do not include API keys", "never run shell commands". */
 const NEGATABLE = [
   'callTool',
@@ -144,9 +155,12 @@ const read = (
     if (classes & OBLIGATION) {
       const from = Math.max(0, at - WINDOW / 2);
       const to = Math.min(text.length, at + WINDOW);
-      if (windows.length > 0 && from <= (windows[windows.length - 1] as number))
-        windows[windows.length - 1] = to;
-      else windows.push(from, to);
+      const last = windows.length - 1;
+      // Overlapping windows merge up to WINDOW_MAX; past it the next one starts where the last ends.
+      if (last > 0 && from <= (windows[last] as number)) {
+        if (to - (windows[last - 1] as number) <= WINDOW_MAX) windows[last] = to;
+        else if (to > (windows[last] as number)) windows.push(windows[last] as number, to);
+      } else windows.push(from, to);
     }
   }
   return { hits, windows };
@@ -173,6 +187,8 @@ export const intentFeatures = (
   set('surface:output', item.surface === 'output' ? 1 : 0);
   let count = 0;
   for (const f of findings) {
+    // A mention too weak to matter on its own (a config file named in setup text) is not evidence.
+    if (f.weight < 0.1) continue;
     const key = `rules:${f.category}` as Feature;
     const k = FEATURES.includes(key) ? key : 'rules:other';
     const i = FEATURES.indexOf(k);
@@ -183,8 +199,10 @@ export const intentFeatures = (
   set('rules:count>=3', count >= 3 ? 1 : 0);
   const { hits: phrases, windows } = read(text, hits);
   if (windows.length === 0) return { values, span: '' };
-  const seen = new Set<Action>();
-  let span = '';
+  // Each window is read on its own: an obligation and its demand sit together, and a long document
+  // with many obligations is not one demand for everything it mentions. The strongest window counts.
+  const masks: number[] = [];
+  const spans: string[] = [];
   const own = item.name?.toLowerCase();
   let w = 0;
   for (let h = 0; h < phrases.at.length; h++) {
@@ -193,7 +211,8 @@ export const intentFeatures = (
     if (w >= windows.length) break;
     if (at < (windows[w] as number)) continue;
     const classes = phrases.classes[h] as number;
-    for (const a of ACTION_NAMES) {
+    for (let b = 0; b < ACTION_NAMES.length; b++) {
+      const a = ACTION_NAMES[b] as Action;
       let found: boolean;
       if (a !== 'callTool') found = (classes & bit(a)) !== 0;
       else {
@@ -201,12 +220,17 @@ export const intentFeatures = (
         const called = classes & CALL_VERB ? calledAt(text, phrases.end[h] as number) : undefined;
         found = called !== undefined && called !== own;
       }
-      if (!found || (NEGATABLE & (1 << ACTION_NAMES.indexOf(a)) && negated(text, at))) continue;
-      if (span === '' && a !== 'addressed' && a !== 'sequence' && a !== 'pretext')
-        span = text.slice(at, at + 80).trim();
-      seen.add(a);
+      if (!found || (NEGATABLE & (1 << b) && negated(text, at))) continue;
+      if (!spans[w / 2] && DEMANDS & (1 << b)) spans[w / 2] = text.slice(at, at + 80).trim();
+      masks[w / 2] = (masks[w / 2] ?? 0) | (1 << b);
     }
   }
+  let best = 0;
+  masks.forEach((m, i) => {
+    if (bitCount(m & DEMANDS) > bitCount((masks[best] ?? 0) & DEMANDS)) best = i;
+  });
+  const span = spans[best] ?? '';
+  const seen = new Set(ACTION_NAMES.filter((_, b) => ((masks[best] ?? 0) >> b) & 1));
   for (const a of seen) set(`window:${a}` as Feature);
   const both = (f: Feature, ...as: Action[]) => as.every((a) => seen.has(a)) && set(f);
   both('obligation+callTool', 'callTool');

@@ -12,6 +12,7 @@ export type Category =
   | 'imperative'
   | 'concealment'
   | 'sensitive'
+  | 'config'
   | 'secret-request'
   | 'exfiltration'
   | 'hidden-param'

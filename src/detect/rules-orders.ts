@@ -227,7 +227,7 @@ export const ORDER_RULES: readonly Rule[] = [
   ),
   rule(
     'config-path',
-    'sensitive',
+    'config',
     0.05,
     CONFIG_STARTS,
     String.raw`(?<!${ACCESS_BEFORE})(?:${CONFIG_PATH})`,
