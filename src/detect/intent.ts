@@ -172,38 +172,18 @@ const words = (name: string): string =>
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, ' ');
 
-/** Values of every feature for `text` (the scan text of `item`) and the rules' findings. */
-export const intentFeatures = (
+/**
+ * Each window is read on its own: an obligation and its demand sit together, and a long document
+ * with many obligations is not one demand for everything it mentions. The strongest window counts.
+ */
+const strongestWindow = (
   text: string,
-  item: Item,
-  findings: Iterable<Finding>,
-  /** Where the phrases' starts begin in `text`, found by a scanner that holds `INTENT_RULES` (else found here). */
-  hits?: { readonly scanner: Scanner; readonly hits: Float64Array },
-): { values: Float64Array; span: string } => {
-  const values = new Float64Array(FEATURES.length);
-  const set = (f: Feature, v = 1) => (values[FEATURES.indexOf(f)] = v);
-  set('bias');
-  set('surface:definition', item.surface === 'definition' ? 1 : 0);
-  set('surface:output', item.surface === 'output' ? 1 : 0);
-  let count = 0;
-  for (const f of findings) {
-    // A mention too weak to matter on its own (a config file named in setup text) is not evidence.
-    if (f.weight < 0.1) continue;
-    const key = `rules:${f.category}` as Feature;
-    const k = FEATURES.includes(key) ? key : 'rules:other';
-    const i = FEATURES.indexOf(k);
-    values[i] = Math.max(values[i] as number, f.weight);
-    count++;
-  }
-  set('rules:count>=2', count >= 2 ? 1 : 0);
-  set('rules:count>=3', count >= 3 ? 1 : 0);
-  const { hits: phrases, windows } = read(text, hits);
-  if (windows.length === 0) return { values, span: '' };
-  // Each window is read on its own: an obligation and its demand sit together, and a long document
-  // with many obligations is not one demand for everything it mentions. The strongest window counts.
+  phrases: Hits,
+  windows: readonly number[],
+  own: string | undefined,
+): { seen: Set<Action>; span: string } => {
   const masks: number[] = [];
   const spans: string[] = [];
-  const own = item.name?.toLowerCase();
   let w = 0;
   for (let h = 0; h < phrases.at.length; h++) {
     const at = phrases.at[h] as number;
@@ -231,6 +211,37 @@ export const intentFeatures = (
   });
   const span = spans[best] ?? '';
   const seen = new Set(ACTION_NAMES.filter((_, b) => ((masks[best] ?? 0) >> b) & 1));
+  return { seen, span };
+};
+
+/** Values of every feature for `text` (the scan text of `item`) and the rules' findings. */
+export const intentFeatures = (
+  text: string,
+  item: Item,
+  findings: Iterable<Finding>,
+  /** Where the phrases' starts begin in `text`, found by a scanner that holds `INTENT_RULES` (else found here). */
+  hits?: { readonly scanner: Scanner; readonly hits: Float64Array },
+): { values: Float64Array; span: string } => {
+  const values = new Float64Array(FEATURES.length);
+  const set = (f: Feature, v = 1) => (values[FEATURES.indexOf(f)] = v);
+  set('bias');
+  set('surface:definition', item.surface === 'definition' ? 1 : 0);
+  set('surface:output', item.surface === 'output' ? 1 : 0);
+  let count = 0;
+  for (const f of findings) {
+    // A mention too weak to matter on its own (a config file named in setup text) is not evidence.
+    if (f.weight < 0.1) continue;
+    const key = `rules:${f.category}` as Feature;
+    const k = FEATURES.includes(key) ? key : 'rules:other';
+    const i = FEATURES.indexOf(k);
+    values[i] = Math.max(values[i] as number, f.weight);
+    count++;
+  }
+  set('rules:count>=2', count >= 2 ? 1 : 0);
+  set('rules:count>=3', count >= 3 ? 1 : 0);
+  const { hits: phrases, windows } = read(text, hits);
+  if (windows.length === 0) return { values, span: '' };
+  const { seen, span } = strongestWindow(text, phrases, windows, item.name?.toLowerCase());
   for (const a of seen) set(`window:${a}` as Feature);
   const both = (f: Feature, ...as: Action[]) => as.every((a) => seen.has(a)) && set(f);
   both('obligation+callTool', 'callTool');
