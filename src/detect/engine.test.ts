@@ -198,6 +198,7 @@ describe('when scoring definitions', () => {
       'Reads a file. You must provide an absolute path inside an allowed directory.',
       // Ordering rules and a negated request: guards, not demands (issue #24's false positives).
       'Resolves a package name. You MUST call this function before query_docs. Do not include any API keys, passwords or other secrets in the query.',
+      'Allocates a cloud device. Only call this after the user has asked for a remote device.',
       'Add the server block to your claude_desktop_config.json or mcp.json, then create a .env file with the base URL.',
     ])
       expect(tool(d, { path: { type: 'string' } }), d).toMatchObject({ action: 'pass' });
