@@ -17,7 +17,7 @@ const markerDir = (entry: string) => join(dirname(entry), '.verified');
 /** Files changed this recently may change again within one clock tick unseen: no marker for them. */
 const SETTLED_MS = 2_000;
 
-/** Every path under `dir` with its inode, size, mode, mtime and ctime (ns), sorted: the entry's stat state. */
+/** Every path under `dir` with its device, inode, size, mode, mtime and ctime (ns), sorted: the entry's stat state. */
 const statState = async (dir: string): Promise<{ digest: string; newestChangeMs: number }> => {
   const lines: string[] = [];
   let newest = 0n;
@@ -28,13 +28,15 @@ const statState = async (dir: string): Promise<{ digest: string; newestChangeMs:
         const path = join(current, entry.name);
         const s = await lstat(path, { bigint: true });
         if (s.ctimeNs > newest) newest = s.ctimeNs;
-        lines.push([relative(dir, path), s.ino, s.size, s.mode, s.mtimeNs, s.ctimeNs].join('\0'));
+        lines.push(
+          [relative(dir, path), s.dev, s.ino, s.size, s.mode, s.mtimeNs, s.ctimeNs].join('\0'),
+        );
         if (entry.isDirectory()) await walk(path);
       }),
     );
   };
   const root = await lstat(dir, { bigint: true });
-  lines.push(['.', root.ino, root.mode, root.mtimeNs, root.ctimeNs].join('\0'));
+  lines.push(['.', root.dev, root.ino, root.mode, root.mtimeNs, root.ctimeNs].join('\0'));
   await walk(dir);
   const digest = createHash('sha256').update(lines.sort().join('\n')).digest('hex');
   return { digest, newestChangeMs: Number(newest / 1_000_000n) };
