@@ -28,11 +28,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts'],
-          // Files share their worker's modules: a fresh module graph per file cost more CPU than the
-          // tests themselves (about 110 s of CPU against 45 s shared, on 2 cores). So a test file
-          // leaves process-wide state as it found it: the audit's group commit and observers, the
-          // log level, process.env, timers.
-          isolate: false,
+          // Each file gets fresh modules: the audit's group commit and other process-wide state
+          // (one log per process, as in the gateway) must not leak from one test file into the next.
         },
       },
       {
@@ -41,9 +38,6 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/**/*.test.ts'],
           globalSetup: ['test/global-setup.ts'],
-          // The tests drive separate processes; their own modules (the SDK client, the harness, the
-          // Node 24 check) load once per worker, not once per file.
-          isolate: false,
         },
       },
     ],
