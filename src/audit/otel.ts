@@ -1,10 +1,11 @@
 import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createRequire } from 'node:module';
+import type * as LogsExporter from '@opentelemetry/exporter-logs-otlp-http';
+import type * as TraceExporter from '@opentelemetry/exporter-trace-otlp-http';
+import type * as Resources from '@opentelemetry/resources';
+import type * as SdkLogs from '@opentelemetry/sdk-logs';
+import type * as SdkTrace from '@opentelemetry/sdk-trace-base';
 import { VERSION } from '../version.js';
 import type { AuditEntry } from './event.js';
 import type { CallObserver } from './interceptor.js';
@@ -35,12 +36,36 @@ const attributesOf = (entry: AuditEntry): Attributes => ({
 });
 
 /**
+ * The SDK's exporters and providers, loaded only when export is configured: loading them costs every
+ * gateway process a few hundred milliseconds of CPU at start, and most never export.
+ */
+const sdk = () => {
+  const load = createRequire(import.meta.url);
+  return {
+    ...(load('@opentelemetry/exporter-logs-otlp-http') as typeof LogsExporter),
+    ...(load('@opentelemetry/exporter-trace-otlp-http') as typeof TraceExporter),
+    ...(load('@opentelemetry/resources') as typeof Resources),
+    ...(load('@opentelemetry/sdk-logs') as typeof SdkLogs),
+    ...(load('@opentelemetry/sdk-trace-base') as typeof SdkTrace),
+  };
+};
+
+/**
  * OTLP/HTTP export with the official SDK: one span per call (the chain's entries as span events) and
  * one log record per audit entry, batched so export never delays a call.
  * @example
  * const otel = createOtelExport({ endpoint: 'http://127.0.0.1:4318', headers: {}, serviceName: 'toolgate' });
  */
 export const createOtelExport = (config: NonNullable<AuditConfig['otel']>): OtelExport => {
+  const {
+    OTLPLogExporter,
+    OTLPTraceExporter,
+    resourceFromAttributes,
+    BatchLogRecordProcessor,
+    LoggerProvider,
+    BasicTracerProvider,
+    BatchSpanProcessor,
+  } = sdk();
   const base = config.endpoint.replace(/\/+$/, '');
   const resource = resourceFromAttributes({
     'service.name': config.serviceName,

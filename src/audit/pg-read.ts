@@ -1,6 +1,6 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { EntryFilter, StoredEntry } from './store.js';
-import { tablesOf } from './pg-schema.js';
+import { loadPg, tablesOf } from './pg-schema.js';
 
 /** What `audit query` filters on; each maps to an indexed column of `entries`. */
 export interface PgQuery extends EntryFilter {
@@ -23,7 +23,10 @@ export class PgLogReader {
   }
 
   static async open(url: string, schema: string): Promise<PgLogReader> {
-    const client = new pg.Client({ connectionString: url, application_name: 'toolgate-audit' });
+    const client = new (loadPg().Client)({
+      connectionString: url,
+      application_name: 'toolgate-audit',
+    });
     await client.connect();
     const reader = new PgLogReader(client, schema);
     const exists = await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import { AuditError } from '../errors.js';
 
 /**
@@ -113,8 +114,11 @@ export const migrate = async (client: pg.ClientBase, schema: string): Promise<vo
 };
 
 /** A pool for one log: bounded waits, so a Postgres that hangs fails calls instead of holding them forever. */
+/** pg, loaded only when a Postgres store is used: it costs every gateway process CPU at start. */
+export const loadPg = (): typeof pg => createRequire(import.meta.url)('pg') as typeof pg;
+
 export const createPool = (url: string, max: number): pg.Pool => {
-  const pool = new pg.Pool({
+  const pool = new (loadPg().Pool)({
     connectionString: url,
     max,
     connectionTimeoutMillis: 5_000,

@@ -1,4 +1,6 @@
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type * as IORedis from 'ioredis';
+import type { Redis } from 'ioredis';
 import { logLine } from '../log.js';
 
 /** How long a command may wait for Redis before the call is refused: a stalled Redis must not stall every call. */
@@ -13,7 +15,9 @@ const COMMAND_TIMEOUT_MS = 2_000;
 export const openRedis = (url: string, role: string): Redis => {
   // A password kept out of the config (a Kubernetes Secret as an environment variable).
   const password = new URL(url).password ? undefined : process.env['TOOLGATE_REDIS_PASSWORD'];
-  const redis = new Redis(url, {
+  // Loaded only in cluster mode: ioredis costs every gateway process CPU at start, and most run alone.
+  const { Redis: Client } = createRequire(import.meta.url)('ioredis') as typeof IORedis;
+  const redis = new Client(url, {
     ...(password && { password }),
     maxRetriesPerRequest: 1,
     commandTimeout: COMMAND_TIMEOUT_MS,

@@ -4,6 +4,7 @@ import type { LockPackage } from '../pins/lock.js';
 import { hashTree, hashTreeFiles, readInstalled, treeDigest } from './fingerprint.js';
 import { splitSpec, type PackageSource } from './identify.js';
 import { storeEntryDir } from './store.js';
+import { isMarkedVerified, markVerified, takeStatState } from './store-marker.js';
 
 type NpmLock = Extract<LockPackage, { kind: 'npm' }>;
 
@@ -71,11 +72,16 @@ const assertStoreMatchesLock = async (
   const expected = basename(storeEntryDir('/', { ...locked, integrity, dependencies }));
   if (source.name !== locked.name || basename(entry) !== expected)
     throw tampered(id, `the store entry ${entry} (locked: ${expected})`);
+  // Hashed in full once; then, while no file of the entry has changed since, checked by lstat alone.
+  const verified = `${dependencies}\0${locked.tree ?? ''}`;
+  if (await isMarkedVerified(source.nodeModules, verified)) return;
+  const before = await takeStatState(source.nodeModules);
   const now = await hashTree(source.nodeModules, true).catch(() => undefined);
   if (now === undefined) throw notInstalled(id, locked, entry);
   await assertTree(id, locked, source.installPath, ` in the store (${source.installPath})`);
   if (now !== dependencies)
     throw tampered(id, `the dependencies of ${locked.name}@${locked.version} in ${entry}`);
+  await markVerified(source.nodeModules, verified, before);
 };
 
 /** An npm package before a spawn: installed in node_modules, or managed in the store. */

@@ -174,13 +174,16 @@ describe('toolgate redteam', () => {
   });
 
   it('[RED-3] exits 2 on a usage error or a config that cannot be read', async () => {
-    const missing = await runToolgate(['redteam']);
+    // Three separate processes that start nothing: run at once.
+    const [missing, format, unreadable] = await Promise.all([
+      runToolgate(['redteam']),
+      runToolgate(['redteam', '--config', 'x.yaml', '--format', 'sarif']),
+      runToolgate(['redteam', '--config', join(tempDir(), 'none.yaml')]),
+    ]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('--config FILE is required');
-    const format = await runToolgate(['redteam', '--config', 'x.yaml', '--format', 'sarif']);
     expect(format.code).toBe(2);
     expect(format.stderr).toContain('Allowed choices are table, json');
-    const unreadable = await runToolgate(['redteam', '--config', join(tempDir(), 'none.yaml')]);
     expect(unreadable.code).toBe(2);
     expect(unreadable.stderr).toContain('CONFIG_UNREADABLE');
   });
