@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { chmodSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { dataCode, recording, tempDir } from './gateway-process.js';
+import { dataCode, recording } from './gateway-process.js';
 
 /**
  * The hostile frames of the property tests at both fronts (fuzz-stdio: `toolgate run`, fuzz-http:
@@ -168,13 +166,6 @@ export const config = (recordFile: string) => ({
   limits: { maxMessageBytes: MAX_BYTES, maxDepth: MAX_DEPTH },
   servers: { rec: { ...recording(recordFile), tools: ['echo'] } },
 });
-
-export const newRecordFile = (): string => {
-  const file = join(tempDir(), 'record.jsonl');
-  writeFileSync(file, '');
-  chmodSync(file, 0o666); // the sandboxed recorder runs as nobody when the tests run as root
-  return file;
-};
 
 /** The front's answer must refuse with the case's code and, when recoverable, its id. */
 export const expectRefusal = (answer: Message | undefined, c: Case, code = c.code): void => {

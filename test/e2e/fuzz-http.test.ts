@@ -7,13 +7,13 @@ import {
   expectRefusal,
   hostile,
   MARKER,
-  newRecordFile,
   RUNS,
   type Message,
 } from './fuzz-frames.js';
 import {
   JSON_HEADERS,
   messagesOf,
+  newRecordFile,
   openLegacySession,
   raw,
   startServe,

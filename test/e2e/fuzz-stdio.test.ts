@@ -10,11 +10,10 @@ import {
   expectRefusal,
   hostile,
   MARKER,
-  newRecordFile,
   RUNS,
   type Message,
 } from './fuzz-frames.js';
-import { dataCode, root, tempDir } from './gateway-process.js';
+import { dataCode, newRecordFile, root, tempDir } from './gateway-process.js';
 
 class StdioGateway {
   readonly messages: Message[] = [];
