@@ -7,7 +7,7 @@ import { fixture, type Running } from './harness.js';
  * The seed's attack vector 4, replayed: harmless tools chained into a theft. The workspace fixture's
  * sinks echo what they got, so a passing call shows exactly what would have left.
  */
-export const LABELS = {
+const LABELS = {
   read_file: ['private'],
   read_private_repo: ['private'],
   read_issue: ['untrusted'],
