@@ -130,6 +130,29 @@ const configuredSecrets = (config: Config): string[] => [
   ...(config.content?.secrets.env ?? []).flatMap((name) => process.env[name] ?? []),
 ];
 
+/** The hashes every entry carries: of the config (`policy`) and of the lock, where there is one. */
+const hashesOf = (config: Config, lockDocument: unknown) => ({
+  policy: createHash('sha256').update(toCanonicalJson(config)).digest('hex'),
+  lock:
+    lockDocument === undefined
+      ? undefined
+      : createHash('sha256').update(toCanonicalJson(lockDocument)).digest('hex'),
+});
+
+/** Loads the signing keys of the log, creating them on first run (and saying so, with the public key). */
+const loadOrCreateKeys = (
+  audit: AuditConfig,
+  paths: AuditPaths,
+  onWarning: (message: string) => void,
+) => {
+  const created = createKeys(paths.keyFile, paths.publicKeyFile, audit.origin);
+  if (created.created)
+    onWarning(
+      `audit: created signing key ${paths.keyFile}; public key ${created.vkey} (in ${paths.publicKeyFile})`,
+    );
+  return loadKeys(paths.keyFile);
+};
+
 export interface Audit extends AuditInterceptors {
   readonly log: AuditSink;
   /** Records a gateway lifecycle event (upstream start/crash, config load, shutdown). */
@@ -159,12 +182,7 @@ export const createAudit = (
   const audit = config.audit;
   if (audit === false) return undefined;
   const paths = auditPathsOf(audit, configPath);
-  const created = createKeys(paths.keyFile, paths.publicKeyFile, audit.origin);
-  if (created.created)
-    onWarning(
-      `audit: created signing key ${paths.keyFile}; public key ${created.vkey} (in ${paths.publicKeyFile})`,
-    );
-  const keys = loadKeys(paths.keyFile);
+  const keys = loadOrCreateKeys(audit, paths, onWarning);
   const otel: OtelExport | undefined = audit.otel && createOtelExport(audit.otel);
   const logOptions: AuditLogOptions = {
     signer: keys.signer,
@@ -185,13 +203,6 @@ export const createAudit = (
     audit.store === 'postgres'
       ? openSharedLog(audit, logOptions, onWarning)
       : openEmbeddedLog(audit, paths.store, logOptions, otel);
-  const hashesOf = (config: Config, lockDocument: unknown) => ({
-    policy: createHash('sha256').update(toCanonicalJson(config)).digest('hex'),
-    lock:
-      lockDocument === undefined
-        ? undefined
-        : createHash('sha256').update(toCanonicalJson(lockDocument)).digest('hex'),
-  });
   const interceptorsOf = (
     config: Config,
     lockDocument: unknown,

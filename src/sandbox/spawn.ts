@@ -118,6 +118,26 @@ export const prepareLaunch = async (
 
 type Sandboxed = StdioServerConfig & { sandbox: Exclude<StdioServerConfig['sandbox'], false> };
 
+/**
+ * The real path of a server's command, as its cwd and PATH name it: bubblewrap binds that file, so a
+ * command it cannot find is refused here, before anything starts.
+ */
+const resolveCommand = (
+  id: string,
+  command: string,
+  cwd: string,
+  path: string | undefined,
+): string => {
+  const found =
+    isAbsolute(command) || command.includes('/') ? resolve(cwd, command) : which(command, path);
+  if (!found)
+    throw new SandboxError(
+      'SANDBOX_UNAVAILABLE',
+      `server "${id}": command ${command} not found on PATH`,
+    );
+  return realpathSync(found);
+};
+
 const prepareBubblewrap = async (
   id: string,
   server: Sandboxed,
@@ -139,16 +159,7 @@ const prepareBubblewrap = async (
     at.state === undefined ? [] : [at.state],
   );
   const roots = writableRoots(sandbox.writable);
-  const found =
-    isAbsolute(server.command) || server.command.includes('/')
-      ? resolve(cwd, server.command)
-      : which(server.command, at.env['PATH']);
-  if (!found)
-    throw new SandboxError(
-      'SANDBOX_UNAVAILABLE',
-      `server "${id}": command ${server.command} not found on PATH`,
-    );
-  const command = realpathSync(found);
+  const command = resolveCommand(id, server.command, cwd, at.env['PATH']);
   const { readOnly, files } = derivedBinds(server, command, cwd, roots);
   const node = realpathSync(process.execPath);
   // The bridge (our code, plain node) runs inside too when the server has egress.

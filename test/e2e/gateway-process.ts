@@ -29,6 +29,13 @@ export const recording = (recordFile: string) => ({
   env: { RECORD_FILE: recordFile },
   sandbox: { writable: [dirname(recordFile)] },
 });
+/** An empty record file for `recording`, writable by the sandboxed recorder (nobody, when tests run as root). */
+export const newRecordFile = (): string => {
+  const file = join(tempDir(), 'record.jsonl');
+  writeFileSync(file, '');
+  chmodSync(file, 0o666);
+  return file;
+};
 
 export interface ServeProcess {
   readonly url: string;

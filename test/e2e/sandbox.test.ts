@@ -1,184 +1,23 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  eventually,
-  fixture,
-  npmServer,
-  startStdioGateway,
-  tempDir,
-  type Running,
-} from './harness.js';
-
-/** A hostile tool's JSON report. */
-const call = async (
-  gw: Running,
-  name: string,
-  args: Record<string, unknown> = {},
-): Promise<Record<string, unknown>> => {
-  const result = await gw.client.callTool({ name, arguments: args });
-  const text = (result.content as Array<{ text: string }>)[0]?.text ?? 'null';
-  return JSON.parse(text) as Record<string, unknown>;
-};
-const hostile = (extra: Record<string, unknown> = {}) => ({
-  command: process.execPath,
-  args: [fixture('hostile')],
-  tools: ['*'],
-  ...extra,
-});
-type Logged = Record<string, unknown> & { server?: string | undefined };
-const events = (gw: Running, kind: string): Logged[] =>
-  gw.stderr.flatMap((line): Logged[] => {
-    try {
-      const parsed = JSON.parse(line) as { server?: string; event?: Record<string, unknown> };
-      return parsed.event?.['kind'] === kind ? [{ ...parsed.event, server: parsed.server }] : [];
-    } catch {
-      return [];
-    }
-  });
-
-describe('when real npm servers run sandboxed', () => {
-  let gw: Running;
-  let files: string;
-  let memory: string;
-  beforeAll(async () => {
-    files = tempDir();
-    memory = tempDir();
-    writeFileSync(join(files, 'hello.txt'), 'hello from disk');
-    gw = await startStdioGateway({
-      servers: {
-        files: {
-          command: process.execPath,
-          args: [npmServer('server-filesystem'), files],
-          tools: ['read_text_file', 'write_file', 'list_directory'],
-          sandbox: { writable: [files] },
-        },
-        memory: {
-          command: process.execPath,
-          args: [npmServer('server-memory')],
-          env: { MEMORY_FILE_PATH: join(memory, 'memory.jsonl') },
-          tools: ['create_entities', 'read_graph'],
-          sandbox: { writable: [memory] },
-        },
-        everything: {
-          command: process.execPath,
-          args: [npmServer('server-everything'), 'stdio'],
-          tools: ['echo', 'get-sum'],
-        },
-      },
-    });
-  });
-  afterAll(() => gw.close());
-
-  it('[SBX-1] starts every stdio server in bubblewrap by default and they still work', async () => {
-    await eventually(() => events(gw, 'started').length === 3, 30_000);
-    const sandboxes = events(gw, 'sandbox');
-    expect(sandboxes.map((e) => e.server).sort()).toEqual(['everything', 'files', 'memory']);
-    expect(sandboxes.every((e) => e['mode'] === 'bubblewrap' && e['seccomp'] === true)).toBe(true);
-    expect(
-      await gw.client.callTool({ name: 'everything__echo', arguments: { message: 'hi' } }),
-    ).toMatchObject({ content: [{ text: 'Echo: hi' }] });
-    const read = await gw.client.callTool({
-      name: 'files__read_text_file',
-      arguments: { path: join(files, 'hello.txt') },
-    });
-    expect(JSON.stringify(read.content)).toContain('hello from disk');
-    await gw.client.callTool({
-      name: 'files__write_file',
-      arguments: { path: join(files, 'new.txt'), content: 'written in the sandbox' },
-    });
-    expect(readFileSync(join(files, 'new.txt'), 'utf8')).toBe('written in the sandbox');
-    await gw.client.callTool({
-      name: 'memory__create_entities',
-      arguments: { entities: [{ name: 'tg', entityType: 'gateway', observations: ['sandboxed'] }] },
-    });
-    expect(
-      JSON.stringify(await gw.client.callTool({ name: 'memory__read_graph', arguments: {} })),
-    ).toContain('sandboxed');
-    expect(readFileSync(join(memory, 'memory.jsonl'), 'utf8')).toContain('sandboxed');
-  });
-});
+import { eventually, fixture, type Running } from './harness.js';
+import { call, events, startHostileRig, type HostileRig } from './hostile-rig.js';
 
 describe('when a hostile server runs sandboxed', () => {
+  let rig: HostileRig;
   let gw: Running;
   let home: string;
   let allowed: string;
   let outside: string;
   let secretFile: string;
-  let web: Server;
   let port: number;
-  const requests: string[] = [];
+  let requests: readonly string[];
   beforeAll(async () => {
-    home = tempDir();
-    writeFileSync(join(home, '.netrc'), 'machine example.com password hunter2-host-secret');
-    const parent = tempDir();
-    allowed = join(parent, 'allowed');
-    outside = join(parent, 'outside');
-    for (const dir of [allowed, outside]) {
-      mkdirSync(dir);
-      chmodSync(dir, 0o777);
-    }
-    secretFile = join(tempDir(), 'b-token');
-    writeFileSync(secretFile, 'b-secret-value-7f3a\n');
-    web = createServer((req, res) => {
-      requests.push(`${req.method} ${req.url}`);
-      if (req.url === '/redirect') res.writeHead(302, { location: 'http://denied.test/' }).end();
-      else res.end('hello from the allowed host');
-    });
-    await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
-    port = (web.address() as AddressInfo).port;
-    gw = await startStdioGateway(
-      {
-        servers: {
-          a: hostile({
-            // 2048: Node 24's V8 alone reserves more than 1 GiB of address space at start.
-            sandbox: { writable: [allowed], processes: 64, memoryMb: 2048 },
-            secrets: { A_TOKEN: { env: 'GATEWAY_A_TOKEN' } },
-            egress: {
-              allow: ['allowed.test', 'private.test', 'metadata.test'],
-              allowPrivate: ['allowed.test'],
-              ports: [port],
-              resolve: {
-                'allowed.test': '127.0.0.1',
-                'private.test': '10.1.2.3',
-                'metadata.test': '169.254.169.254',
-              },
-            },
-            limits: { callTimeoutMs: 30_000 },
-          }),
-          spinner: hostile({
-            sandbox: { cpuSeconds: 3 },
-            limits: { callTimeoutMs: 60_000 },
-            restart: {
-              maxRetries: 5,
-              initialDelayMs: 100,
-              maxDelayMs: 500,
-              startTimeoutMs: 30_000,
-            },
-          }),
-          b: hostile({ secrets: { B_TOKEN: { file: secretFile } } }),
-          open: hostile({ sandbox: false }),
-        },
-      },
-      { env: { HOME: home, GATEWAY_A_TOKEN: 'a-secret-value-91c2' } },
-    );
-    // Servers start in the background; on a loaded machine that takes a while. Say why if one never does.
-    await eventually(
-      () =>
-        ['a', 'b', 'open', 'spinner'].every((id) =>
-          events(gw, 'started').some((e) => e.server === id),
-        ),
-      60_000,
-    ).catch(() => {
-      throw new Error(`hostile servers did not all start:\n${gw.stderr.slice(-30).join('\n')}`);
-    });
+    rig = await startHostileRig();
+    ({ gw, home, allowed, outside, secretFile, port, requests } = rig);
   }, 150_000);
-  afterAll(async () => {
-    await gw.close();
-    web.close();
-  });
+  afterAll(() => rig.close());
 
   it('[SBX-2] runs unprivileged: no capabilities, no new privileges, seccomp on, its own pid namespace', async () => {
     const me = await call(gw, 'a__whoami');
@@ -380,62 +219,5 @@ describe('when a hostile server runs sandboxed', () => {
         return false;
       }
     }, 30_000);
-  });
-});
-
-describe('when the sandbox cannot be built', () => {
-  it('[SBX-8] fails closed: the server does not start and the log says why and how to fix it', async () => {
-    const gw = await startStdioGateway(
-      {
-        servers: {
-          a: hostile({
-            restart: {
-              maxRetries: 0,
-              initialDelayMs: 100,
-              maxDelayMs: 100,
-              startTimeoutMs: 30_000,
-            },
-          }),
-        },
-      },
-      { env: { PATH: '/nonexistent' } },
-    );
-    try {
-      await expect(gw.client.callTool({ name: 'a__whoami', arguments: {} })).rejects.toMatchObject({
-        data: { code: 'UPSTREAM_UNAVAILABLE' },
-      });
-      await eventually(() => gw.stderr.some((l) => l.includes('bwrap (bubblewrap) not found')));
-      expect(gw.stderr.join('\n')).toContain('apt-get install -y bubblewrap');
-      expect(events(gw, 'sandbox')).toEqual([]);
-    } finally {
-      await gw.close();
-    }
-  });
-
-  it('[SBX-8] refuses to start a server whose configured sandbox path does not exist, naming it', async () => {
-    const gw = await startStdioGateway({
-      servers: {
-        a: hostile({
-          sandbox: { writable: ['/nonexistent/toolgate-dir'] },
-          restart: { maxRetries: 0, initialDelayMs: 100, maxDelayMs: 100, startTimeoutMs: 30_000 },
-        }),
-      },
-    });
-    try {
-      // A config mistake no retry fixes: failed at once, naming the path (FAIL-3).
-      await eventually(
-        () =>
-          events(gw, 'failed').some(
-            (e) =>
-              e['code'] === 'SANDBOX_UNAVAILABLE' &&
-              String(e['reason']).includes('sandbox path /nonexistent/toolgate-dir does not exist'),
-          ),
-        30_000,
-      );
-      expect(events(gw, 'started')).toEqual([]);
-      expect(events(gw, 'restarting')).toEqual([]);
-    } finally {
-      await gw.close();
-    }
   });
 });
