@@ -107,6 +107,10 @@ export type PackageErrorCode =
   | 'PACKAGE_INSTALL_FAILED';
 export class PackageError extends GatewayError<PackageErrorCode> {}
 
+/** The start policy on known advisories (packages/advisory-gate.ts, `advisories:` in the config). */
+export type AdvisoryErrorCode = 'ADVISORY_REFUSED' | 'ADVISORY_UNCHECKED' | 'ADVISORY_REPORT_INVALID';
+export class AdvisoryError extends GatewayError<AdvisoryErrorCode> {}
+
 export type SandboxErrorCode =
   | 'SANDBOX_UNAVAILABLE'
   | 'SANDBOX_LIMIT_EXCEEDED'
@@ -221,6 +225,7 @@ export type ErrorCode =
   | PinErrorCode
   | LockErrorCode
   | PackageErrorCode
+  | AdvisoryErrorCode
   | ConfigErrorCode
   | PolicyErrorCode
   | RouteErrorCode
