@@ -108,7 +108,8 @@ export type PackageErrorCode =
 export class PackageError extends GatewayError<PackageErrorCode> {}
 
 /** The start policy on known advisories (packages/advisory-gate.ts, `advisories:` in the config). */
-export type AdvisoryErrorCode = 'ADVISORY_REFUSED' | 'ADVISORY_UNCHECKED' | 'ADVISORY_REPORT_INVALID';
+export type AdvisoryErrorCode =
+  'ADVISORY_REFUSED' | 'ADVISORY_UNCHECKED' | 'ADVISORY_REPORT_INVALID';
 export class AdvisoryError extends GatewayError<AdvisoryErrorCode> {}
 
 export type SandboxErrorCode =

@@ -1,7 +1,8 @@
 /** `toolgate deps`: the SBOM's packages against advisories (OSV files, the npm registry). */
 import type { SbomServer } from './build.js';
 import type { Classified } from '../packages/advisory-policy.js';
-import { SEVERITY_ORDER, type AdvisoryFinding } from '../packages/osv.js';
+import type { SEVERITY_ORDER } from '../packages/osv.js';
+import { type AdvisoryFinding } from '../packages/osv.js';
 
 export type Finding = AdvisoryFinding;
 
