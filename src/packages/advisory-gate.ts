@@ -48,7 +48,7 @@ export interface AdvisoryGate {
   readonly decisions: ReadonlyMap<string, AdvisoryDecision>;
 }
 
-export const readReport = async (path: string): Promise<Report> => {
+const readReport = async (path: string): Promise<Report> => {
   let doc: unknown;
   try {
     doc = JSON.parse(await readFile(path, 'utf8'));

@@ -30,7 +30,7 @@ export type AdvisoryDecision =
 type Policy = Pick<AdvisoriesConfig, 'refuseAt' | 'waivers'>;
 
 /** YYYY-MM-DD of a moment, in UTC: waivers are valid through their `expires` day. */
-export const utcDay = (now: Date): string => now.toISOString().slice(0, 10);
+const utcDay = (now: Date): string => now.toISOString().slice(0, 10);
 
 const names = (finding: AdvisoryFinding, waiver: WaiverConfig): boolean =>
   (waiver.server === undefined || waiver.server === finding.server) &&
