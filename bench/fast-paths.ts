@@ -1,5 +1,5 @@
-import type { Scenario } from './targets.js';
-import { echoStdio, gatewayNodeArgs, stdioTarget, toolgateBin, writeConfig } from './targets.js';
+import type { Scenario } from './clients.js';
+import { echoStdio, gatewayNodeArgs, stdioTarget, toolgateBin, writeConfig } from './clients.js';
 
 /**
  * The stdio gateway with some of its SDK fast paths switched off (`TOOLGATE_FAST_PATHS`, see

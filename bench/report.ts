@@ -1,5 +1,5 @@
 import type { LatencyStats, ThroughputStats } from './measure.js';
-import type { Scenario } from './targets.js';
+import type { Scenario } from './clients.js';
 
 export type Outcome =
   | {
@@ -13,7 +13,16 @@ export type Outcome =
       /** RSS of the weighed process in kB: after connect, after load, and its high-water mark. */
       rss: { idleKb: number; loadedKb: number; hwmKb: number } | undefined;
       /** CPU time of the weighed process per call, in µs: at concurrency 1 and at full concurrency. */
-      cpu?: { serialUs: number; concurrentUs: number; coldSerialUs?: number } | undefined;
+      cpu?:
+        | {
+            serialUs: number;
+            concurrentUs: number;
+            coldSerialUs?: number;
+            /** The bench client's own CPU per call at full concurrency, and the stdio upstream's behind a gateway. */
+            clientConcurrentUs?: number;
+            upstreamConcurrentUs?: number;
+          }
+        | undefined;
       /**
        * Share of the machine's CPU time the hypervisor took away (/proc/stat steal), in %, during the
        * steady-state latency phase and the throughput run: on a VM, the host's own load.
@@ -57,6 +66,7 @@ export const toMarkdown = (info: RunInfo, outcomes: readonly Outcome[]): string 
     ...headerLines(info),
     ...figureLines(info, outcomes),
     ...comparisonLines(outcomes),
+    ...frontLines(outcomes),
     ...coldLines(info, outcomes),
   ].join('\n');
 
@@ -136,6 +146,49 @@ const comparisonLines = (outcomes: readonly Outcome[]): string[] => {
     lines.push(
       `| ${o.scenario.label} | ${base.scenario.id} | ${(o.latency.p50Us / base.latency.p50Us).toFixed(2)}× | ${cpuRatio} | ${pct.toFixed(0)}% | ${signed(addedP50)} | ${signed(addedP99)} | ` +
         `${verdict(addedP50 <= TARGETS.addedP50Us)} | ${verdict(addedP99 <= TARGETS.addedP99Us)} | ${verdict(pct >= TARGETS.throughputPct)} |`,
+    );
+  }
+  return lines;
+};
+
+/** Issue #23's targets for the HTTP front, in the same run: `toolgate serve` (stdio echo) against `mcp-proxy`. */
+const FRONT = { p50Us: 1500, timesProxy: 3, proxy: 'http-mcp-proxy-stdio' } as const;
+const FRONT_IDS = ['http-toolgate-stdio', 'http-toolgate-stdio-2026'];
+
+/** CPU µs per call at full concurrency of the front (gateway or proxy), its stdio echo and the bench client. */
+const cpuParts = (o: Outcome & { kind: 'measured' }) => ({
+  front: o.cpu?.concurrentUs ?? Number.NaN,
+  echo: o.cpu?.upstreamConcurrentUs ?? Number.NaN,
+  client: o.cpu?.clientConcurrentUs ?? Number.NaN,
+});
+
+/**
+ * Issue #23's verdicts, and what the CPU figures say of the throughput ratio: when the cores are the
+ * limit, calls/s go as 1 / (CPU per call of every process a call runs through); so the ratio a front
+ * costing nothing could reach is mcp-proxy's whole sum over the client's and echo's alone.
+ */
+const frontLines = (outcomes: readonly Outcome[]): string[] => {
+  const proxy = outcomes.find((o) => o.scenario.id === FRONT.proxy);
+  const fronts = outcomes.filter((o) => FRONT_IDS.includes(o.scenario.id));
+  if (proxy?.kind !== 'measured' || fronts.length === 0) return [];
+  const p = cpuParts(proxy);
+  const lines = [
+    '',
+    `HTTP front against \`mcp-proxy\` in the same run (issue #23 targets: p50 ≤ ${FRONT.p50Us} µs, throughput ≥ ${FRONT.timesProxy}× \`mcp-proxy\`'s at the same concurrency):`,
+    '',
+    '| Scenario | p50 µs | calls/s | throughput × mcp-proxy | CPU µs/call, front / echo / bench client | CPU-bound × mcp-proxy | with a free front | p50 | throughput |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---|',
+    `| ${proxy.scenario.label} | ${us(proxy.latency.p50Us)} | ${Math.round(proxy.throughput.callsPerSecond)} | 1.00× | ${us(p.front)} / ${us(p.echo)} / ${us(p.client)} | 1.00× | — | — | — |`,
+  ];
+  for (const o of fronts) {
+    if (o.kind !== 'measured') continue;
+    const times = o.throughput.callsPerSecond / proxy.throughput.callsPerSecond;
+    const g = cpuParts(o);
+    const whole = p.front + p.echo + p.client;
+    lines.push(
+      `| ${o.scenario.label} | ${us(o.latency.p50Us)} | ${Math.round(o.throughput.callsPerSecond)} | ${times.toFixed(2)}× | ${us(g.front)} / ${us(g.echo)} / ${us(g.client)} | ` +
+        `${(whole / (g.front + g.echo + g.client)).toFixed(2)}× | ${(whole / (g.echo + g.client)).toFixed(2)}× | ` +
+        `${verdict(o.latency.p50Us <= FRONT.p50Us)} | ${verdict(times >= FRONT.timesProxy)} |`,
     );
   }
   return lines;

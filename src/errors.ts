@@ -104,7 +104,9 @@ export type PackageErrorCode =
   | 'PACKAGE_REGISTRY_ERROR'
   | 'PACKAGE_SIGNATURE_INVALID'
   | 'PACKAGE_NOT_INSTALLED'
-  | 'PACKAGE_INSTALL_FAILED';
+  | 'PACKAGE_INSTALL_FAILED'
+  | 'PACKAGE_GRAPH_TOO_LARGE'
+  | 'PACKAGE_UNMANAGED_LAUNCHER';
 export class PackageError extends GatewayError<PackageErrorCode> {}
 
 /** The start policy on known advisories (packages/advisory-gate.ts, `advisories:` in the config). */

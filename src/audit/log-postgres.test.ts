@@ -80,6 +80,24 @@ describe('the Postgres audit log', () => {
     expect(stored.checkpoints.length).toBeLessThanOrEqual(3);
   });
 
+  it('[CLU-1] hands audit tail --follow every entry after a sequence number, however many arrived', async () => {
+    const schema = newSchema();
+    const log = openLog(schema, URL, 1000);
+    await Promise.all(Array.from({ length: 30 }, (_, i) => log.append(fields(`t${i}`))));
+    log.close();
+    await log.flush();
+    const reader = await PgLogReader.open(URL, schema);
+    try {
+      expect((await reader.after(4)).map((e) => e.seq)).toEqual(
+        Array.from({ length: 25 }, (_, i) => i + 5),
+      );
+      expect((await reader.after(9, 3)).map((e) => e.seq)).toEqual([10, 11, 12]);
+      expect(await reader.after(29)).toEqual([]);
+    } finally {
+      await reader.close();
+    }
+  });
+
   it('[CLU-1] takes the appends of two replicas into one log: every entry once, chained in one order', async () => {
     const schema = newSchema();
     const [a, b] = [openLog(schema, URL, 7), openLog(schema, URL, 7)];

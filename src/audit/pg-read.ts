@@ -64,6 +64,15 @@ export class PgLogReader {
     return rows.rows.map((r) => ({ seq: Number(r.seq), body: r.body }));
   }
 
+  /** Up to `limit` entries after `seq`, oldest first: what `audit tail --follow` polls for. */
+  async after(seq: number, limit = 10_000): Promise<StoredEntry[]> {
+    const rows = await this.client.query<{ seq: string; body: string }>(
+      `SELECT seq, body FROM ${this.t.entries} WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [Math.floor(seq), limit],
+    );
+    return rows.rows.map((r) => ({ seq: Number(r.seq), body: r.body }));
+  }
+
   /**
    * Entries matching every given filter, in sequence order, found through the indexes. The columns
    * are copies of body fields, so the caller re-checks each body (a row edited in one place only is

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
   createLocalJWKSet,
@@ -41,13 +41,25 @@ interface AuthRequest {
   readonly metadataUrl: string;
 }
 
-/** A JWKS from a file, re-read when a token names a key it does not hold (rotation by file). */
+/** A file's identity for "has it changed": modification time, size and inode. */
+const versionOf = async (path: string): Promise<string> => {
+  const s = await stat(path);
+  return `${s.mtimeMs}:${s.size}:${s.ino}`;
+};
+
+/**
+ * A JWKS from a file, re-read when a token names a key it does not hold (rotation by file) and the
+ * file has changed since it was read: a flood of tokens with made-up `kid`s costs a `stat` each, not a
+ * read and parse, and a real rotation is picked up at once.
+ */
 const fileKeySet = (path: string): JWTVerifyGetKey => {
   let current: Promise<JWTVerifyGetKey> | undefined;
+  let version: string | undefined;
   const load = () =>
-    (current = readFile(path, 'utf8').then((text) =>
-      createLocalJWKSet(JSON.parse(text) as JSONWebKeySet),
-    ));
+    (current = versionOf(path).then(async (v) => {
+      version = v;
+      return createLocalJWKSet(JSON.parse(await readFile(path, 'utf8')) as JSONWebKeySet);
+    }));
   return async (header, token) => {
     try {
       return await (
@@ -55,6 +67,7 @@ const fileKeySet = (path: string): JWTVerifyGetKey => {
       )(header, token);
     } catch (error) {
       if (!(error instanceof joseErrors.JWKSNoMatchingKey)) throw error;
+      if ((await versionOf(path).catch(() => undefined)) === version) throw error;
       return (await load())(header, token);
     }
   };
@@ -146,6 +159,13 @@ export const createAuthenticator = (
         'HTTP_INSUFFICIENT_SCOPE',
         `the token lacks the scopes ${missing.join(' ')}`,
         `${base}, error="insufficient_scope", scope="${auth.jwt.requiredScopes.join(' ')}"`,
+      );
+    // An API key's agent is named by the operator: an issuer's subject of the same name is not it.
+    if (apiKeys.some((k) => k.id === payload.sub))
+      return refuse(
+        'HTTP_UNAUTHORIZED',
+        `invalid bearer token (its subject ${String(payload.sub)} is an API key's agent)`,
+        `${base}, error="invalid_token"`,
       );
     const claim = payload[auth.jwt.groupsClaim];
     const groups = Array.isArray(claim)

@@ -79,13 +79,48 @@ forbid (principal, action, resource) when { context has arguments && context.arg
     });
     expect(decide('delete_repo', permitted, { force: true }).effect).toBe('deny');
   });
+
+  it('[AUTHZ-1] [AUTHZ-2] an @ask forbid never turns "no permit" into a question: approval grants nothing', () => {
+    // WORST is not read-only, so no permit holds; the @ask forbid matches all the same.
+    expect(decide('delete_repo', WORST)).toEqual({
+      effect: 'deny',
+      policies: [],
+      reason: 'no policy permits it (deny by default)',
+    });
+    const outsider = { ...alice, principal: { ...alice.principal, groups: [] } };
+    const readOnly = { ...toDeclared({ readOnlyHint: true }), destructive: true };
+    expect(
+      decidePolicy(
+        policy,
+        toCedarRequest(outsider, call('delete_repo'), { ...facts, declared: readOnly }),
+      ),
+    ).toMatchObject({ effect: 'deny' });
+  });
 });
 
 describe('when arguments become tags', () => {
+  it('[AUTHZ-2] normalises file: URLs as their paths, percent-encoded dots included', () => {
+    expect(
+      toArgumentTags({
+        a: 'file:///srv/docs/../../etc/passwd',
+        b: 'FILE:///srv/docs/%2e%2e/%2E%2E/etc/shadow',
+        c: 'file:///srv//docs/./x%20y',
+        d: 'docs/../../etc/passwd',
+        e: 'https://example.com/a/../b',
+      }),
+    ).toEqual({
+      a: 'file:///etc/passwd',
+      b: 'file:///etc/shadow',
+      c: 'file:///srv/docs/x y',
+      d: 'docs/../../etc/passwd',
+      e: 'https://example.com/a/../b',
+    });
+  });
+
   it('[AUTHZ-2] normalises absolute paths, flattens records and writes other values as JSON', () => {
     expect(
       toArgumentTags({
-        path: '/srv/docs/../../etc/passwd',
+        path: '/srv//docs/../../etc/./passwd',
         opts: { depth: 2, tags: ['a'] },
         n: 3,
         ok: true,

@@ -25,6 +25,8 @@ export interface PolicySource {
  */
 export interface CompiledPolicy {
   readonly setId: string;
+  /** The same set without the `@ask` forbids: does a permit hold once the questions are set aside? */
+  readonly permitsId: string;
   readonly ask: ReadonlyMap<string, string>;
   readonly notes: ReadonlyMap<string, string>;
 }
@@ -114,28 +116,49 @@ export const compilePolicy = (sources: readonly PolicySource[]): CompiledPolicy 
         .join('\n'),
     );
   const setId = `toolgate-${++sets}`;
-  const parsed = cedar.preparsePolicySet(setId, { staticPolicies });
-  if (parsed.type === 'failure')
-    throw new AuthzError('AUTHZ_POLICY_INVALID', describeErrors(parsed.errors));
-  return { setId, ask, notes };
+  const permitsId = `${setId}-permits`;
+  const permits = Object.fromEntries(Object.entries(staticPolicies).filter(([id]) => !ask.has(id)));
+  for (const [id, policies] of [
+    [setId, staticPolicies],
+    [permitsId, permits],
+  ] as const) {
+    const parsed = cedar.preparsePolicySet(id, { staticPolicies: policies });
+    if (parsed.type === 'failure')
+      throw new AuthzError('AUTHZ_POLICY_INVALID', describeErrors(parsed.errors));
+  }
+  return { setId, permitsId, ask, notes };
 };
 
 const toCedar = (uid: EntityUid): cedar.EntityUid => ({ type: uid.type, id: uid.id });
 
-/**
- * Asks Cedar. Deny by default: no permit is a deny. A forbid annotated `@ask` asks instead, unless
- * another forbid also matched. Any evaluation error denies (Cedar skips a policy that errors, and a
- * skipped forbid must never turn into an allow).
- */
-export const decidePolicy = (policy: CompiledPolicy, request: CedarRequest): PolicyDecision => {
-  const answer = cedar.statefulIsAuthorized({
+const isAuthorized = (setId: string, request: CedarRequest) =>
+  cedar.statefulIsAuthorized({
     principal: toCedar(request.principal),
     action: toCedar(request.action),
     resource: toCedar(request.resource),
     context: request.context,
-    preparsedPolicySetId: policy.setId,
+    preparsedPolicySetId: setId,
     entities: request.entities as cedar.EntityJson[],
   });
+
+/** Whether a permit holds with the `@ask` forbids set aside (an evaluation error counts as no). */
+const permitted = (policy: CompiledPolicy, request: CedarRequest): boolean => {
+  const answer = isAuthorized(policy.permitsId, request);
+  return (
+    answer.type === 'success' &&
+    answer.response.decision === 'allow' &&
+    answer.response.diagnostics.errors.length === 0
+  );
+};
+
+/**
+ * Asks Cedar. Deny by default: no permit is a deny. A forbid annotated `@ask` asks instead, unless
+ * another forbid also matched or no permit holds (a question never grants what no policy permits).
+ * Any evaluation error denies (Cedar skips a policy that errors, and a skipped forbid must never
+ * turn into an allow).
+ */
+export const decidePolicy = (policy: CompiledPolicy, request: CedarRequest): PolicyDecision => {
+  const answer = isAuthorized(policy.setId, request);
   if (answer.type === 'failure')
     return {
       effect: 'deny',
@@ -155,7 +178,9 @@ export const decidePolicy = (policy: CompiledPolicy, request: CedarRequest): Pol
   if (policies.length === 0)
     return { effect: 'deny', policies, reason: 'no policy permits it (deny by default)' };
   if (policies.every((id) => policy.ask.has(id)))
-    return { effect: 'ask', policies, reason: policies.map((id) => policy.ask.get(id)).join('; ') };
+    return permitted(policy, request)
+      ? { effect: 'ask', policies, reason: policies.map((id) => policy.ask.get(id)).join('; ') }
+      : { effect: 'deny', policies: [], reason: 'no policy permits it (deny by default)' };
   return { effect: 'deny', policies, reason: why };
 };
 

@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Message, Params } from '../core/interceptor.js';
 import type { CedarEntity, CedarRequest, CedarValue, EntityUid } from './policy.js';
 
@@ -35,9 +36,21 @@ export const toDeclared = (annotations: unknown): Declared => {
 const MAX_TAGS = 256;
 const MAX_TAG_CHARS = 64 * 1024;
 
-/** An absolute path loses its `..` and `.` segments, so `like "/srv/docs/*"` cannot be walked out of. */
-const normalizeValue = (value: string): string =>
-  value.startsWith('/') ? posix.normalize(value) : value;
+/**
+ * An absolute path loses its `..`, `.` and doubled `/`, so `like "/srv/docs/*"` cannot be walked out of;
+ * a `file:` URL becomes `file://` and its decoded path, normalised the same way (`%2e%2e` is `..` to
+ * the server that opens it). Relative paths stay as given: only the server knows what they are
+ * relative to, so a policy on paths permits prefixes rather than forbidding them.
+ */
+const normalizeValue = (value: string): string => {
+  if (value.startsWith('/')) return posix.normalize(value);
+  if (!/^file:/i.test(value)) return value;
+  try {
+    return `file://${posix.normalize(fileURLToPath(value))}`;
+  } catch {
+    return value; // not a path any server resolves (a remote host, an encoded slash)
+  }
+};
 
 /** Flattens arguments into tags: `a.b` for nested records, JSON for arrays and scalars. */
 export const toArgumentTags = (args: unknown): Record<string, string> => {

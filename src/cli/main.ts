@@ -25,6 +25,7 @@ import { policyCommand } from './commands/policy.js';
 import { approvalsCommand } from './commands/approvals.js';
 import { redteamCommand } from './commands/redteam.js';
 import { schemaCommand } from './commands/schema.js';
+import { storeCommand } from './commands/store.js';
 import { completionCommand } from './completion.js';
 import { exitCode } from './program.js';
 
@@ -34,6 +35,7 @@ const COMMANDS = [
   serveCommand,
   lockCommand,
   diffCommand,
+  storeCommand,
   approveCommand,
   toolsCommand,
   initCommand,

@@ -117,7 +117,9 @@ const Bucket = z.strictObject({
 
 export const RateLimitsSchema = z
   .strictObject({
-    perAgent: Bucket.optional().describe('Token bucket over all requests of one agent.'),
+    perAgent: Bucket.optional().describe(
+      'Token bucket over all tool calls, prompt gets and resource reads of one agent (lists are not counted).',
+    ),
     perTool: Bucket.optional().describe(
       'Token bucket per agent and tool (each server/tool apart).',
     ),

@@ -3,6 +3,7 @@ import { hitsOf, sortHits } from './scan.js';
 import type { Rule } from './rules.js';
 import type { Finding, Item } from './types.js';
 import { PHRASES } from './intent-phrases.js';
+import { FEATURES } from './intent-features.js';
 
 /**
  * Intent, not phrases: an obligation or pretext addressed to the agent (must, required, mandatory,
@@ -25,6 +26,7 @@ const ACTION_NAMES: readonly Action[] = [
   'shell',
   'dotfile',
   'secret',
+  'context',
   'forceArg',
   'tellUser',
   'hide',
@@ -69,8 +71,35 @@ const isWord = (c: number): boolean =>
   (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 /** After a call verb: the name of the tool called (`send_email`, `the backup tool`). */
 const CALLED =
-  /[ \t]+(?:the[ \t]+|a[ \t]+)?(?:new[ \t]+|secure[ \t]+|updated[ \t]+)?[`'"]?(?:([a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+)|[\w-]{2,40}[`'"]?[ \t]+(?:tool|function)\b)/iy;
+  /[ \t]+(?:the[ \t]+|a[ \t]+)?(?:new[ \t]+|secure[ \t]+|updated[ \t]+)?(?!(?:this|that|these|it|its|same|which|each|every)\b)[`'"]?(?:([a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+)|[\w-]{2,40}[`'"]?[ \t]+(?:tool|function)\b)/iy;
 const WINDOW = 240;
+const WINDOW_MAX = 480;
+/** Actions that are demands (not who is addressed, nor the sequence or pretext around them). */
+const DEMANDS = ACTION_NAMES.reduce(
+  (m, a, b) => (a === 'addressed' || a === 'sequence' || a === 'pretext' ? m : m | (1 << b)),
+  0,
+);
+const bitCount = (m: number): number => {
+  let n = 0;
+  for (let x = m; x !== 0; x &= x - 1) n++;
+  return n;
+};
+/** Actions a negation takes back: "do not include API keys", "never run shell commands". */
+const NEGATABLE = [
+  'callTool',
+  'url',
+  'contact',
+  'shell',
+  'dotfile',
+  'secret',
+  'context',
+  'tellUser',
+].reduce((m, a) => m | (1 << ACTION_NAMES.indexOf(a as Action)), 0);
+const NEGATION =
+  /\b(?:not|never|no|don't|dont|cannot|can't|without|avoid)[ \t]+(?:[\w-]+[ \t]+){0,2}(?:[\w-]+(?:[ \t]+[\w-]+)?(?:[ \t]*,[ \t]*|[ \t]+(?:or|and|nor)[ \t]+))*(?:[\w-]+[ \t]+)?$/i;
+/** Whether the phrase at `at` follows a negation in the same clause (a bounded look back). */
+const negated = (text: string, at: number): boolean =>
+  NEGATION.test(text.slice(Math.max(0, at - 48), at));
 
 /** What a tool named with these words is plainly for, per kind of action. */
 const PURPOSE: Record<'callTool' | 'url' | 'shell' | 'dotfile', RegExp> = {
@@ -82,61 +111,7 @@ const PURPOSE: Record<'callTool' | 'url' | 'shell' | 'dotfile', RegExp> = {
     /\b(?:file|files|fs|read|write|ssh|key|keys|path|dir|directory|config|env|dotfiles?|secret|vault|credential\w*)\b/,
 };
 
-/** The features, in the order the weights use them. */
-export const FEATURES = [
-  'bias',
-  'window:callTool',
-  'window:url',
-  'window:contact',
-  'window:shell',
-  'window:dotfile',
-  'window:secret',
-  'window:forceArg',
-  'window:tellUser',
-  'window:hide',
-  'window:refuse',
-  'window:addressed',
-  'window:pretext',
-  'window:sequence',
-  'obligation+callTool',
-  'obligation+contact+url',
-  'obligation+shell',
-  'obligation+dotfile',
-  'obligation+secret+contact',
-  'obligation+forceArg',
-  'obligation+tellUser',
-  'obligation+hide',
-  'pretext+callTool',
-  'pretext+refuse',
-  'sequence+callTool',
-  'mismatch:callTool',
-  'mismatch:url',
-  'mismatch:shell',
-  'mismatch:dotfile',
-  'windows>=3',
-  'surface:definition',
-  'surface:output',
-  'rules:override',
-  'rules:role',
-  'rules:addressed',
-  'rules:imperative',
-  'rules:concealment',
-  'rules:sensitive',
-  'rules:secret-request',
-  'rules:exfiltration',
-  'rules:hidden-param',
-  'rules:shadowing',
-  'rules:preference',
-  'rules:urgency',
-  'rules:fake-error',
-  'rules:fake-turn',
-  'rules:active-content',
-  'rules:argument-injection',
-  'rules:hidden',
-  'rules:other',
-  'rules:count>=2',
-  'rules:count>=3',
-] as const;
+export { FEATURES } from './intent-features.js';
 export type Feature = (typeof FEATURES)[number];
 
 /** Phrases found: where each begins and ends (in the text) and its classes, as parallel lists. */
@@ -180,9 +155,12 @@ const read = (
     if (classes & OBLIGATION) {
       const from = Math.max(0, at - WINDOW / 2);
       const to = Math.min(text.length, at + WINDOW);
-      if (windows.length > 0 && from <= (windows[windows.length - 1] as number))
-        windows[windows.length - 1] = to;
-      else windows.push(from, to);
+      const last = windows.length - 1;
+      // Overlapping windows merge up to WINDOW_MAX; past it the next one starts where the last ends.
+      if (last > 0 && from <= (windows[last] as number)) {
+        if (to - (windows[last - 1] as number) <= WINDOW_MAX) windows[last] = to;
+        else if (to > (windows[last] as number)) windows.push(windows[last] as number, to);
+      } else windows.push(from, to);
     }
   }
   return { hits, windows };
@@ -193,6 +171,48 @@ const words = (name: string): string =>
     .replace(/([a-z])([A-Z])/g, '$1 $2')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, ' ');
+
+/**
+ * Each window is read on its own: an obligation and its demand sit together, and a long document
+ * with many obligations is not one demand for everything it mentions. The strongest window counts.
+ */
+const strongestWindow = (
+  text: string,
+  phrases: Hits,
+  windows: readonly number[],
+  own: string | undefined,
+): { seen: Set<Action>; span: string } => {
+  const masks: number[] = [];
+  const spans: string[] = [];
+  let w = 0;
+  for (let h = 0; h < phrases.at.length; h++) {
+    const at = phrases.at[h] as number;
+    while (w < windows.length && at >= (windows[w + 1] as number)) w += 2;
+    if (w >= windows.length) break;
+    if (at < (windows[w] as number)) continue;
+    const classes = phrases.classes[h] as number;
+    for (let b = 0; b < ACTION_NAMES.length; b++) {
+      const a = ACTION_NAMES[b] as Action;
+      let found: boolean;
+      if (a !== 'callTool') found = (classes & bit(a)) !== 0;
+      else {
+        // The name after a call verb is read only for verbs inside a window.
+        const called = classes & CALL_VERB ? calledAt(text, phrases.end[h] as number) : undefined;
+        found = called !== undefined && called !== own;
+      }
+      if (!found || (NEGATABLE & (1 << b) && negated(text, at))) continue;
+      if (!spans[w / 2] && DEMANDS & (1 << b)) spans[w / 2] = text.slice(at, at + 80).trim();
+      masks[w / 2] = (masks[w / 2] ?? 0) | (1 << b);
+    }
+  }
+  let best = 0;
+  masks.forEach((m, i) => {
+    if (bitCount(m & DEMANDS) > bitCount((masks[best] ?? 0) & DEMANDS)) best = i;
+  });
+  const span = spans[best] ?? '';
+  const seen = new Set(ACTION_NAMES.filter((_, b) => ((masks[best] ?? 0) >> b) & 1));
+  return { seen, span };
+};
 
 /** Values of every feature for `text` (the scan text of `item`) and the rules' findings. */
 export const intentFeatures = (
@@ -209,6 +229,8 @@ export const intentFeatures = (
   set('surface:output', item.surface === 'output' ? 1 : 0);
   let count = 0;
   for (const f of findings) {
+    // A mention too weak to matter on its own (a config file named in setup text) is not evidence.
+    if (f.weight < 0.1) continue;
     const key = `rules:${f.category}` as Feature;
     const k = FEATURES.includes(key) ? key : 'rules:other';
     const i = FEATURES.indexOf(k);
@@ -219,30 +241,7 @@ export const intentFeatures = (
   set('rules:count>=3', count >= 3 ? 1 : 0);
   const { hits: phrases, windows } = read(text, hits);
   if (windows.length === 0) return { values, span: '' };
-  const seen = new Set<Action>();
-  let span = '';
-  const own = item.name?.toLowerCase();
-  let w = 0;
-  for (let h = 0; h < phrases.at.length; h++) {
-    const at = phrases.at[h] as number;
-    while (w < windows.length && at >= (windows[w + 1] as number)) w += 2;
-    if (w >= windows.length) break;
-    if (at < (windows[w] as number)) continue;
-    const classes = phrases.classes[h] as number;
-    for (const a of ACTION_NAMES) {
-      let found: boolean;
-      if (a !== 'callTool') found = (classes & bit(a)) !== 0;
-      else {
-        // The name after a call verb is read only for verbs inside a window.
-        const called = classes & CALL_VERB ? calledAt(text, phrases.end[h] as number) : undefined;
-        found = called !== undefined && called !== own;
-      }
-      if (!found) continue;
-      if (span === '' && a !== 'addressed' && a !== 'sequence' && a !== 'pretext')
-        span = text.slice(at, at + 80).trim();
-      seen.add(a);
-    }
-  }
+  const { seen, span } = strongestWindow(text, phrases, windows, item.name?.toLowerCase());
   for (const a of seen) set(`window:${a}` as Feature);
   const both = (f: Feature, ...as: Action[]) => as.every((a) => seen.has(a)) && set(f);
   both('obligation+callTool', 'callTool');
@@ -256,6 +255,11 @@ export const intentFeatures = (
   both('pretext+callTool', 'pretext', 'callTool');
   both('pretext+refuse', 'pretext', 'refuse');
   both('sequence+callTool', 'sequence', 'callTool');
+  // Moving the conversation elsewhere, or changing an argument and hiding it: no tool's purpose.
+  both('context+callTool', 'context', 'callTool');
+  both('context+contact', 'context', 'contact');
+  both('forceArg+hide', 'forceArg', 'hide');
+  both('shell+url', 'shell', 'url');
   // What the tool's own name says it does: reading ~/.ssh is a file tool's job, not a weather tool's.
   const name = item.name !== undefined ? words(item.name) : undefined;
   for (const kind of ['callTool', 'url', 'shell', 'dotfile'] as const)

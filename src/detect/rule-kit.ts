@@ -12,6 +12,7 @@ export type Category =
   | 'imperative'
   | 'concealment'
   | 'sensitive'
+  | 'config'
   | 'secret-request'
   | 'exfiltration'
   | 'hidden-param'
@@ -175,7 +176,16 @@ const EVERYDAY_ACTION = w(
 const CONCERNS_USER = String.raw`\b(?:me|my|mine|user'?s?|users'|customer'?s?|owner'?s?|account|accounts|recipient|payment|money|transaction|password|passport|credentials?|bank|iban|credit card)\b`;
 export const IMPERATIVE = String.raw`(?:${EXTERNAL_ACTION}\b|please\s+(?:${EXTERNAL_ACTION}|${EVERYDAY_ACTION})\b|${EVERYDAY_ACTION}\b(?=[^
 .]{0,120}?${CONCERNS_USER}))`;
-export const SENSITIVE_PATH = String.raw`(?:~|\$home|%userprofile%|/home/[\w.-]+|/root|/users/[\w.-]+)?/?\.(?:ssh|aws|gnupg|kube|docker|azure|npmrc|netrc|git-credentials|pgpass|bash_history|zsh_history|env)(?![\w-])|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|/etc/(?:passwd|shadow|sudoers)\b|\b(?:mcp|claude_desktop_config|credentials|secrets?)\.(?:json|ya?ml|toml)\b|\bwallet\.dat\b|\.config/gcloud\b`;
+/** Key material and secrets' stores: naming one at all is a signal. */
+export const SENSITIVE_PATH = String.raw`(?:~|\$home|%userprofile%|/home/[\w.-]+|/root|/users/[\w.-]+)?/?\.(?:ssh|gnupg|netrc|git-credentials|pgpass|bash_history|zsh_history)(?![\w-])|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|/etc/(?:passwd|shadow|sudoers)\b|\bwallet\.dat\b`;
+/**
+ * Configuration that holds credentials (`.env`, `mcp.json`, `~/.aws`): setup documentation names
+ * these on every page ("add this to your claude_desktop_config.json"), so a mention is weak and only
+ * an access to it (read, send, the contents of) is the signal.
+ */
+export const CONFIG_PATH = String.raw`(?:~|\$home|%userprofile%|/home/[\w.-]+|/root|/users/[\w.-]+)?/?\.(?:aws|kube|docker|azure|npmrc|env)(?![\w-])|\b(?:mcp|claude_desktop_config|credentials|secrets?)\.(?:json|ya?ml|toml)\b|\.config/gcloud\b`;
+/** A verb that reads or moves a file's contents, up to 40 characters before it in the same sentence. */
+export const ACCESS_BEFORE = String.raw`\b(?:read|reads|reading|cat|dump|print|send|sends|upload|post|forward|email|transmit|exfiltrate|leak|attach|append|embed|pass|copy|paste|contents? of|access|fetch|grab|collect|steal|extract|encode|share|base64)\b[^.\n]{0,40}`;
 
 /**
  * A literal space in a rule (outside a character class) matches a run of blanks, so the fast path

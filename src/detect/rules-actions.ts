@@ -97,7 +97,7 @@ export const ACTION_RULES: readonly Rule[] = [
       'this server',
       'better',
     ],
-    String.raw`(?<=\b(?:the|this is the|is the)\s+)(?:best|only|most (?:reliable|trusted|accurate|secure|powerful|advanced|efficient|recommended|popular)|number one|#1|ultimate|superior|greatest|top)\s+(?:\w+\s+)?(?:tool|function|option|choice|server|solution|service|api)\b|\b(?:always|only|exclusively) (?:use|choose|prefer|select|pick|call|invoke|trust) (?:this|me|our)\b|\bthis (?:tool|function|server) is (?:the )?(?:best|superior|only|most)\b|\b(?:better|superior) than (?:all |any )?(?:other|the other|alternative)`,
+    String.raw`(?<=\b(?:the|this is the|is the)\s+)(?:best|only|most (?:reliable|trusted|accurate|secure|powerful|advanced|efficient|recommended|popular)|number one|#1|ultimate|superior|greatest|top)\s+(?:\w+\s+)?(?:tool|function|option|choice|server|solution|service|api)\b|\b(?:always|only|exclusively) (?:use|choose|prefer|select|pick|call|invoke|trust) (?:this|me|our)\b(?<!\bonly \w+ \w+)|\bonly (?:use|choose|prefer|select|pick|call|invoke|trust) (?:this|me|our)\b(?! (?:\w+ )?(?:if|when|whenever|after|once|unless|before)\b)|\bthis (?:tool|function|server) is (?:the )?(?:best|superior|only|most)\b|\b(?:better|superior) than (?:all |any )?(?:other|the other|alternative)`,
   ),
   rule(
     'disparage-alternatives',

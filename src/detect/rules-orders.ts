@@ -1,6 +1,40 @@
-import { MODEL, MODEL_NAMES, SECRET, SENSITIVE_PATH, USER, rule, type Rule } from './rule-kit.js';
+import {
+  ACCESS_BEFORE,
+  CONFIG_PATH,
+  MODEL,
+  MODEL_NAMES,
+  SECRET,
+  SENSITIVE_PATH,
+  USER,
+  rule,
+  type Rule,
+} from './rule-kit.js';
 
 /** Orders to the model: overriding, roles, imperatives, concealment, secrets and sensitive paths. */
+/** Not right after a negation ("do not include API keys", "never share a password"): a guard, not a request. */
+const NOT_NEGATED = String.raw`(?<!\b(?:not|never|no|don't|dont|cannot|can't|avoid) (?:\w+ )?)`;
+
+const CONFIG_STARTS = [
+  '~',
+  '$home',
+  '%userprofile%',
+  '/home/',
+  '/root',
+  '/users/',
+  '/.',
+  '.aws',
+  '.kube',
+  '.docker',
+  '.azure',
+  '.npmrc',
+  '.env',
+  'mcp.',
+  'claude_desktop_config.',
+  'credentials.',
+  'secret',
+  '.config/gcloud',
+];
+
 export const ORDER_RULES: readonly Rule[] = [
   // Instructions addressed to the model: overriding what it was told.
   rule(
@@ -172,28 +206,31 @@ export const ORDER_RULES: readonly Rule[] = [
       '/users/',
       '/.',
       '.ssh',
-      '.aws',
       '.gnupg',
-      '.kube',
-      '.docker',
-      '.azure',
-      '.npmrc',
       '.netrc',
       '.git-credentials',
       '.pgpass',
       '.bash_history',
       '.zsh_history',
-      '.env',
       'id_',
       '/etc/',
-      'mcp.',
-      'claude_desktop_config.',
-      'credentials.',
-      'secret',
       'wallet.dat',
-      '.config/gcloud',
     ],
     SENSITIVE_PATH,
+  ),
+  rule(
+    'config-path-read',
+    'sensitive',
+    0.4,
+    CONFIG_STARTS,
+    String.raw`(?<=${ACCESS_BEFORE})(?:${CONFIG_PATH})`,
+  ),
+  rule(
+    'config-path',
+    'config',
+    0.05,
+    CONFIG_STARTS,
+    String.raw`(?<!${ACCESS_BEFORE})(?:${CONFIG_PATH})`,
   ),
   rule(
     'secret-request',
@@ -227,6 +264,6 @@ export const ORDER_RULES: readonly Rule[] = [
       'session',
       'bank',
     ],
-    String.raw`(?<=(\b(?:provide|enter|share|send|give|type|paste|input|submit|confirm|verify|include|collect|extract|retrieve|copy|upload|reply with|respond with|tell (?:me|us)|what(?: is|'s| are)|read out|list|supply)\b[^.]{0,40}?\b(?:(?:your|their|the user'?s?|the|a|an|this|that|my|all|full|complete|exact)\s+)?(?:[\w-]+\s+){0,3}?))${SECRET}\b`,
+    String.raw`(?<=(${NOT_NEGATED}\b(?:provide|enter|share|send|give|type|paste|input|submit|confirm|verify|include|collect|extract|retrieve|copy|upload|reply with|respond with|tell (?:me|us)|what(?: is|'s| are)|read out|list|supply)\b[^.]{0,40}?\b(?:(?:your|their|the user'?s?|the|a|an|this|that|my|all|full|complete|exact)\s+)?(?:[\w-]+\s+){0,3}?))${SECRET}\b`,
   ),
 ];

@@ -54,6 +54,8 @@ export const SURFACE_WEIGHTS: Record<Surface, Partial<Record<Category, number>>>
     hidden: 0,
     intent: 0,
     sensitive: 1.25,
+    // A path in an argument is the file the tool will open: naming a credentials config is reading it.
+    config: 10,
   },
 };
 

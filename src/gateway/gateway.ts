@@ -9,6 +9,7 @@ import type { RateStore } from '../authz/rate-limit.js';
 import { createRateStore } from '../cluster/rate-redis.js';
 import { SecretRegistry } from '../secrets/registry.js';
 import { Upstream, type UpstreamEvent } from '../upstream/upstream.js';
+import { addLogSecrets } from '../log.js';
 import { Callers } from './callers.js';
 import { createPipeline } from './chain.js';
 import { DROP_EVENTS, type EventSinks } from './events.js';
@@ -125,7 +126,10 @@ export class Gateway implements GatewayState {
         this.options.initialized?.(s, init); // the lock comparison first: a changed initialize is reported as such
         this.checkInstructions(s, init); // then the detector: a poisoned self-description refuses the server
       },
-      secretsResolved: (s, values) => this.secrets.add(s, values),
+      secretsResolved: (s, values) => {
+        this.secrets.add(s, values);
+        addLogSecrets(values); // the operator log never shows them, whichever line carries one
+      },
     });
   }
 

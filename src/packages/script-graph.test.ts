@@ -73,4 +73,17 @@ describe('when a script server is read for what it loads', () => {
     expect(after.modules[join(root, 'a.js')]).not.toBe(before.modules[join(root, 'a.js')]);
     expect(after.modules[join(root, 'main.js')]).toBe(before.modules[join(root, 'main.js')]);
   });
+
+  it('[PKG-9] refuses a graph past its cap instead of pinning part of it', async () => {
+    const root = tree({
+      'main.js': "import './a.js'; import './b.js';",
+      'a.js': "import './c.js';",
+      'b.js': '',
+      'c.js': '',
+    });
+    await expect(scriptGraph(join(root, 'main.js'), 3)).rejects.toMatchObject({
+      code: 'PACKAGE_GRAPH_TOO_LARGE',
+    });
+    expect(Object.keys((await scriptGraph(join(root, 'main.js'), 4)).modules)).toHaveLength(4);
+  });
 });

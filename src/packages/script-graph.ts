@@ -2,6 +2,7 @@ import { isBuiltin } from 'node:module';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PackageError } from '../errors.js';
 import { hashFile, hashTree } from './fingerprint.js';
 
 /** What a script server loads, as far as it can be read from its source without running it. */
@@ -12,6 +13,7 @@ export interface ScriptGraph {
   readonly packages: Record<string, string>;
 }
 
+/** Past this many files the graph is refused, not cut short: an unpinned module could be swapped unseen. */
 const MAX_MODULES = 10_000;
 /** Literal specifiers of `import … from`, `export … from`, side-effect `import '…'`, `import('…')` and `require('…')`. */
 const SPECIFIERS = [
@@ -49,15 +51,24 @@ const findPackageDir = async (from: string, name: string): Promise<string | unde
  * recomputed before every spawn, so a tampered sibling module, a new import, or a changed package
  * the script imports refuses the start. Not followed: imports built from non-literal strings, and
  * the dependencies of an imported package (pin a server installed as an npm package for those).
+ * More than MAX_MODULES files refuses (`PACKAGE_GRAPH_TOO_LARGE`) rather than pinning a part.
  */
-export const scriptGraph = async (entry: string): Promise<ScriptGraph> => {
+export const scriptGraph = async (
+  entry: string,
+  maxModules = MAX_MODULES,
+): Promise<ScriptGraph> => {
   const modules: Record<string, string> = {};
   const packages: Record<string, string> = {};
   const queue = [resolve(entry)];
   while (queue.length > 0) {
     const file = queue.shift() as string;
     if (file in modules) continue;
-    if (Object.keys(modules).length >= MAX_MODULES) break;
+    if (Object.keys(modules).length >= maxModules)
+      throw new PackageError(
+        'PACKAGE_GRAPH_TOO_LARGE',
+        `the script ${entry} loads more than ${maxModules} files; ` +
+          'install it as an npm package (pinned as a whole tree) instead of a script',
+      );
     modules[file] = await hashFile(file);
     if (!/\.(c|m)?js$/.test(file)) continue; // JSON and other data are hashed, not parsed
     // untrusted: the script's source decides what it imports; it is only read, never run.

@@ -18,11 +18,13 @@ const NPX_OFFLINE = [
 ];
 
 describe('when a lock fails, the hint table', () => {
-  it('[LOCK-6] reads a name-resolution failure: the sandbox has no network, so pre-install or use a local path', () => {
+  it('[LOCK-6] reads a name-resolution failure: the sandbox has no network, so npx (managed), a local path or egress', () => {
     const [hint, ...rest] = toLockHints(evidence({ stderr: NPX_OFFLINE }));
     expect(rest).toEqual([]);
     expect(hint).toContain('could not resolve registry.npmjs.org (ENOTFOUND)');
-    expect(hint).toMatch(/sandbox has no network.*npm cache.*local path/);
+    expect(hint).toMatch(
+      /sandbox has no network.*npx -y name@version.*package store.*local path.*egress\.allow/,
+    );
     const bare = toLockHints(
       evidence({ stderr: ['Error: getaddrinfo EAI_AGAIN'], sandboxed: false }),
     );

@@ -29,7 +29,7 @@ const RULES = [
     if (!m) return undefined;
     const what = `could not resolve ${m[2] ?? 'a host name'} (${m[1]})`;
     return e.sandboxed
-      ? `the server ${what}: the sandbox has no network except through egress.allow; install the package into the npm cache it uses first (npm_config_cache in its env) or launch it from a local path, or allow the host in egress.allow`
+      ? `the server ${what}: the sandbox has no network except through egress.allow; if it is a package manager fetching the server, launch it as npx -y name@version (toolgate lock installs that into its package store; nothing is fetched at run time) or from a local path; if the server itself needs the host, add it to egress.allow`
       : `the server ${what}: this machine cannot resolve it; check DNS and the network, or install the package locally`;
   },
   function registryUnreachable(e) {

@@ -8,6 +8,8 @@ const hostile = fc
   .array(
     fc.oneof(
       fc.string({ maxLength: 8 }),
+      fc.string({ unit: 'grapheme', maxLength: 4 }),
+      fc.constantFrom('😀', '𝔘'),
       fc.constantFrom(
         '\x1b[2J',
         '\x1b]0;title\x07',
@@ -33,7 +35,8 @@ describe('when server-written text is printed', () => {
       fc.property(hostile, fc.integer({ min: 1, max: 40 }), (text, max) => {
         const out = printable(text, max);
         expect(out).not.toMatch(FORBIDDEN);
-        expect(out.length).toBeLessThanOrEqual(max);
+        expect([...out].length).toBeLessThanOrEqual(max);
+        expect(out).not.toMatch(/\p{Cs}/u); // no half of a surrogate pair
         expect(out).toBe(out.trim());
       }),
     ));

@@ -1,13 +1,15 @@
 import type { Listing } from './list.js';
 
-/** One line of server-written text as printable text: control, format and bidi characters dropped, length capped. */
+/** One line of server-written text as printable text: control, format and bidi characters dropped, at most `max` code points. */
 export const printable = (text: unknown, max: number): string => {
   // untrusted: a server wrote this; it must not move the cursor, retitle the terminal or reorder the line.
   const flat = (typeof text === 'string' ? text : '')
     .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  // Cut by code points: a UTF-16 cut could leave half a surrogate pair, which prints as U+FFFD.
+  const points = [...flat];
+  return points.length > max ? `${points.slice(0, max - 1).join('')}…` : flat;
 };
 
 /** Rows padded into columns; the last column is left ragged. */

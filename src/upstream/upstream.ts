@@ -20,6 +20,7 @@ import {
   withoutUpstreamIdentity,
   type RequestOptions,
 } from './request.js';
+import { assertPythonLaunch } from './python-launch.js';
 import { StdioUpstreamTransport } from './spawn-stdio.js';
 
 export type { UpstreamEvent, UpstreamHooks } from './hooks.js';
@@ -93,6 +94,7 @@ export class Upstream {
 
   private async connect(): Promise<void> {
     await this.hooks.beforeConnect?.(this.id);
+    assertPythonLaunch(this.id, this.config);
     const client = createUpstreamClient(this.id, this.config, this.hooks);
     const transport = await this.createTransport();
     this.client = client;

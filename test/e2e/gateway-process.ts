@@ -50,7 +50,14 @@ export interface ServeProcess {
 export const startServe = async (
   config: unknown,
   listen = '127.0.0.1:0',
-  options: { file?: string; env?: Record<string, string>; lock?: boolean; startMs?: number } = {},
+  options: {
+    file?: string;
+    env?: Record<string, string>;
+    lock?: boolean;
+    startMs?: number;
+    /** More `serve` flags, e.g. `--insecure-no-auth`. */
+    args?: readonly string[];
+  } = {},
 ): Promise<ServeProcess> => {
   const file = options.file ?? join(tempDir(), 'toolgate.json');
   writeFileSync(file, JSON.stringify(config));
@@ -61,6 +68,7 @@ export const startServe = async (
       'serve',
       ...(options.lock ? [] : ['--no-lock']),
       ...['--config', file, '--listen', listen],
+      ...(options.args ?? []),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...options.env } },
   );

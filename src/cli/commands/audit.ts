@@ -12,6 +12,7 @@ import { verifyLog } from '../../audit/verify.js';
 import { loadConfig } from '../../config/load.js';
 import type { AuditConfig } from '../../config/audit-schema.js';
 import { AuditError } from '../../errors.js';
+import { jsonlFollower } from '../../audit/jsonl-follow.js';
 import { follow, matches, printer, type EntryQuery, type ViewFormat } from './audit-view.js';
 
 const auditOf = async (configPath: string): Promise<AuditConfig> => {
@@ -114,13 +115,16 @@ export interface View {
   readonly follow: boolean;
 }
 
-/** The entries after `seq` that pass `keep`, for `--follow` (Postgres: among the newest 1000). */
-const newerOf =
-  (ctx: AuditContext, keep: (e: StoredEntry) => boolean) =>
-  async (seq: number): Promise<StoredEntry[]> =>
-    (ctx.shared ? await ctx.shared.tail(1000) : (await logOf(ctx)).entries).filter(
-      (e) => e.seq > seq && keep(e),
-    );
+/**
+ * The entries after `seq` that pass `keep`, for `--follow`: Postgres by index, a JSONL log by reading
+ * only what was appended since the last look (a long log is not re-read every half second).
+ */
+const newerOf = (ctx: AuditContext, keep: (e: StoredEntry) => boolean) => {
+  const shared = ctx.shared;
+  if (shared) return async (seq: number) => (await shared.after(seq)).filter(keep);
+  const next = jsonlFollower(ctx.file ?? ctx.paths.store);
+  return async (seq: number) => next(seq).filter(keep);
+};
 
 /**
  * Prints `entries`, then with `--follow` every entry after `last` (the log's newest when `entries` were

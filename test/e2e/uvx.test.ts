@@ -1,0 +1,52 @@
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runToolgate } from './harness.js';
+
+/**
+ * A uvx server under the default sandbox: PyPI is unreachable from this host and toolgate manages
+ * npm packages only, so the start is refused before anything is spawned, with the code and the fixes.
+ * The `uvx` here is a stand-in executable that records being run: it must never be.
+ */
+const rig = (server: Record<string, unknown>) => {
+  const dir = mkdtempSync(join(tmpdir(), 'toolgate-uvx-'));
+  chmodSync(dir, 0o755); // where the sandbox's own uid may pass, as a real uvx's folder is
+  const uvx = join(dir, 'uvx');
+  const ran = join(dir, 'uvx-ran');
+  writeFileSync(uvx, `#!/bin/sh\ntouch ${ran}\nexit 1\n`);
+  chmodSync(uvx, 0o755);
+  const config = join(dir, 'toolgate.yaml');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      audit: false,
+      servers: {
+        fetch: { command: uvx, args: ['mcp-server-fetch==2025.4.7'], tools: ['fetch'], ...server },
+      },
+    }),
+  );
+  return { config, ran };
+};
+
+describe('when a server is launched by uvx', () => {
+  it('[PKG-12] lock refuses it under the default sandbox, never spawning uvx, and names the fixes', async () => {
+    const { config, ran } = rig({});
+    const started = Date.now();
+    const locked = await runToolgate(['lock', '--config', config]);
+    expect(locked.code).toBe(1);
+    expect(locked.stderr).toContain('PACKAGE_UNMANAGED_LAUNCHER');
+    expect(locked.stderr).toContain('uv tool install mcp-server-fetch==2025.4.7');
+    expect(existsSync(ran)).toBe(false);
+    // Refused up front, not after the 30 s start probe timed out.
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('[PKG-12] with egress to PyPI granted, spawns it unmanaged and warns', async () => {
+    const { config } = rig({ egress: { allow: ['pypi.org', 'files.pythonhosted.org'] } });
+    const locked = await runToolgate(['lock', '--config', config]);
+    expect(locked.code).toBe(1); // the stand-in exits at once
+    expect(locked.stderr).toContain('unmanaged (toolgate neither installs nor verifies it)');
+    expect(locked.stderr).not.toContain('PACKAGE_UNMANAGED_LAUNCHER');
+  });
+});
