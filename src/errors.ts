@@ -109,6 +109,11 @@ export type PackageErrorCode =
   | 'PACKAGE_UNMANAGED_LAUNCHER';
 export class PackageError extends GatewayError<PackageErrorCode> {}
 
+/** The start policy on known advisories (packages/advisory-gate.ts, `advisories:` in the config). */
+export type AdvisoryErrorCode =
+  'ADVISORY_REFUSED' | 'ADVISORY_UNCHECKED' | 'ADVISORY_REPORT_INVALID';
+export class AdvisoryError extends GatewayError<AdvisoryErrorCode> {}
+
 export type SandboxErrorCode =
   | 'SANDBOX_UNAVAILABLE'
   | 'SANDBOX_LIMIT_EXCEEDED'
@@ -223,6 +228,7 @@ export type ErrorCode =
   | PinErrorCode
   | LockErrorCode
   | PackageErrorCode
+  | AdvisoryErrorCode
   | ConfigErrorCode
   | PolicyErrorCode
   | RouteErrorCode

@@ -1,7 +1,7 @@
 import type { CheckInput } from './types.js';
 import { fail, pass, warn, type Finding } from './findings.js';
 
-/** Items about operating the deployment: its audit log, dependencies, callers and red-team runs. */
+/** Item 8: the audit log is on, its signing key private, its store writable, its checkpoints witnessed. */
 export const scoreAudit = ({ config, environment }: CheckInput): Finding[] => {
   if (config.audit === false || environment.audit === undefined)
     return [
@@ -41,48 +41,5 @@ export const scoreAudit = ({ config, environment }: CheckInput): Finding[] => {
           'audit: { witnessFile: /var/lib/other-disk/toolgate-witness.txt }   # or witnessUrl: https://…',
         ),
   );
-  return out;
-};
-
-const NOT_AVAILABLE = 'not available in this version';
-
-export const scoreSbom = ({ lock }: CheckInput): Finding[] => {
-  const npm =
-    lock.kind === 'present'
-      ? Object.entries(lock.lock.servers).flatMap(([id, s]) =>
-          s.package.kind === 'npm' ? [`${id}: ${s.package.name}@${s.package.version}`] : [],
-        )
-      : [];
-  return [
-    warn(
-      `SBOM and advisory scanning: ${NOT_AVAILABLE} (toolgate sbom / toolgate deps)`,
-      "until then: `npm audit --omit=dev` (or `osv-scanner --lockfile package-lock.json`) in each server's install",
-    ),
-    ...npm.map((name) =>
-      pass(`servers.${name}: installed files pinned by digest in the lock, not scanned`),
-    ),
-  ];
-};
-
-export const scoreAccess = ({ config }: CheckInput): Finding[] => {
-  const out: Finding[] = [
-    warn(
-      `per-caller authorization (Cedar policies, scopes): ${NOT_AVAILABLE}; every client reaching the gateway gets the same allowlists`,
-      'run `toolgate run` for one local client, or keep `toolgate serve` on loopback behind a reverse proxy that authenticates callers',
-    ),
-  ];
-  const { allowedHosts, allowedOrigins } = config.http;
-  if (allowedHosts.length > 0 || allowedOrigins.length > 0)
-    out.push(
-      warn(
-        `http front accepts non-loopback hosts/origins (${[...allowedHosts, ...allowedOrigins].join(', ')}) without caller authentication`,
-        'http: { allowedHosts: [], allowedOrigins: [] }   # unless an authenticating proxy is in front',
-      ),
-    );
-  for (const [id, server] of Object.entries(config.servers)) {
-    const allowed = (['sampling', 'elicitation', 'roots'] as const).filter((k) => server.allow[k]);
-    if (allowed.length > 0)
-      out.push(pass(`servers.${id} may ask the client for ${allowed.join(', ')}`));
-  }
   return out;
 };

@@ -8,7 +8,9 @@ import {
 import { CHECK_ITEMS, type CheckInput, type CheckItemId, type CheckResult } from './types.js';
 import { fail, pass, toResult, warn, type Finding } from './findings.js';
 import { scoreSignatures, scoreUpdatePolicy } from './score-lock.js';
-import { scoreAccess, scoreAudit, scoreSbom } from './score-operations.js';
+import { scoreAccess } from './score-access.js';
+import { scoreAdvisories } from './score-advisories.js';
+import { scoreAudit } from './score-operations.js';
 import { scoreRedTeam } from './score-redteam.js';
 
 const entries = (config: Config): Array<[string, ServerConfig]> => Object.entries(config.servers);
@@ -228,7 +230,7 @@ const SCORERS = {
   'network-isolation': scoreNetwork,
   'output-validation': scoreOutput,
   'audit-logging': scoreAudit,
-  'sbom-dependency-scanning': scoreSbom,
+  'sbom-dependency-scanning': scoreAdvisories,
   'update-policy': scoreUpdatePolicy,
   'access-control': scoreAccess,
   'red-team-testing': scoreRedTeam,

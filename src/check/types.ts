@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import type { AdvisoryGate } from '../packages/advisory-gate.js';
 import type { Lock } from '../pins/lock.js';
 
 /** One checklist verdict: pass, warn (works, weaker than it could be, or not provided), fail. */
@@ -67,6 +68,13 @@ export type RedteamState =
       readonly notBlocked: readonly string[];
     };
 
+/** The start policy on advisories as a start would find it (check/probe-advisories.ts). */
+export type AdvisoryState =
+  | { readonly kind: 'off' }
+  | { readonly kind: 'unchecked'; readonly reason: string }
+  | { readonly kind: 'invalid'; readonly error: string }
+  | { readonly kind: 'present'; readonly gate: AdvisoryGate };
+
 export interface CheckInput {
   readonly config: Config;
   /** The config file as given on the command line, used in the suggested commands. */
@@ -74,6 +82,7 @@ export interface CheckInput {
   readonly lock: LockState;
   readonly environment: EnvironmentProbe;
   readonly redteam: RedteamState;
+  readonly advisories: AdvisoryState;
   /** The time the check runs, against which a red-team report's age is measured. */
   readonly now: Date;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AdvisoriesSchema } from './advisories-schema.js';
 import { AuditSchema } from './audit-schema.js';
 import { ContentSchema } from './content-schema.js';
 import {
@@ -162,6 +163,7 @@ export const ConfigSchema = z
     approval: ApprovalSchema.prefault({}),
     rateLimits: RateLimitsSchema.prefault({}),
     cluster: ClusterSchema.optional(),
+    advisories: AdvisoriesSchema.optional(),
     servers: z
       .record(ServerId, ServerSchema)
       .refine((servers) => Object.keys(servers).length > 0, 'at least one server is needed')

@@ -1,8 +1,10 @@
 import { dirname, resolve } from 'node:path';
 import { isStdioServer, type Config, type ServerConfig } from '../config/schema.js';
-import { LockError, PackageError, SandboxError } from '../errors.js';
+import { AdvisoryError, LockError, PackageError, SandboxError } from '../errors.js';
 import type { EventSinks } from './events.js';
 import type { ReloadOptions } from './options.js';
+import type { AdvisoryDecision } from '../packages/advisory-policy.js';
+import { loadAdvisoryGate, staleSources } from '../packages/advisory-gate.js';
 import { assertInstalledMatchesLock } from '../packages/check-installed.js';
 import { spawnedAs } from '../packages/managed.js';
 import { storeRootOf } from '../packages/places.js';
@@ -31,7 +33,7 @@ export const loadPins = async (
   if (noLock) {
     logLine(
       'warn',
-      'pins off: --no-lock (definitions and packages are not checked against a lock)',
+      `pins off: --no-lock (definitions and packages are not checked against a lock${config.advisories ? ', nor against advisories' : ''})`,
     );
     return { config, options: {} };
   }
@@ -43,7 +45,11 @@ export const loadPins = async (
         'LOCK_MISSING',
         `no lock at ${path}: run "toolgate lock --config ${configPath}" and review it, or pass --no-lock`,
       );
-    logLine('warn', 'pins off: no lock and lock.required is false', { path });
+    logLine(
+      'warn',
+      `pins off: no lock and lock.required is false${config.advisories ? ' (advisories not checked: no locked tree)' : ''}`,
+      { path },
+    );
     return { config, options: {} };
   }
   const servers = { ...config.servers };
@@ -67,10 +73,42 @@ export const loadPins = async (
   }
   const pinned: Config = { ...config, servers };
   logLine('info', 'pins on', { lock: path, servers: Object.keys(lock.servers).length });
-  return {
-    config: pinned,
-    options: pinHooks(pinned, lock, events, dirname(resolve(configPath))),
-  };
+  const configDir = dirname(resolve(configPath));
+  const advised = await checkAdvisories(pinned, configDir, lock, store);
+  return { config: pinned, options: pinHooks(pinned, lock, events, configDir, advised) };
+};
+
+/**
+ * The start policy on advisories (`advisories:`), decided once per start or reload from the locked
+ * trees; the refusals take effect in beforeConnect, so a refused server fails like a tampered one.
+ */
+const checkAdvisories = async (
+  config: Config,
+  configDir: string,
+  lock: Lock,
+  store: string,
+): Promise<ReadonlyMap<string, AdvisoryDecision>> => {
+  const { advisories } = config;
+  if (advisories === undefined) return new Map();
+  const now = new Date();
+  const gate = await loadAdvisoryGate({
+    ...{ advisories, configDir, lock, store, now },
+    servers: Object.keys(config.servers),
+  });
+  for (const source of staleSources(gate, advisories.maxAgeDays, now))
+    logLine('warn', `advisory data older than ${advisories.maxAgeDays} days: refresh it`, {
+      source: source.path,
+      at: source.at.toISOString(),
+    });
+  for (const [server, decision] of gate.decisions)
+    for (const c of decision.classified)
+      if (c.status === 'waived')
+        logLine('warn', 'advisory waived', {
+          ...{ server, advisory: c.finding.id, severity: c.finding.severity },
+          ...{ package: `${c.finding.package}@${c.finding.version}` },
+          ...{ reason: c.waiver?.reason, expires: c.waiver?.expires },
+        });
+  return gate.decisions;
 };
 
 const pinHooks = (
@@ -78,6 +116,7 @@ const pinHooks = (
   lock: Lock,
   events: EventSinks,
   configDir: string,
+  advised: ReadonlyMap<string, AdvisoryDecision>,
 ): Pinned['options'] => ({
   lock,
   beforeConnect: async (id) => {
@@ -85,6 +124,12 @@ const pinHooks = (
     const locked = lock.servers[id];
     if (!server || !locked)
       throw new LockError('LOCK_SERVER_MISSING', `server "${id}" is not in the lock`);
+    const decision = advised.get(id);
+    if (decision?.ok === false) {
+      const { code, message } = decision;
+      events.note({ kind: 'pin', server: id, item: 'advisories', code, message });
+      throw new AdvisoryError(code, message);
+    }
     try {
       await assertInstalledMatchesLock(id, server, locked.package, process.cwd(), configDir);
     } catch (error) {

@@ -1,4 +1,9 @@
-import { PinError, type PackageErrorCode, type SandboxErrorCode } from '../errors.js';
+import {
+  PinError,
+  type AdvisoryErrorCode,
+  type PackageErrorCode,
+  type SandboxErrorCode,
+} from '../errors.js';
 import type { Interceptor, Message, Next, Result } from '../core/interceptor.js';
 import { decideList, findRenames, type PinCode, type PinFinding } from './decide.js';
 import { hashItem, ITEM_KINDS, itemKey, kindOfListMethod, type ItemKind } from './hash.js';
@@ -8,9 +13,13 @@ import type { Lock } from './lock.js';
 export interface PinEvent {
   readonly kind: 'pin';
   readonly server: string;
-  /** `tools/<name>`, `prompts/<name>`, `resources/<uri>`, `resourceTemplates/<template>`, `initialize`, `package` or `arguments`. */
+  /** `tools/<name>`, `prompts/<name>`, `resources/<uri>`, `resourceTemplates/<template>`, `initialize`, `package`, `advisories` or `arguments`. */
   readonly item: string;
-  readonly code: PinCode | PackageErrorCode | Extract<SandboxErrorCode, 'SANDBOX_ARGUMENT_CHANGED'>;
+  readonly code:
+    | PinCode
+    | PackageErrorCode
+    | Extract<AdvisoryErrorCode, 'ADVISORY_REFUSED' | 'ADVISORY_UNCHECKED'>
+    | Extract<SandboxErrorCode, 'SANDBOX_ARGUMENT_CHANGED'>;
   readonly message: string;
   readonly renamedFrom?: string;
 }

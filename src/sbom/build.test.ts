@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  buildSbom,
-  npmPurl,
-  sriToHashes,
-  type InstalledPackage,
-  type SbomServer,
-} from './build.js';
+import type { InstalledPackage } from '../packages/installed-tree.js';
+import { buildSbom, npmPurl, sriToHashes, type SbomServer } from './build.js';
 
 const pkg = (
   name: string,

@@ -1,25 +1,8 @@
 /**
  * CycloneDX 1.6 JSON SBOM of the npm-launched servers a lock pins. Pure: the installed trees are
- * read by the I/O half (installed.ts); the serial number and timestamp are passed in.
+ * read by the I/O half (packages/installed-tree.ts); the serial number and timestamp are passed in.
  */
-
-/** One installed npm package, as read from its package.json and npm's lockfile. */
-export interface InstalledPackage {
-  readonly name: string;
-  readonly version: string;
-  /** SRI integrity (`sha512-…`, `sha1-…`) from npm's lockfile or `_integrity`, when known. */
-  readonly integrity?: string | undefined;
-  /** Keys (in `InstalledTree.packages`) of the packages it depends on, as resolved on disk. */
-  readonly dependsOn: readonly string[];
-}
-
-/** A server's installed tree: its own package under `root`, every package it reaches by key. */
-export interface InstalledTree {
-  readonly root: string;
-  readonly packages: ReadonlyMap<string, InstalledPackage>;
-  /** Declared (non-optional) dependencies that were not found on disk: `name (required by …)`. */
-  readonly missing: readonly string[];
-}
+import type { InstalledTree } from '../packages/installed-tree.js';
 
 export interface SbomServer {
   readonly id: string;

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { SbomError } from '../errors.js';
 import { inNpmRange } from './npm-range.js';
-import { LABELS, type AdvisorySeverity, type Match } from './osv.js';
+import { LABELS, type AdvisorySeverity, type Match } from '../packages/osv.js';
 
 // untrusted: the registry (or a mirror, or whoever answers on its address) writes this.
 const NpmAdvisorySchema = z.looseObject({

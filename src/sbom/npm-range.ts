@@ -4,7 +4,7 @@
  * semver order; pre-release versions are not fenced off the way node-semver does, which can only
  * widen a match.
  */
-import { compareSemver, parseSemver, type SemVer } from './osv.js';
+import { compareSemver, parseSemver, type SemVer } from '../packages/osv.js';
 
 type Comparator = { op: '<' | '<=' | '>' | '>=' | '='; at: SemVer };
 

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { probeEnvironment, readLockState } from '../../check/probe.js';
+import { readAdvisoryState } from '../../check/probe-advisories.js';
 import { readRedteamState } from '../../check/probe-redteam.js';
 import { scoreDeployment } from '../../check/score.js';
 import { summarize, toJson, toTable } from '../../check/format.js';
@@ -29,9 +30,11 @@ const check = async (
     probeEnvironment(configPath, config),
     readRedteamState(configPath, redteamReport),
   ]);
+  const now = new Date();
+  const advisories = await readAdvisoryState(configPath, config, lock, now);
   const results = scoreDeployment({
-    ...{ config, configPath, lock, environment, redteam },
-    now: new Date(),
+    ...{ config, configPath, lock, environment, redteam, advisories },
+    now,
   });
   console.log(format === 'json' ? toJson(results, resolve(configPath)) : toTable(results));
   const { warn, fail } = summarize(results);
@@ -41,7 +44,8 @@ const check = async (
 export const checkCommand = () =>
   new Command('check')
     .description(
-      'score the deployment against the 12-point checklist (item 12 reads the red-team REPORT, ' +
+      'score the deployment against the 12-point checklist (item 9 reads the advisories: data as a ' +
+        'start would; item 12 reads the red-team REPORT, ' +
         'default toolgate-redteam.json beside the config; exit 1 if an item fails, or warns with ' +
         '--fail-on warn; 2 on a usage error or a config that cannot be read)',
     )

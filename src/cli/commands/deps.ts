@@ -1,17 +1,21 @@
+import { writeFile } from 'node:fs/promises';
 import { Command, Option } from '@commander-js/extra-typings';
+import { loadConfig } from '../../config/load.js';
+import type { WaiverConfig } from '../../config/advisories-schema.js';
+import { classifyFindings } from '../../packages/advisory-policy.js';
 import { GatewayError } from '../../errors.js';
-import {
-  findAdvisories,
-  packagesOf,
-  readOsv,
-  toTable,
-  type FailOn,
-  type Finding,
-} from '../../sbom/advisories.js';
+import { packagesOf, toTable, type FailOn, type Finding } from '../../sbom/advisories.js';
+import { readOsv } from '../../packages/osv-read.js';
 import type { SbomServer } from '../../sbom/build.js';
 import { fetchBulkAdvisories, matchBulk } from '../../sbom/npm-advisories.js';
 import { npmRegistry } from '../../sbom/npmrc.js';
-import { failsAt, matchPackage, SEVERITY_ORDER, type Match } from '../../sbom/osv.js';
+import {
+  failsAt,
+  findAdvisories,
+  matchPackage,
+  SEVERITY_ORDER,
+  type Match,
+} from '../../packages/osv.js';
 import { lockedNpmServers } from './sbom.js';
 import { done, requiredConfigOption, usageError } from '../program.js';
 
@@ -50,7 +54,10 @@ const advisories = async (
   return { findings: findAdvisories(servers, match), checked };
 };
 
-/** `toolgate deps`: exit 0 with nothing at or above --fail-on, 1 otherwise (or an installed tree changed since lock), 2 on a usage or input error. */
+/**
+ * `toolgate deps`: exit 0 with nothing unwaived at or above --fail-on, 1 otherwise (or an installed
+ * tree changed since lock), 2 on a usage or input error. The config's `advisories.waivers` apply.
+ */
 const deps = async (
   values: {
     config: string;
@@ -58,13 +65,16 @@ const deps = async (
     registry?: string;
     format: 'table' | 'json';
     failOn: FailOn;
+    output?: string;
   },
   server: string | undefined,
 ): Promise<number> => {
   const { failOn } = values;
   let servers: SbomServer[];
   let found: Awaited<ReturnType<typeof advisories>>;
+  let waivers: readonly WaiverConfig[];
   try {
+    waivers = (await loadConfig(values.config)).advisories?.waivers ?? [];
     servers = await lockedNpmServers(values.config, server, (line) =>
       console.error(`toolgate deps: ${line}`),
     );
@@ -75,21 +85,26 @@ const deps = async (
     return error.code === 'SBOM_TREE_CHANGED' ? 1 : 2;
   }
   const { findings, checked } = found;
-  process.stdout.write(
+  const now = new Date();
+  const classified = classifyFindings(findings, waivers, now);
+  const text =
     values.format === 'json'
       ? JSON.stringify(
           {
-            generatedAt: new Date().toISOString(),
+            generatedAt: now.toISOString(),
             servers: servers.map((s) => s.id),
             packages: Object.fromEntries(servers.map((s) => [s.id, `${s.name}@${s.version}`])),
-            findings,
+            findings: classified.map((c) => ({ ...c.finding, status: c.status, waiver: c.waiver })),
           },
           null,
           2,
         ) + '\n'
-      : toTable(servers, findings, checked),
-  );
-  return findings.some((f) => failsAt(f.severity, failOn)) ? 1 : 0;
+      : toTable(servers, classified, checked);
+  if (values.output === undefined) process.stdout.write(text);
+  else await writeFile(values.output, text);
+  return classified.some((c) => c.status !== 'waived' && failsAt(c.finding.severity, failOn))
+    ? 1
+    : 0;
 };
 
 export const depsCommand = () =>
@@ -98,7 +113,7 @@ export const depsCommand = () =>
       "check every package of the SBOM against the npm registry's bulk advisory endpoint (the " +
         'registry npm is configured with, or --registry) and/or an offline OSV file or directory ' +
         '(--osv alone: no network); exit 1 on an advisory at or above --fail-on (high; unrated ' +
-        'counts as high)',
+        'counts as high) that advisories.waivers in the config does not waive',
     )
     .argument('[SERVER]', 'only this server')
     .addOption(requiredConfigOption())
@@ -108,8 +123,12 @@ export const depsCommand = () =>
       "the registry whose advisories to ask (default: npm's configured one)",
     )
     .addOption(new Option('--format <FORMAT>').choices(['table', 'json'] as const).default('table'))
+    .option(
+      '-o, --output <FILE>',
+      'write the result here instead of stdout (the json report advisories.report reads)',
+    )
     .addOption(
-      new Option('--fail-on <SEVERITY>', 'exit 1 from this severity on')
+      new Option('--fail-on <SEVERITY>', 'exit 1 from this severity on (waived advisories aside)')
         .choices(SEVERITY_ORDER)
         .default('high'),
     )

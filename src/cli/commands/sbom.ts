@@ -9,7 +9,7 @@ import { installedAt } from '../../packages/managed.js';
 import { storeRootOf } from '../../packages/places.js';
 import { lockPathOf, readLock } from '../../pins/store.js';
 import { buildSbom, type CdxBom, type SbomServer } from '../../sbom/build.js';
-import { nodeModulesOf, readInstalledTree } from '../../sbom/installed.js';
+import { nodeModulesOf, readInstalledTree } from '../../packages/installed-tree.js';
 import { VERSION } from '../../version.js';
 import { done, requiredConfigOption, usageError } from '../program.js';
 

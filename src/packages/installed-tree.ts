@@ -1,6 +1,23 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import type { InstalledPackage, InstalledTree } from './build.js';
+
+/** One installed npm package, as read from its package.json and npm's lockfile. */
+export interface InstalledPackage {
+  readonly name: string;
+  readonly version: string;
+  /** SRI integrity (`sha512-…`, `sha1-…`) from npm's lockfile or `_integrity`, when known. */
+  readonly integrity?: string | undefined;
+  /** Keys (in `InstalledTree.packages`) of the packages it depends on, as resolved on disk. */
+  readonly dependsOn: readonly string[];
+}
+
+/** A server's installed tree: its own package under `root`, every package it reaches by key. */
+export interface InstalledTree {
+  readonly root: string;
+  readonly packages: ReadonlyMap<string, InstalledPackage>;
+  /** Declared (non-optional) dependencies that were not found on disk: `name (required by …)`. */
+  readonly missing: readonly string[];
+}
 
 /** A tree larger than this is cut short (and reported incomplete) rather than read without end. */
 const MAX_PACKAGES = 20_000;

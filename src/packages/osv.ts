@@ -4,6 +4,7 @@
  * that does not fit is refused, never half-read.
  */
 import { z } from 'zod';
+import type { InstalledTree } from './installed-tree.js';
 
 export const SEVERITY_ORDER = ['low', 'medium', 'high', 'critical'] as const;
 export type AdvisorySeverity = (typeof SEVERITY_ORDER)[number] | 'unknown';
@@ -162,3 +163,42 @@ export const failsAt = (
 ): boolean =>
   SEVERITY_ORDER.indexOf(severity === 'unknown' ? 'high' : severity) >=
   SEVERITY_ORDER.indexOf(failOn);
+
+/** A server as scanned: its id, its own package, and its installed tree when known. */
+export interface ScannedServer {
+  readonly id: string;
+  readonly name: string;
+  readonly version: string;
+  readonly tree?: InstalledTree | undefined;
+}
+
+/** One advisory found in a server's locked tree. */
+export interface AdvisoryFinding extends Match {
+  readonly server: string;
+  readonly package: string;
+  readonly version: string;
+}
+
+/** Each package of each server (its own and every dependency found), matched against the records. */
+export const findAdvisories = (
+  servers: readonly ScannedServer[],
+  match: (name: string, version: string) => Match[],
+): AdvisoryFinding[] => {
+  const findings: AdvisoryFinding[] = [];
+  for (const server of servers) {
+    const packages = new Map<string, { name: string; version: string }>([
+      [`${server.name}@${server.version}`, server],
+    ]);
+    for (const p of server.tree?.packages.values() ?? []) packages.set(`${p.name}@${p.version}`, p);
+    for (const p of [...packages.values()].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    ))
+      for (const m of match(p.name, p.version))
+        findings.push({ ...m, server: server.id, package: p.name, version: p.version });
+  }
+  const rank = (f: AdvisoryFinding) =>
+    f.severity === 'unknown' ? 1.5 : SEVERITY_ORDER.indexOf(f.severity);
+  return findings.sort(
+    (a, b) => rank(b) - rank(a) || (a.server < b.server ? -1 : a.server > b.server ? 1 : 0),
+  );
+};
