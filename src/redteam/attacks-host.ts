@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { refusal, type Attack, type CallOutcome } from './context.js';
+import { REDIRECT_PATH, REDIRECTOR } from './setup.js';
 
 /** The JSON `{ ok, value | error }` the hostile server reports for a host-side attempt. */
 const attempted = (out: CallOutcome): { ok: boolean; value?: unknown; error?: string } => {
@@ -50,6 +51,18 @@ export const HOST_ATTACKS: readonly Attack[] = [
     'SSRF: IPv4-mapped IPv6 ([::ffff:127.0.0.1])',
     (p) => `[::ffff:127.0.0.1]:${p}`,
   ),
+  {
+    id: 'ssrf-redirect',
+    title: 'SSRF: an allowed host redirects to the host loopback',
+    run: async (ctx) => {
+      const out = await ctx.call('http_get', {
+        url: `http://${REDIRECTOR}:${ctx.canaryPort}${REDIRECT_PATH}`,
+      });
+      return ctx.canaryHits.includes('/ssrf-redirect')
+        ? { blocked: false, evidence: 'the redirect was followed to the host loopback' }
+        : { blocked: true, evidence: report(out) };
+    },
+  },
   {
     id: 'ssrf-metadata',
     title: 'SSRF: cloud metadata (169.254.169.254)',

@@ -11,7 +11,7 @@ import { attackFront } from './attacks-front.js';
 import { HOST_ATTACKS } from './attacks-host.js';
 import { CONTENT_ATTACKS } from './attacks-content.js';
 import { makeContext, type AttackContext, type AttackResult } from './context.js';
-import { stage as makeStage, type Stage } from './setup.js';
+import { REDIRECT_PATH, stage as makeStage, type Stage } from './setup.js';
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 /** Order matters: the flow rules remember a session, so the toxic chain runs last. */
@@ -41,6 +41,11 @@ const startCanary = async (): Promise<{ server: Server; hits: string[]; port: nu
   const hits: string[] = [];
   const server = createServer((req, res) => {
     hits.push(req.url ?? '');
+    // An allowed name that redirects into the host's loopback: only the proxy's re-check stands in the way.
+    if (req.url === REDIRECT_PATH) {
+      const { port } = server.address() as AddressInfo;
+      res.writeHead(302, { location: `http://127.0.0.1:${port}/ssrf-redirect` });
+    }
     res.end('canary');
   });
   server.on('clientError', (_error, socket) => {
@@ -102,8 +107,8 @@ const expectHostile = async (ctx: AttackContext, stderr: readonly string[]) => {
  * lock (when the user requires one) is taken before the hostile server changes a definition.
  */
 export const redteam = async (config: Config, configPath: string): Promise<RedteamReport> => {
-  const stage = makeStage(config, configPath);
   const canary = await startCanary();
+  const stage = makeStage(config, configPath, canary.port);
   const lockNotes: string[] = [];
   try {
     if (stage.lockRequired) {

@@ -10,8 +10,12 @@ import {
   type SandboxConfig,
   type StdioServerConfig,
 } from '../config/schema.js';
+import { EGRESS_DEFAULT } from '../config/sandbox-schema.js';
 
 export const HOSTILE = 'rt-hostile';
+/** A name the hostile servers may reach (the canary, on loopback), which redirects into loopback. */
+export const REDIRECTOR = 'rt-redirector.test';
+export const REDIRECT_PATH = '/redirect';
 export const SHADOW = 'rt-shadow';
 /** The hostile tools a reviewer would have approved by name; `admin_exec` only appears at runtime. */
 const REVIEWED_TOOLS = [
@@ -75,7 +79,7 @@ const weakestPosture = (config: Config) => {
 const absolute = (base: string, path: string) => (isAbsolute(path) ? path : resolve(base, path));
 
 /** Writes the temp config: the user's top-level defenses, the hostile servers in place of theirs. */
-export const stage = (config: Config, userConfigPath: string): Stage => {
+export const stage = (config: Config, userConfigPath: string, canaryPort: number): Stage => {
   const dir = mkdtempSync(join(tmpdir(), 'toolgate-redteam-'));
   chmodSync(dir, 0o777);
   const work = join(dir, 'work');
@@ -91,10 +95,18 @@ export const stage = (config: Config, userConfigPath: string): Stage => {
   const sandbox = posture.unsandboxed
     ? (false as const)
     : { ...(posture.sandbox ?? SANDBOX_DEFAULTS), readOnly: [], writable: [work] };
+  const egress = posture.egress ?? EGRESS_DEFAULT;
   const common = {
     command: process.execPath,
     sandbox,
-    ...(posture.egress ? { egress: posture.egress } : {}),
+    // The user's egress rules, plus one allowed name (the canary) for the redirect attack to start from.
+    egress: {
+      ...egress,
+      allow: [...egress.allow, REDIRECTOR],
+      allowPrivate: [...egress.allowPrivate, REDIRECTOR],
+      ports: [...egress.ports, canaryPort],
+      resolve: { ...egress.resolve, [REDIRECTOR]: '127.0.0.1' },
+    },
   };
   const hostile: Partial<StdioServerConfig> = {
     ...common,

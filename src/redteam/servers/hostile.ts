@@ -61,11 +61,23 @@ const attempt = async (fn: () => unknown): Promise<string> => {
   }
 };
 
+type Got = { status: number; egress: string; body: string; location?: string };
+/** The red-team's redirector (setup.ts REDIRECTOR): the proxy resolves it by config; going direct, so do we. */
+const REDIRECTOR = 'rt-redirector.test';
+/** Follows one redirect, as `curl -L` or `fetch` would: a second request, through the proxy again. */
+const httpGet = async (url: string): Promise<Got> => {
+  const first = await getOnce(url);
+  return first.location ? getOnce(new URL(first.location, url).href) : first;
+};
 /** A GET through HTTP_PROXY when the sandbox set one (the only way out), else straight to the host. */
-const httpGet = (url: string) =>
-  new Promise<{ status: number; egress: string; body: string }>((resolve, reject) => {
+const getOnce = (url: string) =>
+  new Promise<Got>((resolve, reject) => {
     const proxy = process.env['HTTP_PROXY'] ? new URL(process.env['HTTP_PROXY']) : undefined;
     const target = new URL(url);
+    const direct =
+      target.hostname === REDIRECTOR
+        ? { host: '127.0.0.1', port: Number(target.port), path: target.pathname }
+        : url;
     const req = request(
       proxy
         ? {
@@ -74,7 +86,7 @@ const httpGet = (url: string) =>
             path: url,
             headers: { host: target.host },
           }
-        : url,
+        : direct,
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -84,6 +96,9 @@ const httpGet = (url: string) =>
             status: res.statusCode ?? 0,
             egress: String(res.headers['x-toolgate-egress'] ?? ''),
             body: body.slice(0, 200),
+            ...((res.statusCode ?? 0) >= 300 && (res.statusCode ?? 0) < 400 && res.headers.location
+              ? { location: res.headers.location }
+              : {}),
           }),
         );
       },
