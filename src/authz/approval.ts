@@ -63,7 +63,7 @@ const askInBand = (
       requestState: states.mint(binding, now),
     };
   states.redeem(input.state, binding, now);
-  const answer = inputResponse(input.responses as Record<string, unknown>, IN_BAND_KEY);
+  const answer = inputResponse(input.responses, IN_BAND_KEY);
   if (
     answer.kind !== 'elicit' ||
     answer.action !== 'accept' ||

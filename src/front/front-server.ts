@@ -188,7 +188,8 @@ const canElicit = (server: Server, era: 'legacy' | 'modern'): boolean =>
  * the raw `requestState` (no SDK verify hook is configured: authz/ verifies it, with its own codes).
  */
 const inBandOf = (ctx: ServerContext): InBandInput => {
-  const declared = ctx.mcpReq.envelope?.[CLIENT_CAPABILITIES_META_KEY as never] as
+  const envelope: Readonly<Record<string, unknown>> | undefined = ctx.mcpReq.envelope;
+  const declared = envelope?.[CLIENT_CAPABILITIES_META_KEY] as
     { elicitation?: unknown } | undefined;
   const state: unknown = ctx.mcpReq.requestState();
   return {

@@ -124,13 +124,16 @@ describe('when a 2026-07-28 client behind toolgate serve is asked for approval',
       expect(Object.keys(result.inputRequests)).toEqual(['toolgate_approval']);
       return result.requestState;
     };
-    const retry = (text: string, requestState: string) =>
-      client.callTool({
+    // The 2026-07-28 retry: the answer and the echoed state beside the call's own params.
+    const retry = (text: string, requestState: string) => {
+      const params = {
         name: 'rec__echo',
         arguments: { text },
         inputResponses: { toolgate_approval: { action: 'accept', content: { approve: true } } },
         requestState,
-      } as never);
+      };
+      return client.callTool(params);
+    };
     try {
       const state = await ask('first');
       const [v, nonce, expiry, mac] = state.split('.');
