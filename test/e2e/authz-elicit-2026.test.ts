@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
@@ -75,12 +76,28 @@ const echo = (client: Client, text: string) =>
 const textOf = (result: unknown): string =>
   (result as { content: { text: string }[] }).content[0]?.text ?? '';
 
+/** Two agents with API keys: a state minted for one must not serve the other. */
+const KEYS = { alice: 'alice-key-0123456789abcdef', bob: 'bob-key-0123456789abcdef' };
+const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
+const as = (gw: ServeProcess, agent: keyof typeof KEYS) =>
+  new StreamableHTTPClientTransport(new URL(gw.url), {
+    requestInit: { headers: { authorization: `Bearer ${KEYS[agent]}` } },
+  });
+
 describe('when a 2026-07-28 client behind toolgate serve is asked for approval', () => {
   let gw: ServeProcess;
   let dir: string;
   beforeAll(async () => {
     dir = tempDir();
-    const config = configIn(dir);
+    const config = {
+      ...configIn(dir),
+      auth: {
+        apiKeys: [
+          { id: 'alice', sha256: sha256(KEYS.alice) },
+          { id: 'bob', sha256: sha256(KEYS.bob) },
+        ],
+      },
+    };
     gw = await startServe(config, '127.0.0.1:0', { file: join(dir, 'toolgate.json') });
   });
   afterAll(() => gw.stop());
@@ -88,11 +105,7 @@ describe('when a 2026-07-28 client behind toolgate serve is asked for approval',
   it('[APPR-3] [APPR-1] asks in band: an accept reaches the upstream, a decline never does; both audited', async () => {
     const asked: string[] = [];
     let yes = true;
-    const client = await asking(
-      new StreamableHTTPClientTransport(new URL(gw.url)),
-      () => yes,
-      asked,
-    );
+    const client = await asking(as(gw, 'alice'), () => yes, asked);
     try {
       expect(textOf(await echo(client, 'approved text'))).toBe('echo: approved text');
       expect(asked).toHaveLength(1);
@@ -110,11 +123,16 @@ describe('when a 2026-07-28 client behind toolgate serve is asked for approval',
   });
 
   it('[APPR-3] refuses a tampered, replayed or transplanted requestState, and the upstream never sees those calls', async () => {
-    const client = new Client(
-      { name: 'manual', version: '1.0.0' },
-      { ...MODERN, inputRequired: { autoFulfill: false } },
-    );
-    await client.connect(new StreamableHTTPClientTransport(new URL(gw.url)));
+    const manual = async (agent: keyof typeof KEYS) => {
+      const one = new Client(
+        { name: 'manual', version: '1.0.0' },
+        { ...MODERN, inputRequired: { autoFulfill: false } },
+      );
+      await one.connect(as(gw, agent));
+      return one;
+    };
+    const client = await manual('alice');
+    const bob = await manual('bob');
     const ask = async (text: string) => {
       const result = (await client.callTool(
         { name: 'rec__echo', arguments: { text } },
@@ -125,14 +143,14 @@ describe('when a 2026-07-28 client behind toolgate serve is asked for approval',
       return result.requestState;
     };
     // The 2026-07-28 retry: the answer and the echoed state beside the call's own params.
-    const retry = (text: string, requestState: string) => {
+    const retry = (text: string, requestState: string, by = client) => {
       const params = {
         name: 'rec__echo',
         arguments: { text },
         inputResponses: { toolgate_approval: { action: 'accept', content: { approve: true } } },
         requestState,
       };
-      return client.callTool(params);
+      return by.callTool(params);
     };
     try {
       const state = await ask('first');
@@ -142,6 +160,7 @@ describe('when a 2026-07-28 client behind toolgate serve is asked for approval',
       expect((await errorOf(retry('other arguments', state))).data?.code).toBe(
         'APPROVAL_STATE_INVALID',
       );
+      expect((await errorOf(retry('first', state, bob))).data?.code).toBe('APPROVAL_STATE_INVALID');
       expect((await errorOf(retry('first', 'v1.forged.1.AAAA'))).data?.code).toBe(
         'APPROVAL_STATE_INVALID',
       );
@@ -151,6 +170,7 @@ describe('when a 2026-07-28 client behind toolgate serve is asked for approval',
       expect(replayed.code).toBe(-32003);
     } finally {
       await client.close();
+      await bob.close();
     }
     expect(seen(dir).filter((t) => t !== 'approved text')).toEqual(['first']);
   });
