@@ -121,7 +121,8 @@ export const createElicitingApprover =
   (timeoutMs: number, queue?: ApprovalQueue, states?: ApprovalStates): Approver =>
   async (message, question) => {
     const client = message.client;
-    if (client?.inBand?.canElicit && states)
+    // Only the agent's own call can be answered with a question; an upstream's request to the client cannot.
+    if (client?.inBand?.canElicit && states && message.direction === 'to-server')
       return askInBand(states, client.inBand, message, question);
     if (!client?.canElicit()) {
       if (queue) return waitForOperator(queue, message, question, timeoutMs);
