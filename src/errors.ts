@@ -203,6 +203,7 @@ export type AuthzErrorCode =
   | 'FLOW_APPROVAL_REQUIRED'
   | 'APPROVAL_DENIED'
   | 'APPROVAL_TIMEOUT'
+  | 'APPROVAL_STATE_INVALID'
   | 'APPROVAL_UNKNOWN'
   | 'RATE_LIMITED';
 export class AuthzError extends GatewayError<AuthzErrorCode> {}

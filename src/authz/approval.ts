@@ -1,5 +1,7 @@
+import { inputResponse } from '@modelcontextprotocol/server';
 import { AuthzError } from '../errors.js';
-import type { Message } from '../core/interceptor.js';
+import type { InBandInput, Message, Result } from '../core/interceptor.js';
+import type { ApprovalBinding, ApprovalStates } from './approval-state.js';
 import type { ApprovalQueue } from './queue.js';
 
 /** Why a call needs a human: the rule or policy that asked, and its reason. */
@@ -8,8 +10,68 @@ interface Question {
   readonly reason: string;
 }
 
-/** Resolves when a human approved the call; rejects with a coded AuthzError otherwise. */
-export type Approver = (message: Message, question: Question) => Promise<void>;
+/**
+ * Resolves when a human approved the call; rejects with a coded AuthzError otherwise. Resolves with a
+ * result when the call is to be answered with it instead (a 2026-07-28 client's `input_required`).
+ */
+export type Approver = (message: Message, question: Question) => Promise<Result | void>;
+
+/** The one question toolgate asks: a form with a single yes/no field. */
+const elicitation = (message: Message, question: Question) => ({
+  mode: 'form' as const,
+  message: `toolgate asks before this call: ${question.reason} (${question.rule}).\n${summary(message)}`,
+  requestedSchema: {
+    type: 'object' as const,
+    properties: {
+      approve: { type: 'boolean' as const, title: 'Allow this call', default: false },
+    },
+    required: ['approve'],
+  },
+});
+
+/** The key of toolgate's question in an `input_required` result's `inputRequests`. */
+const IN_BAND_KEY = 'toolgate_approval';
+
+const bindingOf = (message: Message, question: Question): ApprovalBinding => ({
+  agent: message.principal.id,
+  server: message.server,
+  tool: typeof message.params['name'] === 'string' ? message.params['name'] : message.method,
+  arguments: message.params['arguments'] ?? {},
+  rule: question.rule,
+});
+
+/**
+ * A 2026-07-28 client is asked in band: a call without a `requestState` is answered with an
+ * `input_required` result carrying the question and a state bound to this call (approval-state.ts);
+ * the re-sent call's state is verified and spent, and its answer read. Only an accepted `approve:
+ * true` lets the call on.
+ */
+const askInBand = (
+  states: ApprovalStates,
+  input: InBandInput,
+  message: Message,
+  question: Question,
+): Result | undefined => {
+  const binding = bindingOf(message, question);
+  const now = Date.now();
+  if (input.state === undefined)
+    return {
+      resultType: 'input_required',
+      inputRequests: {
+        [IN_BAND_KEY]: { method: 'elicitation/create', params: elicitation(message, question) },
+      },
+      requestState: states.mint(binding, now),
+    };
+  states.redeem(input.state, binding, now);
+  const answer = inputResponse(input.responses, IN_BAND_KEY);
+  if (
+    answer.kind !== 'elicit' ||
+    answer.action !== 'accept' ||
+    answer.content?.['approve'] !== true
+  )
+    throw new AuthzError('APPROVAL_DENIED', `the user did not approve: ${question.reason}`);
+  return undefined;
+};
 
 const summary = (message: Message): string => {
   const name = typeof message.params['name'] === 'string' ? message.params['name'] : message.method;
@@ -56,9 +118,12 @@ const waitForOperator = async (
  * const approve = createElicitingApprover(120_000);
  */
 export const createElicitingApprover =
-  (timeoutMs: number, queue?: ApprovalQueue): Approver =>
+  (timeoutMs: number, queue?: ApprovalQueue, states?: ApprovalStates): Approver =>
   async (message, question) => {
     const client = message.client;
+    // Only the agent's own call can be answered with a question; an upstream's request to the client cannot.
+    if (client?.inBand?.canElicit && states && message.direction === 'to-server')
+      return askInBand(states, client.inBand, message, question);
     if (!client?.canElicit()) {
       if (queue) return waitForOperator(queue, message, question, timeoutMs);
       throw new AuthzError(
@@ -71,17 +136,7 @@ export const createElicitingApprover =
     try {
       answer = await client.request(
         'elicitation/create',
-        {
-          mode: 'form',
-          message: `toolgate asks before this call: ${question.reason} (${question.rule}).\n${summary(message)}`,
-          requestedSchema: {
-            type: 'object',
-            properties: {
-              approve: { type: 'boolean', title: 'Allow this call', default: false },
-            },
-            required: ['approve'],
-          },
-        },
+        elicitation(message, question),
         AbortSignal.any([message.signal, timeout]),
       );
     } catch (error) {

@@ -23,7 +23,8 @@ export interface AuthzEvent {
   readonly effect: 'allow' | 'deny' | 'ask' | 'hide';
   readonly by: readonly string[];
   readonly reason: string;
-  readonly approval?: 'approved' | 'refused';
+  /** `asked`: a 2026-07-28 client was sent the question (`input_required`); its answer comes with the retry. */
+  readonly approval?: 'approved' | 'refused' | 'asked';
 }
 
 export interface AuthzDeps {
@@ -164,15 +165,19 @@ const verdictOf = (
   return { policy, verdict };
 };
 
-/** Asks a human about an `ask` verdict; emits the answer, and throws on a refusal. */
+/**
+ * Asks a human about an `ask` verdict; emits the answer, and throws on a refusal. Resolves with the
+ * result to answer the call with when the question itself is the answer (`input_required`).
+ */
 const ask = async (
   authz: Authz,
   message: Message,
   verdict: PolicyDecision,
   event: Omit<AuthzEvent, 'effect'>,
-): Promise<void> => {
+): Promise<Result | undefined> => {
+  let asking: Result | void;
   try {
-    await authz.deps.approve(message, {
+    asking = await authz.deps.approve(message, {
       rule: verdict.policies.join(', '),
       reason: verdict.reason,
     });
@@ -180,7 +185,8 @@ const ask = async (
     authz.emit({ ...event, effect: 'ask', approval: 'refused' }, message);
     throw error;
   }
-  authz.emit({ ...event, effect: 'ask', approval: 'approved' }, message);
+  authz.emit({ ...event, effect: 'ask', approval: asking ? 'asked' : 'approved' }, message);
+  return asking ?? undefined;
 };
 
 /**
@@ -192,7 +198,7 @@ const enforce = (
   message: Message,
   subject: Subject,
   { policy, verdict }: { readonly policy: PolicyDecision; readonly verdict: PolicyDecision },
-): void | Promise<void> => {
+): void | Promise<Result | undefined> => {
   const event = {
     kind: 'authz',
     server: message.server,
@@ -257,7 +263,8 @@ export const authorize = (deps: AuthzDeps): Interceptor => {
       subject,
       verdictOf(authz, message, subject, labels, flow),
     );
-    if (asking) await asking;
+    const question = asking && (await asking);
+    if (question) return question;
     const result = await next(message);
     if (tool !== undefined) recordFlow(flow, labels, result);
     return result;

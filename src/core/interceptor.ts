@@ -24,6 +24,20 @@ export interface ClientChannel {
   notify(method: string, params: Params): Promise<void>;
   /** Whether the client declared form elicitation and can be asked now (human approval, authz/). */
   canElicit(): boolean;
+  /** A 2026-07-28 call's in-band input (multi-round trip); absent on the 2025 era. */
+  readonly inBand?: InBandInput;
+}
+
+/**
+ * What a 2026-07-28 client can be asked, and what it answered, within one call: it is asked by an
+ * `input_required` result, and answers by re-sending the call with `inputResponses` and the echoed
+ * `requestState` (untrusted: whoever reads them verifies them).
+ */
+export interface InBandInput {
+  /** Whether this request's envelope declares form elicitation. */
+  readonly canElicit: boolean;
+  readonly responses: Readonly<Record<string, unknown>> | undefined;
+  readonly state: string | undefined;
 }
 
 /**

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
+  CLIENT_CAPABILITIES_META_KEY,
+  isInputRequiredResult,
   ProtocolError,
   type CallToolResult,
   type ProgressNotification,
@@ -11,7 +13,7 @@ import {
 import { FrameError } from '../errors.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { FrontSession } from '../gateway/sessions.js';
-import type { ClientChannel, Params } from '../core/interceptor.js';
+import type { ClientChannel, InBandInput, Params } from '../core/interceptor.js';
 import type { Principal } from '../core/principal.js';
 import { VERSION } from '../version.js';
 import type { ListMethod } from '../gateway/rewrite.js';
@@ -148,7 +150,7 @@ export const createFrontServer = (
         );
         await progress?.flushed(); // progress must reach the client before the result does
         done();
-        return method === 'tools/call'
+        return method === 'tools/call' && !isInputRequiredResult(result)
           ? server.projectCallToolResult(result as CallToolResult, undefined)
           : result;
       } catch (error) {
@@ -180,11 +182,29 @@ export const serverChannel = (front: FrontServer): ClientChannel => ({
 const canElicit = (server: Server, era: 'legacy' | 'modern'): boolean =>
   era === 'legacy' && server.getClientCapabilities()?.elicitation !== undefined;
 
+/**
+ * What a 2026-07-28 request can be asked in band and echoed: the envelope's declared capabilities
+ * (the SDK checks an `input_required` result against them again), the lifted `inputResponses`, and
+ * the raw `requestState` (no SDK verify hook is configured: authz/ verifies it, with its own codes).
+ */
+const inBandOf = (ctx: ServerContext): InBandInput => {
+  const envelope: Readonly<Record<string, unknown>> | undefined = ctx.mcpReq.envelope;
+  const declared = envelope?.[CLIENT_CAPABILITIES_META_KEY] as
+    { elicitation?: unknown } | undefined;
+  const state: unknown = ctx.mcpReq.requestState();
+  return {
+    canElicit: declared?.elicitation !== undefined,
+    responses: ctx.mcpReq.inputResponses,
+    state: typeof state === 'string' ? state : undefined,
+  };
+};
+
 /** The way back to the client for server→client requests made during this call (related to it). */
 const channelFor = (server: Server, session: FrontSession, ctx: ServerContext): ClientChannel => ({
   sessionId: session.id,
   era: session.era,
   canElicit: () => canElicit(server, session.era),
+  ...(session.era === 'modern' && { inBand: inBandOf(ctx) }),
   request: (method, params, signal) =>
     ctx.mcpReq.send({ method: method as RequestMethod, params }, { signal }),
   notify: (method, params) => ctx.mcpReq.notify({ method, params }),

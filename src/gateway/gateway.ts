@@ -3,6 +3,7 @@ import { limitsOf, type Config, type ServerConfig } from '../config/schema.js';
 import type { ClientChannel, Message, Next, Params, Result } from '../core/interceptor.js';
 import type { Outbound } from '../core/outbound.js';
 import { createElicitingApprover } from '../authz/approval.js';
+import { createApprovalStates, type ApprovalStates } from '../authz/approval-state.js';
 import type { ApprovalQueue } from '../authz/queue.js';
 import { FlowLedger } from '../authz/flows.js';
 import type { RateStore } from '../authz/rate-limit.js';
@@ -50,6 +51,8 @@ export class Gateway implements GatewayState {
   /** What each session received (flow rules) and the rate buckets: kept across reloads. */
   private readonly ledger: FlowLedger;
   private rates: RateStore | undefined;
+  /** The states of approvals asked in band; kept across reloads, so a question outlives one. */
+  private approvalStates: ApprovalStates | undefined;
   private checkInstructions: ReturnType<typeof createInstructionsCheck>;
   /** The calls in flight and the drain at shutdown. */
   private readonly inFlight = new InFlight();
@@ -103,6 +106,7 @@ export class Gateway implements GatewayState {
         approve: createElicitingApprover(
           config.approval.timeoutMs,
           config.approval.queue ? this.approvals : undefined,
+          (this.approvalStates ??= createApprovalStates(config.approval.timeoutMs)),
         ),
         rates: (this.rates ??= createRateStore(config)),
       },
