@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import canonicalizeModule from 'canonicalize';
 import { AuthzError } from '../errors.js';
 
 /** What an approval asked through an `input_required` result is about: only this call may redeem it. */
@@ -13,26 +14,45 @@ export interface ApprovalBinding {
 /** Mints and redeems the `requestState` of the approvals asked of 2026-07-28 clients. */
 export interface ApprovalStates {
   /** An opaque state for this call, valid for `ttlMs` from `now`. */
-  mint(binding: ApprovalBinding, now: number): string;
+  mint(binding: ApprovalBinding, now: number): Promise<string>;
   /**
-   * Checks an echoed state against the call that echoes it, and spends it. Throws
+   * Checks an echoed state against the call that echoes it, and spends it. Rejects with
    * `APPROVAL_STATE_INVALID` for a forged, altered, replayed or foreign state, `APPROVAL_TIMEOUT` for
    * one past its expiry.
    */
-  redeem(state: string, binding: ApprovalBinding, now: number): void;
+  redeem(state: string, binding: ApprovalBinding, now: number): Promise<void>;
+  close?(): void;
 }
 
-/** JSON with object keys sorted: the same arguments give the same digest whatever their key order. */
-const canonical = (value: unknown): string => {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
+/**
+ * Where the MAC key and the spent nonces live: this process's memory, or (cluster mode) a store every
+ * replica shares, so a re-sent call may reach any replica and a state is spent once across all.
+ */
+export interface StateVault {
+  key(): Promise<Buffer>;
+  /** Marks `nonce` spent until `expiry`; false when it already was. */
+  spend(nonce: string, expiry: number, now: number): Promise<boolean>;
+  close?(): void;
+}
+
+/** The vault of one process: a random key, spent nonces kept until their expiry. */
+export const memoryVault = (key: Buffer = randomBytes(32)): StateVault => {
+  const spent = new Map<string, number>();
+  return {
+    key: () => Promise.resolve(key),
+    spend: (nonce, expiry, now) => {
+      for (const [n, e] of spent) if (e < now) spent.delete(n);
+      if (spent.has(nonce)) return Promise.resolve(false);
+      spent.set(nonce, expiry);
+      return Promise.resolve(true);
+    },
+  };
 };
+
+// The package is CommonJS (`module.exports = fn`); its typings describe an ES default export.
+const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
+/** RFC 8785 JSON: the same arguments give the same digest whatever their key order. */
+const canonical = (value: unknown): string => canonicalize(value) ?? 'null';
 
 const digestOf = (binding: ApprovalBinding): string =>
   createHash('sha256').update(canonical(binding.arguments)).digest('base64url');
@@ -54,11 +74,10 @@ const invalid = (why: string): AuthzError =>
  */
 export const createApprovalStates = (
   ttlMs: number,
-  key: Buffer = randomBytes(32),
+  vault: StateVault = memoryVault(),
 ): ApprovalStates => {
-  const spent = new Map<string, number>();
-  const macOf = (nonce: string, expiry: number, binding: ApprovalBinding): Buffer =>
-    createHmac('sha256', key)
+  const macOf = async (nonce: string, expiry: number, binding: ApprovalBinding) =>
+    createHmac('sha256', await vault.key())
       .update(
         canonical([
           'toolgate.approval.v1',
@@ -72,16 +91,13 @@ export const createApprovalStates = (
         ]),
       )
       .digest();
-  const prune = (now: number): void => {
-    for (const [nonce, expiry] of spent) if (expiry < now) spent.delete(nonce);
-  };
   return {
-    mint(binding, now) {
+    async mint(binding, now) {
       const nonce = randomBytes(16).toString('base64url');
       const expiry = now + ttlMs;
-      return `v1.${nonce}.${expiry}.${macOf(nonce, expiry, binding).toString('base64url')}`;
+      return `v1.${nonce}.${expiry}.${(await macOf(nonce, expiry, binding)).toString('base64url')}`;
     },
-    redeem(state, binding, now) {
+    async redeem(state, binding, now) {
       const parts = state.split('.');
       const [version, nonce, expiryText, mac] = parts;
       if (
@@ -93,15 +109,14 @@ export const createApprovalStates = (
       )
         throw invalid('malformed');
       const expiry = Number(expiryText);
-      const expected = macOf(nonce, expiry, binding);
+      const expected = await macOf(nonce, expiry, binding);
       const given = Buffer.from(mac, 'base64url');
       if (given.length !== expected.length || !timingSafeEqual(given, expected))
         throw invalid('not minted for this agent, tool, arguments and rule');
-      prune(now);
-      if (spent.has(nonce)) throw invalid('already used');
-      spent.set(nonce, expiry);
+      if (!(await vault.spend(nonce, Math.max(expiry, now), now))) throw invalid('already used');
       if (expiry < now)
         throw new AuthzError('APPROVAL_TIMEOUT', `the approval was answered after ${ttlMs} ms`);
     },
+    ...(vault.close && { close: () => vault.close?.() }),
   };
 };

@@ -46,12 +46,12 @@ const bindingOf = (message: Message, question: Question): ApprovalBinding => ({
  * the re-sent call's state is verified and spent, and its answer read. Only an accepted `approve:
  * true` lets the call on.
  */
-const askInBand = (
+const askInBand = async (
   states: ApprovalStates,
   input: InBandInput,
   message: Message,
   question: Question,
-): Result | undefined => {
+): Promise<Result | undefined> => {
   const binding = bindingOf(message, question);
   const now = Date.now();
   if (input.state === undefined)
@@ -60,9 +60,9 @@ const askInBand = (
       inputRequests: {
         [IN_BAND_KEY]: { method: 'elicitation/create', params: elicitation(message, question) },
       },
-      requestState: states.mint(binding, now),
+      requestState: await states.mint(binding, now),
     };
-  states.redeem(input.state, binding, now);
+  await states.redeem(input.state, binding, now);
   const answer = inputResponse(input.responses, IN_BAND_KEY);
   if (
     answer.kind !== 'elicit' ||

@@ -3,7 +3,8 @@ import { limitsOf, type Config, type ServerConfig } from '../config/schema.js';
 import type { ClientChannel, Message, Next, Params, Result } from '../core/interceptor.js';
 import type { Outbound } from '../core/outbound.js';
 import { createElicitingApprover } from '../authz/approval.js';
-import { createApprovalStates, type ApprovalStates } from '../authz/approval-state.js';
+import type { ApprovalStates } from '../authz/approval-state.js';
+import { approvalStatesOf } from '../cluster/approval-states-redis.js';
 import type { ApprovalQueue } from '../authz/queue.js';
 import { FlowLedger } from '../authz/flows.js';
 import type { RateStore } from '../authz/rate-limit.js';
@@ -106,7 +107,7 @@ export class Gateway implements GatewayState {
         approve: createElicitingApprover(
           config.approval.timeoutMs,
           config.approval.queue ? this.approvals : undefined,
-          (this.approvalStates ??= createApprovalStates(config.approval.timeoutMs)),
+          (this.approvalStates ??= approvalStatesOf(config)),
         ),
         rates: (this.rates ??= createRateStore(config)),
       },
@@ -209,6 +210,7 @@ export class Gateway implements GatewayState {
 
   async stop(): Promise<void> {
     this.rates?.close?.();
+    this.approvalStates?.close?.();
     await Promise.all([...this.upstreams.values()].map((u) => u.stop()));
   }
 
