@@ -76,6 +76,18 @@ const weakestPosture = (config: Config) => {
   return { wildcard, unsandboxed, sandbox, egress };
 };
 
+/** The user's egress rules, plus one allowed name (the canary) for the redirect attack to start from. */
+const withRedirector = (posture: ReturnType<typeof weakestPosture>, canaryPort: number) => {
+  const egress = posture.egress ?? EGRESS_DEFAULT;
+  return {
+    ...egress,
+    allow: [...egress.allow, REDIRECTOR],
+    allowPrivate: [...egress.allowPrivate, REDIRECTOR],
+    ports: [...egress.ports, canaryPort],
+    resolve: { ...egress.resolve, [REDIRECTOR]: '127.0.0.1' },
+  };
+};
+
 const absolute = (base: string, path: string) => (isAbsolute(path) ? path : resolve(base, path));
 
 /** Writes the temp config: the user's top-level defenses, the hostile servers in place of theirs. */
@@ -95,18 +107,10 @@ export const stage = (config: Config, userConfigPath: string, canaryPort: number
   const sandbox = posture.unsandboxed
     ? (false as const)
     : { ...(posture.sandbox ?? SANDBOX_DEFAULTS), readOnly: [], writable: [work] };
-  const egress = posture.egress ?? EGRESS_DEFAULT;
   const common = {
     command: process.execPath,
     sandbox,
-    // The user's egress rules, plus one allowed name (the canary) for the redirect attack to start from.
-    egress: {
-      ...egress,
-      allow: [...egress.allow, REDIRECTOR],
-      allowPrivate: [...egress.allowPrivate, REDIRECTOR],
-      ports: [...egress.ports, canaryPort],
-      resolve: { ...egress.resolve, [REDIRECTOR]: '127.0.0.1' },
-    },
+    egress: withRedirector(posture, canaryPort),
   };
   const hostile: Partial<StdioServerConfig> = {
     ...common,
