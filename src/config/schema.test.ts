@@ -100,6 +100,25 @@ describe('config schema', () => {
     });
   });
 
+  it('[ADV-1] refuses an advisory waiver for a server that is not configured', () => {
+    const waiver = {
+      advisory: 'GHSA-aaaa-bbbb-cccc',
+      reason: 'not reachable here',
+      expires: '2027-01-01',
+    };
+    expect(() =>
+      parseConfig({
+        ...minimal,
+        advisories: { osv: 'osv', waivers: [{ ...waiver, server: 'everythng' }] },
+      }),
+    ).toThrow(/no server everythng in servers\n\s+→ at advisories\.waivers\.0\.server/);
+    const ok = parseConfig({
+      ...minimal,
+      advisories: { osv: 'osv', waivers: [{ ...waiver, server: 'everything' }, waiver] },
+    });
+    expect(ok.advisories?.waivers).toHaveLength(2);
+  });
+
   it('resolves limits: server over gateway over built-in', () => {
     const config = parseConfig({
       limits: { callTimeoutMs: 5000, maxDepth: 20 },

@@ -173,6 +173,16 @@ export const ConfigSchema = z
       )
       .describe('Upstream MCP servers by id.'),
   })
+  .superRefine((config, ctx) => {
+    // A waiver for a server that is not there (a typo) would silently waive nothing.
+    for (const [i, waiver] of (config.advisories?.waivers ?? []).entries())
+      if (waiver.server !== undefined && !Object.hasOwn(config.servers, waiver.server))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['advisories', 'waivers', i, 'server'],
+          message: `no server ${waiver.server} in servers`,
+        });
+  })
   .describe('toolgate gateway configuration (toolgate.yaml).');
 
 export type Config = z.infer<typeof ConfigSchema>;
