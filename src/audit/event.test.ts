@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toCanonicalJson, toEntryJson, type AuditEntry } from './event.js';
+import { toCanonicalJson } from '../core/canonical-json.js';
+import { toEntryJson, type AuditEntry } from './event.js';
 
 const text = fc.string({ unit: 'binary', maxLength: 12 });
 const recorded = fc.oneof(

@@ -1,9 +1,6 @@
 import { hash } from 'node:crypto';
-import canonicalizeModule from 'canonicalize';
+import { toCanonicalJson } from '../core/canonical-json.js';
 import type { Hash } from './merkle.js';
-
-// canonicalize is CommonJS: its default export is the module function itself.
-const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
 
 /** What the chain decided about one message, or a gateway lifecycle event. */
 export type Decision = 'forward' | 'deny' | 'result' | 'error' | 'event';
@@ -47,13 +44,6 @@ export interface AuditEntry {
   /** For `event` entries: what happened (upstream start/crash/restart, config load, shutdown). */
   readonly event?: Readonly<Record<string, unknown>>;
 }
-
-/** RFC 8785 canonical JSON of a value (throws on what JSON cannot carry). */
-export const toCanonicalJson = (value: unknown): string => {
-  const text = canonicalize(value);
-  if (text === undefined) throw new TypeError('value has no JSON form');
-  return text;
-};
 
 const finite = (n: number): number => {
   if (!Number.isFinite(n)) throw new TypeError('an audit entry number must be finite');

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toCanonicalJson } from './event.js';
+import { toCanonicalJson } from '../core/canonical-json.js';
 import { createHmacOf, createRedactor, digestOf, REDACTED } from './redact.js';
 
 describe('when recording values', () => {

@@ -1,7 +1,8 @@
 import { createHmac, hash } from 'node:crypto';
 import { leaksIn } from '../secrets/outbound.js';
 import { createSecretScanner } from '../secrets/scan.js';
-import { toCanonicalJson, type Recorded } from './event.js';
+import { toCanonicalJson } from '../core/canonical-json.js';
+import type { Recorded } from './event.js';
 
 export const REDACTED = '[REDACTED]';
 

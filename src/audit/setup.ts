@@ -3,7 +3,7 @@ import { tellAuditEntry } from './observe.js';
 import { dirname, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { AuditError } from '../errors.js';
-import { toCanonicalJson } from './event.js';
+import { toCanonicalJson } from '../core/canonical-json.js';
 import { createAuditInterceptors, type AuditInterceptors } from './interceptor.js';
 import { createKeys, loadKeys } from './keys.js';
 import { AuditLog, type AuditLogOptions, type AuditSink } from './log.js';

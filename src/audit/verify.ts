@@ -1,4 +1,5 @@
-import { toCanonicalJson, toLeafHash } from './event.js';
+import { toCanonicalJson } from '../core/canonical-json.js';
+import { toLeafHash } from './event.js';
 import { CompactRange, consistencyProof, verifyConsistency, type Hash } from './merkle.js';
 import { checkpointSize, verifyCheckpoint, type Checkpoint, type Verifier } from './checkpoint.js';
 import type { StoredEntry } from './store.js';

@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import canonicalizeModule from 'canonicalize';
+import { toCanonicalJson } from '../core/canonical-json.js';
 import { AuthzError } from '../errors.js';
 
 /** What an approval asked through an `input_required` result is about: only this call may redeem it. */
@@ -49,10 +49,9 @@ export const memoryVault = (key: Buffer = randomBytes(32)): StateVault => {
   };
 };
 
-// The package is CommonJS (`module.exports = fn`); its typings describe an ES default export.
-const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
-/** RFC 8785 JSON: the same arguments give the same digest whatever their key order. */
-const canonical = (value: unknown): string => canonicalize(value) ?? 'null';
+/** RFC 8785 JSON: the same arguments give the same digest whatever their key order (none: `null`). */
+const canonical = (value: unknown): string =>
+  value === undefined ? 'null' : toCanonicalJson(value);
 
 const digestOf = (binding: ApprovalBinding): string =>
   createHash('sha256').update(canonical(binding.arguments)).digest('base64url');

@@ -1,4 +1,5 @@
-import { hashItem, itemKey, ITEM_KINDS, toCanonicalJson, type ItemKind } from './hash.js';
+import { toCanonicalJson } from '../core/canonical-json.js';
+import { hashItem, itemKey, ITEM_KINDS, type ItemKind } from './hash.js';
 import type { LockServer } from './lock.js';
 
 export type PinCode = 'PIN_MISSING' | 'PIN_HASH_MISMATCH';

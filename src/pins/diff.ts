@@ -1,4 +1,5 @@
-import { toCanonicalJson, ITEM_KIND_NAMES, type ItemKind } from './hash.js';
+import { toCanonicalJson } from '../core/canonical-json.js';
+import { ITEM_KIND_NAMES, type ItemKind } from './hash.js';
 import { decideList } from './decide.js';
 import { toInitializeRecord, type LockServer } from './lock.js';
 import type { InitializeInfo } from '../core/interceptor.js';

@@ -1,8 +1,5 @@
 import { createHash } from 'node:crypto';
-import canonicalizeModule from 'canonicalize';
-
-// The package is CommonJS (`module.exports = fn`); its typings describe an ES default export.
-const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
+import { toCanonicalJson } from '../core/canonical-json.js';
 
 /** The four definition lists a lock pins, with the field that names each item. */
 export const ITEM_KINDS = {
@@ -20,13 +17,6 @@ export const ITEM_KIND_NAMES = Object.keys(ITEM_KINDS) as ItemKind[];
 
 export const kindOfListMethod = (method: string): ItemKind | undefined =>
   ITEM_KIND_NAMES.find((kind) => ITEM_KINDS[kind].method === method);
-
-/** RFC 8785 (JCS) canonical JSON of a value; `undefined` only for values JSON cannot carry. */
-export const toCanonicalJson = (value: unknown): string => {
-  const text = canonicalize(value);
-  if (text === undefined) throw new TypeError('value has no JSON form');
-  return text;
-};
 
 /**
  * SHA-256 (hex) over the canonical JSON of the WHOLE item: name, title, description, schemas,

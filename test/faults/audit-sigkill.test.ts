@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { toCanonicalJson } from '../../src/audit/event.js';
+import { toCanonicalJson } from '../../src/core/canonical-json.js';
 import { loadKeys } from '../../src/audit/keys.js';
 import { digestOf } from '../../src/audit/redact.js';
 import { eventually, fixture } from '../e2e/harness.js';

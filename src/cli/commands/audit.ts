@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { checkpointSize, verifyCheckpoint } from '../../audit/checkpoint.js';
-import { toCanonicalJson, toLeafHash } from '../../audit/event.js';
+import { toCanonicalJson } from '../../core/canonical-json.js';
+import { toLeafHash } from '../../audit/event.js';
 import { createKeys, loadKeys, loadVerifiers } from '../../audit/keys.js';
 import { inclusionProof, verifyInclusion } from '../../audit/merkle.js';
 import { digestOf } from '../../audit/redact.js';
