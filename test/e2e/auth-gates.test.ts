@@ -5,6 +5,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  INITIALIZE_BODY,
   JSON_HEADERS,
   openLegacySession,
   raw,
@@ -54,21 +55,11 @@ const token = (opts: { keys?: Keys; kid?: string; exp?: number; nbf?: number } =
   return jwt.sign((opts.keys ?? k1).privateKey);
 };
 
-const INITIALIZE = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-11-25',
-    capabilities: {},
-    clientInfo: { name: 't', version: '1' },
-  },
-});
 const initialize = (bearer: string, path = '/mcp') =>
   raw(gw.url, {
     path,
     headers: { ...JSON_HEADERS, authorization: `Bearer ${bearer}` },
-    body: INITIALIZE,
+    body: INITIALIZE_BODY,
   });
 
 beforeAll(async () => {
@@ -145,7 +136,7 @@ describe('when a request reaches /mcp without a valid credential', () => {
     const inQuery = await raw(gw.url, {
       path: `/mcp?token=${KEY_A}`,
       headers: JSON_HEADERS,
-      body: INITIALIZE,
+      body: INITIALIZE_BODY,
     });
     expect(inQuery.status).toBe(400);
     expect(inQuery.text).toContain('HTTP_TOKEN_IN_QUERY');
@@ -231,7 +222,7 @@ describe('when serve listens beyond loopback without an auth: section', () => {
       expect(open.stderr()).toMatch(/NO AUTHENTICATION: --insecure-no-auth/);
       const reply = await raw(`http://127.0.0.1:${open.port}/mcp`, {
         headers: JSON_HEADERS,
-        body: INITIALIZE,
+        body: INITIALIZE_BODY,
       });
       expect(reply.status).toBe(200);
     } finally {

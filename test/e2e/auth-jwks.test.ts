@@ -2,7 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JSON_HEADERS, raw, startServe, type ServeProcess } from './gateway-process.js';
+import {
+  INITIALIZE_BODY,
+  JSON_HEADERS,
+  raw,
+  startServe,
+  type ServeProcess,
+} from './gateway-process.js';
 import { fixture } from './harness.js';
 
 /**
@@ -29,16 +35,7 @@ const token = (keys: Keys, kid: string) =>
 const initialize = (bearer: string) =>
   raw(gw.url, {
     headers: { ...JSON_HEADERS, authorization: `Bearer ${bearer}` },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: {
-        protocolVersion: '2025-11-25',
-        capabilities: {},
-        clientInfo: { name: 't', version: '1' },
-      },
-    }),
+    body: INITIALIZE_BODY,
   });
 
 beforeAll(async () => {

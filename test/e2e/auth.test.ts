@@ -8,7 +8,7 @@ import { createMcpHandler, Server as McpLowServer } from '@modelcontextprotocol/
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { raw, startServe, type ServeProcess } from './gateway-process.js';
+import { INITIALIZE_BODY, raw, startServe, type ServeProcess } from './gateway-process.js';
 import { eventually, fixture, runToolgate, tempDir } from './harness.js';
 import { writeFileSync } from 'node:fs';
 
@@ -92,16 +92,6 @@ const token = (
 const codeOf = (text: string): string =>
   (JSON.parse(text) as { error: { data: { code: string } } }).error.data.code;
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const INITIALIZE = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-11-25',
-    capabilities: {},
-    clientInfo: { name: 't', version: '1' },
-  },
-});
 const post = (bearer: string | undefined, path = '/mcp') =>
   raw(gw.url, {
     path,
@@ -110,7 +100,7 @@ const post = (bearer: string | undefined, path = '/mcp') =>
       accept: 'application/json, text/event-stream',
       ...(bearer !== undefined && { authorization: `Bearer ${bearer}` }),
     },
-    body: INITIALIZE,
+    body: INITIALIZE_BODY,
   });
 
 const connect = async (bearer: string) => {

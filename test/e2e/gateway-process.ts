@@ -174,6 +174,18 @@ export const messagesOf = (response: RawResponse): Array<Record<string, unknown>
 export const dataCode = (message: Record<string, unknown> | undefined): unknown =>
   ((message?.['error'] as { data?: { code?: unknown } } | undefined)?.data ?? {}).code;
 
+/** A 2025-era `initialize` request body, for raw-HTTP tests of what the front does before a session. */
+export const INITIALIZE_BODY = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: {
+    protocolVersion: '2025-11-25',
+    capabilities: {},
+    clientInfo: { name: 't', version: '1' },
+  },
+});
+
 export const JSON_HEADERS = {
   'content-type': 'application/json',
   accept: 'application/json, text/event-stream',
