@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixture, npmServer, runToolgate, startStdioGateway, tempDir } from './harness.js';
@@ -101,6 +101,14 @@ describe('when a locked npm server has a critical advisory (advisories.osv)', ()
     const lapsed = await runToolgate(['deps', '--config', d.config, '--osv', join(d.dir, 'osv')]);
     expect(lapsed.code).toBe(1);
     expect(lapsed.stdout).toContain('waiver EXPIRED on 2026-01-31');
+
+    // Another OSV source named, the config's advisories.osv is still asked: what a start refuses on.
+    const other = join(d.dir, 'other-osv');
+    mkdirSync(other);
+    const policy = await runToolgate(['deps', '--config', d.config, '--osv', other]);
+    expect(policy.code, policy.stderr).toBe(1);
+    expect(policy.stdout).toContain(SDK_ADVISORY);
+    expect(policy.stdout).toContain('(advisories.osv)');
   }, 120_000);
 
   it('[CHK-9] toolgate check fails item 9 on the unwaived advisory and passes it once waived', async () => {

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { loadConfig } from '../../config/load.js';
 import type { WaiverConfig } from '../../config/advisories-schema.js';
@@ -22,6 +23,8 @@ import { done, requiredConfigOption, usageError } from '../program.js';
 interface Sources {
   readonly osv?: string;
   readonly registry?: string;
+  /** The start policy's `advisories.osv`, asked as well, so `deps` lists what a start would refuse. */
+  readonly policyOsv?: string;
 }
 
 /** The advisories of every source asked, and a line naming each source. */
@@ -31,10 +34,14 @@ const advisories = async (
 ): Promise<{ findings: Finding[]; checked: string[] }> => {
   const matchers: ((name: string, version: string) => Match[])[] = [];
   const checked: string[] = [];
-  if (sources.osv !== undefined) {
-    const records = await readOsv(sources.osv);
+  for (const [path, from] of [
+    [sources.osv, ''],
+    [sources.policyOsv, ' (advisories.osv)'],
+  ] as const) {
+    if (path === undefined || (from !== '' && path === sources.osv)) continue;
+    const records = await readOsv(path);
     matchers.push((n, v) => matchPackage(records, n, v));
-    checked.push(`${records.length} OSV record(s)`);
+    checked.push(`${records.length} OSV record(s)${from}`);
   }
   // With --osv alone the run stays offline; without it (or with --registry) the registry is asked.
   if (sources.osv === undefined || sources.registry !== undefined) {
@@ -74,11 +81,13 @@ const deps = async (
   let found: Awaited<ReturnType<typeof advisories>>;
   let waivers: readonly WaiverConfig[];
   try {
-    waivers = (await loadConfig(values.config)).advisories?.waivers ?? [];
+    const policy = (await loadConfig(values.config)).advisories;
+    waivers = policy?.waivers ?? [];
     servers = await lockedNpmServers(values.config, server, (line) =>
       console.error(`toolgate deps: ${line}`),
     );
-    found = await advisories(servers, values);
+    const policyOsv = policy?.osv && resolve(dirname(values.config), policy.osv);
+    found = await advisories(servers, policyOsv === undefined ? values : { ...values, policyOsv });
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
     console.error(`toolgate deps: ${error.code}: ${error.message}`);
@@ -112,7 +121,8 @@ export const depsCommand = () =>
     .description(
       "check every package of the SBOM against the npm registry's bulk advisory endpoint (the " +
         'registry npm is configured with, or --registry) and/or an offline OSV file or directory ' +
-        '(--osv alone: no network); exit 1 on an advisory at or above --fail-on (high; unrated ' +
+        "(--osv alone: no network), plus the config's advisories.osv; exit 1 on an advisory at " +
+        'or above --fail-on (high; unrated ' +
         'counts as high) that advisories.waivers in the config does not waive',
     )
     .argument('[SERVER]', 'only this server')
