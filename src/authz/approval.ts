@@ -11,10 +11,16 @@ interface Question {
 }
 
 /**
- * Resolves when a human approved the call; rejects with a coded AuthzError otherwise. Resolves with a
- * result when the call is to be answered with it instead (a 2026-07-28 client's `input_required`).
+ * How an `ask` ended well: a human let the call on (`by`: who, for the audit log), or the call is to
+ * be answered with a result instead (a 2026-07-28 client's `input_required` question).
  */
-export type Approver = (message: Message, question: Question) => Promise<Result | void>;
+export type Approval = { readonly by: string } | { readonly answer: Result };
+
+/** Resolves when a human approved the call; rejects with a coded AuthzError otherwise. */
+export type Approver = (message: Message, question: Question) => Promise<Approval>;
+
+/** Who answered an MCP elicitation: the client's user, whoever that is to the client. */
+const USER = 'the user (elicitation)';
 
 /** The one question toolgate asks: a form with a single yes/no field. */
 const elicitation = (message: Message, question: Question) => ({
@@ -51,16 +57,18 @@ const askInBand = async (
   input: InBandInput,
   message: Message,
   question: Question,
-): Promise<Result | undefined> => {
+): Promise<Approval> => {
   const binding = bindingOf(message, question);
   const now = Date.now();
   if (input.state === undefined)
     return {
-      resultType: 'input_required',
-      inputRequests: {
-        [IN_BAND_KEY]: { method: 'elicitation/create', params: elicitation(message, question) },
+      answer: {
+        resultType: 'input_required',
+        inputRequests: {
+          [IN_BAND_KEY]: { method: 'elicitation/create', params: elicitation(message, question) },
+        },
+        requestState: await states.mint(binding, now),
       },
-      requestState: await states.mint(binding, now),
     };
   await states.redeem(input.state, binding, now);
   const answer = inputResponse(input.responses, IN_BAND_KEY);
@@ -70,7 +78,7 @@ const askInBand = async (
     answer.content?.['approve'] !== true
   )
     throw new AuthzError('APPROVAL_DENIED', `the user did not approve: ${question.reason}`);
-  return undefined;
+  return { by: USER };
 };
 
 const summary = (message: Message): string => {
@@ -88,7 +96,7 @@ const waitForOperator = async (
   message: Message,
   question: Question,
   timeoutMs: number,
-): Promise<void> => {
+): Promise<Approval> => {
   const name = typeof message.params['name'] === 'string' ? message.params['name'] : message.method;
   const answer = await queue.wait(
     {
@@ -104,8 +112,9 @@ const waitForOperator = async (
   );
   if (answer === 'timeout')
     throw new AuthzError('APPROVAL_TIMEOUT', `no operator answered within ${timeoutMs} ms`);
-  if (answer === 'deny')
-    throw new AuthzError('APPROVAL_DENIED', `an operator refused: ${question.reason}`);
+  if (answer.decision === 'deny')
+    throw new AuthzError('APPROVAL_DENIED', `operator ${answer.by} refused: ${question.reason}`);
+  return { by: answer.by };
 };
 
 /**
@@ -150,4 +159,5 @@ export const createElicitingApprover =
     const content = answer['content'] as Record<string, unknown> | undefined;
     if (answer['action'] !== 'accept' || content?.['approve'] !== true)
       throw new AuthzError('APPROVAL_DENIED', `the user did not approve: ${question.reason}`);
+    return { by: USER };
   };

@@ -26,7 +26,7 @@ const chainWith = (text: string, tools: Record<string, unknown>[]) => {
         config,
         policy: compilePolicy([{ name: 'p.cedar', text }]),
         ledger: new FlowLedger(config.flows),
-        approve: async () => undefined,
+        approve: async () => ({ by: 'test' }),
         rates: createMemoryRateStore(),
       }),
     ],

@@ -1,7 +1,7 @@
 import { AuthzError } from '../errors.js';
 import type { Config } from '../config/schema.js';
 import type { Interceptor, Message, Result } from '../core/interceptor.js';
-import type { Approver } from './approval.js';
+import type { Approval, Approver } from './approval.js';
 import {
   decideFlow,
   labelsOf,
@@ -25,6 +25,8 @@ export interface AuthzEvent {
   readonly reason: string;
   /** `asked`: a 2026-07-28 client was sent the question (`input_required`); its answer comes with the retry. */
   readonly approval?: 'approved' | 'refused' | 'asked';
+  /** Who approved: an operator (`USER@HOST` or `--by`) or the user through elicitation. */
+  readonly approvedBy?: string;
 }
 
 export interface AuthzDeps {
@@ -175,9 +177,9 @@ const ask = async (
   verdict: PolicyDecision,
   event: Omit<AuthzEvent, 'effect'>,
 ): Promise<Result | undefined> => {
-  let asking: Result | void;
+  let approval: Approval;
   try {
-    asking = await authz.deps.approve(message, {
+    approval = await authz.deps.approve(message, {
       rule: verdict.policies.join(', '),
       reason: verdict.reason,
     });
@@ -185,8 +187,12 @@ const ask = async (
     authz.emit({ ...event, effect: 'ask', approval: 'refused' }, message);
     throw error;
   }
-  authz.emit({ ...event, effect: 'ask', approval: asking ? 'asked' : 'approved' }, message);
-  return asking ?? undefined;
+  if ('answer' in approval) {
+    authz.emit({ ...event, effect: 'ask', approval: 'asked' }, message);
+    return approval.answer;
+  }
+  authz.emit({ ...event, effect: 'ask', approval: 'approved', approvedBy: approval.by }, message);
+  return undefined;
 };
 
 /**

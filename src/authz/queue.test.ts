@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createApprovalQueue } from './queue.js';
 
+const APPROVE = { decision: 'approve', by: 'alice@ops' } as const;
 const request = { agent: 'a', server: 's', item: 'send', summary: '{}', rule: 'r', reason: 'why' };
 
 describe('when a call waits in the approval queue', () => {
@@ -15,8 +16,8 @@ describe('when a call waits in the approval queue', () => {
     let listed: Awaited<ReturnType<typeof operator.list>> = [];
     while ((listed = await operator.list()).length === 0) await new Promise((r) => setImmediate(r));
     expect(listed[0]).toMatchObject(request);
-    await operator.answer(listed[0]?.id ?? '', 'deny');
-    expect(await waiting).toBe('deny');
+    await operator.answer(listed[0]?.id ?? '', { decision: 'deny', by: 'bob@ops' });
+    expect(await waiting).toEqual({ decision: 'deny', by: 'bob@ops' });
     expect(await operator.list()).toEqual([]);
   });
 
@@ -25,11 +26,11 @@ describe('when a call waits in the approval queue', () => {
     const queue = createApprovalQueue(dir);
     expect(await queue.wait(request, 50, new AbortController().signal)).toBe('timeout');
     await expect(
-      queue.answer('00000000-0000-4000-8000-000000000000', 'approve'),
+      queue.answer('00000000-0000-4000-8000-000000000000', APPROVE),
     ).rejects.toMatchObject({
       code: 'APPROVAL_UNKNOWN',
     });
-    await expect(queue.answer('../../etc/passwd', 'approve')).rejects.toMatchObject({
+    await expect(queue.answer('../../etc/passwd', APPROVE)).rejects.toMatchObject({
       code: 'APPROVAL_UNKNOWN',
     });
   });

@@ -18,7 +18,25 @@ export interface PendingApproval {
   readonly expires: string;
 }
 
-export type Answer = 'approve' | 'deny';
+/** An operator's answer, and who gave it (recorded in the audit log with the call's verdict). */
+export interface Answer {
+  readonly decision: 'approve' | 'deny';
+  /** The operator: `--by`, else the OS user and host that ran `toolgate approvals`. */
+  readonly by: string;
+}
+
+/** An answer as stored and published (JSON); anything else is no answer. */
+export const parseAnswer = (text: string | null | undefined): Answer | undefined => {
+  try {
+    const value = JSON.parse(text ?? '') as Partial<Answer>;
+    return (value.decision === 'approve' || value.decision === 'deny') &&
+      typeof value.by === 'string'
+      ? { decision: value.decision, by: value.by }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 /** Where calls wait for an operator: a folder (one machine) or Redis (replicas, `cluster.redis`). */
 export interface ApprovalQueue {
@@ -85,10 +103,8 @@ const listPending = async (dir: string): Promise<PendingApproval[]> => {
 export const createApprovalQueue = (dir: string): ApprovalQueue => {
   const requestPath = (id: string) => join(dir, `${id}.json`);
   const answerPath = (id: string) => join(dir, `${id}.answer`);
-  const readAnswer = async (id: string): Promise<Answer | undefined> => {
-    const text = await readFile(answerPath(id), 'utf8').catch(() => undefined);
-    return text === 'approve' || text === 'deny' ? text : undefined;
-  };
+  const readAnswer = async (id: string): Promise<Answer | undefined> =>
+    parseAnswer(await readFile(answerPath(id), 'utf8').catch(() => undefined));
 
   return {
     async wait(
@@ -132,7 +148,7 @@ export const createApprovalQueue = (dir: string): ApprovalQueue => {
           'APPROVAL_UNKNOWN',
           `no approval ${id} is waiting (answered, expired, or mistyped)`,
         );
-      await writeWhole(answerPath(id), answer);
+      await writeWhole(answerPath(id), JSON.stringify(answer));
     },
   };
 };

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { InvalidArgumentError } from '@commander-js/extra-typings';
 import { describe, expect, it } from 'vitest';
-import { isoDate, jsonValue, wholeNumber } from './program.js';
+import { isoDate, jsonValue, shortName, wholeNumber } from './program.js';
 
 /** The value parsers that turn a bad option value into a usage error instead of an empty answer. */
 describe('option value parsers', () => {
@@ -45,5 +45,11 @@ describe('option value parsers', () => {
   it('jsonValue takes JSON only', () => {
     fc.assert(fc.property(fc.json(), (j) => jsonValue(j) === j));
     expect(() => jsonValue('{not json')).toThrow(InvalidArgumentError);
+  });
+
+  it('shortName takes 1 to 128 characters without control characters (a name in the audit log)', () => {
+    expect(shortName('alice (on call)')).toBe('alice (on call)');
+    for (const bad of ['', 'a'.repeat(129), 'alice\nAPPROVED', 'bob\u001b[2J', 'x\u0085y'])
+      expect(() => shortName(bad), JSON.stringify(bad)).toThrow(InvalidArgumentError);
   });
 });

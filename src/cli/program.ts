@@ -54,6 +54,13 @@ export const isoDate = (value: string): string => {
   return new Date(time).toISOString();
 };
 
+/** A short name for a log (`--by alice`): 1–128 characters, none of them a control character. */
+export const shortName = (value: string): string => {
+  if (value.length === 0 || value.length > 128 || /\p{Cc}/u.test(value))
+    throw new InvalidArgumentError('expected 1 to 128 printable characters, e.g. alice');
+  return value;
+};
+
 /** A JSON value (`--value '{"message":"hi"}'`). */
 export const jsonValue = (value: string): string => {
   try {

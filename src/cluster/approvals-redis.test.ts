@@ -22,6 +22,7 @@ afterAll(async () => {
   redis.disconnect();
 });
 
+const DENY = { decision: 'deny', by: 'bob@ops' } as const;
 const request = { agent: 'a', server: 's', item: 'send', summary: '{}', rule: 'r', reason: 'why' };
 const listed = async (queue: ApprovalQueue) => {
   for (;;) {
@@ -37,12 +38,12 @@ describe('the Redis approval queue', () => {
     const waiting = replicaA.wait(request, 30_000, new AbortController().signal);
     const [pending] = await listed(replicaB);
     expect(pending).toMatchObject(request);
-    await replicaB.answer(pending?.id ?? '', 'approve');
+    await replicaB.answer(pending?.id ?? '', { decision: 'approve', by: 'alice@ops' });
     // The first answer wins: a second one (say, from another operator) is refused.
-    await expect(replicaB.answer(pending?.id ?? '', 'deny')).rejects.toMatchObject({
+    await expect(replicaB.answer(pending?.id ?? '', DENY)).rejects.toMatchObject({
       code: 'APPROVAL_UNKNOWN',
     });
-    expect(await waiting).toBe('approve');
+    expect(await waiting).toEqual({ decision: 'approve', by: 'alice@ops' });
     expect(await replicaB.list()).toEqual([]);
     const redis = new Redis(URL);
     expect(await redis.keys(`${prefix}approval:*`)).toEqual([]); // nothing left behind
@@ -52,10 +53,10 @@ describe('the Redis approval queue', () => {
   it('[CLU-5] times out unanswered and refuses ids that are not waiting', async () => {
     const queue = open();
     expect(await queue.wait(request, 50, new AbortController().signal)).toBe('timeout');
-    await expect(
-      queue.answer('00000000-0000-4000-8000-000000000000', 'deny'),
-    ).rejects.toMatchObject({ code: 'APPROVAL_UNKNOWN' });
-    await expect(queue.answer(`x* ${prefix}`, 'deny')).rejects.toMatchObject({
+    await expect(queue.answer('00000000-0000-4000-8000-000000000000', DENY)).rejects.toMatchObject({
+      code: 'APPROVAL_UNKNOWN',
+    });
+    await expect(queue.answer(`x* ${prefix}`, DENY)).rejects.toMatchObject({
       code: 'APPROVAL_UNKNOWN',
     });
   });
@@ -73,8 +74,8 @@ describe('the Redis approval queue', () => {
       const waiting = queue.wait(request, 10_000, new AbortController().signal);
       const outcome = await Promise.race([waiting.catch((e: unknown) => e), listed(operator)]);
       if (Array.isArray(outcome)) {
-        await operator.answer((outcome as PendingApproval[])[0]?.id ?? '', 'deny');
-        expect(await waiting).toBe('deny');
+        await operator.answer((outcome as PendingApproval[])[0]?.id ?? '', DENY);
+        expect(await waiting).toEqual(DENY);
         break;
       }
       if (tries > 50) throw outcome;

@@ -3,6 +3,7 @@ import {
   APPROVAL_ID,
   createApprovalQueue,
   newPending,
+  parseAnswer,
   type Answer,
   type ApprovalQueue,
   type PendingApproval,
@@ -31,8 +32,6 @@ const unavailable = (cause: unknown) =>
     { cause },
   );
 
-const isAnswer = (text: unknown): text is Answer => text === 'approve' || text === 'deny';
-
 /**
  * The calls of this process waiting for an answer, woken by the answers published on `channel`
  * (one subscription, made by the first wait). A wake-up published while the subscription was down
@@ -48,7 +47,10 @@ const createWakeUps = (
   let subscribed: Promise<unknown> | undefined;
   const recheck = (id: string) =>
     void readAnswer(id).then(
-      (a) => isAnswer(a) && waiters.get(id)?.(a),
+      (text) => {
+        const answer = parseAnswer(text);
+        if (answer) waiters.get(id)?.(answer);
+      },
       () => undefined,
     );
   return {
@@ -57,8 +59,9 @@ const createWakeUps = (
       if (!subscriber) {
         const sub = openRedis(url, 'approvals');
         sub.on('message', (_: string, text: string) => {
-          const [id, answer] = text.split(' ');
-          if (id !== undefined && isAnswer(answer)) waiters.get(id)?.(answer);
+          const space = text.indexOf(' ');
+          const answer = parseAnswer(text.slice(space + 1));
+          if (space > 0 && answer) waiters.get(text.slice(0, space))?.(answer);
         });
         sub.on('ready', () => [...waiters.keys()].forEach(recheck));
         subscriber = sub;
@@ -153,7 +156,15 @@ export const createRedisApprovalQueue = (url: string, prefix: string): ApprovalQ
       let done: unknown = 0;
       if (APPROVAL_ID.test(id))
         try {
-          done = await redis.eval(ANSWER, 3, requestKey(id), answerKey(id), channel, answer, id);
+          done = await redis.eval(
+            ANSWER,
+            3,
+            requestKey(id),
+            answerKey(id),
+            channel,
+            JSON.stringify(answer),
+            id,
+          );
         } catch (cause) {
           throw unavailable(cause);
         }

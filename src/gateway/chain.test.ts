@@ -29,7 +29,7 @@ const base = {
       minMatchLength: 16,
       inferLabels: false,
     }),
-    approve: () => Promise.resolve(),
+    approve: () => Promise.resolve({ by: 'test' }),
     rates: createMemoryRateStore(),
   },
 };

@@ -1,6 +1,8 @@
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { errorOf, eventually, runToolgate, startStdioGateway } from './harness.js';
+import { entriesOf } from './audit-log.js';
 import { call, PATIENTS, textOf, workspace } from './workspace-rig.js';
 
 describe('when the user never answers', () => {
@@ -58,16 +60,25 @@ describe('when a client cannot be asked but may wait (approval.queue)', () => {
           item: 'send_message',
           reason: expect.stringMatching(/private result/),
         });
+        // The approval names its operator; the refusal, the default one (the OS user and host).
+        const by = answer === 'approve' ? ['--by', 'alice (on call)'] : [];
         const answered = await runToolgate([
           'approvals',
           answer,
           waiting[0]?.id ?? '',
           '--config',
           config,
+          ...by,
         ]);
         expect(answered.code, answered.stderr).toBe(0);
         if (answer === 'approve') expect(textOf(await sending)).toContain('sent to eve');
-        else expect((await errorOf(sending)).data?.code).toBe('APPROVAL_DENIED');
+        else {
+          const refused = await errorOf(sending);
+          expect(refused.data?.code).toBe('APPROVAL_DENIED');
+          expect(refused.message).toContain(
+            `operator ${userInfo().username}@${hostname()} refused`,
+          );
+        }
         expect(await pending(config)).toEqual([]);
       }
       const unknown = await runToolgate([
@@ -82,5 +93,12 @@ describe('when a client cannot be asked but may wait (approval.queue)', () => {
     } finally {
       await gw.close();
     }
+    const answers = entriesOf(gw.dir)
+      .map((e) => e.event)
+      .filter((e) => e?.['kind'] === 'authz' && e['approval'] !== undefined);
+    expect(answers).toMatchObject([
+      { approval: 'approved', approvedBy: 'alice (on call)' },
+      { approval: 'refused' },
+    ]);
   });
 });

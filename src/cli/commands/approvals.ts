@@ -1,8 +1,9 @@
+import { hostname, userInfo } from 'node:os';
 import { Command, Option } from '@commander-js/extra-typings';
 import { approvalQueueOf } from '../../cluster/approvals-redis.js';
 import type { ApprovalQueue } from '../../authz/queue.js';
 import { loadConfig } from '../../config/load.js';
-import { configOption, done } from '../program.js';
+import { configOption, done, shortName } from '../program.js';
 
 /** Runs `use` on the gateway's queue (its folder, or Redis with `cluster.redis`), then lets it go. */
 const withQueue = async <T>(configPath: string, use: (queue: ApprovalQueue) => Promise<T>) => {
@@ -27,13 +28,18 @@ const list = async (configPath: string, format: 'table' | 'json'): Promise<numbe
   return 0;
 };
 
+/** Who answers: the OS account and machine, which the audit log records with the verdict. */
+const operator = (): string => `${userInfo().username}@${hostname()}`;
+
 const answerCommand = (action: 'approve' | 'deny') =>
   new Command(action)
     .description(`${action} the waiting call ID (exit 1 if ID is not waiting)`)
     .argument('<ID>', 'the ID that list shows')
     .addOption(configOption())
+    .option('--by <NAME>', 'who answers, for the audit log (default: USER@HOST)', shortName)
     .action(async (id, opts) => {
-      await withQueue(opts.config, (queue) => queue.answer(id, action));
+      const by = opts.by ?? operator();
+      await withQueue(opts.config, (queue) => queue.answer(id, { decision: action, by }));
       console.log(`${action === 'approve' ? 'approved' : 'denied'} ${id}`);
       done(0);
     });
