@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fixture } from './harness.js';
+import { afterAll } from 'vitest';
 
 /** Helpers for the HTTP-front e2e and fuzz tests: a real `toolgate` process, raw HTTP. */
 
@@ -54,6 +55,13 @@ export interface ServeProcess {
  * Writes `config` to a temp file (or to `options.file`, which replicas may share) and starts
  * `toolgate serve` on it; resolves once it listens. `options.lock` runs it with the config's lock.
  */
+/**
+ * Every `serve` this test file started and that still runs. Its stdin is not a pipe, so nothing ends
+ * it when the test file ends (a test that timed out before its `stop`): this hook of the file does.
+ */
+const live = new Set<ChildProcess>();
+afterAll(() => live.forEach((p) => p.kill('SIGTERM')));
+
 export const startServe = async (
   config: unknown,
   listen = '127.0.0.1:0',
@@ -80,8 +88,12 @@ export const startServe = async (
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...options.env } },
   );
   let stderr = '';
+  live.add(proc);
   const exited = new Promise<number | string | null>((resolve) =>
-    proc.once('exit', (code, signal) => resolve(code ?? signal)),
+    proc.once('exit', (code, signal) => {
+      live.delete(proc);
+      resolve(code ?? signal);
+    }),
   );
   const ready = await new Promise<{ url: string; port: number; address: string }>(
     (resolve, reject) => {
@@ -101,7 +113,10 @@ export const startServe = async (
         reject(new Error(`toolgate serve exited (${String(code)}):\n${stderr}`)),
       );
     },
-  );
+  ).catch((error: unknown) => {
+    proc.kill('SIGTERM'); // a start that failed leaves no process behind
+    throw error;
+  });
   return {
     ...ready,
     configFile: file,
