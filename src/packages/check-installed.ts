@@ -6,6 +6,7 @@ import { assertNpmMatchesLock, firstDifference, tampered } from './check-npm.js'
 import { hashFile, resolveBinary } from './fingerprint.js';
 import { identifyPackage } from './identify.js';
 import { verifyConfiguredImage } from './lock-package.js';
+import { assertPypiMatchesLock } from './pypi-store.js';
 import { scriptGraph } from './script-graph.js';
 
 /**
@@ -75,5 +76,7 @@ export const assertInstalledMatchesLock = async (
     }
     case 'npm':
       return assertNpmMatchesLock(id, source, locked);
+    case 'pypi':
+      return assertPypiMatchesLock(id, server, locked);
   }
 };

@@ -1,6 +1,7 @@
 import { basename, resolve, sep } from 'node:path';
 import { isContainerServer, isStdioServer, type ServerConfig } from '../config/schema.js';
 import { npxArguments, npxInvocation } from './npx-args.js';
+import { exactPypi, pypiLaunchOf } from './python-launcher.js';
 
 /** What runs a server, as far as its identity can be pinned. Pure: no file or network access. */
 export type PackageSource =
@@ -11,6 +12,7 @@ export type PackageSource =
       version: string | undefined;
       unpinned: string | undefined;
     }
+  | { kind: 'pypi'; name: string; version: string; spec: string; command: string }
   | { kind: 'node_modules'; name: string; installPath: string; nodeModules: string }
   | { kind: 'file'; role: 'script' | 'binary'; path: string }
   | { kind: 'image'; ref: string; publicKey: string; signature: string }
@@ -85,6 +87,10 @@ export const identifyPackage = (server: ServerConfig, cwd: string): PackageSourc
     const { name, version } = splitSpec(call.spec);
     return { kind: 'npx', name, spec: call.spec, version, unpinned: unpinnedReason(call.spec) };
   }
+  // uvx/pipx with one exact version is managed; any other PyPI launch stays a binary (PKG-12).
+  const pypi = pypiLaunchOf(server.command, server.args);
+  const release = pypi && exactPypi(pypi.spec);
+  if (pypi && release) return { kind: 'pypi', ...release, spec: pypi.spec, command: pypi.command };
   if (isNode(server.command)) {
     const script = server.args.find((a) => !a.startsWith('-'));
     if (script !== undefined) {

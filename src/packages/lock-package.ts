@@ -13,6 +13,7 @@ import {
 } from './fingerprint.js';
 import { identifyPackage, imageToRun, type PackageSource } from './identify.js';
 import { verifyImageSignature } from './image.js';
+import { lockPypi } from './pypi-lock.js';
 import { scriptGraph } from './script-graph.js';
 import { verifyProvenance, tarballDigest, type VerifiedProvenance } from './provenance.js';
 import { fetchAttestations, fetchTarball, resolveVersion } from './registry.js';
@@ -26,6 +27,9 @@ export interface LockPackageOptions {
   /** Parsed trusted_root.json, if configured. */
   readonly trustedRoot: unknown;
   readonly allowUnpinned: boolean;
+  /** `lock.python` and `lock.pythonIndex`, for uvx/pipx servers. */
+  readonly python?: string | undefined;
+  readonly pythonIndex?: string | undefined;
 }
 
 const integrityHex = (integrity: string): string | undefined =>
@@ -56,6 +60,8 @@ export const lockPackage = async (
       return lockNodeModules(id, server, source, options);
     case 'npx':
       return lockNpx(id, server, source, options);
+    case 'pypi':
+      return lockPypi(id, source, options);
   }
 };
 
