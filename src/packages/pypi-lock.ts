@@ -31,10 +31,12 @@ const isSdistOnly = async (index: string, name: string, version: string): Promis
   const files = [...page.matchAll(/href="([^"#]+)/g)].map((m) =>
     decodeURIComponent((m[1] ?? '').split('/').pop() ?? ''),
   );
-  const prefix = `${normalized(name)}-${version}`;
-  const ofVersion = files.filter(
-    (f) => normalized(f).startsWith(`${prefix}-`) || normalized(f).startsWith(`${prefix}.`),
-  );
+  // `name-version.tar.gz`, `name-version-py3-none-any.whl`: the name part compared normalized.
+  const ofVersion = files.filter((file) => {
+    const at = file.indexOf(`-${version}`);
+    const after = file.slice(at + 1 + version.length);
+    return at > 0 && normalized(file.slice(0, at)) === normalized(name) && /^[-.]/.test(after);
+  });
   return ofVersion.length > 0 && !ofVersion.some((f) => f.endsWith('.whl'));
 };
 
