@@ -57,7 +57,10 @@ export const pypiLaunchOf = (command: string, args: readonly string[]): PypiLaun
   let spec: string | undefined;
   for (let i = from; i < args.length; i++) {
     const arg = args[i] ?? '';
-    const [flag, inline] = arg.split('=', 2) as [string, string | undefined];
+    // Split at the first `=` only: `--from=name==1.2.3` keeps its `==`.
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq < 0 ? arg : arg.slice(0, eq);
+    const inline = eq < 0 ? undefined : arg.slice(eq + 1);
     if ((flag === '--from' || flag === '--spec') && (inline ?? args[i + 1])) {
       spec = inline ?? args[i + 1] ?? '';
       if (inline === undefined) i++;
@@ -70,9 +73,12 @@ export const pypiLaunchOf = (command: string, args: readonly string[]): PypiLaun
   return undefined;
 };
 
-/** `name==1.2.3` (one exact version) → name and version; anything else (a range, a bare name, extras, a URL) → undefined. Pure. */
+/**
+ * `name==1.2.3` (or uvx's `name@1.2.3`: one exact version) → name and version; anything else (a
+ * range, a bare name, extras, a wildcard, a URL) → undefined. Pure.
+ */
 export const exactPypi = (spec: string): { name: string; version: string } | undefined => {
-  const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)==([0-9][0-9A-Za-z.+!-]*)$/.exec(spec);
+  const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)(?:==|@)([0-9][0-9A-Za-z.+!-]*)$/.exec(spec);
   return m?.[1] !== undefined && m[2] !== undefined ? { name: m[1], version: m[2] } : undefined;
 };
 
