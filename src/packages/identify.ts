@@ -12,7 +12,15 @@ export type PackageSource =
       version: string | undefined;
       unpinned: string | undefined;
     }
-  | { kind: 'pypi'; name: string; version: string; spec: string; command: string }
+  | {
+      kind: 'pypi';
+      name: string;
+      version: string;
+      spec: string;
+      command: string;
+      /** The launcher itself, pinned as a binary when it runs unmanaged (egress granted, no usable Python). */
+      launcher: string;
+    }
   | { kind: 'node_modules'; name: string; installPath: string; nodeModules: string }
   | { kind: 'file'; role: 'script' | 'binary'; path: string }
   | { kind: 'image'; ref: string; publicKey: string; signature: string }
@@ -87,10 +95,13 @@ export const identifyPackage = (server: ServerConfig, cwd: string): PackageSourc
     const { name, version } = splitSpec(call.spec);
     return { kind: 'npx', name, spec: call.spec, version, unpinned: unpinnedReason(call.spec) };
   }
+  // A bare name is resolved on PATH by the I/O layer (fingerprint.ts), as the spawn would.
+  const binary = server.command.includes('/') ? resolve(base, server.command) : server.command;
   // uvx/pipx with one exact version is managed; any other PyPI launch stays a binary (PKG-12).
   const pypi = pypiLaunchOf(server.command, server.args);
   const release = pypi && exactPypi(pypi.spec);
-  if (pypi && release) return { kind: 'pypi', ...release, spec: pypi.spec, command: pypi.command };
+  if (pypi && release)
+    return { kind: 'pypi', ...release, spec: pypi.spec, command: pypi.command, launcher: binary };
   if (isNode(server.command)) {
     const script = server.args.find((a) => !a.startsWith('-'));
     if (script !== undefined) {
@@ -99,8 +110,6 @@ export const identifyPackage = (server: ServerConfig, cwd: string): PackageSourc
       return pkg ? { kind: 'node_modules', ...pkg } : { kind: 'file', role: 'script', path };
     }
   }
-  // A bare name is resolved on PATH by the I/O layer (fingerprint.ts), as the spawn would.
-  const binary = server.command.includes('/') ? resolve(base, server.command) : server.command;
   return { kind: 'file', role: 'binary', path: binary };
 };
 

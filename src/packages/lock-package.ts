@@ -14,6 +14,7 @@ import {
 import { identifyPackage, imageToRun, type PackageSource } from './identify.js';
 import { verifyImageSignature } from './image.js';
 import { lockPypi } from './pypi-lock.js';
+import { decidePythonLaunch } from './python-launcher.js';
 import { scriptGraph } from './script-graph.js';
 import { verifyProvenance, tarballDigest, type VerifiedProvenance } from './provenance.js';
 import { fetchAttestations, fetchTarball, resolveVersion } from './registry.js';
@@ -61,7 +62,13 @@ export const lockPackage = async (
     case 'npx':
       return lockNpx(id, server, source, options);
     case 'pypi':
-      return lockPypi(id, source, options);
+      return lockPypi(id, source, options).catch((error: unknown) => {
+        // No usable Python, but the config grants the launcher its fetch: it runs unmanaged, as a pinned binary.
+        const unmanaged =
+          error instanceof PackageError && error.code === 'PACKAGE_UNMANAGED_LAUNCHER';
+        if (!unmanaged || !decidePythonLaunch(id, server).ok) throw error;
+        return lockFile({ kind: 'file', role: 'binary', path: source.launcher });
+      });
   }
 };
 

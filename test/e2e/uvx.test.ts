@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runToolgate } from './harness.js';
 
@@ -30,6 +30,8 @@ const rig = (server: Record<string, unknown>, lock: Record<string, unknown> = {}
   );
   return { config, ran };
 };
+
+const uvxOf = (config: string) => join(dirname(config), 'uvx');
 
 describe('when a server is launched by uvx', () => {
   it('[PKG-12] lock refuses a spec without one exact version under the default sandbox, never spawning uvx, and names the fixes', async () => {
@@ -66,5 +68,21 @@ describe('when a server is launched by uvx', () => {
     expect(locked.stderr).toContain('needs a Python with pip that the sandbox');
     expect(locked.stderr).toContain('apt-get install python3-pip');
     expect(existsSync(ran)).toBe(false);
+  });
+
+  it('[PKG-12] an exact version with no usable Python runs unmanaged where the config grants the fetch', async () => {
+    const { config } = rig(
+      {
+        args: ['mcp-server-fetch==2025.4.7'],
+        egress: { allow: ['pypi.org', 'files.pythonhosted.org'] },
+      },
+      { python: '/nonexistent/bin/python3' },
+    );
+    const locked = await runToolgate(['lock', '--config', config]);
+    expect(locked.code).toBe(1); // the stand-in exits at once
+    expect(locked.stderr).toContain('unmanaged (toolgate neither installs nor verifies it)');
+    expect(locked.stderr).not.toContain('PACKAGE_UNMANAGED_LAUNCHER');
+    // Pinned as the binary it is, as before toolgate managed Python packages.
+    expect(locked.stderr).toContain(`binary ${uvxOf(config)}`);
   });
 });
