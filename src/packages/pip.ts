@@ -88,6 +88,8 @@ export interface PinnedDistribution {
   readonly sha256: string;
 }
 
+const WHEEL = /^[A-Za-z0-9_.]+-[A-Za-z0-9_.!+]+(-[A-Za-z0-9_.]+){3,4}\.whl$/;
+
 interface Report {
   install?: Array<{
     metadata?: { name?: string; version?: string };
@@ -127,7 +129,8 @@ export const resolveTree = async (
     const url = item.download_info?.url ?? '';
     const sha256 = item.download_info?.archive_info?.hashes?.sha256;
     const file = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
-    if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256) || !file.endsWith('.whl'))
+    // The file name goes into a requirements line: only a well-formed wheel name (PEP 427) passes.
+    if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256) || !WHEEL.test(file))
       throw new PackageError(
         'PACKAGE_INSTALL_FAILED',
         `${request.name}==${request.version}: the index gives no wheel with a sha256 for ${item.metadata?.name ?? url}`,

@@ -67,7 +67,7 @@ export const lockPypi = async (
     if (await isSdistOnly(index, source.name, source.version))
       throw new PackageError(
         'PACKAGE_SDIST_REFUSED',
-        `server "${id}": ${spec} has only a source distribution on ${index}: toolgate installs wheels only (building an sdist runs its code). Use a release with a wheel, or build the wheel yourself and serve it from your own index (lock.pythonIndex)`,
+        `server "${id}": ${spec} has only a source distribution on ${new URL(index).host}: toolgate installs wheels only (building an sdist runs its code). Use a release with a wheel, or build the wheel yourself and serve it from your own index (lock.pythonIndex)`,
       );
     throw new PackageError(
       'PACKAGE_INSTALL_FAILED',
