@@ -106,7 +106,8 @@ export type PackageErrorCode =
   | 'PACKAGE_NOT_INSTALLED'
   | 'PACKAGE_INSTALL_FAILED'
   | 'PACKAGE_GRAPH_TOO_LARGE'
-  | 'PACKAGE_UNMANAGED_LAUNCHER';
+  | 'PACKAGE_UNMANAGED_LAUNCHER'
+  | 'PACKAGE_SDIST_REFUSED';
 export class PackageError extends GatewayError<PackageErrorCode> {}
 
 /** The start policy on known advisories (packages/advisory-gate.ts, `advisories:` in the config). */

@@ -48,6 +48,10 @@ const packageIdentity = (id: string, server: ServerConfig, locked: LockServer): 
         `servers.${id}: ${pkg.role} ${pkg.path} pinned by SHA-256${modules > 0 ? ` with ${modules} imported file(s)/package(s)` : ''}`,
       );
     }
+    case 'pypi':
+      return pass(
+        `servers.${id}: ${pkg.name}==${pkg.version} and its ${Object.keys(pkg.distributions).length} wheel(s) pinned by SHA-256 in the package store (no provenance for Python packages)`,
+      );
     case 'image':
       return pkg.publicKeySha256 === undefined
         ? warn(

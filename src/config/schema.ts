@@ -135,7 +135,20 @@ export const ConfigSchema = z
           .min(1)
           .optional()
           .describe(
-            'Managed package store where toolgate lock installs npx servers (path, relative to the config); default $XDG_CACHE_HOME/toolgate/packages (~/.cache/…; /var/cache/toolgate/packages for root).',
+            'Managed package store where toolgate lock installs npx and uvx/pipx servers (path, relative to the config); default $XDG_CACHE_HOME/toolgate/packages (~/.cache/…; /var/cache/toolgate/packages for root).',
+          ),
+        python: z
+          .string()
+          .regex(/^\//, 'an absolute path')
+          .optional()
+          .describe(
+            'Python interpreter (with pip) that installs and runs uvx/pipx servers from the store; it must be reachable by the sandbox uid. Default: the first of /usr/bin/python3, /usr/local/bin/python3 that is.',
+          ),
+        pythonIndex: z
+          .url({ protocol: /^https?$/ })
+          .optional()
+          .describe(
+            "Python package index (PEP 503 simple API) for uvx/pipx servers; default pip's own (PIP_INDEX_URL, pip.conf, else https://pypi.org/simple).",
           ),
         trustedRoot: z
           .string()

@@ -4,8 +4,9 @@ import { PackageError } from '../errors.js';
 import type { LockPackage } from '../pins/lock.js';
 import { assertNpmMatchesLock, firstDifference, tampered } from './check-npm.js';
 import { hashFile, resolveBinary } from './fingerprint.js';
-import { identifyPackage } from './identify.js';
+import { identifyPackage, type PackageSource } from './identify.js';
 import { verifyConfiguredImage } from './lock-package.js';
+import { assertPypiMatchesLock } from './pypi-store.js';
 import { scriptGraph } from './script-graph.js';
 
 /**
@@ -21,7 +22,12 @@ export const assertInstalledMatchesLock = async (
   cwd: string,
   configDir: string = cwd,
 ): Promise<void> => {
-  const source = identifyPackage(server, cwd);
+  const identified = identifyPackage(server, cwd);
+  // A uvx/pipx launcher locked unmanaged (no usable Python at lock) is checked as the binary it is.
+  const source: PackageSource =
+    identified.kind === 'pypi' && locked.kind === 'file'
+      ? { kind: 'file', role: 'binary', path: identified.launcher }
+      : identified;
   switch (locked.kind) {
     case 'remote':
       if (source.kind !== 'remote') throw tampered(id, 'the kind of server');
@@ -75,5 +81,7 @@ export const assertInstalledMatchesLock = async (
     }
     case 'npm':
       return assertNpmMatchesLock(id, source, locked);
+    case 'pypi':
+      return assertPypiMatchesLock(id, server, locked);
   }
 };

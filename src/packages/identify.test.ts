@@ -167,3 +167,29 @@ describe('when a locked image is started', () => {
       }),
     ));
 });
+
+describe('when a server is launched by uvx or pipx', () => {
+  it('[PKG-13] identifies one exact release as a managed PyPI package, with its console script', () => {
+    expect(
+      identifyPackage(
+        server({ command: 'uvx', args: ['--from', 'tinymcp==1.0.0', 'tm', '-v'] }),
+        '/srv',
+      ),
+    ).toEqual({
+      kind: 'pypi',
+      name: 'tinymcp',
+      version: '1.0.0',
+      spec: 'tinymcp==1.0.0',
+      command: 'tm',
+      launcher: 'uvx',
+    });
+  });
+
+  it('[PKG-12] leaves any other PyPI launch a binary (refused or unmanaged at start)', () => {
+    expect(identifyPackage(server({ command: 'uvx', args: ['tinymcp>=1'] }), '/srv')).toEqual({
+      kind: 'file',
+      role: 'binary',
+      path: 'uvx',
+    });
+  });
+});

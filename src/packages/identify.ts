@@ -1,6 +1,7 @@
 import { basename, resolve, sep } from 'node:path';
 import { isContainerServer, isStdioServer, type ServerConfig } from '../config/schema.js';
 import { npxArguments, npxInvocation } from './npx-args.js';
+import { exactPypi, pypiLaunchOf } from './python-launcher.js';
 
 /** What runs a server, as far as its identity can be pinned. Pure: no file or network access. */
 export type PackageSource =
@@ -10,6 +11,15 @@ export type PackageSource =
       spec: string;
       version: string | undefined;
       unpinned: string | undefined;
+    }
+  | {
+      kind: 'pypi';
+      name: string;
+      version: string;
+      spec: string;
+      command: string;
+      /** The launcher itself, pinned as a binary when it runs unmanaged (egress granted, no usable Python). */
+      launcher: string;
     }
   | { kind: 'node_modules'; name: string; installPath: string; nodeModules: string }
   | { kind: 'file'; role: 'script' | 'binary'; path: string }
@@ -85,6 +95,13 @@ export const identifyPackage = (server: ServerConfig, cwd: string): PackageSourc
     const { name, version } = splitSpec(call.spec);
     return { kind: 'npx', name, spec: call.spec, version, unpinned: unpinnedReason(call.spec) };
   }
+  // A bare name is resolved on PATH by the I/O layer (fingerprint.ts), as the spawn would.
+  const binary = server.command.includes('/') ? resolve(base, server.command) : server.command;
+  // uvx/pipx with one exact version is managed; any other PyPI launch stays a binary (PKG-12).
+  const pypi = pypiLaunchOf(server.command, server.args);
+  const release = pypi && exactPypi(pypi.spec);
+  if (pypi && release)
+    return { kind: 'pypi', ...release, spec: pypi.spec, command: pypi.command, launcher: binary };
   if (isNode(server.command)) {
     const script = server.args.find((a) => !a.startsWith('-'));
     if (script !== undefined) {
@@ -93,8 +110,6 @@ export const identifyPackage = (server: ServerConfig, cwd: string): PackageSourc
       return pkg ? { kind: 'node_modules', ...pkg } : { kind: 'file', role: 'script', path };
     }
   }
-  // A bare name is resolved on PATH by the I/O layer (fingerprint.ts), as the spawn would.
-  const binary = server.command.includes('/') ? resolve(base, server.command) : server.command;
   return { kind: 'file', role: 'binary', path: binary };
 };
 

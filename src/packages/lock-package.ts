@@ -13,6 +13,8 @@ import {
 } from './fingerprint.js';
 import { identifyPackage, imageToRun, type PackageSource } from './identify.js';
 import { verifyImageSignature } from './image.js';
+import { lockPypi } from './pypi-lock.js';
+import { decidePythonLaunch } from './python-launcher.js';
 import { scriptGraph } from './script-graph.js';
 import { verifyProvenance, tarballDigest, type VerifiedProvenance } from './provenance.js';
 import { fetchAttestations, fetchTarball, resolveVersion } from './registry.js';
@@ -26,6 +28,9 @@ export interface LockPackageOptions {
   /** Parsed trusted_root.json, if configured. */
   readonly trustedRoot: unknown;
   readonly allowUnpinned: boolean;
+  /** `lock.python` and `lock.pythonIndex`, for uvx/pipx servers. */
+  readonly python?: string | undefined;
+  readonly pythonIndex?: string | undefined;
 }
 
 const integrityHex = (integrity: string): string | undefined =>
@@ -56,6 +61,14 @@ export const lockPackage = async (
       return lockNodeModules(id, server, source, options);
     case 'npx':
       return lockNpx(id, server, source, options);
+    case 'pypi':
+      return lockPypi(id, source, options).catch((error: unknown) => {
+        // No usable Python, but the config grants the launcher its fetch: it runs unmanaged, as a pinned binary.
+        const unmanaged =
+          error instanceof PackageError && error.code === 'PACKAGE_UNMANAGED_LAUNCHER';
+        if (!unmanaged || !decidePythonLaunch(id, server).ok) throw error;
+        return lockFile({ kind: 'file', role: 'binary', path: source.launcher });
+      });
   }
 };
 

@@ -6,6 +6,7 @@ import { imageToRun, splitSpec, unpinnedReason } from './identify.js';
 import type { NpmSettings } from './npmrc.js';
 import { npxArguments, npxInvocation, type NpxInvocation } from './npx-args.js';
 import { stateDirOf } from './places.js';
+import { installPypi, spawnedAsPypi } from './pypi-store.js';
 import { installToStore, storePackageDir } from './store.js';
 
 type Invocation = Extract<NpxInvocation, { ok: true }>;
@@ -20,14 +21,17 @@ const invocationOf = (server: ServerConfig): Invocation | undefined => {
 
 /**
  * `toolgate lock`, after the package is resolved and verified: installs an npx server's package and
- * its dependency tree into the store and records where it runs from (bin, file and tree hashes).
+ * its dependency tree into the store and records where it runs from (bin, file and tree hashes); a
+ * uvx/pipx server's pinned wheels likewise (`pythonIndex`: `lock.pythonIndex`).
  */
 export const installManaged = async (
   server: ServerConfig,
   pkg: LockPackage,
   settings: NpmSettings,
   storeRoot: string,
+  pythonIndex?: string,
 ): Promise<LockPackage> => {
+  if (pkg.kind === 'pypi') return installPypi(pkg, pythonIndex, storeRoot);
   if (pkg.kind !== 'npm' || pkg.launcher !== 'store') return pkg;
   const call = invocationOf(server);
   if (pkg.integrity === undefined || call === undefined)
@@ -71,6 +75,7 @@ export const spawnedAs = (
     const run = imageToRun(server.image, pkg);
     return run.ok ? { ...server, image: run.image } : server;
   }
+  if (pkg.kind === 'pypi') return spawnedAsPypi(id, server, pkg, storeRoot);
   if (pkg.kind !== 'npm' || pkg.launcher !== 'store' || !isStdioServer(server)) return server;
   const call = invocationOf(server);
   const { integrity, dependencies, bin } = pkg;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ServerSchema } from '../config/server-schema.js';
-import { decidePythonLaunch } from './python-launcher.js';
+import { decidePythonLaunch, exactPypi, pypiLaunchOf } from './python-launcher.js';
 
 const server = (extra: Record<string, unknown>) =>
   ServerSchema.parse({ command: 'uvx', args: ['mcp-server-fetch==2025.4.7'], ...extra });
@@ -53,5 +53,48 @@ describe('when a server is launched by a PyPI launcher', () => {
     expect(decidePythonLaunch('h', ServerSchema.parse({ url: 'https://example.com/mcp' }))).toEqual(
       { ok: true },
     );
+  });
+});
+
+describe('when a PyPI launch is read', () => {
+  it('[PKG-13] finds the package, the console script and its arguments in every launcher form', () => {
+    expect(pypiLaunchOf('uvx', ['tinymcp==1.0.0', '--flag', 'x'])).toEqual({
+      launcher: 'uvx',
+      spec: 'tinymcp==1.0.0',
+      command: 'tinymcp',
+      rest: ['--flag', 'x'],
+    });
+    expect(
+      pypiLaunchOf('/usr/bin/uvx', ['--python', '3.12', '--from', 'a-b==2.0', 'ab', 'y']),
+    ).toEqual({ launcher: 'uvx', spec: 'a-b==2.0', command: 'ab', rest: ['y'] });
+    expect(pypiLaunchOf('uv', ['tool', 'run', '--from=t==1.0', 'tcli'])).toMatchObject({
+      launcher: 'uv tool run',
+      spec: 't==1.0',
+      command: 'tcli',
+    });
+    expect(pypiLaunchOf('pipx', ['run', '--spec', 't==1.0', 'tcli'])).toMatchObject({
+      launcher: 'pipx run',
+      spec: 't==1.0',
+      command: 'tcli',
+    });
+    expect(pypiLaunchOf('pipx', ['install', 't==1.0'])).toBeUndefined();
+    expect(pypiLaunchOf('python3', ['-m', 't'])).toBeUndefined();
+  });
+
+  it('[PKG-13] takes only one exact version as managed', () => {
+    expect(exactPypi('mcp-server-time==0.6.2')).toEqual({
+      name: 'mcp-server-time',
+      version: '0.6.2',
+    });
+    expect(exactPypi('tool@1.0.0rc1')).toEqual({ name: 'tool', version: '1.0.0rc1' });
+    for (const spec of [
+      'tool',
+      'tool>=1.0',
+      'tool==1.*',
+      'tool[extra]==1.0',
+      'tool~=1.0',
+      'https://x/t.whl',
+    ])
+      expect(exactPypi(spec), spec).toBeUndefined();
   });
 });

@@ -2,12 +2,13 @@ import { basename } from 'node:path';
 import { isStdioServer, type ServerConfig } from '../config/schema.js';
 
 /**
- * What toolgate does with a server launched by uvx, `uv tool run` or `pipx run`. Unlike npx servers,
- * these are not managed: toolgate installs nothing from PyPI (no Python package manager library, and
- * PyPI is not reachable from every host), so the launcher fetches its package itself at every start.
- * Under the default sandbox it has no network, and the start would only time out after the probe
- * timeout, naming neither cause nor fix. So it is refused up front, with the fixes; a config that
- * grants the fetch (egress to PyPI, or no sandbox) runs it unmanaged, with a warning at every start.
+ * What toolgate does with a server launched by uvx, `uv tool run` or `pipx run`. With one exact
+ * version (`name==1.2.3`) and a usable Python, `toolgate lock` installs it into the package store
+ * and the gateway starts it from there (pypi-store.ts): the launcher never runs. Otherwise (a range,
+ * a bare name, no lock entry yet) the launcher would fetch its package itself at every start; under
+ * the default sandbox it has no network and the start would only time out, naming neither cause nor
+ * fix. So it is refused up front, with the fixes; a config that grants the fetch (egress to PyPI,
+ * or no sandbox) runs it unmanaged, with a warning at every start.
  */
 
 /** The hosts uv and pip fetch from: the index and the file host. */
@@ -31,11 +32,17 @@ const VALUE_FLAGS = new Set([
   '--overrides',
 ]);
 
+/** A PyPI launch: the launcher, the package spec, the console script it runs and that script's arguments. */
+export interface PypiLaunch {
+  readonly launcher: string;
+  readonly spec: string;
+  /** The console script: the positional after `--from`/`--spec`, else the package's own name. */
+  readonly command: string;
+  readonly rest: readonly string[];
+}
+
 /** The launcher and the PyPI package it fetches (`--from`/`--spec` first, else the first positional). Pure. */
-const pypiLaunchOf = (
-  command: string,
-  args: readonly string[],
-): { launcher: string; spec: string } | undefined => {
+export const pypiLaunchOf = (command: string, args: readonly string[]): PypiLaunch | undefined => {
   const name = basename(command);
   const from =
     name === 'uvx'
@@ -47,19 +54,32 @@ const pypiLaunchOf = (
           : -1;
   if (from < 0) return undefined;
   const launcher = from === 0 ? 'uvx' : from === 2 ? 'uv tool run' : 'pipx run';
-  let positional: string | undefined;
+  let spec: string | undefined;
   for (let i = from; i < args.length; i++) {
     const arg = args[i] ?? '';
-    const [flag, inline] = arg.split('=', 2) as [string, string | undefined];
-    if ((flag === '--from' || flag === '--spec') && (inline ?? args[i + 1]))
-      return { launcher, spec: inline ?? args[i + 1] ?? '' };
-    if (VALUE_FLAGS.has(flag) && inline === undefined) i++;
+    // Split at the first `=` only: `--from=name==1.2.3` keeps its `==`.
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq < 0 ? arg : arg.slice(0, eq);
+    const inline = eq < 0 ? undefined : arg.slice(eq + 1);
+    if ((flag === '--from' || flag === '--spec') && (inline ?? args[i + 1])) {
+      spec = inline ?? args[i + 1] ?? '';
+      if (inline === undefined) i++;
+    } else if (VALUE_FLAGS.has(flag) && inline === undefined) i++;
     else if (!arg.startsWith('-')) {
-      positional ??= arg;
-      break;
+      const script = spec === undefined ? (exactPypi(arg)?.name ?? arg) : arg;
+      return { launcher, spec: spec ?? arg, command: script, rest: args.slice(i + 1) };
     }
   }
-  return positional === undefined ? undefined : { launcher, spec: positional };
+  return undefined;
+};
+
+/**
+ * `name==1.2.3` (or uvx's `name@1.2.3`: one exact version) → name and version; anything else (a
+ * range, a bare name, extras, a wildcard, a URL) → undefined. Pure.
+ */
+export const exactPypi = (spec: string): { name: string; version: string } | undefined => {
+  const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)(?:==|@)([0-9][0-9A-Za-z.+!-]*)$/.exec(spec);
+  return m?.[1] !== undefined && m[2] !== undefined ? { name: m[1], version: m[2] } : undefined;
 };
 
 export type PythonLaunchDecision =
@@ -83,13 +103,16 @@ export const decidePythonLaunch = (id: string, server: ServerConfig): PythonLaun
       ok: true,
       warning: `${unmanaged}, through the egress granted to ${granted.join(', ')}`,
     };
+  const exact = exactPypi(spec.spec) !== undefined;
   return {
     ok: false,
     code: 'PACKAGE_UNMANAGED_LAUNCHER',
     message:
-      `server "${id}" not started: ${what}, and its sandbox has no network (toolgate manages npm ` +
-      `packages only). Fix: install it yourself (e.g. "uv tool install ${spec.spec}") and set ` +
-      `command to the installed binary, which the lock pins; or allow egress to ${PYPI_HOSTS.join(' and ')} ` +
-      `(the fetch stays unpinned)`,
+      `server "${id}" not started: ${what}, and its sandbox has no network. Fix: ` +
+      (exact
+        ? `run "toolgate lock" to install it into the package store (it needs a Python with pip the sandbox can reach: lock.python)`
+        : `pin one exact version ("name==1.2.3") and run "toolgate lock", which installs it into the package store`) +
+      `; or install it yourself (e.g. "uv tool install ${spec.spec}") and set command to the installed binary, which the lock pins; ` +
+      `or allow egress to ${PYPI_HOSTS.join(' and ')} (the fetch stays unpinned)`,
   };
 };

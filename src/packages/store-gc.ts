@@ -1,6 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { LockPackage } from '../pins/lock.js';
+import { pypiEntryDir } from './pypi-store.js';
 import { storeEntryDir } from './store.js';
 
 /**
@@ -15,10 +16,12 @@ export interface StoreGcResult {
   readonly removed: readonly string[];
 }
 
-/** The store entry directory names a lock's packages reference (npm packages installed to the store). Pure. */
+/** The store entry directory names a lock's packages reference (npm and PyPI packages installed to the store). Pure. */
 export const referencedEntries = (packages: readonly LockPackage[]): Set<string> => {
   const names = new Set<string>();
   for (const pkg of packages) {
+    if (pkg.kind === 'pypi' && pkg.tree !== undefined)
+      names.add(basename(pypiEntryDir('/', { ...pkg, tree: pkg.tree })));
     if (pkg.kind !== 'npm' || pkg.launcher !== 'store') continue;
     const { integrity, dependencies } = pkg;
     if (integrity === undefined || dependencies === undefined) continue;

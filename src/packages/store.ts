@@ -59,7 +59,7 @@ const failed = (what: string, cause?: unknown) =>
   );
 
 /** Everyone may read and traverse, nobody may write a file in place: the sandbox uid reads it, nothing edits it. */
-const seal = async (dir: string): Promise<void> => {
+export const seal = async (dir: string): Promise<void> => {
   await chmod(dir, 0o755);
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
@@ -138,7 +138,7 @@ export const installToStore = async (
       integrity,
       dependencies: await hashTree(join(work, 'node_modules'), true),
     };
-    const entry = await placeEntry(work, root, record);
+    const entry = await placeEntry(work, storeEntryDir(root, record), record.dependencies);
     return {
       ...record,
       bin: bin.path,
@@ -151,11 +151,18 @@ export const installToStore = async (
   }
 };
 
-/** Moves a finished install to its entry; an entry already there stays only if it is the same tree. */
-const placeEntry = async (work: string, root: string, record: StoreRecord): Promise<string> => {
-  const entry = storeEntryDir(root, record);
-  const existing = await hashTree(join(entry, 'node_modules'), true).catch(() => undefined);
-  if (existing === record.dependencies) return entry;
+/**
+ * Moves a finished install to its entry; an entry already there stays only if its `sub` folder is
+ * the same tree (`digest`), a tampered one is replaced.
+ */
+export const placeEntry = async (
+  work: string,
+  entry: string,
+  digest: string,
+  sub = 'node_modules',
+): Promise<string> => {
+  const existing = await hashTree(join(entry, sub), true).catch(() => undefined);
+  if (existing === digest) return entry;
   if (existing !== undefined || (await lstat(entry).catch(() => undefined)))
     await rename(entry, `${work}.replaced`).then(() =>
       rm(`${work}.replaced`, { recursive: true, force: true }),

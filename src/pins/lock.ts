@@ -74,6 +74,24 @@ const NpmPackage = z.strictObject({
     .union([Provenance, z.literal('absent')])
     .describe('Verified provenance, or "absent" (registry has none).'),
 });
+const PypiPackage = z.strictObject({
+  kind: z.literal('pypi'),
+  name: z.string(),
+  version: z.string().describe('Exact version (the configured name==version).'),
+  spec: z.string().describe('The package spec as configured for uvx, uv tool run or pipx run.'),
+  command: z.string().describe('The console script the launcher would run.'),
+  python: z
+    .string()
+    .describe('The interpreter (real path) that installed the entry and runs the server.'),
+  distributions: z
+    .record(z.string(), Sha256)
+    .describe(
+      'Every wheel of the dependency tree, by file name, with the SHA-256 the index gave; installed with pip --require-hashes.',
+    ),
+  tree: Sha256.optional().describe(
+    "SHA-256 over every file of the store entry's site folder (all distributions and their console scripts), checked before each spawn.",
+  ),
+});
 const FilePackage = z.strictObject({
   kind: z.literal('file'),
   role: z.enum(['binary', 'script']),
@@ -103,6 +121,7 @@ const ImagePackage = z.strictObject({
 const RemotePackage = z.strictObject({ kind: z.literal('remote'), url: z.string() });
 const LockPackageSchema = z.discriminatedUnion('kind', [
   NpmPackage,
+  PypiPackage,
   FilePackage,
   ImagePackage,
   RemotePackage,

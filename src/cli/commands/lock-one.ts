@@ -9,6 +9,7 @@ import { lockedArguments } from '../../gateway/pin-runtime.js';
 import { lockPackage } from '../../packages/lock-package.js';
 import { installManaged, spawnedAs } from '../../packages/managed.js';
 import { readNpmSettings } from '../../packages/npmrc.js';
+import { assertSameRelease } from '../../packages/pypi-lock.js';
 import { storeRootOf } from '../../packages/places.js';
 import { DEFAULT_REGISTRY } from '../../packages/registry.js';
 import type { Captured } from '../../pins/diff.js';
@@ -35,6 +36,8 @@ const packageOptions = async (configPath: string, config: Config, allowUnpinned:
         ? undefined
         : (JSON.parse(await readFile(resolve(configDir, rootPath), 'utf8')) as unknown),
     allowUnpinned,
+    python: config.lock.python,
+    pythonIndex: config.lock.pythonIndex,
   };
 };
 
@@ -45,18 +48,21 @@ export const lockOne = async (
   id: string,
   allowUnpinned: boolean,
   onStderr?: (line: string) => void,
+  previous?: LockPackage,
 ): Promise<{ entry: Lock['servers'][string]; captured: Captured }> => {
   const server = config.servers[id];
   if (!server) throw new LockError('LOCK_SERVER_MISSING', `no server "${id}" in ${configPath}`);
   progress(`${id}: verifying package…`);
   const options = await packageOptions(configPath, config, allowUnpinned);
   const resolved = await lockPackage(id, server, options);
+  assertSameRelease(id, previous, resolved); // before anything of a changed release is installed
   const store = storeRootOf(config.lock.store, options.configDir);
   const installed = await installManaged(
     server,
     resolved,
     await readNpmSettings(options.configDir, config.lock.registry),
     store,
+    config.lock.pythonIndex,
   );
   if (installed !== resolved) progress(`${id}: installed into the package store ${store}`);
   progress(`${id}: ${describePackage(installed)}; starting…`);
@@ -122,6 +128,8 @@ const describePackage = (pkg: LockPackage): string => {
   switch (pkg.kind) {
     case 'npm':
       return `${pkg.name}@${pkg.version}${pkg.provenance === 'absent' ? ' (no provenance on the registry)' : ` (provenance verified: ${pkg.provenance.subjectAlternativeName})`}`;
+    case 'pypi':
+      return `${pkg.name}==${pkg.version} (${Object.keys(pkg.distributions).length} wheel(s) pinned by SHA-256; Python ${pkg.python})`;
     case 'file':
       return `${pkg.role} ${pkg.path} sha256:${pkg.sha256.slice(0, 12)}…`;
     case 'image':

@@ -41,7 +41,7 @@ const lock = async (
   const previous = await previousLock(path, partial);
   const targets = partial ? [...new Set(names)] : known;
 
-  const { captured, failed } = await captureEach(configPath, config, targets, flags);
+  const { captured, failed } = await captureEach(configPath, config, targets, flags, previous);
   // Each server is screened alone, against the tool names of every other server in the new lock (shadowing).
   const toolsOf = new Map<string, readonly string[]>([
     ...Object.entries(previous?.servers ?? {})
@@ -99,6 +99,7 @@ const captureEach = async (
   config: Config,
   targets: readonly string[],
   flags: LockFlags,
+  previous: Lock | undefined,
 ) => {
   const captured = new Map<string, { entry: LockServer; captured: Captured }>();
   const failed = new Map<string, LockFailure>();
@@ -107,7 +108,9 @@ const captureEach = async (
     const started = performance.now();
     if (targets.length > 1) progress(`[${i + 1}/${targets.length}] ${id}`);
     try {
-      captured.set(id, await lockOne(configPath, config, id, flags.allowUnpinned, stderr.push));
+      const before = previous?.servers[id]?.package;
+      const one = await lockOne(configPath, config, id, flags.allowUnpinned, stderr.push, before);
+      captured.set(id, one);
       progress(`${id}: done in ${seconds(started)}`);
     } catch (error) {
       failed.set(id, toFailure(config, id, error, stderr.lines));
