@@ -97,7 +97,7 @@ export const ACTION_RULES: readonly Rule[] = [
       'this server',
       'better',
     ],
-    String.raw`(?<=\b(?:the|this is the|is the)\s+)(?:best|only|most (?:reliable|trusted|accurate|secure|powerful|advanced|efficient|recommended|popular)|number one|#1|ultimate|superior|greatest|top)\s+(?:\w+\s+)?(?:tool|function|option|choice|server|solution|service|api)\b|\b(?:always|only|exclusively) (?:use|choose|prefer|select|pick|call|invoke|trust) (?:this|me|our)\b(?<!\bonly \w+ \w+)|\bonly (?:use|choose|prefer|select|pick|call|invoke|trust) (?:this|me|our)\b(?! (?:\w+ )?(?:if|when|whenever|after|once|unless|before)\b)|\bthis (?:tool|function|server) is (?:the )?(?:best|superior|only|most)\b|\b(?:better|superior) than (?:all |any )?(?:other|the other|alternative)`,
+    String.raw`(?<=\b(?:the|this is the|is the)\s+)(?:best|most (?:reliable|trusted|accurate|secure|powerful|advanced|efficient|recommended|popular)|number one|#1|ultimate|superior|greatest|top)\s+(?:\w+\s+)?(?:tool|function|option|choice|server|solution|service|api)\b|(?<=\b(?:the|this is the|is the)\s+)only\s+(?:\w+\s+)?(?:tool|function|option|choice|server|solution|service|api)\b(?! (?:for|to|that|which|in|when)\b)|\b(?:always|exclusively) (?:use|choose|prefer|select|pick|call|invoke|trust) (?:me\b|our\b|this (?:tool|function|server|service|api|one|mcp)\b(?! (?:\w+ ){0,2}(?:over|instead of|rather than) (?:multiple|several|many|individual|separate|repeated|sequential|single)\b))|\bonly (?:use|choose|prefer|select|pick|call|invoke|trust) (?:this|me|our)\b(?! (?:\w+ )?(?:if|when|whenever|after|once|unless|before)\b)|\bthis (?:tool|function|server) is (?:the )?(?:best|superior|only|most)\b|\b(?:better|superior) than (?:all |any )?(?:other|the other|alternative)`,
   ),
   rule(
     'disparage-alternatives',
@@ -179,7 +179,7 @@ export const ACTION_RULES: readonly Rule[] = [
       'assistant',
       'system',
     ],
-    String.raw`\b(?:new|next|updated|follow-?up|additional|real|actual)\s+(?:user\s+)?(?:query|question|request|instructions?|message|task|prompt)s?\s*:|\bi am the (?:real |actual )?(?:user|owner|admin|administrator|developer)\b|\buser\s+(?:has\s+)?(?:now\s+|also\s+)?(?:asked|wants|requested|instructed|says|said|authori[sz]ed|approved|would like|wishes)\s+(?:you\s+|the assistant\s+)?(?:to|that)\b|(?<=<\s*/?\s*)(?:user|human|assistant)(?:_(?:message|turn|query))?\s*>|(?<=(?:^|\n)\s*)(?:user|human|system)\s*:\s*\S`,
+    String.raw`\b(?:new|next|updated|follow-?up|additional|real|actual)\s+(?:user\s+)?(?:query|question|request|instructions?|message|task|prompt)s?\s*:|\bi am the (?:real |actual )?(?:user|owner|admin|administrator|developer)\b|(?<!\b(?:if|when|whenever|unless|once|where|until|in case|as soon as)\s+(?:the\s+|a\s+|your\s+)?)\buser\s+(?:has\s+)?(?:now\s+|also\s+)?(?:asked|wants|requested|instructed|says|said|authori[sz]ed|approved|would like|wishes)\s+(?:you\s+|the assistant\s+)?(?:to|that)\b|(?<=<\s*/?\s*)(?:user|human|assistant)(?:_(?:message|turn|query))?\s*>|(?<=(?:^|\n)\s*)(?:user|human|system)\s*:\s*\S`,
   ),
   // Active content that a client may render or run.
   rule(
