@@ -122,7 +122,7 @@ export const ACTION_RULES: readonly Rule[] = [
       'time-sensitive',
       'time sensitive',
     ],
-    String.raw`\b(?:urgent(?:ly)?|immediately|right now|asap|without delay|at once|emergency|time[- ]sensitive)\b`,
+    String.raw`\b(?:urgent(?:ly)?|immediately|right now|asap|without delay|emergency|time[- ]sensitive)\b|(?<!\b(?:all|both|many|multiple|several|\w+s)\s+)\bat once\b`,
   ),
   rule(
     'coercion',
