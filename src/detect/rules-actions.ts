@@ -122,7 +122,7 @@ export const ACTION_RULES: readonly Rule[] = [
       'time-sensitive',
       'time sensitive',
     ],
-    String.raw`\b(?:urgent(?:ly)?|immediately|right now|asap|without delay|emergency|time[- ]sensitive)\b|(?<!\b(?:all|both|many|multiple|several|\w+s)\s+)\bat once\b`,
+    String.raw`\b(?:urgent(?:ly)?|immediately|right now|asap|without delay|emergency|time[- ]sensitive)\b|(?<!\b(?:all|both|many|multiple|several|\w{1,40}s)\s{1,8})\bat once\b`,
   ),
   rule(
     'coercion',
@@ -179,7 +179,7 @@ export const ACTION_RULES: readonly Rule[] = [
       'assistant',
       'system',
     ],
-    String.raw`\b(?:new|next|updated|follow-?up|additional|real|actual)\s+(?:user\s+)?(?:query|question|request|instructions?|message|task|prompt)s?\s*:|\bi am the (?:real |actual )?(?:user|owner|admin|administrator|developer)\b|(?<!\b(?:if|when|whenever|unless|once|where|until|in case|as soon as)\s+(?:the\s+|a\s+|your\s+)?)\buser\s+(?:has\s+)?(?:now\s+|also\s+)?(?:asked|wants|requested|instructed|says|said|authori[sz]ed|approved|would like|wishes)\s+(?:you\s+|the assistant\s+)?(?:to|that)\b|(?<=<\s*/?\s*)(?:user|human|assistant)(?:_(?:message|turn|query))?\s*>|(?<=(?:^|\n)\s*)(?:user|human|system)\s*:\s*\S`,
+    String.raw`\b(?:new|next|updated|follow-?up|additional|real|actual)\s+(?:user\s+)?(?:query|question|request|instructions?|message|task|prompt)s?\s*:|\bi am the (?:real |actual )?(?:user|owner|admin|administrator|developer)\b|(?<!\b(?:if|when|whenever|unless|once|where|until|in case|as soon as)\s{1,8}(?:(?:the|a|your)\s{1,8})?)\buser\s+(?:has\s+)?(?:now\s+|also\s+)?(?:asked|wants|requested|instructed|says|said|authori[sz]ed|approved|would like|wishes)\s+(?:you\s+|the assistant\s+)?(?:to|that)\b|(?<=<\s*/?\s*)(?:user|human|assistant)(?:_(?:message|turn|query))?\s*>|(?<=(?:^|\n)\s*)(?:user|human|system)\s*:\s*\S`,
   ),
   // Active content that a client may render or run.
   rule(

@@ -116,7 +116,7 @@ export const ORDER_RULES: readonly Rule[] = [
       'no longer',
       'without',
     ],
-    String.raw`\byou are (?:now|no longer)\b|\b(?:act|behave|pretend|roleplay|respond)\s+(?:as|like)\s+(?:if you (?:are|were)\s+)?(?:an?\s+)?(?:unrestricted|unfiltered|jailbroken|evil|dan|different ai)|\b(?:developer|dan|god|jailbreak|unrestricted|unfiltered)\s+mode\b|(?<=\b(?:you are|you're|you have entered|now in|now entering|switch to|switched to|operating in)\s+(?:(?:now|in|the|an?)\s+){0,2})(?:debug|admin|maintenance|sudo|root)\s+mode\b|\bno longer (?:bound|restricted|limited)\b|\bwithout (?:any )?(?:restrictions|limitations|filters|censorship|safety)\b|\bjailbr(?:eak|oken)\b`,
+    String.raw`\byou are (?:now|no longer)\b|\b(?:act|behave|pretend|roleplay|respond)\s+(?:as|like)\s+(?:if you (?:are|were)\s+)?(?:an?\s+)?(?:unrestricted|unfiltered|jailbroken|evil|dan|different ai)|\b(?:developer|dan|god|jailbreak|unrestricted|unfiltered)\s+mode\b|(?<=\b(?:you are|you're|you have entered|now in|now entering|switch to|switched to|operating in)\s{1,8}(?:(?:now|in|the|an?)\s{1,8}){0,2})(?:debug|admin|maintenance|sudo|root)\s+mode\b|\bno longer (?:bound|restricted|limited)\b|\bwithout (?:any )?(?:restrictions|limitations|filters|censorship|safety)\b|\bjailbr(?:eak|oken)\b`,
   ),
   rule(
     'addressed-to-model',

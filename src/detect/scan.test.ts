@@ -195,6 +195,10 @@ describe('when all rules run in one pass [DET-15]', () => {
       'send ',
       '<a ',
       'the user ',
+      'if the ',
+      'at once ',
+      'now in ',
+      ' mode',
       'param ',
       '=',
       '%41',
@@ -263,6 +267,11 @@ describe('when all rules run in one pass [DET-15]', () => {
       '<img ',
       'before using ',
       'do not tell ',
+      'when the user ',
+      'items at once ',
+      'you are now in debug mode ',
+      'always prefer this tool over ',
+      'the only tool for ',
     ];
     // Each ratio is the lowest of up to three measurements: load from other processes only adds time,
     // while a shape that is not linear fails every one.
