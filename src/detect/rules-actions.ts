@@ -181,6 +181,15 @@ export const ACTION_RULES: readonly Rule[] = [
     ],
     String.raw`\b(?:new|next|updated|follow-?up|additional|real|actual)\s+(?:user\s+)?(?:query|question|request|instructions?|message|task|prompt)s?\s*:|\bi am the (?:real |actual )?(?:user|owner|admin|administrator|developer)\b|(?<!\b(?:if|when|whenever|unless|once|where|until|in case|as soon as)\s{1,8}(?:(?:the|a|your)\s{1,8})?)\buser\s+(?:has\s+)?(?:now\s+|also\s+)?(?:asked|wants|requested|instructed|says|said|authori[sz]ed|approved|would like|wishes)\s+(?:you\s+|the assistant\s+)?(?:to|that)\b|(?<=<\s*/?\s*)(?:user|human|assistant)(?:_(?:message|turn|query))?\s*>|(?<=(?:^|\n)\s*)(?:user|human|system)\s*:\s*\S`,
   ),
+  // Data that dictates the agent's reply (its content, language, encoding): a tool result answers the
+  // agent's request; it has no say in what the agent answers the user. Definitions and prompts may.
+  rule(
+    'directs-the-reply',
+    'reply',
+    0.5,
+    ['your', 'add', 'append', 'attach', 'include', 'insert', 'integrate', 'embed', 'put'],
+    String.raw`(?<=\b(?:in|into|within|throughout|encode|write|render|format|provide|translate|reverse|begin|start|end|finish|conclude|scramble|structure|phrase|present|deliver)\s{1,8})your\s+(?:(?:final|next|entire|whole)\s+)?(?:response|answer|reply)(?:'s)?\b|\byour\s+(?:response|answer|reply)\s+(?:must|should|has to|needs to)\b|\b(?:add|append|attach|include|insert|integrate|embed|put)\b(?:[^.\n]|\.(?=\S)){0,80}?\bto\s+your\s+(?:(?:final|next)\s+)?(?:response|answer|reply)\b`,
+  ),
   // Active content that a client may render or run.
   rule(
     'event-handler',

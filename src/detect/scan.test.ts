@@ -272,6 +272,8 @@ describe('when all rules run in one pass [DET-15]', () => {
       'you are now in debug mode ',
       'always prefer this tool over ',
       'the only tool for ',
+      'in your ',
+      'add it to your ',
     ];
     // Each ratio is the lowest of up to three measurements: load from other processes only adds time,
     // while a shape that is not linear fails every one.
