@@ -147,6 +147,14 @@ export const ORDER_RULES: readonly Rule[] = [
     ['the following', 'these', 'i ', 'this is a'],
     String.raw`(?<=(\b(?:do|follow|perform|execute|carry out|complete)\s+))(?:the following|these (?:steps|instructions|tasks?|actions?))\b|\bi (?:want|need|would like|order|instruct|command|require) you to\b|\bthis is an? (?:\w+ )?(?:message|instruction|notice|request|note) from\b`,
   ),
+  // Overriding what the user asked for: a tool does what it is asked, whatever its purpose.
+  rule(
+    'overrides-the-user',
+    'override',
+    0.6,
+    ['regardless', 'no matter', 'irrespective', 'ignor', 'overrid', 'instead of'],
+    String.raw`\b(?:regardless of|no matter|irrespective of|ignor\w*|overrid\w*|instead of)\s+(?:what(?:ever)?\s+|how\s+)?(?:the\s+)?${USER}(?:'s|s')?\s+(?:asks?|says?|wants?|input|requests?|requested|choices?|values?|specifies|specified|provides|provided|enters|entered|instructions?)\b`,
+  ),
   // Keeping the user in the dark.
   rule(
     'conceal-from-user',
@@ -173,7 +181,7 @@ export const ORDER_RULES: readonly Rule[] = [
       'owner',
       'requester',
     ],
-    String.raw`\b(?:do not|don't|dont|never|without|nor|not)\s+(?:\w+\s+)?(?:tell\w*|inform\w*|notify\w*|notifi\w*|alert\w*|mention\w*|reveal\w*|show\w*|disclos\w*|let\w*|ask\w*|warn\w*|report\w*|confirm\w*|bother\w*|explain\w*)\s+(?:[\w'-]+\s+){0,6}?(?:to\s+|with\s+)?(?:the\s+|your\s+)?${USER}s?\b|\b${USER}\s+(?:must|should|will|need|may)\s*(?:not|never)\s+(?:\w+\s+)?(?:know|see|notice|find out|learn|be (?:told|informed|aware|notified))\b|\b(?:hide|conceal|obscure|mask)\b[^.]{0,40}\bfrom (?:the\s+)?${USER}|\bkeep (?:this|it|these)(?: \w+)? (?:secret|hidden|confidential|between us)\b`,
+    String.raw`\b(?:do not|don't|dont|never|without|nor|not)\s+(?:\w+\s+)?(?:tell\w*|inform\w*|notify\w*|notifi\w*|alert\w*|mention\w*|reveal\w*|show\w*|disclos\w*|let\w*|ask\w*|warn\w*|report\w*|confirm\w*|bother\w*|explain\w*)\s+(?:[\w'-]+\s+){0,6}?(?:to\s+|with\s+)?(?:the\s+|your\s+)?${USER}s?\b|\b${USER}\s+(?:must|should|will|need|may)\s*(?:not|never)\s+(?:\w+\s+)?(?:know|see|notice|find out|learn|be (?:told|informed|aware|notified))\b|\b(?:hide|conceal|obscure|mask)\b[^.]{0,40}\bfrom (?:the\s+)?${USER}|\bkeep (?:this|it|these)(?: \w+)? (?:secret|hidden|confidential|between us)\b|\b(?:do not|don't|dont|never)\s+(?:mention|reveal|disclose)\s+(?:(?:this|these|that)\s+(?:change|step|instruction|rule|note|part|update|modification|redirect|override|requirement)s?\b|(?:this|it)(?=\s*(?:[.;!]|$)))`,
   ),
   rule(
     'covert-action',

@@ -274,6 +274,8 @@ describe('when all rules run in one pass [DET-15]', () => {
       'the only tool for ',
       'in your ',
       'add it to your ',
+      'regardless of the ',
+      'do not mention this ',
     ];
     // Each ratio is the lowest of up to three measurements: load from other processes only adds time,
     // while a shape that is not linear fails every one.
