@@ -197,8 +197,6 @@ describe('when all rules run in one pass [DET-15]', () => {
       'the user ',
       'if the ',
       'at once ',
-      'now in ',
-      ' mode',
       'param ',
       '=',
       '%41',
