@@ -73,7 +73,7 @@ export const ACTION_RULES: readonly Rule[] = [
       'every',
       'any',
     ],
-    String.raw`\b(?:instead of|rather than|in place of|replaces?|supersedes?|overrides?)\b[^.]{0,40}\b(?:other|original|default|built-?in|existing|standard|regular|any)\s+(?:\w+\s+)?(?:tools?|functions?|servers?|commands?)\b|\bwhen(?:ever)? (?:the user|you|the agent|the assistant|someone|anyone)\b[^.]{0,50}\b(?:asks?|wants?|requests?|calls?|uses?|invokes?|needs?|tries)\b[^.]{0,80}\b(?:you must|always|first (?:call|use|run|send|read)|instead|must (?:also|first|always))\b|\b(?:all|every|any)\s+(?:other\s+)?(?:tools?|functions?|tool calls?|emails?|messages?|requests?)\b[^.]{0,40}\b(?:must|should)\s+(?:also\s+)?(?:be\s+)?(?:sent|send|go|routed|forwarded|include|cc|bcc|copied)\b`,
+    String.raw`\b(?:instead of|rather than|in place of|replaces?|supersedes?|overrides?)\b[^.]{0,40}\b(?:other|original|default|built-?in|existing|standard|regular|any)\s+(?:\w+\s+)?(?:tools?|functions?|servers?|commands?)\b|\bwhen(?:ever)? (?:the user|you|the agent|the assistant|someone|anyone)\b[^.]{0,50}\b(?:asks?|wants?|requests?|calls?|uses?|invokes?|needs?|tries)\b[^.]{0,80}\b(?:you must|always|first (?:call|use|run|send|read)|instead|must (?:also|first|always))\b|\b(?:all|every|any)\s+(?:other\s+)?(?:tools?|functions?|tool calls?|emails?|messages?|requests?)\b[^.]{0,40}\b(?:must|should)\s+(?:also\s+)?(?:be\s+)?(?:sent|send|go|routed|forwarded|include(?!\s+(?:(?:an?|the|your|a valid)\s+)?(?:authori[sz]ation|auth|bearer|api[ -]?key|access token|header|content-type|accept)\b)|cc|bcc|copied)\b`,
   ),
   // Manipulating which tool the model picks.
   rule(

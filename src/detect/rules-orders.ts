@@ -61,7 +61,7 @@ export const ORDER_RULES: readonly Rule[] = [
     'override',
     0.6,
     ['instruction', 'task', 'objective', 'directive', 'system prompt', 'order'],
-    String.raw`(?<=(\b(?:new|updated|revised|real|actual|true|hidden|secret|additional|important|special|critical|urgent|priority)\s+(?:\w+\s+)?))(?:instructions?|task|objective|directive|system prompt|orders?)\s*(?:[:!]|follow|for you|from)`,
+    String.raw`(?<=(\b(?:new|updated|revised|real|actual|true|hidden|secret|additional|important|special|critical|urgent|priority)\s+(?:\w+\s+)?))(?:instructions?|task|objective|directive|system prompt|orders)\s*(?:[:!]|follow|for you|from)`,
   ),
   rule(
     'system-tag',
