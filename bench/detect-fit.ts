@@ -43,6 +43,24 @@ const logit = (x: Float64Array, w: Float64Array): number => {
   for (let i = 0; i < x.length; i++) z += (x[i] as number) * (w[i] as number);
   return z;
 };
+/**
+ * Sources whose attack labels are not toolgate's task, with why: neither fitted on nor counted in the
+ * worst source, their figures printed apart. ASB's attacker tools are honest descriptions of a
+ * harmful purpose ("a tool used for reallocating CPU resources discreetly"): no instruction to the
+ * agent is in the text a gateway reads; their attack is in what the tool later returns (source `asb`).
+ */
+const OFF_TASK: ReadonlyMap<string, string> = new Map([
+  ['asb-tools', 'harmful purpose described, no instruction to the agent'],
+]);
+
+/**
+ * Features that are evidence of an attack, never of its absence: an obligation paired with a demand
+ * outside the tool's purpose, and a demand the tool's name does not explain. Their weights are kept
+ * at 0 or above (projected gradient), so a benign source that uses the same words (a README's "you
+ * must run curl … | bash") can lower how much they count, not turn them into a sign of safety.
+ */
+const EVIDENCE = FEATURES.map((f) => /\+|^mismatch:/.test(f));
+
 /** The largest share of a benign source's items the intent model may flag on its own. */
 const FP_BUDGET = 0.005;
 
@@ -52,7 +70,7 @@ const FP_BUDGET = 0.005;
  * training source (items the rules already flag do not count).
  */
 export const fit = (all: readonly Row[]): Weights => {
-  const rows = all.filter((r) => r.demand);
+  const rows = all.filter((r) => r.demand && !OFF_TASK.has(r.source));
   const groups = new Map<string, number>();
   for (const r of rows)
     groups.set(`${r.source}|${r.label}`, (groups.get(`${r.source}|${r.label}`) ?? 0) + 1);
@@ -78,6 +96,7 @@ export const fit = (all: readonly Row[]): Weights => {
       const mh = (m[i] as number) / (1 - 0.9 ** it);
       const vh = (v[i] as number) / (1 - 0.999 ** it);
       w[i] = (w[i] as number) - (0.05 * mh) / (Math.sqrt(vh) + 1e-8);
+      if (EVIDENCE[i]) w[i] = Math.max(0, w[i] as number);
     }
   }
   let shift = 0;
@@ -138,7 +157,7 @@ export const bySource = (
     const mine = rows.filter((r) => r.source === source);
     const held = fit(rows.filter((r) => r.source !== source));
     for (const r of mine)
-      if (r.label === 'attack' && r.surface === 'output') {
+      if (r.label === 'attack' && r.surface === 'output' && !OFF_TASK.has(source)) {
         outputs++;
         if (flags(r, held)) outputsFlagged++;
       }
@@ -163,19 +182,23 @@ export const losoTable = ({
   heldOutOutputs: number;
 }): string => {
   const f = (x: number) => (Number.isNaN(x) ? '–' : `${(100 * x).toFixed(1)}%`);
-  const out = [
-    '\n| source | attacks | benign | rules alone: recall / FP | in-sample: recall / FP | held out: recall / FP |\n|---|---|---|---|---|---|',
-    ...sources.map(
-      (s) =>
-        `| ${s.source} | ${s.attacks} | ${s.benign} | ${f(s.rules.recall)} / ${f(s.rules.fp)} | ${f(s.inSample.recall)} / ${f(s.inSample.fp)} | ${f(s.heldOut.recall)} / ${f(s.heldOut.fp)} |`,
-    ),
-  ];
-  const worst = sources
+  const header =
+    '| source | attacks | benign | rules alone: recall / FP | in-sample: recall / FP | held out: recall / FP |\n|---|---|---|---|---|---|';
+  const row = (s: SourceFigures) =>
+    `| ${s.source} | ${s.attacks} | ${s.benign} | ${f(s.rules.recall)} / ${f(s.rules.fp)} | ${f(s.inSample.recall)} / ${f(s.inSample.fp)} | ${f(s.heldOut.recall)} / ${f(s.heldOut.fp)} |`;
+  const onTask = sources.filter((s) => !OFF_TASK.has(s.source));
+  const offTask = sources.filter((s) => OFF_TASK.has(s.source));
+  const out = [`\n${header}`, ...onTask.map(row)];
+  if (offTask.length > 0)
+    out.push(
+      "\nLabels that are not toolgate's task (not fitted on, not in the worst source):\n",
+      header,
+      ...offTask.map((s) => `${row(s)} ${OFF_TASK.get(s.source) ?? ''}`),
+    );
+  const worst = onTask
     .filter((s) => s.attacks > 0)
     .sort((a, b) => a.heldOut.recall - b.heldOut.recall)[0];
-  const worstFp = sources
-    .filter((s) => s.benign > 0)
-    .sort((a, b) => b.heldOut.fp - a.heldOut.fp)[0];
+  const worstFp = onTask.filter((s) => s.benign > 0).sort((a, b) => b.heldOut.fp - a.heldOut.fp)[0];
   if (worst)
     out.push(`\nWorst held-out attack source: ${worst.source} (recall ${f(worst.heldOut.recall)})`);
   if (worstFp)

@@ -86,8 +86,10 @@ const words = (name: string): string[] =>
  * otherwise (`get_weather(system_prompt)`).
  */
 const outOfScope = (toolName: unknown, params: readonly string[]): string[] => {
-  const own = new Set(typeof toolName === 'string' ? words(toolName) : []);
-  return params.filter((p) => !words(p).some((w) => SUSPICIOUS_WORDS.has(w) && own.has(w)));
+  // Singular and plural are one word: `private_keys(private_key)` is about keys.
+  const stem = (w: string) => w.replace(/s$/, '');
+  const own = new Set(typeof toolName === 'string' ? words(toolName).map(stem) : []);
+  return params.filter((p) => !words(p).some((w) => SUSPICIOUS_WORDS.has(w) && own.has(stem(w))));
 };
 
 /** A tool, prompt, resource or template definition: all its strings, and a tool's parameter names. */

@@ -51,6 +51,7 @@ export const FEATURES = [
   'rules:urgency',
   'rules:fake-error',
   'rules:fake-turn',
+  'rules:reply',
   'rules:active-content',
   'rules:argument-injection',
   'rules:hidden',

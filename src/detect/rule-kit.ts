@@ -21,6 +21,7 @@ export type Category =
   | 'urgency'
   | 'fake-error'
   | 'fake-turn'
+  | 'reply'
   | 'active-content'
   | 'argument-injection'
   | 'hidden'

@@ -73,7 +73,7 @@ export const ACTION_RULES: readonly Rule[] = [
       'every',
       'any',
     ],
-    String.raw`\b(?:instead of|rather than|in place of|replaces?|supersedes?|overrides?)\b[^.]{0,40}\b(?:other|original|default|built-?in|existing|standard|regular|any)\s+(?:\w+\s+)?(?:tools?|functions?|servers?|commands?)\b|\bwhen(?:ever)? (?:the user|you|the agent|the assistant|someone|anyone)\b[^.]{0,50}\b(?:asks?|wants?|requests?|calls?|uses?|invokes?|needs?|tries)\b[^.]{0,80}\b(?:you must|always|first (?:call|use|run|send|read)|instead|must (?:also|first|always))\b|\b(?:all|every|any)\s+(?:other\s+)?(?:tools?|functions?|tool calls?|emails?|messages?|requests?)\b[^.]{0,40}\b(?:must|should)\s+(?:also\s+)?(?:be\s+)?(?:sent|send|go|routed|forwarded|include|cc|bcc|copied)\b`,
+    String.raw`\b(?:instead of|rather than|in place of|replaces?|supersedes?|overrides?)\b[^.]{0,40}\b(?:other|original|default|built-?in|existing|standard|regular|any)\s+(?:\w+\s+)?(?:tools?|functions?|servers?|commands?)\b|\bwhen(?:ever)? (?:the user|you|the agent|the assistant|someone|anyone)\b[^.]{0,50}\b(?:asks?|wants?|requests?|calls?|uses?|invokes?|needs?|tries)\b[^.]{0,80}\b(?:you must|always|first (?:call|use|run|send|read)|instead|must (?:also|first|always))\b|\b(?:all|every|any)\s+(?:other\s+)?(?:tools?|functions?|tool calls?|emails?|messages?|requests?)\b[^.]{0,40}\b(?:must|should)\s+(?:also\s+)?(?:be\s+)?(?:sent|send|go|routed|forwarded|include(?!\s+(?:(?:an?|the|your|a valid)\s+)?(?:authori[sz]ation|auth|bearer|api[ -]?key|access token|header|content-type|accept)\b)|cc|bcc|copied)\b`,
   ),
   // Manipulating which tool the model picks.
   rule(
@@ -97,7 +97,7 @@ export const ACTION_RULES: readonly Rule[] = [
       'this server',
       'better',
     ],
-    String.raw`(?<=\b(?:the|this is the|is the)\s+)(?:best|only|most (?:reliable|trusted|accurate|secure|powerful|advanced|efficient|recommended|popular)|number one|#1|ultimate|superior|greatest|top)\s+(?:\w+\s+)?(?:tool|function|option|choice|server|solution|service|api)\b|\b(?:always|only|exclusively) (?:use|choose|prefer|select|pick|call|invoke|trust) (?:this|me|our)\b(?<!\bonly \w+ \w+)|\bonly (?:use|choose|prefer|select|pick|call|invoke|trust) (?:this|me|our)\b(?! (?:\w+ )?(?:if|when|whenever|after|once|unless|before)\b)|\bthis (?:tool|function|server) is (?:the )?(?:best|superior|only|most)\b|\b(?:better|superior) than (?:all |any )?(?:other|the other|alternative)`,
+    String.raw`(?<=\b(?:the|this is the|is the)\s+)(?:best|most (?:reliable|trusted|accurate|secure|powerful|advanced|efficient|recommended|popular)|number one|#1|ultimate|superior|greatest|top)\s+(?:\w+\s+)?(?:tool|function|option|choice|server|solution|service|api)\b|(?<=\b(?:the|this is the|is the)\s+)only\s+(?:\w+\s+)?(?:tool|function|option|choice|server|solution|service|api)\b(?! (?:for|to|that|which|in|when)\b)|\b(?:always|exclusively) (?:use|choose|prefer|select|pick|call|invoke|trust) (?:me\b|our\b|this (?:tool|function|server|service|api|one|mcp)\b(?! (?:\w+ ){0,2}(?:over|instead of|rather than) (?:multiple|several|many|individual|separate|repeated|sequential|single)\b))|\bonly (?:use|choose|prefer|select|pick|call|invoke|trust) (?:this|me|our)\b(?! (?:\w+ )?(?:if|when|whenever|after|once|unless|before)\b)|\bthis (?:tool|function|server) is (?:the )?(?:best|superior|only|most)\b|\b(?:better|superior) than (?:all |any )?(?:other|the other|alternative)`,
   ),
   rule(
     'disparage-alternatives',
@@ -122,7 +122,7 @@ export const ACTION_RULES: readonly Rule[] = [
       'time-sensitive',
       'time sensitive',
     ],
-    String.raw`\b(?:urgent(?:ly)?|immediately|right now|asap|without delay|at once|emergency|time[- ]sensitive)\b`,
+    String.raw`\b(?:urgent(?:ly)?|immediately|right now|asap|without delay|emergency|time[- ]sensitive)\b|(?<!\b(?:all|both|many|multiple|several|\w{1,40}s)\s{1,8})\bat once\b`,
   ),
   rule(
     'coercion',
@@ -179,7 +179,16 @@ export const ACTION_RULES: readonly Rule[] = [
       'assistant',
       'system',
     ],
-    String.raw`\b(?:new|next|updated|follow-?up|additional|real|actual)\s+(?:user\s+)?(?:query|question|request|instructions?|message|task|prompt)s?\s*:|\bi am the (?:real |actual )?(?:user|owner|admin|administrator|developer)\b|\buser\s+(?:has\s+)?(?:now\s+|also\s+)?(?:asked|wants|requested|instructed|says|said|authori[sz]ed|approved|would like|wishes)\s+(?:you\s+|the assistant\s+)?(?:to|that)\b|(?<=<\s*/?\s*)(?:user|human|assistant)(?:_(?:message|turn|query))?\s*>|(?<=(?:^|\n)\s*)(?:user|human|system)\s*:\s*\S`,
+    String.raw`\b(?:new|next|updated|follow-?up|additional|real|actual)\s+(?:user\s+)?(?:query|question|request|instructions?|message|task|prompt)s?\s*:|\bi am the (?:real |actual )?(?:user|owner|admin|administrator|developer)\b|(?<!\b(?:if|when|whenever|unless|once|where|until|in case|as soon as)\s{1,8}(?:(?:the|a|your)\s{1,8})?)\buser\s+(?:has\s+)?(?:now\s+|also\s+)?(?:asked|wants|requested|instructed|says|said|authori[sz]ed|approved|would like|wishes)\s+(?:you\s+|the assistant\s+)?(?:to|that)\b|(?<=<\s*/?\s*)(?:user|human|assistant)(?:_(?:message|turn|query))?\s*>|(?<=(?:^|\n)\s*)(?:user|human|system)\s*:\s*\S`,
+  ),
+  // Data that dictates the agent's reply (its content, language, encoding): a tool result answers the
+  // agent's request; it has no say in what the agent answers the user. Definitions and prompts may.
+  rule(
+    'directs-the-reply',
+    'reply',
+    0.5,
+    ['your', 'add', 'append', 'attach', 'include', 'insert', 'integrate', 'embed', 'put'],
+    String.raw`(?<=\b(?:in|into|within|throughout|encode|write|render|format|provide|translate|reverse|begin|start|end|finish|conclude|scramble|structure|phrase|present|deliver)\s{1,8})your\s+(?:(?:final|next|entire|whole)\s+)?(?:response|answer|reply)(?:'s)?\b|\byour\s+(?:response|answer|reply)\s+(?:must|should|has to|needs to)\b|\b(?:add|append|attach|include|insert|integrate|embed|put)\b(?:[^.\n]|\.(?=\S)){0,80}?\bto\s+your\s+(?:(?:final|next)\s+)?(?:response|answer|reply)\b`,
   ),
   // Active content that a client may render or run.
   rule(

@@ -61,7 +61,7 @@ export const ORDER_RULES: readonly Rule[] = [
     'override',
     0.6,
     ['instruction', 'task', 'objective', 'directive', 'system prompt', 'order'],
-    String.raw`(?<=(\b(?:new|updated|revised|real|actual|true|hidden|secret|additional|important|special|critical|urgent|priority)\s+(?:\w+\s+)?))(?:instructions?|task|objective|directive|system prompt|orders?)\s*(?:[:!]|follow|for you|from)`,
+    String.raw`(?<=(\b(?:new|updated|revised|real|actual|true|hidden|secret|additional|important|special|critical|urgent|priority)\s+(?:\w+\s+)?))(?:instructions?|task|objective|directive|system prompt|orders)\s*(?:[:!]|follow|for you|from)`,
   ),
   rule(
     'system-tag',
@@ -116,7 +116,7 @@ export const ORDER_RULES: readonly Rule[] = [
       'no longer',
       'without',
     ],
-    String.raw`\byou are (?:now|no longer)\b|\b(?:act|behave|pretend|roleplay|respond)\s+(?:as|like)\s+(?:if you (?:are|were)\s+)?(?:an?\s+)?(?:unrestricted|unfiltered|jailbroken|evil|dan|different ai)|\b(?:developer|dan|god|admin|debug|jailbreak|unrestricted|unfiltered|maintenance|sudo|root)\s+mode\b|\bno longer (?:bound|restricted|limited)\b|\bwithout (?:any )?(?:restrictions|limitations|filters|censorship|safety)\b|\bjailbr(?:eak|oken)\b`,
+    String.raw`\byou are (?:now|no longer)\b|\b(?:act|behave|pretend|roleplay|respond)\s+(?:as|like)\s+(?:if you (?:are|were)\s+)?(?:an?\s+)?(?:unrestricted|unfiltered|jailbroken|evil|dan|different ai)|\b(?:developer|dan|god|jailbreak|unrestricted|unfiltered)\s+mode\b|(?<=\b(?:you are|you're|you have entered|now in|now entering|switch to|switched to|operating in)\s{1,8}(?:(?:now|in|the|an?)\s{1,8}){0,2})(?:debug|admin|maintenance|sudo|root)\s+mode\b|\bno longer (?:bound|restricted|limited)\b|\bwithout (?:any )?(?:restrictions|limitations|filters|censorship|safety)\b|\bjailbr(?:eak|oken)\b`,
   ),
   rule(
     'addressed-to-model',
@@ -147,6 +147,14 @@ export const ORDER_RULES: readonly Rule[] = [
     ['the following', 'these', 'i ', 'this is a'],
     String.raw`(?<=(\b(?:do|follow|perform|execute|carry out|complete)\s+))(?:the following|these (?:steps|instructions|tasks?|actions?))\b|\bi (?:want|need|would like|order|instruct|command|require) you to\b|\bthis is an? (?:\w+ )?(?:message|instruction|notice|request|note) from\b`,
   ),
+  // Overriding what the user asked for: a tool does what it is asked, whatever its purpose.
+  rule(
+    'overrides-the-user',
+    'override',
+    0.6,
+    ['regardless', 'no matter', 'irrespective', 'ignor', 'overrid', 'instead of'],
+    String.raw`\b(?:regardless of|no matter|irrespective of|ignor\w*|overrid\w*|instead of)\s+(?:what(?:ever)?\s+|how\s+)?(?:the\s+)?${USER}(?:'s|s')?\s+(?:asks?|says?|wants?|input|requests?|requested|choices?|values?|specifies|specified|provides|provided|enters|entered|instructions?)\b`,
+  ),
   // Keeping the user in the dark.
   rule(
     'conceal-from-user',
@@ -173,7 +181,7 @@ export const ORDER_RULES: readonly Rule[] = [
       'owner',
       'requester',
     ],
-    String.raw`\b(?:do not|don't|dont|never|without|nor|not)\s+(?:\w+\s+)?(?:tell\w*|inform\w*|notify\w*|notifi\w*|alert\w*|mention\w*|reveal\w*|show\w*|disclos\w*|let\w*|ask\w*|warn\w*|report\w*|confirm\w*|bother\w*|explain\w*)\s+(?:[\w'-]+\s+){0,6}?(?:to\s+|with\s+)?(?:the\s+|your\s+)?${USER}s?\b|\b${USER}\s+(?:must|should|will|need|may)\s*(?:not|never)\s+(?:\w+\s+)?(?:know|see|notice|find out|learn|be (?:told|informed|aware|notified))\b|\b(?:hide|conceal|obscure|mask)\b[^.]{0,40}\bfrom (?:the\s+)?${USER}|\bkeep (?:this|it|these)(?: \w+)? (?:secret|hidden|confidential|between us)\b`,
+    String.raw`\b(?:do not|don't|dont|never|without|nor|not)\s+(?:\w+\s+)?(?:tell\w*|inform\w*|notify\w*|notifi\w*|alert\w*|mention\w*|reveal\w*|show\w*|disclos\w*|let\w*|ask\w*|warn\w*|report\w*|confirm\w*|bother\w*|explain\w*)\s+(?:[\w'-]+\s+){0,6}?(?:to\s+|with\s+)?(?:the\s+|your\s+)?${USER}s?\b|\b${USER}\s+(?:must|should|will|need|may)\s*(?:not|never)\s+(?:\w+\s+)?(?:know|see|notice|find out|learn|be (?:told|informed|aware|notified))\b|\b(?:hide|conceal|obscure|mask)\b[^.]{0,40}\bfrom (?:the\s+)?${USER}|\bkeep (?:this|it|these)(?: \w+)? (?:secret|hidden|confidential|between us)\b|\b(?:do not|don't|dont|never)\s+(?:mention|reveal|disclose)\s+(?:(?:this|these|that)\s+(?:change|step|instruction|rule|note|part|update|modification|redirect|override|requirement)s?\b|(?:this|it)(?=\s*(?:[.;!]|$)))`,
   ),
   rule(
     'covert-action',

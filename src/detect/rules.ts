@@ -11,6 +11,7 @@ export const RULES: readonly Rule[] = [...ORDER_RULES, ...ACTION_RULES];
 /** Per-surface weight multipliers: what is normal in one place is suspicious in another. */
 export const SURFACE_WEIGHTS: Record<Surface, Partial<Record<Category, number>>> = {
   definition: {
+    reply: 0,
     'fake-error': 0.5,
     'fake-turn': 0.5,
     'secret-request': 0.6,
@@ -19,6 +20,7 @@ export const SURFACE_WEIGHTS: Record<Surface, Partial<Record<Category, number>>>
   // Server instructions are written for the model: addressing it is their purpose.
   instructions: {
     addressed: 0,
+    reply: 0,
     imperative: 0.5,
     'fake-turn': 0.5,
     'argument-injection': 0,
@@ -29,13 +31,14 @@ export const SURFACE_WEIGHTS: Record<Surface, Partial<Record<Category, number>>>
   // A prompt is a message to the model, often in the user's voice.
   prompt: {
     addressed: 0.5,
+    reply: 0,
     imperative: 0.5,
     'fake-turn': 0.5,
     'hidden-param': 0,
     'argument-injection': 0,
   },
   // A server asking the user, through the client, for secrets is phishing.
-  request: { 'secret-request': 2.2, 'hidden-param': 0, 'argument-injection': 0 },
+  request: { 'secret-request': 2.2, 'hidden-param': 0, 'argument-injection': 0, reply: 0 },
   arguments: {
     override: 0,
     role: 0,
@@ -50,6 +53,7 @@ export const SURFACE_WEIGHTS: Record<Surface, Partial<Record<Category, number>>>
     urgency: 0,
     'fake-error': 0,
     'fake-turn': 0,
+    reply: 0,
     'active-content': 0,
     hidden: 0,
     intent: 0,
@@ -75,6 +79,7 @@ export const ATTACK_CATEGORIES: ReadonlySet<Category> = new Set([
   'urgency',
   'fake-error',
   'fake-turn',
+  'reply',
   'hidden',
   'active-content',
 ]);
