@@ -83,8 +83,14 @@ const waitForPort = async (
 };
 
 /** Starts a loopback-only helper process; keeps the tail of its stderr for error messages. */
-const startProcess = (args: readonly string[]): { child: ChildProcess; stderr: () => string } => {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+const startProcess = (
+  args: readonly string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; stderr: () => string } => {
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let tail = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
@@ -176,7 +182,8 @@ const benchFetch = (url: string | URL, init?: RequestInit): Promise<Response> =>
  * An MCP client over Streamable HTTP to a process started with `args(port)`, which is weighed.
  * `era` picks the protocol era: 2025-11-25 (sessionful where the server keeps sessions) or
  * 2026-07-28 (stateless). The client is the lean one (`lean-client.ts`) unless `paths.httpClient`
- * asks for the SDK's, so every contender is driven by the same generator in one run.
+ * asks for the SDK's, so every contender is driven by the same generator in one run. `env` is added
+ * to the started process's environment.
  */
 export const httpTarget = async (
   paths: Paths,
@@ -184,9 +191,10 @@ export const httpTarget = async (
   tool: string,
   helpers: readonly ChildProcess[] = [],
   era: LeanEra = '2025',
+  env: Record<string, string> = {},
 ): Promise<Running> => {
   const port = await freePort();
-  const { child, stderr } = startProcess(args(port));
+  const { child, stderr } = startProcess(args(port), env);
   const url = `http://127.0.0.1:${port}/mcp`;
   try {
     await waitForPort(port, child);
