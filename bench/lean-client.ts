@@ -52,7 +52,7 @@ const post = (
  * The JSON-RPC message answering `id` in a response body: the body itself when it is JSON, else the
  * `data:` line of the SSE stream that carries it (streams may hold priming events with empty data).
  */
-export const answerIn = (answer: Answer, id: number): Record<string, unknown> => {
+const answerIn = (answer: Answer, id: number): Record<string, unknown> => {
   const type = answer.headers['content-type'] ?? '';
   if (answer.status !== 200) throw new Error(`HTTP ${answer.status}: ${answer.body.slice(0, 200)}`);
   if (type.startsWith('application/json')) {
