@@ -9,12 +9,15 @@ import {
   type Transport,
 } from '@modelcontextprotocol/client';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { connectLean, type LeanEra } from './lean-client.js';
 import type { Call } from './measure.js';
 
 /** Where things are: the repository root, the built echo fixtures, a scratch dir for configs. */
 export interface Paths {
   readonly root: string;
   readonly scratch: string;
+  /** The HTTP load generator: the lean raw-HTTP client (default) or the official SDK client. */
+  readonly httpClient?: 'lean' | 'sdk';
 }
 
 /** A started scenario: how to call the tool, which process to weigh, and how to tear it all down. */
@@ -80,8 +83,14 @@ const waitForPort = async (
 };
 
 /** Starts a loopback-only helper process; keeps the tail of its stderr for error messages. */
-const startProcess = (args: readonly string[]): { child: ChildProcess; stderr: () => string } => {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+const startProcess = (
+  args: readonly string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; stderr: () => string } => {
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let tail = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
@@ -171,25 +180,32 @@ const benchFetch = (url: string | URL, init?: RequestInit): Promise<Response> =>
 
 /**
  * An MCP client over Streamable HTTP to a process started with `args(port)`, which is weighed.
- * `client` picks its protocol era (the SDK's default speaks 2025-11-25, sessionful).
+ * `era` picks the protocol era: 2025-11-25 (sessionful where the server keeps sessions) or
+ * 2026-07-28 (stateless). The client is the lean one (`lean-client.ts`) unless `paths.httpClient`
+ * asks for the SDK's, so every contender is driven by the same generator in one run. `env` is added
+ * to the started process's environment.
  */
 export const httpTarget = async (
+  paths: Paths,
   args: (port: number) => readonly string[],
   tool: string,
   helpers: readonly ChildProcess[] = [],
-  client: ClientOptions = {},
+  era: LeanEra = '2025',
+  env: Record<string, string> = {},
 ): Promise<Running> => {
   const port = await freePort();
-  const { child, stderr } = startProcess(args(port));
+  const { child, stderr } = startProcess(args(port), env);
+  const url = `http://127.0.0.1:${port}/mcp`;
   try {
     await waitForPort(port, child);
-    const connected = await connectClient(
-      new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`), {
-        fetch: benchFetch,
-      }),
-      tool,
-      client,
-    );
+    const connected =
+      paths.httpClient === 'sdk'
+        ? await connectClient(
+            new StreamableHTTPClientTransport(new URL(url), { fetch: benchFetch }),
+            tool,
+            era === '2026' ? { versionNegotiation: { mode: 'auto' } } : {},
+          )
+        : await connectLean(url, tool, era);
     return {
       call: connected.call,
       pid: child.pid,

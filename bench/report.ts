@@ -47,6 +47,8 @@ export interface RunInfo {
   readonly seconds: number;
   readonly maxCalls: number;
   readonly rounds: number;
+  /** The HTTP scenarios' load generator: the lean raw-HTTP client or the official SDK client. */
+  readonly httpClient: 'lean' | 'sdk';
   /** 1-minute load average before the first round and after each. */
   readonly load: readonly number[];
 }
@@ -84,7 +86,10 @@ const headerLines = (info: RunInfo): string[] => [
   '',
   `Latency (steady state): ${info.calls} sequential \`tools/call\` (concurrency 1) after ${info.warmup + info.calls + info.settle} calls (the cold phase below, then ${info.settle} more,`,
   'until V8 has compiled what the calls run), back to back.',
-  `Throughput: concurrency ${info.concurrency} over one client connection, for ${info.seconds} s or ${info.maxCalls} calls, after a 1 s warm-up.`,
+  `Throughput: concurrency ${info.concurrency} from one client, for ${info.seconds} s or ${info.maxCalls} calls, after a 1 s warm-up.`,
+  info.httpClient === 'lean'
+    ? 'HTTP client: `bench/lean-client.ts` (raw node:http, keep-alive, pre-serialized requests, each answer checked to echo its request), the same for every HTTP scenario.'
+    : 'HTTP client: the official MCP SDK client (Streamable HTTP over fetch), the same for every HTTP scenario.',
   'RSS: VmRSS of the weighed process (the gateway or proxy alone, without its echo child; the echo server itself when direct),',
   'after the steady-state latency phase and after the throughput run (medians), with VmHWM as the peak (max over rounds).',
   'CPU/call: user + system CPU time of the weighed process, all its threads (/proc/<pid>/stat), divided by the calls of the phase;',

@@ -29,6 +29,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     only: { type: 'string' },
     front: { type: 'boolean', default: false },
+    'sdk-client': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
   },
 });
@@ -77,6 +78,13 @@ const runScenario = async (scenario: Scenario, paths: Paths, info: RunInfo): Pro
       () => measureThroughput(call, info.concurrency, info.seconds, info.maxCalls),
     );
     const loaded = readRss(pid);
+    // A call that failed or got a wrong answer (the lean client checks each echo) fails the scenario.
+    if (loadedRun.result.errors > 0)
+      return {
+        kind: 'failed',
+        scenario,
+        reason: `${loadedRun.result.errors} of the calls at ${info.concurrency} in flight failed`,
+      };
     return {
       kind: 'measured',
       scenario,
@@ -131,6 +139,7 @@ const main = async (): Promise<void> => {
     seconds: Number(values.seconds),
     maxCalls: Number(values['max-calls']),
     rounds: Number(values.rounds),
+    httpClient: values['sdk-client'] ? 'sdk' : 'lean',
     load: [],
   };
   const scratch = mkdtempSync(join(tmpdir(), 'toolgate-bench-'));
@@ -140,7 +149,8 @@ const main = async (): Promise<void> => {
     for (let round = 1; round <= info.rounds; round++) {
       for (const scenario of rotated(scenarios, round - 1)) {
         process.stderr.write(`bench: round ${round}/${info.rounds}: ${scenario.label} …\n`);
-        const outcome = await runScenario(scenario, { root, scratch }, info);
+        const paths = { root, scratch, httpClient: info.httpClient };
+        const outcome = await runScenario(scenario, paths, info);
         if (outcome.kind === 'failed')
           process.stderr.write(`bench:   not measured: ${outcome.reason}\n`);
         rounds[scenarios.indexOf(scenario)]?.push(outcome);

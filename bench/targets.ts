@@ -115,7 +115,7 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     id: 'http-direct',
     label: 'HTTP: client → echo (direct)',
-    start: (paths) => httpTarget((port) => [echoHttp(paths), String(port)], 'echo'),
+    start: (paths) => httpTarget(paths, (port) => [echoHttp(paths), String(port)], 'echo'),
   },
   {
     id: 'http-toolgate-http',
@@ -124,7 +124,9 @@ export const SCENARIOS: readonly Scenario[] = [
     start: async (paths) => {
       const upstream = await startHttpEcho(paths);
       const config = writeConfig(paths, 'http-http', { url: upstream.url });
-      return httpTarget((port) => serveArgs(paths, config, port), 'bench__echo', [upstream.child]);
+      return httpTarget(paths, (port) => serveArgs(paths, config, port), 'bench__echo', [
+        upstream.child,
+      ]);
     },
   },
   {
@@ -136,7 +138,7 @@ export const SCENARIOS: readonly Scenario[] = [
         command: process.execPath,
         args: [echoStdio(paths)],
       });
-      return httpTarget((port) => serveArgs(paths, config, port), 'bench__echo');
+      return httpTarget(paths, (port) => serveArgs(paths, config, port), 'bench__echo');
     },
   },
   {
@@ -148,9 +150,7 @@ export const SCENARIOS: readonly Scenario[] = [
         command: process.execPath,
         args: [echoStdio(paths)],
       });
-      return httpTarget((port) => serveArgs(paths, config, port), 'bench__echo', [], {
-        versionNegotiation: { mode: 'auto' },
-      });
+      return httpTarget(paths, (port) => serveArgs(paths, config, port), 'bench__echo', [], '2026');
     },
   },
   {
@@ -159,6 +159,7 @@ export const SCENARIOS: readonly Scenario[] = [
     baseline: 'http-direct',
     start: (paths) =>
       httpTarget(
+        paths,
         (port) => [
           mcpProxyBin(paths),
           '--host',

@@ -9,7 +9,7 @@ import {
   type Result,
 } from '@modelcontextprotocol/server';
 import type { JsonRpcId, JsonRpcMessage } from '../transport/frame.js';
-import type { Params } from '../core/interceptor.js';
+import type { ClientChannel, Params } from '../core/interceptor.js';
 import { serverChannel, type FrontServer } from './front-server.js';
 import { toProtocolError } from '../transport/to-json-rpc-error.js';
 import { serverInternals, type ServerInternals } from '../transport/sdk-internals.js';
@@ -77,21 +77,37 @@ const errorOf = (
   error: { code: codec.encodeErrorCode(code), message, ...(data !== undefined && { data }) },
 });
 
+/**
+ * How a session's era answers a `tools/call`: the SDK's codec and identity (`internals`), the era's
+ * result projection, and the negotiated revision (named in one error message).
+ */
+export interface CallEncoder {
+  readonly internals: ServerInternals;
+  readonly project: (result: CallToolResult) => unknown;
+  readonly version: string | undefined;
+}
+
+/** The encoder of an initialized 2025-era front session: its own `Server`'s projection and revision. */
+const sessionEncoder = (front: FrontServer, internals: ServerInternals): CallEncoder => ({
+  internals,
+  project: (result) => front.server.projectCallToolResult(result, undefined),
+  version: front.server.getNegotiatedProtocolVersion(),
+});
+
 /** A gateway result as the SDK would answer it: projected, validated and encoded by the era codec. */
 const encodeCallResult = (
-  front: FrontServer,
-  internals: ServerInternals,
+  { internals, project, version }: CallEncoder,
   id: JsonRpcId,
   result: unknown,
 ): JSONRPCMessage => {
   const { codec, serverInfo } = internals;
-  const projected = front.server.projectCallToolResult(result as CallToolResult, undefined);
+  const projected = project(result as CallToolResult);
   if (isInputRequiredResult(projected))
     return errorOf(
       internals,
       id,
       ProtocolErrorCode.InternalError,
-      `Handler for tools/call returned an input-required result, but this request is served on protocol revision ${front.server.getNegotiatedProtocolVersion() ?? LATEST_PROTOCOL_VERSION}, which has no input_required vocabulary`,
+      `Handler for tools/call returned an input-required result, but this request is served on protocol revision ${version ?? LATEST_PROTOCOL_VERSION}, which has no input_required vocabulary`,
     );
   const valid = codec.validateResult('tools/call', normalizeContentless(projected));
   if (!valid.ok)
@@ -136,35 +152,59 @@ const encodeCallError = (
   return errorOf(internals, id, code, wire.message ?? 'Internal error', wire.data);
 };
 
+/** Where a plain call runs: the gateway, the front session it runs in, its way back to the client, its metrics. */
+export interface CallTarget {
+  readonly gateway: FrontServer['gateway'];
+  readonly session: FrontServer['session'];
+  readonly channel: ClientChannel;
+  readonly observe: FrontServer['observe'];
+}
+
 /**
- * Runs one plain `tools/call` (see {@link plainCallInternals}) through `gateway.request`, and so through
- * THE chain like any other call, and resolves with its answer as the SDK would have encoded it, or
+ * Runs one plain `tools/call` through `gateway.request`, and so through THE chain like any other
+ * call, and resolves with its answer as the SDK would have encoded it for the encoder's era, or
  * undefined when `signal` was aborted meanwhile (a cancelled call is answered by nobody, as in the SDK).
  */
-export const answerPlainCall = async (
-  front: FrontServer,
-  internals: ServerInternals,
+export const answerCall = async (
+  target: CallTarget,
+  encoder: CallEncoder,
   id: JsonRpcId,
   params: Params,
   signal: AbortSignal,
 ): Promise<JSONRPCMessage | undefined> => {
   let result: unknown;
-  const done = front.observe('tools/call');
+  const done = target.observe('tools/call');
   try {
-    result = await front.gateway.request(
-      front.session,
-      serverChannel(front),
+    result = await target.gateway.request(
+      target.session,
+      target.channel,
       'tools/call',
       params,
       signal,
     );
   } catch (error) {
     done(error);
-    return signal.aborted ? undefined : encodeCallError(internals, id, error);
+    return signal.aborted ? undefined : encodeCallError(encoder.internals, id, error);
   }
   done();
-  return signal.aborted ? undefined : encodeCallResult(front, internals, id, result);
+  return signal.aborted ? undefined : encodeCallResult(encoder, id, result);
 };
+
+/** {@link answerCall} for a plain call (see {@link plainCallInternals}) of an initialized 2025-era session. */
+export const answerPlainCall = (
+  front: FrontServer,
+  internals: ServerInternals,
+  id: JsonRpcId,
+  params: Params,
+  signal: AbortSignal,
+): Promise<JSONRPCMessage | undefined> =>
+  answerCall(
+    { ...front, channel: serverChannel(front) },
+    sessionEncoder(front, internals),
+    id,
+    params,
+    signal,
+  );
 
 /**
  * The stdio front's `tools/call` fast path. A plain call on an initialized 2025-era session skips the

@@ -47,7 +47,7 @@ export interface FrontServer {
 }
 
 /** Observes nothing (the stdio front has no metrics endpoint). */
-const UNOBSERVED: CallObserver = () => () => undefined;
+export const UNOBSERVED: CallObserver = () => () => undefined;
 
 /** Our handlers throw only coded errors (`toProtocolError`): `data.code` tells them from the SDK's. */
 const isCoded = (error: unknown): boolean =>
@@ -81,6 +81,9 @@ const shapeErrors =
 
 const FrontMcpServer = serverWrappingHandlers(shapeErrors);
 
+/** Who every front session's server says it is (2026-07-28 results carry it in `_meta`). */
+export const FRONT_IDENTITY = { name: 'toolgate', version: VERSION };
+
 /**
  * Builds the client-facing MCP server of one front session with the official SDK (which speaks both
  * the 2025 and the 2026-07-28 revision). Every handler goes to the gateway; every error leaves
@@ -92,22 +95,19 @@ export const createFrontServer = (
   era: 'legacy' | 'modern',
   observe: CallObserver = UNOBSERVED,
 ): FrontServer => {
-  const server = new FrontMcpServer(
-    { name: 'toolgate', version: VERSION },
-    {
-      capabilities: {
-        tools: { listChanged: true },
-        prompts: { listChanged: true },
-        resources: { listChanged: true, subscribe: true },
-        completions: {},
-        ...(era === 'legacy' && { logging: {} }),
-      },
-      instructions:
-        'toolgate: MCP security gateway. Tools are named <server>' +
-        gateway.config.separator +
-        '<tool>.',
+  const server = new FrontMcpServer(FRONT_IDENTITY, {
+    capabilities: {
+      tools: { listChanged: true },
+      prompts: { listChanged: true },
+      resources: { listChanged: true, subscribe: true },
+      completions: {},
+      ...(era === 'legacy' && { logging: {} }),
     },
-  );
+    instructions:
+      'toolgate: MCP security gateway. Tools are named <server>' +
+      gateway.config.separator +
+      '<tool>.',
+  });
   const session: FrontSession = {
     id: randomUUID(),
     principal,

@@ -27,6 +27,7 @@ import {
   writeJson,
 } from './http-gates.js';
 import { createModernFront } from './http-modern.js';
+import { createStatelessFast } from './http-stateless.js';
 import { LegacySessions } from './http-sessions.js';
 import { listenOn, type Listening } from './listen.js';
 import { createOpsHandler, type OpsOptions } from './ops.js';
@@ -94,6 +95,7 @@ export const serveHttpFront = async (
       throw error;
     }
   };
+  const serveStateless = createStatelessFast(gateway, observe);
   const admit = createAdmission(gateway, authenticate);
   const opsHandler = createOpsHandler(gateway, {
     ...ops,
@@ -109,7 +111,12 @@ export const serveHttpFront = async (
     const caller = principal
       ? createHash('sha256').update(`agent:${principal.id}`).digest('hex')
       : callerKey(req);
-    if (parsedBody !== undefined && serveFast(legacy, req, res, parsedBody, caller)) return;
+    if (
+      parsedBody !== undefined &&
+      (serveFast(legacy, req, res, parsedBody, caller) ||
+        serveStateless(req, res, parsedBody, principal))
+    )
+      return;
     const address = req.socket.remoteAddress ?? 'unknown';
     // toNodeHandler writes the Response back with backpressure (SSE streams included).
     await toNodeHandler(

@@ -131,12 +131,11 @@ export const callerKey = (req: IncomingMessage): string => {
   return createHash('sha256').update(basis).digest('hex');
 };
 
-export const callerPrincipal = (request: Request | undefined): string => {
-  const auth = request?.headers.get('authorization');
-  return auth
+/** The principal id of a stateless request without an authenticated agent, from its Authorization header. */
+export const callerPrincipal = (auth: string | null | undefined): string =>
+  auth
     ? `http:${createHash('sha256').update(`auth:${auth}`).digest('hex').slice(0, 16)}`
     : 'http:anonymous';
-};
 
 export const idOf = (body: unknown): JsonRpcId | undefined => {
   const id = (body as { id?: unknown } | null | undefined)?.id;

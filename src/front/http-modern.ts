@@ -21,7 +21,7 @@ export const createModernFront = (
     (ctx) => {
       const request = ctx.requestInfo;
       const principal = (request && authenticated.get(request)) ?? {
-        id: callerPrincipal(request),
+        id: callerPrincipal(request?.headers.get('authorization')),
         transport: 'http' as const,
       };
       const front = createFrontServer(gateway, principal, 'modern', options.observe);

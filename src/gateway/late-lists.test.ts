@@ -94,6 +94,14 @@ describe('LateLists', () => {
     expect(late.signal.aborted).toBe(true);
   });
 
+  it('aborts the signal a fetch took before the session ended, when it ends', () => {
+    const taken = late.signal;
+    expect(taken.aborted).toBe(false);
+    late.close();
+    expect(taken.aborted).toBe(true);
+    expect(late.signal).toBe(taken);
+  });
+
   it('answers late at once when the list is cancelled', async () => {
     const { fetch } = controlledFetch();
     const cancel = new AbortController();

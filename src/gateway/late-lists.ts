@@ -28,7 +28,9 @@ interface Entry {
  */
 export class LateLists {
   private readonly entries = new Map<string, Entry>();
-  private readonly closing = new AbortController();
+  /** Made when a fetch first asks for the signal: most sessions (every stateless request) never list. */
+  private closing: AbortController | undefined;
+  private closed = false;
   private readonly onLate: (method: ListMethod) => void;
 
   constructor(onLate: (method: ListMethod) => void) {
@@ -37,6 +39,8 @@ export class LateLists {
 
   /** Aborted when the session ends: its fetches stop waiting for a server nobody will list again. */
   get signal(): AbortSignal {
+    this.closing ??= new AbortController();
+    if (this.closed) this.closing.abort();
     return this.closing.signal;
   }
 
@@ -85,7 +89,8 @@ export class LateLists {
   /** The session ended. */
   close(): void {
     this.entries.clear();
-    this.closing.abort();
+    this.closed = true;
+    this.closing?.abort();
   }
 
   private track(key: string, method: ListMethod, fetch: Promise<Items | undefined>): Entry {
@@ -94,7 +99,7 @@ export class LateLists {
     // Registered before any list's own handler: when the fetch settles, `waiting` counts the lists in time.
     void fetch.then((items) => {
       if (this.entries.get(key) !== entry) return;
-      if (entry.waiting > 0 || items === undefined || this.closing.signal.aborted) {
+      if (entry.waiting > 0 || items === undefined || this.closed) {
         this.entries.delete(key);
         return;
       }

@@ -6,6 +6,8 @@ import {
   CLIENT_MEMBERS,
   clientInternals,
   mismatch,
+  MODERN_REVISION,
+  modernInternals,
   outboundCodecs,
   SERVER_MEMBERS,
   serverInternals,
@@ -84,6 +86,25 @@ describe('the SDK internals toolgate borrows are where sdk-internals.ts expects 
     expect(internals.codec.validateResult('tools/call', { content: [] }).ok).toBe(true);
   });
 
+  it("lends a never-negotiated Server's 2026-07-28 codec and identity", () => {
+    const fresh = new Server({ name: 'modern', version: '2.0.0' }, { capabilities: { tools: {} } });
+    const internals = modernInternals(fresh);
+    expect(internals, 'stateless-call fast path off on the pinned SDK').toBeDefined();
+    if (!internals) return;
+    expect(internals.codec.era).toBe(MODERN_REVISION);
+    expect(internals.serverInfo()).toEqual({ name: 'modern', version: '2.0.0' });
+    expect(
+      internals.codec.encodeResult('tools/call', { content: [] }, internals.serverInfo()),
+    ).toMatchObject({ resultType: 'complete' });
+    const envelope = {
+      'io.modelcontextprotocol/protocolVersion': MODERN_REVISION,
+      'io.modelcontextprotocol/clientInfo': { name: 'c', version: '1' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+    expect(internals.codec.checkInboundEnvelope({ envelope })).toBeUndefined();
+    expect(internals.codec.checkInboundEnvelope({ envelope: {} })).toEqual(expect.any(String));
+  });
+
   it("wraps every request handler through the Server's _wrapHandler hook", async () => {
     await client.request({ method: 'tools/list', params: {} });
     expect(wrapped).toContain('tools/list');
@@ -106,6 +127,12 @@ describe('a moved SDK member turns its borrower off instead of failing', () => {
     for (const { name } of SERVER_MEMBERS['front-call']) {
       const { view, calls } = lacking(server, name);
       expect(serverInternals(view), name).toBeUndefined();
+      expect(calls).toEqual([]);
+    }
+    const fresh = new Server({ name: 'f', version: '1.0.0' }, { capabilities: { tools: {} } });
+    for (const { name } of SERVER_MEMBERS['stateless-call']) {
+      const { view, calls } = lacking(fresh, name);
+      expect(modernInternals(view), name).toBeUndefined();
       expect(calls).toEqual([]);
     }
     await client.close();

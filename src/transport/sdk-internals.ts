@@ -17,8 +17,9 @@ import { logLine } from '../log.js';
  * member is called at all. A moved member costs speed, never a call.
  */
 
-/** Who borrows SDK internals: three fast paths, and the front's error shaping. */
-export type Borrower = 'front-call' | 'upstream-request' | 'result-schema' | 'error-shaping';
+/** Who borrows SDK internals: four fast paths, and the front's error shaping. */
+export type Borrower =
+  'front-call' | 'stateless-call' | 'upstream-request' | 'result-schema' | 'error-shaping';
 
 /** A private member the adapter relies on: its name and what it must be (a function of `arity`, or a number). */
 export interface MemberSpec {
@@ -44,6 +45,7 @@ export const CLIENT_MEMBERS = {
 /** The members of the SDK `Server` (2.4.0) each borrower needs. */
 export const SERVER_MEMBERS = {
   'front-call': [fn('_negotiatedWireCodec', 0), fn('_outboundServerInfo', 0)],
+  'stateless-call': [fn('_resolveOutboundCodec', 1), fn('_outboundServerInfo', 0)],
   'error-shaping': [fn('_wrapHandler', 2)],
 } as const satisfies Partial<Record<Borrower, readonly MemberSpec[]>>;
 
@@ -179,8 +181,16 @@ interface ServerWireCodec {
   encodeErrorCode(code: number): number;
 }
 
+/** The 2026-07-28 codec also checks a request's lifted envelope and projects results for its era. */
+interface ModernWireCodec extends ServerWireCodec {
+  readonly era: string;
+  checkInboundEnvelope(lifted: { envelope?: Record<string, unknown> }): string | undefined;
+  projectCallToolResult(result: Result, outputSchema: undefined): unknown;
+}
+
 interface RawServer {
   _negotiatedWireCodec(): Partial<ServerWireCodec> | undefined;
+  _resolveOutboundCodec(method: string): Partial<ModernWireCodec> | undefined;
   _outboundServerInfo(): Implementation | undefined;
 }
 
@@ -238,4 +248,36 @@ export const serverWrappingHandlers = (
       return wrap(method, super._wrapHandler(method, handler));
     }
   };
+};
+
+/** The one modern revision the stateless fast path answers (its codec's `era`). */
+export const MODERN_REVISION = '2026-07-28';
+
+/** What the stateless (2026-07-28) HTTP fast path borrows: the era's codec and a server's identity. */
+export interface ModernInternals extends ServerInternals {
+  readonly codec: ModernWireCodec;
+}
+
+const MODERN_API: ReadonlyArray<keyof ModernWireCodec> = [
+  ...CODEC_API,
+  'checkInboundEnvelope',
+  'projectCallToolResult',
+];
+
+/**
+ * The 2026-07-28 codec and `server`'s identity, for answering stateless requests without a
+ * per-request `Server`, or undefined (the fast path is off). `server` must never negotiate: the SDK
+ * pins `server/discover` to the modern codec only while no revision is negotiated, and that pinned
+ * codec is the one the SDK serves every 2026-07-28 request with.
+ */
+export const modernInternals = (server: Server): ModernInternals | undefined => {
+  if (refused('stateless-call', server, SERVER_MEMBERS['stateless-call'])) return undefined;
+  const raw = server as unknown as RawServer;
+  const codec = raw._resolveOutboundCodec('server/discover');
+  const missing = MODERN_API.find((name) => typeof codec?.[name] !== 'function');
+  if (missing)
+    return off('stateless-call', `SDK internals changed: the wire codec has no ${missing}`);
+  if (codec?.era !== MODERN_REVISION)
+    return off('stateless-call', `SDK internals changed: the pinned codec is ${codec?.era}`);
+  return { codec: codec as ModernWireCodec, serverInfo: () => raw._outboundServerInfo() };
 };
