@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { DetectError } from '../errors.js';
 import { compose, type Interceptor, type Message, type Next } from '../core/interceptor.js';
 import { createAuditInterceptors } from './interceptor.js';
@@ -31,6 +31,9 @@ const rig = (
     everyEntries: 1000,
     everySeconds: 3600,
   });
+  // A log left open keeps its writer in the process-wide group commit: one whose file is gone would
+  // refuse every later message of this worker, in whatever test file runs next.
+  onTestFinished(() => log.close());
   const forwarded: string[] = [];
   const terminal: Next = (m) => {
     forwarded.push(m.method);

@@ -8,48 +8,54 @@ import {
 import { GatewayError } from '../errors.js';
 import { configureLog, LOG_FORMATS, LOG_LEVELS } from '../log.js';
 import { VERSION } from '../version.js';
-import { approveCommand } from './commands/approve.js';
-import { diffCommand } from './commands/diff.js';
-import { lockCommand } from './commands/lock.js';
-import { runCommand } from './commands/run.js';
-import { auditCommand } from './commands/audit-command.js';
-import { serveCommand } from './commands/serve.js';
-import { inspectCommand } from './commands/inspect.js';
-import { checkCommand } from './commands/check.js';
-import { initCommand } from './commands/init.js';
-import { scanCommand } from './commands/scan.js';
-import { sbomCommand } from './commands/sbom.js';
-import { depsCommand } from './commands/deps.js';
-import { toolsCommand } from './commands/tools.js';
-import { policyCommand } from './commands/policy.js';
-import { approvalsCommand } from './commands/approvals.js';
-import { redteamCommand } from './commands/redteam.js';
-import { schemaCommand } from './commands/schema.js';
-import { storeCommand } from './commands/store.js';
 import { completionCommand } from './completion.js';
 import { exitCode } from './program.js';
 
-/** Every command, in the order `toolgate --help` lists them; each defines its own options beside its code. */
-const COMMANDS = [
-  runCommand,
-  serveCommand,
-  lockCommand,
-  diffCommand,
-  storeCommand,
-  approveCommand,
-  toolsCommand,
-  initCommand,
-  checkCommand,
-  scanCommand,
-  depsCommand,
-  sbomCommand,
-  redteamCommand,
-  auditCommand,
-  approvalsCommand,
-  policyCommand,
-  inspectCommand,
-  schemaCommand,
-];
+/**
+ * Every command, in the order `toolgate --help` lists them; each defines its own options beside its code.
+ * Loaded on demand: a command's module pulls in what it runs (the SDK, zod, Cedar, sigstore, pacote),
+ * and a process runs one command, so it loads that one only.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<CommandUnknownOpts>>> = {
+  run: async () => (await import('./commands/run.js')).runCommand(),
+  serve: async () => (await import('./commands/serve.js')).serveCommand(),
+  lock: async () => (await import('./commands/lock.js')).lockCommand(),
+  diff: async () => (await import('./commands/diff.js')).diffCommand(),
+  store: async () => (await import('./commands/store.js')).storeCommand(),
+  approve: async () => (await import('./commands/approve.js')).approveCommand(),
+  tools: async () => (await import('./commands/tools.js')).toolsCommand(),
+  init: async () => (await import('./commands/init.js')).initCommand(),
+  check: async () => (await import('./commands/check.js')).checkCommand(),
+  scan: async () => (await import('./commands/scan.js')).scanCommand(),
+  deps: async () => (await import('./commands/deps.js')).depsCommand(),
+  sbom: async () => (await import('./commands/sbom.js')).sbomCommand(),
+  redteam: async () => (await import('./commands/redteam.js')).redteamCommand(),
+  audit: async () => (await import('./commands/audit-command.js')).auditCommand(),
+  approvals: async () => (await import('./commands/approvals.js')).approvalsCommand(),
+  policy: async () => (await import('./commands/policy.js')).policyCommand(),
+  inspect: async () => (await import('./commands/inspect.js')).inspectCommand(),
+  schema: async () => (await import('./commands/schema.js')).schemaCommand(),
+};
+
+/** Global options that may come before the command, and those of them that take a value. */
+const GLOBAL = /^(?:-q|--quiet|--log-(?:format|level)=.*)$/;
+const GLOBAL_WITH_VALUE = new Set(['--log-format', '--log-level']);
+
+/**
+ * The commands a command line needs: the one it names, when only global options come before it; none
+ * for the version alone; every command otherwise (help, completion and usage errors list them all).
+ */
+const commandsFor = (argv: readonly string[]): readonly string[] => {
+  let version = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (GLOBAL_WITH_VALUE.has(arg)) i++;
+    else if (arg === '-V' || arg === '--version') version = true;
+    else if (GLOBAL.test(arg)) continue;
+    else return !version && Object.hasOwn(COMMANDS, arg) ? [arg] : Object.keys(COMMANDS);
+  }
+  return version ? [] : Object.keys(COMMANDS);
+};
 
 /** Commands added (not created) by their parent inherit nothing: error handling and help settings, down the tree. */
 const inherit = <C extends CommandUnknownOpts>(command: C, parent: CommandUnknownOpts): C => {
@@ -58,8 +64,8 @@ const inherit = <C extends CommandUnknownOpts>(command: C, parent: CommandUnknow
   return command;
 };
 
-/** The whole command line: global options (logging), then one subcommand. */
-const buildProgram = () => {
+/** The command line: global options (logging), then the subcommands `argv` needs. */
+const buildProgram = async (argv: readonly string[]) => {
   const program = new Command('toolgate')
     .description('MCP security gateway: deny by default, failing closed')
     .version(VERSION, '-V, --version')
@@ -77,8 +83,10 @@ const buildProgram = () => {
     .showSuggestionAfterError()
     .showHelpAfterError()
     .exitOverride();
-  for (const make of COMMANDS) program.addCommand(inherit(make(), program));
-  program.addCommand(inherit(completionCommand(program), program));
+  const names = commandsFor(argv);
+  const commands = await Promise.all(names.map((name) => COMMANDS[name]?.()));
+  for (const command of commands) if (command) program.addCommand(inherit(command, program));
+  if (names.length > 1) program.addCommand(inherit(completionCommand(program), program));
   program.hook('preAction', () => {
     const { logFormat, logLevel, quiet } = program.opts();
     configureLog({ format: logFormat, level: quiet ? 'error' : logLevel });
@@ -89,7 +97,7 @@ const buildProgram = () => {
 /** Parses and runs; a usage error (unknown command or option, bad value, missing subcommand) is exit 2. */
 const main = async (argv: readonly string[]): Promise<number> => {
   try {
-    await buildProgram().parseAsync([...argv], { from: 'user' });
+    await (await buildProgram(argv)).parseAsync([...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     throw error;

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createRedactor } from './redact.js';
 import { resolveSecrets } from './resolve.js';
 
@@ -10,6 +10,9 @@ describe('when resolving secrets', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'toolgate-secret-')), 's');
     writeFileSync(file, 'from-file\n');
     process.env['TOOLGATE_TEST_SECRET'] = 'from-env';
+    onTestFinished(() => {
+      delete process.env['TOOLGATE_TEST_SECRET'];
+    });
     expect(
       await resolveSecrets({
         A: { env: 'TOOLGATE_TEST_SECRET' },

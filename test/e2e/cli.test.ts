@@ -22,6 +22,22 @@ describe('toolgate CLI: help, version and usage errors', () => {
     expect(version).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
   });
 
+  it('lists every command in the help, with global options before the command or not', async () => {
+    // main.ts loads only the command a line names: whatever it loads, help lists them all.
+    const commands = ['run', 'serve', 'lock', 'diff', 'store', 'approve', 'tools', 'init', 'check'];
+    const more = ['scan', 'deps', 'sbom', 'redteam', 'audit', 'approvals', 'policy', 'inspect'];
+    for (const args of [['--help'], ['-q', '--help'], ['--log-level', 'debug', 'help']]) {
+      const help = await runToolgate(args);
+      expect(help.code, args.join(' ')).toBe(0);
+      const listed = help.stdout.split('\n').map((l) => /^ {2}(\w+)/.exec(l)?.[1]);
+      for (const name of [...commands, ...more, 'schema', 'completion', 'help'])
+        expect(listed, `${args.join(' ')}: ${name}`).toContain(name);
+    }
+    const schema = await runToolgate(['--log-format', 'json', '-q', 'policy', 'schema']);
+    expect(schema.code, schema.stderr).toBe(0);
+    expect(schema.stdout).toContain('namespace');
+  });
+
   it('audit without a subcommand prints audit usage (exit 2), not a config error', async () => {
     const r = await runToolgate(['audit'], { cwd: tempDir() });
     expect(r.code).toBe(2);
