@@ -84,8 +84,8 @@ const buildProgram = async (argv: readonly string[]) => {
     .showHelpAfterError()
     .exitOverride();
   const names = commandsFor(argv);
-  const commands = await Promise.all(names.map((name) => COMMANDS[name]?.()));
-  for (const command of commands) if (command) program.addCommand(inherit(command, program));
+  const commands = await Promise.all(names.flatMap((name) => COMMANDS[name]?.() ?? []));
+  for (const command of commands) program.addCommand(inherit(command, program));
   if (names.length > 1) program.addCommand(inherit(completionCommand(program), program));
   program.hook('preAction', () => {
     const { logFormat, logLevel, quiet } = program.opts();
