@@ -84,25 +84,3 @@ export const lockPypi = async (
     distributions: Object.fromEntries(resolved.tree.map((d) => [d.file, d.sha256])),
   };
 };
-
-/**
- * A re-lock of the same release must find the same files: an index that now serves another file
- * (or hash) for a version the lock pinned is a rug pull or a republish, refused until reviewed
- * (`toolgate approve SERVER` takes the new files).
- */
-export const assertSameRelease = (
-  id: string,
-  previous: LockPackage | undefined,
-  now: LockPackage,
-): void => {
-  if (previous?.kind !== 'pypi' || now.kind !== 'pypi' || previous.name !== now.name) return;
-  if (previous.version !== now.version) return;
-  for (const [file, sha256] of Object.entries(now.distributions)) {
-    const pinned = previous.distributions[file];
-    if (pinned !== undefined && pinned !== sha256)
-      throw new PackageError(
-        'PACKAGE_TAMPERED',
-        `server "${id}": the index now serves ${file} with sha256 ${sha256}, but toolgate.lock pinned ${pinned} for the same release ${now.name}==${now.version} (a rug pull or a republish). Nothing was installed; review it, then "toolgate approve --config <config> ${id}" takes the new file`,
-      );
-  }
-};

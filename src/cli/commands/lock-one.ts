@@ -9,7 +9,7 @@ import { lockedArguments } from '../../gateway/pin-runtime.js';
 import { lockPackage } from '../../packages/lock-package.js';
 import { installManaged, spawnedAs } from '../../packages/managed.js';
 import { readNpmSettings } from '../../packages/npmrc.js';
-import { assertSameRelease } from '../../packages/pypi-lock.js';
+import { assertSameRelease } from '../../packages/same-release.js';
 import { storeRootOf } from '../../packages/places.js';
 import { DEFAULT_REGISTRY } from '../../packages/registry.js';
 import type { Captured } from '../../pins/diff.js';
