@@ -1,12 +1,11 @@
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { Client, ProtocolError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
 import { createMcpHandler, Server } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
 import { Gateway } from '../gateway/gateway.js';
 import { serveHttpFront, type HttpFrontHandle } from './http-front.js';
+import { serveOnLoopback } from '../../test/e2e/http-front-rig.js';
 
 /**
  * The HTTP front run for real, in this process: a real gateway over a real MCP server (Streamable
@@ -35,17 +34,7 @@ const startUpstream = async () => {
     });
     return server;
   });
-  const node = toNodeHandler(handler);
-  const http = createServer((req, res) => void node(req as NodeIncomingMessageLike, res));
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
-    close: async () => {
-      await handler.close();
-      http.closeAllConnections();
-      await new Promise((resolve) => http.close(resolve));
-    },
-  };
+  return serveOnLoopback(handler);
 };
 
 let upstream: Awaited<ReturnType<typeof startUpstream>>;

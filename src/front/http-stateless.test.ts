@@ -1,11 +1,10 @@
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
+import { request } from 'node:http';
 import { createMcpHandler, Server, type CallToolResult } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
 import { Gateway } from '../gateway/gateway.js';
 import { serveHttpFront, type HttpFrontHandle } from './http-front.js';
+import { serveOnLoopback } from '../../test/e2e/http-front-rig.js';
 
 /**
  * The 2026-07-28 (stateless) fast path of the HTTP front, held to the SDK path it skips: the same
@@ -50,17 +49,7 @@ const startUpstream = async () => {
     });
     return server;
   });
-  const node = toNodeHandler(handler);
-  const http = createServer((req, res) => void node(req as NodeIncomingMessageLike, res));
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
-    close: async () => {
-      await handler.close();
-      http.closeAllConnections();
-      await new Promise((resolve) => http.close(resolve));
-    },
-  };
+  return serveOnLoopback(handler);
 };
 
 let upstream: Awaited<ReturnType<typeof startUpstream>>;

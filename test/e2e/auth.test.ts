@@ -3,7 +3,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
-import { toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
 import { createMcpHandler, Server as McpLowServer } from '@modelcontextprotocol/server';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
@@ -11,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INITIALIZE_BODY, raw, startServe, type ServeProcess } from './gateway-process.js';
 import { eventually, fixture, runToolgate, tempDir } from './harness.js';
 import { writeFileSync } from 'node:fs';
+import { serveOnLoopback } from './http-front-rig.js';
 
 const ISSUER = 'https://idp.test';
 const AUDIENCE = 'https://gateway.test/mcp';
@@ -44,20 +44,7 @@ const startWebUpstream = async () => {
     );
     return server;
   });
-  const node = toNodeHandler(handler);
-  const http = createServer((req, res) => {
-    upstreamAuthorization.push(req.headers.authorization);
-    void node(req as NodeIncomingMessageLike, res);
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
-    close: async () => {
-      await handler.close();
-      http.closeAllConnections();
-      await new Promise((resolve) => http.close(resolve));
-    },
-  };
+  return serveOnLoopback(handler, (req) => upstreamAuthorization.push(req.headers.authorization));
 };
 
 const publicJwk = async (keys: Keys, kid: string): Promise<JWK> => ({

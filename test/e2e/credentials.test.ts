@@ -1,11 +1,10 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { createMcpHandler, Server } from '@modelcontextprotocol/server';
-import { toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorOf, fixture, startStdioGateway, tempDir, type Running } from './harness.js';
+import { serveOnLoopback } from './http-front-rig.js';
 
 describe('when an HTTP upstream has its own secret credentials', () => {
   const seen: IncomingHttpHeaders[] = [];
@@ -44,23 +43,14 @@ describe('when an HTTP upstream has its own secret credentials', () => {
       });
       return server;
     });
-    const node = toNodeHandler(handler);
-    const http = createServer((req, res) => {
-      seen.push(req.headers);
-      void node(req as NodeIncomingMessageLike, res);
-    });
-    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-    close = async () => {
-      await handler.close();
-      http.closeAllConnections();
-      await new Promise((r) => http.close(r));
-    };
+    const upstream = await serveOnLoopback(handler, (req) => seen.push(req.headers));
+    close = upstream.close;
     dir = tempDir();
     gw = await startStdioGateway(
       {
         servers: {
           web: {
-            url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
+            url: upstream.url,
             secretHeaders: { Authorization: { env: 'WEB_UPSTREAM_TOKEN' } },
             tools: ['whoami', 'whoami-encoded'],
           },

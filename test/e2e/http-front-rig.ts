@@ -1,6 +1,6 @@
-// What the HTTP front tests share: the limits they configure, the session id shape, an upstream that
-// records the headers it is sent.
-import { createServer, type IncomingHttpHeaders, type Server as NodeHttpServer } from 'node:http';
+// What the HTTP front tests share: the limits they configure, the session id shape, a real MCP
+// server on loopback, one that records the headers it is sent.
+import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMcpHandler, Server } from '@modelcontextprotocol/server';
 import { toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
@@ -27,15 +27,25 @@ export const startHeaderRecorder = async () => {
     }));
     return server;
   });
+  return { ...(await serveOnLoopback(handler, (req) => seen.push(req.headers))), seen };
+};
+
+/**
+ * Serves an SDK MCP handler over Streamable HTTP on a free loopback port (`onRequest` sees each
+ * request first); `close` ends the handler's sessions and every connection.
+ */
+export const serveOnLoopback = async (
+  handler: ReturnType<typeof createMcpHandler>,
+  onRequest?: (req: IncomingMessage) => void,
+) => {
   const node = toNodeHandler(handler);
-  const http: NodeHttpServer = createServer((req, res) => {
-    seen.push(req.headers);
+  const http = createServer((req, res) => {
+    onRequest?.(req);
     void node(req as NodeIncomingMessageLike, res);
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
-    seen,
     close: async () => {
       await handler.close();
       http.closeAllConnections();
