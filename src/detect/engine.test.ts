@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { definitionItem, payloadItem } from './collect.js';
 import { createEngine } from './engine.js';
+import { engine, out, rules, tool } from './scan-fixtures.js';
 import { normalize } from './normalize.js';
-
-const engine = createEngine();
-const out = (text: string) =>
-  engine.scan(payloadItem('output', { content: [{ type: 'text', text }] }));
-const tool = (
-  description: string,
-  properties: Record<string, unknown> = {},
-  name = 'lookup_weather',
-) =>
-  engine.scan(definitionItem({ name, description, inputSchema: { type: 'object', properties } }));
-const rules = (v: { reasons: readonly { rule: string }[] }) => v.reasons.map((r) => r.rule);
 
 // Our own attack and benign texts, written for these tests.
 const ATTACK_OUTPUTS = [

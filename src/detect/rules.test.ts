@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { definitionItem, payloadItem } from './collect.js';
-import { createEngine } from './engine.js';
+import { definitionItem } from './collect.js';
+import { engine, out, rules, tool } from './scan-fixtures.js';
 
 // Issue #24's classes and the false positives of real servers, in our own words.
-const engine = createEngine();
-const out = (text: string) =>
-  engine.scan(payloadItem('output', { content: [{ type: 'text', text }] }));
-const tool = (
-  description: string,
-  properties: Record<string, unknown> = {},
-  name = 'lookup_weather',
-) =>
-  engine.scan(definitionItem({ name, description, inputSchema: { type: 'object', properties } }));
-const rules = (v: { reasons: readonly { rule: string }[] }) => v.reasons.map((r) => r.rule);
 
 describe('when a tool result dictates the reply', () => {
   it('flags data that orders what the agent answers, in any wording [DET-1]', () => {
