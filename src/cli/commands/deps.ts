@@ -34,15 +34,16 @@ const advisories = async (
 ): Promise<{ findings: Finding[]; checked: string[] }> => {
   const matchers: ((name: string, version: string) => Match[])[] = [];
   const checked: string[] = [];
-  for (const [path, from] of [
-    [sources.osv, ''],
-    [sources.policyOsv, ' (advisories.osv)'],
-  ] as const) {
-    if (path === undefined || (from !== '' && path === sources.osv)) continue;
+  const addOsv = async (path: string, label: string) => {
     const records = await readOsv(path);
     matchers.push((n, v) => matchPackage(records, n, v));
-    checked.push(`${records.length} OSV record(s)${from}`);
-  }
+    checked.push(`${records.length} OSV record(s)${label}`);
+  };
+  if (sources.osv !== undefined) await addOsv(sources.osv, '');
+  const { policyOsv } = sources;
+  // The same folder named twice is read once.
+  if (policyOsv !== undefined && (sources.osv === undefined || resolve(sources.osv) !== policyOsv))
+    await addOsv(policyOsv, ' (advisories.osv)');
   // With --osv alone the run stays offline; without it (or with --registry) the registry is asked.
   if (sources.osv === undefined || sources.registry !== undefined) {
     const registry =
