@@ -108,13 +108,16 @@ const getOnce = (url: string) =>
     req.end();
   });
 
+/**
+ * A raw connection that asks for /tcp. It answers only once the peer has replied, so a canary that
+ * records the request has done so before the call's result reaches the red team's verdict.
+ */
 const tcp = (host: string, port: number) =>
   new Promise<string>((resolve, reject) => {
     const socket = connect({ host, port, timeout: 3000 });
-    socket.once('connect', () => {
-      socket.end('GET /tcp HTTP/1.0\r\n\r\n');
-      resolve('connected');
-    });
+    socket.once('connect', () => socket.end('GET /tcp HTTP/1.0\r\n\r\n'));
+    socket.once('data', () => resolve('connected'));
+    socket.once('end', () => resolve('connected'));
     socket.once('timeout', () => socket.destroy(new Error('timeout')));
     socket.once('error', reject);
   });
