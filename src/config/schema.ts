@@ -128,7 +128,7 @@ export const ConfigSchema = z
           .url({ protocol: /^https?$/ })
           .optional()
           .describe(
-            'npm registry for metadata and attestations; default https://registry.npmjs.org.',
+            "Default npm registry for versions, integrities, attestations and store installs; default the .npmrc files' registry, else https://registry.npmjs.org.",
           ),
         store: z
           .string()

@@ -17,6 +17,7 @@ import { lockPypi } from './pypi-lock.js';
 import { decidePythonLaunch } from './python-launcher.js';
 import { scriptGraph } from './script-graph.js';
 import { verifyProvenance, tarballDigest, type VerifiedProvenance } from './provenance.js';
+import { registryFor, type NpmSettings } from './npmrc.js';
 import { fetchAttestations, fetchTarball, resolveVersion } from './registry.js';
 
 export interface LockPackageOptions {
@@ -24,7 +25,8 @@ export interface LockPackageOptions {
   readonly configDir: string;
   /** The gateway's working directory: relative server paths resolve against it, as the spawn does. */
   readonly cwd: string;
-  readonly registry: string;
+  /** npm's settings (`.npmrc`, `npm_config_*`, `lock.registry`): which registry serves each package. */
+  readonly npm: NpmSettings;
   /** Parsed trusted_root.json, if configured. */
   readonly trustedRoot: unknown;
   readonly allowUnpinned: boolean;
@@ -171,7 +173,7 @@ const lockNpx = async (
       );
   }
   const wanted = source.unpinned === undefined ? source.version : source.version || undefined;
-  const info = await resolveVersion(options.registry, source.name, wanted);
+  const info = await resolveVersion(registryFor(options.npm, source.name), source.name, wanted);
   const provenance = await provenanceOf(id, server, options, source.name, info.version, async () =>
     tarballDigest(await fetchTarball(info.tarball), info.integrity),
   );
@@ -197,7 +199,7 @@ const provenanceOf = async (
 ): Promise<VerifiedProvenance | 'absent'> => {
   const mode = server.pin?.provenance ?? 'if-present';
   if (mode === 'off' && !server.pin?.identity) return 'absent';
-  const attestations = await fetchAttestations(options.registry, name, version);
+  const attestations = await fetchAttestations(registryFor(options.npm, name), name, version);
   if (attestations.length === 0) {
     if (mode === 'required' || server.pin?.identity)
       throw new PackageError(

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseNpmrc, readNpmSettings } from './npmrc.js';
+import { parseNpmrc, readNpmSettings, registryFor } from './npmrc.js';
 
 describe('when npm settings are read', () => {
   it('parses registries, per-registry auth (env expanded), proxies and booleans as npm does', () => {
@@ -64,5 +64,14 @@ describe('when npm settings are read', () => {
     expect(
       await readNpmSettings(dir, 'https://locked/', { ...env, npm_config_cache: '/c' }),
     ).toMatchObject({ registry: 'https://locked/', cache: '/c/_cacache' });
+  });
+
+  it('names the registry npm fetches a package from: its scope, else registry, else the public one', () => {
+    const settings = { registry: 'https://mirror.example/', '@corp:registry': 'https://corp/' };
+    expect(registryFor(settings, '@corp/tool')).toBe('https://corp/');
+    expect(registryFor(settings, '@other/tool')).toBe('https://mirror.example/');
+    expect(registryFor(settings, 'plain')).toBe('https://mirror.example/');
+    expect(registryFor({}, 'plain')).toBe('https://registry.npmjs.org');
+    expect(registryFor({ registry: '' }, '@corp/tool')).toBe('https://registry.npmjs.org');
   });
 });

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_REGISTRY } from './registry.js';
 
 /**
  * npm's own settings that decide where and how packages are fetched, read the way npm reads them
@@ -84,4 +85,17 @@ export const readNpmSettings = async (
   if (typeof cafile === 'string' && settings['ca'] === undefined)
     return { ...settings, ca: await readFile(cafile, 'utf8') };
   return settings;
+};
+
+/**
+ * The registry npm fetches `name` from: its scope's `@scope:registry`, else `registry` (which
+ * `lock.registry` sets), else the public one. Version, integrity and attestations are read there,
+ * so `lock` pins what the store then installs. Pure.
+ * @example registryFor({ '@corp:registry': 'https://corp.example/' }, '@corp/tool') // 'https://corp.example/'
+ */
+export const registryFor = (settings: NpmSettings, name: string): string => {
+  const scope = name.startsWith('@') ? name.slice(0, name.indexOf('/')) : undefined;
+  const scoped = scope === undefined ? undefined : settings[`${scope}:registry`];
+  const registry = typeof scoped === 'string' && scoped !== '' ? scoped : settings['registry'];
+  return typeof registry === 'string' && registry !== '' ? registry : DEFAULT_REGISTRY;
 };

@@ -86,7 +86,11 @@ export const installToStore = async (
     import('pacote'),
     import('@npmcli/arborist'),
   ]);
-  const manifest = await pacote.manifest(spec, { ...settings }).catch((cause: unknown) => {
+  // Packuments revalidated, never taken from npm's cache while fresh (the public registry lets
+  // clients keep them five minutes): after a republish the lock resolved, a cached one still names the
+  // old tarball and would refuse the approved one. Tarballs stay cached: they are keyed by integrity.
+  const online = { ...settings, preferOnline: true };
+  const manifest = await pacote.manifest(spec, online).catch((cause: unknown) => {
     throw failed(`cannot fetch the manifest of ${spec}`, cause);
   });
   if (manifest._integrity !== undefined && manifest._integrity !== integrity)
@@ -107,7 +111,7 @@ export const installToStore = async (
       }),
     );
     const tree = await new Arborist({
-      ...settings,
+      ...online,
       path: work,
       ignoreScripts: true,
       audit: false,

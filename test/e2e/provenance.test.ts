@@ -102,7 +102,7 @@ const npxServer = (
 const options = (allowUnpinned = false) => ({
   configDir: ROOT,
   cwd: ROOT,
-  registry: url,
+  npm: { registry: url },
   trustedRoot: JSON.parse(readFileSync(TRUSTED_ROOT, 'utf8')) as unknown,
   allowUnpinned,
 });

@@ -11,7 +11,6 @@ import { installManaged, spawnedAs } from '../../packages/managed.js';
 import { readNpmSettings } from '../../packages/npmrc.js';
 import { assertSameRelease } from '../../packages/same-release.js';
 import { storeRootOf } from '../../packages/places.js';
-import { DEFAULT_REGISTRY } from '../../packages/registry.js';
 import type { Captured } from '../../pins/diff.js';
 import { ITEM_KIND_NAMES } from '../../pins/hash.js';
 import { toLockHints } from '../../pins/lock-hints.js';
@@ -30,7 +29,8 @@ const packageOptions = async (configPath: string, config: Config, allowUnpinned:
   return {
     configDir,
     cwd: process.cwd(),
-    registry: config.lock.registry ?? DEFAULT_REGISTRY,
+    // One reading of npm's settings: the registry that resolves and pins is the one the store installs from.
+    npm: await readNpmSettings(configDir, config.lock.registry),
     trustedRoot:
       rootPath === undefined
         ? undefined
@@ -60,7 +60,7 @@ export const lockOne = async (
   const installed = await installManaged(
     server,
     resolved,
-    await readNpmSettings(options.configDir, config.lock.registry),
+    options.npm,
     store,
     config.lock.pythonIndex,
   );
