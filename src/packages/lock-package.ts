@@ -17,7 +17,7 @@ import { lockPypi } from './pypi-lock.js';
 import { decidePythonLaunch } from './python-launcher.js';
 import { scriptGraph } from './script-graph.js';
 import { verifyProvenance, tarballDigest, type VerifiedProvenance } from './provenance.js';
-import { registryFor, type NpmSettings } from './npmrc.js';
+import type { NpmSettings } from './npmrc.js';
 import { fetchAttestations, fetchTarball, resolveVersion } from './registry.js';
 
 export interface LockPackageOptions {
@@ -173,9 +173,9 @@ const lockNpx = async (
       );
   }
   const wanted = source.unpinned === undefined ? source.version : source.version || undefined;
-  const info = await resolveVersion(registryFor(options.npm, source.name), source.name, wanted);
+  const info = await resolveVersion(options.npm, source.name, wanted);
   const provenance = await provenanceOf(id, server, options, source.name, info.version, async () =>
-    tarballDigest(await fetchTarball(info.tarball), info.integrity),
+    tarballDigest(await fetchTarball(info.tarball, options.npm), info.integrity),
   );
   return {
     kind: 'npm',
@@ -199,7 +199,7 @@ const provenanceOf = async (
 ): Promise<VerifiedProvenance | 'absent'> => {
   const mode = server.pin?.provenance ?? 'if-present';
   if (mode === 'off' && !server.pin?.identity) return 'absent';
-  const attestations = await fetchAttestations(registryFor(options.npm, name), name, version);
+  const attestations = await fetchAttestations(options.npm, name, version);
   if (attestations.length === 0) {
     if (mode === 'required' || server.pin?.identity)
       throw new PackageError(

@@ -21,3 +21,15 @@ declare module 'pacote' {
   };
   export default pacote;
 }
+
+declare module 'npm-registry-fetch' {
+  /** The fetch Response of make-fetch-happen (minipass-fetch), as far as toolgate reads it. */
+  interface RegistryResponse {
+    readonly status: number;
+    buffer(): Promise<Buffer>;
+  }
+  export default function npmFetch(
+    url: string,
+    options?: Record<string, unknown>,
+  ): Promise<RegistryResponse>;
+}

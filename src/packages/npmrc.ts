@@ -1,13 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_REGISTRY } from './registry.js';
 
 /**
  * npm's own settings that decide where and how packages are fetched, read the way npm reads them
  * (user `.npmrc`, the project's `.npmrc` beside the config, `npm_config_*` variables): registries
  * per scope, auth tokens per registry, proxies, CA. Passed to pacote and Arborist as npm passes them.
  */
+/** The public registry: npm's default when no setting names another. */
+export const DEFAULT_REGISTRY = 'https://registry.npmjs.org';
+
 export type NpmSettings = Readonly<Record<string, string | boolean>>;
 
 /** Keys npm spells in kebab case in .npmrc and camel case in its libraries' options. */

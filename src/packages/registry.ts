@@ -1,6 +1,7 @@
 import { PackageError } from '../errors.js';
+import { registryFor, type NpmSettings } from './npmrc.js';
 
-export const DEFAULT_REGISTRY = 'https://registry.npmjs.org';
+export { DEFAULT_REGISTRY } from './npmrc.js';
 
 /** One npm attestation as the registry's attestations endpoint serves it. */
 export interface RegistryAttestation {
@@ -16,13 +17,30 @@ export interface VersionInfo {
 
 const TIMEOUT_MS = 30_000;
 
-const get = async (url: string): Promise<Response> => {
+interface Got {
+  readonly status: number;
+  readonly body: Buffer;
+}
+
+/**
+ * GET through npm's own fetch: the registry's `.npmrc` auth (`//host/:_authToken`), proxies and CA
+ * apply to the lookup as they do to the store's install. Metadata is revalidated, never taken from
+ * npm's cache while fresh (a republish must be seen at once). An HTTP error status is returned, not thrown.
+ */
+const get = async (url: string, npm: NpmSettings): Promise<Got> => {
+  const { default: npmFetch } = await import('npm-registry-fetch');
   try {
-    return await fetch(url, {
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+    const response = await npmFetch(url, {
+      ...npm,
+      preferOnline: true,
+      timeout: TIMEOUT_MS,
+      retry: { retries: 1 },
       headers: { accept: 'application/json' },
     });
+    return { status: response.status, body: await response.buffer() };
   } catch (cause) {
+    const status = (cause as { statusCode?: unknown }).statusCode;
+    if (typeof status === 'number') return { status, body: Buffer.alloc(0) };
     throw new PackageError(
       'PACKAGE_REGISTRY_ERROR',
       `cannot reach ${url}: ${(cause as Error).message}`,
@@ -31,23 +49,32 @@ const get = async (url: string): Promise<Response> => {
   }
 };
 
+const json = (got: Got, what: string): unknown => {
+  try {
+    return JSON.parse(got.body.toString('utf8'));
+  } catch (cause) {
+    throw new PackageError('PACKAGE_REGISTRY_ERROR', `${what}: not JSON`, { cause });
+  }
+};
+
 const base = (registry: string) => registry.replace(/\/+$/, '');
 const encodeName = (name: string) => name.replace('/', '%2f');
 
 /** Resolves a version or dist-tag (or, for a bare name, `latest`) to exact version, integrity and tarball URL. */
 export const resolveVersion = async (
-  registry: string,
+  npm: NpmSettings,
   name: string,
   wanted: string | undefined,
 ): Promise<VersionInfo> => {
-  const response = await get(`${base(registry)}/${encodeName(name)}`);
-  if (!response.ok)
+  const registry = registryFor(npm, name);
+  const response = await get(`${base(registry)}/${encodeName(name)}`, npm);
+  if (response.status !== 200)
     throw new PackageError(
       'PACKAGE_REGISTRY_ERROR',
-      `registry has no package ${name} (HTTP ${response.status})`,
+      `${registry} has no package ${name} (HTTP ${response.status}${response.status === 401 || response.status === 403 ? ': check the registry token in .npmrc' : ''})`,
     );
   // untrusted: registry metadata; only exact fields are read.
-  const doc = (await response.json()) as {
+  const doc = json(response, `metadata of ${name}`) as {
     'dist-tags'?: Record<string, string>;
     versions?: Record<string, { dist?: { integrity?: unknown; tarball?: unknown } }>;
   };
@@ -68,20 +95,21 @@ export const resolveVersion = async (
 
 /** The package version's attestations, or `[]` when the registry has none (404). */
 export const fetchAttestations = async (
-  registry: string,
+  npm: NpmSettings,
   name: string,
   version: string,
 ): Promise<RegistryAttestation[]> => {
   const response = await get(
-    `${base(registry)}/-/npm/v1/attestations/${encodeName(name)}@${version}`,
+    `${base(registryFor(npm, name))}/-/npm/v1/attestations/${encodeName(name)}@${version}`,
+    npm,
   );
   if (response.status === 404) return [];
-  if (!response.ok)
+  if (response.status !== 200)
     throw new PackageError(
       'PACKAGE_REGISTRY_ERROR',
       `attestations of ${name}@${version}: HTTP ${response.status}`,
     );
-  const doc = (await response.json()) as { attestations?: unknown };
+  const doc = json(response, `attestations of ${name}@${version}`) as { attestations?: unknown };
   if (!Array.isArray(doc.attestations))
     throw new PackageError(
       'PACKAGE_REGISTRY_ERROR',
@@ -95,9 +123,9 @@ export const fetchAttestations = async (
   );
 };
 
-export const fetchTarball = async (url: string): Promise<Buffer> => {
-  const response = await get(url);
-  if (!response.ok)
+export const fetchTarball = async (url: string, npm: NpmSettings): Promise<Buffer> => {
+  const response = await get(url, npm);
+  if (response.status !== 200)
     throw new PackageError('PACKAGE_REGISTRY_ERROR', `tarball ${url}: HTTP ${response.status}`);
-  return Buffer.from(await response.arrayBuffer());
+  return response.body;
 };

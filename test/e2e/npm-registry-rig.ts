@@ -90,18 +90,29 @@ export interface NpmRegistry {
   served: Tarball;
   /** Paths requested so far. */
   readonly requests: string[];
+  /** Paths refused for want of the token. */
+  readonly refused: string[];
   close(): Promise<void>;
 }
 
-/** Starts the registry on 127.0.0.1 (port 0) serving `first` as `NAME@1.0.0`. */
-export const startNpmRegistry = async (first: Tarball): Promise<NpmRegistry> => {
+/**
+ * Starts the registry on 127.0.0.1 (port 0) serving `first` as `NAME@1.0.0`. With `token`, as a
+ * private registry: every request without `authorization: Bearer <token>` gets 401.
+ */
+export const startNpmRegistry = async (first: Tarball, token?: string): Promise<NpmRegistry> => {
   const requests: string[] = [];
+  const refused: string[] = [];
   const tarballPath = `/${NAME}/-/${NAME}-1.0.0.tgz`;
   let url = '';
   const state = { served: first };
   const server: Server = createServer((req, res) => {
     const path = req.url ?? '/';
     requests.push(path);
+    if (token !== undefined && req.headers.authorization !== `Bearer ${token}`) {
+      refused.push(path);
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+      return;
+    }
     if (path === `/${NAME}`) {
       const { integrity, shasum } = state.served;
       const version = {
@@ -143,6 +154,7 @@ export const startNpmRegistry = async (first: Tarball): Promise<NpmRegistry> => 
       state.served = next;
     },
     requests,
+    refused,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 };

@@ -21,9 +21,12 @@ import {
 /**
  * PKG-14 end to end: an npx server locked from a registry that later serves another tarball for the
  * same `name@version` (a republish on a private registry, a tampered mirror). The registry is a
- * loopback one, named the way users name theirs: `registry=` in the `.npmrc` beside the config; it
- * has no attestations, as this machine's mirror has none, so the package locks without provenance.
+ * loopback one, named the way users name theirs: `registry=` in the `.npmrc` beside the config, private
+ * (a token from the environment, or 401), so every lookup and install must carry npm's auth; it has
+ * no attestations, as this machine's mirror has none, so the package locks without provenance.
  */
+
+const TOKEN = 'tg-test-registry-token';
 
 interface NpmLockEntry {
   package: { kind: string; name: string; version: string; integrity: string };
@@ -51,6 +54,8 @@ describe('an npm release republished with another tarball', () => {
     // The test's own npm cache and no user .npmrc: only the project's .npmrc names the registry.
     npm_config_cache: join(dir, 'npm-cache'),
     npm_config_userconfig: join(dir, 'no-user.npmrc'),
+    // A private registry's token, as users keep it: in the environment, named by the .npmrc.
+    TG_REGISTRY_TOKEN: TOKEN,
   };
   const toolgate = (args: string[]) =>
     runToolgate([...args, '--config', config], { cwd: clone, env, timeoutMs: 300_000 });
@@ -71,9 +76,13 @@ describe('an npm release republished with another tarball', () => {
   beforeAll(async () => {
     first = packRelease('first build');
     second = packRelease('republished build');
-    registry = await startNpmRegistry(first);
+    registry = await startNpmRegistry(first, TOKEN);
     mkdirSync(clone);
-    writeFileSync(join(clone, '.npmrc'), `registry=${registry.url}\n`);
+    const nerfDart = registry.url.replace(/^https?:/, '');
+    writeFileSync(
+      join(clone, '.npmrc'),
+      `registry=${registry.url}\n${nerfDart}:_authToken=\${TG_REGISTRY_TOKEN}\n`,
+    );
     writeFileSync(
       config,
       JSON.stringify({
@@ -100,6 +109,7 @@ describe('an npm release republished with another tarball', () => {
       launcher: 'store',
     });
     expect(registry.requests).toContain(`/-/npm/v1/attestations/${NAME}@1.0.0`);
+    expect(registry.refused).toEqual([]); // every lookup and install carried the token
     expect(entries()).toHaveLength(1);
     expect(await answer()).toContain('first build: hi');
   });
