@@ -42,7 +42,7 @@ describe('when a lock fails, the hint table', () => {
         message: 'cannot reach https://r.example/x: getaddrinfo ENOTFOUND r.example',
       }),
     );
-    expect(hints).toEqual([expect.stringContaining('set lock.registry to a reachable mirror')]);
+    expect(hints).toEqual([expect.stringContaining("the registry's token in .npmrc")]);
   });
 
   it('[LOCK-6] names the path a sandboxed server may not write, and the setting that fixes it', () => {

@@ -34,7 +34,7 @@ const RULES = [
   },
   function registryUnreachable(e) {
     if (e.code !== 'PACKAGE_REGISTRY_ERROR') return undefined;
-    return 'toolgate could not get the package from the registry: check the network, or set lock.registry to a reachable mirror';
+    return "toolgate could not get the package from the registry: check the network (a proxy goes in .npmrc), the registry's token in .npmrc, or set lock.registry (or .npmrc registry=) to a reachable mirror";
   },
   function writeRefused(e, text) {
     const m = /\b(EACCES|EROFS|EPERM)\b[^'"\n]*['"](\/[^'"\n]+)['"]/.exec(text);
