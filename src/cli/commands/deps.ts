@@ -123,8 +123,9 @@ const deps = async (
 export const depsCommand = () =>
   new Command('deps')
     .description(
-      "check every package of the SBOM against the npm registry's bulk advisory endpoint (the " +
-        'registry npm is configured with, or --registry) and/or an offline OSV file or directory ' +
+      "check every package of the SBOM against the npm registry's bulk advisory endpoint (npm " +
+        'packages only; the registry npm is configured with, or --registry) and/or an offline OSV ' +
+        'file or directory (npm and PyPI records) ' +
         "(--osv alone: no network), plus the config's advisories.osv; exit 1 on an advisory at " +
         'or above --fail-on (high; unrated ' +
         'counts as high) that advisories.waivers in the config does not waive',
