@@ -81,7 +81,7 @@ export const scoreAdvisories = ({ config, configPath, advisories, now }: CheckIn
     );
   }
   if (advisories.gate.decisions.size === 0)
-    out.push(pass('no npm server in the lock: no installed tree to scan'));
+    out.push(pass('no npm or Python server in the lock: no installed tree to scan'));
   for (const [id, decision] of advisories.gate.decisions) {
     if (!decision.ok && decision.code === 'ADVISORY_UNCHECKED') {
       out.push(fail(`servers.${id}: ${decision.message}`, refresh));

@@ -1,18 +1,26 @@
 /**
  * The I/O half of the start policy on advisories: reads the configured OSV files and `toolgate
- * deps` report, reads each npm server's locked installed tree, and asks advisory-policy.ts to decide.
+ * deps` report, reads each npm server's locked installed tree (a Python server's wheels are in the
+ * lock itself), and asks advisory-policy.ts to decide.
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { AdvisoriesConfig } from '../config/advisories-schema.js';
 import { AdvisoryError } from '../errors.js';
-import type { Lock } from '../pins/lock.js';
+import type { Lock, LockPackage } from '../pins/lock.js';
 import { decideAdvisories, type AdvisoryDecision } from './advisory-policy.js';
 import { readInstalledTree } from './installed-tree.js';
 import { installedAt } from './managed.js';
-import { findAdvisories, matchPackage, SEVERITY_ORDER, type AdvisoryFinding } from './osv.js';
+import {
+  findAdvisories,
+  matchPackage,
+  SEVERITY_ORDER,
+  type AdvisoryFinding,
+  type ScannedServer,
+} from './osv.js';
 import { osvModifiedAt, readOsv } from './osv-read.js';
+import { parseWheelName } from './wheel-name.js';
 
 // untrusted: a report is a file anyone with write access to its folder could have edited; it is
 // parsed strictly enough that a malformed one refuses the start rather than passing every server.
@@ -44,7 +52,7 @@ export interface AdvisorySource {
 
 export interface AdvisoryGate {
   readonly sources: readonly AdvisorySource[];
-  /** One decision per npm server of the lock that the config still runs; others have no tree to scan. */
+  /** One decision per npm or Python server of the lock that the config still runs; others have no tree to scan. */
   readonly decisions: ReadonlyMap<string, AdvisoryDecision>;
 }
 
@@ -66,7 +74,28 @@ const readReport = async (path: string): Promise<Report> => {
 };
 
 /**
- * Reads the advisory data and decides for every npm server the lock pins and the config runs. An
+ * What is scanned of a locked package: an npm server's installed tree (read from disk), a Python
+ * server's wheels (named by the lock, which pip installed exactly); other kinds have no tree.
+ */
+const scannedOf = async (
+  id: string,
+  pkg: LockPackage,
+  store: string,
+): Promise<ScannedServer | undefined> => {
+  const { kind } = pkg;
+  if (kind === 'pypi') {
+    const wheels = Object.keys(pkg.distributions).flatMap((f) => parseWheelName(f) ?? []);
+    return { kind, id, name: pkg.name, version: pkg.version, wheels };
+  }
+  if (kind !== 'npm') return undefined;
+  const installPath = installedAt(pkg, store);
+  const tree =
+    installPath === undefined ? undefined : await readInstalledTree(installPath, pkg.name);
+  return { kind, id, name: pkg.name, version: pkg.version, tree };
+};
+
+/**
+ * Reads the advisory data and decides for every npm and Python server the lock pins and the config runs. An
  * OSV or report file that cannot be read throws (SBOM_OSV_INVALID, ADVISORY_REPORT_INVALID): the
  * policy cannot decide, so nothing starts.
  */
@@ -91,18 +120,14 @@ export const loadAdvisoryGate = async (input: {
   const decisions = new Map<string, AdvisoryDecision>();
   for (const id of input.servers) {
     const pkg = lock.servers[id]?.package;
-    if (pkg?.kind !== 'npm') continue;
-    const installPath = installedAt(pkg, store);
-    const tree =
-      installPath === undefined ? undefined : await readInstalledTree(installPath, pkg.name);
+    const scanned = pkg && (await scannedOf(id, pkg, store));
+    if (scanned === undefined) continue;
     const findings: AdvisoryFinding[] =
       records === undefined
         ? []
-        : findAdvisories([{ id, name: pkg.name, version: pkg.version, tree }], (n, v) =>
-            matchPackage(records, n, v),
-          );
+        : findAdvisories([scanned], (e, n, v) => matchPackage(records, n, v, e));
     const reported = report?.packages[id];
-    const locked = `${pkg.name}@${pkg.version}`;
+    const locked = `${scanned.name}@${scanned.version}`;
     if (reported === locked)
       for (const f of report?.findings ?? [])
         if (f.server === id && !findings.some((o) => o.id === f.id && o.package === f.package))

@@ -107,3 +107,63 @@ describe('OSV matcher', () => {
     ]).toEqual([false, true, true, false, true]);
   });
 });
+
+describe('OSV matcher, PyPI', () => {
+  const pypi = (affected: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    record({
+      id: 'PYSEC-test',
+      affected: [{ package: { ecosystem: 'PyPI', name: 'Typing_Extensions' }, ...affected }],
+      ...extra,
+    });
+  const hit = (r: OsvRecord, version: string, name = 'typing-extensions') =>
+    matchPackage([r], name, version, 'PyPI').length > 0;
+
+  it('[SBOM-7] a listed version matches by PEP 440 equality under the PEP 503 name, in the PyPI ecosystem only', () => {
+    const listed = pypi({ versions: ['4.0', '4.1.1'] });
+    expect(['4.0', '4.0.0', '4.1.1', '4.1', '4.0.post1'].map((v) => hit(listed, v))).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(hit(listed, '4.1.1', 'typing.extensions')).toBe(true);
+    expect(hit(listed, '4.1.1', 'typing-extension')).toBe(false);
+    // The same name in another ecosystem is another package.
+    expect(matchPackage([listed], 'typing-extensions', '4.1.1', 'npm')).toEqual([]);
+    const npmOnly = ranged([{ introduced: '0' }]);
+    expect(matchPackage([npmOnly], 'left-pad', '1.0.0', 'PyPI')).toEqual([]);
+  });
+
+  it('[SBOM-7] ECOSYSTEM ranges use PEP 440 order: pre-, post- and dev-releases, last_affected, "0"', () => {
+    const r = pypi({
+      ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '1.2' }, { fixed: '1.10.0' }] }],
+    });
+    expect(
+      ['1.2', '1.2.0.post1', '1.9.99', '1.10.0rc1', '1.10.dev0'].map((v) => hit(r, v)),
+    ).toEqual([true, true, true, true, true]);
+    expect(['1.1.9', '1.2rc1', '1.10', '1.10.0.post1', '2.0'].map((v) => hit(r, v))).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    const last = pypi({
+      ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { last_affected: '2.0' }] }],
+    });
+    expect(['0.0.dev0', '2.0.0', '2.0.post1', '2.0.1'].map((v) => hit(last, v))).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+    // SEMVER ranges are not PyPI's; a GIT range names commits.
+    const semver = pypi({ ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }] }] });
+    expect(hit(semver, '1.0')).toBe(false);
+    expect(matchPackage([r], 'typing-extensions', '1.5', 'PyPI')[0]).toMatchObject({
+      id: 'PYSEC-test',
+      fixed: ['1.10.0'],
+    });
+  });
+});

@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import type { InstalledTree } from './installed-tree.js';
+import { comparePep440, parsePep440, type Pep440 } from './pep440.js';
+import { normalizePypiName } from './wheel-name.js';
 
 export const SEVERITY_ORDER = ['low', 'medium', 'high', 'critical'] as const;
 export type AdvisorySeverity = (typeof SEVERITY_ORDER)[number] | 'unknown';
@@ -64,9 +66,25 @@ export const compareSemver = (a: SemVer, b: SemVer): number => {
   return 0;
 };
 
-/** Whether `version` falls in one OSV SEMVER/ECOSYSTEM range (the OSV spec's event walk; `introduced: "0"` is the start). */
-const inRange = (version: SemVer, events: readonly z.infer<typeof Event>[]): boolean => {
-  const keyed = events.flatMap((e) => {
+/** How one ecosystem reads and orders its versions. */
+interface VersionOrder<V> {
+  readonly parse: (text: string) => V | undefined;
+  readonly compare: (a: V, b: V) => number;
+}
+const SEMVER_ORDER: VersionOrder<SemVer> = { parse: parseSemver, compare: compareSemver };
+const PEP440_ORDER: VersionOrder<Pep440> = { parse: parsePep440, compare: comparePep440 };
+
+/**
+ * Whether `version` falls in one OSV range (the OSV spec's event walk). `introduced: "0"` is the
+ * start of all versions; an event whose version the ecosystem cannot read is left out.
+ */
+const inRange = <V>(
+  order: VersionOrder<V>,
+  version: V,
+  events: readonly z.infer<typeof Event>[],
+): boolean => {
+  type Keyed = { kind: 'introduced' | 'fixed' | 'last_affected'; at: V | 'zero' };
+  const keyed = events.flatMap((e): Keyed[] => {
     const [kind, raw] =
       e.introduced !== undefined
         ? (['introduced', e.introduced] as const)
@@ -76,17 +94,20 @@ const inRange = (version: SemVer, events: readonly z.infer<typeof Event>[]): boo
             ? (['last_affected', e.last_affected] as const)
             : [];
     if (kind === undefined) return [];
-    const at =
-      raw === '0' ? { nums: [0, 0, 0] as [number, number, number], pre: ['0'] } : parseSemver(raw);
-    return at ? [{ kind, at }] : [];
+    if (raw === '0' && kind === 'introduced') return [{ kind, at: 'zero' }];
+    const at = order.parse(raw);
+    return at === undefined ? [] : [{ kind, at }];
   });
-  keyed.sort((a, b) => compareSemver(a.at, b.at));
+  // 'zero' precedes every version.
+  const cmp = (a: V | 'zero', b: V | 'zero'): number =>
+    a === 'zero' || b === 'zero' ? (a === b ? 0 : a === 'zero' ? -1 : 1) : order.compare(a, b);
+  keyed.sort((a, b) => cmp(a.at, b.at));
   let affected = false;
   for (const e of keyed) {
-    const cmp = compareSemver(version, e.at);
-    if (e.kind === 'introduced' && cmp >= 0) affected = true;
-    else if (e.kind === 'fixed' && cmp >= 0) affected = false;
-    else if (e.kind === 'last_affected' && cmp > 0) affected = false;
+    const c = cmp(version, e.at);
+    if (e.kind === 'introduced' && c >= 0) affected = true;
+    else if (e.kind === 'fixed' && c >= 0) affected = false;
+    else if (e.kind === 'last_affected' && c > 0) affected = false;
   }
   return affected;
 };
@@ -119,36 +140,74 @@ export interface Match {
   readonly fixed: readonly string[];
 }
 
-/** The advisories (not withdrawn) that name this npm package at this version, by explicit version or by range. */
+/** The package ecosystems toolgate matches, spelled as OSV spells them. */
+export type Ecosystem = 'npm' | 'PyPI';
+
+type AffectedEntry = z.infer<typeof Affected>;
+
+/** Range types read per ecosystem: npm versions are semver; PyPI's are PEP 440 (OSV `ECOSYSTEM`). */
+const RANGE_TYPES: Record<Ecosystem, readonly string[]> = {
+  npm: ['SEMVER', 'ECOSYSTEM'],
+  PyPI: ['ECOSYSTEM'],
+};
+
+/**
+ * Whether one `affected` entry names this package at this version. npm: the exact name, the exact
+ * listed version or a semver range. PyPI: names compared PEP 503 normalized, a listed version equal
+ * as a string or in PEP 440 order (`1.0` is `1.0.0`), or a PEP 440 range.
+ */
+const affects = (
+  affected: AffectedEntry,
+  ecosystem: Ecosystem,
+  name: string,
+  version: string,
+): boolean => {
+  const pkg = affected.package;
+  if (pkg?.ecosystem !== ecosystem) return false;
+  const ranges = (affected.ranges ?? []).filter((r) => RANGE_TYPES[ecosystem].includes(r.type));
+  const listed = affected.versions ?? [];
+  if (ecosystem === 'npm') {
+    if (pkg.name !== name) return false;
+    const parsed = parseSemver(version);
+    if (listed.includes(version)) return true;
+    return parsed !== undefined && ranges.some((r) => inRange(SEMVER_ORDER, parsed, r.events));
+  }
+  if (normalizePypiName(pkg.name) !== normalizePypiName(name)) return false;
+  const parsed = parsePep440(version);
+  if (listed.includes(version)) return true;
+  if (parsed === undefined) return false;
+  const same = (v: string) => {
+    const other = parsePep440(v);
+    return other !== undefined && comparePep440(parsed, other) === 0;
+  };
+  return listed.some(same) || ranges.some((r) => inRange(PEP440_ORDER, parsed, r.events));
+};
+
+/**
+ * The advisories (not withdrawn) that name this package of `ecosystem` at this version, by explicit
+ * version or by range.
+ */
 export const matchPackage = (
   records: readonly OsvRecord[],
   name: string,
   version: string,
+  ecosystem: Ecosystem = 'npm',
 ): Match[] => {
-  const parsed = parseSemver(version);
   const matches: Match[] = [];
   for (const record of records) {
     if (record.withdrawn !== undefined) continue;
-    for (const affected of record.affected) {
-      if (affected.package?.ecosystem !== 'npm' || affected.package.name !== name) continue;
-      const ranges = (affected.ranges ?? []).filter(
-        (r) => r.type === 'SEMVER' || r.type === 'ECOSYSTEM',
-      );
-      const hit =
-        (affected.versions ?? []).includes(version) ||
-        (parsed !== undefined && ranges.some((r) => inRange(parsed, r.events)));
-      if (!hit) continue;
-      matches.push({
-        id: record.id,
-        aliases: record.aliases ?? [],
-        summary: record.summary ?? '',
-        severity: severityOf(record, affected),
-        fixed: ranges.flatMap((r) =>
-          r.events.flatMap((e) => (e.fixed !== undefined ? [e.fixed] : [])),
-        ),
-      });
-      break;
-    }
+    const affected = record.affected.find((a) => affects(a, ecosystem, name, version));
+    if (affected === undefined) continue;
+    const ranges = (affected.ranges ?? []).filter((r) => RANGE_TYPES[ecosystem].includes(r.type));
+    matches.push({
+      id: record.id,
+      aliases: record.aliases ?? [],
+      summary: record.summary ?? '',
+      severity: severityOf(record, affected),
+      fixed: ranges.flatMap((r) =>
+        r.events.flatMap((e) => (e.fixed !== undefined ? [e.fixed] : [])),
+      ),
+    });
   }
   return matches;
 };
@@ -164,13 +223,41 @@ export const failsAt = (
   SEVERITY_ORDER.indexOf(severity === 'unknown' ? 'high' : severity) >=
   SEVERITY_ORDER.indexOf(failOn);
 
-/** A server as scanned: its id, its own package, and its installed tree when known. */
-export interface ScannedServer {
-  readonly id: string;
-  readonly name: string;
-  readonly version: string;
-  readonly tree?: InstalledTree | undefined;
-}
+/**
+ * A server as scanned: its id and its own package; an npm server with its installed tree when
+ * known, a Python server with every wheel the lock pins (its own among them).
+ */
+export type ScannedServer =
+  | {
+      readonly kind: 'npm';
+      readonly id: string;
+      readonly name: string;
+      readonly version: string;
+      readonly tree?: InstalledTree | undefined;
+    }
+  | {
+      readonly kind: 'pypi';
+      readonly id: string;
+      readonly name: string;
+      readonly version: string;
+      readonly wheels: readonly { readonly name: string; readonly version: string }[];
+    };
+
+/** Every package of a server, once each, with its ecosystem. */
+const packagesOfServer = (
+  server: ScannedServer,
+): { ecosystem: Ecosystem; name: string; version: string }[] => {
+  const ecosystem: Ecosystem = server.kind === 'npm' ? 'npm' : 'PyPI';
+  const all =
+    server.kind === 'npm'
+      ? [server, ...(server.tree?.packages.values() ?? [])]
+      : [
+          ...server.wheels,
+          ...(server.wheels.some((w) => w.name === normalizePypiName(server.name)) ? [] : [server]),
+        ];
+  const unique = new Map(all.map((p) => [`${p.name}@${p.version}`, p]));
+  return [...unique.values()].map((p) => ({ ecosystem, name: p.name, version: p.version }));
+};
 
 /** One advisory found in a server's locked tree. */
 export interface AdvisoryFinding extends Match {
@@ -182,20 +269,15 @@ export interface AdvisoryFinding extends Match {
 /** Each package of each server (its own and every dependency found), matched against the records. */
 export const findAdvisories = (
   servers: readonly ScannedServer[],
-  match: (name: string, version: string) => Match[],
+  match: (ecosystem: Ecosystem, name: string, version: string) => Match[],
 ): AdvisoryFinding[] => {
   const findings: AdvisoryFinding[] = [];
-  for (const server of servers) {
-    const packages = new Map<string, { name: string; version: string }>([
-      [`${server.name}@${server.version}`, server],
-    ]);
-    for (const p of server.tree?.packages.values() ?? []) packages.set(`${p.name}@${p.version}`, p);
-    for (const p of [...packages.values()].sort((a, b) =>
+  for (const server of servers)
+    for (const p of packagesOfServer(server).sort((a, b) =>
       a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
     ))
-      for (const m of match(p.name, p.version))
+      for (const m of match(p.ecosystem, p.name, p.version))
         findings.push({ ...m, server: server.id, package: p.name, version: p.version });
-  }
   const rank = (f: AdvisoryFinding) =>
     f.severity === 'unknown' ? 1.5 : SEVERITY_ORDER.indexOf(f.severity);
   return findings.sort(

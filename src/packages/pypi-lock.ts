@@ -1,6 +1,7 @@
 import { PackageError } from '../errors.js';
 import type { LockPackage } from '../pins/lock.js';
 import { findPython, resolveTree } from './pip.js';
+import { normalizePypiName } from './wheel-name.js';
 
 type PypiLock = Extract<LockPackage, { kind: 'pypi' }>;
 
@@ -14,15 +15,12 @@ export interface PypiSource {
 
 const DEFAULT_INDEX = 'https://pypi.org/simple';
 
-/** PEP 503 normalized project name. Pure. */
-const normalized = (name: string) => name.toLowerCase().replace(/[-_.]+/g, '-');
-
 /**
  * Whether the index lists files of `name==version` but no wheel among them (an sdist-only release).
  * Asked only after pip found no wheel, to say why; false when the page cannot be read.
  */
 const isSdistOnly = async (index: string, name: string, version: string): Promise<boolean> => {
-  const page = await fetch(`${index.replace(/\/$/, '')}/${normalized(name)}/`, {
+  const page = await fetch(`${index.replace(/\/$/, '')}/${normalizePypiName(name)}/`, {
     signal: AbortSignal.timeout(15_000),
   })
     .then((r) => (r.ok ? r.text() : ''))
@@ -35,7 +33,11 @@ const isSdistOnly = async (index: string, name: string, version: string): Promis
   const ofVersion = files.filter((file) => {
     const at = file.indexOf(`-${version}`);
     const after = file.slice(at + 1 + version.length);
-    return at > 0 && normalized(file.slice(0, at)) === normalized(name) && /^[-.]/.test(after);
+    return (
+      at > 0 &&
+      normalizePypiName(file.slice(0, at)) === normalizePypiName(name) &&
+      /^[-.]/.test(after)
+    );
   });
   return ofVersion.length > 0 && !ofVersion.some((f) => f.endsWith('.whl'));
 };

@@ -6,12 +6,13 @@ import { type AdvisoryFinding } from '../packages/osv.js';
 
 export type Finding = AdvisoryFinding;
 
-/** Every name → versions of the servers' packages (their own and every dependency found). */
+/** Every name → versions of the npm servers' packages (their own and every dependency found). */
 export const packagesOf = (servers: readonly SbomServer[]): Map<string, string[]> => {
   const out = new Map<string, Set<string>>();
   for (const server of servers)
-    for (const p of [server, ...(server.tree?.packages.values() ?? [])])
-      out.set(p.name, (out.get(p.name) ?? new Set()).add(p.version));
+    if (server.kind === 'npm')
+      for (const p of [server, ...(server.tree?.packages.values() ?? [])])
+        out.set(p.name, (out.get(p.name) ?? new Set()).add(p.version));
   return new Map([...out].map(([name, versions]) => [name, [...versions].sort()]));
 };
 
@@ -35,7 +36,7 @@ export const toTable = (
   for (const s of servers)
     if (!classified.some((c) => c.finding.server === s.id))
       lines.push(
-        `ok       ${s.id}: no advisory${s.tree === undefined ? ' (its own package only: dependencies unknown)' : ''}`,
+        `ok       ${s.id}: no advisory${s.kind === 'npm' && s.tree === undefined ? ' (its own package only: dependencies unknown)' : ''}`,
       );
   return lines.join('\n') + '\n';
 };

@@ -55,6 +55,7 @@ describe('sbom builder', () => {
     };
     const servers: SbomServer[] = [
       {
+        kind: 'npm',
         id: 'zeta',
         name: 'srv',
         version: '1.0.0',
@@ -63,7 +64,7 @@ describe('sbom builder', () => {
         installPath: '/p/node_modules/srv',
         tree,
       },
-      { id: 'alpha', name: 'other', version: '0.1.0', launcher: 'npx' },
+      { kind: 'npm', id: 'alpha', name: 'other', version: '0.1.0', launcher: 'npx' },
     ];
     const bom = buildSbom({ ...base, servers });
     expect(bom).toMatchObject({
@@ -121,8 +122,8 @@ describe('sbom builder', () => {
     const bom = buildSbom({
       ...base,
       servers: [
-        { id: 'x', name: 'x', version: '1.0.0', launcher: 'npx', tree: tree('x') },
-        { id: 'y', name: 'y', version: '1.0.0', launcher: 'npx', tree: tree('y') },
+        { kind: 'npm', id: 'x', name: 'x', version: '1.0.0', launcher: 'npx', tree: tree('x') },
+        { kind: 'npm', id: 'y', name: 'y', version: '1.0.0', launcher: 'npx', tree: tree('y') },
       ],
     });
     expect(bom.components.flatMap((c) => c.components ?? []).map((c) => c['bom-ref'])).toEqual([

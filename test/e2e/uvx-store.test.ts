@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, runToolgate, startStdioGateway, type Running } from './harness.js';
 import { buildWheel, PIP_ISOLATED, sha256, startIndex, type PypiIndex } from './pypi-rig.js';
+import type { CdxBom } from '../../src/sbom/build.js';
+import { serveBulk } from '../fixtures/npm-bulk/serve.js';
+import { cycloneDxSchema } from '../fixtures/schemas/validate.js';
 
 /**
  * uvx / `uv tool run` / `pipx run` servers managed like npx ones: `toolgate lock` resolves the exact
@@ -130,6 +133,112 @@ describe('uvx and pipx servers installed into the package store by lock, run fro
     expect(gw.stderr.join('\n')).not.toContain('PACKAGE_UNMANAGED_LAUNCHER');
   });
 
+  it('[SBOM-6] sbom lists the locked server and its dependency wheel with the sha256 the lock pins', async () => {
+    const made = await toolgate(['sbom', 'shouter']);
+    expect(made.code, made.stderr).toBe(0);
+    const bom = JSON.parse(made.stdout) as CdxBom;
+    expect(cycloneDxSchema()(bom), 'the published CycloneDX 1.6 schema').toEqual([]);
+    const pkg = lockOf().servers['shouter']?.package;
+    const [app] = bom.components;
+    expect(app).toMatchObject({
+      type: 'application',
+      'bom-ref': 'server:shouter',
+      purl: 'pkg:pypi/tinymcp@1.0.0',
+      hashes: [{ alg: 'SHA-256', content: pkg?.distributions[TINYMCP] }],
+    });
+    expect(app?.properties).toContainEqual({ name: 'toolgate:python', value: pkg?.python });
+    expect(app?.components).toEqual([
+      expect.objectContaining({
+        type: 'library',
+        purl: 'pkg:pypi/tinyshout@1.0.0',
+        hashes: [{ alg: 'SHA-256', content: sha256(wheels.shout) }],
+        properties: [{ name: 'toolgate:wheel', value: TINYSHOUT }],
+      }),
+    ]);
+    expect(pkg?.distributions[TINYSHOUT]).toBe(sha256(wheels.shout));
+    expect(bom.dependencies).toContainEqual({
+      ref: 'server:shouter',
+      dependsOn: ['shouter:pkg:pypi/tinyshout@1.0.0'],
+    });
+    expect(bom.compositions).toEqual([{ aggregate: 'complete', assemblies: ['server:shouter'] }]);
+    expect(made.stderr).not.toContain('left out');
+  });
+
+  it('[SBOM-7] deps --osv reports a PyPI advisory naming the dependency wheel and exits 1', async () => {
+    const osv = mkdtempSync(join(tmpdir(), 'toolgate-osv-'));
+    const affected = (name: string, more: Record<string, unknown>) => ({
+      package: { ecosystem: 'PyPI', name },
+      ...more,
+    });
+    writeFileSync(
+      join(osv, 'advisories.json'),
+      JSON.stringify([
+        {
+          id: 'PYSEC-TEST-1',
+          summary: 'shouts too loud',
+          affected: [affected('TinyShout', { versions: ['1.0.0'] })],
+        },
+        // A PEP 440 range that ends before the locked release: not reported.
+        {
+          id: 'PYSEC-TEST-2',
+          affected: [
+            affected('tinyshout', {
+              ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.0.0' }] }],
+            }),
+          ],
+        },
+        // The same name in the npm ecosystem is another package.
+        {
+          id: 'GHSA-npm-only',
+          affected: [{ package: { ecosystem: 'npm', name: 'tinyshout' }, versions: ['1.0.0'] }],
+        },
+        // A range that holds 1.0.0 (before 1.0.1rc1), rated low: reported, below --fail-on.
+        {
+          id: 'PYSEC-TEST-3',
+          database_specific: { severity: 'LOW' },
+          affected: [
+            affected('tinymcp', {
+              ranges: [
+                { type: 'ECOSYSTEM', events: [{ introduced: '0.9' }, { fixed: '1.0.1rc1' }] },
+              ],
+            }),
+          ],
+        },
+      ]),
+    );
+    const found = await toolgate(['deps', 'shouter', '--osv', osv]);
+    expect(found.code, found.stderr).toBe(1); // unrated counts as high, the default --fail-on
+    expect(found.stdout).toMatch(
+      /^UNKNOWN +shouter +tinyshout@1\.0\.0 +PYSEC-TEST-1 +shouts too loud/m,
+    );
+    expect(found.stdout).toMatch(
+      /^LOW +shouter +tinymcp@1\.0\.0 +PYSEC-TEST-3 .*\(fixed in 1\.0\.1rc1\)/m,
+    );
+    expect(found.stdout).not.toContain('PYSEC-TEST-2');
+    expect(found.stdout).not.toContain('GHSA-npm-only');
+    const low = await toolgate([
+      'deps',
+      'shouter',
+      '--osv',
+      join(osv, 'advisories.json'),
+      '--fail-on',
+      'critical',
+    ]);
+    expect(low.code, low.stderr).toBe(0);
+    // The npm registry's bulk endpoint knows no PyPI package: it is not asked about them.
+    const registry = await serveBulk({ status: 200, body: '{}' });
+    try {
+      const asked = await toolgate(['deps', 'shouter', '--registry', registry.url]);
+      expect(asked.code, asked.stderr).toBe(0);
+      expect(asked.stdout).toContain(
+        `the advisories of ${registry.url} (--registry; PyPI packages: not asked)`,
+      );
+      expect(registry.requests.map((r) => r.body)).toEqual([{}]);
+    } finally {
+      await registry.close();
+    }
+  });
+
   it('[PKG-13] a changed wheel on the index for the locked release is refused by lock as a rug pull; approve takes it', async () => {
     const before = readFileSync(join(clone, 'toolgate.lock'));
     const changed = buildWheel('tinyshout', { extraFile: 'import os  # new\n' });
@@ -155,7 +264,7 @@ describe('uvx and pipx servers installed into the package store by lock, run fro
     }
   });
 
-  it('[PKG-13] a tampered file of the store entry refuses the start', async () => {
+  it('[PKG-13] [SBOM-6] a tampered file of the store entry refuses the start and the SBOM', async () => {
     for (const entry of readdirSync(store).filter((name) => name.startsWith('pypi+'))) {
       const file = join(store, entry, 'site/tinyshout/__init__.py');
       chmodSync(file, 0o644);
@@ -164,6 +273,10 @@ describe('uvx and pipx servers installed into the package store by lock, run fro
     gw = await startStdioGateway({}, { lock: { dir: clone }, env, awaitStart: false });
     await eventually(() => gw?.stderr.some((l) => l.includes('PACKAGE_TAMPERED')) ?? false, 60_000);
     expect(gw.stderr.join('\n')).toContain('the installed files of tinymcp==1.0.0');
+    const sbom = await toolgate(['sbom']);
+    expect(sbom.code).toBe(1);
+    expect(sbom.stderr).toContain('SBOM_TREE_CHANGED');
+    expect(sbom.stdout).toBe('');
   });
 
   it('[PKG-13] an sdist-only release is refused with its own code, never built', async () => {

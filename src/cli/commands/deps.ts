@@ -15,9 +15,10 @@ import {
   findAdvisories,
   matchPackage,
   SEVERITY_ORDER,
+  type Ecosystem,
   type Match,
 } from '../../packages/osv.js';
-import { lockedNpmServers } from './sbom.js';
+import { lockedServers } from './sbom.js';
 import { done, requiredConfigOption, usageError } from '../program.js';
 
 interface Sources {
@@ -32,11 +33,11 @@ const advisories = async (
   servers: readonly SbomServer[],
   sources: Sources,
 ): Promise<{ findings: Finding[]; checked: string[] }> => {
-  const matchers: ((name: string, version: string) => Match[])[] = [];
+  const matchers: ((ecosystem: Ecosystem, name: string, version: string) => Match[])[] = [];
   const checked: string[] = [];
   const addOsv = async (path: string, label: string) => {
     const records = await readOsv(path);
-    matchers.push((n, v) => matchPackage(records, n, v));
+    matchers.push((e, n, v) => matchPackage(records, n, v, e));
     checked.push(`${records.length} OSV record(s)${label}`);
   };
   if (sources.osv !== undefined) await addOsv(sources.osv, '');
@@ -51,12 +52,14 @@ const advisories = async (
         ? await npmRegistry(process.cwd())
         : { url: sources.registry, from: '--registry' };
     const bulk = await fetchBulkAdvisories(registry.url, packagesOf(servers));
-    matchers.push((n, v) => matchBulk(bulk, n, v));
-    checked.push(`the advisories of ${registry.url} (${registry.from})`);
+    // The npm registry knows npm packages only: Python packages are not asked there.
+    matchers.push((e, n, v) => (e === 'npm' ? matchBulk(bulk, n, v) : []));
+    const pypi = servers.some((s) => s.kind === 'pypi') ? '; PyPI packages: not asked' : '';
+    checked.push(`the advisories of ${registry.url} (${registry.from}${pypi})`);
   }
   // The same advisory from both sources (a GHSA id in OSV and in the registry's URL) is listed once.
-  const match = (name: string, version: string): Match[] => {
-    const all = matchers.flatMap((m) => m(name, version));
+  const match = (ecosystem: Ecosystem, name: string, version: string): Match[] => {
+    const all = matchers.flatMap((m) => m(ecosystem, name, version));
     return all.filter((m, i) => all.findIndex((o) => o.id === m.id) === i);
   };
   return { findings: findAdvisories(servers, match), checked };
@@ -84,7 +87,7 @@ const deps = async (
   try {
     const policy = (await loadConfig(values.config)).advisories;
     waivers = policy?.waivers ?? [];
-    servers = await lockedNpmServers(values.config, server, (line) =>
+    servers = await lockedServers(values.config, server, (line) =>
       console.error(`toolgate deps: ${line}`),
     );
     const policyOsv = policy?.osv && resolve(dirname(values.config), policy.osv);
@@ -120,8 +123,9 @@ const deps = async (
 export const depsCommand = () =>
   new Command('deps')
     .description(
-      "check every package of the SBOM against the npm registry's bulk advisory endpoint (the " +
-        'registry npm is configured with, or --registry) and/or an offline OSV file or directory ' +
+      "check every package of the SBOM against the npm registry's bulk advisory endpoint (npm " +
+        'packages only; the registry npm is configured with, or --registry) and/or an offline OSV ' +
+        'file or directory (npm and PyPI records) ' +
         "(--osv alone: no network), plus the config's advisories.osv; exit 1 on an advisory at " +
         'or above --fail-on (high; unrated ' +
         'counts as high) that advisories.waivers in the config does not waive',
