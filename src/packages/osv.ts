@@ -5,7 +5,11 @@
  */
 import { z } from 'zod';
 import type { InstalledTree } from './installed-tree.js';
-import { comparePep440, parsePep440, type Pep440 } from './pep440.js';
+import {
+  compare as comparePep440,
+  eq as samePep440,
+  valid as validPep440,
+} from '@renovatebot/pep440';
 import { normalizePypiName } from './wheel-name.js';
 
 export const SEVERITY_ORDER = ['low', 'medium', 'high', 'critical'] as const;
@@ -72,7 +76,11 @@ interface VersionOrder<V> {
   readonly compare: (a: V, b: V) => number;
 }
 const SEMVER_ORDER: VersionOrder<SemVer> = { parse: parseSemver, compare: compareSemver };
-const PEP440_ORDER: VersionOrder<Pep440> = { parse: parsePep440, compare: comparePep440 };
+/** PEP 440 as pip orders it (epochs, pre-, post-, dev-releases, local labels), by Renovate's library. */
+const PEP440_ORDER: VersionOrder<string> = {
+  parse: (text) => validPep440(text) ?? undefined,
+  compare: comparePep440,
+};
 
 /**
  * Whether `version` falls in one OSV range (the OSV spec's event walk). `introduced: "0"` is the
@@ -173,13 +181,10 @@ const affects = (
     return parsed !== undefined && ranges.some((r) => inRange(SEMVER_ORDER, parsed, r.events));
   }
   if (normalizePypiName(pkg.name) !== normalizePypiName(name)) return false;
-  const parsed = parsePep440(version);
   if (listed.includes(version)) return true;
+  const parsed = PEP440_ORDER.parse(version);
   if (parsed === undefined) return false;
-  const same = (v: string) => {
-    const other = parsePep440(v);
-    return other !== undefined && comparePep440(parsed, other) === 0;
-  };
+  const same = (v: string) => PEP440_ORDER.parse(v) !== undefined && samePep440(parsed, v);
   return listed.some(same) || ranges.some((r) => inRange(PEP440_ORDER, parsed, r.events));
 };
 
