@@ -23,11 +23,16 @@ interface Got {
 }
 
 /**
- * GET through npm's own fetch: the registry's `.npmrc` auth (`//host/:_authToken`), proxies and CA
- * apply to the lookup as they do to the store's install. Metadata is revalidated, never taken from
- * npm's cache while fresh (a republish must be seen at once). An HTTP error status is returned, not thrown.
+ * A request through npm's own fetch: the registry's `.npmrc` auth (`//host/:_authToken`), proxies
+ * and CA apply as they do to the store's install. Metadata is revalidated, never taken from npm's
+ * cache while fresh (a republish must be seen at once). An HTTP error status is returned, not
+ * thrown; an unreachable registry is PACKAGE_REGISTRY_ERROR. A `json` body is POSTed as JSON.
  */
-const get = async (url: string, npm: NpmSettings): Promise<Got> => {
+export const registryRequest = async (
+  url: string,
+  npm: NpmSettings,
+  json?: unknown,
+): Promise<Got> => {
   const { default: npmFetch } = await import('npm-registry-fetch');
   try {
     const response = await npmFetch(url, {
@@ -36,6 +41,7 @@ const get = async (url: string, npm: NpmSettings): Promise<Got> => {
       timeout: TIMEOUT_MS,
       retry: { retries: 1 },
       headers: { accept: 'application/json' },
+      ...(json !== undefined && { method: 'POST', body: json }),
     });
     return { status: response.status, body: await response.buffer() };
   } catch (cause) {
@@ -49,7 +55,7 @@ const get = async (url: string, npm: NpmSettings): Promise<Got> => {
   }
 };
 
-const json = (got: Got, what: string): unknown => {
+const parseJson = (got: Got, what: string): unknown => {
   try {
     return JSON.parse(got.body.toString('utf8'));
   } catch (cause) {
@@ -67,14 +73,14 @@ export const resolveVersion = async (
   wanted: string | undefined,
 ): Promise<VersionInfo> => {
   const registry = registryFor(npm, name);
-  const response = await get(`${base(registry)}/${encodeName(name)}`, npm);
+  const response = await registryRequest(`${base(registry)}/${encodeName(name)}`, npm);
   if (response.status !== 200)
     throw new PackageError(
       'PACKAGE_REGISTRY_ERROR',
       `${registry} has no package ${name} (HTTP ${response.status}${response.status === 401 || response.status === 403 ? ': check the registry token in .npmrc' : ''})`,
     );
   // untrusted: registry metadata; only exact fields are read.
-  const doc = json(response, `metadata of ${name}`) as {
+  const doc = parseJson(response, `metadata of ${name}`) as {
     'dist-tags'?: Record<string, string>;
     versions?: Record<string, { dist?: { integrity?: unknown; tarball?: unknown } }>;
   };
@@ -99,7 +105,7 @@ export const fetchAttestations = async (
   name: string,
   version: string,
 ): Promise<RegistryAttestation[]> => {
-  const response = await get(
+  const response = await registryRequest(
     `${base(registryFor(npm, name))}/-/npm/v1/attestations/${encodeName(name)}@${version}`,
     npm,
   );
@@ -109,7 +115,9 @@ export const fetchAttestations = async (
       'PACKAGE_REGISTRY_ERROR',
       `attestations of ${name}@${version}: HTTP ${response.status}`,
     );
-  const doc = json(response, `attestations of ${name}@${version}`) as { attestations?: unknown };
+  const doc = parseJson(response, `attestations of ${name}@${version}`) as {
+    attestations?: unknown;
+  };
   if (!Array.isArray(doc.attestations))
     throw new PackageError(
       'PACKAGE_REGISTRY_ERROR',
@@ -124,7 +132,7 @@ export const fetchAttestations = async (
 };
 
 export const fetchTarball = async (url: string, npm: NpmSettings): Promise<Buffer> => {
-  const response = await get(url, npm);
+  const response = await registryRequest(url, npm);
   if (response.status !== 200)
     throw new PackageError('PACKAGE_REGISTRY_ERROR', `tarball ${url}: HTTP ${response.status}`);
   return response.body;

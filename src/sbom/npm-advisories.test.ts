@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serveBulk, type BulkServer } from '../../test/fixtures/npm-bulk/serve.js';
 import { fetchBulkAdvisories, matchBulk } from './npm-advisories.js';
-import { npmRegistry } from './npmrc.js';
+import { readNpmSettings, registryFor } from '../packages/npmrc.js';
 
 let server: BulkServer | undefined;
 afterEach(async () => {
@@ -70,19 +70,32 @@ describe("the registry's bulk advisory endpoint", () => {
     });
   });
 
-  it('[SBOM-5] finds the registry as npm does: environment, then project .npmrc, then user config', async () => {
+  it('[SBOM-5] asks the registry npm is configured with: environment, then project .npmrc, then user config', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tg-npmrc-'));
     const user = join(dir, 'user-npmrc');
     writeFileSync(user, 'registry=https://user.example/\n');
     const env = { npm_config_userconfig: user, HOME: dir };
-    expect(await npmRegistry(dir, env)).toEqual({ url: 'https://user.example/', from: user });
+    const registry = async (e: Record<string, string>, lockRegistry?: string) =>
+      registryFor(await readNpmSettings(dir, lockRegistry, e), 'dep-a');
+    expect(await registry(env)).toBe('https://user.example/');
     writeFileSync(join(dir, '.npmrc'), 'registry=https://project.example/\n');
-    expect((await npmRegistry(dir, env)).url).toBe('https://project.example/');
-    expect(
-      (await npmRegistry(dir, { ...env, npm_config_registry: 'https://env.example/' })).url,
-    ).toBe('https://env.example/');
-    expect((await npmRegistry(join(dir, 'none'), { HOME: join(dir, 'none') })).url).toBe(
+    expect(await registry(env)).toBe('https://project.example/');
+    expect(await registry({ ...env, npm_config_registry: 'https://env.example/' })).toBe(
+      'https://env.example/',
+    );
+    expect(await registry(env, 'https://lock.example/')).toBe('https://lock.example/');
+    const none = join(dir, 'none');
+    expect(registryFor(await readNpmSettings(none, undefined, { HOME: none }), 'a')).toBe(
       'https://registry.npmjs.org',
     );
+  });
+
+  it('[SBOM-5] sends the registry token of .npmrc with the bulk request', async () => {
+    server = await serveBulk({ status: 200, body: '{}' });
+    const nerfDart = server.url.replace(/^https?:/, '').replace(/\/*$/, '/');
+    await fetchBulkAdvisories(server.url, new Map([['a', ['1.0.0']]]), {
+      [`${nerfDart}:_authToken`]: 'tg-bulk-token',
+    });
+    expect(server.requests.map((r) => r.authorization)).toEqual(['Bearer tg-bulk-token']);
   });
 });

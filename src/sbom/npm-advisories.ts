@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { SbomError } from '../errors.js';
 import { inNpmRange } from './npm-range.js';
 import { LABELS, type AdvisorySeverity, type Match } from '../packages/osv.js';
+import type { NpmSettings } from '../packages/npmrc.js';
+import { registryRequest } from '../packages/registry.js';
 
 // untrusted: the registry (or a mirror, or whoever answers on its address) writes this.
 const NpmAdvisorySchema = z.looseObject({
@@ -67,32 +69,28 @@ const parseBulkResponse = (text: string, url: string): BulkResponse => {
   return parsed.data;
 };
 
-const TIMEOUT_MS = 30_000;
-
-/** Asks the registry about every name@version; unreachable or a non-2xx answer is an error, never "no advisory". */
+/**
+ * Asks the registry about every name@version, with npm's settings for it (token, proxy, CA);
+ * unreachable or a non-2xx answer is an error, never "no advisory".
+ */
 export const fetchBulkAdvisories = async (
   registry: string,
   packages: ReadonlyMap<string, readonly string[]>,
+  npm: NpmSettings = {},
 ): Promise<BulkResponse> => {
   const url = `${registry.replace(/\/+$/, '')}/-/npm/v1/security/advisories/bulk`;
-  let response: Response;
+  let response;
   try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(Object.fromEntries(packages)),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
+    response = await registryRequest(url, npm, Object.fromEntries(packages));
   } catch (cause) {
-    const why = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
     throw new SbomError(
       'SBOM_REGISTRY_UNREACHABLE',
-      `cannot reach ${url}: ${(why as Error).message} (offline? use --osv with a local advisory copy)`,
+      `${(cause as Error).message} (offline? use --osv with a local advisory copy)`,
       { cause },
     );
   }
-  const text = await response.text();
-  if (!response.ok)
+  const text = response.body.toString('utf8');
+  if (response.status < 200 || response.status > 299)
     throw new SbomError(
       'SBOM_REGISTRY_INVALID',
       `${url} answered HTTP ${response.status}: ${text.slice(0, 200)}`,

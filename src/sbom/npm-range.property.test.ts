@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { inNpmRange } from './npm-range.js';
-import { parseNpmrc } from './npmrc.js';
 
 const version = fc
   .tuple(fc.nat(30), fc.nat(30), fc.nat(30))
@@ -43,27 +42,5 @@ describe('npm ranges in vulnerable_versions', () => {
       }),
     );
     expect(inNpmRange('1.0.0', '<=banana')).toBeUndefined();
-  });
-});
-
-describe('npmrc', () => {
-  it('[SBOM-5] reads key=value lines, skips comments, unquotes and expands ${VAR}', () => {
-    expect(
-      parseNpmrc(
-        '; comment\n# another\nregistry = "https://${HOST}/npm/"\n//r.example/:_authToken=${T}\nbad line\n',
-        { HOST: 'mirror.example', T: 'x' },
-      ),
-    ).toEqual({ registry: 'https://mirror.example/npm/', '//r.example/:_authToken': 'x' });
-    fc.assert(
-      fc.property(
-        fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/),
-        fc.stringMatching(/^[^\r\n$"']{0,30}$/),
-        fc.string(),
-        (key, value, noise) => {
-          const parsed = parseNpmrc(`${noise.replace(/[\r\n=]/g, '')}\n${key}=${value}\n`, {});
-          expect(parsed[key]).toBe(value.trim());
-        },
-      ),
-    );
   });
 });

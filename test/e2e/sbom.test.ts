@@ -219,7 +219,7 @@ describe('toolgate deps --osv (the built CLI)', () => {
       });
       expect(asked.code, asked.stderr).toBe(1);
       expect(asked.stdout).toMatch(/^HIGH +echo +dep-a@1\.4\.0 +GHSA-aaaa-bbbb-cccc /m);
-      expect(asked.stdout).toContain(`the advisories of ${registry.url} (npm_config_registry)`);
+      expect(asked.stdout).toContain(`the advisories of ${registry.url} (npm's settings)`);
       expect(registry.requests).toHaveLength(1);
     } finally {
       await registry.close();

@@ -9,7 +9,7 @@ import { packagesOf, toTable, type FailOn, type Finding } from '../../sbom/advis
 import { readOsv } from '../../packages/osv-read.js';
 import type { SbomServer } from '../../sbom/build.js';
 import { fetchBulkAdvisories, matchBulk } from '../../sbom/npm-advisories.js';
-import { npmRegistry } from '../../sbom/npmrc.js';
+import { DEFAULT_REGISTRY, readNpmSettings, type NpmSettings } from '../../packages/npmrc.js';
 import {
   failsAt,
   findAdvisories,
@@ -24,6 +24,8 @@ import { done, requiredConfigOption, usageError } from '../program.js';
 interface Sources {
   readonly osv?: string;
   readonly registry?: string;
+  /** npm's settings as `lock` reads them: the registry asked without --registry, its token and proxy. */
+  readonly npm: NpmSettings;
   /** The start policy's `advisories.osv`, asked as well, so `deps` lists what a start would refuse. */
   readonly policyOsv?: string;
 }
@@ -47,15 +49,17 @@ const advisories = async (
     await addOsv(policyOsv, ' (advisories.osv)');
   // With --osv alone the run stays offline; without it (or with --registry) the registry is asked.
   if (sources.osv === undefined || sources.registry !== undefined) {
-    const registry =
-      sources.registry === undefined
-        ? await npmRegistry(process.cwd())
-        : { url: sources.registry, from: '--registry' };
-    const bulk = await fetchBulkAdvisories(registry.url, packagesOf(servers));
+    const url = sources.registry ?? String(sources.npm['registry'] ?? DEFAULT_REGISTRY);
+    const from = sources.registry === undefined ? "npm's settings" : '--registry';
     // The npm registry knows npm packages only: Python packages are not asked there.
-    matchers.push((e, n, v) => (e === 'npm' ? matchBulk(bulk, n, v) : []));
     const pypi = servers.some((s) => s.kind === 'pypi') ? '; PyPI packages: not asked' : '';
-    checked.push(`the advisories of ${registry.url} (${registry.from}${pypi})`);
+    const npmPackages = packagesOf(servers.filter((s) => s.kind === 'npm'));
+    if (npmPackages.size === 0) checked.push(`not ${url} (${from}): no npm package${pypi}`);
+    else {
+      const bulk = await fetchBulkAdvisories(url, npmPackages, sources.npm);
+      matchers.push((e, n, v) => (e === 'npm' ? matchBulk(bulk, n, v) : []));
+      checked.push(`the advisories of ${url} (${from}${pypi})`);
+    }
   }
   // The same advisory from both sources (a GHSA id in OSV and in the registry's URL) is listed once.
   const match = (ecosystem: Ecosystem, name: string, version: string): Match[] => {
@@ -85,13 +89,15 @@ const deps = async (
   let found: Awaited<ReturnType<typeof advisories>>;
   let waivers: readonly WaiverConfig[];
   try {
-    const policy = (await loadConfig(values.config)).advisories;
+    const config = await loadConfig(values.config);
+    const policy = config.advisories;
+    const npm = await readNpmSettings(dirname(resolve(values.config)), config.lock.registry);
     waivers = policy?.waivers ?? [];
     servers = await lockedServers(values.config, server, (line) =>
       console.error(`toolgate deps: ${line}`),
     );
     const policyOsv = policy?.osv && resolve(dirname(values.config), policy.osv);
-    found = await advisories(servers, policyOsv === undefined ? values : { ...values, policyOsv });
+    found = await advisories(servers, { ...values, npm, ...(policyOsv && { policyOsv }) });
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
     console.error(`toolgate deps: ${error.code}: ${error.message}`);
