@@ -3,6 +3,7 @@
  * parsed by the caller; each record is validated here, loosely (the OSV schema grows), and a record
  * that does not fit is refused, never half-read.
  */
+import semver from 'semver';
 import { z } from 'zod';
 import type { InstalledTree } from './installed-tree.js';
 import {
@@ -39,43 +40,16 @@ export const OsvRecordSchema = z.looseObject({
 });
 export type OsvRecord = z.infer<typeof OsvRecordSchema>;
 
-export interface SemVer {
-  nums: [number, number, number];
-  pre: string[];
-}
-const SEMVER = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
-export const parseSemver = (v: string): SemVer | undefined => {
-  const m = SEMVER.exec(v.trim());
-  return m
-    ? { nums: [Number(m[1]), Number(m[2]), Number(m[3])], pre: m[4] ? m[4].split('.') : [] }
-    : undefined;
-};
-
-/** Semantic-version order (build metadata ignored; a pre-release sorts before its release). */
-export const compareSemver = (a: SemVer, b: SemVer): number => {
-  for (let i = 0; i < 3; i++)
-    if (a.nums[i] !== b.nums[i]) return (a.nums[i] as number) - (b.nums[i] as number);
-  if (a.pre.length === 0 || b.pre.length === 0) return b.pre.length - a.pre.length;
-  for (let i = 0; i < Math.max(a.pre.length, b.pre.length); i++) {
-    const x = a.pre[i];
-    const y = b.pre[i];
-    if (x === undefined || y === undefined) return x === undefined ? -1 : 1;
-    if (x === y) continue;
-    const nx = /^\d+$/.test(x);
-    const ny = /^\d+$/.test(y);
-    if (nx && ny) return Number(x) - Number(y);
-    if (nx !== ny) return nx ? -1 : 1;
-    return x < y ? -1 : 1;
-  }
-  return 0;
-};
-
 /** How one ecosystem reads and orders its versions. */
 interface VersionOrder<V> {
   readonly parse: (text: string) => V | undefined;
   readonly compare: (a: V, b: V) => number;
 }
-const SEMVER_ORDER: VersionOrder<SemVer> = { parse: parseSemver, compare: compareSemver };
+/** Semantic versions as npm orders them (build metadata ignored), by npm's own `semver`. */
+const SEMVER_ORDER: VersionOrder<string> = {
+  parse: (text) => semver.valid(text) ?? undefined,
+  compare: (a, b) => semver.compare(a, b),
+};
 /** PEP 440 as pip orders it (epochs, pre-, post-, dev-releases, local labels), by Renovate's library. */
 const PEP440_ORDER: VersionOrder<string> = {
   parse: (text) => validPep440(text) ?? undefined,
@@ -176,7 +150,7 @@ const affects = (
   const listed = affected.versions ?? [];
   if (ecosystem === 'npm') {
     if (pkg.name !== name) return false;
-    const parsed = parseSemver(version);
+    const parsed = SEMVER_ORDER.parse(version);
     if (listed.includes(version)) return true;
     return parsed !== undefined && ranges.some((r) => inRange(SEMVER_ORDER, parsed, r.events));
   }
