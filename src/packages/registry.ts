@@ -1,8 +1,6 @@
 import { PackageError } from '../errors.js';
 import { registryFor, type NpmSettings } from './npmrc.js';
 
-export { DEFAULT_REGISTRY } from './npmrc.js';
-
 /** One npm attestation as the registry's attestations endpoint serves it. */
 export interface RegistryAttestation {
   readonly predicateType: string;
