@@ -70,7 +70,7 @@ describe('toolgate init --from (real CLI)', () => {
     ]);
   });
 
-  it('[INIT-5] --wrap points the client at toolgate after a backup, --unwrap restores it byte for byte', async () => {
+  it('[INIT-5] [INIT-6] --wrap points the client at toolgate after a backup, says what it will meet, --unwrap restores it byte for byte', async () => {
     const { dir, client, out } = clientCopy('claude-code');
     const original = readFileSync(client);
     const wrapped = await toolgate(['init', '--from', client, '--config', out, '--wrap']);
@@ -83,6 +83,10 @@ describe('toolgate init --from (real CLI)', () => {
     expect(doc.mcpServers['toolgate']?.args.slice(-3)).toEqual(['run', '--config', out]);
     expect(doc.numStartups).toBe(12);
     expect(wrapped.stdout).toContain('backup:');
+    // Imported and wrapped in one step: no lock yet, nothing allowed; the client's toolgate would not serve.
+    expect(wrapped.stdout).toContain(`warning: no lock at ${join(dir, 'toolgate.lock')}`);
+    expect(wrapped.stdout).toContain('(LOCK_MISSING)');
+    expect(wrapped.stdout).toContain('(POLICY_TOOL_DENIED)');
     const backups = readdirSync(dir).filter((f) => f.includes('.toolgate-backup-'));
     expect(backups).toHaveLength(1);
     expect(readFileSync(join(dir, backups[0] as string)).equals(original)).toBe(true);

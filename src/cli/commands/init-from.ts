@@ -13,6 +13,7 @@ import { stringify } from 'yaml';
 import { loadConfig, parseConfig } from '../../config/load.js';
 import { lockPathOf, readLock } from '../../pins/store.js';
 import { toToolsTable } from '../../init/tools-table.js';
+import { wrapWarnings } from '../../init/readiness.js';
 import { InitError } from '../../errors.js';
 import { clientConfigPath, CLIENTS, isClientName, type Platform } from '../../init/clients.js';
 import { convertClientConfig, serversOf, type Conversion } from '../../init/convert.js';
@@ -91,6 +92,7 @@ export const initFrom = async (values: InitFromOptions): Promise<number> => {
     await loadConfig(out);
     console.log(`keeping ${out} as it is (pass --force to import the client's servers again)`);
     wrap(source, bytes, doc, out);
+    await warnBeforeRestart(out);
     return 0;
   }
   const conversion = convertClientConfig(doc, { home: homedir() });
@@ -108,7 +110,10 @@ export const initFrom = async (values: InitFromOptions): Promise<number> => {
     `wrote ${out} (${Object.keys(conversion.config.servers).length} servers, no credential copied)`,
   );
   report(conversion, out);
-  if (values.wrap) wrap(source, bytes, doc, out);
+  if (values.wrap) {
+    wrap(source, bytes, doc, out);
+    await warnBeforeRestart(out);
+  }
   return 0;
 };
 
@@ -165,6 +170,14 @@ const wrap = (source: string, bytes: Buffer, doc: unknown, out: string): void =>
   console.log(
     `\nwrapped ${source}: the client now starts toolgate run --config ${out}\n  backup: ${backup} (${bytes.length} bytes); undo with toolgate init --from ${source} --unwrap`,
   );
+};
+
+/** What the wrapped client would meet now (no lock, nothing allowed, secrets from the environment). */
+const warnBeforeRestart = async (out: string): Promise<void> => {
+  const config = await loadConfig(out);
+  const lockPath = lockPathOf(out, config);
+  for (const warning of wrapWarnings(config, out, lockPath, await readLock(lockPath)))
+    console.log(`  warning: ${warning}`);
 };
 
 const unwrap = (source: string): number => {
