@@ -1,4 +1,4 @@
-import { Command } from '@commander-js/extra-typings';
+import { Command, InvalidArgumentError } from '@commander-js/extra-typings';
 import { createAuthenticator } from '../../auth/authenticate.js';
 import { requirePostgresStore } from '../../audit/pg-schema.js';
 import { loadConfig } from '../../config/load.js';
@@ -36,13 +36,23 @@ const startOps = (
 });
 import { configOption, done } from '../program.js';
 
+const LISTEN = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]+):)?(\d{1,5})$/;
+
+/** The --listen value, checked while parsing: a bad one is a usage error (exit 2), found before the config is read. */
+const listenValue = (value: string): string => {
+  const m = LISTEN.exec(value);
+  if (!m || Number(m[2]) > 65535)
+    throw new InvalidArgumentError(
+      'expected HOST:PORT, [IPv6]:PORT or PORT (0-65535), e.g. 127.0.0.1:8787',
+    );
+  return value;
+};
+
 /** `HOST:PORT`, `[v6]:PORT`, or a bare `PORT` (loopback: a bare port never binds every interface). */
 const parseListen = (listen: string): { host: string; port: number } => {
-  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]+):)?(\d{1,5})$/.exec(listen);
-  const port = Number(m?.[2]);
-  if (!m || port > 65535) throw new Error(`--listen must be HOST:PORT or PORT, got "${listen}"`);
+  const m = LISTEN.exec(listenValue(listen)) as RegExpExecArray;
   const host = m[1] ?? '127.0.0.1';
-  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port };
+  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(m[2]) };
 };
 
 /** Loopback only: 127.0.0.0/8, ::1 and localhost. */
@@ -137,6 +147,7 @@ export const serveCommand = () =>
     .option(
       '--listen <HOST:PORT>',
       'address to listen on (a bare PORT is loopback)',
+      listenValue,
       '127.0.0.1:8787',
     )
     .option('--no-lock', 'start without enforcing toolgate.lock')
