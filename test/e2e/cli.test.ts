@@ -58,6 +58,8 @@ describe('toolgate CLI: help, version and usage errors', () => {
     [['check', '--config', 'x.yaml', '--fail-on', 'never'], 'Allowed choices are fail, warn'],
     [['run', '--log-format', 'xml'], 'Allowed choices are pretty, json'],
     [['completion', 'fish'], 'Allowed choices are bash, zsh'],
+    [['serve', '--listen', 'localhost'], 'expected HOST:PORT, [IPv6]:PORT or PORT'],
+    [['serve', '--listen', '127.0.0.1:99999'], 'expected HOST:PORT, [IPv6]:PORT or PORT'],
   ])('%j is a usage error: exit 2, the reason, the command usage', async (args, reason) => {
     const r = await runToolgate(args, { cwd: tempDir() });
     expect(r.code).toBe(2);
@@ -98,6 +100,18 @@ describe('toolgate completion', () => {
       'pretty',
       'json',
     ]);
+    // A positional argument's choices, and init --from's client names beside the files.
+    expect(complete(bash.stdout, ['toolgate', 'completion', ''])).toEqual([
+      'bash',
+      'zsh',
+      '--help',
+    ]);
+    expect(complete(bash.stdout, ['toolgate', 'init', '--from', 'c'])).toEqual([
+      'claude-desktop',
+      'claude-code',
+      'cursor',
+    ]);
+    expect(complete(bash.stdout, ['toolgate', 'init', '--from', 'w'])).toEqual(['windsurf']);
     const zsh = await runToolgate(['completion', 'zsh']);
     expect(zsh.stdout.split('\n')[0]).toBe('#compdef toolgate');
     expect(zsh.stdout).toContain('bashcompinit');
