@@ -27,11 +27,15 @@ describe('when a config file is read', () => {
     expect(config.servers['fs']).toMatchObject({ command: 'node' });
   });
 
-  it('refuses a missing file with CONFIG_UNREADABLE naming the path', async () => {
+  it('refuses a missing file with CONFIG_UNREADABLE naming the path and how to get a config', async () => {
     const path = join(dir, 'absent.yaml');
     await expect(loadConfig(path)).rejects.toMatchObject({
       code: 'CONFIG_UNREADABLE',
-      message: expect.stringContaining(path) as string,
+      message: expect.stringMatching(
+        new RegExp(
+          `^cannot read config ${path}: ENOENT.*--config FILE.*toolgate init --from CLIENT\\)$`,
+        ),
+      ) as string,
     });
   });
 

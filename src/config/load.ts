@@ -46,6 +46,9 @@ const didYouMean = (issue: z.core.$ZodIssue, path: readonly PropertyKey[]): stri
   return hints.length === 0 ? '' : ` (did you mean ${hints.join(', ')}?)`;
 };
 
+const NO_CONFIG_HINT =
+  " (name the config with --config FILE, or write one from an MCP client's with toolgate init --from CLIENT)";
+
 /** Reads and validates a YAML (or JSON) config file. */
 export const loadConfig = async (path: string): Promise<Config> => {
   let text: string;
@@ -54,7 +57,7 @@ export const loadConfig = async (path: string): Promise<Config> => {
   } catch (cause) {
     throw new ConfigError(
       'CONFIG_UNREADABLE',
-      `cannot read config ${path}: ${(cause as Error).message}`,
+      `cannot read config ${path}: ${(cause as Error).message}${(cause as NodeJS.ErrnoException).code === 'ENOENT' ? NO_CONFIG_HINT : ''}`,
       { cause },
     );
   }
