@@ -56,11 +56,12 @@ describe('toolgate init --from (real CLI)', () => {
     expect(parseYaml(readFileSync(out, 'utf8'))).toHaveProperty('servers.stripe');
   });
 
-  it('[INIT-1] finds a named client at its standard Linux path under the home folder', async () => {
+  it('[INIT-1] finds a named client at its standard Linux path, and writes into a folder it creates', async () => {
     const home = tempDir();
     mkdirSync(join(home, '.cursor'));
     copyFileSync(join(CLIENTS, 'cursor.json'), join(home, '.cursor/mcp.json'));
-    const out = join(home, 'toolgate.yaml');
+    // getting-started's first command writes to ~/toolgate/, which a new user does not have yet.
+    const out = join(home, 'toolgate', 'toolgate.yaml');
     const result = await toolgate(['init', '--from', 'cursor', '--config', out], { HOME: home });
     expect(result.code, result.stderr).toBe(0);
     expect(Object.keys((await loadConfig(out)).servers).sort()).toEqual([

@@ -2,13 +2,14 @@ import {
   constants,
   copyFileSync,
   existsSync,
+  mkdirSync,
   readFileSync,
   realpathSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfig, parseConfig } from '../../config/load.js';
 import { lockPathOf, readLock } from '../../pins/store.js';
@@ -105,6 +106,7 @@ export const initFrom = async (values: InitFromOptions): Promise<number> => {
   if (existsSync(out) && !values.force)
     throw new InitError('INIT_OUTPUT_EXISTS', `${out} exists; pass --force to overwrite it`);
   const header = `# Written by toolgate init from ${source}.\n# Allowlists start empty: nothing is allowed until you add tool names (see the next steps printed by init).\n`;
+  mkdirSync(dirname(out), { recursive: true }); // getting-started's ~/toolgate/ does not exist yet
   writeFileSync(out, header + stringify(conversion.config), { mode: 0o644 });
   console.log(
     `wrote ${out} (${Object.keys(conversion.config.servers).length} servers, no credential copied)`,
