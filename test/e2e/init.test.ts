@@ -101,6 +101,26 @@ describe('toolgate init --from (real CLI)', () => {
     );
   });
 
+  it('[INIT-1] [INIT-5] reads a VS Code mcp.json with comments and trailing commas (JSONC), and unwraps it byte for byte', async () => {
+    const dir = tempDir();
+    const client = join(dir, 'mcp.json');
+    const jsonc = readFileSync(join(CLIENTS, 'vscode.json'), 'utf8')
+      .replace('"servers": {', '// my servers\n  "servers": { /* reviewed */')
+      .replace(/}\n}\n$/, '},\n}\n');
+    writeFileSync(client, jsonc);
+    const out = join(dir, 'toolgate.yaml');
+    const wrapped = await toolgate(['init', '--from', client, '--config', out, '--wrap']);
+    expect(wrapped.code, wrapped.stderr).toBe(0);
+    expect(Object.keys((await loadConfig(out)).servers).sort()).toEqual([
+      'fetch',
+      'github',
+      'perplexity',
+    ]);
+    expect(wrapped.stdout).toContain('--unwrap restores them');
+    expect((await toolgate(['init', '--from', client, '--unwrap'])).code).toBe(0);
+    expect(readFileSync(client, 'utf8')).toBe(jsonc);
+  });
+
   it('[INIT-5] --wrap after a review keeps the edited config and only rewrites the client', async () => {
     const { client, out } = clientCopy('windsurf');
     expect((await toolgate(['init', '--from', client, '--config', out])).code).toBe(0);

@@ -14,6 +14,7 @@ import { stringify } from 'yaml';
 import { loadConfig, parseConfig } from '../../config/load.js';
 import { lockPathOf, readLock } from '../../pins/store.js';
 import { toToolsTable } from '../../init/tools-table.js';
+import { stripJsonc } from '../../scan/parse.js';
 import { wrapWarnings } from '../../init/readiness.js';
 import { InitError } from '../../errors.js';
 import { clientConfigPath, CLIENTS, isClientName, type Platform } from '../../init/clients.js';
@@ -60,12 +61,13 @@ const readSource = (path: string): { bytes: Buffer; doc: unknown } => {
     );
   }
   try {
-    // untrusted: the client's file; the conversion checks each member before use.
-    return { bytes, doc: JSON.parse(bytes.toString('utf8')) as unknown };
+    // untrusted: the client's file; the conversion checks each member before use. VS Code's mcp.json
+    // and settings.json are JSONC: comments and trailing commas are blanked first.
+    return { bytes, doc: JSON.parse(stripJsonc(bytes.toString('utf8'))) as unknown };
   } catch (cause) {
     throw new InitError(
       'INIT_SOURCE_INVALID',
-      `client config ${path} is not JSON (comments are not supported): ${(cause as Error).message}`,
+      `client config ${path} is not JSON (or JSONC): ${(cause as Error).message}`,
       { cause },
     );
   }
@@ -172,6 +174,8 @@ const wrap = (source: string, bytes: Buffer, doc: unknown, out: string): void =>
   console.log(
     `\nwrapped ${source}: the client now starts toolgate run --config ${out}\n  backup: ${backup} (${bytes.length} bytes); undo with toolgate init --from ${source} --unwrap`,
   );
+  if (stripJsonc(bytes.toString('utf8')) !== bytes.toString('utf8'))
+    console.log('  its comments are not in the wrapped file; --unwrap restores them with the rest');
 };
 
 /** What the wrapped client would meet now (no lock, nothing allowed, secrets from the environment). */
