@@ -69,6 +69,11 @@ describe('toolgate init --from (real CLI)', () => {
       'sqlite',
       'stripe',
     ]);
+    const typo = await toolgate(['init', '--from', 'claude', '--config', out], { HOME: home });
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain(
+      'INIT_SOURCE_UNREADABLE: --from claude: no such client (nor file here); --from takes one of claude-desktop, claude-code,',
+    );
   });
 
   it('[INIT-5] [INIT-6] --wrap points the client at toolgate after a backup, says what it will meet, --unwrap restores it byte for byte', async () => {

@@ -38,6 +38,12 @@ interface InitFromOptions {
 
 /** The client config a `--from` value names: a known client's standard path on this OS, or a file. */
 const sourceOf = (from: string): string => {
+  // A bare word that names no client and no file is a mistyped client, not a missing file.
+  if (!isClientName(from) && !/[/\\.]/.test(from) && !existsSync(from))
+    throw new InitError(
+      'INIT_SOURCE_UNREADABLE',
+      `--from ${from}: no such client (nor file here); --from takes one of ${CLIENTS.join(', ')}, or a path`,
+    );
   if (!isClientName(from)) return resolve(from);
   const platform =
     (['linux', 'darwin', 'win32'] as const).find((p) => p === process.platform) ?? 'linux';
