@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from '@commander-js/extra-typings';
 import { createAuthenticator } from '../../auth/authenticate.js';
 import { requirePostgresStore } from '../../audit/pg-schema.js';
 import { loadConfig } from '../../config/load.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, ServeError } from '../../errors.js';
 import { createGateway } from '../../gateway/create-gateway.js';
 import { serveHttpFront } from '../../front/http-front.js';
 import { logEvent } from '../log.js';
@@ -53,6 +53,24 @@ const parseListen = (listen: string): { host: string; port: number } => {
   const m = LISTEN.exec(listenValue(listen)) as RegExpExecArray;
   const host = m[1] ?? '127.0.0.1';
   return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(m[2]) };
+};
+
+const LISTEN_FAILURES: Record<string, string> = {
+  EADDRINUSE: 'the address is already in use (another toolgate serve, or another program)',
+  EACCES: 'permission denied (a port below 1024 needs privileges)',
+  EADDRNOTAVAIL: 'no interface of this machine has that address',
+};
+
+/** A bind failure as a coded error that says why and what to do; anything else as it is. */
+const listenError = (listen: string, cause: unknown): unknown => {
+  const why = LISTEN_FAILURES[(cause as NodeJS.ErrnoException).code ?? ''];
+  return why === undefined
+    ? cause
+    : new ServeError(
+        'SERVE_LISTEN_FAILED',
+        `cannot listen on ${listen}: ${why}; stop what holds it, or pass another --listen`,
+        { cause },
+      );
 };
 
 /** Loopback only: 127.0.0.0/8, ::1 and localhost. */
@@ -115,7 +133,9 @@ const serve = async (
       }),
     config.auth && createAuthenticator(config.auth, config.agents, configPath),
     ops,
-  );
+  ).catch((cause: unknown) => {
+    throw listenError(listen, cause);
+  });
   sessions.count = () => http.sessions();
   const metricsListen = config.http.metrics.listen;
   const opsListener =
