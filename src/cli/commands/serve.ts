@@ -62,10 +62,10 @@ const LISTEN_FAILURES: Record<string, string> = {
 };
 
 /** A bind failure as a coded error that says why and what to do; anything else as it is. */
-const listenError = (listen: string, cause: unknown): unknown => {
+const listenError = (listen: string, cause: unknown): Error => {
   const why = LISTEN_FAILURES[(cause as NodeJS.ErrnoException).code ?? ''];
   return why === undefined
-    ? cause
+    ? (cause as Error)
     : new ServeError(
         'SERVE_LISTEN_FAILED',
         `cannot listen on ${listen}: ${why}; stop what holds it, or pass another --listen`,
@@ -133,9 +133,7 @@ const serve = async (
       }),
     config.auth && createAuthenticator(config.auth, config.agents, configPath),
     ops,
-  ).catch((cause: unknown) => {
-    throw listenError(listen, cause);
-  });
+  ).catch((cause: unknown) => Promise.reject(listenError(listen, cause)));
   sessions.count = () => http.sessions();
   const metricsListen = config.http.metrics.listen;
   const opsListener =
