@@ -185,6 +185,10 @@ export type InitErrorCode =
   | 'INIT_WRAP_CHANGED';
 export class InitError extends GatewayError<InitErrorCode> {}
 
+/** `toolgate serve`: the front's address cannot be bound (in use, privileged, not this machine's). */
+export type ServeErrorCode = 'SERVE_LISTEN_FAILED';
+export class ServeError extends GatewayError<ServeErrorCode> {}
+
 /** `toolgate sbom` and `toolgate deps`: the SBOM of locked npm servers, and offline OSV advisories. */
 export type SbomErrorCode =
   | 'SBOM_NO_LOCK'

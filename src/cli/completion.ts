@@ -1,4 +1,5 @@
 import { Argument, Command, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import { CLIENTS } from '../init/clients.js';
 import { done } from './program.js';
 
 // `toolgate completion bash|zsh`: a completion script generated from the parser definitions
@@ -9,11 +10,13 @@ interface Tables {
   readonly words: Map<string, string[]>;
   /** "PATH --option" → the option's choices. */
   readonly choices: Map<string, readonly string[]>;
-  /** "PATH --option" of options whose value is a file. */
-  readonly files: Set<string>;
+  /** "PATH --option" of options whose value is a file → names offered beside the files. */
+  readonly files: Map<string, readonly string[]>;
 }
 
 const FILE_VALUE = /<(FILE|PATH|EXPORT|CLIENT\|PATH)>/;
+/** `init --from <CLIENT|PATH>`: a known client's name, or a file. */
+const CLIENT_VALUE = /<CLIENT\|PATH>/;
 
 const walk = (command: CommandUnknownOpts, path: string, tables: Tables): void => {
   const flags: string[] = ['--help'];
@@ -22,10 +25,13 @@ const walk = (command: CommandUnknownOpts, path: string, tables: Tables): void =
     flags.push(...names);
     for (const name of names) {
       if (option.argChoices) tables.choices.set(`${path} ${name}`, option.argChoices);
-      if (FILE_VALUE.test(option.flags)) tables.files.add(`${path} ${name}`);
+      if (FILE_VALUE.test(option.flags))
+        tables.files.set(`${path} ${name}`, CLIENT_VALUE.test(option.flags) ? CLIENTS : []);
     }
   }
-  tables.words.set(path, [...command.commands.map((c) => c.name()), ...flags]);
+  // A first argument with choices (`completion <SHELL>`) completes like a subcommand.
+  const argument = command.registeredArguments[0]?.argChoices ?? [];
+  tables.words.set(path, [...command.commands.map((c) => c.name()), ...argument, ...flags]);
   for (const sub of command.commands) walk(sub, `${path} ${sub.name()}`, tables);
 };
 
@@ -36,7 +42,7 @@ const assoc = (name: string, entries: Iterable<[string, string]>): string =>
 
 /** The bash completion function; zsh runs it through bashcompinit. */
 const bashScript = (program: CommandUnknownOpts): string => {
-  const tables: Tables = { words: new Map(), choices: new Map(), files: new Set() };
+  const tables: Tables = { words: new Map(), choices: new Map(), files: new Map() };
   walk(program, 'toolgate', tables);
   return `# toolgate completion (bash): eval "$(toolgate completion bash)"
 ${assoc(
@@ -49,7 +55,7 @@ ${assoc(
 )}
 ${assoc(
   '_toolgate_files',
-  [...tables.files].map((k) => [k, '1']),
+  [...tables.files].map(([k, v]) => [k, v.join(' ')]),
 )}
 _toolgate() {
   local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]} key=toolgate w i
@@ -63,7 +69,7 @@ _toolgate() {
       COMPREPLY=($(compgen -W "\${_toolgate_choices["$k"]}" -- "$cur")); return
     fi
     if [[ -n \${_toolgate_files["$k"]+x} ]]; then
-      COMPREPLY=($(compgen -f -- "$cur")); return
+      COMPREPLY=($(compgen -W "\${_toolgate_files["$k"]}" -- "$cur") $(compgen -f -- "$cur")); return
     fi
   done
   local words=\${_toolgate_words["$key"]}

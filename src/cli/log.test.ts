@@ -52,3 +52,28 @@ describe('when a server floods the log with per-connection events', () => {
     ]);
   });
 });
+
+describe('when a server cannot start or gives up', () => {
+  it('[OPS-4] logs a crash or a hang as warn and a server that gave up as error, its life as info', () => {
+    logEvent({ kind: 'upstream', server: 'a', event: { kind: 'started', era: '2025-11-25' } });
+    logEvent({
+      kind: 'upstream',
+      server: 'a',
+      event: { kind: 'crashed', reason: 'could not start' },
+    });
+    logEvent({ kind: 'upstream', server: 'a', event: { kind: 'hung' } });
+    logEvent({
+      kind: 'upstream',
+      server: 'a',
+      event: { kind: 'restarting', attempt: 1, delayMs: 250 },
+    });
+    logEvent({ kind: 'upstream', server: 'a', event: { kind: 'failed', reason: 'gave up' } });
+    expect(lines.map((l) => [(l['event'] as { kind: string }).kind, l['level']])).toEqual([
+      ['started', 'info'],
+      ['crashed', 'warn'],
+      ['hung', 'warn'],
+      ['restarting', 'info'],
+      ['failed', 'error'],
+    ]);
+  });
+});

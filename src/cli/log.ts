@@ -22,6 +22,16 @@ const summarize = (key: string, window: Window): void => {
 };
 
 /**
+ * A server that cannot start or stops answering is trouble the operator must see, even with --quiet
+ * for one that gave up (`failed`); the rest of a server's life (started, stderr, exited) is info.
+ */
+const levelOf = (event: GatewayEvent): 'info' | 'warn' | 'error' => {
+  if (event.kind !== 'upstream') return 'info';
+  if (event.event.kind === 'failed') return 'error';
+  return event.event.kind === 'crashed' || event.event.kind === 'hung' ? 'warn' : 'info';
+};
+
+/**
  * Gateway events on stderr (stdout belongs to the MCP stdio front), through the operator log. A flood
  * (a chatty server's stderr, a busy connection's verdicts) is cut to the first events of each 10 s
  * window per server and kind, then one summary line; `--log-level debug` still logs every event.
@@ -35,7 +45,7 @@ export const logEvent = (event: GatewayEvent): void => {
     windows.set(key, window);
   }
   window.count++;
-  if (window.count <= BURST) return logLine('info', event.kind, { ...event });
+  if (window.count <= BURST) return logLine(levelOf(event), event.kind, { ...event });
   if (window.count === BURST + 1) {
     const current = window;
     setTimeout(() => summarize(key, current), WINDOW_MS - (now - current.start)).unref();

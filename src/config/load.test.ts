@@ -27,11 +27,15 @@ describe('when a config file is read', () => {
     expect(config.servers['fs']).toMatchObject({ command: 'node' });
   });
 
-  it('refuses a missing file with CONFIG_UNREADABLE naming the path', async () => {
+  it('refuses a missing file with CONFIG_UNREADABLE naming the path and how to get a config', async () => {
     const path = join(dir, 'absent.yaml');
     await expect(loadConfig(path)).rejects.toMatchObject({
       code: 'CONFIG_UNREADABLE',
-      message: expect.stringContaining(path) as string,
+      message: expect.stringMatching(
+        new RegExp(
+          `^cannot read config ${path}: ENOENT.*--config FILE.*toolgate init --from CLIENT\\)$`,
+        ),
+      ) as string,
     });
   });
 
@@ -55,6 +59,26 @@ describe('when a config document is validated', () => {
     const attempt = () => parseConfig({ servers: { fs: { command: 'node', tools: 'read' } } });
     expect(attempt).toThrow(/at servers\.fs\.tools/);
     expect(attempt).not.toThrow(/Invalid input\n/);
+  });
+
+  it('[CFG-1] suggests the allowed key an unknown one is a typo of, at its own level', () => {
+    const typo = (doc: unknown) => () => parseConfig(doc, '/h/toolgate.yaml');
+    const server = { command: 'npx', args: ['-y', 'pkg@1.0.0'] };
+    expect(typo({ servers: { fs: { ...server, tool: ['read'] } } })).toThrow(
+      /^invalid config \/h\/toolgate\.yaml:\n✖ Unrecognized key: "tool" \(did you mean "tools"\?\)\n {2}→ at servers\.fs$/,
+    );
+    expect(typo({ servers: { fs: { ...server, sandbox: { writeable: ['/x'] } } } })).toThrow(
+      /did you mean "writable"\?/,
+    );
+    expect(typo({ servers: { r: { url: 'http://127.0.0.1:1/mcp', secretHeader: {} } } })).toThrow(
+      /did you mean "secretHeaders"\?/,
+    );
+    expect(typo({ servers: {}, polcy: {} })).toThrow(/did you mean "policy"\?/);
+    expect(typo({ servers: {}, polcy: {}, adit: {} })).toThrow(
+      /did you mean "policy" for "polcy", "audit" for "adit"\?/,
+    );
+    // Nothing close: no guess.
+    expect(typo({ servers: { fs: { ...server, frobnicate: 1 } } })).not.toThrow(/did you mean/);
   });
 
   it('[CFG-1] names the root when the document is not an object', () => {

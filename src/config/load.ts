@@ -3,14 +3,15 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { ConfigSchema, type Config } from './schema.js';
+import { nearestKey } from './suggest.js';
 
-/** Validates an already-parsed config document; errors name the offending path. */
-export const parseConfig = (doc: unknown): Config => {
+/** Validates an already-parsed config document; errors name the file (`source`) and the offending path. */
+export const parseConfig = (doc: unknown, source?: string): Config => {
   const result = ConfigSchema.safeParse(doc);
   if (!result.success)
     throw new ConfigError(
       'CONFIG_INVALID',
-      `invalid config:\n${describeIssues(result.error.issues)}`,
+      `invalid config${source === undefined ? '' : ` ${source}`}:\n${describeIssues(result.error.issues)}`,
     );
   return result.data;
 };
@@ -30,9 +31,23 @@ const describeIssues = (
         const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0] ?? [];
         return describeIssues(closest, path);
       }
-      return `✖ ${issue.message}\n  → at ${path.map(String).join('.') || '(root)'}`;
+      return `✖ ${issue.message}${didYouMean(issue, path)}\n  → at ${path.map(String).join('.') || '(root)'}`;
     })
     .join('\n');
+
+/** For an unknown key, the allowed key it is probably a typo of. */
+const didYouMean = (issue: z.core.$ZodIssue, path: readonly PropertyKey[]): string => {
+  if (issue.code !== 'unrecognized_keys') return '';
+  const hints = issue.keys.flatMap((key) => {
+    const near = nearestKey(key, path);
+    if (near === undefined) return [];
+    return [issue.keys.length === 1 ? `"${near}"` : `"${near}" for "${key}"`];
+  });
+  return hints.length === 0 ? '' : ` (did you mean ${hints.join(', ')}?)`;
+};
+
+const NO_CONFIG_HINT =
+  " (name the config with --config FILE, or write one from an MCP client's with toolgate init --from CLIENT)";
 
 /** Reads and validates a YAML (or JSON) config file. */
 export const loadConfig = async (path: string): Promise<Config> => {
@@ -42,7 +57,7 @@ export const loadConfig = async (path: string): Promise<Config> => {
   } catch (cause) {
     throw new ConfigError(
       'CONFIG_UNREADABLE',
-      `cannot read config ${path}: ${(cause as Error).message}`,
+      `cannot read config ${path}: ${(cause as Error).message}${(cause as NodeJS.ErrnoException).code === 'ENOENT' ? NO_CONFIG_HINT : ''}`,
       { cause },
     );
   }
@@ -56,5 +71,5 @@ export const loadConfig = async (path: string): Promise<Config> => {
       { cause },
     );
   }
-  return parseConfig(doc);
+  return parseConfig(doc, path);
 };

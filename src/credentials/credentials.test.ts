@@ -26,18 +26,24 @@ describe('when resolving secrets', () => {
     });
   });
 
-  it('[CRED-2] fails with SECRET_UNAVAILABLE naming the source, never a value', async () => {
+  it('[CRED-2] fails with SECRET_UNAVAILABLE naming the source and the fix, never a value', async () => {
     await expect(resolveSecrets({ A: { env: 'TOOLGATE_TEST_UNSET_VAR' } })).rejects.toMatchObject({
       code: 'SECRET_UNAVAILABLE',
-      message: expect.stringContaining('TOOLGATE_TEST_UNSET_VAR'),
+      message: expect.stringMatching(
+        /^secret A: environment variable TOOLGATE_TEST_UNSET_VAR is not set where toolgate runs: set it there .*or use a \{ file \} or \{ command \} source$/,
+      ),
     });
     await expect(resolveSecrets({ B: { file: '/nonexistent/secret' } })).rejects.toMatchObject({
       code: 'SECRET_UNAVAILABLE',
+      message: expect.stringContaining('file /nonexistent/secret (ENOENT'),
     });
     const failing = resolveSecrets({
       C: { command: ['/bin/sh', '-c', 'echo leaked-value; exit 3'] },
     });
-    await expect(failing).rejects.toMatchObject({ code: 'SECRET_UNAVAILABLE' });
+    await expect(failing).rejects.toMatchObject({
+      code: 'SECRET_UNAVAILABLE',
+      message: 'secret C: cannot read command /bin/sh (exit 3)',
+    });
     await expect(failing).rejects.not.toMatchObject({
       message: expect.stringContaining('leaked-value'),
     });

@@ -10,14 +10,18 @@ const describeSource = (source: SecretSourceConfig): string =>
       ? `file ${source.file}`
       : `command ${source.command[0]}`;
 
+/** Why a source could not be read, and the fix: the file or command error says which (never a value). */
+const unavailable = (source: SecretSourceConfig, cause: unknown): string =>
+  'env' in source
+    ? `environment variable ${source.env} is not set where toolgate runs: set it there (a client or the Inspector starts toolgate with only the variables it passes), or use a { file } or { command } source`
+    : `cannot read ${describeSource(source)} (${(cause as Error).message})`;
+
 /** Reads one secret. Errors name the source, never a value (not even a partial one). */
 const resolveSecret = async (name: string, source: SecretSourceConfig): Promise<string> => {
   const value = await readSource(source).catch((cause: unknown) => {
-    throw new SecretError(
-      'SECRET_UNAVAILABLE',
-      `secret ${name}: cannot read ${describeSource(source)}`,
-      { cause },
-    );
+    throw new SecretError('SECRET_UNAVAILABLE', `secret ${name}: ${unavailable(source, cause)}`, {
+      cause,
+    });
   });
   if (value.length === 0)
     throw new SecretError(

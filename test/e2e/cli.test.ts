@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -58,6 +59,8 @@ describe('toolgate CLI: help, version and usage errors', () => {
     [['check', '--config', 'x.yaml', '--fail-on', 'never'], 'Allowed choices are fail, warn'],
     [['run', '--log-format', 'xml'], 'Allowed choices are pretty, json'],
     [['completion', 'fish'], 'Allowed choices are bash, zsh'],
+    [['serve', '--listen', 'localhost'], 'expected HOST:PORT, [IPv6]:PORT or PORT'],
+    [['serve', '--listen', '127.0.0.1:99999'], 'expected HOST:PORT, [IPv6]:PORT or PORT'],
   ])('%j is a usage error: exit 2, the reason, the command usage', async (args, reason) => {
     const r = await runToolgate(args, { cwd: tempDir() });
     expect(r.code).toBe(2);
@@ -65,6 +68,25 @@ describe('toolgate CLI: help, version and usage errors', () => {
     expect(r.stderr).toContain('Usage: toolgate');
     expect(r.stdout).toBe('');
   });
+});
+
+describe('toolgate serve on an address it cannot bind', () => {
+  it('exits 1 with SERVE_LISTEN_FAILED naming the address, why, and the fix', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'toolgate.yaml');
+    const echo = { command: process.execPath, args: [fixture('echo-server')], tools: ['echo'] };
+    writeFileSync(config, JSON.stringify({ servers: { echo } }));
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const listen = `127.0.0.1:${(busy.address() as AddressInfo).port}`;
+    const r = await runToolgate(['serve', '--no-lock', '--config', config, '--listen', listen]);
+    busy.close();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `toolgate: SERVE_LISTEN_FAILED: cannot listen on ${listen}: the address is already in use`,
+    );
+    expect(r.stderr).toContain('pass another --listen');
+  }, 120_000);
 });
 
 /** What bash completes for `words` (the last one being typed), with the script `toolgate completion bash` prints. */
@@ -98,6 +120,18 @@ describe('toolgate completion', () => {
       'pretty',
       'json',
     ]);
+    // A positional argument's choices, and init --from's client names beside the files.
+    expect(complete(bash.stdout, ['toolgate', 'completion', ''])).toEqual([
+      'bash',
+      'zsh',
+      '--help',
+    ]);
+    expect(complete(bash.stdout, ['toolgate', 'init', '--from', 'c'])).toEqual([
+      'claude-desktop',
+      'claude-code',
+      'cursor',
+    ]);
+    expect(complete(bash.stdout, ['toolgate', 'init', '--from', 'w'])).toEqual(['windsurf']);
     const zsh = await runToolgate(['completion', 'zsh']);
     expect(zsh.stdout.split('\n')[0]).toBe('#compdef toolgate');
     expect(zsh.stdout).toContain('bashcompinit');

@@ -56,11 +56,12 @@ describe('toolgate init --from (real CLI)', () => {
     expect(parseYaml(readFileSync(out, 'utf8'))).toHaveProperty('servers.stripe');
   });
 
-  it('[INIT-1] finds a named client at its standard Linux path under the home folder', async () => {
+  it('[INIT-1] finds a named client at its standard Linux path, and writes into a folder it creates', async () => {
     const home = tempDir();
     mkdirSync(join(home, '.cursor'));
     copyFileSync(join(CLIENTS, 'cursor.json'), join(home, '.cursor/mcp.json'));
-    const out = join(home, 'toolgate.yaml');
+    // getting-started's first command writes to ~/toolgate/, which a new user does not have yet.
+    const out = join(home, 'toolgate', 'toolgate.yaml');
     const result = await toolgate(['init', '--from', 'cursor', '--config', out], { HOME: home });
     expect(result.code, result.stderr).toBe(0);
     expect(Object.keys((await loadConfig(out)).servers).sort()).toEqual([
@@ -68,9 +69,14 @@ describe('toolgate init --from (real CLI)', () => {
       'sqlite',
       'stripe',
     ]);
+    const typo = await toolgate(['init', '--from', 'claude', '--config', out], { HOME: home });
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain(
+      'INIT_SOURCE_UNREADABLE: --from claude: no such client (nor file here); --from takes one of claude-desktop, claude-code,',
+    );
   });
 
-  it('[INIT-5] --wrap points the client at toolgate after a backup, --unwrap restores it byte for byte', async () => {
+  it('[INIT-5] [INIT-6] --wrap points the client at toolgate after a backup, says what it will meet, --unwrap restores it byte for byte', async () => {
     const { dir, client, out } = clientCopy('claude-code');
     const original = readFileSync(client);
     const wrapped = await toolgate(['init', '--from', client, '--config', out, '--wrap']);
@@ -83,6 +89,10 @@ describe('toolgate init --from (real CLI)', () => {
     expect(doc.mcpServers['toolgate']?.args.slice(-3)).toEqual(['run', '--config', out]);
     expect(doc.numStartups).toBe(12);
     expect(wrapped.stdout).toContain('backup:');
+    // Imported and wrapped in one step: no lock yet, nothing allowed; the client's toolgate would not serve.
+    expect(wrapped.stdout).toContain(`warning: no lock at ${join(dir, 'toolgate.lock')}`);
+    expect(wrapped.stdout).toContain('(LOCK_MISSING)');
+    expect(wrapped.stdout).toContain('(POLICY_TOOL_DENIED)');
     const backups = readdirSync(dir).filter((f) => f.includes('.toolgate-backup-'));
     expect(backups).toHaveLength(1);
     expect(readFileSync(join(dir, backups[0] as string)).equals(original)).toBe(true);
@@ -94,6 +104,26 @@ describe('toolgate init --from (real CLI)', () => {
     expect((await toolgate(['init', '--from', client, '--unwrap'])).stderr).toContain(
       'INIT_NOT_WRAPPED',
     );
+  });
+
+  it('[INIT-1] [INIT-5] reads a VS Code mcp.json with comments and trailing commas (JSONC), and unwraps it byte for byte', async () => {
+    const dir = tempDir();
+    const client = join(dir, 'mcp.json');
+    const jsonc = readFileSync(join(CLIENTS, 'vscode.json'), 'utf8')
+      .replace('"servers": {', '// my servers\n  "servers": { /* reviewed */')
+      .replace(/}\n}\n$/, '},\n}\n');
+    writeFileSync(client, jsonc);
+    const out = join(dir, 'toolgate.yaml');
+    const wrapped = await toolgate(['init', '--from', client, '--config', out, '--wrap']);
+    expect(wrapped.code, wrapped.stderr).toBe(0);
+    expect(Object.keys((await loadConfig(out)).servers).sort()).toEqual([
+      'fetch',
+      'github',
+      'perplexity',
+    ]);
+    expect(wrapped.stdout).toContain('--unwrap restores them');
+    expect((await toolgate(['init', '--from', client, '--unwrap'])).code).toBe(0);
+    expect(readFileSync(client, 'utf8')).toBe(jsonc);
   });
 
   it('[INIT-5] --wrap after a review keeps the edited config and only rewrites the client', async () => {

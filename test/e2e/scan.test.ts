@@ -235,5 +235,13 @@ describe('toolgate scan (the built CLI)', () => {
         .sort(),
     ).toEqual(['fetch', 'playwright']);
     expect(scan([], { cwd: tempDir(), home: tempDir() }).code).toBe(2);
+    // From the home folder, ~/.cursor/mcp.json is both Cursor's user and project config: one file, once.
+    const fromHome = JSON.parse(
+      scan(['--format', 'json'], { cwd: home, home }).stdout,
+    ) as JsonReport;
+    expect(fromHome.files.map((f) => f.file)).toEqual(['.cursor/mcp.json']);
+    const seen = fromHome.findings.map((f) => JSON.stringify(f));
+    expect(seen.length).toBeGreaterThan(0);
+    expect(new Set(seen).size).toBe(seen.length);
   });
 });

@@ -2,17 +2,20 @@ import {
   constants,
   copyFileSync,
   existsSync,
+  mkdirSync,
   readFileSync,
   realpathSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfig, parseConfig } from '../../config/load.js';
 import { lockPathOf, readLock } from '../../pins/store.js';
 import { toToolsTable } from '../../init/tools-table.js';
+import { stripJsonc } from '../../scan/parse.js';
+import { wrapWarnings } from '../../init/readiness.js';
 import { InitError } from '../../errors.js';
 import { clientConfigPath, CLIENTS, isClientName, type Platform } from '../../init/clients.js';
 import { convertClientConfig, serversOf, type Conversion } from '../../init/convert.js';
@@ -35,6 +38,12 @@ interface InitFromOptions {
 
 /** The client config a `--from` value names: a known client's standard path on this OS, or a file. */
 const sourceOf = (from: string): string => {
+  // A bare word that names no client and no file is a mistyped client, not a missing file.
+  if (!isClientName(from) && !/[/\\.]/.test(from) && !existsSync(from))
+    throw new InitError(
+      'INIT_SOURCE_UNREADABLE',
+      `--from ${from}: no such client (nor file here); --from takes one of ${CLIENTS.join(', ')}, or a path`,
+    );
   if (!isClientName(from)) return resolve(from);
   const platform =
     (['linux', 'darwin', 'win32'] as const).find((p) => p === process.platform) ?? 'linux';
@@ -58,12 +67,13 @@ const readSource = (path: string): { bytes: Buffer; doc: unknown } => {
     );
   }
   try {
-    // untrusted: the client's file; the conversion checks each member before use.
-    return { bytes, doc: JSON.parse(bytes.toString('utf8')) as unknown };
+    // untrusted: the client's file; the conversion checks each member before use. VS Code's mcp.json
+    // and settings.json are JSONC: comments and trailing commas are blanked first.
+    return { bytes, doc: JSON.parse(stripJsonc(bytes.toString('utf8'))) as unknown };
   } catch (cause) {
     throw new InitError(
       'INIT_SOURCE_INVALID',
-      `client config ${path} is not JSON (comments are not supported): ${(cause as Error).message}`,
+      `client config ${path} is not JSON (or JSONC): ${(cause as Error).message}`,
       { cause },
     );
   }
@@ -91,6 +101,7 @@ export const initFrom = async (values: InitFromOptions): Promise<number> => {
     await loadConfig(out);
     console.log(`keeping ${out} as it is (pass --force to import the client's servers again)`);
     wrap(source, bytes, doc, out);
+    await warnBeforeRestart(out);
     return 0;
   }
   const conversion = convertClientConfig(doc, { home: homedir() });
@@ -103,12 +114,16 @@ export const initFrom = async (values: InitFromOptions): Promise<number> => {
   if (existsSync(out) && !values.force)
     throw new InitError('INIT_OUTPUT_EXISTS', `${out} exists; pass --force to overwrite it`);
   const header = `# Written by toolgate init from ${source}.\n# Allowlists start empty: nothing is allowed until you add tool names (see the next steps printed by init).\n`;
+  mkdirSync(dirname(out), { recursive: true }); // getting-started's ~/toolgate/ does not exist yet
   writeFileSync(out, header + stringify(conversion.config), { mode: 0o644 });
   console.log(
     `wrote ${out} (${Object.keys(conversion.config.servers).length} servers, no credential copied)`,
   );
   report(conversion, out);
-  if (values.wrap) wrap(source, bytes, doc, out);
+  if (values.wrap) {
+    wrap(source, bytes, doc, out);
+    await warnBeforeRestart(out);
+  }
   return 0;
 };
 
@@ -165,6 +180,16 @@ const wrap = (source: string, bytes: Buffer, doc: unknown, out: string): void =>
   console.log(
     `\nwrapped ${source}: the client now starts toolgate run --config ${out}\n  backup: ${backup} (${bytes.length} bytes); undo with toolgate init --from ${source} --unwrap`,
   );
+  if (stripJsonc(bytes.toString('utf8')) !== bytes.toString('utf8'))
+    console.log('  its comments are not in the wrapped file; --unwrap restores them with the rest');
+};
+
+/** What the wrapped client would meet now (no lock, nothing allowed, secrets from the environment). */
+const warnBeforeRestart = async (out: string): Promise<void> => {
+  const config = await loadConfig(out);
+  const lockPath = lockPathOf(out, config);
+  for (const warning of wrapWarnings(config, out, lockPath, await readLock(lockPath)))
+    console.log(`  warning: ${warning}`);
 };
 
 const unwrap = (source: string): number => {

@@ -56,7 +56,8 @@ const scan = async (
       );
       return 2;
     }
-    paths = found.map((l) => l.path);
+    // Run from the home folder, a project location is the user one (~/.cursor/mcp.json): scan it once.
+    paths = [...new Set(found.map((l) => l.path))];
   }
 
   const files: ScannedFile[] = [];

@@ -1,8 +1,8 @@
-import { Command } from '@commander-js/extra-typings';
+import { Command, InvalidArgumentError } from '@commander-js/extra-typings';
 import { createAuthenticator } from '../../auth/authenticate.js';
 import { requirePostgresStore } from '../../audit/pg-schema.js';
 import { loadConfig } from '../../config/load.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, ServeError } from '../../errors.js';
 import { createGateway } from '../../gateway/create-gateway.js';
 import { serveHttpFront } from '../../front/http-front.js';
 import { logEvent } from '../log.js';
@@ -36,13 +36,41 @@ const startOps = (
 });
 import { configOption, done } from '../program.js';
 
+const LISTEN = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]+):)?(\d{1,5})$/;
+
+/** The --listen value, checked while parsing: a bad one is a usage error (exit 2), found before the config is read. */
+const listenValue = (value: string): string => {
+  const m = LISTEN.exec(value);
+  if (!m || Number(m[2]) > 65535)
+    throw new InvalidArgumentError(
+      'expected HOST:PORT, [IPv6]:PORT or PORT (0-65535), e.g. 127.0.0.1:8787',
+    );
+  return value;
+};
+
 /** `HOST:PORT`, `[v6]:PORT`, or a bare `PORT` (loopback: a bare port never binds every interface). */
 const parseListen = (listen: string): { host: string; port: number } => {
-  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]+):)?(\d{1,5})$/.exec(listen);
-  const port = Number(m?.[2]);
-  if (!m || port > 65535) throw new Error(`--listen must be HOST:PORT or PORT, got "${listen}"`);
+  const m = LISTEN.exec(listenValue(listen)) as RegExpExecArray;
   const host = m[1] ?? '127.0.0.1';
-  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port };
+  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(m[2]) };
+};
+
+const LISTEN_FAILURES: Record<string, string> = {
+  EADDRINUSE: 'the address is already in use (another toolgate serve, or another program)',
+  EACCES: 'permission denied (a port below 1024 needs privileges)',
+  EADDRNOTAVAIL: 'no interface of this machine has that address',
+};
+
+/** A bind failure as a coded error that says why and what to do; anything else as it is. */
+const listenError = (listen: string, cause: unknown): Error => {
+  const why = LISTEN_FAILURES[(cause as NodeJS.ErrnoException).code ?? ''];
+  return why === undefined
+    ? (cause as Error)
+    : new ServeError(
+        'SERVE_LISTEN_FAILED',
+        `cannot listen on ${listen}: ${why}; stop what holds it, or pass another --listen`,
+        { cause },
+      );
 };
 
 /** Loopback only: 127.0.0.0/8, ::1 and localhost. */
@@ -105,7 +133,7 @@ const serve = async (
       }),
     config.auth && createAuthenticator(config.auth, config.agents, configPath),
     ops,
-  );
+  ).catch((cause: unknown) => Promise.reject(listenError(listen, cause)));
   sessions.count = () => http.sessions();
   const metricsListen = config.http.metrics.listen;
   const opsListener =
@@ -137,6 +165,7 @@ export const serveCommand = () =>
     .option(
       '--listen <HOST:PORT>',
       'address to listen on (a bare PORT is loopback)',
+      listenValue,
       '127.0.0.1:8787',
     )
     .option('--no-lock', 'start without enforcing toolgate.lock')
