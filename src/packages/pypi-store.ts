@@ -6,7 +6,7 @@ import { PackageError } from '../errors.js';
 import type { LockPackage } from '../pins/lock.js';
 import { tampered } from './check-npm.js';
 import { hashTree } from './fingerprint.js';
-import { installPinned } from './pip.js';
+import { installPinned, isLockPython } from './pip.js';
 import { stateDirOf } from './places.js';
 import { exactPypi, pypiLaunchOf } from './python-launcher.js';
 import { isMarkedVerified, markVerified, takeStatState } from './store-marker.js';
@@ -107,6 +107,7 @@ export const assertPypiMatchesLock = async (
   id: string,
   server: ServerConfig,
   locked: PypiLock,
+  configuredPython: string | undefined,
 ): Promise<void> => {
   if (!isStdioServer(server)) throw tampered(id, 'the kind of server');
   const launch = pypiLaunchOf(server.command, server.args);
@@ -119,6 +120,11 @@ export const assertPypiMatchesLock = async (
     throw tampered(id, `the store entry ${entry} (locked: ${expected ?? 'none'})`);
   if (script !== join(site, 'bin', locked.command))
     throw tampered(id, `the console script ${script}`);
+  if (!(await isLockPython(locked.python, configuredPython)))
+    throw tampered(
+      id,
+      `the interpreter ${locked.python} (${configuredPython === undefined ? 'no default python3, and no lock.python' : `not lock.python ${configuredPython}`})`,
+    );
   const verified = `pypi\0${locked.tree ?? ''}`;
   if (await isMarkedVerified(site, verified)) return;
   const before = await takeStatState(site);
