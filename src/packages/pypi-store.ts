@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmod, lstat, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { lstat, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isStdioServer, type ServerConfig } from '../config/schema.js';
 import { PackageError } from '../errors.js';
@@ -10,7 +10,8 @@ import { installPinned, isLockPython } from './pip.js';
 import { stateDirOf } from './places.js';
 import { exactPypi, pypiLaunchOf } from './python-launcher.js';
 import { isMarkedVerified, markVerified, takeStatState } from './store-marker.js';
-import { placeEntry, seal } from './store.js';
+import { openInstall, placeEntry, seal } from './store.js';
+import { assertStoreSafe } from './store-safety.js';
 
 /**
  * uvx/pipx servers in the package store: `toolgate lock` installs the pinned wheels with pip into
@@ -43,9 +44,7 @@ export const installPypi = async (
   index: string | undefined,
   root: string,
 ): Promise<PypiLock & { tree: string }> => {
-  await mkdir(root, { recursive: true, mode: 0o755 });
-  await chmod(root, 0o755);
-  const work = await mkdtemp(join(root, '.install-'));
+  const work = await openInstall(root, `cannot install ${pkg.name}==${pkg.version}`);
   try {
     const requirements = join(work, 'requirements.txt');
     const lines = Object.entries(pkg.distributions).map(([f, h]) => requirementOf(f, h));
@@ -125,6 +124,7 @@ export const assertPypiMatchesLock = async (
       id,
       `the interpreter ${locked.python} (${configuredPython === undefined ? 'no default python3, and no lock.python' : `not lock.python ${configuredPython}`})`,
     );
+  await assertStoreSafe(entry, `server "${id}" not started`);
   const verified = `pypi\0${locked.tree ?? ''}`;
   if (await isMarkedVerified(site, verified)) return;
   const before = await takeStatState(site);

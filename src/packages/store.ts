@@ -15,6 +15,7 @@ import { PackageError } from '../errors.js';
 import { hashTree, hashTreeFiles, sortedRecord, treeDigest } from './fingerprint.js';
 import type { NpmSettings } from './npmrc.js';
 import { pickBin } from './npx-args.js';
+import { assertStoreSafe } from './store-safety.js';
 
 /**
  * The managed package store: `toolgate lock` installs each npx server's exact package and its whole
@@ -68,6 +69,14 @@ export const seal = async (dir: string): Promise<void> => {
   }
 };
 
+/** A fresh install folder in the store root, made 0755 and refused if another user could change it (PKG-16). */
+export const openInstall = async (root: string, context: string): Promise<string> => {
+  await mkdir(root, { recursive: true, mode: 0o755 });
+  await chmod(root, 0o755);
+  await assertStoreSafe(root, context);
+  return mkdtemp(join(root, '.install-'));
+};
+
 /**
  * Installs `name@version` and its dependency tree (npm's resolution, install scripts off) into a
  * fresh directory of the store, checks the package's tarball integrity is the one the lock resolved,
@@ -98,9 +107,7 @@ export const installToStore = async (
       'PACKAGE_TAMPERED',
       `${spec}: the registry's integrity ${manifest._integrity} is not the one resolved (${integrity})`,
     );
-  await mkdir(root, { recursive: true, mode: 0o755 });
-  await chmod(root, 0o755);
-  const work = await mkdtemp(join(root, '.install-'));
+  const work = await openInstall(root, `cannot install ${spec}`);
   try {
     await writeFile(
       join(work, 'package.json'),

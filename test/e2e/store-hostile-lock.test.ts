@@ -1,5 +1,6 @@
 import {
   chmodSync,
+  chownSync,
   cpSync,
   mkdirSync,
   mkdtempSync,
@@ -10,14 +11,14 @@ import {
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   hashTree,
   hashTreeFiles,
   sortedRecord,
   treeDigest,
 } from '../../src/packages/fingerprint.js';
-import { runToolgate } from './harness.js';
+import { runToolgate, startStdioGateway, type Running } from './harness.js';
 import { NAME, packRelease, startNpmRegistry, type NpmRegistry } from './npm-registry-rig.js';
 import { buildWheel, PIP_ISOLATED, startIndex, type PypiIndex } from './pypi-rig.js';
 
@@ -27,8 +28,15 @@ import { buildWheel, PIP_ISOLATED, startIndex, type PypiIndex } from './pypi-rig
  * loopback registry or index, plants its own server in the clone, and edits only lock fields that
  * become host paths at run (npm `bin` and `version`, pypi `python`), with every hash the lock carries
  * recomputed to match what it planted. `toolgate diff` then starts the server as `run` would
- * (spawnedAs, the before-spawn check, the sandbox): the planted code must never run.
+ * (spawnedAs, the before-spawn check, the sandbox): the planted code must never run. PKG-16: a store
+ * another local user could change between the check and the start is refused.
  */
+
+let gw: Running | undefined;
+afterEach(async () => {
+  await gw?.close();
+  gw = undefined;
+});
 
 const PLANTED = 'Planted: runs from the repository, not from the package store.';
 
@@ -52,7 +60,7 @@ const place = (name: string) => {
   const lockOf = () =>
     JSON.parse(readFileSync(lockPath, 'utf8')) as { servers: Record<string, Entry> };
   const writeLock = (lock: unknown) => writeFileSync(lockPath, JSON.stringify(lock, null, 2));
-  return { dir, clone, store: join(dir, 'store'), config, toolgate, lockOf, writeLock };
+  return { dir, clone, store: join(dir, 'store'), env, config, toolgate, lockOf, writeLock };
 };
 
 /** `../` enough times to reach `/` from any store path, then `path`: what join() makes absolute. */
@@ -95,6 +103,32 @@ describe('[PKG-15] npm: a lock whose bin or version leads out of the store', () 
   }, 300_000);
   afterAll(async () => {
     await registry.close();
+  });
+
+  it('[PKG-16] run refuses a store another user could change between the check and the start', async () => {
+    const [name] = readdirSync(p.store).filter((n) => n.startsWith(`${NAME}@`));
+    const entry = join(p.store, name as string);
+    /** The gateway's stderr once the server's start ended, refused or not. */
+    const start = async () => {
+      gw = await startStdioGateway({}, { lock: { dir: p.clone }, env: p.env });
+      const tools = (await gw.client.listTools()).tools.map((t) => t.name);
+      const stderr = gw.stderr.join('\n');
+      await gw.close();
+      gw = undefined;
+      return { tools, stderr };
+    };
+    chmodSync(p.store, 0o777); // any local user may rename entries and write markers here
+    const open = await start();
+    expect(open.tools).toEqual([]);
+    expect(open.stderr).toContain('PACKAGE_STORE_UNSAFE');
+    expect(open.stderr).toContain(`${p.store} is writable by other users`);
+    chmodSync(p.store, 0o755);
+    chownSync(entry, 65534, 65534); // an entry another uid made (and can swap out)
+    const foreign = await start();
+    expect(foreign.tools).toEqual([]);
+    expect(foreign.stderr).toContain(`${entry} is owned by uid 65534`);
+    chownSync(entry, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
+    expect((await start()).tools).toEqual(['tiny__release']);
   });
 
   it('[PKG-15] refuses a bin that climbs out of the package to a planted copy named like the entry', async () => {
