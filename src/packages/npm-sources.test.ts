@@ -13,7 +13,15 @@ const node = (name: string, deps: Record<string, string> = {}, fields: Partial<S
 
 describe('when an npm tree is checked for non-registry sources', () => {
   it('[PKG-17] takes versions, ranges, dist-tags and npm: aliases', () => {
-    const deps = { a: '1.2.3', b: '^1 || >=2.0.0-rc.1 <3', c: 'latest', d: 'npm:@s/e@^2', f: '*' };
+    const deps = {
+      a: '1.2.3',
+      b: '^1 || >=2.0.0-rc.1 <3',
+      c: 'latest',
+      d: 'npm:@s/e@^2',
+      f: '*',
+      g: '~3.1.2',
+      h: '',
+    };
     expect(nonRegistrySource([node('pkg', deps), node('a')])).toBeUndefined();
   });
 

@@ -17,12 +17,13 @@ export interface SourceNode {
 
 /**
  * A registry spec: a version, range or dist-tag, or `npm:name@that` (an alias). A path, a git or
- * hosted shorthand (`user/repo`, `github:…`) or a URL has a `:` or a `/`, or starts with `.` or `~`.
+ * hosted shorthand (`user/repo`, `github:…`) or a URL has a `:` or a `/` (`~/x`; `~1.2` is a range),
+ * or starts with `.`.
  */
 const isRegistrySpec = (spec: string): boolean => {
   const alias = /^npm:(@[^/@]+\/)?[^/@]+(?:@(.*))?$/.exec(spec);
   const range = alias ? (alias[2] ?? '') : spec;
-  return !/[:/\\]/.test(range) && !/^[.~]/.test(range);
+  return !/[:/\\]/.test(range) && !/^(?:\.|~[/\\])/.test(range);
 };
 
 /** The first dependency of `nodes` (every node of the tree but its root) that is not a registry package, named. */
