@@ -107,7 +107,9 @@ export type PackageErrorCode =
   | 'PACKAGE_INSTALL_FAILED'
   | 'PACKAGE_GRAPH_TOO_LARGE'
   | 'PACKAGE_UNMANAGED_LAUNCHER'
-  | 'PACKAGE_SDIST_REFUSED';
+  | 'PACKAGE_SDIST_REFUSED'
+  | 'PACKAGE_STORE_UNSAFE'
+  | 'PACKAGE_SOURCE_REFUSED';
 export class PackageError extends GatewayError<PackageErrorCode> {}
 
 /** The start policy on known advisories (packages/advisory-gate.ts, `advisories:` in the config). */

@@ -131,7 +131,15 @@ const pinHooks = (
       throw new AdvisoryError(code, message);
     }
     try {
-      await assertInstalledMatchesLock(id, server, locked.package, process.cwd(), configDir);
+      const { python } = config.lock;
+      await assertInstalledMatchesLock(
+        id,
+        server,
+        locked.package,
+        process.cwd(),
+        configDir,
+        python,
+      );
     } catch (error) {
       const code = error instanceof PackageError ? error.code : 'PACKAGE_TAMPERED';
       events.note({

@@ -21,6 +21,8 @@ export const assertInstalledMatchesLock = async (
   locked: LockPackage,
   cwd: string,
   configDir: string = cwd,
+  /** `lock.python`: the only interpreter, besides the defaults, a pypi lock entry may run. */
+  python?: string,
 ): Promise<void> => {
   const identified = identifyPackage(server, cwd);
   // A uvx/pipx launcher locked unmanaged (no usable Python at lock) is checked as the binary it is.
@@ -82,6 +84,6 @@ export const assertInstalledMatchesLock = async (
     case 'npm':
       return assertNpmMatchesLock(id, source, locked);
     case 'pypi':
-      return assertPypiMatchesLock(id, server, locked);
+      return assertPypiMatchesLock(id, server, locked, python);
   }
 };

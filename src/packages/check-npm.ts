@@ -5,6 +5,7 @@ import { hashTree, hashTreeFiles, readInstalled, treeDigest } from './fingerprin
 import { splitSpec, type PackageSource } from './identify.js';
 import { storeEntryDir } from './store.js';
 import { isMarkedVerified, markVerified, takeStatState } from './store-marker.js';
+import { assertStoreSafe } from './store-safety.js';
 
 type NpmLock = Extract<LockPackage, { kind: 'npm' }>;
 
@@ -72,6 +73,7 @@ const assertStoreMatchesLock = async (
   const expected = basename(storeEntryDir('/', { ...locked, integrity, dependencies }));
   if (source.name !== locked.name || basename(entry) !== expected)
     throw tampered(id, `the store entry ${entry} (locked: ${expected})`);
+  await assertStoreSafe(entry, `server "${id}" not started`);
   // Hashed in full once; then, while no file of the entry has changed since, checked by lstat alone.
   const verified = `${dependencies}\0${locked.tree ?? ''}`;
   if (await isMarkedVerified(source.nodeModules, verified)) return;

@@ -2,12 +2,20 @@
 
 declare module '@npmcli/arborist' {
   interface ArboristNode {
+    readonly name: string;
     readonly version: string;
     readonly integrity: string | null;
+    readonly resolved: string | null;
+    readonly isLink: boolean;
+    readonly isRoot: boolean;
     readonly children: ReadonlyMap<string, ArboristNode>;
+    readonly edgesOut: ReadonlyMap<string, { readonly spec: string }>;
+    /** Every node of the tree (root only), by location. */
+    readonly inventory: ReadonlyMap<string, ArboristNode>;
   }
   export default class Arborist {
     constructor(options: Record<string, unknown> & { path: string });
+    buildIdealTree(options?: Record<string, unknown>): Promise<ArboristNode>;
     reify(options?: Record<string, unknown>): Promise<ArboristNode>;
   }
 }

@@ -75,6 +75,17 @@ export const findPython = async (configured?: string): Promise<PythonRuntime | u
   return undefined;
 };
 
+/**
+ * Whether `path` (a lock's `python`) is an interpreter lock itself would pick: the real path of
+ * `lock.python` when set, else of a default one. The lock is reviewed text that can arrive in a pull
+ * request; which binary runs a server is the config's choice, never the lock's alone (PKG-15).
+ */
+export const isLockPython = async (path: string, configured?: string): Promise<boolean> => {
+  for (const candidate of configured === undefined ? DEFAULT_PYTHONS : [configured])
+    if ((await realpath(candidate).catch(() => undefined)) === path) return true;
+  return false;
+};
+
 const PIP = ['-m', 'pip', '--disable-pip-version-check', '--no-cache-dir', '--quiet'];
 const indexArgs = (index: string | undefined) =>
   index === undefined ? [] : ['--index-url', index];

@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
-import { chmod, lstat, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { lstat, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isStdioServer, type ServerConfig } from '../config/schema.js';
 import { PackageError } from '../errors.js';
 import type { LockPackage } from '../pins/lock.js';
 import { tampered } from './check-npm.js';
 import { hashTree } from './fingerprint.js';
-import { installPinned } from './pip.js';
+import { installPinned, isLockPython } from './pip.js';
 import { stateDirOf } from './places.js';
 import { exactPypi, pypiLaunchOf } from './python-launcher.js';
 import { isMarkedVerified, markVerified, takeStatState } from './store-marker.js';
-import { placeEntry, seal } from './store.js';
+import { openInstall, placeEntry, seal } from './store.js';
+import { assertStoreSafe } from './store-safety.js';
 
 /**
  * uvx/pipx servers in the package store: `toolgate lock` installs the pinned wheels with pip into
@@ -43,9 +44,7 @@ export const installPypi = async (
   index: string | undefined,
   root: string,
 ): Promise<PypiLock & { tree: string }> => {
-  await mkdir(root, { recursive: true, mode: 0o755 });
-  await chmod(root, 0o755);
-  const work = await mkdtemp(join(root, '.install-'));
+  const work = await openInstall(root, `cannot install ${pkg.name}==${pkg.version}`);
   try {
     const requirements = join(work, 'requirements.txt');
     const lines = Object.entries(pkg.distributions).map(([f, h]) => requirementOf(f, h));
@@ -107,6 +106,7 @@ export const assertPypiMatchesLock = async (
   id: string,
   server: ServerConfig,
   locked: PypiLock,
+  configuredPython: string | undefined,
 ): Promise<void> => {
   if (!isStdioServer(server)) throw tampered(id, 'the kind of server');
   const launch = pypiLaunchOf(server.command, server.args);
@@ -119,6 +119,12 @@ export const assertPypiMatchesLock = async (
     throw tampered(id, `the store entry ${entry} (locked: ${expected ?? 'none'})`);
   if (script !== join(site, 'bin', locked.command))
     throw tampered(id, `the console script ${script}`);
+  if (!(await isLockPython(locked.python, configuredPython)))
+    throw tampered(
+      id,
+      `the interpreter ${locked.python} (${configuredPython === undefined ? 'no default python3, and no lock.python' : `not lock.python ${configuredPython}`})`,
+    );
+  await assertStoreSafe(entry, `server "${id}" not started`);
   const verified = `pypi\0${locked.tree ?? ''}`;
   if (await isMarkedVerified(site, verified)) return;
   const before = await takeStatState(site);

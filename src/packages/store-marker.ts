@@ -42,16 +42,23 @@ const statState = async (dir: string): Promise<{ digest: string; newestChangeMs:
   return { digest, newestChangeMs: Number(newest / 1_000_000n) };
 };
 
+/** The key at `path` if this user wrote it and no one else may read it: another's key forges markers (PKG-16). */
+const ownKey = async (path: string): Promise<Buffer | undefined> => {
+  const k = await lstat(path).catch(() => undefined);
+  if (!k?.isFile() || k.uid !== process.geteuid?.() || (k.mode & 0o077) !== 0) return undefined;
+  return readFile(path).catch(() => undefined);
+};
+
 /** The store's marker key, created (0600) on first use; undefined when it can be neither read nor made. */
 const markerKey = async (entry: string, create: boolean): Promise<Buffer | undefined> => {
   const path = join(markerDir(entry), 'key');
-  const existing = await readFile(path).catch(() => undefined);
+  const existing = await ownKey(path);
   if (existing !== undefined || !create) return existing;
   await mkdir(markerDir(entry), { recursive: true, mode: 0o700 });
   await chmod(markerDir(entry), 0o700);
   // `wx`: two gateways starting at once never replace each other's key.
   await writeFile(path, randomBytes(32), { flag: 'wx', mode: 0o600 }).catch(() => undefined);
-  return readFile(path).catch(() => undefined);
+  return ownKey(path);
 };
 
 const mac = (key: Buffer, entry: string, expected: string, state: string) =>

@@ -14,7 +14,9 @@ import { join } from 'node:path';
 import { PackageError } from '../errors.js';
 import { hashTree, hashTreeFiles, sortedRecord, treeDigest } from './fingerprint.js';
 import type { NpmSettings } from './npmrc.js';
+import { nonRegistrySource } from './npm-sources.js';
 import { pickBin } from './npx-args.js';
+import { assertStoreSafe } from './store-safety.js';
 
 /**
  * The managed package store: `toolgate lock` installs each npx server's exact package and its whole
@@ -68,6 +70,41 @@ export const seal = async (dir: string): Promise<void> => {
   }
 };
 
+/** A fresh install folder in the store root, made 0755 and refused if another user could change it (PKG-16). */
+export const openInstall = async (root: string, context: string): Promise<string> => {
+  await mkdir(root, { recursive: true, mode: 0o755 });
+  await chmod(root, 0o755);
+  await assertStoreSafe(root, context);
+  return mkdtemp(join(root, '.install-'));
+};
+
+/**
+ * npm's install of the package.json in `work` (install scripts off), once its resolved tree holds
+ * registry packages only: a `file:` dependency would be a symlink out of the entry to code no hash
+ * covers, a git one would be built by its `prepare` script (PKG-17).
+ */
+const reifyFromRegistry = async (
+  work: string,
+  settings: NpmSettings,
+  spec: string,
+  root: string,
+) => {
+  const { default: Arborist } = await import('@npmcli/arborist');
+  const options = { ...settings, path: work, ignoreScripts: true, audit: false, fund: false };
+  const arborist = new Arborist(options);
+  const cannot = (cause: unknown) => {
+    throw failed(`cannot install ${spec} into the store ${root}`, cause);
+  };
+  const ideal = await arborist.buildIdealTree().catch(cannot);
+  const outside = nonRegistrySource([...ideal.inventory.values()].filter((n) => !n.isRoot));
+  if (outside !== undefined)
+    throw new PackageError(
+      'PACKAGE_SOURCE_REFUSED',
+      `${spec}: its dependency ${outside} is not a registry package: its code would lie outside the registry's integrity and the store`,
+    );
+  return arborist.reify({ save: false }).catch(cannot);
+};
+
 /**
  * Installs `name@version` and its dependency tree (npm's resolution, install scripts off) into a
  * fresh directory of the store, checks the package's tarball integrity is the one the lock resolved,
@@ -82,10 +119,7 @@ export const installToStore = async (
   const { name, version, integrity } = request;
   const spec = `${name}@${version}`;
   // npm's libraries are large: loaded only when something is installed, not by every command.
-  const [{ default: pacote }, { default: Arborist }] = await Promise.all([
-    import('pacote'),
-    import('@npmcli/arborist'),
-  ]);
+  const { default: pacote } = await import('pacote');
   // Packuments revalidated, never taken from npm's cache while fresh (the public registry lets
   // clients keep them five minutes): after a republish the lock resolved, a cached one still names the
   // old tarball and would refuse the approved one. Tarballs stay cached: they are keyed by integrity.
@@ -98,9 +132,7 @@ export const installToStore = async (
       'PACKAGE_TAMPERED',
       `${spec}: the registry's integrity ${manifest._integrity} is not the one resolved (${integrity})`,
     );
-  await mkdir(root, { recursive: true, mode: 0o755 });
-  await chmod(root, 0o755);
-  const work = await mkdtemp(join(root, '.install-'));
+  const work = await openInstall(root, `cannot install ${spec}`);
   try {
     await writeFile(
       join(work, 'package.json'),
@@ -110,17 +142,7 @@ export const installToStore = async (
         dependencies: { [name]: version },
       }),
     );
-    const tree = await new Arborist({
-      ...online,
-      path: work,
-      ignoreScripts: true,
-      audit: false,
-      fund: false,
-    })
-      .reify({ save: false })
-      .catch((cause: unknown) => {
-        throw failed(`cannot install ${spec} into the store ${root}`, cause);
-      });
+    const tree = await reifyFromRegistry(work, online, spec, root);
     const node = tree.children.get(name);
     if (node?.version !== version || node.integrity !== integrity)
       throw new PackageError(

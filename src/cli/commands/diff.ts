@@ -34,6 +34,7 @@ export const captureLocked = async (
     locked.package,
     process.cwd(),
     dirname(resolve(configPath)),
+    config.lock.python,
   );
   return captureServer({ ...config, servers: { ...config.servers, [id]: server } }, id);
 };
