@@ -41,3 +41,11 @@ declare module 'npm-registry-fetch' {
     options?: Record<string, unknown>,
   ): Promise<RegistryResponse>;
 }
+
+declare module 'npm-package-arg' {
+  /** npm's reading of a `name@spec`: `type` is version, range, tag, alias, git, remote, file or directory. */
+  const npa: {
+    resolve(name: string, spec: string): { readonly type: string };
+  };
+  export default npa;
+}

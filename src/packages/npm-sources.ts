@@ -5,6 +5,7 @@
  * covers only by the link or not at all, and that may change after the lock. Such a tree is refused
  * before anything is installed (PKG-17). Pure.
  */
+import npa from 'npm-package-arg';
 
 /** The members of an Arborist tree node this check reads. */
 export interface SourceNode {
@@ -15,15 +16,16 @@ export interface SourceNode {
   readonly edgesOut: ReadonlyMap<string, { readonly spec: string }>;
 }
 
-/**
- * A registry spec: a version, range or dist-tag, or `npm:name@that` (an alias). A path, a git or
- * hosted shorthand (`user/repo`, `github:…`) or a URL has a `:` or a `/` (`~/x`; `~1.2` is a range),
- * or starts with `.`.
- */
-const isRegistrySpec = (spec: string): boolean => {
-  const alias = /^npm:(@[^/@]+\/)?[^/@]+(?:@(.*))?$/.exec(spec);
-  const range = alias ? (alias[2] ?? '') : spec;
-  return !/[:/\\]/.test(range) && !/^(?:\.|~[/\\])/.test(range);
+/** npm-package-arg's types of a spec the registry serves: a version, range, dist-tag or `npm:` alias. */
+const REGISTRY_TYPES: ReadonlySet<string> = new Set(['version', 'range', 'tag', 'alias']);
+
+/** Whether `spec` (a dependency of `name`) is a registry one, read by npm's own spec parser. */
+const isRegistrySpec = (name: string, spec: string): boolean => {
+  try {
+    return REGISTRY_TYPES.has(npa.resolve(name, spec).type);
+  } catch {
+    return false; // npm could not read it either: not a registry spec
+  }
 };
 
 /** The first dependency of `nodes` (every node of the tree but its root) that is not a registry package, named. */
@@ -33,7 +35,8 @@ export const nonRegistrySource = (nodes: Iterable<SourceNode>): string | undefin
     if (node.integrity === null || !/^https?:\/\//.test(node.resolved ?? ''))
       return `${node.name} (from ${node.resolved ?? 'nowhere the registry names'})`;
     for (const [name, edge] of node.edgesOut)
-      if (!isRegistrySpec(edge.spec)) return `${name}@${edge.spec} (required by ${node.name})`;
+      if (!isRegistrySpec(name, edge.spec))
+        return `${name}@${edge.spec} (required by ${node.name})`;
   }
   return undefined;
 };
