@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AdvisoriesSchema } from '../config/advisories-schema.js';
 import { parseLock, toInitializeRecord } from '../pins/lock.js';
 import { loadAdvisoryGate } from './advisory-gate.js';
+import { hashTreeFiles, treeDigest } from './fingerprint.js';
 
 const SHA = 'a'.repeat(64);
 const lockOf = (version: string) =>
@@ -77,5 +78,54 @@ describe('when advisories.osv names a Python server’s locked wheel', () => {
       code: 'ADVISORY_UNCHECKED',
     });
     expect((await gate('0.9.0', policy)).decisions.get('py')).toMatchObject({ ok: true });
+  });
+});
+
+describe('when the lock names the installed tree of a node_modules server', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'toolgate-gate-npm-'));
+  const installed = join(dir, 'node_modules', 'tiny');
+  mkdirSync(installed, { recursive: true });
+  writeFileSync(join(installed, 'package.json'), '{"name":"tiny","version":"1.0.0"}');
+  writeFileSync(join(dir, 'osv.json'), '[]');
+  const gate = async (tree: string) =>
+    (
+      await loadAdvisoryGate({
+        advisories: AdvisoriesSchema.parse({ osv: 'osv.json' }),
+        configDir: dir,
+        lock: parseLock({
+          lockfileVersion: 1,
+          servers: {
+            tiny: {
+              package: {
+                kind: 'npm',
+                name: 'tiny',
+                version: '1.0.0',
+                spec: 'tiny@1.0.0',
+                launcher: 'node_modules',
+                installPath: installed,
+                tree,
+                provenance: 'absent',
+              },
+              initialize: toInitializeRecord({
+                serverInfo: { name: 't', version: '1' },
+                capabilities: {},
+              }),
+            },
+          },
+        }),
+        servers: ['tiny'],
+        store: join(dir, 'store'),
+        now: new Date('2026-12-07T00:00:00Z'),
+      })
+    ).decisions.get('tiny');
+
+  it('[ADV-1] scans the tree only when it is the one the lock pins (a lock cannot aim the scan at a clean copy)', async () => {
+    const pinned = treeDigest(await hashTreeFiles(installed));
+    expect(await gate(pinned)).toMatchObject({ ok: true });
+    const elsewhere = await gate('b'.repeat(64));
+    expect(elsewhere).toMatchObject({ ok: false, code: 'ADVISORY_UNCHECKED' });
+    expect(elsewhere?.ok === false && elsewhere.message).toContain(
+      `${installed} is not the tree the lock pins`,
+    );
   });
 });

@@ -11,6 +11,7 @@ import { AdvisoryError } from '../errors.js';
 import type { Lock, LockPackage } from '../pins/lock.js';
 import { decideAdvisories, type AdvisoryDecision } from './advisory-policy.js';
 import { readInstalledTree } from './installed-tree.js';
+import { hashTreeFiles, treeDigest } from './fingerprint.js';
 import { installedAt } from './managed.js';
 import {
   findAdvisories,
@@ -76,22 +77,31 @@ const readReport = async (path: string): Promise<Report> => {
 /**
  * What is scanned of a locked package: an npm server's installed tree (read from disk), a Python
  * server's wheels (named by the lock, which pip installed exactly); other kinds have no tree.
+ * `unverified` says why the tree read is not the one that runs: a `node_modules` or npx launch
+ * reads the lock's own `installPath`, which a hostile lock could point at a clean copy, so that
+ * tree must hash to the lock's `tree` (the digest the spawn checks the running copy against).
  */
 const scannedOf = async (
   id: string,
   pkg: LockPackage,
   store: string,
-): Promise<ScannedServer | undefined> => {
+): Promise<{ scanned: ScannedServer; unverified?: string } | undefined> => {
   const { kind } = pkg;
   if (kind === 'pypi') {
     const wheels = Object.keys(pkg.distributions).flatMap((f) => parseWheelName(f) ?? []);
-    return { kind, id, name: pkg.name, version: pkg.version, wheels };
+    return { scanned: { kind, id, name: pkg.name, version: pkg.version, wheels } };
   }
   if (kind !== 'npm') return undefined;
   const installPath = installedAt(pkg, store);
   const tree =
     installPath === undefined ? undefined : await readInstalledTree(installPath, pkg.name);
-  return { kind, id, name: pkg.name, version: pkg.version, tree };
+  const scanned: ScannedServer = { kind, id, name: pkg.name, version: pkg.version, tree };
+  if (installPath === undefined || pkg.launcher === 'store' || pkg.tree === undefined)
+    return { scanned }; // a store entry's path follows from its integrity, not from the lock
+  const digest = treeDigest(await hashTreeFiles(installPath).catch(() => new Map()));
+  return digest === pkg.tree
+    ? { scanned }
+    : { scanned, unverified: `${installPath} is not the tree the lock pins` };
 };
 
 /**
@@ -120,8 +130,9 @@ export const loadAdvisoryGate = async (input: {
   const decisions = new Map<string, AdvisoryDecision>();
   for (const id of input.servers) {
     const pkg = lock.servers[id]?.package;
-    const scanned = pkg && (await scannedOf(id, pkg, store));
-    if (scanned === undefined) continue;
+    const read = pkg && (await scannedOf(id, pkg, store));
+    if (read === undefined) continue;
+    const { scanned, unverified } = read;
     const findings: AdvisoryFinding[] =
       records === undefined
         ? []
@@ -133,11 +144,12 @@ export const loadAdvisoryGate = async (input: {
         if (f.server === id && !findings.some((o) => o.id === f.id && o.package === f.package))
           findings.push(f);
     const uncovered =
-      records !== undefined || reported === locked
+      unverified ??
+      (records !== undefined || reported === locked
         ? undefined
         : reported === undefined
           ? `${reportPath} does not list it`
-          : `${reportPath} was made for ${reported}, the lock pins ${locked}`;
+          : `${reportPath} was made for ${reported}, the lock pins ${locked}`);
     decisions.set(
       id,
       decideAdvisories({ server: id, uncovered, findings, policy: advisories, now }),
