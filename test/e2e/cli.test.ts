@@ -89,7 +89,12 @@ describe('toolgate serve on an address it cannot bind', () => {
   }, 120_000);
 });
 
-/** What bash completes for `words` (the last one being typed), with the script `toolgate completion bash` prints. */
+/**
+ * What bash completes for `words` (the last one being typed), with the script `toolgate completion
+ * bash` prints, in a folder of its own (files are completed too) holding only `client.json`.
+ */
+const completionDir = tempDir();
+writeFileSync(join(completionDir, 'client.json'), '{}');
 const complete = (script: string, words: string[]): string[] => {
   const r = spawnSync(
     'bash',
@@ -97,7 +102,7 @@ const complete = (script: string, words: string[]): string[] => {
       '-c',
       `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _toolgate; printf '%s\\n' "\${COMPREPLY[@]}"`,
     ],
-    { encoding: 'utf8' },
+    { encoding: 'utf8', cwd: completionDir },
   );
   expect(r.stderr).toBe('');
   return r.stdout.split('\n').filter((l) => l !== '');
@@ -130,6 +135,7 @@ describe('toolgate completion', () => {
       'claude-desktop',
       'claude-code',
       'cursor',
+      'client.json',
     ]);
     expect(complete(bash.stdout, ['toolgate', 'init', '--from', 'w'])).toEqual(['windsurf']);
     const zsh = await runToolgate(['completion', 'zsh']);
