@@ -6,6 +6,7 @@ describe('isPermanent', () => {
   it('[FAIL-3] takes a tampered package, a lock refusal and a sandbox that cannot be built as final', () => {
     expect(isPermanent(new PackageError('PACKAGE_TAMPERED', 'x'))).toBe(true);
     expect(isPermanent(new PackageError('PACKAGE_SIGNATURE_INVALID', 'x'))).toBe(true);
+    expect(isPermanent(new PackageError('PACKAGE_STORE_UNSAFE', 'x'))).toBe(true);
     expect(isPermanent(new LockError('LOCK_SERVER_MISSING', 'x'))).toBe(true);
     expect(isPermanent(new SandboxError('SANDBOX_UNAVAILABLE', 'x'))).toBe(true);
   });
