@@ -1,4 +1,3 @@
-import { request } from 'node:http';
 import { Client, ProtocolError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { createMcpHandler, Server } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +5,7 @@ import { parseConfig } from '../config/load.js';
 import { Gateway } from '../gateway/gateway.js';
 import { serveHttpFront, type HttpFrontHandle } from './http-front.js';
 import { serveOnLoopback } from '../../test/e2e/http-front-rig.js';
+import { postRaw } from './raw-post.js';
 
 /**
  * The HTTP front run for real, in this process: a real gateway over a real MCP server (Streamable
@@ -67,39 +67,17 @@ afterAll(async () => {
 });
 
 /** One raw HTTP request (node:http, which, unlike fetch, sends any Host), its status and JSON body. */
-const send = (
+const send = async (
   body: string,
   headers: Record<string, string> = {},
   path = new URL(front.url).pathname,
-): Promise<{ status: number; code: unknown }> =>
-  new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: front.address.port,
-        path,
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          ...headers,
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => {
-          const json = (text.startsWith('{') ? JSON.parse(text) : {}) as {
-            error?: { data?: { code?: unknown } };
-          };
-          resolve({ status: res.statusCode ?? 0, code: json.error?.data?.code });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+): Promise<{ status: number; code: unknown }> => {
+  const answer = await postRaw(front.address.port, body, headers, path);
+  const json = (answer.body.startsWith('{') ? JSON.parse(answer.body) : {}) as {
+    error?: { data?: { code?: unknown } };
+  };
+  return { status: answer.status, code: json.error?.data?.code };
+};
 const listing = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
 
 describe('when an MCP client connects over HTTP', () => {

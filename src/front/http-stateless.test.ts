@@ -1,10 +1,10 @@
-import { request } from 'node:http';
 import { createMcpHandler, Server, type CallToolResult } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
 import { Gateway } from '../gateway/gateway.js';
 import { serveHttpFront, type HttpFrontHandle } from './http-front.js';
 import { serveOnLoopback } from '../../test/e2e/http-front-rig.js';
+import { postRaw } from './raw-post.js';
 
 /**
  * The 2026-07-28 (stateless) fast path of the HTTP front, held to the SDK path it skips: the same
@@ -88,37 +88,15 @@ interface Answer {
   readonly fast: boolean;
 }
 
-const post = (body: string, headers: Record<string, string>): Promise<Answer> =>
-  new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: front.address.port,
-        path: '/mcp',
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          ...headers,
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            type: res.headers['content-type'],
-            body: text,
-            fast: res.headers['content-length'] !== undefined,
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+const post = async (body: string, headers: Record<string, string>): Promise<Answer> => {
+  const answer = await postRaw(front.address.port, body, headers);
+  return {
+    status: answer.status,
+    type: answer.headers['content-type'],
+    body: answer.body,
+    fast: answer.headers['content-length'] !== undefined,
+  };
+};
 
 /** The request once with every fast path on, once with only this one off; in that order. */
 const bothWays = async (

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { request } from 'node:http';
 import type { AttackResult } from './context.js';
+import { postRaw } from '../front/raw-post.js';
 
 const INITIALIZE = JSON.stringify({
   jsonrpc: '2.0',
@@ -14,31 +14,7 @@ const INITIALIZE = JSON.stringify({
 });
 
 /** One initialize POST with the headers a page on an attacker's site would make a browser send. */
-const post = (port: number, headers: Record<string, string>) =>
-  new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/mcp',
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          ...headers,
-        },
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
-    req.once('error', reject);
-    req.end(INITIALIZE);
-  });
+const post = (port: number, headers: Record<string, string>) => postRaw(port, INITIALIZE, headers);
 
 const verdict = (
   id: string,
